@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tasklab base: status codes, allocation hooks, a growable string buffer,
+ * caller-owned diagnostics, the virtual clock's time formats, a seeded PRNG
+ * and whole-file I/O helpers. Every tasklab library links this one.
+ *
+ * Ownership: every function returning a pointer documents who frees it; all
+ * heap memory handed out by tasklab is released with tl_free().
+ */
+#ifndef TL_BASE_H
+#define TL_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tl_status {
+    TL_OK = 0,
+    TL_E_NOMEM,
+    TL_E_INVAL,
+    TL_E_IO,
+    TL_E_PARSE,
+    TL_E_RULE,
+    TL_E_REGEX,
+    TL_E_LIMIT,
+    TL_E_INTERNAL,
+    TL_E_NOTFOUND
+} tl_status;
+
+/** Short English name of a status ("out of memory", ...). Static string. */
+const char *tl_strerror(tl_status s);
+
+/* Jump to the function's single `cleanup:` label on failure. Needs a local
+ * `tl_status st` in scope. */
+#define TL_TRY(expr)                                                                               \
+    do {                                                                                           \
+        st = (expr);                                                                               \
+        if (st != TL_OK)                                                                           \
+            goto cleanup;                                                                          \
+    } while (0)
+#define TL_TRY_ALLOC(p)                                                                            \
+    do {                                                                                           \
+        if ((p) == NULL) {                                                                         \
+            st = TL_E_NOMEM;                                                                       \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+#define TL_FAIL(code)                                                                              \
+    do {                                                                                           \
+        st = (code);                                                                               \
+        goto cleanup;                                                                              \
+    } while (0)
+
+/* ---- allocation ------------------------------------------------------- */
+/* All tasklab allocation goes through these; a test hook can make the N-th
+ * allocation fail to exercise every TL_E_NOMEM path. */
+void *tl_malloc(size_t n);
+void *tl_calloc(size_t count, size_t size);
+void *tl_realloc(void *p, size_t n);
+/** Duplicate a NUL-terminated string; NULL in gives NULL out. Free with tl_free. */
+char *tl_strdup(const char *s);
+/** Duplicate at most n bytes of s and NUL-terminate. Free with tl_free. */
+char *tl_strndup(const char *s, size_t n);
+void tl_free(void *p);
+/** Test hook: make the n-th allocation from now fail (n >= 1); n <= 0 disables. */
+void tl_alloc_fail_at(long n);
+/** Number of allocations made since the hook was last armed. */
+long tl_alloc_count(void);
+
+/* ---- diagnostics -------------------------------------------------------- */
+/** Where and why something failed; filled by loaders, owned by the caller. */
+typedef struct tl_diag {
+    char file[512]; /* "" when not about a file */
+    int line;       /* 0 when unknown */
+    int col;        /* 0 when unknown */
+    char msg[1024];
+} tl_diag;
+
+void tl_diag_clear(tl_diag *d);
+/** Fill d (when non-NULL) with a location and a printf-style message. */
+void tl_diag_set(tl_diag *d, const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/** Render "file:line: msg" (or "file: msg", or "msg") into out. */
+void tl_diag_format(const tl_diag *d, char *out, size_t outsz);
+
+/* ---- string buffer ------------------------------------------------------ */
+/** Growable NUL-terminated byte buffer. A failed append sets `oom` and makes
+ * every later append a no-op; check it once with tl_buf_status(). */
+typedef struct tl_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int oom;
+} tl_buf;
+
+#define TL_BUF_INIT {NULL, 0, 0, 0}
+void tl_buf_init(tl_buf *b);
+void tl_buf_free(tl_buf *b);
+void tl_buf_reset(tl_buf *b);
+void tl_buf_append(tl_buf *b, const void *p, size_t n);
+void tl_buf_puts(tl_buf *b, const char *s);
+void tl_buf_putc(tl_buf *b, char c);
+void tl_buf_printf(tl_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);
+/** Append s as a JSON string literal (with quotes), escaping as cJSON does. */
+void tl_buf_json_str(tl_buf *b, const char *s);
+void tl_buf_json_strn(tl_buf *b, const char *s, size_t n);
+tl_status tl_buf_status(const tl_buf *b);
+/** Give the data away (never NULL unless oom; "" for an empty buffer). The
+ * buffer is reset. Caller frees with tl_free. */
+char *tl_buf_take(tl_buf *b);
+/** The contents as a C string ("" when empty). Borrowed. */
+const char *tl_buf_cstr(const tl_buf *b);
+
+/* ---- virtual time ------------------------------------------------------- */
+/* Virtual time is microseconds since the Unix epoch, UTC. */
+typedef int64_t tl_time;
+#define TL_USEC_PER_SEC INT64_C(1000000)
+
+/** Parse "YYYY-MM-DDTHH:MM:SS[.fraction][Z]" (UTC). */
+tl_status tl_time_parse_iso(const char *s, tl_time *out);
+/** "2022-04-13T11:59:41.5535365Z" (7 fraction digits, Windows SystemTime). */
+void tl_time_fmt_systemtime(tl_time t, char out[32]);
+/** "2022-04-13 11:59:41.545" (Sysmon UtcTime). */
+void tl_time_fmt_sysmon(tl_time t, char out[32]);
+/** "2022-04-13T11:59:41.545+0000" (Wazuh alert timestamp, UTC). */
+void tl_time_fmt_wazuh(tl_time t, char out[40]);
+/** "2022/04/13 11:59:41" (Wazuh active-responses.log prefix). */
+void tl_time_fmt_arlog(tl_time t, char out[32]);
+/** Split into civil UTC fields. */
+void tl_time_civil(tl_time t, int *year, int *mon, int *day, int *hour, int *min, int *sec,
+                   int *usec);
+/** Days-from-civil helper: seconds since epoch for a UTC civil date. */
+int64_t tl_time_from_civil(int year, int mon, int day, int hour, int min, int sec);
+
+/* ---- seeded PRNG (splitmix64) ------------------------------------------ */
+typedef struct tl_rng {
+    uint64_t s;
+} tl_rng;
+void tl_rng_seed(tl_rng *r, uint64_t seed);
+uint64_t tl_rng_next(tl_rng *r);
+/** Uniform in [0, n); n > 0. */
+uint64_t tl_rng_below(tl_rng *r, uint64_t n);
+
+/* ---- files -------------------------------------------------------------- */
+/** Read a whole file; *data is NUL-terminated (not counted in *len). On
+ * failure fills d with "cannot open: <strerror>". Caller frees *data. */
+tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d);
+/** Write data to path atomically (temp file in the same folder + rename). */
+tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, tl_diag *d);
+/** Append data to path (created if missing). */
+tl_status tl_file_append(const char *path, const void *data, size_t len, tl_diag *d);
+/** mkdir -p. */
+tl_status tl_mkdirs(const char *path, tl_diag *d);
+/** Join two path parts with '/'. Caller frees. */
+char *tl_path_join(const char *a, const char *b);
+
+/* ---- small string helpers ---------------------------------------------- */
+int tl_strcasecmp(const char *a, const char *b);
+int tl_strncasecmp(const char *a, const char *b, size_t n);
+/** Case-insensitive (ASCII) substring search; NULL if absent. */
+const char *tl_strcasestr(const char *hay, const char *needle);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_BASE_H */

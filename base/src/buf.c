@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tl_buf: a growable NUL-terminated buffer with sticky out-of-memory state,
+ * so long formatting sequences check for failure once at the end.
+ */
+#include "tasklab/base.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void tl_buf_init(tl_buf *b) { memset(b, 0, sizeof *b); }
+
+void tl_buf_free(tl_buf *b)
+{
+    tl_free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+void tl_buf_reset(tl_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int grow(tl_buf *b, size_t extra)
+{
+    if (b->oom)
+        return 0;
+    if (b->len + extra + 1 <= b->cap)
+        return 1;
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < b->len + extra + 1) {
+        if (ncap > ((size_t)-1) / 2) {
+            b->oom = 1;
+            return 0;
+        }
+        ncap *= 2;
+    }
+    char *p = tl_realloc(b->data, ncap);
+    if (!p) {
+        b->oom = 1;
+        return 0;
+    }
+    b->data = p;
+    b->cap = ncap;
+    return 1;
+}
+
+void tl_buf_append(tl_buf *b, const void *p, size_t n)
+{
+    if (!grow(b, n))
+        return;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void tl_buf_puts(tl_buf *b, const char *s) { tl_buf_append(b, s, strlen(s)); }
+
+void tl_buf_putc(tl_buf *b, char c) { tl_buf_append(b, &c, 1); }
+
+void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0) {
+        b->oom = 1;
+        return;
+    }
+    if (!grow(b, (size_t)n))
+        return;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void tl_buf_printf(tl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tl_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
+/* Same escaping as cJSON 1.7.15's print_string_ptr: \" \\ \b \f \n \r \t,
+ * other control bytes as \u00XX, everything else (UTF-8 included) verbatim. */
+void tl_buf_json_strn(tl_buf *b, const char *s, size_t n)
+{
+    tl_buf_putc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char tmp[8];
+        switch (c) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        default:
+            if (c < 32) {
+                snprintf(tmp, sizeof tmp, "\\u%04x", c);
+                esc = tmp;
+            }
+        }
+        if (esc) {
+            tl_buf_append(b, s + i - run, run);
+            run = 0;
+            tl_buf_puts(b, esc);
+        } else {
+            run++;
+        }
+    }
+    tl_buf_append(b, s + n - run, run);
+    tl_buf_putc(b, '"');
+}
+
+void tl_buf_json_str(tl_buf *b, const char *s) { tl_buf_json_strn(b, s, strlen(s)); }
+
+tl_status tl_buf_status(const tl_buf *b) { return b->oom ? TL_E_NOMEM : TL_OK; }
+
+char *tl_buf_take(tl_buf *b)
+{
+    if (b->oom) {
+        tl_buf_free(b);
+        return NULL;
+    }
+    char *r = b->data;
+    if (!r)
+        r = tl_strdup("");
+    memset(b, 0, sizeof *b);
+    return r;
+}
+
+const char *tl_buf_cstr(const tl_buf *b) { return b->data ? b->data : ""; }

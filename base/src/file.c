@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Whole-file helpers. Outputs are written atomically (temp file + rename) so
+ * an interrupted or failed run never leaves a half-written file behind.
+ */
+#include "tasklab/base.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#ifdef _WIN32
+#include <direct.h>
+#include <io.h>
+#define tl_mkdir(p) _mkdir(p)
+#else
+#include <unistd.h>
+#define tl_mkdir(p) mkdir((p), 0777)
+#endif
+
+tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    char *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    size_t cap = 4096, n = 0;
+    buf = tl_malloc(cap);
+    TL_TRY_ALLOC(buf);
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap > ((size_t)1 << 31)) {
+                tl_diag_set(d, path, 0, "file too large");
+                TL_FAIL(TL_E_LIMIT);
+            }
+            char *nb = tl_realloc(buf, cap * 2);
+            TL_TRY_ALLOC(nb);
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0) {
+            if (ferror(f)) {
+                tl_diag_set(d, path, 0, "read error: %s", strerror(errno));
+                TL_FAIL(TL_E_IO);
+            }
+            break;
+        }
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    buf = NULL;
+cleanup:
+    if (st == TL_E_NOMEM)
+        tl_diag_set(d, path, 0, "out of memory");
+    tl_free(buf);
+    fclose(f);
+    return st;
+}
+
+tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    tl_buf tmp = TL_BUF_INIT;
+    FILE *f = NULL;
+    tl_buf_printf(&tmp, "%s.tmp~", path);
+    TL_TRY(tl_buf_status(&tmp));
+    f = fopen(tmp.data, "wb");
+    if (!f) {
+        tl_diag_set(d, path, 0, "cannot write: %s", strerror(errno));
+        TL_FAIL(TL_E_IO);
+    }
+    if ((len && fwrite(data, 1, len, f) != len) || fflush(f) != 0) {
+        tl_diag_set(d, path, 0, "write error: %s", strerror(errno));
+        TL_FAIL(TL_E_IO);
+    }
+    if (fclose(f) != 0) {
+        f = NULL;
+        tl_diag_set(d, path, 0, "write error: %s", strerror(errno));
+        TL_FAIL(TL_E_IO);
+    }
+    f = NULL;
+#ifdef _WIN32
+    remove(path);
+#endif
+    if (rename(tmp.data, path) != 0) {
+        tl_diag_set(d, path, 0, "cannot rename: %s", strerror(errno));
+        TL_FAIL(TL_E_IO);
+    }
+cleanup:
+    if (f)
+        fclose(f);
+    if (st != TL_OK && tmp.data)
+        remove(tmp.data);
+    tl_buf_free(&tmp);
+    return st;
+}
+
+tl_status tl_file_append(const char *path, const void *data, size_t len, tl_diag *d)
+{
+    FILE *f = fopen(path, "ab");
+    if (!f) {
+        tl_diag_set(d, path, 0, "cannot open for append: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    int bad = (len && fwrite(data, 1, len, f) != len);
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        tl_diag_set(d, path, 0, "write error: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    return TL_OK;
+}
+
+tl_status tl_mkdirs(const char *path, tl_diag *d)
+{
+    char *p = tl_strdup(path);
+    if (!p)
+        return TL_E_NOMEM;
+    size_t n = strlen(p);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] == '/' || p[i] == '\0') {
+            char c = p[i];
+            p[i] = '\0';
+            if (tl_mkdir(p) != 0 && errno != EEXIST) {
+                tl_diag_set(d, p, 0, "cannot create folder: %s", strerror(errno));
+                tl_free(p);
+                return TL_E_IO;
+            }
+            p[i] = c;
+        }
+    }
+    tl_free(p);
+    return TL_OK;
+}
+
+char *tl_path_join(const char *a, const char *b)
+{
+    tl_buf x = TL_BUF_INIT;
+    tl_buf_puts(&x, a);
+    if (x.len && x.data[x.len - 1] != '/')
+        tl_buf_putc(&x, '/');
+    tl_buf_puts(&x, b);
+    return tl_buf_take(&x);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install tasklab's build and test dependencies from Debian packages.
+# Idempotent and quiet when everything is present. Pass --no-wine to skip the
+# (large) Wine + mingw-w64 toolchain used by the Windows AR build.
+set -euo pipefail
+want_wine=1
+for a in "$@"; do
+  case "$a" in
+    --no-wine) want_wine=0 ;;
+    *) echo "install-deps.sh: unknown option '$a'" >&2; exit 2 ;;
+  esac
+done
+pkgs=(build-essential cmake pkg-config libxml2-dev libcjson-dev libpcre2-dev libcmocka-dev
+      clang libclang-rt-14-dev)
+if [ "$want_wine" = 1 ]; then
+  pkgs+=(wine gcc-mingw-w64-x86-64-win32)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps.sh: missing packages (${missing[*]}); run as root" >&2
+  exit 2
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The manager's event ("Eventinfo" in analysisd): what pre-decoding and
+ * decoding fill in and what rules read. Private to libtl_manager and tests.
+ *
+ * Lifecycle: tl_event_init -> tl_predecode (fills queue/location/log) ->
+ * tl_decode (decoder + fields) -> rule matching reads it -> tl_event_clear.
+ * Every string is owned by the event and freed by tl_event_clear.
+ *
+ * Field naming: dynamic fields keep their dotted names ("win.eventdata.image",
+ * "ScheduledTaskAR.Execute") in decode order; lookups are case-insensitive and
+ * return the first match, as analysisd's FindField does. Static fields
+ * (srcip, dstuser, id, ...) live in `stat[]`, indexed by tl_static_field.
+ */
+#ifndef TL_EVENT_INT_H
+#define TL_EVENT_INT_H
+
+#include "tasklab/base.h"
+
+#include <stddef.h>
+
+typedef enum tl_static_field {
+    TL_SF_SRCIP = 0,
+    TL_SF_DSTIP,
+    TL_SF_SRCPORT,
+    TL_SF_DSTPORT,
+    TL_SF_PROTOCOL,
+    TL_SF_ACTION,
+    TL_SF_SRCUSER,
+    TL_SF_DSTUSER,
+    TL_SF_ID,
+    TL_SF_STATUS,
+    TL_SF_URL,
+    TL_SF_DATA,
+    TL_SF_EXTRA_DATA,
+    TL_SF_SYSTEMNAME,
+    TL_SF_COUNT
+} tl_static_field;
+
+/* Decoder "type" / rule "category" (analysisd's values). */
+typedef enum tl_category {
+    TL_CAT_SYSLOG = 0,
+    TL_CAT_FIREWALL,
+    TL_CAT_IDS,
+    TL_CAT_WEBLOG,
+    TL_CAT_SQUID,
+    TL_CAT_WINDOWS,
+    TL_CAT_HOST_INFO,
+    TL_CAT_OSSEC
+} tl_category;
+
+typedef struct tl_field {
+    char *name;
+    char *value;
+} tl_field;
+
+typedef struct tl_event {
+    /* --- pre-decoding (OS_CleanMSG) --- */
+    char queue;          /* '1' syslog file, 'f' eventchannel, ... */
+    char *agent_id;      /* "001"; "000" for manager-local events */
+    char *agent_name;    /* "(name)" of the location, else manager name */
+    char *agent_ip;      /* registered ip or "any" */
+    char *location;      /* full location as analysisd keeps it: "(name) ip->path" */
+    char *location_path; /* text after "->" (the alert's "location") */
+    char *full_log;      /* the log as received (for winevt: replaced by the {"win":..} JSON) */
+    const char *log;     /* points into full_log: the message after any syslog header */
+    char *hostname;      /* pre-decoded hostname or agent name */
+    char *program_name;  /* NULL when none */
+    char *dec_timestamp; /* NULL when none */
+
+    /* --- decoding --- */
+    const char *decoder_name;   /* borrowed from the ruleset: "windows_eventchannel", "json" */
+    const char *decoder_parent; /* borrowed; NULL unless a child decoder matched */
+    tl_category decoder_type;   /* syslog by default */
+    int decoded;                /* a decoder matched */
+
+    char *stat[TL_SF_COUNT]; /* static fields, NULL when unset */
+    tl_field *fields;        /* dynamic fields in decode order */
+    size_t nfields;
+    size_t cap;
+
+    tl_time time; /* receive time (virtual clock) */
+} tl_event;
+
+void tl_event_init(tl_event *ev);
+void tl_event_clear(tl_event *ev);
+/** Append a dynamic field (copies name and value). */
+tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const char *value,
+                             size_t vlen);
+/** First dynamic field named `name` (ASCII case-insensitive); NULL if none. Borrowed. */
+const char *tl_event_find_field(const tl_event *ev, const char *name);
+/** Static field index for a name ("srcip", "dstuser", "system_name", ...); -1 if not static. */
+int tl_static_field_index(const char *name);
+
+#endif /* TL_EVENT_INT_H */
