@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Wazuh matching primitives for the manager (wazuh.md §7): OS_Match, OS_Regex,
+ * PCRE2 and exact string, plus the `tl_expr` wrapper that rules and decoders
+ * hold for every <match>, <regex>, <field>, <prematch>, ... element.
+ *
+ * Invariants:
+ *  - OS_Match and OS_Regex are case-insensitive (analysisd compiles them with
+ *    flags 0 through w_expression_compile); PCRE2 is compiled with options 0
+ *    (case-sensitive, unanchored, no UTF).
+ *  - Compiled objects are immutable after compile: exec/match functions only
+ *    read them and are safe to call from several threads at once (PCRE2 match
+ *    data lives in a per-thread cache, never in the tl_expr).
+ *  - Captures point into the subject string passed to exec; they are valid as
+ *    long as that string is.
+ *  - All memory comes from tl_malloc/tl_free (PCRE2 via a general context).
+ */
+#ifndef TL_EXPR_INT_H
+#define TL_EXPR_INT_H
+
+#include <stddef.h>
+
+#include "tasklab/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tl_osmatch tl_osmatch; /* Wazuh OS_Match pattern (wazuh.md §7) */
+typedef struct tl_osregex tl_osregex; /* Wazuh OS_Regex pattern (wazuh.md §7) */
+
+#define TL_OSREGEX_MAX_CAPTURES 32
+
+/** One capture: a byte range inside the subject string (not NUL-terminated). */
+typedef struct tl_capture {
+    const char *start;
+    size_t len;
+} tl_capture;
+
+/* ---- OS_Match ----------------------------------------------------------- */
+
+/** Compile an OS_Match pattern. On success *out is owned by the caller (free
+ * with tl_osmatch_free). Errors (empty/NULL pattern) fill d, return TL_E_REGEX. */
+tl_status tl_osmatch_compile(const char *pattern, tl_osmatch **out, tl_diag *d);
+/** 1 match, 0 no match (NULL str gives 0). */
+int tl_osmatch_exec(const tl_osmatch *m, const char *str);
+/** Free a compiled pattern; NULL is fine. */
+void tl_osmatch_free(tl_osmatch *m);
+
+/* ---- OS_Regex ----------------------------------------------------------- */
+
+/** Compile an OS_Regex pattern. On success *out is owned by the caller (free
+ * with tl_osregex_free). Bad escapes, misplaced quantifiers, unbalanced or
+ * nested parentheses fill d and return TL_E_REGEX. */
+tl_status tl_osregex_compile(const char *pattern, tl_osregex **out, tl_diag *d);
+/** Match; on success returns 1, fills up to maxcap captures (one per '(' group,
+ * in order) and *ncap, and sets *end to the first byte after the whole match
+ * (analysisd uses it for offset="after_regex"/"after_prematch"). caps, ncap and
+ * end may each be NULL. Returns 0 on no match (NULL str gives 0). */
+int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size_t maxcap,
+                    size_t *ncap, const char **end);
+/** Number of capture groups in the pattern (max over alternatives). */
+size_t tl_osregex_ncaptures(const tl_osregex *r);
+/** Free a compiled pattern; NULL is fine. */
+void tl_osregex_free(tl_osregex *r);
+
+/* ---- expressions (rule/decoder elements) -------------------------------- */
+
+typedef enum tl_expr_type { TL_EXPR_OSMATCH, TL_EXPR_OSREGEX, TL_EXPR_PCRE2, TL_EXPR_STRING } tl_expr_type;
+typedef struct tl_expr tl_expr; /* one rule/decoder expression: type + negate + compiled pattern */
+
+/** Compile; PCRE2 errors go into d as "<PCRE2 message> at offset N".
+ * capture != 0 keeps captures (decoders). *out owned by caller (tl_expr_free). */
+tl_status tl_expr_compile(tl_expr_type type, const char *pattern, int negate, int capture,
+                          tl_expr **out, tl_diag *d);
+/** 1 when the expression holds for str (negate applied). str == NULL (missing
+ * field) ALWAYS gives 0, even negated. */
+int tl_expr_match(const tl_expr *e, const char *str);
+/** Like tl_expr_match but without negate, returning captures and end pointer
+ * (for decoders' regex/prematch with pcre2 or osregex). For osmatch/string,
+ * *ncap = 0 and *end = str + strlen(str) on a match. caps/ncap/end may be NULL. */
+int tl_expr_exec(const tl_expr *e, const char *str, tl_capture *caps, size_t maxcap, size_t *ncap,
+                 const char **end);
+tl_expr_type tl_expr_get_type(const tl_expr *e);
+/** The source pattern as given to compile (owned by e). */
+const char *tl_expr_pattern(const tl_expr *e);
+/** Negate flag given at compile. */
+int tl_expr_negated(const tl_expr *e);
+/** Free; NULL is fine. */
+void tl_expr_free(tl_expr *e);
+/** Parse the type attribute value ("osmatch","osregex","pcre2","string";
+ * case-insensitive). Returns 1 and sets *out on success, 0 otherwise. */
+int tl_expr_type_parse(const char *s, tl_expr_type *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_EXPR_INT_H */
