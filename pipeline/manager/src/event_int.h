@@ -73,6 +73,8 @@ typedef struct tl_event {
     const char *decoder_parent; /* borrowed; NULL unless a child decoder matched */
     tl_category decoder_type;   /* syslog by default */
     int decoded;                /* a decoder matched */
+    /* borrowed tl_decoder_info of the matched decoder (decoder_int.h), NULL if none */
+    const struct tl_decoder_info *decoder_info;
 
     char *stat[TL_SF_COUNT]; /* static fields, NULL when unset */
     tl_field *fields;        /* dynamic fields in decode order */
