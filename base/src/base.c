@@ -6,6 +6,7 @@
  * arms it, runs one public call and expects TL_E_NOMEM and no leak. Normal runs
  * never arm it, so the counter is the only cost.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "tasklab/base.h"
 
 #include <ctype.h>

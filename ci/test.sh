@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The README's test command: install what is missing, build with -Werror, run the
+# whole CTest suite (unit, fuzz-corpus replay, golden scenarios in both profiles,
+# CLI contract tests, and the Wine AR job when Wine is installed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/install-deps.sh
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DTL_WERROR=ON >/dev/null
+cmake --build "$build" -j"$(nproc)"
+if command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 && [ -x ci/build-windows-ar.sh ]; then
+  ci/build-windows-ar.sh >/dev/null
+fi
+cd "$build"
+ctest --output-on-failure -j"$(nproc)" "$@"

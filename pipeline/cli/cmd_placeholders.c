@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Commands whose engines are not part of this build yet. They say so and exit
+ * with status 2 instead of pretending to work.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+
+int tl_cli_cmd_logtest(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tasklab logtest: not built yet in this version of tasklab\n");
+    return 2;
+}
+
+int tl_cli_cmd_ruleset_test(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tasklab ruleset-test: not built yet in this version of tasklab\n");
+    return 2;
+}
+
+int tl_cli_cmd_bench(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "tasklab bench: not built yet in this version of tasklab\n");
+    return 2;
+}

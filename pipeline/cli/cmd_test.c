@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tasklab test: run scenarios (in parallel with -j N), check each scenario's
+ * hand-written expectations, then compare alerts.json and events.xml with the
+ * golden snapshots golden/<profile>/<name>.{alerts.json,events.xml}.
+ *
+ * Results are collected per scenario and printed in input order, so the
+ * output does not depend on -j. --bless rewrites snapshots only when every
+ * expectation of every scenario passed and no scenario failed to run, each
+ * file atomically; it is refused when the CI environment variable is set.
+ * The last line is always `N passed, N failed[, N skipped]`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum verdict { V_PASS, V_FAIL, V_SKIP, V_ERROR };
+
+typedef struct item {
+    const char *path;
+    char name[256];
+    enum verdict v;
+    int expect_failed;
+    tl_buf report;
+    char *alerts;
+    char *events;
+    char summary[512];
+} item;
+
+typedef struct test_ctx {
+    item *items;
+    size_t n;
+    atomic_size_t next;
+    const tl_ruleset *rs;
+    tl_run_opts ro;
+    const char *golden_dir;
+    int bless;
+} test_ctx;
+
+static void run_one(test_ctx *t, item *it)
+{
+    tl_scenario *sc = NULL;
+    tl_run_result res;
+    tl_diag d;
+    memset(&res, 0, sizeof res);
+    tl_diag_clear(&d);
+    tl_status st = tl_scenario_load(it->path, &sc, &d);
+    if (st != TL_OK) {
+        char msg[2048];
+        tl_diag_format(&d, msg, sizeof msg);
+        tl_buf_printf(&it->report, "  %s\n", msg);
+        it->v = V_ERROR;
+        snprintf(it->name, sizeof it->name, "%s", it->path);
+        return;
+    }
+    snprintf(it->name, sizeof it->name, "%s", tl_scenario_name(sc));
+    st = tl_pipeline_run(sc, t->rs, &t->ro, &res, &d);
+    if (st == TL_E_NOTFOUND) {
+        tl_buf_printf(&it->report, "  skipped: %s\n", d.msg);
+        it->v = V_SKIP;
+        goto done;
+    }
+    if (st != TL_OK) {
+        char msg[2048];
+        tl_diag_format(&d, msg, sizeof msg);
+        tl_buf_printf(&it->report, "  %s\n", msg);
+        it->v = V_ERROR;
+        goto done;
+    }
+    snprintf(it->summary, sizeof it->summary, "%s", res.summary);
+    int failed = 0;
+    st = tl_expect_check(tl_scenario_expect_json(sc), res.alerts_json, &it->report, &failed, &d);
+    if (st != TL_OK) {
+        tl_buf_printf(&it->report, "  %s: %s\n", tl_scenario_path(sc), d.msg);
+        it->v = V_ERROR;
+        goto done;
+    }
+    it->expect_failed = failed;
+    int same_a = 1, same_e = 1;
+    if (!t->bless) {
+        char gpath[4096];
+        snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", t->golden_dir, it->name);
+        tl_golden_compare(gpath, res.alerts_json, 1, &it->report, &same_a, &d);
+        snprintf(gpath, sizeof gpath, "%s/%s.events.xml", t->golden_dir, it->name);
+        tl_golden_compare(gpath, res.events_xml, 0, &it->report, &same_e, &d);
+    }
+    it->v = (failed || !same_a || !same_e) ? V_FAIL : V_PASS;
+    it->alerts = res.alerts_json;
+    it->events = res.events_xml;
+    res.alerts_json = NULL;
+    res.events_xml = NULL;
+done:
+    tl_run_result_clear(&res);
+    tl_scenario_free(sc);
+}
+
+static void *worker(void *arg)
+{
+    test_ctx *t = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&t->next, 1);
+        if (i >= t->n)
+            break;
+        run_one(t, &t->items[i]);
+    }
+    return NULL;
+}
+
+static void xml_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if ((unsigned char)*s < 32 && *s != '\n' && *s != '\t')
+                fputc('?', f);
+            else
+                fputc(*s, f);
+        }
+    }
+}
+
+static int write_junit(const char *path, const char *profile, item *items, size_t n)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp~", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "tasklab test: %s: cannot write\n", path);
+        return 2;
+    }
+    size_t nf = 0, ns = 0;
+    for (size_t i = 0; i < n; i++) {
+        nf += items[i].v == V_FAIL || items[i].v == V_ERROR;
+        ns += items[i].v == V_SKIP;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuite name=\"tasklab.%s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n",
+            profile, n, nf, ns);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "  <testcase classname=\"golden.%s\" name=\"", profile);
+        xml_escape(f, items[i].name);
+        fprintf(f, "\">");
+        if (items[i].v == V_SKIP) {
+            fprintf(f, "<skipped message=\"");
+            xml_escape(f, tl_buf_cstr(&items[i].report));
+            fprintf(f, "\"/>");
+        } else if (items[i].v != V_PASS) {
+            fprintf(f, "<failure message=\"%s\">", items[i].v == V_ERROR ? "error" : "mismatch");
+            xml_escape(f, tl_buf_cstr(&items[i].report));
+            fprintf(f, "</failure>");
+        }
+        fprintf(f, "</testcase>\n");
+    }
+    fprintf(f, "</testsuite>\n");
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "tasklab test: %s: cannot write\n", path);
+        remove(tmp);
+        return 2;
+    }
+    return 0;
+}
+
+int tl_cli_cmd_test(int argc, char **argv)
+{
+    tl_cli_common c;
+    tl_cli_common_init(&c);
+    int rc = 0, nargs = 0, bless = 0, jobs = 1;
+    const char *junit = NULL, *golden_override = NULL;
+    char **args = calloc((size_t)argc + 1, sizeof *args);
+    char *golden_dir = NULL, *default_scen = NULL;
+    tl_cli_list files = {0};
+    tl_ruleset *rs = NULL;
+    item *items = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    if (!args)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        int r = tl_cli_common_opt(&c, argc, argv, &i);
+        if (r < 0) {
+            rc = 2;
+            goto done;
+        }
+        if (r)
+            continue;
+        if (!strcmp(argv[i], "--bless"))
+            bless = 1;
+        else if ((!strcmp(argv[i], "--junit") || !strcmp(argv[i], "--golden") ||
+                  !strcmp(argv[i], "-j")) &&
+                 i + 1 >= argc) {
+            fprintf(stderr, "tasklab test: option '%s' needs a value\n", argv[i]);
+            rc = 2;
+            goto done;
+        } else if (!strcmp(argv[i], "--junit"))
+            junit = argv[++i];
+        else if (!strcmp(argv[i], "--golden"))
+            golden_override = argv[++i];
+        else if (!strcmp(argv[i], "-j") || !strncmp(argv[i], "-j", 2)) {
+            const char *v = argv[i][2] ? argv[i] + 2 : argv[++i];
+            char *end;
+            long j = strtol(v, &end, 10);
+            if (*end || j < 1 || j > 256) {
+                fprintf(stderr, "tasklab test: -j needs a number from 1 to 256, not '%s'\n", v);
+                rc = 2;
+                goto done;
+            }
+            jobs = (int)j;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "tasklab test: unknown option '%s' (see tasklab --help)\n", argv[i]);
+            rc = 2;
+            goto done;
+        } else
+            args[nargs++] = argv[i];
+    }
+    if (bless && getenv("CI") && *getenv("CI")) {
+        fprintf(stderr, "tasklab test: --bless is refused when CI is set\n");
+        rc = 2;
+        goto done;
+    }
+    if (!nargs) {
+        default_scen = tl_path_join(tl_cli_home(), "scenarios");
+        args[nargs++] = default_scen;
+    }
+    if (tl_cli_expand_scenarios(args, nargs, &files, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    if (golden_override)
+        golden_dir = tl_strdup(golden_override);
+    else {
+        tl_buf b = TL_BUF_INIT;
+        tl_buf_printf(&b, "%s/golden/%s", tl_cli_home(), c.profile);
+        golden_dir = tl_buf_take(&b);
+    }
+    tl_status st = tl_cli_load_ruleset(&c, &rs, &d);
+    if (st == TL_E_NOTFOUND) {
+        printf("skipped: %s\n0 passed, 0 failed, %zu skipped\n", d.msg, files.n);
+        rc = 77;
+        goto done;
+    }
+    if (st != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    items = calloc(files.n ? files.n : 1, sizeof *items);
+    if (!items) {
+        rc = 2;
+        goto done;
+    }
+    for (size_t i = 0; i < files.n; i++) {
+        items[i].path = files.v[i];
+        tl_buf_init(&items[i].report);
+    }
+    test_ctx t;
+    memset(&t, 0, sizeof t);
+    t.items = items;
+    t.n = files.n;
+    atomic_init(&t.next, 0);
+    t.rs = rs;
+    tl_cli_fill_run_opts(&c, argv[0], &t.ro);
+    t.golden_dir = golden_dir;
+    t.bless = bless;
+    /* Wine runs share one prefix: keep them sequential. */
+    if (c.ar_mode == TL_AR_WINE)
+        jobs = 1;
+    if ((size_t)jobs > files.n)
+        jobs = files.n ? (int)files.n : 1;
+    if (jobs <= 1) {
+        worker(&t);
+    } else {
+        pthread_t *th = calloc((size_t)jobs, sizeof *th);
+        int started = 0;
+        for (int k = 0; th && k < jobs; k++)
+            if (pthread_create(&th[k], NULL, worker, &t) == 0)
+                started++;
+        if (!started)
+            worker(&t);
+        for (int k = 0; k < started; k++)
+            pthread_join(th[k], NULL);
+        free(th);
+    }
+
+    size_t np = 0, nf = 0, ns = 0, nerr = 0, nexp = 0;
+    for (size_t i = 0; i < files.n; i++) {
+        item *it = &items[i];
+        const char *tag = it->v == V_PASS   ? "PASS"
+                          : it->v == V_SKIP ? "SKIP"
+                          : it->v == V_FAIL ? "FAIL"
+                                            : "ERROR";
+        printf("%-5s %-34s %s\n", tag, it->name, it->v == V_PASS ? it->summary : "");
+        if (it->v != V_PASS)
+            fputs(tl_buf_cstr(&it->report), stdout);
+        np += it->v == V_PASS;
+        nf += it->v == V_FAIL;
+        ns += it->v == V_SKIP;
+        nerr += it->v == V_ERROR;
+        nexp += it->expect_failed != 0;
+    }
+    if (bless) {
+        if (nexp || nerr) {
+            fprintf(stderr,
+                    "tasklab test: --bless refused: %zu scenario%s failed expectations, %zu "
+                    "could not run; no golden file was changed\n",
+                    nexp, nexp == 1 ? "" : "s", nerr);
+            rc = 1;
+        } else if (tl_mkdirs(golden_dir, &d) != TL_OK) {
+            tl_cli_error(&d);
+            rc = 2;
+        } else {
+            size_t nw = 0;
+            for (size_t i = 0; i < files.n && rc == 0; i++) {
+                item *it = &items[i];
+                if (it->v == V_SKIP)
+                    continue;
+                char gpath[4096];
+                snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", golden_dir, it->name);
+                if (tl_file_write_atomic(gpath, it->alerts, strlen(it->alerts), &d) != TL_OK)
+                    rc = 2;
+                snprintf(gpath, sizeof gpath, "%s/%s.events.xml", golden_dir, it->name);
+                if (rc == 0 &&
+                    tl_file_write_atomic(gpath, it->events, strlen(it->events), &d) != TL_OK)
+                    rc = 2;
+                nw++;
+            }
+            if (rc)
+                tl_cli_error(&d);
+            else
+                printf("blessed %zu scenario%s into %s\n", nw, nw == 1 ? "" : "s", golden_dir);
+        }
+    }
+    if (junit && write_junit(junit, c.profile, items, files.n) != 0)
+        rc = 2;
+    if (ns)
+        printf("%zu passed, %zu failed, %zu skipped\n", np, nf + nerr, ns);
+    else
+        printf("%zu passed, %zu failed\n", np, nf + nerr);
+    if (!rc) {
+        if (nerr)
+            rc = 2;
+        else if (nf)
+            rc = 1;
+        else if (!np && ns)
+            rc = 77;
+    }
+done:
+    for (size_t i = 0; items && i < files.n; i++) {
+        tl_buf_free(&items[i].report);
+        tl_free(items[i].alerts);
+        tl_free(items[i].events);
+    }
+    free(items);
+    tl_ruleset_free(rs);
+    tl_cli_list_free(&files);
+    tl_cli_common_free(&c);
+    tl_free(golden_dir);
+    tl_free(default_scen);
+    free(args);
+    return rc;
+}

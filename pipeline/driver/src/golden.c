@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Golden snapshot comparison: byte-exact, and on mismatch a report a detection
+ * engineer can read — first what changed in rule terms (which rule ids and
+ * levels appeared, vanished or changed count), then a unified diff.
+ *
+ * The diff trims the common head and tail, then runs an LCS over the middle
+ * when it is small enough (<= 4000 x 4000 lines); a larger middle is shown as
+ * one hunk. Context is 3 lines, as `diff -u`.
+ */
+#include "tasklab/pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct lines {
+    const char **p;
+    size_t *len;
+    size_t n;
+} lines;
+
+static tl_status split_lines(const char *s, lines *out)
+{
+    size_t cap = 0;
+    memset(out, 0, sizeof *out);
+    for (const char *p = s; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        if (out->n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            const char **np = tl_realloc(out->p, nc * sizeof *np);
+            if (!np)
+                return TL_E_NOMEM;
+            out->p = np;
+            size_t *nl2 = tl_realloc(out->len, nc * sizeof *nl2);
+            if (!nl2)
+                return TL_E_NOMEM;
+            out->len = nl2;
+            cap = nc;
+        }
+        out->p[out->n] = p;
+        out->len[out->n] = l;
+        out->n++;
+        p = nl ? nl + 1 : p + l;
+    }
+    return TL_OK;
+}
+
+static void lines_free(lines *l)
+{
+    tl_free(l->p);
+    tl_free(l->len);
+}
+
+static int line_eq(const lines *a, size_t i, const lines *b, size_t j)
+{
+    return a->len[i] == b->len[j] && !memcmp(a->p[i], b->p[j], a->len[i]);
+}
+
+/* ops: 0 = same, 1 = delete (a), 2 = insert (b) */
+typedef struct edit {
+    int op;
+    size_t ai, bi;
+} edit;
+
+static void put_line(tl_buf *r, char c, const lines *l, size_t i)
+{
+    tl_buf_putc(r, c);
+    tl_buf_append(r, l->p[i], l->len[i] > 400 ? 400 : l->len[i]);
+    if (l->len[i] > 400)
+        tl_buf_puts(r, "…");
+    tl_buf_putc(r, '\n');
+}
+
+static tl_status unified_diff(const lines *a, const lines *b, const char *name, tl_buf *r)
+{
+    tl_status st = TL_OK;
+    edit *ed = NULL;
+    unsigned *dp = NULL;
+    size_t ne = 0;
+    size_t pre = 0, suf = 0;
+    while (pre < a->n && pre < b->n && line_eq(a, pre, b, pre))
+        pre++;
+    while (suf < a->n - pre && suf < b->n - pre &&
+           line_eq(a, a->n - 1 - suf, b, b->n - 1 - suf))
+        suf++;
+    size_t ma = a->n - pre - suf, mb = b->n - pre - suf;
+    ed = tl_malloc((a->n + b->n + 1) * sizeof *ed);
+    TL_TRY_ALLOC(ed);
+    for (size_t i = 0; i < pre; i++)
+        ed[ne++] = (edit){0, i, i};
+    if (ma <= 4000 && mb <= 4000 && ma * mb > 0) {
+        dp = tl_calloc((ma + 1) * (mb + 1), sizeof *dp);
+        TL_TRY_ALLOC(dp);
+#define DP(i, j) dp[(i) * (mb + 1) + (j)]
+        for (size_t i = ma; i-- > 0;)
+            for (size_t j = mb; j-- > 0;)
+                DP(i, j) = line_eq(a, pre + i, b, pre + j) ? DP(i + 1, j + 1) + 1
+                           : DP(i + 1, j) >= DP(i, j + 1) ? DP(i + 1, j)
+                                                           : DP(i, j + 1);
+        size_t i = 0, j = 0;
+        while (i < ma || j < mb) {
+            if (i < ma && j < mb && line_eq(a, pre + i, b, pre + j)) {
+                ed[ne++] = (edit){0, pre + i, pre + j};
+                i++;
+                j++;
+            } else if (j < mb && (i == ma || DP(i, j + 1) >= DP(i + 1, j))) {
+                ed[ne++] = (edit){2, pre + i, pre + j};
+                j++;
+            } else {
+                ed[ne++] = (edit){1, pre + i, pre + j};
+                i++;
+            }
+        }
+#undef DP
+    } else {
+        for (size_t i = 0; i < ma; i++)
+            ed[ne++] = (edit){1, pre + i, pre};
+        for (size_t j = 0; j < mb; j++)
+            ed[ne++] = (edit){2, pre + ma, pre + j};
+    }
+    for (size_t i = 0; i < suf; i++)
+        ed[ne++] = (edit){0, a->n - suf + i, b->n - suf + i};
+
+    tl_buf_printf(r, "--- golden/%s\n+++ actual/%s\n", name, name);
+    size_t k = 0, shown = 0;
+    while (k < ne) {
+        while (k < ne && ed[k].op == 0)
+            k++;
+        if (k >= ne)
+            break;
+        size_t start = k >= 3 ? k - 3 : 0;
+        size_t end = k;
+        /* extend the hunk while changes are within 6 lines of each other */
+        for (size_t z = k; z < ne; z++) {
+            if (ed[z].op != 0)
+                end = z;
+            else if (z - end > 6)
+                break;
+        }
+        size_t stop = end + 4 < ne ? end + 4 : ne;
+        size_t as = 0, bs = 0, ac = 0, bc = 0;
+        for (size_t z = start; z < stop; z++) {
+            if (ed[z].op != 2)
+                ac++;
+            if (ed[z].op != 1)
+                bc++;
+        }
+        as = ed[start].ai + 1;
+        bs = ed[start].bi + 1;
+        tl_buf_printf(r, "@@ -%zu,%zu +%zu,%zu @@\n", as, ac, bs, bc);
+        for (size_t z = start; z < stop; z++) {
+            if (ed[z].op == 0)
+                put_line(r, ' ', a, ed[z].ai);
+            else if (ed[z].op == 1)
+                put_line(r, '-', a, ed[z].ai);
+            else
+                put_line(r, '+', b, ed[z].bi);
+            if (++shown > 200) {
+                tl_buf_puts(r, "… (diff truncated)\n");
+                goto done;
+            }
+        }
+        k = stop;
+    }
+done:
+    st = tl_buf_status(r);
+cleanup:
+    tl_free(ed);
+    tl_free(dp);
+    return st;
+}
+
+/* Count alerts per (rule id, level). */
+typedef struct rl {
+    char id[16];
+    int level;
+    int n_golden, n_actual;
+    char desc[160];
+} rl;
+
+static void tally(const char *json_lines, rl *v, size_t *nv, size_t cap, int actual)
+{
+    for (const char *p = json_lines; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        cJSON *a = cJSON_ParseWithLength(p, l);
+        p = nl ? nl + 1 : p + l;
+        if (!a)
+            continue;
+        const cJSON *rule = cJSON_GetObjectItemCaseSensitive(a, "rule");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(rule, "id");
+        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(rule, "level");
+        const cJSON *ds = cJSON_GetObjectItemCaseSensitive(rule, "description");
+        if (cJSON_IsString(id)) {
+            int level = cJSON_IsNumber(lv) ? lv->valueint : 0;
+            size_t i;
+            for (i = 0; i < *nv; i++)
+                if (!strcmp(v[i].id, id->valuestring) && v[i].level == level)
+                    break;
+            if (i == *nv && *nv < cap) {
+                memset(&v[i], 0, sizeof v[i]);
+                snprintf(v[i].id, sizeof v[i].id, "%s", id->valuestring);
+                v[i].level = level;
+                if (cJSON_IsString(ds))
+                    snprintf(v[i].desc, sizeof v[i].desc, "%s", ds->valuestring);
+                (*nv)++;
+            }
+            if (i < *nv) {
+                if (actual)
+                    v[i].n_actual++;
+                else
+                    v[i].n_golden++;
+            }
+        }
+        cJSON_Delete(a);
+    }
+}
+
+static void semantic_summary(const char *golden, const char *actual, tl_buf *r)
+{
+    rl v[256];
+    size_t nv = 0;
+    tally(golden, v, &nv, 256, 0);
+    tally(actual, v, &nv, 256, 1);
+    for (size_t i = 0; i < nv; i++) {
+        if (v[i].n_golden == v[i].n_actual)
+            continue;
+        /* a level change shows as one id vanishing at one level and appearing at another */
+        int other = -1;
+        for (size_t j = 0; j < nv; j++)
+            if (j != i && !strcmp(v[j].id, v[i].id))
+                other = (int)j;
+        if (v[i].n_golden == 0)
+            tl_buf_printf(r, "  rule %s (level %d) appeared: %d alert%s \"%s\"%s\n", v[i].id,
+                          v[i].level, v[i].n_actual, v[i].n_actual == 1 ? "" : "s", v[i].desc,
+                          other >= 0 ? " [level changed]" : "");
+        else if (v[i].n_actual == 0)
+            tl_buf_printf(r, "  rule %s (level %d) vanished: was %d alert%s \"%s\"%s\n", v[i].id,
+                          v[i].level, v[i].n_golden, v[i].n_golden == 1 ? "" : "s", v[i].desc,
+                          other >= 0 ? " [level changed]" : "");
+        else
+            tl_buf_printf(r, "  rule %s (level %d): %d -> %d alerts\n", v[i].id, v[i].level,
+                          v[i].n_golden, v[i].n_actual);
+    }
+}
+
+tl_status tl_golden_compare(const char *golden_path, const char *actual, int is_alerts,
+                            tl_buf *report, int *same, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    char *golden = NULL;
+    size_t glen = 0;
+    lines a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    tl_diag rd;
+    if (tl_file_read(golden_path, &golden, &glen, &rd) != TL_OK) {
+        tl_buf_printf(report, "  no golden file %s (run `tasklab test --bless` after checking the output)\n",
+                      golden_path);
+        *same = 0;
+        return tl_buf_status(report);
+    }
+    if (glen == strlen(actual) && !memcmp(golden, actual, glen)) {
+        *same = 1;
+        tl_free(golden);
+        return TL_OK;
+    }
+    *same = 0;
+    const char *base = strrchr(golden_path, '/');
+    base = base ? base + 1 : golden_path;
+    tl_buf_printf(report, "  %s differs from %s\n", base, golden_path);
+    if (is_alerts)
+        semantic_summary(golden, actual, report);
+    TL_TRY(split_lines(golden, &a));
+    TL_TRY(split_lines(actual, &b));
+    TL_TRY(unified_diff(&a, &b, base, report));
+cleanup:
+    (void)d;
+    lines_free(&a);
+    lines_free(&b);
+    tl_free(golden);
+    return st;
+}

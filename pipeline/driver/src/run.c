@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pipeline driver: one scenario, end to end, on the virtual clock.
+ *
+ * Everything that happens is a timed job, processed in (time, kind, sequence)
+ * order:
+ *   - a scenario STEP at its `at` offset (the simulator runs the command and
+ *     queues the event records Sysmon and the other channels logged);
+ *   - a RECORD the simulator produced, at its TimeCreated: the agent forwards it
+ *     (if agent.conf reads that channel) and the manager receives it at the same
+ *     instant;
+ *   - an AR run, TL_AR_DELAY after the alert that triggered it: execd runs
+ *     analyze-scheduled-task (in-process, as a Linux child or under Wine), which
+ *     reads the endpoint's task file and appends to scheduled-tasks.log;
+ *   - a logcollector POLL, TL_POLL_DELAY after an AR run: new complete lines of
+ *     every file localfile go to the manager.
+ * Ties are broken records < AR runs < polls < steps, then by creation order, so
+ * the output is a total order independent of -j, AR mode or machine.
+ *
+ * The simulator mirrors every endpoint file into a host folder laid out as the
+ * C: drive (`drive_c`); execd runs the AR against that folder in every mode, so
+ * the three AR modes see the same bytes.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "tasklab/pipeline.h"
+
+#include "tasklab/sim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TL_AR_DELAY (500 * 1000)    /* alert -> AR start: 0.5 s */
+#define TL_POLL_DELAY (1000 * 1000) /* AR -> logcollector read: 1 s */
+
+enum job_kind { JOB_RECORD = 0, JOB_AR = 1, JOB_POLL = 2, JOB_STEP = 3 };
+
+typedef struct job {
+    tl_time time;
+    int kind;
+    uint64_t seq;
+    /* JOB_AR */
+    char *executable;
+    char *message;
+    int timeout;
+    /* JOB_STEP */
+    size_t step;
+} job;
+
+typedef struct jobq {
+    job *v;
+    size_t n, cap;
+    uint64_t seq;
+} jobq;
+
+static int job_less(const job *a, const job *b)
+{
+    if (a->time != b->time)
+        return a->time < b->time;
+    if (a->kind != b->kind)
+        return a->kind < b->kind;
+    return a->seq < b->seq;
+}
+
+static tl_status jobq_push(jobq *q, job j)
+{
+    if (q->n == q->cap) {
+        size_t nc = q->cap ? q->cap * 2 : 16;
+        job *nv = tl_realloc(q->v, nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        q->v = nv;
+        q->cap = nc;
+    }
+    j.seq = q->seq++;
+    size_t i = q->n++;
+    q->v[i] = j;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!job_less(&q->v[i], &q->v[p]))
+            break;
+        job t = q->v[i];
+        q->v[i] = q->v[p];
+        q->v[p] = t;
+        i = p;
+    }
+    return TL_OK;
+}
+
+static job jobq_pop(jobq *q)
+{
+    job top = q->v[0];
+    q->v[0] = q->v[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < q->n && job_less(&q->v[l], &q->v[m]))
+            m = l;
+        if (r < q->n && job_less(&q->v[r], &q->v[m]))
+            m = r;
+        if (m == i)
+            break;
+        job t = q->v[i];
+        q->v[i] = q->v[m];
+        q->v[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+static void job_free(job *j)
+{
+    tl_free(j->executable);
+    tl_free(j->message);
+}
+
+void tl_run_result_clear(tl_run_result *r)
+{
+    tl_free(r->events_xml);
+    tl_free(r->alerts_json);
+    tl_free(r->ar_log);
+    tl_free(r->tasks_log);
+    tl_free(r->trace);
+    memset(r, 0, sizeof *r);
+}
+
+/* Per-run state shared with callbacks. */
+typedef struct run_ctx {
+    const tl_scenario *sc;
+    tl_engine *engine;
+    tl_execd *execd;
+    jobq *q;
+    tl_buf events;
+    tl_buf alerts;
+    tl_buf trace;
+    tl_time now;
+    size_t n_records, n_alerts, n_ar;
+    int max_level;
+    tl_buf fired; /* "115006 L6, 115009 L10" */
+    tl_status cb_status;
+    tl_diag *d;
+    int tracing;
+} run_ctx;
+
+static void note_alert(run_ctx *c, const tl_result *res)
+{
+    c->n_alerts++;
+    if (res->level > c->max_level)
+        c->max_level = res->level;
+    if (c->fired.len)
+        tl_buf_puts(&c->fired, ", ");
+    tl_buf_printf(&c->fired, "%s L%d", res->rule_id ? res->rule_id : "?", res->level);
+}
+
+/* Feed one queue line to the manager; collect the alert and schedule ARs. */
+static tl_status manager_feed(run_ctx *c, const char *line)
+{
+    tl_status st = TL_OK;
+    tl_result res;
+    tl_diag d;
+    tl_diag_clear(&d);
+    memset(&res, 0, sizeof res);
+    st = tl_engine_process(c->engine, line, c->now, &res, &d);
+    if (st == TL_E_PARSE) {
+        /* analysisd drops a malformed event and goes on; so do we, but say so. */
+        if (c->tracing)
+            tl_buf_printf(&c->trace, "    manager: dropped: %s\n", d.msg);
+        return TL_OK;
+    }
+    if (st != TL_OK) {
+        tl_diag_set(c->d, tl_scenario_path(c->sc), 0, "manager: %s", d.msg[0] ? d.msg : tl_strerror(st));
+        return st;
+    }
+    if (c->tracing) {
+        if (res.matched)
+            tl_buf_printf(&c->trace, "    manager: rule %s level %d%s\n", res.rule_id, res.level,
+                          res.alert_json ? " -> alert" : " (no alert)");
+        else
+            tl_buf_puts(&c->trace, "    manager: no rule matched\n");
+    }
+    if (res.alert_json) {
+        tl_buf_puts(&c->alerts, res.alert_json);
+        tl_buf_putc(&c->alerts, '\n');
+        note_alert(c, &res);
+    }
+    for (size_t i = 0; i < res.n_ar; i++) {
+        const tl_ar_request *ar = &res.ar[i];
+        job j;
+        memset(&j, 0, sizeof j);
+        j.time = c->now + TL_AR_DELAY;
+        j.kind = JOB_AR;
+        j.executable = tl_strdup(ar->executable);
+        j.message = tl_strdup(ar->message);
+        j.timeout = ar->timeout;
+        if (!j.executable || !j.message) {
+            job_free(&j);
+            return TL_E_NOMEM;
+        }
+        if (c->tracing)
+            tl_buf_printf(&c->trace, "    active response %s (%s) scheduled\n", ar->name,
+                          ar->executable);
+        st = jobq_push(c->q, j);
+        if (st != TL_OK) {
+            job_free(&j);
+            return st;
+        }
+    }
+    return TL_OK;
+}
+
+static void on_line(void *ctx, const char *location, const char *line)
+{
+    run_ctx *c = ctx;
+    if (c->cb_status != TL_OK)
+        return;
+    char *q = tl_agent_queue_line('1', tl_scenario_agent_id(c->sc), tl_scenario_agent_name(c->sc),
+                                  "any", location, line);
+    if (!q) {
+        c->cb_status = TL_E_NOMEM;
+        return;
+    }
+    if (c->tracing)
+        tl_buf_printf(&c->trace, "  logcollector %s: %s\n", location, line);
+    c->cb_status = manager_feed(c, q);
+    tl_free(q);
+}
+
+static char *read_host_file(const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tl_diag d;
+    if (tl_file_read(path, &data, &len, &d) != TL_OK)
+        return tl_strdup("");
+    return data;
+}
+
+static int mkdtemp_drive(char *out, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, n, "%s/tasklab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return mkdtemp(out) != NULL;
+}
+
+static void rm_rf(const char *path)
+{
+    /* Only used on folders tasklab itself created (temp drive, DIR/<name>). */
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (!S_ISDIR(sb.st_mode)) {
+        unlink(path);
+        return;
+    }
+    DIR *dir = opendir(path);
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *child = tl_path_join(path, e->d_name);
+            if (child) {
+                rm_rf(child);
+                tl_free(child);
+            }
+        }
+        closedir(dir);
+    }
+    rmdir(path);
+}
+
+tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
+                          tl_run_result *out, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    run_ctx c;
+    jobq q;
+    tl_sim *sim = NULL;
+    tl_agent_conf *aconf = NULL;
+    tl_logcollector **lcs = NULL;
+    size_t nlc = 0;
+    char drive[4096];
+    char *scen_dir = NULL, *agent_conf_path = NULL;
+    int temp_drive = 0;
+    tl_record rec;
+    int have_rec = 0;
+    tl_time rec_time = 0;
+    char *rec_xml = NULL, *rec_msg = NULL, *rec_channel = NULL, *rec_explain = NULL;
+    size_t rec_step = 0;
+    size_t next_step = 0, nsteps = 0;
+
+    memset(&c, 0, sizeof c);
+    memset(&q, 0, sizeof q);
+    c.sc = sc;
+    c.q = &q;
+    c.d = d;
+    c.tracing = o->trace;
+    tl_buf_init(&c.events);
+    tl_buf_init(&c.alerts);
+    tl_buf_init(&c.trace);
+    tl_buf_init(&c.fired);
+
+    /* The endpoint's C: drive on the host. */
+    if (o->out_dir) {
+        scen_dir = tl_path_join(o->out_dir, tl_scenario_name(sc));
+        TL_TRY_ALLOC(scen_dir);
+        rm_rf(scen_dir);
+        TL_TRY(tl_mkdirs(scen_dir, d));
+        snprintf(drive, sizeof drive, "%s/drive_c", scen_dir);
+        TL_TRY(tl_mkdirs(drive, d));
+    } else {
+        if (!mkdtemp_drive(drive, sizeof drive)) {
+            tl_diag_set(d, drive, 0, "cannot create a temporary folder: %s", strerror(errno));
+            TL_FAIL(TL_E_IO);
+        }
+        temp_drive = 1;
+    }
+
+    tl_sim_opts so;
+    memset(&so, 0, sizeof so);
+    so.etc_dir = o->etc_dir;
+    so.shared_dir = o->shared_dir;
+    so.sysmon_config = o->sysmon_config;
+    so.drive_c = drive;
+    TL_TRY(tl_sim_new(sc, &so, &sim, d));
+
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    TL_TRY(tl_engine_new(rs, &eo, &c.engine));
+
+    tl_execd_opts xo;
+    memset(&xo, 0, sizeof xo);
+    xo.mode = o->ar_mode;
+    xo.exe_path = o->ar_exe;
+    xo.drive_c = drive;
+    xo.agent_dir = tl_sim_agent_dir(sim);
+    xo.wineprefix = o->wineprefix;
+    TL_TRY(tl_execd_new(&xo, &c.execd, d));
+
+    agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
+    TL_TRY_ALLOC(agent_conf_path);
+    TL_TRY(tl_agent_conf_load(agent_conf_path, &aconf, d));
+    nlc = tl_agent_conf_file_count(aconf);
+    if (nlc) {
+        lcs = tl_calloc(nlc, sizeof *lcs);
+        TL_TRY_ALLOC(lcs);
+        for (size_t i = 0; i < nlc; i++) {
+            const char *loc = tl_agent_conf_file_location(aconf, i);
+            char *host = tl_execd_host_path(c.execd, loc);
+            TL_TRY_ALLOC(host);
+            st = tl_logcollector_new(loc, host, 1, &lcs[i]);
+            tl_free(host);
+            TL_TRY(st);
+        }
+    }
+
+    nsteps = tl_sim_step_count(sim);
+    tl_buf_puts(&c.events, "<Events>\n");
+
+    for (;;) {
+        /* Candidates: next step, the record lookahead, the job queue. */
+        if (!have_rec && tl_sim_next_record(sim, &rec)) {
+            have_rec = 1;
+            rec_time = rec.time;
+            rec_step = rec.step;
+            tl_free(rec_xml);
+            tl_free(rec_msg);
+            tl_free(rec_channel);
+            tl_free(rec_explain);
+            rec_xml = tl_strdup(rec.xml);
+            rec_msg = rec.message ? tl_strdup(rec.message) : NULL;
+            rec_channel = tl_strdup(rec.channel);
+            rec_explain = rec.explain ? tl_strdup(rec.explain) : NULL;
+            TL_TRY_ALLOC(rec_xml);
+            TL_TRY_ALLOC(rec_channel);
+        }
+        job cand;
+        int have_cand = 0;
+        if (have_rec) {
+            memset(&cand, 0, sizeof cand);
+            cand.time = rec_time;
+            cand.kind = JOB_RECORD;
+            have_cand = 1;
+        }
+        if (q.n && (!have_cand || job_less(&q.v[0], &cand))) {
+            cand = q.v[0];
+            have_cand = 2;
+        }
+        if (next_step < nsteps) {
+            job sj;
+            memset(&sj, 0, sizeof sj);
+            sj.time = tl_sim_step_time(sim, next_step);
+            sj.kind = JOB_STEP;
+            if (!have_cand || job_less(&sj, &cand)) {
+                cand = sj;
+                have_cand = 3;
+            }
+        }
+        if (!have_cand)
+            break;
+
+        c.now = cand.time;
+        TL_TRY(tl_execd_tick(c.execd, c.now, d));
+
+        if (have_cand == 3) {
+            if (c.tracing)
+                tl_buf_printf(&c.trace, "step %zu\n", next_step + 1);
+            TL_TRY(tl_sim_run_step(sim, next_step, d));
+            next_step++;
+        } else if (have_cand == 1) {
+            have_rec = 0;
+            c.n_records++;
+            tl_buf_puts(&c.events, rec_xml);
+            tl_buf_putc(&c.events, '\n');
+            if (c.tracing)
+                tl_buf_printf(&c.trace, "  [step %zu] %s record%s%s\n", rec_step + 1, rec_channel,
+                              rec_explain ? ": " : "", rec_explain ? rec_explain : "");
+            if (tl_agent_conf_reads_channel(aconf, rec_channel)) {
+                char *payload = tl_agent_eventchannel_payload(rec_msg, rec_xml);
+                TL_TRY_ALLOC(payload);
+                char *line = tl_agent_queue_line('f', tl_scenario_agent_id(sc),
+                                                 tl_scenario_agent_name(sc), "any",
+                                                 "EventChannel", payload);
+                tl_free(payload);
+                TL_TRY_ALLOC(line);
+                st = manager_feed(&c, line);
+                tl_free(line);
+                TL_TRY(st);
+            }
+        } else {
+            job j = jobq_pop(&q);
+            if (j.kind == JOB_AR) {
+                c.n_ar++;
+                if (c.tracing)
+                    tl_buf_printf(&c.trace, "  execd runs %s\n", j.executable);
+                st = tl_execd_run(c.execd, j.executable, j.message, j.timeout, c.now, d);
+                if (st == TL_OK) {
+                    job p;
+                    memset(&p, 0, sizeof p);
+                    p.time = c.now + TL_POLL_DELAY;
+                    p.kind = JOB_POLL;
+                    st = jobq_push(&q, p);
+                }
+                job_free(&j);
+                TL_TRY(st);
+            } else if (j.kind == JOB_POLL) {
+                for (size_t i = 0; i < nlc; i++) {
+                    TL_TRY(tl_logcollector_poll(lcs[i], on_line, &c));
+                    TL_TRY(c.cb_status);
+                }
+            }
+        }
+    }
+    tl_buf_puts(&c.events, "</Events>\n");
+    TL_TRY(tl_buf_status(&c.events));
+    TL_TRY(tl_buf_status(&c.alerts));
+    TL_TRY(tl_buf_status(&c.trace));
+
+    {
+        char *arlog = tl_execd_host_path(c.execd, "active-response\\active-responses.log");
+        char *tlog = tl_execd_host_path(c.execd, "logs\\scheduled-tasks.log");
+        TL_TRY_ALLOC(arlog);
+        out->ar_log = read_host_file(arlog);
+        out->tasks_log = tlog ? read_host_file(tlog) : tl_strdup("");
+        tl_free(arlog);
+        tl_free(tlog);
+    }
+    out->events_xml = tl_buf_take(&c.events);
+    out->alerts_json = tl_buf_take(&c.alerts);
+    out->trace = o->trace ? tl_buf_take(&c.trace) : NULL;
+    out->n_records = c.n_records;
+    out->n_alerts = c.n_alerts;
+    out->n_ar_runs = c.n_ar;
+    out->max_level = c.max_level;
+    snprintf(out->summary, sizeof out->summary, "%zu events, %zu alert%s%s%s%s, %zu AR run%s",
+             c.n_records, c.n_alerts, c.n_alerts == 1 ? "" : "s", c.n_alerts ? " (" : "",
+             tl_buf_cstr(&c.fired), c.n_alerts ? ")" : "", c.n_ar, c.n_ar == 1 ? "" : "s");
+    if (!out->events_xml || !out->alerts_json || !out->ar_log || !out->tasks_log)
+        TL_FAIL(TL_E_NOMEM);
+
+    if (scen_dir) {
+        struct {
+            const char *name;
+            const char *data;
+        } files[] = {{"events.xml", out->events_xml},
+                     {"alerts.json", out->alerts_json},
+                     {"active-responses.log", out->ar_log},
+                     {"scheduled-tasks.log", out->tasks_log}};
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            char *p = tl_path_join(scen_dir, files[i].name);
+            TL_TRY_ALLOC(p);
+            st = tl_file_write_atomic(p, files[i].data, strlen(files[i].data), d);
+            tl_free(p);
+            TL_TRY(st);
+        }
+    }
+
+cleanup:
+    if (st != TL_OK)
+        tl_run_result_clear(out);
+    while (q.n) {
+        job j = jobq_pop(&q);
+        job_free(&j);
+    }
+    tl_free(q.v);
+    for (size_t i = 0; lcs && i < nlc; i++)
+        tl_logcollector_free(lcs[i]);
+    tl_free(lcs);
+    tl_agent_conf_free(aconf);
+    tl_free(agent_conf_path);
+    tl_execd_free(c.execd);
+    tl_engine_free(c.engine);
+    tl_sim_free(sim);
+    tl_free(rec_xml);
+    tl_free(rec_msg);
+    tl_free(rec_channel);
+    tl_free(rec_explain);
+    tl_buf_free(&c.events);
+    tl_buf_free(&c.alerts);
+    tl_buf_free(&c.trace);
+    tl_buf_free(&c.fired);
+    if (temp_drive)
+        rm_rf(drive);
+    tl_free(scen_dir);
+    return st;
+}

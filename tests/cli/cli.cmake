@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+# The command-line contract: bad input gives a one-line error naming the file
+# (and line), exit status 2, and no partial output.
+add_test(NAME cli.contract
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_contract.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.contract PROPERTIES LABELS cli)
+tl_add_unit_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli.c LIBS tl_cli)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Checks tasklab's exit statuses and error messages for bad input.
+set -u
+tasklab=$1
+home=$2
+export TASKLAB_HOME=$home
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0; passes=0
+check() { # name expected_rc expected_stderr_regex cmd...
+  local name=$1 want=$2 re=$3; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ "$rc" != "$want" ] || ! grep -Eq -- "$re" "$tmp/err" || [ "$(wc -l <"$tmp/err")" -gt 3 ]; then
+    echo "FAIL $name: rc=$rc (want $want)"; sed 's/^/  stderr: /' "$tmp/err" | head -5; fails=$((fails+1))
+  else
+    passes=$((passes+1))
+  fi
+}
+check missing-scenario 2 "nosuch\.json: no such scenario file" "$tasklab" run "$tmp/nosuch.json"
+printf '{"name": "bad",\n  "title": }\n' >"$tmp/bad.json"
+check malformed-json 2 "bad\.json:2" "$tasklab" run "$tmp/bad.json"
+check unknown-switch 2 "unknown option '--frobnicate'" "$tasklab" run --frobnicate "$home/scenarios/seed-test-task.json"
+check unknown-command 2 "unknown command 'frob'" "$tasklab" frob
+check unknown-profile 2 "unknown profile 'nope'" "$tasklab" run --profile nope "$home/scenarios/seed-test-task.json"
+printf '<group name="x,">\n  <rule id="100001" level="3">\n    <match>a</match>\n' >"$tmp/bad_rules.xml"
+check bad-rule-file 2 "bad_rules\.xml" "$tasklab" run --rules "$tmp/bad_rules.xml" "$home/scenarios/seed-test-task.json"
+# no partial output: a failing run leaves no alerts.json behind
+mkdir -p "$tmp/out1"
+check no-partial-output 2 "bad\.json" "$tasklab" run --out "$tmp/out1" "$tmp/bad.json"
+if [ -e "$tmp/out1/bad/alerts.json" ]; then echo "FAIL no-partial-output: alerts.json written"; fails=$((fails+1)); fi
+CI=true check bless-refused-in-ci 2 "refused when CI is set" "$tasklab" test --bless "$home/scenarios/seed-test-task.json"
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]
