@@ -61,6 +61,11 @@ void tl_sysmon_config_free(tl_sysmon_config *c);
 /** The config's `schemaversion` attribute as written ("4.90"); borrowed. */
 const char *tl_sysmon_config_schema(const tl_sysmon_config *c);
 
+/** HashAlgorithms normalised to Sysmon's Hashes order ("*" -> "SHA1,MD5,SHA256,IMPHASH";
+ * otherwise the configured list upper-cased, e.g. "MD5,SHA256"); "" when the config has
+ * none. Borrowed. */
+const char *tl_sysmon_config_hashes(const tl_sysmon_config *c);
+
 /** One named value of an event (both strings borrowed from the caller). */
 typedef struct tl_evfield {
     const char *name;
@@ -120,7 +125,9 @@ void tl_sysmon_system_defaults(int id, tl_winevt_system *sys);
  * Fields are filtered to the config's schema (RuleName since 4.1,
  * OriginalFileName since 4.21, trailing User/ParentUser since 4.80) and
  * RuleName is put first (rule_name NULL or "" -> "-" in both the XML and the
- * Message, as current Sysmon writes it).
+ * Message, as current Sysmon writes it). Any other empty/NULL value is rendered
+ * as "-" too (Sysmon's placeholder for a missing string); pass "(Empty)" for an
+ * empty registry string as Sysmon does. Field order is the caller's.
  * @param c         config (borrowed; NULL = schema 4.90).
  * @param xml       appended to (caller-owned); receives `<Event …>…</Event>`.
  * @param message   appended to (caller-owned, may be NULL); "Process Create:\r\nRuleName: …".
@@ -139,6 +146,17 @@ tl_status tl_sysmon_render(const tl_sysmon_config *c, const tl_sysmon_event *ev,
 tl_status tl_winevt_render(const tl_winevt_system *sys, const tl_evfield *fields, size_t n,
                            const char *eventdata_name, const char *message_first_line,
                            tl_buf *xml, tl_buf *message);
+
+/** System values of Security-Auditing event id (4698-4702): provider GUID
+ * {54849625-…}, Version 1, Level 0, Task 12804, Opcode 0, Keywords
+ * 0x8020000000000000, channel Security, user_sid NULL (<Security/>). */
+void tl_winevt_security_defaults(int id, tl_winevt_system *sys);
+
+/** System values of Microsoft-Windows-TaskScheduler/Operational event id (106,
+ * 140, 141, 142, 200, 201, ...): lowercase provider GUID {de7b24ea-…}, Version 0,
+ * Level 4, Task = id, Opcode 1 for 100/129/200 and 2 for 102/201 (else 0),
+ * Keywords 0x8000000000000000, user S-1-5-18. */
+void tl_winevt_taskscheduler_defaults(int id, tl_winevt_system *sys);
 
 /* ---- schema helpers (static data) ------------------------------------- */
 
