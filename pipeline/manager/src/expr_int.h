@@ -19,6 +19,7 @@
 #define TL_EXPR_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tasklab/base.h"
 
@@ -44,6 +45,10 @@ typedef struct tl_capture {
 tl_status tl_osmatch_compile(const char *pattern, tl_osmatch **out, tl_diag *d);
 /** 1 match, 0 no match (NULL str gives 0). */
 int tl_osmatch_exec(const tl_osmatch *m, const char *str);
+/** Like tl_osmatch_exec, also setting *end (may be NULL) on a match: the byte
+ * after the first matching alternative's first occurrence (alternatives tried
+ * in order), or str itself for a '!' pattern. */
+int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end);
 /** Free a compiled pattern; NULL is fine. */
 void tl_osmatch_free(tl_osmatch *m);
 
@@ -88,6 +93,14 @@ const char *tl_expr_pattern(const tl_expr *e);
 int tl_expr_negated(const tl_expr *e);
 /** Free; NULL is fine. */
 void tl_expr_free(tl_expr *e);
+/** Process-wide PCRE2 limits applied to expressions compiled afterwards
+ * (0 keeps the current value). Defaults: match 1000000, depth 100000 (lower
+ * when built with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION). Call before
+ * compiling, not concurrently with tl_expr_compile. */
+void tl_expr_set_pcre2_limits(uint32_t match_limit, uint32_t depth_limit);
+/** Free the calling thread's cached PCRE2 match data (each thread that matched
+ * PCRE2 expressions may call it before exiting; harmless otherwise). */
+void tl_expr_thread_cleanup(void);
 /** Parse the type attribute value ("osmatch","osregex","pcre2","string";
  * case-insensitive). Returns 1 and sets *out on success, 0 otherwise. */
 int tl_expr_type_parse(const char *s, tl_expr_type *out);

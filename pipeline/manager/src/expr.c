@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rule/decoder expressions (wazuh.md §7, `src/shared/expression.c`): one
+ * compiled pattern of type osmatch, osregex, pcre2 or string, plus the
+ * element's negate flag.
+ *
+ * PCRE2 is compiled with options 0 (case-sensitive, unanchored, no UTF), plus
+ * PCRE2_NO_AUTO_CAPTURE when the caller does not want captures; JIT is tried
+ * and silently skipped when unavailable. Every expression carries a match
+ * context with a match limit and a depth limit, so hostile patterns or
+ * subjects end as "no match" instead of running away. All PCRE2 memory goes
+ * through tl_malloc/tl_free via a general context.
+ *
+ * Thread-safety: a compiled tl_expr is never written after compile. PCRE2
+ * match data lives in a per-thread cache (grown on demand, never shrunk), so
+ * any number of threads may match the same expressions at once and a match
+ * does not allocate in the steady state. tl_expr_thread_cleanup() releases
+ * the calling thread's cache.
+ *
+ * Missing fields: a NULL subject never matches, whatever the negate flag.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <string.h>
+
+#include "expr_int.h"
+
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+static uint32_t g_match_limit = 20000;
+static uint32_t g_depth_limit = 2000;
+#else
+static uint32_t g_match_limit = 1000000;
+static uint32_t g_depth_limit = 100000;
+#endif
+
+/* Smallest cached match data: enough for the usual decoder captures. */
+#define TL_EXPR_MD_MIN_PAIRS (TL_OSREGEX_MAX_CAPTURES + 1)
+
+struct tl_expr {
+    tl_expr_type type;
+    int negate;
+    int capture;
+    char *pattern;
+    tl_osmatch *om;
+    tl_osregex *rx;
+    pcre2_code *code;
+    pcre2_match_context *mctx;
+    uint32_t pcre_groups; /* capture groups in the PCRE2 pattern */
+};
+
+static _Thread_local pcre2_match_data *tls_md;
+static _Thread_local uint32_t tls_md_pairs;
+
+static void *pc_malloc(PCRE2_SIZE n, void *ud)
+{
+    (void)ud;
+    return tl_malloc(n);
+}
+
+static void pc_free(void *p, void *ud)
+{
+    (void)ud;
+    tl_free(p);
+}
+
+void tl_expr_set_pcre2_limits(uint32_t match_limit, uint32_t depth_limit)
+{
+    if (match_limit)
+        g_match_limit = match_limit;
+    if (depth_limit)
+        g_depth_limit = depth_limit;
+}
+
+void tl_expr_thread_cleanup(void)
+{
+    pcre2_match_data_free(tls_md);
+    tls_md = NULL;
+    tls_md_pairs = 0;
+}
+
+/* The calling thread's match data with at least `pairs` ovector pairs, or
+ * NULL when out of memory. */
+static pcre2_match_data *md_get(uint32_t pairs)
+{
+    if (tls_md && tls_md_pairs >= pairs)
+        return tls_md;
+    uint32_t n = pairs < TL_EXPR_MD_MIN_PAIRS ? TL_EXPR_MD_MIN_PAIRS : pairs;
+    /* The match data keeps a copy of the allocator, so the context can go. */
+    pcre2_general_context *g = pcre2_general_context_create(pc_malloc, pc_free, NULL);
+    if (!g)
+        return NULL;
+    pcre2_match_data *md = pcre2_match_data_create(n, g);
+    pcre2_general_context_free(g);
+    if (!md)
+        return NULL;
+    pcre2_match_data_free(tls_md);
+    tls_md = md;
+    tls_md_pairs = n;
+    return md;
+}
+
+void tl_expr_free(tl_expr *e)
+{
+    if (!e)
+        return;
+    tl_osmatch_free(e->om);
+    tl_osregex_free(e->rx);
+    pcre2_code_free(e->code);
+    pcre2_match_context_free(e->mctx);
+    tl_free(e->pattern);
+    tl_free(e);
+}
+
+static tl_status pcre_compile_expr(tl_expr *e, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    pcre2_compile_context *cctx = NULL;
+    pcre2_general_context *g = pcre2_general_context_create(pc_malloc, pc_free, NULL);
+    TL_TRY_ALLOC(g);
+    cctx = pcre2_compile_context_create(g);
+    TL_TRY_ALLOC(cctx);
+    int err = 0;
+    PCRE2_SIZE off = 0;
+    uint32_t opts = e->capture ? 0 : PCRE2_NO_AUTO_CAPTURE;
+    e->code = pcre2_compile((PCRE2_SPTR)e->pattern, PCRE2_ZERO_TERMINATED, opts, &err, &off, cctx);
+    if (!e->code) {
+        if (err == PCRE2_ERROR_HEAP_FAILED || err == PCRE2_ERROR_NOMEMORY) {
+            tl_diag_set(d, NULL, 0, "out of memory compiling PCRE2 pattern");
+            TL_FAIL(TL_E_NOMEM);
+        }
+        PCRE2_UCHAR msg[256];
+        if (pcre2_get_error_message(err, msg, sizeof msg) < 0)
+            msg[0] = '\0';
+        tl_diag_set(d, NULL, 0, "%s at offset %zu", (const char *)msg, (size_t)off);
+        TL_FAIL(TL_E_REGEX);
+    }
+    (void)pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+    if (pcre2_pattern_info(e->code, PCRE2_INFO_CAPTURECOUNT, &e->pcre_groups) != 0)
+        e->pcre_groups = 0;
+    e->mctx = pcre2_match_context_create(g);
+    TL_TRY_ALLOC(e->mctx);
+    pcre2_set_match_limit(e->mctx, g_match_limit);
+    pcre2_set_depth_limit(e->mctx, g_depth_limit);
+cleanup:
+    pcre2_compile_context_free(cctx);
+    pcre2_general_context_free(g);
+    return st;
+}
+
+tl_status tl_expr_compile(tl_expr_type type, const char *pattern, int negate, int capture,
+                          tl_expr **out, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    tl_expr *e = NULL;
+    if (!out)
+        return TL_E_INVAL;
+    *out = NULL;
+    if (!pattern) {
+        tl_diag_set(d, NULL, 0, "expression pattern is missing");
+        return TL_E_INVAL;
+    }
+    e = tl_calloc(1, sizeof *e);
+    TL_TRY_ALLOC(e);
+    e->type = type;
+    e->negate = negate != 0;
+    e->capture = capture != 0;
+    e->pattern = tl_strdup(pattern);
+    TL_TRY_ALLOC(e->pattern);
+    switch (type) {
+    case TL_EXPR_OSMATCH:
+        TL_TRY(tl_osmatch_compile(pattern, &e->om, d));
+        break;
+    case TL_EXPR_OSREGEX:
+        TL_TRY(tl_osregex_compile(pattern, &e->rx, d));
+        break;
+    case TL_EXPR_PCRE2:
+        TL_TRY(pcre_compile_expr(e, d));
+        break;
+    case TL_EXPR_STRING:
+        break;
+    default:
+        tl_diag_set(d, NULL, 0, "unknown expression type %d", (int)type);
+        TL_FAIL(TL_E_INVAL);
+    }
+    *out = e;
+    e = NULL;
+cleanup:
+    tl_expr_free(e);
+    return st;
+}
+
+/* PCRE2 match; with caps, fills them. Limits/oom count as no match. */
+static int pcre_exec(const tl_expr *e, const char *str, tl_capture *caps, size_t maxcap,
+                     size_t *ncap, const char **end)
+{
+    uint32_t want = 1;
+    if (caps && maxcap && e->pcre_groups) {
+        size_t g = e->pcre_groups < maxcap ? e->pcre_groups : maxcap;
+        want = (uint32_t)g + 1;
+    }
+    pcre2_match_data *md = md_get(want);
+    if (!md)
+        return 0;
+    int rc = pcre2_match(e->code, (PCRE2_SPTR)str, PCRE2_ZERO_TERMINATED, 0, 0, md, e->mctx);
+    if (rc < 0)
+        return 0;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    uint32_t pairs = pcre2_get_ovector_count(md);
+    if (end)
+        *end = str + (ov[1] >= ov[0] ? ov[1] : ov[0]);
+    if (caps && maxcap) {
+        size_t n = e->pcre_groups < maxcap ? e->pcre_groups : maxcap;
+        for (size_t g = 0; g < n; g++) {
+            size_t i = g + 1;
+            /* Groups past rc (or past the ovector) did not take part. */
+            if (i >= pairs || (rc > 0 && i >= (size_t)rc) || ov[2 * i] == PCRE2_UNSET) {
+                caps[g].start = NULL;
+                caps[g].len = 0;
+            } else {
+                caps[g].start = str + ov[2 * i];
+                caps[g].len = ov[2 * i + 1] >= ov[2 * i] ? ov[2 * i + 1] - ov[2 * i] : 0;
+            }
+        }
+        if (ncap)
+            *ncap = n;
+    }
+    return 1;
+}
+
+int tl_expr_exec(const tl_expr *e, const char *str, tl_capture *caps, size_t maxcap, size_t *ncap,
+                 const char **end)
+{
+    if (ncap)
+        *ncap = 0;
+    if (!e || !str)
+        return 0;
+    switch (e->type) {
+    case TL_EXPR_OSMATCH:
+        return tl_osmatch_exec_end(e->om, str, end);
+    case TL_EXPR_OSREGEX:
+        return tl_osregex_exec(e->rx, str, caps, maxcap, ncap, end);
+    case TL_EXPR_PCRE2:
+        return pcre_exec(e, str, caps, maxcap, ncap, end);
+    case TL_EXPR_STRING:
+        if (strcmp(str, e->pattern) != 0)
+            return 0;
+        if (end)
+            *end = str + strlen(str);
+        return 1;
+    }
+    return 0;
+}
+
+int tl_expr_match(const tl_expr *e, const char *str)
+{
+    if (!e || !str)
+        return 0; /* a missing field fails even when negated */
+    int r;
+    switch (e->type) {
+    case TL_EXPR_OSMATCH:
+        r = tl_osmatch_exec(e->om, str);
+        break;
+    case TL_EXPR_OSREGEX:
+        r = tl_osregex_exec(e->rx, str, NULL, 0, NULL, NULL);
+        break;
+    case TL_EXPR_PCRE2:
+        r = pcre_exec(e, str, NULL, 0, NULL, NULL);
+        break;
+    case TL_EXPR_STRING:
+        r = strcmp(str, e->pattern) == 0;
+        break;
+    default:
+        r = 0;
+        break;
+    }
+    return e->negate ? !r : r;
+}
+
+tl_expr_type tl_expr_get_type(const tl_expr *e)
+{
+    return e ? e->type : TL_EXPR_OSMATCH;
+}
+
+const char *tl_expr_pattern(const tl_expr *e)
+{
+    return e ? e->pattern : NULL;
+}
+
+int tl_expr_negated(const tl_expr *e)
+{
+    return e ? e->negate : 0;
+}
+
+static int ascii_ieq(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y)
+            return 0;
+        if (!x)
+            return 1;
+    }
+}
+
+int tl_expr_type_parse(const char *s, tl_expr_type *out)
+{
+    static const struct {
+        const char *name;
+        tl_expr_type type;
+    } names[] = {{"osmatch", TL_EXPR_OSMATCH},
+                 {"osregex", TL_EXPR_OSREGEX},
+                 {"pcre2", TL_EXPR_PCRE2},
+                 {"string", TL_EXPR_STRING}};
+    if (!s)
+        return 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (ascii_ieq(s, names[i].name)) {
+            if (out)
+                *out = names[i].type;
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OS_Regex: Wazuh's small regular-expression language (wazuh.md §7,
+ * `src/os_regex/os_regex_compile.c` / `os_regex_execute.c`).
+ *
+ * Language: the pattern is split on unescaped '|' into alternatives, tried in
+ * order; the first that matches wins and its groups are the captures. In each
+ * alternative a leading '^' anchors at the start and a trailing unescaped '$'
+ * at the end. Escapes: \w \W \d \D \s (space only) \S \p \t \. (any byte) and
+ * the literal escapes \\ \( \) \$ \< \|; any other escape is a compile error.
+ * '+' and '*' are quantifiers only right after an escape; everywhere else they
+ * (like '.', '[', '?', ...) are literal bytes. '(' ')' make capture groups, one
+ * level deep, not spanning '|'. Literals compare ASCII case-insensitively.
+ *
+ * Matching mirrors Wazuh's executor rather than a textbook regex engine: a
+ * quantified escape keeps consuming bytes, but as soon as the *next* token of
+ * the pattern also matches the current byte it jumps ahead to it (so a '+'
+ * loop ends at the first place the rest can start), saving a restore point;
+ * when the rest later fails the most recent restore point is resumed with the
+ * loop consuming that byte instead. At most 4 restore points are kept, so,
+ * as in Wazuh, deeply ambiguous patterns can miss matches a full regex would
+ * find. A quantified escape that is the last token consumes greedily. If an
+ * attempt fails for good, the search restarts one byte later (never for '^').
+ *
+ * Invariants: compiled patterns are immutable; exec uses only the stack and
+ * is thread-safe; work per exec is bounded by TL_OSREGEX_STEP_LIMIT.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "expr_int.h"
+
+/** Wazuh's OS_PATTERN_MAXSIZE: longer patterns do not compile. */
+#define TL_OSREGEX_MAXSIZE 2048
+/** Wazuh keeps 4 restore points (pt_error[4]). */
+#define TL_OSREGEX_SAVES 4
+/** Upper bound on matcher steps per exec (guards pathological patterns). */
+#define TL_OSREGEX_STEP_LIMIT 2000000L
+
+enum { RK_LIT, RK_CLASS, RK_OPEN, RK_CLOSE, RK_END };
+enum { RQ_ONE, RQ_PLUS, RQ_STAR };
+enum { RC_W, RC_NW, RC_D, RC_ND, RC_S, RC_NS, RC_P, RC_ANY, RC_TAB };
+
+typedef struct rx_tok {
+    uint8_t kind;  /* RK_* */
+    uint8_t quant; /* RQ_* */
+    uint8_t val;   /* folded literal byte (RK_LIT) or class id (RK_CLASS) */
+    uint8_t group; /* group index (RK_OPEN / RK_CLOSE) */
+} rx_tok;
+
+typedef struct rx_alt {
+    rx_tok *toks; /* ends with RK_END */
+    size_t ntok;
+    size_t ngroups;
+    int begin; /* '^' */
+    int end;   /* '$' */
+} rx_alt;
+
+struct tl_osregex {
+    rx_alt *alts;
+    size_t nalts;
+    size_t maxgroups;
+};
+
+static unsigned char rx_fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+static int rx_is_w(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '@' || c == '_';
+}
+
+static int rx_is_p(unsigned char c)
+{
+    static const char set[] = "!\"#$%&'()*+,-.:;<=>?[]{|}";
+    return c != '\0' && memchr(set, c, sizeof set - 1) != NULL;
+}
+
+static int rx_tok_match(const rx_tok *t, unsigned char c)
+{
+    if (t->kind == RK_LIT)
+        return rx_fold(c) == t->val;
+    switch (t->val) {
+    case RC_W:
+        return rx_is_w(c);
+    case RC_NW:
+        return !rx_is_w(c);
+    case RC_D:
+        return c >= '0' && c <= '9';
+    case RC_ND:
+        return !(c >= '0' && c <= '9');
+    case RC_S:
+        return c == ' ';
+    case RC_NS:
+        return c != ' ';
+    case RC_P:
+        return rx_is_p(c);
+    case RC_ANY:
+        return 1;
+    case RC_TAB:
+        return c == '\t';
+    default:
+        return 0;
+    }
+}
+
+/* ---- compile ------------------------------------------------------------ */
+
+static void rx_free_alts(rx_alt *alts, size_t n)
+{
+    if (!alts)
+        return;
+    for (size_t i = 0; i < n; i++)
+        tl_free(alts[i].toks);
+    tl_free(alts);
+}
+
+void tl_osregex_free(tl_osregex *r)
+{
+    if (!r)
+        return;
+    rx_free_alts(r->alts, r->nalts);
+    tl_free(r);
+}
+
+/* Compile one alternative p[0..len) into a. */
+static tl_status rx_compile_alt(const char *pat, const char *p, size_t len, rx_alt *a, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    /* Every source byte makes at most one token, plus RK_END. */
+    a->toks = tl_calloc(len + 1, sizeof *a->toks);
+    TL_TRY_ALLOC(a->toks);
+    size_t i = 0, n = 0;
+    int depth = 0;
+    if (len > 0 && p[0] == '^') {
+        a->begin = 1;
+        i = 1;
+    }
+    while (i < len) {
+        unsigned char c = (unsigned char)p[i];
+        rx_tok *t = &a->toks[n];
+        if (c == '\\') {
+            unsigned char e = i + 1 < len ? (unsigned char)p[i + 1] : '\0';
+            t->kind = RK_CLASS;
+            switch (e) {
+            case 'w': t->val = RC_W; break;
+            case 'W': t->val = RC_NW; break;
+            case 'd': t->val = RC_D; break;
+            case 'D': t->val = RC_ND; break;
+            case 's': t->val = RC_S; break;
+            case 'S': t->val = RC_NS; break;
+            case 'p': t->val = RC_P; break;
+            case '.': t->val = RC_ANY; break;
+            case 't': t->val = RC_TAB; break;
+            case '\\': case '(': case ')': case '$': case '<': case '|':
+                t->kind = RK_LIT;
+                t->val = e;
+                break;
+            default:
+                if (e == '\0')
+                    tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': trailing backslash", pat);
+                else
+                    tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': unsupported escape '\\%c' at offset %zu",
+                                pat, (e >= 0x20 && e < 0x7f) ? e : '?', (size_t)(p - pat) + i);
+                TL_FAIL(TL_E_REGEX);
+            }
+            i += 2;
+            if (i < len && (p[i] == '+' || p[i] == '*')) {
+                t->quant = p[i] == '+' ? RQ_PLUS : RQ_STAR;
+                i++;
+            }
+            n++;
+            continue;
+        }
+        if (c == '(') {
+            if (depth) {
+                tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': nested parenthesis at offset %zu", pat,
+                            (size_t)(p - pat) + i);
+                TL_FAIL(TL_E_REGEX);
+            }
+            if (a->ngroups >= TL_OSREGEX_MAX_CAPTURES) {
+                tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': more than %d groups", pat,
+                            TL_OSREGEX_MAX_CAPTURES);
+                TL_FAIL(TL_E_REGEX);
+            }
+            depth = 1;
+            t->kind = RK_OPEN;
+            t->group = (uint8_t)a->ngroups;
+        } else if (c == ')') {
+            if (!depth) {
+                tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': unbalanced ')' at offset %zu", pat,
+                            (size_t)(p - pat) + i);
+                TL_FAIL(TL_E_REGEX);
+            }
+            depth = 0;
+            t->kind = RK_CLOSE;
+            t->group = (uint8_t)a->ngroups++;
+        } else if (c == '$' && i + 1 == len) {
+            a->end = 1; /* trailing unescaped '$' */
+            i++;
+            continue;
+        } else {
+            t->kind = RK_LIT;
+            t->val = rx_fold(c);
+        }
+        n++;
+        i++;
+    }
+    if (depth) {
+        tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': unbalanced '('", pat);
+        TL_FAIL(TL_E_REGEX);
+    }
+    a->toks[n].kind = RK_END;
+    a->ntok = n;
+cleanup:
+    return st;
+}
+
+tl_status tl_osregex_compile(const char *pattern, tl_osregex **out, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    tl_osregex *r = NULL;
+    if (!out)
+        return TL_E_INVAL;
+    *out = NULL;
+    if (!pattern) {
+        tl_diag_set(d, NULL, 0, "OS_Regex pattern is missing");
+        return TL_E_INVAL;
+    }
+    size_t plen = strlen(pattern);
+    if (plen > TL_OSREGEX_MAXSIZE) {
+        tl_diag_set(d, NULL, 0, "invalid OS_Regex: pattern longer than %d bytes", TL_OSREGEX_MAXSIZE);
+        return TL_E_REGEX;
+    }
+    /* Count alternatives: unescaped '|' (inside a group it is an error). */
+    size_t nalts = 1;
+    int depth = 0;
+    for (size_t i = 0; i < plen; i++) {
+        if (pattern[i] == '\\') {
+            i++;
+            if (i >= plen)
+                break; /* reported by rx_compile_alt */
+            continue;
+        }
+        if (pattern[i] == '(')
+            depth = 1;
+        else if (pattern[i] == ')')
+            depth = 0;
+        else if (pattern[i] == '|') {
+            if (depth) {
+                tl_diag_set(d, NULL, 0, "invalid OS_Regex '%s': '|' inside parenthesis at offset %zu",
+                            pattern, i);
+                return TL_E_REGEX;
+            }
+            nalts++;
+        }
+    }
+    r = tl_calloc(1, sizeof *r);
+    TL_TRY_ALLOC(r);
+    r->alts = tl_calloc(nalts, sizeof *r->alts);
+    TL_TRY_ALLOC(r->alts);
+    r->nalts = nalts;
+    const char *p = pattern;
+    for (size_t k = 0; k < nalts; k++) {
+        /* Find the end of this alternative. */
+        const char *q = p;
+        while (*q && *q != '|') {
+            if (*q == '\\' && q[1])
+                q++;
+            q++;
+        }
+        TL_TRY(rx_compile_alt(pattern, p, (size_t)(q - p), &r->alts[k], d));
+        if (r->alts[k].ngroups > r->maxgroups)
+            r->maxgroups = r->alts[k].ngroups;
+        p = *q ? q + 1 : q;
+    }
+    *out = r;
+    r = NULL;
+cleanup:
+    tl_osregex_free(r);
+    return st;
+}
+
+size_t tl_osregex_ncaptures(const tl_osregex *r)
+{
+    return r ? r->maxgroups : 0;
+}
+
+/* ---- execute ------------------------------------------------------------ */
+
+typedef struct rx_save {
+    size_t ti, p, cnt;
+} rx_save;
+
+/* Index of the first non-group token at or after ti. */
+static size_t rx_skip_groups(const rx_tok *t, size_t ti)
+{
+    while (t[ti].kind == RK_OPEN || t[ti].kind == RK_CLOSE)
+        ti++;
+    return ti;
+}
+
+/* Try alternative a at start; on success fill cap positions and *endp. */
+static int rx_try(const rx_alt *a, const unsigned char *s, size_t len, size_t start,
+                  size_t *copen, size_t *cclose, size_t *endp, long *budget)
+{
+    const rx_tok *t = a->toks;
+    rx_save saves[TL_OSREGEX_SAVES];
+    size_t nsave = 0;
+    size_t ti = 0, p = start, cnt = 0;
+
+    for (;;) {
+        if (--*budget < 0)
+            return 0;
+        const rx_tok *tok = &t[ti];
+        switch (tok->kind) {
+        case RK_OPEN:
+            copen[tok->group] = p;
+            ti++;
+            continue;
+        case RK_CLOSE:
+            cclose[tok->group] = p;
+            ti++;
+            continue;
+        case RK_END:
+            if (!a->end || p == len) {
+                *endp = p;
+                return 1;
+            }
+            goto fail;
+        default:
+            break;
+        }
+        if (p == len) {
+            /* Out of input: only a satisfied quantifier can be left behind. */
+            if (tok->quant == RQ_STAR || (tok->quant == RQ_PLUS && cnt > 0)) {
+                ti++;
+                cnt = 0;
+                continue;
+            }
+            goto fail;
+        }
+        unsigned char c = s[p];
+        if (tok->quant == RQ_ONE) {
+            if (rx_tok_match(tok, c)) {
+                p++;
+                ti++;
+                cnt = 0;
+                continue;
+            }
+            goto fail;
+        }
+        if (rx_tok_match(tok, c)) {
+            if (cnt > 0 || tok->quant == RQ_STAR) {
+                size_t nt = rx_skip_groups(t, ti + 1);
+                if (t[nt].kind != RK_END && rx_tok_match(&t[nt], c)) {
+                    /* The rest can start here: jump, remembering where we were. */
+                    if (nsave < TL_OSREGEX_SAVES) {
+                        saves[nsave].ti = ti;
+                        saves[nsave].p = p;
+                        saves[nsave].cnt = cnt;
+                        nsave++;
+                    }
+                    for (size_t g = ti + 1; g < nt; g++) {
+                        if (t[g].kind == RK_OPEN)
+                            copen[t[g].group] = p;
+                        else
+                            cclose[t[g].group] = p;
+                    }
+                    if (t[nt].quant == RQ_ONE) {
+                        ti = nt + 1;
+                        cnt = 0;
+                    } else {
+                        ti = nt;
+                        cnt = 1;
+                    }
+                    p++;
+                    continue;
+                }
+            }
+            p++;
+            cnt++;
+            continue;
+        }
+        /* The quantified token stops matching: hand this byte to the rest. */
+        if (tok->quant == RQ_STAR || cnt > 0) {
+            ti++;
+            cnt = 0;
+            continue;
+        }
+    fail:
+        if (nsave == 0)
+            return 0;
+        nsave--;
+        ti = saves[nsave].ti;
+        p = saves[nsave].p + 1; /* the loop keeps the byte it had given away */
+        cnt = saves[nsave].cnt + 1;
+    }
+}
+
+int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size_t maxcap,
+                    size_t *ncap, const char **end)
+{
+    if (ncap)
+        *ncap = 0;
+    if (!r || !str)
+        return 0;
+    const unsigned char *s = (const unsigned char *)str;
+    size_t len = strlen(str);
+    long budget = TL_OSREGEX_STEP_LIMIT;
+    size_t copen[TL_OSREGEX_MAX_CAPTURES], cclose[TL_OSREGEX_MAX_CAPTURES];
+
+    for (size_t k = 0; k < r->nalts; k++) {
+        const rx_alt *a = &r->alts[k];
+        size_t first = rx_skip_groups(a->toks, 0);
+        const rx_tok *ft = &a->toks[first];
+        size_t last_start = a->begin ? 0 : len;
+        for (size_t start = 0; start <= last_start; start++) {
+            if (ft->kind != RK_END && start > 0) {
+                if (ft->quant == RQ_ONE) {
+                    /* Cheap skip to a byte the first token accepts. */
+                    while (start < len && !rx_tok_match(ft, s[start]))
+                        start++;
+                    if (start == len)
+                        break;
+                } else if (rx_tok_match(ft, s[start - 1])) {
+                    /* A leading loop already had its chance from an earlier byte. */
+                    continue;
+                }
+            }
+            size_t endp = 0;
+            for (size_t g = 0; g < a->ngroups; g++)
+                copen[g] = cclose[g] = start;
+            if (rx_try(a, s, len, start, copen, cclose, &endp, &budget)) {
+                size_t n = a->ngroups < maxcap ? a->ngroups : maxcap;
+                for (size_t g = 0; caps && g < n; g++) {
+                    caps[g].start = str + copen[g];
+                    caps[g].len = cclose[g] >= copen[g] ? cclose[g] - copen[g] : 0;
+                }
+                if (ncap)
+                    *ncap = caps ? n : 0;
+                if (end)
+                    *end = str + endp;
+                return 1;
+            }
+            if (budget < 0)
+                return 0;
+        }
+    }
+    return 0;
+}
