@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logcollector for syslog-format files (read_syslog.c, wazuh.md §1.2).
+ *
+ * Each poll reads the bytes appended since the last offset. Only complete
+ * lines ('\n'-terminated) are emitted; a partial tail is kept and completed by
+ * a later poll, so a line written in two pieces is emitted once, whole. Rules:
+ * the '\n' is stripped; a line containing NUL is dropped; on Windows the line
+ * is cut at its LAST '\r', and lines of at most 2 bytes or starting with '#'
+ * are skipped. A file shorter than the offset was truncated or rotated and is
+ * read again from the start. A missing file is not an error.
+ */
+#include "tasklab/agent.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct tl_logcollector {
+    char *location;
+    char *path;
+    int windows;
+    long long offset;
+    tl_buf partial;
+};
+
+tl_status tl_logcollector_new(const char *location, const char *host_path, int windows,
+                              tl_logcollector **out)
+{
+    tl_logcollector *lc = tl_calloc(1, sizeof *lc);
+    if (!lc)
+        return TL_E_NOMEM;
+    lc->location = tl_strdup(location ? location : "");
+    lc->path = tl_strdup(host_path ? host_path : "");
+    lc->windows = windows;
+    tl_buf_init(&lc->partial);
+    if (!lc->location || !lc->path) {
+        tl_logcollector_free(lc);
+        return TL_E_NOMEM;
+    }
+    *out = lc;
+    return TL_OK;
+}
+
+static tl_status emit_line(tl_logcollector *lc, char *s, size_t n,
+                           void (*emit)(void *, const char *, const char *), void *ctx)
+{
+    if (memchr(s, '\0', n))
+        return TL_OK;
+    s[n] = '\0';
+    if (lc->windows) {
+        char *r = strrchr(s, '\r');
+        if (r)
+            *r = '\0';
+        if (strlen(s) <= 2 || s[0] == '#')
+            return TL_OK;
+    }
+    emit(ctx, lc->location, s);
+    return TL_OK;
+}
+
+tl_status tl_logcollector_poll(tl_logcollector *lc,
+                               void (*emit)(void *ctx, const char *location, const char *line),
+                               void *ctx)
+{
+    tl_status st = TL_OK;
+    FILE *f = fopen(lc->path, "rb");
+    if (!f)
+        return TL_OK;
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return TL_E_IO;
+    }
+    long long size = ftell(f);
+    if (size < lc->offset) {
+        lc->offset = 0;
+        tl_buf_reset(&lc->partial);
+    }
+    if (size == lc->offset || fseek(f, (long)lc->offset, SEEK_SET) != 0) {
+        fclose(f);
+        return TL_OK;
+    }
+    char chunk[65536];
+    size_t r;
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        lc->offset += (long long)r;
+        size_t start = 0;
+        for (size_t i = 0; i < r; i++) {
+            if (chunk[i] != '\n')
+                continue;
+            tl_buf_append(&lc->partial, chunk + start, i - start);
+            TL_TRY(tl_buf_status(&lc->partial));
+            /* the buffer has room for the terminating NUL (tl_buf keeps one) */
+            emit_line(lc, lc->partial.data ? lc->partial.data : (char[1]){0}, lc->partial.len,
+                      emit, ctx);
+            tl_buf_reset(&lc->partial);
+            start = i + 1;
+        }
+        tl_buf_append(&lc->partial, chunk + start, r - start);
+        TL_TRY(tl_buf_status(&lc->partial));
+    }
+    if (ferror(f))
+        st = TL_E_IO;
+cleanup:
+    fclose(f);
+    return st;
+}
+
+void tl_logcollector_free(tl_logcollector *lc)
+{
+    if (!lc)
+        return;
+    tl_free(lc->location);
+    tl_free(lc->path);
+    tl_buf_free(&lc->partial);
+    tl_free(lc);
+}
