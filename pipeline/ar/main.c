@@ -11,7 +11,10 @@
  *    (<install>\active-response\bin\analyze-scheduled-task.exe, Wazuh's layout);
  *    env TASKLAB_AGENT_DIR (host path) overrides it;
  *  - Windows: the task file is read from C:\Windows\System32\Tasks\<path>;
- *    Linux: C: is the host folder in env TASKLAB_DRIVE_C (required);
+ *    Linux: C: is the host folder in env TASKLAB_DRIVE_C (required). Under
+ *    Wine, TASKLAB_DRIVE_C (e.g. Z:\tmp\run\drive_c) may also point C: at
+ *    another folder, so a shared prefix can serve many simulated endpoints;
+ *    paths in the output keep saying C:\;
  *  - time: env TASKLAB_TIME ("YYYY-MM-DDTHH:MM:SS[.f]Z", a tasklab extension
  *    execd sets from its virtual clock) stamps active-responses.log; without it
  *    the wall clock is used, as Wazuh's own AR programs do;
@@ -164,10 +167,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "analyze-scheduled-task: cannot locate the agent install dir\n");
         return 2;
     }
-    const char *drive_c = NULL;
+    const char *drive_c = getenv("TASKLAB_DRIVE_C");
+    if (drive_c && !*drive_c)
+        drive_c = NULL;
 #ifndef _WIN32
-    drive_c = getenv("TASKLAB_DRIVE_C");
-    if (!drive_c || !*drive_c) {
+    if (!drive_c) {
         fprintf(stderr, "analyze-scheduled-task: TASKLAB_DRIVE_C (host folder playing C:) is "
                         "not set\n");
         tl_free(install);
