@@ -1,0 +1,936 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rule engine: analysisd's per-event loop (analysisd.c) and
+ * OS_CheckIfRuleMatch (rules.c), on the virtual clock (wazuh.md §6, §8).
+ *
+ * Walk: top-level rules in order, skipping those whose category differs from
+ * the decoder type; a rule whose own conditions pass tries its children
+ * depth-first in sibling order and returns the first non-NULL child result;
+ * with no child result a noalert rule returns NULL (the walk continues with
+ * its next sibling: noalert is transparent) and any other rule returns itself.
+ * The first non-NULL result ends the walk; level 0 means "no alert".
+ *
+ * Conditions are checked in analysisd's order (tl_cond): decoded_as,
+ * program_name, id, system_name, protocol, match, regex, action, url,
+ * location, each field, srcip, dstip, srcport, dstport, user, geoip, maxsize,
+ * time, weekday, data, extra_data, hostname, status, check_diff, if_fts,
+ * lists, context. The order only matters for traces and for the side effects
+ * of the context search (events marked as used), which come last.
+ *
+ * Context memory (if_matched_sid / if_matched_group / if_matched_regex):
+ * when a rule is returned by the walk (any level) and some context rule
+ * depends on it, a copy of the event is appended to its list. A context
+ * search walks a list newest first, stops at the first event outside the
+ * timeframe or already used by a rule of this level or higher, skips events
+ * of other agents (unless global_frequency) and those failing same_* /
+ * different_*, and succeeds on the (frequency-1)-th acceptable event. As in
+ * analysisd, only the current event, the newest and the deciding stored event
+ * are marked as used.
+ *
+ * No allocation in the match loop: conditions only read precompiled data;
+ * the per-event scratch buffers of the engine are reused.
+ */
+#include "rules_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+
+typedef struct diff_entry {
+    size_t rule_idx;
+    char *agent_id;
+    char *last;
+} diff_entry;
+
+typedef struct fts_entry {
+    char *key;
+} fts_entry;
+
+/* engine-private extras kept outside the public-ish struct */
+typedef struct engine_extra {
+    diff_entry *diffs;
+    size_t ndiffs;
+    char **fts;
+    size_t nfts;
+    int cur_matched; /* "matched" mark of the event being processed */
+    char failbuf[300];
+} engine_extra;
+
+static engine_extra *X(tl_engine *e);
+
+const char *tl_cond_name(tl_cond c)
+{
+    static const char *const n[TL_C_COUNT] = {
+        "decoded_as", "program_name", "id",         "system_name", "protocol",   "match",
+        "regex",      "action",       "url",        "location",    "field",      "srcip",
+        "dstip",      "srcport",      "dstport",    "user",        "srcgeoip",   "dstgeoip",
+        "maxsize",    "time",         "weekday",    "data",        "extra_data", "hostname",
+        "status",     "check_diff",   "if_fts",     "list",        "context"};
+    return (c >= 0 && c < TL_C_COUNT) ? n[c] : "?";
+}
+
+/* ---- stored events -------------------------------------------------------- */
+
+static void sev_unref(tl_stored_event *s)
+{
+    if (!s || --s->refs > 0)
+        return;
+    tl_free(s->agent_id);
+    tl_free(s->location);
+    tl_free(s->log);
+    tl_free(s->full_log);
+    for (int i = 0; i < TL_SF_COUNT; i++)
+        tl_free(s->stat[i]);
+    for (size_t i = 0; i < s->nfields; i++) {
+        tl_free(s->fields[i].name);
+        tl_free(s->fields[i].value);
+    }
+    tl_free(s->fields);
+    tl_free(s);
+}
+
+static tl_stored_event *sev_new(const tl_event *ev, int matched)
+{
+    tl_stored_event *s = tl_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->refs = 1;
+    s->matched = matched;
+    s->sec = ev->time / TL_USEC_PER_SEC;
+    int bad = 0;
+#define DUP(dst, src)                                                                              \
+    do {                                                                                           \
+        if (src) {                                                                                 \
+            dst = tl_strdup(src);                                                                  \
+            bad |= dst == NULL;                                                                    \
+        }                                                                                          \
+    } while (0)
+    DUP(s->agent_id, ev->agent_id);
+    DUP(s->location, ev->location);
+    DUP(s->log, ev->log);
+    DUP(s->full_log, ev->full_log);
+    for (int i = 0; i < TL_SF_COUNT; i++)
+        DUP(s->stat[i], ev->stat[i]);
+    if (ev->nfields) {
+        s->fields = tl_calloc(ev->nfields, sizeof *s->fields);
+        bad |= s->fields == NULL;
+        if (s->fields) {
+            s->nfields = ev->nfields;
+            for (size_t i = 0; i < ev->nfields; i++) {
+                DUP(s->fields[i].name, ev->fields[i].name);
+                DUP(s->fields[i].value, ev->fields[i].value);
+            }
+        }
+    }
+#undef DUP
+    if (bad) {
+        sev_unref(s);
+        return NULL;
+    }
+    return s;
+}
+
+static const char *sev_field(const tl_stored_event *s, const char *name)
+{
+    for (size_t i = 0; i < s->nfields; i++)
+        if (s->fields[i].name && tl_strcasecmp(s->fields[i].name, name) == 0)
+            return s->fields[i].value;
+    return NULL;
+}
+
+#define EL_MAX 65536
+
+static void el_clear(tl_event_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        sev_unref(l->v[(l->head + i) % l->cap]);
+    tl_free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static tl_stored_event *el_at(const tl_event_list *l, size_t i) /* 0 = oldest */
+{
+    return l->v[(l->head + i) % l->cap];
+}
+
+static void el_prune(tl_event_list *l, int64_t now_sec, int64_t keep_sec)
+{
+    while (l->n && (now_sec - el_at(l, 0)->sec > keep_sec || l->n >= EL_MAX)) {
+        sev_unref(el_at(l, 0));
+        l->head = (l->head + 1) % l->cap;
+        l->n--;
+    }
+}
+
+static tl_status el_push(tl_event_list *l, tl_stored_event *s)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        tl_stored_event **nv = tl_malloc(nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        for (size_t i = 0; i < l->n; i++)
+            nv[i] = el_at(l, i);
+        tl_free(l->v);
+        l->v = nv;
+        l->cap = nc;
+        l->head = 0;
+    }
+    l->v[(l->head + l->n) % l->cap] = s;
+    l->n++;
+    s->refs++;
+    return TL_OK;
+}
+
+/* ---- engine lifecycle ------------------------------------------------------ */
+
+typedef struct engine_full {
+    struct tl_engine pub;
+    engine_extra x;
+} engine_full;
+
+static engine_extra *X(tl_engine *e)
+{
+    return &((engine_full *)e)->x;
+}
+
+tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine **out)
+{
+    if (!rs || !out)
+        return TL_E_INVAL;
+    engine_full *f = tl_calloc(1, sizeof *f);
+    if (!f)
+        return TL_E_NOMEM;
+    tl_engine *e = &f->pub;
+    e->rs = rs;
+    e->manager_name = tl_strdup(o && o->manager_name ? o->manager_name : "wazuh-manager");
+    const char *node = o && o->node_name ? o->node_name : (rs->node_name ? rs->node_name : "undefined");
+    e->node_name = tl_strdup(node);
+    e->st = tl_calloc(rs->nrules ? rs->nrules : 1, sizeof *e->st);
+    if (!e->manager_name || !e->node_name || !e->st) {
+        tl_engine_free(e);
+        return TL_E_NOMEM;
+    }
+    tl_event_init(&e->ev);
+    tl_buf_init(&e->alert);
+    tl_buf_init(&e->desc);
+    *out = e;
+    return TL_OK;
+}
+
+void tl_engine_free(tl_engine *e)
+{
+    if (!e)
+        return;
+    engine_extra *x = X(e);
+    if (e->st) {
+        for (size_t i = 0; i < e->rs->nrules; i++) {
+            tl_rule_state *s = &e->st[i];
+            el_clear(&s->sid_events);
+            el_clear(&s->group_events);
+            for (size_t k = 0; k < s->nignored; k++) {
+                for (size_t j = 0; j < s->ignored[k].n; j++)
+                    tl_free(s->ignored[k].vals[j]);
+                tl_free(s->ignored[k].vals);
+            }
+            tl_free(s->ignored);
+        }
+    }
+    tl_free(e->st);
+    el_clear(&e->last_events);
+    if (e->have_ev)
+        tl_event_clear(&e->ev);
+    tl_buf_free(&e->alert);
+    tl_buf_free(&e->desc);
+    for (size_t i = 0; i < e->capar; i++)
+        tl_buf_free(&e->ar_msgs[i]);
+    tl_free(e->ar_msgs);
+    tl_free(e->ar_reqs);
+    for (size_t i = 0; i < e->nctx_prev; i++)
+        sev_unref(e->ctx_prev[i]);
+    tl_free(e->ctx_prev);
+    for (size_t i = 0; i < x->ndiffs; i++) {
+        tl_free(x->diffs[i].agent_id);
+        tl_free(x->diffs[i].last);
+    }
+    tl_free(x->diffs);
+    for (size_t i = 0; i < x->nfts; i++)
+        tl_free(x->fts[i]);
+    tl_free(x->fts);
+    tl_free(e->manager_name);
+    tl_free(e->node_name);
+    tl_free(e);
+}
+
+void tl_engine_set_trace(tl_engine *e, tl_engine_trace_fn fn, void *ctx)
+{
+    e->trace = fn;
+    e->trace_ctx = ctx;
+}
+
+long long tl_engine_alert_offset(const tl_engine *e)
+{
+    return (long long)e->alert_offset;
+}
+
+/* ---- conditions ------------------------------------------------------------ */
+
+static const char *ev_stat(const tl_event *ev, tl_static_field f)
+{
+    return ev->stat[f];
+}
+
+static int decoded_as_ok(const tl_rule *r, const tl_event *ev)
+{
+    if (!ev->decoder_name)
+        return 0;
+    if (strcmp(ev->decoder_name, r->decoded_as) == 0)
+        return 1;
+    if (ev->decoder_parent && strcmp(ev->decoder_parent, r->decoded_as) == 0)
+        return 1;
+    const tl_decoder_info *di = tl_event_decoder_info(ev);
+    if (di && di->own_name && strcmp(di->own_name, r->decoded_as) == 0)
+        return 1;
+    return 0;
+}
+
+static int ipcheck(const tl_iplist *l, const char *ip)
+{
+    if (!ip)
+        return 0;
+    int in = tl_iplist_contains(l, ip);
+    return l->negate ? !in : in;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok);
+
+static int check_diff(tl_engine *e, const tl_rule *r)
+{
+    engine_extra *x = X(e);
+    const char *agent = e->ev.agent_id ? e->ev.agent_id : "000";
+    const char *log = e->ev.log ? e->ev.log : "";
+    for (size_t i = 0; i < x->ndiffs; i++) {
+        diff_entry *d = &x->diffs[i];
+        if (d->rule_idx == r->idx && strcmp(d->agent_id, agent) == 0) {
+            if (strcmp(d->last, log) == 0)
+                return 0;
+            char *n = tl_strdup(log);
+            if (!n)
+                return 0;
+            tl_free(d->last);
+            d->last = n;
+            return 1;
+        }
+    }
+    diff_entry *nv = tl_realloc(x->diffs, (x->ndiffs + 1) * sizeof *nv);
+    if (!nv)
+        return 0;
+    x->diffs = nv;
+    nv[x->ndiffs].rule_idx = r->idx;
+    nv[x->ndiffs].agent_id = tl_strdup(agent);
+    nv[x->ndiffs].last = tl_strdup(log);
+    if (nv[x->ndiffs].agent_id && nv[x->ndiffs].last)
+        x->ndiffs++;
+    else {
+        tl_free(nv[x->ndiffs].agent_id);
+        tl_free(nv[x->ndiffs].last);
+    }
+    return 0; /* first time: stored, no alert */
+}
+
+static const char *fts_value(const tl_event *ev, const char *name)
+{
+    if (strcmp(name, "location") == 0)
+        return ev->location;
+    if (strcmp(name, "name") == 0)
+        return ev->decoder_name;
+    if (strcmp(name, "user") == 0)
+        return ev->stat[TL_SF_DSTUSER] ? ev->stat[TL_SF_DSTUSER] : ev->stat[TL_SF_SRCUSER];
+    if (strcmp(name, "hostname") == 0)
+        return ev->hostname;
+    if (strcmp(name, "program_name") == 0)
+        return ev->program_name;
+    int si = tl_static_field_index(name);
+    if (si >= 0)
+        return ev->stat[si];
+    return tl_event_find_field(ev, name);
+}
+
+static int check_fts(tl_engine *e)
+{
+    engine_extra *x = X(e);
+    const tl_decoder_info *di = tl_event_decoder_info(&e->ev);
+    if (!di || !di->fts || !di->nfts)
+        return 0;
+    tl_buf k = TL_BUF_INIT;
+    tl_buf_puts(&k, di->name ? di->name : "");
+    for (size_t i = 0; i < di->nfts; i++) {
+        const char *v = fts_value(&e->ev, di->fts[i]);
+        tl_buf_putc(&k, '\x1f');
+        tl_buf_puts(&k, v ? v : "");
+    }
+    if (tl_buf_status(&k) != TL_OK) {
+        tl_buf_free(&k);
+        return 0;
+    }
+    for (size_t i = 0; i < x->nfts; i++) {
+        if (strcmp(x->fts[i], tl_buf_cstr(&k)) == 0) {
+            tl_buf_free(&k);
+            return 0;
+        }
+    }
+    char **nv = tl_realloc(x->fts, (x->nfts + 1) * sizeof *nv);
+    if (!nv) {
+        tl_buf_free(&k);
+        return 0;
+    }
+    x->fts = nv;
+    nv[x->nfts] = tl_buf_take(&k);
+    if (nv[x->nfts])
+        x->nfts++;
+    tl_buf_free(&k);
+    return 1;
+}
+
+static const char *list_value(const tl_event *ev, const tl_rule_list *L)
+{
+    if (L->stat_idx >= 0)
+        return ev->stat[L->stat_idx];
+    return tl_event_find_field(ev, L->field);
+}
+
+/* Returns TL_C_COUNT when every own condition holds, else the failing one.
+ * *fidx receives the index of the failing <field>/<list>. */
+static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx)
+{
+    const tl_event *ev = &e->ev;
+#define EXPR(slot, cond, value)                                                                    \
+    do {                                                                                           \
+        if (r->slot && !tl_expr_match(r->slot, (value)))                                           \
+            return cond;                                                                           \
+    } while (0)
+    if (r->decoded_as && !decoded_as_ok(r, ev))
+        return TL_C_DECODED_AS;
+    EXPR(program_name, TL_C_PROGRAM_NAME, ev->program_name);
+    EXPR(id_e, TL_C_ID, ev_stat(ev, TL_SF_ID));
+    EXPR(system_name, TL_C_SYSTEM_NAME, ev_stat(ev, TL_SF_SYSTEMNAME));
+    EXPR(protocol, TL_C_PROTOCOL, ev_stat(ev, TL_SF_PROTOCOL));
+    EXPR(match, TL_C_MATCH, ev->log);
+    EXPR(regex, TL_C_REGEX, ev->log);
+    EXPR(action, TL_C_ACTION, ev_stat(ev, TL_SF_ACTION));
+    EXPR(url, TL_C_URL, ev_stat(ev, TL_SF_URL));
+    EXPR(location, TL_C_LOCATION, ev->location);
+    for (size_t i = 0; i < r->nfields; i++) {
+        if (!tl_expr_match(r->fields[i].e, tl_event_find_field(ev, r->fields[i].name))) {
+            *fidx = i;
+            return TL_C_FIELD;
+        }
+    }
+    if (r->srcip && !ipcheck(r->srcip, ev_stat(ev, TL_SF_SRCIP)))
+        return TL_C_SRCIP;
+    if (r->dstip && !ipcheck(r->dstip, ev_stat(ev, TL_SF_DSTIP)))
+        return TL_C_DSTIP;
+    EXPR(srcport, TL_C_SRCPORT, ev_stat(ev, TL_SF_SRCPORT));
+    EXPR(dstport, TL_C_DSTPORT, ev_stat(ev, TL_SF_DSTPORT));
+    if (r->user) {
+        const char *u = ev_stat(ev, TL_SF_DSTUSER) ? ev_stat(ev, TL_SF_DSTUSER)
+                                                   : ev_stat(ev, TL_SF_SRCUSER);
+        if (!tl_expr_match(r->user, u))
+            return TL_C_USER;
+    }
+    EXPR(srcgeoip, TL_C_SRCGEOIP, (const char *)NULL); /* no GeoIP database */
+    EXPR(dstgeoip, TL_C_DSTGEOIP, (const char *)NULL);
+    if (r->maxsize && (!ev->log || (int)strlen(ev->log) < r->maxsize))
+        return TL_C_MAXSIZE;
+    if (r->has_time || r->weekdays) {
+        int y, mo, d, h, mi, s, us;
+        tl_time_civil(ev->time, &y, &mo, &d, &h, &mi, &s, &us);
+        if (r->has_time) {
+            int m = h * 60 + mi;
+            int in = m >= r->time_start && m < r->time_end;
+            if (r->time_neg ? in : !in)
+                return TL_C_TIME;
+        }
+        if (r->weekdays) {
+            int64_t days = ev->time / (TL_USEC_PER_SEC * 86400);
+            if (ev->time < 0 && ev->time % (TL_USEC_PER_SEC * 86400))
+                days--;
+            int wd = (int)(((days % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
+            if (!(r->weekdays & (1 << wd)))
+                return TL_C_WEEKDAY;
+        }
+    }
+    EXPR(data, TL_C_DATA, ev_stat(ev, TL_SF_DATA));
+    EXPR(extra_data, TL_C_EXTRA_DATA, ev_stat(ev, TL_SF_EXTRA_DATA));
+    EXPR(hostname, TL_C_HOSTNAME, ev->hostname);
+    EXPR(status, TL_C_STATUS, ev_stat(ev, TL_SF_STATUS));
+#undef EXPR
+    if (r->check_diff < 0)
+        return TL_C_CHECK_DIFF; /* compiled_rule: unsupported, never matches */
+    if (r->check_diff && !check_diff(e, r))
+        return TL_C_CHECK_DIFF;
+    if (r->if_fts && !check_fts(e))
+        return TL_C_IF_FTS;
+    for (size_t i = 0; i < r->nlists; i++) {
+        const tl_rule_list *L = &r->lists[i];
+        if (!tl_list_check(L->list, L->lookup, L->check_value, list_value(ev, L))) {
+            *fidx = i;
+            return TL_C_LIST;
+        }
+    }
+    if (r->nmatched_sids || r->if_matched_group_m || r->if_matched_regex) {
+        int ok = 0;
+        if (context_search(e, r, &ok) != TL_OK || !ok)
+            return TL_C_CONTEXT;
+    }
+    return TL_C_COUNT;
+}
+
+static int same_ok(unsigned ctx, unsigned flag, const char *a, const char *b)
+{
+    if (!(ctx & flag))
+        return 1;
+    return str_eq(a, b);
+}
+
+static int diff_ok(unsigned ctx, unsigned flag, const char *a, const char *b)
+{
+    if (!(ctx & flag))
+        return 1;
+    return a && b && strcmp(a, b) != 0;
+}
+
+static tl_status ctx_prev_push(tl_engine *e, tl_stored_event *s)
+{
+    if (e->nctx_prev == e->capctx_prev) {
+        size_t nc = e->capctx_prev ? e->capctx_prev * 2 : 8;
+        tl_stored_event **nv = tl_realloc(e->ctx_prev, nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        e->ctx_prev = nv;
+        e->capctx_prev = nc;
+    }
+    s->refs++;
+    e->ctx_prev[e->nctx_prev++] = s;
+    return TL_OK;
+}
+
+static void ctx_prev_clear(tl_engine *e)
+{
+    for (size_t i = 0; i < e->nctx_prev; i++)
+        sev_unref(e->ctx_prev[i]);
+    e->nctx_prev = 0;
+    e->ctx_rule = NULL;
+}
+
+/* Search_LastSids / Search_LastGroups / Search_LastEvents. */
+static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok)
+{
+    const tl_event *ev = &e->ev;
+    const tl_ruleset *rs = e->rs;
+    tl_event_list *l = NULL;
+    *ok = 0;
+    if (r->nmatched_sids) {
+        const tl_rule *p = tl_ruleset_find(rs, r->matched_sids[0]);
+        if (!p)
+            return TL_OK;
+        l = &e->st[p->idx].sid_events;
+    } else if (r->if_matched_group_m) {
+        l = &e->st[r->idx].group_events;
+    } else {
+        l = &e->last_events;
+    }
+    if (!l->n)
+        return TL_OK;
+    int64_t now = ev->time / TL_USEC_PER_SEC;
+    int need = r->frequency ? r->frequency - 2 : 0;
+    int count = 0;
+    unsigned c = r->ctx;
+    tl_stored_event *first = el_at(l, l->n - 1);
+    size_t mark = e->nctx_prev;
+    for (size_t k = l->n; k-- > 0;) {
+        tl_stored_event *s = el_at(l, k);
+        if (now - s->sec > r->timeframe)
+            break;
+        if (s->matched >= r->ilevel)
+            break;
+        if (!(c & TL_CTX_GLOBAL_FREQUENCY) && !str_eq(s->agent_id, ev->agent_id))
+            continue;
+        if (!same_ok(c, TL_CTX_SAME_SRCIP, s->stat[TL_SF_SRCIP], ev->stat[TL_SF_SRCIP]) ||
+            !same_ok(c, TL_CTX_SAME_DSTIP, s->stat[TL_SF_DSTIP], ev->stat[TL_SF_DSTIP]) ||
+            !same_ok(c, TL_CTX_SAME_SRCPORT, s->stat[TL_SF_SRCPORT], ev->stat[TL_SF_SRCPORT]) ||
+            !same_ok(c, TL_CTX_SAME_DSTPORT, s->stat[TL_SF_DSTPORT], ev->stat[TL_SF_DSTPORT]) ||
+            !same_ok(c, TL_CTX_SAME_PROTOCOL, s->stat[TL_SF_PROTOCOL], ev->stat[TL_SF_PROTOCOL]) ||
+            !same_ok(c, TL_CTX_SAME_ACTION, s->stat[TL_SF_ACTION], ev->stat[TL_SF_ACTION]) ||
+            !same_ok(c, TL_CTX_SAME_ID, s->stat[TL_SF_ID], ev->stat[TL_SF_ID]) ||
+            !same_ok(c, TL_CTX_SAME_URL, s->stat[TL_SF_URL], ev->stat[TL_SF_URL]) ||
+            !same_ok(c, TL_CTX_SAME_DATA, s->stat[TL_SF_DATA], ev->stat[TL_SF_DATA]) ||
+            !same_ok(c, TL_CTX_SAME_EXTRA_DATA, s->stat[TL_SF_EXTRA_DATA],
+                     ev->stat[TL_SF_EXTRA_DATA]) ||
+            !same_ok(c, TL_CTX_SAME_STATUS, s->stat[TL_SF_STATUS], ev->stat[TL_SF_STATUS]) ||
+            !same_ok(c, TL_CTX_SAME_SYSTEMNAME, s->stat[TL_SF_SYSTEMNAME],
+                     ev->stat[TL_SF_SYSTEMNAME]) ||
+            !same_ok(c, TL_CTX_SAME_SRCUSER, s->stat[TL_SF_SRCUSER], ev->stat[TL_SF_SRCUSER]) ||
+            !same_ok(c, TL_CTX_SAME_DSTUSER, s->stat[TL_SF_DSTUSER], ev->stat[TL_SF_DSTUSER]) ||
+            !same_ok(c, TL_CTX_SAME_LOCATION, s->location, ev->location) ||
+            !same_ok(c, TL_CTX_SAME_AGENT, s->agent_id, ev->agent_id))
+            continue;
+        if (!diff_ok(c, TL_CTX_DIFF_SRCIP, s->stat[TL_SF_SRCIP], ev->stat[TL_SF_SRCIP]) ||
+            !diff_ok(c, TL_CTX_DIFF_DSTIP, s->stat[TL_SF_DSTIP], ev->stat[TL_SF_DSTIP]) ||
+            !diff_ok(c, TL_CTX_DIFF_SRCPORT, s->stat[TL_SF_SRCPORT], ev->stat[TL_SF_SRCPORT]) ||
+            !diff_ok(c, TL_CTX_DIFF_DSTPORT, s->stat[TL_SF_DSTPORT], ev->stat[TL_SF_DSTPORT]) ||
+            !diff_ok(c, TL_CTX_DIFF_PROTOCOL, s->stat[TL_SF_PROTOCOL], ev->stat[TL_SF_PROTOCOL]) ||
+            !diff_ok(c, TL_CTX_DIFF_ACTION, s->stat[TL_SF_ACTION], ev->stat[TL_SF_ACTION]) ||
+            !diff_ok(c, TL_CTX_DIFF_ID, s->stat[TL_SF_ID], ev->stat[TL_SF_ID]) ||
+            !diff_ok(c, TL_CTX_DIFF_URL, s->stat[TL_SF_URL], ev->stat[TL_SF_URL]) ||
+            !diff_ok(c, TL_CTX_DIFF_DATA, s->stat[TL_SF_DATA], ev->stat[TL_SF_DATA]) ||
+            !diff_ok(c, TL_CTX_DIFF_EXTRA_DATA, s->stat[TL_SF_EXTRA_DATA],
+                     ev->stat[TL_SF_EXTRA_DATA]) ||
+            !diff_ok(c, TL_CTX_DIFF_STATUS, s->stat[TL_SF_STATUS], ev->stat[TL_SF_STATUS]) ||
+            !diff_ok(c, TL_CTX_DIFF_SYSTEMNAME, s->stat[TL_SF_SYSTEMNAME],
+                     ev->stat[TL_SF_SYSTEMNAME]) ||
+            !diff_ok(c, TL_CTX_DIFF_SRCUSER, s->stat[TL_SF_SRCUSER], ev->stat[TL_SF_SRCUSER]) ||
+            !diff_ok(c, TL_CTX_DIFF_DSTUSER, s->stat[TL_SF_DSTUSER], ev->stat[TL_SF_DSTUSER]) ||
+            !diff_ok(c, TL_CTX_DIFF_LOCATION, s->location, ev->location))
+            continue;
+        int skip = 0;
+        for (size_t i = 0; i < r->nsame_fields && !skip; i++)
+            skip = !str_eq(sev_field(s, r->same_fields[i]),
+                           tl_event_find_field(ev, r->same_fields[i]));
+        for (size_t i = 0; i < r->ndifferent_fields && !skip; i++) {
+            const char *a = sev_field(s, r->different_fields[i]);
+            const char *b = tl_event_find_field(ev, r->different_fields[i]);
+            skip = !(a && b && strcmp(a, b) != 0);
+        }
+        if (skip)
+            continue;
+        if (r->if_matched_regex && !r->nmatched_sids && !r->if_matched_group_m &&
+            !tl_expr_match(r->if_matched_regex, s->log))
+            continue;
+        tl_status st = ctx_prev_push(e, s);
+        if (st != TL_OK)
+            return st;
+        if (count < need) {
+            count++;
+            continue;
+        }
+        /* matched */
+        X(e)->cur_matched = r->ilevel;
+        s->matched = r->ilevel;
+        first->matched = r->ilevel;
+        e->ctx_rule = r;
+        *ok = 1;
+        return TL_OK;
+    }
+    /* not matched: forget what this search collected */
+    while (e->nctx_prev > mark)
+        sev_unref(e->ctx_prev[--e->nctx_prev]);
+    return TL_OK;
+}
+
+/* ---- the walk ---------------------------------------------------------------- */
+
+static const char *fail_text(tl_engine *e, const tl_rule *r, tl_cond c, size_t fidx)
+{
+    engine_extra *x = X(e);
+    if (c == TL_C_FIELD) {
+        snprintf(x->failbuf, sizeof x->failbuf, "field %s", r->fields[fidx].name);
+        return x->failbuf;
+    }
+    if (c == TL_C_LIST) {
+        snprintf(x->failbuf, sizeof x->failbuf, "list %s", r->lists[fidx].field);
+        return x->failbuf;
+    }
+    return tl_cond_name(c);
+}
+
+static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth)
+{
+    size_t fidx = 0;
+    size_t mark = e->nctx_prev;
+    tl_cond c = eval_rule(e, r, &fidx);
+    if (e->trace)
+        e->trace(e->trace_ctx, r->id_str, r->description, depth, c == TL_C_COUNT,
+                 c == TL_C_COUNT ? NULL : fail_text(e, r, c, fidx));
+    if (c != TL_C_COUNT)
+        return NULL;
+    for (size_t i = 0; i < r->nchildren; i++) {
+        const tl_rule *res = check_rule(e, r->children[i], depth + 1);
+        if (res)
+            return res;
+    }
+    if (r->noalert) {
+        // a context match of a transparent rule is not the final one
+        if (e->ctx_rule == r) {
+            while (e->nctx_prev > mark)
+                sev_unref(e->ctx_prev[--e->nctx_prev]);
+            e->ctx_rule = NULL;
+        }
+        return NULL;
+    }
+    return r;
+}
+
+const tl_rule *tl_engine_walk(tl_engine *e)
+{
+    const tl_ruleset *rs = e->rs;
+    for (size_t i = 0; i < rs->ntop; i++) {
+        const tl_rule *t = rs->top[i];
+        if (t->category != e->ev.decoder_type)
+            continue;
+        const tl_rule *res = check_rule(e, t, 0);
+        if (res)
+            return res;
+    }
+    return NULL;
+}
+
+/* ---- after the walk ---------------------------------------------------------- */
+
+static const char *ignore_value(const tl_event *ev, const char *name)
+{
+    if (strcmp(name, "user") == 0)
+        return ev->stat[TL_SF_DSTUSER] ? ev->stat[TL_SF_DSTUSER] : ev->stat[TL_SF_SRCUSER];
+    int si = tl_static_field_index(name);
+    if (si >= 0)
+        return ev->stat[si];
+    return tl_event_find_field(ev, name);
+}
+
+static int is_ignored(tl_engine *e, const tl_rule *r)
+{
+    tl_rule_state *s = &e->st[r->idx];
+    for (size_t k = 0; k < s->nignored; k++) {
+        const tl_ignore_entry *ie = &s->ignored[k];
+        if (ie->n != r->nckignore_fields)
+            continue;
+        int all = 1;
+        for (size_t j = 0; j < ie->n && all; j++)
+            all = str_eq(ie->vals[j], ignore_value(&e->ev, r->ckignore_fields[j]));
+        if (all)
+            return 1;
+    }
+    return 0;
+}
+
+static void add_ignore(tl_engine *e, const tl_rule *r)
+{
+    tl_rule_state *s = &e->st[r->idx];
+    tl_ignore_entry ie = {NULL, 0};
+    ie.vals = tl_calloc(r->nignore_fields ? r->nignore_fields : 1, sizeof *ie.vals);
+    if (!ie.vals)
+        return;
+    for (size_t j = 0; j < r->nignore_fields; j++) {
+        const char *v = ignore_value(&e->ev, r->ignore_fields[j]);
+        ie.vals[j] = v ? tl_strdup(v) : NULL;
+    }
+    ie.n = r->nignore_fields;
+    tl_ignore_entry *nv = tl_realloc(s->ignored, (s->nignored + 1) * sizeof *nv);
+    if (!nv) {
+        for (size_t j = 0; j < ie.n; j++)
+            tl_free(ie.vals[j]);
+        tl_free(ie.vals);
+        return;
+    }
+    s->ignored = nv;
+    s->ignored[s->nignored++] = ie;
+}
+
+static int safe_chars(const char *s, const char *extra)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+            continue;
+        if (!strchr(extra, ch))
+            return 0;
+    }
+    return 1;
+}
+
+static tl_status ar_push(tl_engine *e, const tl_ar_binding *ar, const char *loc_name,
+                         const char *agent, const char *alert_json)
+{
+    if (e->nar == e->capar) {
+        size_t nc = e->capar ? e->capar * 2 : 4;
+        tl_buf *nb = tl_realloc(e->ar_msgs, nc * sizeof *nb);
+        if (!nb)
+            return TL_E_NOMEM;
+        e->ar_msgs = nb;
+        for (size_t i = e->capar; i < nc; i++)
+            tl_buf_init(&e->ar_msgs[i]);
+        tl_ar_request *nr = tl_realloc(e->ar_reqs, nc * sizeof *nr);
+        if (!nr)
+            return TL_E_NOMEM;
+        e->ar_reqs = nr;
+        e->capar = nc;
+    }
+    tl_buf *m = &e->ar_msgs[e->nar];
+    tl_buf_reset(m);
+    tl_ar_build_message(ar, e->node_name, alert_json, m);
+    if (tl_buf_status(m) != TL_OK)
+        return TL_E_NOMEM;
+    tl_ar_request *q = &e->ar_reqs[e->nar++];
+    q->name = ar->name;
+    q->executable = ar->cmd->executable;
+    q->location = loc_name;
+    q->agent_id = agent;
+    q->timeout = ar->timeout;
+    q->message = tl_buf_cstr(m);
+    return TL_OK;
+}
+
+static tl_status store_event(tl_engine *e, const tl_rule *r)
+{
+    const tl_ruleset *rs = e->rs;
+    if (!r->stores_events && !r->nfeeds_groups)
+        return TL_OK;
+    tl_stored_event *s = sev_new(&e->ev, X(e)->cur_matched);
+    if (!s)
+        return TL_E_NOMEM;
+    int64_t now = e->ev.time / TL_USEC_PER_SEC;
+    tl_status st = TL_OK;
+    if (r->stores_events) {
+        tl_event_list *l = &e->st[r->idx].sid_events;
+        el_prune(l, now, rs->max_timeframe);
+        st = el_push(l, s);
+    }
+    for (size_t i = 0; i < r->nfeeds_groups && st == TL_OK; i++) {
+        tl_event_list *l = &e->st[r->feeds_groups[i]].group_events;
+        el_prune(l, now, rs->max_timeframe);
+        st = el_push(l, s);
+    }
+    sev_unref(s);
+    return st;
+}
+
+tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, tl_result *out,
+                            tl_diag *d)
+{
+    tl_status st = TL_OK;
+    const tl_ruleset *rs = e->rs;
+    memset(out, 0, sizeof *out);
+    if (e->have_ev)
+        tl_event_clear(&e->ev);
+    tl_event_init(&e->ev);
+    e->have_ev = 1;
+    e->matched = NULL;
+    e->nar = 0;
+    ctx_prev_clear(e);
+    X(e)->cur_matched = 0;
+    tl_buf_reset(&e->alert);
+    tl_buf_reset(&e->desc);
+
+    st = tl_predecode(queue_line, e->manager_name, now, &e->ev, d);
+    if (st != TL_OK)
+        return st == TL_E_NOMEM ? st : TL_E_PARSE;
+    e->ev.time = now;
+    st = tl_decode(rs->ds, &e->ev, d);
+    if (st != TL_OK)
+        return st == TL_E_NOMEM ? st : TL_E_PARSE;
+
+    const tl_rule *r = tl_engine_walk(e);
+    if (rs->uses_matched_regex) {
+        tl_stored_event *s = sev_new(&e->ev, 0);
+        if (!s)
+            return TL_E_NOMEM;
+        el_prune(&e->last_events, now / TL_USEC_PER_SEC, rs->max_timeframe);
+        st = el_push(&e->last_events, s);
+        sev_unref(s);
+        if (st != TL_OK)
+            return st;
+    }
+    if (!r)
+        return TL_OK;
+    if (e->ctx_rule != r)
+        ctx_prev_clear(e);
+    e->matched = r;
+    out->matched = 1;
+    out->rule_id = r->id_str;
+    out->level = r->level;
+    tl_rule_state *rst = &e->st[r->idx];
+    rst->firedtimes++;
+    long fired = rst->firedtimes;
+    TL_TRY(store_event(e, r));
+    if (r->level == 0)
+        return TL_OK;
+    int64_t sec = now / TL_USEC_PER_SEC;
+    if (r->ignore_time) {
+        if (rst->time_ignored == 0)
+            rst->time_ignored = sec;
+        else if (sec - rst->time_ignored < r->ignore_time)
+            return TL_OK;
+        else
+            rst->time_ignored = sec;
+    }
+    if (r->nckignore_fields && is_ignored(e, r))
+        return TL_OK;
+    if (r->nignore_fields)
+        add_ignore(e, r);
+
+    int logged = !(r->options & TL_OPT_NO_LOG) &&
+                 (r->level >= rs->log_alert_level || (r->options & TL_OPT_LOG_ALERT));
+    if (!logged && !r->nars)
+        return TL_OK;
+    tl_description_expand(r->description, &e->ev, &e->desc);
+    TL_TRY(tl_buf_status(&e->desc));
+    TL_TRY(tl_alert_build(e, r, fired, tl_buf_cstr(&e->desc), &e->alert));
+    if (logged) {
+        out->alert_json = tl_buf_cstr(&e->alert);
+        e->alert_offset += (int64_t)e->alert.len + 1;
+    }
+    for (size_t i = 0; i < r->nars; i++) {
+        const tl_ar_binding *ar = r->ars[i];
+        const char *du = e->ev.stat[TL_SF_DSTUSER], *sip = e->ev.stat[TL_SF_SRCIP];
+        if (du && !safe_chars(du, "._@?-")) {
+            tl_ruleset_warnf(rs, "rule %d: (1105): Invalid username: '%s'. Active response '%s' skipped.",
+                             r->id, du, ar->name);
+            continue;
+        }
+        if (sip && !safe_chars(sip, ".:_-")) {
+            tl_ruleset_warnf(rs, "rule %d: (1104): Invalid ip address: '%s'. Active response '%s' skipped.",
+                             r->id, sip, ar->name);
+            continue;
+        }
+        if (sip && rs->white_list.n && tl_iplist_contains(&rs->white_list, sip))
+            continue;
+        const char *agent = e->ev.agent_id ? e->ev.agent_id : "000";
+        if (ar->location & TL_AR_LOC_LOCAL)
+            TL_TRY(ar_push(e, ar, "local", agent, tl_buf_cstr(&e->alert)));
+        if (ar->location & TL_AR_LOC_SERVER)
+            TL_TRY(ar_push(e, ar, "server", "000", tl_buf_cstr(&e->alert)));
+        if (ar->location & TL_AR_LOC_DEFINED)
+            TL_TRY(ar_push(e, ar, "defined-agent", ar->agent_id, tl_buf_cstr(&e->alert)));
+        if (ar->location & TL_AR_LOC_ALL)
+            TL_TRY(ar_push(e, ar, "all", "all", tl_buf_cstr(&e->alert)));
+    }
+    out->n_ar = e->nar;
+    out->ar = e->ar_reqs;
+cleanup:
+    return st;
+}
+
+const tl_event *tl_engine_event(const tl_engine *e)
+{
+    return e->have_ev ? &e->ev : NULL;
+}
+
+const tl_rule *tl_engine_matched_rule(const tl_engine *e)
+{
+    return e->matched;
+}
+
+size_t tl_engine_prev_count(const tl_engine *e)
+{
+    return e->nctx_prev;
+}
+
+const char *tl_engine_prev_full_log(const tl_engine *e, size_t i)
+{
+    return i < e->nctx_prev ? e->ctx_prev[i]->full_log : NULL;
+}
