@@ -666,7 +666,7 @@ static tl_status parse_filter(ld *L, tl_sm_set *s, xmlNode *n, const char *rule_
     f->line = line_of(n);
     const char *nm = NULL;
     TL_TRY(name_dup(L, aname ? (const char *)aname : NULL, &nm));
-    f->name = nm ? nm : (rule_name ? rule_name : group_name);
+    f->name = nm ? nm : rule_name ? rule_name : (group_name && *group_name) ? group_name : NULL;
     f->orig = arena_strndup(L->c, text, strlen(text));
     TL_TRY_ALLOC(f->orig);
 
@@ -1045,6 +1045,33 @@ cleanup:
     return st;
 }
 
+/* The FIRST XML error (libxml2 keeps parsing after a fatal error and its
+ * "last error" is then a less helpful "Premature end of data"). The parser
+ * context is the callback's data; _private points at this record. */
+typedef struct first_err {
+    int set;
+    int line;
+    char msg[256];
+} first_err;
+
+static void on_xml_error(void *data, xmlErrorPtr e)
+{
+    xmlParserCtxtPtr ctxt = data;
+    first_err *fe = ctxt ? ctxt->_private : NULL;
+    if (!fe || fe->set || !e || e->level < XML_ERR_ERROR)
+        return;
+    fe->set = 1;
+    fe->line = e->line;
+    size_t m = e->message ? strlen(e->message) : 0;
+    while (m && (e->message[m - 1] == '\n' || e->message[m - 1] == '\r'))
+        m--;
+    if (m >= sizeof fe->msg)
+        m = sizeof fe->msg - 1;
+    if (m)
+        memcpy(fe->msg, e->message, m);
+    fe->msg[m] = '\0';
+}
+
 tl_status tl_sysmon_config_load_mem(const char *xml, size_t len, const char *name_for_errors,
                                     tl_sysmon_config **out, tl_diag *d)
 {
@@ -1072,16 +1099,25 @@ tl_status tl_sysmon_config_load_mem(const char *xml, size_t len, const char *nam
     L.c->hashes = tl_strdup("");
     TL_TRY_ALLOC(L.c->hashes);
 
+    first_err fe;
+    memset(&fe, 0, sizeof fe);
     ctxt = xmlNewParserCtxt();
     TL_TRY_ALLOC(ctxt);
+    ctxt->_private = &fe;
+    ctxt->userData = ctxt;
+    if (ctxt->sax)
+        ctxt->sax->serror = on_xml_error;
     doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
                             XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                                 XML_PARSE_BIG_LINES);
-    if (!doc) {
+    if (!doc || fe.set) {
         xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
         char msg[256] = "empty document";
         int line = 0;
-        if (e && e->message) {
+        if (fe.set) {
+            memcpy(msg, fe.msg, sizeof msg);
+            line = fe.line;
+        } else if (e && e->message) {
             size_t m = strlen(e->message);
             while (m && (e->message[m - 1] == '\n' || e->message[m - 1] == '\r'))
                 m--;

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+# Sysmon engine: config loader, filter, Windows event renderers (simulator/).
+tl_add_unit_test(test_sysmon SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sysmon.c LIBS tl_sim)
