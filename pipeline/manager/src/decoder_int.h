@@ -59,7 +59,8 @@ tl_status tl_decoder_set_new(tl_decoder_set **out);
  * no entity decoding). Errors give one line with file:line in d, e.g.
  * "(1226): Error reading XML file 'x.xml': XMLERR: Element 'regex' not closed. (line 7)."
  * or "Invalid decoder element 'foo'" and TL_E_PARSE (TL_E_REGEX for a bad
- * pattern). The set is unchanged by a failed load. warn may be NULL. */
+ * pattern). After a failed load the set may hold the decoders read before
+ * the error; callers treat the whole load as failed. warn may be NULL. */
 tl_status tl_decoder_set_load_file(tl_decoder_set *ds, const char *path, tl_decoder_warn_fn warn,
                                    void *warn_ctx, tl_diag *d);
 
@@ -125,6 +126,11 @@ typedef enum tl_json_array { TL_JSON_ARRAY_ARRAY = 0, TL_JSON_ARRAY_CSV } tl_jso
  * top-level static keys to ev. Invalid JSON adds nothing and returns TL_OK
  * (analysisd only logs "Malformed JSON string"). */
 tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_json_array arrays);
+
+/** Internal (decoders.c -> winevt.c): DecodeWinevt on ev->log; replaces
+ * full_log/log with the {"win":...} JSON, clears program_name/dec_timestamp
+ * and adds the win.* fields. Decoder name/type are set by the caller. */
+tl_status tl_winevt_decode_event(tl_event *ev, tl_diag *d);
 
 /** Route cJSON through tl_malloc/tl_free (idempotent, thread-safe). */
 void tl_cjson_hooks_init(void);

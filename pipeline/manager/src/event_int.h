@@ -86,7 +86,8 @@ typedef struct tl_event {
 
 void tl_event_init(tl_event *ev);
 void tl_event_clear(tl_event *ev);
-/** Append a dynamic field (copies name and value). */
+/** Append a dynamic field (copies name and value into one block: `value`
+ * points into `name`'s allocation, so never assign fields[i].value). */
 tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const char *value,
                              size_t vlen);
 /** First dynamic field named `name` (ASCII case-insensitive); NULL if none. Borrowed. */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The manager's event (analysisd's Eventinfo): init/clear, dynamic fields and
+ * the static-field name table.
+ *
+ * Invariants:
+ *  - Every string reachable from a tl_event is owned by it, except
+ *    decoder_name/decoder_parent/decoder_info, which are borrowed from the
+ *    decoder set that decoded it.
+ *  - A dynamic field is ONE allocation: `name` points at its start and
+ *    `value` into the same block ("name\0value\0"), so adding a field costs a
+ *    single tl_malloc on the hot eventchannel path; tl_event_clear frees only
+ *    `name`. Code that wants to replace a value must go through
+ *    tl_event_add_field (never assign fields[i].value).
+ *  - Lookups are ASCII case-insensitive and return the first match in decode
+ *    order, as analysisd's FindField does.
+ */
+#include "event_int.h"
+
+#include <string.h>
+
+void tl_event_init(tl_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->decoder_type = TL_CAT_SYSLOG;
+}
+
+void tl_event_clear(tl_event *ev)
+{
+    if (!ev)
+        return;
+    tl_free(ev->agent_id);
+    tl_free(ev->agent_name);
+    tl_free(ev->agent_ip);
+    tl_free(ev->location);
+    tl_free(ev->location_path);
+    tl_free(ev->full_log);
+    tl_free(ev->hostname);
+    tl_free(ev->program_name);
+    tl_free(ev->dec_timestamp);
+    for (size_t i = 0; i < TL_SF_COUNT; i++)
+        tl_free(ev->stat[i]);
+    for (size_t i = 0; i < ev->nfields; i++)
+        tl_free(ev->fields[i].name); /* value shares the block */
+    tl_free(ev->fields);
+    tl_event_init(ev);
+}
+
+tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const char *value,
+                             size_t vlen)
+{
+    if (ev->nfields == ev->cap) {
+        size_t ncap = ev->cap ? ev->cap * 2 : 32;
+        tl_field *nf = tl_realloc(ev->fields, ncap * sizeof *nf);
+        if (!nf)
+            return TL_E_NOMEM;
+        ev->fields = nf;
+        ev->cap = ncap;
+    }
+    char *blk = tl_malloc(nlen + vlen + 2);
+    if (!blk)
+        return TL_E_NOMEM;
+    memcpy(blk, name, nlen);
+    blk[nlen] = '\0';
+    memcpy(blk + nlen + 1, value, vlen);
+    blk[nlen + 1 + vlen] = '\0';
+    ev->fields[ev->nfields].name = blk;
+    ev->fields[ev->nfields].value = blk + nlen + 1;
+    ev->nfields++;
+    return TL_OK;
+}
+
+const char *tl_event_find_field(const tl_event *ev, const char *name)
+{
+    if (!ev || !name)
+        return NULL;
+    for (size_t i = 0; i < ev->nfields; i++)
+        if (tl_strcasecmp(ev->fields[i].name, name) == 0)
+            return ev->fields[i].value;
+    return NULL;
+}
+
+static const char *const g_static_names[TL_SF_COUNT] = {
+    [TL_SF_SRCIP] = "srcip",       [TL_SF_DSTIP] = "dstip",     [TL_SF_SRCPORT] = "srcport",
+    [TL_SF_DSTPORT] = "dstport",   [TL_SF_PROTOCOL] = "protocol", [TL_SF_ACTION] = "action",
+    [TL_SF_SRCUSER] = "srcuser",   [TL_SF_DSTUSER] = "dstuser", [TL_SF_ID] = "id",
+    [TL_SF_STATUS] = "status",     [TL_SF_URL] = "url",         [TL_SF_DATA] = "data",
+    [TL_SF_EXTRA_DATA] = "extra_data", [TL_SF_SYSTEMNAME] = "system_name",
+};
+
+int tl_static_field_index(const char *name)
+{
+    if (!name)
+        return -1;
+    for (int i = 0; i < TL_SF_COUNT; i++)
+        if (strcmp(g_static_names[i], name) == 0)
+            return i;
+    return -1;
+}

@@ -1,0 +1,829 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DecodeWinevt (wazuh.md §3): the agent's eventchannel payload
+ * {"Message":"<text>","Event":"<Event xmlns='...'>...</Event>"} becomes the
+ * {"win":{"system":{...},"eventdata":{...}}} JSON analysisd stores as
+ * full_log, plus the dotted fields JSON_Decoder would extract from it.
+ *
+ * Reproduced quirks (each one is visible in real alerts):
+ *  - The Event string is re-encoded as a JSON string literal first
+ *    (cJSON_PrintUnformatted), and the os_xml reader parses THAT text from its
+ *    first '<'. So every backslash of a value arrives doubled, every '"'
+ *    arrives as \" , and a double-quoted attribute fails ("XMLERR: Attribute
+ *    'Name' not followed by a \" or '.") because '=' is followed by '\'.
+ *  - os_xml does no entity decoding (&amp; stays 5 bytes) and knows no CDATA.
+ *    A '<' preceded by an odd run of backslashes is text, not a tag (in the
+ *    re-encoded text backslashes come in pairs, so values ending in '\' such
+ *    as Sysmon's CurrentDirectory still close normally).
+ *  - On an XML error only win.system.message survives.
+ *  - System: Provider Name/Guid/EventSourceName, TimeCreated SystemTime (only
+ *    as first attribute), Execution ProcessID/ThreadID (only as first/second
+ *    attribute), Level/Keywords kept for severityValue, Correlation skipped,
+ *    Security gives nothing (analysisd compares the attribute VALUE with
+ *    "UserID"), any other element with content -> name with its first letter
+ *    lowercased. severityValue then message are appended last.
+ *  - EventData: <Data Name='X'> -> key X with the first letter lowercased;
+ *    values that are empty, "-" or "(NULL)" are dropped, trailing whitespace
+ *    is trimmed (never the first byte, as the C loop stops at str+1); nameless
+ *    Data values are joined with ", " into "data" after all other keys.
+ *  - Any other child of Event (UserData, ...): the children of each of its
+ *    children are merged into one object named after the LAST grandchild.
+ *  - message = cJSON_PrintUnformatted(Message) passed through
+ *    wstr_unescape_json: literal quotes at both ends, real CR/LF, single
+ *    backslashes.
+ *
+ * Worked example (wazuh.md §3.1): Data Name='Image' with the XML text
+ * C:\Windows\system32\svchost.exe gives the field win.eventdata.image with
+ * the value C:\\Windows\\system32\\svchost.exe (two backslash bytes each),
+ * printed in full_log as "C:\\\\Windows...".
+ *
+ * Cost: one cJSON parse of the payload, one linear re-encode, one linear XML
+ * scan into flat arrays (no per-node strings), one output pass. The fields are
+ * produced directly (they equal what JSON_Decoder would read back from the
+ * output, see test_decoders_winevt_fields_equal_json_decoder) so the hot path
+ * never re-parses its own JSON.
+ */
+#include "decoder_int.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a minimal os_xml reader over a read-only text --------------------- */
+
+typedef struct xslice {
+    const char *p;
+    size_t n;
+} xslice;
+
+typedef struct xnode {
+    xslice name;
+    xslice content;
+    int first_attr, nattr;
+    int first_child, last_child, next;
+} xnode;
+
+typedef struct xattr {
+    xslice name, value;
+} xattr;
+
+typedef struct xdoc {
+    xnode *nodes;
+    size_t nn, capn;
+    xattr *attrs;
+    size_t na, capa;
+    const char *p, *end;
+    char err[160];
+    int oom;
+} xdoc;
+
+#define XML_MAX_DEPTH 128
+
+static void xerr(xdoc *x, const char *fmt, const xslice *s)
+{
+    if (x->err[0])
+        return;
+    if (s) {
+        int n = s->n > 60 ? 60 : (int)s->n;
+        char tmp[64];
+        memcpy(tmp, s->p, (size_t)n);
+        tmp[n] = '\0';
+        snprintf(x->err, sizeof x->err, fmt, tmp);
+    } else {
+        snprintf(x->err, sizeof x->err, "%s", fmt);
+    }
+}
+
+static int xnew_node(xdoc *x, int parent)
+{
+    if (x->nn == x->capn) {
+        size_t nc = x->capn ? x->capn * 2 : 64;
+        xnode *nw = tl_realloc(x->nodes, nc * sizeof *nw);
+        if (!nw) {
+            x->oom = 1;
+            return -1;
+        }
+        x->nodes = nw;
+        x->capn = nc;
+    }
+    int id = (int)x->nn++;
+    xnode *n = &x->nodes[id];
+    memset(n, 0, sizeof *n);
+    n->first_child = n->last_child = n->next = -1;
+    n->first_attr = (int)x->na;
+    if (parent >= 0) {
+        xnode *pn = &x->nodes[parent];
+        if (pn->last_child >= 0)
+            x->nodes[pn->last_child].next = id;
+        else
+            pn->first_child = id;
+        pn->last_child = id;
+    }
+    return id;
+}
+
+static int xadd_attr(xdoc *x, xslice name, xslice value)
+{
+    if (x->na == x->capa) {
+        size_t nc = x->capa ? x->capa * 2 : 64;
+        xattr *nw = tl_realloc(x->attrs, nc * sizeof *nw);
+        if (!nw) {
+            x->oom = 1;
+            return -1;
+        }
+        x->attrs = nw;
+        x->capa = nc;
+    }
+    x->attrs[x->na].name = name;
+    x->attrs[x->na].value = value;
+    x->na++;
+    return 0;
+}
+
+/* "<!--...-->" and "<?...?>" at p (which is '<'): 1 skipped, 0 not a
+ * comment, -1 unterminated. */
+static int xskip_comment(xdoc *x)
+{
+    const char *p = x->p;
+    if (x->end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+        for (const char *q = p + 4; q + 3 <= x->end; q++)
+            if (q[0] == '-' && q[1] == '-' && q[2] == '>') {
+                x->p = q + 3;
+                return 1;
+            }
+        return -1;
+    }
+    if (x->end - p >= 2 && p[1] == '?') {
+        for (const char *q = p + 2; q + 2 <= x->end; q++)
+            if (q[0] == '?' && q[1] == '>') {
+                x->p = q + 2;
+                return 1;
+            }
+        return -1;
+    }
+    return 0;
+}
+
+/* os_xml _getattributes: returns 0 after '>', '/' after a '/', -1 on error. */
+static int xattributes(xdoc *x, int node)
+{
+    int loc = 0; /* 0 name, 1 value */
+    char quote = 0;
+    const char *ns = NULL, *vs = NULL;
+    xslice name = {NULL, 0};
+    while (x->p < x->end) {
+        char c = *x->p;
+        if (loc == 0 && (c == '>' || c == '/')) {
+            if (ns) {
+                xslice s = {ns, (size_t)(x->p - ns)};
+                xerr(x, "XMLERR: Attribute '%s' has no value.", &s);
+                return -1;
+            }
+            x->p++;
+            if (c == '/')
+                return '/';
+            return 0;
+        } else if (loc == 0 && c == '=') {
+            name.p = ns ? ns : x->p;
+            name.n = ns ? (size_t)(x->p - ns) : 0;
+            xnode *n = &x->nodes[node];
+            for (int i = 0; i < n->nattr; i++) {
+                xattr *a = &x->attrs[n->first_attr + i];
+                if (a->name.n == name.n && memcmp(a->name.p, name.p, name.n) == 0) {
+                    xerr(x, "XMLERR: Attribute '%s' already defined.", &name);
+                    return -1;
+                }
+            }
+            x->p++;
+            c = x->p < x->end ? *x->p : '\0';
+            while (x->p < x->end && isspace((unsigned char)c)) {
+                x->p++;
+                c = x->p < x->end ? *x->p : '\0';
+            }
+            if (c != '"' && c != '\'') {
+                xerr(x, "XMLERR: Attribute '%s' not followed by a \" or '.", &name);
+                return -1;
+            }
+            quote = c;
+            x->p++;
+            vs = x->p;
+            loc = 1;
+            continue;
+        } else if (loc == 0 && isspace((unsigned char)c)) {
+            if (ns) {
+                xslice s = {ns, (size_t)(x->p - ns)};
+                xerr(x, "XMLERR: Attribute '%s' has no value.", &s);
+                return -1;
+            }
+        } else if (loc == 1 && c == quote) {
+            xslice v = {vs, (size_t)(x->p - vs)};
+            if (xadd_attr(x, name, v) < 0)
+                return -1;
+            x->nodes[node].nattr++;
+            loc = 0;
+            ns = NULL;
+        } else if (loc == 0 && !ns) {
+            ns = x->p;
+        }
+        x->p++;
+    }
+    xerr(x, "XMLERR: End of file while reading an attribute.", NULL);
+    return -1;
+}
+
+/* x->p is at '<' of an opening tag. */
+static int xelement(xdoc *x, int parent, int depth)
+{
+    if (depth > XML_MAX_DEPTH) {
+        xerr(x, "XMLERR: Max recursion level reached.", NULL);
+        return -1;
+    }
+    int id = xnew_node(x, parent);
+    if (id < 0)
+        return -1;
+    x->p++;
+    const char *ns = x->p;
+    while (x->p < x->end && *x->p != '>' && !isspace((unsigned char)*x->p))
+        x->p++;
+    if (x->p >= x->end) {
+        xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
+        return -1;
+    }
+    xslice name = {ns, (size_t)(x->p - ns)};
+    int selfclose = 0;
+    if (name.n > 0 && name.p[name.n - 1] == '/') {
+        selfclose = 1;
+        name.n--;
+    }
+    x->nodes[id].name = name;
+    if (isspace((unsigned char)*x->p)) {
+        x->p++;
+        int r = xattributes(x, id);
+        if (r < 0)
+            return -1;
+        if (r == '/')
+            selfclose = 1;
+    } else {
+        x->p++; /* '>' */
+    }
+    if (selfclose) {
+        x->nodes[id].content.p = x->p;
+        x->nodes[id].content.n = 0;
+        return 0;
+    }
+    const char *cstart = x->p;
+    size_t bs = 0; /* backslashes right before the current byte */
+    while (x->p < x->end) {
+        char c = *x->p;
+        if (c == '<') {
+            int cm = xskip_comment(x);
+            if (cm < 0) {
+                xerr(x, "XMLERR: Comment not closed.", NULL);
+                return -1;
+            }
+            if (cm > 0) {
+                bs = 0;
+                continue;
+            }
+            if ((bs & 1) == 0) {
+                if (x->p + 1 < x->end && x->p[1] == '/') {
+                    const char *lt = x->p;
+                    const char *cs = x->p + 2;
+                    const char *q = cs;
+                    while (q < x->end && *q != '>')
+                        q++;
+                    if (q >= x->end) {
+                        xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
+                        return -1;
+                    }
+                    if ((size_t)(q - cs) != name.n || memcmp(cs, name.p, name.n) != 0) {
+                        xerr(x, "XMLERR: Element '%s' not closed.", &name);
+                        return -1;
+                    }
+                    x->nodes[id].content.p = cstart;
+                    x->nodes[id].content.n = (size_t)(lt - cstart);
+                    x->p = q + 1;
+                    return 0;
+                }
+                if (xelement(x, id, depth + 1) < 0)
+                    return -1;
+                cstart = x->p; /* os_xml restarts its content buffer after a child */
+                bs = 0;
+                continue;
+            }
+        }
+        bs = c == '\\' ? bs + 1 : 0;
+        x->p++;
+    }
+    xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
+    return -1;
+}
+
+/* Parse a whole text; roots are the nodes with parent -1 (node 0 first). */
+static int xparse(xdoc *x, const char *s, size_t n)
+{
+    x->p = s;
+    x->end = s + n;
+    while (x->p < x->end) {
+        if (*x->p != '<') {
+            x->p++;
+            continue;
+        }
+        int cm = xskip_comment(x);
+        if (cm < 0) {
+            xerr(x, "XMLERR: Comment not closed.", NULL);
+            return -1;
+        }
+        if (cm > 0)
+            continue;
+        if (x->p + 1 < x->end && x->p[1] == '/') {
+            xerr(x, "XMLERR: Element not opened.", NULL);
+            return -1;
+        }
+        if (xelement(x, -1, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void xdoc_free(xdoc *x)
+{
+    tl_free(x->nodes);
+    tl_free(x->attrs);
+}
+
+static int xeq(xslice s, const char *lit)
+{
+    size_t n = strlen(lit);
+    return s.n == n && memcmp(s.p, lit, n) == 0;
+}
+
+/* ---- output model ------------------------------------------------------ */
+
+enum { SEC_SYSTEM = 0, SEC_EVENTDATA, SEC_EXTRA };
+
+typedef struct wkv {
+    const char *k;
+    size_t kn;
+    const char *v;
+    size_t vn;
+    unsigned char sec;
+    unsigned char lower; /* lowercase the first byte of k */
+} wkv;
+
+typedef struct wout {
+    wkv *kv;
+    size_t n, cap;
+    int oom;
+} wout;
+
+static void wadd(wout *o, int sec, const char *k, size_t kn, int lower, const char *v, size_t vn)
+{
+    if (o->oom)
+        return;
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 64;
+        wkv *nw = tl_realloc(o->kv, nc * sizeof *nw);
+        if (!nw) {
+            o->oom = 1;
+            return;
+        }
+        o->kv = nw;
+        o->cap = nc;
+    }
+    wkv *e = &o->kv[o->n++];
+    e->k = k;
+    e->kn = kn;
+    e->v = v;
+    e->vn = vn;
+    e->sec = (unsigned char)sec;
+    e->lower = (unsigned char)lower;
+}
+
+/* replace_win_format's trim: drop trailing whitespace but never byte 0. */
+static xslice wtrim(xslice s)
+{
+    if (s.n == 0)
+        return s;
+    size_t e = s.n - 1;
+    while (e > 0 && isspace((unsigned char)s.p[e]))
+        e--;
+    /* the C loop stops with end == str even if str[0] is a space */
+    s.n = e + 1;
+    return s;
+}
+
+static int wkeep(xslice v)
+{
+    return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)");
+}
+
+/* wstr_unescape_json: \b \t \n \f \r \" \\ back to bytes, anything else kept. */
+static void unescape_json(tl_buf *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *bsl = memchr(s + i, '\\', n - i);
+        size_t run = bsl ? (size_t)(bsl - (s + i)) : n - i;
+        tl_buf_append(out, s + i, run);
+        i += run;
+        if (i >= n)
+            break;
+        char nx = i + 1 < n ? s[i + 1] : '\0';
+        char r = 0;
+        switch (nx) {
+        case 'b': r = '\b'; break;
+        case 't': r = '\t'; break;
+        case 'n': r = '\n'; break;
+        case 'f': r = '\f'; break;
+        case 'r': r = '\r'; break;
+        case '"': r = '"'; break;
+        case '\\': r = '\\'; break;
+        default: break;
+        }
+        if (r) {
+            tl_buf_putc(out, r);
+            i += 2;
+        } else {
+            tl_buf_putc(out, '\\');
+            i += 1;
+        }
+    }
+}
+
+static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
+{
+    if (!lower || kn == 0) {
+        tl_buf_json_strn(b, k, kn);
+        return;
+    }
+    char stack[128];
+    char *tmp = kn <= sizeof stack ? stack : tl_malloc(kn);
+    if (!tmp) {
+        b->oom = 1;
+        return;
+    }
+    memcpy(tmp, k, kn);
+    tmp[0] = (char)tolower((unsigned char)tmp[0]);
+    tl_buf_json_strn(b, tmp, kn);
+    if (tmp != stack)
+        tl_free(tmp);
+}
+
+/* The JSON decoder's field limit (analysisd.decoder_order_size). */
+#define TL_DECODER_ORDER_SIZE 256
+
+static tl_status add_dotted(tl_event *ev, tl_buf *name, const char *prefix, size_t pn,
+                            const wkv *e)
+{
+    if (ev->nfields >= TL_DECODER_ORDER_SIZE)
+        return TL_OK; /* "Too many fields for JSON decoder." */
+    tl_buf_reset(name);
+    tl_buf_append(name, prefix, pn);
+    size_t at = name->len;
+    tl_buf_append(name, e->k, e->kn);
+    if (tl_buf_status(name) != TL_OK)
+        return TL_E_NOMEM;
+    if (e->lower && e->kn > 0)
+        name->data[at] = (char)tolower((unsigned char)name->data[at]);
+    return tl_event_add_field(ev, name->data, name->len, e->v, e->vn);
+}
+
+static const char *severity_name(int level, unsigned long long kw)
+{
+    switch (level) {
+    case 0:
+        if (kw & 0x10000000000000ULL)
+            return "AUDIT_FAILURE";
+        if (kw & 0x20000000000000ULL)
+            return "AUDIT_SUCCESS";
+        return "UNKNOWN";
+    case 1: return "CRITICAL";
+    case 2: return "ERROR";
+    case 3: return "WARNING";
+    case 4: return "INFORMATION";
+    case 5: return "VERBOSE";
+    default: return "UNKNOWN";
+    }
+}
+
+static void slice_cstr(xslice s, char *out, size_t outsz)
+{
+    size_t n = s.n < outsz - 1 ? s.n : outsz - 1;
+    memcpy(out, s.p, n);
+    out[n] = '\0';
+}
+
+/* Walk the parsed Event and collect keys (values point into `text`). */
+static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **level,
+                       const xnode **keywords, xslice *extra_name)
+{
+    if (x->nn == 0)
+        return;
+    const xnode *root = &x->nodes[0];
+    for (int ci = root->first_child; ci >= 0; ci = x->nodes[ci].next) {
+        const xnode *child = &x->nodes[ci];
+        int is_sys = xeq(child->name, "System");
+        int is_ed = !is_sys && xeq(child->name, "EventData");
+        for (int ai = child->first_child; ai >= 0; ai = x->nodes[ai].next) {
+            const xnode *ca = &x->nodes[ai];
+            const xattr *at = &x->attrs[ca->first_attr];
+            if (is_sys) {
+                if (xeq(ca->name, "Provider")) {
+                    for (int l = 0; l < ca->nattr; l++) {
+                        if (xeq(at[l].name, "Name"))
+                            wadd(o, SEC_SYSTEM, "providerName", 12, 0, at[l].value.p,
+                                 at[l].value.n);
+                        else if (xeq(at[l].name, "Guid"))
+                            wadd(o, SEC_SYSTEM, "providerGuid", 12, 0, at[l].value.p,
+                                 at[l].value.n);
+                        else if (xeq(at[l].name, "EventSourceName"))
+                            wadd(o, SEC_SYSTEM, "eventSourceName", 15, 0, at[l].value.p,
+                                 at[l].value.n);
+                    }
+                } else if (xeq(ca->name, "TimeCreated")) {
+                    if (ca->nattr > 0 && xeq(at[0].name, "SystemTime"))
+                        wadd(o, SEC_SYSTEM, "systemTime", 10, 0, at[0].value.p, at[0].value.n);
+                } else if (xeq(ca->name, "Execution")) {
+                    if (ca->nattr > 0 && xeq(at[0].name, "ProcessID"))
+                        wadd(o, SEC_SYSTEM, "processID", 9, 0, at[0].value.p, at[0].value.n);
+                    if (ca->nattr > 1 && xeq(at[1].name, "ThreadID"))
+                        wadd(o, SEC_SYSTEM, "threadID", 8, 0, at[1].value.p, at[1].value.n);
+                } else if (xeq(ca->name, "Channel")) {
+                    wadd(o, SEC_SYSTEM, "channel", 7, 0, ca->content.p, ca->content.n);
+                } else if (xeq(ca->name, "Security")) {
+                    /* analysisd tests values[0] == "UserID": never true */
+                    if (ca->nattr > 0 && xeq(at[0].value, "UserID"))
+                        wadd(o, SEC_SYSTEM, "securityUserID", 14, 0, at[0].value.p,
+                             at[0].value.n);
+                } else if (xeq(ca->name, "Level")) {
+                    *level = ca;
+                    wadd(o, SEC_SYSTEM, "level", 5, 0, ca->content.p, ca->content.n);
+                } else if (xeq(ca->name, "Keywords")) {
+                    *keywords = ca;
+                    wadd(o, SEC_SYSTEM, "keywords", 8, 0, ca->content.p, ca->content.n);
+                } else if (xeq(ca->name, "Correlation")) {
+                    /* skipped */
+                } else if (ca->content.n > 0) {
+                    wadd(o, SEC_SYSTEM, ca->name.p, ca->name.n, 1, ca->content.p, ca->content.n);
+                }
+            } else if (is_ed) {
+                int named = -1;
+                if (xeq(ca->name, "Data")) {
+                    for (int l = 0; l < ca->nattr; l++)
+                        if (xeq(at[l].name, "Name")) {
+                            named = l;
+                            break;
+                        }
+                    if (!wkeep(ca->content))
+                        continue;
+                    xslice v = wtrim(ca->content);
+                    if (named >= 0) {
+                        wadd(o, SEC_EVENTDATA, at[named].value.p, at[named].value.n, 1, v.p,
+                             v.n);
+                    } else {
+                        if (joined->len > 0)
+                            tl_buf_append(joined, ", ", 2);
+                        tl_buf_append(joined, v.p, v.n);
+                    }
+                } else if (wkeep(ca->content)) {
+                    xslice v = wtrim(ca->content);
+                    wadd(o, SEC_EVENTDATA, ca->name.p, ca->name.n, 1, v.p, v.n);
+                }
+            } else {
+                for (int gi = ca->first_child; gi >= 0; gi = x->nodes[gi].next) {
+                    const xnode *g = &x->nodes[gi];
+                    if (!wkeep(g->content))
+                        continue;
+                    xslice v = wtrim(g->content);
+                    wadd(o, SEC_EXTRA, g->name.p, g->name.n, 1, v.p, v.n);
+                }
+                *extra_name = ca->name;
+            }
+        }
+    }
+}
+
+/* Core conversion. ev may be NULL (pure conversion). */
+static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    cJSON *root = NULL;
+    tl_buf enc = TL_BUF_INIT, joined = TL_BUF_INIT, msg = TL_BUF_INIT, name = TL_BUF_INIT;
+    xdoc x;
+    wout o = {NULL, 0, 0, 0};
+    memset(&x, 0, sizeof x);
+    const xnode *level = NULL, *keywords = NULL;
+    xslice extra = {NULL, 0};
+    char sevbuf[8] = {0};
+    const char *sev = NULL;
+
+    tl_cjson_hooks_init();
+    const char *endp = NULL;
+    root = cJSON_ParseWithOpts(payload, &endp, 0);
+    if (!root) {
+        tl_diag_set(d, NULL, 0, "Malformed EventChannel JSON event.");
+        TL_FAIL(TL_E_PARSE);
+    }
+    cJSON *jev = cJSON_GetObjectItem(root, "Event");
+    if (!jev) {
+        tl_diag_set(d, NULL, 0, "Malformed JSON received. No 'Event' field found.");
+        TL_FAIL(TL_E_PARSE);
+    }
+    /* cJSON_PrintUnformatted(Event) */
+    if (cJSON_IsString(jev)) {
+        tl_buf_json_str(&enc, jev->valuestring ? jev->valuestring : "");
+    } else {
+        char *p = cJSON_PrintUnformatted(jev);
+        TL_TRY_ALLOC(p);
+        tl_buf_puts(&enc, p);
+        cJSON_free(p);
+    }
+    TL_TRY(tl_buf_status(&enc));
+
+    if (xparse(&x, enc.data, enc.len) == 0) {
+        walk_event(&x, &o, &joined, &level, &keywords, &extra);
+    } else {
+        /* "Could not read XML string": keep only the message */
+        if (x.oom)
+            TL_FAIL(TL_E_NOMEM);
+        o.n = 0;
+        tl_buf_reset(&joined);
+        level = keywords = NULL;
+        extra.p = NULL;
+    }
+    if (o.oom)
+        TL_FAIL(TL_E_NOMEM);
+    TL_TRY(tl_buf_status(&joined));
+
+    if (level && keywords) {
+        char lv[64], kw[64];
+        slice_cstr(level->content, lv, sizeof lv);
+        slice_cstr(keywords->content, kw, sizeof kw);
+        int level_n = (int)strtol(lv, NULL, 10);
+        unsigned long long kw_n = strtoull(kw, NULL, 16);
+        sev = severity_name(level_n, kw_n);
+        (void)sevbuf;
+        wadd(&o, SEC_SYSTEM, "severityValue", 13, 0, sev, strlen(sev));
+    }
+    cJSON *jmsg = cJSON_GetObjectItem(root, "Message");
+    if (jmsg) {
+        tl_buf printed = TL_BUF_INIT;
+        if (cJSON_IsString(jmsg)) {
+            tl_buf_json_str(&printed, jmsg->valuestring ? jmsg->valuestring : "");
+        } else {
+            char *p = cJSON_PrintUnformatted(jmsg);
+            if (p) {
+                tl_buf_puts(&printed, p);
+                cJSON_free(p);
+            } else {
+                printed.oom = 1;
+            }
+        }
+        if (tl_buf_status(&printed) != TL_OK) {
+            tl_buf_free(&printed);
+            TL_FAIL(TL_E_NOMEM);
+        }
+        unescape_json(&msg, printed.data, printed.len);
+        tl_buf_free(&printed);
+        TL_TRY(tl_buf_status(&msg));
+        xslice m = {msg.data ? msg.data : "", msg.len};
+        m = wtrim(m);
+        wadd(&o, SEC_SYSTEM, "message", 7, 0, m.p, m.n);
+    }
+    if (joined.len > 0)
+        wadd(&o, SEC_EVENTDATA, "data", 4, 0, joined.data, joined.len);
+    if (o.oom)
+        TL_FAIL(TL_E_NOMEM);
+
+    /* {"win":{"system":{...},"eventdata":{...},"<extra>":{...}}} */
+    size_t have[3] = {0, 0, 0};
+    for (size_t i = 0; i < o.n; i++)
+        have[o.kv[i].sec]++;
+    tl_buf_puts(out, "{\"win\":{\"system\":{");
+    for (int sec = 0; sec < 3; sec++) {
+        if (sec == SEC_EVENTDATA) {
+            if (!have[sec])
+                continue;
+            tl_buf_puts(out, "},\"eventdata\":{");
+        } else if (sec == SEC_EXTRA) {
+            if (!extra.p)
+                continue;
+            tl_buf_puts(out, "},");
+            json_key(out, extra.p, extra.n, 1);
+            tl_buf_puts(out, ":{");
+        }
+        int first = 1;
+        for (size_t i = 0; i < o.n; i++) {
+            const wkv *e = &o.kv[i];
+            if (e->sec != sec)
+                continue;
+            if (!first)
+                tl_buf_putc(out, ',');
+            first = 0;
+            json_key(out, e->k, e->kn, e->lower);
+            tl_buf_putc(out, ':');
+            tl_buf_json_strn(out, e->v, e->vn);
+        }
+    }
+    tl_buf_puts(out, "}}}");
+    TL_TRY(tl_buf_status(out));
+
+    if (ev) {
+        char extra_prefix[256];
+        size_t epn = 0;
+        if (extra.p && extra.n + 6 < sizeof extra_prefix) {
+            memcpy(extra_prefix, "win.", 4);
+            memcpy(extra_prefix + 4, extra.p, extra.n);
+            if (extra.n > 0)
+                extra_prefix[4] = (char)tolower((unsigned char)extra_prefix[4]);
+            extra_prefix[4 + extra.n] = '.';
+            epn = extra.n + 5;
+        }
+        for (size_t i = 0; i < o.n; i++) {
+            const wkv *e = &o.kv[i];
+            if (e->sec == SEC_SYSTEM)
+                TL_TRY(add_dotted(ev, &name, "win.system.", 11, e));
+        }
+        for (size_t i = 0; i < o.n; i++) {
+            const wkv *e = &o.kv[i];
+            if (e->sec == SEC_EVENTDATA)
+                TL_TRY(add_dotted(ev, &name, "win.eventdata.", 14, e));
+        }
+        if (extra.p) {
+            tl_buf pre = TL_BUF_INIT;
+            const char *pp = extra_prefix;
+            if (!epn) { /* absurdly long element name */
+                tl_buf_puts(&pre, "win.");
+                size_t at = pre.len;
+                tl_buf_append(&pre, extra.p, extra.n);
+                tl_buf_putc(&pre, '.');
+                if (tl_buf_status(&pre) != TL_OK) {
+                    tl_buf_free(&pre);
+                    TL_FAIL(TL_E_NOMEM);
+                }
+                pre.data[at] = (char)tolower((unsigned char)pre.data[at]);
+                pp = pre.data;
+                epn = pre.len;
+            }
+            for (size_t i = 0; i < o.n && st == TL_OK; i++) {
+                const wkv *e = &o.kv[i];
+                if (e->sec == SEC_EXTRA)
+                    st = add_dotted(ev, &name, pp, epn, e);
+            }
+            tl_buf_free(&pre);
+            if (st != TL_OK)
+                goto cleanup;
+        }
+    }
+
+cleanup:
+    cJSON_Delete(root);
+    tl_buf_free(&enc);
+    tl_buf_free(&joined);
+    tl_buf_free(&msg);
+    tl_buf_free(&name);
+    tl_free(o.kv);
+    xdoc_free(&x);
+    return st;
+}
+
+tl_status tl_winevt_convert(const char *payload_json, char **out_json, tl_diag *d)
+{
+    if (!payload_json || !out_json)
+        return TL_E_INVAL;
+    tl_buf out = TL_BUF_INIT;
+    tl_status st = winevt_run(payload_json, &out, NULL, d);
+    if (st != TL_OK) {
+        tl_buf_free(&out);
+        return st;
+    }
+    char *s = tl_buf_take(&out);
+    if (!s)
+        return TL_E_NOMEM;
+    *out_json = s;
+    return TL_OK;
+}
+
+tl_status tl_winevt_decode_event(tl_event *ev, tl_diag *d)
+{
+    tl_buf out = TL_BUF_INIT;
+    tl_status st = winevt_run(ev->log ? ev->log : "", &out, ev, d);
+    if (st != TL_OK) {
+        tl_buf_free(&out);
+        return st;
+    }
+    char *s = tl_buf_take(&out);
+    if (!s)
+        return TL_E_NOMEM;
+    tl_free(ev->full_log);
+    ev->full_log = s;
+    ev->log = s;
+    tl_free(ev->program_name);
+    ev->program_name = NULL;
+    tl_free(ev->dec_timestamp);
+    ev->dec_timestamp = NULL;
+    return TL_OK;
+}
