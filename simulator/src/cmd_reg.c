@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reg.exe (add / delete / query / import), at.exe and GhostTask.exe.
+ *
+ * reg: keys in any spelling (HKLM, HKEY_CURRENT_USER, ...) — see sim_reg.c;
+ * /v, /ve, /va, /t, /d, /s, /f, /reg:32|64. Usage errors (unknown switch,
+ * missing key, bad root, bad /t or /d for the type) are scenario errors
+ * (TL_E_PARSE). Writing HKLM needs an elevated token, writing under
+ * ...\Schedule\TaskCache needs SYSTEM (its ACL; why Tarrask and GhostTask run
+ * as SYSTEM); otherwise reg exits 1 ("Access is denied") without changes.
+ * Prompts (no /f) are answered "Yes". reg import reads a .reg file (version
+ * 5.00 or REGEDIT4) from the endpoint.
+ *
+ * at.exe: deprecated since Windows 8 — it prints a pointer to schtasks and
+ * exits 1 without creating a task; syntax is still checked.
+ *
+ * GhostTask.exe <host> add|delete <name> <program> <argument> <user>
+ * <second|daily|weekly|logon> [time] [days] (threats.md §2): registry-only
+ * task, needs SYSTEM. With the literal "localhost" the tool writes the local
+ * registry itself (writer = GhostTask.exe); any other spelling goes through
+ * the Remote Registry service (writer svchost.exe, [A]).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_int.h"
+
+static int access_ok(const tl_exec_ctx *c, const char *npath)
+{
+    if (tl_strncasecmp(npath, TL_TASKCACHE, strlen(TL_TASKCACHE)) == 0)
+        return c->user == 0;
+    if (tl_strncasecmp(npath, "HKLM", 4) == 0 || tl_strncasecmp(npath, "HKCR", 4) == 0)
+        return c->integrity >= 2;
+    if (tl_strncasecmp(npath, "HKU\\", 4) == 0) {
+        const char *sid = c->s->users[c->user].sid;
+        size_t n = strlen(sid);
+        return c->integrity >= 2 ||
+               (tl_strncasecmp(npath + 4, sid, n) == 0 &&
+                (npath[4 + n] == 0 || npath[4 + n] == '\\' || npath[4 + n] == '_'));
+    }
+    return 0;
+}
+
+static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const char *sep,
+                            unsigned char **out, size_t *len)
+{
+    if (type == TL_REG_DWORD || type == TL_REG_QWORD) {
+        char *end;
+        unsigned long long v = strtoull(d, &end, (d[0] == '0' && (d[1] | 0x20) == 'x') ? 16 : 10);
+        if (!d[0] || *end || (type == TL_REG_DWORD && v > 0xffffffffULL))
+            return sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid %s data '%s'",
+                                  reg_type_name(type), d);
+        size_t n = type == TL_REG_DWORD ? 4 : 8;
+        unsigned char *b = tl_malloc(n);
+        if (!b)
+            return TL_E_NOMEM;
+        for (size_t i = 0; i < n; i++)
+            b[i] = (unsigned char)(v >> (8 * i));
+        *out = b;
+        *len = n;
+        return TL_OK;
+    }
+    if (type == TL_REG_BINARY || type == TL_REG_NONE) {
+        size_t n = strlen(d);
+        if (n % 2)
+            return sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid binary data '%s'", d);
+        unsigned char *b = tl_malloc(n / 2 + 1);
+        if (!b)
+            return TL_E_NOMEM;
+        for (size_t i = 0; i < n / 2; i++) {
+            unsigned v;
+            char h[3] = {d[2 * i], d[2 * i + 1], 0};
+            char *end;
+            v = (unsigned)strtoul(h, &end, 16);
+            if (*end) {
+                tl_free(b);
+                return sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid binary data '%s'",
+                                      d);
+            }
+            b[i] = (unsigned char)v;
+        }
+        *out = b;
+        *len = n / 2;
+        return TL_OK;
+    }
+    if (type == TL_REG_MULTI_SZ) {
+        /* separator (default \0, typed as the two characters \0) -> '\n' */
+        tl_buf b = TL_BUF_INIT;
+        const char *sp = sep ? sep : "\\0";
+        size_t sl = strlen(sp);
+        for (const char *p = d; *p;) {
+            if (sl && strncmp(p, sp, sl) == 0) {
+                tl_buf_putc(&b, '\n');
+                p += sl;
+            } else {
+                tl_buf_putc(&b, *p++);
+            }
+        }
+        if (tl_buf_status(&b) != TL_OK) {
+            tl_buf_free(&b);
+            return TL_E_NOMEM;
+        }
+        *len = b.len;
+        *out = (unsigned char *)tl_buf_take(&b);
+        return TL_OK;
+    }
+    *out = (unsigned char *)tl_strdup(d);
+    *len = strlen(d);
+    return *out ? TL_OK : TL_E_NOMEM;
+}
+
+static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc);
+
+tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+{
+    tl_sim *s = c->s;
+    tl_status st = TL_OK;
+    char *npath = NULL;
+    unsigned char *data = NULL;
+    *rc = 0;
+    if (argc < 2)
+        return sim_step_error(s, c->d, TL_E_PARSE, "reg: missing operation");
+    const char *op = argv[1];
+    int add = !tl_strcasecmp(op, "add"), del = !tl_strcasecmp(op, "delete"),
+        query = !tl_strcasecmp(op, "query"), import = !tl_strcasecmp(op, "import");
+    if (!add && !del && !query && !import)
+        return sim_step_error(s, c->d, TL_E_PARSE, "reg: invalid operation '%s'", op);
+    if (argc < 3)
+        return sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing key name", op);
+    if (import) {
+        if (argc > 4 || (argc == 4 && tl_strncasecmp(argv[3], "/reg:", 5) != 0))
+            return sim_step_error(s, c->d, TL_E_PARSE, "reg import: invalid syntax");
+        return reg_import(c, proc, argv[2], rc);
+    }
+    const char *v = NULL, *t = NULL, *d = NULL, *sep = NULL;
+    int ve = 0, va = 0;
+    for (size_t i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '/' && a[0] != '-') {
+            st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
+            goto cleanup;
+        }
+        const char *w = a + 1;
+        const char **slot = !tl_strcasecmp(w, "v") ? &v
+                            : !tl_strcasecmp(w, "t") && add ? &t
+                            : !tl_strcasecmp(w, "d") && add ? &d
+                            : !tl_strcasecmp(w, "s") && add ? &sep
+                                                            : NULL;
+        if (slot) {
+            if (i + 1 >= argc) {
+                st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing value for %s", op, a);
+                goto cleanup;
+            }
+            *slot = argv[++i];
+        } else if (!tl_strcasecmp(w, "ve")) {
+            ve = 1;
+        } else if (!tl_strcasecmp(w, "va") && del) {
+            va = 1;
+        } else if (!tl_strcasecmp(w, "f") && (add || del || query)) {
+            if (query && i + 1 < argc && argv[i + 1][0] != '/')
+                i++;
+        } else if (!tl_strcasecmp(w, "reg:32") || !tl_strcasecmp(w, "reg:64") ||
+                   (query && (!tl_strcasecmp(w, "s") || !tl_strcasecmp(w, "k") ||
+                              !tl_strcasecmp(w, "c") || !tl_strcasecmp(w, "e") ||
+                              !tl_strcasecmp(w, "z") || !tl_strcasecmp(w, "se")))) {
+            /* accepted */
+        } else {
+            st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
+            goto cleanup;
+        }
+    }
+    if ((v != NULL) + ve + va > 1) {
+        st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: /v, /ve and /va are exclusive", op);
+        goto cleanup;
+    }
+    st = reg_normalize(argv[2], s->users[c->user].sid, &npath);
+    if (st == TL_E_PARSE) {
+        st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid key name '%s'", op, argv[2]);
+        goto cleanup;
+    }
+    TL_TRY(st);
+    if (query) {
+        *rc = reg_find(s, npath) ? 0 : 1;
+        goto cleanup;
+    }
+    if (!access_ok(c, npath)) {
+        *rc = 1; /* ERROR: Access is denied. */
+        goto cleanup;
+    }
+    if (add) {
+        uint32_t ty = reg_type_from_name(t ? t : "REG_SZ");
+        if (ty == UINT32_MAX) {
+            st = sim_step_error(s, c->d, TL_E_PARSE, "reg add: invalid type '%s'", t);
+            goto cleanup;
+        }
+        if (!v && !ve) {
+            if (t || d) {
+                st = sim_step_error(s, c->d, TL_E_PARSE, "reg add: /t and /d need /v or /ve");
+                goto cleanup;
+            }
+            TL_TRY(sim_reg_create_key(s, proc, npath, 1, NULL));
+            goto cleanup;
+        }
+        size_t len = 0;
+        char *exp = NULL;
+        if (ty == TL_REG_EXPAND_SZ || ty == TL_REG_SZ)
+            exp = NULL; /* reg.exe stores the text as typed (cmd expanded %VAR% already) */
+        TL_TRY(parse_data(c, ty, d ? d : "", sep, &data, &len));
+        tl_free(exp);
+        TL_TRY(sim_reg_set(s, proc, npath, v ? v : "", ty, data, len));
+        goto cleanup;
+    }
+    /* delete */
+    if (v || ve) {
+        st = sim_reg_delete_value(s, proc, npath, v ? v : "");
+        if (st == TL_E_NOTFOUND) {
+            *rc = 1;
+            st = TL_OK;
+        }
+    } else if (va) {
+        tl_regkey *k = reg_find(s, npath);
+        if (!k) {
+            *rc = 1;
+            goto cleanup;
+        }
+        while (k->nvals) {
+            char *name = tl_strdup(k->vals[0].name);
+            TL_TRY_ALLOC(name);
+            st = sim_reg_delete_value(s, proc, npath, name);
+            tl_free(name);
+            TL_TRY(st);
+        }
+    } else {
+        st = sim_reg_delete_key(s, proc, npath);
+        if (st == TL_E_NOTFOUND) {
+            *rc = 1;
+            st = TL_OK;
+        }
+    }
+cleanup:
+    tl_free(npath);
+    tl_free(data);
+    return st;
+}
+
+/* .reg file import: [key], [-key], "name"=..., @=..., "name"=- */
+static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc)
+{
+    tl_sim *s = c->s;
+    tl_status st = TL_OK;
+    char *text = NULL, *key = NULL, *fp = sim_expand_env(s, c->user, file);
+    if (!fp)
+        return TL_E_NOMEM;
+    const tl_vfile *f = fs_find(s, fp);
+    if (!f) {
+        st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s does not exist on the endpoint",
+                            fp);
+        goto cleanup;
+    }
+    TL_TRY(text_decode(f->data, f->len, &text));
+    int line = 0;
+    char *p = text;
+    while (*p) {
+        char *e = p + strcspn(p, "\n");
+        char save = *e;
+        *e = 0;
+        line++;
+        char *l = p;
+        size_t n = strlen(l);
+        while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
+            l[--n] = 0;
+        if (line == 1) {
+            if (strcmp(l, "Windows Registry Editor Version 5.00") && strcmp(l, "REGEDIT4")) {
+                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s: not a .reg file", fp);
+                goto cleanup;
+            }
+        } else if (l[0] == '[') {
+            if (n < 3 || l[n - 1] != ']') {
+                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad key line", fp,
+                                    line);
+                goto cleanup;
+            }
+            l[n - 1] = 0;
+            int delk = l[1] == '-';
+            tl_free(key);
+            key = NULL;
+            st = reg_normalize(l + 1 + delk, s->users[c->user].sid, &key);
+            if (st != TL_OK) {
+                st = st == TL_E_PARSE ? sim_step_error(s, c->d, TL_E_PARSE,
+                                                       "reg import: %s:%d: bad key", fp, line)
+                                      : st;
+                goto cleanup;
+            }
+            if (!access_ok(c, key)) {
+                *rc = 1;
+                goto cleanup;
+            }
+            if (delk) {
+                if (reg_find(s, key))
+                    TL_TRY(sim_reg_delete_key(s, proc, key));
+                tl_free(key);
+                key = NULL;
+            } else {
+                TL_TRY(sim_reg_create_key(s, proc, key, 0, NULL));
+            }
+        } else if ((l[0] == '"' || l[0] == '@') && key) {
+            char name[256];
+            char *q = l;
+            size_t k = 0;
+            if (*q == '@') {
+                q++;
+            } else {
+                q++;
+                while (*q && *q != '"' && k + 1 < sizeof name) {
+                    if (*q == '\\' && q[1])
+                        q++;
+                    name[k++] = *q++;
+                }
+                if (*q != '"') {
+                    st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value line",
+                                        fp, line);
+                    goto cleanup;
+                }
+                q++;
+            }
+            name[k] = 0;
+            if (*q++ != '=') {
+                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value line", fp,
+                                    line);
+                goto cleanup;
+            }
+            if (!strcmp(q, "-")) {
+                sim_reg_delete_value(s, proc, key, name);
+            } else if (*q == '"') {
+                tl_buf b = TL_BUF_INIT;
+                for (q++; *q && *q != '"'; q++) {
+                    if (*q == '\\' && q[1])
+                        q++;
+                    tl_buf_putc(&b, *q);
+                }
+                st = tl_buf_status(&b);
+                if (st == TL_OK)
+                    st = sim_reg_set(s, proc, key, name, TL_REG_SZ, tl_buf_cstr(&b), b.len);
+                tl_buf_free(&b);
+                TL_TRY(st);
+            } else if (!strncmp(q, "dword:", 6)) {
+                unsigned long v = strtoul(q + 6, NULL, 16);
+                unsigned char b4[4] = {(unsigned char)v, (unsigned char)(v >> 8),
+                                       (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+                TL_TRY(sim_reg_set(s, proc, key, name, TL_REG_DWORD, b4, 4));
+            } else if (!strncmp(q, "hex", 3)) {
+                uint32_t ty = TL_REG_BINARY;
+                q += 3;
+                if (*q == '(') {
+                    ty = (uint32_t)strtoul(q + 1, &q, 16);
+                    if (*q == ')')
+                        q++;
+                }
+                if (*q++ != ':') {
+                    st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad hex value",
+                                        fp, line);
+                    goto cleanup;
+                }
+                tl_buf b = TL_BUF_INIT;
+                while (*q) {
+                    unsigned v;
+                    if (sscanf(q, "%2x", &v) == 1)
+                        tl_buf_putc(&b, (char)v);
+                    q += strcspn(q, ",");
+                    if (*q == ',')
+                        q++;
+                }
+                st = tl_buf_status(&b);
+                if (st == TL_OK)
+                    st = sim_reg_set(s, proc, key, name, ty, b.data ? b.data : "", b.len);
+                tl_buf_free(&b);
+                TL_TRY(st);
+            } else {
+                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value", fp, line);
+                goto cleanup;
+            }
+        }
+        *e = save;
+        p = *e ? e + 1 : e;
+    }
+cleanup:
+    tl_free(fp);
+    tl_free(text);
+    tl_free(key);
+    return st;
+}
+
+tl_status cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+{
+    (void)proc;
+    size_t i = 1;
+    if (i < argc && argv[i][0] == '\\' && argv[i][1] == '\\')
+        i++;
+    if (i < argc && argv[i][0] != '/' && !strchr(argv[i], ':')) {
+        /* at [id] [/delete] */
+        for (const char *p = argv[i]; *p; p++)
+            if (*p < '0' || *p > '9')
+                return sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
+                                      argv[i]);
+    } else if (i < argc && argv[i][0] != '/') {
+        int h, m;
+        char tail[8];
+        int n = sscanf(argv[i], "%d:%d%7s", &h, &m, tail);
+        if (n < 2 || h < 0 || h > 23 || m < 0 || m > 59)
+            return sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
+        if (i + 1 >= argc)
+            return sim_step_error(c->s, c->d, TL_E_PARSE, "at: missing command");
+    }
+    *rc = 1; /* "The AT command has been deprecated. Please use schtasks.exe instead." */
+    return TL_OK;
+}
+
+tl_status cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+{
+    tl_sim *s = c->s;
+    if (argc < 4)
+        return sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: usage: GhostTask.exe <host> "
+                                                   "<add|delete> <taskname> ...");
+    const char *host = argv[1], *op = argv[2], *name = argv[3];
+    int add = !tl_strcasecmp(op, "add");
+    if (!add && tl_strcasecmp(op, "delete"))
+        return sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown operation '%s'", op);
+    if (add) {
+        if (argc < 8)
+            return sim_step_error(s, c->d, TL_E_PARSE,
+                                  "GhostTask add: needs <program> <argument> <username> "
+                                  "<second|daily|weekly|logon>");
+        const char *trig = argv[7];
+        if (tl_strcasecmp(trig, "second") && tl_strcasecmp(trig, "daily") &&
+            tl_strcasecmp(trig, "weekly") && tl_strcasecmp(trig, "logon"))
+            return sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown trigger '%s'", trig);
+    }
+    const char *h = host;
+    while (*h == '\\')
+        h++;
+    int local = !strcmp(host, "localhost");
+    int same = local || !tl_strcasecmp(h, "localhost") || !tl_strcasecmp(h, s->sc->hostname) ||
+               !tl_strcasecmp(h, "127.0.0.1");
+    if (!same) {
+        *rc = 0;
+        return TL_OK;
+    }
+    if (c->user != 0) {
+        *rc = 1; /* access denied: TaskCache is writable by SYSTEM only */
+        return TL_OK;
+    }
+    long writer = proc;
+    if (!local) {
+        /* Remote Registry service host [A] */
+        writer = s->schedule_svc;
+    }
+    char msg[200], *path = NULL;
+    tl_status st = task_path_canon(name, &path, msg, sizeof msg);
+    if (st == TL_E_PARSE)
+        return sim_step_error(s, c->d, st, "GhostTask: %s", msg);
+    if (st != TL_OK)
+        return st;
+    tl_task *t = task_find(s, path);
+    if (add) {
+        st = t ? TL_OK : task_ghost_add(s, writer, name, argv[4], argv[5], argv[6], argv[7]);
+        *rc = t ? 1 : 0;
+    } else if (t) {
+        char key[600];
+        snprintf(key, sizeof key, TL_TASKCACHE "\\Tree%s", t->path);
+        if (reg_find(s, key))
+            st = sim_reg_delete_key(s, writer, key);
+        snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s", t->guid);
+        if (st == TL_OK && reg_find(s, key))
+            st = sim_reg_delete_key(s, writer, key);
+        snprintf(key, sizeof key, TL_TASKCACHE "\\Plain\\%s", t->guid);
+        if (st == TL_OK && reg_find(s, key))
+            st = sim_reg_delete_key(s, writer, key);
+        t->deleted = 1;
+    } else {
+        *rc = 1;
+    }
+    tl_free(path);
+    return st;
+}

@@ -1,0 +1,1296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The endpoint: construction of a scenario's host (users, baseline processes,
+ * registry and tasks), process creation with Sysmon's GUID layout, the event
+ * queue and the step dispatcher.
+ *
+ * Event flow: a module produces a raw event (all schema-4.90 fields except
+ * RuleName) and calls sim_emit_sysmon(); the Sysmon engine decides whether it
+ * is logged (tl_sysmon_filter, no allocation for dropped events) and the
+ * logged ones are queued with their RuleName. Rendering (and with it the
+ * EventRecordID) happens when the record is popped, so record ids increase in
+ * time order per channel whatever the generation order.
+ *
+ * Release rule: tl_sim_next_record only returns records earlier than the time
+ * of the next step not yet run, so a driver that alternates "run step, drain"
+ * and one that runs every step first then drains see the same stream.
+ *
+ * GUIDs (windows.md §1.4): {MMMMMMMM-tttt-TTTT-cccc-SSSSSSSSSSSS} with M the
+ * machine prefix, T:t the process start Unix time (high:low 16 bits), c a
+ * 2-byte little-endian counter, S a host suffix; LogonGuid bytes 8..15 are the
+ * LogonId little-endian. Prefix and suffix come from the scenario seed.
+ *
+ * Background noise ("noise" steps) is generated lazily while records are
+ * popped, so 100,000 events need no more memory than one.
+ */
+#include "tasklab/sim.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_int.h"
+
+#define CH_SYSMON 0
+#define CH_SECURITY 1
+#define CH_TASKSCHED 2
+
+static const char *const chan_names[] = {"Microsoft-Windows-Sysmon/Operational", "Security",
+                                         "Microsoft-Windows-TaskScheduler/Operational"};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= UINT64_C(0xbf58476d1ce4e5b9);
+    x ^= x >> 27;
+    x *= UINT64_C(0x94d049bb133111eb);
+    x ^= x >> 31;
+    return x;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *b = strrchr(p, '\\');
+    return b ? b + 1 : p;
+}
+
+int sim_is_x64(const tl_sim *s) { return !s->x86; }
+
+tl_time sim_tick(tl_sim *s, int min_us, int max_us)
+{
+    s->now += min_us + (tl_time)tl_rng_below(&s->rng, (uint64_t)(max_us - min_us + 1));
+    return s->now;
+}
+
+tl_status sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, ...)
+{
+    char msg[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *what = "command";
+    if (s->cur) {
+        switch (s->cur->kind) {
+        case TL_STEP_REGISTRY: what = "registry"; break;
+        case TL_STEP_FILE: what = "file"; break;
+        case TL_STEP_NOISE: what = "noise"; break;
+        default: break;
+        }
+        tl_diag_set(d, s->sc->path, 0, "$.steps[%zu].%s: %s", s->cur->file_index, what, msg);
+    } else {
+        tl_diag_set(d, s->sc->path, 0, "%s", msg);
+    }
+    return st;
+}
+
+long sim_user_find(const tl_sim *s, const char *name)
+{
+    const char *bs = strrchr(name, '\\');
+    if (bs)
+        name = bs + 1;
+    for (size_t i = 0; i < s->nusers; i++)
+        if (tl_strcasecmp(s->users[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+const char *sim_user_display(const tl_sim *s, size_t u, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s\\%s", s->users[u].domain, s->users[u].name);
+    return buf;
+}
+
+char *sim_wow64_image(const char *image)
+{
+    static const char sys32[] = "C:\\Windows\\System32\\";
+    if (tl_strncasecmp(image, sys32, sizeof sys32 - 1) != 0)
+        return tl_strdup(image);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_puts(&b, "C:\\Windows\\SysWOW64\\");
+    tl_buf_puts(&b, image + sizeof sys32 - 1);
+    return tl_buf_take(&b);
+}
+
+/* ---- version info of well-known images ---------------------------------- */
+typedef struct vinfo {
+    const char *name, *desc, *orig;
+} vinfo;
+static const vinfo vinfos[] = {
+    {"schtasks.exe", "Task Scheduler Configuration Tool", "schtasks.exe"},
+    {"cmd.exe", "Windows Command Processor", "Cmd.Exe"},
+    {"powershell.exe", "Windows PowerShell", "PowerShell.EXE"},
+    {"reg.exe", "Registry Console Tool", "reg.exe"},
+    {"at.exe", "Schedule service command line interface", "at.exe"},
+    {"svchost.exe", "Host Process for Windows Services", "svchost.exe"},
+    {"calc.exe", "Windows Calculator", "CALC.EXE"},
+    {"conhost.exe", "Console Window Host", "CONHOST.EXE"},
+    {"taskhostw.exe", "Host Process for Windows Tasks", "taskhostw.exe"},
+    {"notepad.exe", "Notepad", "NOTEPAD.EXE"},
+    {"regsvr32.exe", "Microsoft(C) Register Server", "REGSVR32.EXE"},
+    {"rundll32.exe", "Windows host process (Rundll32)", "RUNDLL32.EXE"},
+    {"mshta.exe", "Microsoft (R) HTML Application host", "MSHTA.EXE"},
+    {"wscript.exe", "Microsoft (R) Windows Based Script Host", "wscript.exe"},
+    {"explorer.exe", "Windows Explorer", "EXPLORER.EXE"},
+    {"backgroundtaskhost.exe", "Background Task Host", "backgroundTaskHost.exe"},
+    {"mousocoreworker.exe", "MoUSO Core Worker Process", "MoUsoCoreWorker.exe"},
+    {"wmiprvse.exe", "WMI Provider Host", "Wmiprvse.exe"},
+    {NULL, NULL, NULL}};
+
+static const vinfo *find_vinfo(const char *image)
+{
+    const char *b = base_name(image);
+    for (const vinfo *v = vinfos; v->name; v++)
+        if (tl_strcasecmp(v->name, b) == 0)
+            return v;
+    return NULL;
+}
+
+/* Deterministic pseudo hashes of an image (no real binaries exist here). */
+static void image_hashes(const char *image, char *out, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (const char *p = image; *p; p++) {
+        char c = *p;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        h = (h ^ (unsigned char)c) * UINT64_C(0x100000001b3);
+    }
+    char hex[129];
+    size_t k = 0;
+    uint64_t x = h;
+    while (k < 128) {
+        x = mix64(x + 0x9e3779b97f4a7c15ULL);
+        snprintf(hex + k, sizeof hex - k, "%016llX", (unsigned long long)x);
+        k += 16;
+    }
+    snprintf(out, n, "SHA1=%.40s,MD5=%.32s,SHA256=%.64s,IMPHASH=%.32s", hex, hex + 40, hex + 8,
+             hex + 72);
+}
+
+static void file_version(const tl_sim *s, char *out, size_t n)
+{
+    const char *b = s->sc->os_build ? s->sc->os_build : "10.0.19044";
+    int maj = 10, min = 0, build = 19044;
+    sscanf(b, "%d.%d.%d", &maj, &min, &build);
+    if (build >= 19041 && build <= 19045)
+        build = 19041; /* 20H1..22H2 ship 19041 binaries */
+    snprintf(out, n, "%d.%d.%d.1 (WinBuild.160101.0800)", maj, min, build);
+}
+
+/* ---- GUIDs, pids --------------------------------------------------------- */
+
+static void make_guid(const tl_sim *s, tl_time start, unsigned counter, char out[40])
+{
+    uint32_t t = (uint32_t)(start / TL_USEC_PER_SEC);
+    snprintf(out, 40, "{%s-%04x-%04x-%02x%02x-%s}", s->machine_prefix, t & 0xffffu, t >> 16,
+             counter & 0xffu, (counter >> 8) & 0xffu, s->host_suffix);
+}
+
+static void make_logon_guid(const tl_sim *s, tl_time t0, uint64_t logon, char out[40])
+{
+    uint32_t t = (uint32_t)(t0 / TL_USEC_PER_SEC);
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(logon >> (8 * i));
+    snprintf(out, 40, "{%s-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", s->machine_prefix,
+             t & 0xffffu, t >> 16, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}
+
+static unsigned new_pid(tl_sim *s)
+{
+    s->next_pid += 4u * (1u + (unsigned)tl_rng_below(&s->rng, 60));
+    if (s->next_pid > 15000)
+        s->next_pid = 500 + 4u * (unsigned)tl_rng_below(&s->rng, 100);
+    return s->next_pid;
+}
+
+static const char *integrity_name(int i)
+{
+    static const char *const n[] = {"Low", "Medium", "High", "System"};
+    return n[i < 0 ? 0 : i > 3 ? 3 : i];
+}
+
+/* ---- event queue --------------------------------------------------------- */
+
+static int qless(const tl_qrec *a, const tl_qrec *b)
+{
+    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+}
+
+static void qrec_free(tl_qrec *r)
+{
+    for (size_t i = 0; i < r->nfields; i++)
+        tl_free((char *)r->fields[i].value);
+    tl_free(r->fields);
+    tl_free(r->explain);
+}
+
+static tl_status qpush(tl_sim *s, tl_qrec *r)
+{
+    if (s->nq == s->capq) {
+        size_t nc = s->capq ? s->capq * 2 : 64;
+        tl_qrec *nq = tl_realloc(s->q, nc * sizeof *nq);
+        if (!nq)
+            return TL_E_NOMEM;
+        s->q = nq;
+        s->capq = nc;
+    }
+    size_t i = s->nq++;
+    s->q[i] = *r;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!qless(&s->q[i], &s->q[p]))
+            break;
+        tl_qrec t = s->q[i];
+        s->q[i] = s->q[p];
+        s->q[p] = t;
+        i = p;
+    }
+    return TL_OK;
+}
+
+static void qpop(tl_sim *s, tl_qrec *out)
+{
+    *out = s->q[0];
+    s->q[0] = s->q[--s->nq];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->nq && qless(&s->q[l], &s->q[m]))
+            m = l;
+        if (r < s->nq && qless(&s->q[r], &s->q[m]))
+            m = r;
+        if (m == i)
+            break;
+        tl_qrec t = s->q[i];
+        s->q[i] = s->q[m];
+        s->q[m] = t;
+        i = m;
+    }
+}
+
+static tl_status copy_fields(const tl_evfield *f, size_t n, tl_evfield **out)
+{
+    tl_evfield *c = tl_calloc(n ? n : 1, sizeof *c);
+    if (!c)
+        return TL_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        c[i].name = f[i].name; /* static names */
+        c[i].value = tl_strdup(f[i].value ? f[i].value : "");
+        if (!c[i].value) {
+            for (size_t j = 0; j < i; j++)
+                tl_free((char *)c[j].value);
+            tl_free(c);
+            return TL_E_NOMEM;
+        }
+    }
+    *out = c;
+    return TL_OK;
+}
+
+tl_status sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
+{
+    if (s->quiet)
+        return TL_OK;
+    tl_sysmon_event ev = {id, f, n};
+    tl_sysmon_verdict v;
+    tl_sysmon_filter(s->cfg, &ev, &v);
+    uint64_t seq = ++s->seq;
+    if (!v.logged)
+        return TL_OK;
+    tl_qrec r;
+    memset(&r, 0, sizeof r);
+    /* TimeCreated lags UtcTime by 1..9 ms (seed sample: 8.5 ms) */
+    r.time = t + 1000 + (tl_time)(mix64(seq ^ s->rng.s) % 8000);
+    /* Sysmon writes in processing order: TimeCreated never goes backwards */
+    if (r.time <= s->last_time[CH_SYSMON])
+        r.time = s->last_time[CH_SYSMON] + 37 + (tl_time)(mix64(seq) % 400);
+    s->last_time[CH_SYSMON] = r.time;
+    r.seq = seq;
+    r.step = s->cur_step;
+    r.sysmon = 1;
+    r.chan = CH_SYSMON;
+    r.id = id;
+    r.rule_name = v.rule_name;
+    tl_status st = copy_fields(f, n, &r.fields);
+    if (st != TL_OK)
+        return st;
+    r.nfields = n;
+    r.explain = tl_strdup(v.explain);
+    if (!r.explain || qpush(s, &r) != TL_OK) {
+        qrec_free(&r);
+        return TL_E_NOMEM;
+    }
+    return TL_OK;
+}
+
+tl_status sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f, size_t n)
+{
+    if (s->quiet)
+        return TL_OK;
+    tl_qrec r;
+    memset(&r, 0, sizeof r);
+    r.seq = ++s->seq;
+    r.time = t + 500 + (tl_time)(mix64(r.seq ^ s->rng.s) % 3000);
+    if (r.time <= s->last_time[chan])
+        r.time = s->last_time[chan] + 53 + (tl_time)(mix64(r.seq) % 400);
+    s->last_time[chan] = r.time;
+    r.step = s->cur_step;
+    r.chan = chan;
+    r.id = id;
+    tl_winevt_system *y = &r.sys;
+    y->event_id = id;
+    y->opcode = 0;
+    if (chan == CH_SECURITY) {
+        y->provider_name = "Microsoft-Windows-Security-Auditing";
+        y->provider_guid = "{54849625-5478-4994-a5ba-3e3b0328c30d}";
+        y->version = 1;
+        y->level = 0;
+        y->task = 12804;
+        y->keywords = "0x8020000000000000";
+        y->user_sid = NULL;
+        y->pid = (unsigned)(s->procs[s->services_exe].pid + 12); /* lsass */
+        y->tid = 700 + (unsigned)(mix64(r.seq) % 4000) * 4;
+        static const char *const first[] = {"A scheduled task was created.",
+                                            "A scheduled task was deleted.",
+                                            "A scheduled task was enabled.",
+                                            "A scheduled task was disabled.",
+                                            "A scheduled task was updated."};
+        r.msg_first = id >= 4698 && id <= 4702 ? first[id - 4698] : NULL;
+    } else {
+        y->provider_name = "Microsoft-Windows-TaskScheduler";
+        y->provider_guid = "{de7b24ea-73c8-4a09-985d-5bdadcfa9017}";
+        y->version = 0;
+        y->level = 4;
+        y->task = id;
+        y->keywords = "0x8000000000000000";
+        y->user_sid = "S-1-5-18";
+        y->pid = s->procs[s->schedule_svc].pid;
+        y->tid = 900 + (unsigned)(mix64(r.seq) % 3000) * 4;
+        switch (id) {
+        case 106: r.edata_name = "TaskRegistered"; r.msg_first = "Task registered"; break;
+        case 140: r.edata_name = "TaskUpdated"; r.msg_first = "Task registration updated"; break;
+        case 141: r.edata_name = "TaskRegistrationDeleted"; r.msg_first = "Task registration deleted"; break;
+        case 142: r.edata_name = "TaskDisabled"; r.msg_first = "Task disabled"; break;
+        case 200: r.edata_name = "ActionStart"; r.msg_first = "Action started"; break;
+        case 201: r.edata_name = "ActionSuccess"; r.msg_first = "Action completed"; break;
+        default: r.msg_first = NULL; break;
+        }
+    }
+    y->channel = chan_names[chan];
+    tl_status st = copy_fields(f, n, &r.fields);
+    if (st != TL_OK)
+        return st;
+    r.nfields = n;
+    if (qpush(s, &r) != TL_OK) {
+        qrec_free(&r);
+        return TL_E_NOMEM;
+    }
+    return TL_OK;
+}
+
+/* ---- processes ------------------------------------------------------------ */
+
+static tl_status proc_add(tl_sim *s, tl_proc *p, long *out)
+{
+    if (s->nprocs == s->capprocs) {
+        size_t nc = s->capprocs ? s->capprocs * 2 : 32;
+        tl_proc *np = tl_realloc(s->procs, nc * sizeof *np);
+        if (!np)
+            return TL_E_NOMEM;
+        s->procs = np;
+        s->capprocs = nc;
+    }
+    s->procs[s->nprocs] = *p;
+    *out = (long)s->nprocs++;
+    return TL_OK;
+}
+
+static void proc_user_field(const tl_sim *s, const tl_proc *p, char *buf, size_t n)
+{
+    sim_user_display(s, p->user, buf, n);
+}
+
+tl_status sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, const char *image,
+                          const char *cmdline, const char *cwd, long *out)
+{
+    tl_status st;
+    tl_proc p;
+    memset(&p, 0, sizeof p);
+    p.parent = parent;
+    p.user = user;
+    p.integrity = integrity;
+    p.start = s->now;
+    p.pid = new_pid(s);
+    make_guid(s, p.start, ++s->guid_counter, p.guid);
+    const tl_user *u = &s->users[user];
+    p.logon_id = integrity >= 2 && u->admin && user != 0 ? u->logon_id_elev : u->logon_id;
+    p.session = u->session;
+    p.wow64 = parent >= 0 && s->procs[parent].wow64;
+    TL_TRY_ALLOC(p.image = p.wow64 ? sim_wow64_image(image) : tl_strdup(image));
+    TL_TRY_ALLOC(p.cmdline = tl_strdup(cmdline));
+    TL_TRY_ALLOC(p.cwd = tl_strdup(cwd ? cwd
+                                       : parent >= 0 && s->procs[parent].cwd
+                                           ? s->procs[parent].cwd
+                                           : "C:\\Windows\\system32\\"));
+    long idx;
+    TL_TRY(proc_add(s, &p, &idx));
+    memset(&p, 0, sizeof p);
+    if (!s->quiet) {
+        const tl_proc *c = &s->procs[idx];
+        const tl_proc *pp = parent >= 0 ? &s->procs[parent] : NULL;
+        char utc[32], pid[16], ppid[16], lg[40], lid[24], sess[12], hashes[300], fv[64],
+            user_s[300], puser_s[300];
+        tl_time_fmt_sysmon(c->start, utc);
+        snprintf(pid, sizeof pid, "%u", c->pid);
+        snprintf(ppid, sizeof ppid, "%u", pp ? pp->pid : 0);
+        make_logon_guid(s, u->logon_time, c->logon_id, lg);
+        snprintf(lid, sizeof lid, "0x%llx", (unsigned long long)c->logon_id);
+        snprintf(sess, sizeof sess, "%u", c->session);
+        image_hashes(c->image, hashes, sizeof hashes);
+        const vinfo *vi = find_vinfo(c->image);
+        file_version(s, fv, sizeof fv);
+        proc_user_field(s, c, user_s, sizeof user_s);
+        if (pp)
+            proc_user_field(s, pp, puser_s, sizeof puser_s);
+        tl_evfield f[] = {
+            {"UtcTime", utc},
+            {"ProcessGuid", c->guid},
+            {"ProcessId", pid},
+            {"Image", c->image},
+            {"FileVersion", vi ? fv : "-"},
+            {"Description", vi ? vi->desc : "-"},
+            {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
+            {"Company", vi ? "Microsoft Corporation" : "-"},
+            {"OriginalFileName", vi ? vi->orig : "-"},
+            {"CommandLine", c->cmdline},
+            {"CurrentDirectory", c->cwd},
+            {"User", user_s},
+            {"LogonGuid", lg},
+            {"LogonId", lid},
+            {"TerminalSessionId", sess},
+            {"IntegrityLevel", integrity_name(c->integrity)},
+            {"Hashes", hashes},
+            {"ParentProcessGuid", pp ? pp->guid : "-"},
+            {"ParentProcessId", ppid},
+            {"ParentImage", pp ? pp->image : "-"},
+            {"ParentCommandLine", pp ? pp->cmdline : "-"},
+            {"ParentUser", pp ? puser_s : "-"},
+        };
+        TL_TRY(sim_emit_sysmon(s, 1, c->start, f, sizeof f / sizeof f[0]));
+    }
+    if (out)
+        *out = idx;
+    st = TL_OK;
+cleanup:
+    tl_free(p.image);
+    tl_free(p.cmdline);
+    tl_free(p.cwd);
+    return st;
+}
+
+tl_status sim_image_load(tl_sim *s, long proc, const char *dll)
+{
+    if (s->quiet)
+        return TL_OK;
+    const tl_proc *p = &s->procs[proc];
+    tl_time t = sim_tick(s, 2000, 9000);
+    char utc[32], pid[16], hashes[300], fv[64], user_s[300];
+    char *loaded = p->wow64 ? sim_wow64_image(dll) : tl_strdup(dll);
+    if (!loaded)
+        return TL_E_NOMEM;
+    tl_time_fmt_sysmon(t, utc);
+    snprintf(pid, sizeof pid, "%u", p->pid);
+    image_hashes(loaded, hashes, sizeof hashes);
+    file_version(s, fv, sizeof fv);
+    proc_user_field(s, p, user_s, sizeof user_s);
+    int tsd = tl_strcasecmp(base_name(dll), "taskschd.dll") == 0;
+    tl_evfield f[] = {
+        {"UtcTime", utc},
+        {"ProcessGuid", p->guid},
+        {"ProcessId", pid},
+        {"Image", p->image},
+        {"ImageLoaded", loaded},
+        {"FileVersion", fv},
+        {"Description", tsd ? "Task Scheduler COM API" : "-"},
+        {"Product", "Microsoft® Windows® Operating System"},
+        {"Company", "Microsoft Corporation"},
+        {"OriginalFileName", tsd ? "taskschd.dll" : base_name(dll)},
+        {"Hashes", hashes},
+        {"Signed", "true"},
+        {"Signature", "Microsoft Windows"},
+        {"SignatureStatus", "Valid"},
+        {"User", user_s},
+    };
+    tl_status st = sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
+    tl_free(loaded);
+    return st;
+}
+
+tl_status sim_reg_event(tl_sim *s, long proc, const char *etype, const char *target,
+                        const char *details)
+{
+    if (s->quiet)
+        return TL_OK;
+    const tl_proc *p = &s->procs[proc];
+    tl_time t = sim_tick(s, 100, 900);
+    char utc[32], pid[16], user_s[300];
+    tl_time_fmt_sysmon(t, utc);
+    snprintf(pid, sizeof pid, "%u", p->pid);
+    proc_user_field(s, p, user_s, sizeof user_s);
+    int id = strcmp(etype, "SetValue") == 0 ? 13 : strcmp(etype, "RenameKey") == 0 ? 14 : 12;
+    tl_evfield f[9];
+    size_t n = 0;
+    f[n++] = (tl_evfield){"EventType", etype};
+    f[n++] = (tl_evfield){"UtcTime", utc};
+    f[n++] = (tl_evfield){"ProcessGuid", p->guid};
+    f[n++] = (tl_evfield){"ProcessId", pid};
+    f[n++] = (tl_evfield){"Image", p->image};
+    f[n++] = (tl_evfield){"TargetObject", target};
+    if (id == 13)
+        f[n++] = (tl_evfield){"Details", details ? details : ""};
+    if (id == 14)
+        f[n++] = (tl_evfield){"NewName", details ? details : ""};
+    f[n++] = (tl_evfield){"User", user_s};
+    return sim_emit_sysmon(s, id, t, f, n);
+}
+
+tl_status sim_file_event(tl_sim *s, long proc, const char *path, tl_time created)
+{
+    if (s->quiet)
+        return TL_OK;
+    const tl_proc *p = &s->procs[proc];
+    tl_time t = sim_tick(s, 200, 2000);
+    char utc[32], cutc[32], pid[16], user_s[300];
+    tl_time_fmt_sysmon(t, utc);
+    tl_time_fmt_sysmon(created ? created : t, cutc);
+    snprintf(pid, sizeof pid, "%u", p->pid);
+    proc_user_field(s, p, user_s, sizeof user_s);
+    tl_evfield f[] = {
+        {"UtcTime", utc},        {"ProcessGuid", p->guid}, {"ProcessId", pid},
+        {"Image", p->image},     {"TargetFilename", path}, {"CreationUtcTime", cutc},
+        {"User", user_s},
+    };
+    return sim_emit_sysmon(s, 11, t, f, sizeof f / sizeof f[0]);
+}
+
+/* ---- construction ----------------------------------------------------------- */
+
+static tl_status add_user(tl_sim *s, const char *name, const char *domain, const char *sid,
+                          int admin, uint64_t logon, unsigned session, tl_time logon_time)
+{
+    tl_user *u = &s->users[s->nusers];
+    memset(u, 0, sizeof *u);
+    u->name = tl_strdup(name);
+    u->domain = tl_strdup(domain);
+    u->sid = tl_strdup(sid);
+    s->nusers++;
+    if (!u->name || !u->domain || !u->sid)
+        return TL_E_NOMEM;
+    u->admin = admin;
+    u->logon_id = logon;
+    u->logon_id_elev = admin ? logon + 0x28 + tl_rng_below(&s->rng, 0x200) : logon;
+    u->session = session;
+    u->logon_time = logon_time;
+    return TL_OK;
+}
+
+static tl_status resolve_config(const tl_sim *s, const tl_sim_opts *o, char **out, tl_diag *d)
+{
+    const char *c = o && o->sysmon_config ? o->sysmon_config : tl_scenario_sysmon_config(s->sc);
+    tl_buf b = TL_BUF_INIT;
+    if (o && o->sysmon_config) {
+        tl_buf_puts(&b, c);
+    } else if (strcmp(c, "default") == 0) {
+        tl_buf_printf(&b, "%s/sysmonconfig.xml", o && o->etc_dir ? o->etc_dir : "pipeline/etc");
+    } else if (strcmp(c, "sysmon-modular") == 0 || strcmp(c, "swiftonsecurity") == 0) {
+        if (!o || !o->shared_dir) {
+            tl_diag_set(d, s->sc->path, 0,
+                        "$.endpoint.sysmon_config: \"%s\" needs the shared reference folder", c);
+            return TL_E_NOTFOUND;
+        }
+        tl_buf_printf(&b, "%s/reference/sysmon/%s", o->shared_dir,
+                      c[1] == 'y' ? "sysmon-modular_sysmonconfig.xml"
+                                  : "swiftonsecurity_sysmonconfig-export.xml");
+        char *p = tl_buf_take(&b);
+        if (!p)
+            return TL_E_NOMEM;
+        FILE *f = fopen(p, "rb");
+        if (!f) {
+            tl_diag_set(d, s->sc->path, 0, "$.endpoint.sysmon_config: %s: not found", p);
+            tl_free(p);
+            return TL_E_NOTFOUND;
+        }
+        fclose(f);
+        *out = p;
+        return TL_OK;
+    } else if (c[0] == '/') {
+        tl_buf_puts(&b, c);
+    } else {
+        tl_buf_printf(&b, "%s/%s", s->sc->dir, c);
+    }
+    if (tl_buf_status(&b) != TL_OK)
+        return TL_E_NOMEM;
+    *out = tl_buf_take(&b);
+    return *out ? TL_OK : TL_E_NOMEM;
+}
+
+tl_status sim_baseline(tl_sim *s);
+
+static tl_status proc_quiet(tl_sim *s, long parent, size_t user, int integ, const char *image,
+                            const char *cmdline, unsigned pid, tl_time start, long *out)
+{
+    tl_time save = s->now;
+    s->now = start;
+    tl_status st = sim_proc_create(s, parent, user, integ, image, cmdline, NULL, out);
+    s->now = save;
+    if (st == TL_OK && pid)
+        s->procs[*out].pid = pid;
+    return st;
+}
+
+tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, tl_diag *d)
+{
+    tl_status st;
+    tl_sim *s = NULL;
+    char *cfgpath = NULL;
+    TL_TRY_ALLOC(s = tl_calloc(1, sizeof *s));
+    s->sc = sc;
+    s->schedule_svc = -1;
+    TL_TRY(resolve_config(s, o, &cfgpath, d));
+    st = tl_sysmon_config_load(cfgpath, &s->cfg, d);
+    if (st == TL_E_IO) {
+        tl_diag_set(d, sc->path, 0, "$.endpoint.sysmon_config: %s: cannot read", cfgpath);
+        st = TL_E_NOTFOUND;
+    }
+    if (st != TL_OK)
+        goto cleanup;
+    if (o && o->drive_c)
+        TL_TRY_ALLOC(s->drive_c = tl_strdup(o->drive_c));
+    s->x86 = sc->arch && strcmp(sc->arch, "x86") == 0;
+    TL_TRY_ALLOC(s->agent_dir = tl_strdup(s->x86 ? "C:\\Program Files\\ossec-agent"
+                                                 : "C:\\Program Files (x86)\\ossec-agent"));
+    {
+        tl_buf b = TL_BUF_INIT;
+        tl_buf_puts(&b, sc->hostname);
+        if (sc->domain) {
+            tl_buf_putc(&b, '.');
+            tl_buf_puts(&b, sc->domain);
+        }
+        TL_TRY_ALLOC(s->computer = tl_buf_take(&b));
+        if (sc->domain) {
+            size_t n = strcspn(sc->domain, ".");
+            TL_TRY_ALLOC(s->user_domain = tl_strndup(sc->domain, n));
+            for (char *p = s->user_domain; *p; p++)
+                if (*p >= 'a' && *p <= 'z')
+                    *p = (char)(*p - 32);
+        } else {
+            TL_TRY_ALLOC(s->user_domain = tl_strdup(sc->hostname));
+        }
+    }
+    tl_rng_seed(&s->rng, sc->seed ^ UINT64_C(0x7461736b6c616221));
+    snprintf(s->machine_prefix, sizeof s->machine_prefix, "%08x",
+             (unsigned)(tl_rng_next(&s->rng) & 0xffffffffu));
+    snprintf(s->host_suffix, sizeof s->host_suffix, "0000000%02x%03x",
+             (unsigned)(1 + tl_rng_below(&s->rng, 9)), (unsigned)(tl_rng_below(&s->rng, 0x10) << 8));
+    s->boot = sc->start - (tl_time)(3600 + tl_rng_below(&s->rng, 14 * 86400)) * TL_USEC_PER_SEC -
+              (tl_time)tl_rng_below(&s->rng, 1000000);
+    s->sysmon_pid = 2000 + 4u * (unsigned)tl_rng_below(&s->rng, 1500);
+    s->sysmon_tid = 2000 + 4u * (unsigned)tl_rng_below(&s->rng, 1500);
+    s->next_pid = 400 + 4u * (unsigned)tl_rng_below(&s->rng, 50);
+    s->recid[0] = 100 + tl_rng_below(&s->rng, 5000);
+    s->recid[1] = 20000 + tl_rng_below(&s->rng, 50000);
+    s->recid[2] = 500 + tl_rng_below(&s->rng, 5000);
+    /* users: SYSTEM first */
+    TL_TRY_ALLOC(s->users = tl_calloc(sc->nusers + 1, sizeof *s->users));
+    TL_TRY(add_user(s, "SYSTEM", "NT AUTHORITY", "S-1-5-18", 1, 0x3e7, 0, s->boot));
+    {
+        unsigned a = 1000000000u + (unsigned)tl_rng_below(&s->rng, 3000000000u);
+        unsigned b = 1000000000u + (unsigned)tl_rng_below(&s->rng, 3000000000u);
+        unsigned c = 1000000000u + (unsigned)tl_rng_below(&s->rng, 3000000000u);
+        for (size_t i = 0; i < sc->nusers; i++) {
+            char sid[96];
+            snprintf(sid, sizeof sid, "S-1-5-21-%u-%u-%u-%zu", a, b, c, 1001 + i);
+            uint64_t logon = 0x20000 + tl_rng_below(&s->rng, 0x800000);
+            tl_time lt = s->boot + (tl_time)(60 + tl_rng_below(&s->rng, 600)) * TL_USEC_PER_SEC;
+            TL_TRY(add_user(s, sc->users[i].name, s->user_domain, sid, sc->users[i].admin, logon,
+                            1 + (unsigned)i, lt));
+        }
+    }
+    s->now = sc->start;
+    s->quiet = 1;
+    TL_TRY(sim_baseline(s));
+    s->quiet = 0;
+    s->now = sc->start;
+    *out = s;
+    s = NULL;
+    st = TL_OK;
+cleanup:
+    tl_free(cfgpath);
+    tl_sim_free(s);
+    return st;
+}
+
+/* Baseline processes (no events): System, services, the Schedule service,
+ * each user's explorer.exe. Registry and tasks: task_svc.c / sim_reg.c. */
+
+
+tl_status sim_baseline(tl_sim *s)
+{
+    tl_status st;
+    long sys, smss, svc, idx;
+    TL_TRY(proc_quiet(s, -1, 0, 3, "System", "", 4, s->boot, &sys));
+    TL_TRY(proc_quiet(s, sys, 0, 3, "C:\\Windows\\System32\\smss.exe",
+                      "\\SystemRoot\\System32\\smss.exe", 0, s->boot + 300000, &smss));
+    TL_TRY(proc_quiet(s, -1, 0, 3, "C:\\Windows\\system32\\services.exe",
+                      "C:\\Windows\\system32\\services.exe", 0, s->boot + 4000000, &svc));
+    s->services_exe = svc;
+    TL_TRY(proc_quiet(s, svc, 0, 3, "C:\\Windows\\system32\\svchost.exe",
+                      "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", 0,
+                      s->boot + 9000000 + (tl_time)tl_rng_below(&s->rng, 5000000), &idx));
+    s->schedule_svc = idx;
+    TL_TRY(proc_quiet(s, svc, 0, 3, s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
+                      s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
+                      s->sysmon_pid, s->boot + 11000000, &idx));
+    for (size_t u = 1; u < s->nusers; u++) {
+        TL_TRY(proc_quiet(s, -1, u, 1, "C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE", 0,
+                          s->users[u].logon_time + 5000000, &idx));
+        tl_free(s->procs[idx].cwd);
+        TL_TRY_ALLOC(s->procs[idx].cwd = tl_strdup("C:\\Windows\\system32\\"));
+    }
+    TL_TRY(sim_baseline_registry(s));
+cleanup:
+    return st;
+}
+
+void tl_sim_free(tl_sim *s)
+{
+    if (!s)
+        return;
+    tl_sysmon_config_free(s->cfg);
+    tl_free(s->drive_c);
+    tl_free(s->agent_dir);
+    tl_free(s->computer);
+    tl_free(s->user_domain);
+    reg_key_free(s->hklm);
+    reg_key_free(s->hku);
+    reg_key_free(s->hkcr);
+    for (size_t i = 0; i < s->nfiles; i++) {
+        tl_free(s->files[i].path);
+        tl_free(s->files[i].data);
+    }
+    tl_free(s->files);
+    for (size_t i = 0; i < s->nusers; i++) {
+        tl_free(s->users[i].name);
+        tl_free(s->users[i].domain);
+        tl_free(s->users[i].sid);
+    }
+    tl_free(s->users);
+    for (size_t i = 0; i < s->nprocs; i++) {
+        tl_free(s->procs[i].image);
+        tl_free(s->procs[i].cmdline);
+        tl_free(s->procs[i].cwd);
+    }
+    tl_free(s->procs);
+    for (size_t i = 0; i < s->ntasks; i++) {
+        tl_task *t = &s->tasks[i];
+        tl_free(t->path);
+        tl_free(t->xml);
+        tl_free(t->author);
+        tl_free(t->date);
+        tl_free(t->description);
+        tl_free(t->uri);
+        tl_free(t->context);
+        tl_free(t->user_id);
+        task_actions_free(t->actions, t->nactions);
+    }
+    tl_free(s->tasks);
+    for (size_t i = 0; i < s->nq; i++)
+        qrec_free(&s->q[i]);
+    tl_free(s->q);
+    tl_free(s->noise);
+    tl_free(s->out_xml);
+    tl_free(s->out_msg);
+    tl_free(s->out_explain);
+    tl_free(s);
+}
+
+size_t tl_sim_step_count(const tl_sim *s) { return s->sc->nsteps; }
+
+tl_time tl_sim_step_time(const tl_sim *s, size_t i)
+{
+    return i < s->sc->nsteps ? s->sc->steps[i].time : 0;
+}
+
+const char *tl_sim_agent_dir(const tl_sim *s) { return s->agent_dir; }
+
+/* ---- noise -------------------------------------------------------------- */
+
+static tl_time noise_next_time(const tl_noise *g)
+{
+    return g->start + (tl_time)(g->duration * 1e6 * (double)g->done / (double)g->total);
+}
+
+static const char *const noise_children[] = {
+    "C:\\Windows\\System32\\taskhostw.exe",
+    "C:\\Windows\\System32\\backgroundTaskHost.exe",
+    "C:\\Windows\\System32\\MoUsoCoreWorker.exe",
+    "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe",
+    "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+    "C:\\Windows\\System32\\SearchProtocolHost.exe",
+};
+static const char *const noise_index_keys[] = {
+    TL_TASKCACHE "\\Tree\\Microsoft\\Windows\\SoftwareProtectionPlatform\\SvcRestartTask\\Index",
+    TL_TASKCACHE "\\Tree\\Microsoft\\Windows\\Flighting\\OneSettings\\RefreshCache\\Index",
+};
+
+static tl_status noise_one(tl_sim *s, tl_noise *g)
+{
+    tl_time t = noise_next_time(g);
+    g->done++;
+    size_t save_step = s->cur_step;
+    s->cur_step = g->step;
+    uint64_t r = tl_rng_next(&g->rng);
+    unsigned kind = (unsigned)(r % 100);
+    const tl_proc *svc = &s->procs[s->schedule_svc];
+    char utc[32], pid[16], pguid[40];
+    tl_time_fmt_sysmon(t, utc);
+    tl_status st = TL_OK;
+    if (kind < 12) { /* Index rewrite by the Schedule service */
+        snprintf(pid, sizeof pid, "%u", svc->pid);
+        tl_evfield f[] = {{"EventType", "SetValue"},
+                          {"UtcTime", utc},
+                          {"ProcessGuid", svc->guid},
+                          {"ProcessId", pid},
+                          {"Image", svc->image},
+                          {"TargetObject", noise_index_keys[(r >> 8) & 1]},
+                          {"Details", "DWORD (0x00000003)"},
+                          {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = sim_emit_sysmon(s, 13, t, f, 8);
+    } else if (kind < 35) { /* DynamicInfo rewrite on a task run */
+        char key[200];
+        snprintf(pid, sizeof pid, "%u", svc->pid);
+        const tl_task *tk = s->ntasks ? &s->tasks[(r >> 8) % s->ntasks] : NULL;
+        snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s\\DynamicInfo",
+                 tk ? tk->guid : "{00000000-0000-0000-0000-000000000000}");
+        tl_evfield f[] = {{"EventType", "SetValue"},   {"UtcTime", utc},
+                          {"ProcessGuid", svc->guid},  {"ProcessId", pid},
+                          {"Image", svc->image},       {"TargetObject", key},
+                          {"Details", "Binary Data"},  {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = sim_emit_sysmon(s, 13, t, f, 8);
+    } else if (kind < 60) { /* benign child of the Schedule service */
+        const char *img = noise_children[(r >> 8) % (sizeof noise_children / sizeof noise_children[0])];
+        char cguid[40], ppid[16], hashes[300], lg[40], fv[64], cmd[300];
+        unsigned cpid = 1000 + 4u * (unsigned)((r >> 20) % 3000);
+        make_guid(s, t, (unsigned)(0x8000 + g->done), cguid);
+        make_logon_guid(s, s->boot, 0x3e7, lg);
+        snprintf(pid, sizeof pid, "%u", cpid);
+        snprintf(ppid, sizeof ppid, "%u", svc->pid);
+        image_hashes(img, hashes, sizeof hashes);
+        file_version(s, fv, sizeof fv);
+        snprintf(cmd, sizeof cmd, "\"%s\" /ua /installsource scheduler", img);
+        const vinfo *vi = find_vinfo(img);
+        tl_evfield f[] = {
+            {"UtcTime", utc},          {"ProcessGuid", cguid},
+            {"ProcessId", pid},        {"Image", img},
+            {"FileVersion", vi ? fv : "-"}, {"Description", vi ? vi->desc : "-"},
+            {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
+            {"Company", "Microsoft Corporation"},
+            {"OriginalFileName", vi ? vi->orig : base_name(img)},
+            {"CommandLine", cmd},      {"CurrentDirectory", "C:\\Windows\\system32\\"},
+            {"User", "NT AUTHORITY\\SYSTEM"}, {"LogonGuid", lg},
+            {"LogonId", "0x3e7"},      {"TerminalSessionId", "0"},
+            {"IntegrityLevel", "System"}, {"Hashes", hashes},
+            {"ParentProcessGuid", svc->guid}, {"ParentProcessId", ppid},
+            {"ParentImage", svc->image}, {"ParentCommandLine", svc->cmdline},
+            {"ParentUser", "NT AUTHORITY\\SYSTEM"}};
+        st = sim_emit_sysmon(s, 1, t, f, sizeof f / sizeof f[0]);
+    } else if (kind < 80) { /* temp file by the Edge updater */
+        char path[200];
+        snprintf(pid, sizeof pid, "%u", 3000 + 4u * (unsigned)((r >> 24) % 500));
+        make_guid(s, s->boot + 60000000, 0x7000 + (unsigned)((r >> 24) % 500), pguid);
+        snprintf(path, sizeof path, "C:\\Windows\\Temp\\MSI%05x.LOG", (unsigned)((r >> 12) & 0xfffff));
+        tl_evfield f[] = {{"UtcTime", utc},
+                          {"ProcessGuid", pguid},
+                          {"ProcessId", pid},
+                          {"Image", "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe"},
+                          {"TargetFilename", path},
+                          {"CreationUtcTime", utc},
+                          {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = sim_emit_sysmon(s, 11, t, f, 7);
+    } else if (kind < 84) { /* Update Orchestrator re-registers its tasks (blog rule 115007) */
+        snprintf(pid, sizeof pid, "%u", svc->pid);
+        tl_evfield f[] = {{"EventType", "CreateKey"},
+                          {"UtcTime", utc},
+                          {"ProcessGuid", svc->guid},
+                          {"ProcessId", pid},
+                          {"Image", svc->image},
+                          {"TargetObject", TL_TASKCACHE "\\Tree\\Microsoft\\Windows\\UpdateOrchestrator"},
+                          {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = sim_emit_sysmon(s, 12, t, f, 7);
+    } else { /* DLL loads */
+        static const char *const dlls[] = {"C:\\Windows\\System32\\ntdll.dll",
+                                           "C:\\Windows\\System32\\kernel32.dll",
+                                           "C:\\Windows\\System32\\combase.dll"};
+        char hashes[300], fv[64];
+        snprintf(pid, sizeof pid, "%u", svc->pid);
+        const char *dll = dlls[(r >> 8) % 3];
+        image_hashes(dll, hashes, sizeof hashes);
+        file_version(s, fv, sizeof fv);
+        tl_evfield f[] = {{"UtcTime", utc},         {"ProcessGuid", svc->guid},
+                          {"ProcessId", pid},       {"Image", svc->image},
+                          {"ImageLoaded", dll},     {"FileVersion", fv},
+                          {"Description", "-"},     {"Product", "Microsoft® Windows® Operating System"},
+                          {"Company", "Microsoft Corporation"}, {"OriginalFileName", base_name(dll)},
+                          {"Hashes", hashes},       {"Signed", "true"},
+                          {"Signature", "Microsoft Windows"}, {"SignatureStatus", "Valid"},
+                          {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
+    }
+    s->cur_step = save_step;
+    return st;
+}
+
+/* ---- popping --------------------------------------------------------------- */
+
+int tl_sim_next_record(tl_sim *s, tl_record *out)
+{
+    tl_time limit = s->steps_run < s->sc->nsteps ? s->sc->steps[s->steps_run].time : INT64_MAX;
+    /* advance the noise generators up to the earliest queued record */
+    for (size_t i = 0; i < s->nnoise; i++) {
+        tl_noise *g = &s->noise[i];
+        while (g->done < g->total) {
+            tl_time nt = noise_next_time(g);
+            tl_time bound = s->nq ? s->q[0].time : INT64_MAX;
+            if (bound > limit)
+                bound = limit;
+            if (nt >= bound && s->nq)
+                break;
+            if (nt >= limit)
+                break;
+            if (noise_one(s, g) != TL_OK)
+                return 0;
+        }
+    }
+    if (!s->nq || s->q[0].time >= limit)
+        return 0;
+    tl_qrec r;
+    qpop(s, &r);
+    tl_free(s->out_xml);
+    tl_free(s->out_msg);
+    tl_free(s->out_explain);
+    s->out_xml = s->out_msg = s->out_explain = NULL;
+    tl_buf xml = TL_BUF_INIT, msg = TL_BUF_INIT;
+    tl_status st;
+    if (r.sysmon) {
+        tl_winevt_system sys;
+        tl_sysmon_system_defaults(r.id, &sys);
+        sys.time_created = r.time;
+        sys.record_id = ++s->recid[CH_SYSMON];
+        sys.pid = s->sysmon_pid;
+        sys.tid = s->sysmon_tid;
+        sys.computer = s->computer;
+        tl_sysmon_event ev = {r.id, r.fields, r.nfields};
+        st = tl_sysmon_render(s->cfg, &ev, r.rule_name, &sys, &xml, &msg);
+    } else {
+        r.sys.time_created = r.time;
+        r.sys.record_id = ++s->recid[r.chan];
+        r.sys.computer = s->computer;
+        st = tl_winevt_render(&r.sys, r.fields, r.nfields, r.edata_name, r.msg_first, &xml,
+                              r.msg_first ? &msg : NULL);
+    }
+    if (st != TL_OK || tl_buf_status(&xml) != TL_OK || tl_buf_status(&msg) != TL_OK) {
+        tl_buf_free(&xml);
+        tl_buf_free(&msg);
+        qrec_free(&r);
+        return 0;
+    }
+    s->out_xml = tl_buf_take(&xml);
+    s->out_msg = msg.len ? tl_buf_take(&msg) : NULL;
+    tl_buf_free(&msg);
+    s->out_explain = r.explain;
+    r.explain = NULL;
+    out->time = r.time;
+    out->channel = chan_names[r.chan];
+    out->xml = s->out_xml;
+    out->message = s->out_msg;
+    out->explain = s->out_explain;
+    out->step = r.step;
+    qrec_free(&r);
+    return 1;
+}
+
+/* ---- steps ------------------------------------------------------------------ */
+
+static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, int integ,
+                                   long *out)
+{
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (s->procs[i].user == user && s->procs[i].integrity == integ &&
+            tl_strcasecmp(s->procs[i].image, image) == 0) {
+            *out = (long)i;
+            return TL_OK;
+        }
+    /* a process that existed before the step: no event */
+    long parent = -1;
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (s->procs[i].user == user && user != 0 &&
+            tl_strcasecmp(base_name(s->procs[i].image), "explorer.exe") == 0)
+            parent = (long)i;
+    if (user == 0)
+        parent = s->services_exe;
+    tl_buf cmd = TL_BUF_INIT;
+    if (tl_strcasecmp(base_name(image), "cmd.exe") == 0)
+        tl_buf_printf(&cmd, "\"%s\" ", image);
+    else if (tl_strcasecmp(base_name(image), "powershell.exe") == 0)
+        tl_buf_printf(&cmd, "\"%s\" ", image);
+    else
+        tl_buf_printf(&cmd, "\"%s\"", image);
+    if (tl_buf_status(&cmd) != TL_OK)
+        return TL_E_NOMEM;
+    int q = s->quiet;
+    s->quiet = 1;
+    tl_time save = s->now;
+    s->now -= (tl_time)(30 + tl_rng_below(&s->rng, 600)) * TL_USEC_PER_SEC;
+    tl_status st = sim_proc_create(s, parent, user, integ, image, tl_buf_cstr(&cmd),
+                                   user ? NULL : "C:\\Windows\\system32\\", out);
+    s->now = save;
+    s->quiet = q;
+    if (st == TL_OK && user != 0) {
+        char *cwd = NULL;
+        tl_buf b = TL_BUF_INIT;
+        if (integ >= 2)
+            tl_buf_puts(&b, "C:\\Windows\\system32\\");
+        else
+            tl_buf_printf(&b, "C:\\Users\\%s\\", s->users[user].name);
+        cwd = tl_buf_take(&b);
+        if (!cwd)
+            st = TL_E_NOMEM;
+        else {
+            tl_free(s->procs[*out].cwd);
+            s->procs[*out].cwd = cwd;
+        }
+    }
+    tl_buf_free(&cmd);
+    return st;
+}
+
+static tl_status hex_decode(const char *h, unsigned char **out, size_t *len)
+{
+    size_t n = 0;
+    unsigned char *b = tl_malloc(strlen(h) / 2 + 1);
+    if (!b)
+        return TL_E_NOMEM;
+    int hi = -1;
+    for (const char *p = h; *p; p++) {
+        int v = *p >= '0' && *p <= '9'   ? *p - '0'
+                : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+                                         : -1;
+        if (v < 0)
+            continue;
+        if (hi < 0)
+            hi = v;
+        else {
+            b[n++] = (unsigned char)(hi * 16 + v);
+            hi = -1;
+        }
+    }
+    *out = b;
+    *len = n;
+    return TL_OK;
+}
+
+static tl_status run_registry_step(tl_sim *s, const tl_step *t, size_t user, tl_diag *d)
+{
+    tl_status st;
+    char *npath = NULL;
+    unsigned char *bin = NULL;
+    const char *image = t->image ? t->image
+                        : user == 0 ? "C:\\Windows\\system32\\svchost.exe"
+                                    : "C:\\Windows\\regedit.exe";
+    int integ = user == 0 ? 3 : (t->elevated == 1 ? 2 : 1);
+    long proc;
+    if (user == 0 && tl_strcasecmp(image, "C:\\Windows\\system32\\svchost.exe") == 0)
+        proc = s->schedule_svc;
+    else
+        TL_TRY(find_or_make_proc(s, image, user, integ, &proc));
+    st = reg_normalize(t->reg_key, s->users[user].sid, &npath);
+    if (st == TL_E_PARSE) {
+        st = sim_step_error(s, d, TL_E_PARSE, "key: unknown registry root in \"%s\"", t->reg_key);
+        goto cleanup;
+    }
+    TL_TRY(st);
+    switch (t->reg_op) {
+    case TL_REGOP_CREATE_KEY:
+        TL_TRY(sim_reg_create_key(s, proc, npath, 1, NULL));
+        break;
+    case TL_REGOP_SET_VALUE: {
+        uint32_t ty = reg_type_from_name(t->reg_type);
+        if (ty == TL_REG_DWORD || ty == TL_REG_QWORD) {
+            unsigned long long v = strtoull(t->reg_data, NULL, 10);
+            unsigned char b[8];
+            for (int i = 0; i < 8; i++)
+                b[i] = (unsigned char)(v >> (8 * i));
+            TL_TRY(sim_reg_set(s, proc, npath, t->reg_value, ty, b, ty == TL_REG_DWORD ? 4 : 8));
+        } else if (ty == TL_REG_BINARY || ty == TL_REG_NONE) {
+            size_t n = 0;
+            TL_TRY(hex_decode(t->reg_data ? t->reg_data : "", &bin, &n));
+            TL_TRY(sim_reg_set(s, proc, npath, t->reg_value, ty, bin, n));
+        } else {
+            TL_TRY(sim_reg_set(s, proc, npath, t->reg_value, ty, t->reg_data,
+                               strlen(t->reg_data)));
+        }
+        break;
+    }
+    case TL_REGOP_DELETE_VALUE:
+        st = sim_reg_delete_value(s, proc, npath, t->reg_value);
+        if (st == TL_E_NOTFOUND) {
+            st = sim_step_error(s, d, TL_E_INVAL, "value \"%s\" of %s does not exist",
+                                t->reg_value, npath);
+            goto cleanup;
+        }
+        TL_TRY(st);
+        break;
+    case TL_REGOP_DELETE_KEY:
+        st = sim_reg_delete_key(s, proc, npath);
+        if (st == TL_E_NOTFOUND) {
+            st = sim_step_error(s, d, TL_E_INVAL, "key %s does not exist", npath);
+            goto cleanup;
+        }
+        TL_TRY(st);
+        break;
+    }
+    st = TL_OK;
+cleanup:
+    tl_free(npath);
+    tl_free(bin);
+    return st;
+}
+
+static tl_status run_file_step(tl_sim *s, const tl_step *t, size_t user, tl_diag *d)
+{
+    tl_status st;
+    unsigned char *bytes = NULL;
+    size_t n = 0;
+    const char *image = t->image ? t->image
+                        : user == 0 ? "C:\\Windows\\system32\\svchost.exe"
+                                    : "C:\\Windows\\explorer.exe";
+    int integ = user == 0 ? 3 : (t->elevated == 1 ? 2 : 1);
+    long proc;
+    if (user == 0 && tl_strcasecmp(image, "C:\\Windows\\system32\\svchost.exe") == 0)
+        proc = s->schedule_svc;
+    else
+        TL_TRY(find_or_make_proc(s, image, user, integ, &proc));
+    if (t->file_delete) {
+        st = sim_file_delete(s, proc, t->file_path);
+        if (st == TL_E_NOTFOUND)
+            st = sim_step_error(s, d, TL_E_INVAL, "path: %s does not exist", t->file_path);
+        goto cleanup;
+    }
+    if (t->file_enc == TL_ENC_UTF16LE_BOM) {
+        unsigned char *u16 = NULL;
+        size_t ul = 0;
+        TL_TRY(utf8_to_utf16le(t->file_content, strlen(t->file_content), &u16, &ul));
+        TL_TRY_ALLOC(bytes = tl_malloc(ul + 2));
+        bytes[0] = 0xff;
+        bytes[1] = 0xfe;
+        memcpy(bytes + 2, u16, ul);
+        tl_free(u16);
+        n = ul + 2;
+    } else {
+        size_t cl = strlen(t->file_content);
+        size_t off = t->file_enc == TL_ENC_UTF8_BOM ? 3 : 0;
+        TL_TRY_ALLOC(bytes = tl_malloc(cl + off + 1));
+        memcpy(bytes, "\xef\xbb\xbf", off);
+        memcpy(bytes + off, t->file_content, cl);
+        n = cl + off;
+    }
+    TL_TRY(sim_file_write(s, proc, t->file_path, bytes, n));
+cleanup:
+    tl_free(bytes);
+    return st;
+}
+
+tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    if (i >= s->sc->nsteps)
+        return TL_E_INVAL;
+    const tl_step *t = &s->sc->steps[i];
+    s->cur = t;
+    s->cur_step = i;
+    if (s->now < t->time)
+        s->now = t->time;
+    long u = t->user ? sim_user_find(s, t->user)
+             : t->kind == TL_STEP_COMMAND && s->nusers > 1 ? 1
+                                                            : 0;
+    if (u < 0) {
+        st = sim_step_error(s, d, TL_E_INVAL, "unknown user \"%s\"", t->user);
+        goto done;
+    }
+    switch (t->kind) {
+    case TL_STEP_COMMAND: {
+        int elevated = u == 0 ? 1 : t->elevated == 1;
+        if (elevated && u != 0 && !s->users[u].admin) {
+            st = sim_step_error(s, d, TL_E_INVAL,
+                                "user \"%s\" is not an administrator and cannot run elevated",
+                                s->users[u].name);
+            goto done;
+        }
+        int integ = u == 0 ? 3 : elevated ? 2 : 1;
+        const char *parent = t->parent ? t->parent : "C:\\Windows\\System32\\cmd.exe";
+        long pp;
+        st = find_or_make_proc(s, parent, (size_t)u, integ, &pp);
+        if (st != TL_OK)
+            goto done;
+        tl_exec_ctx c = {s, d, (size_t)u, integ, elevated, pp, 0};
+        int rc = 0;
+        const char *pb = base_name(parent);
+        if (tl_strcasecmp(pb, "cmd.exe") == 0)
+            st = cmd_run_line(&c, pp, t->command, &rc);
+        else if (tl_strcasecmp(pb, "powershell.exe") == 0 || tl_strcasecmp(pb, "pwsh.exe") == 0)
+            st = ps_run_script(&c, pp, t->command, &rc);
+        else
+            st = sim_exec(&c, t->command, &rc);
+        break;
+    }
+    case TL_STEP_REGISTRY:
+        st = run_registry_step(s, t, (size_t)u, d);
+        break;
+    case TL_STEP_FILE:
+        st = run_file_step(s, t, (size_t)u, d);
+        break;
+    case TL_STEP_NOISE:
+        if (t->noise_events > 0) {
+            if (s->nnoise == s->capnoise) {
+                size_t nc = s->capnoise ? s->capnoise * 2 : 4;
+                tl_noise *nn = tl_realloc(s->noise, nc * sizeof *nn);
+                if (!nn) {
+                    st = TL_E_NOMEM;
+                    goto done;
+                }
+                s->noise = nn;
+                s->capnoise = nc;
+            }
+            tl_noise *g = &s->noise[s->nnoise++];
+            g->step = i;
+            g->start = t->time;
+            g->duration = t->noise_duration;
+            g->total = t->noise_events;
+            g->done = 0;
+            tl_rng_seed(&g->rng, s->sc->seed * 1000003u + i);
+        }
+        break;
+    }
+done:
+    if (s->steps_run <= i)
+        s->steps_run = i + 1;
+    s->cur = NULL;
+    return st;
+}

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File system of the simulated endpoint: a flat, ordered list of files and
+ * folders on C:. Lookups are case-insensitive; a new path adopts the casing
+ * of folders that already exist ("c:\windows\system32\tasks\x" is stored as
+ * "C:\Windows\System32\Tasks\x"). Files keep raw bytes (task files are
+ * UTF-16LE with BOM and CRLF).
+ *
+ * With drive_c set every write/delete is mirrored to the host folder, merging
+ * case-insensitively into existing folders as Wine's drive_c needs.
+ * Also: UTF-8/UTF-16LE conversion and %VAR% expansion for command lines.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sim_int.h"
+
+#define IS_DIR(f) ((f)->len == (size_t)-1)
+
+/* Canonical spelling: backslashes, no doubles, upper-case drive letter. */
+static char *canon(const char *p)
+{
+    tl_buf b = TL_BUF_INIT;
+    for (const char *q = p; *q; q++) {
+        char c = *q == '/' ? '\\' : *q;
+        if (c == '\\' && b.len && b.data[b.len - 1] == '\\')
+            continue;
+        tl_buf_putc(&b, c);
+    }
+    while (b.len > 3 && b.data[b.len - 1] == '\\')
+        b.data[--b.len] = 0;
+    char *r = tl_buf_take(&b);
+    if (r && r[0] >= 'a' && r[0] <= 'z' && r[1] == ':')
+        r[0] = (char)(r[0] - 32);
+    return r;
+}
+
+static long find_idx(const tl_sim *s, const char *path)
+{
+    for (size_t i = 0; i < s->nfiles; i++)
+        if (tl_strcasecmp(s->files[i].path, path) == 0)
+            return (long)i;
+    return -1;
+}
+
+tl_vfile *fs_find(const tl_sim *s, const char *winpath)
+{
+    char *c = canon(winpath);
+    if (!c)
+        return NULL;
+    long i = find_idx(s, c);
+    tl_free(c);
+    return i >= 0 && !IS_DIR(&s->files[i]) ? &s->files[i] : NULL;
+}
+
+static tl_status add_entry(tl_sim *s, char *path, size_t len, tl_time t, long *out)
+{
+    if (s->nfiles == s->capfiles) {
+        size_t nc = s->capfiles ? s->capfiles * 2 : 32;
+        tl_vfile *nf = tl_realloc(s->files, nc * sizeof *nf);
+        if (!nf)
+            return TL_E_NOMEM;
+        s->files = nf;
+        s->capfiles = nc;
+    }
+    tl_vfile *f = &s->files[s->nfiles];
+    f->path = path;
+    f->data = NULL;
+    f->len = len;
+    f->created = t;
+    *out = (long)s->nfiles++;
+    return TL_OK;
+}
+
+/* Make sure every parent folder of c exists; rewrite c's folder part to the
+ * stored casing. */
+static tl_status ensure_dirs(tl_sim *s, char *c)
+{
+    for (char *p = strchr(c + 3, '\\'); ; p = strchr(p + 1, '\\')) {
+        char save = p ? *p : 0;
+        if (p)
+            *p = 0;
+        else
+            return TL_OK;
+        long i = find_idx(s, c);
+        if (i >= 0) {
+            memcpy(c, s->files[i].path, strlen(c)); /* adopt stored casing */
+        } else {
+            char *d = tl_strdup(c);
+            long idx;
+            if (!d || add_entry(s, d, (size_t)-1, s->now, &idx) != TL_OK) {
+                tl_free(d);
+                *p = save;
+                return TL_E_NOMEM;
+            }
+        }
+        *p = save;
+    }
+}
+
+tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data, size_t len)
+{
+    tl_status st;
+    char *c = NULL;
+    unsigned char *copy = NULL;
+    TL_TRY_ALLOC(c = canon(winpath));
+    if (!(c[0] >= 'A' && c[0] <= 'Z' && c[1] == ':' && c[2] == '\\' && c[3]))
+        TL_FAIL(TL_E_INVAL);
+    TL_TRY(ensure_dirs(s, c));
+    TL_TRY_ALLOC(copy = tl_malloc(len + 1));
+    if (len)
+        memcpy(copy, data, len);
+    copy[len] = 0;
+    long i = find_idx(s, c);
+    tl_time created;
+    if (i >= 0) {
+        if (IS_DIR(&s->files[i]))
+            TL_FAIL(TL_E_INVAL);
+        tl_free(s->files[i].data);
+        created = s->files[i].created;
+    } else {
+        TL_TRY(add_entry(s, c, 0, s->now, &i));
+        c = NULL;
+        created = s->now;
+    }
+    s->files[i].data = copy;
+    s->files[i].len = len;
+    copy = NULL;
+    if (proc >= 0)
+        TL_TRY(sim_file_event(s, proc, s->files[i].path, created));
+    if (s->drive_c)
+        TL_TRY(fs_mirror(s, s->drive_c, &s->files[i], 0, NULL));
+    st = TL_OK;
+cleanup:
+    tl_free(c);
+    tl_free(copy);
+    return st;
+}
+
+tl_status sim_file_delete(tl_sim *s, long proc, const char *winpath)
+{
+    (void)proc; /* Event 23/26 are not modelled (not in the reference configs) */
+    char *c = canon(winpath);
+    if (!c)
+        return TL_E_NOMEM;
+    long i = find_idx(s, c);
+    tl_free(c);
+    if (i < 0 || IS_DIR(&s->files[i]))
+        return TL_E_NOTFOUND;
+    tl_status st = TL_OK;
+    if (s->drive_c)
+        st = fs_mirror(s, s->drive_c, &s->files[i], 1, NULL);
+    tl_free(s->files[i].path);
+    tl_free(s->files[i].data);
+    memmove(&s->files[i], &s->files[i + 1], (s->nfiles - (size_t)i - 1) * sizeof s->files[0]);
+    s->nfiles--;
+    return st;
+}
+
+/* Find an entry of dir matching name case-insensitively; returns owned full
+ * host path (existing entry's spelling, else name as given). */
+static char *host_child(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    char *found = NULL;
+    if (d) {
+        struct dirent *e;
+        char *best = NULL;
+        while ((e = readdir(d))) {
+            if (tl_strcasecmp(e->d_name, name) == 0) {
+                /* deterministic pick when several spellings exist: smallest by strcmp */
+                if (!best || strcmp(e->d_name, best) < 0) {
+                    tl_free(best);
+                    best = tl_strdup(e->d_name);
+                }
+            }
+        }
+        closedir(d);
+        found = best;
+    }
+    char *r = tl_path_join(dir, found ? found : name);
+    tl_free(found);
+    return r;
+}
+
+tl_status fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d)
+{
+    (void)s;
+    tl_status st = tl_mkdirs(root, d);
+    if (st != TL_OK)
+        return st;
+    char *cur = tl_strdup(root);
+    if (!cur)
+        return TL_E_NOMEM;
+    const char *p = f->path + 3; /* skip "C:\" */
+    while (*p) {
+        const char *e = strchr(p, '\\');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *comp = tl_strndup(p, n);
+        char *next = comp ? host_child(cur, comp) : NULL;
+        tl_free(comp);
+        tl_free(cur);
+        if (!next)
+            return TL_E_NOMEM;
+        cur = next;
+        p += n;
+        if (*p == '\\') {
+            p++;
+            if (!del || *p) {
+                struct stat sb;
+                if (stat(cur, &sb) != 0 && mkdir(cur, 0777) != 0) {
+                    tl_diag_set(d, cur, 0, "cannot create folder");
+                    tl_free(cur);
+                    return TL_E_IO;
+                }
+            }
+        }
+    }
+    if (IS_DIR(f)) {
+        struct stat sb;
+        if (!del && stat(cur, &sb) != 0 && mkdir(cur, 0777) != 0)
+            st = TL_E_IO;
+    } else if (del) {
+        unlink(cur);
+    } else {
+        st = tl_file_write_atomic(cur, f->data, f->len, d);
+    }
+    tl_free(cur);
+    return st;
+}
+
+tl_status tl_sim_read_file(const tl_sim *s, const char *winpath, char **data, size_t *len)
+{
+    const tl_vfile *f = fs_find(s, winpath);
+    if (!f)
+        return TL_E_NOTFOUND;
+    char *c = tl_malloc(f->len + 1);
+    if (!c)
+        return TL_E_NOMEM;
+    if (f->len)
+        memcpy(c, f->data, f->len);
+    c[f->len] = 0;
+    *data = c;
+    if (len)
+        *len = f->len;
+    return TL_OK;
+}
+
+tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, size_t len)
+{
+    tl_vfile *f = fs_find(s, winpath);
+    if (!f)
+        return sim_file_write(s, -1, winpath, data, len);
+    unsigned char *nd = tl_realloc(f->data, f->len + len + 1);
+    if (!nd)
+        return TL_E_NOMEM;
+    memcpy(nd + f->len, data, len);
+    f->len += len;
+    nd[f->len] = 0;
+    f->data = nd;
+    if (s->drive_c)
+        return fs_mirror(s, s->drive_c, f, 0, NULL);
+    return TL_OK;
+}
+
+tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d)
+{
+    for (size_t i = 0; i < s->nfiles; i++) {
+        tl_status st = fs_mirror(s, dir, &s->files[i], 0, d);
+        if (st != TL_OK)
+            return st;
+    }
+    return TL_OK;
+}
+
+/* ---- text encodings -------------------------------------------------------- */
+
+tl_status utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen)
+{
+    unsigned char *o = tl_malloc(n * 4 + 2);
+    if (!o)
+        return TL_E_NOMEM;
+    size_t k = 0;
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    while (p < e) {
+        uint32_t cp;
+        unsigned c = *p;
+        size_t l = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (l == 0 || p + l > e) {
+            cp = 0xfffd;
+            l = 1;
+        } else if (l == 1) {
+            cp = c;
+        } else {
+            cp = c & (0x7fu >> l);
+            for (size_t i = 1; i < l; i++) {
+                if ((p[i] & 0xc0) != 0x80) {
+                    cp = 0xfffd;
+                    l = 1;
+                    break;
+                }
+                cp = (cp << 6) | (p[i] & 0x3fu);
+            }
+        }
+        p += l;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            uint32_t hi = 0xd800 + (cp >> 10), lo = 0xdc00 + (cp & 0x3ff);
+            o[k++] = (unsigned char)hi;
+            o[k++] = (unsigned char)(hi >> 8);
+            o[k++] = (unsigned char)lo;
+            o[k++] = (unsigned char)(lo >> 8);
+        } else {
+            o[k++] = (unsigned char)cp;
+            o[k++] = (unsigned char)(cp >> 8);
+        }
+    }
+    *out = o;
+    *outlen = k;
+    return TL_OK;
+}
+
+static tl_status utf16_to_utf8(const unsigned char *s, size_t n, int be, char **out,
+                               size_t *outlen)
+{
+    tl_buf b = TL_BUF_INIT;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        uint32_t u = be ? (uint32_t)(s[i] << 8 | s[i + 1]) : (uint32_t)(s[i] | s[i + 1] << 8);
+        if (u >= 0xd800 && u < 0xdc00 && i + 3 < n) {
+            uint32_t l = be ? (uint32_t)(s[i + 2] << 8 | s[i + 3])
+                            : (uint32_t)(s[i + 2] | s[i + 3] << 8);
+            if (l >= 0xdc00 && l < 0xe000) {
+                u = 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00);
+                i += 2;
+            } else {
+                u = 0xfffd;
+            }
+        } else if (u >= 0xd800 && u < 0xe000) {
+            u = 0xfffd;
+        }
+        char t[4];
+        size_t k;
+        if (u < 0x80) {
+            t[0] = (char)u;
+            k = 1;
+        } else if (u < 0x800) {
+            t[0] = (char)(0xc0 | (u >> 6));
+            t[1] = (char)(0x80 | (u & 0x3f));
+            k = 2;
+        } else if (u < 0x10000) {
+            t[0] = (char)(0xe0 | (u >> 12));
+            t[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+            t[2] = (char)(0x80 | (u & 0x3f));
+            k = 3;
+        } else {
+            t[0] = (char)(0xf0 | (u >> 18));
+            t[1] = (char)(0x80 | ((u >> 12) & 0x3f));
+            t[2] = (char)(0x80 | ((u >> 6) & 0x3f));
+            t[3] = (char)(0x80 | (u & 0x3f));
+            k = 4;
+        }
+        tl_buf_append(&b, t, k);
+    }
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    if (outlen)
+        *outlen = b.len;
+    *out = tl_buf_take(&b);
+    return *out ? TL_OK : TL_E_NOMEM;
+}
+
+tl_status utf16le_to_utf8(const unsigned char *s, size_t n, char **out, size_t *outlen)
+{
+    return utf16_to_utf8(s, n, 0, out, outlen);
+}
+
+tl_status text_decode(const unsigned char *d, size_t len, char **out)
+{
+    if (len >= 2 && d[0] == 0xff && d[1] == 0xfe)
+        return utf16_to_utf8(d + 2, len - 2, 0, out, NULL);
+    if (len >= 2 && d[0] == 0xfe && d[1] == 0xff)
+        return utf16_to_utf8(d + 2, len - 2, 1, out, NULL);
+    if (len >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf) {
+        d += 3;
+        len -= 3;
+    }
+    *out = tl_strndup((const char *)d, len);
+    return *out ? TL_OK : TL_E_NOMEM;
+}
+
+char *sim_expand_env(const tl_sim *s, size_t user, const char *in)
+{
+    tl_buf b = TL_BUF_INIT;
+    const char *uname = s->users[user].name;
+    for (const char *p = in; *p;) {
+        const char *e = *p == '%' ? strchr(p + 1, '%') : NULL;
+        if (!e || e == p + 1) {
+            tl_buf_putc(&b, *p++);
+            continue;
+        }
+        size_t n = (size_t)(e - p - 1);
+        char var[64];
+        if (n >= sizeof var) {
+            tl_buf_putc(&b, *p++);
+            continue;
+        }
+        memcpy(var, p + 1, n);
+        var[n] = 0;
+        const char *val = NULL;
+        char tmp[300];
+        if (!tl_strcasecmp(var, "SystemRoot") || !tl_strcasecmp(var, "windir"))
+            val = "C:\\Windows";
+        else if (!tl_strcasecmp(var, "SystemDrive"))
+            val = "C:";
+        else if (!tl_strcasecmp(var, "ProgramFiles"))
+            val = "C:\\Program Files";
+        else if (!tl_strcasecmp(var, "ProgramFiles(x86)"))
+            val = s->x86 ? "C:\\Program Files" : "C:\\Program Files (x86)";
+        else if (!tl_strcasecmp(var, "ProgramData") || !tl_strcasecmp(var, "ALLUSERSPROFILE"))
+            val = "C:\\ProgramData";
+        else if (!tl_strcasecmp(var, "PUBLIC"))
+            val = "C:\\Users\\Public";
+        else if (!tl_strcasecmp(var, "COMPUTERNAME"))
+            val = s->sc->hostname;
+        else if (!tl_strcasecmp(var, "USERNAME"))
+            val = user ? uname : s->sc->hostname;
+        else if (!tl_strcasecmp(var, "USERDOMAIN"))
+            val = s->users[user].domain;
+        else if (!tl_strcasecmp(var, "TEMP") || !tl_strcasecmp(var, "TMP")) {
+            if (user)
+                snprintf(tmp, sizeof tmp, "C:\\Users\\%s\\AppData\\Local\\Temp", uname);
+            else
+                snprintf(tmp, sizeof tmp, "C:\\Windows\\Temp");
+            val = tmp;
+        } else if (!tl_strcasecmp(var, "USERPROFILE")) {
+            snprintf(tmp, sizeof tmp, user ? "C:\\Users\\%s" : "C:\\Windows\\system32\\config\\systemprofile", uname);
+            val = tmp;
+        } else if (!tl_strcasecmp(var, "LOCALAPPDATA")) {
+            snprintf(tmp, sizeof tmp, "C:\\Users\\%s\\AppData\\Local", uname);
+            val = tmp;
+        } else if (!tl_strcasecmp(var, "APPDATA")) {
+            snprintf(tmp, sizeof tmp, "C:\\Users\\%s\\AppData\\Roaming", uname);
+            val = tmp;
+        }
+        if (val) {
+            tl_buf_puts(&b, val);
+            p = e + 1;
+        } else {
+            tl_buf_putc(&b, *p++);
+        }
+    }
+    return tl_buf_take(&b);
+}
