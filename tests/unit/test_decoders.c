@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the manager's pre-decoding and decoding (wazuh.md §2-§4):
+ * the eventchannel conversion byte for byte, its field naming and quirks,
+ * JSON_Decoder renderings, the Wazuh decoder loader and DecodeEvent, and
+ * OS_CleanMSG's location/agent/header handling.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "decoder_int.h"
+
+/* ---- the §1.1 payload and its §3.1 conversion --------------------------- */
+
+static const char *const SYSMON13_PAYLOAD =
+    "{\"Message\":\"Registry value set:\\r\\nRuleName: technique_id=T1053,technique_name=Scheduled "
+    "Task\\r\\nEventType: SetValue\\r\\nUtcTime: 2025-01-15 10:00:00.120\\r\\nProcessGuid: "
+    "{1f2e3d4c-8a60-6787-1a00-000000000700}\\r\\nProcessId: 1188\\r\\nImage: "
+    "C:\\\\Windows\\\\system32\\\\svchost.exe\\r\\nTargetObject: "
+    "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows "
+    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index\\r\\nDetails: DWORD "
+    "(0x00000003)\\r\\nUser: NT AUTHORITY\\\\SYSTEM\",\"Event\":\"<Event "
+    "xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider "
+    "Name='Microsoft-Windows-Sysmon' "
+    "Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>13</EventID><Version>2</"
+    "Version><Level>4</Level><Task>13</Task><Opcode>0</Opcode><Keywords>0x8000000000000000</"
+    "Keywords><TimeCreated "
+    "SystemTime='2025-01-15T10:00:00.1234567Z'/><EventRecordID>1001</EventRecordID><Correlation/"
+    "><Execution ProcessID='2900' "
+    "ThreadID='3312'/><Channel>Microsoft-Windows-Sysmon/Operational</"
+    "Channel><Computer>WS01.corp.example</Computer><Security "
+    "UserID='S-1-5-18'/></System><EventData><Data "
+    "Name='RuleName'>technique_id=T1053,technique_name=Scheduled Task</Data><Data "
+    "Name='EventType'>SetValue</Data><Data Name='UtcTime'>2025-01-15 10:00:00.120</Data><Data "
+    "Name='ProcessGuid'>{1f2e3d4c-8a60-6787-1a00-000000000700}</Data><Data "
+    "Name='ProcessId'>1188</Data><Data "
+    "Name='Image'>C:\\\\Windows\\\\system32\\\\svchost.exe</Data><Data "
+    "Name='TargetObject'>HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows "
+    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index</Data><Data "
+    "Name='Details'>DWORD (0x00000003)</Data><Data Name='User'>NT "
+    "AUTHORITY\\\\SYSTEM</Data></EventData></Event>\"}";
+
+static const char *const SYSMON13_CONVERTED =
+    "{\"win\":{\"system\":{\"providerName\":\"Microsoft-Windows-Sysmon\",\"providerGuid\":\"{"
+    "5770385f-c22a-43e0-bf4c-06f5698ffbd9}\",\"eventID\":\"13\",\"version\":\"2\",\"level\":\"4\","
+    "\"task\":\"13\",\"opcode\":\"0\",\"keywords\":\"0x8000000000000000\",\"systemTime\":\"2025-01-"
+    "15T10:00:00.1234567Z\",\"eventRecordID\":\"1001\",\"processID\":\"2900\",\"threadID\":\"3312\","
+    "\"channel\":\"Microsoft-Windows-Sysmon/"
+    "Operational\",\"computer\":\"WS01.corp.example\",\"severityValue\":\"INFORMATION\","
+    "\"message\":\"\\\"Registry value set:\\r\\nRuleName: "
+    "technique_id=T1053,technique_name=Scheduled Task\\r\\nEventType: SetValue\\r\\nUtcTime: "
+    "2025-01-15 10:00:00.120\\r\\nProcessGuid: "
+    "{1f2e3d4c-8a60-6787-1a00-000000000700}\\r\\nProcessId: 1188\\r\\nImage: "
+    "C:\\\\Windows\\\\system32\\\\svchost.exe\\r\\nTargetObject: "
+    "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows "
+    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index\\r\\nDetails: DWORD "
+    "(0x00000003)\\r\\nUser: NT "
+    "AUTHORITY\\\\SYSTEM\\\"\"},\"eventdata\":{\"ruleName\":\"technique_id=T1053,technique_name="
+    "Scheduled "
+    "Task\",\"eventType\":\"SetValue\",\"utcTime\":\"2025-01-15 "
+    "10:00:00.120\",\"processGuid\":\"{1f2e3d4c-8a60-6787-1a00-000000000700}\",\"processId\":"
+    "\"1188\",\"image\":\"C:\\\\\\\\Windows\\\\\\\\system32\\\\\\\\svchost.exe\",\"targetObject\":"
+    "\"HKLM\\\\\\\\SOFTWARE\\\\\\\\Microsoft\\\\\\\\Windows "
+    "NT\\\\\\\\CurrentVersion\\\\\\\\Schedule\\\\\\\\TaskCache\\\\\\\\Tree\\\\\\\\WinUpdate\\\\\\\\"
+    "Index\",\"details\":\"DWORD (0x00000003)\",\"user\":\"NT "
+    "AUTHORITY\\\\\\\\SYSTEM\"}}}";
+
+/* Build a payload from an Event XML text (written with real backslashes and
+ * quotes) and an optional Message, JSON-escaping both. */
+static char *payload(const char *message, const char *event_xml)
+{
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_putc(&b, '{');
+    if (message) {
+        tl_buf_puts(&b, "\"Message\":");
+        tl_buf_json_str(&b, message);
+        tl_buf_putc(&b, ',');
+    }
+    tl_buf_puts(&b, "\"Event\":");
+    tl_buf_json_str(&b, event_xml);
+    tl_buf_putc(&b, '}');
+    return tl_buf_take(&b);
+}
+
+static char *convert_ok(const char *pl)
+{
+    char *out = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_winevt_convert(pl, &out, &d);
+    if (st != TL_OK)
+        print_error("convert failed: %s\n", d.msg);
+    assert_int_equal(st, TL_OK);
+    assert_non_null(out);
+    return out;
+}
+
+/* Decode a payload the way analysisd does (queue 'f') into ev. */
+static void decode_winevt(const char *pl, tl_event *ev)
+{
+    tl_buf line = TL_BUF_INIT;
+    tl_buf_puts(&line, "f:[001] (WS01) any->EventChannel:");
+    tl_buf_puts(&line, pl);
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_predecode(tl_buf_cstr(&line), "wazuh-manager", 0, ev, &d), TL_OK);
+    tl_buf_free(&line);
+    assert_int_equal(tl_decode(NULL, ev, &d), TL_OK);
+}
+
+static void assert_field(const tl_event *ev, const char *name, const char *value)
+{
+    const char *v = tl_event_find_field(ev, name);
+    if (!v) {
+        print_error("field %s missing\n", name);
+        fail();
+    }
+    assert_string_equal(v, value);
+}
+
+static void test_decoders_winevt_sysmon13_exact(void **state)
+{
+    (void)state;
+    char *out = convert_ok(SYSMON13_PAYLOAD);
+    assert_string_equal(out, SYSMON13_CONVERTED);
+    tl_free(out);
+}
+
+static void test_decoders_winevt_event_fields(void **state)
+{
+    (void)state;
+    tl_event ev;
+    decode_winevt(SYSMON13_PAYLOAD, &ev);
+    assert_string_equal(ev.decoder_name, "windows_eventchannel");
+    assert_null(ev.decoder_parent);
+    assert_int_equal(ev.decoder_type, TL_CAT_OSSEC);
+    assert_true(ev.decoded);
+    assert_string_equal(ev.full_log, SYSMON13_CONVERTED);
+    assert_ptr_equal(ev.log, ev.full_log);
+    assert_null(ev.program_name);
+    assert_null(ev.dec_timestamp);
+    assert_string_equal(ev.location_path, "EventChannel");
+    assert_string_equal(ev.agent_id, "001");
+    /* two backslash bytes per separator */
+    assert_field(&ev, "win.eventdata.image", "C:\\\\Windows\\\\system32\\\\svchost.exe");
+    assert_field(&ev, "win.system.eventID", "13");
+    assert_field(&ev, "WIN.SYSTEM.EVENTID", "13"); /* FindField is case-insensitive */
+    assert_field(&ev, "win.system.severityValue", "INFORMATION");
+    const char *m = tl_event_find_field(&ev, "win.system.message");
+    assert_non_null(m);
+    assert_int_equal(m[0], '"');
+    assert_int_equal(m[strlen(m) - 1], '"');
+    assert_non_null(strstr(m, "Registry value set:\r\nRuleName:"));
+    assert_non_null(strstr(m, "User: NT AUTHORITY\\SYSTEM\"")); /* single backslash */
+    assert_null(tl_event_find_field(&ev, "win.system.securityUserID"));
+    assert_null(tl_event_find_field(&ev, "win.system.correlation"));
+    assert_string_equal(ev.fields[0].name, "win.system.providerName");
+    tl_event_clear(&ev);
+}
+
+static void test_decoders_winevt_fields_equal_json_decoder(void **state)
+{
+    (void)state;
+    tl_event a, b;
+    decode_winevt(SYSMON13_PAYLOAD, &a);
+    tl_event_init(&b);
+    assert_int_equal(tl_json_decode(&b, a.full_log, TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY),
+                     TL_OK);
+    assert_int_equal(a.nfields, b.nfields);
+    for (size_t i = 0; i < a.nfields; i++) {
+        assert_string_equal(a.fields[i].name, b.fields[i].name);
+        assert_string_equal(a.fields[i].value, b.fields[i].value);
+    }
+    tl_event_clear(&a);
+    tl_event_clear(&b);
+}
+
+static void test_decoders_winevt_field_naming(void **state)
+{
+    (void)state;
+    char *pl = payload(
+        NULL, "<Event xmlns='x'><System><Provider Name='P'/><EventID Qualifiers='0'>4698</EventID>"
+              "<Level>0</Level><Keywords>0x8020000000000000</Keywords></System><EventData>"
+              "<Data Name='SubjectUserSid'>S-1-5-18</Data><Data Name='RuleName'>-</Data>"
+              "<Data Name='Empty'></Data><Data Name='Nul'>(NULL)</Data>"
+              "<Data Name='Trail'>abc   </Data><Data>first</Data><Data>-</Data><Data>second</Data>"
+              "<Data Name='TaskContent'>&lt;?xml &amp; \"q\"</Data><Binary>00FF</Binary>"
+              "</EventData></Event>");
+    char *out = convert_ok(pl);
+    assert_string_equal(
+        out, "{\"win\":{\"system\":{\"providerName\":\"P\",\"eventID\":\"4698\",\"level\":\"0\","
+             "\"keywords\":\"0x8020000000000000\",\"severityValue\":\"AUDIT_SUCCESS\"},"
+             "\"eventdata\":{\"subjectUserSid\":\"S-1-5-18\",\"trail\":\"abc\","
+             "\"taskContent\":\"&lt;?xml &amp; \\\\\\\"q\\\\\\\"\",\"binary\":\"00FF\","
+             "\"data\":\"first, second\"}}}");
+    tl_free(out);
+    tl_free(pl);
+}
+
+static void test_decoders_winevt_severity_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *level, *kw, *sev;
+    } t[] = {
+        {"1", "0x0", "CRITICAL"},
+        {"2", "0x0", "ERROR"},
+        {"3", "0x0", "WARNING"},
+        {"4", "0x8000000000000000", "INFORMATION"},
+        {"5", "0x0", "VERBOSE"},
+        {"0", "0x8010000000000000", "AUDIT_FAILURE"},
+        {"0", "0x8020000000000000", "AUDIT_SUCCESS"},
+        {"0", "0x8000000000000000", "UNKNOWN"},
+        {"7", "0x0", "UNKNOWN"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char xml[256];
+        snprintf(xml, sizeof xml,
+                 "<Event><System><Level>%s</Level><Keywords>%s</Keywords></System></Event>",
+                 t[i].level, t[i].kw);
+        char *pl = payload(NULL, xml);
+        tl_event ev;
+        decode_winevt(pl, &ev);
+        assert_field(&ev, "win.system.severityValue", t[i].sev);
+        tl_event_clear(&ev);
+        tl_free(pl);
+    }
+    /* Level without Keywords: no severityValue */
+    char *pl = payload(NULL, "<Event><System><Level>4</Level></System></Event>");
+    tl_event ev;
+    decode_winevt(pl, &ev);
+    assert_null(tl_event_find_field(&ev, "win.system.severityValue"));
+    tl_event_clear(&ev);
+    tl_free(pl);
+}
+
+static void test_decoders_winevt_message(void **state)
+{
+    (void)state;
+    char *pl = payload("Line \"one\"\r\n\tC:\\x  \r\n",
+                       "<Event><System><EventID>1</EventID></System></Event>");
+    char *out = convert_ok(pl);
+    assert_string_equal(out, "{\"win\":{\"system\":{\"eventID\":\"1\",\"message\":\"\\\"Line "
+                             "\\\"one\\\"\\r\\n\\tC:\\\\x  \\r\\n\\\"\"}}}");
+    tl_free(out);
+    tl_free(pl);
+    /* no Message key: no message */
+    pl = payload(NULL, "<Event><System><EventID>1</EventID></System></Event>");
+    out = convert_ok(pl);
+    assert_string_equal(out, "{\"win\":{\"system\":{\"eventID\":\"1\"}}}");
+    tl_free(out);
+    tl_free(pl);
+}
+
+static void test_decoders_winevt_double_quoted_attribute_fails(void **state)
+{
+    (void)state;
+    char *pl = payload("msg", "<Event><System><Provider Name=\"Microsoft-Windows-Sysmon\"/>"
+                              "<EventID>13</EventID></System><EventData><Data "
+                              "Name=\"Image\">x</Data></EventData></Event>");
+    char *out = convert_ok(pl);
+    assert_string_equal(out, "{\"win\":{\"system\":{\"message\":\"\\\"msg\\\"\"}}}");
+    tl_free(out);
+    tl_free(pl);
+}
+
+static void test_decoders_winevt_trailing_backslash_and_quotes(void **state)
+{
+    (void)state;
+    /* CurrentDirectory ends in '\': the doubled backslash must not escape '<' */
+    char *pl = payload(NULL, "<Event><System><EventID>1</EventID></System><EventData>"
+                             "<Data Name='CurrentDirectory'>C:\\Windows\\system32\\</Data>"
+                             "<Data Name='CommandLine'>\"C:\\a b\\n.exe\" /c</Data>"
+                             "</EventData></Event>");
+    tl_event ev;
+    decode_winevt(pl, &ev);
+    assert_field(&ev, "win.eventdata.currentDirectory", "C:\\\\Windows\\\\system32\\\\");
+    assert_field(&ev, "win.eventdata.commandLine", "\\\"C:\\\\a b\\\\n.exe\\\" /c");
+    tl_event_clear(&ev);
+    tl_free(pl);
+}
+
+static void test_decoders_winevt_userdata(void **state)
+{
+    (void)state;
+    char *pl = payload(NULL, "<Event><System><EventID>106</EventID></System><UserData>"
+                             "<Operation_StartedOperational xmlns='x'><ProviderName>A</ProviderName>"
+                             "<Code>-</Code><Path>\\p</Path></Operation_StartedOperational>"
+                             "</UserData></Event>");
+    char *out = convert_ok(pl);
+    assert_string_equal(out, "{\"win\":{\"system\":{\"eventID\":\"106\"},"
+                             "\"operation_StartedOperational\":{\"providerName\":\"A\","
+                             "\"path\":\"\\\\\\\\p\"}}}");
+    tl_free(out);
+    tl_free(pl);
+}
+
+static void test_decoders_winevt_malformed(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_winevt_convert("{\"Message\":", &out, &d), TL_E_PARSE);
+    assert_string_equal(d.msg, "Malformed EventChannel JSON event.");
+    assert_null(out);
+    tl_diag_clear(&d);
+    assert_int_equal(tl_winevt_convert("{\"Message\":\"x\"}", &out, &d), TL_E_PARSE);
+    assert_string_equal(d.msg, "Malformed JSON received. No 'Event' field found.");
+    /* through tl_decode too */
+    tl_event ev;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_predecode("f:[001] (WS01) any->EventChannel:not json", "m", 0, &ev, &d),
+                     TL_OK);
+    assert_int_equal(tl_decode(NULL, &ev, &d), TL_E_PARSE);
+    assert_string_equal(d.msg, "Malformed EventChannel JSON event.");
+    tl_event_clear(&ev);
+}
+
+/* ---- JSON decoder --------------------------------------------------------- */
+
+static void json_fields(const char *json, tl_json_null n, tl_json_array a, tl_event *ev)
+{
+    tl_event_init(ev);
+    assert_int_equal(tl_json_decode(ev, json, n, a), TL_OK);
+}
+
+static void test_decoders_json_values(void **state)
+{
+    (void)state;
+    tl_event ev;
+    json_fields("{\"s\":\"a\\\\b\",\"t\":true,\"f\":false,\"i\":14,\"d\":1.5,\"big\":3000000000,"
+                "\"neg\":-7,\"n\":null,\"e\":\"\",\"o\":{\"p\":{\"q\":\"deep\"},\"empty\":{}},"
+                "\"arr\":[\"Id\",\"Arguments\"],\"earr\":[],\"oarr\":[{\"k\":1}]} trailing",
+                TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY, &ev);
+    assert_field(&ev, "s", "a\\b");
+    assert_field(&ev, "t", "true");
+    assert_field(&ev, "f", "false");
+    assert_field(&ev, "i", "14");
+    assert_field(&ev, "d", "1.500000");
+    assert_field(&ev, "big", "3000000000.000000");
+    assert_field(&ev, "neg", "-7");
+    assert_field(&ev, "n", "null");
+    assert_field(&ev, "e", "");
+    assert_field(&ev, "o.p.q", "deep");
+    assert_null(tl_event_find_field(&ev, "o.empty"));
+    assert_field(&ev, "arr", "[\"Id\", \"Arguments\"]");
+    assert_field(&ev, "earr", "[]");
+    assert_field(&ev, "oarr", "[{\n\t\t\"k\":\t1\n\t}]");
+    assert_string_equal(ev.fields[0].name, "s"); /* decode order */
+    tl_event_clear(&ev);
+}
+
+static void test_decoders_json_null_and_csv_options(void **state)
+{
+    (void)state;
+    tl_event ev;
+    json_fields("{\"a\":null,\"b\":[\"x\",1,2.5,null,true,{\"o\":1},[1]],\"c\":[{}],\"d\":1}",
+                TL_JSON_NULL_DISCARD, TL_JSON_ARRAY_CSV, &ev);
+    assert_null(tl_event_find_field(&ev, "a"));
+    assert_field(&ev, "b", "x,1,2.500000,null,true");
+    assert_null(tl_event_find_field(&ev, "c"));
+    assert_field(&ev, "d", "1");
+    tl_event_clear(&ev);
+}
+
+static void test_decoders_json_static_keys(void **state)
+{
+    (void)state;
+    tl_event ev;
+    json_fields("{\"srcip\":\"10.0.0.1\",\"user\":\"bob\",\"id\":42,\"systemname\":\"h\","
+                "\"data\":\"d\",\"nested\":{\"srcip\":\"1.1.1.1\"},\"url\":\"/x\"}",
+                TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY, &ev);
+    assert_string_equal(ev.stat[TL_SF_SRCIP], "10.0.0.1");
+    assert_string_equal(ev.stat[TL_SF_DSTUSER], "bob");
+    assert_string_equal(ev.stat[TL_SF_ID], "42");
+    assert_string_equal(ev.stat[TL_SF_SYSTEMNAME], "h");
+    assert_string_equal(ev.stat[TL_SF_DATA], "d");
+    assert_string_equal(ev.stat[TL_SF_URL], "/x");
+    assert_null(tl_event_find_field(&ev, "srcip"));
+    assert_field(&ev, "nested.srcip", "1.1.1.1");
+    assert_int_equal(ev.nfields, 1);
+    tl_event_clear(&ev);
+    /* "user" after dstuser is an ordinary field */
+    json_fields("{\"dstuser\":\"a\",\"user\":\"b\"}", TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY,
+                &ev);
+    assert_string_equal(ev.stat[TL_SF_DSTUSER], "a");
+    assert_field(&ev, "user", "b");
+    tl_event_clear(&ev);
+}
+
+static void test_decoders_json_invalid_and_limit(void **state)
+{
+    (void)state;
+    tl_event ev;
+    json_fields("{\"ScheduledTaskAR\": , \"TaskName\": \"x\"}", TL_JSON_NULL_STRING,
+                TL_JSON_ARRAY_ARRAY, &ev);
+    assert_int_equal(ev.nfields, 0);
+    tl_event_clear(&ev);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_putc(&b, '{');
+    for (int i = 0; i < 300; i++)
+        tl_buf_printf(&b, "%s\"k%d\":%d", i ? "," : "", i, i);
+    tl_buf_putc(&b, '}');
+    json_fields(tl_buf_cstr(&b), TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY, &ev);
+    assert_int_equal(ev.nfields, 256);
+    assert_field(&ev, "k255", "255");
+    assert_null(tl_event_find_field(&ev, "k256"));
+    tl_event_clear(&ev);
+    tl_buf_free(&b);
+}
+
+/* ---- decoders --------------------------------------------------------------- */
+
+static tl_decoder_set *load_xml(const char *xml)
+{
+    tl_decoder_set *ds = NULL;
+    assert_int_equal(tl_decoder_set_new(&ds), TL_OK);
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_decoder_set_load_buffer(ds, "inline.xml", xml, strlen(xml), NULL, NULL, &d);
+    if (st != TL_OK)
+        print_error("load failed: %s:%d: %s\n", d.file, d.line, d.msg);
+    assert_int_equal(st, TL_OK);
+    return ds;
+}
+
+static void decode_line(const tl_decoder_set *ds, const char *line, tl_event *ev)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_predecode(line, "wazuh-manager", 0, ev, &d), TL_OK);
+    assert_int_equal(tl_decode(ds, ev, &d), TL_OK);
+}
+
+static const char *const PARENT_CHILD_XML =
+    "<!-- parents, children, chains -->\n"
+    "<decoder name=\"wazuh\">\n"
+    "  <prematch>^wazuh: </prematch>\n"
+    "</decoder>\n"
+    "<decoder name=\"agent-buffer\">\n"
+    "  <parent>wazuh</parent>\n"
+    "  <prematch offset=\"after_parent\">^Agent buffer:</prematch>\n"
+    "  <regex offset=\"after_prematch\">^ '(\\S+)'.</regex>\n"
+    "  <order>level</order>\n"
+    "</decoder>\n"
+    "<decoder name=\"kv\">\n"
+    "  <parent>wazuh</parent>\n"
+    "  <prematch>kv </prematch>\n"
+    "  <regex offset=\"after_prematch\">^a=(\\w+) </regex>\n"
+    "  <order>a</order>\n"
+    "</decoder>\n"
+    "<decoder name=\"kv\">\n"
+    "  <parent>wazuh</parent>\n"
+    "  <regex offset=\"after_regex\">^b=(\\w+) </regex>\n"
+    "  <order>srcip, user</order>\n"
+    "</decoder>\n"
+    "<decoder name=\"kv\">\n"
+    "  <parent>wazuh</parent>\n"
+    "  <regex offset=\"after_regex\">c=(\\w+)</regex>\n"
+    "  <order>c|c2</order>\n"
+    "</decoder>\n"
+    "<decoder name=\"own\">\n"
+    "  <parent>wazuh</parent>\n"
+    "  <use_own_name>true</use_own_name>\n"
+    "  <type>ossec</type>\n"
+    "  <prematch>own </prematch>\n"
+    "</decoder>\n"
+    "<decoder name=\"ms-dhcp\">\n"
+    "  <prematch>^\\d\\d,X|</prematch>\n"
+    "  <prematch>^\\d\\d,Y</prematch>\n"
+    "  <regex>^(\\d\\d),</regex>\n"
+    "  <regex>(\\w)</regex>\n"
+    "  <order>id,extra_data</order>\n"
+    "</decoder>\n";
+
+static void test_decoders_parent_child_prematch_offset(void **state)
+{
+    (void)state;
+    tl_decoder_set *ds = load_xml(PARENT_CHILD_XML);
+    tl_event ev;
+
+    decode_line(ds, "1:stdin:wazuh: Agent buffer: '90%'.", &ev);
+    assert_string_equal(ev.decoder_name, "wazuh"); /* child shows the parent's name */
+    assert_string_equal(ev.decoder_parent, "wazuh");
+    assert_string_equal(tl_event_decoder_info(&ev)->own_name, "agent-buffer");
+    assert_field(&ev, "level", "90%");
+    tl_event_clear(&ev);
+
+    /* chain: after_regex continues where the previous regex stopped */
+    decode_line(ds, "1:stdin:wazuh: kv a=1 b=2 c=3", &ev);
+    assert_field(&ev, "a", "1");
+    assert_string_equal(ev.stat[TL_SF_SRCIP], "2");
+    assert_null(ev.stat[TL_SF_DSTUSER]); /* "user" got no capture */
+    assert_field(&ev, "c", "3");
+    assert_field(&ev, "c2", "3");
+    tl_event_clear(&ev);
+
+    /* a failing chain member is skipped, the next still runs */
+    decode_line(ds, "1:stdin:wazuh: kv a=1 x=2 c=3", &ev);
+    assert_field(&ev, "a", "1");
+    assert_null(ev.stat[TL_SF_SRCIP]);
+    assert_field(&ev, "c", "3");
+    tl_event_clear(&ev);
+
+    /* use_own_name */
+    decode_line(ds, "1:stdin:wazuh: own thing", &ev);
+    assert_string_equal(ev.decoder_name, "own");
+    assert_int_equal(ev.decoder_type, TL_CAT_OSSEC);
+    tl_event_clear(&ev);
+
+    /* parent matched, no child: decoded as the parent, no fields */
+    decode_line(ds, "1:stdin:wazuh: nothing here", &ev);
+    assert_true(ev.decoded);
+    assert_string_equal(ev.decoder_name, "wazuh");
+    assert_null(ev.decoder_parent);
+    assert_int_equal(ev.nfields, 0);
+    tl_event_clear(&ev);
+
+    /* repeated prematch/regex elements are concatenated */
+    decode_line(ds, "1:stdin:12,Y rest", &ev);
+    assert_string_equal(ev.decoder_name, "ms-dhcp");
+    assert_string_equal(ev.stat[TL_SF_ID], "12");
+    assert_string_equal(ev.stat[TL_SF_EXTRA_DATA], "Y");
+    tl_event_clear(&ev);
+
+    decode_line(ds, "1:stdin:no decoder for me", &ev);
+    assert_false(ev.decoded);
+    assert_null(ev.decoder_name);
+    tl_event_clear(&ev);
+
+    assert_true(tl_decoder_set_has(ds, "kv"));
+    assert_true(tl_decoder_set_has(ds, "windows_eventchannel"));
+    assert_false(tl_decoder_set_has(ds, "nope"));
+    tl_decoder_set_free(ds);
+}
+
+static void test_decoders_first_parent_wins(void **state)
+{
+    (void)state;
+    tl_decoder_set *ds = load_xml("<decoder name=\"a\"><prematch>^x</prematch></decoder>\n"
+                                  "<decoder name=\"b\"><prematch>^xy</prematch></decoder>\n"
+                                  "<decoder name=\"a1\"><parent>a</parent>"
+                                  "<prematch>nomatch</prematch></decoder>\n"
+                                  "<decoder name=\"b1\"><parent>b</parent>"
+                                  "<regex>^(\\w+)</regex><order>w</order></decoder>\n");
+    tl_event ev;
+    decode_line(ds, "1:stdin:xyz", &ev);
+    assert_string_equal(ev.decoder_name, "a"); /* a wins even though its child fails */
+    assert_int_equal(ev.nfields, 0);
+    tl_event_clear(&ev);
+    tl_decoder_set_free(ds);
+}
+
+static void test_decoders_program_name_list(void **state)
+{
+    (void)state;
+    tl_decoder_set *ds =
+        load_xml("<decoder name=\"json\"><prematch>^{\\s*\"</prematch>"
+                 "<plugin_decoder>JSON_Decoder</plugin_decoder></decoder>\n"
+                 "<decoder name=\"sshd\"><program_name>^sshd</program_name></decoder>\n"
+                 "<decoder name=\"sshd-user\"><parent>sshd</parent>"
+                 "<regex type=\"pcre2\">user (\\w+) from (\\S+)</regex>"
+                 "<order>srcuser, srcip</order></decoder>\n");
+    tl_event ev;
+    decode_line(ds, "1:/var/log/auth.log:Dec 25 20:45:02 MyHost sshd[123]: user bob from 1.2.3.4",
+                &ev);
+    assert_string_equal(ev.decoder_name, "sshd");
+    assert_string_equal(ev.stat[TL_SF_SRCUSER], "bob");
+    assert_string_equal(ev.stat[TL_SF_SRCIP], "1.2.3.4");
+    tl_event_clear(&ev);
+    /* JSON after a syslog header: only the program_name list is tried */
+    decode_line(ds, "1:x:Dec 25 20:45:02 MyHost app: {\"a\":1}", &ev);
+    assert_false(ev.decoded);
+    tl_event_clear(&ev);
+    decode_line(ds, "1:x:{\"a\":1,\"srcip\":\"9.9.9.9\"}", &ev);
+    assert_string_equal(ev.decoder_name, "json");
+    assert_field(&ev, "a", "1");
+    assert_string_equal(ev.stat[TL_SF_SRCIP], "9.9.9.9");
+    tl_event_clear(&ev);
+    tl_decoder_set_free(ds);
+}
+
+static void test_decoders_load_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *xml, *msg;
+        int line;
+    } t[] = {
+        {"<decoder name=\"a\">\n<prematch>x</prematch>\n<bogus>1</bogus></decoder>",
+         "(1230): Invalid element in the configuration: 'bogus'.", 3},
+        {"<decoder name=\"a\">\n<regex>(x)</regex></decoder>",
+         "(2106): No 'prematch' found in decoder: 'a'.", 1},
+        {"<decoder name=\"a\"><prematch>x</prematch><regex>(x)</regex></decoder>",
+         "(2107): Decoder configuration error: 'a'.", 1},
+        {"<decoder name=\"a\"><parent>zz</parent><regex>(x)</regex><order>q</order></decoder>",
+         "(2103): Parent decoder 'zz' not found for 'a'.", 1},
+        {"<decoder name=\"a\">\n<prematch>x</prematch>\n</decoder>\n<decoder name=\"b\">\n"
+         "<prematch>y",
+         NULL, 0},
+        {"<decoder name=\"a\"><prematch>\\q</prematch></decoder>", NULL, 1},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        tl_decoder_set *ds = NULL;
+        assert_int_equal(tl_decoder_set_new(&ds), TL_OK);
+        tl_diag d;
+        tl_diag_clear(&d);
+        tl_status st =
+            tl_decoder_set_load_buffer(ds, "bad.xml", t[i].xml, strlen(t[i].xml), NULL, NULL, &d);
+        assert_int_not_equal(st, TL_OK);
+        assert_string_equal(d.file, "bad.xml");
+        if (t[i].msg) {
+            assert_string_equal(d.msg, t[i].msg);
+            assert_int_equal(d.line, t[i].line);
+        } else if (t[i].line == 0) {
+            assert_non_null(strstr(d.msg, "(1226): Error reading XML file 'bad.xml': XMLERR"));
+        } else {
+            assert_int_equal(st, TL_E_REGEX);
+        }
+        tl_decoder_set_free(ds);
+    }
+}
+
+#define REF_DECODERS TL_SHARED_DIR "/reference/wazuh/decoders"
+
+static int have_dir(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static tl_decoder_set *load_reference(void)
+{
+    tl_decoder_set *ds = NULL;
+    assert_int_equal(tl_decoder_set_new(&ds), TL_OK);
+    const char *dirs[] = {REF_DECODERS};
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_decoder_set_load_dirs(ds, dirs, 1, NULL, 0, NULL, NULL, &d);
+    if (st != TL_OK)
+        print_error("%s:%d: %s\n", d.file, d.line, d.msg);
+    assert_int_equal(st, TL_OK);
+    return ds;
+}
+
+static void test_decoders_reference_files_load(void **state)
+{
+    (void)state;
+    if (!have_dir(REF_DECODERS))
+        skip();
+    tl_decoder_set *ds = load_reference();
+    assert_true(tl_decoder_set_count(ds) > 50);
+    assert_true(tl_decoder_set_has(ds, "ar_log_json"));
+    assert_true(tl_decoder_set_has(ds, "json"));
+    assert_true(tl_decoder_set_has(ds, "windows"));
+
+    /* the AR log line of wazuh.md §11.3 */
+    tl_event ev;
+    decode_line(ds,
+                "1:[001] (WS01) any->active-response\\active-responses.log:2025/01/15 10:00:01 "
+                "active-response/bin/analyze-scheduled-task.exe: {\"version\":1,\"command\":\"add\","
+                "\"parameters\":{\"program\":\"active-response/bin/analyze-scheduled-task.exe\"}}",
+                &ev);
+    assert_string_equal(ev.decoder_name, "ar_log_json");
+    assert_string_equal(ev.decoder_parent, "ar_log_json");
+    assert_null(ev.program_name); /* YYYY/MM/DD is not a syslog header */
+    assert_field(&ev, "command", "add");
+    assert_field(&ev, "parameters.program", "active-response/bin/analyze-scheduled-task.exe");
+    tl_event_clear(&ev);
+
+    /* the AR program's bare JSON line is decoded by `json` */
+    decode_line(ds,
+                "1:[001] (WS01) any->logs\\scheduled-tasks.log:{\"ScheduledTaskAR\":{\"Id\":"
+                "\"Action1\",\"Arguments\":null,\"Execute\":\"C:\\\\Windows\\\\System32\\\\calc.exe\","
+                "\"CimSystemProperties\":{\"ServerName\":\"DESKTOP-4E0BQFT\"}},\"TaskName\":\"test-task\"}",
+                &ev);
+    assert_string_equal(ev.decoder_name, "json");
+    assert_null(ev.decoder_parent);
+    assert_field(&ev, "ScheduledTaskAR.Arguments", "null");
+    assert_field(&ev, "ScheduledTaskAR.Execute", "C:\\Windows\\System32\\calc.exe");
+    assert_field(&ev, "ScheduledTaskAR.CimSystemProperties.ServerName", "DESKTOP-4E0BQFT");
+    assert_field(&ev, "TaskName", "test-task");
+    assert_string_equal(ev.location_path, "logs\\scheduled-tasks.log");
+    tl_event_clear(&ev);
+
+    /* windows firewall: use_own_name child of windows-date-format */
+    decode_line(ds, "1:fw:2006-09-18 22:26:23 DROP UDP 11.152.183.14 239.255.255.250 65299 1900 "
+                    "310 - - - - - - - RECEIVE",
+                &ev);
+    assert_string_equal(ev.decoder_name, "windows-firewall");
+    assert_int_equal(ev.decoder_type, TL_CAT_FIREWALL);
+    assert_string_equal(ev.stat[TL_SF_ACTION], "DROP");
+    assert_string_equal(ev.stat[TL_SF_PROTOCOL], "UDP");
+    assert_string_equal(ev.stat[TL_SF_SRCIP], "11.152.183.14");
+    assert_string_equal(ev.stat[TL_SF_DSTPORT], "1900");
+    tl_event_clear(&ev);
+    tl_decoder_set_free(ds);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_decoders_load_dirs_basename_order(void **state)
+{
+    (void)state;
+    char tmpl[] = "/tmp/tl_dec_XXXXXX";
+    char *root = mkdtemp(tmpl);
+    assert_non_null(root);
+    char a[300], b[300], p[400];
+    snprintf(a, sizeof a, "%s/ruleset", root);
+    snprintf(b, sizeof b, "%s/etc", root);
+    assert_int_equal(mkdir(a, 0700), 0);
+    assert_int_equal(mkdir(b, 0700), 0);
+    /* 0002 in etc must load before 0005 in ruleset (basename order across dirs) */
+    snprintf(p, sizeof p, "%s/0005-second.xml", a);
+    write_file(p, "<decoder name=\"second\"><prematch>^z</prematch></decoder>");
+    snprintf(p, sizeof p, "%s/0002-first.xml", b);
+    write_file(p, "<decoder name=\"first\"><prematch>^z</prematch></decoder>");
+    /* same basename in etc is skipped */
+    snprintf(p, sizeof p, "%s/0005-second.xml", b);
+    write_file(p, "<decoder name=\"shadowed\"><prematch>^z</prematch></decoder>");
+    snprintf(p, sizeof p, "%s/0009-excluded.xml", a);
+    write_file(p, "<decoder name=\"excluded\"><prematch>^z</prematch></decoder>");
+    snprintf(p, sizeof p, "%s/README.txt", a);
+    write_file(p, "not xml");
+
+    tl_decoder_set *ds = NULL;
+    assert_int_equal(tl_decoder_set_new(&ds), TL_OK);
+    const char *dirs[] = {a, b};
+    const char *ex[] = {"0009-excluded.xml"};
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_decoder_set_load_dirs(ds, dirs, 2, ex, 1, NULL, NULL, &d), TL_OK);
+    assert_int_equal(tl_decoder_set_count(ds), 2);
+    assert_false(tl_decoder_set_has(ds, "shadowed"));
+    assert_false(tl_decoder_set_has(ds, "excluded"));
+    tl_event ev;
+    decode_line(ds, "1:x:zzz", &ev);
+    assert_string_equal(ev.decoder_name, "first");
+    tl_event_clear(&ev);
+    tl_decoder_set_free(ds);
+
+    const char *files[] = {"ruleset/0005-second.xml", "etc/0002-first.xml",
+                           "etc/0005-second.xml", "ruleset/0009-excluded.xml",
+                           "ruleset/README.txt"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(p, sizeof p, "%s/%s", root, files[i]);
+        remove(p);
+    }
+    remove(a);
+    remove(b);
+    remove(root);
+}
+
+/* ---- predecoder ------------------------------------------------------------- */
+
+static void test_decoders_predecode_agent_location(void **state)
+{
+    (void)state;
+    tl_event ev;
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_predecode("f:[001] (WS01) any->EventChannel:{\"Message\":\"a:b\"}",
+                                  "wazuh-manager", 1234, &ev, &d),
+                     TL_OK);
+    assert_int_equal(ev.queue, 'f');
+    assert_string_equal(ev.agent_id, "001");
+    assert_string_equal(ev.agent_name, "WS01");
+    assert_string_equal(ev.agent_ip, "any");
+    assert_string_equal(ev.location, "(WS01) any->EventChannel");
+    assert_string_equal(ev.location_path, "EventChannel");
+    assert_string_equal(ev.hostname, "WS01");
+    assert_string_equal(ev.full_log, "{\"Message\":\"a:b\"}");
+    assert_ptr_equal(ev.log, ev.full_log);
+    assert_null(ev.program_name);
+    assert_null(ev.dec_timestamp);
+    assert_int_equal(ev.time, 1234);
+    tl_event_clear(&ev);
+
+    /* IPv6 registered address and an escaped ':' in the path */
+    assert_int_equal(tl_predecode("1:[002] (WS02) fe80::1->C|:\\logs\\x.log:hello", "m", 0, &ev,
+                                  &d),
+                     TL_OK);
+    assert_string_equal(ev.agent_ip, "fe80::1");
+    assert_string_equal(ev.location_path, "C:\\logs\\x.log");
+    assert_string_equal(ev.full_log, "hello");
+    tl_event_clear(&ev);
+
+    /* manager-local */
+    assert_int_equal(tl_predecode("1:stdin:hello", "wazuh-manager", 0, &ev, &d), TL_OK);
+    assert_string_equal(ev.agent_id, "000");
+    assert_string_equal(ev.agent_name, "wazuh-manager");
+    assert_string_equal(ev.hostname, "wazuh-manager");
+    assert_string_equal(ev.location, "stdin");
+    assert_string_equal(ev.location_path, "stdin");
+    assert_null(ev.agent_ip);
+    tl_event_clear(&ev);
+
+    assert_int_equal(tl_predecode("1stdin", "m", 0, &ev, &d), TL_E_PARSE);
+    assert_int_equal(tl_predecode("1:nocolon", "m", 0, &ev, &d), TL_E_PARSE);
+}
+
+static void test_decoders_predecode_syslog_header(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *log, *ts, *host, *prog, *msg;
+    } t[] = {
+        {"Dec 25 20:45:02 MyHost prog[123]: msg", "Dec 25 20:45:02", "MyHost", "prog", "msg"},
+        {"Dec  5 20:45:02 MyHost sshd: Accepted", "Dec  5 20:45:02", "MyHost", "sshd",
+         "Accepted"},
+        {"2015 Dec 29 10:00:01 host1 app: m", "2015 Dec 29 10:00:01", "host1", "app", "m"},
+        {"2015-12-29T10:00:01.123456-08:00 h p: m", "2015-12-29T10:00:01.123456-08:00", "h", "p",
+         "m"},
+        {"2015-12-29T10:00:01Z h p[1]: m", "2015-12-29T10:00:01Z", "h", "p", "m"},
+        {"Dec 25 20:45:02 MyHost just text", "Dec 25 20:45:02", "MyHost", NULL, "just text"},
+        {"2014 Dec 20 09:29:47 WinEvtLog: Security: x", "2014 Dec 20 09:29:47", "mgr",
+         "WinEvtLog", "Security: x"},
+        /* not headers */
+        {"2025/01/15 10:00:00 active-response/bin/x.exe: {\"a\":1}", NULL, "mgr", NULL, NULL},
+        {"2006-07-23 04:40:02 1.2.3.4 - W3SVC3", NULL, "mgr", NULL, NULL},
+        {"{\"Dec 25 20:45:02\": 1}", NULL, "mgr", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char line[300];
+        snprintf(line, sizeof line, "1:stdin:%s", t[i].log);
+        tl_event ev;
+        tl_diag d;
+        tl_diag_clear(&d);
+        assert_int_equal(tl_predecode(line, "mgr", 0, &ev, &d), TL_OK);
+        assert_string_equal(ev.full_log, t[i].log);
+        if (t[i].ts)
+            assert_string_equal(ev.dec_timestamp, t[i].ts);
+        else
+            assert_null(ev.dec_timestamp);
+        assert_string_equal(ev.hostname, t[i].host);
+        if (t[i].prog)
+            assert_string_equal(ev.program_name, t[i].prog);
+        else
+            assert_null(ev.program_name);
+        assert_string_equal(ev.log, t[i].msg ? t[i].msg : t[i].log);
+        tl_event_clear(&ev);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decoders_winevt_sysmon13_exact),
+        cmocka_unit_test(test_decoders_winevt_event_fields),
+        cmocka_unit_test(test_decoders_winevt_fields_equal_json_decoder),
+        cmocka_unit_test(test_decoders_winevt_field_naming),
+        cmocka_unit_test(test_decoders_winevt_severity_table),
+        cmocka_unit_test(test_decoders_winevt_message),
+        cmocka_unit_test(test_decoders_winevt_double_quoted_attribute_fails),
+        cmocka_unit_test(test_decoders_winevt_trailing_backslash_and_quotes),
+        cmocka_unit_test(test_decoders_winevt_userdata),
+        cmocka_unit_test(test_decoders_winevt_malformed),
+        cmocka_unit_test(test_decoders_json_values),
+        cmocka_unit_test(test_decoders_json_null_and_csv_options),
+        cmocka_unit_test(test_decoders_json_static_keys),
+        cmocka_unit_test(test_decoders_json_invalid_and_limit),
+        cmocka_unit_test(test_decoders_parent_child_prematch_offset),
+        cmocka_unit_test(test_decoders_first_parent_wins),
+        cmocka_unit_test(test_decoders_program_name_list),
+        cmocka_unit_test(test_decoders_load_errors),
+        cmocka_unit_test(test_decoders_reference_files_load),
+        cmocka_unit_test(test_decoders_load_dirs_basename_order),
+        cmocka_unit_test(test_decoders_predecode_agent_location),
+        cmocka_unit_test(test_decoders_predecode_syslog_header),
+    };
+    return cmocka_run_group_tests_name("decoders", tests, NULL, NULL);
+}
