@@ -37,15 +37,16 @@
 /** Upper bound on matcher steps per exec (guards pathological patterns). */
 #define TL_OSREGEX_STEP_LIMIT 2000000L
 
-enum { RK_LIT, RK_CLASS, RK_OPEN, RK_CLOSE, RK_END };
+enum { RK_SET, RK_OPEN, RK_CLOSE, RK_END };
 enum { RQ_ONE, RQ_PLUS, RQ_STAR };
 enum { RC_W, RC_NW, RC_D, RC_ND, RC_S, RC_NS, RC_P, RC_ANY, RC_TAB };
 
 typedef struct rx_tok {
-    uint8_t kind;  /* RK_* */
-    uint8_t quant; /* RQ_* */
-    uint8_t val;   /* folded literal byte (RK_LIT) or class id (RK_CLASS) */
-    uint8_t group; /* group index (RK_OPEN / RK_CLOSE) */
+    uint8_t set[32]; /* RK_SET: bytes this token accepts (bit per byte) */
+    uint8_t kind;    /* RK_* */
+    uint8_t quant;   /* RQ_* */
+    uint8_t group;   /* group index (RK_OPEN / RK_CLOSE) */
+    uint32_t next;   /* index of the first non-group token after this one */
 } rx_tok;
 
 typedef struct rx_alt {
@@ -62,28 +63,24 @@ struct tl_osregex {
     size_t maxgroups;
 };
 
-static unsigned char rx_fold(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
-}
-
-static int rx_is_w(unsigned char c)
+static int rx_is_w(unsigned c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '-' || c == '@' || c == '_';
 }
 
-static int rx_is_p(unsigned char c)
+static int rx_is_p(unsigned c)
 {
     static const char set[] = "!\"#$%&'()*+,-.:;<=>?[]{|}";
-    return c != '\0' && memchr(set, c, sizeof set - 1) != NULL;
+    return c != '\0' && memchr(set, (int)c, sizeof set - 1) != NULL;
 }
 
-static int rx_tok_match(const rx_tok *t, unsigned char c)
+/* Does class `cls` accept byte c (Wazuh's regexmap)? NUL is never accepted. */
+static int rx_class_has(int cls, unsigned c)
 {
-    if (t->kind == RK_LIT)
-        return rx_fold(c) == t->val;
-    switch (t->val) {
+    if (c == 0)
+        return 0;
+    switch (cls) {
     case RC_W:
         return rx_is_w(c);
     case RC_NW:
@@ -105,6 +102,33 @@ static int rx_tok_match(const rx_tok *t, unsigned char c)
     default:
         return 0;
     }
+}
+
+static void rx_set_add(rx_tok *t, unsigned c)
+{
+    t->set[c >> 3] = (uint8_t)(t->set[c >> 3] | (1u << (c & 7)));
+}
+
+static void rx_set_class(rx_tok *t, int cls)
+{
+    for (unsigned c = 1; c < 256; c++)
+        if (rx_class_has(cls, c))
+            rx_set_add(t, c);
+}
+
+/* A literal byte, ASCII case-insensitive. */
+static void rx_set_literal(rx_tok *t, unsigned c)
+{
+    rx_set_add(t, c);
+    if (c >= 'A' && c <= 'Z')
+        rx_set_add(t, c + ('a' - 'A'));
+    else if (c >= 'a' && c <= 'z')
+        rx_set_add(t, c - ('a' - 'A'));
+}
+
+static inline int rx_tok_match(const rx_tok *t, unsigned char c)
+{
+    return (t->set[c >> 3] >> (c & 7)) & 1;
 }
 
 /* ---- compile ------------------------------------------------------------ */
@@ -144,20 +168,19 @@ static tl_status rx_compile_alt(const char *pat, const char *p, size_t len, rx_a
         rx_tok *t = &a->toks[n];
         if (c == '\\') {
             unsigned char e = i + 1 < len ? (unsigned char)p[i + 1] : '\0';
-            t->kind = RK_CLASS;
+            t->kind = RK_SET;
             switch (e) {
-            case 'w': t->val = RC_W; break;
-            case 'W': t->val = RC_NW; break;
-            case 'd': t->val = RC_D; break;
-            case 'D': t->val = RC_ND; break;
-            case 's': t->val = RC_S; break;
-            case 'S': t->val = RC_NS; break;
-            case 'p': t->val = RC_P; break;
-            case '.': t->val = RC_ANY; break;
-            case 't': t->val = RC_TAB; break;
+            case 'w': rx_set_class(t, RC_W); break;
+            case 'W': rx_set_class(t, RC_NW); break;
+            case 'd': rx_set_class(t, RC_D); break;
+            case 'D': rx_set_class(t, RC_ND); break;
+            case 's': rx_set_class(t, RC_S); break;
+            case 'S': rx_set_class(t, RC_NS); break;
+            case 'p': rx_set_class(t, RC_P); break;
+            case '.': rx_set_class(t, RC_ANY); break;
+            case 't': rx_set_class(t, RC_TAB); break;
             case '\\': case '(': case ')': case '$': case '<': case '|':
-                t->kind = RK_LIT;
-                t->val = e;
+                rx_set_literal(t, e);
                 break;
             default:
                 if (e == '\0')
@@ -203,8 +226,8 @@ static tl_status rx_compile_alt(const char *pat, const char *p, size_t len, rx_a
             i++;
             continue;
         } else {
-            t->kind = RK_LIT;
-            t->val = rx_fold(c);
+            t->kind = RK_SET;
+            rx_set_literal(t, c);
         }
         n++;
         i++;
@@ -215,6 +238,15 @@ static tl_status rx_compile_alt(const char *pat, const char *p, size_t len, rx_a
     }
     a->toks[n].kind = RK_END;
     a->ntok = n;
+    /* Link every token to the next token that consumes input (or RK_END). */
+    for (size_t k = n + 1; k-- > 0;) {
+        if (k == n)
+            a->toks[k].next = (uint32_t)n;
+        else if (a->toks[k + 1].kind == RK_OPEN || a->toks[k + 1].kind == RK_CLOSE)
+            a->toks[k].next = a->toks[k + 1].next;
+        else
+            a->toks[k].next = (uint32_t)(k + 1);
+    }
 cleanup:
     return st;
 }
@@ -355,8 +387,17 @@ static int rx_try(const rx_alt *a, const unsigned char *s, size_t len, size_t st
         }
         if (rx_tok_match(tok, c)) {
             if (cnt > 0 || tok->quant == RQ_STAR) {
-                size_t nt = rx_skip_groups(t, ti + 1);
-                if (t[nt].kind != RK_END && rx_tok_match(&t[nt], c)) {
+                size_t nt = tok->next;
+                if (t[nt].kind == RK_END) {
+                    /* Last consuming token: swallow its whole run. */
+                    size_t p0 = p;
+                    while (p < len && rx_tok_match(tok, s[p]))
+                        p++;
+                    cnt += p - p0;
+                    *budget -= (long)(p - p0);
+                    continue;
+                }
+                if (rx_tok_match(&t[nt], c)) {
                     /* The rest can start here: jump, remembering where we were. */
                     if (nsave < TL_OSREGEX_SAVES) {
                         saves[nsave].ti = ti;
@@ -380,6 +421,14 @@ static int rx_try(const rx_alt *a, const unsigned char *s, size_t len, size_t st
                     p++;
                     continue;
                 }
+                /* Consume the run of bytes the rest cannot start with. */
+                size_t p0 = p;
+                do
+                    p++;
+                while (p < len && rx_tok_match(tok, s[p]) && !rx_tok_match(&t[nt], s[p]));
+                cnt += p - p0;
+                *budget -= (long)(p - p0);
+                continue;
             }
             p++;
             cnt++;
