@@ -7,6 +7,7 @@
  * at run time: every typed pattern must compile, and every rule element the
  * .ini expects to fire must hold on the value its decoder extracts.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -390,6 +391,56 @@ static void test_regex_pcre2_limits_stop_runaway(void **state)
     buf[sizeof buf - 1] = '\0';
     assert_int_equal(tl_expr_match(e, buf), 0); /* ends on the match limit */
     tl_expr_free(e);
+}
+
+/* ---- concurrency ------------------------------------------------------- */
+
+typedef struct thr_arg {
+    const tl_expr *pc;
+    const tl_expr *rx;
+    int bad;
+} thr_arg;
+
+static void *thr_main(void *p)
+{
+    thr_arg *a = p;
+    char subj[64];
+    for (int i = 0; i < 20000; i++) {
+        int n = snprintf(subj, sizeof subj, "user%d@%d tail", i, i * 7);
+        (void)n;
+        tl_capture caps[4];
+        size_t ncap = 0;
+        const char *end = NULL;
+        if (tl_expr_exec(a->pc, subj, caps, 4, &ncap, &end) != 1 || ncap != 2 ||
+            (size_t)(end - subj) != caps[1].len + (size_t)(caps[1].start - subj) ||
+            strncmp(caps[0].start, subj, caps[0].len) != 0 || caps[0].start != subj)
+            a->bad++;
+        if (tl_expr_exec(a->rx, subj, caps, 4, &ncap, &end) != 1 || ncap != 2 || caps[0].start != subj)
+            a->bad++;
+    }
+    tl_expr_thread_cleanup();
+    return NULL;
+}
+
+static void test_regex_shared_expressions_across_threads(void **state)
+{
+    (void)state;
+    tl_expr *pc = compile_ok(TL_EXPR_PCRE2, "^(\\w+)@(\\d+)", 0, 1);
+    tl_expr *rx = compile_ok(TL_EXPR_OSREGEX, "^(\\w+)@(\\d+)", 0, 1);
+    pthread_t th[4];
+    thr_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i].pc = pc;
+        args[i].rx = rx;
+        args[i].bad = 0;
+        assert_int_equal(pthread_create(&th[i], NULL, thr_main, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(args[i].bad, 0);
+    }
+    tl_expr_free(pc);
+    tl_expr_free(rx);
 }
 
 /* ---- tl_expr: string, negation, missing fields ------------------------- */
@@ -785,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_regex_pcre2_error_has_offset),
         cmocka_unit_test(test_regex_pcre2_captures),
         cmocka_unit_test(test_regex_pcre2_limits_stop_runaway),
+        cmocka_unit_test(test_regex_shared_expressions_across_threads),
         cmocka_unit_test(test_regex_string_is_exact),
         cmocka_unit_test(test_regex_negate_and_missing_field),
         cmocka_unit_test(test_regex_expr_osregex_exec),

@@ -82,8 +82,11 @@ tl_status tl_expr_compile(tl_expr_type type, const char *pattern, int negate, in
  * field) ALWAYS gives 0, even negated. */
 int tl_expr_match(const tl_expr *e, const char *str);
 /** Like tl_expr_match but without negate, returning captures and end pointer
- * (for decoders' regex/prematch with pcre2 or osregex). For osmatch/string,
- * *ncap = 0 and *end = str + strlen(str) on a match. caps/ncap/end may be NULL. */
+ * (for decoders' regex/prematch with pcre2 or osregex). osregex: captures of
+ * the matching alternative; pcre2: groups 1..n (a group that did not take
+ * part has start NULL), *end = end of the whole match; osmatch: no captures,
+ * *end as tl_osmatch_exec_end; string: no captures, *end = str + strlen(str).
+ * *ncap = captures written (<= maxcap). caps/ncap/end may be NULL. */
 int tl_expr_exec(const tl_expr *e, const char *str, tl_capture *caps, size_t maxcap, size_t *ncap,
                  const char **end);
 tl_expr_type tl_expr_get_type(const tl_expr *e);
