@@ -193,6 +193,16 @@ static const rx_case rx_cases[] = {
     {"\\.*Access denied for client", "x: ACCESS denied, access denied for client 10.0.0.1", 1, 42, NOCAP},
     {"'df -P':\\s+/dev/loop\\d+\\s+\\d+\\s+\\d+\\s+0\\s+100%\\s+/snap/\\w+/\\d+",
      "ossec: output: 'df -P': /dev/loop0   56704 56704 0 100% /snap/core18/1885", 1, 73, NOCAP},
+    /* 0840: two literal backslashes (the field arrives doubled), \. any byte */
+    {"^%systemroot%\\\\\\\\\\w+\\.exe$", "%SystemRoot%\\\\PSEXESVC.exe", 1, 26, NOCAP},
+    {"^%systemroot%\\\\\\\\\\w+\\.exe$", "%SystemRoot%\\PSEXESVC.exe", 0, -1, NOCAP},
+    {"^%systemroot%\\\\\\\\\\w+\\.exe$", "%SystemRoot%\\\\system32\\\\x.exe", 0, -1, NOCAP},
+    /* decoder prematches: json and ar_log_json (end = offset after_prematch) */
+    {"^{\\s*\"", "{\"a\":1}", 1, 2, NOCAP},
+    {"^{\\s*\"", "{   \"a\":1}", 1, 5, NOCAP},
+    {"^{\\s*\"", " {\"a\":1}", 0, -1, NOCAP},
+    {"^\\d\\d\\d\\d/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d active-response/bin/\\S+: ",
+     "2026/11/28 00:00:01 active-response/bin/a:b: {\"x\":1}", 1, 45, NOCAP},
     /* captures and the end pointer */
     {"\\S+ (\\S+)", "test_action action_example_1* tail", 1, 29, {"action_example_1*", NULL, NULL, NULL}},
     {"(\\w+) to (\\w+) from (\\S+)", "copy a to b from 10.0.0.1", 1, 25, {"a", "b", "10.0.0.1", NULL}},
