@@ -13,7 +13,7 @@
  *    agent_ip NULL, location_path = location.
  *  - full_log = the log text. log starts after a recognised syslog-like
  *    header; then dec_timestamp (the header's date text), hostname and
- *    program_name ("name:" or "name[pid]:") are set.
+ *    program_name ("name: ", "name[pid]: " or "name[pid]:") are set.
  *
  * Recognised headers (positions checked like analysisd: separators only):
  *   "Dec 25 20:45:02 "                 (Mmm dd hh:mm:ss)
@@ -99,6 +99,12 @@ static size_t program_at(const char *p, const char **after)
         if (!rb || memchr(q, ' ', (size_t)(rb - q)))
             return 0;
         q = rb + 1;
+        /* "name[pid]:msg": some syslog daemons put no space after "]:"
+         * (the engine INIs of Wazuh's ruleset tests rely on it) */
+        if (*q == ':' && q[1] != ' ' && q[1] != '\0') {
+            *after = q + 1;
+            return l;
+        }
     }
     if (*q != ':' || (q[1] != ' ' && q[1] != '\0'))
         return 0;
