@@ -617,6 +617,24 @@ static tl_status name_dup(ld *L, const char *s, const char **out)
     return *out ? TL_OK : TL_E_NOMEM;
 }
 
+/* Up to three distinct byte pairs of s: first, middle and last. */
+static uint8_t sample_bigrams(const char *s, uint32_t n, uint16_t bg[3])
+{
+    uint8_t k = 0;
+    if (n < 2)
+        return 0;
+    uint32_t pos[3] = {0, (n - 2) / 2, n - 2};
+    for (int i = 0; i < 3; i++) {
+        uint16_t b = tl_sm_bigram((unsigned char)s[pos[i]], (unsigned char)s[pos[i] + 1]);
+        int dup = 0;
+        for (uint8_t j = 0; j < k; j++)
+            dup |= bg[j] == b;
+        if (!dup)
+            bg[k++] = b;
+    }
+    return k;
+}
+
 static int parse_cond(const char *s)
 {
     for (int i = 0; i < TL_SM_NCOND; i++) {
@@ -684,6 +702,7 @@ static tl_status parse_filter(ld *L, tl_sm_set *s, xmlNode *n, const char *rule_
         *p = lc(*p);
     f->text = low;
     f->len = (uint32_t)L->tmp.len;
+    f->nbg = sample_bigrams(low, f->len, f->bg);
     if (cond == TL_SM_IMAGE)
         f->image_tail = strchr(low, '\\') == NULL;
     if (cond_is_list(cond)) {
@@ -709,6 +728,7 @@ static tl_status parse_filter(ld *L, tl_sm_set *s, xmlNode *n, const char *rule_
             if (len) {
                 items[k].s = p;
                 items[k].len = (uint32_t)len;
+                items[k].nbg = sample_bigrams(p, (uint32_t)len, items[k].bg);
                 k++;
             }
             if (!e)
@@ -924,6 +944,88 @@ static void assign_buckets(tl_sm_set *s)
     s->nbuckets = nb;
 }
 
+static int item_indexable(const tl_sm_set *s, const tl_sm_item *it)
+{
+    if (it->kind != TL_SM_ITEM_FILTER)
+        return 0;
+    const tl_sm_filter *f = &s->filters[it->first];
+    return f->cond == TL_SM_IS || f->cond == TL_SM_IMAGE ||
+           (f->cond == TL_SM_IS_ANY && f->nitems > 0);
+}
+
+static void key_insert(tl_sm_set *s, const char *k, uint32_t len, uint16_t field, uint8_t tail,
+                       uint32_t item)
+{
+    uint64_t h = tl_sm_hash(k, len, field, tail);
+    for (uint32_t i = (uint32_t)h & s->key_mask;; i = (i + 1) & s->key_mask) {
+        tl_sm_key *e = &s->keys[i];
+        if (!e->s) {
+            e->h = h;
+            e->s = k;
+            e->len = len;
+            e->item = item;
+            e->field = field;
+            e->tail = tail;
+            return;
+        }
+        if (e->h == h && e->len == len && e->field == field && e->tail == tail &&
+            memcmp(e->s, k, len) == 0)
+            return; /* an earlier item already owns the key: it wins first */
+    }
+}
+
+/* Build the exact-match index of an "or" set. Items are inserted in document
+ * order so each key remembers its first item. */
+static tl_status build_index(tl_sysmon_config *c, tl_sm_set *s)
+{
+    if (s->relation != TL_SM_REL_OR)
+        return TL_OK;
+    size_t nkeys = 0, nscan = 0;
+    for (size_t i = 0; i < s->nitems; i++) {
+        if (item_indexable(s, &s->items[i])) {
+            const tl_sm_filter *f = &s->filters[s->items[i].first];
+            nkeys += f->cond == TL_SM_IS_ANY ? f->nitems : 1;
+        } else {
+            nscan++;
+        }
+    }
+    if (nkeys < 4)
+        return TL_OK; /* not worth it: everything is scanned */
+    uint32_t cap = 8;
+    while (cap < nkeys * 2)
+        cap *= 2;
+    s->keys = arena_alloc(c, cap * sizeof *s->keys);
+    s->scan = arena_alloc(c, (nscan ? nscan : 1) * sizeof *s->scan);
+    s->probes = arena_alloc(c, 2 * TL_SM_MAX_FIELDS * sizeof *s->probes);
+    if (!s->keys || !s->scan || !s->probes)
+        return TL_E_NOMEM;
+    memset(s->keys, 0, cap * sizeof *s->keys);
+    s->key_mask = cap - 1;
+    uint8_t seen[2][TL_SM_MAX_FIELDS];
+    memset(seen, 0, sizeof seen);
+    for (size_t i = 0; i < s->nitems; i++) {
+        if (!item_indexable(s, &s->items[i])) {
+            s->scan[s->nscan++] = (uint32_t)i;
+            continue;
+        }
+        const tl_sm_filter *f = &s->filters[s->items[i].first];
+        uint8_t tail = f->cond == TL_SM_IMAGE && f->image_tail;
+        if (f->cond == TL_SM_IS_ANY) {
+            for (uint32_t k = 0; k < f->nitems; k++)
+                key_insert(s, f->items[k].s, f->items[k].len, f->field, 0, (uint32_t)i);
+        } else {
+            key_insert(s, f->text, f->len, f->field, tail, (uint32_t)i);
+        }
+        if (!seen[tail][f->field]) {
+            seen[tail][f->field] = 1;
+            s->probes[s->nprobes].field = f->field;
+            s->probes[s->nprobes].tail = tail;
+            s->nprobes++;
+        }
+    }
+    return TL_OK;
+}
+
 static tl_status index_by_id(tl_sysmon_config *c)
 {
     for (int id = 1; id < TL_SM_MAX_ID; id++) {
@@ -1036,8 +1138,10 @@ static tl_status parse_root(ld *L, xmlNode *root)
             TL_FAIL(perr(L, k, "unknown element <%s> in <Sysmon>%s", name, NULL));
         }
     }
-    for (size_t i = 0; i < L->c->nsets; i++)
+    for (size_t i = 0; i < L->c->nsets; i++) {
         assign_buckets(L->c->sets[i]);
+        TL_TRY(build_index(L->c, L->c->sets[i]));
+    }
     TL_TRY(index_by_id(L->c));
 cleanup:
     if (sv)

@@ -37,10 +37,34 @@ typedef struct ev_ctx {
     const char *val[TL_SM_MAX_FIELDS]; /* lower-cased value, NULL when absent */
     uint32_t len[TL_SM_MAX_FIELDS];
     uint32_t tail[TL_SM_MAX_FIELDS]; /* offset after the last '\' */
+    uint64_t bloom[TL_SM_MAX_FIELDS][TL_SM_BLOOM_BITS / 64]; /* byte pairs of the value */
     const char *name;                /* running RuleName */
     const tl_sm_filter *last;        /* last filter that matched */
     const tl_sm_item *last_item;     /* item it belongs to */
 } ev_ctx;
+
+/* Equality of n bytes; short strings without a libc call, 8-byte words first. */
+static inline int mem_eq(const char *a, const char *b, uint32_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        if (n <= 16) {
+            memcpy(&x, a + n - 8, 8);
+            memcpy(&y, b + n - 8, 8);
+            return x == y;
+        }
+        return memcmp(a + 8, b + 8, n - 8) == 0;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (a[i] != b[i])
+            return 0;
+    }
+    return 1;
+}
 
 static int find(const char *h, uint32_t hl, const char *n, uint32_t nl)
 {
@@ -50,11 +74,14 @@ static int find(const char *h, uint32_t hl, const char *n, uint32_t nl)
         return 0;
     const char *p = h, *end = h + (hl - nl) + 1;
     const char c0 = n[0];
+    if (nl == 1)
+        return memchr(h, c0, hl) != NULL;
+    const char c1 = n[1];
     while (p < end) {
         p = memchr(p, c0, (size_t)(end - p));
         if (!p)
             return 0;
-        if (memcmp(p + 1, n + 1, nl - 1) == 0)
+        if (p[1] == c1 && mem_eq(p + 2, n + 2, nl - 2))
             return 1;
         p++;
     }
@@ -63,7 +90,17 @@ static int find(const char *h, uint32_t hl, const char *n, uint32_t nl)
 
 static inline int eq(const char *v, uint32_t vl, const char *d, uint32_t dl)
 {
-    return vl == dl && memcmp(v, d, dl) == 0;
+    return vl == dl && mem_eq(v, d, dl);
+}
+
+static inline int begins(const char *v, uint32_t vl, const char *d, uint32_t dl)
+{
+    return vl >= dl && mem_eq(v, d, dl);
+}
+
+static inline int ends(const char *v, uint32_t vl, const char *d, uint32_t dl)
+{
+    return vl >= dl && mem_eq(v + vl - dl, d, dl);
 }
 
 static int strcmp_n(const char *v, uint32_t vl, const char *d, uint32_t dl)
@@ -74,6 +111,25 @@ static int strcmp_n(const char *v, uint32_t vl, const char *d, uint32_t dl)
         return r;
     return vl < dl ? -1 : vl > dl;
 }
+
+static inline int maybe_in(const uint64_t *bloom, const uint16_t *bg, uint8_t nbg)
+{
+    for (uint8_t i = 0; i < nbg; i++) {
+        if (!((bloom[bg[i] >> 6] >> (bg[i] & 63)) & 1))
+            return 0;
+    }
+    return 1;
+}
+
+/* Substring test with the Bloom prefilter. */
+static inline int has(const ev_ctx *x, uint16_t fid, const char *v, uint32_t vl, const char *n,
+                      uint32_t nl, const uint16_t *bg, uint8_t nbg)
+{
+    return maybe_in(x->bloom[fid], bg, nbg) && find(v, vl, n, nl);
+}
+
+#define HAS_TEXT(f) has(x, (f)->field, v, vl, (f)->text, (f)->len, (f)->bg, (f)->nbg)
+#define HAS_ITEM(f, it) has(x, (f)->field, v, vl, (it)->s, (it)->len, (it)->bg, (it)->nbg)
 
 static int filter_match(const tl_sm_filter *f, const ev_ctx *x)
 {
@@ -95,41 +151,41 @@ static int filter_match(const tl_sm_filter *f, const ev_ctx *x)
         }
         return 0;
     case TL_SM_CONTAINS:
-        return find(v, vl, d, dl);
+        return HAS_TEXT(f);
     case TL_SM_EXCLUDES:
-        return !find(v, vl, d, dl);
+        return !HAS_TEXT(f);
     case TL_SM_CONTAINS_ANY:
         for (uint32_t i = 0; i < f->nitems; i++) {
-            if (find(v, vl, f->items[i].s, f->items[i].len))
+            if (HAS_ITEM(f, &f->items[i]))
                 return 1;
         }
         return 0;
     case TL_SM_CONTAINS_ALL:
         for (uint32_t i = 0; i < f->nitems; i++) {
-            if (!find(v, vl, f->items[i].s, f->items[i].len))
+            if (!HAS_ITEM(f, &f->items[i]))
                 return 0;
         }
         return f->nitems > 0;
     case TL_SM_EXCLUDES_ANY: /* as the code does: no item is a substring */
         for (uint32_t i = 0; i < f->nitems; i++) {
-            if (find(v, vl, f->items[i].s, f->items[i].len))
+            if (HAS_ITEM(f, &f->items[i]))
                 return 0;
         }
         return 1;
     case TL_SM_EXCLUDES_ALL: /* as the code does: at least one item is missing */
         for (uint32_t i = 0; i < f->nitems; i++) {
-            if (!find(v, vl, f->items[i].s, f->items[i].len))
+            if (!HAS_ITEM(f, &f->items[i]))
                 return 1;
         }
         return 0;
     case TL_SM_BEGIN_WITH:
-        return vl >= dl && memcmp(v, d, dl) == 0;
+        return begins(v, vl, d, dl);
     case TL_SM_NOT_BEGIN_WITH:
-        return !(vl >= dl && memcmp(v, d, dl) == 0);
+        return !begins(v, vl, d, dl);
     case TL_SM_END_WITH:
-        return vl >= dl && memcmp(v + vl - dl, d, dl) == 0;
+        return ends(v, vl, d, dl);
     case TL_SM_NOT_END_WITH:
-        return !(vl >= dl && memcmp(v + vl - dl, d, dl) == 0);
+        return !ends(v, vl, d, dl);
     case TL_SM_LESS_THAN:
         return strcmp_n(v, vl, d, dl) < 0;
     case TL_SM_MORE_THAN:
@@ -182,8 +238,51 @@ static int item_match(const tl_sm_set *s, const tl_sm_item *it, ev_ctx *x)
     return 0;
 }
 
+/* "or" set with an exact-match index: the first matching item in document
+ * order is the lower of (a) the first indexed key hit and (b) the first
+ * scanned item that matches; scanned items are tried in order up to (a), so
+ * names left by half-matching aggregates behave as in a plain scan. */
+static int set_match_indexed(const tl_sm_set *s, ev_ctx *x)
+{
+    uint32_t cand = UINT32_MAX;
+    for (uint32_t p = 0; p < s->nprobes; p++) {
+        const uint16_t fid = s->probes[p].field;
+        const char *v = x->val[fid];
+        if (!v)
+            continue;
+        uint32_t vl = x->len[fid];
+        if (s->probes[p].tail) {
+            v += x->tail[fid];
+            vl -= x->tail[fid];
+        }
+        const uint64_t h = tl_sm_hash(v, vl, fid, s->probes[p].tail);
+        for (uint32_t i = (uint32_t)h & s->key_mask;; i = (i + 1) & s->key_mask) {
+            const tl_sm_key *e = &s->keys[i];
+            if (!e->s)
+                break;
+            if (e->h == h && e->len == vl && e->field == fid && e->tail == s->probes[p].tail &&
+                mem_eq(e->s, v, vl)) {
+                if (e->item < cand)
+                    cand = e->item;
+                break;
+            }
+        }
+    }
+    for (uint32_t j = 0; j < s->nscan && s->scan[j] < cand; j++) {
+        if (item_match(s, &s->items[s->scan[j]], x))
+            return 1;
+    }
+    if (cand == UINT32_MAX)
+        return 0;
+    const tl_sm_item *it = &s->items[cand];
+    hit(x, &s->filters[it->first], it);
+    return 1;
+}
+
 static int set_match(const tl_sm_set *s, ev_ctx *x)
 {
+    if (s->keys)
+        return set_match_indexed(s, x);
     if (s->relation == TL_SM_REL_OR) {
         for (size_t i = 0; i < s->nitems; i++) {
             if (item_match(s, &s->items[i], x))
@@ -205,35 +304,121 @@ static int set_match(const tl_sm_set *s, ev_ctx *x)
     return 1;
 }
 
+/* Explanations are built with plain copies (no printf: this runs per event). */
+typedef struct sb {
+    char *p;
+    size_t left; /* bytes left including the NUL */
+} sb;
+
+static void sb_putn(sb *b, const char *s, size_t n)
+{
+    if (b->left == 0)
+        return;
+    if (n >= b->left)
+        n = b->left - 1;
+    memcpy(b->p, s, n);
+    b->p += n;
+    b->left -= n;
+    *b->p = '\0';
+}
+
+static void sb_put(sb *b, const char *s)
+{
+    sb_putn(b, s, strlen(s));
+}
+
+static void sb_putmax(sb *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    sb_putn(b, s, n > max ? max : n);
+}
+
+static void sb_int(sb *b, long v)
+{
+    char tmp[24];
+    size_t k = sizeof tmp;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do {
+        tmp[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--k] = '-';
+    sb_putn(b, tmp + k, sizeof tmp - k);
+}
+
+static const char *onmatch_name(const tl_sm_set *s)
+{
+    return s->onmatch == TL_SM_EXCLUDE ? "exclude" : "include";
+}
+
+static const char *rel_name(int rel)
+{
+    return rel == TL_SM_REL_AND ? "and" : "or";
+}
+
+/* "<RegistryEvent onmatch="include"> (line 1651) in RuleGroup name="" groupRelation="or" (line 1650)" */
+static void sb_set(sb *b, const tl_sm_set *s)
+{
+    sb_put(b, "<");
+    sb_put(b, tl_sm_kinds[s->kind].name);
+    sb_put(b, " onmatch=\"");
+    sb_put(b, onmatch_name(s));
+    sb_put(b, "\"> (line ");
+    sb_int(b, s->elem_line);
+    if (s->group_line) {
+        sb_put(b, ") in RuleGroup name=\"");
+        sb_putmax(b, s->group_name, 40);
+        sb_put(b, "\" groupRelation=\"");
+        sb_put(b, rel_name(s->relation));
+        sb_put(b, "\" (line ");
+        sb_int(b, s->group_line);
+        sb_put(b, ")");
+    } else {
+        sb_put(b, ") directly in EventFiltering (groupRelation ");
+        sb_put(b, rel_name(s->relation));
+        sb_put(b, ")");
+    }
+}
+
 static void explain_match(const tl_sysmon_config *c, const tl_sm_set *s, const ev_ctx *x,
                           const char *verdict, char *out, size_t outsz)
 {
     const tl_sm_filter *f = x->last;
     const tl_sm_item *it = x->last_item;
-    char rule[160] = "";
-    if (it && it->kind == TL_SM_ITEM_RULE)
-        snprintf(rule, sizeof rule, " in <Rule name=\"%.60s\" groupRelation=\"%s\"> (line %d)",
-                 it->rule_name ? it->rule_name : "", it->relation == TL_SM_REL_AND ? "and" : "or",
-                 it->line);
-    char grp[120];
-    if (s->group_line)
-        snprintf(grp, sizeof grp, "RuleGroup name=\"%.40s\" groupRelation=\"%s\" (line %d)",
-                 s->group_name, s->relation == TL_SM_REL_AND ? "and" : "or", s->group_line);
-    else
-        snprintf(grp, sizeof grp, "EventFiltering (groupRelation %s)",
-                 s->relation == TL_SM_REL_AND ? "and" : "or");
-    if (f)
-        snprintf(out, outsz,
-                 "%s by %s rule <%s condition=\"%s\">%.100s</%s> (%.60s line %d)%s of <%s "
-                 "onmatch=\"%s\"> (line %d) in %s",
-                 verdict, s->onmatch == TL_SM_EXCLUDE ? "exclude" : "include",
-                 tl_sm_field_name(f->field), tl_sm_cond_names[f->cond], f->orig,
-                 tl_sm_field_name(f->field), c->source, f->line, rule, tl_sm_kinds[s->kind].name,
-                 s->onmatch == TL_SM_EXCLUDE ? "exclude" : "include", s->elem_line, grp);
-    else
-        snprintf(out, outsz, "%s by <%s onmatch=\"%s\"> (line %d) in %s", verdict,
-                 tl_sm_kinds[s->kind].name, s->onmatch == TL_SM_EXCLUDE ? "exclude" : "include",
-                 s->elem_line, grp);
+    sb b = {out, outsz};
+    sb_put(&b, verdict);
+    sb_put(&b, " by ");
+    sb_put(&b, onmatch_name(s));
+    if (f) {
+        const char *fname = tl_sm_field_name(f->field);
+        sb_put(&b, " rule <");
+        sb_put(&b, fname);
+        sb_put(&b, " condition=\"");
+        sb_put(&b, tl_sm_cond_names[f->cond]);
+        sb_put(&b, "\">");
+        sb_putmax(&b, f->orig, 100);
+        sb_put(&b, "</");
+        sb_put(&b, fname);
+        sb_put(&b, "> (");
+        sb_putmax(&b, c->source, 60);
+        sb_put(&b, " line ");
+        sb_int(&b, f->line);
+        sb_put(&b, ")");
+        if (it && it->kind == TL_SM_ITEM_RULE) {
+            sb_put(&b, " in <Rule name=\"");
+            sb_putmax(&b, it->rule_name ? it->rule_name : "", 60);
+            sb_put(&b, "\" groupRelation=\"");
+            sb_put(&b, rel_name(it->relation));
+            sb_put(&b, "\"> (line ");
+            sb_int(&b, it->line);
+            sb_put(&b, ")");
+        }
+        sb_put(&b, " of ");
+    } else {
+        sb_put(&b, " set ");
+    }
+    sb_set(&b, s);
 }
 
 static const char *find_value(const tl_sysmon_event *ev, const tl_sm_ref *r)
@@ -254,29 +439,36 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
     out->logged = 0;
     out->rule_name = "-";
     out->explain[0] = '\0';
+    sb b = {out->explain, sizeof out->explain};
     if (!c || !ev) {
-        snprintf(out->explain, sizeof out->explain, "dropped: no config or event");
+        sb_put(&b, "dropped: no config or event");
         return;
     }
     const tl_sm_evtype *t = tl_sm_evtype_get(ev->id);
     if (!t) {
-        snprintf(out->explain, sizeof out->explain, "dropped: %d is not a Sysmon event id",
-                 ev->id);
+        sb_put(&b, "dropped: ");
+        sb_int(&b, ev->id);
+        sb_put(&b, " is not a Sysmon event id");
         return;
     }
     if (t->kind < 0) {
         out->logged = 1;
-        snprintf(out->explain, sizeof out->explain, "logged: event %d cannot be filtered",
-                 ev->id);
+        sb_put(&b, "logged: event ");
+        sb_int(&b, ev->id);
+        sb_put(&b, " cannot be filtered");
         return;
     }
     const tl_sm_kind *k = &tl_sm_kinds[t->kind];
     if (!c->has_kind[ev->id]) {
         out->logged = k->default_log;
-        snprintf(out->explain, sizeof out->explain,
-                 "%s: %s has no <%s> element; the manifest default %s event %d",
-                 k->default_log ? "logged" : "dropped", c->source, k->name,
-                 k->default_log ? "logs" : "drops", ev->id);
+        sb_put(&b, k->default_log ? "logged: " : "dropped: ");
+        sb_putmax(&b, c->source, 100);
+        sb_put(&b, " has no <");
+        sb_put(&b, k->name);
+        sb_put(&b, "> element; the manifest default ");
+        sb_put(&b, k->default_log ? "logs" : "drops");
+        sb_put(&b, " event ");
+        sb_int(&b, ev->id);
         return;
     }
 
@@ -305,7 +497,7 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
     if (total > sizeof stackbuf) {
         heap = tl_malloc(total);
         if (!heap) {
-            snprintf(out->explain, sizeof out->explain, "dropped: out of memory");
+            sb_put(&b, "dropped: out of memory");
             return;
         }
         buf = heap;
@@ -319,6 +511,9 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
         }
         const uint32_t l = x.len[fid];
         uint32_t tail = 0;
+        uint64_t *bloom = x.bloom[fid];
+        memset(bloom, 0, sizeof x.bloom[0]);
+        unsigned char prev = 0;
         for (uint32_t j = 0; j < l; j++) {
             char ch = raw[i][j];
             if (ch >= 'A' && ch <= 'Z')
@@ -326,6 +521,11 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
             else if (ch == '\\')
                 tail = j + 1;
             w[j] = ch;
+            if (j) {
+                uint16_t bg = tl_sm_bigram(prev, (unsigned char)ch);
+                bloom[bg >> 6] |= UINT64_C(1) << (bg & 63);
+            }
+            prev = (unsigned char)ch;
         }
         w[l] = '\0';
         x.val[fid] = w;
@@ -352,16 +552,21 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
     if (ne + ni == 1) {
         const tl_sm_set *s = sets[0];
         out->logged = s->onmatch == TL_SM_EXCLUDE;
-        snprintf(out->explain, sizeof out->explain,
-                 "%s: no rule matched and <%s onmatch=\"%s\"> (line %d) is the only rule set, "
-                 "so its default %s",
-                 out->logged ? "logged" : "dropped", k->name,
-                 s->onmatch == TL_SM_EXCLUDE ? "exclude" : "include", s->elem_line,
-                 out->logged ? "logs" : "drops");
+        sb_put(&b, out->logged ? "logged" : "dropped");
+        sb_put(&b, ": no rule matched and ");
+        sb_set(&b, s);
+        sb_put(&b, " is the only rule set, so its default ");
+        sb_put(&b, out->logged ? "logs" : "drops");
     } else {
-        snprintf(out->explain, sizeof out->explain,
-                 "dropped: no rule matched and %s has %zu rule sets (%zu include, %zu exclude)",
-                 k->name, ne + ni, ni, ne);
+        sb_put(&b, "dropped: no rule matched and ");
+        sb_put(&b, k->name);
+        sb_put(&b, " has ");
+        sb_int(&b, (long)(ne + ni));
+        sb_put(&b, " rule sets (");
+        sb_int(&b, (long)ni);
+        sb_put(&b, " include, ");
+        sb_int(&b, (long)ne);
+        sb_put(&b, " exclude)");
     }
 done:
     tl_free(heap);

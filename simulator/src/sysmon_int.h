@@ -52,9 +52,19 @@ typedef enum tl_sm_cond {
 /** Condition keyword as written in configs ("begin with"), by tl_sm_cond. */
 extern const char *const tl_sm_cond_names[TL_SM_NCOND];
 
+/* Substring prefilter: a 1024-bit Bloom set of the value's byte pairs is
+ * built per event; a needle can only occur when its sampled pairs are in it. */
+#define TL_SM_BLOOM_BITS 1024
+static inline uint16_t tl_sm_bigram(unsigned char a, unsigned char b)
+{
+    return (uint16_t)(((unsigned)a * 131u + b) & (TL_SM_BLOOM_BITS - 1));
+}
+
 typedef struct tl_sm_str {
     const char *s;
     uint32_t len;
+    uint16_t bg[3]; /* sampled bigrams of s (lower-cased) */
+    uint8_t nbg;
 } tl_sm_str;
 
 typedef struct tl_sm_filter {
@@ -63,6 +73,8 @@ typedef struct tl_sm_filter {
     uint8_t image_tail; /* TL_SM_IMAGE: rule text has no '\' -> compare the last path part */
     uint32_t len;       /* length of text */
     const char *text;   /* expanded, lower-cased rule text */
+    uint16_t bg[3];     /* sampled bigrams of text (contains / excludes) */
+    uint8_t nbg;
     const tl_sm_str *items; /* list conditions: ';'-separated items (empty ones skipped) */
     uint32_t nitems;
     int line;
@@ -84,6 +96,22 @@ typedef struct tl_sm_item {
     const char *rule_name; /* <Rule name> as written, NULL when absent/empty */
 } tl_sm_item;
 
+/* Exact-match index of an "or" set: `is`, `is any` and `image` filters that
+ * are whole items, keyed by (field, whole value or last path part). */
+typedef struct tl_sm_key {
+    uint64_t h;
+    const char *s; /* NULL = empty slot */
+    uint32_t len;
+    uint32_t item; /* lowest item index with this key */
+    uint16_t field;
+    uint8_t tail; /* 1: key is compared with the value's last path part */
+} tl_sm_key;
+
+typedef struct tl_sm_probe {
+    uint16_t field;
+    uint8_t tail;
+} tl_sm_probe;
+
 typedef struct tl_sm_set {
     int kind;     /* index into tl_sm_kinds */
     int onmatch;  /* TL_SM_INCLUDE / TL_SM_EXCLUDE */
@@ -96,7 +124,25 @@ typedef struct tl_sm_set {
     tl_sm_filter *filters;
     size_t nfilters, cap_filters;
     uint16_t nbuckets; /* AND sets: number of conjuncts */
+    /* "or" sets: index (arena); items not in it are scanned in document order */
+    tl_sm_key *keys;     /* open addressing, key_mask + 1 slots; NULL = no index */
+    uint32_t key_mask;
+    tl_sm_probe *probes; /* distinct (field, tail) pairs present in keys */
+    uint32_t nprobes;
+    uint32_t *scan;      /* indexes of the non-indexed items, ascending */
+    uint32_t nscan;
 } tl_sm_set;
+
+/** FNV-1a over n bytes, seeded with the field and key kind. */
+static inline uint64_t tl_sm_hash(const char *s, uint32_t n, uint16_t field, uint8_t tail)
+{
+    uint64_t h = 1469598103934665603ull ^ ((uint64_t)field << 1 | tail);
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
 
 /** An event element of the config ("ProcessCreate") and the ids it covers. */
 typedef struct tl_sm_kind {

@@ -31,48 +31,105 @@
 
 static const char SYSMON_GUID[] = "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}";
 
-static void xml_escaped(tl_buf *b, const char *s, int attr)
+/* Output goes through a small stack buffer flushed into the caller's tl_buf
+ * in chunks: rendering makes ~100 tiny appends per event. */
+typedef struct wr {
+    tl_buf *b;
+    char *p, *end;
+    char buf[4096];
+} wr;
+
+static void wr_init(wr *w, tl_buf *b)
+{
+    w->b = b;
+    w->p = w->buf;
+    w->end = w->buf + sizeof w->buf;
+}
+
+static void wr_flush(wr *w)
+{
+    if (w->b && w->p > w->buf)
+        tl_buf_append(w->b, w->buf, (size_t)(w->p - w->buf));
+    w->p = w->buf;
+}
+
+static inline void wr_put(wr *w, const void *s, size_t n)
+{
+    if ((size_t)(w->end - w->p) < n) {
+        wr_flush(w);
+        if (n > sizeof w->buf) {
+            tl_buf_append(w->b, s, n);
+            return;
+        }
+    }
+    memcpy(w->p, s, n);
+    w->p += n;
+}
+
+static inline void wr_str(wr *w, const char *s)
+{
+    wr_put(w, s, strlen(s));
+}
+
+#define WPUTS(w, lit) wr_put((w), (lit), sizeof(lit) - 1)
+
+/* Escape classes: 1 = always (& < > and control characters other than TAB,
+ * CR, LF), 2 = in attributes only ('), 4 = end of string. */
+#define C1 1
+static const uint8_t esc_tab[256] = {
+    [0] = 4,    [1] = C1,   [2] = C1,   [3] = C1,   [4] = C1,   [5] = C1,   [6] = C1,
+    [7] = C1,   [8] = C1,   [11] = C1,  [12] = C1,  [14] = C1,  [15] = C1,  [16] = C1,
+    [17] = C1,  [18] = C1,  [19] = C1,  [20] = C1,  [21] = C1,  [22] = C1,  [23] = C1,
+    [24] = C1,  [25] = C1,  [26] = C1,  [27] = C1,  [28] = C1,  [29] = C1,  [30] = C1,
+    [31] = C1,  ['&'] = C1, ['<'] = C1, ['>'] = C1, ['\''] = 2,
+};
+#undef C1
+
+static void xml_escaped(wr *w, const char *s, int attr)
 {
     if (!s)
         return;
-    const char *run = s;
-    for (const char *p = s;; p++) {
-        unsigned char ch = (unsigned char)*p;
-        const char *rep = NULL;
-        char num[8];
-        if (ch == '\0')
+    const uint8_t mask = attr ? 7 : 5;
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (;; p++) {
+        const uint8_t k = esc_tab[*p];
+        if (!(k & mask))
+            continue;
+        wr_put(w, run, (size_t)(p - run));
+        if (k & 4)
+            return;
+        run = p + 1;
+        switch (*p) {
+        case '&':
+            WPUTS(w, "&amp;");
             break;
-        if (ch == '&')
-            rep = "&amp;";
-        else if (ch == '<')
-            rep = "&lt;";
-        else if (ch == '>')
-            rep = "&gt;";
-        else if (ch == '\'' && attr)
-            rep = "&apos;";
-        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
+        case '<':
+            WPUTS(w, "&lt;");
+            break;
+        case '>':
+            WPUTS(w, "&gt;");
+            break;
+        case '\'':
+            WPUTS(w, "&apos;");
+            break;
+        default: {
             static const char hex[] = "0123456789ABCDEF";
-            size_t k = 0;
-            num[k++] = '&';
-            num[k++] = '#';
-            num[k++] = 'x';
-            if (ch >= 16)
-                num[k++] = hex[ch >> 4];
-            num[k++] = hex[ch & 15];
-            num[k++] = ';';
-            num[k] = '\0';
-            rep = num;
+            char num[8];
+            size_t n = 0;
+            num[n++] = '&';
+            num[n++] = '#';
+            num[n++] = 'x';
+            if (*p >= 16)
+                num[n++] = hex[*p >> 4];
+            num[n++] = hex[*p & 15];
+            num[n++] = ';';
+            wr_put(w, num, n);
         }
-        if (rep) {
-            tl_buf_append(b, run, (size_t)(p - run));
-            tl_buf_puts(b, rep);
-            run = p + 1;
         }
     }
-    tl_buf_puts(b, run);
 }
 
-static void put_uint(tl_buf *b, uint64_t v)
+static void put_uint(wr *w, uint64_t v)
 {
     char tmp[24];
     size_t k = sizeof tmp;
@@ -80,83 +137,126 @@ static void put_uint(tl_buf *b, uint64_t v)
         tmp[--k] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    tl_buf_append(b, tmp + k, sizeof tmp - k);
+    wr_put(w, tmp + k, sizeof tmp - k);
 }
 
-static void put_int(tl_buf *b, int v)
+static void put_int(wr *w, int v)
 {
     if (v < 0) {
-        tl_buf_putc(b, '-');
-        put_uint(b, (uint64_t)(-(int64_t)v));
+        WPUTS(w, "-");
+        put_uint(w, (uint64_t)(-(int64_t)v));
     } else {
-        put_uint(b, (uint64_t)v);
+        put_uint(w, (uint64_t)v);
     }
 }
 
-static void render_system(tl_buf *x, const tl_winevt_system *s)
+/* "2022-04-13T11:59:41.5535360Z": 7 fraction digits, the 7th always 0 since
+ * virtual time has microseconds (same text as tl_time_fmt_systemtime). */
+static void put_systemtime(wr *w, tl_time t)
 {
-    char ts[32];
-    tl_buf_puts(x, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-                   "<Provider Name='");
+    int y, mo, d, h, mi, sec, us;
+    tl_time_civil(t, &y, &mo, &d, &h, &mi, &sec, &us);
+    if (y < 0 || y > 9999) {
+        char ts[32];
+        tl_time_fmt_systemtime(t, ts);
+        wr_str(w, ts);
+        return;
+    }
+    char o[28];
+    o[0] = (char)('0' + y / 1000);
+    o[1] = (char)('0' + y / 100 % 10);
+    o[2] = (char)('0' + y / 10 % 10);
+    o[3] = (char)('0' + y % 10);
+    o[4] = '-';
+    o[5] = (char)('0' + mo / 10);
+    o[6] = (char)('0' + mo % 10);
+    o[7] = '-';
+    o[8] = (char)('0' + d / 10);
+    o[9] = (char)('0' + d % 10);
+    o[10] = 'T';
+    o[11] = (char)('0' + h / 10);
+    o[12] = (char)('0' + h % 10);
+    o[13] = ':';
+    o[14] = (char)('0' + mi / 10);
+    o[15] = (char)('0' + mi % 10);
+    o[16] = ':';
+    o[17] = (char)('0' + sec / 10);
+    o[18] = (char)('0' + sec % 10);
+    o[19] = '.';
+    for (int i = 25; i >= 20; i--) {
+        o[i] = (char)('0' + us % 10);
+        us /= 10;
+    }
+    o[26] = '0';
+    o[27] = 'Z';
+    wr_put(w, o, sizeof o);
+}
+
+static void render_system(wr *x, const tl_winevt_system *s)
+{
+    WPUTS(x, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+             "<Provider Name='");
     xml_escaped(x, s->provider_name ? s->provider_name : "", 1);
     if (s->provider_guid) {
-        tl_buf_puts(x, "' Guid='");
+        WPUTS(x, "' Guid='");
         xml_escaped(x, s->provider_guid, 1);
     }
-    tl_buf_puts(x, "'/><EventID>");
+    WPUTS(x, "'/><EventID>");
     put_int(x, s->event_id);
-    tl_buf_puts(x, "</EventID><Version>");
+    WPUTS(x, "</EventID><Version>");
     put_int(x, s->version);
-    tl_buf_puts(x, "</Version><Level>");
+    WPUTS(x, "</Version><Level>");
     put_int(x, s->level);
-    tl_buf_puts(x, "</Level><Task>");
+    WPUTS(x, "</Level><Task>");
     put_int(x, s->task);
-    tl_buf_puts(x, "</Task><Opcode>");
+    WPUTS(x, "</Task><Opcode>");
     put_int(x, s->opcode);
-    tl_buf_puts(x, "</Opcode><Keywords>");
+    WPUTS(x, "</Opcode><Keywords>");
     xml_escaped(x, s->keywords ? s->keywords : "0x8000000000000000", 0);
-    tl_time_fmt_systemtime(s->time_created, ts);
-    tl_buf_puts(x, "</Keywords><TimeCreated SystemTime='");
-    tl_buf_puts(x, ts);
-    tl_buf_puts(x, "'/><EventRecordID>");
+    WPUTS(x, "</Keywords><TimeCreated SystemTime='");
+    put_systemtime(x, s->time_created);
+    WPUTS(x, "'/><EventRecordID>");
     put_uint(x, s->record_id);
-    tl_buf_puts(x, "</EventRecordID><Correlation/><Execution ProcessID='");
+    WPUTS(x, "</EventRecordID><Correlation/><Execution ProcessID='");
     put_uint(x, s->pid);
-    tl_buf_puts(x, "' ThreadID='");
+    WPUTS(x, "' ThreadID='");
     put_uint(x, s->tid);
-    tl_buf_puts(x, "'/><Channel>");
+    WPUTS(x, "'/><Channel>");
     xml_escaped(x, s->channel ? s->channel : "", 0);
-    tl_buf_puts(x, "</Channel><Computer>");
+    WPUTS(x, "</Channel><Computer>");
     xml_escaped(x, s->computer ? s->computer : "", 0);
-    tl_buf_puts(x, "</Computer>");
+    WPUTS(x, "</Computer>");
     if (s->user_sid && *s->user_sid) {
-        tl_buf_puts(x, "<Security UserID='");
+        WPUTS(x, "<Security UserID='");
         xml_escaped(x, s->user_sid, 1);
-        tl_buf_puts(x, "'/>");
+        WPUTS(x, "'/>");
     } else {
-        tl_buf_puts(x, "<Security/>");
+        WPUTS(x, "<Security/>");
     }
-    tl_buf_puts(x, "</System>");
+    WPUTS(x, "</System>");
 }
 
-static void put_data(tl_buf *x, tl_buf *m, const char *name, const char *value)
+static void put_data(wr *x, wr *m, const char *name, const char *value)
 {
-    tl_buf_puts(x, "<Data Name='");
+    WPUTS(x, "<Data Name='");
     xml_escaped(x, name, 1);
-    tl_buf_puts(x, "'>");
+    WPUTS(x, "'>");
     xml_escaped(x, value, 0);
-    tl_buf_puts(x, "</Data>");
+    WPUTS(x, "</Data>");
     if (m) {
-        tl_buf_puts(m, "\r\n");
-        tl_buf_puts(m, name);
-        tl_buf_puts(m, ": ");
-        tl_buf_puts(m, value ? value : "");
+        WPUTS(m, "\r\n");
+        wr_str(m, name);
+        WPUTS(m, ": ");
+        wr_str(m, value ? value : "");
     }
 }
 
-static tl_status buf_st(const tl_buf *a, const tl_buf *b)
+static tl_status finish(wr *x, wr *m)
 {
-    if (tl_buf_status(a) != TL_OK || (b && tl_buf_status(b) != TL_OK))
+    wr_flush(x);
+    if (m)
+        wr_flush(m);
+    if (tl_buf_status(x->b) != TL_OK || (m && tl_buf_status(m->b) != TL_OK))
         return TL_E_NOMEM;
     return TL_OK;
 }
@@ -211,6 +311,8 @@ void tl_winevt_taskscheduler_defaults(int id, tl_winevt_system *sys)
 /* Does the config's schema carry this field of event id? */
 static int schema_has(int schema, int id, const char *name, int is_last)
 {
+    if (schema >= 480 && name[0] != 'O')
+        return 1;
     if (strcmp(name, "OriginalFileName") == 0)
         return schema >= 421;
     if (schema < 480) {
@@ -236,12 +338,18 @@ tl_status tl_sysmon_render(const tl_sysmon_config *c, const tl_sysmon_event *ev,
     /* "trailing User": the id's 4.90 layout ends with User (7, 11-14, ...) */
     const int user_last =
         t && t->nfields && strcmp(t->fields[t->nfields - 1], "User") == 0 && ev->id != 1;
-    render_system(xml, sys);
-    if (message)
-        tl_buf_puts(message, t ? t->title : "Sysmon event:");
-    tl_buf_puts(xml, "<EventData>");
+    wr xw, mw;
+    wr *m = NULL;
+    wr_init(&xw, xml);
+    if (message) {
+        wr_init(&mw, message);
+        m = &mw;
+        wr_str(m, t ? t->title : "Sysmon event:");
+    }
+    render_system(&xw, sys);
+    WPUTS(&xw, "<EventData>");
     if (schema >= 410 && (!t || t->kind >= 0))
-        put_data(xml, message, "RuleName", rule_name && *rule_name ? rule_name : "-");
+        put_data(&xw, m, "RuleName", rule_name && *rule_name ? rule_name : "-");
     for (size_t i = 0; i < ev->nfields; i++) {
         const char *name = ev->fields[i].name;
         if (!name || strcmp(name, "RuleName") == 0)
@@ -249,10 +357,10 @@ tl_status tl_sysmon_render(const tl_sysmon_config *c, const tl_sysmon_event *ev,
         if (!schema_has(schema, ev->id, name, user_last))
             continue;
         const char *v = ev->fields[i].value;
-        put_data(xml, message, name, v && *v ? v : "-");
+        put_data(&xw, m, name, v && *v ? v : "-");
     }
-    tl_buf_puts(xml, "</EventData></Event>");
-    return buf_st(xml, message);
+    WPUTS(&xw, "</EventData></Event>");
+    return finish(&xw, m);
 }
 
 tl_status tl_winevt_render(const tl_winevt_system *sys, const tl_evfield *fields, size_t n,
@@ -261,19 +369,24 @@ tl_status tl_winevt_render(const tl_winevt_system *sys, const tl_evfield *fields
 {
     if (!sys || !xml || (n && !fields))
         return TL_E_INVAL;
-    tl_buf *m = message_first_line ? message : NULL;
-    render_system(xml, sys);
-    if (m)
-        tl_buf_puts(m, message_first_line);
+    wr xw, mw;
+    wr *m = NULL;
+    wr_init(&xw, xml);
+    if (message_first_line && message) {
+        wr_init(&mw, message);
+        m = &mw;
+        wr_str(m, message_first_line);
+    }
+    render_system(&xw, sys);
     if (eventdata_name) {
-        tl_buf_puts(xml, "<EventData Name='");
-        xml_escaped(xml, eventdata_name, 1);
-        tl_buf_puts(xml, "'>");
+        WPUTS(&xw, "<EventData Name='");
+        xml_escaped(&xw, eventdata_name, 1);
+        WPUTS(&xw, "'>");
     } else {
-        tl_buf_puts(xml, "<EventData>");
+        WPUTS(&xw, "<EventData>");
     }
     for (size_t i = 0; i < n; i++)
-        put_data(xml, m, fields[i].name ? fields[i].name : "", fields[i].value);
-    tl_buf_puts(xml, "</EventData></Event>");
-    return buf_st(xml, m);
+        put_data(&xw, m, fields[i].name ? fields[i].name : "", fields[i].value);
+    WPUTS(&xw, "</EventData></Event>");
+    return finish(&xw, m);
 }
