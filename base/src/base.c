@@ -31,8 +31,9 @@ const char *tl_strerror(tl_status s)
     return "unknown status";
 }
 
-static long g_fail_at;  /* 0 = disarmed */
-static long g_count;
+/* Per thread: tests arm the hook on their own thread; worker threads never race on it. */
+static _Thread_local long g_fail_at; /* 0 = disarmed */
+static _Thread_local long g_count;
 
 void tl_alloc_fail_at(long n)
 {
