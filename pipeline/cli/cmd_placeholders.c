@@ -7,22 +7,6 @@
 
 #include <stdio.h>
 
-int tl_cli_cmd_logtest(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tasklab logtest: not built yet in this version of tasklab\n");
-    return 2;
-}
-
-int tl_cli_cmd_ruleset_test(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "tasklab ruleset-test: not built yet in this version of tasklab\n");
-    return 2;
-}
-
 int tl_cli_cmd_bench(int argc, char **argv)
 {
     (void)argc;

@@ -181,17 +181,27 @@ tl_status tl_logtest_process(tl_logtest *lt, const char *event, size_t len,
  */
 tl_status tl_ruleset_winevt_as_json(tl_ruleset *rs, tl_diag *d);
 
+/** Counters of tl_rstest_run_file (added to, never reset). */
+typedef struct tl_rstest_stats {
+    size_t passed, failed, skipped;
+} tl_rstest_stats;
+
+#define TL_RSTEST_VERBOSE 1 /* report: the logtest text of each failing case's last event */
+#define TL_RSTEST_STRICT 2  /* count would-be skips as failures */
+
 /**
  * Run one runtests.py INI file (wazuh.md §12) against rs: one fresh logtest
  * session per `log N pass|fail` key (repeated keys accumulate into one
  * session), the last event's rule id / level / decoder compared with the
  * section's rule / alert / decoder. Appends one line per failing case to
- * report ("<file>: [<section>] <key>: <why>"); with verbose, also the
- * logtest text of the failing case's last event. Adds to *passed / *failed.
- * TL_E_IO / TL_E_PARSE (d: file and line) when the INI cannot be read.
+ * report ("<file>:<line>: [<section>] <key>: <why>"). A `pass` case that
+ * cannot pass with rs (its decoder is unknown, its rule is not in the tree,
+ * or the rule needs a CDB list that could not be loaded) is skipped, with a
+ * line saying why (unless TL_RSTEST_STRICT). TL_E_IO / TL_E_PARSE (d: file
+ * and line) when the INI cannot be read.
  */
-tl_status tl_rstest_run_file(const tl_ruleset *rs, const char *ini_path, int verbose,
-                             tl_buf *report, size_t *passed, size_t *failed, tl_diag *d);
+tl_status tl_rstest_run_file(const tl_ruleset *rs, const char *ini_path, int flags,
+                             tl_buf *report, tl_rstest_stats *stats, tl_diag *d);
 /* ==== end of logtest and ruleset tests ==== */
 
 #ifdef __cplusplus

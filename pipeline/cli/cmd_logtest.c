@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tasklab logtest: wazuh-logtest on stdin (wazuh.md §12).
+ *
+ *   tasklab logtest [-j] [-v] [-U rule:level:decoder] [--profile P]
+ *                   [--ruleset DIR] [--wazuh-dir DIR] [--rules FILE]...
+ *
+ * One event a line; every line goes through the same logtest token, so
+ * firedtimes and frequency / if_matched_* state carry over. Empty lines are
+ * skipped. Virtual clock: the first event is received at
+ * 2024-01-01T00:00:00Z, each later one 1 s after the previous (no wall
+ * clock, so the output is reproducible).
+ *
+ * Output: the three phases of wazuh-logtest per event followed by a blank
+ * line, or with -j the reply's "output" object, one JSON line per event.
+ * A line that cannot be processed (longer than 65535 bytes, a NUL byte, a
+ * malformed eventchannel payload) gets one message on stderr naming its line
+ * number and logtest goes on with the next line; the exit status is then 2
+ * unless -U decides it.
+ * -U: at EOF prints "Unit test OK" (exit 0) or
+ * "Unit test FAIL. Expected [...] , Result [...]" (exit 1), comparing the
+ * last event's rule id, level and decoder name.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void py_list3(tl_buf *b, const char *a, const char *c, const char *e)
+{
+    tl_buf_printf(b, "['%s', '%s', '%s']", a, c, e);
+}
+
+static int split_ut(const char *s, char out[3][256])
+{
+    /* wazuh_logtest.py: args.ut.split(':') must give three parts */
+    const char *p = s;
+    for (int i = 0; i < 3; i++) {
+        const char *c = strchr(p, ':');
+        if (i < 2 && !c)
+            return -1;
+        if (i == 2 && c)
+            return -1;
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        if (n >= 256)
+            return -1;
+        memcpy(out[i], p, n);
+        out[i][n] = '\0';
+        p = c ? c + 1 : p + n;
+    }
+    return 0;
+}
+
+int tl_cli_cmd_logtest(int argc, char **argv)
+{
+    tl_cli_common c;
+    tl_cli_common_init(&c);
+    int rc = 0, json = 0, verbose = 0, errors = 0;
+    const char *ut = NULL;
+    char ut_exp[3][256];
+    char last_rule[16] = "", last_level[16] = "", last_dec[256] = "";
+    int have_last = 0;
+    tl_ruleset *rs = NULL;
+    tl_logtest *lt = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    tl_diag d;
+    tl_diag_clear(&d);
+
+    for (int i = 1; i < argc; i++) {
+        int r = tl_cli_common_opt(&c, argc, argv, &i);
+        if (r < 0) {
+            rc = 2;
+            goto done;
+        }
+        if (r)
+            continue;
+        if (!strcmp(argv[i], "-j"))
+            json = 1;
+        else if (!strcmp(argv[i], "-v"))
+            verbose = 1;
+        else if (!strcmp(argv[i], "-U")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tasklab logtest: option '-U' needs rule:level:decoder\n");
+                rc = 2;
+                goto done;
+            }
+            ut = argv[++i];
+            if (split_ut(ut, ut_exp) != 0) {
+                fprintf(stderr,
+                        "tasklab logtest: -U '%s': expected rule:level:decoder (three fields)\n",
+                        ut);
+                rc = 2;
+                goto done;
+            }
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: tasklab logtest [-j] [-v] [-U rule:level:decoder] [--profile P] "
+                   "[--ruleset DIR] [--rules FILE]...\n"
+                   "Reads one event a line on stdin; prints wazuh-logtest's phases (or, with -j, "
+                   "one JSON output a line).\n");
+            goto done;
+        } else {
+            fprintf(stderr, "tasklab logtest: unknown argument '%s' (see tasklab --help)\n",
+                    argv[i]);
+            rc = 2;
+            goto done;
+        }
+    }
+
+    tl_status st = tl_cli_load_ruleset(&c, &rs, &d);
+    if (st != TL_OK) {
+        tl_cli_error(&d);
+        rc = st == TL_E_NOTFOUND ? 77 : 2;
+        goto done;
+    }
+    tl_logtest_opts o;
+    memset(&o, 0, sizeof o);
+    o.rules_debug = verbose;
+    st = tl_logtest_new(rs, &o, &lt);
+    if (st != TL_OK) {
+        fprintf(stderr, "tasklab logtest: %s\n", tl_strerror(st));
+        rc = 2;
+        goto done;
+    }
+
+    unsigned long lineno = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        size_t len = (size_t)n;
+        if (len && line[len - 1] == '\n')
+            len--;
+        if (len && line[len - 1] == '\r')
+            len--;
+        if (!len)
+            continue;
+        tl_logtest_result res;
+        tl_diag_clear(&d);
+        st = tl_logtest_process(lt, line, len, &res, &d);
+        if (st == TL_E_NOMEM) {
+            fprintf(stderr, "tasklab logtest: line %lu: out of memory\n", lineno);
+            rc = 2;
+            goto done;
+        }
+        if (st != TL_OK) {
+            fprintf(stderr, "tasklab logtest: line %lu: %s\n", lineno,
+                    d.msg[0] ? d.msg : tl_strerror(st));
+            errors++;
+            fflush(stderr);
+            continue;
+        }
+        if (json)
+            printf("%s\n", res.json);
+        else
+            printf("%s\n", res.text);
+        fflush(stdout);
+        have_last = res.matched;
+        snprintf(last_rule, sizeof last_rule, "%s", res.rule_id);
+        if (res.matched)
+            snprintf(last_level, sizeof last_level, "%d", res.level);
+        else
+            last_level[0] = '\0';
+        snprintf(last_dec, sizeof last_dec, "%s", res.decoder);
+    }
+    if (ferror(stdin)) {
+        fprintf(stderr, "tasklab logtest: error reading stdin\n");
+        rc = 2;
+        goto done;
+    }
+    if (ut) {
+        tl_buf b = TL_BUF_INIT;
+        int ok = have_last && !strcmp(last_rule, ut_exp[0]) && !strcmp(last_level, ut_exp[1]) &&
+                 !strcmp(last_dec, ut_exp[2]);
+        if (ok) {
+            printf("Unit test OK\n");
+            rc = 0;
+        } else {
+            tl_buf_puts(&b, "Unit test FAIL. Expected ");
+            py_list3(&b, ut_exp[0], ut_exp[1], ut_exp[2]);
+            tl_buf_puts(&b, " , Result ");
+            if (have_last)
+                py_list3(&b, last_rule, last_level, last_dec);
+            else
+                tl_buf_puts(&b, "[]");
+            printf("%s\n", tl_buf_cstr(&b));
+            rc = 1;
+        }
+        tl_buf_free(&b);
+    } else if (errors) {
+        rc = 2;
+    }
+done:
+    free(line);
+    tl_logtest_free(lt);
+    tl_ruleset_free(rs);
+    tl_cli_common_free(&c);
+    return rc;
+}
