@@ -8,6 +8,9 @@
  * from ../shared, skipped when absent), the project's default config against
  * the seed's Event 12, and the renderers (System section, EventData order per
  * schema, escaping, Message text, Security and TaskScheduler events).
+ * A differential test replays random events built from the reference configs'
+ * own rule texts through the optimised filter and through a naive evaluator
+ * written here from windows.md §2 (plain scans, strstr, no index).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,8 @@
 #include <cmocka.h>
 
 #include "tasklab/sysmon.h"
+
+#include "sysmon_int.h"
 
 #define MODULAR TL_SHARED_DIR "/reference/sysmon/sysmon-modular_sysmonconfig.xml"
 #define SWIFT TL_SHARED_DIR "/reference/sysmon/swiftonsecurity_sysmonconfig-export.xml"
@@ -871,6 +876,306 @@ static void test_sysmon_default_config_logs_the_blog_setup(void **state)
     tl_sysmon_config_free(c);
 }
 
+
+/* ---- differential test against a naive evaluator ------------------------ */
+
+static void lower_into(char *out, size_t outsz, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < outsz; i++)
+        out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] + 32) : s[i];
+    out[i] = '\0';
+}
+
+static const char *naive_value(const tl_sysmon_event *e, const char *field)
+{
+    for (size_t i = 0; i < e->nfields; i++) {
+        if (tl_strcasecmp(e->fields[i].name, field) == 0)
+            return e->fields[i].value;
+    }
+    return NULL;
+}
+
+/* ';'-separated items of t (empty ones skipped), one by one */
+static int naive_items(const char *t, char items[][256], int max)
+{
+    int n = 0;
+    const char *p = t;
+    while (n < max) {
+        const char *e = strchr(p, ';');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len && len < 256) {
+            memcpy(items[n], p, len);
+            items[n][len] = '\0';
+            n++;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return n;
+}
+
+static int naive_filter(const tl_sm_filter *f, const tl_sysmon_event *e)
+{
+    const char *raw = naive_value(e, tl_sm_field_name(f->field));
+    if (!raw || tl_sm_evtype_get(e->id) == NULL)
+        return 0;
+    /* a field the id lacks does not exist even if the caller passed it */
+    size_t nf;
+    const char *const *names = tl_sysmon_event_fields(e->id, &nf);
+    int known = 0;
+    for (size_t i = 0; i < nf; i++)
+        known |= strcmp(names[i], tl_sm_field_name(f->field)) == 0;
+    if (!known)
+        return 0;
+    static char v[4096], d[4096];
+    static char items[64][256];
+    lower_into(v, sizeof v, raw);
+    lower_into(d, sizeof d, f->text);
+    size_t vl = strlen(v), dl = strlen(d);
+    int n, i;
+    switch (f->cond) {
+    case TL_SM_IS:
+        return strcmp(v, d) == 0;
+    case TL_SM_IS_NOT:
+        return strcmp(v, d) != 0;
+    case TL_SM_IS_ANY:
+        n = naive_items(d, items, 64);
+        for (i = 0; i < n; i++)
+            if (strcmp(v, items[i]) == 0)
+                return 1;
+        return 0;
+    case TL_SM_CONTAINS:
+        return strstr(v, d) != NULL;
+    case TL_SM_EXCLUDES:
+        return strstr(v, d) == NULL;
+    case TL_SM_CONTAINS_ANY:
+        n = naive_items(d, items, 64);
+        for (i = 0; i < n; i++)
+            if (strstr(v, items[i]))
+                return 1;
+        return 0;
+    case TL_SM_CONTAINS_ALL:
+        n = naive_items(d, items, 64);
+        for (i = 0; i < n; i++)
+            if (!strstr(v, items[i]))
+                return 0;
+        return n > 0;
+    case TL_SM_EXCLUDES_ANY:
+        n = naive_items(d, items, 64);
+        for (i = 0; i < n; i++)
+            if (strstr(v, items[i]))
+                return 0;
+        return 1;
+    case TL_SM_EXCLUDES_ALL:
+        n = naive_items(d, items, 64);
+        for (i = 0; i < n; i++)
+            if (!strstr(v, items[i]))
+                return 1;
+        return 0;
+    case TL_SM_BEGIN_WITH:
+        return strncmp(v, d, dl) == 0;
+    case TL_SM_NOT_BEGIN_WITH:
+        return strncmp(v, d, dl) != 0;
+    case TL_SM_END_WITH:
+        return vl >= dl && strcmp(v + vl - dl, d) == 0;
+    case TL_SM_NOT_END_WITH:
+        return !(vl >= dl && strcmp(v + vl - dl, d) == 0);
+    case TL_SM_LESS_THAN:
+        return strcmp(v, d) < 0;
+    case TL_SM_MORE_THAN:
+        return strcmp(v, d) > 0;
+    case TL_SM_IMAGE:
+        if (!strchr(d, '\\')) {
+            const char *t = strrchr(v, '\\');
+            return strcmp(t ? t + 1 : v, d) == 0;
+        }
+        return strcmp(v, d) == 0;
+    }
+    return 0;
+}
+
+typedef struct naive_ctx {
+    const char *name;
+} naive_ctx;
+
+static int naive_item(const tl_sm_set *s, const tl_sm_item *it, const tl_sysmon_event *e,
+                      naive_ctx *n)
+{
+    const tl_sm_filter *f = &s->filters[it->first];
+    if (it->kind == TL_SM_ITEM_FILTER || it->relation == TL_SM_REL_OR) {
+        for (uint32_t i = 0; i < it->count; i++) {
+            if (naive_filter(&f[i], e)) {
+                if (f[i].name)
+                    n->name = f[i].name;
+                return 1;
+            }
+        }
+        return 0;
+    }
+    for (uint32_t i = 0; i < it->count; i++) {
+        if (!naive_filter(&f[i], e))
+            return 0;
+        if (f[i].name)
+            n->name = f[i].name;
+    }
+    return it->count > 0;
+}
+
+static int naive_set(const tl_sm_set *s, const tl_sysmon_event *e, naive_ctx *n)
+{
+    if (s->relation == TL_SM_REL_OR) {
+        for (size_t i = 0; i < s->nitems; i++)
+            if (naive_item(s, &s->items[i], e, n))
+                return 1;
+        return 0;
+    }
+    /* and: conjuncts in order of first appearance; plain filters of one field share one */
+    int done[512] = {0};
+    int any = 0;
+    for (size_t i = 0; i < s->nitems && i < 512; i++) {
+        if (done[i])
+            continue;
+        any = 1;
+        int ok = 0;
+        for (size_t j = i; j < s->nitems && j < 512; j++) {
+            int same = j == i ||
+                       (s->items[i].kind == TL_SM_ITEM_FILTER &&
+                        s->items[j].kind == TL_SM_ITEM_FILTER &&
+                        s->filters[s->items[i].first].field == s->filters[s->items[j].first].field);
+            if (!same)
+                continue;
+            done[j] = 1;
+            if (!ok)
+                ok = naive_item(s, &s->items[j], e, n);
+        }
+        if (!ok)
+            return 0;
+    }
+    return any;
+}
+
+static tl_sysmon_verdict naive_verdict(const tl_sysmon_config *c, const tl_sysmon_event *e)
+{
+    tl_sysmon_verdict v;
+    memset(&v, 0, sizeof v);
+    v.rule_name = "-";
+    const tl_sm_evtype *t = tl_sm_evtype_get(e->id);
+    size_t ne = 0, ni = 0;
+    for (size_t i = 0; i < c->nsets; i++) {
+        if (c->sets[i]->kind == t->kind) {
+            ne += c->sets[i]->onmatch == TL_SM_EXCLUDE;
+            ni += c->sets[i]->onmatch == TL_SM_INCLUDE;
+        }
+    }
+    if (ne + ni == 0) {
+        v.logged = tl_sm_kinds[t->kind].default_log;
+        return v;
+    }
+    naive_ctx n = {NULL};
+    for (int pass = 0; pass < 2; pass++) {
+        int want = pass == 0 ? TL_SM_EXCLUDE : TL_SM_INCLUDE;
+        for (size_t i = 0; i < c->nsets; i++) {
+            const tl_sm_set *s = c->sets[i];
+            if (s->kind != t->kind || s->onmatch != want)
+                continue;
+            if (naive_set(s, e, &n)) {
+                v.logged = want == TL_SM_INCLUDE;
+                v.rule_name = v.logged && n.name ? n.name : "-";
+                return v;
+            }
+        }
+    }
+    if (ne + ni == 1)
+        v.logged = ne == 1;
+    return v;
+}
+
+/* Random events whose values come from the config's own rule texts. */
+static void random_event(const tl_sysmon_config *c, tl_rng *r, evb *b, int id, char store[][512])
+{
+    mk(b, id, NULL);
+    const tl_sm_evtype *t = tl_sm_evtype_get(id);
+    for (size_t i = 0; i < b->ev.nfields; i++) {
+        if (tl_rng_below(r, 3) == 0)
+            continue; /* keep the neutral default */
+        /* pick a filter on this field */
+        const tl_sm_filter *pick = NULL;
+        size_t seen = 0;
+        int fid = tl_sm_field_id(b->f[i].name);
+        for (size_t k = 0; k < c->nsets; k++) {
+            const tl_sm_set *s = c->sets[k];
+            if (s->kind != t->kind)
+                continue;
+            for (size_t j = 0; j < s->nfilters; j++) {
+                if (s->filters[j].field == fid && tl_rng_below(r, ++seen) == 0)
+                    pick = &s->filters[j];
+            }
+        }
+        if (!pick)
+            continue;
+        const char *txt = pick->text;
+        char item[256];
+        if (pick->nitems && tl_rng_below(r, 2)) {
+            const tl_sm_str *it = &pick->items[tl_rng_below(r, pick->nitems)];
+            size_t l = it->len < 255 ? it->len : 255;
+            memcpy(item, it->s, l);
+            item[l] = '\0';
+            txt = item;
+        }
+        static const char *const pre[] = {"", "", "C:\\Windows\\System32\\", "x", "\\"};
+        static const char *const suf[] = {"", "", ".exe", "\\y", " /c"};
+        char *o = store[i];
+        snprintf(o, 512, "%s%s%s", pre[tl_rng_below(r, 5)], txt, suf[tl_rng_below(r, 5)]);
+        for (char *p = o; *p; p++) /* random case */
+            if (*p >= 'a' && *p <= 'z' && tl_rng_below(r, 2))
+                *p = (char)(*p - 32);
+        b->f[i].value = o;
+    }
+}
+
+static void differential(const char *path)
+{
+    tl_sysmon_config *c = load_file(path);
+    tl_rng r;
+    tl_rng_seed(&r, 20250115);
+    static const int ids[] = {1, 3, 7, 8, 10, 11, 12, 13, 14, 15, 17, 22, 23};
+    static char store[40][512];
+    int logged = 0, named = 0, bad = 0;
+    for (int n = 0; n < 20000 && bad < 5; n++) {
+        evb b;
+        int id = ids[tl_rng_below(&r, sizeof ids / sizeof ids[0])];
+        random_event(c, &r, &b, id, store);
+        tl_sysmon_verdict fast = run(c, &b.ev);
+        tl_sysmon_verdict slow = naive_verdict(c, &b.ev);
+        logged += fast.logged;
+        named += fast.logged && strcmp(fast.rule_name, "-") != 0;
+        if (fast.logged != slow.logged || strcmp(fast.rule_name, slow.rule_name) != 0) {
+            print_error("event %d id %d: filter %d \"%s\", naive %d \"%s\" (%s)\n", n, id,
+                        fast.logged, fast.rule_name, slow.logged, slow.rule_name, fast.explain);
+            bad++;
+        }
+    }
+    tl_sysmon_config_free(c);
+    assert_int_equal(bad, 0);
+    /* the generator does reach the rules */
+    if (logged < 1000 || named < 200) {
+        print_error("%s: only %d logged, %d named\n", path, logged, named);
+        fail();
+    }
+}
+
+static void test_sysmon_filter_matches_naive_evaluator(void **state)
+{
+    (void)state;
+    differential(DEFAULT_CFG);
+    if (!file_exists(MODULAR) || !file_exists(SWIFT))
+        skip();
+    differential(MODULAR);
+    differential(SWIFT);
+}
+
 /* ---- rendering ------------------------------------------------------------ */
 
 static const char SEED_XML[] =
@@ -1296,6 +1601,7 @@ int main(void)
         cmocka_unit_test(test_sysmon_outcome_table_sysmon_modular),
         cmocka_unit_test(test_sysmon_outcome_table_swiftonsecurity),
         cmocka_unit_test(test_sysmon_default_config_logs_the_blog_setup),
+        cmocka_unit_test(test_sysmon_filter_matches_naive_evaluator),
         cmocka_unit_test(test_sysmon_render_seed_event12),
         cmocka_unit_test(test_sysmon_message_format),
         cmocka_unit_test(test_sysmon_render_follows_config_schema),
