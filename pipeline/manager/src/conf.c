@@ -569,6 +569,7 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     for (size_t i = 0; i < o->n_rule_files; i++)
         TL_TRY(tl_rules_load_file(rs, o->rule_files[i], o->base_dir, d));
     TL_TRY(tl_rules_tree_finish(rs, d));
+    TL_TRY(tl_ruleset_index_fields(rs));
     TL_TRY(tl_ar_bind_all(rs, d));
     *out = rs;
     rs = NULL;
@@ -603,6 +604,8 @@ void tl_ruleset_free(tl_ruleset *rs)
     tl_iplist_clear(&rs->white_list);
     tl_free(rs->node_name);
     vfree(rs->mitre_warned, rs->nmitre_warned);
+    vfree(rs->fnames, rs->nfnames);
+    tl_free(rs->fsorted);
     tl_decoder_set_free(rs->ds);
     tl_free(rs);
 }

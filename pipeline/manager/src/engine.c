@@ -207,7 +207,9 @@ tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine
     const char *node = o && o->node_name ? o->node_name : (rs->node_name ? rs->node_name : "undefined");
     e->node_name = tl_strdup(node);
     e->st = tl_calloc(rs->nrules ? rs->nrules : 1, sizeof *e->st);
-    if (!e->manager_name || !e->node_name || !e->st) {
+    e->fcache = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fcache);
+    e->fgen = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fgen);
+    if (!e->manager_name || !e->node_name || !e->st || !e->fcache || !e->fgen) {
         tl_engine_free(e);
         return TL_E_NOMEM;
     }
@@ -237,6 +239,8 @@ void tl_engine_free(tl_engine *e)
         }
     }
     tl_free(e->st);
+    tl_free(e->fcache);
+    tl_free(e->fgen);
     el_clear(&e->last_events);
     if (e->have_ev)
         tl_event_clear(&e->ev);
@@ -426,7 +430,8 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx)
     EXPR(url, TL_C_URL, ev_stat(ev, TL_SF_URL));
     EXPR(location, TL_C_LOCATION, ev->location);
     for (size_t i = 0; i < r->nfields; i++) {
-        if (!tl_expr_match(r->fields[i].e, tl_event_find_field(ev, r->fields[i].name))) {
+        size_t fid = r->fields[i].fid;
+        if (!tl_expr_match(r->fields[i].e, e->fgen[fid] == e->gen ? e->fcache[fid] : NULL)) {
             *fidx = i;
             return TL_C_FIELD;
         }
@@ -545,7 +550,7 @@ static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok)
     } else {
         l = &e->last_events;
     }
-    if (!l->n)
+    if (!l->n || r->ctx_geo)
         return TL_OK;
     int64_t now = ev->time / TL_USEC_PER_SEC;
     int need = r->frequency ? r->frequency - 2 : 0;
@@ -679,6 +684,22 @@ static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth)
 const tl_rule *tl_engine_walk(tl_engine *e)
 {
     const tl_ruleset *rs = e->rs;
+    if (++e->gen == 0) { /* wrapped: invalidate every slot */
+        memset(e->fgen, 0, (e->rs->nfnames ? rs->nfnames : 1) * sizeof *e->fgen);
+        e->gen = 1;
+    }
+    /* index the event's dynamic fields by fid once (first occurrence wins, as
+     * FindField returns the first match) */
+    for (size_t i = 0; i < e->ev.nfields; i++) {
+        const tl_field *f = &e->ev.fields[i];
+        if (!f->name)
+            continue;
+        size_t fid = tl_ruleset_lookup_fid(e->rs, f->name);
+        if (fid != (size_t)-1 && e->fgen[fid] != e->gen) {
+            e->fgen[fid] = e->gen;
+            e->fcache[fid] = f->value;
+        }
+    }
     for (size_t i = 0; i < rs->ntop; i++) {
         const tl_rule *t = rs->top[i];
         if (t->category != e->ev.decoder_type)

@@ -41,6 +41,75 @@ void tl_ruleset_warnf(const tl_ruleset *rs, const char *fmt, ...)
     rs->warn(rs->warn_ctx, msg);
 }
 
+tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid)
+{
+    for (size_t i = 0; i < rs->nfnames; i++) {
+        if (tl_ascii_casecmp(rs->fnames[i], name) == 0) {
+            *fid = i;
+            return TL_OK;
+        }
+    }
+    char **nv = tl_realloc(rs->fnames, (rs->nfnames + 1) * sizeof *nv);
+    if (!nv)
+        return TL_E_NOMEM;
+    rs->fnames = nv;
+    nv[rs->nfnames] = tl_strdup(name);
+    if (!nv[rs->nfnames])
+        return TL_E_NOMEM;
+    *fid = rs->nfnames++;
+    return TL_OK;
+}
+
+int tl_ascii_casecmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (unsigned char)(y + 32);
+        if (x != y || !x)
+            return (int)x - (int)y;
+    }
+}
+
+static const tl_ruleset *sort_rs; /* qsort has no context argument; load is single-threaded */
+
+static int fid_cmp(const void *a, const void *b)
+{
+    return tl_ascii_casecmp(sort_rs->fnames[*(const size_t *)a], sort_rs->fnames[*(const size_t *)b]);
+}
+
+tl_status tl_ruleset_index_fields(tl_ruleset *rs)
+{
+    tl_free(rs->fsorted);
+    rs->fsorted = tl_malloc((rs->nfnames ? rs->nfnames : 1) * sizeof *rs->fsorted);
+    if (!rs->fsorted)
+        return TL_E_NOMEM;
+    for (size_t i = 0; i < rs->nfnames; i++)
+        rs->fsorted[i] = i;
+    sort_rs = rs;
+    qsort(rs->fsorted, rs->nfnames, sizeof *rs->fsorted, fid_cmp);
+    sort_rs = NULL;
+    return TL_OK;
+}
+
+size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name)
+{
+    size_t lo = 0, hi = rs->nfnames;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = tl_ascii_casecmp(rs->fnames[rs->fsorted[mid]], name);
+        if (c == 0)
+            return rs->fsorted[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (size_t)-1;
+}
+
 tl_rule *tl_ruleset_find(const tl_ruleset *rs, int id)
 {
     for (size_t i = 0; i < rs->nrules; i++)
@@ -805,6 +874,7 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
             nv[r->nfields].name = tl_strdup(fname);
             TL_TRY_ALLOC(nv[r->nfields].name);
             r->nfields++;
+            TL_TRY(tl_ruleset_field_id(c->rs, fname, &nv[r->nfields - 1].fid));
             TL_TRY(compile_expr(c, &fp, &nv[r->nfields - 1].e));
         } else if (tl_strcasecmp(name, "description") == 0) {
             char *tmp = tl_strdup(v);
@@ -849,11 +919,10 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
         } else if (tl_strcasecmp(name, "if_matched_group") == 0) {
             TL_TRY(cat(&r->if_matched_group, v));
         } else if (tl_strcasecmp(name, "decoded_as") == 0) {
-            if (c->rs->ds && !tl_decoder_set_has(c->rs->ds, v)) {
-                tl_diag_set(c->d, c->file, n->line, "rule %d: Invalid decoder name: '%s'.", r->id,
-                            v);
-                TL_FAIL(TL_E_RULE);
-            }
+            // analysisd refuses the file; the reference ruleset is a subset of
+            // Wazuh's (no rootcheck/syscheck/ossec decoders), so warn instead
+            if (c->rs->ds && !tl_decoder_set_has(c->rs->ds, v))
+                rwarn(c, n->line, "Invalid decoder name: '%s'. The rule never matches.", v);
             tl_free(r->decoded_as);
             r->decoded_as = tl_strdup(v);
             TL_TRY_ALLOC(r->decoded_as);
@@ -943,6 +1012,14 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
                    tl_strcasecmp(name, "not_same_field") == 0) {
             TL_TRY(strv_push(&r->different_fields, &r->ndifferent_fields, v));
             have_ctx_opt = 1;
+        } else if (tl_strcasecmp(name, "same_srcgeoip") == 0 ||
+                   tl_strcasecmp(name, "same_dstgeoip") == 0 ||
+                   tl_strcasecmp(name, "different_srcgeoip") == 0 ||
+                   tl_strcasecmp(name, "different_dstgeoip") == 0) {
+            r->ctx_geo = 1;
+            have_ctx_opt = 1;
+            rwarn(c, n->line, "<%s> needs GeoIP data, which this engine does not have; the rule "
+                  "never matches", name);
         } else if (ctx_flag(name, &flag)) {
             r->ctx |= flag;
             if (flag != TL_CTX_GLOBAL_FREQUENCY)

@@ -177,6 +177,7 @@ enum {
 
 typedef struct tl_rule_field {
     char *name;
+    size_t fid; /* interned name (tl_ruleset.fnames), for the per-event lookup cache */
     tl_expr *e;
 } tl_rule_field;
 
@@ -267,6 +268,7 @@ typedef struct tl_rule {
     tl_osmatch *if_matched_group_m;
     tl_expr *if_matched_regex;
     unsigned ctx; /* TL_CTX_* */
+    int ctx_geo;  /* same_/different_ src/dst geoip: no GeoIP data here, never satisfied */
     char **same_fields, **different_fields;
     size_t nsame_fields, ndifferent_fields;
     char **ignore_fields, **ckignore_fields; /* <ignore>, <check_if_ignored> */
@@ -319,6 +321,9 @@ struct tl_ruleset {
     int email_alert_level;
     char *node_name; /* <cluster><node_name>, NULL when unset */
     char **mitre_warned; /* unknown MITRE ids already warned about */
+    char **fnames; /* distinct <field> names (case-insensitive), indexed by fid */
+    size_t nfnames;
+    size_t *fsorted; /* fids sorted by ASCII-lowercased name (built at load end) */
     size_t nmitre_warned;
     tl_iplist white_list;
     int max_timeframe;
@@ -332,6 +337,14 @@ struct tl_ruleset {
 /** Load one rule file into rs (appending to the tree). Fatal problems return
  * TL_E_RULE/TL_E_PARSE/TL_E_REGEX with d set; warnings go to rs->warn. */
 tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_dir, tl_diag *d);
+/** Intern a field name (case-insensitive); *fid receives its index. */
+tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid);
+/** Build rs->fsorted (after the last rule file). */
+tl_status tl_ruleset_index_fields(tl_ruleset *rs);
+/** ASCII case-insensitive compare (no locale). */
+int tl_ascii_casecmp(const char *a, const char *b);
+/** fid of an event field name, or (size_t)-1 when no rule uses it. */
+size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name);
 /** Find a loaded rule by id (NULL if none). */
 tl_rule *tl_ruleset_find(const tl_ruleset *rs, int id);
 void tl_rule_free(tl_rule *r);
@@ -421,6 +434,11 @@ struct tl_engine {
 
     tl_engine_trace_fn trace;
     void *trace_ctx;
+
+    /* per-event dynamic-field lookup cache, indexed by fid */
+    const char **fcache;
+    uint32_t *fgen;
+    uint32_t gen;
 
     /* per-event scratch (valid until the next process call) */
     tl_event ev;

@@ -155,7 +155,12 @@ static tl_status read_body(xreader *r, tl_xnode *n, int depth)
         int c = xpeek(r, 0);
         if (c == '<') {
             // os_xml: "\<" is text, the backslash kept.
-            if (text.len > 0 && text.data[text.len - 1] == '\\') {
+            // os_xml: "\<" is text (the backslash kept); "\\<" is an escaped
+            // backslash followed by a real tag (0800 has "E:\\</field>")
+            size_t nbs = 0;
+            while (nbs < text.len && text.data[text.len - 1 - nbs] == '\\')
+                nbs++;
+            if (nbs % 2 == 1) {
                 tl_buf_putc(&text, '<');
                 xadvance(r, 1);
                 continue;
@@ -342,7 +347,8 @@ static tl_status expand(xreader *r, const xvars *v, char **s, int line)
     tl_buf b = TL_BUF_INIT;
     const char *p = *s;
     while (*p) {
-        if (*p == '$' && is_var_char((unsigned char)p[1])) {
+        // "\$" is not a reference (0800 has the PCRE2 text "\$true")
+        if (*p == '$' && is_var_char((unsigned char)p[1]) && !(p > *s && p[-1] == '\\')) {
             const char *q = p + 1;
             while (is_var_char((unsigned char)*q))
                 q++;

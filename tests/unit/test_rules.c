@@ -1,0 +1,748 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the manager's rule engine (wazuh.md §5-§11): the seed rules
+ * 115006-115009 end to end from queue lines, sibling order and the §6 worked
+ * example, the if_group substring quirk, context rules on the virtual clock,
+ * loader errors and warnings, the stock ruleset loading cleanly, alerts.json
+ * key order and AR messages.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "rule_assert.h"
+#include "rules_int.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+
+#define T0 INT64_C(1736935200000000) /* 2025-01-15T10:00:00Z */
+
+/* ---- fixtures ---------------------------------------------------------------- */
+
+static const char seed_rules[] =
+    "<group name=\"windows,sysmon,\">\n"
+    "  <rule id=\"115006\" level=\"6\">\n"
+    "    <if_group>windows</if_group>\n"
+    "    <field name=\"win.eventdata.ruleName\" type=\"pcre2\">^technique_id=T1053,technique_name=Scheduled Task$</field>\n"
+    "    <field name=\"win.eventdata.eventType\" type=\"pcre2\">^CreateKey$</field>\n"
+    "    <description>A Newly Scheduled Task has been Detected on $(win.system.computer)</description>\n"
+    "    <mitre>\n        <id>T1053</id>\n    </mitre>\n"
+    "  </rule>\n"
+    "  <rule id=\"115007\" level=\"0\">\n"
+    "    <if_sid>115006</if_sid>\n"
+    "    <field name=\"win.eventdata.targetObject\" type=\"pcre2\">^HKLM\\\\\\\\SOFTWARE\\\\\\\\Microsoft\\\\\\\\Windows NT\\\\\\\\CurrentVersion\\\\\\\\Schedule\\\\\\\\TaskCache\\\\\\\\Tree\\\\\\\\Microsoft\\\\\\\\Windows\\\\\\\\UpdateOrchestrator$</field>\n"
+    "    <description>Suppression rule for scheduled task created by update orchestrator</description>\n"
+    "  </rule>\n"
+    "  <rule id=\"115008\" level=\"10\">\n"
+    "    <decoded_as>json</decoded_as>\n"
+    "    <field name=\"ScheduledTaskAR.Arguments\" type=\"pcre2\" negate=\"yes\">^null$</field>\n"
+    "    <field name=\"TaskName\" type=\"pcre2\">(.|\\s)*\\S(.|\\s)*</field>\n"
+    "    <description>A new scheduled task \"$(TaskName)\" has been created on \"$(ScheduledTaskAR.CimSystemProperties.ServerName)\". The task will execute the command - \"$(ScheduledTaskAR.Execute) $(ScheduledTaskAR.Arguments)\".</description>\n"
+    "    <mitre>\n        <id>T1053</id>\n    </mitre>\n"
+    "  </rule>\n"
+    "  <rule id=\"115009\" level=\"10\">\n"
+    "    <decoded_as>json</decoded_as>\n"
+    "    <field name=\"ScheduledTaskAR.Arguments\" type=\"pcre2\">^null$</field>\n"
+    "    <field name=\"TaskName\" type=\"pcre2\">(.|\\s)*\\S(.|\\s)*</field>\n"
+    "    <description>A new scheduled task \"$(TaskName)\" has been created on \"$(ScheduledTaskAR.CimSystemProperties.ServerName)\". The task will execute the command - \"$(ScheduledTaskAR.Execute)\".</description>\n"
+    "    <mitre>\n        <id>T1053</id>\n    </mitre>\n"
+    "  </rule>\n"
+    "</group>\n";
+
+static const char seed_conf[] = "<ossec_config>\n"
+                                "  <alerts><log_alert_level>3</log_alert_level>"
+                                "<email_alert_level>12</email_alert_level></alerts>\n"
+                                "  <command>\n"
+                                "    <name>analyze-scheduled-task</name>\n"
+                                "    <executable>analyze-scheduled-task.exe</executable>\n"
+                                "    <timeout_allowed>no</timeout_allowed>\n"
+                                "  </command>\n"
+                                "  <active-response>\n"
+                                "    <disabled>no</disabled>\n"
+                                "    <command>analyze-scheduled-task</command>\n"
+                                "    <location>local</location>\n"
+                                "    <rules_id>115006</rules_id>\n"
+                                "  </active-response>\n"
+                                "</ossec_config>\n";
+
+/* A Sysmon registry event as EvtRender gives it (single quotes, no spaces). */
+static char *sysmon_reg(int eid, const char *type, const char *target)
+{
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b,
+                  "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+                  "<Provider Name='Microsoft-Windows-Sysmon' "
+                  "Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/><EventID>%d</EventID>"
+                  "<Version>2</Version><Level>4</Level><Task>%d</Task><Opcode>0</Opcode>"
+                  "<Keywords>0x8000000000000000</Keywords>"
+                  "<TimeCreated SystemTime='2025-01-15T10:00:00.1234567Z'/>"
+                  "<EventRecordID>1001</EventRecordID><Correlation/>"
+                  "<Execution ProcessID='2900' ThreadID='3312'/>"
+                  "<Channel>Microsoft-Windows-Sysmon/Operational</Channel>"
+                  "<Computer>DESKTOP-4E0BQFT</Computer><Security UserID='S-1-5-18'/></System>"
+                  "<EventData><Data Name='RuleName'>technique_id=T1053,technique_name=Scheduled "
+                  "Task</Data><Data Name='EventType'>%s</Data>"
+                  "<Data Name='UtcTime'>2025-01-15 10:00:00.120</Data>"
+                  "<Data Name='ProcessGuid'>{1f2e3d4c-8a60-6787-1a00-000000000700}</Data>"
+                  "<Data Name='ProcessId'>1188</Data>"
+                  "<Data Name='Image'>C:\\Windows\\system32\\svchost.exe</Data>"
+                  "<Data Name='TargetObject'>%s</Data>"
+                  "<Data Name='User'>NT AUTHORITY\\SYSTEM</Data></EventData></Event>",
+                  eid, eid, type, target);
+    char *s = tl_buf_take(&b);
+    tl_buf_free(&b);
+    return s;
+}
+
+#define TREE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\"
+
+static char *ar_json_line(const char *arguments)
+{
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b,
+                  "1:[001] (DESKTOP-4E0BQFT) any->logs\\scheduled-tasks.log:"
+                  "{\"ScheduledTaskAR\":{\"CimClass\":{\"CimSuperClassName\":\"MSFT_TaskAction\"},"
+                  "\"CimInstanceProperties\":[{\"Name\":\"Id\",\"Value\":null}],"
+                  "\"CimSystemProperties\":{\"Namespace\":\"Root/Microsoft/Windows/TaskScheduler\","
+                  "\"ServerName\":\"DESKTOP-4E0BQFT\",\"ClassName\":\"MSFT_TaskExecAction\","
+                  "\"Path\":null},\"Id\":null,\"Arguments\":%s,"
+                  "\"Execute\":\"C:\\\\Windows\\\\System32\\\\calc.exe\",\"WorkingDirectory\":null,"
+                  "\"PSComputerName\":null},\"TaskName\":\"test-task\"}",
+                  arguments);
+    char *s = tl_buf_take(&b);
+    tl_buf_free(&b);
+    return s;
+}
+
+typedef struct fix {
+    tl_ruleset *rs;
+    tl_engine *e;
+    char *warnings;
+} fix;
+
+static void fix_load(fix *f, const char *xml, const char *conf)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    memset(f, 0, sizeof *f);
+    tl_status st = tl_test_load(xml, conf, &f->rs, &d, &f->warnings);
+    if (st != TL_OK)
+        print_error("load: %s: %s:%d: %s\n", tl_strerror(st), d.file, d.line, d.msg);
+    assert_int_equal(st, TL_OK);
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    assert_int_equal(tl_engine_new(f->rs, &eo, &f->e), TL_OK);
+}
+
+static void fix_free(fix *f)
+{
+    tl_engine_free(f->e);
+    tl_ruleset_free(f->rs);
+    tl_free(f->warnings);
+}
+
+static void process(fix *f, const char *line, tl_time t, tl_result *r)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_engine_process(f->e, line, t, r, &d);
+    if (st != TL_OK)
+        print_error("process: %s: %s\n", tl_strerror(st), d.msg);
+    assert_int_equal(st, TL_OK);
+}
+
+/* ---- seed rules ------------------------------------------------------------------ */
+
+static void test_rules_seed_115006_fires_with_ar(void **state)
+{
+    (void)state;
+    fix f;
+    fix_load(&f, seed_rules, seed_conf);
+    char *xml = sysmon_reg(12, "CreateKey", TREE "test-task");
+    char *q = tl_test_winevt_line(xml, "Registry object added or deleted:\r\nEventType: CreateKey");
+    tl_result r;
+    process(&f, q, T0 + 250000, &r);
+    assert_true(r.matched);
+    assert_string_equal(r.rule_id, "115006");
+    assert_int_equal(r.level, 6);
+    assert_non_null(r.alert_json);
+    assert_non_null(strstr(r.alert_json, "\"description\":\"A Newly Scheduled Task has been "
+                                         "Detected on DESKTOP-4E0BQFT\""));
+    assert_non_null(strstr(r.alert_json, "\"groups\":[\"windows\",\"sysmon\"]"));
+    assert_non_null(strstr(r.alert_json, "\"mitre\":{\"id\":[\"T1053\"],\"tactic\":[\"Execution\","
+                                         "\"Persistence\",\"Privilege Escalation\"],\"technique\":"
+                                         "[\"Scheduled Task/Job\"]}"));
+    assert_non_null(strstr(r.alert_json, "\"decoder\":{\"name\":\"windows_eventchannel\"}"));
+    assert_non_null(strstr(r.alert_json, "\"location\":\"EventChannel\"}"));
+    assert_non_null(strstr(r.alert_json, "\"id\":\"1736935200.0\""));
+    assert_non_null(strstr(r.alert_json, "\"timestamp\":\"2025-01-15T10:00:00.250+0000\""));
+    /* the AR of the blog post, bound through rules_id */
+    assert_int_equal(r.n_ar, 1);
+    assert_string_equal(r.ar[0].name, "analyze-scheduled-task0");
+    assert_string_equal(r.ar[0].executable, "analyze-scheduled-task.exe");
+    assert_string_equal(r.ar[0].location, "local");
+    assert_string_equal(r.ar[0].agent_id, "001");
+    const char *pre = "{\"version\":1,\"origin\":{\"name\":\"node01\",\"module\":\"wazuh-analysisd\"},"
+                      "\"command\":\"analyze-scheduled-task0\",\"parameters\":{\"extra_args\":[],"
+                      "\"alert\":";
+    assert_memory_equal(r.ar[0].message, pre, strlen(pre));
+    assert_non_null(strstr(r.ar[0].message, r.alert_json));
+    size_t first_len = strlen(r.alert_json);
+    /* second alert: firedtimes 2, id offset = first line + '\n' */
+    process(&f, q, T0 + 2 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "115006");
+    char idbuf[64];
+    snprintf(idbuf, sizeof idbuf, "\"id\":\"1736935202.%zu\"", first_len + 1);
+    assert_non_null(strstr(r.alert_json, idbuf));
+    assert_non_null(strstr(r.alert_json, "\"firedtimes\":2"));
+    tl_free(q);
+    tl_free(xml);
+    fix_free(&f);
+}
+
+static void test_rules_seed_115007_suppresses(void **state)
+{
+    (void)state;
+    fix f;
+    fix_load(&f, seed_rules, seed_conf);
+    char *xml = sysmon_reg(12, "CreateKey", TREE "Microsoft\\Windows\\UpdateOrchestrator");
+    char *q = tl_test_winevt_line(xml, "Registry object added or deleted");
+    tl_result r;
+    process(&f, q, T0, &r);
+    assert_true(r.matched);
+    assert_string_equal(r.rule_id, "115007");
+    assert_int_equal(r.level, 0);
+    assert_null(r.alert_json);
+    assert_int_equal(r.n_ar, 0);
+    tl_free(q);
+    tl_free(xml);
+    /* a SetValue (Event 13) is no CreateKey: the level-0 EID rule wins */
+    xml = sysmon_reg(13, "SetValue", TREE "test-task\\Index");
+    q = tl_test_winevt_line(xml, "Registry value set");
+    process(&f, q, T0, &r);
+    assert_string_equal(r.rule_id, "61615");
+    assert_null(r.alert_json);
+    tl_free(q);
+    tl_free(xml);
+    fix_free(&f);
+}
+
+static void test_rules_seed_115008_115009_on_ar_json(void **state)
+{
+    (void)state;
+    fix f;
+    fix_load(&f, seed_rules, seed_conf);
+    char *q = ar_json_line("null");
+    tl_result r;
+    process(&f, q, T0, &r);
+    assert_string_equal(r.rule_id, "115009");
+    assert_int_equal(r.level, 10);
+    assert_non_null(strstr(r.alert_json,
+                           "\"description\":\"A new scheduled task \\\"test-task\\\" has been "
+                           "created on \\\"DESKTOP-4E0BQFT\\\". The task will execute the command - "
+                           "\\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\".\""));
+    assert_non_null(strstr(r.alert_json, "\"decoder\":{\"name\":\"json\"}"));
+    assert_non_null(strstr(r.alert_json, "\"location\":\"logs\\\\scheduled-tasks.log\"}"));
+    /* null stays the string "null"; the array value is a real array */
+    assert_non_null(strstr(r.alert_json, "\"Arguments\":\"null\""));
+    assert_int_equal(r.n_ar, 0);
+    tl_free(q);
+    q = ar_json_line("\"/c whoami\"");
+    process(&f, q, T0, &r);
+    assert_string_equal(r.rule_id, "115008");
+    assert_non_null(strstr(r.alert_json, "calc.exe /c whoami\\\".\""));
+    tl_free(q);
+    fix_free(&f);
+}
+
+static void test_rules_alert_key_order(void **state)
+{
+    (void)state;
+    fix f;
+    fix_load(&f, seed_rules, seed_conf);
+    char *xml = sysmon_reg(12, "CreateKey", TREE "test-task");
+    char *q = tl_test_winevt_line(xml, "Registry object added or deleted");
+    tl_result r;
+    process(&f, q, T0, &r);
+    assert_non_null(r.alert_json);
+    cJSON *j = cJSON_Parse(r.alert_json);
+    assert_non_null(j);
+    const char *top[] = {"timestamp", "rule",     "agent",   "manager", "id",
+                         "full_log",  "decoder", "data", "location"};
+    size_t i = 0;
+    cJSON *it;
+    cJSON_ArrayForEach(it, j)
+    {
+        assert_true(i < 9);
+        assert_string_equal(it->string, top[i]);
+        i++;
+    }
+    assert_int_equal(i, 9);
+    const char *rk[] = {"level", "description", "id", "mitre", "firedtimes", "mail", "groups"};
+    i = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "rule"))
+    {
+        assert_true(i < 7);
+        assert_string_equal(it->string, rk[i]);
+        i++;
+    }
+    assert_int_equal(i, 7);
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "rule"), "mail")));
+    cJSON *agent = cJSON_GetObjectItem(j, "agent");
+    assert_string_equal(agent->child->string, "id");
+    assert_string_equal(agent->child->valuestring, "001");
+    assert_string_equal(agent->child->next->valuestring, "WS01");
+    assert_null(agent->child->next->next);
+    /* data re-nested on '.', doubled backslashes kept */
+    cJSON *ed = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "data"), "win"),
+                                    "eventdata");
+    assert_string_equal(cJSON_GetObjectItem(ed, "image")->valuestring,
+                        "C:\\\\Windows\\\\system32\\\\svchost.exe");
+    cJSON_Delete(j);
+    tl_free(q);
+    tl_free(xml);
+    fix_free(&f);
+}
+
+/* ---- tree ------------------------------------------------------------------------ */
+
+static const char order_rules[] =
+    "<group name=\"windows,sysmon,sysmon_event7,\">\n"
+    "  <rule id=\"61609\" level=\"0\"><if_sid>1</if_sid><match>ImageLoad</match>"
+    "<description>Sysmon - Event 7</description></rule>\n"
+    "</group>\n"
+    "<group name=\"sysmon,sysmon_eid7_detections,windows,\">\n"
+    "  <rule id=\"92151\" level=\"12\"><if_group>sysmon_event7</if_group><match>aaa.dll</match>"
+    "<description>x</description></rule>\n"
+    "  <rule id=\"92152\" level=\"6\"><if_group>sysmon_event7</if_group><match>bbb.dll</match>"
+    "<description>x</description></rule>\n"
+    "  <rule id=\"92153\" level=\"10\"><if_group>sysmon_event7</if_group><match>ccc.dll</match>"
+    "<description>x</description></rule>\n"
+    "  <rule id=\"92154\" level=\"4\"><if_group>sysmon_event7</if_group><match>taskschd.dll</match>"
+    "<description>taskschd loaded</description></rule>\n"
+    "  <rule id=\"92156\" level=\"12\"><if_group>sysmon_event7</if_group><match>ddd.dll</match>"
+    "<description>x</description></rule>\n"
+    "  <rule id=\"92157\" level=\"6\"><if_group>sysmon_event7</if_group><match>eee.dll</match>"
+    "<description>x</description></rule>\n"
+    "</group>\n"
+    "<group name=\"windows,sysmon,\">\n"
+    "  <rule id=\"115001\" level=\"10\"><if_group>sysmon_event7</if_group>"
+    "<match>technique_id=T1053</match><description>new task</description></rule>\n"
+    "  <rule id=\"115002\" level=\"0\"><if_sid>61609</if_sid><match>never-ever</match>"
+    "<description>zero</description></rule>\n"
+    "</group>\n";
+
+static void test_rules_sibling_order_worked_example(void **state)
+{
+    (void)state;
+    fix f;
+    fix_load(&f, order_rules, NULL);
+    const tl_rule *p = tl_ruleset_find(f.rs, 61609);
+    assert_non_null(p);
+    const int want[] = {115002, 92151, 92156, 92153, 115001, 92152, 92157, 92154};
+    assert_int_equal(p->nchildren, 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(p->children[i]->id, want[i]);
+    /* schtasks loads taskschd.dll with the T1053 RuleName: 115001 wins, 92154 never fires */
+    tl_result r;
+    process(&f, "1:[001] (WS01) any->x:ImageLoad schtasks.exe taskschd.dll technique_id=T1053", T0,
+            &r);
+    assert_string_equal(r.rule_id, "115001");
+    process(&f, "1:[001] (WS01) any->x:ImageLoad other.exe taskschd.dll", T0, &r);
+    assert_string_equal(r.rule_id, "92154");
+    fix_free(&f);
+}
+
+static void test_rules_if_group_substring_quirk(void **state)
+{
+    (void)state;
+    assert_true(tl_word_match("sysmon_event1", "windows,sysmon,sysmon_event1,"));
+    assert_true(tl_word_match("sysmon_event1", "windows,sysmon,sysmon_event15,"));
+    assert_false(tl_word_match("sysmon_event1", "windows,sysmon,sysmon_event_13,"));
+    assert_true(tl_word_match("SYSMON_EVENT1", "sysmon_event1,"));
+    assert_true(tl_word_match("nomatch|sysmon", "windows,sysmon,"));
+    assert_true(tl_word_match("^windows", "windows,sysmon,"));
+    assert_false(tl_word_match("^sysmon", "windows,sysmon,"));
+    const char *xml = "<group name=\"sysmon_event1,\">\n"
+                      "  <rule id=\"100\" level=\"0\"><if_sid>1</if_sid><match>A</match>"
+                      "<description>a</description></rule>\n"
+                      "</group>\n"
+                      "<group name=\"sysmon_event15,\">\n"
+                      "  <rule id=\"101\" level=\"0\"><if_sid>1</if_sid><match>B</match>"
+                      "<description>b</description></rule>\n"
+                      "</group>\n"
+                      "<group name=\"x,\">\n"
+                      "  <rule id=\"102\" level=\"5\"><if_group>sysmon_event1</if_group>"
+                      "<match>C</match><description>c</description></rule>\n"
+                      "</group>\n";
+    /* 102 hangs under both 100 and 101 */
+    assert_rule_fires(xml, "A C", "102");
+    assert_rule_fires(xml, "B C", "102");
+    assert_rule_fires(xml, "B", "101");
+}
+
+static void test_rules_noalert_is_transparent(void **state)
+{
+    (void)state;
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"3\" noalert=\"1\"><if_sid>1</if_sid>"
+                      "<match>foo</match><description>transparent</description></rule>\n"
+                      "  <rule id=\"101\" level=\"2\"><if_sid>1</if_sid><match>foo</match>"
+                      "<description>sibling</description></rule>\n"
+                      "</group>\n";
+    assert_rule_level(xml, "foo bar", "101", 2);
+}
+
+static void test_rules_concatenation_and_no_entities(void **state)
+{
+    (void)state;
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"5\"><if_sid>1</if_sid>"
+                      "<match>a &amp;</match><match> b</match><description>amp</description></rule>\n"
+                      "  <rule id=\"101\" level=\"5\"><if_sid>1</if_sid>"
+                      "<regex type=\"pcre2\">x\\<y</regex><description>lt</description></rule>\n"
+                      "</group>\n";
+    assert_rule_fires(xml, "this is a &amp; b here", "100");
+    assert_rule_silent(xml, "this is a & b here");
+    assert_rule_fires(xml, "x<y", "101");
+}
+
+static void test_rules_frequency_on_virtual_clock(void **state)
+{
+    (void)state;
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>login failed</match>"
+                      "<description>failure</description></rule>\n"
+                      "  <rule id=\"101\" level=\"10\" frequency=\"3\" timeframe=\"60\">"
+                      "<if_matched_sid>100</if_matched_sid><same_location />"
+                      "<description>brute force</description></rule>\n"
+                      "</group>\n";
+    fix f;
+    fix_load(&f, xml, NULL);
+    const char *ev = "1:[001] (WS01) any->auth.log:login failed for bob";
+    tl_result r;
+    process(&f, ev, T0, &r);
+    assert_string_equal(r.rule_id, "100");
+    process(&f, ev, T0 + 10 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "100");
+    process(&f, ev, T0 + 20 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "101");
+    assert_non_null(strstr(r.alert_json, "\"frequency\":3"));
+    assert_non_null(strstr(r.alert_json, "\"previous_output\":"));
+    /* events used by 101 are not reused; a far later burst starts over */
+    process(&f, ev, T0 + 500 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "100");
+    /* another agent's failures do not count (no global_frequency) */
+    process(&f, "1:[002] (WS02) any->auth.log:login failed", T0 + 501 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "100");
+    process(&f, ev, T0 + 502 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "100");
+    process(&f, ev, T0 + 503 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "101");
+    fix_free(&f);
+}
+
+static void test_rules_time_and_weekday(void **state)
+{
+    (void)state;
+    /* T0 is Wednesday 10:00 UTC */
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"5\"><if_sid>1</if_sid><match>x</match>"
+                      "<time>9 am - 11 am</time><weekday>weekdays</weekday>"
+                      "<description>office</description></rule>\n"
+                      "  <rule id=\"101\" level=\"4\"><if_sid>1</if_sid><match>x</match>"
+                      "<description>other</description></rule>\n"
+                      "</group>\n";
+    assert_rule_fires(xml, "x", "100");
+    const char *night = "<group name=\"t,\">\n"
+                        "  <rule id=\"100\" level=\"5\"><if_sid>1</if_sid><match>x</match>"
+                        "<time>10:30 pm - 6 am</time><description>night</description></rule>\n"
+                        "  <rule id=\"101\" level=\"4\"><if_sid>1</if_sid><match>x</match>"
+                        "<description>other</description></rule>\n"
+                        "</group>\n";
+    assert_rule_fires(night, "x", "101");
+}
+
+static void test_rules_srcip_cidr_and_lists(void **state)
+{
+    (void)state;
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"5\"><decoded_as>json</decoded_as>"
+                      "<srcip>10.0.0.0/8</srcip><srcip>192.168.1.7</srcip>"
+                      "<description>internal</description></rule>\n"
+                      "  <rule id=\"101\" level=\"4\"><decoded_as>json</decoded_as>"
+                      "<srcip>!10.0.0.0/8</srcip><description>external</description></rule>\n"
+                      "</group>\n";
+    assert_rule_fires(xml, "{\"srcip\":\"10.2.3.4\"}", "100");
+    assert_rule_fires(xml, "{\"srcip\":\"192.168.1.7\"}", "100");
+    assert_rule_fires(xml, "{\"srcip\":\"8.8.8.8\"}", "101");
+}
+
+/* ---- loader errors and warnings ---------------------------------------------- */
+
+static void test_rules_error_malformed_xml(void **state)
+{
+    (void)state;
+    assert_ruleset_error("<group name=\"t,\">\n<rule id=\"100\" level=\"3\">\n"
+                         "<match>x</match>\n<description>d</description>\n</group>\n",
+                         TL_E_PARSE, "XMLERR: Element 'rule' not closed.");
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\" level=\"4\">"
+                         "<match>x</match><description>d</description></rule></group>",
+                         TL_E_PARSE, "XMLERR: Attribute 'level' already defined.");
+    assert_ruleset_error("<rules><rule id=\"100\" level=\"3\"><match>x</match>"
+                         "<description>d</description></rule></rules>",
+                         TL_E_RULE, "Invalid root element \"rules\"");
+}
+
+static void test_rules_error_unknown_option(void **state)
+{
+    (void)state;
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+                         "<frobnicate>x</frobnicate><description>d</description></rule></group>",
+                         TL_E_RULE, "Invalid option 'frobnicate' for rule '100'.");
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\" colour=\"red\">"
+                         "<match>x</match><description>d</description></rule></group>",
+                         TL_E_RULE, "Invalid attribute \"colour\"");
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><match>x</match>"
+                         "</rule></group>",
+                         TL_E_RULE, "No such description at rule '100'.");
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+                         "<field name=\"srcip\">x</field><description>d</description></rule></group>",
+                         TL_E_RULE, "Field 'srcip' is static.");
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+                         "<same_srcip/><description>d</description></rule></group>",
+                         TL_E_RULE, "Missing if_matched on rule '100'.");
+    assert_ruleset_warning("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+                           "<match negate=\"maybe\">x</match><description>d</description></rule>"
+                           "</group>",
+                           "(7600): Invalid value 'maybe' for attribute 'negate' in rule 100.");
+}
+
+static void test_rules_error_bad_regex(void **state)
+{
+    (void)state;
+    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+                         "<field name=\"x\" type=\"pcre2\">a(b</field><description>d</description>"
+                         "</rule></group>",
+                         TL_E_REGEX, "(5107): Syntax error on tag 'field' in rule 100");
+    tl_ruleset *rs = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_test_load("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+                                "<regex type=\"pcre2\">a(b</regex><description>d</description>"
+                                "</rule></group>",
+                                NULL, &rs, &d, NULL);
+    assert_int_equal(st, TL_E_REGEX);
+    assert_non_null(strstr(d.msg, "offset")); /* PCRE2 message + offset */
+    assert_non_null(strstr(d.file, "test_rules.xml"));
+    assert_int_equal(d.line, 1);
+}
+
+static void test_rules_duplicate_and_missing_parents(void **state)
+{
+    (void)state;
+    const char *dup = "<group name=\"t,\">"
+                      "<rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>first</match>"
+                      "<description>first</description></rule>\n"
+                      "<rule id=\"100\" level=\"9\"><if_sid>1</if_sid><match>second</match>"
+                      "<description>second</description></rule></group>";
+    assert_ruleset_warning(dup, "rule 100: (7612): Rule ID '100' is duplicated.");
+    assert_rule_fires(dup, "first", "100");
+    assert_rule_silent(dup, "second");
+    const char *ow = "<group name=\"t,\">"
+                     "<rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>first</match>"
+                     "<description>first</description></rule>\n"
+                     "<rule id=\"100\" level=\"9\" overwrite=\"yes\"><if_sid>1</if_sid>"
+                     "<match>second</match><description>second</description></rule></group>";
+    assert_rule_level(ow, "second", "100", 9);
+    assert_rule_silent(ow, "first");
+    assert_ruleset_warning("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>999</if_sid>"
+                           "<match>x</match><description>d</description></rule></group>",
+                           "(7617): Signature ID '999' was not found");
+    assert_ruleset_warning("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>999</if_sid>"
+                           "<match>x</match><description>d</description></rule></group>",
+                           "Rule '100' will be ignored.");
+    assert_ruleset_warning("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1a</if_sid>"
+                           "<match>x</match><description>d</description></rule></group>",
+                           "(7618): Invalid 'if_sid' value: '1a'.");
+}
+
+static void test_rules_error_undefined_var(void **state)
+{
+    (void)state;
+    assert_ruleset_error("<var name=\"GOOD\">x</var>\n<group name=\"t,\">\n"
+                         "<rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>$BAD</match>"
+                         "<description>d</description></rule></group>",
+                         TL_E_PARSE, "XMLERR: Unknown variable: 'BAD'.");
+    const char *ok = "<var name=\"FREQ\">hello|world</var>\n<group name=\"t,\">\n"
+                     "<rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>$FREQ</match>"
+                     "<description>on $(hostname)</description></rule></group>";
+    assert_rule_fires(ok, "say world", "100");
+}
+
+/* ---- the stock ruleset ----------------------------------------------------------- */
+
+static void count_warn(void *ctx, const char *msg)
+{
+    (void)msg;
+    (*(int *)ctx)++;
+}
+
+static void test_rules_reference_ruleset_loads(void **state)
+{
+    (void)state;
+    const char *rdir = TL_SHARED_DIR "/reference/wazuh/rules";
+    const char *ddir = TL_SHARED_DIR "/reference/wazuh/decoders";
+    if (access(rdir, R_OK) != 0 || access(ddir, R_OK) != 0)
+        skip();
+    int nwarn = 0;
+    const char *rd[1] = {rdir}, *dd[1] = {ddir};
+    const char *lf[1] = {TL_SOURCE_DIR "/pipeline/etc/rules/local_rules.xml"};
+    tl_ruleset_opts o;
+    memset(&o, 0, sizeof o);
+    o.rule_dirs = rd;
+    o.n_rule_dirs = 1;
+    o.decoder_dirs = dd;
+    o.n_decoder_dirs = 1;
+    o.rule_files = lf;
+    o.n_rule_files = access(lf[0], R_OK) == 0 ? 1 : 0;
+    o.warn = count_warn;
+    o.warn_ctx = &nwarn;
+    tl_ruleset *rs = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_ruleset_load(&o, &rs, &d);
+    if (st != TL_OK)
+        print_error("%s:%d: %s\n", d.file, d.line, d.msg);
+    assert_int_equal(st, TL_OK);
+    assert_true(tl_ruleset_rule_count(rs) > 1000);
+    /* §6 worked example on the real files: under 61609 the order is 92151 92156 92153 ... */
+    const tl_rule *p = tl_ruleset_find(rs, 61609);
+    assert_non_null(p);
+    int seen151 = -1, seen153 = -1, seen154 = -1;
+    for (size_t i = 0; i < p->nchildren; i++) {
+        if (p->children[i]->id == 92151)
+            seen151 = (int)i;
+        if (p->children[i]->id == 92153)
+            seen153 = (int)i;
+        if (p->children[i]->id == 92154)
+            seen154 = (int)i;
+    }
+    assert_true(seen151 >= 0 && seen153 > seen151 && seen154 > seen153);
+    tl_ruleset_free(rs);
+}
+
+static void test_rules_engine_tests_rulesets_load(void **state)
+{
+    (void)state;
+    const char *dir = TL_SHARED_DIR "/reference/wazuh/tests/engine/ruleset";
+    if (access(dir, R_OK) != 0)
+        skip();
+    static const char *const pairs[][2] = {
+        {"test_osmatch_regex_decoders.xml", "test_osmatch_regex_rules.xml"},
+        {"test_osregex_regex_decoders.xml", "test_osregex_regex_rules.xml"},
+        {"test_pcre2_regex_decoders.xml", "test_pcre2_regex_rules.xml"},
+        {"test_expr_negation_decoders.xml", "test_expr_negation_rules.xml"},
+        {"test_static_filters_decoders.xml", "test_static_filters_rules.xml"},
+        {"test_decoders.xml", "test_rules.xml"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        char *dp = tl_path_join(dir, pairs[i][0]);
+        char *rp = tl_path_join(dir, pairs[i][1]);
+        char base[] = "/tmp/tl_base_XXXXXX";
+        int fd = mkstemp(base);
+        assert_true(fd >= 0);
+        close(fd);
+        tl_diag d;
+        assert_int_equal(tl_file_write_atomic(base, tl_test_base_rules, strlen(tl_test_base_rules), &d),
+                         TL_OK);
+        const char *rf[2] = {base, rp}, *df[1] = {dp};
+        tl_ruleset_opts o;
+        memset(&o, 0, sizeof o);
+        o.rule_files = rf;
+        o.n_rule_files = 2;
+        o.decoder_files = df;
+        o.n_decoder_files = 1;
+        tl_ruleset *rs = NULL;
+        tl_diag_clear(&d);
+        tl_status st = tl_ruleset_load(&o, &rs, &d);
+        if (st != TL_OK)
+            print_error("%s: %s:%d: %s\n", pairs[i][1], d.file, d.line, d.msg);
+        assert_int_equal(st, TL_OK);
+        tl_ruleset_free(rs);
+        unlink(base);
+        tl_free(dp);
+        tl_free(rp);
+    }
+}
+
+static void test_rules_default_profile_end_to_end(void **state)
+{
+    (void)state;
+    const char *conf = TL_SOURCE_DIR "/pipeline/etc/ossec.conf";
+    if (access(conf, R_OK) != 0)
+        skip();
+    tl_ruleset_opts o;
+    memset(&o, 0, sizeof o);
+    o.ossec_conf = conf;
+    o.base_dir = TL_SOURCE_DIR "/pipeline/etc";
+    tl_ruleset *rs = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_ruleset_load(&o, &rs, &d);
+    if (st != TL_OK)
+        print_error("%s:%d: %s\n", d.file, d.line, d.msg);
+    assert_int_equal(st, TL_OK);
+    tl_engine *e = NULL;
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    assert_int_equal(tl_engine_new(rs, &eo, &e), TL_OK);
+    char *xml = sysmon_reg(12, "CreateKey", TREE "test-task");
+    char *q = tl_test_winevt_line(xml, "Registry object added or deleted");
+    tl_result r;
+    assert_int_equal(tl_engine_process(e, q, T0, &r, &d), TL_OK);
+    assert_string_equal(r.rule_id, "115006");
+    assert_int_equal(r.n_ar, 1);
+    tl_free(q);
+    tl_free(xml);
+    /* a malformed eventchannel event is TL_E_PARSE and the engine goes on */
+    assert_int_equal(tl_engine_process(e, "f:[001] (WS01) any->EventChannel:{not json", T0, &r, &d),
+                     TL_E_PARSE);
+    q = ar_json_line("null");
+    assert_int_equal(tl_engine_process(e, q, T0, &r, &d), TL_OK);
+    assert_string_equal(r.rule_id, "115009");
+    tl_free(q);
+    tl_engine_free(e);
+    tl_ruleset_free(rs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules_seed_115006_fires_with_ar),
+        cmocka_unit_test(test_rules_seed_115007_suppresses),
+        cmocka_unit_test(test_rules_seed_115008_115009_on_ar_json),
+        cmocka_unit_test(test_rules_alert_key_order),
+        cmocka_unit_test(test_rules_sibling_order_worked_example),
+        cmocka_unit_test(test_rules_if_group_substring_quirk),
+        cmocka_unit_test(test_rules_noalert_is_transparent),
+        cmocka_unit_test(test_rules_concatenation_and_no_entities),
+        cmocka_unit_test(test_rules_frequency_on_virtual_clock),
+        cmocka_unit_test(test_rules_time_and_weekday),
+        cmocka_unit_test(test_rules_srcip_cidr_and_lists),
+        cmocka_unit_test(test_rules_error_malformed_xml),
+        cmocka_unit_test(test_rules_error_unknown_option),
+        cmocka_unit_test(test_rules_error_bad_regex),
+        cmocka_unit_test(test_rules_duplicate_and_missing_parents),
+        cmocka_unit_test(test_rules_error_undefined_var),
+        cmocka_unit_test(test_rules_reference_ruleset_loads),
+        cmocka_unit_test(test_rules_engine_tests_rulesets_load),
+        cmocka_unit_test(test_rules_default_profile_end_to_end),
+    };
+    return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
