@@ -2,8 +2,8 @@
 /*
  * tasklab logtest: wazuh-logtest on stdin (wazuh.md §12).
  *
- *   tasklab logtest [-j] [-v] [-U rule:level:decoder] [--profile P]
- *                   [--ruleset DIR] [--wazuh-dir DIR] [--rules FILE]...
+ *   tasklab logtest [-j] [-v] [-U rule:level:decoder] [--winevt-as-json]
+ *                   [--profile P] [--ruleset DIR] [--wazuh-dir DIR] [--rules FILE]...
  *
  * One event a line; every line goes through the same logtest token, so
  * firedtimes and frequency / if_matched_* state carry over. Empty lines are
@@ -20,6 +20,8 @@
  * -U: at EOF prints "Unit test OK" (exit 0) or
  * "Unit test FAIL. Expected [...] , Result [...]" (exit 1), comparing the
  * last event's rule id, level and decoder name.
+ * --winevt-as-json: runtests.py's rule 60000 rewrite (decoded_as json), so
+ * the pre-converted {"win":...} lines of Wazuh's INI tests can be pasted.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -57,7 +59,7 @@ int tl_cli_cmd_logtest(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, json = 0, verbose = 0, errors = 0;
+    int rc = 0, json = 0, verbose = 0, errors = 0, winevt_json = 0;
     const char *ut = NULL;
     char ut_exp[3][256];
     char last_rule[16] = "", last_level[16] = "", last_dec[256] = "";
@@ -81,6 +83,8 @@ int tl_cli_cmd_logtest(int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "-v"))
             verbose = 1;
+        else if (!strcmp(argv[i], "--winevt-as-json"))
+            winevt_json = 1;
         else if (!strcmp(argv[i], "-U")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "tasklab logtest: option '-U' needs rule:level:decoder\n");
@@ -96,8 +100,8 @@ int tl_cli_cmd_logtest(int argc, char **argv)
                 goto done;
             }
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: tasklab logtest [-j] [-v] [-U rule:level:decoder] [--profile P] "
-                   "[--ruleset DIR] [--rules FILE]...\n"
+            printf("usage: tasklab logtest [-j] [-v] [-U rule:level:decoder] [--winevt-as-json] "
+                   "[--profile P] [--ruleset DIR] [--rules FILE]...\n"
                    "Reads one event a line on stdin; prints wazuh-logtest's phases (or, with -j, "
                    "one JSON output a line).\n");
             goto done;
@@ -113,6 +117,11 @@ int tl_cli_cmd_logtest(int argc, char **argv)
     if (st != TL_OK) {
         tl_cli_error(&d);
         rc = st == TL_E_NOTFOUND ? 77 : 2;
+        goto done;
+    }
+    if (winevt_json && tl_ruleset_winevt_as_json(rs, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
         goto done;
     }
     tl_logtest_opts o;
