@@ -128,6 +128,7 @@ typedef struct child {
     tl_buf obuf;      /* stdout bytes not consumed yet */
     tl_buf ebuf;      /* stderr (first 4 KiB kept) */
     int out_eof;
+    int exited, status; /* reaped */
     struct timespec start;
 } child;
 
@@ -251,7 +252,10 @@ static tl_status child_write(child *c, const char *data, size_t len)
 }
 
 /* Pump stdout/stderr until a full stdout line is available (want_line), or
- * until both are at EOF. Returns 0 ok, -1 guard timeout. */
+ * until both are at EOF or the process has exited and its pipes are drained.
+ * Not waiting for EOF after exit matters under Wine: a wineserver started by
+ * the wine loader daemonises with our pipes still open. Returns 0 ok, -1 on
+ * the guard timeout. */
 static int child_pump(child *c, int want_line)
 {
     for (;;) {
@@ -261,6 +265,8 @@ static int child_pump(child *c, int want_line)
             return 0;
         if (want_line && c->out < 0)
             return 0;
+        if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+            c->exited = 1;
         long left = GUARD_MS - elapsed_ms(&c->start);
         if (left <= 0)
             return -1;
@@ -276,9 +282,12 @@ static int child_pump(child *c, int want_line)
             fds[nf].events = POLLIN;
             ie = nf++;
         }
-        int r = poll(fds, (nfds_t)nf, (int)(left > 1000 ? 1000 : left));
+        /* after exit: only what is already buffered in the pipes */
+        int r = poll(fds, (nfds_t)nf, c->exited ? 0 : (int)(left > 50 ? 50 : left));
         if (r < 0 && errno != EINTR)
             return -1;
+        if (r == 0 && c->exited)
+            return 0;
         if (r <= 0)
             continue;
         char buf[8192];
@@ -323,13 +332,15 @@ static int child_finish(child *c)
 {
     close_fd(&c->in);
     int timed_out = child_pump(c, 0) != 0;
-    int status = 0, rc = -1;
-    if (timed_out)
-        kill(c->pid, SIGKILL);
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR) {
+    int rc = -1;
+    if (!c->exited) {
+        if (timed_out)
+            kill(c->pid, SIGKILL);
+        while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR) {
+        }
     }
-    if (!timed_out && WIFEXITED(status))
-        rc = WEXITSTATUS(status);
+    if (!timed_out && WIFEXITED(c->status))
+        rc = WEXITSTATUS(c->status);
     close_fd(&c->out);
     close_fd(&c->err);
     tl_buf_free(&c->obuf);
