@@ -568,9 +568,7 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     }
     for (size_t i = 0; i < o->n_rule_files; i++)
         TL_TRY(tl_rules_load_file(rs, o->rule_files[i], o->base_dir, d));
-    TL_TRY(tl_rules_tree_finish(rs, d));
-    TL_TRY(tl_ruleset_index_fields(rs));
-    TL_TRY(tl_ar_bind_all(rs, d));
+    TL_TRY(tl_ruleset_finish(rs, d));
     *out = rs;
     rs = NULL;
 cleanup:
@@ -578,6 +576,33 @@ cleanup:
     vfree(files, nfiles);
     tl_conf_clear(&c);
     tl_ruleset_free(rs);
+    return st;
+}
+
+tl_status tl_ruleset_new_empty(tl_ruleset **out)
+{
+    tl_cjson_hooks_init();
+    tl_ruleset *rs = tl_calloc(1, sizeof *rs);
+    if (!rs)
+        return TL_E_NOMEM;
+    rs->log_alert_level = 3;
+    rs->email_alert_level = 12;
+    tl_status st = tl_decoder_set_new(&rs->ds);
+    if (st != TL_OK) {
+        tl_free(rs);
+        return st;
+    }
+    *out = rs;
+    return TL_OK;
+}
+
+tl_status tl_ruleset_finish(tl_ruleset *rs, tl_diag *d)
+{
+    tl_status st = tl_rules_tree_finish(rs, d);
+    if (st == TL_OK)
+        st = tl_ruleset_index_fields(rs);
+    if (st == TL_OK)
+        st = tl_ar_bind_all(rs, d);
     return st;
 }
 

@@ -1181,18 +1181,28 @@ static void overwrite_rule(rctx *c, tl_rule *old, tl_rule *nw)
 
 tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_dir, tl_diag *d)
 {
-    tl_status st = TL_OK;
     char *data = NULL;
     size_t len = 0;
+    tl_diag sub;
+    tl_diag_clear(&sub);
+    tl_status st = tl_file_read(path, &data, &len, &sub);
+    if (st != TL_OK) {
+        tl_diag_set(d, path, 0, "(1226): Error reading XML file '%s': %s", path, sub.msg);
+        return st;
+    }
+    st = tl_rules_load_buffer(rs, path, data, len, base_dir, d);
+    tl_free(data);
+    return st;
+}
+
+tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *data, size_t len,
+                               const char *base_dir, tl_diag *d)
+{
+    tl_status st = TL_OK;
     tl_xnode *root = NULL;
     tl_diag sub;
     tl_diag_clear(&sub);
     rctx c = {rs, path, base_dir, d, NULL};
-    st = tl_file_read(path, &data, &len, &sub);
-    if (st != TL_OK) {
-        tl_diag_set(d, path, 0, "(1226): Error reading XML file '%s': %s", path, sub.msg);
-        goto cleanup;
-    }
     st = tl_xml_parse(data, len, path, &root, &sub);
     if (st != TL_OK) {
         if (st != TL_E_NOMEM)
@@ -1253,6 +1263,5 @@ tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_
     }
 cleanup:
     tl_xnode_free(root);
-    tl_free(data);
     return st;
 }

@@ -345,6 +345,15 @@ tl_status tl_ruleset_index_fields(tl_ruleset *rs);
 int tl_ascii_casecmp(const char *a, const char *b);
 /** fid of an event field name, or (size_t)-1 when no rule uses it. */
 size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name);
+/** Same as tl_rules_load_file on text held in memory (`path` names it in messages). */
+tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *data, size_t len,
+                               const char *base_dir, tl_diag *d);
+/** An empty ruleset (decoder set with the built-ins only, default alert
+ * levels) for building one piece by piece: load decoders into rs->ds, rule
+ * buffers/files, then tl_ruleset_finish. */
+tl_status tl_ruleset_new_empty(tl_ruleset **out);
+/** Link if_matched_*, index field names and bind ARs (tl_ruleset_load does it). */
+tl_status tl_ruleset_finish(tl_ruleset *rs, tl_diag *d);
 /** Find a loaded rule by id (NULL if none). */
 tl_rule *tl_ruleset_find(const tl_ruleset *rs, int id);
 void tl_rule_free(tl_rule *r);
