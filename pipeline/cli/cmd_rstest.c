@@ -52,6 +52,11 @@ static tl_status load_ruleset(const tl_cli_common *c, const tl_cli_list *decoder
 {
     if (!decoders->n && !c->ruleset_dir)
         return tl_cli_load_ruleset(c, out, d);
+    if (c->wazuh_dir) {
+        tl_diag_set(d, c->wazuh_dir, 0,
+                    "--wazuh-dir cannot be combined with --ruleset or --decoders");
+        return TL_E_INVAL;
+    }
     tl_status st = TL_OK;
     tl_ruleset_opts ro;
     char *rdir = NULL, *ddir = NULL, *conf = NULL, *base = NULL, *local = NULL;
