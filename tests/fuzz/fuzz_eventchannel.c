@@ -4,8 +4,8 @@
  * agent payload {"Message":..,"Event":..}: once through the pure conversion
  * (tl_winevt_convert) and once as a queue-'f' event through tl_predecode and
  * tl_decode. Any input must give TL_OK or a clean TL_E_PARSE, never a crash
- * or a leak; a successful conversion must be what tl_decode stored as
- * full_log.
+ * or a leak; converting the pre-decoded log must give what tl_decode
+ * stored as full_log.
  */
 #include "decoder_int.h"
 
@@ -32,14 +32,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tl_status st = tl_winevt_convert(payload, &out, &d);
     if (st != TL_OK && st != TL_E_PARSE)
         abort();
+    tl_free(out);
+    out = NULL;
 
     tl_event ev;
     tl_event_init(&ev);
     if (tl_predecode(line, "wazuh-manager", 0, &ev, &d) == TL_OK) {
+        /* DecodeWinevt reads lf->log, i.e. after any syslog-like header */
+        st = tl_winevt_convert(ev.log, &out, &d);
         tl_status st2 = tl_decode(NULL, &ev, &d);
         if (st2 != st)
             abort();
-        /* conversion and decode agree (an embedded NUL cuts both the same way) */
         if (st == TL_OK && strcmp(out, ev.full_log) != 0)
             abort();
         for (size_t i = 0; i < ev.nfields; i++)

@@ -261,6 +261,41 @@ static void test_decoders_winevt_message(void **state)
     tl_free(pl);
 }
 
+static void test_decoders_winevt_escaping_all_bytes(void **state)
+{
+    (void)state;
+    /* Message with every byte 0x01..0xFF: the message value keeps \b \t \n
+     * \f \r as bytes and the other control bytes as the six characters
+     * \u00XX (wstr_unescape_json does not undo them); full_log escapes it
+     * exactly as cJSON prints. */
+    char raw[256];
+    for (int i = 1; i < 256; i++)
+        raw[i - 1] = (char)i;
+    raw[255] = '\0';
+    char *pl = payload(raw, "<Event><System/></Event>");
+    tl_event ev;
+    decode_winevt(pl, &ev);
+    tl_buf want = TL_BUF_INIT;
+    tl_buf_putc(&want, '"');
+    for (int i = 1; i < 256; i++) {
+        if (i < 32 && i != '\b' && i != '\t' && i != '\n' && i != '\f' && i != '\r')
+            tl_buf_printf(&want, "\\u%04x", i);
+        else
+            tl_buf_putc(&want, (char)i);
+    }
+    tl_buf_putc(&want, '"');
+    assert_field(&ev, "win.system.message", tl_buf_cstr(&want));
+    tl_buf full = TL_BUF_INIT;
+    tl_buf_puts(&full, "{\"win\":{\"system\":{\"message\":");
+    tl_buf_json_str(&full, tl_buf_cstr(&want));
+    tl_buf_puts(&full, "}}}");
+    assert_string_equal(ev.full_log, tl_buf_cstr(&full));
+    tl_buf_free(&want);
+    tl_buf_free(&full);
+    tl_event_clear(&ev);
+    tl_free(pl);
+}
+
 static void test_decoders_winevt_double_quoted_attribute_fails(void **state)
 {
     (void)state;
@@ -867,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_decoders_winevt_field_naming),
         cmocka_unit_test(test_decoders_winevt_severity_table),
         cmocka_unit_test(test_decoders_winevt_message),
+        cmocka_unit_test(test_decoders_winevt_escaping_all_bytes),
         cmocka_unit_test(test_decoders_winevt_double_quoted_attribute_fails),
         cmocka_unit_test(test_decoders_winevt_trailing_backslash_and_quotes),
         cmocka_unit_test(test_decoders_winevt_userdata),

@@ -7,17 +7,50 @@
  *  - Every string reachable from a tl_event is owned by it, except
  *    decoder_name/decoder_parent/decoder_info, which are borrowed from the
  *    decoder set that decoded it.
- *  - A dynamic field is ONE allocation: `name` points at its start and
- *    `value` into the same block ("name\0value\0"), so adding a field costs a
- *    single tl_malloc on the hot eventchannel path; tl_event_clear frees only
- *    `name`. Code that wants to replace a value must go through
- *    tl_event_add_field (never assign fields[i].value).
+ *  - Field names and values live in a per-event arena ("name\0value\0"
+ *    carved from 4 KiB blocks), so a Sysmon event's ~25 fields cost one or
+ *    two allocations on the hot eventchannel path; tl_event_clear frees the
+ *    blocks. Nobody frees or reassigns fields[i].name/value individually.
  *  - Lookups are ASCII case-insensitive and return the first match in decode
  *    order, as analysisd's FindField does.
  */
 #include "event_int.h"
 
 #include <string.h>
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+} arena_block;
+
+#define ARENA_BLOCK 4096
+
+static char *arena_alloc(tl_event *ev, size_t n)
+{
+    arena_block *b = ev->field_arena;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+        arena_block *nb = tl_malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        nb->used = 0;
+        nb->cap = cap;
+        if (b && n > ARENA_BLOCK) {
+            /* a big one-off block goes behind the current one, which keeps its room */
+            nb->next = b->next;
+            b->next = nb;
+            nb->used = n;
+            return nb->data;
+        }
+        nb->next = b;
+        ev->field_arena = nb;
+        b = nb;
+    }
+    char *p = b->data + b->used;
+    b->used += n;
+    return p;
+}
 
 void tl_event_init(tl_event *ev)
 {
@@ -40,8 +73,12 @@ void tl_event_clear(tl_event *ev)
     tl_free(ev->dec_timestamp);
     for (size_t i = 0; i < TL_SF_COUNT; i++)
         tl_free(ev->stat[i]);
-    for (size_t i = 0; i < ev->nfields; i++)
-        tl_free(ev->fields[i].name); /* value shares the block */
+    arena_block *b = ev->field_arena;
+    while (b) {
+        arena_block *n = b->next;
+        tl_free(b);
+        b = n;
+    }
     tl_free(ev->fields);
     tl_event_init(ev);
 }
@@ -57,7 +94,7 @@ tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const 
         ev->fields = nf;
         ev->cap = ncap;
     }
-    char *blk = tl_malloc(nlen + vlen + 2);
+    char *blk = arena_alloc(ev, nlen + vlen + 2);
     if (!blk)
         return TL_E_NOMEM;
     memcpy(blk, name, nlen);

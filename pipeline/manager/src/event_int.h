@@ -80,14 +80,15 @@ typedef struct tl_event {
     tl_field *fields;        /* dynamic fields in decode order */
     size_t nfields;
     size_t cap;
+    void *field_arena; /* private to event.c: the blocks holding field names and values */
 
     tl_time time; /* receive time (virtual clock) */
 } tl_event;
 
 void tl_event_init(tl_event *ev);
 void tl_event_clear(tl_event *ev);
-/** Append a dynamic field (copies name and value into one block: `value`
- * points into `name`'s allocation, so never assign fields[i].value). */
+/** Append a dynamic field (copies name and value into the event's field
+ * arena; never free or reassign fields[i].name/value yourself). */
 tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const char *value,
                              size_t vlen);
 /** First dynamic field named `name` (ASCII case-insensitive); NULL if none. Borrowed. */

@@ -47,9 +47,110 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- fast string building (same bytes as tl_buf_json_strn / cJSON) ------ */
+
+/* Make room for `extra` more bytes (plus NUL) in one step. */
+static int buf_reserve(tl_buf *b, size_t extra)
+{
+    if (b->oom)
+        return 0;
+    if (b->len + extra + 1 <= b->cap)
+        return 1;
+    size_t nc = b->cap ? b->cap : 256;
+    while (nc < b->len + extra + 1)
+        nc *= 2;
+    char *p = tl_realloc(b->data, nc);
+    if (!p) {
+        b->oom = 1;
+        return 0;
+    }
+    b->data = p;
+    b->cap = nc;
+    return 1;
+}
+
+/* Extra output bytes per input byte when JSON-escaped as cJSON prints:
+ * \" \\ \b \f \n \r \t take 1 more, other control bytes \u00XX 5 more. */
+static const unsigned char g_esc_extra[256] = {
+    5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 5, 1, 1, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* 1 when one of the 8 bytes of w needs escaping (< 0x20, '"' or '\\'). */
+static inline int swar_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t lt20 = (w - ones * 0x20) & ~w;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t bs = w ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q;
+    uint64_t zb = (bs - ones) & ~bs;
+    return ((lt20 | zq | zb) & high) != 0;
+}
+
+static void buf_json_esc(tl_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (!buf_reserve(b, n * 6 + 2))
+        return;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    static const char hex[] = "0123456789abcdef";
+    while (i < n) {
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, u + j, 8);
+            if (swar_needs_escape(w))
+                break;
+            j += 8;
+        }
+        while (j < n && !g_esc_extra[u[j]])
+            j++;
+        memcpy(o, u + i, j - i);
+        o += j - i;
+        if (j >= n)
+            break;
+        unsigned char c = u[j];
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+        i = j + 1;
+    }
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+}
+
+static void buf_put(tl_buf *b, const char *s, size_t n)
+{
+    if (!buf_reserve(b, n))
+        return;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
 
 /* ---- a minimal os_xml reader over a read-only text --------------------- */
 
@@ -274,49 +375,47 @@ static int xelement(xdoc *x, int parent, int depth)
         return 0;
     }
     const char *cstart = x->p;
-    size_t bs = 0; /* backslashes right before the current byte */
     while (x->p < x->end) {
-        char c = *x->p;
-        if (c == '<') {
-            int cm = xskip_comment(x);
-            if (cm < 0) {
-                xerr(x, "XMLERR: Comment not closed.", NULL);
+        const char *lt = memchr(x->p, '<', (size_t)(x->end - x->p));
+        if (!lt)
+            break;
+        x->p = lt;
+        int cm = xskip_comment(x);
+        if (cm < 0) {
+            xerr(x, "XMLERR: Comment not closed.", NULL);
+            return -1;
+        }
+        if (cm > 0)
+            continue;
+        /* a '<' after an odd run of backslashes is text */
+        size_t bs = 0;
+        while (lt - bs > x->nodes[id].name.p && lt[-(ptrdiff_t)bs - 1] == '\\')
+            bs++;
+        if (bs & 1) {
+            x->p++;
+            continue;
+        }
+        if (x->p + 1 < x->end && x->p[1] == '/') {
+            const char *cs = x->p + 2;
+            const char *q = memchr(cs, '>', (size_t)(x->end - cs));
+            if (!q) {
+                xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
                 return -1;
             }
-            if (cm > 0) {
-                bs = 0;
-                continue;
+            if ((size_t)(q - cs) != name.n || memcmp(cs, name.p, name.n) != 0) {
+                xerr(x, "XMLERR: Element '%s' not closed.", &name);
+                return -1;
             }
-            if ((bs & 1) == 0) {
-                if (x->p + 1 < x->end && x->p[1] == '/') {
-                    const char *lt = x->p;
-                    const char *cs = x->p + 2;
-                    const char *q = cs;
-                    while (q < x->end && *q != '>')
-                        q++;
-                    if (q >= x->end) {
-                        xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
-                        return -1;
-                    }
-                    if ((size_t)(q - cs) != name.n || memcmp(cs, name.p, name.n) != 0) {
-                        xerr(x, "XMLERR: Element '%s' not closed.", &name);
-                        return -1;
-                    }
-                    x->nodes[id].content.p = cstart;
-                    x->nodes[id].content.n = (size_t)(lt - cstart);
-                    x->p = q + 1;
-                    return 0;
-                }
-                if (xelement(x, id, depth + 1) < 0)
-                    return -1;
-                cstart = x->p; /* os_xml restarts its content buffer after a child */
-                bs = 0;
-                continue;
-            }
+            x->nodes[id].content.p = cstart;
+            x->nodes[id].content.n = (size_t)(lt - cstart);
+            x->p = q + 1;
+            return 0;
         }
-        bs = c == '\\' ? bs + 1 : 0;
-        x->p++;
+        if (xelement(x, id, depth + 1) < 0)
+            return -1;
+        cstart = x->p; /* os_xml restarts its content buffer after a child */
     }
+    x->p = x->end;
     xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
     return -1;
 }
@@ -456,7 +555,7 @@ static void unescape_json(tl_buf *out, const char *s, size_t n)
 static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
 {
     if (!lower || kn == 0) {
-        tl_buf_json_strn(b, k, kn);
+        buf_json_esc(b, k, kn);
         return;
     }
     char stack[128];
@@ -467,7 +566,7 @@ static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
     }
     memcpy(tmp, k, kn);
     tmp[0] = (char)tolower((unsigned char)tmp[0]);
-    tl_buf_json_strn(b, tmp, kn);
+    buf_json_esc(b, tmp, kn);
     if (tmp != stack)
         tl_free(tmp);
 }
@@ -634,7 +733,10 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     }
     /* cJSON_PrintUnformatted(Event) */
     if (cJSON_IsString(jev)) {
-        tl_buf_json_str(&enc, jev->valuestring ? jev->valuestring : "");
+        {
+        const char *vs = jev->valuestring ? jev->valuestring : "";
+        buf_json_esc(&enc, vs, strlen(vs));
+    }
     } else {
         char *p = cJSON_PrintUnformatted(jev);
         TL_TRY_ALLOC(p);
@@ -672,7 +774,10 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     if (jmsg) {
         tl_buf printed = TL_BUF_INIT;
         if (cJSON_IsString(jmsg)) {
-            tl_buf_json_str(&printed, jmsg->valuestring ? jmsg->valuestring : "");
+            {
+            const char *vs = jmsg->valuestring ? jmsg->valuestring : "";
+            buf_json_esc(&printed, vs, strlen(vs));
+        }
         } else {
             char *p = cJSON_PrintUnformatted(jmsg);
             if (p) {
@@ -702,6 +807,8 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     size_t have[3] = {0, 0, 0};
     for (size_t i = 0; i < o.n; i++)
         have[o.kv[i].sec]++;
+    if (!buf_reserve(out, enc.len + msg.len * 2 + 64 * o.n + 64))
+        TL_FAIL(TL_E_NOMEM);
     tl_buf_puts(out, "{\"win\":{\"system\":{");
     for (int sec = 0; sec < 3; sec++) {
         if (sec == SEC_EVENTDATA) {
@@ -721,11 +828,11 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
             if (e->sec != sec)
                 continue;
             if (!first)
-                tl_buf_putc(out, ',');
+                buf_put(out, ",", 1);
             first = 0;
             json_key(out, e->k, e->kn, e->lower);
-            tl_buf_putc(out, ':');
-            tl_buf_json_strn(out, e->v, e->vn);
+            buf_put(out, ":", 1);
+            buf_json_esc(out, e->v, e->vn);
         }
     }
     tl_buf_puts(out, "}}}");
