@@ -149,67 +149,16 @@ void tl_py_str(tl_buf *b, const cJSON *v)
         tl_py_repr(b, v);
 }
 
-/* ---- flattening (nested objects -> dotted keys, sorted) -------------------- */
+/* ---- flattening (nested objects -> dotted keys) ----------------------------- */
 
-typedef struct flat_item {
-    char *key;
-    const cJSON *v;
-} flat_item;
+/* wazuh_logtest.py prints a phase's fields with show_phase_info: the
+ * "show first" keys in their order, then the others sorted; a nested object
+ * is printed the same way (its keys sorted) with "key." as prefix. */
 
-typedef struct flat_list {
-    flat_item *v;
-    size_t n, cap;
-    int oom;
-} flat_list;
-
-static void flat_add(flat_list *l, const char *prefix, const cJSON *obj)
+static int key_cmp(const void *a, const void *b)
 {
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        tl_buf k = TL_BUF_INIT;
-        if (prefix && *prefix) {
-            tl_buf_puts(&k, prefix);
-            tl_buf_putc(&k, '.');
-        }
-        tl_buf_puts(&k, c->string ? c->string : "");
-        if (tl_buf_status(&k) != TL_OK) {
-            l->oom = 1;
-            tl_buf_free(&k);
-            return;
-        }
-        if (cJSON_IsObject(c) && c->child) {
-            flat_add(l, tl_buf_cstr(&k), c);
-            tl_buf_free(&k);
-            continue;
-        }
-        if (l->n == l->cap) {
-            size_t nc = l->cap ? l->cap * 2 : 16;
-            flat_item *nv = tl_realloc(l->v, nc * sizeof *nv);
-            if (!nv) {
-                l->oom = 1;
-                tl_buf_free(&k);
-                return;
-            }
-            l->v = nv;
-            l->cap = nc;
-        }
-        l->v[l->n].key = tl_buf_take(&k);
-        l->v[l->n].v = c;
-        l->n++;
-    }
-}
-
-static int flat_cmp(const void *a, const void *b)
-{
-    const flat_item *x = a, *y = b;
-    return strcmp(x->key, y->key);
-}
-
-static void flat_free(flat_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        tl_free(l->v[i].key);
-    tl_free(l->v);
-    memset(l, 0, sizeof *l);
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string ? x->string : "", y->string ? y->string : "");
 }
 
 static void put_kv(tl_buf *b, const char *key, const cJSON *v)
@@ -224,26 +173,67 @@ static void put_kv_str(tl_buf *b, const char *key, const char *v)
     tl_buf_printf(b, "\t%s: '%s'\n", key, v);
 }
 
-/* Print every leaf of obj (dotted, sorted), skipping the listed keys. */
-static void put_sorted(tl_buf *b, const cJSON *obj, const char *const *skip)
+static void put_field(tl_buf *b, const char *prefix, const cJSON *v, int depth);
+
+/* Print the members of obj: first the listed keys (in that order), then the
+ * others sorted by key; nested objects recursively with "key." prefixes. */
+static void put_sorted(tl_buf *b, const char *prefix, const cJSON *obj, const char *const *first,
+                       int depth)
 {
-    flat_list l = {0};
-    flat_add(&l, "", obj);
-    if (l.oom) {
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    if (!n)
+        return;
+    const cJSON **v = tl_malloc(n * sizeof *v);
+    if (!v) {
         b->oom = 1;
-        flat_free(&l);
         return;
     }
-    qsort(l.v, l.n, sizeof *l.v, flat_cmp);
-    for (size_t i = 0; i < l.n; i++) {
-        int skipped = 0;
-        for (size_t k = 0; skip && skip[k]; k++)
-            if (!strcmp(skip[k], l.v[i].key))
-                skipped = 1;
-        if (!skipped)
-            put_kv(b, l.v[i].key, l.v[i].v);
+    n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        v[n++] = c;
+    qsort(v, n, sizeof *v, key_cmp);
+    tl_buf key = TL_BUF_INIT;
+    for (size_t k = 0; first && first[k]; k++) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(obj, first[k]);
+        if (!c)
+            continue;
+        tl_buf_reset(&key);
+        tl_buf_printf(&key, "%s%s", prefix, first[k]);
+        put_field(b, tl_buf_cstr(&key), c, depth);
     }
-    flat_free(&l);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = v[i]->string ? v[i]->string : "";
+        int skip = 0;
+        for (size_t k = 0; first && first[k]; k++)
+            if (!strcmp(first[k], name))
+                skip = 1;
+        if (skip)
+            continue;
+        tl_buf_reset(&key);
+        tl_buf_printf(&key, "%s%s", prefix, name);
+        put_field(b, tl_buf_cstr(&key), v[i], depth);
+    }
+    if (tl_buf_status(&key) != TL_OK)
+        b->oom = 1;
+    tl_buf_free(&key);
+    tl_free(v);
+}
+
+static void put_field(tl_buf *b, const char *key, const cJSON *v, int depth)
+{
+    if (cJSON_IsObject(v) && depth < 64) {
+        tl_buf prefix = TL_BUF_INIT;
+        tl_buf_printf(&prefix, "%s.", key);
+        if (tl_buf_status(&prefix) != TL_OK)
+            b->oom = 1;
+        else
+            put_sorted(b, tl_buf_cstr(&prefix), v, NULL, depth + 1);
+        tl_buf_free(&prefix);
+        return;
+    }
+    put_kv(b, key, v);
 }
 
 /* ---- rule debugging ---------------------------------------------------------- */
@@ -487,7 +477,7 @@ static void render_text(tl_logtest *lt, const cJSON *root, const tl_result *res)
             put_kv(b, "parent", par);
         const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
         if (cJSON_IsObject(data))
-            put_sorted(b, data, NULL);
+            put_sorted(b, "", data, NULL, 0);
     } else {
         tl_buf_puts(b, "\tNo decoder matched.\n");
     }
@@ -502,12 +492,7 @@ static void render_text(tl_logtest *lt, const cJSON *root, const tl_result *res)
         static const char *const first[] = {"id", "level", "description", "groups", "firedtimes",
                                             NULL};
         tl_buf_puts(b, "\n**Phase 3: Completed filtering (rules).\n");
-        for (size_t i = 0; first[i]; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(rule, first[i]);
-            if (v)
-                put_kv(b, first[i], v);
-        }
-        put_sorted(b, rule, first);
+        put_sorted(b, "", rule, first, 0);
         if (res->alert_json)
             tl_buf_puts(b, "**Alert to be generated.\n");
     }
