@@ -240,14 +240,14 @@ static void put_one_action(tl_buf *b, const tl_xnode *a, const char *server)
 {
     if (strcmp(a->name, "Exec") == 0) {
         static const char *const props[] = {"Id", "Arguments", "Execute", "WorkingDirectory"};
-        const char *vals[] = {tl_xml_attr(a, "id"), tl_xml_child_text(a, "Arguments"),
-                              tl_xml_child_text(a, "Command"),
-                              tl_xml_child_text(a, "WorkingDirectory")};
+        const char *vals[] = {tl_arxml_attr(a, "id"), tl_arxml_child_text(a, "Arguments"),
+                              tl_arxml_child_text(a, "Command"),
+                              tl_arxml_child_text(a, "WorkingDirectory")};
         put_cim_action(b, "MSFT_TaskExecAction", props, vals, 4, server);
     } else {
         static const char *const props[] = {"Id", "ClassId", "Data"};
-        const char *vals[] = {tl_xml_attr(a, "id"), tl_xml_child_text(a, "ClassId"),
-                              tl_xml_child_text(a, "Data")};
+        const char *vals[] = {tl_arxml_attr(a, "id"), tl_arxml_child_text(a, "ClassId"),
+                              tl_arxml_child_text(a, "Data")};
         put_cim_action(b, "MSFT_TaskComHandlerAction", props, vals, 3, server);
     }
 }
@@ -337,16 +337,16 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
         tl_diag_set(d, "", 0, "task file larger than %zu bytes", TL_AR_MAX_TASK_FILE);
         return TL_E_LIMIT;
     }
-    TL_TRY(tl_xml_parse(data, len, &root, d));
+    TL_TRY(tl_arxml_parse(data, len, &root, d));
     if (strcmp(root->name, "Task") != 0) {
         tl_diag_set(d, "", 0, "task XML: root element is <%.64s>, not <Task>", root->name);
         TL_FAIL(TL_E_PARSE);
     }
-    const tl_xnode *actions = tl_xml_child(root, "Actions");
-    const tl_xnode *settings = tl_xml_child(root, "Settings");
-    const tl_xnode *reg = tl_xml_child(root, "RegistrationInfo");
-    const tl_xnode *trig = tl_xml_child(root, "Triggers");
-    const tl_xnode *prins = tl_xml_child(root, "Principals");
+    const tl_xnode *actions = tl_arxml_child(root, "Actions");
+    const tl_xnode *settings = tl_arxml_child(root, "Settings");
+    const tl_xnode *reg = tl_arxml_child(root, "RegistrationInfo");
+    const tl_xnode *trig = tl_arxml_child(root, "Triggers");
+    const tl_xnode *prins = tl_arxml_child(root, "Principals");
     size_t ncim = 0;
     for (const tl_xnode *a = actions ? actions->kids : NULL; a; a = a->next)
         ncim += is_cim_action(a);
@@ -368,11 +368,11 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
         tl_buf_putc(&b, ']');
     put_head(&b, ref);
     put_key(&b, "Hidden");
-    tl_buf_puts(&b, val_true(tl_xml_child_text(settings, "Hidden"), 0) ? "true" : "false");
+    tl_buf_puts(&b, val_true(tl_arxml_child_text(settings, "Hidden"), 0) ? "true" : "false");
     put_key(&b, "Enabled");
-    tl_buf_puts(&b, val_true(tl_xml_child_text(settings, "Enabled"), 1) ? "true" : "false");
+    tl_buf_puts(&b, val_true(tl_arxml_child_text(settings, "Enabled"), 1) ? "true" : "false");
     put_key(&b, "Author");
-    put_val(&b, tl_xml_child_text(reg, "Author"));
+    put_val(&b, tl_arxml_child_text(reg, "Author"));
     put_key(&b, "Actions");
     tl_buf_putc(&b, '[');
     k = 0;
@@ -382,19 +382,19 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
         tl_buf_puts(&b, "{\"Type\":");
         tl_buf_json_str(&b, a->name);
         tl_buf_puts(&b, ",\"Id\":");
-        put_val(&b, tl_xml_attr(a, "id"));
+        put_val(&b, tl_arxml_attr(a, "id"));
         if (strcmp(a->name, "Exec") == 0) {
             tl_buf_puts(&b, ",\"Execute\":");
-            put_val(&b, tl_xml_child_text(a, "Command"));
+            put_val(&b, tl_arxml_child_text(a, "Command"));
             tl_buf_puts(&b, ",\"Arguments\":");
-            put_val(&b, tl_xml_child_text(a, "Arguments"));
+            put_val(&b, tl_arxml_child_text(a, "Arguments"));
             tl_buf_puts(&b, ",\"WorkingDirectory\":");
-            put_val(&b, tl_xml_child_text(a, "WorkingDirectory"));
+            put_val(&b, tl_arxml_child_text(a, "WorkingDirectory"));
         } else if (strcmp(a->name, "ComHandler") == 0) {
             tl_buf_puts(&b, ",\"ClassId\":");
-            put_val(&b, tl_xml_child_text(a, "ClassId"));
+            put_val(&b, tl_arxml_child_text(a, "ClassId"));
             tl_buf_puts(&b, ",\"Data\":");
-            put_val(&b, tl_xml_child_text(a, "Data"));
+            put_val(&b, tl_arxml_child_text(a, "Data"));
         } else {
             put_children(&b, a, 0, 1);
         }
@@ -409,9 +409,9 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
             tl_buf_putc(&b, ',');
         tl_buf_puts(&b, "{\"Type\":");
         tl_buf_json_str(&b, t->name);
-        if (tl_xml_attr(t, "id")) {
+        if (tl_arxml_attr(t, "id")) {
             tl_buf_puts(&b, ",\"Id\":");
-            put_val(&b, tl_xml_attr(t, "id"));
+            put_val(&b, tl_arxml_attr(t, "id"));
         }
         put_children(&b, t, 0, 1);
         tl_buf_putc(&b, '}');
@@ -419,14 +419,14 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
     tl_buf_putc(&b, ']');
     put_key(&b, "Principal");
     {
-        const char *ctx = actions ? tl_xml_attr(actions, "Context") : NULL;
+        const char *ctx = actions ? tl_arxml_attr(actions, "Context") : NULL;
         const tl_xnode *pr = NULL;
         for (const tl_xnode *p = prins ? prins->kids : NULL; p; p = p->next) {
             if (strcmp(p->name, "Principal") != 0)
                 continue;
             if (!pr)
                 pr = p;
-            if (ctx && tl_xml_attr(p, "id") && strcmp(tl_xml_attr(p, "id"), ctx) == 0) {
+            if (ctx && tl_arxml_attr(p, "id") && strcmp(tl_arxml_attr(p, "id"), ctx) == 0) {
                 pr = p;
                 break;
             }
@@ -435,7 +435,7 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
             tl_buf_puts(&b, "null");
         } else {
             tl_buf_puts(&b, "{\"Id\":");
-            put_val(&b, tl_xml_attr(pr, "id"));
+            put_val(&b, tl_arxml_attr(pr, "id"));
             put_children(&b, pr, 0, 1);
             tl_buf_putc(&b, '}');
         }
@@ -447,7 +447,7 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
 cleanup:
     if (st == TL_E_NOMEM)
         tl_diag_set(d, "", 0, "out of memory");
-    tl_xml_free(root);
+    tl_arxml_free(root);
     tl_buf_free(&b);
     return st;
 }

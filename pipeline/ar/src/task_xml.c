@@ -3,7 +3,7 @@
  * Hardened reader for Task Scheduler task files; see task_xml_int.h for the
  * accepted dialect and why it is our own code.
  *
- * Two passes: (1) tl_xml_to_utf8 decides the encoding from the bytes (BOM or
+ * Two passes: (1) tl_arxml_to_utf8 decides the encoding from the bytes (BOM or
  * the first character), validates it strictly and normalises line ends;
  * (2) a recursive-descent parser with an explicit depth limit builds a tree of
  * element nodes. Every error names the line (of the decoded text) and stops;
@@ -102,7 +102,7 @@ static void put_char(tl_buf *b, unsigned long cp, int *pending_cr)
     put_utf8(b, cp);
 }
 
-tl_status tl_xml_to_utf8(const char *data, size_t len, char **out, size_t *outlen, tl_diag *d)
+tl_status tl_arxml_to_utf8(const char *data, size_t len, char **out, size_t *outlen, tl_diag *d)
 {
     tl_status st = TL_OK;
     const unsigned char *s = (const unsigned char *)data;
@@ -514,15 +514,15 @@ static void node_free(tl_xnode *n)
     }
 }
 
-void tl_xml_free(tl_xnode *n) { node_free(n); }
+void tl_arxml_free(tl_xnode *n) { node_free(n); }
 
-tl_status tl_xml_parse(const char *data, size_t len, tl_xnode **root, tl_diag *d)
+tl_status tl_arxml_parse(const char *data, size_t len, tl_xnode **root, tl_diag *d)
 {
     tl_status st = TL_OK;
     char *u = NULL;
     size_t ul = 0;
     tl_xnode *r = NULL;
-    TL_TRY(tl_xml_to_utf8(data, len, &u, &ul, d));
+    TL_TRY(tl_arxml_to_utf8(data, len, &u, &ul, d));
     xp p = {u, ul, 0, 1, 0, d};
     TL_TRY(skip_misc(&p));
     if (at_end(&p)) {
@@ -547,7 +547,7 @@ cleanup:
     return st;
 }
 
-const tl_xnode *tl_xml_child(const tl_xnode *n, const char *name)
+const tl_xnode *tl_arxml_child(const tl_xnode *n, const char *name)
 {
     for (const tl_xnode *k = n ? n->kids : NULL; k; k = k->next)
         if (strcmp(k->name, name) == 0)
@@ -555,13 +555,13 @@ const tl_xnode *tl_xml_child(const tl_xnode *n, const char *name)
     return NULL;
 }
 
-const char *tl_xml_child_text(const tl_xnode *n, const char *name)
+const char *tl_arxml_child_text(const tl_xnode *n, const char *name)
 {
-    const tl_xnode *k = tl_xml_child(n, name);
+    const tl_xnode *k = tl_arxml_child(n, name);
     return k ? k->text : NULL;
 }
 
-const char *tl_xml_attr(const tl_xnode *n, const char *name)
+const char *tl_arxml_attr(const tl_xnode *n, const char *name)
 {
     for (const tl_xattr *a = n ? n->attrs : NULL; a; a = a->next)
         if (strcmp(a->name, name) == 0)

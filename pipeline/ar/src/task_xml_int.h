@@ -44,17 +44,17 @@ typedef struct tl_xnode {
 
 /** Transcode the file bytes to NUL-terminated UTF-8 with "\n" line ends.
  * TL_E_INVAL with a message naming the byte offset on bad encoding. */
-tl_status tl_xml_to_utf8(const char *data, size_t len, char **out, size_t *outlen, tl_diag *d);
+tl_status tl_arxml_to_utf8(const char *data, size_t len, char **out, size_t *outlen, tl_diag *d);
 
 /** Parse the file bytes into a tree (root element returned). */
-tl_status tl_xml_parse(const char *data, size_t len, tl_xnode **root, tl_diag *d);
-void tl_xml_free(tl_xnode *n);
+tl_status tl_arxml_parse(const char *data, size_t len, tl_xnode **root, tl_diag *d);
+void tl_arxml_free(tl_xnode *n);
 
 /** First child element with this local name, or NULL. */
-const tl_xnode *tl_xml_child(const tl_xnode *n, const char *name);
+const tl_xnode *tl_arxml_child(const tl_xnode *n, const char *name);
 /** Text of the first child `name`, or NULL when there is no such child. */
-const char *tl_xml_child_text(const tl_xnode *n, const char *name);
+const char *tl_arxml_child_text(const tl_xnode *n, const char *name);
 /** Attribute value or NULL. */
-const char *tl_xml_attr(const tl_xnode *n, const char *name);
+const char *tl_arxml_attr(const tl_xnode *n, const char *name);
 
 #endif /* TL_TASK_XML_INT_H */
