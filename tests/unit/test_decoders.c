@@ -864,6 +864,9 @@ static void test_decoders_predecode_syslog_header(void **state)
          "m"},
         {"2015-12-29T10:00:01Z h p[1]: m", "2015-12-29T10:00:01Z", "h", "p", "m"},
         {"Dec 25 20:45:02 MyHost just text", "Dec 25 20:45:02", "MyHost", NULL, "just text"},
+        {"Dec 19 17:20:08 ubuntu test_pcre2_3[12345]:test_action x", "Dec 19 17:20:08", "ubuntu",
+         "test_pcre2_3", "test_action x"},
+        {"Dec 19 17:20:08 hostname_1 p[123]:", "Dec 19 17:20:08", "hostname_1", "p", ""},
         {"2014 Dec 20 09:29:47 WinEvtLog: Security: x", "2014 Dec 20 09:29:47", "mgr",
          "WinEvtLog", "Security: x"},
         /* not headers */

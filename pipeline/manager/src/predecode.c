@@ -84,7 +84,7 @@ static size_t header_len(const char *s, size_t n, size_t *ts_len)
     return 0;
 }
 
-/* "name:" or "name[pid]:" at p; returns the name length and sets *after to
+/* "name:" or "name[pid]:" (a space after the ':' is optional) at p; returns the name length and sets *after to
  * the message start, or 0 when there is no program name. */
 static size_t program_at(const char *p, const char **after)
 {
@@ -106,9 +106,9 @@ static size_t program_at(const char *p, const char **after)
             return l;
         }
     }
-    if (*q != ':' || (q[1] != ' ' && q[1] != '\0'))
+    if (*q != ':')
         return 0;
-    *after = q[1] ? q + 2 : q + 1;
+    *after = q[1] == ' ' ? q + 2 : q + 1; /* "prog[1]:msg" is accepted too */
     return l;
 }
 
