@@ -76,11 +76,11 @@ static void cwarn(tl_ruleset *rs, const char *file, int line, const char *what)
     tl_ruleset_warnf(rs, "%s:%d: %s", file, line, what);
 }
 
-static tl_status read_ruleset(const tl_xnode *n, const char *file, tl_conf *c, tl_ruleset *rs)
+static tl_status read_ruleset(const tl_osxml_node *n, const char *file, tl_conf *c, tl_ruleset *rs)
 {
     tl_status st = TL_OK;
     for (size_t i = 0; i < n->nchildren; i++) {
-        const tl_xnode *e = n->children[i];
+        const tl_osxml_node *e = n->children[i];
         const char *v = e->content;
         if (strcmp(e->name, "decoder_dir") == 0)
             st = vpush(&c->decoder_dirs, &c->ndecoder_dirs, v);
@@ -108,13 +108,13 @@ static tl_status read_ruleset(const tl_xnode *n, const char *file, tl_conf *c, t
     return TL_OK;
 }
 
-static tl_status read_command(const tl_xnode *n, const char *file, tl_ruleset *rs, tl_diag *d)
+static tl_status read_command(const tl_osxml_node *n, const char *file, tl_ruleset *rs, tl_diag *d)
 {
     tl_ar_command cmd;
     memset(&cmd, 0, sizeof cmd);
     tl_status st = TL_OK;
     for (size_t i = 0; i < n->nchildren; i++) {
-        const tl_xnode *e = n->children[i];
+        const tl_osxml_node *e = n->children[i];
         const char *v = e->content;
         if (strcmp(e->name, "name") == 0) {
             tl_free(cmd.name);
@@ -176,7 +176,7 @@ static void ar_clear(tl_ar_binding *a)
     memset(a, 0, sizeof *a);
 }
 
-static tl_status read_ar(const tl_xnode *n, const char *file, tl_ruleset *rs, tl_diag *d)
+static tl_status read_ar(const tl_osxml_node *n, const char *file, tl_ruleset *rs, tl_diag *d)
 {
     tl_ar_binding ar;
     memset(&ar, 0, sizeof ar);
@@ -185,7 +185,7 @@ static tl_status read_ar(const tl_xnode *n, const char *file, tl_ruleset *rs, tl
     int disabled = 0, have_loc = 0;
     const char *cmdname = NULL;
     for (size_t i = 0; i < n->nchildren; i++) {
-        const tl_xnode *e = n->children[i];
+        const tl_osxml_node *e = n->children[i];
         const char *v = e->content;
         if (strcmp(e->name, "disabled") == 0) {
             if (!yesno(v, &disabled)) {
@@ -303,7 +303,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
     tl_status st = TL_OK;
     char *data = NULL;
     size_t len = 0;
-    tl_xnode *root = NULL;
+    tl_osxml_node *root = NULL;
     tl_diag sub;
     tl_diag_clear(&sub);
     st = tl_file_read(path, &data, &len, &sub);
@@ -311,7 +311,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
         tl_diag_set(d, path, 0, "%s", sub.msg);
         goto cleanup;
     }
-    st = tl_xml_parse(data, len, path, &root, &sub);
+    st = tl_osxml_parse(data, len, path, &root, &sub);
     if (st != TL_OK) {
         if (st != TL_E_NOMEM)
             tl_diag_set(d, path, sub.line, "(1226): Error reading XML file '%s': %s (line %d).",
@@ -321,11 +321,11 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
     /* pass 1: everything but <active-response> (commands must exist first) */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < root->nchildren; i++) {
-            const tl_xnode *oc = root->children[i];
+            const tl_osxml_node *oc = root->children[i];
             if (strcmp(oc->name, "ossec_config") != 0)
                 continue;
             for (size_t k = 0; k < oc->nchildren; k++) {
-                const tl_xnode *s = oc->children[k];
+                const tl_osxml_node *s = oc->children[k];
                 if (pass == 1) {
                     if (strcmp(s->name, "active-response") == 0)
                         TL_TRY(read_ar(s, path, rs, d));
@@ -337,7 +337,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
                     TL_TRY(read_command(s, path, rs, d));
                 } else if (strcmp(s->name, "alerts") == 0) {
                     for (size_t j = 0; j < s->nchildren; j++) {
-                        const tl_xnode *e = s->children[j];
+                        const tl_osxml_node *e = s->children[j];
                         int *dst = NULL;
                         if (strcmp(e->name, "log_alert_level") == 0)
                             dst = &c->log_alert_level;
@@ -356,7 +356,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
                     }
                 } else if (strcmp(s->name, "global") == 0) {
                     for (size_t j = 0; j < s->nchildren; j++) {
-                        const tl_xnode *e = s->children[j];
+                        const tl_osxml_node *e = s->children[j];
                         if (strcmp(e->name, "jsonout_output") == 0)
                             yesno(e->content, &c->jsonout);
                         else if (strcmp(e->name, "alerts_log") == 0)
@@ -368,7 +368,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
                     }
                 } else if (strcmp(s->name, "cluster") == 0) {
                     for (size_t j = 0; j < s->nchildren; j++) {
-                        const tl_xnode *e = s->children[j];
+                        const tl_osxml_node *e = s->children[j];
                         if (strcmp(e->name, "node_name") == 0) {
                             tl_free(c->node_name);
                             c->node_name = tl_strdup(e->content);
@@ -380,7 +380,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
         }
     }
 cleanup:
-    tl_xnode_free(root);
+    tl_osxml_free(root);
     tl_free(data);
     return st;
 }

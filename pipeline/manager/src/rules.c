@@ -396,7 +396,7 @@ static void rwarn(rctx *c, int line, const char *fmt, ...)
 /* negate="yes|no" and type="..." (w_check_attr_negate / w_check_attr_type):
  * a bad value is warning 7600 and the default stays. Other attributes are
  * warned about (analysisd ignores them). */
-static void expr_attrs(rctx *c, const tl_xnode *n, pexpr *pe, int allow_field_name)
+static void expr_attrs(rctx *c, const tl_osxml_node *n, pexpr *pe, int allow_field_name)
 {
     for (size_t i = 0; i < n->nattr; i++) {
         const char *an = n->attr_name[i], *av = n->attr_val[i];
@@ -589,13 +589,13 @@ static tl_status find_or_load_list(rctx *c, const char *path, const tl_list **ou
     return TL_OK;
 }
 
-static tl_status parse_list_elem(rctx *c, const tl_xnode *n)
+static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n)
 {
     tl_rule *r = c->r;
     tl_status st = TL_OK;
-    const char *field = tl_xnode_attr(n, "field");
-    const char *lookup = tl_xnode_attr(n, "lookup");
-    const char *check = tl_xnode_attr(n, "check_value");
+    const char *field = tl_osxml_attr(n, "field");
+    const char *lookup = tl_osxml_attr(n, "lookup");
+    const char *check = tl_osxml_attr(n, "check_value");
     for (size_t i = 0; i < n->nattr; i++) {
         const char *an = n->attr_name[i];
         if (strcmp(an, "field") && strcmp(an, "lookup") && strcmp(an, "check_value"))
@@ -654,12 +654,12 @@ static tl_status parse_list_elem(rctx *c, const tl_xnode *n)
     return st;
 }
 
-static tl_status parse_mitre(rctx *c, const tl_xnode *n)
+static tl_status parse_mitre(rctx *c, const tl_osxml_node *n)
 {
     tl_rule *r = c->r;
     size_t nid = 0, ntac = 0, ntec = 0;
     for (size_t i = 0; i < n->nchildren; i++) {
-        const tl_xnode *ch = n->children[i];
+        const tl_osxml_node *ch = n->children[i];
         if (tl_strcasecmp(ch->name, "id") == 0)
             nid++;
         else if (tl_strcasecmp(ch->name, "tacticID") == 0)
@@ -680,7 +680,7 @@ static tl_status parse_mitre(rctx *c, const tl_xnode *n)
         return TL_OK;
     }
     for (size_t i = 0; i < n->nchildren; i++) {
-        const tl_xnode *ch = n->children[i];
+        const tl_osxml_node *ch = n->children[i];
         if (tl_strcasecmp(ch->name, "id") != 0)
             continue;
         if (!ch->content[0]) {
@@ -719,7 +719,7 @@ static int attr_int(const char *v, int lo, int hi, int *out)
     return 1;
 }
 
-static tl_status parse_attributes(rctx *c, const tl_xnode *n)
+static tl_status parse_attributes(rctx *c, const tl_osxml_node *n)
 {
     tl_rule *r = c->r;
     int have_id = 0, have_level = 0;
@@ -816,7 +816,7 @@ static int is_expr_tag(const char *name, pslot *out)
 }
 
 /* Parse one <rule>. On success *out is the new rule (not yet in the tree). */
-static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name, tl_rule **out)
+static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_name, tl_rule **out)
 {
     tl_status st = TL_OK;
     pexpr pe[PS_COUNT];
@@ -843,7 +843,7 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
     }
     int have_ctx_opt = 0;
     for (size_t k = 0; k < rn->nchildren; k++) {
-        const tl_xnode *n = rn->children[k];
+        const tl_osxml_node *n = rn->children[k];
         const char *name = n->name;
         const char *v = n->content;
         pslot ps;
@@ -853,7 +853,7 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
             TL_TRY(cat(&pe[ps].text, v));
             pe[ps].line = n->line;
         } else if (tl_strcasecmp(name, "field") == 0) {
-            const char *fname = tl_xnode_attr(n, "name");
+            const char *fname = tl_osxml_attr(n, "name");
             if (!fname || !*fname) {
                 tl_diag_set(c->d, c->file, n->line,
                             "rule %d: (1235): Invalid value for element 'field': missing 'name'.",
@@ -896,7 +896,7 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
             tl_buf_free(&b);
             TL_TRY(st);
         } else if (tl_strcasecmp(name, "info") == 0) {
-            const char *ty = tl_xnode_attr(n, "type");
+            const char *ty = tl_osxml_attr(n, "type");
             if (ty && strcmp(ty, "text") && strcmp(ty, "link") && strcmp(ty, "cve") &&
                 strcmp(ty, "osvdb"))
                 rwarn(c, n->line, "(7600): Invalid value '%s' for attribute 'type' in rule %d.", ty,
@@ -946,7 +946,7 @@ static tl_status parse_rule(rctx *c, const tl_xnode *rn, const char *group_name,
                 (*lp)->negate = 1;
                 ip++;
             }
-            const char *neg = tl_xnode_attr(n, "negate");
+            const char *neg = tl_osxml_attr(n, "negate");
             if (neg && tl_strcasecmp(neg, "yes") == 0)
                 (*lp)->negate = 1;
             if (tl_iplist_add(*lp, ip) != 0) {
@@ -1199,11 +1199,11 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
                                const char *base_dir, tl_diag *d)
 {
     tl_status st = TL_OK;
-    tl_xnode *root = NULL;
+    tl_osxml_node *root = NULL;
     tl_diag sub;
     tl_diag_clear(&sub);
     rctx c = {rs, path, base_dir, d, NULL};
-    st = tl_xml_parse(data, len, path, &root, &sub);
+    st = tl_osxml_parse(data, len, path, &root, &sub);
     if (st != TL_OK) {
         if (st != TL_E_NOMEM)
             tl_diag_set(d, path, sub.line, "(1226): Error reading XML file '%s': %s (line %d).",
@@ -1211,13 +1211,13 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
         goto cleanup;
     }
     for (size_t i = 0; i < root->nchildren; i++) {
-        const tl_xnode *g = root->children[i];
+        const tl_osxml_node *g = root->children[i];
         if (strcmp(g->name, "group") != 0) {
             tl_diag_set(d, path, g->line,
                         "rules_op: Invalid root element \"%s\".Only \"group\" is allowed", g->name);
             TL_FAIL(TL_E_RULE);
         }
-        const char *gname = tl_xnode_attr(g, "name");
+        const char *gname = tl_osxml_attr(g, "name");
         if (g->nattr != 1 || !gname) {
             tl_diag_set(d, path, g->line,
                         "rules_op: Invalid root element \"%s\".Only the group name is allowed",
@@ -1225,7 +1225,7 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
             TL_FAIL(TL_E_RULE);
         }
         for (size_t k = 0; k < g->nchildren; k++) {
-            const tl_xnode *rn = g->children[k];
+            const tl_osxml_node *rn = g->children[k];
             if (strcmp(rn->name, "rule") != 0) {
                 tl_diag_set(d, path, rn->line, "Invalid configuration. '%s' is not a valid element.",
                             rn->name);
@@ -1262,6 +1262,6 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
         }
     }
 cleanup:
-    tl_xnode_free(root);
+    tl_osxml_free(root);
     return st;
 }

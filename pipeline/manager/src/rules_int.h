@@ -31,25 +31,31 @@
 
 /* ---- os_xml-compatible reader (rules_xml.c) ----------------------------- */
 
-typedef struct tl_xnode {
+typedef struct tl_osxml_node {
     char *name;
     char **attr_name;
     char **attr_val;
     size_t nattr;
     char *content; /* verbatim text (never NULL after a successful parse) */
     int line;
-    struct tl_xnode **children;
+    struct tl_osxml_node **children;
     size_t nchildren, capchildren;
-} tl_xnode;
+} tl_osxml_node;
 
 /** Parse os_xml text into a nameless root node whose children are the file's
  * root elements, with root-level <var> elements applied and removed. On error
  * fills d (file, line, "XMLERR: ...") and returns TL_E_PARSE. *out owned by
- * the caller (tl_xnode_free). */
-tl_status tl_xml_parse(const char *data, size_t len, const char *file, tl_xnode **out, tl_diag *d);
-void tl_xnode_free(tl_xnode *n);
+ * the caller (tl_osxml_free). */
+tl_status tl_osxml_parse(const char *data, size_t len, const char *file, tl_osxml_node **out, tl_diag *d);
+void tl_osxml_free(tl_osxml_node *n);
 /** Attribute value or NULL (exact name). Borrowed. */
-const char *tl_xnode_attr(const tl_xnode *n, const char *name);
+const char *tl_osxml_attr(const tl_osxml_node *n, const char *name);
+/* Earlier names of the reader, still used by decoders.c. (libtl_ar has its
+ * own tl_xml_parse for task XML; the linked names here are tl_osxml_*.) */
+#define tl_xnode tl_osxml_node
+#define tl_xml_parse tl_osxml_parse
+#define tl_xnode_free tl_osxml_free
+#define tl_xnode_attr tl_osxml_attr
 
 /* ---- IP lists (srcip/dstip, white_list) ---------------------------------- */
 

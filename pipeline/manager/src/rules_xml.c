@@ -40,12 +40,12 @@ static void xfail(xreader *r, int line, const char *fmt, const char *arg)
     tl_diag_set(r->d, r->file, line, "%s", msg);
 }
 
-void tl_xnode_free(tl_xnode *n)
+void tl_osxml_free(tl_osxml_node *n)
 {
     if (!n)
         return;
     for (size_t i = 0; i < n->nchildren; i++)
-        tl_xnode_free(n->children[i]);
+        tl_osxml_free(n->children[i]);
     tl_free(n->children);
     for (size_t i = 0; i < n->nattr; i++) {
         tl_free(n->attr_name[i]);
@@ -58,7 +58,7 @@ void tl_xnode_free(tl_xnode *n)
     tl_free(n);
 }
 
-const char *tl_xnode_attr(const tl_xnode *n, const char *name)
+const char *tl_osxml_attr(const tl_osxml_node *n, const char *name)
 {
     for (size_t i = 0; i < n->nattr; i++)
         if (strcmp(n->attr_name[i], name) == 0)
@@ -66,11 +66,11 @@ const char *tl_xnode_attr(const tl_xnode *n, const char *name)
     return NULL;
 }
 
-static tl_status push_child(tl_xnode *parent, tl_xnode *c)
+static tl_status push_child(tl_osxml_node *parent, tl_osxml_node *c)
 {
     if (parent->nchildren == parent->capchildren) {
         size_t nc = parent->capchildren ? parent->capchildren * 2 : 4;
-        tl_xnode **nv = tl_realloc(parent->children, nc * sizeof *nv);
+        tl_osxml_node **nv = tl_realloc(parent->children, nc * sizeof *nv);
         if (!nv)
             return TL_E_NOMEM;
         parent->children = nv;
@@ -139,10 +139,10 @@ static int skip_special(xreader *r)
     return 0;
 }
 
-static tl_status read_elem(xreader *r, tl_xnode **out, int depth);
+static tl_status read_elem(xreader *r, tl_osxml_node **out, int depth);
 
 /* Content and children of an open element until its closing tag. */
-static tl_status read_body(xreader *r, tl_xnode *n, int depth)
+static tl_status read_body(xreader *r, tl_osxml_node *n, int depth)
 {
     tl_status st = TL_OK;
     tl_buf text = TL_BUF_INIT;
@@ -189,11 +189,11 @@ static tl_status read_body(xreader *r, tl_xnode *n, int depth)
                 xadvance(r, (size_t)(q - r->p) + 1);
                 break;
             }
-            tl_xnode *child = NULL;
+            tl_osxml_node *child = NULL;
             TL_TRY(read_elem(r, &child, depth + 1));
             st = push_child(n, child);
             if (st != TL_OK) {
-                tl_xnode_free(child);
+                tl_osxml_free(child);
                 goto cleanup;
             }
             continue;
@@ -209,7 +209,7 @@ cleanup:
     return st;
 }
 
-static tl_status add_attr(xreader *r, tl_xnode *n, char *name, char *val, int line)
+static tl_status add_attr(xreader *r, tl_osxml_node *n, char *name, char *val, int line)
 {
     for (size_t i = 0; i < n->nattr; i++) {
         if (strcmp(n->attr_name[i], name) == 0) {
@@ -239,10 +239,10 @@ static tl_status add_attr(xreader *r, tl_xnode *n, char *name, char *val, int li
     return TL_OK;
 }
 
-static tl_status read_elem(xreader *r, tl_xnode **out, int depth)
+static tl_status read_elem(xreader *r, tl_osxml_node **out, int depth)
 {
     tl_status st = TL_OK;
-    tl_xnode *n = NULL;
+    tl_osxml_node *n = NULL;
     if (depth > 64) {
         xfail(r, r->line, "XMLERR: Max depth reached.", NULL);
         return TL_E_LIMIT;
@@ -323,7 +323,7 @@ static tl_status read_elem(xreader *r, tl_xnode **out, int depth)
     *out = n;
     n = NULL;
 cleanup:
-    tl_xnode_free(n);
+    tl_osxml_free(n);
     return st;
 }
 
@@ -382,7 +382,7 @@ static tl_status expand(xreader *r, const xvars *v, char **s, int line)
     return *s ? TL_OK : TL_E_NOMEM;
 }
 
-static tl_status apply_vars(xreader *r, const xvars *v, tl_xnode *n)
+static tl_status apply_vars(xreader *r, const xvars *v, tl_osxml_node *n)
 {
     tl_status st = expand(r, v, &n->content, n->line);
     if (st != TL_OK)
@@ -400,12 +400,12 @@ static tl_status apply_vars(xreader *r, const xvars *v, tl_xnode *n)
     return TL_OK;
 }
 
-tl_status tl_xml_parse(const char *data, size_t len, const char *file, tl_xnode **out, tl_diag *d)
+tl_status tl_osxml_parse(const char *data, size_t len, const char *file, tl_osxml_node **out, tl_diag *d)
 {
     tl_status st = TL_OK;
     xreader r = {data, data + len, 1, file, d};
     xvars v = {NULL, NULL, 0};
-    tl_xnode *root = tl_calloc(1, sizeof *root);
+    tl_osxml_node *root = tl_calloc(1, sizeof *root);
     TL_TRY_ALLOC(root);
     root->name = tl_strdup("");
     TL_TRY_ALLOC(root->name);
@@ -427,19 +427,19 @@ tl_status tl_xml_parse(const char *data, size_t len, const char *file, tl_xnode 
             xfail(&r, r.line, "XMLERR: Element not opened.", NULL);
             TL_FAIL(TL_E_PARSE);
         }
-        tl_xnode *n = NULL;
+        tl_osxml_node *n = NULL;
         TL_TRY(read_elem(&r, &n, 1));
         if (strcmp(n->name, "var") == 0) {
-            const char *nm = tl_xnode_attr(n, "name");
+            const char *nm = tl_osxml_attr(n, "name");
             if (!nm || n->nattr != 1) {
                 xfail(&r, n->line,
                       "XMLERR: Only \"name\" is allowed as an attribute for a variable.", NULL);
-                tl_xnode_free(n);
+                tl_osxml_free(n);
                 TL_FAIL(TL_E_PARSE);
             }
             st = expand(&r, &v, &n->content, n->line);
             if (st != TL_OK) {
-                tl_xnode_free(n);
+                tl_osxml_free(n);
                 goto cleanup;
             }
             char **nn = tl_realloc(v.name, (v.n + 1) * sizeof *nn);
@@ -452,20 +452,20 @@ tl_status tl_xml_parse(const char *data, size_t len, const char *file, tl_xnode 
             char *val = k ? tl_strdup(n->content ? n->content : "") : NULL;
             if (!val) {
                 tl_free(k);
-                tl_xnode_free(n);
+                tl_osxml_free(n);
                 TL_FAIL(TL_E_NOMEM);
             }
             v.name[v.n] = k;
             v.val[v.n] = val;
             v.n++;
-            tl_xnode_free(n);
+            tl_osxml_free(n);
             continue;
         }
         st = apply_vars(&r, &v, n);
         if (st == TL_OK)
             st = push_child(root, n);
         if (st != TL_OK) {
-            tl_xnode_free(n);
+            tl_osxml_free(n);
             goto cleanup;
         }
     }
@@ -478,6 +478,6 @@ cleanup:
     }
     tl_free(v.name);
     tl_free(v.val);
-    tl_xnode_free(root);
+    tl_osxml_free(root);
     return st;
 }
