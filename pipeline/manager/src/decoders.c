@@ -289,7 +289,7 @@ static int order_static(const char *w)
     return tl_static_field_index(w);
 }
 
-static tl_status parse_order(lctx *c, dec *d, const tl_xnode *el)
+static tl_status parse_order(lctx *c, dec *d, const tl_osxml_node *el)
 {
     tl_status st = TL_OK;
     char **words = NULL;
@@ -348,7 +348,7 @@ cleanup:
     return st;
 }
 
-static tl_status parse_fts(lctx *c, dec *d, const tl_xnode *el)
+static tl_status parse_fts(lctx *c, dec *d, const tl_osxml_node *el)
 {
     tl_status st = TL_OK;
     char **words = NULL;
@@ -380,7 +380,7 @@ cleanup:
 }
 
 /* offset/type attributes of prematch, regex, program_name, plugin_decoder. */
-static tl_status read_attrs(lctx *c, const dec *d, const tl_xnode *el, int *offset, int *has_type,
+static tl_status read_attrs(lctx *c, const dec *d, const tl_osxml_node *el, int *offset, int *has_type,
                             tl_expr_type *type)
 {
     *offset = 0;
@@ -535,7 +535,7 @@ static tl_status register_decoder(lctx *c, int line, dec *d)
     return TL_OK;
 }
 
-static tl_status read_decoder(lctx *c, const tl_xnode *n)
+static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
 {
     tl_status st = TL_OK;
     dec *d = NULL;
@@ -564,7 +564,7 @@ static tl_status read_decoder(lctx *c, const tl_xnode *n)
     d->info.type = TL_CAT_SYSLOG;
 
     for (size_t j = 0; j < n->nchildren; j++) {
-        const tl_xnode *el = n->children[j];
+        const tl_osxml_node *el = n->children[j];
         const char *en = el->name;
         const char *ct = el->content ? el->content : "";
         int off = 0, has_type = 0;
@@ -747,11 +747,11 @@ tl_status tl_decoder_set_load_buffer(tl_decoder_set *ds, const char *name, const
     if (!ds || !xml)
         return TL_E_INVAL;
     tl_status st = TL_OK;
-    tl_xnode *root = NULL;
+    tl_osxml_node *root = NULL;
     tl_diag xd;
     tl_diag_clear(&xd);
     lctx c = {ds, name ? name : "", d, warn, warn_ctx};
-    st = tl_xml_parse(xml, len, c.file, &root, &xd);
+    st = tl_osxml_parse(xml, len, c.file, &root, &xd);
     if (st != TL_OK) {
         if (st == TL_E_NOMEM)
             return st;
@@ -762,7 +762,7 @@ tl_status tl_decoder_set_load_buffer(tl_decoder_set *ds, const char *name, const
     for (size_t i = 0; i < root->nchildren; i++)
         TL_TRY(read_decoder(&c, root->children[i]));
 cleanup:
-    tl_xnode_free(root);
+    tl_osxml_free(root);
     return st;
 }
 
