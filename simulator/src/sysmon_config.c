@@ -918,8 +918,11 @@ cleanup:
 
 /* AND sets: plain filters on the same field share a conjunct (ORed),
  * different fields and each aggregate are separate conjuncts (ANDed). */
-static void assign_buckets(tl_sm_set *s)
+static tl_status assign_buckets(ld *L, tl_sm_set *s)
 {
+    int bucket_of_field[TL_SM_MAX_FIELDS];
+    for (size_t f = 0; f < TL_SM_MAX_FIELDS; f++)
+        bucket_of_field[f] = -1;
     uint16_t nb = 0;
     for (size_t i = 0; i < s->nitems; i++) {
         tl_sm_item *it = &s->items[i];
@@ -927,21 +930,20 @@ static void assign_buckets(tl_sm_set *s)
         if (s->relation != TL_SM_REL_AND)
             continue;
         if (it->kind == TL_SM_ITEM_FILTER) {
-            size_t j;
-            for (j = 0; j < i; j++) {
-                tl_sm_item *p = &s->items[j];
-                if (p->kind == TL_SM_ITEM_FILTER &&
-                    s->filters[p->first].field == s->filters[it->first].field)
-                    break;
-            }
-            if (j < i) {
-                it->bucket = s->items[j].bucket;
-                continue;
-            }
+            uint16_t f = s->filters[it->first].field;
+            if (bucket_of_field[f] < 0)
+                bucket_of_field[f] = nb++;
+            it->bucket = (uint16_t)bucket_of_field[f];
+            continue;
+        }
+        if (nb == UINT16_MAX) {
+            tl_diag_set(L->d, L->file, it->line, "too many <Rule> aggregates in one \"and\" set");
+            return TL_E_LIMIT;
         }
         it->bucket = nb++;
     }
     s->nbuckets = nb;
+    return TL_OK;
 }
 
 static int item_indexable(const tl_sm_set *s, const tl_sm_item *it)
@@ -1139,7 +1141,7 @@ static tl_status parse_root(ld *L, xmlNode *root)
         }
     }
     for (size_t i = 0; i < L->c->nsets; i++) {
-        assign_buckets(L->c->sets[i]);
+        TL_TRY(assign_buckets(L, L->c->sets[i]));
         TL_TRY(build_index(L->c, L->c->sets[i]));
     }
     TL_TRY(index_by_id(L->c));
@@ -1157,6 +1159,12 @@ typedef struct first_err {
     int line;
     char msg[256];
 } first_err;
+
+static void quiet_generic(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
 
 static void on_xml_error(void *data, xmlErrorPtr e)
 {
@@ -1183,6 +1191,9 @@ tl_status tl_sysmon_config_load_mem(const char *xml, size_t len, const char *nam
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
     ld L;
+    int generic_set = 0;
+    xmlGenericErrorFunc old_generic = NULL;
+    void *old_generic_ctx = NULL;
     memset(&L, 0, sizeof L);
     tl_buf_init(&L.tmp);
     const char *file = name_for_errors ? name_for_errors : "";
@@ -1205,6 +1216,12 @@ tl_status tl_sysmon_config_load_mem(const char *xml, size_t len, const char *nam
 
     first_err fe;
     memset(&fe, 0, sizeof fe);
+    /* encoding errors go to libxml2's generic (thread-local) channel: silence
+     * it for this parse, the structured handler below reports them */
+    old_generic = xmlGenericError;
+    old_generic_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, quiet_generic);
+    generic_set = 1;
     ctxt = xmlNewParserCtxt();
     TL_TRY_ALLOC(ctxt);
     ctxt->_private = &fe;
@@ -1253,6 +1270,8 @@ cleanup:
         xmlFreeDoc(doc);
     if (ctxt)
         xmlFreeParserCtxt(ctxt);
+    if (generic_set)
+        xmlSetGenericErrorFunc(old_generic_ctx, old_generic);
     tl_buf_free(&L.tmp);
     tl_sysmon_config_free(L.c);
     return st;
