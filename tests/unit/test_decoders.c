@@ -573,6 +573,18 @@ static void test_decoders_parent_child_prematch_offset(void **state)
     assert_null(ev.decoder_name);
     tl_event_clear(&ev);
 
+    /* ids: a child shares its parent's id unless it uses its own name */
+    assert_int_equal(tl_decoder_set_id(ds, "wazuh"), 1);
+    decode_line(ds, "1:stdin:wazuh: kv a=1 b=2 c=3", &ev);
+    assert_int_equal(tl_event_decoder_info(&ev)->id, tl_decoder_set_id(ds, "wazuh"));
+    tl_event_clear(&ev);
+    decode_line(ds, "1:stdin:wazuh: own x", &ev);
+    assert_int_equal(tl_event_decoder_info(&ev)->id, tl_decoder_set_id(ds, "own"));
+    assert_int_not_equal(tl_decoder_set_id(ds, "own"), tl_decoder_set_id(ds, "wazuh"));
+    tl_event_clear(&ev);
+    assert_int_equal(tl_decoder_set_id(ds, "windows_eventchannel"), TL_DECODER_ID_WINEVT);
+    assert_int_equal(tl_decoder_set_id(ds, "nope"), 0);
+
     assert_true(tl_decoder_set_has(ds, "kv"));
     assert_true(tl_decoder_set_has(ds, "windows_eventchannel"));
     assert_false(tl_decoder_set_has(ds, "nope"));

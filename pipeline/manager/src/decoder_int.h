@@ -80,6 +80,13 @@ tl_status tl_decoder_set_load_dirs(tl_decoder_set *ds, const char *const *dirs, 
  * includes the built-in windows_eventchannel. Case-sensitive like analysisd. */
 int tl_decoder_set_has(const tl_decoder_set *ds, const char *name);
 
+/** analysisd's decoder id for a name (what <decoded_as> compiles to): the
+ * id events decoded by that name carry in tl_decoder_info.id; children that
+ * do not use_own_name carry their parent's id. 0 when unknown. The built-in
+ * windows_eventchannel has TL_DECODER_ID_WINEVT. */
+int tl_decoder_set_id(const tl_decoder_set *ds, const char *name);
+#define TL_DECODER_ID_WINEVT 1000000
+
 /** Number of decoder entries loaded (children included, built-ins excluded). */
 size_t tl_decoder_set_count(const tl_decoder_set *ds);
 

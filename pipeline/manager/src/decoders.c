@@ -94,7 +94,8 @@ struct tl_decoder_set {
 };
 
 static const tl_decoder_info g_winevt_info = {
-    "windows_eventchannel", "windows_eventchannel", NULL, TL_CAT_OSSEC, 0, NULL, 0, NULL, 0};
+    "windows_eventchannel", "windows_eventchannel", NULL, TL_CAT_OSSEC, 0, NULL, 0, NULL,
+    TL_DECODER_ID_WINEVT};
 
 static const char *const g_builtin_names[] = {
     "windows_eventchannel", "json", "rootcheck", "syscheck_integrity_changed",
@@ -201,6 +202,20 @@ static int name_id(tl_decoder_set *ds, const char *name, int add)
         return -1;
     ds->names[ds->nnames++] = c;
     return (int)ds->nnames;
+}
+
+int tl_decoder_set_id(const tl_decoder_set *ds, const char *name)
+{
+    if (!name)
+        return 0;
+    if (strcmp(name, "windows_eventchannel") == 0)
+        return TL_DECODER_ID_WINEVT;
+    if (!ds)
+        return 0;
+    for (size_t i = 0; i < ds->nnames; i++)
+        if (strcmp(ds->names[i], name) == 0)
+            return (int)i + 1;
+    return 0;
 }
 
 /* ---- loading ------------------------------------------------------------ */

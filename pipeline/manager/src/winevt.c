@@ -43,6 +43,8 @@
  * output, see test_decoders_winevt_fields_equal_json_decoder) so the hot path
  * never re-parses its own JSON.
  */
+#include "tasklab/winevt.h"
+
 #include "decoder_int.h"
 
 #include <cjson/cJSON.h>
