@@ -1,12 +1,1330 @@
 /* SPDX-License-Identifier: MIT */
-/* PowerShell ScheduledTasks cmdlets (placeholder, replaced below). */
+/*
+ * A small PowerShell interpreter for the ScheduledTasks module (windows.md
+ * §8, Atomic T1053.005 #4, #6, #8, #9): statements separated by ';' or new
+ * lines, "$x = ..." assignments, pipelines, parenthesised sub-expressions,
+ * single/double-quoted strings (double quotes expand $variables and
+ * backtick escapes), @{ } hash tables, comma lists, [System.IO.File]::
+ * ReadAllText(), Get-Content | Out-String.
+ *
+ * Cmdlets: New-ScheduledTaskAction, New-ScheduledTaskTrigger,
+ * New-ScheduledTaskPrincipal, New-ScheduledTaskSettingsSet, New-ScheduledTask,
+ * Register-ScheduledTask (-InputObject | -Action/-Trigger/-Principal/-Settings/
+ * -User/-RunLevel | -Xml), Set-ScheduledTask, Unregister-ScheduledTask,
+ * Enable-/Disable-/Start-ScheduledTask, Invoke-CimMethod ... PS_ScheduledTask
+ * RegisterByXml. Other Verb-Noun cmdlets are harmless no-ops; a bare word
+ * naming a program (schtasks, reg, cmd ...) is launched as a child process.
+ * No schtasks.exe appears for cmdlets: only powershell.exe is seen (Event 1 +
+ * Event 7 taskschd.dll), then the Schedule service's writes.
+ * Syntax errors (unterminated string or parenthesis, unknown parameter of a
+ * ScheduledTasks cmdlet, missing value) are scenario errors (TL_E_PARSE).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "sim_int.h"
+
+typedef enum vk { V_NULL = 0, V_STR, V_BOOL, V_ACTION, V_TRIGGER, V_PRINCIPAL, V_SETTINGS,
+                  V_TASK, V_HASH, V_LIST } vk;
+
+typedef struct val val;
+struct val {
+    vk k;
+    char *s;          /* V_STR; V_TRIGGER/ACTION/PRINCIPAL/SETTINGS: XML fragment */
+    int b;            /* V_BOOL */
+    char *run_level;  /* principal */
+    char *user_id;    /* principal: the resolved UserId text */
+    int is_system;
+    val *items;       /* V_LIST / V_TASK parts / V_HASH values */
+    char **keys;      /* V_HASH */
+    size_t n;
+};
+
+typedef struct psvar {
+    char *name;
+    val v;
+} psvar;
+
+typedef struct ps {
+    tl_exec_ctx *c;
+    long proc;
+    const char *p; /* cursor */
+    psvar *vars;
+    size_t nvars;
+    int rc;
+} ps;
+
+static void val_free(val *v)
+{
+    tl_free(v->s);
+    tl_free(v->run_level);
+    tl_free(v->user_id);
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->items)
+            val_free(&v->items[i]);
+        if (v->keys)
+            tl_free(v->keys[i]);
+    }
+    tl_free(v->items);
+    tl_free(v->keys);
+    memset(v, 0, sizeof *v);
+}
+
+static tl_status val_copy(const val *a, val *out)
+{
+    memset(out, 0, sizeof *out);
+    out->k = a->k;
+    out->b = a->b;
+    out->is_system = a->is_system;
+    if ((a->s && !(out->s = tl_strdup(a->s))) ||
+        (a->run_level && !(out->run_level = tl_strdup(a->run_level))) ||
+        (a->user_id && !(out->user_id = tl_strdup(a->user_id)))) {
+        val_free(out);
+        return TL_E_NOMEM;
+    }
+    if (a->n) {
+        out->items = tl_calloc(a->n, sizeof *out->items);
+        if (!out->items) {
+            val_free(out);
+            return TL_E_NOMEM;
+        }
+        if (a->keys) {
+            out->keys = tl_calloc(a->n, sizeof *out->keys);
+            if (!out->keys) {
+                val_free(out);
+                return TL_E_NOMEM;
+            }
+        }
+        for (size_t i = 0; i < a->n; i++) {
+            out->n = i + 1;
+            if (val_copy(&a->items[i], &out->items[i]) != TL_OK ||
+                (a->keys && !(out->keys[i] = tl_strdup(a->keys[i])))) {
+                val_free(out);
+                return TL_E_NOMEM;
+            }
+        }
+    }
+    return TL_OK;
+}
+
+static tl_status err(ps *x, const char *fmt, const char *a)
+{
+    char m[400];
+    snprintf(m, sizeof m, fmt, a ? a : "");
+    return sim_step_error(x->c->s, x->c->d, TL_E_PARSE, "powershell: %s", m);
+}
+
+static void skip_ws(ps *x)
+{
+    for (;;) {
+        while (*x->p == ' ' || *x->p == '\t' || *x->p == '\r' || (*x->p == '`' && x->p[1] == '\n'))
+            x->p += *x->p == '`' ? 2 : 1;
+        if (*x->p == '#') {
+            while (*x->p && *x->p != '\n')
+                x->p++;
+            continue;
+        }
+        break;
+    }
+}
+
+static const val *var_get(ps *x, const char *name)
+{
+    for (size_t i = 0; i < x->nvars; i++)
+        if (tl_strcasecmp(x->vars[i].name, name) == 0)
+            return &x->vars[i].v;
+    return NULL;
+}
+
+static tl_status var_set(ps *x, const char *name, val *v)
+{
+    for (size_t i = 0; i < x->nvars; i++)
+        if (tl_strcasecmp(x->vars[i].name, name) == 0) {
+            val_free(&x->vars[i].v);
+            x->vars[i].v = *v;
+            memset(v, 0, sizeof *v);
+            return TL_OK;
+        }
+    psvar *nv = tl_realloc(x->vars, (x->nvars + 1) * sizeof *nv);
+    if (!nv)
+        return TL_E_NOMEM;
+    x->vars = nv;
+    nv[x->nvars].name = tl_strdup(name);
+    if (!nv[x->nvars].name)
+        return TL_E_NOMEM;
+    nv[x->nvars].v = *v;
+    memset(v, 0, sizeof *v);
+    x->nvars++;
+    return TL_OK;
+}
+
+static int ident_ch(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == ':';
+}
+
+static tl_status read_varname(ps *x, char *name, size_t n)
+{
+    size_t k = 0;
+    x->p++; /* $ */
+    if (*x->p == '{') {
+        x->p++;
+        while (*x->p && *x->p != '}' && k + 1 < n)
+            name[k++] = *x->p++;
+        if (*x->p != '}')
+            return err(x, "unterminated ${...}", NULL);
+        x->p++;
+    } else {
+        while (ident_ch(*x->p) && k + 1 < n) {
+            if (*x->p == ':' && !(k == 3 && !tl_strncasecmp(name, "env", 3)))
+                break;
+            name[k++] = *x->p++;
+        }
+    }
+    name[k] = 0;
+    return TL_OK;
+}
+
+static void val_str_of(const val *v, tl_buf *b)
+{
+    if (v->k == V_STR)
+        tl_buf_puts(b, v->s ? v->s : "");
+    else if (v->k == V_BOOL)
+        tl_buf_puts(b, v->b ? "True" : "False");
+    else if (v->k == V_LIST)
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                tl_buf_putc(b, ' ');
+            val_str_of(&v->items[i], b);
+        }
+}
+
+static tl_status parse_string(ps *x, val *out)
+{
+    tl_buf b = TL_BUF_INIT;
+    char q = *x->p++;
+    for (;;) {
+        char ch = *x->p;
+        if (!ch) {
+            tl_buf_free(&b);
+            return err(x, "unterminated string", NULL);
+        }
+        if (ch == q) {
+            if (x->p[1] == q) { /* doubled quote */
+                tl_buf_putc(&b, q);
+                x->p += 2;
+                continue;
+            }
+            x->p++;
+            break;
+        }
+        if (q == '"' && ch == '`' && x->p[1]) {
+            char e = x->p[1];
+            tl_buf_putc(&b, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == '0' ? 0 : e);
+            x->p += 2;
+            continue;
+        }
+        if (q == '"' && ch == '$' && (ident_ch(x->p[1]) || x->p[1] == '{')) {
+            char name[64];
+            tl_status st = read_varname(x, name, sizeof name);
+            if (st != TL_OK) {
+                tl_buf_free(&b);
+                return st;
+            }
+            if (!tl_strncasecmp(name, "env:", 4)) {
+                char pct[80];
+                snprintf(pct, sizeof pct, "%%%s%%", name + 4);
+                char *e = sim_expand_env(x->c->s, x->c->user, pct);
+                if (e)
+                    tl_buf_puts(&b, strchr(e, '%') ? "" : e);
+                tl_free(e);
+            } else {
+                const val *v = var_get(x, name);
+                if (v)
+                    val_str_of(v, &b);
+            }
+            continue;
+        }
+        tl_buf_putc(&b, ch);
+        x->p++;
+    }
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    out->k = V_STR;
+    out->s = tl_buf_take(&b);
+    return out->s ? TL_OK : TL_E_NOMEM;
+}
+
+static tl_status parse_pipeline(ps *x, val *out, char end);
+
+/* One value: string, $var, (expr), @{...}, [T]::M(args), bareword, number. */
+static tl_status parse_primary(ps *x, val *out, int bare_ok)
+{
+    tl_status st;
+    memset(out, 0, sizeof *out);
+    skip_ws(x);
+    char ch = *x->p;
+    if (ch == '\'' || ch == '"')
+        return parse_string(x, out);
+    if (ch == '@' && (x->p[1] == '"' || x->p[1] == '\'')) {
+        /* here-string @" ... "@ */
+        char q = x->p[1];
+        const char *s = strchr(x->p + 2, '\n');
+        if (!s)
+            return err(x, "bad here-string", NULL);
+        s++;
+        const char *e = s;
+        for (;; e++) {
+            if (!*e)
+                return err(x, "unterminated here-string", NULL);
+            if (*e == q && e[1] == '@' && (e == s || e[-1] == '\n'))
+                break;
+        }
+        size_t n = (size_t)(e - s);
+        if (n && s[n - 1] == '\n')
+            n--;
+        if (n && s[n - 1] == '\r')
+            n--;
+        out->k = V_STR;
+        TL_TRY_ALLOC(out->s = tl_strndup(s, n));
+        x->p = e + 2;
+        return TL_OK;
+    }
+    if (ch == '$') {
+        char name[64];
+        TL_TRY(read_varname(x, name, sizeof name));
+        if (!tl_strcasecmp(name, "true") || !tl_strcasecmp(name, "false")) {
+            out->k = V_BOOL;
+            out->b = !tl_strcasecmp(name, "true");
+            return TL_OK;
+        }
+        if (!tl_strcasecmp(name, "null"))
+            return TL_OK;
+        const val *v = var_get(x, name);
+        if (v)
+            TL_TRY(val_copy(v, out));
+        /* property access $x.Prop: ignored (value kept) */
+        while (*x->p == '.' && ident_ch(x->p[1])) {
+            x->p++;
+            while (ident_ch(*x->p))
+                x->p++;
+        }
+        return TL_OK;
+    }
+    if (ch == '(') {
+        x->p++;
+        TL_TRY(parse_pipeline(x, out, ')'));
+        skip_ws(x);
+        if (*x->p != ')')
+            return err(x, "missing ')'", NULL);
+        x->p++;
+        return TL_OK;
+    }
+    if (ch == '@' && x->p[1] == '{') {
+        x->p += 2;
+        out->k = V_HASH;
+        for (;;) {
+            while (*x->p == ' ' || *x->p == '\t' || *x->p == '\n' || *x->p == '\r' || *x->p == ';')
+                x->p++;
+            if (*x->p == '}') {
+                x->p++;
+                return TL_OK;
+            }
+            if (!*x->p)
+                return err(x, "missing '}'", NULL);
+            const char *ks = x->p;
+            while (ident_ch(*x->p))
+                x->p++;
+            if (x->p == ks)
+                return err(x, "bad hash table key", NULL);
+            char *key = tl_strndup(ks, (size_t)(x->p - ks));
+            TL_TRY_ALLOC(key);
+            skip_ws(x);
+            if (*x->p != '=') {
+                tl_free(key);
+                return err(x, "missing '=' in hash table", NULL);
+            }
+            x->p++;
+            val v;
+            st = parse_primary(x, &v, 1);
+            if (st != TL_OK) {
+                tl_free(key);
+                return st;
+            }
+            val *ni = tl_realloc(out->items, (out->n + 1) * sizeof *ni);
+            char **nk = ni ? tl_realloc(out->keys, (out->n + 1) * sizeof *nk) : NULL;
+            if (ni)
+                out->items = ni;
+            if (!ni || !nk) {
+                tl_free(key);
+                val_free(&v);
+                return TL_E_NOMEM;
+            }
+            out->keys = nk;
+            out->items[out->n] = v;
+            out->keys[out->n] = key;
+            out->n++;
+        }
+    }
+    if (ch == '[') {
+        const char *e = strchr(x->p, ']');
+        if (!e)
+            return err(x, "missing ']'", NULL);
+        int is_file = !tl_strncasecmp(x->p, "[System.IO.File]::ReadAllText(", 30) ||
+                      !tl_strncasecmp(x->p, "[IO.File]::ReadAllText(", 23);
+        const char *open = strchr(x->p, '(');
+        if (!open)
+            return err(x, "unsupported expression", NULL);
+        x->p = open + 1;
+        val a;
+        TL_TRY(parse_primary(x, &a, 1));
+        skip_ws(x);
+        if (*x->p != ')') {
+            val_free(&a);
+            return err(x, "missing ')'", NULL);
+        }
+        x->p++;
+        if (is_file && a.k == V_STR) {
+            const tl_vfile *f = fs_find(x->c->s, a.s);
+            if (!f) {
+                st = err(x, "file %s does not exist on the endpoint", a.s);
+                val_free(&a);
+                return st;
+            }
+            out->k = V_STR;
+            st = text_decode(f->data, f->len, &out->s);
+            val_free(&a);
+            return st;
+        }
+        val_free(&a);
+        return TL_OK; /* other static calls: $null */
+    }
+    if (!bare_ok)
+        return err(x, "unexpected '%s'", x->p);
+    /* bareword / number */
+    tl_buf b = TL_BUF_INIT;
+    while (*x->p && !strchr(" \t\r\n;|(),}", *x->p))
+        tl_buf_putc(&b, *x->p++);
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    out->k = V_STR;
+    out->s = tl_buf_take(&b);
+    return out->s ? TL_OK : TL_E_NOMEM;
+cleanup:
+    return st;
+}
+
+/* value possibly followed by ,value,... */
+static tl_status parse_value(ps *x, val *out)
+{
+    tl_status st = parse_primary(x, out, 1);
+    if (st != TL_OK)
+        return st;
+    const char *save = x->p;
+    skip_ws(x);
+    if (*x->p != ',') {
+        x->p = save;
+        return TL_OK;
+    }
+    val list;
+    memset(&list, 0, sizeof list);
+    list.k = V_LIST;
+    TL_TRY_ALLOC(list.items = tl_calloc(1, sizeof *list.items));
+    list.items[0] = *out;
+    list.n = 1;
+    memset(out, 0, sizeof *out);
+    while (*x->p == ',') {
+        x->p++;
+        val v;
+        st = parse_primary(x, &v, 1);
+        if (st != TL_OK)
+            goto cleanup;
+        val *ni = tl_realloc(list.items, (list.n + 1) * sizeof *ni);
+        if (!ni) {
+            val_free(&v);
+            TL_FAIL(TL_E_NOMEM);
+        }
+        list.items = ni;
+        list.items[list.n++] = v;
+        save = x->p;
+        skip_ws(x);
+        if (*x->p != ',')
+            x->p = save;
+    }
+    *out = list;
+    return TL_OK;
+cleanup:
+    val_free(&list);
+    return st;
+}
+
+/* ---- cmdlet arguments ---------------------------------------------------------- */
+#define MAXARG 24
+typedef struct args {
+    char *name[MAXARG]; /* NULL = positional */
+    val v[MAXARG];
+    size_t n;
+} args;
+
+static void args_free(args *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        tl_free(a->name[i]);
+        val_free(&a->v[i]);
+    }
+    a->n = 0;
+}
+
+static const val *arg(const args *a, const char *name)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->name[i] && tl_strcasecmp(a->name[i], name) == 0)
+            return &a->v[i];
+    return NULL;
+}
+
+static const val *pos(const args *a, size_t k)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!a->name[i] && k-- == 0)
+            return &a->v[i];
+    return NULL;
+}
+
+static const char *sval(const val *v) { return v && v->k == V_STR ? v->s : NULL; }
+
+/* switch parameters (no value) of the cmdlets we know */
+static const char *const switches[] = {"AtLogon", "AtStartup", "Once", "Daily", "Weekly", "Hidden",
+                                       "Force", "Disable", "AllowStartIfOnBatteries",
+                                       "DontStopIfGoingOnBatteries", "StartWhenAvailable",
+                                       "RunOnlyIfNetworkAvailable", "WakeToRun", "AsJob", "Raw",
+                                       "Confirm", "WhatIf", "NoNewline", NULL};
+
+static int is_switch(const char *n)
+{
+    for (size_t i = 0; switches[i]; i++)
+        if (!tl_strcasecmp(switches[i], n))
+            return 1;
+    return 0;
+}
+
+static tl_status parse_args(ps *x, args *a, char end)
+{
+    for (;;) {
+        skip_ws(x);
+        char ch = *x->p;
+        if (!ch || ch == ';' || ch == '\n' || ch == '|' || ch == end || ch == '}')
+            return TL_OK;
+        if (a->n == MAXARG)
+            return err(x, "too many arguments", NULL);
+        size_t i = a->n;
+        memset(&a->v[i], 0, sizeof a->v[i]);
+        a->name[i] = NULL;
+        if (ch == '-' && ((x->p[1] | 0x20) >= 'a' && (x->p[1] | 0x20) <= 'z')) {
+            const char *s = ++x->p;
+            while (ident_ch(*x->p) && *x->p != ':')
+                x->p++;
+
+            a->name[i] = tl_strndup(s, (size_t)(x->p - s));
+            if (!a->name[i])
+                return TL_E_NOMEM;
+            a->n++;
+            if (*x->p == ':') { /* -Confirm:$false */
+                x->p++;
+                tl_status st = parse_primary(x, &a->v[i], 1);
+                if (st != TL_OK)
+                    return st;
+                continue;
+            }
+            if (is_switch(a->name[i])) {
+                a->v[i].k = V_BOOL;
+                a->v[i].b = 1;
+                continue;
+            }
+            skip_ws(x);
+            if (!*x->p || *x->p == ';' || *x->p == '\n' || *x->p == '|' || *x->p == end)
+                return err(x, "missing value for parameter -%s", a->name[i]);
+            tl_status st = parse_value(x, &a->v[i]);
+            if (st != TL_OK)
+                return st;
+            continue;
+        }
+        a->n++;
+        tl_status st = parse_value(x, &a->v[i]);
+        if (st != TL_OK)
+            return st;
+    }
+}
+
+static tl_status check_params(ps *x, const char *cmdlet, const args *a, const char *const *allowed)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        if (!a->name[i])
+            continue;
+        int ok = 0;
+        for (size_t k = 0; allowed[k]; k++)
+            if (!tl_strcasecmp(allowed[k], a->name[i]))
+                ok = 1;
+        if (!ok) {
+            char m[200];
+            snprintf(m, sizeof m, "%s: unknown parameter -%s", cmdlet, a->name[i]);
+            return err(x, "%s", m);
+        }
+    }
+    return TL_OK;
+}
+
+static void xesc(tl_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '&')
+            tl_buf_puts(b, "&amp;");
+        else if (*s == '<')
+            tl_buf_puts(b, "&lt;");
+        else if (*s == '>')
+            tl_buf_puts(b, "&gt;");
+        else
+            tl_buf_putc(b, *s);
+    }
+}
+
+static tl_status make_frag(val *out, vk k, tl_buf *b)
+{
+    if (tl_buf_status(b) != TL_OK) {
+        tl_buf_free(b);
+        return TL_E_NOMEM;
+    }
+    out->k = k;
+    out->s = tl_buf_take(b);
+    return out->s ? TL_OK : TL_E_NOMEM;
+}
+
+/* Parse a -At value into "YYYY-MM-DDTHH:MM:SS". */
+static void at_time(ps *x, const val *v, char out[32])
+{
+    int y, mo, d, h, mi, se, us;
+    tl_time_civil(x->c->s->now, &y, &mo, &d, &h, &mi, &se, &us);
+    const char *s = sval(v);
+    int a, b, c2, hh, mm;
+    if (s) {
+        if (sscanf(s, "%d-%d-%d %d:%d", &a, &b, &c2, &hh, &mm) == 5 ||
+            sscanf(s, "%d-%d-%dT%d:%d", &a, &b, &c2, &hh, &mm) == 5) {
+            y = a, mo = b, d = c2, h = hh, mi = mm, se = 0;
+        } else if (sscanf(s, "%d/%d/%d %d:%d", &b, &c2, &a, &hh, &mm) == 5) {
+            y = a, mo = b, d = c2, h = hh, mi = mm, se = 0;
+        } else if (sscanf(s, "%d:%d", &hh, &mm) == 2) {
+            h = hh, mi = mm, se = 0;
+            if (strstr(s, "pm") || strstr(s, "PM"))
+                h = h % 12 + 12;
+        }
+    }
+    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, se);
+}
+
+static int resolve_user(ps *x, const char *u, char *uid, size_t n)
+{
+    tl_sim *s = x->c->s;
+    if (!tl_strcasecmp(u, "SYSTEM") || !tl_strcasecmp(u, "NT AUTHORITY\\SYSTEM") ||
+        !strcmp(u, "S-1-5-18")) {
+        snprintf(uid, n, "S-1-5-18");
+        return 2;
+    }
+    long k = sim_user_find(s, u);
+    if (k > 0) {
+        snprintf(uid, n, "%s\\%s", s->users[k].domain, s->users[k].name);
+        return 1;
+    }
+    snprintf(uid, n, "%s", u);
+    return 1;
+}
+
+static tl_status cm_action(ps *x, const args *a, val *out)
+{
+    static const char *const ok[] = {"Execute", "Argument", "WorkingDirectory", "Id", NULL};
+    tl_status st = check_params(x, "New-ScheduledTaskAction", a, ok);
+    if (st != TL_OK)
+        return st;
+    const char *ex = sval(arg(a, "Execute"));
+    if (!ex)
+        ex = sval(pos(a, 0));
+    if (!ex)
+        return err(x, "New-ScheduledTaskAction: -Execute is required", NULL);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_puts(&b, "<Exec><Command>");
+    xesc(&b, ex);
+    tl_buf_puts(&b, "</Command>");
+    if (sval(arg(a, "Argument"))) {
+        tl_buf_puts(&b, "<Arguments>");
+        xesc(&b, sval(arg(a, "Argument")));
+        tl_buf_puts(&b, "</Arguments>");
+    }
+    if (sval(arg(a, "WorkingDirectory"))) {
+        tl_buf_puts(&b, "<WorkingDirectory>");
+        xesc(&b, sval(arg(a, "WorkingDirectory")));
+        tl_buf_puts(&b, "</WorkingDirectory>");
+    }
+    tl_buf_puts(&b, "</Exec>");
+    return make_frag(out, V_ACTION, &b);
+}
+
+static tl_status cm_trigger(ps *x, const args *a, val *out)
+{
+    static const char *const ok[] = {"AtLogon", "AtStartup", "Once", "Daily", "Weekly", "At",
+                                     "DaysInterval", "WeeksInterval", "DaysOfWeek",
+                                     "RepetitionInterval", "RepetitionDuration", "RandomDelay",
+                                     "User", NULL};
+    tl_status st = check_params(x, "New-ScheduledTaskTrigger", a, ok);
+    if (st != TL_OK)
+        return st;
+    tl_buf b = TL_BUF_INIT;
+    char at[32];
+    at_time(x, arg(a, "At"), at);
+    if (arg(a, "AtLogon")) {
+        tl_buf_puts(&b, "<LogonTrigger><Enabled>true</Enabled>");
+        if (sval(arg(a, "User"))) {
+            tl_buf_puts(&b, "<UserId>");
+            xesc(&b, sval(arg(a, "User")));
+            tl_buf_puts(&b, "</UserId>");
+        }
+        tl_buf_puts(&b, "</LogonTrigger>");
+    } else if (arg(a, "AtStartup")) {
+        tl_buf_puts(&b, "<BootTrigger><Enabled>true</Enabled></BootTrigger>");
+    } else if (arg(a, "Once")) {
+        tl_buf_puts(&b, "<TimeTrigger>");
+        if (arg(a, "RepetitionInterval"))
+            tl_buf_puts(&b, "<Repetition><Interval>PT5M</Interval></Repetition>");
+        tl_buf_printf(&b, "<StartBoundary>%s</StartBoundary><Enabled>true</Enabled></TimeTrigger>",
+                      at);
+    } else if (arg(a, "Daily")) {
+        const char *di = sval(arg(a, "DaysInterval"));
+        tl_buf_printf(&b, "<CalendarTrigger><StartBoundary>%s</StartBoundary><Enabled>true"
+                          "</Enabled><ScheduleByDay><DaysInterval>%s</DaysInterval>"
+                          "</ScheduleByDay></CalendarTrigger>", at, di ? di : "1");
+    } else if (arg(a, "Weekly")) {
+        const char *wi = sval(arg(a, "WeeksInterval"));
+        tl_buf_printf(&b, "<CalendarTrigger><StartBoundary>%s</StartBoundary><Enabled>true"
+                          "</Enabled><ScheduleByWeek><DaysOfWeek>", at);
+        const val *dw = arg(a, "DaysOfWeek");
+        static const char *const days[] = {"Sunday", "Monday", "Tuesday", "Wednesday",
+                                           "Thursday", "Friday", "Saturday"};
+        size_t n = dw ? (dw->k == V_LIST ? dw->n : 1) : 0;
+        for (size_t i = 0; i < n; i++) {
+            const char *d = sval(dw->k == V_LIST ? &dw->items[i] : dw);
+            for (int k = 0; d && k < 7; k++)
+                if (!tl_strcasecmp(d, days[k]))
+                    tl_buf_printf(&b, "<%s />", days[k]);
+        }
+        tl_buf_printf(&b, "</DaysOfWeek><WeeksInterval>%s</WeeksInterval></ScheduleByWeek>"
+                          "</CalendarTrigger>", wi ? wi : "1");
+    } else {
+        tl_buf_free(&b);
+        return err(x, "New-ScheduledTaskTrigger: one of -AtLogon, -AtStartup, -Once, -Daily, "
+                      "-Weekly is required", NULL);
+    }
+    return make_frag(out, V_TRIGGER, &b);
+}
+
+static tl_status cm_principal(ps *x, const args *a, val *out)
+{
+    static const char *const ok[] = {"UserId", "GroupId", "RunLevel", "LogonType", "Id",
+                                     "ProcessTokenSidType", "RequiredPrivilege", NULL};
+    tl_status st = check_params(x, "New-ScheduledTaskPrincipal", a, ok);
+    if (st != TL_OK)
+        return st;
+    const char *rl = sval(arg(a, "RunLevel"));
+    if (rl && tl_strcasecmp(rl, "Highest") && tl_strcasecmp(rl, "Limited"))
+        return err(x, "New-ScheduledTaskPrincipal: invalid -RunLevel '%s'", rl);
+    tl_buf b = TL_BUF_INIT;
+    char uid[200];
+    int sys = 0;
+    if (sval(arg(a, "GroupId"))) {
+        const char *g = sval(arg(a, "GroupId"));
+        tl_buf_puts(&b, "<GroupId>");
+        xesc(&b, !tl_strcasecmp(g, "BUILTIN\\Administrators") || !tl_strcasecmp(g, "Administrators")
+                     ? "S-1-5-32-544"
+                     : !tl_strcasecmp(g, "BUILTIN\\Users") || !tl_strcasecmp(g, "Users")
+                         ? "S-1-5-32-545"
+                         : g);
+        tl_buf_puts(&b, "</GroupId>");
+    } else {
+        const char *u = sval(arg(a, "UserId"));
+        if (!u)
+            u = sval(pos(a, 0));
+        if (!u) {
+            tl_buf_free(&b);
+            return err(x, "New-ScheduledTaskPrincipal: -UserId or -GroupId is required", NULL);
+        }
+        sys = resolve_user(x, u, uid, sizeof uid) == 2;
+        tl_buf_puts(&b, "<UserId>");
+        xesc(&b, uid);
+        tl_buf_puts(&b, "</UserId>");
+        const char *lt = sval(arg(a, "LogonType"));
+        tl_buf_printf(&b, "<LogonType>%s</LogonType>",
+                      lt ? (!tl_strcasecmp(lt, "Interactive") ? "InteractiveToken" : lt)
+                      : sys ? "ServiceAccount"
+                            : "InteractiveToken");
+    }
+    tl_buf_printf(&b, "<RunLevel>%s</RunLevel>",
+                  rl && !tl_strcasecmp(rl, "Highest") ? "HighestAvailable" : "LeastPrivilege");
+    st = make_frag(out, V_PRINCIPAL, &b);
+    out->is_system = sys;
+    return st;
+}
+
+static tl_status cm_settings(ps *x, const args *a, val *out)
+{
+    (void)x;
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_puts(&b, "<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>");
+    tl_buf_printf(&b, "<DisallowStartIfOnBatteries>%s</DisallowStartIfOnBatteries>",
+                  arg(a, "AllowStartIfOnBatteries") ? "false" : "true");
+    tl_buf_printf(&b, "<StopIfGoingOnBatteries>%s</StopIfGoingOnBatteries>",
+                  arg(a, "DontStopIfGoingOnBatteries") ? "false" : "true");
+    tl_buf_puts(&b, "<AllowHardTerminate>true</AllowHardTerminate>");
+    tl_buf_printf(&b, "<StartWhenAvailable>%s</StartWhenAvailable>",
+                  arg(a, "StartWhenAvailable") ? "true" : "false");
+    tl_buf_puts(&b, "<RunOnlyIfNetworkAvailable>false</RunOnlyIfNetworkAvailable><IdleSettings>"
+                    "<StopOnIdleEnd>true</StopOnIdleEnd><RestartOnIdle>false</RestartOnIdle>"
+                    "</IdleSettings><AllowStartOnDemand>true</AllowStartOnDemand>");
+    tl_buf_printf(&b, "<Enabled>%s</Enabled>", arg(a, "Disable") ? "false" : "true");
+    tl_buf_printf(&b, "<Hidden>%s</Hidden>", arg(a, "Hidden") ? "true" : "false");
+    tl_buf_puts(&b, "<RunOnlyIfIdle>false</RunOnlyIfIdle><DisallowStartOnRemoteAppSession>false"
+                    "</DisallowStartOnRemoteAppSession><UseUnifiedSchedulingEngine>true"
+                    "</UseUnifiedSchedulingEngine><WakeToRun>false</WakeToRun>"
+                    "<ExecutionTimeLimit>PT72H</ExecutionTimeLimit><Priority>7</Priority>");
+    return make_frag(out, V_SETTINGS, &b);
+}
+
+/* Append fragments of kind k found in v (single or list) to b. */
+static void frags(tl_buf *b, const val *v, vk k)
+{
+    if (!v)
+        return;
+    if (v->k == V_LIST) {
+        for (size_t i = 0; i < v->n; i++)
+            frags(b, &v->items[i], k);
+    } else if (v->k == k && v->s) {
+        tl_buf_puts(b, v->s);
+    }
+}
+
+/* Task definition as XML (V_TASK.s) from parts. */
+static tl_status build_task(ps *x, const val *action, const val *trigger, const val *principal,
+                            const val *settings, const char *desc, const char *user,
+                            const char *runlevel, val *out)
+{
+    tl_buf b = TL_BUF_INIT;
+    int sys = 0;
+    memset(out, 0, sizeof *out);
+    tl_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\" "
+                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">"
+                    "<RegistrationInfo>");
+    if (desc) {
+        tl_buf_puts(&b, "<Description>");
+        xesc(&b, desc);
+        tl_buf_puts(&b, "</Description>");
+    }
+    tl_buf_puts(&b, "<URI/></RegistrationInfo><Triggers>");
+    frags(&b, trigger, V_TRIGGER);
+    tl_buf_puts(&b, "</Triggers><Principals><Principal id=\"Author\">");
+    if (principal && principal->k == V_PRINCIPAL) {
+        tl_buf_puts(&b, principal->s);
+        sys = principal->is_system;
+    } else {
+        char uid[200];
+        if (user)
+            sys = resolve_user(x, user, uid, sizeof uid) == 2;
+        else
+            sim_user_display(x->c->s, x->c->user, uid, sizeof uid), sys = x->c->user == 0;
+        tl_buf_puts(&b, "<UserId>");
+        xesc(&b, uid);
+        tl_buf_printf(&b, "</UserId><LogonType>%s</LogonType><RunLevel>%s</RunLevel>",
+                      sys ? "ServiceAccount" : "InteractiveToken",
+                      runlevel && !tl_strcasecmp(runlevel, "Highest") ? "HighestAvailable"
+                                                                       : "LeastPrivilege");
+    }
+    tl_buf_puts(&b, "</Principal></Principals><Settings>");
+    if (settings && settings->k == V_SETTINGS)
+        tl_buf_puts(&b, settings->s);
+    else {
+        val dflt;
+        args none;
+        none.n = 0;
+        memset(&dflt, 0, sizeof dflt);
+        tl_status st = cm_settings(x, &none, &dflt);
+        if (st != TL_OK) {
+            tl_buf_free(&b);
+            return st;
+        }
+        tl_buf_puts(&b, dflt.s);
+        val_free(&dflt);
+    }
+    tl_buf_puts(&b, "</Settings><Actions Context=\"Author\">");
+    frags(&b, action, V_ACTION);
+    tl_buf_puts(&b, "</Actions></Task>\n");
+    tl_status st = make_frag(out, V_TASK, &b);
+    out->is_system = sys;
+    return st;
+}
+
+static tl_status task_path_of(ps *x, const args *a, const char *cmdlet, int name_required,
+                              char **out)
+{
+    const char *tn = sval(arg(a, "TaskName"));
+    if (!tn)
+        tn = sval(pos(a, 0));
+    const char *tp = sval(arg(a, "TaskPath"));
+    *out = NULL;
+    if (!tn) {
+        if (name_required)
+            return err(x, "%s: -TaskName is required", cmdlet);
+        return TL_OK;
+    }
+    tl_buf b = TL_BUF_INIT;
+    if (tp && strcmp(tp, "\\")) {
+        tl_buf_puts(&b, tp);
+        if (tp[strlen(tp) - 1] != '\\')
+            tl_buf_putc(&b, '\\');
+    }
+    tl_buf_puts(&b, tn);
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    char msg[300];
+    tl_status st = task_path_canon(tl_buf_cstr(&b), out, msg, sizeof msg);
+    tl_buf_free(&b);
+    if (st == TL_E_PARSE)
+        return err(x, "%s", msg);
+    return st;
+}
+
+static tl_status do_register(ps *x, const char *path, const char *xml, int force, int is_system)
+{
+    char msg[400];
+    if (is_system && x->c->integrity < 2) {
+        x->rc = 1; /* Access is denied */
+        return TL_OK;
+    }
+    if (task_find(x->c->s, path) && !force) {
+        x->rc = 1; /* Cannot create a file when that file already exists */
+        return TL_OK;
+    }
+    tl_status st = task_register(x->c->s, path, xml, 1, x->c->user, msg, sizeof msg);
+    if (st == TL_E_PARSE)
+        return err(x, "%s", msg);
+    if (st == TL_E_INVAL) {
+        x->rc = 1;
+        return TL_OK;
+    }
+    return st;
+}
+
+/* Path from an XML's RegistrationInfo/URI (RegisterByXml). */
+static char *uri_of(const char *xml)
+{
+    const char *s = strstr(xml, "<URI>");
+    if (!s)
+        return NULL;
+    s += 5;
+    const char *e = strstr(s, "</URI>");
+    return e ? tl_strndup(s, (size_t)(e - s)) : NULL;
+}
+
+static int xml_is_system(const char *xml)
+{
+    return strstr(xml, "<UserId>S-1-5-18</UserId>") || strstr(xml, "<UserId>SYSTEM</UserId>");
+}
+
+static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, val *out)
+{
+    tl_status st = TL_OK;
+    tl_sim *s = x->c->s;
+    char *path = NULL;
+    memset(out, 0, sizeof *out);
+    if (!tl_strcasecmp(name, "New-ScheduledTaskAction"))
+        return cm_action(x, a, out);
+    if (!tl_strcasecmp(name, "New-ScheduledTaskTrigger"))
+        return cm_trigger(x, a, out);
+    if (!tl_strcasecmp(name, "New-ScheduledTaskPrincipal"))
+        return cm_principal(x, a, out);
+    if (!tl_strcasecmp(name, "New-ScheduledTaskSettingsSet"))
+        return cm_settings(x, a, out);
+    if (!tl_strcasecmp(name, "New-ScheduledTask")) {
+        static const char *const ok[] = {"Action", "Trigger", "Principal", "Settings",
+                                         "Description", NULL};
+        TL_TRY(check_params(x, name, a, ok));
+        if (!arg(a, "Action"))
+            return err(x, "New-ScheduledTask: -Action is required", NULL);
+        return build_task(x, arg(a, "Action"), arg(a, "Trigger"), arg(a, "Principal"),
+                          arg(a, "Settings"), sval(arg(a, "Description")), NULL, NULL, out);
+    }
+    if (!tl_strcasecmp(name, "Register-ScheduledTask")) {
+        static const char *const ok[] = {"TaskName", "TaskPath", "InputObject", "Action",
+                                         "Trigger", "Principal", "Settings", "User", "Password",
+                                         "RunLevel", "Xml", "Force", "Description", NULL};
+        TL_TRY(check_params(x, name, a, ok));
+        const val *io = arg(a, "InputObject");
+        if (!io && input && input->k == V_TASK)
+            io = input;
+        const char *xmlt = sval(arg(a, "Xml"));
+        TL_TRY(task_path_of(x, a, name, 0, &path));
+        if (!path && xmlt) {
+            char *u = uri_of(xmlt);
+            if (u) {
+                char msg[300];
+                st = task_path_canon(u, &path, msg, sizeof msg);
+                tl_free(u);
+                TL_TRY(st);
+            }
+        }
+        if (!path) {
+            st = err(x, "Register-ScheduledTask: -TaskName is required", NULL);
+            goto cleanup;
+        }
+        int force = arg(a, "Force") && arg(a, "Force")->b;
+        if (xmlt) {
+            st = do_register(x, path, xmlt, force, xml_is_system(xmlt) && x->c->user != 0);
+        } else if (io) {
+            if (io->k != V_TASK) {
+                st = err(x, "Register-ScheduledTask: -InputObject is not a task definition",
+                         NULL);
+                goto cleanup;
+            }
+            st = do_register(x, path, io->s, force, io->is_system && x->c->user != 0);
+        } else if (arg(a, "Action")) {
+            val t;
+            TL_TRY(build_task(x, arg(a, "Action"), arg(a, "Trigger"), arg(a, "Principal"),
+                              arg(a, "Settings"), sval(arg(a, "Description")),
+                              sval(arg(a, "User")), sval(arg(a, "RunLevel")), &t));
+            st = do_register(x, path, t.s, force, t.is_system && x->c->user != 0);
+            val_free(&t);
+        } else {
+            st = err(x, "Register-ScheduledTask: needs -Action, -InputObject or -Xml", NULL);
+        }
+        goto cleanup;
+    }
+    if (!tl_strcasecmp(name, "Set-ScheduledTask") || !tl_strcasecmp(name, "Unregister-ScheduledTask") ||
+        !tl_strcasecmp(name, "Enable-ScheduledTask") || !tl_strcasecmp(name, "Disable-ScheduledTask") ||
+        !tl_strcasecmp(name, "Start-ScheduledTask") || !tl_strcasecmp(name, "Stop-ScheduledTask") ||
+        !tl_strcasecmp(name, "Get-ScheduledTask") || !tl_strcasecmp(name, "Get-ScheduledTaskInfo")) {
+        static const char *const ok[] = {"TaskName", "TaskPath", "Action", "Trigger", "Principal",
+                                         "Settings", "User", "Password", "Confirm", "InputObject",
+                                         "CimSession", NULL};
+        TL_TRY(check_params(x, name, a, ok));
+        TL_TRY(task_path_of(x, a, name, tl_strcasecmp(name, "Get-ScheduledTask") != 0, &path));
+        if (!path)
+            goto cleanup;
+        tl_task *t = task_find(s, path);
+        if (!t || t->registry_only) {
+            x->rc = 1;
+            goto cleanup;
+        }
+        if (tl_strcasecmp(name, "Get-ScheduledTask") == 0 ||
+            tl_strcasecmp(name, "Get-ScheduledTaskInfo") == 0 ||
+            tl_strcasecmp(name, "Stop-ScheduledTask") == 0)
+            goto cleanup;
+        if (x->c->integrity < 2 && !(t->user_id && (!tl_strcasecmp(t->user_id, s->users[x->c->user].sid) ||
+                                                     sim_user_find(s, t->user_id) == (long)x->c->user))) {
+            x->rc = 1;
+            goto cleanup;
+        }
+        if (!tl_strcasecmp(name, "Unregister-ScheduledTask"))
+            st = task_delete(s, t, x->c->user);
+        else if (!tl_strcasecmp(name, "Enable-ScheduledTask"))
+            st = task_set_enabled(s, t, 1, x->c->user);
+        else if (!tl_strcasecmp(name, "Disable-ScheduledTask"))
+            st = task_set_enabled(s, t, 0, x->c->user);
+        else if (!tl_strcasecmp(name, "Start-ScheduledTask"))
+            st = task_run(s, t);
+        else { /* Set-ScheduledTask: -Action replaces the actions */
+            const val *act = arg(a, "Action");
+            if (act) {
+                const val *first = act->k == V_LIST && act->n ? &act->items[0] : act;
+                if (first->k != V_ACTION) {
+                    st = err(x, "Set-ScheduledTask: -Action is not an action", NULL);
+                    goto cleanup;
+                }
+                /* rebuild the Actions element from the fragments */
+                tl_buf b = TL_BUF_INIT;
+                tl_buf_puts(&b, t->xml);
+                char *nx = NULL;
+                const char *as = strstr(t->xml, "<Actions");
+                const char *ae = strstr(t->xml, "</Actions>");
+                if (as && ae) {
+                    const char *gt = strchr(as, '>');
+                    tl_buf_reset(&b);
+                    tl_buf_append(&b, t->xml, (size_t)(gt + 1 - t->xml));
+                    frags(&b, act, V_ACTION);
+                    tl_buf_puts(&b, ae);
+                }
+                if (tl_buf_status(&b) != TL_OK) {
+                    tl_buf_free(&b);
+                    TL_FAIL(TL_E_NOMEM);
+                }
+                nx = tl_buf_take(&b);
+                TL_TRY_ALLOC(nx);
+                st = task_update_xml(s, t, nx, x->c->user);
+                tl_free(nx);
+            }
+        }
+        goto cleanup;
+    }
+    if (!tl_strcasecmp(name, "Invoke-CimMethod")) {
+        static const char *const ok[] = {"ClassName", "Namespace", "NameSpace", "MethodName",
+                                         "Arguments", "CimSession", NULL};
+        TL_TRY(check_params(x, name, a, ok));
+        const char *cls = sval(arg(a, "ClassName")), *m = sval(arg(a, "MethodName"));
+        const val *h = arg(a, "Arguments");
+        if (!cls || tl_strcasecmp(cls, "PS_ScheduledTask") || !m)
+            goto cleanup;
+        if (tl_strcasecmp(m, "RegisterByXml") == 0) {
+            const char *xmlt = NULL;
+            int force = 0;
+            const char *tn = NULL, *tp = NULL;
+            for (size_t i = 0; h && h->k == V_HASH && i < h->n; i++) {
+                if (!tl_strcasecmp(h->keys[i], "Xml"))
+                    xmlt = sval(&h->items[i]);
+                else if (!tl_strcasecmp(h->keys[i], "Force"))
+                    force = h->items[i].k == V_BOOL && h->items[i].b;
+                else if (!tl_strcasecmp(h->keys[i], "TaskName"))
+                    tn = sval(&h->items[i]);
+                else if (!tl_strcasecmp(h->keys[i], "TaskPath"))
+                    tp = sval(&h->items[i]);
+            }
+            if (!xmlt) {
+                st = err(x, "Invoke-CimMethod RegisterByXml: Arguments need Xml", NULL);
+                goto cleanup;
+            }
+            char msg[300];
+            char *u = NULL;
+            if (tn) {
+                tl_buf b = TL_BUF_INIT;
+                if (tp && strcmp(tp, "\\"))
+                    tl_buf_printf(&b, "%s\\", tp);
+                tl_buf_puts(&b, tn);
+                u = tl_buf_take(&b);
+            } else {
+                u = uri_of(xmlt);
+            }
+            if (!u) {
+                st = err(x, "RegisterByXml: the XML has no URI and no TaskName is given", NULL);
+                goto cleanup;
+            }
+            st = task_path_canon(u, &path, msg, sizeof msg);
+            tl_free(u);
+            if (st == TL_E_PARSE) {
+                st = err(x, "%s", msg);
+                goto cleanup;
+            }
+            TL_TRY(st);
+            st = do_register(x, path, xmlt, force, xml_is_system(xmlt) && x->c->user != 0);
+        }
+        goto cleanup;
+    }
+    if (!tl_strcasecmp(name, "Get-Content") || !tl_strcasecmp(name, "gc") ||
+        !tl_strcasecmp(name, "type") || !tl_strcasecmp(name, "cat")) {
+        const char *p = sval(arg(a, "Path"));
+        if (!p)
+            p = sval(pos(a, 0));
+        if (!p)
+            return err(x, "Get-Content: -Path is required", NULL);
+        const tl_vfile *f = fs_find(s, p);
+        if (!f) {
+            char *rel = NULL;
+            tl_buf b = TL_BUF_INIT;
+            tl_buf_printf(&b, "%s%s", s->procs[x->proc].cwd, p);
+            rel = tl_buf_take(&b);
+            f = rel ? fs_find(s, rel) : NULL;
+            tl_free(rel);
+        }
+        if (!f)
+            return err(x, "Get-Content: %s does not exist on the endpoint", p);
+        out->k = V_STR;
+        return text_decode(f->data, f->len, &out->s);
+    }
+    if (!tl_strcasecmp(name, "Out-String") || !tl_strcasecmp(name, "Write-Output") ||
+        !tl_strcasecmp(name, "echo")) {
+        if (input)
+            return val_copy(input, out);
+        if (pos(a, 0))
+            return val_copy(pos(a, 0), out);
+        return TL_OK;
+    }
+    if (strchr(name, '-') && !strchr(name, '\\') && !strchr(name, '.'))
+        return TL_OK; /* some other cmdlet: no effect on the endpoint */
+    return TL_OK;
+cleanup:
+    tl_free(path);
+    return st;
+}
+
+static int is_external(const char *name)
+{
+    static const char *const ext[] = {"schtasks", "reg", "cmd", "at", "calc", "notepad",
+                                      "rundll32", "regsvr32", "mshta", "whoami", "ping", "net",
+                                      "sc", "powershell", "wscript", "cscript", NULL};
+    if (strchr(name, '\\') || strstr(name, ".exe") || strstr(name, ".EXE"))
+        return 1;
+    for (size_t i = 0; ext[i]; i++)
+        if (!tl_strcasecmp(name, ext[i]))
+            return 1;
+    return 0;
+}
+
+/* One command of a pipeline. */
+static tl_status parse_command(ps *x, const val *input, val *out, char end)
+{
+    tl_status st;
+    memset(out, 0, sizeof *out);
+    skip_ws(x);
+    char ch = *x->p;
+    if (ch == '"' || ch == '\'') {
+        /* "C:\...\x.exe" args: run the program (PowerShell would need '&'; accepted so the
+         * recorded command lines of threats.md can be replayed verbatim) */
+        const char *q = strchr(x->p + 1, ch);
+        if (q && q - x->p > 5 && !tl_strncasecmp(q - 4, ".exe", 4) && q[1] == ' ' &&
+            q[2] && !strchr(";|\n", q[2]))
+            goto command;
+    }
+    if (ch == '$' || ch == '(' || ch == '\'' || ch == '"' || ch == '@' || ch == '[')
+        return parse_value(x, out);
+command:
+    if (ch == '&' || ch == '.') { /* call operator */
+        x->p++;
+        skip_ws(x);
+    }
+    const char *ns = x->p;
+    int quoted = *x->p == '"' || *x->p == '\'';
+    char *name = NULL;
+    if (quoted) {
+        val v;
+        TL_TRY(parse_string(x, &v));
+        name = v.s;
+    } else {
+        while (*x->p && !strchr(" \t\r\n;|()", *x->p) && *x->p != end)
+            x->p++;
+        TL_TRY_ALLOC(name = tl_strndup(ns, (size_t)(x->p - ns)));
+    }
+    if (!name[0]) {
+        tl_free(name);
+        return err(x, "unexpected '%s'", x->p);
+    }
+    if (is_external(name)) {
+        /* the rest of the statement is the program's command line */
+        const char *rs = x->p;
+        while (*x->p && *x->p != ';' && *x->p != '\n' && *x->p != '|' && *x->p != end)
+            x->p++;
+        tl_buf cl = TL_BUF_INIT;
+        if (quoted)
+            tl_buf_printf(&cl, "\"%s\"", name);
+        else
+            tl_buf_puts(&cl, name);
+        tl_buf_append(&cl, rs, (size_t)(x->p - rs));
+        while (cl.len && cl.data[cl.len - 1] == ' ')
+            cl.data[--cl.len] = 0;
+        tl_free(name);
+        if (tl_buf_status(&cl) != TL_OK) {
+            tl_buf_free(&cl);
+            return TL_E_NOMEM;
+        }
+        tl_exec_ctx sub = *x->c;
+        sub.parent = x->proc;
+        int rc = 0;
+        st = sim_exec(&sub, tl_buf_cstr(&cl), &rc);
+        tl_buf_free(&cl);
+        x->rc = rc;
+        return st;
+    }
+    args a;
+    a.n = 0;
+    st = parse_args(x, &a, end);
+    if (st == TL_OK)
+        st = run_cmdlet(x, name, &a, input, out);
+    args_free(&a);
+    tl_free(name);
+    return st;
+cleanup:
+    return st;
+}
+
+static tl_status parse_pipeline(ps *x, val *out, char end)
+{
+    val cur;
+    memset(&cur, 0, sizeof cur);
+    tl_status st = parse_command(x, NULL, &cur, end);
+    while (st == TL_OK) {
+        skip_ws(x);
+        if (*x->p != '|')
+            break;
+        x->p++;
+        val next;
+        st = parse_command(x, &cur, &next, end);
+        val_free(&cur);
+        cur = next;
+    }
+    if (st != TL_OK) {
+        val_free(&cur);
+        return st;
+    }
+    *out = cur;
+    return TL_OK;
+}
 
 tl_status ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *rc)
 {
-    (void)c;
-    (void)psproc;
-    (void)script;
-    *rc = 0;
-    return TL_OK;
+    tl_status st = TL_OK;
+    ps x;
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.proc = psproc;
+    x.p = script;
+    for (;;) {
+        while (*x.p == ' ' || *x.p == '\t' || *x.p == '\r' || *x.p == '\n' || *x.p == ';')
+            x.p++;
+        skip_ws(&x);
+        if (!*x.p)
+            break;
+        /* assignment? */
+        char var[64] = "";
+        if (*x.p == '$') {
+            const char *save = x.p;
+            TL_TRY(read_varname(&x, var, sizeof var));
+            skip_ws(&x);
+            if (*x.p == '=' && x.p[1] != '=') {
+                x.p++;
+            } else {
+                x.p = save;
+                var[0] = 0;
+            }
+        }
+        val v;
+        TL_TRY(parse_pipeline(&x, &v, 0));
+        if (var[0]) {
+            st = var_set(&x, var, &v);
+            val_free(&v);
+            TL_TRY(st);
+        } else {
+            val_free(&v);
+        }
+        skip_ws(&x);
+        if (*x.p && *x.p != ';' && *x.p != '\n') {
+            st = err(&x, "unexpected '%s'", x.p);
+            goto cleanup;
+        }
+    }
+    *rc = x.rc;
+cleanup:
+    for (size_t i = 0; i < x.nvars; i++) {
+        tl_free(x.vars[i].name);
+        val_free(&x.vars[i].v);
+    }
+    tl_free(x.vars);
+    return st;
 }
