@@ -908,6 +908,67 @@ static void test_decoders_predecode_syslog_header(void **state)
     }
 }
 
+/* Every allocation failure must come back as a status (never a crash or a
+ * leak: run under ASan). cJSON cannot tell an out-of-memory parse from a
+ * malformed one, so the eventchannel path may say TL_E_PARSE. */
+static void test_decoders_alloc_failures(void **state)
+{
+    (void)state;
+    int done = 0;
+    for (long n = 1; n < 400 && !done; n++) {
+        tl_alloc_fail_at(n);
+        tl_event ev;
+        tl_event_init(&ev);
+        tl_diag d;
+        tl_diag_clear(&d);
+        tl_status st = tl_predecode("f:[001] (WS01) any->EventChannel:x", "m", 0, &ev, &d);
+        if (st == TL_OK) {
+            tl_event_clear(&ev);
+            char *out = NULL;
+            st = tl_winevt_convert(SYSMON13_PAYLOAD, &out, &d);
+            tl_free(out);
+        }
+        tl_alloc_fail_at(0);
+        assert_true(st == TL_OK || st == TL_E_NOMEM || st == TL_E_PARSE);
+        done = st == TL_OK;
+    }
+    assert_true(done);
+
+    static const char *const xml = "<decoder name=\"p\"><prematch>^p </prematch></decoder>"
+                                   "<decoder name=\"c\"><parent>p</parent>"
+                                   "<regex>^(\\w+) (\\w+)</regex><order>a, srcip</order></decoder>"
+                                   "<decoder name=\"j\"><prematch>^{</prematch>"
+                                   "<plugin_decoder>JSON_Decoder</plugin_decoder></decoder>";
+    done = 0;
+    for (long n = 1; n < 2000 && !done; n++) {
+        tl_decoder_set *ds = NULL;
+        tl_alloc_fail_at(n);
+        tl_status st = tl_decoder_set_new(&ds);
+        tl_diag d;
+        tl_diag_clear(&d);
+        if (st == TL_OK)
+            st = tl_decoder_set_load_buffer(ds, "x.xml", xml, strlen(xml), NULL, NULL, &d);
+        tl_event ev;
+        tl_event_init(&ev);
+        if (st == TL_OK)
+            st = tl_predecode("1:stdin:p ab cd", "m", 0, &ev, &d);
+        if (st == TL_OK)
+            st = tl_decode(ds, &ev, &d);
+        tl_event_clear(&ev);
+        if (st == TL_OK)
+            st = tl_predecode("1:stdin:{\"a\":[1,{\"b\":null}],\"c\":{\"d\":\"e\"}}", "m", 0, &ev,
+                              &d);
+        if (st == TL_OK)
+            st = tl_decode(ds, &ev, &d);
+        tl_alloc_fail_at(0);
+        tl_event_clear(&ev);
+        tl_decoder_set_free(ds);
+        assert_true(st == TL_OK || st == TL_E_NOMEM);
+        done = st == TL_OK;
+    }
+    assert_true(done);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -934,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_decoders_load_dirs_basename_order),
         cmocka_unit_test(test_decoders_predecode_agent_location),
         cmocka_unit_test(test_decoders_predecode_syslog_header),
+        cmocka_unit_test(test_decoders_alloc_failures),
     };
     return cmocka_run_group_tests_name("decoders", tests, NULL, NULL);
 }
