@@ -630,7 +630,7 @@ void tl_ruleset_free(tl_ruleset *rs)
     tl_free(rs->node_name);
     vfree(rs->mitre_warned, rs->nmitre_warned);
     vfree(rs->fnames, rs->nfnames);
-    tl_free(rs->fsorted);
+    tl_free(rs->fhash);
     tl_decoder_set_free(rs->ds);
     tl_free(rs);
 }

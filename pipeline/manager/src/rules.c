@@ -73,39 +73,56 @@ int tl_ascii_casecmp(const char *a, const char *b)
     }
 }
 
-static const tl_ruleset *sort_rs; /* qsort has no context argument; load is single-threaded */
-
-static int fid_cmp(const void *a, const void *b)
+/* A cheap case-insensitive hash: the length and the first and last 8 bytes
+ * with bit 5 set (ASCII letters fold to lower case; other bytes may collide,
+ * which the full compare after a hit sorts out). Event field names share long
+ * prefixes ("win.eventdata."), so the tail carries the difference. */
+static size_t name_hash(const char *s)
 {
-    return tl_ascii_casecmp(sort_rs->fnames[*(const size_t *)a], sort_rs->fnames[*(const size_t *)b]);
+    size_t n = strlen(s);
+    uint64_t a = 0, z = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&z, s + n - 8, 8);
+    } else {
+        memcpy(&a, s, n);
+    }
+    a |= UINT64_C(0x2020202020202020);
+    z |= UINT64_C(0x2020202020202020);
+    uint64_t h = (a * UINT64_C(0x9E3779B97F4A7C15)) ^ (z * UINT64_C(0xC2B2AE3D27D4EB4F)) ^ n;
+    h ^= h >> 29;
+    return (size_t)h;
 }
 
 tl_status tl_ruleset_index_fields(tl_ruleset *rs)
 {
-    tl_free(rs->fsorted);
-    rs->fsorted = tl_malloc((rs->nfnames ? rs->nfnames : 1) * sizeof *rs->fsorted);
-    if (!rs->fsorted)
+    size_t cap = 16;
+    while (cap < rs->nfnames * 2 + 1)
+        cap *= 2;
+    tl_free(rs->fhash);
+    rs->fhash = tl_calloc(cap, sizeof *rs->fhash);
+    if (!rs->fhash)
         return TL_E_NOMEM;
-    for (size_t i = 0; i < rs->nfnames; i++)
-        rs->fsorted[i] = i;
-    sort_rs = rs;
-    qsort(rs->fsorted, rs->nfnames, sizeof *rs->fsorted, fid_cmp);
-    sort_rs = NULL;
+    rs->fhash_mask = cap - 1;
+    for (size_t i = 0; i < rs->nfnames; i++) {
+        size_t k = name_hash(rs->fnames[i]) & rs->fhash_mask;
+        while (rs->fhash[k])
+            k = (k + 1) & rs->fhash_mask;
+        rs->fhash[k] = i + 1;
+    }
     return TL_OK;
 }
 
 size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name)
 {
-    size_t lo = 0, hi = rs->nfnames;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = tl_ascii_casecmp(rs->fnames[rs->fsorted[mid]], name);
-        if (c == 0)
-            return rs->fsorted[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    if (!rs->fhash)
+        return (size_t)-1;
+    size_t k = name_hash(name) & rs->fhash_mask;
+    while (rs->fhash[k]) {
+        size_t fid = rs->fhash[k] - 1;
+        if (tl_ascii_casecmp(rs->fnames[fid], name) == 0)
+            return fid;
+        k = (k + 1) & rs->fhash_mask;
     }
     return (size_t)-1;
 }

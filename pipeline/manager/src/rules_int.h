@@ -329,7 +329,8 @@ struct tl_ruleset {
     char **mitre_warned; /* unknown MITRE ids already warned about */
     char **fnames; /* distinct <field> names (case-insensitive), indexed by fid */
     size_t nfnames;
-    size_t *fsorted; /* fids sorted by ASCII-lowercased name (built at load end) */
+    size_t *fhash;   /* open-addressing table of fid+1 by lowercased name hash (0 = empty) */
+    size_t fhash_mask;
     size_t nmitre_warned;
     tl_iplist white_list;
     int max_timeframe;
@@ -345,7 +346,7 @@ struct tl_ruleset {
 tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_dir, tl_diag *d);
 /** Intern a field name (case-insensitive); *fid receives its index. */
 tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid);
-/** Build rs->fsorted (after the last rule file). */
+/** Build rs->fhash (after the last rule file). */
 tl_status tl_ruleset_index_fields(tl_ruleset *rs);
 /** ASCII case-insensitive compare (no locale). */
 int tl_ascii_casecmp(const char *a, const char *b);
