@@ -3,13 +3,13 @@
  * Unit tests of the command-line parser: the options every command shares,
  * their errors, and how SCENARIO|DIR arguments expand (sorted, .json only).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include <unistd.h>
 

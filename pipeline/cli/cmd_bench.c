@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tasklab bench: throughput figures, measured from outside the libraries (the
+ * libraries never read the wall clock). Each figure is the median of --runs
+ * runs (default 5); memory is the process's peak RSS before and after the
+ * longest run, to show it stays flat.
+ *
+ *   bench rules    [-n N]   a seeded mix of Sysmon events (made by the simulator
+ *                           from the soak scenario's background generator and
+ *                           the library's attack scenarios) through the full
+ *                           manager path: eventchannel conversion, decoders, every
+ *                           rule of the profile, alert JSON; then the same events
+ *                           pre-converted to {"win":…} JSON lines (json decoder).
+ *   bench sysmon   [-n N]   raw events (process create, file create, registry
+ *                           set/create) through a Sysmon config (default
+ *                           sysmon-modular) to rendered XML.
+ *   bench pipeline          the whole scenario library through the pipeline
+ *                           (in-process AR, sequential), and the soak alone.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include "tasklab/sysmon.h"
+#include "tasklab/winevt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Collect queue lines from scenarios via the simulator + agent forwarder. */
+static tl_status collect_events(tl_cli_common *c, tl_cli_list *lines, size_t max, tl_diag *d)
+{
+    tl_cli_list files = {0};
+    char *dir = tl_path_join(tl_cli_home(), "scenarios");
+    char *args[] = {dir};
+    tl_status st = tl_cli_expand_scenarios(args, 1, &files, d);
+    for (size_t i = 0; st == TL_OK && i < files.n && lines->n < max; i++) {
+        tl_scenario *sc = NULL;
+        tl_sim *sim = NULL;
+        if (tl_scenario_load(files.v[i], &sc, d) != TL_OK)
+            continue;
+        tl_sim_opts so;
+        memset(&so, 0, sizeof so);
+        so.etc_dir = c->etc_dir;
+        so.shared_dir = c->shared_dir;
+        if (tl_sim_new(sc, &so, &sim, d) == TL_OK) {
+            for (size_t s = 0; s < tl_sim_step_count(sim) && lines->n < max; s++) {
+                if (tl_sim_run_step(sim, s, d) != TL_OK)
+                    break;
+                tl_record r;
+                while (tl_sim_next_record(sim, &r) && lines->n < max) {
+                    char *p = tl_agent_eventchannel_payload(r.message, r.xml);
+                    char *q = p ? tl_agent_queue_line('f', "001", tl_scenario_agent_name(sc),
+                                                      "any", "EventChannel", p)
+                                : NULL;
+                    if (q)
+                        st = tl_cli_list_add(lines, q);
+                    tl_free(p);
+                    tl_free(q);
+                }
+            }
+        }
+        tl_sim_free(sim);
+        tl_scenario_free(sc);
+    }
+    tl_cli_list_free(&files);
+    tl_free(dir);
+    return st;
+}
+
+static int bench_rules(tl_cli_common *c, size_t n, int runs)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_ruleset *rs = NULL;
+    tl_cli_list lines = {0}, conv = {0};
+    int rc = 0;
+    if (tl_cli_load_ruleset(c, &rs, &d) != TL_OK) {
+        tl_cli_error(&d);
+        return 2;
+    }
+    if (collect_events(c, &lines, 20000, &d) != TL_OK || !lines.n) {
+        fprintf(stderr, "tasklab bench: could not build the event mix\n");
+        rc = 2;
+        goto done;
+    }
+    /* Pre-converted form: 1:[001] (host) any->EventChannel:{"win":…} */
+    for (size_t i = 0; i < lines.n; i++) {
+        const char *payload = strstr(lines.v[i], "->EventChannel:");
+        char *json = NULL;
+        if (payload && tl_winevt_convert(payload + 15, &json, &d) == TL_OK) {
+            char *q = tl_agent_queue_line('1', "001", "bench", "any", "EventChannel", json);
+            if (q)
+                tl_cli_list_add(&conv, q);
+            tl_free(q);
+        }
+        tl_free(json);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        tl_cli_list *set = pass ? &conv : &lines;
+        double *rate = calloc((size_t)runs, sizeof *rate);
+        long rss0 = peak_rss_kb();
+        size_t alerts = 0;
+        for (int r = 0; r < runs && rate; r++) {
+            tl_engine *e = NULL;
+            tl_engine_opts eo = {"wazuh-manager", "node01"};
+            if (tl_engine_new(rs, &eo, &e) != TL_OK) {
+                rc = 2;
+                break;
+            }
+            tl_time t = INT64_C(1700000000) * TL_USEC_PER_SEC;
+            alerts = 0;
+            double t0 = now_s();
+            for (size_t i = 0; i < n; i++) {
+                tl_result res;
+                tl_diag ed;
+                t += 1000;
+                if (tl_engine_process(e, set->v[i % set->n], t, &res, &ed) == TL_OK &&
+                    res.alert_json)
+                    alerts++;
+            }
+            double dt = now_s() - t0;
+            rate[r] = (double)n / dt;
+            tl_engine_free(e);
+        }
+        if (rate)
+            printf("rules/%s: %.0f events/s (median of %d runs, %zu events each, %zu distinct, "
+                   "%zu rules, %zu alerts/run); peak RSS %ld -> %ld KiB\n",
+                   pass ? "pre-converted-json" : "full-path", median(rate, runs), runs, n, set->n,
+                   tl_ruleset_rule_count(rs), alerts, rss0, peak_rss_kb());
+        free(rate);
+    }
+done:
+    tl_cli_list_free(&lines);
+    tl_cli_list_free(&conv);
+    tl_ruleset_free(rs);
+    return rc;
+}
+
+static int bench_sysmon(tl_cli_common *c, const char *config, size_t n, int runs)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_sysmon_config *cfg = NULL;
+    char *path = config ? tl_strdup(config)
+                        : tl_path_join(c->shared_dir,
+                                       "reference/sysmon/sysmon-modular_sysmonconfig.xml");
+    if (tl_sysmon_config_load(path, &cfg, &d) != TL_OK) {
+        tl_cli_error(&d);
+        tl_free(path);
+        return d.msg[0] && strstr(d.msg, "open") ? 77 : 2;
+    }
+    static const char *images[] = {
+        "C:\\Windows\\System32\\schtasks.exe", "C:\\Windows\\System32\\svchost.exe",
+        "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "C:\\Users\\alice\\AppData\\Local\\Temp\\tmp77E5.exe", "C:\\Windows\\explorer.exe"};
+    static const char *targets[] = {
+        "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\X\\Index",
+        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater",
+        "HKU\\S-1-5-21-1-2-3-1001\\Software\\Microsoft\\Office\\16.0\\Common\\Roaming",
+        "HKLM\\System\\CurrentControlSet\\Services\\bam\\State\\UserSettings\\X"};
+    static const char *files[] = {"C:\\Windows\\System32\\Tasks\\WinUpdate",
+                                  "C:\\Users\\alice\\Downloads\\report.pdf",
+                                  "C:\\Windows\\Prefetch\\CHROME.EXE-1234.pf",
+                                  "C:\\Users\\alice\\AppData\\Local\\Temp\\x.ps1"};
+    tl_buf xml = TL_BUF_INIT, msg = TL_BUF_INIT;
+    tl_rng rng;
+    double *rate = calloc((size_t)runs, sizeof *rate);
+    size_t logged = 0;
+    long rss0 = peak_rss_kb();
+    for (int r = 0; r < runs && rate; r++) {
+        tl_rng_seed(&rng, 42);
+        logged = 0;
+        double t0 = now_s();
+        for (size_t i = 0; i < n; i++) {
+            const char *img = images[tl_rng_below(&rng, 6)];
+            tl_evfield f[24];
+            size_t nf = 0;
+            int id;
+            switch (tl_rng_below(&rng, 3)) {
+            case 0:
+                id = 1;
+                f[nf++] = (tl_evfield){"UtcTime", "2024-01-01 00:00:00.000"};
+                f[nf++] = (tl_evfield){"ProcessGuid", "{46067b23-bb2d-6256-0800-000000004c00}"};
+                f[nf++] = (tl_evfield){"ProcessId", "1360"};
+                f[nf++] = (tl_evfield){"Image", img};
+                f[nf++] = (tl_evfield){"FileVersion", "10.0.19041.1"};
+                f[nf++] = (tl_evfield){"Description", "Tool"};
+                f[nf++] = (tl_evfield){"Product", "Microsoft Windows"};
+                f[nf++] = (tl_evfield){"Company", "Microsoft Corporation"};
+                f[nf++] = (tl_evfield){"OriginalFileName", strrchr(img, '\\') + 1};
+                f[nf++] = (tl_evfield){"CommandLine", img};
+                f[nf++] = (tl_evfield){"CurrentDirectory", "C:\\Windows\\system32\\"};
+                f[nf++] = (tl_evfield){"User", "DESKTOP\\alice"};
+                f[nf++] = (tl_evfield){"LogonGuid", "{46067b23-dfb9-6251-30f5-7a0000000000}"};
+                f[nf++] = (tl_evfield){"LogonId", "0x7af530"};
+                f[nf++] = (tl_evfield){"TerminalSessionId", "1"};
+                f[nf++] = (tl_evfield){"IntegrityLevel", "High"};
+                f[nf++] = (tl_evfield){"Hashes", "SHA256=00"};
+                f[nf++] = (tl_evfield){"ParentProcessGuid", "{46067b23-bb2d-6256-0700-000000004c00}"};
+                f[nf++] = (tl_evfield){"ParentProcessId", "1200"};
+                f[nf++] = (tl_evfield){"ParentImage", "C:\\Windows\\System32\\cmd.exe"};
+                f[nf++] = (tl_evfield){"ParentCommandLine", "cmd.exe"};
+                f[nf++] = (tl_evfield){"ParentUser", "DESKTOP\\alice"};
+                break;
+            case 1:
+                id = 13;
+                f[nf++] = (tl_evfield){"EventType", "SetValue"};
+                f[nf++] = (tl_evfield){"UtcTime", "2024-01-01 00:00:00.000"};
+                f[nf++] = (tl_evfield){"ProcessGuid", "{46067b23-de3e-6251-0400-000000004c00}"};
+                f[nf++] = (tl_evfield){"ProcessId", "1008"};
+                f[nf++] = (tl_evfield){"Image", img};
+                f[nf++] = (tl_evfield){"TargetObject", targets[tl_rng_below(&rng, 4)]};
+                f[nf++] = (tl_evfield){"Details", "DWORD (0x00000003)"};
+                f[nf++] = (tl_evfield){"User", "NT AUTHORITY\\SYSTEM"};
+                break;
+            default:
+                id = 11;
+                f[nf++] = (tl_evfield){"UtcTime", "2024-01-01 00:00:00.000"};
+                f[nf++] = (tl_evfield){"ProcessGuid", "{46067b23-de3e-6251-0400-000000004c00}"};
+                f[nf++] = (tl_evfield){"ProcessId", "1008"};
+                f[nf++] = (tl_evfield){"Image", img};
+                f[nf++] = (tl_evfield){"TargetFilename", files[tl_rng_below(&rng, 4)]};
+                f[nf++] = (tl_evfield){"CreationUtcTime", "2024-01-01 00:00:00.000"};
+                f[nf++] = (tl_evfield){"User", "NT AUTHORITY\\SYSTEM"};
+            }
+            tl_sysmon_event ev = {id, f, nf};
+            tl_sysmon_verdict v;
+            tl_sysmon_filter(cfg, &ev, &v);
+            if (v.logged) {
+                tl_winevt_system sys;
+                tl_sysmon_system_defaults(id, &sys);
+                sys.computer = "DESKTOP-4E0BQFT";
+                sys.record_id = i;
+                tl_buf_reset(&xml);
+                tl_buf_reset(&msg);
+                tl_sysmon_render(cfg, &ev, v.rule_name, &sys, &xml, &msg);
+                logged++;
+            }
+        }
+        rate[r] = (double)n / (now_s() - t0);
+    }
+    if (rate)
+        printf("sysmon: %.0f events/s (median of %d runs, %zu raw events each, %zu logged and "
+               "rendered, config %s); peak RSS %ld -> %ld KiB\n",
+               median(rate, runs), runs, n, logged, path, rss0, peak_rss_kb());
+    free(rate);
+    tl_buf_free(&xml);
+    tl_buf_free(&msg);
+    tl_sysmon_config_free(cfg);
+    tl_free(path);
+    return 0;
+}
+
+static int bench_pipeline(tl_cli_common *c, const char *argv0, int runs)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_ruleset *rs = NULL;
+    tl_cli_list files = {0};
+    char *dir = tl_path_join(tl_cli_home(), "scenarios");
+    char *args[] = {dir};
+    int rc = 0;
+    if (tl_cli_load_ruleset(c, &rs, &d) != TL_OK ||
+        tl_cli_expand_scenarios(args, 1, &files, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    tl_run_opts ro;
+    tl_cli_fill_run_opts(c, argv0, &ro);
+    double *lib = calloc((size_t)runs, sizeof *lib), *soak = calloc((size_t)runs, sizeof *soak);
+    size_t nrun = 0;
+    for (int r = 0; r < runs && lib && soak; r++) {
+        double t_lib = 0, t_soak = 0;
+        nrun = 0;
+        for (size_t i = 0; i < files.n; i++) {
+            tl_scenario *sc = NULL;
+            tl_run_result res;
+            memset(&res, 0, sizeof res);
+            if (tl_scenario_load(files.v[i], &sc, &d) != TL_OK)
+                continue;
+            double t0 = now_s();
+            tl_status st = tl_pipeline_run(sc, rs, &ro, &res, &d);
+            double dt = now_s() - t0;
+            if (st == TL_OK) {
+                nrun++;
+                if (strstr(tl_scenario_name(sc), "soak"))
+                    t_soak += dt;
+                else
+                    t_lib += dt;
+            }
+            tl_run_result_clear(&res);
+            tl_scenario_free(sc);
+        }
+        lib[r] = t_lib;
+        soak[r] = t_soak;
+    }
+    if (lib && soak)
+        printf("pipeline: library without the soak %.3f s, soak %.3f s (median of %d runs, %zu "
+               "scenarios ran, AR in-process, sequential)\n",
+               median(lib, runs), median(soak, runs), runs, nrun);
+    free(lib);
+    free(soak);
+done:
+    tl_cli_list_free(&files);
+    tl_ruleset_free(rs);
+    tl_free(dir);
+    return rc;
+}
+
+int tl_cli_cmd_bench(int argc, char **argv)
+{
+    tl_cli_common c;
+    tl_cli_common_init(&c);
+    const char *what = NULL, *config = NULL;
+    size_t n = 200000;
+    int runs = 5, rc = 0;
+    for (int i = 1; i < argc; i++) {
+        int r = tl_cli_common_opt(&c, argc, argv, &i);
+        if (r < 0) {
+            rc = 2;
+            goto done;
+        }
+        if (r)
+            continue;
+        if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--runs") ||
+             !strcmp(argv[i], "--config")) &&
+            i + 1 < argc) {
+            const char *o = argv[i++];
+            if (!strcmp(o, "--config")) {
+                config = argv[i];
+                continue;
+            }
+            char *end;
+            long v = strtol(argv[i], &end, 10);
+            if (*end || v < 1) {
+                fprintf(stderr, "tasklab bench: %s needs a positive number\n", o);
+                rc = 2;
+                goto done;
+            }
+            if (!strcmp(o, "-n"))
+                n = (size_t)v;
+            else
+                runs = (int)v;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "tasklab bench: unknown option '%s' (see tasklab --help)\n", argv[i]);
+            rc = 2;
+            goto done;
+        } else
+            what = argv[i];
+    }
+    if (!what || !strcmp(what, "rules"))
+        rc = bench_rules(&c, n, runs);
+    else if (!strcmp(what, "sysmon"))
+        rc = bench_sysmon(&c, config, n, runs);
+    else if (!strcmp(what, "pipeline"))
+        rc = bench_pipeline(&c, argv[0], runs);
+    else {
+        fprintf(stderr, "tasklab bench: unknown benchmark '%s' (rules, sysmon or pipeline)\n",
+                what);
+        rc = 2;
+    }
+done:
+    tl_cli_common_free(&c);
+    return rc;
+}
