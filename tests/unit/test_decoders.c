@@ -27,7 +27,8 @@ static const char *const SYSMON13_PAYLOAD =
     "{1f2e3d4c-8a60-6787-1a00-000000000700}\\r\\nProcessId: 1188\\r\\nImage: "
     "C:\\\\Windows\\\\system32\\\\svchost.exe\\r\\nTargetObject: "
     "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows "
-    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index\\r\\nDetails: DWORD "
+    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index\\r\\nDetails: "
+    "DWORD "
     "(0x00000003)\\r\\nUser: NT AUTHORITY\\\\SYSTEM\",\"Event\":\"<Event "
     "xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider "
     "Name='Microsoft-Windows-Sysmon' "
@@ -53,7 +54,8 @@ static const char *const SYSMON13_CONVERTED =
     "{\"win\":{\"system\":{\"providerName\":\"Microsoft-Windows-Sysmon\",\"providerGuid\":\"{"
     "5770385f-c22a-43e0-bf4c-06f5698ffbd9}\",\"eventID\":\"13\",\"version\":\"2\",\"level\":\"4\","
     "\"task\":\"13\",\"opcode\":\"0\",\"keywords\":\"0x8000000000000000\",\"systemTime\":\"2025-01-"
-    "15T10:00:00.1234567Z\",\"eventRecordID\":\"1001\",\"processID\":\"2900\",\"threadID\":\"3312\","
+    "15T10:00:00.1234567Z\",\"eventRecordID\":\"1001\",\"processID\":\"2900\",\"threadID\":"
+    "\"3312\","
     "\"channel\":\"Microsoft-Windows-Sysmon/"
     "Operational\",\"computer\":\"WS01.corp.example\",\"severityValue\":\"INFORMATION\","
     "\"message\":\"\\\"Registry value set:\\r\\nRuleName: "
@@ -62,7 +64,8 @@ static const char *const SYSMON13_CONVERTED =
     "{1f2e3d4c-8a60-6787-1a00-000000000700}\\r\\nProcessId: 1188\\r\\nImage: "
     "C:\\\\Windows\\\\system32\\\\svchost.exe\\r\\nTargetObject: "
     "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows "
-    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index\\r\\nDetails: DWORD "
+    "NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\WinUpdate\\\\Index\\r\\nDetails: "
+    "DWORD "
     "(0x00000003)\\r\\nUser: NT "
     "AUTHORITY\\\\SYSTEM\\\"\"},\"eventdata\":{\"ruleName\":\"technique_id=T1053,technique_name="
     "Scheduled "
@@ -327,10 +330,11 @@ static void test_decoders_winevt_trailing_backslash_and_quotes(void **state)
 static void test_decoders_winevt_userdata(void **state)
 {
     (void)state;
-    char *pl = payload(NULL, "<Event><System><EventID>106</EventID></System><UserData>"
-                             "<Operation_StartedOperational xmlns='x'><ProviderName>A</ProviderName>"
-                             "<Code>-</Code><Path>\\p</Path></Operation_StartedOperational>"
-                             "</UserData></Event>");
+    char *pl =
+        payload(NULL, "<Event><System><EventID>106</EventID></System><UserData>"
+                      "<Operation_StartedOperational xmlns='x'><ProviderName>A</ProviderName>"
+                      "<Code>-</Code><Path>\\p</Path></Operation_StartedOperational>"
+                      "</UserData></Event>");
     char *out = convert_ok(pl);
     assert_string_equal(out, "{\"win\":{\"system\":{\"eventID\":\"106\"},"
                              "\"operation_StartedOperational\":{\"providerName\":\"A\","
@@ -713,11 +717,12 @@ static void test_decoders_reference_files_load(void **state)
 
     /* the AR log line of wazuh.md §11.3 */
     tl_event ev;
-    decode_line(ds,
-                "1:[001] (WS01) any->active-response\\active-responses.log:2025/01/15 10:00:01 "
-                "active-response/bin/analyze-scheduled-task.exe: {\"version\":1,\"command\":\"add\","
-                "\"parameters\":{\"program\":\"active-response/bin/analyze-scheduled-task.exe\"}}",
-                &ev);
+    decode_line(
+        ds,
+        "1:[001] (WS01) any->active-response\\active-responses.log:2025/01/15 10:00:01 "
+        "active-response/bin/analyze-scheduled-task.exe: {\"version\":1,\"command\":\"add\","
+        "\"parameters\":{\"program\":\"active-response/bin/analyze-scheduled-task.exe\"}}",
+        &ev);
     assert_string_equal(ev.decoder_name, "ar_log_json");
     assert_string_equal(ev.decoder_parent, "ar_log_json");
     assert_null(ev.program_name); /* YYYY/MM/DD is not a syslog header */
@@ -726,11 +731,12 @@ static void test_decoders_reference_files_load(void **state)
     tl_event_clear(&ev);
 
     /* the AR program's bare JSON line is decoded by `json` */
-    decode_line(ds,
-                "1:[001] (WS01) any->logs\\scheduled-tasks.log:{\"ScheduledTaskAR\":{\"Id\":"
-                "\"Action1\",\"Arguments\":null,\"Execute\":\"C:\\\\Windows\\\\System32\\\\calc.exe\","
-                "\"CimSystemProperties\":{\"ServerName\":\"DESKTOP-4E0BQFT\"}},\"TaskName\":\"test-task\"}",
-                &ev);
+    decode_line(
+        ds,
+        "1:[001] (WS01) any->logs\\scheduled-tasks.log:{\"ScheduledTaskAR\":{\"Id\":"
+        "\"Action1\",\"Arguments\":null,\"Execute\":\"C:\\\\Windows\\\\System32\\\\calc.exe\","
+        "\"CimSystemProperties\":{\"ServerName\":\"DESKTOP-4E0BQFT\"}},\"TaskName\":\"test-task\"}",
+        &ev);
     assert_string_equal(ev.decoder_name, "json");
     assert_null(ev.decoder_parent);
     assert_field(&ev, "ScheduledTaskAR.Arguments", "null");
@@ -741,8 +747,9 @@ static void test_decoders_reference_files_load(void **state)
     tl_event_clear(&ev);
 
     /* windows firewall: use_own_name child of windows-date-format */
-    decode_line(ds, "1:fw:2006-09-18 22:26:23 DROP UDP 11.152.183.14 239.255.255.250 65299 1900 "
-                    "310 - - - - - - - RECEIVE",
+    decode_line(ds,
+                "1:fw:2006-09-18 22:26:23 DROP UDP 11.152.183.14 239.255.255.250 65299 1900 "
+                "310 - - - - - - - RECEIVE",
                 &ev);
     assert_string_equal(ev.decoder_name, "windows-firewall");
     assert_int_equal(ev.decoder_type, TL_CAT_FIREWALL);
@@ -802,9 +809,8 @@ static void test_decoders_load_dirs_basename_order(void **state)
     tl_event_clear(&ev);
     tl_decoder_set_free(ds);
 
-    const char *files[] = {"ruleset/0005-second.xml", "etc/0002-first.xml",
-                           "etc/0005-second.xml", "ruleset/0009-excluded.xml",
-                           "ruleset/README.txt"};
+    const char *files[] = {"ruleset/0005-second.xml", "etc/0002-first.xml", "etc/0005-second.xml",
+                           "ruleset/0009-excluded.xml", "ruleset/README.txt"};
     for (size_t i = 0; i < 5; i++) {
         snprintf(p, sizeof p, "%s/%s", root, files[i]);
         remove(p);
@@ -840,9 +846,8 @@ static void test_decoders_predecode_agent_location(void **state)
     tl_event_clear(&ev);
 
     /* IPv6 registered address and an escaped ':' in the path */
-    assert_int_equal(tl_predecode("1:[002] (WS02) fe80::1->C|:\\logs\\x.log:hello", "m", 0, &ev,
-                                  &d),
-                     TL_OK);
+    assert_int_equal(
+        tl_predecode("1:[002] (WS02) fe80::1->C|:\\logs\\x.log:hello", "m", 0, &ev, &d), TL_OK);
     assert_string_equal(ev.agent_ip, "fe80::1");
     assert_string_equal(ev.location_path, "C:\\logs\\x.log");
     assert_string_equal(ev.full_log, "hello");
@@ -869,8 +874,7 @@ static void test_decoders_predecode_syslog_header(void **state)
         const char *log, *ts, *host, *prog, *msg;
     } t[] = {
         {"Dec 25 20:45:02 MyHost prog[123]: msg", "Dec 25 20:45:02", "MyHost", "prog", "msg"},
-        {"Dec  5 20:45:02 MyHost sshd: Accepted", "Dec  5 20:45:02", "MyHost", "sshd",
-         "Accepted"},
+        {"Dec  5 20:45:02 MyHost sshd: Accepted", "Dec  5 20:45:02", "MyHost", "sshd", "Accepted"},
         {"2015 Dec 29 10:00:01 host1 app: m", "2015 Dec 29 10:00:01", "host1", "app", "m"},
         {"2015-12-29T10:00:01.123456-08:00 h p: m", "2015-12-29T10:00:01.123456-08:00", "h", "p",
          "m"},
@@ -879,8 +883,8 @@ static void test_decoders_predecode_syslog_header(void **state)
         {"Dec 19 17:20:08 ubuntu test_pcre2_3[12345]:test_action x", "Dec 19 17:20:08", "ubuntu",
          "test_pcre2_3", "test_action x"},
         {"Dec 19 17:20:08 hostname_1 p[123]:", "Dec 19 17:20:08", "hostname_1", "p", ""},
-        {"2014 Dec 20 09:29:47 WinEvtLog: Security: x", "2014 Dec 20 09:29:47", "mgr",
-         "WinEvtLog", "Security: x"},
+        {"2014 Dec 20 09:29:47 WinEvtLog: Security: x", "2014 Dec 20 09:29:47", "mgr", "WinEvtLog",
+         "Security: x"},
         /* not headers */
         {"2025/01/15 10:00:00 active-response/bin/x.exe: {\"a\":1}", NULL, "mgr", NULL, NULL},
         {"2006-07-23 04:40:02 1.2.3.4 - W3SVC3", NULL, "mgr", NULL, NULL},

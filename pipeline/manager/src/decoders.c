@@ -97,10 +97,20 @@ static const tl_decoder_info g_winevt_info = {
     "windows_eventchannel", "windows_eventchannel", NULL, TL_CAT_OSSEC, 0, NULL, 0, NULL,
     TL_DECODER_ID_WINEVT};
 
-static const char *const g_builtin_names[] = {
-    "windows_eventchannel", "json", "rootcheck", "syscheck_integrity_changed",
-    "syscheck_new_entry", "syscheck_deleted", "syscollector", "ciscat", "hostinfo", "sca",
-    "dbsync", "upgrade", "task_manager", NULL};
+static const char *const g_builtin_names[] = {"windows_eventchannel",
+                                              "json",
+                                              "rootcheck",
+                                              "syscheck_integrity_changed",
+                                              "syscheck_new_entry",
+                                              "syscheck_deleted",
+                                              "syscollector",
+                                              "ciscat",
+                                              "hostinfo",
+                                              "sca",
+                                              "dbsync",
+                                              "upgrade",
+                                              "task_manager",
+                                              NULL};
 
 /* ---- small growable arrays --------------------------------------------- */
 
@@ -348,8 +358,8 @@ static tl_status parse_order(lctx *c, dec *d, const tl_osxml_node *el)
             o->nnames = k + 1;
             if (l == 0) {
                 st = lfail(c, el->line, TL_E_PARSE,
-                           "decode-xml: Wrong field '%s' in the order of decoder '%s'",
-                           el->content, d->own_name);
+                           "decode-xml: Wrong field '%s' in the order of decoder '%s'", el->content,
+                           d->own_name);
                 goto cleanup;
             }
             o->sidx[k] = order_static(o->names[k]);
@@ -395,8 +405,8 @@ cleanup:
 }
 
 /* offset/type attributes of prematch, regex, program_name, plugin_decoder. */
-static tl_status read_attrs(lctx *c, const dec *d, const tl_osxml_node *el, int *offset, int *has_type,
-                            tl_expr_type *type)
+static tl_status read_attrs(lctx *c, const dec *d, const tl_osxml_node *el, int *offset,
+                            int *has_type, tl_expr_type *type)
 {
     *offset = 0;
     for (size_t i = 0; i < el->nattr; i++) {
@@ -448,10 +458,14 @@ static int tl_category_parse(const char *s, tl_category *out)
     static const struct {
         const char *n;
         tl_category c;
-    } t[] = {{"firewall", TL_CAT_FIREWALL}, {"ids", TL_CAT_IDS},
-             {"web-log", TL_CAT_WEBLOG},    {"syslog", TL_CAT_SYSLOG},
-             {"squid", TL_CAT_SQUID},       {"windows", TL_CAT_WINDOWS},
-             {"host-information", TL_CAT_HOST_INFO}, {"ossec", TL_CAT_OSSEC}};
+    } t[] = {{"firewall", TL_CAT_FIREWALL},
+             {"ids", TL_CAT_IDS},
+             {"web-log", TL_CAT_WEBLOG},
+             {"syslog", TL_CAT_SYSLOG},
+             {"squid", TL_CAT_SQUID},
+             {"windows", TL_CAT_WINDOWS},
+             {"host-information", TL_CAT_HOST_INFO},
+             {"ossec", TL_CAT_OSSEC}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(s, t[i].n) == 0) {
             *out = t[i].c;
@@ -588,7 +602,8 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
             TL_TRY(append_str(&d->parent, ct));
         } else if (ci_eq(en, "type")) {
             if (!tl_category_parse(ct, &d->info.type)) {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (invalid type '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (invalid type '%s').",
                            d->own_name, ct);
                 goto cleanup;
             }
@@ -604,7 +619,8 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
         } else if (ci_eq(en, "program_name")) {
             TL_TRY(read_attrs(c, d, el, &off, &has_type, &ty));
             if (off) {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (offset on '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (offset on '%s').",
                            d->own_name, en);
                 goto cleanup;
             }
@@ -614,12 +630,16 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
         } else if (ci_eq(en, "prematch")) {
             TL_TRY(read_attrs(c, d, el, &off, &has_type, &ty));
             if (off & ~OFF_PARENT) {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (prematch offset must be after_parent%s).",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (prematch offset must be "
+                           "after_parent%s).",
                            d->own_name, "");
                 goto cleanup;
             }
             if (prematch && off) {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (only the first %s may have an offset).",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (only the first %s may have "
+                           "an offset).",
                            d->own_name, en);
                 goto cleanup;
             }
@@ -631,7 +651,9 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
         } else if (ci_eq(en, "regex")) {
             TL_TRY(read_attrs(c, d, el, &off, &has_type, &ty));
             if (regex && off) {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (only the first %s may have an offset).",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (only the first %s may have "
+                           "an offset).",
                            d->own_name, en);
                 goto cleanup;
             }
@@ -646,7 +668,8 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
             else if (strcmp(ct, "false") == 0)
                 d->use_own_name = 0;
             else {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (use_own_name '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (use_own_name '%s').",
                            d->own_name, ct);
                 goto cleanup;
             }
@@ -655,7 +678,8 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
         } else if (ci_eq(en, "plugin_decoder")) {
             TL_TRY(read_attrs(c, d, el, &off, &has_type, NULL));
             if (off & OFF_PREVREGEX) {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (plugin offset '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (plugin offset '%s').",
                            d->own_name, "after_regex");
                 goto cleanup;
             }
@@ -666,10 +690,12 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
                        strcmp(ct, "SonicWall_Decoder") == 0 ||
                        strcmp(ct, "OSSECAlert_Decoder") == 0) {
                 d->plugin = PLUGIN_NOOP;
-                lwarn(c, el->line, "decoder '%s': plugin '%s' is not implemented; it extracts no fields",
+                lwarn(c, el->line,
+                      "decoder '%s': plugin '%s' is not implemented; it extracts no fields",
                       d->own_name, ct);
             } else {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (unknown plugin '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (unknown plugin '%s').",
                            d->own_name, ct);
                 goto cleanup;
             }
@@ -680,10 +706,12 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
                 d->nulls = TL_JSON_NULL_DISCARD;
             else if (strcmp(ct, "empty") == 0) {
                 d->nulls = TL_JSON_NULL_STRING;
-                lwarn(c, el->line, "decoder '%s': json_null_field '%s' is deprecated; using 'string'",
+                lwarn(c, el->line,
+                      "decoder '%s': json_null_field '%s' is deprecated; using 'string'",
                       d->own_name, ct);
             } else {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (json_null_field '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (json_null_field '%s').",
                            d->own_name, ct);
                 goto cleanup;
             }
@@ -693,13 +721,14 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
             else if (strcmp(ct, "csv") == 0)
                 d->arrays = TL_JSON_ARRAY_CSV;
             else {
-                st = lfail(c, el->line, TL_E_PARSE, "(2107): Decoder configuration error: '%s' (json_array_structure '%s').",
+                st = lfail(c, el->line, TL_E_PARSE,
+                           "(2107): Decoder configuration error: '%s' (json_array_structure '%s').",
                            d->own_name, ct);
                 goto cleanup;
             }
         } else {
-            st = lfail(c, el->line, TL_E_PARSE, "(1230): Invalid element in the configuration: '%s'.",
-                       en, NULL);
+            st = lfail(c, el->line, TL_E_PARSE,
+                       "(1230): Invalid element in the configuration: '%s'.", en, NULL);
             goto cleanup;
         }
     }
@@ -964,8 +993,7 @@ static void set_result(tl_event *ev, const dec *info)
     ev->decoder_type = info->info.type;
 }
 
-static tl_status decode_list(const dnode *node, tl_event *ev, tl_decoder_trace_fn trace,
-                             void *tctx)
+static tl_status decode_list(const dnode *node, tl_event *ev, tl_decoder_trace_fn trace, void *tctx)
 {
     tl_status st = TL_OK;
     const char *log = ev->log ? ev->log : "";

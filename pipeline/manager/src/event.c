@@ -118,11 +118,20 @@ const char *tl_event_find_field(const tl_event *ev, const char *name)
 }
 
 static const char *const g_static_names[TL_SF_COUNT] = {
-    [TL_SF_SRCIP] = "srcip",       [TL_SF_DSTIP] = "dstip",     [TL_SF_SRCPORT] = "srcport",
-    [TL_SF_DSTPORT] = "dstport",   [TL_SF_PROTOCOL] = "protocol", [TL_SF_ACTION] = "action",
-    [TL_SF_SRCUSER] = "srcuser",   [TL_SF_DSTUSER] = "dstuser", [TL_SF_ID] = "id",
-    [TL_SF_STATUS] = "status",     [TL_SF_URL] = "url",         [TL_SF_DATA] = "data",
-    [TL_SF_EXTRA_DATA] = "extra_data", [TL_SF_SYSTEMNAME] = "system_name",
+    [TL_SF_SRCIP] = "srcip",
+    [TL_SF_DSTIP] = "dstip",
+    [TL_SF_SRCPORT] = "srcport",
+    [TL_SF_DSTPORT] = "dstport",
+    [TL_SF_PROTOCOL] = "protocol",
+    [TL_SF_ACTION] = "action",
+    [TL_SF_SRCUSER] = "srcuser",
+    [TL_SF_DSTUSER] = "dstuser",
+    [TL_SF_ID] = "id",
+    [TL_SF_STATUS] = "status",
+    [TL_SF_URL] = "url",
+    [TL_SF_DATA] = "data",
+    [TL_SF_EXTRA_DATA] = "extra_data",
+    [TL_SF_SYSTEMNAME] = "system_name",
 };
 
 int tl_static_field_index(const char *name)

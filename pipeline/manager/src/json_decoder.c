@@ -58,11 +58,20 @@ static const struct {
     const char *key;
     tl_static_field f;
 } g_json_static[] = {
-    {"srcip", TL_SF_SRCIP},     {"dstip", TL_SF_DSTIP},           {"srcport", TL_SF_SRCPORT},
-    {"dstport", TL_SF_DSTPORT}, {"protocol", TL_SF_PROTOCOL},     {"action", TL_SF_ACTION},
-    {"srcuser", TL_SF_SRCUSER}, {"dstuser", TL_SF_DSTUSER},       {"id", TL_SF_ID},
-    {"status", TL_SF_STATUS},   {"url", TL_SF_URL},               {"data", TL_SF_DATA},
-    {"extra_data", TL_SF_EXTRA_DATA}, {"systemname", TL_SF_SYSTEMNAME},
+    {"srcip", TL_SF_SRCIP},
+    {"dstip", TL_SF_DSTIP},
+    {"srcport", TL_SF_SRCPORT},
+    {"dstport", TL_SF_DSTPORT},
+    {"protocol", TL_SF_PROTOCOL},
+    {"action", TL_SF_ACTION},
+    {"srcuser", TL_SF_SRCUSER},
+    {"dstuser", TL_SF_DSTUSER},
+    {"id", TL_SF_ID},
+    {"status", TL_SF_STATUS},
+    {"url", TL_SF_URL},
+    {"data", TL_SF_DATA},
+    {"extra_data", TL_SF_EXTRA_DATA},
+    {"systemname", TL_SF_SYSTEMNAME},
 };
 
 static void set_static(jctx *c, tl_static_field f, const char *value)
@@ -158,7 +167,10 @@ static void read_json(jctx *c, const cJSON *item, int has_parent)
                     const char *s = NULL;
                     switch (e->type & 0xFF) {
                     case cJSON_String: s = e->valuestring ? e->valuestring : ""; break;
-                    case cJSON_Number: number_str(e, num); s = num; break;
+                    case cJSON_Number:
+                        number_str(e, num);
+                        s = num;
+                        break;
                     case cJSON_True: s = "true"; break;
                     case cJSON_False: s = "false"; break;
                     case cJSON_NULL: s = "null"; break;
@@ -186,9 +198,7 @@ static void read_json(jctx *c, const cJSON *item, int has_parent)
                 cJSON_free(p);
             }
             break;
-        case cJSON_Object:
-            read_json(c, item->child, has_key || has_parent);
-            break;
+        case cJSON_Object: read_json(c, item->child, has_key || has_parent); break;
         default: break;
         }
         c->key.len = base;

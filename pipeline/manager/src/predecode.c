@@ -84,8 +84,8 @@ static size_t header_len(const char *s, size_t n, size_t *ts_len)
     return 0;
 }
 
-/* "name:" or "name[pid]:" (a space after the ':' is optional) at p; returns the name length and sets *after to
- * the message start, or 0 when there is no program name. */
+/* "name:" or "name[pid]:" (a space after the ':' is optional) at p; returns the name length and
+ * sets *after to the message start, or 0 when there is no program name. */
 static size_t program_at(const char *p, const char **after)
 {
     size_t l = 0;

@@ -516,10 +516,7 @@ static xslice wtrim(xslice s)
     return s;
 }
 
-static int wkeep(xslice v)
-{
-    return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)");
-}
+static int wkeep(xslice v) { return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)"); }
 
 /* wstr_unescape_json: \b \t \n \f \r \" \\ back to bytes, anything else kept. */
 static void unescape_json(tl_buf *out, const char *s, size_t n)
@@ -576,8 +573,7 @@ static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
 /* The JSON decoder's field limit (analysisd.decoder_order_size). */
 #define TL_DECODER_ORDER_SIZE 256
 
-static tl_status add_dotted(tl_event *ev, tl_buf *name, const char *prefix, size_t pn,
-                            const wkv *e)
+static tl_status add_dotted(tl_event *ev, tl_buf *name, const char *prefix, size_t pn, const wkv *e)
 {
     if (ev->nfields >= TL_DECODER_ORDER_SIZE)
         return TL_OK; /* "Too many fields for JSON decoder." */
@@ -657,8 +653,7 @@ static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **lev
                 } else if (xeq(ca->name, "Security")) {
                     /* analysisd tests values[0] == "UserID": never true */
                     if (ca->nattr > 0 && xeq(at[0].value, "UserID"))
-                        wadd(o, SEC_SYSTEM, "securityUserID", 14, 0, at[0].value.p,
-                             at[0].value.n);
+                        wadd(o, SEC_SYSTEM, "securityUserID", 14, 0, at[0].value.p, at[0].value.n);
                 } else if (xeq(ca->name, "Level")) {
                     *level = ca;
                     wadd(o, SEC_SYSTEM, "level", 5, 0, ca->content.p, ca->content.n);
@@ -682,8 +677,7 @@ static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **lev
                         continue;
                     xslice v = wtrim(ca->content);
                     if (named >= 0) {
-                        wadd(o, SEC_EVENTDATA, at[named].value.p, at[named].value.n, 1, v.p,
-                             v.n);
+                        wadd(o, SEC_EVENTDATA, at[named].value.p, at[named].value.n, 1, v.p, v.n);
                     } else {
                         if (joined->len > 0)
                             tl_buf_append(joined, ", ", 2);
@@ -736,9 +730,9 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     /* cJSON_PrintUnformatted(Event) */
     if (cJSON_IsString(jev)) {
         {
-        const char *vs = jev->valuestring ? jev->valuestring : "";
-        buf_json_esc(&enc, vs, strlen(vs));
-    }
+            const char *vs = jev->valuestring ? jev->valuestring : "";
+            buf_json_esc(&enc, vs, strlen(vs));
+        }
     } else {
         char *p = cJSON_PrintUnformatted(jev);
         TL_TRY_ALLOC(p);
@@ -777,9 +771,9 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
         tl_buf printed = TL_BUF_INIT;
         if (cJSON_IsString(jmsg)) {
             {
-            const char *vs = jmsg->valuestring ? jmsg->valuestring : "";
-            buf_json_esc(&printed, vs, strlen(vs));
-        }
+                const char *vs = jmsg->valuestring ? jmsg->valuestring : "";
+                buf_json_esc(&printed, vs, strlen(vs));
+            }
         } else {
             char *p = cJSON_PrintUnformatted(jmsg);
             if (p) {
