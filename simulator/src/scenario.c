@@ -452,8 +452,9 @@ cleanup:
 
 static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
 {
-    static const char *const keys[] = {"at",       "user",  "elevated", "parent", "image",
-                                       "command",  "registry", "file",  "noise",  "comment", NULL};
+    static const char *const keys[] = {"at",      "user",     "elevated", "parent",
+                                       "wow64",   "image",    "command",  "registry",
+                                       "file",    "noise",    "comment",  NULL};
     tl_status st;
     double at = 0;
     TL_TRY(check_keys(l, j, keys));
@@ -490,6 +491,13 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     t->elevated = -1;
     TL_TRY(get_bool(l, j, "elevated", &t->elevated));
     TL_TRY(get_str(l, j, "parent", 0, 0, &t->parent));
+    TL_TRY(get_bool(l, j, "wow64", &t->wow64));
+    if (t->kind != TL_STEP_COMMAND && t->wow64) {
+        size_t m = push_key(l, "wow64");
+        st = perr(l, "only allowed on command steps", NULL);
+        l->path[m] = 0;
+        goto cleanup;
+    }
     TL_TRY(get_str(l, j, "image", 0, 0, &t->image));
     if (t->kind != TL_STEP_COMMAND && t->parent) {
         size_t m = push_key(l, "parent");

@@ -36,6 +36,7 @@ typedef struct tl_step {
     tl_step_kind kind;
     char *user;   /* NULL = default (first user; SYSTEM for registry steps) */
     int elevated; /* -1 = not given */
+    int wow64;    /* command steps: the parent is a 32-bit process */
     char *parent; /* command steps: parent image, NULL = default */
     char *image;  /* registry/file steps: writer image, NULL = default */
     char *command;

@@ -1061,6 +1061,10 @@ static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, in
                                    user ? NULL : "C:\\Windows\\system32\\", out);
     s->now = save;
     s->quiet = q;
+    if (st == TL_OK && !s->x86 &&
+        (tl_strncasecmp(image, "C:\\Windows\\SysWOW64\\", 20) == 0 ||
+         tl_strncasecmp(image, "C:\\Program Files (x86)\\", 23) == 0))
+        s->procs[*out].wow64 = 1;
     if (st == TL_OK && user != 0) {
         char *cwd = NULL;
         tl_buf b = TL_BUF_INIT;
@@ -1249,7 +1253,7 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         st = find_or_make_proc(s, parent, (size_t)u, integ, &pp);
         if (st != TL_OK)
             goto done;
-        tl_exec_ctx c = {s, d, (size_t)u, integ, elevated, pp, 0};
+        tl_exec_ctx c = {s, d, (size_t)u, integ, elevated, pp, t->wow64 && !s->x86};
         int rc = 0;
         const char *pb = base_name(parent);
         if (tl_strcasecmp(pb, "cmd.exe") == 0)

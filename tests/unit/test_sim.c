@@ -517,13 +517,32 @@ static void test_sim_cmd_child_has_double_space_and_syswow64(void **state)
 {
     (void)state;
     run r;
+    /* EVTX rundll32_cmd_schtask: a 32-bit parent runs cmd /C schtasks */
     assert_true(run_steps(&r,
                           "[{\"at\":0,\"user\":\"alice\",\"parent\":\"C:\\\\Windows\\\\SysWOW64\\\\"
                           "rundll32.exe\",\"command\":\"\\\"C:\\\\Windows\\\\System32\\\\cmd.exe\\\""
                           "  /C schtasks /Create /f /tn X /sc onlogon /tr calc.exe\"}]",
+                          NULL, have_shared() ? MODULAR : NULL));
+    const char *o = out(&r);
+    if (have_shared()) { /* the default config does not log cmd.exe */
+        assert_non_null(strstr(o, "<Data Name='Image'>C:\\Windows\\SysWOW64\\cmd.exe</Data>"));
+        assert_non_null(strstr(o, "<Data Name='CommandLine'>\"C:\\Windows\\System32\\cmd.exe\"  "
+                                  "/C schtasks /Create"));
+    }
+    assert_non_null(strstr(o, "<Data Name='Image'>C:\\Windows\\SysWOW64\\schtasks.exe</Data>"));
+    assert_non_null(strstr(o, "<Data Name='CommandLine'>schtasks  /Create /f /tn X /sc onlogon"));
+    assert_non_null(task_find(r.sim, "\\X"));
+    run_free(&r);
+    /* "wow64": true marks any parent as 32-bit */
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"bob\",\"wow64\":true,\"parent\":\"C:\\\\Users"
+                          "\\\\bob\\\\Desktop\\\\p.exe\",\"command\":\"\\\"C:\\\\Windows\\\\"
+                          "System32\\\\schtasks.exe\\\" /Create /TN u /tr x.exe /sc onlogon\"}]",
                           NULL, NULL));
-    (void)r;
-    /* a 32-bit parent (SysWOW64 image) — its children are reported from SysWOW64 */
+    assert_non_null(strstr(out(&r), "<Data Name='Image'>C:\\Windows\\SysWOW64\\schtasks.exe"));
+    assert_non_null(strstr(out(&r), "<Data Name='CommandLine'>\"C:\\Windows\\System32\\"
+                                    "schtasks.exe\" /Create"));
+    assert_non_null(strstr(out(&r), "<Data Name='ParentImage'>C:\\Users\\bob\\Desktop\\p.exe"));
     run_free(&r);
     assert_true(run_steps(&r,
                           "[{\"at\":0,\"user\":\"alice\",\"command\":\"schtasks /create /tn x /tr "
@@ -531,6 +550,7 @@ static void test_sim_cmd_child_has_double_space_and_syswow64(void **state)
                           NULL, NULL));
     assert_non_null(strstr(out(&r), "<Data Name='CommandLine'>schtasks  /create /tn x"));
     assert_non_null(strstr(out(&r), "<Data Name='IntegrityLevel'>Medium</Data>"));
+    assert_non_null(strstr(out(&r), "<Data Name='ParentImage'>C:\\Windows\\System32\\cmd.exe"));
     run_free(&r);
 }
 
