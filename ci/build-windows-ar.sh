@@ -18,7 +18,7 @@ if ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
   exit 77
 fi
 mkdir -p "$out/_deps"
-src=$(find "$out/_deps" -maxdepth 2 -name cJSON.c -printf '%h\n' 2>/dev/null | head -n1 || true)
+src=$(find "$out/_deps" -maxdepth 3 -name cJSON.c -printf '%h\n' 2>/dev/null | head -n1 || true)
 if [ -z "$src" ]; then
   dl="$out/_deps/dl"
   rm -rf "$dl"; mkdir -p "$dl"

@@ -23,8 +23,13 @@ ms() { date +%s%N | cut -c1-13; }
 
 t0=$(ms)
 exe=$("$here/ci/build-windows-ar.sh" "${TL_MINGW_BUILD_DIR:-$here/build-mingw}")
-cmake -S "$here" -B "$work/build-linux" -DTL_AR_ONLY=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$work/build-linux" -j2 --target analyze-scheduled-task >/dev/null
+# The Linux build to compare with: TL_LINUX_AR (ctest passes the one it built), else build one.
+linux_ar=${TL_LINUX_AR:-}
+if [ -z "$linux_ar" ]; then
+  cmake -S "$here" -B "$work/build-linux" -DTL_AR_ONLY=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$work/build-linux" -j2 --target analyze-scheduled-task >/dev/null 2>&1
+  linux_ar="$work/build-linux/analyze-scheduled-task"
+fi
 t1=$(ms)
 wineboot --init >/dev/null 2>&1
 wineserver -w
@@ -37,7 +42,7 @@ lin_agent="$work/linux/$agent"   # the Linux build's install dir; its C: is the 
 for a in "$win_agent" "$lin_agent"; do mkdir -p "$a/active-response/bin" "$a/logs"; done
 cp "$exe" "$win_agent/active-response/bin/analyze-scheduled-task.exe"
 # same file name, so both write "active-response/bin/analyze-scheduled-task.exe" in their log
-cp "$work/build-linux/analyze-scheduled-task" "$lin_agent/active-response/bin/analyze-scheduled-task.exe"
+cp "$linux_ar" "$lin_agent/active-response/bin/analyze-scheduled-task.exe"
 tasks="$WINEPREFIX/drive_c/windows/system32/tasks"
 mkdir -p "$tasks"
 
