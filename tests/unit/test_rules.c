@@ -721,6 +721,59 @@ static void test_rules_default_profile_end_to_end(void **state)
     tl_ruleset_free(rs);
 }
 
+/* Every allocation failure while loading and processing gives TL_E_NOMEM
+ * (never a crash, never another status); ASan/valgrind runs catch leaks. */
+static void test_rules_alloc_fail(void **state)
+{
+    (void)state;
+    static const char dec[] = "<decoder name=\"json\"><prematch>^{\\s*\"</prematch>"
+                              "<plugin_decoder>JSON_Decoder</plugin_decoder></decoder>";
+    char *xml = sysmon_reg(12, "CreateKey", TREE "test-task");
+    char *q = tl_test_winevt_line(xml, "Registry object added or deleted");
+    char *q2 = ar_json_line("null");
+    int done = 0;
+    for (long n = 1; n < 100000 && !done; n++) {
+        tl_ruleset *rs = NULL;
+        tl_engine *e = NULL;
+        tl_diag d;
+        tl_diag_clear(&d);
+        tl_alloc_fail_at(n);
+        tl_status st = tl_ruleset_new_empty(&rs);
+        if (st == TL_OK)
+            st = tl_decoder_set_load_buffer(rs->ds, "dec.xml", dec, sizeof dec - 1, NULL, NULL, &d);
+        if (st == TL_OK)
+            st = tl_rules_load_buffer(rs, "base.xml", tl_test_base_rules,
+                                      strlen(tl_test_base_rules), NULL, &d);
+        if (st == TL_OK)
+            st = tl_rules_load_buffer(rs, "seed.xml", seed_rules, strlen(seed_rules), NULL, &d);
+        if (st == TL_OK)
+            st = tl_ruleset_finish(rs, &d);
+        tl_engine_opts eo = {"wazuh-manager", "node01"};
+        if (st == TL_OK)
+            st = tl_engine_new(rs, &eo, &e);
+        tl_result r;
+        if (st == TL_OK)
+            st = tl_engine_process(e, q, T0, &r, &d);
+        if (st == TL_OK)
+            st = tl_engine_process(e, q2, T0, &r, &d);
+        tl_alloc_fail_at(0);
+        if (st == TL_OK) {
+            assert_string_equal(r.rule_id, "115009");
+            done = 1;
+        } else if (st != TL_E_NOMEM) {
+            print_error("allocation %ld: %s: %s\n", n, tl_strerror(st), d.msg);
+        }
+        if (!done && st != TL_E_NOMEM)
+            fail();
+        tl_engine_free(e);
+        tl_ruleset_free(rs);
+    }
+    assert_true(done);
+    tl_free(q);
+    tl_free(q2);
+    tl_free(xml);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -743,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_rules_reference_ruleset_loads),
         cmocka_unit_test(test_rules_engine_tests_rulesets_load),
         cmocka_unit_test(test_rules_default_profile_end_to_end),
+        cmocka_unit_test(test_rules_alloc_fail),
     };
     return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
 }

@@ -170,27 +170,32 @@ void tl_description_expand(const char *desc, const tl_event *ev, tl_buf *out)
 
 /* ---- the alert --------------------------------------------------------------- */
 
-static void json_add_field(cJSON *root, const char *key, const char *value)
+static void json_add_field(cJSON *root, const char *key, const char *value, int *oom)
 {
     const char *nest = strchr(key, '.');
     if (nest) {
         size_t len = (size_t)(nest - key);
         char stackbuf[256];
         char *cur = len < sizeof stackbuf ? stackbuf : tl_malloc(len + 1);
-        if (!cur)
+        if (!cur) {
+            *oom = 1;
             return;
+        }
         memcpy(cur, key, len);
         cur[len] = '\0';
         cJSON *obj = cJSON_GetObjectItem(root, cur);
         if (!obj) {
             obj = cJSON_CreateObject();
-            if (obj)
-                cJSON_AddItemToObject(root, cur, obj);
+            if (!obj || !cJSON_AddItemToObject(root, cur, obj)) {
+                cJSON_Delete(obj);
+                obj = NULL;
+                *oom = 1;
+            }
         }
         if (cur != stackbuf)
             tl_free(cur);
         if (obj && cJSON_IsObject(obj))
-            json_add_field(obj, nest + 1, value);
+            json_add_field(obj, nest + 1, value, oom);
         return;
     }
     if (cJSON_GetObjectItem(root, key))
@@ -199,15 +204,30 @@ static void json_add_field(cJSON *root, const char *key, const char *value)
         const char *endp = NULL;
         cJSON *arr = cJSON_ParseWithOpts(value, &endp, 0);
         if (arr && endp && *endp == '\0') {
-            cJSON_AddItemToObject(root, key, arr);
+            if (!cJSON_AddItemToObject(root, key, arr)) {
+                cJSON_Delete(arr);
+                *oom = 1;
+            }
             return;
         }
+        // not JSON (or the parser ran out of memory: cJSON cannot tell)
         cJSON_Delete(arr);
     }
-    cJSON_AddStringToObject(root, key, value);
+    if (!cJSON_AddStringToObject(root, key, value))
+        *oom = 1;
 }
 
-static void add_groups(cJSON *rule, const char *groups)
+static int add_str(cJSON *arr, const char *s)
+{
+    cJSON *it = cJSON_CreateString(s);
+    if (!it || !cJSON_AddItemToArray(arr, it)) {
+        cJSON_Delete(it);
+        return 0;
+    }
+    return 1;
+}
+
+static void add_groups(cJSON *rule, const char *groups, int *oom)
 {
     static const struct {
         const char *prefix;
@@ -216,9 +236,11 @@ static void add_groups(cJSON *rule, const char *groups)
                 {"hipaa_", "hipaa"},     {"nist_800_53_", "nist_800_53"}, {"tsc_", "tsc"},
                 {"cis_", "cis"}};
     cJSON *garr = cJSON_CreateArray();
-    if (!garr)
+    if (!garr || !cJSON_AddItemToObject(rule, "groups", garr)) {
+        cJSON_Delete(garr);
+        *oom = 1;
         return;
-    cJSON_AddItemToObject(rule, "groups", garr);
+    }
     const char *p = groups ? groups : "";
     while (*p) {
         const char *e = strchr(p, ',');
@@ -236,16 +258,19 @@ static void add_groups(cJSON *rule, const char *groups)
                     cJSON *arr = cJSON_GetObjectItemCaseSensitive(rule, comp[i].key);
                     if (!arr) {
                         arr = cJSON_CreateArray();
-                        if (!arr)
+                        if (!arr || !cJSON_AddItemToObject(rule, comp[i].key, arr)) {
+                            cJSON_Delete(arr);
+                            *oom = 1;
                             return;
-                        cJSON_AddItemToObject(rule, comp[i].key, arr);
+                        }
                     }
-                    cJSON_AddItemToArray(arr, cJSON_CreateString(buf + pl));
+                    if (!add_str(arr, buf + pl))
+                        *oom = 1;
                     done = 1;
                 }
             }
-            if (!done)
-                cJSON_AddItemToArray(garr, cJSON_CreateString(buf));
+            if (!done && !add_str(garr, buf))
+                *oom = 1;
         }
         if (!e)
             break;
@@ -253,7 +278,7 @@ static void add_groups(cJSON *rule, const char *groups)
     }
 }
 
-static void add_mitre(cJSON *rule, const tl_rule *r)
+static void add_mitre(cJSON *rule, const tl_rule *r, int *oom)
 {
     if (!r->nmitre)
         return;
@@ -264,14 +289,27 @@ static void add_mitre(cJSON *rule, const tl_rule *r)
         cJSON_Delete(ids);
         cJSON_Delete(tac);
         cJSON_Delete(tec);
+        *oom = 1;
         return;
     }
-    cJSON_AddItemToObject(m, "id", ids);
-    cJSON_AddItemToObject(m, "tactic", tac);
-    cJSON_AddItemToObject(m, "technique", tec);
+    int ok_i = cJSON_AddItemToObject(m, "id", ids);
+    if (!ok_i)
+        cJSON_Delete(ids);
+    int ok_ta = cJSON_AddItemToObject(m, "tactic", tac);
+    if (!ok_ta)
+        cJSON_Delete(tac);
+    int ok_te = cJSON_AddItemToObject(m, "technique", tec);
+    if (!ok_te)
+        cJSON_Delete(tec);
+    if (!ok_i || !ok_ta || !ok_te) {
+        cJSON_Delete(m);
+        *oom = 1;
+        return;
+    }
     int ntac = 0;
     for (size_t i = 0; i < r->nmitre; i++) {
-        cJSON_AddItemToArray(ids, cJSON_CreateString(r->mitre_ids[i]));
+        if (!add_str(ids, r->mitre_ids[i]))
+            *oom = 1;
         const char *tech = NULL;
         const char *const *tactics = NULL;
         if (!tl_mitre_lookup(r->mitre_ids[i], &tech, &tactics))
@@ -281,18 +319,29 @@ static void add_mitre(cJSON *rule, const tl_rule *r)
             cJSON *it;
             cJSON_ArrayForEach(it, tac) if (strcmp(it->valuestring, tactics[k]) == 0) dup = 1;
             if (!dup) {
-                cJSON_AddItemToArray(tac, cJSON_CreateString(tactics[k]));
+                if (!add_str(tac, tactics[k]))
+                    *oom = 1;
                 ntac++;
             }
         }
-        cJSON_AddItemToArray(tec, cJSON_CreateString(tech));
+        if (!add_str(tec, tech))
+            *oom = 1;
     }
     if (!ntac) {
         cJSON_Delete(m);
         return;
     }
-    cJSON_AddItemToObject(rule, "mitre", m);
+    if (!cJSON_AddItemToObject(rule, "mitre", m)) {
+        cJSON_Delete(m);
+        *oom = 1;
+    }
 }
+
+#define CHK(x)                                                                                     \
+    do {                                                                                           \
+        if (!(x))                                                                                  \
+            oom = 1;                                                                               \
+    } while (0)
 
 tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const char *description,
                          tl_buf *out)
@@ -300,50 +349,51 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
     const tl_event *ev = &e->ev;
     const tl_ruleset *rs = e->rs;
     tl_status st = TL_OK;
+    int oom = 0;
     char *txt = NULL;
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return TL_E_NOMEM;
     char ts[40];
     tl_time_fmt_wazuh(ev->time, ts);
-    cJSON_AddStringToObject(root, "timestamp", ts);
+    CHK(cJSON_AddStringToObject(root, "timestamp", ts));
 
     cJSON *rule = cJSON_AddObjectToObject(root, "rule");
     if (!rule)
         TL_FAIL(TL_E_NOMEM);
     if (r->level)
-        cJSON_AddNumberToObject(rule, "level", r->level);
-    cJSON_AddStringToObject(rule, "description", description);
-    cJSON_AddStringToObject(rule, "id", r->id_str);
-    add_mitre(rule, r);
+        CHK(cJSON_AddNumberToObject(rule, "level", r->level));
+    CHK(cJSON_AddStringToObject(rule, "description", description));
+    CHK(cJSON_AddStringToObject(rule, "id", r->id_str));
+    add_mitre(rule, r, &oom);
     if (r->cve)
-        cJSON_AddStringToObject(rule, "cve", r->cve);
+        CHK(cJSON_AddStringToObject(rule, "cve", r->cve));
     if (r->info)
-        cJSON_AddStringToObject(rule, "info", r->info);
+        CHK(cJSON_AddStringToObject(rule, "info", r->info));
     if (r->frequency)
-        cJSON_AddNumberToObject(rule, "frequency", r->frequency);
+        CHK(cJSON_AddNumberToObject(rule, "frequency", r->frequency));
     if (!(r->options & TL_OPT_NO_COUNTER))
-        cJSON_AddNumberToObject(rule, "firedtimes", (double)firedtimes);
+        CHK(cJSON_AddNumberToObject(rule, "firedtimes", (double)firedtimes));
     int mail = ((r->level >= rs->email_alert_level) && !(r->options & TL_OPT_NO_EMAIL_ALERT)) ||
                (r->options & TL_OPT_ALERT_BY_EMAIL);
-    cJSON_AddBoolToObject(rule, "mail", mail);
-    add_groups(rule, r->groups);
+    CHK(cJSON_AddBoolToObject(rule, "mail", mail));
+    add_groups(rule, r->groups, &oom);
 
     cJSON *agent = cJSON_AddObjectToObject(root, "agent");
     if (!agent)
         TL_FAIL(TL_E_NOMEM);
-    cJSON_AddStringToObject(agent, "id", ev->agent_id ? ev->agent_id : "000");
-    cJSON_AddStringToObject(agent, "name", ev->agent_name ? ev->agent_name : e->manager_name);
+    CHK(cJSON_AddStringToObject(agent, "id", ev->agent_id ? ev->agent_id : "000"));
+    CHK(cJSON_AddStringToObject(agent, "name", ev->agent_name ? ev->agent_name : e->manager_name));
     if (ev->agent_ip && strcmp(ev->agent_ip, "any") != 0)
-        cJSON_AddStringToObject(agent, "ip", ev->agent_ip);
+        CHK(cJSON_AddStringToObject(agent, "ip", ev->agent_ip));
     cJSON *mgr = cJSON_AddObjectToObject(root, "manager");
     if (!mgr)
         TL_FAIL(TL_E_NOMEM);
-    cJSON_AddStringToObject(mgr, "name", e->manager_name);
+    CHK(cJSON_AddStringToObject(mgr, "name", e->manager_name));
     char idbuf[48];
     snprintf(idbuf, sizeof idbuf, "%lld.%lld", (long long)(ev->time / TL_USEC_PER_SEC),
              (long long)e->alert_offset);
-    cJSON_AddStringToObject(root, "id", idbuf);
+    CHK(cJSON_AddStringToObject(root, "id", idbuf));
     if (e->ctx_rule == r && e->nctx_prev) {
         tl_buf po = TL_BUF_INIT;
         for (size_t i = 0; i < e->nctx_prev; i++) {
@@ -353,22 +403,22 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
         }
         st = tl_buf_status(&po);
         if (st == TL_OK)
-            cJSON_AddStringToObject(root, "previous_output", tl_buf_cstr(&po));
+            CHK(cJSON_AddStringToObject(root, "previous_output", tl_buf_cstr(&po)));
         tl_buf_free(&po);
         TL_TRY(st);
     }
     if (!(r->options & TL_OPT_NO_FULL_LOG) && ev->full_log)
-        cJSON_AddStringToObject(root, "full_log", ev->full_log);
+        CHK(cJSON_AddStringToObject(root, "full_log", ev->full_log));
     if (ev->program_name || ev->dec_timestamp) {
         cJSON *pd = cJSON_AddObjectToObject(root, "predecoder");
         if (!pd)
             TL_FAIL(TL_E_NOMEM);
         if (ev->program_name)
-            cJSON_AddStringToObject(pd, "program_name", ev->program_name);
+            CHK(cJSON_AddStringToObject(pd, "program_name", ev->program_name));
         if (ev->dec_timestamp)
-            cJSON_AddStringToObject(pd, "timestamp", ev->dec_timestamp);
+            CHK(cJSON_AddStringToObject(pd, "timestamp", ev->dec_timestamp));
         if (ev->hostname)
-            cJSON_AddStringToObject(pd, "hostname", ev->hostname);
+            CHK(cJSON_AddStringToObject(pd, "hostname", ev->hostname));
     }
     if (ev->decoder_name) {
         const tl_decoder_info *di = tl_event_decoder_info(ev);
@@ -376,12 +426,12 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
         if (!dec)
             TL_FAIL(TL_E_NOMEM);
         if (di && di->accumulate)
-            cJSON_AddNumberToObject(dec, "accumulate", 1);
+            CHK(cJSON_AddNumberToObject(dec, "accumulate", 1));
         if (ev->decoder_parent)
-            cJSON_AddStringToObject(dec, "parent", ev->decoder_parent);
-        cJSON_AddStringToObject(dec, "name", ev->decoder_name);
+            CHK(cJSON_AddStringToObject(dec, "parent", ev->decoder_parent));
+        CHK(cJSON_AddStringToObject(dec, "name", ev->decoder_name));
         if (di && di->ftscomment && r->if_fts)
-            cJSON_AddStringToObject(dec, "ftscomment", di->ftscomment);
+            CHK(cJSON_AddStringToObject(dec, "ftscomment", di->ftscomment));
     }
     {
         static const struct {
@@ -400,19 +450,21 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
         for (size_t i = 0; i < sizeof so / sizeof so[0]; i++) {
             const char *v = ev->stat[so[i].f];
             if (v && *v)
-                cJSON_AddStringToObject(data, so[i].k, v);
+                CHK(cJSON_AddStringToObject(data, so[i].k, v));
         }
         for (size_t i = 0; i < ev->nfields; i++) {
             const tl_field *f = &ev->fields[i];
             if (f->name && f->value && *f->value)
-                json_add_field(data, f->name, f->value);
+                json_add_field(data, f->name, f->value, &oom);
         }
-        if (data->child)
-            cJSON_AddItemToObject(root, "data", data);
-        else
+        if (!data->child || !cJSON_AddItemToObject(root, "data", data)) {
+            oom |= data->child != NULL;
             cJSON_Delete(data);
+        }
     }
-    cJSON_AddStringToObject(root, "location", ev->location_path ? ev->location_path : "");
+    CHK(cJSON_AddStringToObject(root, "location", ev->location_path ? ev->location_path : ""));
+    if (oom)
+        TL_FAIL(TL_E_NOMEM);
     txt = cJSON_PrintUnformatted(root);
     TL_TRY_ALLOC(txt);
     tl_buf_reset(out);

@@ -147,6 +147,10 @@ static tl_status read_body(xreader *r, tl_osxml_node *n, int depth)
     tl_status st = TL_OK;
     tl_buf text = TL_BUF_INIT;
     for (;;) {
+        if (text.oom) {
+            st = TL_E_NOMEM;
+            goto cleanup;
+        }
         if (r->p >= r->end) {
             xfail(r, n->line, "XMLERR: Element '%s' not closed.", n->name);
             st = TL_E_PARSE;
