@@ -836,13 +836,23 @@ static tl_time noise_next_time(const tl_noise *g)
     return g->start + (tl_time)(g->duration * 1e6 * (double)g->done / (double)g->total);
 }
 
-static const char *const noise_children[] = {
-    "C:\\Windows\\System32\\taskhostw.exe",
-    "C:\\Windows\\System32\\backgroundTaskHost.exe",
-    "C:\\Windows\\System32\\MoUsoCoreWorker.exe",
-    "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe",
-    "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
-    "C:\\Windows\\System32\\SearchProtocolHost.exe",
+static const char *const noise_children[][2] = {
+    {"C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe"},
+    {"C:\\Windows\\System32\\backgroundTaskHost.exe",
+     "\"C:\\Windows\\system32\\backgroundTaskHost.exe\" "
+     "-ServerName:BackgroundTaskHost.WebAccountBackgroundManagerTask"},
+    {"C:\\Windows\\System32\\MoUsoCoreWorker.exe",
+     "C:\\Windows\\System32\\mousocoreworker.exe -Embedding"},
+    {"C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe",
+     "\"C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe\" /ua "
+     "/installsource scheduler"},
+    {"C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+     "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding"},
+    {"C:\\Windows\\System32\\SearchProtocolHost.exe",
+     "\"C:\\Windows\\system32\\SearchProtocolHost.exe\" Global\\UsGthrFltPipeMssGthrPipe1_ "
+     "Global\\UsGthrCtrlFltPipeMssGthrPipe1 1 -2147483646 \"Software\\Microsoft\\Windows Search\" "
+     "\"Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)\" "
+     "\"C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc\" \"DownLevelDaemon\""},
 };
 static const char *const noise_index_keys[] = {
     TL_TASKCACHE "\\Tree\\Microsoft\\Windows\\SoftwareProtectionPlatform\\SvcRestartTask\\Index",
@@ -884,8 +894,9 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
                           {"Details", "Binary Data"},  {"User", "NT AUTHORITY\\SYSTEM"}};
         st = sim_emit_sysmon(s, 13, t, f, 8);
     } else if (kind < 60) { /* benign child of the Schedule service */
-        const char *img = noise_children[(r >> 8) % (sizeof noise_children / sizeof noise_children[0])];
-        char cguid[40], ppid[16], hashes[300], lg[40], fv[64], cmd[300];
+        size_t ci = (size_t)((r >> 8) % (sizeof noise_children / sizeof noise_children[0]));
+        const char *img = noise_children[ci][0], *cmd = noise_children[ci][1];
+        char cguid[40], ppid[16], hashes[300], lg[40], fv[64];
         unsigned cpid = 1000 + 4u * (unsigned)((r >> 20) % 3000);
         make_guid(s, t, (unsigned)(0x8000 + g->done), cguid);
         make_logon_guid(s, s->boot, 0x3e7, lg);
@@ -893,7 +904,6 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         snprintf(ppid, sizeof ppid, "%u", svc->pid);
         image_hashes(img, hashes, sizeof hashes);
         file_version(s, fv, sizeof fv);
-        snprintf(cmd, sizeof cmd, "\"%s\" /ua /installsource scheduler", img);
         const vinfo *vi = find_vinfo(img);
         tl_evfield f[] = {
             {"UtcTime", utc},          {"ProcessGuid", cguid},
