@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -682,12 +683,26 @@ size_t tl_execd_pending(const tl_execd *x) { return x ? x->npend : 0; }
 
 /* ---- setup ------------------------------------------------------------------------ */
 
+/* Run a helper (wineboot, wineserver) with /dev/null as stdin/stdout/stderr:
+ * wineserver daemonises and must not keep pipes of ours. Exit status or -1. */
 static int run_quiet(char *const argv[], char *const envp[])
 {
-    child c;
-    if (spawn(&c, argv, envp, NULL, 1, NULL) != TL_OK)
+    pid_t pid = fork();
+    if (pid < 0)
         return -1;
-    return child_finish(&c);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(126);
+        execvpe(argv[0], argv, envp);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 static char *to_wine_path(const char *abs)
@@ -710,6 +725,7 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     char rp[PATH_MAX], rp2[PATH_MAX];
     char *dir = NULL, *pdrive = NULL;
     char **envp = NULL;
+    int lockfd = -1;
     hooks();
     if (!o || (o->mode != TL_AR_INPROC && o->mode != TL_AR_EXEC && o->mode != TL_AR_WINE)) {
         tl_diag_set(d, "", 0, "execd: invalid mode");
@@ -720,9 +736,18 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
                     o->mode == TL_AR_WINE ? "wine" : "exec");
         return TL_E_INVAL;
     }
-    if (o->mode == TL_AR_WINE && (!o->wineprefix || !*o->wineprefix)) {
-        tl_diag_set(d, "", 0, "execd: wine mode needs a WINEPREFIX");
-        return TL_E_INVAL;
+    /* Wine prefix: the option, else $WINEPREFIX, else ${TMPDIR:-/tmp}/tasklab-wine-<uid>
+     * (created once, ~11 s, then reused by every run). */
+    char dflt_prefix[PATH_MAX];
+    const char *prefix = o->wineprefix;
+    if (o->mode == TL_AR_WINE && (!prefix || !*prefix)) {
+        prefix = getenv("WINEPREFIX");
+        if (!prefix || !*prefix) {
+            const char *tmpd = getenv("TMPDIR");
+            snprintf(dflt_prefix, sizeof dflt_prefix, "%s/tasklab-wine-%ld",
+                     tmpd && *tmpd ? tmpd : "/tmp", (long)getuid());
+            prefix = dflt_prefix;
+        }
     }
     if (o->mode != TL_AR_INPROC && access(o->exe_path, R_OK) != 0) {
         tl_diag_set(d, o->exe_path, 0, "AR program not found: %s", strerror(errno));
@@ -739,9 +764,9 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
         TL_TRY_ALLOC(x->exe_path);
     }
     if (o->mode == TL_AR_WINE) {
-        TL_TRY(tl_mkdirs(o->wineprefix, d));
-        if (!realpath(o->wineprefix, rp)) {
-            tl_diag_set(d, o->wineprefix, 0, "cannot resolve: %s", strerror(errno));
+        TL_TRY(tl_mkdirs(prefix, d));
+        if (!realpath(prefix, rp)) {
+            tl_diag_set(d, prefix, 0, "cannot resolve: %s", strerror(errno));
             TL_FAIL(TL_E_IO);
         }
         x->wineprefix = tl_strdup(rp);
@@ -781,6 +806,13 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
                        "WINEDLLOVERRIDES=mscoree,mshtml=", NULL};
         envp = make_env(add);
         TL_TRY_ALLOC(envp);
+        /* One initialiser at a time (parallel scenario runs share the prefix). */
+        char *lockp = tl_path_join(x->wineprefix, ".tasklab-init.lock");
+        TL_TRY_ALLOC(lockp);
+        lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        tl_free(lockp);
+        if (lockfd >= 0)
+            flock(lockfd, LOCK_EX);
         char *sysreg = tl_path_join(x->wineprefix, "system.reg");
         TL_TRY_ALLOC(sysreg);
         int have = access(sysreg, F_OK) == 0;
@@ -808,6 +840,8 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     *out = x;
     x = NULL;
 cleanup:
+    if (lockfd >= 0)
+        close(lockfd); /* releases the flock */
     tl_free(envp);
     tl_free(dir);
     tl_free(pdrive);

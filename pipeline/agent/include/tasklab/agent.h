@@ -107,7 +107,7 @@ typedef struct tl_execd_opts {
                                wine mode: NULL means <wineprefix>/drive_c */
     const char *agent_dir;  /* Windows path of the agent install dir, e.g.
                                "C:\\Program Files (x86)\\ossec-agent" (NULL: that default) */
-    const char *wineprefix; /* wine mode */
+    const char *wineprefix; /* wine mode; NULL: $WINEPREFIX, else ${TMPDIR:-/tmp}/tasklab-wine-<uid> */
 } tl_execd_opts;
 
 typedef struct tl_execd tl_execd;
