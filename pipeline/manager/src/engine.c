@@ -288,11 +288,14 @@ static int decoded_as_ok(const tl_rule *r, const tl_event *ev)
 {
     if (!ev->decoder_name)
         return 0;
+    const tl_decoder_info *di = tl_event_decoder_info(ev);
+    if (di && r->decoded_as_id && r->decoded_as_id_src == r->decoded_as)
+        return di->id == r->decoded_as_id; /* analysisd compares decoder ids */
+    /* no id (rewritten after load): compare names */
     if (strcmp(ev->decoder_name, r->decoded_as) == 0)
         return 1;
     if (ev->decoder_parent && strcmp(ev->decoder_parent, r->decoded_as) == 0)
         return 1;
-    const tl_decoder_info *di = tl_event_decoder_info(ev);
     if (di && di->own_name && strcmp(di->own_name, r->decoded_as) == 0)
         return 1;
     return 0;

@@ -943,6 +943,8 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
             tl_free(r->decoded_as);
             r->decoded_as = tl_strdup(v);
             TL_TRY_ALLOC(r->decoded_as);
+            r->decoded_as_id = c->rs->ds ? tl_decoder_set_id(c->rs->ds, v) : 0;
+            r->decoded_as_id_src = r->decoded_as;
         } else if (tl_strcasecmp(name, "category") == 0) {
             if (!category_parse(v, &r->category)) {
                 tl_diag_set(c->d, c->file, n->line, "rule %d: (1273): Invalid category: '%s'.",

@@ -249,6 +249,8 @@ typedef struct tl_rule {
     int has_category;
     tl_category category;
     char *decoded_as;
+    int decoded_as_id;              /* tl_decoder_set_id of decoded_as (0 = unknown) */
+    const char *decoded_as_id_src;  /* the decoded_as string the id was computed for */
 
     /* expression conditions (NULL = absent) */
     tl_expr *program_name, *id_e, *system_name, *protocol, *match, *regex, *action, *url,
