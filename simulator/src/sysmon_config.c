@@ -472,11 +472,12 @@ static int kind_field(int kind, const char *ename)
     return -1;
 }
 
+/* Top-level configuration options of Sysmon 15 (values are not interpreted
+ * except HashAlgorithms). */
 static const char *const option_elems[] = {
-    "HashAlgorithms",       "CheckRevocation",       "DnsLookup",
-    "ArchiveDirectory",     "CaptureClipboard",      "CopyOnDeletePE",
-    "CopyOnDeleteSIDs",     "CopyOnDeleteExtensions", "CopyOnDeleteProcesses",
-    "FieldSizes",           "DriverName",            "ImageLoad"};
+    "HashAlgorithms",   "CheckRevocation",  "DnsLookup",          "ArchiveDirectory",
+    "CaptureClipboard", "CopyOnDeletePE",   "CopyOnDeleteSIDs",   "CopyOnDeleteExtensions",
+    "CopyOnDeleteProcesses", "FieldSizes"};
 
 static int is_option(const char *name)
 {

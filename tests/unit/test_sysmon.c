@@ -257,6 +257,9 @@ static void test_sysmon_config_errors_name_element_and_line(void **state)
          "</EventFiltering>\n</Sysmon>\n",
          3, "<ProcessCreated>"},
         {"<Sysmon schemaversion=\"4.90\">\n<Bogus/>\n</Sysmon>\n", 2, "<Bogus>"},
+        /* event elements belong in EventFiltering */
+        {"<Sysmon schemaversion=\"4.90\">\n\n<ImageLoad onmatch=\"include\"/>\n</Sysmon>\n", 3,
+         "<ImageLoad> in <Sysmon>"},
         {"<Sysmon schemaversion=\"4.90\">\n<EventFiltering>\n<RuleGroup groupRelation=\"xor\">\n"
          "</RuleGroup>\n</EventFiltering>\n</Sysmon>\n",
          3, "xor"},

@@ -12,7 +12,9 @@
  *
  * Ownership: a tl_sysmon_config is immutable after load and may be shared by
  * several threads for filtering and rendering. Strings handed back as
- * "borrowed" live as long as the config.
+ * "borrowed" live as long as the config. tl_sysmon_filter() allocates nothing
+ * (it uses ~30 KiB of stack; only events whose referenced values exceed 16 KiB
+ * in total take one heap buffer) and keeps no state between calls.
  *
  * Escaping choice (documented contract): element text escapes only `&` `<`
  * `>` (as `&amp;` `&lt;` `&gt;`); quotes stay raw, as in real 4698 TaskContent
