@@ -567,8 +567,12 @@ static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok)
             break;
         if (s->matched >= r->ilevel)
             break;
-        if (!(c & TL_CTX_GLOBAL_FREQUENCY) && !str_eq(s->agent_id, ev->agent_id))
+        if (r->ctx_not_same_agent) {
+            if (str_eq(s->agent_id, ev->agent_id))
+                continue;
+        } else if (!(c & TL_CTX_GLOBAL_FREQUENCY) && !str_eq(s->agent_id, ev->agent_id)) {
             continue;
+        }
         if (!same_ok(c, TL_CTX_SAME_SRCIP, s->stat[TL_SF_SRCIP], ev->stat[TL_SF_SRCIP]) ||
             !same_ok(c, TL_CTX_SAME_DSTIP, s->stat[TL_SF_DSTIP], ev->stat[TL_SF_DSTIP]) ||
             !same_ok(c, TL_CTX_SAME_SRCPORT, s->stat[TL_SF_SRCPORT], ev->stat[TL_SF_SRCPORT]) ||

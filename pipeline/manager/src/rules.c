@@ -1039,6 +1039,9 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
             have_ctx_opt = 1;
             rwarn(c, n->line, "<%s> needs GeoIP data, which this engine does not have; the rule "
                   "never matches", name);
+        } else if (tl_strcasecmp(name, "not_same_agent") == 0) {
+            r->ctx_not_same_agent = 1;
+            have_ctx_opt = 1;
         } else if (ctx_flag(name, &flag)) {
             r->ctx |= flag;
             if (flag != TL_CTX_GLOBAL_FREQUENCY)

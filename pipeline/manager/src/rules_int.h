@@ -277,6 +277,7 @@ typedef struct tl_rule {
     tl_expr *if_matched_regex;
     unsigned ctx; /* TL_CTX_* */
     int ctx_geo;  /* same_/different_ src/dst geoip: no GeoIP data here, never satisfied */
+    int ctx_not_same_agent; /* <not_same_agent/>: only events of other agents count */
     char **same_fields, **different_fields;
     size_t nsame_fields, ndifferent_fields;
     char **ignore_fields, **ckignore_fields; /* <ignore>, <check_if_ignored> */
