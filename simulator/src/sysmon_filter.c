@@ -546,6 +546,10 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
             out->logged = 1;
             out->rule_name = x.name ? x.name : "-";
             explain_match(c, sets[i], &x, "logged", out->explain, sizeof out->explain);
+            size_t used = strlen(out->explain);
+            sb tailb = {out->explain + used, sizeof out->explain - used};
+            sb_put(&tailb, "; RuleName ");
+            sb_putmax(&tailb, out->rule_name, 120);
             goto done;
         }
     }

@@ -633,6 +633,7 @@ static void test_sysmon_explain_names_the_rule(void **state)
     assert_non_null(strstr(v.explain, "sysmonconfig.xml line "));
     assert_non_null(strstr(v.explain, "<RegistryEvent onmatch=\"include\">"));
     assert_non_null(strstr(v.explain, "RuleGroup"));
+    assert_non_null(strstr(v.explain, "; RuleName " T1053));
     v = run(c, mk(&b, 13, "Image", SVCHOST, "TargetObject", TASKS "\\{A}\\Actions", NULL));
     assert_false(v.logged);
     assert_non_null(strstr(v.explain, "dropped by exclude rule"));
