@@ -475,8 +475,10 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     char **dirs = NULL, **files = NULL;
     size_t ndirs = 0, nfiles = 0;
     tl_ruleset *rs = NULL;
+    char *conf_dir = NULL;
     if (!o || !out)
         return TL_E_INVAL;
+    const char *base_dir = o->base_dir;
     tl_cjson_hooks_init();
     rs = tl_calloc(1, sizeof *rs);
     TL_TRY_ALLOC(rs);
@@ -486,6 +488,21 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     rs->email_alert_level = 12;
     if (o->ossec_conf) {
         TL_TRY(tl_conf_load(o->ossec_conf, &c, rs, d));
+        if (o->skip_conf_ruleset) {
+            tl_conf tmp = c;
+            memset(&c, 0, sizeof c);
+            c.log_alert_level = tmp.log_alert_level;
+            c.email_alert_level = tmp.email_alert_level;
+            c.node_name = tmp.node_name;
+            tmp.node_name = NULL;
+            tl_conf_clear(&tmp);
+        }
+        if (!o->base_dir) {
+            const char *sl = strrchr(o->ossec_conf, '/');
+            conf_dir = sl ? tl_strndup(o->ossec_conf, (size_t)(sl - o->ossec_conf)) : tl_strdup(".");
+            TL_TRY_ALLOC(conf_dir);
+            base_dir = conf_dir;
+        }
         rs->log_alert_level = c.log_alert_level >= 0 ? c.log_alert_level : 3;
         rs->email_alert_level = c.email_alert_level >= 0 ? c.email_alert_level : 7;
         if (c.node_name) {
@@ -496,7 +513,7 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     /* decoders */
     TL_TRY(tl_decoder_set_new(&rs->ds));
     for (size_t i = 0; i < c.ndecoder_dirs; i++) {
-        char *p = resolve(o->base_dir, c.decoder_dirs[i]);
+        char *p = resolve(base_dir, c.decoder_dirs[i]);
         TL_TRY_ALLOC(p);
         st = vpush(&dirs, &ndirs, p);
         tl_free(p);
@@ -512,7 +529,7 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     dirs = NULL;
     ndirs = 0;
     for (size_t i = 0; i < c.ndecoder_files; i++) {
-        char *p = resolve(o->base_dir, c.decoder_files[i]);
+        char *p = resolve(base_dir, c.decoder_files[i]);
         TL_TRY_ALLOC(p);
         st = tl_decoder_set_load_file(rs->ds, p, dec_warn, rs, d);
         tl_free(p);
@@ -522,7 +539,7 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
         TL_TRY(tl_decoder_set_load_file(rs->ds, o->decoder_files[i], dec_warn, rs, d));
     /* lists */
     for (size_t i = 0; i < c.nlists; i++) {
-        char *p = resolve(o->base_dir, c.lists[i]);
+        char *p = resolve(base_dir, c.lists[i]);
         TL_TRY_ALLOC(p);
         tl_list *l = NULL;
         tl_diag sub;
@@ -547,7 +564,7 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     }
     /* rules */
     for (size_t i = 0; i < c.nrule_dirs; i++) {
-        char *p = resolve(o->base_dir, c.rule_dirs[i]);
+        char *p = resolve(base_dir, c.rule_dirs[i]);
         TL_TRY_ALLOC(p);
         st = vpush(&dirs, &ndirs, p);
         tl_free(p);
@@ -558,20 +575,21 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     TL_TRY(collect_xml((const char *const *)dirs, ndirs, c.rule_excludes, c.nrule_excludes, &files,
                        &nfiles, d));
     for (size_t i = 0; i < nfiles; i++)
-        TL_TRY(tl_rules_load_file(rs, files[i], o->base_dir, d));
+        TL_TRY(tl_rules_load_file(rs, files[i], base_dir, d));
     for (size_t i = 0; i < c.nrule_files; i++) {
-        char *p = resolve(o->base_dir, c.rule_files[i]);
+        char *p = resolve(base_dir, c.rule_files[i]);
         TL_TRY_ALLOC(p);
-        st = tl_rules_load_file(rs, p, o->base_dir, d);
+        st = tl_rules_load_file(rs, p, base_dir, d);
         tl_free(p);
         TL_TRY(st);
     }
     for (size_t i = 0; i < o->n_rule_files; i++)
-        TL_TRY(tl_rules_load_file(rs, o->rule_files[i], o->base_dir, d));
+        TL_TRY(tl_rules_load_file(rs, o->rule_files[i], base_dir, d));
     TL_TRY(tl_ruleset_finish(rs, d));
     *out = rs;
     rs = NULL;
 cleanup:
+    tl_free(conf_dir);
     vfree(dirs, ndirs);
     vfree(files, nfiles);
     tl_conf_clear(&c);

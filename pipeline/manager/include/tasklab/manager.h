@@ -34,7 +34,8 @@ typedef void (*tl_warn_fn)(void *ctx, const char *msg);
 
 typedef struct tl_ruleset_opts {
     const char *ossec_conf; /* optional ossec.conf: <ruleset>, <command>, <active-response>, <alerts> */
-    const char *base_dir;   /* relative dirs in ossec_conf resolve against this (like /var/ossec) */
+    const char *base_dir;   /* relative dirs in ossec_conf resolve against this (like /var/ossec);
+                               NULL: the folder of ossec_conf */
     const char *const *rule_dirs;
     size_t n_rule_dirs; /* in addition to ossec_conf's */
     const char *const *decoder_dirs;
@@ -45,6 +46,8 @@ typedef struct tl_ruleset_opts {
     size_t n_decoder_files;
     tl_warn_fn warn;
     void *warn_ctx;
+    int skip_conf_ruleset; /* 1: ignore ossec_conf's <ruleset> (dirs, files, lists, excludes);
+                              keep only its <command>, <active-response>, <alerts>, <global> */
 } tl_ruleset_opts;
 
 /**
