@@ -5,6 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rule_assert.h"
+#include "rules_int.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -287,4 +288,42 @@ void tl_assert_ruleset_warning(const char *xml, const char *msg_part, const char
         return;
     }
     tl_free(w);
+}
+
+void tl_assert_decoded_field(const char *event, const char *field, const char *value,
+                             const char *file, int line)
+{
+    tl_ruleset *rs = NULL;
+    tl_engine *e = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    if (tl_test_load("<group name=\"t,\"><rule id=\"100\" level=\"0\"><if_sid>1</if_sid>"
+                     "<match>^$</match><description>none</description></rule></group>",
+                     NULL, &rs, &d, NULL) != TL_OK) {
+        print_error("base ruleset failed to load: %s\n", d.msg);
+        _fail(file, line);
+        return;
+    }
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    char *q = tl_test_queue_line(event);
+    tl_result res;
+    int ok = 0;
+    const char *got = NULL;
+    if (q && tl_engine_new(rs, &eo, &e) == TL_OK &&
+        tl_engine_process(e, q, INT64_C(1736935200000000), &res, &d) == TL_OK) {
+        const tl_event *ev = tl_engine_event(e);
+        got = ev ? tl_event_find_field(ev, field) : NULL;
+        ok = value ? (got && strcmp(got, value) == 0) : got == NULL;
+        if (!ok)
+            print_error("field %s: expected %s%s%s, got %s%s%s\n", field, value ? "'" : "",
+                        value ? value : "(absent)", value ? "'" : "", got ? "'" : "",
+                        got ? got : "(absent)", got ? "'" : "");
+    } else {
+        print_error("event could not be processed: %s\n", d.msg);
+    }
+    tl_engine_free(e);
+    tl_free(q);
+    tl_ruleset_free(rs);
+    if (!ok)
+        _fail(file, line);
 }

@@ -41,6 +41,13 @@ void tl_assert_ruleset_error(const char *xml, tl_status expected, const char *ms
                              const char *file, int line);
 void tl_assert_ruleset_warning(const char *xml, const char *msg_part, const char *file, int line);
 
+void tl_assert_decoded_field(const char *event, const char *field, const char *value,
+                             const char *file, int line);
+
+/** The event (decoded with the base decoders) has dynamic field `field`
+ * (case-insensitive, first match) equal to value; NULL value: field absent. */
+#define assert_decoded_field(event, field, value)                                                  \
+    tl_assert_decoded_field((event), (field), (value), __FILE__, __LINE__)
 /** The rule `rule_id` is the one returned for event (any level). */
 #define assert_rule_fires(xml, event, rule_id)                                                     \
     tl_assert_rule_fires((xml), (event), (rule_id), -1, __FILE__, __LINE__)

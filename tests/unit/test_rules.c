@@ -261,6 +261,22 @@ static void test_rules_seed_115008_115009_on_ar_json(void **state)
     fix_free(&f);
 }
 
+static void test_rules_decoded_fields_seen_by_rules(void **state)
+{
+    (void)state;
+    char *xml = sysmon_reg(13, "SetValue", TREE "test-task\\Index");
+    /* eventchannel values keep the doubled backslashes; "-"/empty Data are dropped */
+    assert_decoded_field(xml, "win.eventdata.image", "C:\\\\Windows\\\\system32\\\\svchost.exe");
+    assert_decoded_field(xml, "WIN.SYSTEM.COMPUTER", "DESKTOP-4E0BQFT");
+    assert_decoded_field(xml, "win.eventdata.details", NULL);
+    tl_free(xml);
+    /* JSON nulls are the string "null", nested keys joined with '.' */
+    char *q = ar_json_line("null");
+    assert_decoded_field(q, "ScheduledTaskAR.Arguments", "null");
+    assert_decoded_field(q, "ScheduledTaskAR.CimSystemProperties.ServerName", "DESKTOP-4E0BQFT");
+    tl_free(q);
+}
+
 static void test_rules_alert_key_order(void **state)
 {
     (void)state;
@@ -780,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_rules_seed_115006_fires_with_ar),
         cmocka_unit_test(test_rules_seed_115007_suppresses),
         cmocka_unit_test(test_rules_seed_115008_115009_on_ar_json),
+        cmocka_unit_test(test_rules_decoded_fields_seen_by_rules),
         cmocka_unit_test(test_rules_alert_key_order),
         cmocka_unit_test(test_rules_sibling_order_worked_example),
         cmocka_unit_test(test_rules_if_group_substring_quirk),
