@@ -654,6 +654,77 @@ static void test_rules_reference_ruleset_loads(void **state)
     tl_ruleset_free(rs);
 }
 
+/* wazuh.md §6 worked example on the real files: schtasks.exe loads
+ * taskschd.dll with the T1053 RuleName; with the E2E rule 115001 loaded it
+ * wins under 61609 and 92154 never fires; without it, 92154 fires. */
+static void test_rules_reference_worked_example(void **state)
+{
+    (void)state;
+    const char *rdir = TL_SHARED_DIR "/reference/wazuh/rules";
+    const char *ddir = TL_SHARED_DIR "/reference/wazuh/decoders";
+    if (access(rdir, R_OK) != 0 || access(ddir, R_OK) != 0)
+        skip();
+    static const char e2e[] =
+        "<group name=\"windows,sysmon,\">\n"
+        "  <rule id=\"115001\" level=\"10\">\n"
+        "    <if_group>windows</if_group>\n"
+        "    <field name=\"win.eventdata.ruleName\" type=\"pcre2\">technique_id=T1053,technique_name=Scheduled Task</field>\n"
+        "    <description>A Newly Scheduled Task has been Detected on $(win.system.computer)</description>\n"
+        "    <mitre><id>T1053</id></mitre>\n"
+        "  </rule>\n"
+        "</group>\n";
+    char path[] = "/tmp/tl_e2e_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    tl_diag d;
+    assert_int_equal(tl_file_write_atomic(path, e2e, strlen(e2e), &d), TL_OK);
+    const char *ev7 =
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+        "<Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/>"
+        "<EventID>7</EventID><Version>3</Version><Level>4</Level><Task>7</Task><Opcode>0</Opcode>"
+        "<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='2025-01-15T10:00:00.1234567Z'/>"
+        "<EventRecordID>1002</EventRecordID><Correlation/><Execution ProcessID='2900' ThreadID='3312'/>"
+        "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS01.corp.example</Computer>"
+        "<Security UserID='S-1-5-18'/></System><EventData>"
+        "<Data Name='RuleName'>technique_id=T1053,technique_name=Scheduled Task</Data>"
+        "<Data Name='UtcTime'>2025-01-15 10:00:00.120</Data>"
+        "<Data Name='ProcessGuid'>{1f2e3d4c-8a60-6787-1a00-000000000701}</Data>"
+        "<Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Windows\\System32\\schtasks.exe</Data>"
+        "<Data Name='ImageLoaded'>C:\\Windows\\System32\\taskschd.dll</Data>"
+        "<Data Name='Signed'>true</Data><Data Name='User'>CORP\\bob</Data></EventData></Event>";
+    char *q = tl_test_winevt_line(ev7, "Image loaded");
+    for (int with = 0; with < 2; with++) {
+        const char *rd[1] = {rdir}, *dd[1] = {ddir}, *rf[1] = {path};
+        tl_ruleset_opts o;
+        memset(&o, 0, sizeof o);
+        o.rule_dirs = rd;
+        o.n_rule_dirs = 1;
+        o.decoder_dirs = dd;
+        o.n_decoder_dirs = 1;
+        o.rule_files = rf;
+        o.n_rule_files = with ? 1 : 0;
+        tl_ruleset *rs = NULL;
+        tl_diag_clear(&d);
+        assert_int_equal(tl_ruleset_load(&o, &rs, &d), TL_OK);
+        tl_engine *e = NULL;
+        tl_engine_opts eo = {"wazuh-manager", "node01"};
+        assert_int_equal(tl_engine_new(rs, &eo, &e), TL_OK);
+        tl_result r;
+        assert_int_equal(tl_engine_process(e, q, T0, &r, &d), TL_OK);
+        assert_string_equal(r.rule_id, with ? "115001" : "92154");
+        assert_non_null(r.alert_json);
+        if (!with)
+            assert_non_null(strstr(r.alert_json, "\"mitre\":{\"id\":[\"T1053.005\"],\"tactic\":"
+                                                 "[\"Execution\",\"Persistence\",\"Privilege "
+                                                 "Escalation\"],\"technique\":[\"Scheduled Task\"]}"));
+        tl_engine_free(e);
+        tl_ruleset_free(rs);
+    }
+    unlink(path);
+    tl_free(q);
+}
+
 static void test_rules_engine_tests_rulesets_load(void **state)
 {
     (void)state;
@@ -811,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_rules_duplicate_and_missing_parents),
         cmocka_unit_test(test_rules_error_undefined_var),
         cmocka_unit_test(test_rules_reference_ruleset_loads),
+        cmocka_unit_test(test_rules_reference_worked_example),
         cmocka_unit_test(test_rules_engine_tests_rulesets_load),
         cmocka_unit_test(test_rules_default_profile_end_to_end),
         cmocka_unit_test(test_rules_alloc_fail),
