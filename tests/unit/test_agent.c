@@ -483,6 +483,87 @@ static void test_agent_execd_bad_input(void **state)
     rm_drive(&f);
 }
 
+static void noop_emit(void *ctx, const char *location, const char *line)
+{
+    (void)location;
+    (void)line;
+    ++*(int *)ctx;
+}
+
+/* Allocation failures: NULL / TL_E_NOMEM, no crash, no leak (ASan build). */
+static void test_agent_alloc_fail(void **state)
+{
+    (void)state;
+    int done = 0;
+    for (long k = 1; k < 1000 && !done; k++) {
+        tl_alloc_fail_at(k);
+        char *p = tl_agent_eventchannel_payload(MSG_13, XML_13);
+        char *q = tl_agent_queue_line('f', "001", "WS01", "any", "C:\\x", "log");
+        long used = tl_alloc_count();
+        tl_alloc_fail_at(0);
+        if (used < k) {
+            assert_non_null(p);
+            assert_non_null(q);
+            done = 1;
+        } else {
+            assert_true(!p || !q);
+        }
+        tl_free(p);
+        tl_free(q);
+    }
+    assert_true(done);
+    const char *conf = "<agent_config><localfile><location>a.log</location><log_format>syslog"
+                       "</log_format></localfile><localfile><location>Security</location>"
+                       "<log_format>eventchannel</log_format></localfile></agent_config>";
+    done = 0;
+    for (long k = 1; k < 1000 && !done; k++) {
+        tl_agent_conf *c = NULL;
+        tl_diag d;
+        tl_diag_clear(&d);
+        tl_alloc_fail_at(k);
+        tl_status st = tl_agent_conf_parse(conf, strlen(conf), "a.conf", &c, &d);
+        long used = tl_alloc_count();
+        tl_alloc_fail_at(0);
+        if (used < k) {
+            assert_int_equal(st, TL_OK);
+            assert_int_equal(tl_agent_conf_file_count(c), 1);
+            done = 1;
+        } else {
+            assert_int_equal(st, TL_E_NOMEM);
+            assert_null(c);
+        }
+        tl_agent_conf_free(c);
+    }
+    assert_true(done);
+    char path[] = "/tmp/tl-test-agent-af-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char content[] = "line one\nline two\npartial";
+    assert_int_equal(write(fd, content, sizeof content - 1), (ssize_t)(sizeof content - 1));
+    close(fd);
+    done = 0;
+    for (long k = 1; k < 1000 && !done; k++) {
+        tl_logcollector *lc = NULL;
+        int n = 0;
+        tl_alloc_fail_at(k);
+        tl_status st = tl_logcollector_new("x", path, 1, &lc);
+        if (st == TL_OK)
+            st = tl_logcollector_poll(lc, noop_emit, &n);
+        long used = tl_alloc_count();
+        tl_alloc_fail_at(0);
+        if (used < k) {
+            assert_int_equal(st, TL_OK);
+            assert_int_equal(n, 2);
+            done = 1;
+        } else {
+            assert_int_equal(st, TL_E_NOMEM);
+        }
+        tl_logcollector_free(lc);
+    }
+    assert_true(done);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_agent_execd_inproc_protocol),
         cmocka_unit_test(test_agent_execd_modes_identical),
         cmocka_unit_test(test_agent_execd_bad_input),
+        cmocka_unit_test(test_agent_alloc_fail),
     };
     return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
 }

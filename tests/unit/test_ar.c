@@ -209,7 +209,7 @@ static tl_status m_read(void *ctx, size_t limit, char **line)
     if (strlen(s) > limit)
         return TL_E_LIMIT;
     *line = tl_strdup(s);
-    return TL_OK;
+    return *line ? TL_OK : TL_E_NOMEM;
 }
 
 static tl_status m_write(void *ctx, const char *line)
@@ -740,6 +740,70 @@ static void test_ar_case_insensitive_drive(void **state)
     tl_free(msg);
 }
 
+/* Every allocation failure gives TL_E_NOMEM (or an error exit), never a crash,
+ * a leak (ASan build) or half a line in scheduled-tasks.log. */
+static void test_ar_alloc_fail(void **state)
+{
+    fx *f = *state;
+    size_t n;
+    char *u = utf16le(BLOG_TASK_XML, &n);
+    tl_ar_task_ref ref = {"\\test-task", "DESKTOP-4E0BQFT", "CreateKey", NULL};
+    int done = 0;
+    for (long k = 1; k < 10000 && !done; k++) {
+        char *line = NULL;
+        tl_diag d;
+        tl_diag_clear(&d);
+        tl_alloc_fail_at(k);
+        tl_status st = tl_ar_render_task(u, n, &ref, &line, &d);
+        long used = tl_alloc_count();
+        tl_alloc_fail_at(0);
+        if (used < k) {
+            assert_int_equal(st, TL_OK);
+            done = 1;
+            assert_memory_equal(line, SEED_PREFIX, strlen(SEED_PREFIX));
+            tl_free(line);
+        } else {
+            assert_int_equal(st, TL_E_NOMEM);
+            assert_null(line);
+        }
+    }
+    assert_true(done);
+    put_task(f, "test-task", u, n);
+    free(u);
+    char *msg = message("add", "12", "CreateKey", TREE "test-task", "DESKTOP-4E0BQFT");
+    char lp[600];
+    snprintf(lp, sizeof lp, "%s/logs/scheduled-tasks.log", f->install);
+    done = 0;
+    for (long k = 1; k < 10000 && !done; k++) {
+        unlink(lp);
+        mio m;
+        memset(&m, 0, sizeof m);
+        m.lines[0] = msg;
+        m.n = 1;
+        tl_ar_env env = {f->drive, f->install, "active-response/bin/analyze-scheduled-task.exe", 0,
+                         0, 0};
+        tl_ar_io io = {&m, m_read, m_write};
+        tl_alloc_fail_at(k);
+        int rc = tl_ar_run(&env, &io);
+        long used = tl_alloc_count();
+        tl_alloc_fail_at(0);
+        tl_buf_free(&m.written);
+        char *log = tasks_log(f);
+        if (used < k) { /* no failure injected: the complete run */
+            assert_int_equal(rc, 0);
+            done = 1;
+            assert_memory_equal(log, SEED_PREFIX, strlen(SEED_PREFIX));
+        } else {
+            /* failed run: nothing or exactly one whole line */
+            size_t len = strlen(log);
+            assert_true(len == 0 || (strchr(log, '\n') == log + len - 1));
+        }
+        tl_free(log);
+    }
+    assert_true(done);
+    tl_free(msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -759,6 +823,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ar_check_keys_continue_and_abort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ar_delete_command_does_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ar_case_insensitive_drive, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ar_alloc_fail, setup, teardown),
     };
     return cmocka_run_group_tests_name("ar", tests, NULL, NULL);
 }

@@ -55,24 +55,23 @@ static int os_matches(const char *pat)
     }
 }
 
-static char *child_text(xmlNode *n, const char *name)
+/* Trimmed text of the first child element `name`; *out NULL when absent. */
+static tl_status child_text(xmlNode *n, const char *name, char **out)
 {
+    *out = NULL;
     for (xmlNode *k = n->children; k; k = k->next) {
         if (k->type == XML_ELEMENT_NODE && strcmp((const char *)k->name, name) == 0) {
             xmlChar *c = xmlNodeGetContent(k);
-            char *s = tl_strdup(c ? (const char *)c : "");
+            const char *t = c ? (const char *)c : "";
+            size_t a = strspn(t, " \t\r\n"), e = strlen(t);
+            while (e > a && strchr(" \t\r\n", t[e - 1]))
+                e--;
+            *out = tl_strndup(t + a, e - a);
             xmlFree(c);
-            if (s) { /* trim */
-                size_t a = strspn(s, " \t\r\n"), e = strlen(s);
-                while (e > a && strchr(" \t\r\n", s[e - 1]))
-                    e--;
-                memmove(s, s + a, e - a);
-                s[e - a] = '\0';
-            }
-            return s;
+            return *out ? TL_OK : TL_E_NOMEM;
         }
     }
-    return NULL;
+    return TL_OK;
 }
 
 static tl_status add(lf **v, size_t *n, char *loc, char *fmt)
@@ -99,8 +98,11 @@ static tl_status add(lf **v, size_t *n, char *loc, char *fmt)
 
 static tl_status read_localfile(tl_agent_conf *c, xmlNode *n, const char *name, tl_diag *d)
 {
-    char *loc = child_text(n, "location");
-    char *fmt = child_text(n, "log_format");
+    char *loc = NULL, *fmt = NULL;
+    if (child_text(n, "location", &loc) != TL_OK || child_text(n, "log_format", &fmt) != TL_OK) {
+        tl_free(loc);
+        return TL_E_NOMEM;
+    }
     if (!loc || !*loc) {
         tl_diag_set(d, name, (int)xmlGetLineNo(n), "<localfile> without <location>");
         tl_free(loc);

@@ -92,7 +92,7 @@ static int exchange_keys(run *r, const tl_ar_io *io, const char *key)
         goto done;
     }
     tl_status st = io->read_line(io->ctx, 2 * TL_AR_MAX_INPUT, &reply);
-    if (st != TL_OK) {
+    if (st != TL_OK || !reply) {
         ar_log(r, "ERROR: no reply from execd to check_keys");
         goto done;
     }
@@ -137,6 +137,8 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
     }
     ar_log(&r, "Starting");
     tl_status st = io->read_line(io->ctx, TL_AR_MAX_INPUT, &line);
+    if (st == TL_OK && !line)
+        st = TL_E_NOMEM;
     if (st == TL_E_NOTFOUND) {
         ar_log(&r, "ERROR: Cannot read 'input' from stdin (empty input)");
         goto done;
