@@ -230,6 +230,36 @@ static void test_sysmon_loads_default_config(void **state)
     tl_sysmon_config_free(NULL); /* no-op */
 }
 
+static void test_sysmon_loads_utf16_config(void **state)
+{
+    (void)state;
+    /* configs saved by Windows tools are often UTF-16LE with a BOM */
+    char *xml = NULL;
+    size_t len = 0;
+    tl_diag d;
+    assert_int_equal(tl_file_read(DEFAULT_CFG, &xml, &len, &d), TL_OK);
+    /* drop the UTF-8 declaration: the BOM says what the encoding is */
+    const char *body = strstr(xml, "?>");
+    assert_non_null(body);
+    body += 2;
+    len -= (size_t)(body - xml);
+    char *w = malloc(2 * len + 2);
+    assert_non_null(w);
+    w[0] = (char)0xff;
+    w[1] = (char)0xfe;
+    for (size_t i = 0; i < len; i++) {
+        w[2 + 2 * i] = body[i];
+        w[3 + 2 * i] = 0;
+    }
+    tl_sysmon_config *c = NULL;
+    assert_int_equal(tl_sysmon_config_load_mem(w, 2 * len + 2, "utf16.xml", &c, &d), TL_OK);
+    evb b;
+    assert_logged(c, mk(&b, 12, "EventType", "CreateKey", "TargetObject", TREE "\\x", NULL), T1053);
+    tl_sysmon_config_free(c);
+    free(w);
+    tl_free(xml);
+}
+
 typedef struct err_case {
     const char *xml;
     int line;
@@ -1592,6 +1622,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sysmon_loads_reference_configs),
         cmocka_unit_test(test_sysmon_loads_default_config),
+        cmocka_unit_test(test_sysmon_loads_utf16_config),
         cmocka_unit_test(test_sysmon_config_errors_name_element_and_line),
         cmocka_unit_test(test_sysmon_config_accepts_options_and_every_event_element),
         cmocka_unit_test(test_sysmon_every_condition_operator),
