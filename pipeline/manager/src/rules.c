@@ -866,6 +866,9 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
         pslot ps;
         unsigned flag;
         if (is_expr_tag(name, &ps)) {
+            if (ps == PS_SRCGEOIP || ps == PS_DSTGEOIP)
+                rwarn(c, n->line, "<%s> needs GeoIP data, which this engine does not have; the "
+                      "rule never matches", name);
             expr_attrs(c, n, &pe[ps], 0);
             TL_TRY(cat(&pe[ps].text, v));
             pe[ps].line = n->line;
@@ -1234,7 +1237,7 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
     }
     for (size_t i = 0; i < root->nchildren; i++) {
         const tl_osxml_node *g = root->children[i];
-        if (strcmp(g->name, "group") != 0) {
+        if (tl_strcasecmp(g->name, "group") != 0) {
             tl_diag_set(d, path, g->line,
                         "rules_op: Invalid root element \"%s\".Only \"group\" is allowed", g->name);
             TL_FAIL(TL_E_RULE);
@@ -1248,7 +1251,7 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
         }
         for (size_t k = 0; k < g->nchildren; k++) {
             const tl_osxml_node *rn = g->children[k];
-            if (strcmp(rn->name, "rule") != 0) {
+            if (tl_strcasecmp(rn->name, "rule") != 0) {
                 tl_diag_set(d, path, rn->line, "Invalid configuration. '%s' is not a valid element.",
                             rn->name);
                 TL_FAIL(TL_E_RULE);
