@@ -562,6 +562,36 @@ static void test_agent_alloc_fail(void **state)
     }
     assert_true(done);
     unlink(path);
+    /* execd inproc: the run either completes or reports TL_E_NOMEM */
+    xfx f;
+    make_drive(&f);
+    tl_execd_opts o = {TL_AR_INPROC, NULL, f.drive, AGENT_WIN, NULL};
+    char *m1 = manager_message("test-task");
+    done = 0;
+    for (long k = 1; k < 20000 && !done; k++) {
+        tl_execd *x = NULL;
+        tl_diag d;
+        tl_diag_clear(&d);
+        tl_alloc_fail_at(k);
+        tl_status st = tl_execd_new(&o, &x, &d);
+        if (st == TL_OK)
+            st = tl_execd_run(x, "analyze-scheduled-task.exe", m1, 30, 0, &d);
+        if (st == TL_OK)
+            st = tl_execd_tick(x, (tl_time)60 * TL_USEC_PER_SEC, &d);
+        long used = tl_alloc_count();
+        tl_alloc_fail_at(0);
+        if (used < k) {
+            assert_int_equal(st, TL_OK);
+            assert_int_equal(tl_execd_last_exit(x), 0);
+            done = 1;
+        } else {
+            assert_true(st == TL_OK || st == TL_E_NOMEM);
+        }
+        tl_execd_free(x);
+    }
+    assert_true(done);
+    tl_free(m1);
+    rm_drive(&f);
 }
 
 int main(void)

@@ -76,7 +76,15 @@ struct tl_execd {
     int last_exit;
 };
 
-static void *hook_malloc(size_t n) { return tl_malloc(n); }
+/* cJSON reports an allocation failure as a parse failure; remember it. */
+static _Thread_local int g_json_oom;
+static void *hook_malloc(size_t n)
+{
+    void *p = tl_malloc(n);
+    if (!p)
+        g_json_oom = 1;
+    return p;
+}
 static void hook_free(void *p) { tl_free(p); }
 static void hooks(void)
 {
@@ -624,7 +632,10 @@ tl_status tl_execd_run(tl_execd *x, const char *executable, const char *manager_
         tl_diag_set(d, "", 0, "execd: invalid executable name '%s'", executable ? executable : "");
         return TL_E_INVAL;
     }
+    g_json_oom = 0;
     m = cJSON_Parse(manager_message ? manager_message : "");
+    if (!m && g_json_oom)
+        TL_FAIL(TL_E_NOMEM);
     cJSON *params = cJSON_GetObjectItemCaseSensitive(m, "parameters");
     if (!cJSON_IsObject(m) || !cJSON_IsObject(params)) {
         tl_diag_set(d, "", 0, "execd: invalid active-response message (not a JSON object with "

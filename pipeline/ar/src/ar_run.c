@@ -29,7 +29,15 @@ typedef struct run {
     int log_failed;
 } run;
 
-static void *hook_malloc(size_t n) { return tl_malloc(n); }
+/* cJSON reports an allocation failure as a parse failure; remember it. */
+static _Thread_local int g_json_oom;
+static void *hook_malloc(size_t n)
+{
+    void *p = tl_malloc(n);
+    if (!p)
+        g_json_oom = 1;
+    return p;
+}
 static void hook_free(void *p) { tl_free(p); }
 
 static void ar_log(run *r, const char *msg)
@@ -157,7 +165,12 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
     ar_log(&r, line);
 
     const char *end = NULL;
+    g_json_oom = 0;
     msg = cJSON_ParseWithOpts(line, &end, 1);
+    if (!msg && g_json_oom) {
+        ar_log(&r, "ERROR: out of memory");
+        goto done;
+    }
     if (!msg || !cJSON_IsObject(msg)) {
         char m[160];
         if (!msg)
