@@ -30,8 +30,7 @@ static const char *const events[] = {
     "1:[002] (WS02) 10.0.0.2->/var/log/x:Jan 15 10:00:00 host prog[12]: base message",
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tl_ruleset *rs = NULL;
     tl_engine *e = NULL;
     tl_diag d;

@@ -57,8 +57,7 @@ static const char json_decoder[] = "<decoder name=\"json\">\n"
                                    "  <plugin_decoder>JSON_Decoder</plugin_decoder>\n"
                                    "</decoder>\n";
 
-static char *write_tmp(const char *dir, const char *name, const char *text)
-{
+static char *write_tmp(const char *dir, const char *name, const char *text) {
     char *p = tl_path_join(dir, name);
     if (!p)
         return NULL;
@@ -74,16 +73,14 @@ typedef struct wctx {
     tl_buf b;
 } wctx;
 
-static void collect_warn(void *ctx, const char *msg)
-{
+static void collect_warn(void *ctx, const char *msg) {
     wctx *w = ctx;
     tl_buf_puts(&w->b, msg);
     tl_buf_putc(&w->b, '\n');
 }
 
 tl_status tl_test_load(const char *xml, const char *ossec_conf, tl_ruleset **rs, tl_diag *d,
-                       char **warnings)
-{
+                       char **warnings) {
     char tmpl[] = "/tmp/tl_rules_XXXXXX";
     char *dir = mkdtemp(tmpl);
     if (!dir)
@@ -106,8 +103,8 @@ tl_status tl_test_load(const char *xml, const char *ossec_conf, tl_ruleset **rs,
     o.n_decoder_files = 1;
     o.warn = collect_warn;
     o.warn_ctx = &w;
-    tl_status st = (base && rules && dec && (conf || !ossec_conf)) ? tl_ruleset_load(&o, rs, d)
-                                                                   : TL_E_IO;
+    tl_status st =
+        (base && rules && dec && (conf || !ossec_conf)) ? tl_ruleset_load(&o, rs, d) : TL_E_IO;
     if (warnings)
         *warnings = tl_buf_take(&w.b);
     tl_buf_free(&w.b);
@@ -121,8 +118,7 @@ tl_status tl_test_load(const char *xml, const char *ossec_conf, tl_ruleset **rs,
     return st;
 }
 
-char *tl_test_winevt_line(const char *event_xml, const char *message)
-{
+char *tl_test_winevt_line(const char *event_xml, const char *message) {
     tl_buf b = TL_BUF_INIT;
     tl_buf_puts(&b, "f:[001] (WS01) any->EventChannel:{\"Message\":");
     tl_buf_json_str(&b, message ? message : "");
@@ -134,8 +130,7 @@ char *tl_test_winevt_line(const char *event_xml, const char *message)
     return s;
 }
 
-char *tl_test_queue_line(const char *event)
-{
+char *tl_test_queue_line(const char *event) {
     if (strncmp(event, "<Event", 6) == 0)
         return tl_test_winevt_line(event, "");
     if ((event[0] == '1' || event[0] == 'f') && event[1] == ':')
@@ -155,8 +150,7 @@ static const char *const noise[] = {
 
 /* mode 0: fresh engine; mode 1: noise first. Returns 0 on success. */
 static int run_one(tl_ruleset *rs, const char *line, int mode, tl_result *res, char *err,
-                   size_t errsz)
-{
+                   size_t errsz) {
     tl_engine *e = NULL;
     tl_engine_opts eo = {"wazuh-manager", "node01"};
     if (tl_engine_new(rs, &eo, &e) != TL_OK) {
@@ -189,8 +183,7 @@ static int run_one(tl_ruleset *rs, const char *line, int mode, tl_result *res, c
 }
 
 void tl_assert_rule_fires(const char *xml, const char *event, const char *rule_id, int level,
-                          const char *file, int line)
-{
+                          const char *file, int line) {
     tl_ruleset *rs = NULL;
     tl_diag d;
     tl_diag_clear(&d);
@@ -213,7 +206,8 @@ void tl_assert_rule_fires(const char *xml, const char *event, const char *rule_i
             _fail(file, line);
             return;
         }
-        if (!res.rule_id || strcmp(res.rule_id, rule_id) != 0 || (level >= 0 && res.level != level)) {
+        if (!res.rule_id || strcmp(res.rule_id, rule_id) != 0 ||
+            (level >= 0 && res.level != level)) {
             print_error("expected rule %s (level %d), got %s (level %d) [delivery mode %d]\n",
                         rule_id, level, res.rule_id ? res.rule_id : "none", res.level, mode);
             tl_free(q);
@@ -226,8 +220,7 @@ void tl_assert_rule_fires(const char *xml, const char *event, const char *rule_i
     tl_ruleset_free(rs);
 }
 
-void tl_assert_rule_silent(const char *xml, const char *event, const char *file, int line)
-{
+void tl_assert_rule_silent(const char *xml, const char *event, const char *file, int line) {
     tl_ruleset *rs = NULL;
     tl_diag d;
     tl_diag_clear(&d);
@@ -253,8 +246,7 @@ void tl_assert_rule_silent(const char *xml, const char *event, const char *file,
 }
 
 void tl_assert_ruleset_error(const char *xml, tl_status expected, const char *msg_part,
-                             const char *file, int line)
-{
+                             const char *file, int line) {
     tl_ruleset *rs = NULL;
     tl_diag d;
     tl_diag_clear(&d);
@@ -272,8 +264,7 @@ void tl_assert_ruleset_error(const char *xml, tl_status expected, const char *ms
     }
 }
 
-void tl_assert_ruleset_warning(const char *xml, const char *msg_part, const char *file, int line)
-{
+void tl_assert_ruleset_warning(const char *xml, const char *msg_part, const char *file, int line) {
     tl_ruleset *rs = NULL;
     tl_diag d;
     tl_diag_clear(&d);
@@ -291,8 +282,7 @@ void tl_assert_ruleset_warning(const char *xml, const char *msg_part, const char
 }
 
 void tl_assert_decoded_field(const char *event, const char *field, const char *value,
-                             const char *file, int line)
-{
+                             const char *file, int line) {
     tl_ruleset *rs = NULL;
     tl_engine *e = NULL;
     tl_diag d;

@@ -30,28 +30,38 @@ static const char seed_rules[] =
     "<group name=\"windows,sysmon,\">\n"
     "  <rule id=\"115006\" level=\"6\">\n"
     "    <if_group>windows</if_group>\n"
-    "    <field name=\"win.eventdata.ruleName\" type=\"pcre2\">^technique_id=T1053,technique_name=Scheduled Task$</field>\n"
+    "    <field name=\"win.eventdata.ruleName\" "
+    "type=\"pcre2\">^technique_id=T1053,technique_name=Scheduled Task$</field>\n"
     "    <field name=\"win.eventdata.eventType\" type=\"pcre2\">^CreateKey$</field>\n"
-    "    <description>A Newly Scheduled Task has been Detected on $(win.system.computer)</description>\n"
+    "    <description>A Newly Scheduled Task has been Detected on "
+    "$(win.system.computer)</description>\n"
     "    <mitre>\n        <id>T1053</id>\n    </mitre>\n"
     "  </rule>\n"
     "  <rule id=\"115007\" level=\"0\">\n"
     "    <if_sid>115006</if_sid>\n"
-    "    <field name=\"win.eventdata.targetObject\" type=\"pcre2\">^HKLM\\\\\\\\SOFTWARE\\\\\\\\Microsoft\\\\\\\\Windows NT\\\\\\\\CurrentVersion\\\\\\\\Schedule\\\\\\\\TaskCache\\\\\\\\Tree\\\\\\\\Microsoft\\\\\\\\Windows\\\\\\\\UpdateOrchestrator$</field>\n"
-    "    <description>Suppression rule for scheduled task created by update orchestrator</description>\n"
+    "    <field name=\"win.eventdata.targetObject\" "
+    "type=\"pcre2\">^HKLM\\\\\\\\SOFTWARE\\\\\\\\Microsoft\\\\\\\\Windows "
+    "NT\\\\\\\\CurrentVersion\\\\\\\\Schedule\\\\\\\\TaskCache\\\\\\\\Tree\\\\\\\\Microsoft\\\\\\\\"
+    "Windows\\\\\\\\UpdateOrchestrator$</field>\n"
+    "    <description>Suppression rule for scheduled task created by update "
+    "orchestrator</description>\n"
     "  </rule>\n"
     "  <rule id=\"115008\" level=\"10\">\n"
     "    <decoded_as>json</decoded_as>\n"
     "    <field name=\"ScheduledTaskAR.Arguments\" type=\"pcre2\" negate=\"yes\">^null$</field>\n"
     "    <field name=\"TaskName\" type=\"pcre2\">(.|\\s)*\\S(.|\\s)*</field>\n"
-    "    <description>A new scheduled task \"$(TaskName)\" has been created on \"$(ScheduledTaskAR.CimSystemProperties.ServerName)\". The task will execute the command - \"$(ScheduledTaskAR.Execute) $(ScheduledTaskAR.Arguments)\".</description>\n"
+    "    <description>A new scheduled task \"$(TaskName)\" has been created on "
+    "\"$(ScheduledTaskAR.CimSystemProperties.ServerName)\". The task will execute the command - "
+    "\"$(ScheduledTaskAR.Execute) $(ScheduledTaskAR.Arguments)\".</description>\n"
     "    <mitre>\n        <id>T1053</id>\n    </mitre>\n"
     "  </rule>\n"
     "  <rule id=\"115009\" level=\"10\">\n"
     "    <decoded_as>json</decoded_as>\n"
     "    <field name=\"ScheduledTaskAR.Arguments\" type=\"pcre2\">^null$</field>\n"
     "    <field name=\"TaskName\" type=\"pcre2\">(.|\\s)*\\S(.|\\s)*</field>\n"
-    "    <description>A new scheduled task \"$(TaskName)\" has been created on \"$(ScheduledTaskAR.CimSystemProperties.ServerName)\". The task will execute the command - \"$(ScheduledTaskAR.Execute)\".</description>\n"
+    "    <description>A new scheduled task \"$(TaskName)\" has been created on "
+    "\"$(ScheduledTaskAR.CimSystemProperties.ServerName)\". The task will execute the command - "
+    "\"$(ScheduledTaskAR.Execute)\".</description>\n"
     "    <mitre>\n        <id>T1053</id>\n    </mitre>\n"
     "  </rule>\n"
     "</group>\n";
@@ -73,8 +83,7 @@ static const char seed_conf[] = "<ossec_config>\n"
                                 "</ossec_config>\n";
 
 /* A Sysmon registry event as EvtRender gives it (single quotes, no spaces). */
-static char *sysmon_reg(int eid, const char *type, const char *target)
-{
+static char *sysmon_reg(int eid, const char *type, const char *target) {
     tl_buf b = TL_BUF_INIT;
     tl_buf_printf(&b,
                   "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
@@ -103,8 +112,7 @@ static char *sysmon_reg(int eid, const char *type, const char *target)
 
 #define TREE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\"
 
-static char *ar_json_line(const char *arguments)
-{
+static char *ar_json_line(const char *arguments) {
     tl_buf b = TL_BUF_INIT;
     tl_buf_printf(&b,
                   "1:[001] (DESKTOP-4E0BQFT) any->logs\\scheduled-tasks.log:"
@@ -127,8 +135,7 @@ typedef struct fix {
     char *warnings;
 } fix;
 
-static void fix_load(fix *f, const char *xml, const char *conf)
-{
+static void fix_load(fix *f, const char *xml, const char *conf) {
     tl_diag d;
     tl_diag_clear(&d);
     memset(f, 0, sizeof *f);
@@ -140,15 +147,13 @@ static void fix_load(fix *f, const char *xml, const char *conf)
     assert_int_equal(tl_engine_new(f->rs, &eo, &f->e), TL_OK);
 }
 
-static void fix_free(fix *f)
-{
+static void fix_free(fix *f) {
     tl_engine_free(f->e);
     tl_ruleset_free(f->rs);
     tl_free(f->warnings);
 }
 
-static void process(fix *f, const char *line, tl_time t, tl_result *r)
-{
+static void process(fix *f, const char *line, tl_time t, tl_result *r) {
     tl_diag d;
     tl_diag_clear(&d);
     tl_status st = tl_engine_process(f->e, line, t, r, &d);
@@ -159,8 +164,7 @@ static void process(fix *f, const char *line, tl_time t, tl_result *r)
 
 /* ---- seed rules ------------------------------------------------------------------ */
 
-static void test_rules_seed_115006_fires_with_ar(void **state)
-{
+static void test_rules_seed_115006_fires_with_ar(void **state) {
     (void)state;
     fix f;
     fix_load(&f, seed_rules, seed_conf);
@@ -188,9 +192,10 @@ static void test_rules_seed_115006_fires_with_ar(void **state)
     assert_string_equal(r.ar[0].executable, "analyze-scheduled-task.exe");
     assert_string_equal(r.ar[0].location, "local");
     assert_string_equal(r.ar[0].agent_id, "001");
-    const char *pre = "{\"version\":1,\"origin\":{\"name\":\"node01\",\"module\":\"wazuh-analysisd\"},"
-                      "\"command\":\"analyze-scheduled-task0\",\"parameters\":{\"extra_args\":[],"
-                      "\"alert\":";
+    const char *pre =
+        "{\"version\":1,\"origin\":{\"name\":\"node01\",\"module\":\"wazuh-analysisd\"},"
+        "\"command\":\"analyze-scheduled-task0\",\"parameters\":{\"extra_args\":[],"
+        "\"alert\":";
     assert_memory_equal(r.ar[0].message, pre, strlen(pre));
     assert_non_null(strstr(r.ar[0].message, r.alert_json));
     size_t first_len = strlen(r.alert_json);
@@ -206,8 +211,7 @@ static void test_rules_seed_115006_fires_with_ar(void **state)
     fix_free(&f);
 }
 
-static void test_rules_seed_115007_suppresses(void **state)
-{
+static void test_rules_seed_115007_suppresses(void **state) {
     (void)state;
     fix f;
     fix_load(&f, seed_rules, seed_conf);
@@ -233,8 +237,7 @@ static void test_rules_seed_115007_suppresses(void **state)
     fix_free(&f);
 }
 
-static void test_rules_seed_115008_115009_on_ar_json(void **state)
-{
+static void test_rules_seed_115008_115009_on_ar_json(void **state) {
     (void)state;
     fix f;
     fix_load(&f, seed_rules, seed_conf);
@@ -243,10 +246,10 @@ static void test_rules_seed_115008_115009_on_ar_json(void **state)
     process(&f, q, T0, &r);
     assert_string_equal(r.rule_id, "115009");
     assert_int_equal(r.level, 10);
-    assert_non_null(strstr(r.alert_json,
-                           "\"description\":\"A new scheduled task \\\"test-task\\\" has been "
-                           "created on \\\"DESKTOP-4E0BQFT\\\". The task will execute the command - "
-                           "\\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\".\""));
+    assert_non_null(strstr(
+        r.alert_json, "\"description\":\"A new scheduled task \\\"test-task\\\" has been "
+                      "created on \\\"DESKTOP-4E0BQFT\\\". The task will execute the command - "
+                      "\\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\".\""));
     assert_non_null(strstr(r.alert_json, "\"decoder\":{\"name\":\"json\"}"));
     assert_non_null(strstr(r.alert_json, "\"location\":\"logs\\\\scheduled-tasks.log\"}"));
     /* null stays the string "null"; the array value is a real array */
@@ -261,8 +264,7 @@ static void test_rules_seed_115008_115009_on_ar_json(void **state)
     fix_free(&f);
 }
 
-static void test_rules_decoded_fields_seen_by_rules(void **state)
-{
+static void test_rules_decoded_fields_seen_by_rules(void **state) {
     (void)state;
     char *xml = sysmon_reg(13, "SetValue", TREE "test-task\\Index");
     /* eventchannel values keep the doubled backslashes; "-"/empty Data are dropped */
@@ -277,8 +279,7 @@ static void test_rules_decoded_fields_seen_by_rules(void **state)
     tl_free(q);
 }
 
-static void test_rules_alert_key_order(void **state)
-{
+static void test_rules_alert_key_order(void **state) {
     (void)state;
     fix f;
     fix_load(&f, seed_rules, seed_conf);
@@ -289,12 +290,11 @@ static void test_rules_alert_key_order(void **state)
     assert_non_null(r.alert_json);
     cJSON *j = cJSON_Parse(r.alert_json);
     assert_non_null(j);
-    const char *top[] = {"timestamp", "rule",     "agent",   "manager", "id",
-                         "full_log",  "decoder", "data", "location"};
+    const char *top[] = {"timestamp", "rule",    "agent", "manager", "id",
+                         "full_log",  "decoder", "data",  "location"};
     size_t i = 0;
     cJSON *it;
-    cJSON_ArrayForEach(it, j)
-    {
+    cJSON_ArrayForEach(it, j) {
         assert_true(i < 9);
         assert_string_equal(it->string, top[i]);
         i++;
@@ -302,8 +302,7 @@ static void test_rules_alert_key_order(void **state)
     assert_int_equal(i, 9);
     const char *rk[] = {"level", "description", "id", "mitre", "firedtimes", "mail", "groups"};
     i = 0;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "rule"))
-    {
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "rule")) {
         assert_true(i < 7);
         assert_string_equal(it->string, rk[i]);
         i++;
@@ -354,8 +353,7 @@ static const char order_rules[] =
     "<description>zero</description></rule>\n"
     "</group>\n";
 
-static void test_rules_sibling_order_worked_example(void **state)
-{
+static void test_rules_sibling_order_worked_example(void **state) {
     (void)state;
     fix f;
     fix_load(&f, order_rules, NULL);
@@ -375,8 +373,7 @@ static void test_rules_sibling_order_worked_example(void **state)
     fix_free(&f);
 }
 
-static void test_rules_if_group_substring_quirk(void **state)
-{
+static void test_rules_if_group_substring_quirk(void **state) {
     (void)state;
     assert_true(tl_word_match("sysmon_event1", "windows,sysmon,sysmon_event1,"));
     assert_true(tl_word_match("sysmon_event1", "windows,sysmon,sysmon_event15,"));
@@ -403,8 +400,7 @@ static void test_rules_if_group_substring_quirk(void **state)
     assert_rule_fires(xml, "B", "101");
 }
 
-static void test_rules_noalert_is_transparent(void **state)
-{
+static void test_rules_noalert_is_transparent(void **state) {
     (void)state;
     const char *xml = "<group name=\"t,\">\n"
                       "  <rule id=\"100\" level=\"3\" noalert=\"1\"><if_sid>1</if_sid>"
@@ -415,22 +411,21 @@ static void test_rules_noalert_is_transparent(void **state)
     assert_rule_level(xml, "foo bar", "101", 2);
 }
 
-static void test_rules_concatenation_and_no_entities(void **state)
-{
+static void test_rules_concatenation_and_no_entities(void **state) {
     (void)state;
-    const char *xml = "<group name=\"t,\">\n"
-                      "  <rule id=\"100\" level=\"5\"><if_sid>1</if_sid>"
-                      "<match>a &amp;</match><match> b</match><description>amp</description></rule>\n"
-                      "  <rule id=\"101\" level=\"5\"><if_sid>1</if_sid>"
-                      "<regex type=\"pcre2\">x\\<y</regex><description>lt</description></rule>\n"
-                      "</group>\n";
+    const char *xml =
+        "<group name=\"t,\">\n"
+        "  <rule id=\"100\" level=\"5\"><if_sid>1</if_sid>"
+        "<match>a &amp;</match><match> b</match><description>amp</description></rule>\n"
+        "  <rule id=\"101\" level=\"5\"><if_sid>1</if_sid>"
+        "<regex type=\"pcre2\">x\\<y</regex><description>lt</description></rule>\n"
+        "</group>\n";
     assert_rule_fires(xml, "this is a &amp; b here", "100");
     assert_rule_silent(xml, "this is a & b here");
     assert_rule_fires(xml, "x<y", "101");
 }
 
-static void test_rules_frequency_on_virtual_clock(void **state)
-{
+static void test_rules_frequency_on_virtual_clock(void **state) {
     (void)state;
     const char *xml = "<group name=\"t,\">\n"
                       "  <rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>login failed</match>"
@@ -464,8 +459,7 @@ static void test_rules_frequency_on_virtual_clock(void **state)
     fix_free(&f);
 }
 
-static void test_rules_time_and_weekday(void **state)
-{
+static void test_rules_time_and_weekday(void **state) {
     (void)state;
     /* T0 is Wednesday 10:00 UTC */
     const char *xml = "<group name=\"t,\">\n"
@@ -485,8 +479,7 @@ static void test_rules_time_and_weekday(void **state)
     assert_rule_fires(night, "x", "101");
 }
 
-static void test_rules_srcip_cidr_and_lists(void **state)
-{
+static void test_rules_srcip_cidr_and_lists(void **state) {
     (void)state;
     const char *xml = "<group name=\"t,\">\n"
                       "  <rule id=\"100\" level=\"5\"><decoded_as>json</decoded_as>"
@@ -502,8 +495,7 @@ static void test_rules_srcip_cidr_and_lists(void **state)
 
 /* ---- loader errors and warnings ---------------------------------------------- */
 
-static void test_rules_error_malformed_xml(void **state)
-{
+static void test_rules_error_malformed_xml(void **state) {
     (void)state;
     assert_ruleset_error("<group name=\"t,\">\n<rule id=\"100\" level=\"3\">\n"
                          "<match>x</match>\n<description>d</description>\n</group>\n",
@@ -516,8 +508,7 @@ static void test_rules_error_malformed_xml(void **state)
                          TL_E_RULE, "Invalid root element \"rules\"");
 }
 
-static void test_rules_error_unknown_option(void **state)
-{
+static void test_rules_error_unknown_option(void **state) {
     (void)state;
     assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
                          "<frobnicate>x</frobnicate><description>d</description></rule></group>",
@@ -528,9 +519,10 @@ static void test_rules_error_unknown_option(void **state)
     assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><match>x</match>"
                          "</rule></group>",
                          TL_E_RULE, "No such description at rule '100'.");
-    assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
-                         "<field name=\"srcip\">x</field><description>d</description></rule></group>",
-                         TL_E_RULE, "Field 'srcip' is static.");
+    assert_ruleset_error(
+        "<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
+        "<field name=\"srcip\">x</field><description>d</description></rule></group>",
+        TL_E_RULE, "Field 'srcip' is static.");
     assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
                          "<same_srcip/><description>d</description></rule></group>",
                          TL_E_RULE, "Missing if_matched on rule '100'.");
@@ -540,8 +532,7 @@ static void test_rules_error_unknown_option(void **state)
                            "(7600): Invalid value 'maybe' for attribute 'negate' in rule 100.");
 }
 
-static void test_rules_error_bad_regex(void **state)
-{
+static void test_rules_error_bad_regex(void **state) {
     (void)state;
     assert_ruleset_error("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>1</if_sid>"
                          "<field name=\"x\" type=\"pcre2\">a(b</field><description>d</description>"
@@ -560,8 +551,7 @@ static void test_rules_error_bad_regex(void **state)
     assert_int_equal(d.line, 1);
 }
 
-static void test_rules_duplicate_and_missing_parents(void **state)
-{
+static void test_rules_duplicate_and_missing_parents(void **state) {
     (void)state;
     const char *dup = "<group name=\"t,\">"
                       "<rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>first</match>"
@@ -589,8 +579,7 @@ static void test_rules_duplicate_and_missing_parents(void **state)
                            "(7618): Invalid 'if_sid' value: '1a'.");
 }
 
-static void test_rules_error_undefined_var(void **state)
-{
+static void test_rules_error_undefined_var(void **state) {
     (void)state;
     assert_ruleset_error("<var name=\"GOOD\">x</var>\n<group name=\"t,\">\n"
                          "<rule id=\"100\" level=\"3\"><if_sid>1</if_sid><match>$BAD</match>"
@@ -604,14 +593,12 @@ static void test_rules_error_undefined_var(void **state)
 
 /* ---- the stock ruleset ----------------------------------------------------------- */
 
-static void count_warn(void *ctx, const char *msg)
-{
+static void count_warn(void *ctx, const char *msg) {
     (void)msg;
     (*(int *)ctx)++;
 }
 
-static void test_rules_reference_ruleset_loads(void **state)
-{
+static void test_rules_reference_ruleset_loads(void **state) {
     (void)state;
     const char *rdir = TL_SHARED_DIR "/reference/wazuh/rules";
     const char *ddir = TL_SHARED_DIR "/reference/wazuh/decoders";
@@ -657,8 +644,7 @@ static void test_rules_reference_ruleset_loads(void **state)
 /* wazuh.md §6 worked example on the real files: schtasks.exe loads
  * taskschd.dll with the T1053 RuleName; with the E2E rule 115001 loaded it
  * wins under 61609 and 92154 never fires; without it, 92154 fires. */
-static void test_rules_reference_worked_example(void **state)
-{
+static void test_rules_reference_worked_example(void **state) {
     (void)state;
     const char *rdir = TL_SHARED_DIR "/reference/wazuh/rules";
     const char *ddir = TL_SHARED_DIR "/reference/wazuh/decoders";
@@ -668,8 +654,10 @@ static void test_rules_reference_worked_example(void **state)
         "<group name=\"windows,sysmon,\">\n"
         "  <rule id=\"115001\" level=\"10\">\n"
         "    <if_group>windows</if_group>\n"
-        "    <field name=\"win.eventdata.ruleName\" type=\"pcre2\">technique_id=T1053,technique_name=Scheduled Task</field>\n"
-        "    <description>A Newly Scheduled Task has been Detected on $(win.system.computer)</description>\n"
+        "    <field name=\"win.eventdata.ruleName\" "
+        "type=\"pcre2\">technique_id=T1053,technique_name=Scheduled Task</field>\n"
+        "    <description>A Newly Scheduled Task has been Detected on "
+        "$(win.system.computer)</description>\n"
         "    <mitre><id>T1053</id></mitre>\n"
         "  </rule>\n"
         "</group>\n";
@@ -683,14 +671,18 @@ static void test_rules_reference_worked_example(void **state)
         "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
         "<Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/>"
         "<EventID>7</EventID><Version>3</Version><Level>4</Level><Task>7</Task><Opcode>0</Opcode>"
-        "<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='2025-01-15T10:00:00.1234567Z'/>"
-        "<EventRecordID>1002</EventRecordID><Correlation/><Execution ProcessID='2900' ThreadID='3312'/>"
-        "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS01.corp.example</Computer>"
+        "<Keywords>0x8000000000000000</Keywords><TimeCreated "
+        "SystemTime='2025-01-15T10:00:00.1234567Z'/>"
+        "<EventRecordID>1002</EventRecordID><Correlation/><Execution ProcessID='2900' "
+        "ThreadID='3312'/>"
+        "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS01.corp.example</"
+        "Computer>"
         "<Security UserID='S-1-5-18'/></System><EventData>"
         "<Data Name='RuleName'>technique_id=T1053,technique_name=Scheduled Task</Data>"
         "<Data Name='UtcTime'>2025-01-15 10:00:00.120</Data>"
         "<Data Name='ProcessGuid'>{1f2e3d4c-8a60-6787-1a00-000000000701}</Data>"
-        "<Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Windows\\System32\\schtasks.exe</Data>"
+        "<Data Name='ProcessId'>4242</Data><Data "
+        "Name='Image'>C:\\Windows\\System32\\schtasks.exe</Data>"
         "<Data Name='ImageLoaded'>C:\\Windows\\System32\\taskschd.dll</Data>"
         "<Data Name='Signed'>true</Data><Data Name='User'>CORP\\bob</Data></EventData></Event>";
     char *q = tl_test_winevt_line(ev7, "Image loaded");
@@ -715,9 +707,10 @@ static void test_rules_reference_worked_example(void **state)
         assert_string_equal(r.rule_id, with ? "115001" : "92154");
         assert_non_null(r.alert_json);
         if (!with)
-            assert_non_null(strstr(r.alert_json, "\"mitre\":{\"id\":[\"T1053.005\"],\"tactic\":"
-                                                 "[\"Execution\",\"Persistence\",\"Privilege "
-                                                 "Escalation\"],\"technique\":[\"Scheduled Task\"]}"));
+            assert_non_null(strstr(r.alert_json,
+                                   "\"mitre\":{\"id\":[\"T1053.005\"],\"tactic\":"
+                                   "[\"Execution\",\"Persistence\",\"Privilege "
+                                   "Escalation\"],\"technique\":[\"Scheduled Task\"]}"));
         tl_engine_free(e);
         tl_ruleset_free(rs);
     }
@@ -725,8 +718,7 @@ static void test_rules_reference_worked_example(void **state)
     tl_free(q);
 }
 
-static void test_rules_engine_tests_rulesets_load(void **state)
-{
+static void test_rules_engine_tests_rulesets_load(void **state) {
     (void)state;
     const char *dir = TL_SHARED_DIR "/reference/wazuh/tests/engine/ruleset";
     if (access(dir, R_OK) != 0)
@@ -747,8 +739,8 @@ static void test_rules_engine_tests_rulesets_load(void **state)
         assert_true(fd >= 0);
         close(fd);
         tl_diag d;
-        assert_int_equal(tl_file_write_atomic(base, tl_test_base_rules, strlen(tl_test_base_rules), &d),
-                         TL_OK);
+        assert_int_equal(
+            tl_file_write_atomic(base, tl_test_base_rules, strlen(tl_test_base_rules), &d), TL_OK);
         const char *rf[2] = {base, rp}, *df[1] = {dp};
         tl_ruleset_opts o;
         memset(&o, 0, sizeof o);
@@ -769,8 +761,7 @@ static void test_rules_engine_tests_rulesets_load(void **state)
     }
 }
 
-static void test_rules_default_profile_end_to_end(void **state)
-{
+static void test_rules_default_profile_end_to_end(void **state) {
     (void)state;
     const char *conf = TL_SOURCE_DIR "/pipeline/etc/ossec.conf";
     if (access(conf, R_OK) != 0)
@@ -810,8 +801,7 @@ static void test_rules_default_profile_end_to_end(void **state)
 
 /* Every allocation failure while loading and processing gives TL_E_NOMEM
  * (never a crash, never another status); ASan/valgrind runs catch leaks. */
-static void test_rules_alloc_fail(void **state)
-{
+static void test_rules_alloc_fail(void **state) {
     (void)state;
     static const char dec[] = "<decoder name=\"json\"><prematch>^{\\s*\"</prematch>"
                               "<plugin_decoder>JSON_Decoder</plugin_decoder></decoder>";
@@ -861,8 +851,7 @@ static void test_rules_alloc_fail(void **state)
     tl_free(xml);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_seed_115006_fires_with_ar),
         cmocka_unit_test(test_rules_seed_115007_suppresses),

@@ -87,8 +87,7 @@ static const mitre_entry mitre_table[] = {
     {"T1570", "Lateral Tool Transfer", {TA_LAT}},
 };
 
-int tl_mitre_lookup(const char *id, const char **technique, const char *const **tactics)
-{
+int tl_mitre_lookup(const char *id, const char **technique, const char *const **tactics) {
     for (size_t i = 0; i < sizeof mitre_table / sizeof mitre_table[0]; i++) {
         if (strcmp(mitre_table[i].id, id) == 0) {
             if (technique)
@@ -105,18 +104,24 @@ int tl_mitre_lookup(const char *id, const char **technique, const char *const **
 
 #define TL_COMMENT_MAX 1024
 
-static const char *desc_value(const tl_event *ev, const char *name)
-{
+static const char *desc_value(const tl_event *ev, const char *name) {
     static const struct {
         const char *n;
         tl_static_field f;
-    } st[] = {{"dstuser", TL_SF_DSTUSER},   {"srcuser", TL_SF_SRCUSER},
-              {"srcip", TL_SF_SRCIP},       {"dstip", TL_SF_DSTIP},
-              {"srcport", TL_SF_SRCPORT},   {"dstport", TL_SF_DSTPORT},
-              {"protocol", TL_SF_PROTOCOL}, {"action", TL_SF_ACTION},
-              {"id", TL_SF_ID},             {"url", TL_SF_URL},
-              {"data", TL_SF_DATA},         {"status", TL_SF_STATUS},
-              {"extra_data", TL_SF_EXTRA_DATA}, {"system_name", TL_SF_SYSTEMNAME}};
+    } st[] = {{"dstuser", TL_SF_DSTUSER},
+              {"srcuser", TL_SF_SRCUSER},
+              {"srcip", TL_SF_SRCIP},
+              {"dstip", TL_SF_DSTIP},
+              {"srcport", TL_SF_SRCPORT},
+              {"dstport", TL_SF_DSTPORT},
+              {"protocol", TL_SF_PROTOCOL},
+              {"action", TL_SF_ACTION},
+              {"id", TL_SF_ID},
+              {"url", TL_SF_URL},
+              {"data", TL_SF_DATA},
+              {"status", TL_SF_STATUS},
+              {"extra_data", TL_SF_EXTRA_DATA},
+              {"system_name", TL_SF_SYSTEMNAME}};
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
         if (strcmp(name, st[i].n) == 0)
             return ev->stat[st[i].f];
@@ -127,8 +132,7 @@ static const char *desc_value(const tl_event *ev, const char *name)
     return tl_event_find_field(ev, name);
 }
 
-void tl_description_expand(const char *desc, const tl_event *ev, tl_buf *out)
-{
+void tl_description_expand(const char *desc, const tl_event *ev, tl_buf *out) {
     size_t start = out->len;
     const char *p = desc;
     const char *tok = strstr(p, "$(");
@@ -170,8 +174,7 @@ void tl_description_expand(const char *desc, const tl_event *ev, tl_buf *out)
 
 /* ---- the alert --------------------------------------------------------------- */
 
-static void json_add_field(cJSON *root, const char *key, const char *value, int *oom)
-{
+static void json_add_field(cJSON *root, const char *key, const char *value, int *oom) {
     const char *nest = strchr(key, '.');
     if (nest) {
         size_t len = (size_t)(nest - key);
@@ -217,8 +220,7 @@ static void json_add_field(cJSON *root, const char *key, const char *value, int 
         *oom = 1;
 }
 
-static int add_str(cJSON *arr, const char *s)
-{
+static int add_str(cJSON *arr, const char *s) {
     cJSON *it = cJSON_CreateString(s);
     if (!it || !cJSON_AddItemToArray(arr, it)) {
         cJSON_Delete(it);
@@ -227,13 +229,16 @@ static int add_str(cJSON *arr, const char *s)
     return 1;
 }
 
-static void add_groups(cJSON *rule, const char *groups, int *oom)
-{
+static void add_groups(cJSON *rule, const char *groups, int *oom) {
     static const struct {
         const char *prefix;
         const char *key;
-    } comp[] = {{"pci_dss_", "pci_dss"}, {"gpg13_", "gpg13"}, {"gdpr_", "gdpr"},
-                {"hipaa_", "hipaa"},     {"nist_800_53_", "nist_800_53"}, {"tsc_", "tsc"},
+    } comp[] = {{"pci_dss_", "pci_dss"},
+                {"gpg13_", "gpg13"},
+                {"gdpr_", "gdpr"},
+                {"hipaa_", "hipaa"},
+                {"nist_800_53_", "nist_800_53"},
+                {"tsc_", "tsc"},
                 {"cis_", "cis"}};
     cJSON *garr = cJSON_CreateArray();
     if (!garr || !cJSON_AddItemToObject(rule, "groups", garr)) {
@@ -278,8 +283,7 @@ static void add_groups(cJSON *rule, const char *groups, int *oom)
     }
 }
 
-static void add_mitre(cJSON *rule, const tl_rule *r, int *oom)
-{
+static void add_mitre(cJSON *rule, const tl_rule *r, int *oom) {
     if (!r->nmitre)
         return;
     cJSON *m = cJSON_CreateObject(), *ids = cJSON_CreateArray(), *tac = cJSON_CreateArray(),
@@ -344,8 +348,7 @@ static void add_mitre(cJSON *rule, const tl_rule *r, int *oom)
     } while (0)
 
 tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const char *description,
-                         tl_buf *out)
-{
+                         tl_buf *out) {
     const tl_event *ev = &e->ev;
     const tl_ruleset *rs = e->rs;
     tl_status st = TL_OK;
@@ -437,13 +440,20 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
         static const struct {
             const char *k;
             tl_static_field f;
-        } so[] = {{"protocol", TL_SF_PROTOCOL}, {"action", TL_SF_ACTION},
-                  {"srcip", TL_SF_SRCIP},       {"srcport", TL_SF_SRCPORT},
-                  {"srcuser", TL_SF_SRCUSER},   {"dstip", TL_SF_DSTIP},
-                  {"dstport", TL_SF_DSTPORT},   {"dstuser", TL_SF_DSTUSER},
-                  {"id", TL_SF_ID},             {"status", TL_SF_STATUS},
-                  {"url", TL_SF_URL},           {"data", TL_SF_DATA},
-                  {"extra_data", TL_SF_EXTRA_DATA}, {"system_name", TL_SF_SYSTEMNAME}};
+        } so[] = {{"protocol", TL_SF_PROTOCOL},
+                  {"action", TL_SF_ACTION},
+                  {"srcip", TL_SF_SRCIP},
+                  {"srcport", TL_SF_SRCPORT},
+                  {"srcuser", TL_SF_SRCUSER},
+                  {"dstip", TL_SF_DSTIP},
+                  {"dstport", TL_SF_DSTPORT},
+                  {"dstuser", TL_SF_DSTUSER},
+                  {"id", TL_SF_ID},
+                  {"status", TL_SF_STATUS},
+                  {"url", TL_SF_URL},
+                  {"data", TL_SF_DATA},
+                  {"extra_data", TL_SF_EXTRA_DATA},
+                  {"system_name", TL_SF_SYSTEMNAME}};
         cJSON *data = cJSON_CreateObject();
         if (!data)
             TL_FAIL(TL_E_NOMEM);

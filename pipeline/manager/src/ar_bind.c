@@ -19,8 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int id_listed(const char *list, int id)
-{
+static int id_listed(const char *list, int id) {
     const char *p = list;
     while (p && *p) {
         if (atoi(p) == id)
@@ -32,8 +31,7 @@ static int id_listed(const char *list, int id)
     return 0;
 }
 
-tl_status tl_ar_bind_all(tl_ruleset *rs, tl_diag *d)
-{
+tl_status tl_ar_bind_all(tl_ruleset *rs, tl_diag *d) {
     (void)d;
     for (size_t i = 0; i < rs->nrules; i++) {
         tl_rule *r = rs->rules[i];
@@ -44,8 +42,8 @@ tl_status tl_ar_bind_all(tl_ruleset *rs, tl_diag *d)
             int mark = 0;
             int lvl = ar->level > 0;
             if (lvl && ar->group_re) {
-                mark = r->level >= ar->level && tl_osregex_exec(ar->group_re, r->groups, NULL, 0,
-                                                                 NULL, NULL);
+                mark = r->level >= ar->level &&
+                       tl_osregex_exec(ar->group_re, r->groups, NULL, 0, NULL, NULL);
             } else {
                 if (lvl && r->level >= ar->level)
                     mark = 1;
@@ -68,8 +66,7 @@ tl_status tl_ar_bind_all(tl_ruleset *rs, tl_diag *d)
 }
 
 void tl_ar_build_message(const tl_ar_binding *ar, const char *node_name, const char *alert_json,
-                         tl_buf *out)
-{
+                         tl_buf *out) {
     tl_buf_puts(out, "{\"version\":1,\"origin\":{\"name\":");
     tl_buf_json_str(out, node_name ? node_name : "undefined");
     tl_buf_puts(out, ",\"module\":\"wazuh-analysisd\"},\"command\":");

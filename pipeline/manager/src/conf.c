@@ -24,8 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static tl_status vpush(char ***v, size_t *n, const char *s)
-{
+static tl_status vpush(char ***v, size_t *n, const char *s) {
     char **nv = tl_realloc(*v, (*n + 1) * sizeof *nv);
     if (!nv)
         return TL_E_NOMEM;
@@ -37,15 +36,13 @@ static tl_status vpush(char ***v, size_t *n, const char *s)
     return TL_OK;
 }
 
-static void vfree(char **v, size_t n)
-{
+static void vfree(char **v, size_t n) {
     for (size_t i = 0; i < n; i++)
         tl_free(v[i]);
     tl_free(v);
 }
 
-void tl_conf_clear(tl_conf *c)
-{
+void tl_conf_clear(tl_conf *c) {
     vfree(c->rule_dirs, c->nrule_dirs);
     vfree(c->decoder_dirs, c->ndecoder_dirs);
     vfree(c->rule_files, c->nrule_files);
@@ -58,8 +55,7 @@ void tl_conf_clear(tl_conf *c)
     c->log_alert_level = c->email_alert_level = -1;
 }
 
-static int yesno(const char *s, int *out)
-{
+static int yesno(const char *s, int *out) {
     if (strcmp(s, "yes") == 0) {
         *out = 1;
         return 1;
@@ -71,13 +67,12 @@ static int yesno(const char *s, int *out)
     return 0;
 }
 
-static void cwarn(tl_ruleset *rs, const char *file, int line, const char *what)
-{
+static void cwarn(tl_ruleset *rs, const char *file, int line, const char *what) {
     tl_ruleset_warnf(rs, "%s:%d: %s", file, line, what);
 }
 
-static tl_status read_ruleset(const tl_osxml_node *n, const char *file, tl_conf *c, tl_ruleset *rs)
-{
+static tl_status read_ruleset(const tl_osxml_node *n, const char *file, tl_conf *c,
+                              tl_ruleset *rs) {
     tl_status st = TL_OK;
     for (size_t i = 0; i < n->nchildren; i++) {
         const tl_osxml_node *e = n->children[i];
@@ -98,8 +93,8 @@ static tl_status read_ruleset(const tl_osxml_node *n, const char *file, tl_conf 
             st = vpush(&c->rule_files, &c->nrule_files, v);
         else {
             char msg[300];
-            snprintf(msg, sizeof msg, "Invalid element in the ruleset configuration: '%s' (ignored).",
-                     e->name);
+            snprintf(msg, sizeof msg,
+                     "Invalid element in the ruleset configuration: '%s' (ignored).", e->name);
             cwarn(rs, file, e->line, msg);
         }
         if (st != TL_OK)
@@ -108,8 +103,8 @@ static tl_status read_ruleset(const tl_osxml_node *n, const char *file, tl_conf 
     return TL_OK;
 }
 
-static tl_status read_command(const tl_osxml_node *n, const char *file, tl_ruleset *rs, tl_diag *d)
-{
+static tl_status read_command(const tl_osxml_node *n, const char *file, tl_ruleset *rs,
+                              tl_diag *d) {
     tl_ar_command cmd;
     memset(&cmd, 0, sizeof cmd);
     tl_status st = TL_OK;
@@ -126,7 +121,8 @@ static tl_status read_command(const tl_osxml_node *n, const char *file, tl_rules
             TL_TRY_ALLOC(cmd.executable);
         } else if (strcmp(e->name, "timeout_allowed") == 0) {
             if (!yesno(v, &cmd.timeout_allowed)) {
-                tl_diag_set(d, file, e->line, "Invalid value for element 'timeout_allowed': %s.", v);
+                tl_diag_set(d, file, e->line, "Invalid value for element 'timeout_allowed': %s.",
+                            v);
                 TL_FAIL(TL_E_PARSE);
             }
         } else if (strcmp(e->name, "extra_args") == 0) {
@@ -158,16 +154,14 @@ cleanup:
     return st;
 }
 
-static const tl_ar_command *find_cmd(const tl_ruleset *rs, const char *name)
-{
+static const tl_ar_command *find_cmd(const tl_ruleset *rs, const char *name) {
     for (size_t i = 0; i < rs->ncmds; i++)
         if (strcmp(rs->cmds[i].name, name) == 0)
             return &rs->cmds[i];
     return NULL;
 }
 
-static void ar_clear(tl_ar_binding *a)
-{
+static void ar_clear(tl_ar_binding *a) {
     tl_free(a->name);
     tl_free(a->agent_id);
     tl_free(a->rules_id);
@@ -176,8 +170,7 @@ static void ar_clear(tl_ar_binding *a)
     memset(a, 0, sizeof *a);
 }
 
-static tl_status read_ar(const tl_osxml_node *n, const char *file, tl_ruleset *rs, tl_diag *d)
-{
+static tl_status read_ar(const tl_osxml_node *n, const char *file, tl_ruleset *rs, tl_diag *d) {
     tl_ar_binding ar;
     memset(&ar, 0, sizeof ar);
     ar.level = -1;
@@ -298,8 +291,7 @@ cleanup:
     return st;
 }
 
-tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
-{
+tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d) {
     tl_status st = TL_OK;
     char *data = NULL;
     size_t len = 0;
@@ -387,28 +379,24 @@ cleanup:
 
 /* ---- ruleset assembly ------------------------------------------------------ */
 
-static char *resolve(const char *base, const char *p)
-{
+static char *resolve(const char *base, const char *p) {
     if (!base || !*base || p[0] == '/')
         return tl_strdup(p);
     return tl_path_join(base, p);
 }
 
-static const char *base_name(const char *p)
-{
+static const char *base_name(const char *p) {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
 }
 
-static int cmp_base(const void *a, const void *b)
-{
+static int cmp_base(const void *a, const void *b) {
     return strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
 }
 
 /* Every *.xml in dirs, sorted by basename, first dir wins, excludes removed. */
 static tl_status collect_xml(const char *const *dirs, size_t ndirs, char **excl, size_t nexcl,
-                             char ***out, size_t *nout, tl_diag *d)
-{
+                             char ***out, size_t *nout, tl_diag *d) {
     tl_status st = TL_OK;
     char **v = NULL;
     size_t n = 0;
@@ -459,15 +447,13 @@ cleanup:
     return st;
 }
 
-static void dec_warn(void *ctx, const char *msg)
-{
+static void dec_warn(void *ctx, const char *msg) {
     const tl_ruleset *rs = ctx;
     if (rs->warn)
         rs->warn(rs->warn_ctx, msg);
 }
 
-tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d)
-{
+tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d) {
     tl_status st = TL_OK;
     tl_conf c;
     memset(&c, 0, sizeof c);
@@ -499,7 +485,8 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
         }
         if (!o->base_dir) {
             const char *sl = strrchr(o->ossec_conf, '/');
-            conf_dir = sl ? tl_strndup(o->ossec_conf, (size_t)(sl - o->ossec_conf)) : tl_strdup(".");
+            conf_dir =
+                sl ? tl_strndup(o->ossec_conf, (size_t)(sl - o->ossec_conf)) : tl_strdup(".");
             TL_TRY_ALLOC(conf_dir);
             base_dir = conf_dir;
         }
@@ -549,8 +536,8 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
         if (st == TL_E_NOMEM)
             goto cleanup;
         if (st != TL_OK) {
-            tl_ruleset_warnf(rs, "%s: list '%s' could not be loaded: %s", o->ossec_conf,
-                             c.lists[i], sub.msg);
+            tl_ruleset_warnf(rs, "%s: list '%s' could not be loaded: %s", o->ossec_conf, c.lists[i],
+                             sub.msg);
             st = TL_OK;
             continue;
         }
@@ -597,8 +584,7 @@ cleanup:
     return st;
 }
 
-tl_status tl_ruleset_new_empty(tl_ruleset **out)
-{
+tl_status tl_ruleset_new_empty(tl_ruleset **out) {
     tl_cjson_hooks_init();
     tl_ruleset *rs = tl_calloc(1, sizeof *rs);
     if (!rs)
@@ -614,8 +600,7 @@ tl_status tl_ruleset_new_empty(tl_ruleset **out)
     return TL_OK;
 }
 
-tl_status tl_ruleset_finish(tl_ruleset *rs, tl_diag *d)
-{
+tl_status tl_ruleset_finish(tl_ruleset *rs, tl_diag *d) {
     tl_status st = tl_rules_tree_finish(rs, d);
     if (st == TL_OK)
         st = tl_ruleset_index_fields(rs);
@@ -624,8 +609,7 @@ tl_status tl_ruleset_finish(tl_ruleset *rs, tl_diag *d)
     return st;
 }
 
-void tl_ruleset_free(tl_ruleset *rs)
-{
+void tl_ruleset_free(tl_ruleset *rs) {
     if (!rs)
         return;
     for (size_t i = 0; i < rs->nrules; i++)
@@ -653,26 +637,22 @@ void tl_ruleset_free(tl_ruleset *rs)
     tl_free(rs);
 }
 
-size_t tl_ruleset_rule_count(const tl_ruleset *rs)
-{
+size_t tl_ruleset_rule_count(const tl_ruleset *rs) {
     size_t n = 0;
     for (size_t i = 0; i < rs->nrules; i++)
         n += rs->rules[i]->in_tree ? 1 : 0;
     return n;
 }
 
-int tl_ruleset_log_alert_level(const tl_ruleset *rs)
-{
+int tl_ruleset_log_alert_level(const tl_ruleset *rs) {
     return rs->log_alert_level;
 }
 
-int tl_ruleset_email_alert_level(const tl_ruleset *rs)
-{
+int tl_ruleset_email_alert_level(const tl_ruleset *rs) {
     return rs->email_alert_level;
 }
 
-char *tl_ruleset_dump_tree(const tl_ruleset *rs)
-{
+char *tl_ruleset_dump_tree(const tl_ruleset *rs) {
     tl_buf b = TL_BUF_INIT;
     tl_rules_tree_dump(rs, &b);
     if (tl_buf_status(&b) != TL_OK) {

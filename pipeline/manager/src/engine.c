@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 typedef struct diff_entry {
     size_t rule_idx;
     char *agent_id;
@@ -58,21 +57,19 @@ typedef struct engine_extra {
 
 static engine_extra *X(tl_engine *e);
 
-const char *tl_cond_name(tl_cond c)
-{
+const char *tl_cond_name(tl_cond c) {
     static const char *const n[TL_C_COUNT] = {
-        "decoded_as", "program_name", "id",         "system_name", "protocol",   "match",
-        "regex",      "action",       "url",        "location",    "field",      "srcip",
-        "dstip",      "srcport",      "dstport",    "user",        "srcgeoip",   "dstgeoip",
-        "maxsize",    "time",         "weekday",    "data",        "extra_data", "hostname",
-        "status",     "check_diff",   "if_fts",     "list",        "context"};
+        "decoded_as", "program_name", "id",      "system_name", "protocol",   "match",
+        "regex",      "action",       "url",     "location",    "field",      "srcip",
+        "dstip",      "srcport",      "dstport", "user",        "srcgeoip",   "dstgeoip",
+        "maxsize",    "time",         "weekday", "data",        "extra_data", "hostname",
+        "status",     "check_diff",   "if_fts",  "list",        "context"};
     return (c >= 0 && c < TL_C_COUNT) ? n[c] : "?";
 }
 
 /* ---- stored events -------------------------------------------------------- */
 
-static void sev_unref(tl_stored_event *s)
-{
+static void sev_unref(tl_stored_event *s) {
     if (!s || --s->refs > 0)
         return;
     tl_free(s->agent_id);
@@ -89,8 +86,7 @@ static void sev_unref(tl_stored_event *s)
     tl_free(s);
 }
 
-static tl_stored_event *sev_new(const tl_event *ev, int matched)
-{
+static tl_stored_event *sev_new(const tl_event *ev, int matched) {
     tl_stored_event *s = tl_calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -130,8 +126,7 @@ static tl_stored_event *sev_new(const tl_event *ev, int matched)
     return s;
 }
 
-static const char *sev_field(const tl_stored_event *s, const char *name)
-{
+static const char *sev_field(const tl_stored_event *s, const char *name) {
     for (size_t i = 0; i < s->nfields; i++)
         if (s->fields[i].name && tl_strcasecmp(s->fields[i].name, name) == 0)
             return s->fields[i].value;
@@ -140,8 +135,7 @@ static const char *sev_field(const tl_stored_event *s, const char *name)
 
 #define EL_MAX 65536
 
-static void el_clear(tl_event_list *l)
-{
+static void el_clear(tl_event_list *l) {
     for (size_t i = 0; i < l->n; i++)
         sev_unref(l->v[(l->head + i) % l->cap]);
     tl_free(l->v);
@@ -153,8 +147,7 @@ static tl_stored_event *el_at(const tl_event_list *l, size_t i) /* 0 = oldest */
     return l->v[(l->head + i) % l->cap];
 }
 
-static void el_prune(tl_event_list *l, int64_t now_sec, int64_t keep_sec)
-{
+static void el_prune(tl_event_list *l, int64_t now_sec, int64_t keep_sec) {
     while (l->n && (now_sec - el_at(l, 0)->sec > keep_sec || l->n >= EL_MAX)) {
         sev_unref(el_at(l, 0));
         l->head = (l->head + 1) % l->cap;
@@ -162,8 +155,7 @@ static void el_prune(tl_event_list *l, int64_t now_sec, int64_t keep_sec)
     }
 }
 
-static tl_status el_push(tl_event_list *l, tl_stored_event *s)
-{
+static tl_status el_push(tl_event_list *l, tl_stored_event *s) {
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 16;
         tl_stored_event **nv = tl_malloc(nc * sizeof *nv);
@@ -189,13 +181,11 @@ typedef struct engine_full {
     engine_extra x;
 } engine_full;
 
-static engine_extra *X(tl_engine *e)
-{
+static engine_extra *X(tl_engine *e) {
     return &((engine_full *)e)->x;
 }
 
-tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine **out)
-{
+tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine **out) {
     if (!rs || !out)
         return TL_E_INVAL;
     engine_full *f = tl_calloc(1, sizeof *f);
@@ -204,7 +194,8 @@ tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine
     tl_engine *e = &f->pub;
     e->rs = rs;
     e->manager_name = tl_strdup(o && o->manager_name ? o->manager_name : "wazuh-manager");
-    const char *node = o && o->node_name ? o->node_name : (rs->node_name ? rs->node_name : "undefined");
+    const char *node =
+        o && o->node_name ? o->node_name : (rs->node_name ? rs->node_name : "undefined");
     e->node_name = tl_strdup(node);
     e->st = tl_calloc(rs->nrules ? rs->nrules : 1, sizeof *e->st);
     e->fcache = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fcache);
@@ -220,8 +211,7 @@ tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine
     return TL_OK;
 }
 
-void tl_engine_free(tl_engine *e)
-{
+void tl_engine_free(tl_engine *e) {
     if (!e)
         return;
     engine_extra *x = X(e);
@@ -266,26 +256,22 @@ void tl_engine_free(tl_engine *e)
     tl_free(e);
 }
 
-void tl_engine_set_trace(tl_engine *e, tl_engine_trace_fn fn, void *ctx)
-{
+void tl_engine_set_trace(tl_engine *e, tl_engine_trace_fn fn, void *ctx) {
     e->trace = fn;
     e->trace_ctx = ctx;
 }
 
-long long tl_engine_alert_offset(const tl_engine *e)
-{
+long long tl_engine_alert_offset(const tl_engine *e) {
     return (long long)e->alert_offset;
 }
 
 /* ---- conditions ------------------------------------------------------------ */
 
-static const char *ev_stat(const tl_event *ev, tl_static_field f)
-{
+static const char *ev_stat(const tl_event *ev, tl_static_field f) {
     return ev->stat[f];
 }
 
-static int decoded_as_ok(const tl_rule *r, const tl_event *ev)
-{
+static int decoded_as_ok(const tl_rule *r, const tl_event *ev) {
     if (!ev->decoder_name)
         return 0;
     const tl_decoder_info *di = tl_event_decoder_info(ev);
@@ -301,23 +287,20 @@ static int decoded_as_ok(const tl_rule *r, const tl_event *ev)
     return 0;
 }
 
-static int ipcheck(const tl_iplist *l, const char *ip)
-{
+static int ipcheck(const tl_iplist *l, const char *ip) {
     if (!ip)
         return 0;
     int in = tl_iplist_contains(l, ip);
     return l->negate ? !in : in;
 }
 
-static int str_eq(const char *a, const char *b)
-{
+static int str_eq(const char *a, const char *b) {
     return a && b && strcmp(a, b) == 0;
 }
 
 static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok);
 
-static int check_diff(tl_engine *e, const tl_rule *r)
-{
+static int check_diff(tl_engine *e, const tl_rule *r) {
     engine_extra *x = X(e);
     const char *agent = e->ev.agent_id ? e->ev.agent_id : "000";
     const char *log = e->ev.log ? e->ev.log : "";
@@ -350,8 +333,7 @@ static int check_diff(tl_engine *e, const tl_rule *r)
     return 0; /* first time: stored, no alert */
 }
 
-static const char *fts_value(const tl_event *ev, const char *name)
-{
+static const char *fts_value(const tl_event *ev, const char *name) {
     if (strcmp(name, "location") == 0)
         return ev->location;
     if (strcmp(name, "name") == 0)
@@ -368,8 +350,7 @@ static const char *fts_value(const tl_event *ev, const char *name)
     return tl_event_find_field(ev, name);
 }
 
-static int check_fts(tl_engine *e)
-{
+static int check_fts(tl_engine *e) {
     engine_extra *x = X(e);
     const tl_decoder_info *di = tl_event_decoder_info(&e->ev);
     if (!di || !di->fts || !di->nfts)
@@ -404,8 +385,7 @@ static int check_fts(tl_engine *e)
     return 1;
 }
 
-static const char *list_value(const tl_event *ev, const tl_rule_list *L)
-{
+static const char *list_value(const tl_event *ev, const tl_rule_list *L) {
     if (L->stat_idx >= 0)
         return ev->stat[L->stat_idx];
     return tl_event_find_field(ev, L->field);
@@ -413,8 +393,7 @@ static const char *list_value(const tl_event *ev, const tl_rule_list *L)
 
 /* Returns TL_C_COUNT when every own condition holds, else the failing one.
  * *fidx receives the index of the failing <field>/<list>. */
-static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx)
-{
+static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     const tl_event *ev = &e->ev;
 #define EXPR(slot, cond, value)                                                                    \
     do {                                                                                           \
@@ -446,8 +425,8 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx)
     EXPR(srcport, TL_C_SRCPORT, ev_stat(ev, TL_SF_SRCPORT));
     EXPR(dstport, TL_C_DSTPORT, ev_stat(ev, TL_SF_DSTPORT));
     if (r->user) {
-        const char *u = ev_stat(ev, TL_SF_DSTUSER) ? ev_stat(ev, TL_SF_DSTUSER)
-                                                   : ev_stat(ev, TL_SF_SRCUSER);
+        const char *u =
+            ev_stat(ev, TL_SF_DSTUSER) ? ev_stat(ev, TL_SF_DSTUSER) : ev_stat(ev, TL_SF_SRCUSER);
         if (!tl_expr_match(r->user, u))
             return TL_C_USER;
     }
@@ -499,22 +478,19 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx)
     return TL_C_COUNT;
 }
 
-static int same_ok(unsigned ctx, unsigned flag, const char *a, const char *b)
-{
+static int same_ok(unsigned ctx, unsigned flag, const char *a, const char *b) {
     if (!(ctx & flag))
         return 1;
     return str_eq(a, b);
 }
 
-static int diff_ok(unsigned ctx, unsigned flag, const char *a, const char *b)
-{
+static int diff_ok(unsigned ctx, unsigned flag, const char *a, const char *b) {
     if (!(ctx & flag))
         return 1;
     return a && b && strcmp(a, b) != 0;
 }
 
-static tl_status ctx_prev_push(tl_engine *e, tl_stored_event *s)
-{
+static tl_status ctx_prev_push(tl_engine *e, tl_stored_event *s) {
     if (e->nctx_prev == e->capctx_prev) {
         size_t nc = e->capctx_prev ? e->capctx_prev * 2 : 8;
         tl_stored_event **nv = tl_realloc(e->ctx_prev, nc * sizeof *nv);
@@ -528,8 +504,7 @@ static tl_status ctx_prev_push(tl_engine *e, tl_stored_event *s)
     return TL_OK;
 }
 
-static void ctx_prev_clear(tl_engine *e)
-{
+static void ctx_prev_clear(tl_engine *e) {
     for (size_t i = 0; i < e->nctx_prev; i++)
         sev_unref(e->ctx_prev[i]);
     e->nctx_prev = 0;
@@ -537,8 +512,7 @@ static void ctx_prev_clear(tl_engine *e)
 }
 
 /* Search_LastSids / Search_LastGroups / Search_LastEvents. */
-static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok)
-{
+static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok) {
     const tl_event *ev = &e->ev;
     const tl_ruleset *rs = e->rs;
     tl_event_list *l = NULL;
@@ -647,8 +621,7 @@ static tl_status context_search(tl_engine *e, const tl_rule *r, int *ok)
 
 /* ---- the walk ---------------------------------------------------------------- */
 
-static const char *fail_text(tl_engine *e, const tl_rule *r, tl_cond c, size_t fidx)
-{
+static const char *fail_text(tl_engine *e, const tl_rule *r, tl_cond c, size_t fidx) {
     engine_extra *x = X(e);
     if (c == TL_C_FIELD) {
         snprintf(x->failbuf, sizeof x->failbuf, "field %s", r->fields[fidx].name);
@@ -661,8 +634,7 @@ static const char *fail_text(tl_engine *e, const tl_rule *r, tl_cond c, size_t f
     return tl_cond_name(c);
 }
 
-static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth)
-{
+static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth) {
     size_t fidx = 0;
     size_t mark = e->nctx_prev;
     tl_cond c = eval_rule(e, r, &fidx);
@@ -688,8 +660,7 @@ static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth)
     return r;
 }
 
-const tl_rule *tl_engine_walk(tl_engine *e)
-{
+const tl_rule *tl_engine_walk(tl_engine *e) {
     const tl_ruleset *rs = e->rs;
     if (++e->gen == 0) { /* wrapped: invalidate every slot */
         memset(e->fgen, 0, (e->rs->nfnames ? rs->nfnames : 1) * sizeof *e->fgen);
@@ -720,8 +691,7 @@ const tl_rule *tl_engine_walk(tl_engine *e)
 
 /* ---- after the walk ---------------------------------------------------------- */
 
-static const char *ignore_value(const tl_event *ev, const char *name)
-{
+static const char *ignore_value(const tl_event *ev, const char *name) {
     if (strcmp(name, "user") == 0)
         return ev->stat[TL_SF_DSTUSER] ? ev->stat[TL_SF_DSTUSER] : ev->stat[TL_SF_SRCUSER];
     int si = tl_static_field_index(name);
@@ -730,8 +700,7 @@ static const char *ignore_value(const tl_event *ev, const char *name)
     return tl_event_find_field(ev, name);
 }
 
-static int is_ignored(tl_engine *e, const tl_rule *r)
-{
+static int is_ignored(tl_engine *e, const tl_rule *r) {
     tl_rule_state *s = &e->st[r->idx];
     for (size_t k = 0; k < s->nignored; k++) {
         const tl_ignore_entry *ie = &s->ignored[k];
@@ -746,8 +715,7 @@ static int is_ignored(tl_engine *e, const tl_rule *r)
     return 0;
 }
 
-static void add_ignore(tl_engine *e, const tl_rule *r)
-{
+static void add_ignore(tl_engine *e, const tl_rule *r) {
     tl_rule_state *s = &e->st[r->idx];
     tl_ignore_entry ie = {NULL, 0};
     ie.vals = tl_calloc(r->nignore_fields ? r->nignore_fields : 1, sizeof *ie.vals);
@@ -769,8 +737,7 @@ static void add_ignore(tl_engine *e, const tl_rule *r)
     s->ignored[s->nignored++] = ie;
 }
 
-static int safe_chars(const char *s, const char *extra)
-{
+static int safe_chars(const char *s, const char *extra) {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
         if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
@@ -782,8 +749,7 @@ static int safe_chars(const char *s, const char *extra)
 }
 
 static tl_status ar_push(tl_engine *e, const tl_ar_binding *ar, const char *loc_name,
-                         const char *agent, const char *alert_json)
-{
+                         const char *agent, const char *alert_json) {
     if (e->nar == e->capar) {
         size_t nc = e->capar ? e->capar * 2 : 4;
         tl_buf *nb = tl_realloc(e->ar_msgs, nc * sizeof *nb);
@@ -813,8 +779,7 @@ static tl_status ar_push(tl_engine *e, const tl_ar_binding *ar, const char *loc_
     return TL_OK;
 }
 
-static tl_status store_event(tl_engine *e, const tl_rule *r)
-{
+static tl_status store_event(tl_engine *e, const tl_rule *r) {
     const tl_ruleset *rs = e->rs;
     if (!r->stores_events && !r->nfeeds_groups)
         return TL_OK;
@@ -838,8 +803,7 @@ static tl_status store_event(tl_engine *e, const tl_rule *r)
 }
 
 tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, tl_result *out,
-                            tl_diag *d)
-{
+                            tl_diag *d) {
     tl_status st = TL_OK;
     const tl_ruleset *rs = e->rs;
     memset(out, 0, sizeof *out);
@@ -916,13 +880,15 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
         const tl_ar_binding *ar = r->ars[i];
         const char *du = e->ev.stat[TL_SF_DSTUSER], *sip = e->ev.stat[TL_SF_SRCIP];
         if (du && !safe_chars(du, "._@?-")) {
-            tl_ruleset_warnf(rs, "rule %d: (1105): Invalid username: '%s'. Active response '%s' skipped.",
-                             r->id, du, ar->name);
+            tl_ruleset_warnf(
+                rs, "rule %d: (1105): Invalid username: '%s'. Active response '%s' skipped.", r->id,
+                du, ar->name);
             continue;
         }
         if (sip && !safe_chars(sip, ".:_-")) {
-            tl_ruleset_warnf(rs, "rule %d: (1104): Invalid ip address: '%s'. Active response '%s' skipped.",
-                             r->id, sip, ar->name);
+            tl_ruleset_warnf(
+                rs, "rule %d: (1104): Invalid ip address: '%s'. Active response '%s' skipped.",
+                r->id, sip, ar->name);
             continue;
         }
         if (sip && rs->white_list.n && tl_iplist_contains(&rs->white_list, sip))
@@ -943,22 +909,18 @@ cleanup:
     return st;
 }
 
-const tl_event *tl_engine_event(const tl_engine *e)
-{
+const tl_event *tl_engine_event(const tl_engine *e) {
     return e->have_ev ? &e->ev : NULL;
 }
 
-const tl_rule *tl_engine_matched_rule(const tl_engine *e)
-{
+const tl_rule *tl_engine_matched_rule(const tl_engine *e) {
     return e->matched;
 }
 
-size_t tl_engine_prev_count(const tl_engine *e)
-{
+size_t tl_engine_prev_count(const tl_engine *e) {
     return e->nctx_prev;
 }
 
-const char *tl_engine_prev_full_log(const tl_engine *e, size_t i)
-{
+const char *tl_engine_prev_full_log(const tl_engine *e, size_t i) {
     return i < e->nctx_prev ? e->ctx_prev[i]->full_log : NULL;
 }

@@ -21,8 +21,7 @@ typedef struct lpair {
     size_t i;
 } lpair;
 
-static int lpair_cmp(const void *a, const void *b)
-{
+static int lpair_cmp(const void *a, const void *b) {
     const lpair *x = a, *y = b;
     int c = strcmp(x->k, y->k);
     if (c)
@@ -30,8 +29,7 @@ static int lpair_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : (x->i > y->i);
 }
 
-void tl_list_free(tl_list *l)
-{
+void tl_list_free(tl_list *l) {
     if (!l)
         return;
     for (size_t i = 0; i < l->n; i++) {
@@ -44,8 +42,7 @@ void tl_list_free(tl_list *l)
     tl_free(l);
 }
 
-tl_status tl_list_load(const char *path, const char *name, tl_list **out, tl_diag *d)
-{
+tl_status tl_list_load(const char *path, const char *name, tl_list **out, tl_diag *d) {
     tl_status st = TL_OK;
     char *data = NULL;
     size_t len = 0, cap = 0;
@@ -151,8 +148,7 @@ cleanup:
     return st;
 }
 
-const char *tl_list_get(const tl_list *l, const char *key)
-{
+const char *tl_list_get(const tl_list *l, const char *key) {
     size_t lo = 0, hi = l->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -171,8 +167,7 @@ const char *tl_list_get(const tl_list *l, const char *key)
     return NULL;
 }
 
-static const char *addr_get(const tl_list *l, const char *ip)
-{
+static const char *addr_get(const tl_list *l, const char *ip) {
     char buf[64];
     snprintf(buf, sizeof buf, "%s", ip);
     for (;;) {
@@ -187,23 +182,18 @@ static const char *addr_get(const tl_list *l, const char *ip)
 }
 
 int tl_list_check(const tl_list *l, tl_list_lookup lk, const tl_expr *check_value,
-                  const char *value)
-{
+                  const char *value) {
     if (!value || !l)
         return 0;
     const char *v;
     switch (lk) {
-    case TL_LIST_MATCH_KEY:
-        return tl_list_get(l, value) != NULL;
-    case TL_LIST_NOT_MATCH_KEY:
-        return tl_list_get(l, value) == NULL;
+    case TL_LIST_MATCH_KEY: return tl_list_get(l, value) != NULL;
+    case TL_LIST_NOT_MATCH_KEY: return tl_list_get(l, value) == NULL;
     case TL_LIST_MATCH_KEY_VALUE:
         v = tl_list_get(l, value);
         return v && (!check_value || tl_expr_match(check_value, v));
-    case TL_LIST_ADDRESS_MATCH_KEY:
-        return addr_get(l, value) != NULL;
-    case TL_LIST_NOT_ADDRESS_MATCH_KEY:
-        return addr_get(l, value) == NULL;
+    case TL_LIST_ADDRESS_MATCH_KEY: return addr_get(l, value) != NULL;
+    case TL_LIST_NOT_ADDRESS_MATCH_KEY: return addr_get(l, value) == NULL;
     case TL_LIST_ADDRESS_MATCH_KEY_VALUE:
         v = addr_get(l, value);
         return v && (!check_value || tl_expr_match(check_value, v));
@@ -213,15 +203,13 @@ int tl_list_check(const tl_list *l, tl_list_lookup lk, const tl_expr *check_valu
 
 /* ---- IP lists ------------------------------------------------------------- */
 
-void tl_iplist_clear(tl_iplist *l)
-{
+void tl_iplist_clear(tl_iplist *l) {
     tl_free(l->v);
     l->v = NULL;
     l->n = 0;
 }
 
-static int parse_ip(const char *s, size_t n, tl_cidr *c)
-{
+static int parse_ip(const char *s, size_t n, tl_cidr *c) {
     char buf[64];
     if (n == 0 || n >= sizeof buf)
         return -1;
@@ -241,8 +229,7 @@ static int parse_ip(const char *s, size_t n, tl_cidr *c)
     return 0;
 }
 
-int tl_iplist_add(tl_iplist *l, const char *s)
-{
+int tl_iplist_add(tl_iplist *l, const char *s) {
     while (*s == ' ')
         s++;
     size_t n = strlen(s);
@@ -286,8 +273,7 @@ int tl_iplist_add(tl_iplist *l, const char *s)
     return 0;
 }
 
-int tl_iplist_contains(const tl_iplist *l, const char *ip)
-{
+int tl_iplist_contains(const tl_iplist *l, const char *ip) {
     if (!l || !ip)
         return 0;
     tl_cidr a;

@@ -29,8 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tl_ruleset_warnf(const tl_ruleset *rs, const char *fmt, ...)
-{
+void tl_ruleset_warnf(const tl_ruleset *rs, const char *fmt, ...) {
     if (!rs || !rs->warn)
         return;
     char msg[1200];
@@ -41,8 +40,7 @@ void tl_ruleset_warnf(const tl_ruleset *rs, const char *fmt, ...)
     rs->warn(rs->warn_ctx, msg);
 }
 
-tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid)
-{
+tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid) {
     for (size_t i = 0; i < rs->nfnames; i++) {
         if (tl_ascii_casecmp(rs->fnames[i], name) == 0) {
             *fid = i;
@@ -60,8 +58,7 @@ tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid)
     return TL_OK;
 }
 
-int tl_ascii_casecmp(const char *a, const char *b)
-{
+int tl_ascii_casecmp(const char *a, const char *b) {
     for (;; a++, b++) {
         unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
         if (x >= 'A' && x <= 'Z')
@@ -77,8 +74,7 @@ int tl_ascii_casecmp(const char *a, const char *b)
  * with bit 5 set (ASCII letters fold to lower case; other bytes may collide,
  * which the full compare after a hit sorts out). Event field names share long
  * prefixes ("win.eventdata."), so the tail carries the difference. */
-static size_t name_hash(const char *s)
-{
+static size_t name_hash(const char *s) {
     size_t n = strlen(s);
     uint64_t a = 0, z = 0;
     if (n >= 8) {
@@ -94,8 +90,7 @@ static size_t name_hash(const char *s)
     return (size_t)h;
 }
 
-tl_status tl_ruleset_index_fields(tl_ruleset *rs)
-{
+tl_status tl_ruleset_index_fields(tl_ruleset *rs) {
     size_t cap = 16;
     while (cap < rs->nfnames * 2 + 1)
         cap *= 2;
@@ -113,8 +108,7 @@ tl_status tl_ruleset_index_fields(tl_ruleset *rs)
     return TL_OK;
 }
 
-size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name)
-{
+size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name) {
     if (!rs->fhash)
         return (size_t)-1;
     size_t k = name_hash(name) & rs->fhash_mask;
@@ -127,23 +121,20 @@ size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name)
     return (size_t)-1;
 }
 
-tl_rule *tl_ruleset_find(const tl_ruleset *rs, int id)
-{
+tl_rule *tl_ruleset_find(const tl_ruleset *rs, int id) {
     for (size_t i = 0; i < rs->nrules; i++)
         if (rs->rules[i]->id == id)
             return rs->rules[i];
     return NULL;
 }
 
-static void strv_free(char **v, size_t n)
-{
+static void strv_free(char **v, size_t n) {
     for (size_t i = 0; i < n; i++)
         tl_free(v[i]);
     tl_free(v);
 }
 
-static void iplist_free(tl_iplist *l)
-{
+static void iplist_free(tl_iplist *l) {
     if (!l)
         return;
     tl_iplist_clear(l);
@@ -151,13 +142,12 @@ static void iplist_free(tl_iplist *l)
 }
 
 /* Free everything a rule owns except its tree links. */
-static void rule_free_content(tl_rule *r)
-{
-    tl_expr *const exprs[] = {r->program_name, r->id_e,     r->system_name, r->protocol,
-                              r->match,        r->regex,    r->action,      r->url,
-                              r->location,     r->srcport,  r->dstport,     r->user,
-                              r->srcgeoip,     r->dstgeoip, r->data,        r->extra_data,
-                              r->hostname,     r->status,   r->if_matched_regex};
+static void rule_free_content(tl_rule *r) {
+    tl_expr *const exprs[] = {
+        r->program_name, r->id_e,     r->system_name, r->protocol,        r->match,
+        r->regex,        r->action,   r->url,         r->location,        r->srcport,
+        r->dstport,      r->user,     r->srcgeoip,    r->dstgeoip,        r->data,
+        r->extra_data,   r->hostname, r->status,      r->if_matched_regex};
     for (size_t i = 0; i < sizeof exprs / sizeof exprs[0]; i++)
         tl_expr_free(exprs[i]);
     for (size_t i = 0; i < r->nfields; i++) {
@@ -192,8 +182,7 @@ static void rule_free_content(tl_rule *r)
     tl_free(r->feeds_groups);
 }
 
-void tl_rule_free(tl_rule *r)
-{
+void tl_rule_free(tl_rule *r) {
     if (!r)
         return;
     rule_free_content(r);
@@ -205,8 +194,7 @@ void tl_rule_free(tl_rule *r)
 
 /* ---- small helpers --------------------------------------------------------- */
 
-static int all_digits(const char *s)
-{
+static int all_digits(const char *s) {
     if (!s || !*s)
         return 0;
     for (; *s; s++)
@@ -216,8 +204,7 @@ static int all_digits(const char *s)
 }
 
 /* Append s to *dst (loadmemory). */
-static tl_status cat(char **dst, const char *s)
-{
+static tl_status cat(char **dst, const char *s) {
     size_t a = *dst ? strlen(*dst) : 0, b = strlen(s);
     char *n = tl_realloc(*dst, a + b + 1);
     if (!n)
@@ -227,8 +214,7 @@ static tl_status cat(char **dst, const char *s)
     return TL_OK;
 }
 
-static tl_status strv_push(char ***v, size_t *n, const char *s)
-{
+static tl_status strv_push(char ***v, size_t *n, const char *s) {
     char **nv = tl_realloc(*v, (*n + 1) * sizeof *nv);
     if (!nv)
         return TL_E_NOMEM;
@@ -241,8 +227,7 @@ static tl_status strv_push(char ***v, size_t *n, const char *s)
 }
 
 /* Parse "HH[:MM] [am|pm]" at *p; minutes since midnight or -1. */
-static int parse_clock(const char **p)
-{
+static int parse_clock(const char **p) {
     const char *s = *p;
     while (*s == ' ')
         s++;
@@ -277,8 +262,7 @@ static int parse_clock(const char **p)
 
 /* OS_IsValidTime: "[!]T1 - T2"; a range that wraps midnight is stored as the
  * negation of its complement, as analysisd does. */
-static int parse_time_range(const char *s, int *neg, int *start, int *end)
-{
+static int parse_time_range(const char *s, int *neg, int *start, int *end) {
     int ng = 0;
     while (*s == ' ')
         s++;
@@ -315,12 +299,10 @@ static int parse_time_range(const char *s, int *neg, int *start, int *end)
 
 /* OS_IsValidDay: day names, "weekdays", "weekends", separated by ',' or ' '
  * (a range "monday - friday" is accepted too). Bitmask, bit 0 = Sunday. */
-static int parse_weekdays(const char *s)
-{
-    static const char *const names[7][2] = {{"sunday", "sun"},   {"monday", "mon"},
-                                            {"tuesday", "tue"},  {"wednesday", "wed"},
-                                            {"thursday", "thu"}, {"friday", "fri"},
-                                            {"saturday", "sat"}};
+static int parse_weekdays(const char *s) {
+    static const char *const names[7][2] = {
+        {"sunday", "sun"},   {"monday", "mon"}, {"tuesday", "tue"}, {"wednesday", "wed"},
+        {"thursday", "thu"}, {"friday", "fri"}, {"saturday", "sat"}};
     int mask = 0, neg = 0, prev = -1, range = 0;
     while (*s == ' ')
         s++;
@@ -400,8 +382,7 @@ static void rwarn(rctx *c, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-static void rwarn(rctx *c, int line, const char *fmt, ...)
-{
+static void rwarn(rctx *c, int line, const char *fmt, ...) {
     char msg[1000];
     va_list ap;
     va_start(ap, fmt);
@@ -413,8 +394,7 @@ static void rwarn(rctx *c, int line, const char *fmt, ...)
 /* negate="yes|no" and type="..." (w_check_attr_negate / w_check_attr_type):
  * a bad value is warning 7600 and the default stays. Other attributes are
  * warned about (analysisd ignores them). */
-static void expr_attrs(rctx *c, const tl_osxml_node *n, pexpr *pe, int allow_field_name)
-{
+static void expr_attrs(rctx *c, const tl_osxml_node *n, pexpr *pe, int allow_field_name) {
     for (size_t i = 0; i < n->nattr; i++) {
         const char *an = n->attr_name[i], *av = n->attr_val[i];
         if (strcmp(an, "negate") == 0) {
@@ -439,8 +419,7 @@ static void expr_attrs(rctx *c, const tl_osxml_node *n, pexpr *pe, int allow_fie
     }
 }
 
-static tl_status compile_expr(rctx *c, pexpr *pe, tl_expr **out)
-{
+static tl_status compile_expr(rctx *c, pexpr *pe, tl_expr **out) {
     if (!pe->text)
         return TL_OK;
     tl_diag sub;
@@ -456,33 +435,53 @@ static tl_status compile_expr(rctx *c, pexpr *pe, tl_expr **out)
     return TL_OK;
 }
 
-static int ctx_flag(const char *name, unsigned *flag)
-{
+static int ctx_flag(const char *name, unsigned *flag) {
     static const struct {
         const char *n;
         unsigned f;
     } t[] = {
-        {"same_source_ip", TL_CTX_SAME_SRCIP},   {"same_srcip", TL_CTX_SAME_SRCIP},
-        {"same_dstip", TL_CTX_SAME_DSTIP},       {"same_src_port", TL_CTX_SAME_SRCPORT},
-        {"same_srcport", TL_CTX_SAME_SRCPORT},   {"same_dst_port", TL_CTX_SAME_DSTPORT},
-        {"same_dstport", TL_CTX_SAME_DSTPORT},   {"same_protocol", TL_CTX_SAME_PROTOCOL},
-        {"same_action", TL_CTX_SAME_ACTION},     {"same_id", TL_CTX_SAME_ID},
-        {"same_url", TL_CTX_SAME_URL},           {"same_data", TL_CTX_SAME_DATA},
-        {"same_extra_data", TL_CTX_SAME_EXTRA_DATA}, {"same_status", TL_CTX_SAME_STATUS},
-        {"same_system_name", TL_CTX_SAME_SYSTEMNAME}, {"same_srcuser", TL_CTX_SAME_SRCUSER},
-        {"same_user", TL_CTX_SAME_DSTUSER},      {"same_dstuser", TL_CTX_SAME_DSTUSER},
-        {"same_location", TL_CTX_SAME_LOCATION}, {"same_agent", TL_CTX_SAME_AGENT},
-        {"not_same_source_ip", TL_CTX_DIFF_SRCIP}, {"different_srcip", TL_CTX_DIFF_SRCIP},
-        {"different_dstip", TL_CTX_DIFF_DSTIP},  {"different_src_port", TL_CTX_DIFF_SRCPORT},
-        {"different_srcport", TL_CTX_DIFF_SRCPORT}, {"different_dst_port", TL_CTX_DIFF_DSTPORT},
-        {"different_dstport", TL_CTX_DIFF_DSTPORT}, {"different_protocol", TL_CTX_DIFF_PROTOCOL},
-        {"different_action", TL_CTX_DIFF_ACTION}, {"different_id", TL_CTX_DIFF_ID},
-        {"not_same_id", TL_CTX_DIFF_ID},         {"different_url", TL_CTX_DIFF_URL},
-        {"different_data", TL_CTX_DIFF_DATA},    {"different_extra_data", TL_CTX_DIFF_EXTRA_DATA},
-        {"different_status", TL_CTX_DIFF_STATUS}, {"different_system_name", TL_CTX_DIFF_SYSTEMNAME},
-        {"different_srcuser", TL_CTX_DIFF_SRCUSER}, {"different_user", TL_CTX_DIFF_DSTUSER},
-        {"not_same_user", TL_CTX_DIFF_DSTUSER},  {"different_dstuser", TL_CTX_DIFF_DSTUSER},
-        {"different_location", TL_CTX_DIFF_LOCATION}, {"global_frequency", TL_CTX_GLOBAL_FREQUENCY},
+        {"same_source_ip", TL_CTX_SAME_SRCIP},
+        {"same_srcip", TL_CTX_SAME_SRCIP},
+        {"same_dstip", TL_CTX_SAME_DSTIP},
+        {"same_src_port", TL_CTX_SAME_SRCPORT},
+        {"same_srcport", TL_CTX_SAME_SRCPORT},
+        {"same_dst_port", TL_CTX_SAME_DSTPORT},
+        {"same_dstport", TL_CTX_SAME_DSTPORT},
+        {"same_protocol", TL_CTX_SAME_PROTOCOL},
+        {"same_action", TL_CTX_SAME_ACTION},
+        {"same_id", TL_CTX_SAME_ID},
+        {"same_url", TL_CTX_SAME_URL},
+        {"same_data", TL_CTX_SAME_DATA},
+        {"same_extra_data", TL_CTX_SAME_EXTRA_DATA},
+        {"same_status", TL_CTX_SAME_STATUS},
+        {"same_system_name", TL_CTX_SAME_SYSTEMNAME},
+        {"same_srcuser", TL_CTX_SAME_SRCUSER},
+        {"same_user", TL_CTX_SAME_DSTUSER},
+        {"same_dstuser", TL_CTX_SAME_DSTUSER},
+        {"same_location", TL_CTX_SAME_LOCATION},
+        {"same_agent", TL_CTX_SAME_AGENT},
+        {"not_same_source_ip", TL_CTX_DIFF_SRCIP},
+        {"different_srcip", TL_CTX_DIFF_SRCIP},
+        {"different_dstip", TL_CTX_DIFF_DSTIP},
+        {"different_src_port", TL_CTX_DIFF_SRCPORT},
+        {"different_srcport", TL_CTX_DIFF_SRCPORT},
+        {"different_dst_port", TL_CTX_DIFF_DSTPORT},
+        {"different_dstport", TL_CTX_DIFF_DSTPORT},
+        {"different_protocol", TL_CTX_DIFF_PROTOCOL},
+        {"different_action", TL_CTX_DIFF_ACTION},
+        {"different_id", TL_CTX_DIFF_ID},
+        {"not_same_id", TL_CTX_DIFF_ID},
+        {"different_url", TL_CTX_DIFF_URL},
+        {"different_data", TL_CTX_DIFF_DATA},
+        {"different_extra_data", TL_CTX_DIFF_EXTRA_DATA},
+        {"different_status", TL_CTX_DIFF_STATUS},
+        {"different_system_name", TL_CTX_DIFF_SYSTEMNAME},
+        {"different_srcuser", TL_CTX_DIFF_SRCUSER},
+        {"different_user", TL_CTX_DIFF_DSTUSER},
+        {"not_same_user", TL_CTX_DIFF_DSTUSER},
+        {"different_dstuser", TL_CTX_DIFF_DSTUSER},
+        {"different_location", TL_CTX_DIFF_LOCATION},
+        {"global_frequency", TL_CTX_GLOBAL_FREQUENCY},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (tl_strcasecmp(name, t[i].n) == 0) {
@@ -521,17 +520,28 @@ static const struct {
     const char *tag;
     tl_expr_type def;
 } pslot_info[PS_COUNT] = {
-    {"match", TL_EXPR_OSMATCH},     {"regex", TL_EXPR_OSREGEX},     {"program_name", TL_EXPR_OSMATCH},
-    {"id", TL_EXPR_OSMATCH},        {"system_name", TL_EXPR_OSMATCH}, {"protocol", TL_EXPR_OSMATCH},
-    {"action", TL_EXPR_STRING},     {"url", TL_EXPR_OSMATCH},       {"location", TL_EXPR_OSMATCH},
-    {"srcport", TL_EXPR_OSMATCH},   {"dstport", TL_EXPR_OSMATCH},   {"user", TL_EXPR_OSMATCH},
-    {"srcgeoip", TL_EXPR_OSMATCH},  {"dstgeoip", TL_EXPR_OSMATCH},  {"data", TL_EXPR_OSMATCH},
-    {"extra_data", TL_EXPR_OSMATCH}, {"hostname", TL_EXPR_OSMATCH}, {"status", TL_EXPR_OSMATCH},
+    {"match", TL_EXPR_OSMATCH},
+    {"regex", TL_EXPR_OSREGEX},
+    {"program_name", TL_EXPR_OSMATCH},
+    {"id", TL_EXPR_OSMATCH},
+    {"system_name", TL_EXPR_OSMATCH},
+    {"protocol", TL_EXPR_OSMATCH},
+    {"action", TL_EXPR_STRING},
+    {"url", TL_EXPR_OSMATCH},
+    {"location", TL_EXPR_OSMATCH},
+    {"srcport", TL_EXPR_OSMATCH},
+    {"dstport", TL_EXPR_OSMATCH},
+    {"user", TL_EXPR_OSMATCH},
+    {"srcgeoip", TL_EXPR_OSMATCH},
+    {"dstgeoip", TL_EXPR_OSMATCH},
+    {"data", TL_EXPR_OSMATCH},
+    {"extra_data", TL_EXPR_OSMATCH},
+    {"hostname", TL_EXPR_OSMATCH},
+    {"status", TL_EXPR_OSMATCH},
     {"if_matched_regex", TL_EXPR_OSREGEX},
 };
 
-static tl_expr **pslot_target(tl_rule *r, pslot s)
-{
+static tl_expr **pslot_target(tl_rule *r, pslot s) {
     switch (s) {
     case PS_MATCH: return &r->match;
     case PS_REGEX: return &r->regex;
@@ -556,13 +566,13 @@ static tl_expr **pslot_target(tl_rule *r, pslot s)
     }
 }
 
-static int category_parse(const char *s, tl_category *c)
-{
+static int category_parse(const char *s, tl_category *c) {
     static const struct {
         const char *n;
         tl_category c;
-    } t[] = {{"firewall", TL_CAT_FIREWALL}, {"ids", TL_CAT_IDS},         {"syslog", TL_CAT_SYSLOG},
-             {"web-log", TL_CAT_WEBLOG},    {"squid", TL_CAT_SQUID},     {"windows", TL_CAT_WINDOWS},
+    } t[] = {{"firewall", TL_CAT_FIREWALL}, {"ids", TL_CAT_IDS},
+             {"syslog", TL_CAT_SYSLOG},     {"web-log", TL_CAT_WEBLOG},
+             {"squid", TL_CAT_SQUID},       {"windows", TL_CAT_WINDOWS},
              {"ossec", TL_CAT_OSSEC},       {"host-information", TL_CAT_HOST_INFO}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (strcmp(s, t[i].n) == 0) {
@@ -573,8 +583,7 @@ static int category_parse(const char *s, tl_category *c)
     return 0;
 }
 
-static tl_status find_or_load_list(rctx *c, const char *path, const tl_list **out)
-{
+static tl_status find_or_load_list(rctx *c, const char *path, const tl_list **out) {
     tl_ruleset *rs = c->rs;
     *out = NULL;
     for (size_t i = 0; i < rs->nlists; i++) {
@@ -583,7 +592,8 @@ static tl_status find_or_load_list(rctx *c, const char *path, const tl_list **ou
             return TL_OK;
         }
     }
-    char *full = (path[0] == '/' || !c->base_dir) ? tl_strdup(path) : tl_path_join(c->base_dir, path);
+    char *full =
+        (path[0] == '/' || !c->base_dir) ? tl_strdup(path) : tl_path_join(c->base_dir, path);
     if (!full)
         return TL_E_NOMEM;
     tl_list *l = NULL;
@@ -606,8 +616,7 @@ static tl_status find_or_load_list(rctx *c, const char *path, const tl_list **ou
     return TL_OK;
 }
 
-static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n)
-{
+static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n) {
     tl_rule *r = c->r;
     tl_status st = TL_OK;
     const char *field = tl_osxml_attr(n, "field");
@@ -619,12 +628,13 @@ static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n)
             rwarn(c, n->line, "attribute '%s' of <list> is not supported and was ignored", an);
     }
     if (!field || !*field) {
-        tl_diag_set(c->d, c->file, n->line, "rule %d: (1235): Invalid value for element 'list': missing 'field'.", r->id);
+        tl_diag_set(c->d, c->file, n->line,
+                    "rule %d: (1235): Invalid value for element 'list': missing 'field'.", r->id);
         return TL_E_RULE;
     }
-    static const char *const lk[] = {"match_key",         "not_match_key",
-                                     "match_key_value",   "address_match_key",
-                                     "not_address_match_key", "address_match_key_value"};
+    static const char *const lk[] = {
+        "match_key",         "not_match_key",         "match_key_value",
+        "address_match_key", "not_address_match_key", "address_match_key_value"};
     int li = 0;
     if (lookup) {
         li = -1;
@@ -657,9 +667,10 @@ static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n)
         if (st != TL_OK)
             return st;
     } else if (li == TL_LIST_MATCH_KEY_VALUE || li == TL_LIST_ADDRESS_MATCH_KEY_VALUE) {
-        tl_diag_set(c->d, c->file, n->line,
-                    "rule %d: (1235): Invalid value for element 'list': lookup '%s' needs check_value.",
-                    r->id, lookup);
+        tl_diag_set(
+            c->d, c->file, n->line,
+            "rule %d: (1235): Invalid value for element 'list': lookup '%s' needs check_value.",
+            r->id, lookup);
         return TL_E_RULE;
     }
     st = find_or_load_list(c, L->path, &L->list);
@@ -671,8 +682,7 @@ static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n)
     return st;
 }
 
-static tl_status parse_mitre(rctx *c, const tl_osxml_node *n)
-{
+static tl_status parse_mitre(rctx *c, const tl_osxml_node *n) {
     tl_rule *r = c->r;
     size_t nid = 0, ntac = 0, ntec = 0;
     for (size_t i = 0; i < n->nchildren; i++) {
@@ -725,8 +735,7 @@ static tl_status parse_mitre(rctx *c, const tl_osxml_node *n)
     return TL_OK;
 }
 
-static int attr_int(const char *v, int lo, int hi, int *out)
-{
+static int attr_int(const char *v, int lo, int hi, int *out) {
     if (!all_digits(v) || strlen(v) > 9)
         return 0;
     int x = atoi(v);
@@ -736,8 +745,7 @@ static int attr_int(const char *v, int lo, int hi, int *out)
     return 1;
 }
 
-static tl_status parse_attributes(rctx *c, const tl_osxml_node *n)
-{
+static tl_status parse_attributes(rctx *c, const tl_osxml_node *n) {
     tl_rule *r = c->r;
     int have_id = 0, have_level = 0;
     r->timeframe = 360;
@@ -765,7 +773,8 @@ static tl_status parse_attributes(rctx *c, const tl_osxml_node *n)
             }
         } else if (strcmp(an, "frequency") == 0) {
             if (!attr_int(av, 2, 9999, &r->frequency)) {
-                tl_diag_set(c->d, c->file, n->line, "rules_op: Invalid frequency '%s' (2-9999).", av);
+                tl_diag_set(c->d, c->file, n->line, "rules_op: Invalid frequency '%s' (2-9999).",
+                            av);
                 return TL_E_RULE;
             }
         } else if (strcmp(an, "timeframe") == 0) {
@@ -801,27 +810,36 @@ static tl_status parse_attributes(rctx *c, const tl_osxml_node *n)
         }
     }
     if (!have_id || !have_level) {
-        tl_diag_set(c->d, c->file, n->line, "rules_op: Invalid rule: 'id' and 'level' are required.");
+        tl_diag_set(c->d, c->file, n->line,
+                    "rules_op: Invalid rule: 'id' and 'level' are required.");
         return TL_E_RULE;
     }
     r->ilevel = (r->level ? r->level : 99) * (r->accuracy ? 100 : 1);
     return TL_OK;
 }
 
-static int is_expr_tag(const char *name, pslot *out)
-{
+static int is_expr_tag(const char *name, pslot *out) {
     static const struct {
         const char *n;
         pslot s;
-    } t[] = {{"match", PS_MATCH},         {"regex", PS_REGEX},
-             {"program_name", PS_PROGRAM_NAME}, {"id", PS_ID},
-             {"system_name", PS_SYSTEM_NAME}, {"protocol", PS_PROTOCOL},
-             {"action", PS_ACTION},       {"url", PS_URL},
-             {"location", PS_LOCATION},   {"srcport", PS_SRCPORT},
-             {"dstport", PS_DSTPORT},     {"user", PS_USER},
-             {"srcgeoip", PS_SRCGEOIP},   {"dstgeoip", PS_DSTGEOIP},
-             {"data", PS_DATA},           {"extra_data", PS_EXTRA_DATA},
-             {"hostname", PS_HOSTNAME},   {"status", PS_STATUS},
+    } t[] = {{"match", PS_MATCH},
+             {"regex", PS_REGEX},
+             {"program_name", PS_PROGRAM_NAME},
+             {"id", PS_ID},
+             {"system_name", PS_SYSTEM_NAME},
+             {"protocol", PS_PROTOCOL},
+             {"action", PS_ACTION},
+             {"url", PS_URL},
+             {"location", PS_LOCATION},
+             {"srcport", PS_SRCPORT},
+             {"dstport", PS_DSTPORT},
+             {"user", PS_USER},
+             {"srcgeoip", PS_SRCGEOIP},
+             {"dstgeoip", PS_DSTGEOIP},
+             {"data", PS_DATA},
+             {"extra_data", PS_EXTRA_DATA},
+             {"hostname", PS_HOSTNAME},
+             {"status", PS_STATUS},
              {"if_matched_regex", PS_IF_MATCHED_REGEX}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         if (tl_strcasecmp(name, t[i].n) == 0) {
@@ -833,8 +851,8 @@ static int is_expr_tag(const char *name, pslot *out)
 }
 
 /* Parse one <rule>. On success *out is the new rule (not yet in the tree). */
-static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_name, tl_rule **out)
-{
+static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_name,
+                            tl_rule **out) {
     tl_status st = TL_OK;
     pexpr pe[PS_COUNT];
     memset(pe, 0, sizeof pe);
@@ -867,8 +885,10 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
         unsigned flag;
         if (is_expr_tag(name, &ps)) {
             if (ps == PS_SRCGEOIP || ps == PS_DSTGEOIP)
-                rwarn(c, n->line, "<%s> needs GeoIP data, which this engine does not have; the "
-                      "rule never matches", name);
+                rwarn(c, n->line,
+                      "<%s> needs GeoIP data, which this engine does not have; the "
+                      "rule never matches",
+                      name);
             expr_attrs(c, n, &pe[ps], 0);
             TL_TRY(cat(&pe[ps].text, v));
             pe[ps].line = n->line;
@@ -972,8 +992,8 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
             if (neg && tl_strcasecmp(neg, "yes") == 0)
                 (*lp)->negate = 1;
             if (tl_iplist_add(*lp, ip) != 0) {
-                tl_diag_set(c->d, c->file, n->line, "rule %d: (1235): Invalid value for element '%s': %s.",
-                            r->id, name, v);
+                tl_diag_set(c->d, c->file, n->line,
+                            "rule %d: (1235): Invalid value for element '%s': %s.", r->id, name, v);
                 TL_FAIL(TL_E_RULE);
             }
         } else if (tl_strcasecmp(name, "time") == 0) {
@@ -999,9 +1019,12 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
             static const struct {
                 const char *n;
                 unsigned f;
-            } ot[] = {{"alert_by_email", TL_OPT_ALERT_BY_EMAIL}, {"no_email_alert", TL_OPT_NO_EMAIL_ALERT},
-                      {"log_alert", TL_OPT_LOG_ALERT},           {"no_log", TL_OPT_NO_LOG},
-                      {"no_ar", TL_OPT_NO_AR},                   {"no_full_log", TL_OPT_NO_FULL_LOG},
+            } ot[] = {{"alert_by_email", TL_OPT_ALERT_BY_EMAIL},
+                      {"no_email_alert", TL_OPT_NO_EMAIL_ALERT},
+                      {"log_alert", TL_OPT_LOG_ALERT},
+                      {"no_log", TL_OPT_NO_LOG},
+                      {"no_ar", TL_OPT_NO_AR},
+                      {"no_full_log", TL_OPT_NO_FULL_LOG},
                       {"no_counter", TL_OPT_NO_COUNTER}};
             const char *p = v;
             while (*p) {
@@ -1022,8 +1045,8 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
                 }
                 if (!ok) {
                     tl_diag_set(c->d, c->file, n->line,
-                                "rule %d: (1235): Invalid value for element 'options': %.*s.", r->id,
-                                (int)len, w);
+                                "rule %d: (1235): Invalid value for element 'options': %.*s.",
+                                r->id, (int)len, w);
                     TL_FAIL(TL_E_RULE);
                 }
             }
@@ -1040,8 +1063,10 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
                    tl_strcasecmp(name, "different_dstgeoip") == 0) {
             r->ctx_geo = 1;
             have_ctx_opt = 1;
-            rwarn(c, n->line, "<%s> needs GeoIP data, which this engine does not have; the rule "
-                  "never matches", name);
+            rwarn(c, n->line,
+                  "<%s> needs GeoIP data, which this engine does not have; the rule "
+                  "never matches",
+                  name);
         } else if (tl_strcasecmp(name, "not_same_agent") == 0) {
             r->ctx_not_same_agent = 1;
             have_ctx_opt = 1;
@@ -1154,8 +1179,7 @@ cleanup:
     return st;
 }
 
-static tl_status add_rule(tl_ruleset *rs, tl_rule *r)
-{
+static tl_status add_rule(tl_ruleset *rs, tl_rule *r) {
     if (rs->nrules == rs->caprules) {
         size_t nc = rs->caprules ? rs->caprules * 2 : 256;
         tl_rule **nv = tl_realloc(rs->rules, nc * sizeof *nv);
@@ -1170,8 +1194,7 @@ static tl_status add_rule(tl_ruleset *rs, tl_rule *r)
 }
 
 /* overwrite="yes": replace everything but the tree links and if_* of old. */
-static void overwrite_rule(rctx *c, tl_rule *old, tl_rule *nw)
-{
+static void overwrite_rule(rctx *c, tl_rule *old, tl_rule *nw) {
     int differs = (old->if_sid || nw->if_sid) &&
                   (!old->if_sid || !nw->if_sid || strcmp(old->if_sid, nw->if_sid) != 0);
     differs |= (old->if_group || nw->if_group) &&
@@ -1204,8 +1227,7 @@ static void overwrite_rule(rctx *c, tl_rule *old, tl_rule *nw)
     tl_free(nw);
 }
 
-tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_dir, tl_diag *d)
-{
+tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_dir, tl_diag *d) {
     char *data = NULL;
     size_t len = 0;
     tl_diag sub;
@@ -1221,8 +1243,7 @@ tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_
 }
 
 tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *data, size_t len,
-                               const char *base_dir, tl_diag *d)
-{
+                               const char *base_dir, tl_diag *d) {
     tl_status st = TL_OK;
     tl_osxml_node *root = NULL;
     tl_diag sub;
@@ -1252,8 +1273,8 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
         for (size_t k = 0; k < g->nchildren; k++) {
             const tl_osxml_node *rn = g->children[k];
             if (tl_strcasecmp(rn->name, "rule") != 0) {
-                tl_diag_set(d, path, rn->line, "Invalid configuration. '%s' is not a valid element.",
-                            rn->name);
+                tl_diag_set(d, path, rn->line,
+                            "Invalid configuration. '%s' is not a valid element.", rn->name);
                 TL_FAIL(TL_E_RULE);
             }
             tl_rule *r = NULL;

@@ -46,7 +46,8 @@ typedef struct tl_osxml_node {
  * root elements, with root-level <var> elements applied and removed. On error
  * fills d (file, line, "XMLERR: ...") and returns TL_E_PARSE. *out owned by
  * the caller (tl_osxml_free). */
-tl_status tl_osxml_parse(const char *data, size_t len, const char *file, tl_osxml_node **out, tl_diag *d);
+tl_status tl_osxml_parse(const char *data, size_t len, const char *file, tl_osxml_node **out,
+                         tl_diag *d);
 void tl_osxml_free(tl_osxml_node *n);
 /** Attribute value or NULL (exact name). Borrowed. */
 const char *tl_osxml_attr(const tl_osxml_node *n, const char *name);
@@ -123,13 +124,13 @@ typedef struct tl_ar_command {
 typedef struct tl_ar_binding {
     char *name; /* "<command><timeout>" */
     const tl_ar_command *cmd;
-    int location;          /* TL_AR_LOC_* bits */
-    const char *loc_name;  /* "local", "server", "defined-agent", "all" */
-    char *agent_id;        /* defined-agent */
-    char *rules_id;        /* comma list or NULL */
-    char *rules_group;     /* OS_Regex text or NULL */
-    tl_osregex *group_re;  /* compiled rules_group */
-    int level;             /* -1 when unset */
+    int location;         /* TL_AR_LOC_* bits */
+    const char *loc_name; /* "local", "server", "defined-agent", "all" */
+    char *agent_id;       /* defined-agent */
+    char *rules_id;       /* comma list or NULL */
+    char *rules_group;    /* OS_Regex text or NULL */
+    tl_osregex *group_re; /* compiled rules_group */
+    int level;            /* -1 when unset */
     int timeout;
     int repeated_offenders_set;
 } tl_ar_binding;
@@ -236,8 +237,8 @@ const char *tl_cond_name(tl_cond c);
 typedef struct tl_rule {
     int id;
     char id_str[12];
-    int level;   /* 0..16 as written */
-    int ilevel;  /* sibling-order key: (level ? level : 99) * (accuracy ? 100 : 1) */
+    int level;  /* 0..16 as written */
+    int ilevel; /* sibling-order key: (level ? level : 99) * (accuracy ? 100 : 1) */
     int accuracy;
     int noalert;
     int maxsize;
@@ -249,18 +250,17 @@ typedef struct tl_rule {
     int has_category;
     tl_category category;
     char *decoded_as;
-    int decoded_as_id;              /* tl_decoder_set_id of decoded_as (0 = unknown) */
-    const char *decoded_as_id_src;  /* the decoded_as string the id was computed for */
+    int decoded_as_id;             /* tl_decoder_set_id of decoded_as (0 = unknown) */
+    const char *decoded_as_id_src; /* the decoded_as string the id was computed for */
 
     /* expression conditions (NULL = absent) */
-    tl_expr *program_name, *id_e, *system_name, *protocol, *match, *regex, *action, *url,
-        *location, *srcport, *dstport, *user, *srcgeoip, *dstgeoip, *data, *extra_data, *hostname,
-        *status;
+    tl_expr *program_name, *id_e, *system_name, *protocol, *match, *regex, *action, *url, *location,
+        *srcport, *dstport, *user, *srcgeoip, *dstgeoip, *data, *extra_data, *hostname, *status;
     tl_rule_field *fields;
     size_t nfields;
     tl_iplist *srcip, *dstip;
     int has_time, time_neg, time_start, time_end; /* minutes since midnight, [start,end) */
-    int weekdays;                                  /* bit 0 = Sunday; 0 = unset */
+    int weekdays;                                 /* bit 0 = Sunday; 0 = unset */
     tl_rule_list *lists;
     size_t nlists;
     int check_diff, if_fts;
@@ -305,15 +305,15 @@ typedef struct tl_rule {
     size_t nars;
 
     /* engine indices */
-    size_t idx;              /* load order index; engine state slot */
-    int stores_events;       /* some rule's if_matched_sid names this rule */
-    size_t *feeds_groups;    /* if_matched_group lists (rule idx of the consumer) */
+    size_t idx;           /* load order index; engine state slot */
+    int stores_events;    /* some rule's if_matched_sid names this rule */
+    size_t *feeds_groups; /* if_matched_group lists (rule idx of the consumer) */
     size_t nfeeds_groups;
 } tl_rule;
 
 struct tl_ruleset {
     tl_decoder_set *ds; /* owned */
-    tl_rule **rules; /* load order (including rules that are not in the tree) */
+    tl_rule **rules;    /* load order (including rules that are not in the tree) */
     size_t nrules, caprules;
     tl_rule **top; /* top-level siblings */
     size_t ntop, captop;
@@ -328,11 +328,11 @@ struct tl_ruleset {
 
     int log_alert_level;
     int email_alert_level;
-    char *node_name; /* <cluster><node_name>, NULL when unset */
+    char *node_name;     /* <cluster><node_name>, NULL when unset */
     char **mitre_warned; /* unknown MITRE ids already warned about */
-    char **fnames; /* distinct <field> names (case-insensitive), indexed by fid */
+    char **fnames;       /* distinct <field> names (case-insensitive), indexed by fid */
     size_t nfnames;
-    size_t *fhash;   /* open-addressing table of fid+1 by lowercased name hash (0 = empty) */
+    size_t *fhash; /* open-addressing table of fid+1 by lowercased name hash (0 = empty) */
     size_t fhash_mask;
     size_t nmitre_warned;
     tl_iplist white_list;
@@ -435,13 +435,12 @@ typedef struct tl_ignore_entry {
 
 typedef struct tl_rule_state {
     long firedtimes;
-    int64_t time_ignored; /* seconds; 0 = never */
+    int64_t time_ignored;       /* seconds; 0 = never */
     tl_event_list sid_events;   /* events that fired this rule (if_matched_sid memory) */
     tl_event_list group_events; /* for a consumer of if_matched_group */
     tl_ignore_entry *ignored;
     size_t nignored;
 } tl_rule_state;
-
 
 struct tl_engine {
     const tl_ruleset *rs;

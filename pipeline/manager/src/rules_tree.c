@@ -23,8 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int tl_word_match(const char *pattern, const char *str)
-{
+int tl_word_match(const char *pattern, const char *str) {
     if (!pattern || !str)
         return 0;
     const char *p = pattern;
@@ -49,8 +48,7 @@ int tl_word_match(const char *pattern, const char *str)
     return 0;
 }
 
-static tl_status insert_sorted(tl_rule ***v, size_t *n, size_t *cap, tl_rule *r)
-{
+static tl_status insert_sorted(tl_rule ***v, size_t *n, size_t *cap, tl_rule *r) {
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 4;
         tl_rule **nv = tl_realloc(*v, nc * sizeof *nv);
@@ -72,21 +70,18 @@ static tl_status insert_sorted(tl_rule ***v, size_t *n, size_t *cap, tl_rule *r)
     return TL_OK;
 }
 
-static tl_status add_child(tl_rule *parent, tl_rule *r)
-{
+static tl_status add_child(tl_rule *parent, tl_rule *r) {
     for (size_t i = 0; i < parent->nchildren; i++)
         if (parent->children[i] == r)
             return TL_OK;
     return insert_sorted(&parent->children, &parent->nchildren, &parent->capchildren, r);
 }
 
-static void twarn(tl_ruleset *rs, const tl_rule *r, const char *msg)
-{
+static void twarn(tl_ruleset *rs, const tl_rule *r, const char *msg) {
     tl_ruleset_warnf(rs, "%s:%d: rule %d: %s", r->file, r->line, r->id, msg);
 }
 
-static const char *cat_name(tl_category c)
-{
+static const char *cat_name(tl_category c) {
     switch (c) {
     case TL_CAT_SYSLOG: return "syslog";
     case TL_CAT_FIREWALL: return "firewall";
@@ -100,8 +95,7 @@ static const char *cat_name(tl_category c)
     return "?";
 }
 
-tl_status tl_rules_tree_add(tl_ruleset *rs, tl_rule *r)
-{
+tl_status tl_rules_tree_add(tl_ruleset *rs, tl_rule *r) {
     tl_status st = TL_OK;
     if (r->id < 10) {
         st = insert_sorted(&rs->top, &rs->ntop, &rs->captop, r);
@@ -226,8 +220,7 @@ cleanup:
     return st;
 }
 
-tl_status tl_rules_tree_finish(tl_ruleset *rs, tl_diag *d)
-{
+tl_status tl_rules_tree_finish(tl_ruleset *rs, tl_diag *d) {
     (void)d;
     rs->max_timeframe = 0;
     for (size_t i = 0; i < rs->nrules; i++) {
@@ -267,8 +260,7 @@ tl_status tl_rules_tree_finish(tl_ruleset *rs, tl_diag *d)
     return TL_OK;
 }
 
-static void dump(const tl_rule *const *v, size_t n, int depth, tl_buf *out)
-{
+static void dump(const tl_rule *const *v, size_t n, int depth, tl_buf *out) {
     if (depth > 32)
         return;
     for (size_t i = 0; i < n; i++) {
@@ -279,7 +271,6 @@ static void dump(const tl_rule *const *v, size_t n, int depth, tl_buf *out)
     }
 }
 
-void tl_rules_tree_dump(const tl_ruleset *rs, tl_buf *out)
-{
+void tl_rules_tree_dump(const tl_ruleset *rs, tl_buf *out) {
     dump((const tl_rule *const *)rs->top, rs->ntop, 0, out);
 }

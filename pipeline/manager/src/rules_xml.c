@@ -33,15 +33,13 @@ typedef struct xreader {
     tl_diag *d;
 } xreader;
 
-static void xfail(xreader *r, int line, const char *fmt, const char *arg)
-{
+static void xfail(xreader *r, int line, const char *fmt, const char *arg) {
     char msg[600];
     snprintf(msg, sizeof msg, fmt, arg ? arg : "");
     tl_diag_set(r->d, r->file, line, "%s", msg);
 }
 
-void tl_osxml_free(tl_osxml_node *n)
-{
+void tl_osxml_free(tl_osxml_node *n) {
     if (!n)
         return;
     for (size_t i = 0; i < n->nchildren; i++)
@@ -58,16 +56,14 @@ void tl_osxml_free(tl_osxml_node *n)
     tl_free(n);
 }
 
-const char *tl_osxml_attr(const tl_osxml_node *n, const char *name)
-{
+const char *tl_osxml_attr(const tl_osxml_node *n, const char *name) {
     for (size_t i = 0; i < n->nattr; i++)
         if (strcmp(n->attr_name[i], name) == 0)
             return n->attr_val[i];
     return NULL;
 }
 
-static tl_status push_child(tl_osxml_node *parent, tl_osxml_node *c)
-{
+static tl_status push_child(tl_osxml_node *parent, tl_osxml_node *c) {
     if (parent->nchildren == parent->capchildren) {
         size_t nc = parent->capchildren ? parent->capchildren * 2 : 4;
         tl_osxml_node **nv = tl_realloc(parent->children, nc * sizeof *nv);
@@ -80,13 +76,11 @@ static tl_status push_child(tl_osxml_node *parent, tl_osxml_node *c)
     return TL_OK;
 }
 
-static int xpeek(xreader *r, size_t k)
-{
+static int xpeek(xreader *r, size_t k) {
     return (r->p + k < r->end) ? (unsigned char)r->p[k] : -1;
 }
 
-static void xadvance(xreader *r, size_t k)
-{
+static void xadvance(xreader *r, size_t k) {
     for (size_t i = 0; i < k && r->p < r->end; i++) {
         if (*r->p == '\n')
             r->line++;
@@ -94,22 +88,19 @@ static void xadvance(xreader *r, size_t k)
     }
 }
 
-static int is_name_end(int c)
-{
+static int is_name_end(int c) {
     return c == -1 || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '>' || c == '/' ||
            c == '=';
 }
 
-static void skip_ws(xreader *r)
-{
+static void skip_ws(xreader *r) {
     while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' || *r->p == '\n'))
         xadvance(r, 1);
 }
 
 /* Skip "<!-- ... -->" and "<? ... ?>" and "<!DOCTYPE ...>". Returns 1 if
  * something was skipped, 0 if not at one, -1 on error. */
-static int skip_special(xreader *r)
-{
+static int skip_special(xreader *r) {
     if (xpeek(r, 0) != '<')
         return 0;
     if (xpeek(r, 1) == '!' && xpeek(r, 2) == '-' && xpeek(r, 3) == '-') {
@@ -142,8 +133,7 @@ static int skip_special(xreader *r)
 static tl_status read_elem(xreader *r, tl_osxml_node **out, int depth);
 
 /* Content and children of an open element until its closing tag. */
-static tl_status read_body(xreader *r, tl_osxml_node *n, int depth)
-{
+static tl_status read_body(xreader *r, tl_osxml_node *n, int depth) {
     tl_status st = TL_OK;
     tl_buf text = TL_BUF_INIT;
     for (;;) {
@@ -213,8 +203,7 @@ cleanup:
     return st;
 }
 
-static tl_status add_attr(xreader *r, tl_osxml_node *n, char *name, char *val, int line)
-{
+static tl_status add_attr(xreader *r, tl_osxml_node *n, char *name, char *val, int line) {
     for (size_t i = 0; i < n->nattr; i++) {
         if (strcmp(n->attr_name[i], name) == 0) {
             xfail(r, line, "XMLERR: Attribute '%s' already defined.", name);
@@ -243,8 +232,7 @@ static tl_status add_attr(xreader *r, tl_osxml_node *n, char *name, char *val, i
     return TL_OK;
 }
 
-static tl_status read_elem(xreader *r, tl_osxml_node **out, int depth)
-{
+static tl_status read_elem(xreader *r, tl_osxml_node **out, int depth) {
     tl_status st = TL_OK;
     tl_osxml_node *n = NULL;
     if (depth > 64) {
@@ -339,13 +327,11 @@ typedef struct xvars {
     size_t n;
 } xvars;
 
-static int is_var_char(int c)
-{
+static int is_var_char(int c) {
     return isalnum(c) || c == '_' || c == '-';
 }
 
-static tl_status expand(xreader *r, const xvars *v, char **s, int line)
-{
+static tl_status expand(xreader *r, const xvars *v, char **s, int line) {
     if (!*s || !strchr(*s, '$'))
         return TL_OK;
     tl_buf b = TL_BUF_INIT;
@@ -386,8 +372,7 @@ static tl_status expand(xreader *r, const xvars *v, char **s, int line)
     return *s ? TL_OK : TL_E_NOMEM;
 }
 
-static tl_status apply_vars(xreader *r, const xvars *v, tl_osxml_node *n)
-{
+static tl_status apply_vars(xreader *r, const xvars *v, tl_osxml_node *n) {
     tl_status st = expand(r, v, &n->content, n->line);
     if (st != TL_OK)
         return st;
@@ -404,8 +389,8 @@ static tl_status apply_vars(xreader *r, const xvars *v, tl_osxml_node *n)
     return TL_OK;
 }
 
-tl_status tl_osxml_parse(const char *data, size_t len, const char *file, tl_osxml_node **out, tl_diag *d)
-{
+tl_status tl_osxml_parse(const char *data, size_t len, const char *file, tl_osxml_node **out,
+                         tl_diag *d) {
     tl_status st = TL_OK;
     xreader r = {data, data + len, 1, file, d};
     xvars v = {NULL, NULL, 0};
