@@ -28,19 +28,21 @@
  */
 #include "tasklab/sysmon.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <string.h>
 
 #include "sysmon_int.h"
 
 /* ---- static schema -------------------------------------------------------- */
 
 const char *const tl_sm_cond_names[TL_SM_NCOND] = {
-    "is",          "is not",         "is any",       "contains",   "excludes",
-    "contains any", "contains all",  "excludes any", "excludes all", "begin with",
-    "not begin with", "end with",    "not end with", "less than",  "more than",
-    "image",
+    "is",           "is not",       "is any",       "contains",   "excludes",       "contains any",
+    "contains all", "excludes any", "excludes all", "begin with", "not begin with", "end with",
+    "not end with", "less than",    "more than",    "image",
 };
 
 /* Event elements. default_log: what Sysmon does for the type when the config
@@ -77,59 +79,72 @@ const size_t tl_sm_nkinds = sizeof tl_sm_kinds / sizeof tl_sm_kinds[0];
 
 /* Schema 4.90 EventData layouts (windows.md §1.1 for 1, 7, 11-14 [V]; the
  * others from the 4.90 schema dump as remembered [A]). */
-static const char *const f1[] = {
-    "RuleName",          "UtcTime",          "ProcessGuid",       "ProcessId",
-    "Image",             "FileVersion",      "Description",       "Product",
-    "Company",           "OriginalFileName", "CommandLine",       "CurrentDirectory",
-    "User",              "LogonGuid",        "LogonId",           "TerminalSessionId",
-    "IntegrityLevel",    "Hashes",           "ParentProcessGuid", "ParentProcessId",
-    "ParentImage",       "ParentCommandLine", "ParentUser"};
-static const char *const f2[] = {"RuleName",        "UtcTime",
+static const char *const f1[] = {"RuleName",
+                                 "UtcTime",
+                                 "ProcessGuid",
+                                 "ProcessId",
+                                 "Image",
+                                 "FileVersion",
+                                 "Description",
+                                 "Product",
+                                 "Company",
+                                 "OriginalFileName",
+                                 "CommandLine",
+                                 "CurrentDirectory",
+                                 "User",
+                                 "LogonGuid",
+                                 "LogonId",
+                                 "TerminalSessionId",
+                                 "IntegrityLevel",
+                                 "Hashes",
+                                 "ParentProcessGuid",
+                                 "ParentProcessId",
+                                 "ParentImage",
+                                 "ParentCommandLine",
+                                 "ParentUser"};
+static const char *const f2[] = {
+    "RuleName", "UtcTime",        "ProcessGuid",     "ProcessId",
+    "Image",    "TargetFilename", "CreationUtcTime", "PreviousCreationUtcTime",
+    "User"};
+static const char *const f3[] = {"RuleName",        "UtcTime",
                                  "ProcessGuid",     "ProcessId",
-                                 "Image",           "TargetFilename",
-                                 "CreationUtcTime", "PreviousCreationUtcTime",
-                                 "User"};
-static const char *const f3[] = {
-    "RuleName",        "UtcTime",         "ProcessGuid",         "ProcessId",
-    "Image",           "User",            "Protocol",            "Initiated",
-    "SourceIsIpv6",    "SourceIp",        "SourceHostname",      "SourcePort",
-    "SourcePortName",  "DestinationIsIpv6", "DestinationIp",     "DestinationHostname",
-    "DestinationPort", "DestinationPortName"};
+                                 "Image",           "User",
+                                 "Protocol",        "Initiated",
+                                 "SourceIsIpv6",    "SourceIp",
+                                 "SourceHostname",  "SourcePort",
+                                 "SourcePortName",  "DestinationIsIpv6",
+                                 "DestinationIp",   "DestinationHostname",
+                                 "DestinationPort", "DestinationPortName"};
 static const char *const f4[] = {"UtcTime", "State", "Version", "SchemaVersion"};
-static const char *const f5[] = {"RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image",
-                                 "User"};
+static const char *const f5[] = {"RuleName",  "UtcTime", "ProcessGuid",
+                                 "ProcessId", "Image",   "User"};
 static const char *const f6[] = {"RuleName", "UtcTime",   "ImageLoaded",    "Hashes",
                                  "Signed",   "Signature", "SignatureStatus"};
-static const char *const f7[] = {
-    "RuleName", "UtcTime",          "ProcessGuid", "ProcessId", "Image",     "ImageLoaded",
-    "FileVersion", "Description",   "Product",     "Company",   "OriginalFileName",
-    "Hashes",   "Signed",           "Signature",   "SignatureStatus", "User"};
+static const char *const f7[] = {"RuleName", "UtcTime",     "ProcessGuid",      "ProcessId",
+                                 "Image",    "ImageLoaded", "FileVersion",      "Description",
+                                 "Product",  "Company",     "OriginalFileName", "Hashes",
+                                 "Signed",   "Signature",   "SignatureStatus",  "User"};
 static const char *const f8[] = {
-    "RuleName",        "UtcTime",         "SourceProcessGuid", "SourceProcessId",
-    "SourceImage",     "TargetProcessGuid", "TargetProcessId", "TargetImage",
-    "NewThreadId",     "StartAddress",    "StartModule",       "StartFunction",
-    "SourceUser",      "TargetUser"};
+    "RuleName",          "UtcTime",         "SourceProcessGuid", "SourceProcessId", "SourceImage",
+    "TargetProcessGuid", "TargetProcessId", "TargetImage",       "NewThreadId",     "StartAddress",
+    "StartModule",       "StartFunction",   "SourceUser",        "TargetUser"};
 static const char *const f9[] = {"RuleName", "UtcTime", "ProcessGuid", "ProcessId",
                                  "Image",    "Device",  "User"};
 static const char *const f10[] = {
-    "RuleName",        "UtcTime",       "SourceProcessGUID", "SourceProcessId",
-    "SourceThreadId",  "SourceImage",   "TargetProcessGUID", "TargetProcessId",
-    "TargetImage",     "GrantedAccess", "CallTrace",         "SourceUser",
-    "TargetUser"};
-static const char *const f11[] = {"RuleName",       "UtcTime",         "ProcessGuid", "ProcessId",
-                                  "Image",          "TargetFilename",  "CreationUtcTime",
-                                  "User"};
-static const char *const f12[] = {"RuleName", "EventType", "UtcTime",      "ProcessGuid",
-                                  "ProcessId", "Image",    "TargetObject", "User"};
-static const char *const f13[] = {"RuleName",  "EventType", "UtcTime",      "ProcessGuid",
-                                  "ProcessId", "Image",     "TargetObject", "Details",
-                                  "User"};
-static const char *const f14[] = {"RuleName",  "EventType", "UtcTime",      "ProcessGuid",
-                                  "ProcessId", "Image",     "TargetObject", "NewName",
-                                  "User"};
-static const char *const f15[] = {"RuleName",        "UtcTime", "ProcessGuid", "ProcessId",
-                                  "Image",           "TargetFilename",
-                                  "CreationUtcTime", "Hash",    "Contents",    "User"};
+    "RuleName",    "UtcTime",           "SourceProcessGUID", "SourceProcessId", "SourceThreadId",
+    "SourceImage", "TargetProcessGUID", "TargetProcessId",   "TargetImage",     "GrantedAccess",
+    "CallTrace",   "SourceUser",        "TargetUser"};
+static const char *const f11[] = {"RuleName", "UtcTime",        "ProcessGuid",     "ProcessId",
+                                  "Image",    "TargetFilename", "CreationUtcTime", "User"};
+static const char *const f12[] = {"RuleName",  "EventType", "UtcTime",      "ProcessGuid",
+                                  "ProcessId", "Image",     "TargetObject", "User"};
+static const char *const f13[] = {"RuleName", "EventType",    "UtcTime", "ProcessGuid", "ProcessId",
+                                  "Image",    "TargetObject", "Details", "User"};
+static const char *const f14[] = {"RuleName", "EventType",    "UtcTime", "ProcessGuid", "ProcessId",
+                                  "Image",    "TargetObject", "NewName", "User"};
+static const char *const f15[] = {
+    "RuleName",       "UtcTime",         "ProcessGuid", "ProcessId", "Image",
+    "TargetFilename", "CreationUtcTime", "Hash",        "Contents",  "User"};
 static const char *const f16[] = {"UtcTime", "Configuration", "ConfigurationFileHash"};
 static const char *const f17[] = {"RuleName",  "EventType", "UtcTime", "ProcessGuid",
                                   "ProcessId", "PipeName",  "Image",   "User"};
@@ -139,20 +154,19 @@ static const char *const f20[] = {"RuleName", "EventType", "UtcTime", "Operation
                                   "User",     "Name",      "Type",    "Destination"};
 static const char *const f21[] = {"RuleName", "EventType", "UtcTime", "Operation",
                                   "User",     "Consumer",  "Filter"};
-static const char *const f22[] = {"RuleName",    "UtcTime",     "ProcessGuid",
-                                  "ProcessId",   "QueryName",   "QueryStatus",
-                                  "QueryResults", "Image",      "User"};
-static const char *const f23[] = {"RuleName", "UtcTime", "ProcessGuid",    "ProcessId",
-                                  "User",     "Image",   "TargetFilename", "Hashes",
+static const char *const f22[] = {"RuleName",     "UtcTime",   "ProcessGuid",
+                                  "ProcessId",    "QueryName", "QueryStatus",
+                                  "QueryResults", "Image",     "User"};
+static const char *const f23[] = {"RuleName",     "UtcTime", "ProcessGuid",    "ProcessId",
+                                  "User",         "Image",   "TargetFilename", "Hashes",
                                   "IsExecutable", "Archived"};
-static const char *const f24[] = {"RuleName", "UtcTime",    "ProcessGuid", "ProcessId",
-                                  "Image",    "Session",    "ClientInfo",  "Hashes",
-                                  "Archived", "User"};
+static const char *const f24[] = {"RuleName", "UtcTime",    "ProcessGuid", "ProcessId", "Image",
+                                  "Session",  "ClientInfo", "Hashes",      "Archived",  "User"};
 static const char *const f25[] = {"RuleName", "UtcTime", "ProcessGuid", "ProcessId",
                                   "Image",    "Type",    "User"};
-static const char *const f26[] = {"RuleName", "UtcTime", "ProcessGuid",    "ProcessId",
-                                  "User",     "Image",   "TargetFilename", "Hashes",
-                                  "IsExecutable"};
+static const char *const f26[] = {"RuleName",       "UtcTime", "ProcessGuid",
+                                  "ProcessId",      "User",    "Image",
+                                  "TargetFilename", "Hashes",  "IsExecutable"};
 static const char *const f27[] = {"RuleName", "UtcTime", "ProcessGuid",    "ProcessId",
                                   "User",     "Image",   "TargetFilename", "Hashes"};
 
@@ -213,23 +227,93 @@ const char *tl_sysmon_event_title(int id)
 
 /* Global field ids: every distinct EventData name of the layouts above (exact
  * spelling: ProcessAccess's SourceProcessGUID is its own id). */
-static const char *const field_names[] = {
-    "RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "FileVersion", "Description",
-    "Product", "Company", "OriginalFileName", "CommandLine", "CurrentDirectory", "User",
-    "LogonGuid", "LogonId", "TerminalSessionId", "IntegrityLevel", "Hashes",
-    "ParentProcessGuid", "ParentProcessId", "ParentImage", "ParentCommandLine", "ParentUser",
-    "TargetFilename", "CreationUtcTime", "PreviousCreationUtcTime", "Protocol", "Initiated",
-    "SourceIsIpv6", "SourceIp", "SourceHostname", "SourcePort", "SourcePortName",
-    "DestinationIsIpv6", "DestinationIp", "DestinationHostname", "DestinationPort",
-    "DestinationPortName", "State", "Version", "SchemaVersion", "ImageLoaded", "Signed",
-    "Signature", "SignatureStatus", "SourceProcessGuid", "SourceProcessId", "SourceImage",
-    "TargetProcessGuid", "TargetProcessId", "TargetImage", "NewThreadId", "StartAddress",
-    "StartModule", "StartFunction", "SourceUser", "TargetUser", "Device", "SourceProcessGUID",
-    "SourceThreadId", "TargetProcessGUID", "GrantedAccess", "CallTrace", "EventType",
-    "TargetObject", "Details", "NewName", "Hash", "Contents", "Configuration",
-    "ConfigurationFileHash", "PipeName", "Operation", "EventNamespace", "Name", "Query", "Type",
-    "Destination", "Consumer", "Filter", "QueryName", "QueryStatus", "QueryResults",
-    "IsExecutable", "Archived", "Session", "ClientInfo"};
+static const char *const field_names[] = {"RuleName",
+                                          "UtcTime",
+                                          "ProcessGuid",
+                                          "ProcessId",
+                                          "Image",
+                                          "FileVersion",
+                                          "Description",
+                                          "Product",
+                                          "Company",
+                                          "OriginalFileName",
+                                          "CommandLine",
+                                          "CurrentDirectory",
+                                          "User",
+                                          "LogonGuid",
+                                          "LogonId",
+                                          "TerminalSessionId",
+                                          "IntegrityLevel",
+                                          "Hashes",
+                                          "ParentProcessGuid",
+                                          "ParentProcessId",
+                                          "ParentImage",
+                                          "ParentCommandLine",
+                                          "ParentUser",
+                                          "TargetFilename",
+                                          "CreationUtcTime",
+                                          "PreviousCreationUtcTime",
+                                          "Protocol",
+                                          "Initiated",
+                                          "SourceIsIpv6",
+                                          "SourceIp",
+                                          "SourceHostname",
+                                          "SourcePort",
+                                          "SourcePortName",
+                                          "DestinationIsIpv6",
+                                          "DestinationIp",
+                                          "DestinationHostname",
+                                          "DestinationPort",
+                                          "DestinationPortName",
+                                          "State",
+                                          "Version",
+                                          "SchemaVersion",
+                                          "ImageLoaded",
+                                          "Signed",
+                                          "Signature",
+                                          "SignatureStatus",
+                                          "SourceProcessGuid",
+                                          "SourceProcessId",
+                                          "SourceImage",
+                                          "TargetProcessGuid",
+                                          "TargetProcessId",
+                                          "TargetImage",
+                                          "NewThreadId",
+                                          "StartAddress",
+                                          "StartModule",
+                                          "StartFunction",
+                                          "SourceUser",
+                                          "TargetUser",
+                                          "Device",
+                                          "SourceProcessGUID",
+                                          "SourceThreadId",
+                                          "TargetProcessGUID",
+                                          "GrantedAccess",
+                                          "CallTrace",
+                                          "EventType",
+                                          "TargetObject",
+                                          "Details",
+                                          "NewName",
+                                          "Hash",
+                                          "Contents",
+                                          "Configuration",
+                                          "ConfigurationFileHash",
+                                          "PipeName",
+                                          "Operation",
+                                          "EventNamespace",
+                                          "Name",
+                                          "Query",
+                                          "Type",
+                                          "Destination",
+                                          "Consumer",
+                                          "Filter",
+                                          "QueryName",
+                                          "QueryStatus",
+                                          "QueryResults",
+                                          "IsExecutable",
+                                          "Archived",
+                                          "Session",
+                                          "ClientInfo"};
 
 _Static_assert(NF(field_names) <= TL_SM_MAX_FIELDS, "raise TL_SM_MAX_FIELDS");
 
@@ -287,10 +371,7 @@ static char *arena_strndup(tl_sysmon_config *c, const char *s, size_t n)
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static inline char lc(char ch)
-{
-    return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
-}
+static inline char lc(char ch) { return (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch; }
 
 /* The SYSTEM environment Sysmon expands rule text with on the simulated
  * endpoint (a default Windows 10/11 x64 install). */
@@ -387,10 +468,7 @@ static int schema_parse(const char *s, int *out)
     return 0;
 }
 
-int tl_sm_schema_num(const tl_sysmon_config *c)
-{
-    return c ? c->schema_num : 490;
-}
+int tl_sm_schema_num(const tl_sysmon_config *c) { return c ? c->schema_num : 490; }
 
 /* ---- loader ------------------------------------------------------------- */
 
@@ -407,9 +485,18 @@ static int line_of(xmlNode *n)
     return l > 0 && l < 0x7fffffff ? (int)l : 0;
 }
 
-static tl_status perr(ld *L, xmlNode *n, const char *fmt, const char *a, const char *b)
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static tl_status
+perr(ld *L, xmlNode *n, const char *fmt, ...)
 {
-    tl_diag_set(L->d, L->file, n ? line_of(n) : 0, fmt, a ? a : "", b ? b : "");
+    char msg[sizeof L->d->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tl_diag_set(L->d, L->file, n ? line_of(n) : 0, "%s", msg);
     return TL_E_PARSE;
 }
 
@@ -422,8 +509,8 @@ static tl_status leaf_text(ld *L, xmlNode *n, char **out)
             return perr(L, k, "unexpected element <%s> inside <%s>", (const char *)k->name,
                         (const char *)n->name);
         if (k->type == XML_ENTITY_REF_NODE)
-            return perr(L, k, "entity reference &%s; not supported in <%s>",
-                        (const char *)k->name, (const char *)n->name);
+            return perr(L, k, "entity reference &%s; not supported in <%s>", (const char *)k->name,
+                        (const char *)n->name);
     }
     xmlChar *t = xmlNodeGetContent(n);
     if (!t)
@@ -439,8 +526,7 @@ static tl_status check_container_node(ld *L, xmlNode *parent, xmlNode *k)
 {
     if (k->type == XML_TEXT_NODE || k->type == XML_CDATA_SECTION_NODE) {
         if (k->content && !str_is_blank((const char *)k->content))
-            return perr(L, k, "unexpected text inside <%s>%s", (const char *)parent->name,
-                        NULL);
+            return perr(L, k, "unexpected text inside <%s>", (const char *)parent->name);
         return TL_OK;
     }
     if (k->type == XML_ENTITY_REF_NODE)
@@ -475,8 +561,8 @@ static int kind_field(int kind, const char *ename)
 /* Top-level configuration options of Sysmon 15 (values are not interpreted
  * except HashAlgorithms). */
 static const char *const option_elems[] = {
-    "HashAlgorithms",   "CheckRevocation",  "DnsLookup",          "ArchiveDirectory",
-    "CaptureClipboard", "CopyOnDeletePE",   "CopyOnDeleteSIDs",   "CopyOnDeleteExtensions",
+    "HashAlgorithms",        "CheckRevocation", "DnsLookup",        "ArchiveDirectory",
+    "CaptureClipboard",      "CopyOnDeletePE",  "CopyOnDeleteSIDs", "CopyOnDeleteExtensions",
     "CopyOnDeleteProcesses", "FieldSizes"};
 
 static int is_option(const char *name)
@@ -522,7 +608,7 @@ static tl_status parse_hashes(ld *L, xmlNode *n, const char *text)
             size_t m = len < sizeof tmp - 1 ? len : sizeof tmp - 1;
             memcpy(tmp, s, m);
             tmp[m] = '\0';
-            TL_FAIL(perr(L, n, "unknown hash algorithm \"%s\" in <HashAlgorithms>%s", tmp, NULL));
+            TL_FAIL(perr(L, n, "unknown hash algorithm \"%s\" in <HashAlgorithms>", tmp));
         }
         if (b.len)
             tl_buf_putc(&b, ',');
@@ -696,7 +782,7 @@ static tl_status parse_filter(ld *L, tl_sm_set *s, xmlNode *n, const char *rule_
         tl_buf_puts(&L->tmp, text);
     TL_TRY(tl_buf_status(&L->tmp));
     if (L->tmp.len > 0xffffffu)
-        TL_FAIL(perr(L, n, "rule text of <%s> too long%s", ename, NULL));
+        TL_FAIL(perr(L, n, "rule text of <%s> too long", ename));
     char *low = arena_strndup(L->c, tl_buf_cstr(&L->tmp), L->tmp.len);
     TL_TRY_ALLOC(low);
     for (char *p = low; *p; p++)
@@ -795,7 +881,7 @@ static tl_status parse_rule(ld *L, tl_sm_set *s, xmlNode *n, const char *group_n
             continue;
         }
         if (strcmp((const char *)k->name, "Rule") == 0)
-            TL_FAIL(perr(L, k, "<Rule> cannot be nested in <Rule>%s%s", NULL, NULL));
+            TL_FAIL(perr(L, k, "<Rule> cannot be nested in <Rule>"));
         TL_TRY(parse_filter(L, s, k, rname, group_name));
     }
     tl_sm_item *it;
@@ -819,8 +905,7 @@ static tl_status parse_event_elem(ld *L, grp *g, xmlNode *n, int kind)
     TL_TRY(check_attrs(L, n, "onmatch", NULL));
     om = xmlGetProp(n, (const xmlChar *)"onmatch");
     if (!om)
-        TL_FAIL(perr(L, n, "<%s> needs onmatch=\"include\" or \"exclude\"%s",
-                     (const char *)n->name, NULL));
+        TL_FAIL(perr(L, n, "<%s> needs onmatch=\"include\" or \"exclude\"", (const char *)n->name));
     int onmatch;
     if (tl_strcasecmp((const char *)om, "include") == 0)
         onmatch = TL_SM_INCLUDE;
@@ -908,7 +993,7 @@ static tl_status parse_event_filtering(ld *L, xmlNode *ef)
         }
         int kind = kind_of(name);
         if (kind < 0)
-            TL_FAIL(perr(L, k, "unknown element <%s> in <EventFiltering>%s", name, NULL));
+            TL_FAIL(perr(L, k, "unknown element <%s> in <EventFiltering>", name));
         if (top.first_set > L->c->nsets)
             top.first_set = L->c->nsets;
         TL_TRY(parse_event_elem(L, &top, k, kind));
@@ -1108,14 +1193,13 @@ static tl_status parse_root(ld *L, xmlNode *root)
     tl_status st = TL_OK;
     xmlChar *sv = NULL;
     if (strcmp((const char *)root->name, "Sysmon") != 0)
-        TL_FAIL(perr(L, root, "root element is <%s>, expected <Sysmon>%s", (const char *)root->name,
-                     NULL));
+        TL_FAIL(perr(L, root, "root element is <%s>, expected <Sysmon>", (const char *)root->name));
     TL_TRY(check_attrs(L, root, "schemaversion", NULL));
     sv = xmlGetProp(root, (const xmlChar *)"schemaversion");
     if (!sv)
-        TL_FAIL(perr(L, root, "<Sysmon> has no schemaversion attribute%s%s", NULL, NULL));
+        TL_FAIL(perr(L, root, "<Sysmon> has no schemaversion attribute"));
     if (schema_parse((const char *)sv, &L->c->schema_num) != 0)
-        TL_FAIL(perr(L, root, "bad schemaversion \"%s\"%s", (const char *)sv, NULL));
+        TL_FAIL(perr(L, root, "bad schemaversion \"%s\"", (const char *)sv));
     L->c->schema = tl_strdup((const char *)sv);
     TL_TRY_ALLOC(L->c->schema);
     int seen_ef = 0;
@@ -1127,7 +1211,7 @@ static tl_status parse_root(ld *L, xmlNode *root)
         const char *name = (const char *)k->name;
         if (strcmp(name, "EventFiltering") == 0) {
             if (seen_ef++)
-                TL_FAIL(perr(L, k, "duplicate <EventFiltering>%s%s", NULL, NULL));
+                TL_FAIL(perr(L, k, "duplicate <EventFiltering>"));
             TL_TRY(parse_event_filtering(L, k));
         } else if (is_option(name)) {
             char *text = NULL;
@@ -1138,7 +1222,7 @@ static tl_status parse_root(ld *L, xmlNode *root)
             if (st != TL_OK)
                 goto cleanup;
         } else {
-            TL_FAIL(perr(L, k, "unknown element <%s> in <Sysmon>%s", name, NULL));
+            TL_FAIL(perr(L, k, "unknown element <%s> in <Sysmon>", name));
         }
     }
     for (size_t i = 0; i < L->c->nsets; i++) {

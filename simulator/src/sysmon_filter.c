@@ -36,11 +36,11 @@
 typedef struct ev_ctx {
     const char *val[TL_SM_MAX_FIELDS]; /* lower-cased value, NULL when absent */
     uint32_t len[TL_SM_MAX_FIELDS];
-    uint32_t tail[TL_SM_MAX_FIELDS]; /* offset after the last '\' */
+    uint32_t tail[TL_SM_MAX_FIELDS];                         /* offset after the last '\' */
     uint64_t bloom[TL_SM_MAX_FIELDS][TL_SM_BLOOM_BITS / 64]; /* byte pairs of the value */
-    const char *name;                /* running RuleName */
-    const tl_sm_filter *last;        /* last filter that matched */
-    const tl_sm_item *last_item;     /* item it belongs to */
+    const char *name;                                        /* running RuleName */
+    const tl_sm_filter *last;                                /* last filter that matched */
+    const tl_sm_item *last_item;                             /* item it belongs to */
 } ev_ctx;
 
 /* Equality of n bytes; short strings without a libc call, 8-byte words first. */
@@ -322,10 +322,7 @@ static void sb_putn(sb *b, const char *s, size_t n)
     *b->p = '\0';
 }
 
-static void sb_put(sb *b, const char *s)
-{
-    sb_putn(b, s, strlen(s));
-}
+static void sb_put(sb *b, const char *s) { sb_putn(b, s, strlen(s)); }
 
 static void sb_putmax(sb *b, const char *s, size_t max)
 {
@@ -352,12 +349,10 @@ static const char *onmatch_name(const tl_sm_set *s)
     return s->onmatch == TL_SM_EXCLUDE ? "exclude" : "include";
 }
 
-static const char *rel_name(int rel)
-{
-    return rel == TL_SM_REL_AND ? "and" : "or";
-}
+static const char *rel_name(int rel) { return rel == TL_SM_REL_AND ? "and" : "or"; }
 
-/* "<RegistryEvent onmatch="include"> (line 1651) in RuleGroup name="" groupRelation="or" (line 1650)" */
+/* "<RegistryEvent onmatch="include"> (line 1651) in RuleGroup name="" groupRelation="or" (line
+ * 1650)" */
 static void sb_set(sb *b, const tl_sm_set *s)
 {
     sb_put(b, "<");
@@ -433,8 +428,7 @@ static const char *find_value(const tl_sysmon_event *ev, const tl_sm_ref *r)
     return NULL;
 }
 
-void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
-                      tl_sysmon_verdict *out)
+void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev, tl_sysmon_verdict *out)
 {
     out->logged = 0;
     out->rule_name = "-";

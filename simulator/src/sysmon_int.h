@@ -26,7 +26,7 @@
 
 #include "tasklab/sysmon.h"
 
-#define TL_SM_MAX_ID 32    /* Sysmon event ids 1..29 fit below this */
+#define TL_SM_MAX_ID 32     /* Sysmon event ids 1..29 fit below this */
 #define TL_SM_MAX_FIELDS 96 /* distinct EventData field names (case-folded) */
 
 typedef enum tl_sm_cond {
@@ -117,7 +117,7 @@ typedef struct tl_sm_set {
     int onmatch;  /* TL_SM_INCLUDE / TL_SM_EXCLUDE */
     int relation; /* the RuleGroup's relation */
     int elem_line;
-    int group_line; /* 0 for elements directly under EventFiltering */
+    int group_line;         /* 0 for elements directly under EventFiltering */
     const char *group_name; /* "" when none */
     tl_sm_item *items;
     size_t nitems, cap_items;
@@ -125,11 +125,11 @@ typedef struct tl_sm_set {
     size_t nfilters, cap_filters;
     uint16_t nbuckets; /* AND sets: number of conjuncts */
     /* "or" sets: index (arena); items not in it are scanned in document order */
-    tl_sm_key *keys;     /* open addressing, key_mask + 1 slots; NULL = no index */
+    tl_sm_key *keys; /* open addressing, key_mask + 1 slots; NULL = no index */
     uint32_t key_mask;
     tl_sm_probe *probes; /* distinct (field, tail) pairs present in keys */
     uint32_t nprobes;
-    uint32_t *scan;      /* indexes of the non-indexed items, ascending */
+    uint32_t *scan; /* indexes of the non-indexed items, ascending */
     uint32_t nscan;
 } tl_sm_set;
 
@@ -159,10 +159,10 @@ extern const size_t tl_sm_nkinds;
 typedef struct tl_sm_evtype {
     int id;
     int version;
-    const char *title;           /* message first line */
-    const char *const *fields;   /* including "RuleName" first (except 4 and 16) */
+    const char *title;         /* message first line */
+    const char *const *fields; /* including "RuleName" first (except 4 and 16) */
     size_t nfields;
-    int kind;                    /* index into tl_sm_kinds, -1 when not filterable */
+    int kind; /* index into tl_sm_kinds, -1 when not filterable */
 } tl_sm_evtype;
 
 /** Static data for id, or NULL. */

@@ -66,10 +66,7 @@ static inline void wr_put(wr *w, const void *s, size_t n)
     w->p += n;
 }
 
-static inline void wr_str(wr *w, const char *s)
-{
-    wr_put(w, s, strlen(s));
-}
+static inline void wr_str(wr *w, const char *s) { wr_put(w, s, strlen(s)); }
 
 #define WPUTS(w, lit) wr_put((w), (lit), sizeof(lit) - 1)
 
@@ -77,11 +74,11 @@ static inline void wr_str(wr *w, const char *s)
  * CR, LF), 2 = in attributes only ('), 4 = end of string. */
 #define C1 1
 static const uint8_t esc_tab[256] = {
-    [0] = 4,    [1] = C1,   [2] = C1,   [3] = C1,   [4] = C1,   [5] = C1,   [6] = C1,
-    [7] = C1,   [8] = C1,   [11] = C1,  [12] = C1,  [14] = C1,  [15] = C1,  [16] = C1,
-    [17] = C1,  [18] = C1,  [19] = C1,  [20] = C1,  [21] = C1,  [22] = C1,  [23] = C1,
-    [24] = C1,  [25] = C1,  [26] = C1,  [27] = C1,  [28] = C1,  [29] = C1,  [30] = C1,
-    [31] = C1,  ['&'] = C1, ['<'] = C1, ['>'] = C1, ['\''] = 2,
+    [0] = 4,   [1] = C1,   [2] = C1,   [3] = C1,   [4] = C1,   [5] = C1,  [6] = C1,
+    [7] = C1,  [8] = C1,   [11] = C1,  [12] = C1,  [14] = C1,  [15] = C1, [16] = C1,
+    [17] = C1, [18] = C1,  [19] = C1,  [20] = C1,  [21] = C1,  [22] = C1, [23] = C1,
+    [24] = C1, [25] = C1,  [26] = C1,  [27] = C1,  [28] = C1,  [29] = C1, [30] = C1,
+    [31] = C1, ['&'] = C1, ['<'] = C1, ['>'] = C1, ['\''] = 2,
 };
 #undef C1
 
@@ -364,8 +361,8 @@ tl_status tl_sysmon_render(const tl_sysmon_config *c, const tl_sysmon_event *ev,
 }
 
 tl_status tl_winevt_render(const tl_winevt_system *sys, const tl_evfield *fields, size_t n,
-                           const char *eventdata_name, const char *message_first_line,
-                           tl_buf *xml, tl_buf *message)
+                           const char *eventdata_name, const char *message_first_line, tl_buf *xml,
+                           tl_buf *message)
 {
     if (!sys || !xml || (n && !fields))
         return TL_E_INVAL;

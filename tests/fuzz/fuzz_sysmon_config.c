@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (tl_sysmon_config_load_mem((const char *)data, size, "fuzz.xml", &c, &d) != TL_OK)
         return 0;
     const tl_sysmon_event evs[] = {
-        {1, f1, sizeof f1 / sizeof f1[0]},   {12, f12, sizeof f12 / sizeof f12[0]},
+        {1, f1, sizeof f1 / sizeof f1[0]},     {12, f12, sizeof f12 / sizeof f12[0]},
         {13, f13, sizeof f13 / sizeof f13[0]}, {14, f12, sizeof f12 / sizeof f12[0]},
         {11, f11, sizeof f11 / sizeof f11[0]}, {7, f11, sizeof f11 / sizeof f11[0]},
         {22, f11, sizeof f11 / sizeof f11[0]}, {4, f11, sizeof f11 / sizeof f11[0]},

@@ -106,9 +106,10 @@ static const char *default_value(int id, const char *name)
         {"LogonId", "0x34f2c"},
         {"TerminalSessionId", "1"},
         {"IntegrityLevel", "Medium"},
-        {"Hashes", "SHA1=0A1B2C3D4E5F60718293A4B5C6D7E8F901234567,MD5=00112233445566778899AABBCCDDEEFF,"
-                   "SHA256=00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF,"
-                   "IMPHASH=FFEEDDCCBBAA99887766554433221100"},
+        {"Hashes",
+         "SHA1=0A1B2C3D4E5F60718293A4B5C6D7E8F901234567,MD5=00112233445566778899AABBCCDDEEFF,"
+         "SHA256=00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF,"
+         "IMPHASH=FFEEDDCCBBAA99887766554433221100"},
         {"ParentProcessGuid", "{1f2e3d4c-8a5f-6787-1500-000000000700}"},
         {"ParentProcessId", "5232"},
         {"ParentImage", "C:\\Windows\\explorer.exe"},
@@ -189,7 +190,7 @@ static tl_sysmon_verdict run(const tl_sysmon_config *c, const tl_sysmon_event *e
     do {                                                                                           \
         tl_sysmon_verdict v_ = run((c), (e));                                                      \
         if (!v_.logged || strcmp(v_.rule_name, (name)) != 0) {                                     \
-            print_error("expected logged as \"%s\", got logged=%d \"%s\": %s\n", (name),         \
+            print_error("expected logged as \"%s\", got logged=%d \"%s\": %s\n", (name),           \
                         v_.logged, v_.rule_name, v_.explain);                                      \
             fail();                                                                                \
         }                                                                                          \
@@ -199,7 +200,7 @@ static tl_sysmon_verdict run(const tl_sysmon_config *c, const tl_sysmon_event *e
     do {                                                                                           \
         tl_sysmon_verdict v_ = run((c), (e));                                                      \
         if (v_.logged) {                                                                           \
-            print_error("expected dropped, got logged \"%s\": %s\n", v_.rule_name, v_.explain);  \
+            print_error("expected dropped, got logged \"%s\": %s\n", v_.rule_name, v_.explain);    \
             fail();                                                                                \
         }                                                                                          \
     } while (0)
@@ -283,7 +284,8 @@ static void test_sysmon_config_errors_name_element_and_line(void **state)
          "<ProcessCreate onmatch=\"include\">\n<TargetObject>x</TargetObject>\n"
          "</ProcessCreate>\n</RuleGroup>\n</EventFiltering>\n</Sysmon>\n",
          5, "<TargetObject>"},
-        {"<Sysmon schemaversion=\"4.90\">\n<EventFiltering>\n<ProcessCreated onmatch=\"include\"/>\n"
+        {"<Sysmon schemaversion=\"4.90\">\n<EventFiltering>\n<ProcessCreated "
+         "onmatch=\"include\"/>\n"
          "</EventFiltering>\n</Sysmon>\n",
          3, "<ProcessCreated>"},
         {"<Sysmon schemaversion=\"4.90\">\n<Bogus/>\n</Sysmon>\n", 2, "<Bogus>"},
@@ -318,8 +320,7 @@ static void test_sysmon_config_errors_name_element_and_line(void **state)
         {"<Sysmon schemaversion=\"4.90\">\n<EventFiltering>\n</Sysmon>\n", 3,
          "not a valid XML document"},
         {"", 1, "Document is empty"},
-        {"<!DOCTYPE Sysmon [<!ENTITY a \"b\">]>\n<Sysmon schemaversion=\"4.90\"/>\n", 0,
-         "DOCTYPE"},
+        {"<!DOCTYPE Sysmon [<!ENTITY a \"b\">]>\n<Sysmon schemaversion=\"4.90\"/>\n", 0, "DOCTYPE"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tl_sysmon_config *c = NULL;
@@ -351,14 +352,17 @@ static void test_sysmon_config_accepts_options_and_every_event_element(void **st
         "<CopyOnDeletePE>true</CopyOnDeletePE><EventFiltering>"
         "<RuleGroup name=\"g\" groupRelation=\"or\">"
         "<ProcessCreate onmatch=\"include\"/><FileCreateTime onmatch=\"include\"/>"
-        "<NetworkConnect onmatch=\"include\"><DestinationPort>443</DestinationPort></NetworkConnect>"
+        "<NetworkConnect "
+        "onmatch=\"include\"><DestinationPort>443</DestinationPort></NetworkConnect>"
         "<ProcessTerminate onmatch=\"include\"/><DriverLoad onmatch=\"include\"/>"
         "<ImageLoad onmatch=\"include\"/><CreateRemoteThread onmatch=\"include\"/>"
         "<RawAccessRead onmatch=\"include\"/>"
-        "<ProcessAccess onmatch=\"include\"><SourceProcessGUID>x</SourceProcessGUID></ProcessAccess>"
+        "<ProcessAccess "
+        "onmatch=\"include\"><SourceProcessGUID>x</SourceProcessGUID></ProcessAccess>"
         "<FileCreate onmatch=\"include\"/><RegistryEvent onmatch=\"include\"/>"
         "<FileCreateStreamHash onmatch=\"include\"><Contents>x</Contents></FileCreateStreamHash>"
-        "<PipeEvent onmatch=\"include\"/><WmiEvent onmatch=\"include\"><Operation>x</Operation></WmiEvent>"
+        "<PipeEvent onmatch=\"include\"/><WmiEvent "
+        "onmatch=\"include\"><Operation>x</Operation></WmiEvent>"
         "<DnsQuery onmatch=\"include\"/><FileDelete onmatch=\"include\"/>"
         "<ClipboardChange onmatch=\"include\"/><ProcessTampering onmatch=\"include\"/>"
         "<FileDeleteDetected onmatch=\"include\"/><FileBlockExecutable onmatch=\"include\"/>"
@@ -475,14 +479,14 @@ static void test_sysmon_exclude_wins_over_include(void **state)
 {
     (void)state;
     /* the exclude set comes after the include set in the document and still wins */
-    tl_sysmon_config *c = load_str(
-        "<Sysmon schemaversion=\"4.90\"><EventFiltering>"
-        "<RuleGroup groupRelation=\"or\"><RegistryEvent onmatch=\"include\">"
-        "<TargetObject name=\"" T1053 "\" condition=\"begin with\">" TREE "</TargetObject>"
-        "</RegistryEvent></RuleGroup>"
-        "<RuleGroup groupRelation=\"or\"><RegistryEvent onmatch=\"exclude\">"
-        "<EventType condition=\"is\">CreateKey</EventType>"
-        "</RegistryEvent></RuleGroup></EventFiltering></Sysmon>");
+    tl_sysmon_config *c =
+        load_str("<Sysmon schemaversion=\"4.90\"><EventFiltering>"
+                 "<RuleGroup groupRelation=\"or\"><RegistryEvent onmatch=\"include\">"
+                 "<TargetObject name=\"" T1053 "\" condition=\"begin with\">" TREE "</TargetObject>"
+                 "</RegistryEvent></RuleGroup>"
+                 "<RuleGroup groupRelation=\"or\"><RegistryEvent onmatch=\"exclude\">"
+                 "<EventType condition=\"is\">CreateKey</EventType>"
+                 "</RegistryEvent></RuleGroup></EventFiltering></Sysmon>");
     evb b;
     assert_dropped(c, mk(&b, 12, "EventType", "CreateKey", "TargetObject", TREE "\\x", NULL));
     assert_logged(c, mk(&b, 12, "EventType", "DeleteKey", "TargetObject", TREE "\\x", NULL), T1053);
@@ -498,10 +502,10 @@ static void test_sysmon_defaults_one_set_several_sets_manifest(void **state)
     (void)state;
     evb b;
     /* exclude-only: everything else logged with "-" */
-    tl_sysmon_config *c = load_str(
-        "<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup groupRelation=\"or\">"
-        "<ProcessCreate onmatch=\"exclude\"><Image condition=\"image\">noise.exe</Image>"
-        "</ProcessCreate></RuleGroup></EventFiltering></Sysmon>");
+    tl_sysmon_config *c =
+        load_str("<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup groupRelation=\"or\">"
+                 "<ProcessCreate onmatch=\"exclude\"><Image condition=\"image\">noise.exe</Image>"
+                 "</ProcessCreate></RuleGroup></EventFiltering></Sysmon>");
     assert_logged(c, mk(&b, 1, NULL), "-");
     assert_dropped(c, mk(&b, 1, "Image", "C:\\x\\NOISE.exe", NULL));
     /* no element: manifest defaults */
@@ -544,7 +548,8 @@ static void test_sysmon_group_relation_and_or(void **state)
     (void)state;
     evb b;
     static const char and_xml[] =
-        "<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup name=\"G\" groupRelation=\"and\">"
+        "<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup name=\"G\" "
+        "groupRelation=\"and\">"
         "<ProcessCreate onmatch=\"include\"><Image condition=\"image\">a.exe</Image>"
         "<Image condition=\"image\">b.exe</Image><User condition=\"is\">WS01\\bob</User>"
         "</ProcessCreate></RuleGroup></EventFiltering></Sysmon>";
@@ -556,10 +561,11 @@ static void test_sysmon_group_relation_and_or(void **state)
     assert_dropped(c, mk(&b, 1, "Image", "C:\\a.exe", "User", "WS01\\alice", NULL));
     tl_sysmon_config_free(c);
 
-    c = load_str("<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup groupRelation=\"or\">"
-                 "<ProcessCreate onmatch=\"include\"><Image name=\"first\" condition=\"image\">a.exe"
-                 "</Image><User name=\"second\" condition=\"is\">WS01\\bob</User>"
-                 "</ProcessCreate></RuleGroup></EventFiltering></Sysmon>");
+    c = load_str(
+        "<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup groupRelation=\"or\">"
+        "<ProcessCreate onmatch=\"include\"><Image name=\"first\" condition=\"image\">a.exe"
+        "</Image><User name=\"second\" condition=\"is\">WS01\\bob</User>"
+        "</ProcessCreate></RuleGroup></EventFiltering></Sysmon>");
     /* or: first match in document order gives the name */
     assert_logged(c, mk(&b, 1, "Image", "C:\\a.exe", "User", "WS01\\bob", NULL), "first");
     assert_logged(c, mk(&b, 1, "Image", "C:\\c.exe", "User", "WS01\\bob", NULL), "second");
@@ -609,9 +615,9 @@ static void test_sysmon_rule_aggregates(void **state)
                   mk(&b, 12, "EventType", "DeleteValue", "Image", "C:\\Windows\\system32\\reg.exe",
                      "TargetObject", TREE "\\WinUpdate\\SD", NULL),
                   "both");
-    assert_dropped(c, mk(&b, 12, "EventType", "DeleteValue", "Image",
-                         "C:\\Windows\\system32\\reg.exe", "TargetObject", TREE "\\WinUpdate\\Id",
-                         NULL));
+    assert_dropped(c,
+                   mk(&b, 12, "EventType", "DeleteValue", "Image", "C:\\Windows\\system32\\reg.exe",
+                      "TargetObject", TREE "\\WinUpdate\\Id", NULL));
     /* or aggregate */
     assert_logged(c, mk(&b, 13, "Details", "Binary Data", NULL), "either");
     assert_logged(c, mk(&b, 12, "Image", "C:\\evil.exe", NULL), "either");
@@ -658,7 +664,8 @@ static void test_sysmon_explain_names_the_rule(void **state)
     tl_sysmon_verdict v = run(c, mk(&b, 12, "EventType", "CreateKey", "Image", SVCHOST,
                                     "TargetObject", TREE "\\test-task", NULL));
     assert_true(v.logged);
-    assert_non_null(strstr(v.explain, "logged by include rule <TargetObject condition=\"begin with\">"));
+    assert_non_null(
+        strstr(v.explain, "logged by include rule <TargetObject condition=\"begin with\">"));
     assert_non_null(strstr(v.explain, "TaskCache\\Tree</TargetObject>"));
     assert_non_null(strstr(v.explain, "sysmonconfig.xml line "));
     assert_non_null(strstr(v.explain, "<RegistryEvent onmatch=\"include\">"));
@@ -679,13 +686,14 @@ static void test_sysmon_explain_names_the_rule(void **state)
 typedef struct row {
     const char *what;
     int id;
-    const char *kv[24]; /* name, value, ..., NULL */
+    const char *kv[24];  /* name, value, ..., NULL */
     const char *modular; /* NULL = dropped, else RuleName */
     const char *swift;
 } row;
 
 #define SCHTASKS_CMD                                                                               \
-    "schtasks  /create /tn WinUpdate /tr \"C:\\Users\\Public\\update.exe\" /sc onlogon /ru System /f"
+    "schtasks  /create /tn WinUpdate /tr \"C:\\Users\\Public\\update.exe\" /sc onlogon /ru "       \
+    "System /f"
 
 static const row rows[] = {
     {"1 schtasks.exe /create",
@@ -722,10 +730,10 @@ static const row rows[] = {
     {"1 MicrosoftEdgeUpdate.exe child of svchost",
      1,
      {"Image", "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe",
-      "Description", "Microsoft Edge Update", "Product", "Microsoft Edge Update", "OriginalFileName",
-      "MicrosoftEdgeUpdate.exe", "CommandLine",
-      "\"C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe\" /c",
-      "User", "NT AUTHORITY\\SYSTEM", "IntegrityLevel", "System", "ParentImage",
+      "Description", "Microsoft Edge Update", "Product", "Microsoft Edge Update",
+      "OriginalFileName", "MicrosoftEdgeUpdate.exe", "CommandLine",
+      "\"C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe\" /c", "User",
+      "NT AUTHORITY\\SYSTEM", "IntegrityLevel", "System", "ParentImage",
       "C:\\Windows\\System32\\svchost.exe", "ParentCommandLine",
       "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", NULL},
      NULL,
@@ -746,7 +754,8 @@ static const row rows[] = {
     {"11 SvcRestartTask file",
      11,
      {"Image", SVCHOST, "TargetFilename",
-      "C:\\Windows\\System32\\Tasks\\Microsoft\\Windows\\SoftwareProtectionPlatform\\SvcRestartTask",
+      "C:"
+      "\\Windows\\System32\\Tasks\\Microsoft\\Windows\\SoftwareProtectionPlatform\\SvcRestartTask",
       "User", "NT AUTHORITY\\SYSTEM", NULL},
      NULL,
      "T1053"},
@@ -871,45 +880,49 @@ static void test_sysmon_default_config_logs_the_blog_setup(void **state)
     tl_sysmon_config *c = load_file(DEFAULT_CFG);
     evb b;
     /* the seed's Event 12 */
-    assert_logged(c, mk(&b, 12, "EventType", "CreateKey", "Image", SVCHOST, "TargetObject",
-                        TREE "\\test-task", "User", "NT AUTHORITY\\SYSTEM", NULL),
+    assert_logged(c,
+                  mk(&b, 12, "EventType", "CreateKey", "Image", SVCHOST, "TargetObject",
+                     TREE "\\test-task", "User", "NT AUTHORITY\\SYSTEM", NULL),
                   T1053);
     /* value sets and deletes under Tree */
     assert_logged(c, mk(&b, 13, "Image", SVCHOST, "TargetObject", TREE "\\test-task\\Index", NULL),
                   T1053);
-    assert_logged(c, mk(&b, 12, "EventType", "DeleteValue", "TargetObject",
-                        TREE "\\test-task\\SD", NULL),
-                  T1053);
+    assert_logged(
+        c, mk(&b, 12, "EventType", "DeleteValue", "TargetObject", TREE "\\test-task\\SD", NULL),
+        T1053);
     assert_logged(c, mk(&b, 12, "EventType", "DeleteKey", "TargetObject", TREE "\\test-task", NULL),
                   T1053);
     /* the Schedule service's own Tasks\{GUID} writes are excluded, other writers are not */
     assert_dropped(c, mk(&b, 13, "Image", SVCHOST, "TargetObject", TASKS "\\{A}\\Actions", NULL));
-    assert_logged(c, mk(&b, 13, "Image", "C:\\Users\\Public\\g.exe", "TargetObject",
-                        TASKS "\\{A}\\Actions", NULL),
+    assert_logged(c,
+                  mk(&b, 13, "Image", "C:\\Users\\Public\\g.exe", "TargetObject",
+                     TASKS "\\{A}\\Actions", NULL),
                   T1053);
     assert_dropped(c, mk(&b, 13, "TargetObject", "HKLM\\SOFTWARE\\Other\\x", NULL));
     /* schtasks.exe, 32-bit path too */
-    assert_logged(c, mk(&b, 1, "Image", "C:\\Windows\\System32\\schtasks.exe", "OriginalFileName",
-                        "schtasks.exe", NULL),
+    assert_logged(c,
+                  mk(&b, 1, "Image", "C:\\Windows\\System32\\schtasks.exe", "OriginalFileName",
+                     "schtasks.exe", NULL),
                   T1053_005);
-    assert_logged(c, mk(&b, 1, "Image", "C:\\Windows\\SysWOW64\\schtasks.exe", "OriginalFileName",
-                        "-", NULL),
-                  T1053_005);
+    assert_logged(
+        c, mk(&b, 1, "Image", "C:\\Windows\\SysWOW64\\schtasks.exe", "OriginalFileName", "-", NULL),
+        T1053_005);
     assert_dropped(c, mk(&b, 1, NULL));
     /* taskschd.dll and the task file */
-    assert_logged(c, mk(&b, 7, "ImageLoaded", "C:\\Windows\\System32\\taskschd.dll",
-                        "OriginalFileName", "taskschd.dll", NULL),
+    assert_logged(c,
+                  mk(&b, 7, "ImageLoaded", "C:\\Windows\\System32\\taskschd.dll",
+                     "OriginalFileName", "taskschd.dll", NULL),
                   T1053);
     assert_dropped(c, mk(&b, 7, NULL));
-    assert_logged(c, mk(&b, 11, "Image", SVCHOST, "TargetFilename",
-                        "C:\\Windows\\System32\\Tasks\\test-task", NULL),
+    assert_logged(c,
+                  mk(&b, 11, "Image", SVCHOST, "TargetFilename",
+                     "C:\\Windows\\System32\\Tasks\\test-task", NULL),
                   T1053_005);
     assert_dropped(c, mk(&b, 11, NULL));
     /* unused types log nothing */
     assert_dropped(c, mk(&b, 5, NULL));
     tl_sysmon_config_free(c);
 }
-
 
 /* ---- differential test against a naive evaluator ------------------------ */
 
@@ -1074,10 +1087,10 @@ static int naive_set(const tl_sm_set *s, const tl_sysmon_event *e, naive_ctx *n)
         any = 1;
         int ok = 0;
         for (size_t j = i; j < s->nitems && j < 512; j++) {
-            int same = j == i ||
-                       (s->items[i].kind == TL_SM_ITEM_FILTER &&
-                        s->items[j].kind == TL_SM_ITEM_FILTER &&
-                        s->filters[s->items[i].first].field == s->filters[s->items[j].first].field);
+            int same =
+                j == i ||
+                (s->items[i].kind == TL_SM_ITEM_FILTER && s->items[j].kind == TL_SM_ITEM_FILTER &&
+                 s->filters[s->items[i].first].field == s->filters[s->items[j].first].field);
             if (!same)
                 continue;
             done[j] = 1;
@@ -1216,7 +1229,8 @@ static const char SEED_XML[] =
     "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
     "<Provider Name='Microsoft-Windows-Sysmon' Guid='{5770385f-c22a-43e0-bf4c-06f5698ffbd9}'/>"
     "<EventID>12</EventID><Version>2</Version><Level>4</Level><Task>12</Task><Opcode>0</Opcode>"
-    "<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime='2022-04-13T11:59:41.5535360Z'/>"
+    "<Keywords>0x8000000000000000</Keywords><TimeCreated "
+    "SystemTime='2022-04-13T11:59:41.5535360Z'/>"
     "<EventRecordID>184</EventRecordID><Correlation/><Execution ProcessID='5944' ThreadID='4436'/>"
     "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>DESKTOP-4E0BQFT</Computer>"
     "<Security UserID='S-1-5-18'/></System><EventData>"
@@ -1316,11 +1330,10 @@ static void test_sysmon_render_seed_event12(void **state)
         const char *ev = strstr(blog, "<Event xmlns=");
         assert_non_null(ev);
         static const char *const keys[] = {
-            "Name",        "Guid",         "EventID",     "Version",     "Level",
-            "Task",        "Opcode",       "Keywords",    "EventRecordID", "ProcessID",
-            "ThreadID",    "Channel",      "Computer",    "UserID",      "RuleName",
-            "EventType",   "UtcTime",      "ProcessGuid", "ProcessId",   "Image",
-            "TargetObject", "User"};
+            "Name",      "Guid",     "EventID",       "Version",   "Level",    "Task",
+            "Opcode",    "Keywords", "EventRecordID", "ProcessID", "ThreadID", "Channel",
+            "Computer",  "UserID",   "RuleName",      "EventType", "UtcTime",  "ProcessGuid",
+            "ProcessId", "Image",    "TargetObject",  "User"};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
             char want[512], got[512];
             assert_true(xml_value(ev, keys[i], want, sizeof want));
@@ -1454,7 +1467,7 @@ static void test_sysmon_render_escapes_like_evtrender(void **state)
     assert_non_null(strstr(tl_buf_cstr(&x), "<Data Name='Description'>-</Data>"));
     /* the Message is verbatim */
     assert_non_null(strstr(tl_buf_cstr(&m), "\r\nCommandLine: cmd.exe /c \"echo 'a' > C:\\t.txt & "
-                                             "type C:\\t.txt\"\r\n"));
+                                            "type C:\\t.txt\"\r\n"));
     /* attribute values escape the quote */
     tl_buf_reset(&x);
     sys.provider_name = "a'b<";
@@ -1497,11 +1510,14 @@ static void test_sysmon_render_security_4698(void **state)
         "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
         "<Provider Name='Microsoft-Windows-Security-Auditing' "
         "Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/><EventID>4698</EventID><Version>1</Version>"
-        "<Level>0</Level><Task>12804</Task><Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords>"
-        "<TimeCreated SystemTime='2025-01-15T10:00:00.2500000Z'/><EventRecordID>90211</EventRecordID>"
+        "<Level>0</Level><Task>12804</Task><Opcode>0</Opcode><Keywords>0x8020000000000000</"
+        "Keywords>"
+        "<TimeCreated "
+        "SystemTime='2025-01-15T10:00:00.2500000Z'/><EventRecordID>90211</EventRecordID>"
         "<Correlation/><Execution ProcessID='4' ThreadID='5040'/><Channel>Security</Channel>"
         "<Computer>WS01.corp.example</Computer><Security/></System><EventData>"
-        "<Data Name='SubjectUserSid'>S-1-5-21-1-2-3-1001</Data><Data Name='SubjectUserName'>alice</Data>"
+        "<Data Name='SubjectUserSid'>S-1-5-21-1-2-3-1001</Data><Data "
+        "Name='SubjectUserName'>alice</Data>"
         "<Data Name='SubjectDomainName'>CORP</Data><Data Name='SubjectLogonId'>0x3144c</Data>"
         "<Data Name='TaskName'>\\WinUpdate</Data><Data Name='TaskContent'>&lt;?xml version=\"1.0\" "
         "encoding=\"UTF-16\"?&gt;\r\n&lt;Task version=\"1.2\"&gt;&lt;Arguments&gt;/C a &amp;gt; b"
@@ -1510,8 +1526,8 @@ static void test_sysmon_render_security_4698(void **state)
         "<Data Name='ClientProcessId'>6612</Data><Data Name='ParentProcessId'>5232</Data>"
         "<Data Name='RpcCallClientLocality'>0</Data><Data Name='FQDN'>WS01.corp.example</Data>"
         "</EventData></Event>");
-    assert_true(strncmp(tl_buf_cstr(&m), "A scheduled task was created.\r\nSubjectUserSid: S-1-5-21",
-                        55) == 0);
+    assert_true(strncmp(tl_buf_cstr(&m),
+                        "A scheduled task was created.\r\nSubjectUserSid: S-1-5-21", 55) == 0);
     /* no first line: no Message */
     tl_buf_reset(&m);
     tl_buf_reset(&x);
@@ -1531,10 +1547,11 @@ static void test_sysmon_render_taskscheduler_operational(void **state)
     tl_buf x = TL_BUF_INIT;
     assert_int_equal(tl_winevt_render(&sys, f, 2, "TaskRegisteredEvent", NULL, &x, NULL), TL_OK);
     const char *s = tl_buf_cstr(&x);
-    assert_non_null(strstr(s, "<Provider Name='Microsoft-Windows-TaskScheduler' "
-                              "Guid='{de7b24ea-73c8-4a09-985d-5bdadcfa9017}'/><EventID>106</EventID>"
-                              "<Version>0</Version><Level>4</Level><Task>106</Task><Opcode>0</Opcode>"
-                              "<Keywords>0x8000000000000000</Keywords>"));
+    assert_non_null(strstr(s,
+                           "<Provider Name='Microsoft-Windows-TaskScheduler' "
+                           "Guid='{de7b24ea-73c8-4a09-985d-5bdadcfa9017}'/><EventID>106</EventID>"
+                           "<Version>0</Version><Level>4</Level><Task>106</Task><Opcode>0</Opcode>"
+                           "<Keywords>0x8000000000000000</Keywords>"));
     assert_non_null(strstr(s, "<Channel>Microsoft-Windows-TaskScheduler/Operational</Channel>"));
     assert_non_null(strstr(s, "<EventData Name='TaskRegisteredEvent'><Data Name='TaskName'>"
                               "\\WinUpdate</Data><Data Name='UserContext'>CORP\\alice</Data>"

@@ -98,8 +98,7 @@ typedef struct tl_sysmon_verdict {
  * Decide whether the config logs ev and with which RuleName (windows.md §2.3).
  * Never allocates. c and ev are borrowed; out is fully written.
  */
-void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev,
-                      tl_sysmon_verdict *out);
+void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev, tl_sysmon_verdict *out);
 
 /** System section values for rendering. All strings borrowed. */
 typedef struct tl_winevt_system {
@@ -146,8 +145,8 @@ tl_status tl_sysmon_render(const tl_sysmon_config *c, const tl_sysmon_event *ev,
  * @param message         may be NULL.
  */
 tl_status tl_winevt_render(const tl_winevt_system *sys, const tl_evfield *fields, size_t n,
-                           const char *eventdata_name, const char *message_first_line,
-                           tl_buf *xml, tl_buf *message);
+                           const char *eventdata_name, const char *message_first_line, tl_buf *xml,
+                           tl_buf *message);
 
 /** System values of Security-Auditing event id (4698-4702): provider GUID
  * {54849625-…}, Version 1, Level 0, Task 12804, Opcode 0, Keywords
