@@ -136,6 +136,24 @@ static void facts_clear(tl_task *t)
     t->nactions = 0;
 }
 
+/* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" */
+static int is_guid(const char *g)
+{
+    static const char pat[] = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+    if (strlen(g) != sizeof pat - 1)
+        return 0;
+    for (size_t i = 0; pat[i]; i++) {
+        char c = g[i];
+        if (pat[i] == 'x') {
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                return 0;
+        } else if (c != pat[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
 {
     tl_status st = TL_OK;
@@ -204,6 +222,10 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
             if (!a->command) {
                 snprintf(msg, msgsz, "the task XML is missing a required element: "
                                      "ComHandler/ClassId");
+                return TL_E_PARSE;
+            }
+            if (!is_guid(a->command)) {
+                snprintf(msg, msgsz, "ComHandler/ClassId: incorrect format (a {GUID} is needed)");
                 return TL_E_PARSE;
             }
         } else if (strcmp((const char *)c->name, "SendEmail") == 0 ||

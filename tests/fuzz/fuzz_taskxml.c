@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (size_t i = 0; i < t.nactions; i++) {
                 if (t.actions[i].com > 1)
                     continue;
-                if (k >= n || strcmp(acts[k].command, t.actions[i].command) != 0)
+                if (k >= n || tl_strcasecmp(acts[k].command, t.actions[i].command) != 0)
                     abort();
                 k++;
             }
