@@ -299,6 +299,48 @@ static void test_decoders_winevt_escaping_all_bytes(void **state)
     tl_free(pl);
 }
 
+/* The payload scanner has a fast path for plain string members and leaves
+ * everything else to cJSON; equivalent payloads must convert identically
+ * whichever path they take (\u escapes and non-string members force cJSON). */
+static void test_decoders_winevt_payload_paths_agree(void **state)
+{
+    (void)state;
+    static const char *const pairs[][2] = {
+        {"{\"Message\":\"a\\/b\\tc\",\"Event\":\"<Event><System><EventID>1<\\/EventID>"
+         "</System></Event>\"}",
+         "{\"Message\":\"a/b\\u0009c\",\"Event\":\"<Event><System><EventID>1</EventID>"
+         "</System></Event>\"}"},
+        {"{\"Message\":\"x\x01y\",\"Event\":\"<Event><System><EventID>2</EventID></System>"
+         "</Event>\"}",
+         "{\"Message\":\"x\\u0001y\",\"Event\":\"<Event><System><EventID>2</EventID></System>"
+         "</Event>\"}"},
+        {" {\"event\":\"<Event><System><EventID>3</EventID></System></Event>\",\"Event\":\"z\","
+         "\"MESSAGE\":\"m\"} trailing",
+         "{\"n\":1,\"event\":\"<Event><System><EventID>3</EventID></System></Event>\","
+         "\"Event\":\"z\",\"MESSAGE\":\"m\"}"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        char *a = convert_ok(pairs[i][0]);
+        char *b = convert_ok(pairs[i][1]);
+        assert_string_equal(a, b);
+        tl_free(a);
+        tl_free(b);
+    }
+    char *out = convert_ok(pairs[2][0]);
+    assert_string_equal(out,
+                        "{\"win\":{\"system\":{\"eventID\":\"3\",\"message\":\"\\\"m\\\"\"}}}");
+    tl_free(out);
+    /* no Event member, on both paths */
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_winevt_convert("{\"Message\":\"m\"}", &out, &d), TL_E_PARSE);
+    assert_string_equal(d.msg, "Malformed JSON received. No 'Event' field found.");
+    assert_int_equal(tl_winevt_convert("{\"Message\":\"m\",\"n\":[1]}", &out, &d), TL_E_PARSE);
+    assert_string_equal(d.msg, "Malformed JSON received. No 'Event' field found.");
+    assert_int_equal(tl_winevt_convert("{\"Event\":\"<a>\",", &out, &d), TL_E_PARSE);
+    assert_string_equal(d.msg, "Malformed EventChannel JSON event.");
+}
+
 static void test_decoders_winevt_double_quoted_attribute_fails(void **state)
 {
     (void)state;
@@ -983,6 +1025,7 @@ int main(void)
         cmocka_unit_test(test_decoders_winevt_severity_table),
         cmocka_unit_test(test_decoders_winevt_message),
         cmocka_unit_test(test_decoders_winevt_escaping_all_bytes),
+        cmocka_unit_test(test_decoders_winevt_payload_paths_agree),
         cmocka_unit_test(test_decoders_winevt_double_quoted_attribute_fails),
         cmocka_unit_test(test_decoders_winevt_trailing_backslash_and_quotes),
         cmocka_unit_test(test_decoders_winevt_userdata),

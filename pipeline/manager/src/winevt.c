@@ -461,6 +461,194 @@ static int xeq(xslice s, const char *lit)
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
+/* ---- the agent payload without cJSON (common case) ----------------------- */
+
+/* One string member value of the payload object, as raw JSON text between
+ * its quotes. `canon` = the raw text is exactly what cJSON would print for
+ * the decoded string (no "\/", no raw control bytes), so the re-encode is a
+ * plain copy. */
+typedef struct jspan {
+    const char *p;
+    size_t n;
+    int set;
+    int canon;
+} jspan;
+
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (unsigned char)*p <= 32)
+        p++;
+    return p;
+}
+
+/* Scan {"k":"v",...} where every value is a string without \u escapes and
+ * every key is escape-free. Returns 1 with the first "Event"/"Message"
+ * members (cJSON_GetObjectItem compares case-insensitively), 0 when anything
+ * else is seen: the caller then lets cJSON decide, so odd inputs (numbers,
+ * nested values, \u escapes, bad syntax, a BOM) keep cJSON's exact verdict. */
+static int fast_scan(const char *s, size_t len, jspan *ev, jspan *msg)
+{
+    const char *p = s, *end = s + len;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        return 0;
+    p++;
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p >= end || *p != '"')
+            return 0;
+        const char *k = ++p;
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end || *p != '"')
+            return 0;
+        size_t kn = (size_t)(p - k);
+        p = skip_ws(p + 1, end);
+        if (p >= end || *p != ':')
+            return 0;
+        p = skip_ws(p + 1, end);
+        if (p >= end || *p != '"')
+            return 0;
+        const char *v = ++p;
+        int canon = 1;
+        for (;;) {
+            while (p + 8 <= end) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                if (swar_needs_escape(w))
+                    break;
+                p += 8;
+            }
+            while (p < end && !g_esc_extra[(unsigned char)*p])
+                p++;
+            if (p >= end)
+                return 0; /* unterminated */
+            if (*p == '"')
+                break;
+            if (*p == '\\') {
+                char e = p + 1 < end ? p[1] : '\0';
+                if (e == '/')
+                    canon = 0;
+                else if (e != '"' && e != '\\' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+                         e != 't')
+                    return 0; /* \u (or invalid): cJSON decides */
+                p += 2;
+            } else {
+                canon = 0; /* raw control byte: cJSON accepts it, prints \u00XX */
+                p++;
+            }
+        }
+        jspan sp = {v, (size_t)(p - v), 1, canon};
+        if (kn == 5 && !ev->set && tl_strncasecmp(k, "Event", 5) == 0)
+            *ev = sp;
+        else if (kn == 7 && !msg->set && tl_strncasecmp(k, "Message", 7) == 0)
+            *msg = sp;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}')
+            return 1;
+        return 0;
+    }
+}
+
+/* cJSON_PrintUnformatted of the string a span holds. */
+static void span_print(tl_buf *b, const jspan *sp)
+{
+    if (sp->canon) {
+        if (!buf_reserve(b, sp->n + 2))
+            return;
+        b->data[b->len] = '"';
+        memcpy(b->data + b->len + 1, sp->p, sp->n);
+        b->data[b->len + 1 + sp->n] = '"';
+        b->len += sp->n + 2;
+        b->data[b->len] = '\0';
+        return;
+    }
+    tl_buf dec = TL_BUF_INIT;
+    if (!buf_reserve(&dec, sp->n)) {
+        b->oom = 1;
+        return;
+    }
+    char *o = dec.data;
+    for (size_t i = 0; i < sp->n; i++) {
+        char c = sp->p[i];
+        if (c == '\\' && i + 1 < sp->n) {
+            char e = sp->p[++i];
+            switch (e) {
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            default: c = e; break; /* " \\ / */
+            }
+        }
+        *o++ = c;
+    }
+    dec.len = (size_t)(o - dec.data);
+    buf_json_esc(b, dec.data, dec.len);
+    tl_buf_free(&dec);
+}
+
+/* Stage 1 of DecodeWinevt: the cJSON_PrintUnformatted texts of Event (enc)
+ * and Message (pmsg, when present). */
+static tl_status payload_texts(const char *payload, tl_buf *enc, tl_buf *pmsg, int *has_msg,
+                               tl_diag *d)
+{
+    tl_status st = TL_OK;
+    jspan ev = {NULL, 0, 0, 0}, msg = {NULL, 0, 0, 0};
+    *has_msg = 0;
+    if (fast_scan(payload, strlen(payload), &ev, &msg)) {
+        if (!ev.set) {
+            tl_diag_set(d, NULL, 0, "Malformed JSON received. No 'Event' field found.");
+            return TL_E_PARSE;
+        }
+        span_print(enc, &ev);
+        if (msg.set) {
+            span_print(pmsg, &msg);
+            *has_msg = 1;
+        }
+        if (tl_buf_status(enc) != TL_OK || tl_buf_status(pmsg) != TL_OK)
+            return TL_E_NOMEM;
+        return TL_OK;
+    }
+    tl_cjson_hooks_init();
+    const char *endp = NULL;
+    cJSON *root = cJSON_ParseWithOpts(payload, &endp, 0);
+    if (!root) {
+        tl_diag_set(d, NULL, 0, "Malformed EventChannel JSON event.");
+        return TL_E_PARSE;
+    }
+    cJSON *items[2] = {cJSON_GetObjectItem(root, "Event"), cJSON_GetObjectItem(root, "Message")};
+    tl_buf *dst[2] = {enc, pmsg};
+    if (!items[0]) {
+        tl_diag_set(d, NULL, 0, "Malformed JSON received. No 'Event' field found.");
+        TL_FAIL(TL_E_PARSE);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!items[i])
+            continue;
+        if (cJSON_IsString(items[i])) {
+            const char *vs = items[i]->valuestring ? items[i]->valuestring : "";
+            buf_json_esc(dst[i], vs, strlen(vs));
+        } else {
+            char *p = cJSON_PrintUnformatted(items[i]);
+            TL_TRY_ALLOC(p);
+            tl_buf_puts(dst[i], p);
+            cJSON_free(p);
+        }
+    }
+    *has_msg = items[1] != NULL;
+    if (tl_buf_status(enc) != TL_OK || tl_buf_status(pmsg) != TL_OK)
+        st = TL_E_NOMEM;
+cleanup:
+    cJSON_Delete(root);
+    return st;
+}
+
 /* ---- output model ------------------------------------------------------ */
 
 enum { SEC_SYSTEM = 0, SEC_EVENTDATA, SEC_EXTRA };
@@ -705,8 +893,9 @@ static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **lev
 static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_diag *d)
 {
     tl_status st = TL_OK;
-    cJSON *root = NULL;
     tl_buf enc = TL_BUF_INIT, joined = TL_BUF_INIT, msg = TL_BUF_INIT, name = TL_BUF_INIT;
+    tl_buf printed = TL_BUF_INIT;
+    int has_msg = 0;
     xdoc x;
     wout o = {NULL, 0, 0, 0};
     memset(&x, 0, sizeof x);
@@ -715,31 +904,7 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     char sevbuf[8] = {0};
     const char *sev = NULL;
 
-    tl_cjson_hooks_init();
-    const char *endp = NULL;
-    root = cJSON_ParseWithOpts(payload, &endp, 0);
-    if (!root) {
-        tl_diag_set(d, NULL, 0, "Malformed EventChannel JSON event.");
-        TL_FAIL(TL_E_PARSE);
-    }
-    cJSON *jev = cJSON_GetObjectItem(root, "Event");
-    if (!jev) {
-        tl_diag_set(d, NULL, 0, "Malformed JSON received. No 'Event' field found.");
-        TL_FAIL(TL_E_PARSE);
-    }
-    /* cJSON_PrintUnformatted(Event) */
-    if (cJSON_IsString(jev)) {
-        {
-            const char *vs = jev->valuestring ? jev->valuestring : "";
-            buf_json_esc(&enc, vs, strlen(vs));
-        }
-    } else {
-        char *p = cJSON_PrintUnformatted(jev);
-        TL_TRY_ALLOC(p);
-        tl_buf_puts(&enc, p);
-        cJSON_free(p);
-    }
-    TL_TRY(tl_buf_status(&enc));
+    TL_TRY(payload_texts(payload, &enc, &printed, &has_msg, d));
 
     if (xparse(&x, enc.data, enc.len) == 0) {
         walk_event(&x, &o, &joined, &level, &keywords, &extra);
@@ -766,29 +931,8 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
         (void)sevbuf;
         wadd(&o, SEC_SYSTEM, "severityValue", 13, 0, sev, strlen(sev));
     }
-    cJSON *jmsg = cJSON_GetObjectItem(root, "Message");
-    if (jmsg) {
-        tl_buf printed = TL_BUF_INIT;
-        if (cJSON_IsString(jmsg)) {
-            {
-                const char *vs = jmsg->valuestring ? jmsg->valuestring : "";
-                buf_json_esc(&printed, vs, strlen(vs));
-            }
-        } else {
-            char *p = cJSON_PrintUnformatted(jmsg);
-            if (p) {
-                tl_buf_puts(&printed, p);
-                cJSON_free(p);
-            } else {
-                printed.oom = 1;
-            }
-        }
-        if (tl_buf_status(&printed) != TL_OK) {
-            tl_buf_free(&printed);
-            TL_FAIL(TL_E_NOMEM);
-        }
-        unescape_json(&msg, printed.data, printed.len);
-        tl_buf_free(&printed);
+    if (has_msg) {
+        unescape_json(&msg, printed.data ? printed.data : "", printed.len);
         TL_TRY(tl_buf_status(&msg));
         xslice m = {msg.data ? msg.data : "", msg.len};
         m = wtrim(m);
@@ -883,7 +1027,7 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     }
 
 cleanup:
-    cJSON_Delete(root);
+    tl_buf_free(&printed);
     tl_buf_free(&enc);
     tl_buf_free(&joined);
     tl_buf_free(&msg);
