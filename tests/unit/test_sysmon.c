@@ -656,6 +656,47 @@ static void test_sysmon_rulename_inheritance_and_stale_name(void **state)
     tl_sysmon_config_free(c);
 }
 
+static void test_sysmon_long_values_and_odd_input(void **state)
+{
+    (void)state;
+    tl_sysmon_config *c = load_str(
+        "<Sysmon schemaversion=\"4.90\"><EventFiltering><RuleGroup groupRelation=\"or\">"
+        "<ProcessCreate onmatch=\"include\"><CommandLine name=\"tail\" condition=\"end with\">"
+        "-EncodedCommand ZQBjAGgAbwA=</CommandLine></ProcessCreate></RuleGroup>"
+        "</EventFiltering></Sysmon>");
+    /* 40 KB of command line: more than the filter's stack buffer */
+    size_t n = 40000;
+    char *cmd = malloc(n + 64);
+    assert_non_null(cmd);
+    memset(cmd, 'A', n);
+    memcpy(cmd + n, " -encodedcommand ZQBjAGgAbwA=", 30);
+    evb b;
+    assert_logged(c, mk(&b, 1, "CommandLine", cmd, NULL), "tail");
+    /* the one heap buffer failing: dropped, and the explanation says why */
+    tl_alloc_fail_at(1);
+    tl_sysmon_verdict v = run(c, mk(&b, 1, "CommandLine", cmd, NULL));
+    tl_alloc_fail_at(0);
+    assert_false(v.logged);
+    assert_string_equal(v.explain, "dropped: out of memory");
+    free(cmd);
+    /* NULL config, unknown id, unfilterable ids, NULL field values */
+    v = run(NULL, mk(&b, 1, NULL));
+    assert_false(v.logged);
+    assert_string_equal(v.rule_name, "-");
+    tl_sysmon_event odd = {99, NULL, 0};
+    v = run(c, &odd);
+    assert_false(v.logged);
+    assert_non_null(strstr(v.explain, "not a Sysmon event id"));
+    tl_evfield f4[] = {{"UtcTime", "2025-01-15 10:00:00.120"}, {"State", "Started"}};
+    tl_sysmon_event e4 = {4, f4, 2};
+    v = run(c, &e4);
+    assert_true(v.logged);
+    mk(&b, 1, NULL);
+    b.f[9].value = NULL; /* CommandLine */
+    assert_dropped(c, &b.ev);
+    tl_sysmon_config_free(c);
+}
+
 static void test_sysmon_explain_names_the_rule(void **state)
 {
     (void)state;
@@ -1649,6 +1690,7 @@ int main(void)
         cmocka_unit_test(test_sysmon_group_relation_and_or),
         cmocka_unit_test(test_sysmon_rule_aggregates),
         cmocka_unit_test(test_sysmon_rulename_inheritance_and_stale_name),
+        cmocka_unit_test(test_sysmon_long_values_and_odd_input),
         cmocka_unit_test(test_sysmon_explain_names_the_rule),
         cmocka_unit_test(test_sysmon_outcome_table_sysmon_modular),
         cmocka_unit_test(test_sysmon_outcome_table_swiftonsecurity),
