@@ -6,8 +6,9 @@
  * rewrite, check_keys, timeouts on the virtual clock, and identical logs in
  * the inproc and exec modes; wine mode when TL_TEST_WINE_EXE names the .exe).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath, mkdtemp */
 #include "tasklab/agent.h"
+#include "tasklab/ar.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,7 +326,7 @@ static char *manager_message(const char *task)
 
 typedef struct xfx {
     char root[128];
-    char drive[160];
+    char drive[4200];
 } xfx;
 
 static void make_drive(xfx *f)
@@ -333,7 +334,7 @@ static void make_drive(xfx *f)
     snprintf(f->root, sizeof f->root, "/tmp/tl-test-agent-XXXXXX");
     assert_non_null(mkdtemp(f->root));
     snprintf(f->drive, sizeof f->drive, "%s/drive_c", f->root);
-    char p[300];
+    char p[4400];
     snprintf(p, sizeof p, "%s/Windows/System32/Tasks", f->drive);
     assert_int_equal(tl_mkdirs(p, NULL), TL_OK);
     snprintf(p, sizeof p, "%s/Windows/System32/Tasks/test-task", f->drive);
@@ -344,6 +345,8 @@ static void make_drive(xfx *f)
 
 static void rm_drive(xfx *f)
 {
+    if (!f->root[0])
+        return;
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->root); /* test-owned temporary folder */
     if (system(cmd) != 0)
@@ -362,10 +365,39 @@ static char *read_agent_file(tl_execd *x, const char *rel)
 }
 
 /* Run the same sequence in one mode; returns both logs joined. */
+/* Use the Wine prefix's own drive_c as the endpoint's C: (the program then
+ * reads the real C:\ under Wine, without TASKLAB_DRIVE_C). The agent folder
+ * in that scratch prefix is reset first. */
+static void use_prefix_drive(xfx *f, const char *prefix)
+{
+    char rp[4096];
+    assert_non_null(realpath(prefix, rp));
+    f->root[0] = '\0';
+    snprintf(f->drive, sizeof f->drive, "%s/drive_c", rp);
+    char *agent = tl_ar_host_path(f->drive, AGENT_WIN);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", agent); /* scratch prefix given to the test */
+    assert_int_equal(system(cmd), 0);
+    tl_free(agent);
+    char *tasks = tl_ar_host_path(f->drive, "C:\\Windows\\System32\\Tasks");
+    assert_int_equal(tl_mkdirs(tasks, NULL), TL_OK);
+    char *task = tl_path_join(tasks, "test-task");
+    FILE *fp = fopen(task, "wb");
+    fputs(TASK_XML, fp);
+    fclose(fp);
+    tl_free(task);
+    tl_free(tasks);
+}
+
 static char *run_sequence(tl_ar_mode mode, const char *exe, const char *prefix)
 {
     xfx f;
-    make_drive(&f);
+    if (mode == TL_AR_WINE && exe == NULL) {
+        exe = getenv("TL_TEST_WINE_EXE");
+        use_prefix_drive(&f, prefix);
+    } else {
+        make_drive(&f);
+    }
     tl_execd_opts o = {mode, exe, f.drive, AGENT_WIN, prefix};
     tl_execd *x = NULL;
     tl_diag d;
@@ -456,6 +488,9 @@ static void test_agent_execd_modes_identical(void **state)
     if (wexe && *wexe && wpfx && *wpfx) {
         char *wi = run_sequence(TL_AR_WINE, wexe, wpfx);
         assert_same(in, wi, "wine mode");
+        tl_free(wi);
+        wi = run_sequence(TL_AR_WINE, NULL, wpfx); /* C: = the prefix's drive_c */
+        assert_same(in, wi, "wine mode on the prefix's drive_c");
         tl_free(wi);
     }
     tl_free(in);
