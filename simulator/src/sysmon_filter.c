@@ -416,9 +416,14 @@ static void explain_match(const tl_sysmon_config *c, const tl_sm_set *s, const e
     sb_set(&b, s);
 }
 
+/* Value of a referenced field: at the position the schema predicts, else by
+ * name. A field the event type does not have in schema 4.90 (Details on
+ * Event 12) never exists, even if the caller passed one. */
 static const char *find_value(const tl_sysmon_event *ev, const tl_sm_ref *r)
 {
-    if (r->pos >= 0 && (size_t)r->pos < ev->nfields && ev->fields[r->pos].name &&
+    if (r->pos < 0)
+        return NULL;
+    if ((size_t)r->pos < ev->nfields && ev->fields[r->pos].name &&
         strcmp(ev->fields[r->pos].name, r->name) == 0)
         return ev->fields[r->pos].value ? ev->fields[r->pos].value : "";
     for (size_t i = 0; i < ev->nfields; i++) {

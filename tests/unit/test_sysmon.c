@@ -470,6 +470,10 @@ static void test_sysmon_missing_field_never_matches(void **state)
     assert_logged(c, mk(&b, 13, "EventType", "SetValue", NULL), "d");
     assert_dropped(c, mk(&b, 12, "EventType", "CreateKey", NULL));
     assert_dropped(c, mk(&b, 14, "EventType", "RenameKey", NULL));
+    /* even when a caller wrongly passes one */
+    tl_evfield f12[] = {{"EventType", "CreateKey"}, {"Details", "x"}};
+    tl_sysmon_event e12 = {12, f12, 2};
+    assert_dropped(c, &e12);
     tl_sysmon_config_free(c);
 }
 
