@@ -249,10 +249,8 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
             st = sim_step_error(s, c->d, TL_E_PARSE, "powershell: invalid -EncodedCommand");
             goto cleanup;
         }
-        if (payload) {
-            TL_TRY(sim_image_load(s, proc, "C:\\Windows\\System32\\taskschd.dll"));
+        if (payload)
             TL_TRY(ps_run_script(&sub, proc, payload, rc));
-        }
     }
     st = TL_OK;
 cleanup:

@@ -948,6 +948,10 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
     tl_sim *s = x->c->s;
     char *path = NULL;
     memset(out, 0, sizeof *out);
+    if (tl_strcasestr(name, "ScheduledTask") ||
+        (!tl_strcasecmp(name, "Invoke-CimMethod") && sval(arg(a, "ClassName")) &&
+         !tl_strcasecmp(sval(arg(a, "ClassName")), "PS_ScheduledTask")))
+        TL_TRY(sim_image_load(s, x->proc, "C:\\Windows\\System32\\taskschd.dll"));
     if (!tl_strcasecmp(name, "New-ScheduledTaskAction"))
         return cm_action(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTaskTrigger"))

@@ -498,6 +498,11 @@ tl_status sim_image_load(tl_sim *s, long proc, const char *dll)
 {
     if (s->quiet)
         return TL_OK;
+    if (tl_strcasecmp(base_name(dll), "taskschd.dll") == 0) {
+        if (s->procs[proc].taskschd_loaded)
+            return TL_OK; /* a DLL is mapped once per process */
+        s->procs[proc].taskschd_loaded = 1;
+    }
     const tl_proc *p = &s->procs[proc];
     tl_time t = sim_tick(s, 2000, 9000);
     char utc[32], pid[16], hashes[300], fv[64], user_s[300];

@@ -83,6 +83,7 @@ typedef struct tl_proc {
     long parent; /* index into s->procs, -1 none */
     tl_time start;
     int wow64;
+    int taskschd_loaded; /* Event 7 for taskschd.dll already reported */
 } tl_proc;
 
 /* ---- tasks ---------------------------------------------------------------- */

@@ -513,6 +513,75 @@ static void test_sim_threat_command_lines_register_tasks(void **state)
         check_case(&cases[i]);
 }
 
+static void test_sim_schtasks_schedule_types_map_to_triggers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sw, *xml;
+    } m[] = {
+        {"/sc minute /mo 5", "<Interval>PT5M</Interval>"},
+        {"/sc hourly /mo 2", "<Interval>PT2H</Interval>"},
+        {"/sc daily /mo 3 /st 08:15", "<DaysInterval>3</DaysInterval>"},
+        {"/sc weekly /d MON,FRI /st 08:15", "<Monday/>"},
+        {"/sc monthly /mo LASTDAY /m JAN", "<Day>Last</Day>"},
+        {"/sc monthly /mo first /d SUN", "<Week>1</Week>"},
+        {"/sc monthly /d 15", "<Day>15</Day>"},
+        {"/sc once /st 23:59 /sd 12/31/2022", "<StartBoundary>2022-12-31T23:59:00</StartBoundary>"},
+        {"/sc onstart /delay 0001:30", "<Delay>PT1M30S</Delay>"},
+        {"/sc onlogon", "<LogonTrigger>"},
+        {"/sc onidle /i 10", "<IdleTrigger>"},
+        {"/sc onevent /ec Security /mo \\\"*[System[EventID=4625]]\\\"", "<EventTrigger>"},
+        {"/sc daily /st 09:00 /ri 15 /du 0002:00 /k", "<StopAtDurationEnd>true</StopAtDurationEnd>"},
+        {"/sc daily /st 09:00 /ed 01/01/2030", "<EndBoundary>2030-01-01T23:59:59</EndBoundary>"},
+        {"/sc onlogon /rl highest /np", "<LogonType>S4U</LogonType>"},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        char steps[1024];
+        snprintf(steps, sizeof steps,
+                 "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                 "/create /tn s%zu /tr calc.exe %s\"}]",
+                 i, m[i].sw);
+        run r;
+        if (!run_steps(&r, steps, NULL, NULL)) {
+            char msg[2048];
+            tl_diag_format(&r.d, msg, sizeof msg);
+            print_error("%s: %s\n", m[i].sw, msg);
+            fail();
+        }
+        char path[80];
+        snprintf(path, sizeof path, "C:\\Windows\\System32\\Tasks\\s%zu", i);
+        char *txt = task_text(&r, path);
+        assert_non_null(txt);
+        if (!strstr(txt, m[i].xml)) {
+            print_error("%s: XML lacks %s:\n%s\n", m[i].sw, m[i].xml, txt);
+            fail();
+        }
+        tl_free(txt);
+        run_free(&r);
+    }
+}
+
+static void test_sim_powershell_parent_loads_taskschd_once(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"parent\":\"C:\\\\"
+                          "Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe\","
+                          "\"command\":\"$a = New-ScheduledTaskAction -Execute calc.exe; "
+                          "Register-ScheduledTask -TaskName p1 -Action $a -Trigger "
+                          "(New-ScheduledTaskTrigger -AtStartup) -User SYSTEM; Unregister-ScheduledTask "
+                          "-TaskName p1 -Confirm:$false\"}]",
+                          NULL, have_shared() ? MODULAR : NULL));
+    const char *o = out(&r);
+    const char *p = strstr(o, "taskschd.dll</Data>");
+    assert_non_null(p);
+    assert_null(strstr(p + 1, "<Data Name='ImageLoaded'>C:\\Windows\\System32\\taskschd.dll"));
+    assert_null(strstr(o, "schtasks.exe")); /* cmdlets: no schtasks process */
+    assert_null(task_find(r.sim, "\\p1"));
+    run_free(&r);
+}
+
 static void test_sim_cmd_child_has_double_space_and_syswow64(void **state)
 {
     (void)state;
@@ -950,6 +1019,8 @@ int main(void)
         cmocka_unit_test(test_sim_update_orchestrator_seed),
         cmocka_unit_test(test_sim_same_seed_same_bytes),
         cmocka_unit_test(test_sim_threat_command_lines_register_tasks),
+        cmocka_unit_test(test_sim_schtasks_schedule_types_map_to_triggers),
+        cmocka_unit_test(test_sim_powershell_parent_loads_taskschd_once),
         cmocka_unit_test(test_sim_cmd_child_has_double_space_and_syswow64),
         cmocka_unit_test(test_sim_invalid_command_lines_are_step_errors),
         cmocka_unit_test(test_sim_runtime_refusals_change_nothing),
