@@ -768,6 +768,51 @@ tl_status sim_baseline(tl_sim *s)
         tl_free(s->procs[idx].cwd);
         TL_TRY_ALLOC(s->procs[idx].cwd = tl_strdup("C:\\Windows\\system32\\"));
     }
+    {
+        static const char *const dirs[] = {
+            "C:\\Windows\\System32\\Tasks", "C:\\Windows\\Tasks", "C:\\Windows\\Temp",
+            "C:\\ProgramData", "C:\\Users\\Public", "C:\\Program Files"};
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+            TL_TRY(sim_dir_create(s, dirs[i]));
+        if (!s->x86) {
+            TL_TRY(sim_dir_create(s, "C:\\Windows\\SysWOW64"));
+            TL_TRY(sim_dir_create(s, "C:\\Program Files (x86)"));
+        }
+        tl_buf b = TL_BUF_INIT;
+        for (size_t u = 1; u < s->nusers; u++) {
+            tl_buf_reset(&b);
+            tl_buf_printf(&b, "C:\\Users\\%s\\AppData\\Local\\Temp", s->users[u].name);
+            st = tl_buf_status(&b);
+            if (st == TL_OK)
+                st = sim_dir_create(s, tl_buf_cstr(&b));
+            if (st == TL_OK) {
+                tl_buf_reset(&b);
+                tl_buf_printf(&b, "C:\\Users\\%s\\AppData\\Roaming", s->users[u].name);
+                st = tl_buf_status(&b);
+            }
+            if (st == TL_OK)
+                st = sim_dir_create(s, tl_buf_cstr(&b));
+            if (st == TL_OK) {
+                tl_buf_reset(&b);
+                tl_buf_printf(&b, "C:\\Users\\%s\\Desktop", s->users[u].name);
+                st = tl_buf_status(&b);
+            }
+            if (st == TL_OK)
+                st = sim_dir_create(s, tl_buf_cstr(&b));
+            if (st != TL_OK)
+                break;
+        }
+        static const char *const agent_sub[] = {"", "\\logs", "\\active-response\\bin"};
+        for (size_t i = 0; st == TL_OK && i < 3; i++) {
+            tl_buf_reset(&b);
+            tl_buf_printf(&b, "%s%s", s->agent_dir, agent_sub[i]);
+            st = tl_buf_status(&b);
+            if (st == TL_OK)
+                st = sim_dir_create(s, tl_buf_cstr(&b));
+        }
+        tl_buf_free(&b);
+        TL_TRY(st);
+    }
     TL_TRY(sim_baseline_registry(s));
 cleanup:
     return st;

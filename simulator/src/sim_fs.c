@@ -456,3 +456,23 @@ char *sim_expand_env(const tl_sim *s, size_t user, const char *in)
     }
     return tl_buf_take(&b);
 }
+
+tl_status sim_dir_create(tl_sim *s, const char *winpath)
+{
+    tl_status st;
+    char *c = canon(winpath);
+    if (!c)
+        return TL_E_NOMEM;
+    st = ensure_dirs(s, c);
+    if (st == TL_OK && find_idx(s, c) < 0) {
+        long idx;
+        st = add_entry(s, c, (size_t)-1, s->now, &idx);
+        if (st == TL_OK) {
+            if (s->drive_c)
+                st = fs_mirror(s, s->drive_c, &s->files[idx], 0, NULL);
+            return st;
+        }
+    }
+    tl_free(c);
+    return st;
+}

@@ -243,6 +243,8 @@ tl_vfile *fs_find(const tl_sim *s, const char *winpath);
 /* Write (create or overwrite) a file; emits Event 11 from proc unless proc < 0. */
 tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data, size_t len);
 tl_status sim_file_delete(tl_sim *s, long proc, const char *winpath);
+/* Create a folder (and its parents) without events. */
+tl_status sim_dir_create(tl_sim *s, const char *winpath);
 tl_status fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);
 /* UTF-8 <-> UTF-16LE helpers. Owned results. */
 tl_status utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen);

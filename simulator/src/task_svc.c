@@ -442,7 +442,7 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
 {
     if (!s->sc->chan_security || s->quiet)
         return TL_OK;
-    char lid[24];
+    char lid[24], mname[80];
     const tl_user *u = &s->users[caller];
     snprintf(lid, sizeof lid, "0x%llx", (unsigned long long)u->logon_id);
     tl_evfield f[] = {{"SubjectUserSid", u->sid},
@@ -453,7 +453,6 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
                       {id == 4702 ? "TaskContentNew" : "TaskContent", t->xml ? t->xml : ""}};
     if (caller == 0) {
         /* SYSTEM acting: the machine account, as Windows reports it */
-        static char mname[80];
         snprintf(mname, sizeof mname, "%s$", s->sc->hostname);
         f[1].value = mname;
     }
