@@ -37,11 +37,15 @@
  * the value C:\\Windows\\system32\\svchost.exe (two backslash bytes each),
  * printed in full_log as "C:\\\\Windows...".
  *
- * Cost: one cJSON parse of the payload, one linear re-encode, one linear XML
- * scan into flat arrays (no per-node strings), one output pass. The fields are
- * produced directly (they equal what JSON_Decoder would read back from the
- * output, see test_decoders_winevt_fields_equal_json_decoder) so the hot path
- * never re-parses its own JSON.
+ * Cost: the payload is scanned without cJSON when its members are plain
+ * strings (the agent's case; anything else - \u escapes, numbers, nested
+ * values, bad syntax - goes to cJSON so its verdict stays exact), the Event
+ * text is re-encoded by a copy when it is already in cJSON's canonical form,
+ * then one linear XML scan into flat arrays (no per-node strings) and one
+ * output pass. The fields are produced directly (they equal what JSON_Decoder
+ * would read back from the output, see
+ * test_decoders_winevt_fields_equal_json_decoder), so the hot path never
+ * re-parses its own JSON.
  */
 #include "tasklab/winevt.h"
 
