@@ -28,15 +28,24 @@
 
 void tl_sim_json_hooks(void);
 
-/* Route cJSON through the tasklab allocator (idempotent). */
+/* cJSON cannot tell an allocation failure from a syntax error; the hook
+ * remembers (per thread) that an allocation failed. */
+static _Thread_local int json_oom;
+
+static void *json_malloc(size_t n)
+{
+    void *p = tl_malloc(n);
+    if (!p)
+        json_oom = 1;
+    return p;
+}
+
+/* Route cJSON through the tasklab allocator. Set before every use: other
+ * modules may install their own (equivalent) hooks. */
 void tl_sim_json_hooks(void)
 {
-    static int done;
-    if (!done) {
-        cJSON_Hooks h = {tl_malloc, tl_free};
-        cJSON_InitHooks(&h);
-        done = 1;
-    }
+    cJSON_Hooks h = {json_malloc, tl_free};
+    cJSON_InitHooks(&h);
 }
 
 typedef struct ld {
@@ -744,6 +753,7 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
             st = perr(l, "expected an array", NULL);
             goto cleanup;
         }
+        tl_sim_json_hooks();
         TL_TRY_ALLOC(s->expect_json = cJSON_PrintUnformatted(ex));
     } else {
         TL_TRY_ALLOC(s->expect_json = tl_strdup("[]"));
@@ -774,7 +784,10 @@ tl_status tl_scenario_load_mem(const char *path, const char *json, size_t len, t
         TL_FAIL(TL_E_PARSE);
     }
     const char *endp = NULL;
+    json_oom = 0;
     root = cJSON_ParseWithLengthOpts(json, len, &endp, 0);
+    if (!root && json_oom)
+        TL_FAIL(TL_E_NOMEM);
     if (!root) {
         /* cJSON returns NULL for OOM and syntax errors alike; endp points at the error. */
         size_t off = endp && endp >= json ? (size_t)(endp - json) : 0;

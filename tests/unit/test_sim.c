@@ -1009,6 +1009,61 @@ static void test_sim_reference_configs_skip_without_shared(void **state)
     tl_scenario_free(sc);
 }
 
+/* Every allocation failure surfaces as TL_E_NOMEM (or is absorbed) and never
+ * crashes; run under ASan/valgrind this also proves no leak on error paths. */
+static tl_status seed_once(const char *json, int run_sim)
+{
+    tl_diag d;
+    tl_scenario *sc = NULL;
+    tl_status st = tl_scenario_load_mem("scenarios/t.json", json, strlen(json), &sc, &d);
+    if (st != TL_OK || !run_sim) {
+        tl_scenario_free(sc);
+        return st;
+    }
+    tl_sim_opts o = {ETC, NULL, NULL, NULL};
+    tl_sim *s = NULL;
+    st = tl_sim_new(sc, &o, &s, &d);
+    for (size_t i = 0; st == TL_OK && i < tl_sim_step_count(s); i++) {
+        st = tl_sim_run_step(s, i, &d);
+        tl_record r;
+        while (st == TL_OK && tl_sim_next_record(s, &r))
+            ;
+    }
+    tl_sim_free(s);
+    tl_scenario_free(sc);
+    return st;
+}
+
+static void test_sim_alloc_fail_is_nomem(void **state)
+{
+    (void)state;
+    char *j = scen_json("[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                        "/create /tn test-task /tr \\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\" "
+                        "/sc onlogon /ru System /f & reg add HKCU\\\\Software\\\\x /v a /d b /f\"},"
+                        "{\"at\":1,\"noise\":{\"events\":20,\"duration\":2}},{\"at\":2,\"user\":"
+                        "\"alice\",\"elevated\":true,\"parent\":\"C:\\\\Windows\\\\System32\\\\"
+                        "WindowsPowerShell\\\\v1.0\\\\powershell.exe\",\"command\":\"$a = "
+                        "New-ScheduledTaskAction -Execute x.exe; Register-ScheduledTask -TaskName p "
+                        "-Action $a -Force\"}]",
+                        ",\"channels\":{\"security\":true,\"taskscheduler\":true}");
+    for (int phase = 0; phase < 2; phase++) {
+        tl_alloc_fail_at(0);
+        assert_int_equal(seed_once(j, phase), TL_OK);
+        long total = tl_alloc_count();
+        long stride = phase == 0 ? 1 : total / 300 + 1;
+        for (long n = 1; n <= total; n += stride) {
+            tl_alloc_fail_at(n);
+            tl_status st = seed_once(j, phase);
+            tl_alloc_fail_at(0);
+            if (st != TL_OK && st != TL_E_NOMEM) {
+                print_error("allocation %ld of %ld: status %d\n", n, total, st);
+                fail();
+            }
+        }
+    }
+    tl_free(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1033,6 +1088,7 @@ int main(void)
         cmocka_unit_test(test_sim_noise_is_fast_and_ordered),
         cmocka_unit_test(test_sim_drive_c_mirror_merges_case_insensitively),
         cmocka_unit_test(test_sim_reference_configs_skip_without_shared),
+        cmocka_unit_test(test_sim_alloc_fail_is_nomem),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }
