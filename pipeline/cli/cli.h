@@ -54,5 +54,6 @@ int tl_cli_cmd_test(int argc, char **argv);
 int tl_cli_cmd_logtest(int argc, char **argv);
 int tl_cli_cmd_ruleset_test(int argc, char **argv);
 int tl_cli_cmd_bench(int argc, char **argv);
+int tl_cli_cmd_coverage(int argc, char **argv);
 
 #endif /* TL_CLI_H */

@@ -40,6 +40,7 @@ typedef struct test_ctx {
     tl_run_opts ro;
     const char *golden_dir;
     int bless;
+    const char *profile;
 } test_ctx;
 
 static void run_one(test_ctx *t, item *it)
@@ -74,7 +75,7 @@ static void run_one(test_ctx *t, item *it)
     }
     snprintf(it->summary, sizeof it->summary, "%s", res.summary);
     int failed = 0;
-    st = tl_expect_check(tl_scenario_expect_json(sc), res.alerts_json, &it->report, &failed, &d);
+    st = tl_expect_check(tl_scenario_expect_json(sc), t->profile, res.alerts_json, &it->report, &failed, &d);
     if (st != TL_OK) {
         tl_buf_printf(&it->report, "  %s: %s\n", tl_scenario_path(sc), d.msg);
         it->v = V_ERROR;
@@ -271,6 +272,7 @@ int tl_cli_cmd_test(int argc, char **argv)
     tl_cli_fill_run_opts(&c, argv[0], &t.ro);
     t.golden_dir = golden_dir;
     t.bless = bless;
+    t.profile = c.wazuh_dir || c.ruleset_dir ? NULL : c.profile;
     /* Wine runs share one prefix: keep them sequential. */
     if (c.ar_mode == TL_AR_WINE)
         jobs = 1;

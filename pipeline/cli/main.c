@@ -8,12 +8,6 @@
 
 /* ---- not built yet ------------------------------------------------------ */
 
-static int not_built(const char *what)
-{
-    fprintf(stderr, "tasklab %s: not built yet in this version of tasklab\n", what);
-    return 2;
-}
-
 int main(int argc, char **argv)
 {
     xmlInitParser();
@@ -40,7 +34,7 @@ int main(int argc, char **argv)
     else if (!strcmp(cmd, "bench"))
         rc = tl_cli_cmd_bench(argc - 1, argv + 1);
     else if (!strcmp(cmd, "coverage"))
-        rc = not_built("coverage");
+        rc = tl_cli_cmd_coverage(argc - 1, argv + 1);
     else {
         fprintf(stderr, "tasklab: unknown command '%s' (see tasklab --help)\n", cmd);
         rc = 2;

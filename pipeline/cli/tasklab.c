@@ -35,10 +35,10 @@ const char tl_cli_usage[] =
     "  sysmon   [--config FILE] [--explain] SCENARIO\n"
     "  explain  [--profile P] SCENARIO\n"
     "  bench    rules|sysmon|pipeline [-n N] [--runs R]\n"
-    "  coverage [--profile P] [--json] [SCENARIO|DIR...]\n"
+    "  coverage [--profile P]... [--json] [--own-config] [SCENARIO|DIR...]\n"
     "\n"
     "common options:\n"
-    "  --profile default|wazuh   configuration to use (default: default)\n"
+    "  --profile default|tasklab|wazuh  configuration to use (default: default)\n"
     "  --ruleset DIR             a folder with rules/ and decoders/ to use instead\n"
     "  --wazuh-dir DIR           an installed Wazuh manager tree (etc/ossec.conf, ruleset/)\n"
     "  --rules FILE              an extra rule file (repeatable)\n"
@@ -175,8 +175,9 @@ int tl_cli_common_opt(tl_cli_common *c, int argc, char **argv, int *i)
     if (!strcmp(a, "--profile")) {
         NEED_ARG();
         c->profile = argv[++*i];
-        if (strcmp(c->profile, "default") && strcmp(c->profile, "wazuh")) {
-            fprintf(stderr, "tasklab: unknown profile '%s' (expected default or wazuh)\n",
+        if (strcmp(c->profile, "default") && strcmp(c->profile, "wazuh") &&
+            strcmp(c->profile, "tasklab")) {
+            fprintf(stderr, "tasklab: unknown profile '%s' (expected default, tasklab or wazuh)\n",
                     c->profile);
             return -1;
         }

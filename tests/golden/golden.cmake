@@ -4,7 +4,7 @@
 # ../shared is absent).
 file(GLOB _scenarios CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/scenarios/*.json)
 list(SORT _scenarios)
-foreach(_profile default wazuh)
+foreach(_profile default tasklab wazuh)
   foreach(_s ${_scenarios})
     get_filename_component(_name ${_s} NAME_WE)
     add_test(NAME golden.${_profile}.${_name}

@@ -15,7 +15,8 @@
  * __endswith, __gt, __gte, __lt, __lte, __len; `has-key` / `not-has-key` take
  * a path or a list of paths. Types are strict: "rule.id" is the string
  * "115009", "rule.level" the number 6. Unknown or duplicate keys are errors
- * naming the JSON path ($[2].match.rule.idd).
+ * naming the JSON path ($[2].match.rule.idd). An item may name the profiles it
+ * applies to ("profiles": ["default", "wazuh"]); without it, it applies to all.
  */
 #include "tasklab/pipeline.h"
 
@@ -211,8 +212,8 @@ static int alert_matches(const cJSON *alert, const cJSON *m)
     return 1;
 }
 
-tl_status tl_expect_check(const char *expect_json, const char *alerts_json, tl_buf *report,
-                          int *failed, tl_diag *d)
+tl_status tl_expect_check(const char *expect_json, const char *profile, const char *alerts_json,
+                          tl_buf *report, int *failed, tl_diag *d)
 {
     tl_status st = TL_OK;
     cJSON *ex = NULL;
@@ -254,7 +255,7 @@ tl_status tl_expect_check(const char *expect_json, const char *alerts_json, tl_b
             tl_diag_set(d, "", 0, "$.expect[%zu]: expected an object", idx);
             TL_FAIL(TL_E_PARSE);
         }
-        const cJSON *count = NULL, *match = NULL, *c;
+        const cJSON *count = NULL, *match = NULL, *profiles = NULL, *c;
         cJSON_ArrayForEach(c, item)
         {
             if (has_dup(item, c)) {
@@ -265,7 +266,23 @@ tl_status tl_expect_check(const char *expect_json, const char *alerts_json, tl_b
                 count = c;
             else if (!strcmp(c->string, "match"))
                 match = c;
-            else if (!strcmp(c->string, "why") || !strcmp(c->string, "comment")) {
+            else if (!strcmp(c->string, "profiles")) {
+                const cJSON *e;
+                profiles = c;
+                if (!cJSON_IsArray(c)) {
+                    tl_diag_set(d, "", 0, "$.expect[%zu].profiles: expected a list of names", idx);
+                    TL_FAIL(TL_E_PARSE);
+                }
+                cJSON_ArrayForEach(e, c) if (!cJSON_IsString(e) ||
+                                             (strcmp(e->valuestring, "default") &&
+                                              strcmp(e->valuestring, "tasklab") &&
+                                              strcmp(e->valuestring, "wazuh")))
+                {
+                    tl_diag_set(d, "", 0,
+                                "$.expect[%zu].profiles: expected default, tasklab or wazuh", idx);
+                    TL_FAIL(TL_E_PARSE);
+                }
+            } else if (!strcmp(c->string, "why") || !strcmp(c->string, "comment")) {
                 if (!cJSON_IsString(c)) {
                     tl_diag_set(d, "", 0, "$.expect[%zu].%s: expected a string", idx, c->string);
                     TL_FAIL(TL_E_PARSE);
@@ -285,6 +302,15 @@ tl_status tl_expect_check(const char *expect_json, const char *alerts_json, tl_b
             TL_FAIL(TL_E_PARSE);
         }
         TL_TRY(validate_match(match, idx, d));
+        if (profiles && profile) {
+            int applies = 0;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, profiles) applies |= !strcmp(e->valuestring, profile);
+            if (!applies) {
+                idx++;
+                continue;
+            }
+        }
         int n = 0;
         for (size_t i = 0; i < nalerts; i++)
             n += alert_matches(alerts[i], match);

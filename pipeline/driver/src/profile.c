@@ -4,6 +4,8 @@
  *
  *   default       pipeline/etc/ossec.conf (its <ruleset> dirs are relative to pipeline/etc):
  *                 tasklab's own base rules + the blog's local_rules.xml.
+ *   tasklab       pipeline/etc/ossec-tasklab.conf: the default profile plus tasklab's own T1053
+ *                 rule pack (pipeline/etc/rulepack/) and its AR binding.
  *   wazuh         pipeline/etc/ossec-wazuh.conf with base dir ../shared/reference/wazuh (the real
  *                 Wazuh 4.14.7 rules and decoders) + pipeline/etc/rules/local_rules.xml.
  *   --ruleset D   D/rules and D/decoders (plus the profile's ossec.conf for <command> and
@@ -87,6 +89,11 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         TL_TRY_ALLOC(conf);
         ro.ossec_conf = conf;
         ro.base_dir = o->etc_dir;
+    } else if (!strcmp(profile, "tasklab")) {
+        conf = tl_path_join(o->etc_dir, "ossec-tasklab.conf");
+        TL_TRY_ALLOC(conf);
+        ro.ossec_conf = conf;
+        ro.base_dir = o->etc_dir;
     } else if (!strcmp(profile, "wazuh")) {
         base = tl_path_join(o->shared_dir ? o->shared_dir : "", "reference/wazuh");
         TL_TRY_ALLOC(base);
@@ -102,7 +109,7 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         ro.base_dir = base;
         files[nfiles++] = local;
     } else {
-        tl_diag_set(d, "", 0, "unknown profile '%s' (expected default or wazuh)", profile);
+        tl_diag_set(d, "", 0, "unknown profile '%s' (expected default, tasklab or wazuh)", profile);
         TL_FAIL(TL_E_INVAL);
     }
 

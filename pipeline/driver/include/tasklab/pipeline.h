@@ -69,10 +69,10 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                           tl_run_result *out, tl_diag *d);
 
 /** Check the scenario's hand-written expectations against alerts.json
- * content. Appends one line per failed expectation to `report`. Returns TL_OK
+ * content for `profile` (items with a "profiles" list apply only to those). Appends one line per failed expectation to `report`. Returns TL_OK
  * with *failed set; TL_E_PARSE (with d) when an expectation is malformed. */
-tl_status tl_expect_check(const char *expect_json, const char *alerts_json, tl_buf *report,
-                          int *failed, tl_diag *d);
+tl_status tl_expect_check(const char *expect_json, const char *profile, const char *alerts_json,
+                          tl_buf *report, int *failed, tl_diag *d);
 
 /** Compare `actual` with the golden file; on mismatch append a semantic
  * summary (alerts only: rule ids/levels added, removed, changed) and a unified
