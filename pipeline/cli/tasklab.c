@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <cjson/cJSON.h>
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -518,10 +519,23 @@ int tl_cli_explain(int argc, char **argv)
         rc = st == TL_E_NOTFOUND ? 77 : 2;
         goto done;
     }
-    printf("scenario %s: %s\n\n%s\nalerts.json:\n%s", tl_scenario_name(sc), tl_scenario_title(sc),
-           res.trace ? res.trace : "", res.alerts_json);
-    printf("\nscheduled-tasks.log:\n%s", res.tasks_log);
-    printf("\n%s\n", res.summary);
+    printf("scenario %s: %s\n\n%s\nfinal alerts:\n", tl_scenario_name(sc), tl_scenario_title(sc),
+           res.trace ? res.trace : "");
+    for (const char *p = res.alerts_json; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        cJSON *a = cJSON_ParseWithLength(p, l);
+        const cJSON *rule = cJSON_GetObjectItemCaseSensitive(a, "rule");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(rule, "id");
+        const cJSON *lv = cJSON_GetObjectItemCaseSensitive(rule, "level");
+        const cJSON *ds = cJSON_GetObjectItemCaseSensitive(rule, "description");
+        if (cJSON_IsString(id))
+            printf("  rule %s level %d: %s\n", id->valuestring, cJSON_IsNumber(lv) ? lv->valueint : 0,
+                   cJSON_IsString(ds) ? ds->valuestring : "");
+        cJSON_Delete(a);
+        p = nl ? nl + 1 : p + l;
+    }
+    printf("\n%s (full alerts: tasklab run --out DIR)\n", res.summary);
 done:
     tl_run_result_clear(&res);
     tl_scenario_free(sc);

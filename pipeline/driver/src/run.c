@@ -25,6 +25,7 @@
 #include "tasklab/pipeline.h"
 
 #include "tasklab/sim.h"
+#include "trace_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -144,7 +145,23 @@ typedef struct run_ctx {
     tl_status cb_status;
     tl_diag *d;
     int tracing;
+    int color;
+    tl_buf chain; /* rules matched on the way down, for the trace */
 } run_ctx;
+
+#define C(x) tl_trace_color(c->color, TL_C_##x)
+
+/* Trace sink: keep the rules whose own conditions matched (the walked chain). */
+static void on_rule(void *ctx, const char *rule_id, const char *description, int depth,
+                    int matched, const char *failed)
+{
+    run_ctx *c = ctx;
+    (void)description;
+    (void)depth;
+    (void)failed;
+    if (matched)
+        tl_buf_printf(&c->chain, "%s%s", c->chain.len ? " -> " : "", rule_id);
+}
 
 static void note_alert(run_ctx *c, const tl_result *res)
 {
@@ -177,10 +194,15 @@ static tl_status manager_feed(run_ctx *c, const char *line)
     }
     if (c->tracing) {
         if (res.matched)
-            tl_buf_printf(&c->trace, "    manager: rule %s level %d%s\n", res.rule_id, res.level,
-                          res.alert_json ? " -> alert" : " (no alert)");
+            tl_buf_printf(&c->trace, "    manager: %srule %s level %d%s%s  (chain %s)\n",
+                          res.alert_json ? C(RED) : "", res.rule_id, res.level,
+                          res.alert_json ? " -> ALERT" : " (no alert)", C(RESET),
+                          tl_buf_cstr(&c->chain));
         else
             tl_buf_puts(&c->trace, "    manager: no rule matched\n");
+        if (res.alert_json)
+            tl_trace_decoded_fields(res.alert_json, "      ", &c->trace);
+        tl_buf_reset(&c->chain);
     }
     if (res.alert_json) {
         tl_buf_puts(&c->alerts, res.alert_json);
@@ -224,7 +246,8 @@ static void on_line(void *ctx, const char *location, const char *line)
         return;
     }
     if (c->tracing)
-        tl_buf_printf(&c->trace, "  logcollector %s: %s\n", location, line);
+        tl_buf_printf(&c->trace, "  logcollector %s: %.200s%s\n", location, line,
+                      strlen(line) > 200 ? "…" : "");
     c->cb_status = manager_feed(c, q);
     tl_free(q);
 }
@@ -299,6 +322,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     c.q = &q;
     c.d = d;
     c.tracing = o->trace;
+    c.color = o->color;
+    tl_buf_init(&c.chain);
     tl_buf_init(&c.events);
     tl_buf_init(&c.alerts);
     tl_buf_init(&c.trace);
@@ -330,6 +355,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
 
     tl_engine_opts eo = {"wazuh-manager", "node01"};
     TL_TRY(tl_engine_new(rs, &eo, &c.engine));
+    if (c.tracing)
+        tl_engine_set_trace(c.engine, on_rule, &c);
 
     tl_execd_opts xo;
     memset(&xo, 0, sizeof xo);
@@ -406,8 +433,12 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         TL_TRY(tl_execd_tick(c.execd, c.now, d));
 
         if (have_cand == 3) {
-            if (c.tracing)
-                tl_buf_printf(&c.trace, "step %zu\n", next_step + 1);
+            if (c.tracing) {
+                tl_buf_printf(&c.trace, "%sstep %zu%s ", tl_trace_color(c.color, TL_C_BOLD),
+                              next_step + 1, tl_trace_color(c.color, TL_C_RESET));
+                tl_trace_describe_step(tl_scenario_path(sc), next_step, &c.trace);
+                tl_buf_putc(&c.trace, '\n');
+            }
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
         } else if (have_cand == 1) {
@@ -416,8 +447,17 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             tl_buf_puts(&c.events, rec_xml);
             tl_buf_putc(&c.events, '\n');
             if (c.tracing)
-                tl_buf_printf(&c.trace, "  [step %zu] %s record%s%s\n", rec_step + 1, rec_channel,
-                              rec_explain ? ": " : "", rec_explain ? rec_explain : "");
+            {
+                const char *eid = strstr(rec_xml, "<EventID");
+                eid = eid ? strchr(eid, '>') : NULL;
+                int id = eid ? atoi(eid + 1) : 0;
+                tl_buf_printf(&c.trace, "  %s%s event %d%s (step %zu)\n",
+                              tl_trace_color(c.color, TL_C_CYAN), rec_channel, id,
+                              tl_trace_color(c.color, TL_C_RESET), rec_step + 1);
+                if (rec_explain)
+                    tl_buf_printf(&c.trace, "    %s%s%s\n", tl_trace_color(c.color, TL_C_DIM),
+                                  rec_explain, tl_trace_color(c.color, TL_C_RESET));
+            }
             if (tl_agent_conf_reads_channel(aconf, rec_channel)) {
                 char *payload = tl_agent_eventchannel_payload(rec_msg, rec_xml);
                 TL_TRY_ALLOC(payload);
@@ -522,6 +562,7 @@ cleanup:
     tl_buf_free(&c.alerts);
     tl_buf_free(&c.trace);
     tl_buf_free(&c.fired);
+    tl_buf_free(&c.chain);
     if (temp_drive)
         rm_rf(drive);
     tl_free(scen_dir);

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The explain trace (tasklab explain): for training labs, what happened at
+ * each step, readable in a terminal — the step itself (command line, registry
+ * or file operation), each record and the Sysmon config rule that chose it,
+ * the rule chain the manager walked, the decoded fields of every alert, the
+ * AR run and its output line. Colour (ANSI) only when asked for (a TTY).
+ */
+#include "trace_int.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *tl_trace_color(int on, tl_trace_color_t c)
+{
+    static const char *codes[] = {"\033[0m", "\033[1m", "\033[36m", "\033[33m", "\033[31;1m",
+                                  "\033[32m", "\033[2m"};
+    return on ? codes[c] : "";
+}
+
+typedef struct step_ref {
+    double at;
+    size_t idx;
+} step_ref;
+
+static int cmp_step(const void *a, const void *b)
+{
+    const step_ref *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Describe step `exec_index` (execution order: by time, ties in file order). */
+void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    tl_diag d;
+    cJSON *root = NULL;
+    step_ref *refs = NULL;
+    if (tl_file_read(scenario_path, &text, &len, &d) != TL_OK)
+        return;
+    root = cJSON_ParseWithLength(text, len);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    int n = cJSON_GetArraySize(steps);
+    if (n <= 0 || exec_index >= (size_t)n)
+        goto cleanup;
+    refs = tl_calloc((size_t)n, sizeof *refs);
+    if (!refs)
+        goto cleanup;
+    for (int i = 0; i < n; i++) {
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(steps, i), "at");
+        refs[i].at = cJSON_IsNumber(at) ? at->valuedouble : 0;
+        refs[i].idx = (size_t)i;
+    }
+    qsort(refs, (size_t)n, sizeof *refs, cmp_step);
+    const cJSON *st = cJSON_GetArrayItem(steps, (int)refs[exec_index].idx);
+    const cJSON *user = cJSON_GetObjectItemCaseSensitive(st, "user");
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(st, "command");
+    const cJSON *reg = cJSON_GetObjectItemCaseSensitive(st, "registry");
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(st, "file");
+    const cJSON *noise = cJSON_GetObjectItemCaseSensitive(st, "noise");
+    tl_buf_printf(out, "at +%gs", refs[exec_index].at);
+    if (cJSON_IsString(user))
+        tl_buf_printf(out, ", user %s", user->valuestring);
+    if (cJSON_IsString(cmd))
+        tl_buf_printf(out, ": %s", cmd->valuestring);
+    else if (reg) {
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(reg, "op");
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive(reg, "key");
+        const cJSON *val = cJSON_GetObjectItemCaseSensitive(reg, "value");
+        tl_buf_printf(out, ": registry %s %s%s%s", cJSON_IsString(op) ? op->valuestring : "?",
+                      cJSON_IsString(key) ? key->valuestring : "?", cJSON_IsString(val) ? "\\" : "",
+                      cJSON_IsString(val) ? val->valuestring : "");
+    } else if (file) {
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(file, "op");
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(file, "path");
+        tl_buf_printf(out, ": file %s %s", cJSON_IsString(op) ? op->valuestring : "?",
+                      cJSON_IsString(path) ? path->valuestring : "?");
+    } else if (noise) {
+        const cJSON *ev = cJSON_GetObjectItemCaseSensitive(noise, "events");
+        tl_buf_printf(out, ": %d seeded background events", cJSON_IsNumber(ev) ? ev->valueint : 0);
+    }
+cleanup:
+    tl_free(refs);
+    cJSON_Delete(root);
+    tl_free(text);
+}
+
+static void flatten(const cJSON *node, char *prefix, size_t plen, size_t cap, tl_buf *out,
+                    const char *indent, int *lines)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, node)
+    {
+        if (*lines > 40)
+            return;
+        size_t l = plen;
+        if (c->string) {
+            int w = snprintf(prefix + l, cap - l, "%s%s", l ? "." : "", c->string);
+            if (w < 0 || (size_t)w >= cap - l)
+                continue;
+            l += (size_t)w;
+        }
+        if (cJSON_IsObject(c)) {
+            flatten(c, prefix, l, cap, out, indent, lines);
+        } else if (cJSON_IsString(c)) {
+            if (strstr(prefix, "system.message"))
+                continue; /* the rendered message repeats the eventdata */
+            tl_buf_printf(out, "%s%s = ", indent, prefix);
+            size_t vl = strlen(c->valuestring);
+            tl_buf_append(out, c->valuestring, vl > 160 ? 160 : vl);
+            tl_buf_puts(out, vl > 160 ? "…\n" : "\n");
+            (*lines)++;
+        } else if (cJSON_IsArray(c)) {
+            char *s = cJSON_PrintUnformatted(c);
+            tl_buf_printf(out, "%s%s = %.160s\n", indent, prefix, s ? s : "[]");
+            cJSON_free(s);
+            (*lines)++;
+        }
+        prefix[plen] = '\0';
+    }
+}
+
+void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf *out)
+{
+    cJSON *a = cJSON_Parse(alert_json);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(a, "data");
+    const cJSON *dec = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "decoder"), "name");
+    if (cJSON_IsString(dec))
+        tl_buf_printf(out, "%sdecoder: %s\n", indent, dec->valuestring);
+    if (data) {
+        char prefix[512] = "";
+        int lines = 0;
+        flatten(data, prefix, 0, sizeof prefix, out, indent, &lines);
+    }
+    cJSON_Delete(a);
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the explain trace (private to libtl_pipeline). */
+#ifndef TL_TRACE_INT_H
+#define TL_TRACE_INT_H
+
+#include "tasklab/base.h"
+
+typedef enum { TL_C_RESET, TL_C_BOLD, TL_C_CYAN, TL_C_YELLOW, TL_C_RED, TL_C_GREEN, TL_C_DIM } tl_trace_color_t;
+
+/** ANSI code for c when on, else "". Static string. */
+const char *tl_trace_color(int on, tl_trace_color_t c);
+/** Append a one-line description of the step run at execution index i. */
+void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf *out);
+/** Append the alert's decoder and decoded fields (flattened, message left out). */
+void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf *out);
+
+#endif /* TL_TRACE_INT_H */
