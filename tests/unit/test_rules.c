@@ -325,6 +325,174 @@ static void test_rules_alert_key_order(void **state) {
     fix_free(&f);
 }
 
+static void test_rules_groups_and_compliance(void **state) {
+    (void)state;
+    const char *xml =
+        "<group name=\"windows, WEF,\">\n"
+        "  <rule id=\"100\" level=\"5\"><decoded_as>json</decoded_as>"
+        "<field name=\"k\">v</field><description>grp</description>"
+        "<group>pci_dss_10.6.1,custom,</group><group>gdpr_IV_35.7.d,pci_dss_10.2.4,</group>"
+        "</rule>\n"
+        "</group>\n";
+    fix f;
+    fix_load(&f, xml, NULL);
+    tl_result r;
+    process(&f, "1:[001] (WS01) any->x.log:{\"k\":\"v\"}", T0, &r);
+    assert_string_equal(r.rule_id, "100");
+    /* plain strcat of the <group>s, split on ',' with spaces kept; compliance
+     * prefixes move to their own arrays in order of first appearance */
+    assert_non_null(strstr(r.alert_json, "\"groups\":[\"windows\",\" WEF\",\"custom\"],"
+                                         "\"pci_dss\":[\"10.6.1\",\"10.2.4\"],"
+                                         "\"gdpr\":[\"IV_35.7.d\"]}"));
+    fix_free(&f);
+}
+
+static void test_rules_description_expansion(void **state) {
+    (void)state;
+    const char *xml =
+        "<group name=\"t,\">\n"
+        "  <rule id=\"100\" level=\"5\"><decoded_as>json</decoded_as><field name=\"a.b\">x</field>"
+        "<description>ip=$(srcip) ab=$(A.B) none=[$(nope)] open $(a.b</description></rule>\n"
+        "</group>\n";
+    fix f;
+    fix_load(&f, xml, NULL);
+    tl_result r;
+    process(&f, "1:[001] (WS01) any->x.log:{\"srcip\":\"10.1.1.1\",\"a\":{\"b\":\"x\"}}", T0, &r);
+    assert_string_equal(r.rule_id, "100");
+    assert_non_null(
+        strstr(r.alert_json, "\"description\":\"ip=10.1.1.1 ab=x none=[] open $(a.b\""));
+    fix_free(&f);
+}
+
+static void test_rules_data_values(void **state) {
+    (void)state;
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"5\"><decoded_as>json</decoded_as>"
+                      "<field name=\"n\">5</field><description>data</description></rule>\n"
+                      "</group>\n";
+    fix f;
+    fix_load(&f, xml, NULL);
+    tl_result r;
+    process(&f,
+            "1:[001] (WS01) 10.0.0.9->x.log:{\"n\":5,\"z\":null,\"t\":true,\"l\":[\"a\",1],"
+            "\"e\":\"\",\"srcuser\":\"bob\",\"o\":{\"p\":\"q\"}}",
+            T0, &r);
+    assert_string_equal(r.rule_id, "100");
+    /* static fields first; "5", "null", "true" stay strings; a '[' value is an array */
+    assert_non_null(strstr(r.alert_json, "\"data\":{\"srcuser\":\"bob\",\"n\":\"5\",\"z\":\"null\","
+                                         "\"t\":\"true\",\"l\":[\"a\",1],\"o\":{\"p\":\"q\"}}"));
+    assert_non_null(
+        strstr(r.alert_json, "\"agent\":{\"id\":\"001\",\"name\":\"WS01\",\"ip\":\"10.0.0.9\"}"));
+    fix_free(&f);
+}
+
+static void test_rules_ar_binding_and_safety(void **state) {
+    (void)state;
+    const char *xml = "<group name=\"authentication_failed,\">\n"
+                      "  <rule id=\"100\" level=\"5\"><decoded_as>json</decoded_as>"
+                      "<field name=\"k\">^fail$</field><description>fail</description></rule>\n"
+                      "  <rule id=\"101\" level=\"2\"><decoded_as>json</decoded_as>"
+                      "<field name=\"k\">^low$</field><description>low</description></rule>\n"
+                      "  <rule id=\"102\" level=\"12\"><decoded_as>json</decoded_as>"
+                      "<field name=\"k\">^high$</field><options>no_ar</options>"
+                      "<description>high</description></rule>\n"
+                      "</group>\n";
+    const char *conf =
+        "<ossec_config>\n"
+        "  <cluster><node_name>nodeX</node_name></cluster>\n"
+        "  <command><name>block</name><executable>block.sh</executable>"
+        "<timeout_allowed>yes</timeout_allowed><extra_args>-a  -b</extra_args></command>\n"
+        "  <command><name>note</name><executable>note.sh</executable>"
+        "<timeout_allowed>no</timeout_allowed></command>\n"
+        "  <active-response><command>block</command><location>server</location>"
+        "<rules_group>authentication_failed</rules_group><level>4</level>"
+        "<timeout>600</timeout></active-response>\n"
+        "  <active-response><command>note</command><location>defined-agent</location>"
+        "<agent_id>007</agent_id><rules_id>101</rules_id><timeout>30</timeout>"
+        "</active-response>\n"
+        "</ossec_config>\n";
+    tl_ruleset *rs = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    char *w = NULL;
+    assert_int_equal(tl_test_load(xml, conf, &rs, &d, &w), TL_OK);
+    tl_free(w);
+    tl_engine *e = NULL;
+    tl_engine_opts eo = {"wazuh-manager", NULL}; /* node name from <cluster> */
+    assert_int_equal(tl_engine_new(rs, &eo, &e), TL_OK);
+    tl_result r;
+    assert_int_equal(tl_engine_process(e, "1:[001] (WS01) any->x:{\"k\":\"fail\"}", T0, &r, &d),
+                     TL_OK);
+    assert_string_equal(r.rule_id, "100");
+    assert_int_equal(r.n_ar, 1);
+    assert_string_equal(r.ar[0].name, "block600");
+    assert_string_equal(r.ar[0].location, "server");
+    assert_string_equal(r.ar[0].agent_id, "000");
+    assert_non_null(strstr(r.ar[0].message, "{\"version\":1,\"origin\":{\"name\":\"nodeX\","
+                                            "\"module\":\"wazuh-analysisd\"},\"command\":"
+                                            "\"block600\",\"parameters\":{\"extra_args\":"
+                                            "[\"-a\",\"-b\"],\"alert\":{"));
+    /* below log_alert_level: no alert line, the AR still runs (timeout reset to 0) */
+    assert_int_equal(tl_engine_process(e, "1:[001] (WS01) any->x:{\"k\":\"low\"}", T0, &r, &d),
+                     TL_OK);
+    assert_string_equal(r.rule_id, "101");
+    assert_null(r.alert_json);
+    assert_int_equal(r.n_ar, 1);
+    assert_string_equal(r.ar[0].name, "note0");
+    assert_string_equal(r.ar[0].agent_id, "007");
+    /* no_ar */
+    assert_int_equal(tl_engine_process(e, "1:[001] (WS01) any->x:{\"k\":\"high\"}", T0, &r, &d),
+                     TL_OK);
+    assert_string_equal(r.rule_id, "102");
+    assert_non_null(strstr(r.alert_json, "\"mail\":true"));
+    assert_int_equal(r.n_ar, 0);
+    /* a crafted user name skips the AR */
+    assert_int_equal(
+        tl_engine_process(e, "1:[001] (WS01) any->x:{\"k\":\"fail\",\"dstuser\":\"bob;rm -rf\"}",
+                          T0, &r, &d),
+        TL_OK);
+    assert_string_equal(r.rule_id, "100");
+    assert_non_null(r.alert_json);
+    assert_int_equal(r.n_ar, 0);
+    tl_engine_free(e);
+    tl_ruleset_free(rs);
+}
+
+static void test_rules_if_matched_group_and_ignore(void **state) {
+    (void)state;
+    const char *xml = "<group name=\"t,\">\n"
+                      "  <rule id=\"100\" level=\"3\"><decoded_as>json</decoded_as>"
+                      "<field name=\"k\">^fail$</field><description>fail</description>"
+                      "<group>authentication_failed,</group></rule>\n"
+                      "  <rule id=\"101\" level=\"3\"><decoded_as>json</decoded_as>"
+                      "<field name=\"k\">^other$</field><description>other</description></rule>\n"
+                      "  <rule id=\"102\" level=\"10\" frequency=\"2\" timeframe=\"60\">"
+                      "<if_matched_group>authentication_failed</if_matched_group>"
+                      "<decoded_as>json</decoded_as><field name=\"k\">^other$</field>"
+                      "<description>other after a failure</description></rule>\n"
+                      "  <rule id=\"103\" level=\"4\" ignore=\"60\"><decoded_as>json</decoded_as>"
+                      "<field name=\"k\">^noisy$</field><description>noisy</description></rule>\n"
+                      "</group>\n";
+    fix f;
+    fix_load(&f, xml, NULL);
+    tl_result r;
+    process(&f, "1:[001] (WS01) any->x:{\"k\":\"other\"}", T0, &r);
+    assert_string_equal(r.rule_id, "101");
+    process(&f, "1:[001] (WS01) any->x:{\"k\":\"fail\"}", T0 + TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "100");
+    process(&f, "1:[001] (WS01) any->x:{\"k\":\"other\"}", T0 + 2 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "102");
+    /* ignore="60": one alert, then silence for 60 s */
+    process(&f, "1:[001] (WS01) any->x:{\"k\":\"noisy\"}", T0, &r);
+    assert_non_null(r.alert_json);
+    process(&f, "1:[001] (WS01) any->x:{\"k\":\"noisy\"}", T0 + 30 * TL_USEC_PER_SEC, &r);
+    assert_string_equal(r.rule_id, "103");
+    assert_null(r.alert_json);
+    process(&f, "1:[001] (WS01) any->x:{\"k\":\"noisy\"}", T0 + 61 * TL_USEC_PER_SEC, &r);
+    assert_non_null(r.alert_json);
+    fix_free(&f);
+}
+
 /* ---- tree ------------------------------------------------------------------------ */
 
 static const char order_rules[] =
@@ -858,6 +1026,11 @@ int main(void) {
         cmocka_unit_test(test_rules_seed_115008_115009_on_ar_json),
         cmocka_unit_test(test_rules_decoded_fields_seen_by_rules),
         cmocka_unit_test(test_rules_alert_key_order),
+        cmocka_unit_test(test_rules_groups_and_compliance),
+        cmocka_unit_test(test_rules_description_expansion),
+        cmocka_unit_test(test_rules_data_values),
+        cmocka_unit_test(test_rules_ar_binding_and_safety),
+        cmocka_unit_test(test_rules_if_matched_group_and_ignore),
         cmocka_unit_test(test_rules_sibling_order_worked_example),
         cmocka_unit_test(test_rules_if_group_substring_quirk),
         cmocka_unit_test(test_rules_noalert_is_transparent),
