@@ -119,8 +119,12 @@ static char *cmd_payload(const char *cl)
         if (!keep) {
             const char *last = strrchr(p, '"');
             tl_buf b = TL_BUF_INIT;
-            tl_buf_append(&b, p + 1, (size_t)(last - p - 1));
-            tl_buf_puts(&b, last + 1);
+            if (last == p) { /* a lone opening quote: drop it */
+                tl_buf_puts(&b, p + 1);
+            } else {
+                tl_buf_append(&b, p + 1, (size_t)(last - p - 1));
+                tl_buf_puts(&b, last + 1);
+            }
             return tl_buf_take(&b);
         }
     }
