@@ -1288,6 +1288,7 @@ tl_status ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *rc
     memset(&x, 0, sizeof x);
     x.c = c;
     x.proc = psproc;
+    c->s->caller_proc = psproc;
     x.p = script;
     for (;;) {
         while (*x.p == ' ' || *x.p == '\t' || *x.p == '\r' || *x.p == '\n' || *x.p == ';')

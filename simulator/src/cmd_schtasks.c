@@ -750,8 +750,8 @@ static int may_modify(const tl_exec_ctx *c, const tl_task *t)
 
 tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
-    (void)proc;
     tl_sim *s = c->s;
+    s->caller_proc = proc;
     opts o;
     tl_status st;
     tl_task *t = NULL;

@@ -667,6 +667,7 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     TL_TRY_ALLOC(s = tl_calloc(1, sizeof *s));
     s->sc = sc;
     s->schedule_svc = -1;
+    s->caller_proc = -1;
     TL_TRY(resolve_config(s, o, &cfgpath, d));
     st = tl_sysmon_config_load(cfgpath, &s->cfg, d);
     if (st == TL_E_IO) {

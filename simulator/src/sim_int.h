@@ -162,6 +162,7 @@ struct tl_sim {
     tl_proc *procs;
     size_t nprocs, capprocs;
     long schedule_svc; /* proc index of the Schedule svchost */
+    long caller_proc;  /* process calling the Task Scheduler API now (-1 none) */
     long services_exe;
     /* tasks */
     tl_task *tasks;

@@ -445,18 +445,31 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
     char lid[24], mname[80];
     const tl_user *u = &s->users[caller];
     snprintf(lid, sizeof lid, "0x%llx", (unsigned long long)u->logon_id);
+    /* Version 1 (Win10/11): the calling process is named after the task content */
+    char cpid[16], ppid[16], key[32];
+    const tl_proc *cp = s->caller_proc >= 0 ? &s->procs[s->caller_proc] : NULL;
+    snprintf(cpid, sizeof cpid, "%u", cp ? cp->pid : 0);
+    snprintf(ppid, sizeof ppid, "%u", cp && cp->parent >= 0 ? s->procs[cp->parent].pid : 0);
+    snprintf(key, sizeof key, "%llu",
+             (unsigned long long)(UINT64_C(0x5f000000000000) + (cp ? (uint64_t)cp->pid * 7919u : 0) +
+                                  (uint64_t)(s->sc->seed % 100000)));
     tl_evfield f[] = {{"SubjectUserSid", u->sid},
                       {"SubjectUserName", caller == 0 ? s->sc->hostname : u->name},
                       {"SubjectDomainName", caller == 0 ? s->user_domain : u->domain},
                       {"SubjectLogonId", lid},
                       {"TaskName", t->path},
-                      {id == 4702 ? "TaskContentNew" : "TaskContent", t->xml ? t->xml : ""}};
+                      {id == 4702 ? "TaskContentNew" : "TaskContent", t->xml ? t->xml : ""},
+                      {"ClientProcessStartKey", key},
+                      {"ClientProcessId", cpid},
+                      {"ParentProcessId", ppid},
+                      {"RpcCallClientLocality", "0"},
+                      {"FQDN", s->computer}};
     if (caller == 0) {
         /* SYSTEM acting: the machine account, as Windows reports it */
         snprintf(mname, sizeof mname, "%s$", s->sc->hostname);
         f[1].value = mname;
     }
-    return sim_emit_generic(s, CH_SECURITY, id, s->now, f, 6);
+    return sim_emit_generic(s, CH_SECURITY, id, s->now, f, sizeof f / sizeof f[0]);
 }
 
 static tl_status tasksched_event(tl_sim *s, int id, const tl_task *t, size_t caller)
