@@ -444,7 +444,20 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
         return TL_OK;
     char lid[24], mname[80];
     const tl_user *u = &s->users[caller];
-    snprintf(lid, sizeof lid, "0x%llx", (unsigned long long)u->logon_id);
+    const tl_proc *lp = s->caller_proc >= 0 ? &s->procs[s->caller_proc] : NULL;
+    snprintf(lid, sizeof lid, "0x%llx",
+             (unsigned long long)(lp && lp->user == caller ? lp->logon_id : u->logon_id));
+    /* TaskContent is the registered XML as Windows holds it: CRLF line ends */
+    tl_buf crlf = TL_BUF_INIT;
+    for (const char *p = t->xml ? t->xml : ""; *p; p++) {
+        if (*p == '\n' && (p == t->xml || p[-1] != '\r'))
+            tl_buf_putc(&crlf, '\r');
+        tl_buf_putc(&crlf, *p);
+    }
+    if (tl_buf_status(&crlf) != TL_OK) {
+        tl_buf_free(&crlf);
+        return TL_E_NOMEM;
+    }
     /* Version 1 (Win10/11): the calling process is named after the task content */
     char cpid[16], ppid[16], key[32];
     const tl_proc *cp = s->caller_proc >= 0 ? &s->procs[s->caller_proc] : NULL;
@@ -458,7 +471,7 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
                       {"SubjectDomainName", caller == 0 ? s->user_domain : u->domain},
                       {"SubjectLogonId", lid},
                       {"TaskName", t->path},
-                      {id == 4702 ? "TaskContentNew" : "TaskContent", t->xml ? t->xml : ""},
+                      {id == 4702 ? "TaskContentNew" : "TaskContent", tl_buf_cstr(&crlf)},
                       {"ClientProcessStartKey", key},
                       {"ClientProcessId", cpid},
                       {"ParentProcessId", ppid},
@@ -469,7 +482,9 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
         snprintf(mname, sizeof mname, "%s$", s->sc->hostname);
         f[1].value = mname;
     }
-    return sim_emit_generic(s, CH_SECURITY, id, s->now, f, sizeof f / sizeof f[0]);
+    tl_status st = sim_emit_generic(s, CH_SECURITY, id, s->now, f, sizeof f / sizeof f[0]);
+    tl_buf_free(&crlf);
+    return st;
 }
 
 static tl_status tasksched_event(tl_sim *s, int id, const tl_task *t, size_t caller)
