@@ -422,6 +422,9 @@ static const tcase cases[] = {
     {"powershell -Command from cmd", "", "alice", 1, NULL,
      "powershell.exe -NoProfile -Command \\\"Register-ScheduledTask -TaskName X1 -TaskPath \\\\\\\"\\\\F\\\\\\\" -Action (New-ScheduledTaskAction -Execute 'C:\\\\x\\\\y.exe' -Argument '-a b') -Trigger (New-ScheduledTaskTrigger -Daily -At 10:00) -User SYSTEM -Force\\\"",
      "\\F\\X1", "C:\\x\\y.exe", "-a b", "<UserId>S-1-5-18</UserId>"},
+    {"powershell -EncodedCommand", "", "bob", 0, NULL,
+     "powershell.exe -NoP -W Hidden -enc UgBlAGcAaQBzAHQAZQByAC0AUwBjAGgAZQBkAHUAbABlAGQAVABhAHMAawAgAC0AVABhAHMAawBOAGEAbQBlACAAZQBuAGMAMQAgAC0AQQBjAHQAaQBvAG4AIAAoAE4AZQB3AC0AUwBjAGgAZQBkAHUAbABlAGQAVABhAHMAawBBAGMAdABpAG8AbgAgAC0ARQB4AGUAYwB1AHQAZQAgACIAQwA6AFwAeAAuAGUAeABlACIAKQAgAC0AVAByAGkAZwBnAGUAcgAgACgATgBlAHcALQBTAGMAaABlAGQAdQBsAGUAZABUAGEAcwBrAFQAcgBpAGcAZwBlAHIAIAAtAEEAdABMAG8AZwBvAG4AKQA=",
+     "\\enc1", "C:\\x.exe", NULL, "<UserId>DESKTOP-4E0BQFT\\bob</UserId>"},
     {"WinPwnage elevator /xml then /run then /delete (state before delete)",
      "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"c:\\\\users\\\\alice\\\\appdata\\\\local\\\\temp\\\\elevator.xml\",\"content\":\"<Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><Principals><Principal id=\\\"LocalSystem\\\"><UserId>S-1-5-18</UserId></Principal></Principals><Actions Context=\\\"LocalSystem\\\"><Exec><Command>c:\\\\windows\\\\system32\\\\cmd.exe</Command></Exec></Actions></Task>\"}},",
      "alice", 1, NULL,
@@ -834,6 +837,27 @@ static void test_sim_security_and_taskscheduler_channels(void **state)
     run_free(&r);
 }
 
+static void test_sim_x86_domain_endpoint(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                          "/create /tn d1 /tr calc.exe /sc onlogon /ru CORP\\\\bob\"}]",
+                          ",\"arch\":\"x86\",\"domain\":\"corp.example.com\"", NULL));
+    assert_string_equal(tl_sim_agent_dir(r.sim), "C:\\Program Files\\ossec-agent");
+    tl_regval *v = regval(&r, "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0",
+                          "Identifier");
+    assert_non_null(v);
+    assert_non_null(strstr((const char *)v->data, "x86"));
+    assert_non_null(strstr(out(&r), "<Computer>DESKTOP-4E0BQFT.corp.example.com</Computer>"));
+    assert_non_null(strstr(out(&r), "<Data Name='User'>CORP\\alice</Data>"));
+    tl_task *t = task_find(r.sim, "\\d1");
+    assert_non_null(t);
+    assert_string_equal(t->user_id, r.sim->users[2].sid);
+    run_free(&r);
+}
+
 static void test_sim_registry_and_file_steps(void **state)
 {
     (void)state;
@@ -1083,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
+        cmocka_unit_test(test_sim_x86_domain_endpoint),
         cmocka_unit_test(test_sim_registry_and_file_steps),
         cmocka_unit_test(test_sim_argv_rules),
         cmocka_unit_test(test_sim_noise_is_fast_and_ordered),
