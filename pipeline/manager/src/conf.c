@@ -437,7 +437,8 @@ static tl_status collect_xml(const char *const *dirs, size_t ndirs, char **excl,
         }
         closedir(dir);
     }
-    qsort(v, n, sizeof *v, cmp_base);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_base);
     *out = v;
     *nout = n;
     v = NULL;
