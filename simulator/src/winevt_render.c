@@ -71,30 +71,53 @@ static inline void wr_str(wr *w, const char *s) { wr_put(w, s, strlen(s)); }
 #define WPUTS(w, lit) wr_put((w), (lit), sizeof(lit) - 1)
 
 /* Escape classes: 1 = always (& < > and control characters other than TAB,
- * CR, LF), 2 = in attributes only ('), 4 = end of string. */
+ * CR, LF), 2 = in attributes only ('). */
 #define C1 1
 static const uint8_t esc_tab[256] = {
-    [0] = 4,   [1] = C1,   [2] = C1,   [3] = C1,   [4] = C1,   [5] = C1,  [6] = C1,
-    [7] = C1,  [8] = C1,   [11] = C1,  [12] = C1,  [14] = C1,  [15] = C1, [16] = C1,
-    [17] = C1, [18] = C1,  [19] = C1,  [20] = C1,  [21] = C1,  [22] = C1, [23] = C1,
-    [24] = C1, [25] = C1,  [26] = C1,  [27] = C1,  [28] = C1,  [29] = C1, [30] = C1,
-    [31] = C1, ['&'] = C1, ['<'] = C1, ['>'] = C1, ['\''] = 2,
+    [1] = C1,  [2] = C1,  [3] = C1,  [4] = C1,  [5] = C1,   [6] = C1,   [7] = C1,   [8] = C1,
+    [11] = C1, [12] = C1, [14] = C1, [15] = C1, [16] = C1,  [17] = C1,  [18] = C1,  [19] = C1,
+    [20] = C1, [21] = C1, [22] = C1, [23] = C1, [24] = C1,  [25] = C1,  [26] = C1,  [27] = C1,
+    [28] = C1, [29] = C1, [30] = C1, [31] = C1, ['&'] = C1, ['<'] = C1, ['>'] = C1, ['\''] = 2,
 };
 #undef C1
+
+/* SWAR: does any byte of x equal c / fall below 0x20? (no false negatives;
+ * haszero-style tests are exact for "any", which is all we need). */
+#define TL_ONES UINT64_C(0x0101010101010101)
+#define TL_HIGHS UINT64_C(0x8080808080808080)
+static inline uint64_t has_byte(uint64_t x, unsigned char c)
+{
+    uint64_t y = x ^ (TL_ONES * c);
+    return (y - TL_ONES) & ~y & TL_HIGHS;
+}
+
+static inline uint64_t has_ctrl(uint64_t x) { return (x - TL_ONES * 0x20) & ~x & TL_HIGHS; }
 
 static void xml_escaped(wr *w, const char *s, int attr)
 {
     if (!s)
         return;
-    const uint8_t mask = attr ? 7 : 5;
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    for (;; p++) {
+    const uint8_t mask = attr ? 3 : 1;
+    const size_t n = strlen(s);
+    const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+    while (p < end) {
+        /* skip 8 clean bytes at a time */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (has_ctrl(x) | has_byte(x, '&') | has_byte(x, '<') | has_byte(x, '>') |
+                (attr ? has_byte(x, '\'') : 0))
+                break;
+            p += 8;
+        }
+        if (p >= end)
+            break;
         const uint8_t k = esc_tab[*p];
-        if (!(k & mask))
+        if (!(k & mask)) {
+            p++;
             continue;
+        }
         wr_put(w, run, (size_t)(p - run));
-        if (k & 4)
-            return;
         run = p + 1;
         switch (*p) {
         case '&':
@@ -112,18 +135,20 @@ static void xml_escaped(wr *w, const char *s, int attr)
         default: {
             static const char hex[] = "0123456789ABCDEF";
             char num[8];
-            size_t n = 0;
-            num[n++] = '&';
-            num[n++] = '#';
-            num[n++] = 'x';
+            size_t k2 = 0;
+            num[k2++] = '&';
+            num[k2++] = '#';
+            num[k2++] = 'x';
             if (*p >= 16)
-                num[n++] = hex[*p >> 4];
-            num[n++] = hex[*p & 15];
-            num[n++] = ';';
-            wr_put(w, num, n);
+                num[k2++] = hex[*p >> 4];
+            num[k2++] = hex[*p & 15];
+            num[k2++] = ';';
+            wr_put(w, num, k2);
         }
         }
+        p++;
     }
+    wr_put(w, run, (size_t)(end - run));
 }
 
 static void put_uint(wr *w, uint64_t v)

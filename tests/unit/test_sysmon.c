@@ -1513,11 +1513,24 @@ static void test_sysmon_render_escapes_like_evtrender(void **state)
     /* the Message is verbatim */
     assert_non_null(strstr(tl_buf_cstr(&m), "\r\nCommandLine: cmd.exe /c \"echo 'a' > C:\\t.txt & "
                                             "type C:\\t.txt\"\r\n"));
+    /* escapes at every offset around the 8-byte scan, control characters */
+    tl_buf_reset(&x);
+    assert_int_equal(tl_sysmon_render(NULL,
+                                      mk(&b, 1, "CommandLine",
+                                         "abcdefgh&ijklmnopq<rstuvwxyz0>\x01\t\r\n'\x1f\"z", NULL),
+                                      "-", &sys, &x, NULL),
+                     TL_OK);
+    assert_non_null(strstr(tl_buf_cstr(&x), "<Data Name='CommandLine'>abcdefgh&amp;ijklmnopq&lt;"
+                                            "rstuvwxyz0&gt;&#x1;\t\r\n'&#x1F;\"z</Data>"));
     /* attribute values escape the quote */
     tl_buf_reset(&x);
     sys.provider_name = "a'b<";
     assert_int_equal(tl_winevt_render(&sys, NULL, 0, NULL, NULL, &x, NULL), TL_OK);
     assert_non_null(strstr(tl_buf_cstr(&x), "<Provider Name='a&apos;b&lt;' Guid="));
+    tl_buf_reset(&x);
+    sys.provider_name = "12345678'12345678";
+    assert_int_equal(tl_winevt_render(&sys, NULL, 0, NULL, NULL, &x, NULL), TL_OK);
+    assert_non_null(strstr(tl_buf_cstr(&x), "<Provider Name='12345678&apos;12345678' Guid="));
     tl_buf_free(&x);
     tl_buf_free(&m);
 }
