@@ -296,6 +296,37 @@ static void rm_rf(const char *path)
     rmdir(path);
 }
 
+/* Remove, in a Wine prefix's drive_c, what a previous scenario may have left
+ * that the AR could read: the task folder and the agent's folders. Path
+ * components are matched case-insensitively, as Wine does. */
+static void wine_reset(const char *drive)
+{
+    static const char *const paths[][3] = {{"windows", "system32", "tasks"},
+                                           {"Program Files (x86)", "ossec-agent", NULL},
+                                           {"Program Files", "ossec-agent", NULL}};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        char *cur = tl_strdup(drive);
+        for (int k = 0; cur && k < 3 && paths[i][k]; k++) {
+            char *next = NULL;
+            DIR *dir = opendir(cur);
+            if (dir) {
+                struct dirent *e;
+                while ((e = readdir(dir)))
+                    if (!tl_strcasecmp(e->d_name, paths[i][k])) {
+                        next = tl_path_join(cur, e->d_name);
+                        break;
+                    }
+                closedir(dir);
+            }
+            tl_free(cur);
+            cur = next;
+        }
+        if (cur)
+            rm_rf(cur);
+        tl_free(cur);
+    }
+}
+
 tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
                           tl_run_result *out, tl_diag *d)
 {
@@ -308,7 +339,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     size_t nlc = 0;
     char drive[4096];
     char *scen_dir = NULL, *agent_conf_path = NULL;
-    int temp_drive = 0;
+    int temp_drive = 0, wine_drive = 0;
     tl_record rec;
     int have_rec = 0;
     tl_time rec_time = 0;
@@ -337,6 +368,14 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         TL_TRY(tl_mkdirs(scen_dir, d));
         snprintf(drive, sizeof drive, "%s/drive_c", scen_dir);
         TL_TRY(tl_mkdirs(drive, d));
+    } else if (o->ar_mode == TL_AR_WINE && o->wineprefix) {
+        /* Wine: the simulator materialises the endpoint into the prefix's own C:
+         * drive, so the Windows program reads C:\Windows\System32\Tasks as on a real
+         * host. Only the folders a scenario writes that the AR reads are reset
+         * before and after each run (scenarios run one at a time in wine mode). */
+        snprintf(drive, sizeof drive, "%s/drive_c", o->wineprefix);
+        wine_drive = 1;
+        wine_reset(drive);
     } else {
         if (!mkdtemp_drive(drive, sizeof drive)) {
             tl_diag_set(d, drive, 0, "cannot create a temporary folder: %s", strerror(errno));
@@ -565,6 +604,8 @@ cleanup:
     tl_buf_free(&c.chain);
     if (temp_drive)
         rm_rf(drive);
+    if (wine_drive)
+        wine_reset(drive);
     tl_free(scen_dir);
     return st;
 }

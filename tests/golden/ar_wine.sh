@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Run the scenario library with the Windows build of analyze-scheduled-task under
+# Wine (wine.md §4 environment, a fresh prefix, a persistent wineserver killed on
+# exit) and compare alerts.json/events.xml with the golden files. Exit 77 when
+# Wine or mingw-w64 is missing. Prints the time spent preparing the prefix.
+set -euo pipefail
+tasklab=$1
+home=$2
+for t in wine wineboot wineserver x86_64-w64-mingw32-gcc; do
+  command -v "$t" >/dev/null 2>&1 || { echo "ar_wine.sh: $t not found; skipping"; exit 77; }
+done
+exe="$home/build-mingw/analyze-scheduled-task.exe"
+[ -f "$exe" ] || exe=$("$home/ci/build-windows-ar.sh" "$home/build-mingw")
+work=$(mktemp -d "${TMPDIR:-/tmp}/tasklab-arwine.XXXXXX")
+export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
+unset DISPLAY WAYLAND_DISPLAY
+trap 'wineserver -k >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+t0=$(date +%s%N)
+wineboot --init >/dev/null 2>&1
+wineserver -w
+wineserver -p
+t1=$(date +%s%N)
+"$tasklab" test --ar wine --ar-exe "$exe" --wineprefix "$WINEPREFIX" "$home/scenarios"
+t2=$(date +%s%N)
+echo "wine prefix set-up $(( (t1 - t0) / 1000000 )) ms, scenario library under wine $(( (t2 - t1) / 1000000 )) ms"
