@@ -115,7 +115,7 @@ tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *
         memcpy(copy, data, len);
     copy[len] = 0;
     long i = find_idx(s, c);
-    tl_time created;
+    tl_time created = 0; /* 0: new file, CreationUtcTime = UtcTime */
     if (i >= 0) {
         if (IS_DIR(&s->files[i]))
             TL_FAIL(TL_E_INVAL);
@@ -124,13 +124,15 @@ tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *
     } else {
         TL_TRY(add_entry(s, c, 0, s->now, &i));
         c = NULL;
-        created = s->now;
     }
     s->files[i].data = copy;
     s->files[i].len = len;
     copy = NULL;
-    if (proc >= 0)
+    if (proc >= 0) {
         TL_TRY(sim_file_event(s, proc, s->files[i].path, created));
+        if (!created)
+            s->files[i].created = s->now; /* the event's UtcTime */
+    }
     if (s->drive_c)
         TL_TRY(fs_mirror(s, s->drive_c, &s->files[i], 0, NULL));
     st = TL_OK;
