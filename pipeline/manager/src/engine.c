@@ -27,6 +27,9 @@
  * analysisd, only the current event, the newest and the deciding stored event
  * are marked as used.
  *
+ * <time> and <weekday> read the virtual receive time in UTC (analysisd uses
+ * the manager's local zone; tasklab's managers run in UTC).
+ *
  * No allocation in the match loop: conditions only read precompiled data;
  * the per-event scratch buffers of the engine are reused.
  */
