@@ -73,6 +73,8 @@ struct tl_execd {
     char *drive_env;  /* TASKLAB_DRIVE_C value for the program, or NULL */
     pending *pend;
     size_t npend;
+    char **installed; /* executables copied into the agent's bin folder */
+    size_t ninstalled;
     int last_exit;
 };
 
@@ -529,16 +531,25 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
         goto cleanup;
     }
 
-    /* exec / wine: install the program where Wazuh expects it. */
+    /* exec / wine: install the program where Wazuh expects it (once per execd,
+     * so a rebuilt program replaces an older copy left in a reused drive). */
     {
-        struct stat sb;
-        if (stat(exe_host, &sb) != 0) {
+        int have = 0;
+        for (size_t i = 0; i < x->ninstalled; i++)
+            have |= strcmp(x->installed[i], executable) == 0;
+        if (!have) {
             char *bin = tl_execd_host_path(x, "active-response\\bin");
             TL_TRY_ALLOC(bin);
             st = tl_mkdirs(bin, d);
             tl_free(bin);
             TL_TRY(st);
             TL_TRY(copy_file(x->exe_path, exe_host, d));
+            char **nv = tl_realloc(x->installed, (x->ninstalled + 1) * sizeof *nv);
+            TL_TRY_ALLOC(nv);
+            x->installed = nv;
+            nv[x->ninstalled] = tl_strdup(executable);
+            TL_TRY_ALLOC(nv[x->ninstalled]);
+            x->ninstalled++;
         }
     }
     tl_buf_printf(&ev_time, "TASKLAB_TIME=%s", tbuf);
@@ -870,6 +881,9 @@ void tl_execd_free(tl_execd *x)
         cJSON_free(x->pend[i].message);
     }
     tl_free(x->pend);
+    for (size_t i = 0; i < x->ninstalled; i++)
+        tl_free(x->installed[i]);
+    tl_free(x->installed);
     tl_free(x->exe_path);
     tl_free(x->drive_c);
     tl_free(x->agent_win);

@@ -115,9 +115,10 @@ typedef struct tl_execd tl_execd;
 /**
  * Create an execd. Creates `<agent_dir>\logs` and `<agent_dir>\active-response\bin`
  * under drive_c; in exec and wine modes installs (copies) exe_path there under the
- * executable name at the first run (Wazuh runs `active-response/bin/<executable>`).
- * Wine mode: initialises the prefix when it has no system.reg (wineboot --init) and
- * starts a persistent wineserver, stopped again by tl_execd_free.
+ * executable name at its first run by this execd (Wazuh runs
+ * `active-response/bin/<executable>`). Wine mode: initialises the prefix when it has
+ * no system.reg (wineboot --init, under a lock) and starts `wineserver -p30`, which
+ * keeps runs warm and exits by itself 30 s after the last one.
  * Borrowed strings are copied. @return TL_OK, TL_E_INVAL (bad opts), TL_E_IO.
  */
 tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d);
