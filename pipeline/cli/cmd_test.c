@@ -9,6 +9,10 @@
  * expectation of every scenario passed and no scenario failed to run, each
  * file atomically; it is refused when the CI environment variable is set.
  * The last line is always `N passed, N failed[, N skipped]`.
+ *
+ * An events.xml larger than TL_GOLDEN_INLINE_MAX (the soak scenario's, tens of
+ * MB) is snapshotted as its SHA-256, byte count and line count in
+ * <name>.events.xml.sha256 instead of verbatim; `tasklab run --out` shows it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -20,6 +24,28 @@
 #include <string.h>
 
 enum verdict { V_PASS, V_FAIL, V_SKIP, V_ERROR };
+
+#define TL_GOLDEN_INLINE_MAX (1024 * 1024)
+
+/* The snapshot of events.xml: the text itself, or its digest line when large.
+ * *suffix gets the golden file's suffix. Returns an owned string. */
+static char *events_snapshot(const char *events, const char **suffix)
+{
+    size_t len = strlen(events);
+    if (len <= TL_GOLDEN_INLINE_MAX) {
+        *suffix = ".events.xml";
+        return tl_strdup(events);
+    }
+    char hex[65];
+    size_t lines = 0;
+    for (const char *p = events; *p; p++)
+        lines += *p == '\n';
+    tl_sha256_hex(events, len, hex);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b, "sha256 %s bytes %zu lines %zu\n", hex, len, lines);
+    *suffix = ".events.xml.sha256";
+    return tl_buf_take(&b);
+}
 
 typedef struct item {
     const char *path;
@@ -87,8 +113,14 @@ static void run_one(test_ctx *t, item *it)
         char gpath[4096];
         snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", t->golden_dir, it->name);
         tl_golden_compare(gpath, res.alerts_json, 1, &it->report, &same_a, &d);
-        snprintf(gpath, sizeof gpath, "%s/%s.events.xml", t->golden_dir, it->name);
-        tl_golden_compare(gpath, res.events_xml, 0, &it->report, &same_e, &d);
+        const char *suffix;
+        char *snap = events_snapshot(res.events_xml, &suffix);
+        snprintf(gpath, sizeof gpath, "%s/%s%s", t->golden_dir, it->name, suffix);
+        if (snap)
+            tl_golden_compare(gpath, snap, 0, &it->report, &same_e, &d);
+        else
+            same_e = 0;
+        tl_free(snap);
     }
     it->v = (failed || !same_a || !same_e) ? V_FAIL : V_PASS;
     it->alerts = res.alerts_json;
@@ -329,10 +361,18 @@ int tl_cli_cmd_test(int argc, char **argv)
                 snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", golden_dir, it->name);
                 if (tl_file_write_atomic(gpath, it->alerts, strlen(it->alerts), &d) != TL_OK)
                     rc = 2;
-                snprintf(gpath, sizeof gpath, "%s/%s.events.xml", golden_dir, it->name);
-                if (rc == 0 &&
-                    tl_file_write_atomic(gpath, it->events, strlen(it->events), &d) != TL_OK)
+                const char *suffix;
+                char *snap = events_snapshot(it->events, &suffix);
+                snprintf(gpath, sizeof gpath, "%s/%s%s", golden_dir, it->name, suffix);
+                if (rc == 0 && (!snap || tl_file_write_atomic(gpath, snap, strlen(snap), &d) != TL_OK))
                     rc = 2;
+                if (rc == 0) {
+                    /* drop the other form of the snapshot, if any */
+                    snprintf(gpath, sizeof gpath, "%s/%s%s", golden_dir, it->name,
+                             strcmp(suffix, ".events.xml") ? ".events.xml" : ".events.xml.sha256");
+                    remove(gpath);
+                }
+                tl_free(snap);
                 nw++;
             }
             if (rc)

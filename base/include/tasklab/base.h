@@ -153,6 +153,10 @@ uint64_t tl_rng_next(tl_rng *r);
 /** Uniform in [0, n); n > 0. */
 uint64_t tl_rng_below(tl_rng *r, uint64_t n);
 
+/* ---- digests ------------------------------------------------------------ */
+/** SHA-256 of data as 64 lowercase hex digits + NUL. */
+void tl_sha256_hex(const void *data, size_t len, char out[65]);
+
 /* ---- files -------------------------------------------------------------- */
 /** Read a whole file; *data is NUL-terminated (not counted in *len). On
  * failure fills d with "cannot open: <strerror>". Caller frees *data. */
