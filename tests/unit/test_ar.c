@@ -280,6 +280,7 @@ static void test_ar_path_every_event_kind(void **state)
         {TREE "WinUpdate\\SD", "13", "SetValue", "\\WinUpdate"},
         {TREE "WinUpdate\\SD", "12", "DeleteValue", "\\WinUpdate"},
         {TREE "WinUpdate", "12", "DeleteKey", "\\WinUpdate"},
+        {TREE "Old Name", "14", "RenameKey", "\\Old Name"},
         {TREE "Updates\\neHneiobyhcrJJ", "12", "CreateKey", "\\Updates\\neHneiobyhcrJJ"},
         {TREE "Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan\\Index", "13", "SetValue",
          "\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan"},
