@@ -2,14 +2,14 @@
 /*
  * Process launching and cmd.exe.
  *
- * sim_exec() is CreateProcess: the first token of the command line names the
+ * tl_sim_exec() is CreateProcess: the first token of the command line names the
  * image (bare names of system tools resolve to System32, PowerShell to
  * System32\WindowsPowerShell\v1.0; a 32-bit parent sees SysWOW64 images
  * while CommandLine keeps what was typed), Event 1 is produced, and the
  * image's interpreter runs (schtasks, reg, at, cmd, powershell, GhostTask);
  * any other image only produces its process.
  *
- * cmd.exe lines (cmd_run_line): %VAR% expansion, then splitting on & && ||
+ * cmd.exe lines (tl_cmd_run_line): %VAR% expansion, then splitting on & && ||
  * and | outside quotes with ^ escapes removed, redirections (> >> 2>&1)
  * stripped (a > target becomes a file written by cmd.exe), builtins (echo,
  * set, cd, rem, start …) run without a process. cmd builds a child's command
@@ -29,16 +29,17 @@ static const char *base_name(const char *p)
 }
 
 static const char *const sys32_tools[] = {
-    "schtasks", "reg", "cmd", "at", "calc", "notepad", "rundll32", "regsvr32", "mshta",
-    "wscript", "cscript", "whoami", "ping", "net", "net1", "sc", "tasklist", "taskkill",
-    "conhost", "certutil", "bitsadmin", "wmic", "msiexec", "ipconfig", "systeminfo", "hostname",
-    "cleanmgr", "eventvwr", "compmgmt", "mmc", "timeout", "find", "findstr", "svchost",
-    "taskhostw", "usoclient", "sppsvc", "forfiles", "netsh", NULL};
+    "schtasks",  "reg",     "cmd",      "at",         "calc",     "notepad",  "rundll32",
+    "regsvr32",  "mshta",   "wscript",  "cscript",    "whoami",   "ping",     "net",
+    "net1",      "sc",      "tasklist", "taskkill",   "conhost",  "certutil", "bitsadmin",
+    "wmic",      "msiexec", "ipconfig", "systeminfo", "hostname", "cleanmgr", "eventvwr",
+    "compmgmt",  "mmc",     "timeout",  "find",       "findstr",  "svchost",  "taskhostw",
+    "usoclient", "sppsvc",  "forfiles", "netsh",      NULL};
 
 /* Resolve the program token to an image path (owned). */
 static char *resolve_image(tl_exec_ctx *c, const char *tok)
 {
-    char *exp = sim_expand_env(c->s, c->user, tok);
+    char *exp = tl_sim_expand_env(c->s, c->user, tok);
     if (!exp)
         return NULL;
     tl_buf b = TL_BUF_INIT;
@@ -194,7 +195,7 @@ static char *ps_payload(char **argv, size_t argc, int *err)
                 }
             }
             char *out = NULL;
-            if (utf16le_to_utf8(bin, k, &out, NULL) != TL_OK)
+            if (tl_utf16le_to_utf8(bin, k, &out, NULL) != TL_OK)
                 out = NULL;
             tl_free(bin);
             return out;
@@ -217,13 +218,13 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     size_t argc = 0;
     char *payload = NULL;
     long proc;
-    sim_tick(s, 15000, 60000);
+    tl_sim_tick(s, 15000, 60000);
     int save_wow = 0;
     if (c->wow64 && c->parent >= 0) {
         save_wow = s->procs[c->parent].wow64;
         s->procs[c->parent].wow64 = 1;
     }
-    st = sim_proc_create(s, c->parent, c->user, c->integrity, image, cmdline, NULL, &proc);
+    st = tl_sim_proc_create(s, c->parent, c->user, c->integrity, image, cmdline, NULL, &proc);
     if (c->wow64 && c->parent >= 0)
         s->procs[c->parent].wow64 = save_wow;
     if (st != TL_OK)
@@ -234,27 +235,27 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     sub.parent = proc;
     sub.wow64 = 0;
     if (is_name(image, "schtasks.exe")) {
-        TL_TRY(sim_image_load(s, proc, "C:\\Windows\\System32\\taskschd.dll"));
-        TL_TRY(cmd_schtasks(&sub, proc, argv, argc, rc));
+        TL_TRY(tl_sim_image_load(s, proc, "C:\\Windows\\System32\\taskschd.dll"));
+        TL_TRY(tl_cmd_schtasks(&sub, proc, argv, argc, rc));
     } else if (is_name(image, "reg.exe")) {
-        TL_TRY(cmd_reg(&sub, proc, argv, argc, rc));
+        TL_TRY(tl_cmd_reg(&sub, proc, argv, argc, rc));
     } else if (is_name(image, "at.exe")) {
-        TL_TRY(cmd_at(&sub, proc, argv, argc, rc));
+        TL_TRY(tl_cmd_at(&sub, proc, argv, argc, rc));
     } else if (is_name(image, "GhostTask.exe")) {
-        TL_TRY(cmd_ghosttask(&sub, proc, argv, argc, rc));
+        TL_TRY(tl_cmd_ghosttask(&sub, proc, argv, argc, rc));
     } else if (is_name(image, "cmd.exe")) {
         payload = cmd_payload(cmdline);
         if (payload)
-            TL_TRY(cmd_run_line(&sub, proc, payload, rc));
+            TL_TRY(tl_cmd_run_line(&sub, proc, payload, rc));
     } else if (is_name(image, "powershell.exe") || is_name(image, "pwsh.exe")) {
         int err = 0;
         payload = ps_payload(argv, argc, &err);
         if (err) {
-            st = sim_step_error(s, c->d, TL_E_PARSE, "powershell: invalid -EncodedCommand");
+            st = tl_sim_step_error(s, c->d, TL_E_PARSE, "powershell: invalid -EncodedCommand");
             goto cleanup;
         }
         if (payload)
-            TL_TRY(ps_run_script(&sub, proc, payload, rc));
+            TL_TRY(tl_ps_run_script(&sub, proc, payload, rc));
     }
     st = TL_OK;
 cleanup:
@@ -263,7 +264,7 @@ cleanup:
     return st;
 }
 
-tl_status sim_exec(tl_exec_ctx *c, const char *cmdline, int *rc)
+tl_status tl_sim_exec(tl_exec_ctx *c, const char *cmdline, int *rc)
 {
     char **argv = NULL;
     size_t argc = 0;
@@ -272,7 +273,7 @@ tl_status sim_exec(tl_exec_ctx *c, const char *cmdline, int *rc)
         return st;
     if (argc == 0) {
         tl_argv_free(argv, argc);
-        return sim_step_error(c->s, c->d, TL_E_PARSE, "empty command line");
+        return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "empty command line");
     }
     char *image = resolve_image(c, argv[0]);
     tl_argv_free(argv, argc);
@@ -290,10 +291,10 @@ typedef struct seg {
     int op; /* operator BEFORE this segment: 0 first/&, 1 &&, 2 ||, 3 | */
 } seg;
 
-static const char *const builtins[] = {"echo", "set", "cd", "chdir", "rem", "start", "call",
-                                       "exit", "if", "for", "pushd", "popd", "title", "cls",
-                                       "setlocal", "endlocal", "ver", "type", "dir", "copy",
-                                       "del", "erase", "move", "mkdir", "md", "goto", NULL};
+static const char *const builtins[] = {
+    "echo", "set",   "cd",   "chdir", "rem",  "start",    "call",     "exit", "if",
+    "for",  "pushd", "popd", "title", "cls",  "setlocal", "endlocal", "ver",  "type",
+    "dir",  "copy",  "del",  "erase", "move", "mkdir",    "md",       "goto", NULL};
 
 /* Strip redirections from a simple command; return output targets. */
 static tl_status strip_redirs(const char *in, char **cmd, char **target)
@@ -355,7 +356,7 @@ static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int 
     tl_buf cl = TL_BUF_INIT;
     TL_TRY(strip_redirs(text, &cmd, &target));
     const char *p = cmd;
-    while (*p == ' ' || *p == '\t' || *p == '@' || *p == '(' )
+    while (*p == ' ' || *p == '\t' || *p == '@' || *p == '(')
         p++;
     if (!*p)
         goto done;
@@ -394,7 +395,7 @@ static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int 
                 if (*q) {
                     tl_exec_ctx sub = *c;
                     sub.parent = cmdproc;
-                    st = sim_exec(&sub, q, rc);
+                    st = tl_sim_exec(&sub, q, rc);
                     goto cleanup;
                 }
             }
@@ -415,10 +416,10 @@ static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int 
     }
 done:
     if (target) {
-        char *exp = sim_expand_env(c->s, c->user, target);
+        char *exp = tl_sim_expand_env(c->s, c->user, target);
         TL_TRY_ALLOC(exp);
         if (exp[1] == ':')
-            st = sim_file_write(c->s, cmdproc, exp, "", 0);
+            st = tl_sim_file_write(c->s, cmdproc, exp, "", 0);
         tl_free(exp);
         TL_TRY(st);
     }
@@ -432,13 +433,13 @@ cleanup:
     return st;
 }
 
-tl_status cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *rc)
+tl_status tl_cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *rc)
 {
     tl_status st;
     seg *segs = NULL;
     size_t nseg = 0;
     tl_buf cur = TL_BUF_INIT;
-    char *exp = sim_expand_env(c->s, c->user, line);
+    char *exp = tl_sim_expand_env(c->s, c->user, line);
     if (!exp)
         return TL_E_NOMEM;
     int inq = 0, op = 0;

@@ -25,19 +25,29 @@
 
 #include "sim_int.h"
 
-typedef enum vk { V_NULL = 0, V_STR, V_BOOL, V_ACTION, V_TRIGGER, V_PRINCIPAL, V_SETTINGS,
-                  V_TASK, V_HASH, V_LIST } vk;
+typedef enum vk {
+    V_NULL = 0,
+    V_STR,
+    V_BOOL,
+    V_ACTION,
+    V_TRIGGER,
+    V_PRINCIPAL,
+    V_SETTINGS,
+    V_TASK,
+    V_HASH,
+    V_LIST
+} vk;
 
 typedef struct val val;
 struct val {
     vk k;
-    char *s;          /* V_STR; V_TRIGGER/ACTION/PRINCIPAL/SETTINGS: XML fragment */
-    int b;            /* V_BOOL */
-    char *run_level;  /* principal */
-    char *user_id;    /* principal: the resolved UserId text */
+    char *s;         /* V_STR; V_TRIGGER/ACTION/PRINCIPAL/SETTINGS: XML fragment */
+    int b;           /* V_BOOL */
+    char *run_level; /* principal */
+    char *user_id;   /* principal: the resolved UserId text */
     int is_system;
-    val *items;       /* V_LIST / V_TASK parts / V_HASH values */
-    char **keys;      /* V_HASH */
+    val *items;  /* V_LIST / V_TASK parts / V_HASH values */
+    char **keys; /* V_HASH */
     size_t n;
 };
 
@@ -112,7 +122,7 @@ static tl_status err(ps *x, const char *fmt, const char *a)
 {
     char m[400];
     snprintf(m, sizeof m, fmt, a ? a : "");
-    return sim_step_error(x->c->s, x->c->d, TL_E_PARSE, "powershell: %s", m);
+    return tl_sim_step_error(x->c->s, x->c->d, TL_E_PARSE, "powershell: %s", m);
 }
 
 static void skip_ws(ps *x)
@@ -236,7 +246,7 @@ static tl_status parse_string(ps *x, val *out)
             if (!tl_strncasecmp(name, "env:", 4)) {
                 char pct[80];
                 snprintf(pct, sizeof pct, "%%%s%%", name + 4);
-                char *e = sim_expand_env(x->c->s, x->c->user, pct);
+                char *e = tl_sim_expand_env(x->c->s, x->c->user, pct);
                 if (e)
                     tl_buf_puts(&b, strchr(e, '%') ? "" : e);
                 tl_free(e);
@@ -389,14 +399,14 @@ static tl_status parse_primary(ps *x, val *out, int bare_ok)
         }
         x->p++;
         if (is_file && a.k == V_STR) {
-            const tl_vfile *f = fs_find(x->c->s, a.s);
+            const tl_vfile *f = tl_fs_find(x->c->s, a.s);
             if (!f) {
                 st = err(x, "file %s does not exist on the endpoint", a.s);
                 val_free(&a);
                 return st;
             }
             out->k = V_STR;
-            st = text_decode(f->data, f->len, &out->s);
+            st = tl_text_decode(f->data, f->len, &out->s);
             val_free(&a);
             return st;
         }
@@ -500,11 +510,25 @@ static const val *pos(const args *a, size_t k)
 static const char *sval(const val *v) { return v && v->k == V_STR ? v->s : NULL; }
 
 /* switch parameters (no value) of the cmdlets we know */
-static const char *const switches[] = {"AtLogon", "AtStartup", "Once", "Daily", "Weekly", "Hidden",
-                                       "Force", "Disable", "AllowStartIfOnBatteries",
-                                       "DontStopIfGoingOnBatteries", "StartWhenAvailable",
-                                       "RunOnlyIfNetworkAvailable", "WakeToRun", "AsJob", "Raw",
-                                       "Confirm", "WhatIf", "NoNewline", NULL};
+static const char *const switches[] = {"AtLogon",
+                                       "AtStartup",
+                                       "Once",
+                                       "Daily",
+                                       "Weekly",
+                                       "Hidden",
+                                       "Force",
+                                       "Disable",
+                                       "AllowStartIfOnBatteries",
+                                       "DontStopIfGoingOnBatteries",
+                                       "StartWhenAvailable",
+                                       "RunOnlyIfNetworkAvailable",
+                                       "WakeToRun",
+                                       "AsJob",
+                                       "Raw",
+                                       "Confirm",
+                                       "WhatIf",
+                                       "NoNewline",
+                                       NULL};
 
 static int is_switch(const char *n)
 {
@@ -635,7 +659,7 @@ static int resolve_user(ps *x, const char *u, char *uid, size_t n)
         snprintf(uid, n, "S-1-5-18");
         return 2;
     }
-    long k = sim_user_find(s, u);
+    long k = tl_sim_user_find(s, u);
     if (k > 0) {
         snprintf(uid, n, "%s\\%s", s->users[k].domain, s->users[k].name);
         return 1;
@@ -675,10 +699,20 @@ static tl_status cm_action(ps *x, const args *a, val *out)
 
 static tl_status cm_trigger(ps *x, const args *a, val *out)
 {
-    static const char *const ok[] = {"AtLogon", "AtStartup", "Once", "Daily", "Weekly", "At",
-                                     "DaysInterval", "WeeksInterval", "DaysOfWeek",
-                                     "RepetitionInterval", "RepetitionDuration", "RandomDelay",
-                                     "User", NULL};
+    static const char *const ok[] = {"AtLogon",
+                                     "AtStartup",
+                                     "Once",
+                                     "Daily",
+                                     "Weekly",
+                                     "At",
+                                     "DaysInterval",
+                                     "WeeksInterval",
+                                     "DaysOfWeek",
+                                     "RepetitionInterval",
+                                     "RepetitionDuration",
+                                     "RandomDelay",
+                                     "User",
+                                     NULL};
     tl_status st = check_params(x, "New-ScheduledTaskTrigger", a, ok);
     if (st != TL_OK)
         return st;
@@ -703,15 +737,19 @@ static tl_status cm_trigger(ps *x, const args *a, val *out)
                       at);
     } else if (arg(a, "Daily")) {
         const char *di = sval(arg(a, "DaysInterval"));
-        tl_buf_printf(&b, "<CalendarTrigger><StartBoundary>%s</StartBoundary><Enabled>true"
-                          "</Enabled><ScheduleByDay><DaysInterval>%s</DaysInterval>"
-                          "</ScheduleByDay></CalendarTrigger>", at, di ? di : "1");
+        tl_buf_printf(&b,
+                      "<CalendarTrigger><StartBoundary>%s</StartBoundary><Enabled>true"
+                      "</Enabled><ScheduleByDay><DaysInterval>%s</DaysInterval>"
+                      "</ScheduleByDay></CalendarTrigger>",
+                      at, di ? di : "1");
     } else if (arg(a, "Weekly")) {
         const char *wi = sval(arg(a, "WeeksInterval"));
-        tl_buf_printf(&b, "<CalendarTrigger><StartBoundary>%s</StartBoundary><Enabled>true"
-                          "</Enabled><ScheduleByWeek><DaysOfWeek>", at);
+        tl_buf_printf(&b,
+                      "<CalendarTrigger><StartBoundary>%s</StartBoundary><Enabled>true"
+                      "</Enabled><ScheduleByWeek><DaysOfWeek>",
+                      at);
         const val *dw = arg(a, "DaysOfWeek");
-        static const char *const days[] = {"Sunday", "Monday", "Tuesday", "Wednesday",
+        static const char *const days[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                            "Thursday", "Friday", "Saturday"};
         size_t n = dw ? (dw->k == V_LIST ? dw->n : 1) : 0;
         for (size_t i = 0; i < n; i++) {
@@ -720,20 +758,30 @@ static tl_status cm_trigger(ps *x, const args *a, val *out)
                 if (!tl_strcasecmp(d, days[k]))
                     tl_buf_printf(&b, "<%s />", days[k]);
         }
-        tl_buf_printf(&b, "</DaysOfWeek><WeeksInterval>%s</WeeksInterval></ScheduleByWeek>"
-                          "</CalendarTrigger>", wi ? wi : "1");
+        tl_buf_printf(&b,
+                      "</DaysOfWeek><WeeksInterval>%s</WeeksInterval></ScheduleByWeek>"
+                      "</CalendarTrigger>",
+                      wi ? wi : "1");
     } else {
         tl_buf_free(&b);
-        return err(x, "New-ScheduledTaskTrigger: one of -AtLogon, -AtStartup, -Once, -Daily, "
-                      "-Weekly is required", NULL);
+        return err(x,
+                   "New-ScheduledTaskTrigger: one of -AtLogon, -AtStartup, -Once, -Daily, "
+                   "-Weekly is required",
+                   NULL);
     }
     return make_frag(out, V_TRIGGER, &b);
 }
 
 static tl_status cm_principal(ps *x, const args *a, val *out)
 {
-    static const char *const ok[] = {"UserId", "GroupId", "RunLevel", "LogonType", "Id",
-                                     "ProcessTokenSidType", "RequiredPrivilege", NULL};
+    static const char *const ok[] = {"UserId",
+                                     "GroupId",
+                                     "RunLevel",
+                                     "LogonType",
+                                     "Id",
+                                     "ProcessTokenSidType",
+                                     "RequiredPrivilege",
+                                     NULL};
     tl_status st = check_params(x, "New-ScheduledTaskPrincipal", a, ok);
     if (st != TL_OK)
         return st;
@@ -748,9 +796,9 @@ static tl_status cm_principal(ps *x, const args *a, val *out)
         tl_buf_puts(&b, "<GroupId>");
         xesc(&b, !tl_strcasecmp(g, "BUILTIN\\Administrators") || !tl_strcasecmp(g, "Administrators")
                      ? "S-1-5-32-544"
-                     : !tl_strcasecmp(g, "BUILTIN\\Users") || !tl_strcasecmp(g, "Users")
-                         ? "S-1-5-32-545"
-                         : g);
+                 : !tl_strcasecmp(g, "BUILTIN\\Users") || !tl_strcasecmp(g, "Users")
+                     ? "S-1-5-32-545"
+                     : g);
         tl_buf_puts(&b, "</GroupId>");
     } else {
         const char *u = sval(arg(a, "UserId"));
@@ -766,7 +814,7 @@ static tl_status cm_principal(ps *x, const args *a, val *out)
         tl_buf_puts(&b, "</UserId>");
         const char *lt = sval(arg(a, "LogonType"));
         tl_buf_printf(&b, "<LogonType>%s</LogonType>",
-                      lt ? (!tl_strcasecmp(lt, "Interactive") ? "InteractiveToken" : lt)
+                      lt    ? (!tl_strcasecmp(lt, "Interactive") ? "InteractiveToken" : lt)
                       : sys ? "ServiceAccount"
                             : "InteractiveToken");
     }
@@ -841,13 +889,13 @@ static tl_status build_task(ps *x, const val *action, const val *trigger, const 
         if (user)
             sys = resolve_user(x, user, uid, sizeof uid) == 2;
         else
-            sim_user_display(x->c->s, x->c->user, uid, sizeof uid), sys = x->c->user == 0;
+            tl_sim_user_display(x->c->s, x->c->user, uid, sizeof uid), sys = x->c->user == 0;
         tl_buf_puts(&b, "<UserId>");
         xesc(&b, uid);
         tl_buf_printf(&b, "</UserId><LogonType>%s</LogonType><RunLevel>%s</RunLevel>",
                       sys ? "ServiceAccount" : "InteractiveToken",
                       runlevel && !tl_strcasecmp(runlevel, "Highest") ? "HighestAvailable"
-                                                                       : "LeastPrivilege");
+                                                                      : "LeastPrivilege");
     }
     tl_buf_puts(&b, "</Principal></Principals><Settings>");
     if (settings && settings->k == V_SETTINGS)
@@ -898,7 +946,7 @@ static tl_status task_path_of(ps *x, const args *a, const char *cmdlet, int name
         return TL_E_NOMEM;
     }
     char msg[300];
-    tl_status st = task_path_canon(tl_buf_cstr(&b), out, msg, sizeof msg);
+    tl_status st = tl_task_path_canon(tl_buf_cstr(&b), out, msg, sizeof msg);
     tl_buf_free(&b);
     if (st == TL_E_PARSE)
         return err(x, "%s", msg);
@@ -912,11 +960,11 @@ static tl_status do_register(ps *x, const char *path, const char *xml, int force
         x->rc = 1; /* Access is denied */
         return TL_OK;
     }
-    if (task_find(x->c->s, path) && !force) {
+    if (tl_task_find(x->c->s, path) && !force) {
         x->rc = 1; /* Cannot create a file when that file already exists */
         return TL_OK;
     }
-    tl_status st = task_register(x->c->s, path, xml, 1, x->c->user, msg, sizeof msg);
+    tl_status st = tl_task_register(x->c->s, path, xml, 1, x->c->user, msg, sizeof msg);
     if (st == TL_E_PARSE)
         return err(x, "%s", msg);
     if (st == TL_E_INVAL) {
@@ -951,7 +999,7 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
     if (tl_strcasestr(name, "ScheduledTask") ||
         (!tl_strcasecmp(name, "Invoke-CimMethod") && sval(arg(a, "ClassName")) &&
          !tl_strcasecmp(sval(arg(a, "ClassName")), "PS_ScheduledTask")))
-        TL_TRY(sim_image_load(s, x->proc, "C:\\Windows\\System32\\taskschd.dll"));
+        TL_TRY(tl_sim_image_load(s, x->proc, "C:\\Windows\\System32\\taskschd.dll"));
     if (!tl_strcasecmp(name, "New-ScheduledTaskAction"))
         return cm_action(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTaskTrigger"))
@@ -961,8 +1009,8 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
     if (!tl_strcasecmp(name, "New-ScheduledTaskSettingsSet"))
         return cm_settings(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTask")) {
-        static const char *const ok[] = {"Action", "Trigger", "Principal", "Settings",
-                                         "Description", NULL};
+        static const char *const ok[] = {"Action",   "Trigger",     "Principal",
+                                         "Settings", "Description", NULL};
         TL_TRY(check_params(x, name, a, ok));
         if (!arg(a, "Action"))
             return err(x, "New-ScheduledTask: -Action is required", NULL);
@@ -970,9 +1018,9 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
                           arg(a, "Settings"), sval(arg(a, "Description")), NULL, NULL, out);
     }
     if (!tl_strcasecmp(name, "Register-ScheduledTask")) {
-        static const char *const ok[] = {"TaskName", "TaskPath", "InputObject", "Action",
-                                         "Trigger", "Principal", "Settings", "User", "Password",
-                                         "RunLevel", "Xml", "Force", "Description", NULL};
+        static const char *const ok[] = {
+            "TaskName", "TaskPath", "InputObject", "Action", "Trigger", "Principal",   "Settings",
+            "User",     "Password", "RunLevel",    "Xml",    "Force",   "Description", NULL};
         TL_TRY(check_params(x, name, a, ok));
         const val *io = arg(a, "InputObject");
         if (!io && input && input->k == V_TASK)
@@ -983,7 +1031,7 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             char *u = uri_of(xmlt);
             if (u) {
                 char msg[300];
-                st = task_path_canon(u, &path, msg, sizeof msg);
+                st = tl_task_path_canon(u, &path, msg, sizeof msg);
                 tl_free(u);
                 TL_TRY(st);
             }
@@ -997,16 +1045,15 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             st = do_register(x, path, xmlt, force, xml_is_system(xmlt) && x->c->user != 0);
         } else if (io) {
             if (io->k != V_TASK) {
-                st = err(x, "Register-ScheduledTask: -InputObject is not a task definition",
-                         NULL);
+                st = err(x, "Register-ScheduledTask: -InputObject is not a task definition", NULL);
                 goto cleanup;
             }
             st = do_register(x, path, io->s, force, io->is_system && x->c->user != 0);
         } else if (arg(a, "Action")) {
             val t;
             TL_TRY(build_task(x, arg(a, "Action"), arg(a, "Trigger"), arg(a, "Principal"),
-                              arg(a, "Settings"), sval(arg(a, "Description")),
-                              sval(arg(a, "User")), sval(arg(a, "RunLevel")), &t));
+                              arg(a, "Settings"), sval(arg(a, "Description")), sval(arg(a, "User")),
+                              sval(arg(a, "RunLevel")), &t));
             st = do_register(x, path, t.s, force, t.is_system && x->c->user != 0);
             val_free(&t);
         } else {
@@ -1014,18 +1061,21 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
         }
         goto cleanup;
     }
-    if (!tl_strcasecmp(name, "Set-ScheduledTask") || !tl_strcasecmp(name, "Unregister-ScheduledTask") ||
-        !tl_strcasecmp(name, "Enable-ScheduledTask") || !tl_strcasecmp(name, "Disable-ScheduledTask") ||
+    if (!tl_strcasecmp(name, "Set-ScheduledTask") ||
+        !tl_strcasecmp(name, "Unregister-ScheduledTask") ||
+        !tl_strcasecmp(name, "Enable-ScheduledTask") ||
+        !tl_strcasecmp(name, "Disable-ScheduledTask") ||
         !tl_strcasecmp(name, "Start-ScheduledTask") || !tl_strcasecmp(name, "Stop-ScheduledTask") ||
-        !tl_strcasecmp(name, "Get-ScheduledTask") || !tl_strcasecmp(name, "Get-ScheduledTaskInfo")) {
-        static const char *const ok[] = {"TaskName", "TaskPath", "Action", "Trigger", "Principal",
-                                         "Settings", "User", "Password", "Confirm", "InputObject",
-                                         "CimSession", NULL};
+        !tl_strcasecmp(name, "Get-ScheduledTask") ||
+        !tl_strcasecmp(name, "Get-ScheduledTaskInfo")) {
+        static const char *const ok[] = {"TaskName",  "TaskPath",    "Action",     "Trigger",
+                                         "Principal", "Settings",    "User",       "Password",
+                                         "Confirm",   "InputObject", "CimSession", NULL};
         TL_TRY(check_params(x, name, a, ok));
         TL_TRY(task_path_of(x, a, name, tl_strcasecmp(name, "Get-ScheduledTask") != 0, &path));
         if (!path)
             goto cleanup;
-        tl_task *t = task_find(s, path);
+        tl_task *t = tl_task_find(s, path);
         if (!t || t->registry_only) {
             x->rc = 1;
             goto cleanup;
@@ -1034,19 +1084,20 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             tl_strcasecmp(name, "Get-ScheduledTaskInfo") == 0 ||
             tl_strcasecmp(name, "Stop-ScheduledTask") == 0)
             goto cleanup;
-        if (x->c->integrity < 2 && !(t->user_id && (!tl_strcasecmp(t->user_id, s->users[x->c->user].sid) ||
-                                                     sim_user_find(s, t->user_id) == (long)x->c->user))) {
+        if (x->c->integrity < 2 &&
+            !(t->user_id && (!tl_strcasecmp(t->user_id, s->users[x->c->user].sid) ||
+                             tl_sim_user_find(s, t->user_id) == (long)x->c->user))) {
             x->rc = 1;
             goto cleanup;
         }
         if (!tl_strcasecmp(name, "Unregister-ScheduledTask"))
-            st = task_delete(s, t, x->c->user);
+            st = tl_task_delete(s, t, x->c->user);
         else if (!tl_strcasecmp(name, "Enable-ScheduledTask"))
-            st = task_set_enabled(s, t, 1, x->c->user);
+            st = tl_task_set_enabled(s, t, 1, x->c->user);
         else if (!tl_strcasecmp(name, "Disable-ScheduledTask"))
-            st = task_set_enabled(s, t, 0, x->c->user);
+            st = tl_task_set_enabled(s, t, 0, x->c->user);
         else if (!tl_strcasecmp(name, "Start-ScheduledTask"))
-            st = task_run(s, t);
+            st = tl_task_run(s, t);
         else { /* Set-ScheduledTask: -Action replaces the actions */
             const val *act = arg(a, "Action");
             if (act) {
@@ -1074,14 +1125,14 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
                 }
                 nx = tl_buf_take(&b);
                 TL_TRY_ALLOC(nx);
-                st = task_update_xml(s, t, nx, x->c->user);
+                st = tl_task_update_xml(s, t, nx, x->c->user);
                 tl_free(nx);
             }
         }
         goto cleanup;
     }
     if (!tl_strcasecmp(name, "Invoke-CimMethod")) {
-        static const char *const ok[] = {"ClassName", "Namespace", "NameSpace", "MethodName",
+        static const char *const ok[] = {"ClassName", "Namespace",  "NameSpace", "MethodName",
                                          "Arguments", "CimSession", NULL};
         TL_TRY(check_params(x, name, a, ok));
         const char *cls = sval(arg(a, "ClassName")), *m = sval(arg(a, "MethodName"));
@@ -1121,7 +1172,7 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
                 st = err(x, "RegisterByXml: the XML has no URI and no TaskName is given", NULL);
                 goto cleanup;
             }
-            st = task_path_canon(u, &path, msg, sizeof msg);
+            st = tl_task_path_canon(u, &path, msg, sizeof msg);
             tl_free(u);
             if (st == TL_E_PARSE) {
                 st = err(x, "%s", msg);
@@ -1139,19 +1190,19 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             p = sval(pos(a, 0));
         if (!p)
             return err(x, "Get-Content: -Path is required", NULL);
-        const tl_vfile *f = fs_find(s, p);
+        const tl_vfile *f = tl_fs_find(s, p);
         if (!f) {
             char *rel = NULL;
             tl_buf b = TL_BUF_INIT;
             tl_buf_printf(&b, "%s%s", s->procs[x->proc].cwd, p);
             rel = tl_buf_take(&b);
-            f = rel ? fs_find(s, rel) : NULL;
+            f = rel ? tl_fs_find(s, rel) : NULL;
             tl_free(rel);
         }
         if (!f)
             return err(x, "Get-Content: %s does not exist on the endpoint", p);
         out->k = V_STR;
-        return text_decode(f->data, f->len, &out->s);
+        return tl_text_decode(f->data, f->len, &out->s);
     }
     if (!tl_strcasecmp(name, "Out-String") || !tl_strcasecmp(name, "Write-Output") ||
         !tl_strcasecmp(name, "echo")) {
@@ -1171,9 +1222,9 @@ cleanup:
 
 static int is_external(const char *name)
 {
-    static const char *const ext[] = {"schtasks", "reg", "cmd", "at", "calc", "notepad",
-                                      "rundll32", "regsvr32", "mshta", "whoami", "ping", "net",
-                                      "sc", "powershell", "wscript", "cscript", NULL};
+    static const char *const ext[] = {
+        "schtasks", "reg",  "cmd", "at", "calc",       "notepad", "rundll32", "regsvr32", "mshta",
+        "whoami",   "ping", "net", "sc", "powershell", "wscript", "cscript",  NULL};
     if (strchr(name, '\\') || strstr(name, ".exe") || strstr(name, ".EXE"))
         return 1;
     for (size_t i = 0; ext[i]; i++)
@@ -1193,8 +1244,8 @@ static tl_status parse_command(ps *x, const val *input, val *out, char end)
         /* "C:\...\x.exe" args: run the program (PowerShell would need '&'; accepted so the
          * recorded command lines of threats.md can be replayed verbatim) */
         const char *q = strchr(x->p + 1, ch);
-        if (q && q - x->p > 5 && !tl_strncasecmp(q - 4, ".exe", 4) && q[1] == ' ' &&
-            q[2] && !strchr(";|\n", q[2]))
+        if (q && q - x->p > 5 && !tl_strncasecmp(q - 4, ".exe", 4) && q[1] == ' ' && q[2] &&
+            !strchr(";|\n", q[2]))
             goto command;
     }
     if (ch == '$' || ch == '(' || ch == '\'' || ch == '"' || ch == '@' || ch == '[')
@@ -1241,7 +1292,7 @@ command:
         tl_exec_ctx sub = *x->c;
         sub.parent = x->proc;
         int rc = 0;
-        st = sim_exec(&sub, tl_buf_cstr(&cl), &rc);
+        st = tl_sim_exec(&sub, tl_buf_cstr(&cl), &rc);
         tl_buf_free(&cl);
         x->rc = rc;
         return st;
@@ -1281,7 +1332,7 @@ static tl_status parse_pipeline(ps *x, val *out, char end)
     return TL_OK;
 }
 
-tl_status ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *rc)
+tl_status tl_ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *rc)
 {
     tl_status st = TL_OK;
     ps x;

@@ -49,8 +49,8 @@ static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const 
         char *end;
         unsigned long long v = strtoull(d, &end, (d[0] == '0' && (d[1] | 0x20) == 'x') ? 16 : 10);
         if (!d[0] || *end || (type == TL_REG_DWORD && v > 0xffffffffULL))
-            return sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid %s data '%s'",
-                                  reg_type_name(type), d);
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid %s data '%s'",
+                                     tl_reg_type_name(type), d);
         size_t n = type == TL_REG_DWORD ? 4 : 8;
         unsigned char *b = tl_malloc(n);
         if (!b)
@@ -64,7 +64,8 @@ static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const 
     if (type == TL_REG_BINARY || type == TL_REG_NONE) {
         size_t n = strlen(d);
         if (n % 2)
-            return sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid binary data '%s'", d);
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid binary data '%s'",
+                                     d);
         unsigned char *b = tl_malloc(n / 2 + 1);
         if (!b)
             return TL_E_NOMEM;
@@ -75,8 +76,8 @@ static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const 
             v = (unsigned)strtoul(h, &end, 16);
             if (*end) {
                 tl_free(b);
-                return sim_step_error(c->s, c->d, TL_E_PARSE, "reg add: invalid binary data '%s'",
-                                      d);
+                return tl_sim_step_error(c->s, c->d, TL_E_PARSE,
+                                         "reg add: invalid binary data '%s'", d);
             }
             b[i] = (unsigned char)v;
         }
@@ -112,7 +113,7 @@ static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const 
 
 static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc);
 
-tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+tl_status tl_cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
     tl_status st = TL_OK;
@@ -120,17 +121,17 @@ tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
     unsigned char *data = NULL;
     *rc = 0;
     if (argc < 2)
-        return sim_step_error(s, c->d, TL_E_PARSE, "reg: missing operation");
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg: missing operation");
     const char *op = argv[1];
     int add = !tl_strcasecmp(op, "add"), del = !tl_strcasecmp(op, "delete"),
         query = !tl_strcasecmp(op, "query"), import = !tl_strcasecmp(op, "import");
     if (!add && !del && !query && !import)
-        return sim_step_error(s, c->d, TL_E_PARSE, "reg: invalid operation '%s'", op);
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg: invalid operation '%s'", op);
     if (argc < 3)
-        return sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing key name", op);
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing key name", op);
     if (import) {
         if (argc > 4 || (argc == 4 && tl_strncasecmp(argv[3], "/reg:", 5) != 0))
-            return sim_step_error(s, c->d, TL_E_PARSE, "reg import: invalid syntax");
+            return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: invalid syntax");
         return reg_import(c, proc, argv[2], rc);
     }
     const char *v = NULL, *t = NULL, *d = NULL, *sep = NULL;
@@ -138,18 +139,18 @@ tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
     for (size_t i = 3; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '/' && a[0] != '-') {
-            st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
+            st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
             goto cleanup;
         }
         const char *w = a + 1;
-        const char **slot = !tl_strcasecmp(w, "v") ? &v
+        const char **slot = !tl_strcasecmp(w, "v")          ? &v
                             : !tl_strcasecmp(w, "t") && add ? &t
                             : !tl_strcasecmp(w, "d") && add ? &d
                             : !tl_strcasecmp(w, "s") && add ? &sep
                                                             : NULL;
         if (slot) {
             if (i + 1 >= argc) {
-                st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing value for %s", op, a);
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing value for %s", op, a);
                 goto cleanup;
             }
             *slot = argv[++i];
@@ -166,22 +167,22 @@ tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
                               !tl_strcasecmp(w, "z") || !tl_strcasecmp(w, "se")))) {
             /* accepted */
         } else {
-            st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
+            st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
             goto cleanup;
         }
     }
     if ((v != NULL) + ve + va > 1) {
-        st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: /v, /ve and /va are exclusive", op);
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: /v, /ve and /va are exclusive", op);
         goto cleanup;
     }
-    st = reg_normalize(argv[2], s->users[c->user].sid, &npath);
+    st = tl_reg_normalize(argv[2], s->users[c->user].sid, &npath);
     if (st == TL_E_PARSE) {
-        st = sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid key name '%s'", op, argv[2]);
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid key name '%s'", op, argv[2]);
         goto cleanup;
     }
     TL_TRY(st);
     if (query) {
-        *rc = reg_find(s, npath) ? 0 : 1;
+        *rc = tl_reg_find(s, npath) ? 0 : 1;
         goto cleanup;
     }
     if (!access_ok(c, npath)) {
@@ -189,17 +190,17 @@ tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
         goto cleanup;
     }
     if (add) {
-        uint32_t ty = reg_type_from_name(t ? t : "REG_SZ");
+        uint32_t ty = tl_reg_type_from_name(t ? t : "REG_SZ");
         if (ty == UINT32_MAX) {
-            st = sim_step_error(s, c->d, TL_E_PARSE, "reg add: invalid type '%s'", t);
+            st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg add: invalid type '%s'", t);
             goto cleanup;
         }
         if (!v && !ve) {
             if (t || d) {
-                st = sim_step_error(s, c->d, TL_E_PARSE, "reg add: /t and /d need /v or /ve");
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg add: /t and /d need /v or /ve");
                 goto cleanup;
             }
-            TL_TRY(sim_reg_create_key(s, proc, npath, 1, NULL));
+            TL_TRY(tl_sim_reg_create_key(s, proc, npath, 1, NULL));
             goto cleanup;
         }
         size_t len = 0;
@@ -208,18 +209,18 @@ tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
             exp = NULL; /* reg.exe stores the text as typed (cmd expanded %VAR% already) */
         TL_TRY(parse_data(c, ty, d ? d : "", sep, &data, &len));
         tl_free(exp);
-        TL_TRY(sim_reg_set(s, proc, npath, v ? v : "", ty, data, len));
+        TL_TRY(tl_sim_reg_set(s, proc, npath, v ? v : "", ty, data, len));
         goto cleanup;
     }
     /* delete */
     if (v || ve) {
-        st = sim_reg_delete_value(s, proc, npath, v ? v : "");
+        st = tl_sim_reg_delete_value(s, proc, npath, v ? v : "");
         if (st == TL_E_NOTFOUND) {
             *rc = 1;
             st = TL_OK;
         }
     } else if (va) {
-        tl_regkey *k = reg_find(s, npath);
+        tl_regkey *k = tl_reg_find(s, npath);
         if (!k) {
             *rc = 1;
             goto cleanup;
@@ -227,12 +228,12 @@ tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
         while (k->nvals) {
             char *name = tl_strdup(k->vals[0].name);
             TL_TRY_ALLOC(name);
-            st = sim_reg_delete_value(s, proc, npath, name);
+            st = tl_sim_reg_delete_value(s, proc, npath, name);
             tl_free(name);
             TL_TRY(st);
         }
     } else {
-        st = sim_reg_delete_key(s, proc, npath);
+        st = tl_sim_reg_delete_key(s, proc, npath);
         if (st == TL_E_NOTFOUND) {
             *rc = 1;
             st = TL_OK;
@@ -249,16 +250,16 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
 {
     tl_sim *s = c->s;
     tl_status st = TL_OK;
-    char *text = NULL, *key = NULL, *fp = sim_expand_env(s, c->user, file);
+    char *text = NULL, *key = NULL, *fp = tl_sim_expand_env(s, c->user, file);
     if (!fp)
         return TL_E_NOMEM;
-    const tl_vfile *f = fs_find(s, fp);
+    const tl_vfile *f = tl_fs_find(s, fp);
     if (!f) {
-        st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s does not exist on the endpoint",
-                            fp);
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s does not exist on the endpoint",
+                               fp);
         goto cleanup;
     }
-    TL_TRY(text_decode(f->data, f->len, &text));
+    TL_TRY(tl_text_decode(f->data, f->len, &text));
     int line = 0;
     char *p = text;
     while (*p) {
@@ -272,23 +273,23 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
             l[--n] = 0;
         if (line == 1) {
             if (strcmp(l, "Windows Registry Editor Version 5.00") && strcmp(l, "REGEDIT4")) {
-                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s: not a .reg file", fp);
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s: not a .reg file", fp);
                 goto cleanup;
             }
         } else if (l[0] == '[') {
             if (n < 3 || l[n - 1] != ']') {
-                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad key line", fp,
-                                    line);
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad key line", fp,
+                                       line);
                 goto cleanup;
             }
             l[n - 1] = 0;
             int delk = l[1] == '-';
             tl_free(key);
             key = NULL;
-            st = reg_normalize(l + 1 + delk, s->users[c->user].sid, &key);
+            st = tl_reg_normalize(l + 1 + delk, s->users[c->user].sid, &key);
             if (st != TL_OK) {
-                st = st == TL_E_PARSE ? sim_step_error(s, c->d, TL_E_PARSE,
-                                                       "reg import: %s:%d: bad key", fp, line)
+                st = st == TL_E_PARSE ? tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                                          "reg import: %s:%d: bad key", fp, line)
                                       : st;
                 goto cleanup;
             }
@@ -297,12 +298,12 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                 goto cleanup;
             }
             if (delk) {
-                if (reg_find(s, key))
-                    TL_TRY(sim_reg_delete_key(s, proc, key));
+                if (tl_reg_find(s, key))
+                    TL_TRY(tl_sim_reg_delete_key(s, proc, key));
                 tl_free(key);
                 key = NULL;
             } else {
-                TL_TRY(sim_reg_create_key(s, proc, key, 0, NULL));
+                TL_TRY(tl_sim_reg_create_key(s, proc, key, 0, NULL));
             }
         } else if ((l[0] == '"' || l[0] == '@') && key) {
             char name[256];
@@ -318,20 +319,20 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                     name[k++] = *q++;
                 }
                 if (*q != '"') {
-                    st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value line",
-                                        fp, line);
+                    st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value line",
+                                           fp, line);
                     goto cleanup;
                 }
                 q++;
             }
             name[k] = 0;
             if (*q++ != '=') {
-                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value line", fp,
-                                    line);
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value line", fp,
+                                       line);
                 goto cleanup;
             }
             if (!strcmp(q, "-")) {
-                sim_reg_delete_value(s, proc, key, name);
+                tl_sim_reg_delete_value(s, proc, key, name);
             } else if (*q == '"') {
                 tl_buf b = TL_BUF_INIT;
                 for (q++; *q && *q != '"'; q++) {
@@ -341,14 +342,14 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                 }
                 st = tl_buf_status(&b);
                 if (st == TL_OK)
-                    st = sim_reg_set(s, proc, key, name, TL_REG_SZ, tl_buf_cstr(&b), b.len);
+                    st = tl_sim_reg_set(s, proc, key, name, TL_REG_SZ, tl_buf_cstr(&b), b.len);
                 tl_buf_free(&b);
                 TL_TRY(st);
             } else if (!strncmp(q, "dword:", 6)) {
                 unsigned long v = strtoul(q + 6, NULL, 16);
                 unsigned char b4[4] = {(unsigned char)v, (unsigned char)(v >> 8),
                                        (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
-                TL_TRY(sim_reg_set(s, proc, key, name, TL_REG_DWORD, b4, 4));
+                TL_TRY(tl_sim_reg_set(s, proc, key, name, TL_REG_DWORD, b4, 4));
             } else if (!strncmp(q, "hex", 3)) {
                 uint32_t ty = TL_REG_BINARY;
                 q += 3;
@@ -358,8 +359,8 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                         q++;
                 }
                 if (*q++ != ':') {
-                    st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad hex value",
-                                        fp, line);
+                    st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad hex value",
+                                           fp, line);
                     goto cleanup;
                 }
                 tl_buf b = TL_BUF_INIT;
@@ -373,11 +374,12 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                 }
                 st = tl_buf_status(&b);
                 if (st == TL_OK)
-                    st = sim_reg_set(s, proc, key, name, ty, b.data ? b.data : "", b.len);
+                    st = tl_sim_reg_set(s, proc, key, name, ty, b.data ? b.data : "", b.len);
                 tl_buf_free(&b);
                 TL_TRY(st);
             } else {
-                st = sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value", fp, line);
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s:%d: bad value", fp,
+                                       line);
                 goto cleanup;
             }
         }
@@ -391,7 +393,7 @@ cleanup:
     return st;
 }
 
-tl_status cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+tl_status tl_cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     (void)proc;
     size_t i = 1;
@@ -401,40 +403,41 @@ tl_status cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
         /* at [id] [/delete] */
         for (const char *p = argv[i]; *p; p++)
             if (*p < '0' || *p > '9')
-                return sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
-                                      argv[i]);
+                return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
+                                         argv[i]);
     } else if (i < argc && argv[i][0] != '/') {
         int h, m;
         char tail[8];
         int n = sscanf(argv[i], "%d:%d%7s", &h, &m, tail);
         if (n < 2 || h < 0 || h > 23 || m < 0 || m > 59)
-            return sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
         if (i + 1 >= argc)
-            return sim_step_error(c->s, c->d, TL_E_PARSE, "at: missing command");
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: missing command");
     }
     *rc = 1; /* "The AT command has been deprecated. Please use schtasks.exe instead." */
     return TL_OK;
 }
 
-tl_status cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+tl_status tl_cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
     if (argc < 4)
-        return sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: usage: GhostTask.exe <host> "
-                                                   "<add|delete> <taskname> ...");
+        return tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                 "GhostTask: usage: GhostTask.exe <host> "
+                                 "<add|delete> <taskname> ...");
     const char *host = argv[1], *op = argv[2], *name = argv[3];
     int add = !tl_strcasecmp(op, "add");
     if (!add && tl_strcasecmp(op, "delete"))
-        return sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown operation '%s'", op);
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown operation '%s'", op);
     if (add) {
         if (argc < 8)
-            return sim_step_error(s, c->d, TL_E_PARSE,
-                                  "GhostTask add: needs <program> <argument> <username> "
-                                  "<second|daily|weekly|logon>");
+            return tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                     "GhostTask add: needs <program> <argument> <username> "
+                                     "<second|daily|weekly|logon>");
         const char *trig = argv[7];
         if (tl_strcasecmp(trig, "second") && tl_strcasecmp(trig, "daily") &&
             tl_strcasecmp(trig, "weekly") && tl_strcasecmp(trig, "logon"))
-            return sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown trigger '%s'", trig);
+            return tl_sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown trigger '%s'", trig);
     }
     const char *h = host;
     while (*h == '\\')
@@ -456,26 +459,26 @@ tl_status cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int
         writer = s->schedule_svc;
     }
     char msg[200], *path = NULL;
-    tl_status st = task_path_canon(name, &path, msg, sizeof msg);
+    tl_status st = tl_task_path_canon(name, &path, msg, sizeof msg);
     if (st == TL_E_PARSE)
-        return sim_step_error(s, c->d, st, "GhostTask: %s", msg);
+        return tl_sim_step_error(s, c->d, st, "GhostTask: %s", msg);
     if (st != TL_OK)
         return st;
-    tl_task *t = task_find(s, path);
+    tl_task *t = tl_task_find(s, path);
     if (add) {
-        st = t ? TL_OK : task_ghost_add(s, writer, name, argv[4], argv[5], argv[6], argv[7]);
+        st = t ? TL_OK : tl_task_ghost_add(s, writer, name, argv[4], argv[5], argv[6], argv[7]);
         *rc = t ? 1 : 0;
     } else if (t) {
         char key[600];
         snprintf(key, sizeof key, TL_TASKCACHE "\\Tree%s", t->path);
-        if (reg_find(s, key))
-            st = sim_reg_delete_key(s, writer, key);
+        if (tl_reg_find(s, key))
+            st = tl_sim_reg_delete_key(s, writer, key);
         snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s", t->guid);
-        if (st == TL_OK && reg_find(s, key))
-            st = sim_reg_delete_key(s, writer, key);
+        if (st == TL_OK && tl_reg_find(s, key))
+            st = tl_sim_reg_delete_key(s, writer, key);
         snprintf(key, sizeof key, TL_TASKCACHE "\\Plain\\%s", t->guid);
-        if (st == TL_OK && reg_find(s, key))
-            st = sim_reg_delete_key(s, writer, key);
+        if (st == TL_OK && tl_reg_find(s, key))
+            st = tl_sim_reg_delete_key(s, writer, key);
         t->deleted = 1;
     } else {
         *rc = 1;

@@ -11,7 +11,7 @@
  *
  * /create without /xml builds the task XML from the switches (mapping of §7,
  * [A]); with /xml the file is read from the endpoint (BOM-sniffed). Both go
- * through taskxml_normalize and task_register.
+ * through tl_taskxml_normalize and tl_task_register.
  * Supported for /change: /tr, /ru, /rl, /enable, /disable (other schedule
  * switches are validated and accepted without effect).
  */
@@ -27,23 +27,22 @@ typedef struct sw {
 } sw;
 
 static const sw create_sw[] = {
-    {"s", 1},  {"u", 1},  {"p", 1},  {"ru", 1}, {"rp", 1}, {"sc", 1},    {"mo", 1},
-    {"d", 1},  {"m", 1},  {"i", 1},  {"tn", 1}, {"tr", 1}, {"st", 1},    {"ri", 1},
-    {"et", 1}, {"du", 1}, {"k", 0},  {"sd", 1}, {"ed", 1}, {"it", 0},    {"np", 0},
-    {"z", 0},  {"xml", 1}, {"v1", 0}, {"f", 0}, {"rl", 1}, {"delay", 1}, {"hresult", 0},
-    {"ec", 1}, {NULL, 0}};
-static const sw delete_sw[] = {{"s", 1}, {"u", 1}, {"p", 1}, {"tn", 1}, {"f", 0},
+    {"s", 1}, {"u", 1},  {"p", 1},     {"ru", 1},      {"rp", 1}, {"sc", 1}, {"mo", 1},  {"d", 1},
+    {"m", 1}, {"i", 1},  {"tn", 1},    {"tr", 1},      {"st", 1}, {"ri", 1}, {"et", 1},  {"du", 1},
+    {"k", 0}, {"sd", 1}, {"ed", 1},    {"it", 0},      {"np", 0}, {"z", 0},  {"xml", 1}, {"v1", 0},
+    {"f", 0}, {"rl", 1}, {"delay", 1}, {"hresult", 0}, {"ec", 1}, {NULL, 0}};
+static const sw delete_sw[] = {{"s", 1}, {"u", 1},       {"p", 1}, {"tn", 1},
+                               {"f", 0}, {"hresult", 0}, {NULL, 0}};
+static const sw change_sw[] = {{"s", 1},       {"u", 1},  {"p", 1},  {"ru", 1},    {"rp", 1},
+                               {"tn", 1},      {"tr", 1}, {"st", 1}, {"ri", 1},    {"et", 1},
+                               {"du", 1},      {"k", 0},  {"sd", 1}, {"ed", 1},    {"enable", 0},
+                               {"disable", 0}, {"it", 0}, {"z", 0},  {"delay", 1}, {"rl", 1},
                                {"hresult", 0}, {NULL, 0}};
-static const sw change_sw[] = {
-    {"s", 1},  {"u", 1},  {"p", 1},  {"ru", 1}, {"rp", 1},     {"tn", 1},      {"tr", 1},
-    {"st", 1}, {"ri", 1}, {"et", 1}, {"du", 1}, {"k", 0},      {"sd", 1},      {"ed", 1},
-    {"enable", 0}, {"disable", 0}, {"it", 0}, {"z", 0}, {"delay", 1}, {"rl", 1}, {"hresult", 0},
-    {NULL, 0}};
-static const sw run_sw[] = {{"s", 1}, {"u", 1}, {"p", 1}, {"tn", 1}, {"i", 0}, {"hresult", 0},
-                            {NULL, 0}};
+static const sw run_sw[] = {{"s", 1}, {"u", 1},       {"p", 1}, {"tn", 1},
+                            {"i", 0}, {"hresult", 0}, {NULL, 0}};
 static const sw end_sw[] = {{"s", 1}, {"u", 1}, {"p", 1}, {"tn", 1}, {"hresult", 0}, {NULL, 0}};
-static const sw query_sw[] = {{"s", 1}, {"u", 1}, {"p", 1}, {"fo", 1}, {"nh", 0}, {"v", 0},
-                              {"tn", 1}, {"xml", -1}, {"hresult", 0}, {NULL, 0}};
+static const sw query_sw[] = {{"s", 1}, {"u", 1},  {"p", 1},    {"fo", 1},      {"nh", 0},
+                              {"v", 0}, {"tn", 1}, {"xml", -1}, {"hresult", 0}, {NULL, 0}};
 
 #define MAXOPT 32
 typedef struct opts {
@@ -67,27 +66,27 @@ static tl_status parse_opts(tl_exec_ctx *c, const char *verb, const sw *table, c
     for (size_t i = start; i < argc; i++) {
         const char *a = argv[i];
         if ((a[0] != '/' && a[0] != '-') || !a[1])
-            return sim_step_error(c->s, c->d, TL_E_PARSE,
-                                  "schtasks %s: invalid argument/option - '%s'", verb, a);
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE,
+                                     "schtasks %s: invalid argument/option - '%s'", verb, a);
         const sw *w = NULL;
         for (const sw *t = table; t->name; t++)
             if (tl_strcasecmp(t->name, a + 1) == 0)
                 w = t;
         if (!w)
-            return sim_step_error(c->s, c->d, TL_E_PARSE,
-                                  "schtasks %s: invalid argument/option - '%s'", verb, a);
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE,
+                                     "schtasks %s: invalid argument/option - '%s'", verb, a);
         for (size_t k = 0; k < o->n; k++)
             if (tl_strcasecmp(o->name[k], w->name) == 0)
-                return sim_step_error(c->s, c->d, TL_E_PARSE,
-                                      "schtasks %s: duplicate option '%s'", verb, a);
+                return tl_sim_step_error(c->s, c->d, TL_E_PARSE,
+                                         "schtasks %s: duplicate option '%s'", verb, a);
         if (o->n == MAXOPT)
-            return sim_step_error(c->s, c->d, TL_E_PARSE, "schtasks: too many options");
+            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "schtasks: too many options");
         o->name[o->n] = w->name;
         o->val[o->n] = NULL;
         if (w->takes_value == 1) {
             if (i + 1 >= argc)
-                return sim_step_error(c->s, c->d, TL_E_PARSE,
-                                      "schtasks %s: missing value for option '%s'", verb, a);
+                return tl_sim_step_error(c->s, c->d, TL_E_PARSE,
+                                         "schtasks %s: missing value for option '%s'", verb, a);
             o->val[o->n] = argv[++i];
         } else if (w->takes_value == -1 && i + 1 < argc && argv[i + 1][0] != '/') {
             o->val[o->n] = argv[++i];
@@ -163,13 +162,13 @@ static int parse_date(const char *s, int *y, int *mo, int *d)
 }
 
 static const char *const days_short[] = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"};
-static const char *const days_long[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+static const char *const days_long[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                         "Friday", "Saturday", "Sunday"};
 static const char *const months_short[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                            "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
-static const char *const months_long[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const months_long[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 /* Split a comma list; check each item against a table (or 1..31). */
 static int list_ok(const char *v, const char *const *tab, size_t ntab, int allow_num)
@@ -201,8 +200,8 @@ static int list_ok(const char *v, const char *const *tab, size_t ntab, int allow
     return 1;
 }
 
-static void emit_list(tl_buf *b, const char *v, const char *const *tab_s,
-                      const char *const *tab_l, size_t ntab, const char *outer)
+static void emit_list(tl_buf *b, const char *v, const char *const *tab_s, const char *const *tab_l,
+                      size_t ntab, const char *outer)
 {
     tl_buf_printf(b, "<%s>", outer);
     if (strcmp(v, "*") == 0) {
@@ -252,7 +251,7 @@ static int resolve_ru(const tl_sim *s, const char *ru, char *uid, size_t n, long
             !(dl == 1 && ru[0] == '.'))
             return 0;
     }
-    long u = sim_user_find(s, ru);
+    long u = tl_sim_user_find(s, ru);
     if (u <= 0)
         return 0;
     snprintf(uid, n, "%s", s->users[u].sid);
@@ -297,8 +296,8 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
             return TL_E_PARSE;
         }
         if (k == 4 && !all_digits(mo)) {
-            static const char *const w[] = {"FIRST", "SECOND", "THIRD", "FOURTH", "LAST",
-                                            "LASTDAY"};
+            static const char *const w[] = {"FIRST",  "SECOND", "THIRD",
+                                            "FOURTH", "LAST",   "LASTDAY"};
             for (int i = 0; i < 6; i++)
                 if (!tl_strcasecmp(mo, w[i]))
                     mo_word = w[i];
@@ -316,9 +315,8 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
         }
     }
     if (d && !((k == 3 && list_ok(d, days_short, 7, 0)) ||
-               (k == 4 && (mo_word && strcmp(mo_word, "LASTDAY") != 0
-                               ? list_ok(d, days_short, 7, 0)
-                               : list_ok(d, NULL, 0, 1))))) {
+               (k == 4 && (mo_word && strcmp(mo_word, "LASTDAY") != 0 ? list_ok(d, days_short, 7, 0)
+                                                                      : list_ok(d, NULL, 0, 1))))) {
         snprintf(msg, msgsz, "invalid value '%s' for /D with /SC %s", d, scs[k]);
         return TL_E_PARSE;
     }
@@ -411,7 +409,7 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
     char start[40], now[32], who[300];
     snprintf(start, sizeof start, "%04d-%02d-%02dT%02d:%02d:%02d", y, mon, day, h, mi, se);
     iso_time(s->now, now);
-    sim_user_display(s, c->user, who, sizeof who);
+    tl_sim_user_display(s, c->user, who, sizeof who);
     tl_buf_puts(x, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\" "
                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">");
     tl_buf_printf(x, "<RegistrationInfo><Date>%s</Date><Author>", now);
@@ -459,17 +457,22 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
     case 0:
     case 1:
     case 5:
-        tl_buf_printf(x, "<TimeTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true</Enabled>"
-                         "</TimeTrigger>", tl_buf_cstr(&rep), start, endb);
+        tl_buf_printf(x,
+                      "<TimeTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true</Enabled>"
+                      "</TimeTrigger>",
+                      tl_buf_cstr(&rep), start, endb);
         break;
     case 2:
-        tl_buf_printf(x, "<CalendarTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true"
-                         "</Enabled><ScheduleByDay><DaysInterval>%ld</DaysInterval></ScheduleByDay>"
-                         "</CalendarTrigger>", tl_buf_cstr(&rep), start, endb, mov);
+        tl_buf_printf(x,
+                      "<CalendarTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true"
+                      "</Enabled><ScheduleByDay><DaysInterval>%ld</DaysInterval></ScheduleByDay>"
+                      "</CalendarTrigger>",
+                      tl_buf_cstr(&rep), start, endb, mov);
         break;
     case 3: {
-        tl_buf_printf(x, "<CalendarTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true"
-                         "</Enabled><ScheduleByWeek><WeeksInterval>%ld</WeeksInterval>",
+        tl_buf_printf(x,
+                      "<CalendarTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true"
+                      "</Enabled><ScheduleByWeek><WeeksInterval>%ld</WeeksInterval>",
                       tl_buf_cstr(&rep), start, endb, mov);
         /* default day: the start date's weekday */
         int64_t days = tl_time_from_civil(y, mon, day, 0, 0, 0) / 86400;
@@ -479,8 +482,10 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
         break;
     }
     case 4:
-        tl_buf_printf(x, "<CalendarTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true"
-                         "</Enabled>", tl_buf_cstr(&rep), start, endb);
+        tl_buf_printf(x,
+                      "<CalendarTrigger>%s<StartBoundary>%s</StartBoundary>%s<Enabled>true"
+                      "</Enabled>",
+                      tl_buf_cstr(&rep), start, endb);
         if (mo_word && strcmp(mo_word, "LASTDAY") != 0) {
             tl_buf_puts(x, "<ScheduleByMonthDayOfWeek><Weeks><Week>");
             tl_buf_puts(x, !strcmp(mo_word, "FIRST")    ? "1"
@@ -529,8 +534,10 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
         tl_buf_printf(x, "<EventTrigger>%s<Enabled>true</Enabled><Subscription>", endb);
         {
             tl_buf q = TL_BUF_INIT;
-            tl_buf_printf(&q, "<QueryList><Query Id=\"0\" Path=\"%s\"><Select Path=\"%s\">%s"
-                              "</Select></Query></QueryList>", ec, ec, mo ? mo : "*");
+            tl_buf_printf(&q,
+                          "<QueryList><Query Id=\"0\" Path=\"%s\"><Select Path=\"%s\">%s"
+                          "</Select></Query></QueryList>",
+                          ec, ec, mo ? mo : "*");
             xml_esc(x, tl_buf_cstr(&q));
             tl_buf_free(&q);
         }
@@ -542,8 +549,9 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
     xml_esc(x, uid);
     tl_buf_puts(x, "</UserId>");
     if (!is_system) {
-        const char *lt = opt(o, "np") ? "S4U" : opt(o, "rp") && !opt(o, "it") ? "Password"
-                                                                                : "InteractiveToken";
+        const char *lt = opt(o, "np")                    ? "S4U"
+                         : opt(o, "rp") && !opt(o, "it") ? "Password"
+                                                         : "InteractiveToken";
         tl_buf_printf(x, "<LogonType>%s</LogonType>", lt);
     }
     tl_buf_printf(x, "<RunLevel>%s</RunLevel></Principal></Principals>",
@@ -609,34 +617,34 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
     char msg[512];
     const char *tn = opt(o, "tn");
     if (!tn)
-        return sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /TN is required");
-    st = task_path_canon(tn, &path, msg, sizeof msg);
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /TN is required");
+    st = tl_task_path_canon(tn, &path, msg, sizeof msg);
     if (st == TL_E_PARSE)
-        return sim_step_error(s, c->d, st, "schtasks /create: %s", msg);
+        return tl_sim_step_error(s, c->d, st, "schtasks /create: %s", msg);
     if (st != TL_OK)
         return st;
     const char *xmlp = opt(o, "xml");
     if (!xmlp && !opt(o, "sc")) {
-        st = sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /SC is required");
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /SC is required");
         goto cleanup;
     }
     if (xmlp) {
-        static const char *const excl[] = {"sc", "mo", "d", "m", "i", "tr", "st", "ri", "et",
-                                           "du", "k", "sd", "ed", "it", "np", "z", "v1", "rl",
-                                           "delay", "ec", NULL};
+        static const char *const excl[] = {"sc", "mo", "d",  "m",  "i",     "tr", "st",
+                                           "ri", "et", "du", "k",  "sd",    "ed", "it",
+                                           "np", "z",  "v1", "rl", "delay", "ec", NULL};
         for (size_t i = 0; excl[i]; i++)
             if (opt(o, excl[i])) {
-                st = sim_step_error(s, c->d, TL_E_PARSE,
-                                    "schtasks /create: /%s cannot be used with /XML", excl[i]);
+                st = tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                       "schtasks /create: /%s cannot be used with /XML", excl[i]);
                 goto cleanup;
             }
     }
     if (opt(o, "rp") && !opt(o, "ru") && !xmlp) {
-        st = sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /RP needs /RU or /XML");
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /RP needs /RU or /XML");
         goto cleanup;
     }
     if ((opt(o, "u") || opt(o, "p")) && !opt(o, "s")) {
-        st = sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /U and /P need /S");
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks /create: /U and /P need /S");
         goto cleanup;
     }
     if (opt(o, "s") && !is_local_host(s, opt(o, "s"))) {
@@ -659,15 +667,15 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
         snprintf(uid, sizeof uid, "%s", s->users[c->user].sid);
     }
     /* a task for another account, or with highest privileges, needs an elevated admin */
-    int needs_admin = (ruser != (long)c->user) ||
-                      (opt(o, "rl") && !tl_strcasecmp(opt(o, "rl"), "HIGHEST"));
+    int needs_admin =
+        (ruser != (long)c->user) || (opt(o, "rl") && !tl_strcasecmp(opt(o, "rl"), "HIGHEST"));
     if (needs_admin && c->integrity < 2) {
         *rc = 1; /* ERROR: Access is denied. */
         st = TL_OK;
         goto cleanup;
     }
     if (xmlp) {
-        char *fp = sim_expand_env(s, c->user, xmlp);
+        char *fp = tl_sim_expand_env(s, c->user, xmlp);
         TL_TRY_ALLOC(fp);
         /* relative file names are relative to the current directory */
         if (!(fp[0] && fp[1] == ':')) {
@@ -682,31 +690,32 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
             TL_TRY_ALLOC(fp);
         }
         xmlfile = fp;
-        const tl_vfile *f = fs_find(s, xmlfile);
+        const tl_vfile *f = tl_fs_find(s, xmlfile);
         if (!f) {
-            st = sim_step_error(s, c->d, TL_E_PARSE,
-                                "schtasks /create: /XML file %s does not exist on the endpoint",
-                                xmlfile);
+            st = tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                   "schtasks /create: /XML file %s does not exist on the endpoint",
+                                   xmlfile);
             goto cleanup;
         }
-        TL_TRY(text_decode(f->data, f->len, &xmltext));
+        TL_TRY(tl_text_decode(f->data, f->len, &xmltext));
     } else {
         st = build_xml(c, o, path, uid, is_system, &x, msg, sizeof msg);
         if (st == TL_E_PARSE) {
-            st = sim_step_error(s, c->d, st, "schtasks /create: %s", msg);
+            st = tl_sim_step_error(s, c->d, st, "schtasks /create: %s", msg);
             goto cleanup;
         }
         TL_TRY(st);
     }
-    if (task_find(s, path) && !opt(o, "f")) {
+    if (tl_task_find(s, path) && !opt(o, "f")) {
         *rc = 1; /* the replace prompt is answered "N" without a console */
         st = TL_OK;
         goto cleanup;
     }
-    st = task_register(s, path, xmltext ? xmltext : tl_buf_cstr(&x), 1, c->user, msg, sizeof msg);
+    st =
+        tl_task_register(s, path, xmltext ? xmltext : tl_buf_cstr(&x), 1, c->user, msg, sizeof msg);
     if (st == TL_E_PARSE) {
-        st = sim_step_error(s, c->d, st, "schtasks /create: %s%s%s", xmlfile ? xmlfile : "",
-                            xmlfile ? ": " : "", msg);
+        st = tl_sim_step_error(s, c->d, st, "schtasks /create: %s%s%s", xmlfile ? xmlfile : "",
+                               xmlfile ? ": " : "", msg);
         goto cleanup;
     }
     TL_TRY(st);
@@ -725,15 +734,15 @@ static tl_status lookup(tl_exec_ctx *c, const char *verb, const opts *o, tl_task
     const char *tn = opt(o, "tn");
     *t = NULL;
     if (!tn)
-        return sim_step_error(c->s, c->d, TL_E_PARSE, "schtasks %s: /TN is required", verb);
-    tl_status st = task_path_canon(tn, &path, msg, sizeof msg);
+        return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "schtasks %s: /TN is required", verb);
+    tl_status st = tl_task_path_canon(tn, &path, msg, sizeof msg);
     if (st == TL_E_PARSE)
-        return sim_step_error(c->s, c->d, st, "schtasks %s: %s", verb, msg);
+        return tl_sim_step_error(c->s, c->d, st, "schtasks %s: %s", verb, msg);
     if (st != TL_OK)
         return st;
-    tl_task *f = task_find(c->s, path);
+    tl_task *f = tl_task_find(c->s, path);
     tl_free(path);
-    if (!f || f->registry_only || !task_visible(c->s, f)) {
+    if (!f || f->registry_only || !tl_task_visible(c->s, f)) {
         *rc = 1; /* ERROR: The system cannot find the file specified. */
         return TL_OK;
     }
@@ -748,7 +757,7 @@ static int may_modify(const tl_exec_ctx *c, const tl_task *t)
     return t->user_id && !tl_strcasecmp(t->user_id, c->s->users[c->user].sid);
 }
 
-tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
     s->caller_proc = proc;
@@ -760,8 +769,8 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
         return TL_OK; /* "schtasks" alone = /query */
     const char *verb = argv[1];
     if (verb[0] != '/' && verb[0] != '-')
-        return sim_step_error(s, c->d, TL_E_PARSE, "schtasks: invalid argument/option - '%s'",
-                              verb);
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks: invalid argument/option - '%s'",
+                                 verb);
     verb++;
     if (!tl_strcasecmp(verb, "create")) {
         TL_TRY(parse_opts(c, "/create", create_sw, argv, argc, 2, &o));
@@ -779,7 +788,7 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
             for (size_t i = 0; i < s->ntasks; i++)
                 if (!s->tasks[i].deleted && !strchr(s->tasks[i].path + 1, '\\') &&
                     !s->tasks[i].registry_only)
-                    TL_TRY(task_delete(s, &s->tasks[i], c->user));
+                    TL_TRY(tl_task_delete(s, &s->tasks[i], c->user));
             return TL_OK;
         }
         TL_TRY(lookup(c, "/delete", &o, &t, rc));
@@ -789,19 +798,21 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
             *rc = 1;
             return TL_OK;
         }
-        return task_delete(s, t, c->user);
+        return tl_task_delete(s, t, c->user);
     }
     if (!tl_strcasecmp(verb, "change")) {
         TL_TRY(parse_opts(c, "/change", change_sw, argv, argc, 2, &o));
         if (opt(&o, "enable") && opt(&o, "disable"))
-            return sim_step_error(s, c->d, TL_E_PARSE,
-                                  "schtasks /change: /ENABLE and /DISABLE are exclusive");
+            return tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                     "schtasks /change: /ENABLE and /DISABLE are exclusive");
         if (o.n == 1 || (o.n == 0))
-            return sim_step_error(s, c->d, TL_E_PARSE,
-                                  "schtasks /change: nothing to change (give at least one option)");
+            return tl_sim_step_error(
+                s, c->d, TL_E_PARSE,
+                "schtasks /change: nothing to change (give at least one option)");
         if (opt(&o, "tr") && strlen(opt(&o, "tr")) > 262)
-            return sim_step_error(s, c->d, TL_E_PARSE,
-                                  "schtasks /change: invalid value for /TR: over 262 characters");
+            return tl_sim_step_error(
+                s, c->d, TL_E_PARSE,
+                "schtasks /change: invalid value for /TR: over 262 characters");
         if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
             return TL_OK;
         TL_TRY(lookup(c, "/change", &o, &t, rc));
@@ -833,17 +844,17 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
             if (!a.command)
                 return TL_E_NOMEM;
             char *nx = NULL;
-            st = taskxml_edit(t->xml, &a, -1, &nx);
+            st = tl_taskxml_edit(t->xml, &a, -1, &nx);
             tl_free(a.command);
             TL_TRY(st);
-            st = task_update_xml(s, t, nx, c->user);
+            st = tl_task_update_xml(s, t, nx, c->user);
             tl_free(nx);
             TL_TRY(st);
         }
         if (opt(&o, "enable"))
-            TL_TRY(task_set_enabled(s, t, 1, c->user));
+            TL_TRY(tl_task_set_enabled(s, t, 1, c->user));
         if (opt(&o, "disable"))
-            TL_TRY(task_set_enabled(s, t, 0, c->user));
+            TL_TRY(tl_task_set_enabled(s, t, 0, c->user));
         return TL_OK;
     }
     if (!tl_strcasecmp(verb, "run")) {
@@ -860,7 +871,7 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
                 return TL_OK;
             }
         }
-        return task_run(s, t);
+        return tl_task_run(s, t);
     }
     if (!tl_strcasecmp(verb, "end")) {
         TL_TRY(parse_opts(c, "/end", end_sw, argv, argc, 2, &o));
@@ -870,9 +881,10 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
     if (!tl_strcasecmp(verb, "query")) {
         TL_TRY(parse_opts(c, "/query", query_sw, argv, argc, 2, &o));
         const char *fo = opt(&o, "fo");
-        if (fo && tl_strcasecmp(fo, "TABLE") && tl_strcasecmp(fo, "LIST") && tl_strcasecmp(fo, "CSV"))
-            return sim_step_error(s, c->d, TL_E_PARSE,
-                                  "schtasks /query: invalid value '%s' for /FO", fo);
+        if (fo && tl_strcasecmp(fo, "TABLE") && tl_strcasecmp(fo, "LIST") &&
+            tl_strcasecmp(fo, "CSV"))
+            return tl_sim_step_error(s, c->d, TL_E_PARSE,
+                                     "schtasks /query: invalid value '%s' for /FO", fo);
         if (opt(&o, "tn")) {
             TL_TRY(lookup(c, "/query", &o, &t, rc));
         }
@@ -880,14 +892,13 @@ tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int 
     }
     if (!tl_strcasecmp(verb, "?"))
         return TL_OK;
-    return sim_step_error(s, c->d, TL_E_PARSE, "schtasks: invalid argument/option - '%s'",
-                          argv[1]);
+    return tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks: invalid argument/option - '%s'",
+                             argv[1]);
 cleanup:
     return st;
 }
 
 /* ---- schtasks /query output (used by tests and the explain trace) ---------------- */
-
 
 tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out)
 {
@@ -897,18 +908,22 @@ tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out)
     if (csv)
         tl_buf_puts(&b, "\"TaskName\",\"Next Run Time\",\"Status\"\r\n");
     else if (!list)
-        tl_buf_puts(&b, "TaskName                                 Next Run Time          Status\r\n"
-                        "======================================== ====================== ===============\r\n");
+        tl_buf_puts(
+            &b,
+            "TaskName                                 Next Run Time          Status\r\n"
+            "======================================== ====================== ===============\r\n");
     for (size_t i = 0; i < s->ntasks; i++) {
         const tl_task *t = &s->tasks[i];
-        if (t->deleted || t->registry_only || !task_visible(s, t))
+        if (t->deleted || t->registry_only || !tl_task_visible(s, t))
             continue;
         const char *status = t->enabled ? "Ready" : "Disabled";
         if (csv)
             tl_buf_printf(&b, "\"%s\",\"N/A\",\"%s\"\r\n", t->path, status);
         else if (list)
-            tl_buf_printf(&b, "HostName:      %s\r\nTaskName:      %s\r\nNext Run Time: N/A\r\n"
-                              "Status:        %s\r\n\r\n", s->sc->hostname, t->path, status);
+            tl_buf_printf(&b,
+                          "HostName:      %s\r\nTaskName:      %s\r\nNext Run Time: N/A\r\n"
+                          "Status:        %s\r\n\r\n",
+                          s->sc->hostname, t->path, status);
         else
             tl_buf_printf(&b, "%-40s %-22s %s\r\n", t->path, "N/A", status);
     }

@@ -211,8 +211,8 @@ static int valid_username(const char *u)
 
 static tl_status load_endpoint(ld *l, tl_scenario *s, const cJSON *ep)
 {
-    static const char *const keys[] = {"hostname", "domain", "os_build", "arch",
-                                       "sysmon_config", "channels", "users", NULL};
+    static const char *const keys[] = {"hostname",      "domain",   "os_build", "arch",
+                                       "sysmon_config", "channels", "users",    NULL};
     static const char *const arches[] = {"x64", "x86", NULL};
     tl_status st;
     size_t n = push_key(l, "endpoint");
@@ -297,8 +297,8 @@ static int known_user(const tl_scenario *s, const char *u)
     return 0;
 }
 
-static const char *const reg_types[] = {"REG_SZ",     "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD",
-                                        "REG_QWORD",  "REG_BINARY",    "REG_NONE",     NULL};
+static const char *const reg_types[] = {"REG_SZ",    "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD",
+                                        "REG_QWORD", "REG_BINARY",    "REG_NONE",     NULL};
 
 static int is_hex_blob(const char *s)
 {
@@ -315,7 +315,8 @@ static int is_hex_blob(const char *s)
 static tl_status load_registry(ld *l, tl_scenario *s, tl_step *st_, const cJSON *r)
 {
     static const char *const keys[] = {"op", "key", "value", "type", "data", NULL};
-    static const char *const ops[] = {"create_key", "set_value", "delete_value", "delete_key", NULL};
+    static const char *const ops[] = {"create_key", "set_value", "delete_value", "delete_key",
+                                      NULL};
     tl_status st;
     char *op = NULL;
     size_t n = push_key(l, "registry");
@@ -323,8 +324,8 @@ static tl_status load_registry(ld *l, tl_scenario *s, tl_step *st_, const cJSON 
     TL_TRY(get_str(l, r, "op", 1, 0, &op));
     TL_TRY(check_enum(l, "op", op, ops,
                       "\"create_key\", \"set_value\", \"delete_value\" or \"delete_key\""));
-    st_->reg_op = strcmp(op, "create_key") == 0   ? TL_REGOP_CREATE_KEY
-                  : strcmp(op, "set_value") == 0  ? TL_REGOP_SET_VALUE
+    st_->reg_op = strcmp(op, "create_key") == 0     ? TL_REGOP_CREATE_KEY
+                  : strcmp(op, "set_value") == 0    ? TL_REGOP_SET_VALUE
                   : strcmp(op, "delete_value") == 0 ? TL_REGOP_DELETE_VALUE
                                                     : TL_REGOP_DELETE_KEY;
     TL_TRY(get_str(l, r, "key", 1, 0, &st_->reg_key));
@@ -433,8 +434,7 @@ static tl_status load_file(ld *l, tl_step *st_, const cJSON *f)
     }
     TL_TRY(get_str(l, f, "content", 0, 0, &st_->file_content));
     TL_TRY(get_str(l, f, "encoding", 0, 0, &enc));
-    TL_TRY(check_enum(l, "encoding", enc, encs,
-                      "\"utf-8\", \"utf-8-bom\" or \"utf-16le-bom\""));
+    TL_TRY(check_enum(l, "encoding", enc, encs, "\"utf-8\", \"utf-8-bom\" or \"utf-16le-bom\""));
     if (st_->file_delete && (st_->file_content || enc)) {
         size_t m = push_key(l, st_->file_content ? "content" : "encoding");
         st = perr(l, "not allowed with op \"delete\"", NULL);
@@ -447,8 +447,8 @@ static tl_status load_file(ld *l, tl_step *st_, const cJSON *f)
         l->path[m] = 0;
         goto cleanup;
     }
-    st_->file_enc = !enc                           ? TL_ENC_UTF8
-                    : strcmp(enc, "utf-8-bom") == 0 ? TL_ENC_UTF8_BOM
+    st_->file_enc = !enc                               ? TL_ENC_UTF8
+                    : strcmp(enc, "utf-8-bom") == 0    ? TL_ENC_UTF8_BOM
                     : strcmp(enc, "utf-16le-bom") == 0 ? TL_ENC_UTF16LE_BOM
                                                        : TL_ENC_UTF8;
     st = TL_OK;
@@ -461,9 +461,9 @@ cleanup:
 
 static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
 {
-    static const char *const keys[] = {"at",      "user",     "elevated", "parent",
-                                       "wow64",   "image",    "command",  "registry",
-                                       "file",    "noise",    "comment",  NULL};
+    static const char *const keys[] = {"at",    "user",  "elevated", "parent",
+                                       "wow64", "image", "command",  "registry",
+                                       "file",  "noise", "comment",  NULL};
     tl_status st;
     double at = 0;
     TL_TRY(check_keys(l, j, keys));
@@ -589,10 +589,10 @@ void tl_scenario_free(tl_scenario *s)
     for (size_t i = 0; i < s->nusers; i++)
         tl_free(s->users[i].name);
     tl_free(s->users);
-    char **strs[] = {&s->path,     &s->dir,        &s->name,          &s->title,
-                     &s->description, &s->technique, &s->actor,       &s->kind,
-                     &s->hostname, &s->domain,     &s->os_build,      &s->arch,
-                     &s->sysmon_config, &s->agent_id, &s->agent_name, &s->expect_json};
+    char **strs[] = {&s->path,          &s->dir,       &s->name,       &s->title,
+                     &s->description,   &s->technique, &s->actor,      &s->kind,
+                     &s->hostname,      &s->domain,    &s->os_build,   &s->arch,
+                     &s->sysmon_config, &s->agent_id,  &s->agent_name, &s->expect_json};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         tl_free(*strs[i]);
     tl_free(s);
@@ -618,9 +618,9 @@ static int line_of(const char *text, size_t off)
 
 static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
 {
-    static const char *const keys[] = {"name",     "title", "description", "technique", "actor",
-                                       "kind",     "references", "endpoint", "agent", "start",
-                                       "seed",     "steps", "expect",     "comment",   NULL};
+    static const char *const keys[] = {"name", "title",      "description", "technique", "actor",
+                                       "kind", "references", "endpoint",    "agent",     "start",
+                                       "seed", "steps",      "expect",      "comment",   NULL};
     static const char *const kinds[] = {"attack", "benign", NULL};
     tl_status st;
     l->path[0] = '$';
@@ -777,7 +777,8 @@ tl_status tl_scenario_load_mem(const char *path, const char *json, size_t len, t
     TL_TRY_ALLOC(s->path = tl_strdup(path));
     {
         const char *sl = strrchr(path, '/');
-        TL_TRY_ALLOC(s->dir = sl ? tl_strndup(path, (size_t)(sl - path) + (sl == path)) : tl_strdup("."));
+        TL_TRY_ALLOC(s->dir = sl ? tl_strndup(path, (size_t)(sl - path) + (sl == path))
+                                 : tl_strdup("."));
     }
     if (memchr(json, 0, len)) {
         tl_diag_set(d, path, 0, "NUL byte in scenario file");

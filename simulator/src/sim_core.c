@@ -5,7 +5,7 @@
  * queue and the step dispatcher.
  *
  * Event flow: a module produces a raw event (all schema-4.90 fields except
- * RuleName) and calls sim_emit_sysmon(); the Sysmon engine decides whether it
+ * RuleName) and calls tl_sim_emit_sysmon(); the Sysmon engine decides whether it
  * is logged (tl_sysmon_filter, no allocation for dropped events) and the
  * logged ones are queued with their RuleName. Rendering (and with it the
  * EventRecordID) happens when the record is popped, so record ids increase in
@@ -58,15 +58,15 @@ static const char *base_name(const char *p)
     return b ? b + 1 : p;
 }
 
-int sim_is_x64(const tl_sim *s) { return !s->x86; }
+int tl_sim_is_x64(const tl_sim *s) { return !s->x86; }
 
-tl_time sim_tick(tl_sim *s, int min_us, int max_us)
+tl_time tl_sim_tick(tl_sim *s, int min_us, int max_us)
 {
     s->now += min_us + (tl_time)tl_rng_below(&s->rng, (uint64_t)(max_us - min_us + 1));
     return s->now;
 }
 
-tl_status sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, ...)
+tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, ...)
 {
     char msg[800];
     va_list ap;
@@ -76,10 +76,17 @@ tl_status sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, .
     const char *what = "command";
     if (s->cur) {
         switch (s->cur->kind) {
-        case TL_STEP_REGISTRY: what = "registry"; break;
-        case TL_STEP_FILE: what = "file"; break;
-        case TL_STEP_NOISE: what = "noise"; break;
-        default: break;
+        case TL_STEP_REGISTRY:
+            what = "registry";
+            break;
+        case TL_STEP_FILE:
+            what = "file";
+            break;
+        case TL_STEP_NOISE:
+            what = "noise";
+            break;
+        default:
+            break;
         }
         tl_diag_set(d, s->sc->path, 0, "$.steps[%zu].%s: %s", s->cur->file_index, what, msg);
     } else {
@@ -88,7 +95,7 @@ tl_status sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, .
     return st;
 }
 
-long sim_user_find(const tl_sim *s, const char *name)
+long tl_sim_user_find(const tl_sim *s, const char *name)
 {
     const char *bs = strrchr(name, '\\');
     if (bs)
@@ -99,13 +106,13 @@ long sim_user_find(const tl_sim *s, const char *name)
     return -1;
 }
 
-const char *sim_user_display(const tl_sim *s, size_t u, char *buf, size_t n)
+const char *tl_sim_user_display(const tl_sim *s, size_t u, char *buf, size_t n)
 {
     snprintf(buf, n, "%s\\%s", s->users[u].domain, s->users[u].name);
     return buf;
 }
 
-char *sim_wow64_image(const char *image)
+char *tl_sim_wow64_image(const char *image)
 {
     static const char sys32[] = "C:\\Windows\\System32\\";
     if (tl_strncasecmp(image, sys32, sizeof sys32 - 1) != 0)
@@ -293,7 +300,7 @@ static tl_status copy_fields(const tl_evfield *f, size_t n, tl_evfield **out)
     return TL_OK;
 }
 
-tl_status sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
+tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
 {
     if (s->quiet)
         return TL_OK;
@@ -329,7 +336,7 @@ tl_status sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, siz
     return TL_OK;
 }
 
-tl_status sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f, size_t n)
+tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f, size_t n)
 {
     if (s->quiet)
         return TL_OK;
@@ -356,11 +363,10 @@ tl_status sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfi
         y->user_sid = NULL;
         y->pid = (unsigned)(s->procs[s->services_exe].pid + 12); /* lsass */
         y->tid = 700 + (unsigned)(mix64(r.seq) % 4000) * 4;
-        static const char *const first[] = {"A scheduled task was created.",
-                                            "A scheduled task was deleted.",
-                                            "A scheduled task was enabled.",
-                                            "A scheduled task was disabled.",
-                                            "A scheduled task was updated."};
+        static const char *const first[] = {
+            "A scheduled task was created.", "A scheduled task was deleted.",
+            "A scheduled task was enabled.", "A scheduled task was disabled.",
+            "A scheduled task was updated."};
         r.msg_first = id >= 4698 && id <= 4702 ? first[id - 4698] : NULL;
     } else {
         y->provider_name = "Microsoft-Windows-TaskScheduler";
@@ -373,13 +379,33 @@ tl_status sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfi
         y->pid = s->procs[s->schedule_svc].pid;
         y->tid = 900 + (unsigned)(mix64(r.seq) % 3000) * 4;
         switch (id) {
-        case 106: r.edata_name = "TaskRegistered"; r.msg_first = "Task registered"; break;
-        case 140: r.edata_name = "TaskUpdated"; r.msg_first = "Task registration updated"; break;
-        case 141: r.edata_name = "TaskRegistrationDeleted"; r.msg_first = "Task registration deleted"; break;
-        case 142: r.edata_name = "TaskDisabled"; r.msg_first = "Task disabled"; break;
-        case 200: r.edata_name = "ActionStart"; r.msg_first = "Action started"; break;
-        case 201: r.edata_name = "ActionSuccess"; r.msg_first = "Action completed"; break;
-        default: r.msg_first = NULL; break;
+        case 106:
+            r.edata_name = "TaskRegistered";
+            r.msg_first = "Task registered";
+            break;
+        case 140:
+            r.edata_name = "TaskUpdated";
+            r.msg_first = "Task registration updated";
+            break;
+        case 141:
+            r.edata_name = "TaskRegistrationDeleted";
+            r.msg_first = "Task registration deleted";
+            break;
+        case 142:
+            r.edata_name = "TaskDisabled";
+            r.msg_first = "Task disabled";
+            break;
+        case 200:
+            r.edata_name = "ActionStart";
+            r.msg_first = "Action started";
+            break;
+        case 201:
+            r.edata_name = "ActionSuccess";
+            r.msg_first = "Action completed";
+            break;
+        default:
+            r.msg_first = NULL;
+            break;
         }
     }
     y->channel = chan_names[chan];
@@ -413,11 +439,11 @@ static tl_status proc_add(tl_sim *s, tl_proc *p, long *out)
 
 static void proc_user_field(const tl_sim *s, const tl_proc *p, char *buf, size_t n)
 {
-    sim_user_display(s, p->user, buf, n);
+    tl_sim_user_display(s, p->user, buf, n);
 }
 
-tl_status sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, const char *image,
-                          const char *cmdline, const char *cwd, long *out)
+tl_status tl_sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, const char *image,
+                             const char *cmdline, const char *cwd, long *out)
 {
     tl_status st;
     tl_proc p;
@@ -432,12 +458,12 @@ tl_status sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, co
     p.logon_id = integrity >= 2 && u->admin && user != 0 ? u->logon_id_elev : u->logon_id;
     p.session = u->session;
     p.wow64 = parent >= 0 && s->procs[parent].wow64;
-    TL_TRY_ALLOC(p.image = p.wow64 ? sim_wow64_image(image) : tl_strdup(image));
+    TL_TRY_ALLOC(p.image = p.wow64 ? tl_sim_wow64_image(image) : tl_strdup(image));
     TL_TRY_ALLOC(p.cmdline = tl_strdup(cmdline));
-    TL_TRY_ALLOC(p.cwd = tl_strdup(cwd ? cwd
-                                       : parent >= 0 && s->procs[parent].cwd
-                                           ? s->procs[parent].cwd
-                                           : "C:\\Windows\\system32\\"));
+    TL_TRY_ALLOC(p.cwd =
+                     tl_strdup(cwd                                   ? cwd
+                               : parent >= 0 && s->procs[parent].cwd ? s->procs[parent].cwd
+                                                                     : "C:\\Windows\\system32\\"));
     long idx;
     TL_TRY(proc_add(s, &p, &idx));
     memset(&p, 0, sizeof p);
@@ -482,7 +508,7 @@ tl_status sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, co
             {"ParentCommandLine", pp ? pp->cmdline : "-"},
             {"ParentUser", pp ? puser_s : "-"},
         };
-        TL_TRY(sim_emit_sysmon(s, 1, c->start, f, sizeof f / sizeof f[0]));
+        TL_TRY(tl_sim_emit_sysmon(s, 1, c->start, f, sizeof f / sizeof f[0]));
     }
     if (out)
         *out = idx;
@@ -494,7 +520,7 @@ cleanup:
     return st;
 }
 
-tl_status sim_image_load(tl_sim *s, long proc, const char *dll)
+tl_status tl_sim_image_load(tl_sim *s, long proc, const char *dll)
 {
     if (s->quiet)
         return TL_OK;
@@ -504,9 +530,9 @@ tl_status sim_image_load(tl_sim *s, long proc, const char *dll)
         s->procs[proc].taskschd_loaded = 1;
     }
     const tl_proc *p = &s->procs[proc];
-    tl_time t = sim_tick(s, 2000, 9000);
+    tl_time t = tl_sim_tick(s, 2000, 9000);
     char utc[32], pid[16], hashes[300], fv[64], user_s[300];
-    char *loaded = p->wow64 ? sim_wow64_image(dll) : tl_strdup(dll);
+    char *loaded = p->wow64 ? tl_sim_wow64_image(dll) : tl_strdup(dll);
     if (!loaded)
         return TL_E_NOMEM;
     tl_time_fmt_sysmon(t, utc);
@@ -532,18 +558,18 @@ tl_status sim_image_load(tl_sim *s, long proc, const char *dll)
         {"SignatureStatus", "Valid"},
         {"User", user_s},
     };
-    tl_status st = sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
+    tl_status st = tl_sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
     tl_free(loaded);
     return st;
 }
 
-tl_status sim_reg_event(tl_sim *s, long proc, const char *etype, const char *target,
-                        const char *details)
+tl_status tl_sim_reg_event(tl_sim *s, long proc, const char *etype, const char *target,
+                           const char *details)
 {
     if (s->quiet)
         return TL_OK;
     const tl_proc *p = &s->procs[proc];
-    tl_time t = sim_tick(s, 100, 900);
+    tl_time t = tl_sim_tick(s, 100, 900);
     char utc[32], pid[16], user_s[300];
     tl_time_fmt_sysmon(t, utc);
     snprintf(pid, sizeof pid, "%u", p->pid);
@@ -562,26 +588,26 @@ tl_status sim_reg_event(tl_sim *s, long proc, const char *etype, const char *tar
     if (id == 14)
         f[n++] = (tl_evfield){"NewName", details ? details : ""};
     f[n++] = (tl_evfield){"User", user_s};
-    return sim_emit_sysmon(s, id, t, f, n);
+    return tl_sim_emit_sysmon(s, id, t, f, n);
 }
 
-tl_status sim_file_event(tl_sim *s, long proc, const char *path, tl_time created)
+tl_status tl_sim_file_event(tl_sim *s, long proc, const char *path, tl_time created)
 {
     if (s->quiet)
         return TL_OK;
     const tl_proc *p = &s->procs[proc];
-    tl_time t = sim_tick(s, 200, 2000);
+    tl_time t = tl_sim_tick(s, 200, 2000);
     char utc[32], cutc[32], pid[16], user_s[300];
     tl_time_fmt_sysmon(t, utc);
     tl_time_fmt_sysmon(created ? created : t, cutc);
     snprintf(pid, sizeof pid, "%u", p->pid);
     proc_user_field(s, p, user_s, sizeof user_s);
     tl_evfield f[] = {
-        {"UtcTime", utc},        {"ProcessGuid", p->guid}, {"ProcessId", pid},
-        {"Image", p->image},     {"TargetFilename", path}, {"CreationUtcTime", cutc},
+        {"UtcTime", utc},    {"ProcessGuid", p->guid}, {"ProcessId", pid},
+        {"Image", p->image}, {"TargetFilename", path}, {"CreationUtcTime", cutc},
         {"User", user_s},
     };
-    return sim_emit_sysmon(s, 11, t, f, sizeof f / sizeof f[0]);
+    return tl_sim_emit_sysmon(s, 11, t, f, sizeof f / sizeof f[0]);
 }
 
 /* ---- construction ----------------------------------------------------------- */
@@ -645,14 +671,14 @@ static tl_status resolve_config(const tl_sim *s, const tl_sim_opts *o, char **ou
     return *out ? TL_OK : TL_E_NOMEM;
 }
 
-tl_status sim_baseline(tl_sim *s);
+tl_status tl_sim_baseline(tl_sim *s);
 
 static tl_status proc_quiet(tl_sim *s, long parent, size_t user, int integ, const char *image,
                             const char *cmdline, unsigned pid, tl_time start, long *out)
 {
     tl_time save = s->now;
     s->now = start;
-    tl_status st = sim_proc_create(s, parent, user, integ, image, cmdline, NULL, out);
+    tl_status st = tl_sim_proc_create(s, parent, user, integ, image, cmdline, NULL, out);
     s->now = save;
     if (st == TL_OK && pid)
         s->procs[*out].pid = pid;
@@ -703,7 +729,8 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     snprintf(s->machine_prefix, sizeof s->machine_prefix, "%08x",
              (unsigned)(tl_rng_next(&s->rng) & 0xffffffffu));
     snprintf(s->host_suffix, sizeof s->host_suffix, "0000000%02x%03x",
-             (unsigned)(1 + tl_rng_below(&s->rng, 9)), (unsigned)(tl_rng_below(&s->rng, 0x10) << 8));
+             (unsigned)(1 + tl_rng_below(&s->rng, 9)),
+             (unsigned)(tl_rng_below(&s->rng, 0x10) << 8));
     s->boot = sc->start - (tl_time)(3600 + tl_rng_below(&s->rng, 14 * 86400)) * TL_USEC_PER_SEC -
               (tl_time)tl_rng_below(&s->rng, 1000000);
     s->sysmon_pid = 2000 + 4u * (unsigned)tl_rng_below(&s->rng, 1500);
@@ -730,7 +757,7 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     }
     s->now = sc->start;
     s->quiet = 1;
-    TL_TRY(sim_baseline(s));
+    TL_TRY(tl_sim_baseline(s));
     s->quiet = 0;
     s->now = sc->start;
     *out = s;
@@ -745,8 +772,7 @@ cleanup:
 /* Baseline processes (no events): System, services, the Schedule service,
  * each user's explorer.exe. Registry and tasks: task_svc.c / sim_reg.c. */
 
-
-tl_status sim_baseline(tl_sim *s)
+tl_status tl_sim_baseline(tl_sim *s)
 {
     tl_status st;
     long sys, smss, svc, idx;
@@ -760,7 +786,8 @@ tl_status sim_baseline(tl_sim *s)
                       "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", 0,
                       s->boot + 9000000 + (tl_time)tl_rng_below(&s->rng, 5000000), &idx));
     s->schedule_svc = idx;
-    TL_TRY(proc_quiet(s, svc, 0, 3, s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
+    TL_TRY(proc_quiet(s, svc, 0, 3,
+                      s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
                       s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
                       s->sysmon_pid, s->boot + 11000000, &idx));
     for (size_t u = 1; u < s->nusers; u++) {
@@ -770,14 +797,17 @@ tl_status sim_baseline(tl_sim *s)
         TL_TRY_ALLOC(s->procs[idx].cwd = tl_strdup("C:\\Windows\\system32\\"));
     }
     {
-        static const char *const dirs[] = {
-            "C:\\Windows\\System32\\Tasks", "C:\\Windows\\Tasks", "C:\\Windows\\Temp",
-            "C:\\ProgramData", "C:\\Users\\Public", "C:\\Program Files"};
+        static const char *const dirs[] = {"C:\\Windows\\System32\\Tasks",
+                                           "C:\\Windows\\Tasks",
+                                           "C:\\Windows\\Temp",
+                                           "C:\\ProgramData",
+                                           "C:\\Users\\Public",
+                                           "C:\\Program Files"};
         for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-            TL_TRY(sim_dir_create(s, dirs[i]));
+            TL_TRY(tl_sim_dir_create(s, dirs[i]));
         if (!s->x86) {
-            TL_TRY(sim_dir_create(s, "C:\\Windows\\SysWOW64"));
-            TL_TRY(sim_dir_create(s, "C:\\Program Files (x86)"));
+            TL_TRY(tl_sim_dir_create(s, "C:\\Windows\\SysWOW64"));
+            TL_TRY(tl_sim_dir_create(s, "C:\\Program Files (x86)"));
         }
         tl_buf b = TL_BUF_INIT;
         for (size_t u = 1; u < s->nusers; u++) {
@@ -785,21 +815,21 @@ tl_status sim_baseline(tl_sim *s)
             tl_buf_printf(&b, "C:\\Users\\%s\\AppData\\Local\\Temp", s->users[u].name);
             st = tl_buf_status(&b);
             if (st == TL_OK)
-                st = sim_dir_create(s, tl_buf_cstr(&b));
+                st = tl_sim_dir_create(s, tl_buf_cstr(&b));
             if (st == TL_OK) {
                 tl_buf_reset(&b);
                 tl_buf_printf(&b, "C:\\Users\\%s\\AppData\\Roaming", s->users[u].name);
                 st = tl_buf_status(&b);
             }
             if (st == TL_OK)
-                st = sim_dir_create(s, tl_buf_cstr(&b));
+                st = tl_sim_dir_create(s, tl_buf_cstr(&b));
             if (st == TL_OK) {
                 tl_buf_reset(&b);
                 tl_buf_printf(&b, "C:\\Users\\%s\\Desktop", s->users[u].name);
                 st = tl_buf_status(&b);
             }
             if (st == TL_OK)
-                st = sim_dir_create(s, tl_buf_cstr(&b));
+                st = tl_sim_dir_create(s, tl_buf_cstr(&b));
             if (st != TL_OK)
                 break;
         }
@@ -809,12 +839,12 @@ tl_status sim_baseline(tl_sim *s)
             tl_buf_printf(&b, "%s%s", s->agent_dir, agent_sub[i]);
             st = tl_buf_status(&b);
             if (st == TL_OK)
-                st = sim_dir_create(s, tl_buf_cstr(&b));
+                st = tl_sim_dir_create(s, tl_buf_cstr(&b));
         }
         tl_buf_free(&b);
         TL_TRY(st);
     }
-    TL_TRY(sim_baseline_registry(s));
+    TL_TRY(tl_sim_baseline_registry(s));
 cleanup:
     return st;
 }
@@ -828,9 +858,9 @@ void tl_sim_free(tl_sim *s)
     tl_free(s->agent_dir);
     tl_free(s->computer);
     tl_free(s->user_domain);
-    reg_key_free(s->hklm);
-    reg_key_free(s->hku);
-    reg_key_free(s->hkcr);
+    tl_reg_key_free(s->hklm);
+    tl_reg_key_free(s->hku);
+    tl_reg_key_free(s->hkcr);
     for (size_t i = 0; i < s->nfiles; i++) {
         tl_free(s->files[i].path);
         tl_free(s->files[i].data);
@@ -858,7 +888,7 @@ void tl_sim_free(tl_sim *s)
         tl_free(t->uri);
         tl_free(t->context);
         tl_free(t->user_id);
-        task_actions_free(t->actions, t->nactions);
+        tl_task_actions_free(t->actions, t->nactions);
     }
     tl_free(s->tasks);
     for (size_t i = 0; i < s->nq; i++)
@@ -932,18 +962,18 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
                           {"TargetObject", noise_index_keys[(r >> 8) & 1]},
                           {"Details", "DWORD (0x00000003)"},
                           {"User", "NT AUTHORITY\\SYSTEM"}};
-        st = sim_emit_sysmon(s, 13, t, f, 8);
+        st = tl_sim_emit_sysmon(s, 13, t, f, 8);
     } else if (kind < 35) { /* DynamicInfo rewrite on a task run */
         char key[200];
         snprintf(pid, sizeof pid, "%u", svc->pid);
         const tl_task *tk = s->ntasks ? &s->tasks[(r >> 8) % s->ntasks] : NULL;
         snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s\\DynamicInfo",
                  tk ? tk->guid : "{00000000-0000-0000-0000-000000000000}");
-        tl_evfield f[] = {{"EventType", "SetValue"},   {"UtcTime", utc},
-                          {"ProcessGuid", svc->guid},  {"ProcessId", pid},
-                          {"Image", svc->image},       {"TargetObject", key},
-                          {"Details", "Binary Data"},  {"User", "NT AUTHORITY\\SYSTEM"}};
-        st = sim_emit_sysmon(s, 13, t, f, 8);
+        tl_evfield f[] = {{"EventType", "SetValue"},  {"UtcTime", utc},
+                          {"ProcessGuid", svc->guid}, {"ProcessId", pid},
+                          {"Image", svc->image},      {"TargetObject", key},
+                          {"Details", "Binary Data"}, {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = tl_sim_emit_sysmon(s, 13, t, f, 8);
     } else if (kind < 60) { /* benign child of the Schedule service */
         size_t ci = (size_t)((r >> 8) % (sizeof noise_children / sizeof noise_children[0]));
         const char *img = noise_children[ci][0], *cmd = noise_children[ci][1];
@@ -956,44 +986,55 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         image_hashes(img, hashes, sizeof hashes);
         file_version(s, fv, sizeof fv);
         const vinfo *vi = find_vinfo(img);
-        tl_evfield f[] = {
-            {"UtcTime", utc},          {"ProcessGuid", cguid},
-            {"ProcessId", pid},        {"Image", img},
-            {"FileVersion", vi ? fv : "-"}, {"Description", vi ? vi->desc : "-"},
-            {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
-            {"Company", "Microsoft Corporation"},
-            {"OriginalFileName", vi ? vi->orig : base_name(img)},
-            {"CommandLine", cmd},      {"CurrentDirectory", "C:\\Windows\\system32\\"},
-            {"User", "NT AUTHORITY\\SYSTEM"}, {"LogonGuid", lg},
-            {"LogonId", "0x3e7"},      {"TerminalSessionId", "0"},
-            {"IntegrityLevel", "System"}, {"Hashes", hashes},
-            {"ParentProcessGuid", svc->guid}, {"ParentProcessId", ppid},
-            {"ParentImage", svc->image}, {"ParentCommandLine", svc->cmdline},
-            {"ParentUser", "NT AUTHORITY\\SYSTEM"}};
-        st = sim_emit_sysmon(s, 1, t, f, sizeof f / sizeof f[0]);
+        tl_evfield f[] = {{"UtcTime", utc},
+                          {"ProcessGuid", cguid},
+                          {"ProcessId", pid},
+                          {"Image", img},
+                          {"FileVersion", vi ? fv : "-"},
+                          {"Description", vi ? vi->desc : "-"},
+                          {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
+                          {"Company", "Microsoft Corporation"},
+                          {"OriginalFileName", vi ? vi->orig : base_name(img)},
+                          {"CommandLine", cmd},
+                          {"CurrentDirectory", "C:\\Windows\\system32\\"},
+                          {"User", "NT AUTHORITY\\SYSTEM"},
+                          {"LogonGuid", lg},
+                          {"LogonId", "0x3e7"},
+                          {"TerminalSessionId", "0"},
+                          {"IntegrityLevel", "System"},
+                          {"Hashes", hashes},
+                          {"ParentProcessGuid", svc->guid},
+                          {"ParentProcessId", ppid},
+                          {"ParentImage", svc->image},
+                          {"ParentCommandLine", svc->cmdline},
+                          {"ParentUser", "NT AUTHORITY\\SYSTEM"}};
+        st = tl_sim_emit_sysmon(s, 1, t, f, sizeof f / sizeof f[0]);
     } else if (kind < 80) { /* temp file by the Edge updater */
         char path[200];
         snprintf(pid, sizeof pid, "%u", 3000 + 4u * (unsigned)((r >> 24) % 500));
         make_guid(s, s->boot + 60000000, 0x7000 + (unsigned)((r >> 24) % 500), pguid);
-        snprintf(path, sizeof path, "C:\\Windows\\Temp\\MSI%05x.LOG", (unsigned)((r >> 12) & 0xfffff));
-        tl_evfield f[] = {{"UtcTime", utc},
-                          {"ProcessGuid", pguid},
-                          {"ProcessId", pid},
-                          {"Image", "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe"},
-                          {"TargetFilename", path},
-                          {"CreationUtcTime", utc},
-                          {"User", "NT AUTHORITY\\SYSTEM"}};
-        st = sim_emit_sysmon(s, 11, t, f, 7);
+        snprintf(path, sizeof path, "C:\\Windows\\Temp\\MSI%05x.LOG",
+                 (unsigned)((r >> 12) & 0xfffff));
+        tl_evfield f[] = {
+            {"UtcTime", utc},
+            {"ProcessGuid", pguid},
+            {"ProcessId", pid},
+            {"Image", "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe"},
+            {"TargetFilename", path},
+            {"CreationUtcTime", utc},
+            {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = tl_sim_emit_sysmon(s, 11, t, f, 7);
     } else if (kind < 84) { /* Update Orchestrator re-registers its tasks (blog rule 115007) */
         snprintf(pid, sizeof pid, "%u", svc->pid);
-        tl_evfield f[] = {{"EventType", "CreateKey"},
-                          {"UtcTime", utc},
-                          {"ProcessGuid", svc->guid},
-                          {"ProcessId", pid},
-                          {"Image", svc->image},
-                          {"TargetObject", TL_TASKCACHE "\\Tree\\Microsoft\\Windows\\UpdateOrchestrator"},
-                          {"User", "NT AUTHORITY\\SYSTEM"}};
-        st = sim_emit_sysmon(s, 12, t, f, 7);
+        tl_evfield f[] = {
+            {"EventType", "CreateKey"},
+            {"UtcTime", utc},
+            {"ProcessGuid", svc->guid},
+            {"ProcessId", pid},
+            {"Image", svc->image},
+            {"TargetObject", TL_TASKCACHE "\\Tree\\Microsoft\\Windows\\UpdateOrchestrator"},
+            {"User", "NT AUTHORITY\\SYSTEM"}};
+        st = tl_sim_emit_sysmon(s, 12, t, f, 7);
     } else { /* DLL loads */
         static const char *const dlls[] = {"C:\\Windows\\System32\\ntdll.dll",
                                            "C:\\Windows\\System32\\kernel32.dll",
@@ -1003,15 +1044,22 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         const char *dll = dlls[(r >> 8) % 3];
         image_hashes(dll, hashes, sizeof hashes);
         file_version(s, fv, sizeof fv);
-        tl_evfield f[] = {{"UtcTime", utc},         {"ProcessGuid", svc->guid},
-                          {"ProcessId", pid},       {"Image", svc->image},
-                          {"ImageLoaded", dll},     {"FileVersion", fv},
-                          {"Description", "-"},     {"Product", "Microsoft® Windows® Operating System"},
-                          {"Company", "Microsoft Corporation"}, {"OriginalFileName", base_name(dll)},
-                          {"Hashes", hashes},       {"Signed", "true"},
-                          {"Signature", "Microsoft Windows"}, {"SignatureStatus", "Valid"},
+        tl_evfield f[] = {{"UtcTime", utc},
+                          {"ProcessGuid", svc->guid},
+                          {"ProcessId", pid},
+                          {"Image", svc->image},
+                          {"ImageLoaded", dll},
+                          {"FileVersion", fv},
+                          {"Description", "-"},
+                          {"Product", "Microsoft® Windows® Operating System"},
+                          {"Company", "Microsoft Corporation"},
+                          {"OriginalFileName", base_name(dll)},
+                          {"Hashes", hashes},
+                          {"Signed", "true"},
+                          {"Signature", "Microsoft Windows"},
+                          {"SignatureStatus", "Valid"},
                           {"User", "NT AUTHORITY\\SYSTEM"}};
-        st = sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
+        st = tl_sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
     }
     s->cur_step = save_step;
     return st;
@@ -1088,8 +1136,7 @@ int tl_sim_next_record(tl_sim *s, tl_record *out)
 
 /* ---- steps ------------------------------------------------------------------ */
 
-static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, int integ,
-                                   long *out)
+static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, int integ, long *out)
 {
     for (size_t i = 0; i < s->nprocs; i++)
         if (s->procs[i].user == user && s->procs[i].integrity == integ &&
@@ -1118,8 +1165,8 @@ static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, in
     s->quiet = 1;
     tl_time save = s->now;
     s->now -= (tl_time)(30 + tl_rng_below(&s->rng, 600)) * TL_USEC_PER_SEC;
-    tl_status st = sim_proc_create(s, parent, user, integ, image, tl_buf_cstr(&cmd),
-                                   user ? NULL : "C:\\Windows\\system32\\", out);
+    tl_status st = tl_sim_proc_create(s, parent, user, integ, image, tl_buf_cstr(&cmd),
+                                      user ? NULL : "C:\\Windows\\system32\\", out);
     s->now = save;
     s->quiet = q;
     if (st == TL_OK && !s->x86 &&
@@ -1176,7 +1223,7 @@ static tl_status run_registry_step(tl_sim *s, const tl_step *t, size_t user, tl_
     tl_status st;
     char *npath = NULL;
     unsigned char *bin = NULL;
-    const char *image = t->image ? t->image
+    const char *image = t->image    ? t->image
                         : user == 0 ? "C:\\Windows\\system32\\svchost.exe"
                                     : "C:\\Windows\\regedit.exe";
     int integ = user == 0 ? 3 : (t->elevated == 1 ? 2 : 1);
@@ -1185,47 +1232,48 @@ static tl_status run_registry_step(tl_sim *s, const tl_step *t, size_t user, tl_
         proc = s->schedule_svc;
     else
         TL_TRY(find_or_make_proc(s, image, user, integ, &proc));
-    st = reg_normalize(t->reg_key, s->users[user].sid, &npath);
+    st = tl_reg_normalize(t->reg_key, s->users[user].sid, &npath);
     if (st == TL_E_PARSE) {
-        st = sim_step_error(s, d, TL_E_PARSE, "key: unknown registry root in \"%s\"", t->reg_key);
+        st =
+            tl_sim_step_error(s, d, TL_E_PARSE, "key: unknown registry root in \"%s\"", t->reg_key);
         goto cleanup;
     }
     TL_TRY(st);
     switch (t->reg_op) {
     case TL_REGOP_CREATE_KEY:
-        TL_TRY(sim_reg_create_key(s, proc, npath, 1, NULL));
+        TL_TRY(tl_sim_reg_create_key(s, proc, npath, 1, NULL));
         break;
     case TL_REGOP_SET_VALUE: {
-        uint32_t ty = reg_type_from_name(t->reg_type);
+        uint32_t ty = tl_reg_type_from_name(t->reg_type);
         if (ty == TL_REG_DWORD || ty == TL_REG_QWORD) {
             unsigned long long v = strtoull(t->reg_data, NULL, 10);
             unsigned char b[8];
             for (int i = 0; i < 8; i++)
                 b[i] = (unsigned char)(v >> (8 * i));
-            TL_TRY(sim_reg_set(s, proc, npath, t->reg_value, ty, b, ty == TL_REG_DWORD ? 4 : 8));
+            TL_TRY(tl_sim_reg_set(s, proc, npath, t->reg_value, ty, b, ty == TL_REG_DWORD ? 4 : 8));
         } else if (ty == TL_REG_BINARY || ty == TL_REG_NONE) {
             size_t n = 0;
             TL_TRY(hex_decode(t->reg_data ? t->reg_data : "", &bin, &n));
-            TL_TRY(sim_reg_set(s, proc, npath, t->reg_value, ty, bin, n));
+            TL_TRY(tl_sim_reg_set(s, proc, npath, t->reg_value, ty, bin, n));
         } else {
-            TL_TRY(sim_reg_set(s, proc, npath, t->reg_value, ty, t->reg_data,
-                               strlen(t->reg_data)));
+            TL_TRY(
+                tl_sim_reg_set(s, proc, npath, t->reg_value, ty, t->reg_data, strlen(t->reg_data)));
         }
         break;
     }
     case TL_REGOP_DELETE_VALUE:
-        st = sim_reg_delete_value(s, proc, npath, t->reg_value);
+        st = tl_sim_reg_delete_value(s, proc, npath, t->reg_value);
         if (st == TL_E_NOTFOUND) {
-            st = sim_step_error(s, d, TL_E_INVAL, "value \"%s\" of %s does not exist",
-                                t->reg_value, npath);
+            st = tl_sim_step_error(s, d, TL_E_INVAL, "value \"%s\" of %s does not exist",
+                                   t->reg_value, npath);
             goto cleanup;
         }
         TL_TRY(st);
         break;
     case TL_REGOP_DELETE_KEY:
-        st = sim_reg_delete_key(s, proc, npath);
+        st = tl_sim_reg_delete_key(s, proc, npath);
         if (st == TL_E_NOTFOUND) {
-            st = sim_step_error(s, d, TL_E_INVAL, "key %s does not exist", npath);
+            st = tl_sim_step_error(s, d, TL_E_INVAL, "key %s does not exist", npath);
             goto cleanup;
         }
         TL_TRY(st);
@@ -1243,7 +1291,7 @@ static tl_status run_file_step(tl_sim *s, const tl_step *t, size_t user, tl_diag
     tl_status st;
     unsigned char *bytes = NULL;
     size_t n = 0;
-    const char *image = t->image ? t->image
+    const char *image = t->image    ? t->image
                         : user == 0 ? "C:\\Windows\\system32\\svchost.exe"
                                     : "C:\\Windows\\explorer.exe";
     int integ = user == 0 ? 3 : (t->elevated == 1 ? 2 : 1);
@@ -1253,15 +1301,15 @@ static tl_status run_file_step(tl_sim *s, const tl_step *t, size_t user, tl_diag
     else
         TL_TRY(find_or_make_proc(s, image, user, integ, &proc));
     if (t->file_delete) {
-        st = sim_file_delete(s, proc, t->file_path);
+        st = tl_sim_file_delete(s, proc, t->file_path);
         if (st == TL_E_NOTFOUND)
-            st = sim_step_error(s, d, TL_E_INVAL, "path: %s does not exist", t->file_path);
+            st = tl_sim_step_error(s, d, TL_E_INVAL, "path: %s does not exist", t->file_path);
         goto cleanup;
     }
     if (t->file_enc == TL_ENC_UTF16LE_BOM) {
         unsigned char *u16 = NULL;
         size_t ul = 0;
-        TL_TRY(utf8_to_utf16le(t->file_content, strlen(t->file_content), &u16, &ul));
+        TL_TRY(tl_utf8_to_utf16le(t->file_content, strlen(t->file_content), &u16, &ul));
         TL_TRY_ALLOC(bytes = tl_malloc(ul + 2));
         bytes[0] = 0xff;
         bytes[1] = 0xfe;
@@ -1276,7 +1324,7 @@ static tl_status run_file_step(tl_sim *s, const tl_step *t, size_t user, tl_diag
         memcpy(bytes + off, t->file_content, cl);
         n = cl + off;
     }
-    TL_TRY(sim_file_write(s, proc, t->file_path, bytes, n));
+    TL_TRY(tl_sim_file_write(s, proc, t->file_path, bytes, n));
 cleanup:
     tl_free(bytes);
     return st;
@@ -1292,20 +1340,20 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
     s->cur_step = i;
     if (s->now < t->time)
         s->now = t->time;
-    long u = t->user ? sim_user_find(s, t->user)
+    long u = t->user                                       ? tl_sim_user_find(s, t->user)
              : t->kind == TL_STEP_COMMAND && s->nusers > 1 ? 1
-                                                            : 0;
+                                                           : 0;
     if (u < 0) {
-        st = sim_step_error(s, d, TL_E_INVAL, "unknown user \"%s\"", t->user);
+        st = tl_sim_step_error(s, d, TL_E_INVAL, "unknown user \"%s\"", t->user);
         goto done;
     }
     switch (t->kind) {
     case TL_STEP_COMMAND: {
         int elevated = u == 0 ? 1 : t->elevated == 1;
         if (elevated && u != 0 && !s->users[u].admin) {
-            st = sim_step_error(s, d, TL_E_INVAL,
-                                "user \"%s\" is not an administrator and cannot run elevated",
-                                s->users[u].name);
+            st = tl_sim_step_error(s, d, TL_E_INVAL,
+                                   "user \"%s\" is not an administrator and cannot run elevated",
+                                   s->users[u].name);
             goto done;
         }
         int integ = u == 0 ? 3 : elevated ? 2 : 1;
@@ -1318,11 +1366,11 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         int rc = 0;
         const char *pb = base_name(parent);
         if (tl_strcasecmp(pb, "cmd.exe") == 0)
-            st = cmd_run_line(&c, pp, t->command, &rc);
+            st = tl_cmd_run_line(&c, pp, t->command, &rc);
         else if (tl_strcasecmp(pb, "powershell.exe") == 0 || tl_strcasecmp(pb, "pwsh.exe") == 0)
-            st = ps_run_script(&c, pp, t->command, &rc);
+            st = tl_ps_run_script(&c, pp, t->command, &rc);
         else
-            st = sim_exec(&c, t->command, &rc);
+            st = tl_sim_exec(&c, t->command, &rc);
         break;
     }
     case TL_STEP_REGISTRY:

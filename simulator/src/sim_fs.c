@@ -46,7 +46,7 @@ static long find_idx(const tl_sim *s, const char *path)
     return -1;
 }
 
-tl_vfile *fs_find(const tl_sim *s, const char *winpath)
+tl_vfile *tl_fs_find(const tl_sim *s, const char *winpath)
 {
     char *c = canon(winpath);
     if (!c)
@@ -79,7 +79,7 @@ static tl_status add_entry(tl_sim *s, char *path, size_t len, tl_time t, long *o
  * stored casing. */
 static tl_status ensure_dirs(tl_sim *s, char *c)
 {
-    for (char *p = strchr(c + 3, '\\'); ; p = strchr(p + 1, '\\')) {
+    for (char *p = strchr(c + 3, '\\');; p = strchr(p + 1, '\\')) {
         char save = p ? *p : 0;
         if (p)
             *p = 0;
@@ -101,7 +101,7 @@ static tl_status ensure_dirs(tl_sim *s, char *c)
     }
 }
 
-tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data, size_t len)
+tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data, size_t len)
 {
     tl_status st;
     char *c = NULL;
@@ -129,12 +129,12 @@ tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *
     s->files[i].len = len;
     copy = NULL;
     if (proc >= 0) {
-        TL_TRY(sim_file_event(s, proc, s->files[i].path, created));
+        TL_TRY(tl_sim_file_event(s, proc, s->files[i].path, created));
         if (!created)
             s->files[i].created = s->now; /* the event's UtcTime */
     }
     if (s->drive_c)
-        TL_TRY(fs_mirror(s, s->drive_c, &s->files[i], 0, NULL));
+        TL_TRY(tl_fs_mirror(s, s->drive_c, &s->files[i], 0, NULL));
     st = TL_OK;
 cleanup:
     tl_free(c);
@@ -142,7 +142,7 @@ cleanup:
     return st;
 }
 
-tl_status sim_file_delete(tl_sim *s, long proc, const char *winpath)
+tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
 {
     (void)proc; /* Event 23/26 are not modelled (not in the reference configs) */
     char *c = canon(winpath);
@@ -154,7 +154,7 @@ tl_status sim_file_delete(tl_sim *s, long proc, const char *winpath)
         return TL_E_NOTFOUND;
     tl_status st = TL_OK;
     if (s->drive_c)
-        st = fs_mirror(s, s->drive_c, &s->files[i], 1, NULL);
+        st = tl_fs_mirror(s, s->drive_c, &s->files[i], 1, NULL);
     tl_free(s->files[i].path);
     tl_free(s->files[i].data);
     memmove(&s->files[i], &s->files[i + 1], (s->nfiles - (size_t)i - 1) * sizeof s->files[0]);
@@ -188,7 +188,7 @@ static char *host_child(const char *dir, const char *name)
     return r;
 }
 
-tl_status fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d)
+tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d)
 {
     (void)s;
     tl_status st = tl_mkdirs(root, d);
@@ -236,7 +236,7 @@ tl_status fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int de
 
 tl_status tl_sim_read_file(const tl_sim *s, const char *winpath, char **data, size_t *len)
 {
-    const tl_vfile *f = fs_find(s, winpath);
+    const tl_vfile *f = tl_fs_find(s, winpath);
     if (!f)
         return TL_E_NOTFOUND;
     char *c = tl_malloc(f->len + 1);
@@ -253,9 +253,9 @@ tl_status tl_sim_read_file(const tl_sim *s, const char *winpath, char **data, si
 
 tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, size_t len)
 {
-    tl_vfile *f = fs_find(s, winpath);
+    tl_vfile *f = tl_fs_find(s, winpath);
     if (!f)
-        return sim_file_write(s, -1, winpath, data, len);
+        return tl_sim_file_write(s, -1, winpath, data, len);
     unsigned char *nd = tl_realloc(f->data, f->len + len + 1);
     if (!nd)
         return TL_E_NOMEM;
@@ -264,14 +264,14 @@ tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, s
     nd[f->len] = 0;
     f->data = nd;
     if (s->drive_c)
-        return fs_mirror(s, s->drive_c, f, 0, NULL);
+        return tl_fs_mirror(s, s->drive_c, f, 0, NULL);
     return TL_OK;
 }
 
 tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d)
 {
     for (size_t i = 0; i < s->nfiles; i++) {
-        tl_status st = fs_mirror(s, dir, &s->files[i], 0, d);
+        tl_status st = tl_fs_mirror(s, dir, &s->files[i], 0, d);
         if (st != TL_OK)
             return st;
     }
@@ -280,7 +280,7 @@ tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d)
 
 /* ---- text encodings -------------------------------------------------------- */
 
-tl_status utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen)
+tl_status tl_utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen)
 {
     unsigned char *o = tl_malloc(n * 4 + 2);
     if (!o)
@@ -325,15 +325,14 @@ tl_status utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *
     return TL_OK;
 }
 
-static tl_status utf16_to_utf8(const unsigned char *s, size_t n, int be, char **out,
-                               size_t *outlen)
+static tl_status utf16_to_utf8(const unsigned char *s, size_t n, int be, char **out, size_t *outlen)
 {
     tl_buf b = TL_BUF_INIT;
     for (size_t i = 0; i + 1 < n; i += 2) {
         uint32_t u = be ? (uint32_t)(s[i] << 8 | s[i + 1]) : (uint32_t)(s[i] | s[i + 1] << 8);
         if (u >= 0xd800 && u < 0xdc00 && i + 3 < n) {
-            uint32_t l = be ? (uint32_t)(s[i + 2] << 8 | s[i + 3])
-                            : (uint32_t)(s[i + 2] | s[i + 3] << 8);
+            uint32_t l =
+                be ? (uint32_t)(s[i + 2] << 8 | s[i + 3]) : (uint32_t)(s[i + 2] | s[i + 3] << 8);
             if (l >= 0xdc00 && l < 0xe000) {
                 u = 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00);
                 i += 2;
@@ -376,12 +375,12 @@ static tl_status utf16_to_utf8(const unsigned char *s, size_t n, int be, char **
     return *out ? TL_OK : TL_E_NOMEM;
 }
 
-tl_status utf16le_to_utf8(const unsigned char *s, size_t n, char **out, size_t *outlen)
+tl_status tl_utf16le_to_utf8(const unsigned char *s, size_t n, char **out, size_t *outlen)
 {
     return utf16_to_utf8(s, n, 0, out, outlen);
 }
 
-tl_status text_decode(const unsigned char *d, size_t len, char **out)
+tl_status tl_text_decode(const unsigned char *d, size_t len, char **out)
 {
     if (len >= 2 && d[0] == 0xff && d[1] == 0xfe)
         return utf16_to_utf8(d + 2, len - 2, 0, out, NULL);
@@ -395,7 +394,7 @@ tl_status text_decode(const unsigned char *d, size_t len, char **out)
     return *out ? TL_OK : TL_E_NOMEM;
 }
 
-char *sim_expand_env(const tl_sim *s, size_t user, const char *in)
+char *tl_sim_expand_env(const tl_sim *s, size_t user, const char *in)
 {
     tl_buf b = TL_BUF_INIT;
     const char *uname = s->users[user].name;
@@ -440,7 +439,9 @@ char *sim_expand_env(const tl_sim *s, size_t user, const char *in)
                 snprintf(tmp, sizeof tmp, "C:\\Windows\\Temp");
             val = tmp;
         } else if (!tl_strcasecmp(var, "USERPROFILE")) {
-            snprintf(tmp, sizeof tmp, user ? "C:\\Users\\%s" : "C:\\Windows\\system32\\config\\systemprofile", uname);
+            snprintf(tmp, sizeof tmp,
+                     user ? "C:\\Users\\%s" : "C:\\Windows\\system32\\config\\systemprofile",
+                     uname);
             val = tmp;
         } else if (!tl_strcasecmp(var, "LOCALAPPDATA")) {
             snprintf(tmp, sizeof tmp, "C:\\Users\\%s\\AppData\\Local", uname);
@@ -459,7 +460,7 @@ char *sim_expand_env(const tl_sim *s, size_t user, const char *in)
     return tl_buf_take(&b);
 }
 
-tl_status sim_dir_create(tl_sim *s, const char *winpath)
+tl_status tl_sim_dir_create(tl_sim *s, const char *winpath)
 {
     tl_status st;
     char *c = canon(winpath);
@@ -471,7 +472,7 @@ tl_status sim_dir_create(tl_sim *s, const char *winpath)
         st = add_entry(s, c, (size_t)-1, s->now, &idx);
         if (st == TL_OK) {
             if (s->drive_c)
-                st = fs_mirror(s, s->drive_c, &s->files[idx], 0, NULL);
+                st = tl_fs_mirror(s, s->drive_c, &s->files[idx], 0, NULL);
             return st;
         }
     }

@@ -12,7 +12,7 @@
  *   cmdline.c     CommandLineToArgvW and cmd.exe line parsing
  *   cmd_*.c       interpreters: cmd, schtasks, reg, at, PowerShell cmdlets
  *
- * Invariants: every raw event goes through sim_emit_sysmon(); records are
+ * Invariants: every raw event goes through tl_sim_emit_sysmon(); records are
  * rendered lazily at pop time so EventRecordIDs increase in time order per
  * channel; everything random comes from s->rng seeded by the scenario seed.
  */
@@ -37,7 +37,8 @@
 typedef struct tl_regval {
     char *name; /* "" = (Default) */
     uint32_t type;
-    unsigned char *data; /* strings: UTF-8, NUL-terminated (len excludes NUL); MULTI_SZ: '\n'-joined */
+    unsigned char
+        *data; /* strings: UTF-8, NUL-terminated (len excludes NUL); MULTI_SZ: '\n'-joined */
     size_t len;
 } tl_regval;
 
@@ -88,17 +89,17 @@ typedef struct tl_proc {
 
 /* ---- tasks ---------------------------------------------------------------- */
 typedef struct tl_task_action {
-    int com;          /* 0 Exec, 1 ComHandler */
-    char *id;         /* may be NULL */
-    char *command;    /* Exec: Command / Com: ClassId */
-    char *arguments;  /* Exec: Arguments / Com: Data */
+    int com;         /* 0 Exec, 1 ComHandler */
+    char *id;        /* may be NULL */
+    char *command;   /* Exec: Command / Com: ClassId */
+    char *arguments; /* Exec: Arguments / Com: Data */
     char *workdir;
 } tl_task_action;
 
 typedef struct tl_task {
-    char *path;   /* "\test-task", "\Updates\x": casing as registered */
+    char *path;    /* "\test-task", "\Updates\x": casing as registered */
     char guid[40]; /* "{0A1B...}" uppercase */
-    char *xml;    /* normalised XML text, UTF-8, LF line ends, no BOM; NULL for registry-only */
+    char *xml;     /* normalised XML text, UTF-8, LF line ends, no BOM; NULL for registry-only */
     /* facts extracted from xml (or GhostTask arguments) */
     char *author, *date, *description, *uri, *context, *user_id;
     tl_task_action *actions;
@@ -115,10 +116,10 @@ typedef struct tl_qrec {
     tl_time time; /* TimeCreated */
     uint64_t seq;
     size_t step;
-    int sysmon;          /* 1 Sysmon event, 0 generic */
-    int chan;            /* 0 Sysmon, 1 Security, 2 TaskScheduler */
+    int sysmon; /* 1 Sysmon event, 0 generic */
+    int chan;   /* 0 Sysmon, 1 Security, 2 TaskScheduler */
     int id;
-    tl_evfield *fields;  /* names static, values owned */
+    tl_evfield *fields; /* names static, values owned */
     size_t nfields;
     const char *rule_name; /* borrowed from config */
     char *explain;
@@ -185,109 +186,113 @@ struct tl_sim {
 };
 
 /* ---- sim_core.c ---------------------------------------------------------- */
-tl_status sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n);
-tl_status sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f, size_t n);
+tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n);
+tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f,
+                              size_t n);
 /* Advance the clock by a small deterministic step (ms .. tens of ms) and return it. */
-tl_time sim_tick(tl_sim *s, int min_us, int max_us);
-long sim_user_find(const tl_sim *s, const char *name);
-const char *sim_user_display(const tl_sim *s, size_t u, char *buf, size_t n);
+tl_time tl_sim_tick(tl_sim *s, int min_us, int max_us);
+long tl_sim_user_find(const tl_sim *s, const char *name);
+const char *tl_sim_user_display(const tl_sim *s, size_t u, char *buf, size_t n);
 /* Create a process (Event 1 unless quiet). Returns its index or -1 (NOMEM). */
-tl_status sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, const char *image,
-                          const char *cmdline, const char *cwd, long *out);
-tl_status sim_image_load(tl_sim *s, long proc, const char *dll);
+tl_status tl_sim_proc_create(tl_sim *s, long parent, size_t user, int integrity, const char *image,
+                             const char *cmdline, const char *cwd, long *out);
+tl_status tl_sim_image_load(tl_sim *s, long proc, const char *dll);
 /* Raw registry events from a process: id 12/13/14 with EventType. */
-tl_status sim_reg_event(tl_sim *s, long proc, const char *etype, const char *target,
-                        const char *details);
-tl_status sim_file_event(tl_sim *s, long proc, const char *path, tl_time created);
+tl_status tl_sim_reg_event(tl_sim *s, long proc, const char *etype, const char *target,
+                           const char *details);
+tl_status tl_sim_file_event(tl_sim *s, long proc, const char *path, tl_time created);
 /* Error naming the current step. */
-tl_status sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, ...)
+tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-int sim_is_x64(const tl_sim *s);
+int tl_sim_is_x64(const tl_sim *s);
 /* Map an image path to what Sysmon reports for a wow64 process. */
-char *sim_wow64_image(const char *image);
+char *tl_sim_wow64_image(const char *image);
 
 /* ---- sim_reg.c ----------------------------------------------------------- */
-tl_regkey *reg_key_new(const char *name, tl_regkey *parent);
-void reg_key_free(tl_regkey *k);
+tl_regkey *tl_reg_key_new(const char *name, tl_regkey *parent);
+void tl_reg_key_free(tl_regkey *k);
 /* Normalise a user-supplied key path ("HKEY_LOCAL_MACHINE\...", "HKCU\...") into Sysmon's
  * form ("HKLM\...", "HKU\<SID>\..."). user_sid is used for HKCU. Owned result. */
-tl_status reg_normalize(const char *path, const char *user_sid, char **out);
+tl_status tl_reg_normalize(const char *path, const char *user_sid, char **out);
 /* Find a key by normalised path (case-insensitive). */
-tl_regkey *reg_find(tl_sim *s, const char *npath);
+tl_regkey *tl_reg_find(tl_sim *s, const char *npath);
 /* Create path components; *created_from receives the first created component index (-1 none);
  * returns the leaf. Emits no events (the caller does). */
-tl_status reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***created, size_t *ncreated);
+tl_status tl_reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***created,
+                        size_t *ncreated);
 /* Path of key as Sysmon shows it (stored casing). Owned. */
-char *reg_key_path(const tl_regkey *k);
-tl_regval *reg_val_find(tl_regkey *k, const char *name);
-tl_status reg_val_set(tl_regkey *k, const char *name, uint32_t type, const void *data, size_t len);
-int reg_val_delete(tl_regkey *k, const char *name);
-void reg_key_delete(tl_regkey *k);
+char *tl_reg_key_path(const tl_regkey *k);
+tl_regval *tl_reg_val_find(tl_regkey *k, const char *name);
+tl_status tl_reg_val_set(tl_regkey *k, const char *name, uint32_t type, const void *data,
+                         size_t len);
+int tl_reg_val_delete(tl_regkey *k, const char *name);
+void tl_reg_key_delete(tl_regkey *k);
 /* Sysmon Details text for a value. Owned. */
-char *reg_details(uint32_t type, const unsigned char *data, size_t len);
-uint32_t reg_type_from_name(const char *n);
-const char *reg_type_name(uint32_t t);
+char *tl_reg_details(uint32_t type, const unsigned char *data, size_t len);
+uint32_t tl_reg_type_from_name(const char *n);
+const char *tl_reg_type_name(uint32_t t);
 
 /* High level registry operations that also emit Sysmon events from process proc. */
-tl_status sim_reg_create_key(tl_sim *s, long proc, const char *npath, int always_event,
-                             tl_regkey **out);
-tl_status sim_reg_set(tl_sim *s, long proc, const char *npath, const char *value, uint32_t type,
-                      const void *data, size_t len);
-tl_status sim_reg_delete_value(tl_sim *s, long proc, const char *npath, const char *value);
-tl_status sim_reg_delete_key(tl_sim *s, long proc, const char *npath);
+tl_status tl_sim_reg_create_key(tl_sim *s, long proc, const char *npath, int always_event,
+                                tl_regkey **out);
+tl_status tl_sim_reg_set(tl_sim *s, long proc, const char *npath, const char *value, uint32_t type,
+                         const void *data, size_t len);
+tl_status tl_sim_reg_delete_value(tl_sim *s, long proc, const char *npath, const char *value);
+tl_status tl_sim_reg_delete_key(tl_sim *s, long proc, const char *npath);
 
 /* ---- sim_fs.c ------------------------------------------------------------ */
-tl_vfile *fs_find(const tl_sim *s, const char *winpath);
+tl_vfile *tl_fs_find(const tl_sim *s, const char *winpath);
 /* Write (create or overwrite) a file; emits Event 11 from proc unless proc < 0. */
-tl_status sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data, size_t len);
-tl_status sim_file_delete(tl_sim *s, long proc, const char *winpath);
+tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data,
+                            size_t len);
+tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath);
 /* Create a folder (and its parents) without events. */
-tl_status sim_dir_create(tl_sim *s, const char *winpath);
-tl_status fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);
+tl_status tl_sim_dir_create(tl_sim *s, const char *winpath);
+tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);
 /* UTF-8 <-> UTF-16LE helpers. Owned results. */
-tl_status utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen);
-tl_status utf16le_to_utf8(const unsigned char *s, size_t n, char **out, size_t *outlen);
+tl_status tl_utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen);
+tl_status tl_utf16le_to_utf8(const unsigned char *s, size_t n, char **out, size_t *outlen);
 /* Decode a file's bytes (BOM sniffing: UTF-16LE/BE BOM, UTF-8 BOM, else UTF-8). */
-tl_status text_decode(const unsigned char *data, size_t len, char **out);
+tl_status tl_text_decode(const unsigned char *data, size_t len, char **out);
 /* Expand %SystemRoot%, %windir%, %TEMP% ... for user u. Owned. */
-char *sim_expand_env(const tl_sim *s, size_t user, const char *in);
+char *tl_sim_expand_env(const tl_sim *s, size_t user, const char *in);
 
 /* ---- task_svc.c --------------------------------------------------------- */
 #define TL_TASKCACHE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache"
-tl_task *task_find(tl_sim *s, const char *path);
+tl_task *tl_task_find(tl_sim *s, const char *path);
 /* Canonical task path "\a\b" from a user-supplied name ("a\b", "\a\b"). Validates
  * characters; TL_E_PARSE with msg filled on a name Windows refuses. */
-tl_status task_path_canon(const char *name, char **out, char *msg, size_t msgsz);
+tl_status tl_task_path_canon(const char *name, char **out, char *msg, size_t msgsz);
 /* Register (create or, with overwrite, update) the task described by xml (UTF-8 text). */
-tl_status task_register(tl_sim *s, const char *path, const char *xml, int overwrite,
-                        size_t caller_user, char *msg, size_t msgsz);
-tl_status task_delete(tl_sim *s, tl_task *t, size_t caller_user);
-tl_status task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller_user);
-tl_status task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller_user);
-tl_status task_run(tl_sim *s, tl_task *t);
-tl_status task_ghost_add(tl_sim *s, long proc, const char *name, const char *program,
-                         const char *argument, const char *user, const char *trigger);
+tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int overwrite,
+                           size_t caller_user, char *msg, size_t msgsz);
+tl_status tl_task_delete(tl_sim *s, tl_task *t, size_t caller_user);
+tl_status tl_task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller_user);
+tl_status tl_task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller_user);
+tl_status tl_task_run(tl_sim *s, tl_task *t);
+tl_status tl_task_ghost_add(tl_sim *s, long proc, const char *name, const char *program,
+                            const char *argument, const char *user, const char *trigger);
 /* Actions blob. */
-tl_status task_actions_blob(const char *context, const tl_task_action *a, size_t n, int version,
-                            unsigned char **out, size_t *len);
-tl_status task_actions_parse(const unsigned char *b, size_t len, int *version, char **context,
-                             tl_task_action **acts, size_t *n);
-void task_actions_free(tl_task_action *a, size_t n);
+tl_status tl_task_actions_blob(const char *context, const tl_task_action *a, size_t n, int version,
+                               unsigned char **out, size_t *len);
+tl_status tl_task_actions_parse(const unsigned char *b, size_t len, int *version, char **context,
+                                tl_task_action **acts, size_t *n);
+void tl_task_actions_free(tl_task_action *a, size_t n);
 /* Visible in schtasks /query: Tree key has SD and a non-zero Index. */
-int task_visible(tl_sim *s, const tl_task *t);
+int tl_task_visible(tl_sim *s, const tl_task *t);
 
 /* ---- task_xml.c ---------------------------------------------------------- */
 /* Parse task XML, validate it and normalise (2-space indent, URI set). Extracts facts into t
  * (actions, principal, settings). TL_E_PARSE with msg on malformed / invalid XML. */
-tl_status taskxml_normalize(const char *xml, const char *uri, char **out, tl_task *t, char *msg,
-                            size_t msgsz);
+tl_status tl_taskxml_normalize(const char *xml, const char *uri, char **out, tl_task *t, char *msg,
+                               size_t msgsz);
 /* Replace all actions with one Exec, or toggle Settings/Enabled; returns new xml text. */
-tl_status taskxml_edit(const char *xml, const tl_task_action *newact, int enabled, char **out);
+tl_status tl_taskxml_edit(const char *xml, const tl_task_action *newact, int enabled, char **out);
 /* XML text -> file bytes: UTF-16LE, BOM, CRLF. */
-tl_status taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len);
+tl_status tl_taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len);
 
 /* ---- cmdline.c ----------------------------------------------------------- */
 /* CommandLineToArgvW. argv owned (free with tl_argv_free). */
@@ -307,17 +312,17 @@ typedef struct tl_exec_ctx {
     int wow64;
 } tl_exec_ctx;
 /* Launch command line cmdline from ctx->parent (process create + interpretation). */
-tl_status sim_exec(tl_exec_ctx *c, const char *cmdline, int *exit_code);
+tl_status tl_sim_exec(tl_exec_ctx *c, const char *cmdline, int *exit_code);
 /* Run a cmd.exe line (with &, &&, ||) inside cmd process `cmdproc`. */
-tl_status cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *exit_code);
-tl_status cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-tl_status cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-tl_status cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-tl_status ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *exit_code);
-tl_status cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
+tl_status tl_cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *exit_code);
+tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
+tl_status tl_cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
+tl_status tl_cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
+tl_status tl_ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *exit_code);
+tl_status tl_cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
 
-tl_status sim_baseline_registry(tl_sim *s);
-tl_status task_baseline(tl_sim *s);
+tl_status tl_sim_baseline_registry(tl_sim *s);
+tl_status tl_task_baseline(tl_sim *s);
 tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out);
 
 /* sha256 */

@@ -5,7 +5,7 @@
  * the casing it was created with, so TargetObject shows stored casing
  * ("HKLM\SOFTWARE\Microsoft\Windows NT\...") whatever the caller typed.
  *
- * reg_normalize() maps every spelling a command line may use
+ * tl_reg_normalize() maps every spelling a command line may use
  * (HKEY_LOCAL_MACHINE, HKLM:, HKCU -> HKU\<SID>, HKCU\Software\Classes ->
  * HKU\<SID>_Classes, HKEY_CLASSES_ROOT -> HKCR) to that form.
  *
@@ -20,7 +20,7 @@
 
 #include "sim_int.h"
 
-tl_regkey *reg_key_new(const char *name, tl_regkey *parent)
+tl_regkey *tl_reg_key_new(const char *name, tl_regkey *parent)
 {
     tl_regkey *k = tl_calloc(1, sizeof *k);
     if (!k)
@@ -40,12 +40,12 @@ static void val_clear(tl_regval *v)
     tl_free(v->data);
 }
 
-void reg_key_free(tl_regkey *k)
+void tl_reg_key_free(tl_regkey *k)
 {
     if (!k)
         return;
     for (size_t i = 0; i < k->nsubs; i++)
-        reg_key_free(k->subs[i]);
+        tl_reg_key_free(k->subs[i]);
     tl_free(k->subs);
     for (size_t i = 0; i < k->nvals; i++)
         val_clear(&k->vals[i]);
@@ -54,14 +54,17 @@ void reg_key_free(tl_regkey *k)
     tl_free(k);
 }
 
-uint32_t reg_type_from_name(const char *n)
+uint32_t tl_reg_type_from_name(const char *n)
 {
     static const struct {
         const char *n;
         uint32_t t;
-    } m[] = {{"REG_SZ", TL_REG_SZ},         {"REG_EXPAND_SZ", TL_REG_EXPAND_SZ},
-             {"REG_MULTI_SZ", TL_REG_MULTI_SZ}, {"REG_DWORD", TL_REG_DWORD},
-             {"REG_QWORD", TL_REG_QWORD},   {"REG_BINARY", TL_REG_BINARY},
+    } m[] = {{"REG_SZ", TL_REG_SZ},
+             {"REG_EXPAND_SZ", TL_REG_EXPAND_SZ},
+             {"REG_MULTI_SZ", TL_REG_MULTI_SZ},
+             {"REG_DWORD", TL_REG_DWORD},
+             {"REG_QWORD", TL_REG_QWORD},
+             {"REG_BINARY", TL_REG_BINARY},
              {"REG_NONE", TL_REG_NONE}};
     if (!n)
         return TL_REG_SZ;
@@ -71,16 +74,23 @@ uint32_t reg_type_from_name(const char *n)
     return UINT32_MAX;
 }
 
-const char *reg_type_name(uint32_t t)
+const char *tl_reg_type_name(uint32_t t)
 {
     switch (t) {
-    case TL_REG_SZ: return "REG_SZ";
-    case TL_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
-    case TL_REG_MULTI_SZ: return "REG_MULTI_SZ";
-    case TL_REG_DWORD: return "REG_DWORD";
-    case TL_REG_QWORD: return "REG_QWORD";
-    case TL_REG_BINARY: return "REG_BINARY";
-    default: return "REG_NONE";
+    case TL_REG_SZ:
+        return "REG_SZ";
+    case TL_REG_EXPAND_SZ:
+        return "REG_EXPAND_SZ";
+    case TL_REG_MULTI_SZ:
+        return "REG_MULTI_SZ";
+    case TL_REG_DWORD:
+        return "REG_DWORD";
+    case TL_REG_QWORD:
+        return "REG_QWORD";
+    case TL_REG_BINARY:
+        return "REG_BINARY";
+    default:
+        return "REG_NONE";
     }
 }
 
@@ -99,7 +109,7 @@ static const char *strip_root(const char *p, const char *root)
     return NULL;
 }
 
-tl_status reg_normalize(const char *path, const char *user_sid, char **out)
+tl_status tl_reg_normalize(const char *path, const char *user_sid, char **out)
 {
     tl_buf b = TL_BUF_INIT;
     const char *rest;
@@ -167,7 +177,7 @@ static tl_regkey *sub_find(const tl_regkey *k, const char *name, size_t n)
     return NULL;
 }
 
-tl_regkey *reg_find(tl_sim *s, const char *npath)
+tl_regkey *tl_reg_find(tl_sim *s, const char *npath)
 {
     const char *p;
     tl_regkey *k = root_of(s, npath, &p);
@@ -182,7 +192,7 @@ tl_regkey *reg_find(tl_sim *s, const char *npath)
     return k;
 }
 
-char *reg_key_path(const tl_regkey *k)
+char *tl_reg_key_path(const tl_regkey *k)
 {
     const tl_regkey *chain[128];
     size_t n = 0;
@@ -210,7 +220,7 @@ static tl_status sub_add(tl_regkey *k, const char *name, size_t n, tl_regkey **o
     char *nm = tl_strndup(name, n);
     if (!nm)
         return TL_E_NOMEM;
-    tl_regkey *c = reg_key_new(nm, k);
+    tl_regkey *c = tl_reg_key_new(nm, k);
     tl_free(nm);
     if (!c)
         return TL_E_NOMEM;
@@ -219,8 +229,8 @@ static tl_status sub_add(tl_regkey *k, const char *name, size_t n, tl_regkey **o
     return TL_OK;
 }
 
-tl_status reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***created,
-                     size_t *ncreated)
+tl_status tl_reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***created,
+                        size_t *ncreated)
 {
     const char *p;
     tl_regkey *k = root_of(s, npath, &p);
@@ -240,7 +250,7 @@ tl_status reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***cre
                 return st;
             if (created) {
                 char **nc = tl_realloc(*created, (*ncreated + 1) * sizeof *nc);
-                char *kp = reg_key_path(c);
+                char *kp = tl_reg_key_path(c);
                 if (!nc || !kp) {
                     tl_free(kp);
                     if (nc)
@@ -261,7 +271,7 @@ tl_status reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***cre
     return TL_OK;
 }
 
-tl_regval *reg_val_find(tl_regkey *k, const char *name)
+tl_regval *tl_reg_val_find(tl_regkey *k, const char *name)
 {
     for (size_t i = 0; i < k->nvals; i++)
         if (tl_strcasecmp(k->vals[i].name, name) == 0)
@@ -269,7 +279,8 @@ tl_regval *reg_val_find(tl_regkey *k, const char *name)
     return NULL;
 }
 
-tl_status reg_val_set(tl_regkey *k, const char *name, uint32_t type, const void *data, size_t len)
+tl_status tl_reg_val_set(tl_regkey *k, const char *name, uint32_t type, const void *data,
+                         size_t len)
 {
     unsigned char *copy = tl_malloc(len + 1);
     if (!copy)
@@ -277,7 +288,7 @@ tl_status reg_val_set(tl_regkey *k, const char *name, uint32_t type, const void 
     if (len)
         memcpy(copy, data, len);
     copy[len] = 0;
-    tl_regval *v = reg_val_find(k, name);
+    tl_regval *v = tl_reg_val_find(k, name);
     if (!v) {
         if (k->nvals == k->capvals) {
             size_t nc = k->capvals ? k->capvals * 2 : 4;
@@ -305,7 +316,7 @@ tl_status reg_val_set(tl_regkey *k, const char *name, uint32_t type, const void 
     return TL_OK;
 }
 
-int reg_val_delete(tl_regkey *k, const char *name)
+int tl_reg_val_delete(tl_regkey *k, const char *name)
 {
     for (size_t i = 0; i < k->nvals; i++)
         if (tl_strcasecmp(k->vals[i].name, name) == 0) {
@@ -317,7 +328,7 @@ int reg_val_delete(tl_regkey *k, const char *name)
     return 0;
 }
 
-void reg_key_delete(tl_regkey *k)
+void tl_reg_key_delete(tl_regkey *k)
 {
     tl_regkey *p = k->parent;
     if (p)
@@ -327,10 +338,10 @@ void reg_key_delete(tl_regkey *k)
                 p->nsubs--;
                 break;
             }
-    reg_key_free(k);
+    tl_reg_key_free(k);
 }
 
-char *reg_details(uint32_t type, const unsigned char *d, size_t len)
+char *tl_reg_details(uint32_t type, const unsigned char *d, size_t len)
 {
     char buf[64];
     switch (type) {
@@ -369,18 +380,18 @@ char *reg_details(uint32_t type, const unsigned char *d, size_t len)
 
 /* ---- operations with events ------------------------------------------------ */
 
-tl_status sim_reg_create_key(tl_sim *s, long proc, const char *npath, int always_event,
-                             tl_regkey **out)
+tl_status tl_sim_reg_create_key(tl_sim *s, long proc, const char *npath, int always_event,
+                                tl_regkey **out)
 {
     char **created = NULL;
     size_t nc = 0;
     tl_regkey *leaf = NULL;
-    tl_status st = reg_create(s, npath, &leaf, &created, &nc);
+    tl_status st = tl_reg_create(s, npath, &leaf, &created, &nc);
     for (size_t i = 0; st == TL_OK && i < nc; i++)
-        st = sim_reg_event(s, proc, "CreateKey", created[i], NULL);
+        st = tl_sim_reg_event(s, proc, "CreateKey", created[i], NULL);
     if (st == TL_OK && nc == 0 && always_event) {
-        char *kp = reg_key_path(leaf);
-        st = kp ? sim_reg_event(s, proc, "CreateKey", kp, NULL) : TL_E_NOMEM;
+        char *kp = tl_reg_key_path(leaf);
+        st = kp ? tl_sim_reg_event(s, proc, "CreateKey", kp, NULL) : TL_E_NOMEM;
         tl_free(kp);
     }
     for (size_t i = 0; i < nc; i++)
@@ -393,7 +404,7 @@ tl_status sim_reg_create_key(tl_sim *s, long proc, const char *npath, int always
 
 static char *value_target(const tl_regkey *k, const char *value)
 {
-    char *kp = reg_key_path(k);
+    char *kp = tl_reg_key_path(k);
     if (!kp)
         return NULL;
     tl_buf b = TL_BUF_INIT;
@@ -402,34 +413,34 @@ static char *value_target(const tl_regkey *k, const char *value)
     return tl_buf_take(&b);
 }
 
-tl_status sim_reg_set(tl_sim *s, long proc, const char *npath, const char *value, uint32_t type,
-                      const void *data, size_t len)
+tl_status tl_sim_reg_set(tl_sim *s, long proc, const char *npath, const char *value, uint32_t type,
+                         const void *data, size_t len)
 {
     tl_regkey *k;
-    tl_status st = sim_reg_create_key(s, proc, npath, 0, &k);
+    tl_status st = tl_sim_reg_create_key(s, proc, npath, 0, &k);
     if (st != TL_OK)
         return st;
-    st = reg_val_set(k, value, type, data, len);
+    st = tl_reg_val_set(k, value, type, data, len);
     if (st != TL_OK || s->quiet)
         return st;
     char *target = value_target(k, value);
-    char *det = reg_details(type, data, len);
-    st = target && det ? sim_reg_event(s, proc, "SetValue", target, det) : TL_E_NOMEM;
+    char *det = tl_reg_details(type, data, len);
+    st = target && det ? tl_sim_reg_event(s, proc, "SetValue", target, det) : TL_E_NOMEM;
     tl_free(target);
     tl_free(det);
     return st;
 }
 
-tl_status sim_reg_delete_value(tl_sim *s, long proc, const char *npath, const char *value)
+tl_status tl_sim_reg_delete_value(tl_sim *s, long proc, const char *npath, const char *value)
 {
-    tl_regkey *k = reg_find(s, npath);
-    if (!k || !reg_val_find(k, value))
+    tl_regkey *k = tl_reg_find(s, npath);
+    if (!k || !tl_reg_val_find(k, value))
         return TL_E_NOTFOUND;
     char *target = value_target(k, value);
     if (!target)
         return TL_E_NOMEM;
-    reg_val_delete(k, value);
-    tl_status st = sim_reg_event(s, proc, "DeleteValue", target, NULL);
+    tl_reg_val_delete(k, value);
+    tl_status st = tl_sim_reg_event(s, proc, "DeleteValue", target, NULL);
     tl_free(target);
     return st;
 }
@@ -441,72 +452,66 @@ static tl_status delete_events(tl_sim *s, long proc, tl_regkey *k)
         if (st != TL_OK)
             return st;
     }
-    char *kp = reg_key_path(k);
+    char *kp = tl_reg_key_path(k);
     if (!kp)
         return TL_E_NOMEM;
-    tl_status st = sim_reg_event(s, proc, "DeleteKey", kp, NULL);
+    tl_status st = tl_sim_reg_event(s, proc, "DeleteKey", kp, NULL);
     tl_free(kp);
     return st;
 }
 
-tl_status sim_reg_delete_key(tl_sim *s, long proc, const char *npath)
+tl_status tl_sim_reg_delete_key(tl_sim *s, long proc, const char *npath)
 {
-    tl_regkey *k = reg_find(s, npath);
+    tl_regkey *k = tl_reg_find(s, npath);
     if (!k || !k->parent)
         return TL_E_NOTFOUND;
     tl_status st = delete_events(s, proc, k);
     if (st == TL_OK)
-        reg_key_delete(k);
+        tl_reg_key_delete(k);
     return st;
 }
 
 /* ---- baseline ------------------------------------------------------------------ */
 
-
-tl_status sim_baseline_registry(tl_sim *s)
+tl_status tl_sim_baseline_registry(tl_sim *s)
 {
     tl_status st;
-    TL_TRY_ALLOC(s->hklm = reg_key_new("HKLM", NULL));
-    TL_TRY_ALLOC(s->hku = reg_key_new("HKU", NULL));
-    TL_TRY_ALLOC(s->hkcr = reg_key_new("HKCR", NULL));
+    TL_TRY_ALLOC(s->hklm = tl_reg_key_new("HKLM", NULL));
+    TL_TRY_ALLOC(s->hku = tl_reg_key_new("HKU", NULL));
+    TL_TRY_ALLOC(s->hkcr = tl_reg_key_new("HKCR", NULL));
     static const char *const keys[] = {
-        TL_TASKCACHE "\\Tree",
-        TL_TASKCACHE "\\Tasks",
-        TL_TASKCACHE "\\Plain",
-        TL_TASKCACHE "\\Logon",
-        TL_TASKCACHE "\\Boot",
-        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run",
-        "HKLM\\SOFTWARE\\Classes",
-        "HKLM\\System\\CurrentControlSet\\Services\\Schedule",
-        "HKU\\.DEFAULT\\Software",
-        "HKCR\\mscfile\\shell\\open\\command",
+        TL_TASKCACHE "\\Tree",     TL_TASKCACHE "\\Tasks",
+        TL_TASKCACHE "\\Plain",    TL_TASKCACHE "\\Logon",
+        TL_TASKCACHE "\\Boot",     "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run",
+        "HKLM\\SOFTWARE\\Classes", "HKLM\\System\\CurrentControlSet\\Services\\Schedule",
+        "HKU\\.DEFAULT\\Software", "HKCR\\mscfile\\shell\\open\\command",
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        TL_TRY(reg_create(s, keys[i], NULL, NULL, NULL));
+        TL_TRY(tl_reg_create(s, keys[i], NULL, NULL, NULL));
     {
         tl_regkey *k;
-        TL_TRY(reg_create(s, "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0", &k, NULL,
-                          NULL));
+        TL_TRY(tl_reg_create(s, "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0", &k,
+                             NULL, NULL));
         const char *id = s->x86 ? "x86 Family 6 Model 158 Stepping 10"
                                 : "Intel64 Family 6 Model 158 Stepping 10";
-        TL_TRY(reg_val_set(k, "Identifier", TL_REG_SZ, id, strlen(id)));
-        TL_TRY(reg_create(s, "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", &k, NULL,
-                          NULL));
+        TL_TRY(tl_reg_val_set(k, "Identifier", TL_REG_SZ, id, strlen(id)));
+        TL_TRY(tl_reg_create(s, "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", &k, NULL,
+                             NULL));
         const char *b = s->sc->os_build ? s->sc->os_build : "10.0.19044";
         const char *cb = strrchr(b, '.');
         cb = cb ? cb + 1 : b;
-        TL_TRY(reg_val_set(k, "CurrentBuild", TL_REG_SZ, cb, strlen(cb)));
-        TL_TRY(reg_val_set(k, "ProductName", TL_REG_SZ, "Windows 10 Pro", 14));
+        TL_TRY(tl_reg_val_set(k, "CurrentBuild", TL_REG_SZ, cb, strlen(cb)));
+        TL_TRY(tl_reg_val_set(k, "ProductName", TL_REG_SZ, "Windows 10 Pro", 14));
     }
     for (size_t u = 1; u < s->nusers; u++) {
         char path[200];
         snprintf(path, sizeof path, "HKU\\%s\\Software\\Microsoft\\Windows\\CurrentVersion\\Run",
                  s->users[u].sid);
-        TL_TRY(reg_create(s, path, NULL, NULL, NULL));
+        TL_TRY(tl_reg_create(s, path, NULL, NULL, NULL));
         snprintf(path, sizeof path, "HKU\\%s_Classes", s->users[u].sid);
-        TL_TRY(reg_create(s, path, NULL, NULL, NULL));
+        TL_TRY(tl_reg_create(s, path, NULL, NULL, NULL));
     }
-    TL_TRY(task_baseline(s));
+    TL_TRY(tl_task_baseline(s));
 cleanup:
     return st;
 }

@@ -18,7 +18,7 @@
  *
  * Index ([A] windows.md §4.4): 1 Boot, 2 Logon, 3 Plain (time/calendar/other),
  * i.e. the list the task is filed under; Index 0 or a missing Index or SD
- * hides the task from schtasks /query (task_visible).
+ * hides the task from schtasks /query (tl_task_visible).
  *
  * Actions blob (§4.3): u16 version (3), u32 len + context (UTF-16LE), then
  * per action u16 magic (0x6666 Exec, 0x7777 ComHandler), u32 len + id,
@@ -47,7 +47,7 @@ static const unsigned char task_sd[] = {
 
 /* ---- lookup, names ----------------------------------------------------------- */
 
-tl_task *task_find(tl_sim *s, const char *path)
+tl_task *tl_task_find(tl_sim *s, const char *path)
 {
     for (size_t i = 0; i < s->ntasks; i++)
         if (!s->tasks[i].deleted && tl_strcasecmp(s->tasks[i].path, path) == 0)
@@ -55,7 +55,7 @@ tl_task *task_find(tl_sim *s, const char *path)
     return NULL;
 }
 
-tl_status task_path_canon(const char *name, char **out, char *msg, size_t msgsz)
+tl_status tl_task_path_canon(const char *name, char **out, char *msg, size_t msgsz)
 {
     tl_buf b = TL_BUF_INIT;
     if (!name[0] || strlen(name) > 238) {
@@ -73,8 +73,10 @@ tl_status task_path_canon(const char *name, char **out, char *msg, size_t msgsz)
     for (const char *q = p; *q; q++) {
         if (strchr("/:*?\"<>|", *q) || (unsigned char)*q < 0x20 ||
             (*q == '\\' && (q[1] == '\\' || q[1] == 0))) {
-            snprintf(msg, msgsz, "invalid task name \"%s\" (the filename, directory name, or "
-                                 "volume label syntax is incorrect)", name);
+            snprintf(msg, msgsz,
+                     "invalid task name \"%s\" (the filename, directory name, or "
+                     "volume label syntax is incorrect)",
+                     name);
             return TL_E_PARSE;
         }
     }
@@ -114,22 +116,19 @@ static char *cache_key(const char *sub, const char *guid)
     return tl_buf_take(&b);
 }
 
-static const char *class_list(int c)
-{
-    return c == 1 ? "Boot" : c == 2 ? "Logon" : "Plain";
-}
+static const char *class_list(int c) { return c == 1 ? "Boot" : c == 2 ? "Logon" : "Plain"; }
 
-int task_visible(tl_sim *s, const tl_task *t)
+int tl_task_visible(tl_sim *s, const tl_task *t)
 {
     char *tk = tree_key(t->path);
     if (!tk)
         return 0;
-    tl_regkey *k = reg_find(s, tk);
+    tl_regkey *k = tl_reg_find(s, tk);
     tl_free(tk);
     if (!k)
         return 0;
-    tl_regval *sd = reg_val_find(k, "SD");
-    tl_regval *ix = reg_val_find(k, "Index");
+    tl_regval *sd = tl_reg_val_find(k, "SD");
+    tl_regval *ix = tl_reg_val_find(k, "Index");
     if (!sd || !ix)
         return 0;
     uint32_t v = 0;
@@ -162,7 +161,7 @@ static tl_status put_wstr(tl_buf *b, const char *s)
     size_t n = 0;
     if (!s)
         s = "";
-    tl_status st = utf8_to_utf16le(s, strlen(s), &u, &n);
+    tl_status st = tl_utf8_to_utf16le(s, strlen(s), &u, &n);
     if (st != TL_OK)
         return st;
     put32(b, (uint32_t)n);
@@ -190,8 +189,8 @@ static int parse_guid(const char *g, unsigned char out[16])
     return 1;
 }
 
-tl_status task_actions_blob(const char *context, const tl_task_action *a, size_t n, int version,
-                            unsigned char **out, size_t *len)
+tl_status tl_task_actions_blob(const char *context, const tl_task_action *a, size_t n, int version,
+                               unsigned char **out, size_t *len)
 {
     tl_status st = TL_OK;
     tl_buf b = TL_BUF_INIT;
@@ -227,7 +226,7 @@ cleanup:
     return st;
 }
 
-void task_actions_free(tl_task_action *a, size_t n)
+void tl_task_actions_free(tl_task_action *a, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         tl_free(a[i].id);
@@ -268,13 +267,13 @@ static tl_status get_wstr(rd *r, char **out, int nullable)
         *out = NULL;
         return TL_OK;
     }
-    tl_status st = utf16le_to_utf8(r->p + r->off, l, out, NULL);
+    tl_status st = tl_utf16le_to_utf8(r->p + r->off, l, out, NULL);
     r->off += l;
     return st;
 }
 
-tl_status task_actions_parse(const unsigned char *b, size_t len, int *version, char **context,
-                             tl_task_action **acts, size_t *n)
+tl_status tl_task_actions_parse(const unsigned char *b, size_t len, int *version, char **context,
+                                tl_task_action **acts, size_t *n)
 {
     tl_status st;
     rd r = {b, len, 0};
@@ -308,9 +307,10 @@ tl_status task_actions_parse(const unsigned char *b, size_t len, int *version, c
                 TL_FAIL(TL_E_PARSE);
             const unsigned char *g = r.p + r.off;
             char gs[40];
-            snprintf(gs, sizeof gs, "{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-                     g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11],
-                     g[12], g[13], g[14], g[15]);
+            snprintf(gs, sizeof gs,
+                     "{%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X}", g[3],
+                     g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12],
+                     g[13], g[14], g[15]);
             r.off += 16;
             x->com = 1;
             TL_TRY_ALLOC(x->command = tl_strdup(gs));
@@ -331,14 +331,11 @@ tl_status task_actions_parse(const unsigned char *b, size_t len, int *version, c
     return TL_OK;
 cleanup:
     tl_free(ctx);
-    task_actions_free(a, na);
+    tl_task_actions_free(a, na);
     return st;
 }
 
-static uint64_t filetime(tl_time t)
-{
-    return (uint64_t)(t * 10) + UINT64_C(116444736000000000);
-}
+static uint64_t filetime(tl_time t) { return (uint64_t)(t * 10) + UINT64_C(116444736000000000); }
 
 static tl_status dyninfo_blob(tl_time created, tl_time lastrun, unsigned char out[36])
 {
@@ -384,14 +381,14 @@ static tl_status triggers_blob(const tl_task *t, tl_time now, unsigned char **ou
 
 static tl_status set_sz(tl_sim *s, long p, const char *key, const char *name, const char *v)
 {
-    return sim_reg_set(s, p, key, name, TL_REG_SZ, v ? v : "", v ? strlen(v) : 0);
+    return tl_sim_reg_set(s, p, key, name, TL_REG_SZ, v ? v : "", v ? strlen(v) : 0);
 }
 
 static tl_status set_dword(tl_sim *s, long p, const char *key, const char *name, uint32_t v)
 {
     unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                           (unsigned char)(v >> 24)};
-    return sim_reg_set(s, p, key, name, TL_REG_DWORD, b, 4);
+    return tl_sim_reg_set(s, p, key, name, TL_REG_DWORD, b, 4);
 }
 
 static char *task_file_path(const char *path)
@@ -415,7 +412,7 @@ static tl_status write_task_values(tl_sim *s, long svc, tl_task *t, const unsign
     if (file) {
         unsigned char h[32];
         tl_sha256(file + 2, flen - 2, h);
-        TL_TRY(sim_reg_set(s, svc, tk, "Hash", TL_REG_BINARY, h, 32));
+        TL_TRY(tl_sim_reg_set(s, svc, tk, "Hash", TL_REG_BINARY, h, 32));
         TL_TRY(set_dword(s, svc, tk, "Schema", 0x00010002));
     }
     if (t->date)
@@ -425,12 +422,12 @@ static tl_status write_task_values(tl_sim *s, long svc, tl_task *t, const unsign
     if (t->description)
         TL_TRY(set_sz(s, svc, tk, "Description", t->description));
     TL_TRY(triggers_blob(t, s->now, &trig, &tlen));
-    TL_TRY(sim_reg_set(s, svc, tk, "Triggers", TL_REG_BINARY, trig, tlen));
-    TL_TRY(task_actions_blob(t->context, t->actions, t->nactions, 3, &blob, &blen));
-    TL_TRY(sim_reg_set(s, svc, tk, "Actions", TL_REG_BINARY, blob, blen));
+    TL_TRY(tl_sim_reg_set(s, svc, tk, "Triggers", TL_REG_BINARY, trig, tlen));
+    TL_TRY(tl_task_actions_blob(t->context, t->actions, t->nactions, 3, &blob, &blen));
+    TL_TRY(tl_sim_reg_set(s, svc, tk, "Actions", TL_REG_BINARY, blob, blen));
     unsigned char dyn[36];
     TL_TRY(dyninfo_blob(s->now, 0, dyn));
-    TL_TRY(sim_reg_set(s, svc, tk, "DynamicInfo", TL_REG_BINARY, dyn, 36));
+    TL_TRY(tl_sim_reg_set(s, svc, tk, "DynamicInfo", TL_REG_BINARY, dyn, 36));
 cleanup:
     tl_free(tk);
     tl_free(blob);
@@ -464,7 +461,8 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
     snprintf(cpid, sizeof cpid, "%u", cp ? cp->pid : 0);
     snprintf(ppid, sizeof ppid, "%u", cp && cp->parent >= 0 ? s->procs[cp->parent].pid : 0);
     snprintf(key, sizeof key, "%llu",
-             (unsigned long long)(UINT64_C(0x5f000000000000) + (cp ? (uint64_t)cp->pid * 7919u : 0) +
+             (unsigned long long)(UINT64_C(0x5f000000000000) +
+                                  (cp ? (uint64_t)cp->pid * 7919u : 0) +
                                   (uint64_t)(s->sc->seed % 100000)));
     tl_evfield f[] = {{"SubjectUserSid", u->sid},
                       {"SubjectUserName", caller == 0 ? s->sc->hostname : u->name},
@@ -482,7 +480,7 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
         snprintf(mname, sizeof mname, "%s$", s->sc->hostname);
         f[1].value = mname;
     }
-    tl_status st = sim_emit_generic(s, CH_SECURITY, id, s->now, f, sizeof f / sizeof f[0]);
+    tl_status st = tl_sim_emit_generic(s, CH_SECURITY, id, s->now, f, sizeof f / sizeof f[0]);
     tl_buf_free(&crlf);
     return st;
 }
@@ -492,9 +490,9 @@ static tl_status tasksched_event(tl_sim *s, int id, const tl_task *t, size_t cal
     if (!s->sc->chan_taskscheduler || s->quiet)
         return TL_OK;
     char who[300];
-    sim_user_display(s, caller, who, sizeof who);
+    tl_sim_user_display(s, caller, who, sizeof who);
     tl_evfield f[] = {{"TaskName", t->path}, {id == 106 ? "UserContext" : "UserName", who}};
-    return sim_emit_generic(s, CH_TASKSCHED, id, s->now, f, 2);
+    return tl_sim_emit_generic(s, CH_TASKSCHED, id, s->now, f, 2);
 }
 
 static tl_status task_slot(tl_sim *s, tl_task **out)
@@ -532,7 +530,7 @@ static void task_free_fields(tl_task *t)
     tl_free(t->uri);
     tl_free(t->context);
     tl_free(t->user_id);
-    task_actions_free(t->actions, t->nactions);
+    tl_task_actions_free(t->actions, t->nactions);
     memset(t, 0, sizeof *t);
 }
 
@@ -540,16 +538,16 @@ static tl_status write_file(tl_sim *s, long svc, tl_task *t, unsigned char **byt
 {
     tl_status st;
     char *fp = NULL;
-    TL_TRY(taskxml_file_bytes(t->xml, bytes, len));
+    TL_TRY(tl_taskxml_file_bytes(t->xml, bytes, len));
     TL_TRY_ALLOC(fp = task_file_path(t->path));
-    TL_TRY(sim_file_write(s, svc, fp, *bytes, *len));
+    TL_TRY(tl_sim_file_write(s, svc, fp, *bytes, *len));
 cleanup:
     tl_free(fp);
     return st;
 }
 
-tl_status task_register(tl_sim *s, const char *path, const char *xml, int overwrite,
-                        size_t caller, char *msg, size_t msgsz)
+tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int overwrite,
+                           size_t caller, char *msg, size_t msgsz)
 {
     tl_status st;
     tl_task tmp;
@@ -558,12 +556,12 @@ tl_status task_register(tl_sim *s, const char *path, const char *xml, int overwr
     unsigned char *file = NULL;
     size_t flen = 0;
     long svc = s->schedule_svc;
-    tl_task *old = task_find(s, path);
+    tl_task *old = tl_task_find(s, path);
     if (old && !overwrite) {
         snprintf(msg, msgsz, "ERROR: Cannot create a file when that file already exists.");
         return TL_E_INVAL;
     }
-    TL_TRY(taskxml_normalize(xml, path, &norm, &tmp, msg, msgsz));
+    TL_TRY(tl_taskxml_normalize(xml, path, &norm, &tmp, msg, msgsz));
     tmp.xml = norm;
     norm = NULL;
     if (old) {
@@ -577,13 +575,13 @@ tl_status task_register(tl_sim *s, const char *path, const char *xml, int overwr
         memset(&tmp, 0, sizeof tmp);
         if (old_class != t->trigger_class) {
             TL_TRY_ALLOC(lst = cache_key(class_list(old_class), t->guid));
-            if (reg_find(s, lst))
-                TL_TRY(sim_reg_delete_key(s, svc, lst));
+            if (tl_reg_find(s, lst))
+                TL_TRY(tl_sim_reg_delete_key(s, svc, lst));
             tl_free(lst);
             TL_TRY_ALLOC(lst = cache_key(class_list(t->trigger_class), t->guid));
-            TL_TRY(sim_reg_create_key(s, svc, lst, 0, NULL));
+            TL_TRY(tl_sim_reg_create_key(s, svc, lst, 0, NULL));
         }
-        TL_TRY(taskxml_file_bytes(t->xml, &file, &flen));
+        TL_TRY(tl_taskxml_file_bytes(t->xml, &file, &flen));
         TL_TRY(write_task_values(s, svc, t, file, flen));
         tl_free(file);
         file = NULL;
@@ -603,15 +601,15 @@ tl_status task_register(tl_sim *s, const char *path, const char *xml, int overwr
     TL_TRY_ALLOC(tsk = cache_key("Tasks", t->guid));
     TL_TRY_ALLOC(lst = cache_key(class_list(t->trigger_class), t->guid));
     /* 1. keys */
-    TL_TRY(sim_reg_create_key(s, svc, trk, 0, NULL));
-    TL_TRY(sim_reg_create_key(s, svc, tsk, 0, NULL));
-    TL_TRY(sim_reg_create_key(s, svc, lst, 0, NULL));
+    TL_TRY(tl_sim_reg_create_key(s, svc, trk, 0, NULL));
+    TL_TRY(tl_sim_reg_create_key(s, svc, tsk, 0, NULL));
+    TL_TRY(tl_sim_reg_create_key(s, svc, lst, 0, NULL));
     /* 2. Tree values */
     TL_TRY(set_sz(s, svc, trk, "Id", t->guid));
     TL_TRY(set_dword(s, svc, trk, "Index", (uint32_t)t->trigger_class));
-    TL_TRY(sim_reg_set(s, svc, trk, "SD", TL_REG_BINARY, task_sd, sizeof task_sd));
+    TL_TRY(tl_sim_reg_set(s, svc, trk, "SD", TL_REG_BINARY, task_sd, sizeof task_sd));
     /* 3. Tasks values */
-    TL_TRY(taskxml_file_bytes(t->xml, &file, &flen));
+    TL_TRY(tl_taskxml_file_bytes(t->xml, &file, &flen));
     TL_TRY(write_task_values(s, svc, t, file, flen));
     tl_free(file);
     file = NULL;
@@ -631,7 +629,7 @@ cleanup:
     return st;
 }
 
-tl_status task_delete(tl_sim *s, tl_task *t, size_t caller)
+tl_status tl_task_delete(tl_sim *s, tl_task *t, size_t caller)
 {
     tl_status st;
     long svc = s->schedule_svc;
@@ -639,15 +637,15 @@ tl_status task_delete(tl_sim *s, tl_task *t, size_t caller)
     TL_TRY_ALLOC(trk = tree_key(t->path));
     TL_TRY_ALLOC(tsk = cache_key("Tasks", t->guid));
     TL_TRY_ALLOC(lst = cache_key(class_list(t->trigger_class), t->guid));
-    if (reg_find(s, trk))
-        TL_TRY(sim_reg_delete_key(s, svc, trk));
-    if (reg_find(s, tsk))
-        TL_TRY(sim_reg_delete_key(s, svc, tsk));
-    if (reg_find(s, lst))
-        TL_TRY(sim_reg_delete_key(s, svc, lst));
+    if (tl_reg_find(s, trk))
+        TL_TRY(tl_sim_reg_delete_key(s, svc, trk));
+    if (tl_reg_find(s, tsk))
+        TL_TRY(tl_sim_reg_delete_key(s, svc, tsk));
+    if (tl_reg_find(s, lst))
+        TL_TRY(tl_sim_reg_delete_key(s, svc, lst));
     TL_TRY_ALLOC(fp = task_file_path(t->path));
-    if (fs_find(s, fp))
-        TL_TRY(sim_file_delete(s, svc, fp));
+    if (tl_fs_find(s, fp))
+        TL_TRY(tl_sim_file_delete(s, svc, fp));
     TL_TRY(security_event(s, 4699, t, caller));
     TL_TRY(tasksched_event(s, 141, t, caller));
     t->deleted = 1;
@@ -659,18 +657,18 @@ cleanup:
     return st;
 }
 
-tl_status task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller)
+tl_status tl_task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller)
 {
     char msg[300];
     char *path = tl_strdup(t->path);
     if (!path)
         return TL_E_NOMEM;
-    tl_status st = task_register(s, path, xml, 1, caller, msg, sizeof msg);
+    tl_status st = tl_task_register(s, path, xml, 1, caller, msg, sizeof msg);
     tl_free(path);
     return st;
 }
 
-tl_status task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller)
+tl_status tl_task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller)
 {
     tl_status st;
     char *nx = NULL;
@@ -680,7 +678,7 @@ tl_status task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller)
         t->enabled = enabled;
         return TL_OK;
     }
-    TL_TRY(taskxml_edit(t->xml, NULL, enabled, &nx));
+    TL_TRY(tl_taskxml_edit(t->xml, NULL, enabled, &nx));
     tl_free(t->xml);
     t->xml = nx;
     nx = NULL;
@@ -697,7 +695,7 @@ cleanup:
 
 /* Run: each action becomes a child of the Schedule service (windows.md §6.3);
  * DynamicInfo is rewritten. */
-tl_status task_run(tl_sim *s, tl_task *t)
+tl_status tl_task_run(tl_sim *s, tl_task *t)
 {
     tl_status st = TL_OK;
     long svc = s->schedule_svc;
@@ -708,7 +706,7 @@ tl_status task_run(tl_sim *s, tl_task *t)
         tl_strcasecmp(t->user_id, "NT AUTHORITY\\SYSTEM") != 0) {
         for (size_t i = 1; i < s->nusers; i++)
             if (tl_strcasecmp(s->users[i].sid, t->user_id) == 0 ||
-                sim_user_find(s, t->user_id) == (long)i) {
+                tl_sim_user_find(s, t->user_id) == (long)i) {
                 user = i;
                 integ = 1;
             }
@@ -716,9 +714,10 @@ tl_status task_run(tl_sim *s, tl_task *t)
     if (s->sc->chan_taskscheduler && !s->quiet) {
         char guid[40];
         memcpy(guid, t->guid, sizeof guid);
-        tl_evfield f[] = {{"TaskName", t->path}, {"ActionName", t->nactions ? t->actions[0].command : ""},
+        tl_evfield f[] = {{"TaskName", t->path},
+                          {"ActionName", t->nactions ? t->actions[0].command : ""},
                           {"TaskInstanceId", guid}};
-        TL_TRY(sim_emit_generic(s, CH_TASKSCHED, 200, s->now, f, 3));
+        TL_TRY(tl_sim_emit_generic(s, CH_TASKSCHED, 200, s->now, f, 3));
     }
     for (size_t i = 0; i < t->nactions; i++) {
         const tl_task_action *a = &t->actions[i];
@@ -727,7 +726,7 @@ tl_status task_run(tl_sim *s, tl_task *t)
             tl_buf_puts(&img, "C:\\Windows\\system32\\taskhostw.exe");
             tl_buf_printf(&cmd, "taskhostw.exe %s", a->arguments ? a->arguments : "");
         } else if (a->com == 0) {
-            char *exp = sim_expand_env(s, user, a->command);
+            char *exp = tl_sim_expand_env(s, user, a->command);
             if (!exp) {
                 tl_buf_free(&cmd);
                 tl_buf_free(&img);
@@ -768,10 +767,10 @@ tl_status task_run(tl_sim *s, tl_task *t)
             tl_buf_free(&img);
             return TL_E_NOMEM;
         }
-        sim_tick(s, 20000, 120000);
-        st = sim_proc_create(s, svc, user, integ, tl_buf_cstr(&img), tl_buf_cstr(&cmd),
-                             a->workdir && a->workdir[0] ? a->workdir : "C:\\Windows\\system32\\",
-                             NULL);
+        tl_sim_tick(s, 20000, 120000);
+        st = tl_sim_proc_create(
+            s, svc, user, integ, tl_buf_cstr(&img), tl_buf_cstr(&cmd),
+            a->workdir && a->workdir[0] ? a->workdir : "C:\\Windows\\system32\\", NULL);
         tl_buf_free(&cmd);
         tl_buf_free(&img);
         if (st != TL_OK)
@@ -783,8 +782,8 @@ tl_status task_run(tl_sim *s, tl_task *t)
         if (!tk)
             return TL_E_NOMEM;
         st = dyninfo_blob(s->now, s->now, dyn);
-        if (st == TL_OK && reg_find(s, tk))
-            st = sim_reg_set(s, svc, tk, "DynamicInfo", TL_REG_BINARY, dyn, 36);
+        if (st == TL_OK && tl_reg_find(s, tk))
+            st = tl_sim_reg_set(s, svc, tk, "DynamicInfo", TL_REG_BINARY, dyn, 36);
         tl_free(tk);
     }
     if (st == TL_OK && s->sc->chan_taskscheduler && !s->quiet) {
@@ -792,7 +791,7 @@ tl_status task_run(tl_sim *s, tl_task *t)
                           {"ActionName", t->nactions ? t->actions[0].command : ""},
                           {"TaskInstanceId", t->guid},
                           {"ResultCode", "0"}};
-        st = sim_emit_generic(s, CH_TASKSCHED, 201, sim_tick(s, 50000, 400000), f, 4);
+        st = tl_sim_emit_generic(s, CH_TASKSCHED, 201, tl_sim_tick(s, 50000, 400000), f, 4);
     }
 cleanup:
     return st;
@@ -800,15 +799,15 @@ cleanup:
 
 /* GhostTask (threats.md §2): registry only, no XML file, no 4698/106. The
  * writer is the calling process (GhostTask.exe) — run as SYSTEM. */
-tl_status task_ghost_add(tl_sim *s, long proc, const char *name, const char *program,
-                         const char *argument, const char *user, const char *trigger)
+tl_status tl_task_ghost_add(tl_sim *s, long proc, const char *name, const char *program,
+                            const char *argument, const char *user, const char *trigger)
 {
     tl_status st;
     char *path = NULL, *trk = NULL, *tsk = NULL, *lst = NULL;
     unsigned char *blob = NULL, *trig = NULL;
     size_t blen, tlen;
     char msg[200];
-    TL_TRY(task_path_canon(name, &path, msg, sizeof msg));
+    TL_TRY(tl_task_path_canon(name, &path, msg, sizeof msg));
     tl_task *t;
     TL_TRY(task_slot(s, &t));
     t->path = path;
@@ -836,23 +835,23 @@ tl_status task_ghost_add(tl_sim *s, long proc, const char *name, const char *pro
     TL_TRY_ALLOC(trk = tree_key(t->path));
     TL_TRY_ALLOC(tsk = cache_key("Tasks", t->guid));
     TL_TRY_ALLOC(lst = cache_key("Plain", t->guid));
-    TL_TRY(sim_reg_create_key(s, proc, trk, 0, NULL));
+    TL_TRY(tl_sim_reg_create_key(s, proc, trk, 0, NULL));
     TL_TRY(set_dword(s, proc, trk, "Index", 3));
     TL_TRY(set_sz(s, proc, trk, "Id", t->guid));
-    TL_TRY(sim_reg_set(s, proc, trk, "SD", TL_REG_BINARY, task_sd, sizeof task_sd));
-    TL_TRY(sim_reg_create_key(s, proc, tsk, 0, NULL));
+    TL_TRY(tl_sim_reg_set(s, proc, trk, "SD", TL_REG_BINARY, task_sd, sizeof task_sd));
+    TL_TRY(tl_sim_reg_create_key(s, proc, tsk, 0, NULL));
     TL_TRY(set_sz(s, proc, tsk, "Author", t->author));
     TL_TRY(set_sz(s, proc, tsk, "Path", t->path));
     TL_TRY(set_sz(s, proc, tsk, "URI", t->path));
     TL_TRY(set_sz(s, proc, tsk, "Date", t->date));
-    TL_TRY(task_actions_blob(t->context, t->actions, 1, 3, &blob, &blen));
-    TL_TRY(sim_reg_set(s, proc, tsk, "Actions", TL_REG_BINARY, blob, blen));
+    TL_TRY(tl_task_actions_blob(t->context, t->actions, 1, 3, &blob, &blen));
+    TL_TRY(tl_sim_reg_set(s, proc, tsk, "Actions", TL_REG_BINARY, blob, blen));
     unsigned char dyn[36];
     TL_TRY(dyninfo_blob(s->now, 0, dyn));
-    TL_TRY(sim_reg_set(s, proc, tsk, "DynamicInfo", TL_REG_BINARY, dyn, 36));
+    TL_TRY(tl_sim_reg_set(s, proc, tsk, "DynamicInfo", TL_REG_BINARY, dyn, 36));
     TL_TRY(triggers_blob(t, s->now, &trig, &tlen));
-    TL_TRY(sim_reg_set(s, proc, tsk, "Triggers", TL_REG_BINARY, trig, tlen));
-    TL_TRY(sim_reg_create_key(s, proc, lst, 0, NULL));
+    TL_TRY(tl_sim_reg_set(s, proc, tsk, "Triggers", TL_REG_BINARY, trig, tlen));
+    TL_TRY(tl_sim_reg_create_key(s, proc, lst, 0, NULL));
 cleanup:
     tl_free(path);
     tl_free(trk);
@@ -865,7 +864,7 @@ cleanup:
 
 /* ---- baseline tasks ---------------------------------------------------------------- */
 
-tl_status task_baseline(tl_sim *s)
+tl_status tl_task_baseline(tl_sim *s)
 {
     static const struct {
         const char *path, *cmd, *args, *trigger;
@@ -897,15 +896,16 @@ tl_status task_baseline(tl_sim *s)
          "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe", "/c",
          "LogonTrigger"},
         {"\\MicrosoftEdgeUpdateTaskMachineUA",
-         "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe", "/ua /installsource scheduler",
-         "TimeTrigger"},
+         "C:\\Program Files (x86)\\Microsoft\\EdgeUpdate\\MicrosoftEdgeUpdate.exe",
+         "/ua /installsource scheduler", "TimeTrigger"},
     };
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
         tl_buf x = TL_BUF_INIT;
-        tl_buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\" "
-                        "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">"
-                        "<RegistrationInfo><Source>Microsoft Corporation</Source>"
-                        "<Author>Microsoft Corporation</Author><URI/></RegistrationInfo><Triggers>");
+        tl_buf_puts(&x,
+                    "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\" "
+                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">"
+                    "<RegistrationInfo><Source>Microsoft Corporation</Source>"
+                    "<Author>Microsoft Corporation</Author><URI/></RegistrationInfo><Triggers>");
         if (strcmp(base[i].trigger, "CalendarTrigger") == 0)
             tl_buf_puts(&x, "<CalendarTrigger><StartBoundary>2019-12-07T02:00:00</StartBoundary>"
                             "<ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay>"
@@ -930,7 +930,7 @@ tl_status task_baseline(tl_sim *s)
             return TL_E_NOMEM;
         }
         char msg[256];
-        tl_status st = task_register(s, base[i].path, tl_buf_cstr(&x), 0, 0, msg, sizeof msg);
+        tl_status st = tl_task_register(s, base[i].path, tl_buf_cstr(&x), 0, 0, msg, sizeof msg);
         tl_buf_free(&x);
         if (st != TL_OK)
             return st;

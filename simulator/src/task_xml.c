@@ -2,12 +2,12 @@
 /*
  * Task XML (MS-TSCH §2.5, windows.md §4.1). Every task definition, whether
  * built from schtasks switches, read from an /xml file or given to
- * Register-ScheduledTask, goes through taskxml_normalize(): parse (libxml2,
+ * Register-ScheduledTask, goes through tl_taskxml_normalize(): parse (libxml2,
  * no network, blanks dropped), check it is a Task in the task namespace with
  * at least one action, set RegistrationInfo/URI to the registered path, and
  * serialise with two-space indentation under an
  * `<?xml version="1.0" encoding="UTF-16"?>` declaration. The file on disk is
- * that text as UTF-16LE with BOM and CRLF line ends (taskxml_file_bytes).
+ * that text as UTF-16LE with BOM and CRLF line ends (tl_taskxml_file_bytes).
  *
  * The input text is UTF-8 whatever its declaration says (files are decoded
  * by the caller from their BOM); Atomic #8's UTF-8-with-BOM file declaring
@@ -130,7 +130,7 @@ static void facts_clear(tl_task *t)
     tl_free(t->uri);
     tl_free(t->context);
     tl_free(t->user_id);
-    task_actions_free(t->actions, t->nactions);
+    tl_task_actions_free(t->actions, t->nactions);
     t->author = t->date = t->description = t->uri = t->context = t->user_id = NULL;
     t->actions = NULL;
     t->nactions = 0;
@@ -189,8 +189,9 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
         if (c->type == XML_ELEMENT_NODE)
             n++;
     if (n == 0) {
-        snprintf(msg, msgsz, "the task XML is missing a required element: Actions (Exec or "
-                             "ComHandler)");
+        snprintf(msg, msgsz,
+                 "the task XML is missing a required element: Actions (Exec or "
+                 "ComHandler)");
         return TL_E_PARSE;
     }
     if (n > 32) {
@@ -220,8 +221,9 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
             a->command = text_of(child(c, "ClassId"));
             a->arguments = text_of(child(c, "Data"));
             if (!a->command) {
-                snprintf(msg, msgsz, "the task XML is missing a required element: "
-                                     "ComHandler/ClassId");
+                snprintf(msg, msgsz,
+                         "the task XML is missing a required element: "
+                         "ComHandler/ClassId");
                 return TL_E_PARSE;
             }
             if (!is_guid(a->command)) {
@@ -242,8 +244,8 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
     return st;
 }
 
-tl_status taskxml_normalize(const char *xml, const char *uri, char **out, tl_task *t, char *msg,
-                            size_t msgsz)
+tl_status tl_taskxml_normalize(const char *xml, const char *uri, char **out, tl_task *t, char *msg,
+                               size_t msgsz)
 {
     tl_status st;
     xmlDocPtr doc = parse(xml, msg, msgsz);
@@ -252,8 +254,9 @@ tl_status taskxml_normalize(const char *xml, const char *uri, char **out, tl_tas
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!root || strcmp((const char *)root->name, "Task") != 0 || !root->ns ||
         strcmp((const char *)root->ns->href, TASK_NS) != 0) {
-        snprintf(msg, msgsz, "not a task definition: the root element must be <Task> in "
-                             "namespace " TASK_NS);
+        snprintf(msg, msgsz,
+                 "not a task definition: the root element must be <Task> in "
+                 "namespace " TASK_NS);
         TL_FAIL(TL_E_PARSE);
     }
     xmlNodePtr ri = child(root, "RegistrationInfo");
@@ -277,7 +280,7 @@ cleanup:
     return st;
 }
 
-tl_status taskxml_edit(const char *xml, const tl_task_action *na, int enabled, char **out)
+tl_status tl_taskxml_edit(const char *xml, const tl_task_action *na, int enabled, char **out)
 {
     tl_status st;
     char msg[256];
@@ -327,7 +330,7 @@ cleanup:
     return st;
 }
 
-tl_status taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len)
+tl_status tl_taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len)
 {
     tl_buf b = TL_BUF_INIT;
     for (const char *p = xml; *p; p++) {
@@ -341,7 +344,7 @@ tl_status taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len)
     }
     unsigned char *u = NULL;
     size_t ul = 0;
-    tl_status st = utf8_to_utf16le(b.data ? b.data : "", b.len, &u, &ul);
+    tl_status st = tl_utf8_to_utf16le(b.data ? b.data : "", b.len, &u, &ul);
     tl_buf_free(&b);
     if (st != TL_OK)
         return st;

@@ -16,21 +16,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 4096)
         return 0;
-    static const char *const parents[] = {"C:\\\\Windows\\\\System32\\\\cmd.exe",
-                                          "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
-                                          "C:\\\\Users\\\\bob\\\\x.exe"};
-    static const char *const users[] = {"\"user\":\"alice\",\"elevated\":true",
-                                        "\"user\":\"bob\"", "\"user\":\"SYSTEM\""};
+    static const char *const parents[] = {
+        "C:\\\\Windows\\\\System32\\\\cmd.exe",
+        "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
+        "C:\\\\Users\\\\bob\\\\x.exe"};
+    static const char *const users[] = {"\"user\":\"alice\",\"elevated\":true", "\"user\":\"bob\"",
+                                        "\"user\":\"SYSTEM\""};
     tl_buf b = TL_BUF_INIT;
-    tl_buf_printf(&b,
-                  "{\"name\":\"f\",\"title\":\"f\",\"kind\":\"attack\",\"endpoint\":{\"hostname\":"
-                  "\"H\",\"users\":[{\"name\":\"alice\",\"admin\":true},{\"name\":\"bob\"}]},"
-                  "\"start\":\"2022-04-13T11:59:41Z\",\"steps\":[{\"at\":0,\"user\":\"SYSTEM\","
-                  "\"file\":{\"op\":\"write\",\"path\":\"C:\\\\t.xml\",\"encoding\":\"utf-16le-bom\","
-                  "\"content\":\"<Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/"
-                  "windows/2004/02/mit/task\\\"><Actions><Exec><Command>a.exe</Command></Exec>"
-                  "</Actions></Task>\"}},{\"at\":1,%s,\"parent\":\"%s\",\"command\":",
-                  users[data[0] % 3], parents[(data[0] / 3) % 3]);
+    tl_buf_printf(
+        &b,
+        "{\"name\":\"f\",\"title\":\"f\",\"kind\":\"attack\",\"endpoint\":{\"hostname\":"
+        "\"H\",\"users\":[{\"name\":\"alice\",\"admin\":true},{\"name\":\"bob\"}]},"
+        "\"start\":\"2022-04-13T11:59:41Z\",\"steps\":[{\"at\":0,\"user\":\"SYSTEM\","
+        "\"file\":{\"op\":\"write\",\"path\":\"C:\\\\t.xml\",\"encoding\":\"utf-16le-bom\","
+        "\"content\":\"<Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/"
+        "windows/2004/02/mit/task\\\"><Actions><Exec><Command>a.exe</Command></Exec>"
+        "</Actions></Task>\"}},{\"at\":1,%s,\"parent\":\"%s\",\"command\":",
+        users[data[0] % 3], parents[(data[0] / 3) % 3]);
     tl_buf_json_strn(&b, (const char *)data + 1, size - 1);
     tl_buf_puts(&b, "}]}");
     if (tl_buf_status(&b) != TL_OK) {

