@@ -101,31 +101,42 @@ static inline int swar_needs_escape(uint64_t w)
     return ((lt20 | zq | zb) & high) != 0;
 }
 
+/* JSON-escape s[0..n) with quotes. Room is reserved for the unescaped length
+ * first and grown only when an escape needs more (amortised doubling); clean
+ * 8-byte words are copied whole. */
 static void buf_json_esc(tl_buf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    if (!buf_reserve(b, n * 6 + 2))
+    if (!buf_reserve(b, n + 2))
         return;
     char *o = b->data + b->len;
     *o++ = '"';
-    size_t i = 0;
     static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
     while (i < n) {
-        size_t j = i;
-        while (j + 8 <= n) {
+        if (i + 8 <= n) {
             uint64_t w;
-            memcpy(&w, u + j, 8);
-            if (swar_needs_escape(w))
-                break;
-            j += 8;
+            memcpy(&w, u + i, 8);
+            if (!swar_needs_escape(w)) {
+                memcpy(o, &w, 8);
+                o += 8;
+                i += 8;
+                continue;
+            }
         }
-        while (j < n && !g_esc_extra[u[j]])
-            j++;
-        memcpy(o, u + i, j - i);
-        o += j - i;
-        if (j >= n)
-            break;
-        unsigned char c = u[j];
+        unsigned char c = u[i++];
+        if (!g_esc_extra[c]) {
+            *o++ = (char)c;
+            continue;
+        }
+        /* this escape (<= 6 bytes) + the rest unescaped + closing quote + NUL */
+        size_t at = (size_t)(o - b->data);
+        if (at + 6 + (n - i) + 2 > b->cap) {
+            b->len = at;
+            if (!buf_reserve(b, 6 + (n - i) + 1))
+                return;
+            o = b->data + at;
+        }
         *o++ = '\\';
         switch (c) {
         case '"': *o++ = '"'; break;
@@ -142,7 +153,6 @@ static void buf_json_esc(tl_buf *b, const char *s, size_t n)
             *o++ = hex[c >> 4];
             *o++ = hex[c & 15];
         }
-        i = j + 1;
     }
     *o++ = '"';
     *o = '\0';
@@ -176,6 +186,11 @@ typedef struct xattr {
     xslice name, value;
 } xattr;
 
+#define XDOC_INLINE_NODES 96
+#define XDOC_INLINE_ATTRS 64
+
+/* nodes/attrs start in the inline arrays (a Sysmon event needs ~40 nodes),
+ * so the common case allocates nothing. */
 typedef struct xdoc {
     xnode *nodes;
     size_t nn, capn;
@@ -184,7 +199,39 @@ typedef struct xdoc {
     const char *p, *end;
     char err[160];
     int oom;
+    xnode inl_nodes[XDOC_INLINE_NODES];
+    xattr inl_attrs[XDOC_INLINE_ATTRS];
 } xdoc;
+
+static void xdoc_init(xdoc *x)
+{
+    x->nodes = x->inl_nodes;
+    x->nn = 0;
+    x->capn = XDOC_INLINE_NODES;
+    x->attrs = x->inl_attrs;
+    x->na = 0;
+    x->capa = XDOC_INLINE_ATTRS;
+    x->p = x->end = NULL;
+    x->err[0] = '\0';
+    x->oom = 0;
+}
+
+/* Double an array that may still live in its owner's inline storage. */
+static void *grow_inline(void *cur, const void *inl, size_t *cap, size_t elsz)
+{
+    size_t nc = *cap * 2;
+    void *nw;
+    if (cur == inl) {
+        nw = tl_malloc(nc * elsz);
+        if (nw)
+            memcpy(nw, cur, *cap * elsz);
+    } else {
+        nw = tl_realloc(cur, nc * elsz);
+    }
+    if (nw)
+        *cap = nc;
+    return nw;
+}
 
 #define XML_MAX_DEPTH 128
 
@@ -206,14 +253,12 @@ static void xerr(xdoc *x, const char *fmt, const xslice *s)
 static int xnew_node(xdoc *x, int parent)
 {
     if (x->nn == x->capn) {
-        size_t nc = x->capn ? x->capn * 2 : 64;
-        xnode *nw = tl_realloc(x->nodes, nc * sizeof *nw);
+        xnode *nw = grow_inline(x->nodes, x->inl_nodes, &x->capn, sizeof *nw);
         if (!nw) {
             x->oom = 1;
             return -1;
         }
         x->nodes = nw;
-        x->capn = nc;
     }
     int id = (int)x->nn++;
     xnode *n = &x->nodes[id];
@@ -234,14 +279,12 @@ static int xnew_node(xdoc *x, int parent)
 static int xadd_attr(xdoc *x, xslice name, xslice value)
 {
     if (x->na == x->capa) {
-        size_t nc = x->capa ? x->capa * 2 : 64;
-        xattr *nw = tl_realloc(x->attrs, nc * sizeof *nw);
+        xattr *nw = grow_inline(x->attrs, x->inl_attrs, &x->capa, sizeof *nw);
         if (!nw) {
             x->oom = 1;
             return -1;
         }
         x->attrs = nw;
-        x->capa = nc;
     }
     x->attrs[x->na].name = name;
     x->attrs[x->na].value = value;
@@ -455,8 +498,10 @@ static int xparse(xdoc *x, const char *s, size_t n)
 
 static void xdoc_free(xdoc *x)
 {
-    tl_free(x->nodes);
-    tl_free(x->attrs);
+    if (x->nodes != x->inl_nodes)
+        tl_free(x->nodes);
+    if (x->attrs != x->inl_attrs)
+        tl_free(x->attrs);
 }
 
 static int xeq(xslice s, const char *lit)
@@ -666,10 +711,13 @@ typedef struct wkv {
     unsigned char lower; /* lowercase the first byte of k */
 } wkv;
 
+#define WOUT_INLINE 64
+
 typedef struct wout {
     wkv *kv;
     size_t n, cap;
     int oom;
+    wkv inl[WOUT_INLINE];
 } wout;
 
 static void wadd(wout *o, int sec, const char *k, size_t kn, int lower, const char *v, size_t vn)
@@ -677,14 +725,12 @@ static void wadd(wout *o, int sec, const char *k, size_t kn, int lower, const ch
     if (o->oom)
         return;
     if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 64;
-        wkv *nw = tl_realloc(o->kv, nc * sizeof *nw);
+        wkv *nw = grow_inline(o->kv, o->inl, &o->cap, sizeof *nw);
         if (!nw) {
             o->oom = 1;
             return;
         }
         o->kv = nw;
-        o->cap = nc;
     }
     wkv *e = &o->kv[o->n++];
     e->k = k;
@@ -713,11 +759,15 @@ static int wkeep(xslice v) { return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)")
 /* wstr_unescape_json: \b \t \n \f \r \" \\ back to bytes, anything else kept. */
 static void unescape_json(tl_buf *out, const char *s, size_t n)
 {
+    if (!buf_reserve(out, n)) /* the result is never longer */
+        return;
+    char *o = out->data + out->len;
     size_t i = 0;
     while (i < n) {
         const char *bsl = memchr(s + i, '\\', n - i);
         size_t run = bsl ? (size_t)(bsl - (s + i)) : n - i;
-        tl_buf_append(out, s + i, run);
+        memcpy(o, s + i, run);
+        o += run;
         i += run;
         if (i >= n)
             break;
@@ -734,50 +784,47 @@ static void unescape_json(tl_buf *out, const char *s, size_t n)
         default: break;
         }
         if (r) {
-            tl_buf_putc(out, r);
+            *o++ = r;
             i += 2;
         } else {
-            tl_buf_putc(out, '\\');
+            *o++ = '\\';
             i += 1;
         }
     }
+    *o = '\0';
+    out->len = (size_t)(o - out->data);
 }
 
 static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
 {
-    if (!lower || kn == 0) {
-        buf_json_esc(b, k, kn);
-        return;
-    }
-    char stack[128];
-    char *tmp = kn <= sizeof stack ? stack : tl_malloc(kn);
-    if (!tmp) {
-        b->oom = 1;
-        return;
-    }
-    memcpy(tmp, k, kn);
-    tmp[0] = (char)tolower((unsigned char)tmp[0]);
-    buf_json_esc(b, tmp, kn);
-    if (tmp != stack)
-        tl_free(tmp);
+    size_t start = b->len;
+    buf_json_esc(b, k, kn);
+    /* an A-Z first byte is written raw right after the quote; any escaped
+     * first byte starts with '\\', which tolower leaves alone */
+    if (lower && kn > 0 && !b->oom)
+        b->data[start + 1] = (char)tolower((unsigned char)b->data[start + 1]);
 }
 
 /* The JSON decoder's field limit (analysisd.decoder_order_size). */
 #define TL_DECODER_ORDER_SIZE 256
 
-static tl_status add_dotted(tl_event *ev, tl_buf *name, const char *prefix, size_t pn, const wkv *e)
+static tl_status add_dotted(tl_event *ev, const char *prefix, size_t pn, const wkv *e)
 {
     if (ev->nfields >= TL_DECODER_ORDER_SIZE)
         return TL_OK; /* "Too many fields for JSON decoder." */
-    tl_buf_reset(name);
-    tl_buf_append(name, prefix, pn);
-    size_t at = name->len;
-    tl_buf_append(name, e->k, e->kn);
-    if (tl_buf_status(name) != TL_OK)
+    char stack[256];
+    size_t n = pn + e->kn;
+    char *name = n <= sizeof stack ? stack : tl_malloc(n);
+    if (!name)
         return TL_E_NOMEM;
+    memcpy(name, prefix, pn);
+    memcpy(name + pn, e->k, e->kn);
     if (e->lower && e->kn > 0)
-        name->data[at] = (char)tolower((unsigned char)name->data[at]);
-    return tl_event_add_field(ev, name->data, name->len, e->v, e->vn);
+        name[pn] = (char)tolower((unsigned char)name[pn]);
+    tl_status st = tl_event_add_field(ev, name, n, e->v, e->vn);
+    if (name != stack)
+        tl_free(name);
+    return st;
 }
 
 static const char *severity_name(int level, unsigned long long kw)
@@ -897,12 +944,16 @@ static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **lev
 static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_diag *d)
 {
     tl_status st = TL_OK;
-    tl_buf enc = TL_BUF_INIT, joined = TL_BUF_INIT, msg = TL_BUF_INIT, name = TL_BUF_INIT;
+    tl_buf enc = TL_BUF_INIT, joined = TL_BUF_INIT, msg = TL_BUF_INIT;
     tl_buf printed = TL_BUF_INIT;
     int has_msg = 0;
     xdoc x;
-    wout o = {NULL, 0, 0, 0};
-    memset(&x, 0, sizeof x);
+    wout o;
+    o.kv = o.inl;
+    o.n = 0;
+    o.cap = WOUT_INLINE;
+    o.oom = 0;
+    xdoc_init(&x);
     const xnode *level = NULL, *keywords = NULL;
     xslice extra = {NULL, 0};
     char sevbuf[8] = {0};
@@ -953,18 +1004,18 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
         have[o.kv[i].sec]++;
     if (!buf_reserve(out, enc.len + msg.len * 2 + 64 * o.n + 64))
         TL_FAIL(TL_E_NOMEM);
-    tl_buf_puts(out, "{\"win\":{\"system\":{");
+    buf_put(out, "{\"win\":{\"system\":{", 18);
     for (int sec = 0; sec < 3; sec++) {
         if (sec == SEC_EVENTDATA) {
             if (!have[sec])
                 continue;
-            tl_buf_puts(out, "},\"eventdata\":{");
+            buf_put(out, "},\"eventdata\":{", 15);
         } else if (sec == SEC_EXTRA) {
             if (!extra.p)
                 continue;
-            tl_buf_puts(out, "},");
+            buf_put(out, "},", 2);
             json_key(out, extra.p, extra.n, 1);
-            tl_buf_puts(out, ":{");
+            buf_put(out, ":{", 2);
         }
         int first = 1;
         for (size_t i = 0; i < o.n; i++) {
@@ -979,7 +1030,7 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
             buf_json_esc(out, e->v, e->vn);
         }
     }
-    tl_buf_puts(out, "}}}");
+    buf_put(out, "}}}", 3);
     TL_TRY(tl_buf_status(out));
 
     if (ev) {
@@ -996,12 +1047,12 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
         for (size_t i = 0; i < o.n; i++) {
             const wkv *e = &o.kv[i];
             if (e->sec == SEC_SYSTEM)
-                TL_TRY(add_dotted(ev, &name, "win.system.", 11, e));
+                TL_TRY(add_dotted(ev, "win.system.", 11, e));
         }
         for (size_t i = 0; i < o.n; i++) {
             const wkv *e = &o.kv[i];
             if (e->sec == SEC_EVENTDATA)
-                TL_TRY(add_dotted(ev, &name, "win.eventdata.", 14, e));
+                TL_TRY(add_dotted(ev, "win.eventdata.", 14, e));
         }
         if (extra.p) {
             tl_buf pre = TL_BUF_INIT;
@@ -1022,7 +1073,7 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
             for (size_t i = 0; i < o.n && st == TL_OK; i++) {
                 const wkv *e = &o.kv[i];
                 if (e->sec == SEC_EXTRA)
-                    st = add_dotted(ev, &name, pp, epn, e);
+                    st = add_dotted(ev, pp, epn, e);
             }
             tl_buf_free(&pre);
             if (st != TL_OK)
@@ -1035,8 +1086,8 @@ cleanup:
     tl_buf_free(&enc);
     tl_buf_free(&joined);
     tl_buf_free(&msg);
-    tl_buf_free(&name);
-    tl_free(o.kv);
+    if (o.kv != o.inl)
+        tl_free(o.kv);
     xdoc_free(&x);
     return st;
 }
