@@ -864,12 +864,11 @@ tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, i
         TL_TRY(lookup(c, "/run", &o, &t, rc));
         if (!t)
             return TL_OK;
+        /* tasks whose principal is the Users group run for whoever starts them
+         * (SilentCleanup, abused by Lokibot for UAC bypass) */
         if (!may_modify(c, t) && !(t->user_id && !strcmp(t->user_id, "S-1-5-32-545"))) {
-            /* SilentCleanup-style tasks are runnable by users (Lokibot) */
-            if (!strstr(t->path, "SilentCleanup")) {
-                *rc = 1;
-                return TL_OK;
-            }
+            *rc = 1;
+            return TL_OK;
         }
         return tl_task_run(s, t);
     }

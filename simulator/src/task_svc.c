@@ -701,7 +701,17 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
     long svc = s->schedule_svc;
     size_t user = 0;
     int integ = 3;
-    if (t->user_id && strcmp(t->user_id, "S-1-5-18") != 0 &&
+    int group = t->user_id && (!strcmp(t->user_id, "S-1-5-32-545") ||
+                               !strcmp(t->user_id, "S-1-5-32-544"));
+    if (group) {
+        /* a group principal runs as the user who starts the task; HighestAvailable gives an
+         * administrator the elevated token */
+        const tl_proc *cp = s->caller_proc >= 0 ? &s->procs[s->caller_proc] : NULL;
+        user = cp ? cp->user : (s->nusers > 1 ? 1 : 0);
+        integ = user == 0 ? 3
+                : s->users[user].admin && t->xml && strstr(t->xml, "HighestAvailable") ? 2
+                                                                                        : 1;
+    } else if (t->user_id && strcmp(t->user_id, "S-1-5-18") != 0 &&
         tl_strcasecmp(t->user_id, "SYSTEM") != 0 &&
         tl_strcasecmp(t->user_id, "NT AUTHORITY\\SYSTEM") != 0) {
         for (size_t i = 1; i < s->nusers; i++)
@@ -752,12 +762,22 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                 if (!dot)
                     tl_buf_puts(&img, ".exe");
             }
-            if (strchr(a->command, ' ') && a->command[0] != '"')
-                tl_buf_printf(&cmd, "\"%s\"", a->command);
+            /* the service expands %VARS% in Command and Arguments before CreateProcess */
+            if (strchr(exp, ' ') && exp[0] != '"')
+                tl_buf_printf(&cmd, "\"%s\"", exp);
             else
-                tl_buf_puts(&cmd, a->command);
-            if (a->arguments && a->arguments[0])
-                tl_buf_printf(&cmd, " %s", a->arguments);
+                tl_buf_puts(&cmd, exp);
+            if (a->arguments && a->arguments[0]) {
+                char *ea = tl_sim_expand_env(s, user, a->arguments);
+                if (!ea) {
+                    tl_free(exp);
+                    tl_buf_free(&cmd);
+                    tl_buf_free(&img);
+                    return TL_E_NOMEM;
+                }
+                tl_buf_printf(&cmd, " %s", ea);
+                tl_free(ea);
+            }
             tl_free(exp);
         } else {
             continue;
@@ -915,11 +935,19 @@ tl_status tl_task_baseline(tl_sim *s)
                             "<Enabled>true</Enabled></TimeTrigger>");
         else
             tl_buf_printf(&x, "<%s/>", base[i].trigger);
-        tl_buf_puts(&x, "</Triggers><Principals><Principal id=\"LocalSystem\"><UserId>S-1-5-18"
-                        "</UserId><RunLevel>HighestAvailable</RunLevel></Principal></Principals>"
-                        "<Settings><StartWhenAvailable>true</StartWhenAvailable><Enabled>true"
-                        "</Enabled><Hidden>false</Hidden></Settings>"
-                        "<Actions Context=\"LocalSystem\"><Exec><Command>");
+        int users = strstr(base[i].path, "SilentCleanup") != NULL;
+        if (users) /* runs for any user, with the highest token they have */
+            tl_buf_puts(&x, "</Triggers><Principals><Principal id=\"Authenticated Users\">"
+                            "<GroupId>S-1-5-32-545</GroupId><RunLevel>HighestAvailable</RunLevel>"
+                            "</Principal></Principals>");
+        else
+            tl_buf_puts(&x, "</Triggers><Principals><Principal id=\"LocalSystem\"><UserId>"
+                            "S-1-5-18</UserId><RunLevel>HighestAvailable</RunLevel></Principal>"
+                            "</Principals>");
+        tl_buf_printf(&x, "<Settings><StartWhenAvailable>true</StartWhenAvailable><Enabled>true"
+                          "</Enabled><Hidden>false</Hidden></Settings>"
+                          "<Actions Context=\"%s\"><Exec><Command>",
+                      users ? "Authenticated Users" : "LocalSystem");
         tl_buf_puts(&x, base[i].cmd);
         tl_buf_puts(&x, "</Command>");
         if (base[i].args)

@@ -885,6 +885,29 @@ static void test_sim_tarrask_and_index_hiding(void **state)
     run_free(&r);
 }
 
+static void test_sim_lokibot_silentcleanup_runs_elevated(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"command\":\"schtasks /Run /TN "
+                          "\\\\Microsoft\\\\Windows\\\\DiskCleanup\\\\SilentCleanup /I\"}]",
+                          NULL, NULL));
+    int found = 0;
+    for (size_t i = 0; i < r.sim->nprocs; i++) {
+        const tl_proc *p = &r.sim->procs[i];
+        if (!strstr(p->image, "cleanmgr.exe"))
+            continue;
+        found = 1;
+        assert_int_equal(p->user, 1);      /* alice */
+        assert_int_equal(p->integrity, 2); /* High: the UAC bypass */
+        assert_string_equal(p->cmdline, "C:\\Windows\\system32\\cleanmgr.exe /autoclean /d C:");
+        assert_true(r.sim->procs[p->parent].pid == r.sim->procs[r.sim->schedule_svc].pid);
+    }
+    assert_true(found);
+    run_free(&r);
+}
+
 static void test_sim_ghosttask_registry_only(void **state)
 {
     (void)state;
@@ -1219,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_sim_runtime_refusals_change_nothing),
         cmocka_unit_test(test_sim_delete_change_disable),
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
+        cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
         cmocka_unit_test(test_sim_x86_domain_endpoint),
