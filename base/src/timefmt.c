@@ -114,30 +114,38 @@ tl_status tl_time_parse_iso(const char *s, tl_time *out)
     return TL_OK;
 }
 
+/* Clamp for the formatter: years 0-9999, two-digit fields 0-99 (the values are
+ * always in range; this lets the compiler prove the output fits). */
+#define Y(v) ((unsigned)(v) % 10000u)
+#define M2(v) ((unsigned)(v) % 100u)
+
 void tl_time_fmt_systemtime(tl_time t, char out[32])
 {
     int y, mo, d, h, mi, s, us;
     tl_time_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06d0Z", y, mo, d, h, mi, s, us);
+    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06u0Z", Y(y), M2(mo), M2(d), M2(h), M2(mi), M2(s),
+             (unsigned)us % 1000000u);
 }
 
 void tl_time_fmt_sysmon(tl_time t, char out[32])
 {
     int y, mo, d, h, mi, s, us;
     tl_time_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d.%03d", y, mo, d, h, mi, s, us / 1000);
+    snprintf(out, 32, "%04u-%02u-%02u %02u:%02u:%02u.%03u", Y(y), M2(mo), M2(d), M2(h), M2(mi), M2(s),
+             (unsigned)(us / 1000) % 1000u);
 }
 
 void tl_time_fmt_wazuh(tl_time t, char out[40])
 {
     int y, mo, d, h, mi, s, us;
     tl_time_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000", y, mo, d, h, mi, s, us / 1000);
+    snprintf(out, 40, "%04u-%02u-%02uT%02u:%02u:%02u.%03u+0000", Y(y), M2(mo), M2(d), M2(h), M2(mi),
+             M2(s), (unsigned)(us / 1000) % 1000u);
 }
 
 void tl_time_fmt_arlog(tl_time t, char out[32])
 {
     int y, mo, d, h, mi, s, us;
     tl_time_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    snprintf(out, 32, "%04d/%02d/%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
+    snprintf(out, 32, "%04u/%02u/%02u %02u:%02u:%02u", Y(y), M2(mo), M2(d), M2(h), M2(mi), M2(s));
 }

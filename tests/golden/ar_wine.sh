@@ -11,7 +11,9 @@ for t in wine wineboot wineserver x86_64-w64-mingw32-gcc; do
   command -v "$t" >/dev/null 2>&1 || { echo "ar_wine.sh: $t not found; skipping"; exit 77; }
 done
 exe="$home/build-mingw/analyze-scheduled-task.exe"
-[ -f "$exe" ] || exe=$("$home/ci/build-windows-ar.sh" "$home/build-mingw")
+if [ ! -f "$exe" ]; then
+  exe=$("$home/ci/build-windows-ar.sh" "$home/build-mingw") || { echo "ar_wine.sh: the Windows AR build is unavailable; skipping"; exit 77; }
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tasklab-arwine.XXXXXX")
 export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
