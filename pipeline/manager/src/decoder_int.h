@@ -16,6 +16,13 @@
  * Field values are stored exactly as analysisd stores them: eventchannel
  * values keep the doubled backslashes of the JSON re-encode, message values
  * keep their literal quotes and real CR/LF, JSON numbers are "%i"/"%f", ...
+ *
+ * Not reproduced (documented gaps): Security 4719's extra decoded keys
+ * (categoryId/subcategoryId/auditPolicyChanges names); os_xml's per-element
+ * size limit; OS_CleanMSG's xferlog/snort/suricata/apache/OSX-ASL/squid
+ * header forms; the PF/SymantecWS/SonicWall/OSSECAlert plugin decoders (they
+ * load, match, and extract nothing). A plugin decoder with an offset moves
+ * ev->log to that offset, as analysisd moves lf->log before calling it.
  */
 #ifndef TL_DECODER_INT_H
 #define TL_DECODER_INT_H
