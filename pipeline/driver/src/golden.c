@@ -64,11 +64,19 @@ typedef struct edit {
     size_t ai, bi;
 } edit;
 
-static void put_line(tl_buf *r, char c, const lines *l, size_t i)
+/* Print a line, at most 400 bytes of it; `skip` bytes are elided first so a
+ * change deep inside a long event record is visible. */
+static void put_line(tl_buf *r, char c, const lines *l, size_t i, size_t skip)
 {
     tl_buf_putc(r, c);
-    tl_buf_append(r, l->p[i], l->len[i] > 400 ? 400 : l->len[i]);
-    if (l->len[i] > 400)
+    size_t len = l->len[i];
+    if (skip >= len)
+        skip = 0;
+    if (skip)
+        tl_buf_printf(r, "…[%zu bytes]", skip);
+    size_t n = len - skip > 400 ? 400 : len - skip;
+    tl_buf_append(r, l->p[i] + skip, n);
+    if (skip + n < len)
         tl_buf_puts(r, "…");
     tl_buf_putc(r, '\n');
 }
@@ -150,13 +158,27 @@ static tl_status unified_diff(const lines *a, const lines *b, const char *name, 
         as = ed[start].ai + 1;
         bs = ed[start].bi + 1;
         tl_buf_printf(r, "@@ -%zu,%zu +%zu,%zu @@\n", as, ac, bs, bc);
+        /* where the first removed and the first added line of the hunk part */
+        size_t skip = 0, fd = (size_t)-1, fi = (size_t)-1;
+        for (size_t z = start; z < stop; z++) {
+            if (ed[z].op == 1 && fd == (size_t)-1)
+                fd = ed[z].ai;
+            if (ed[z].op == 2 && fi == (size_t)-1)
+                fi = ed[z].bi;
+        }
+        if (fd != (size_t)-1 && fi != (size_t)-1) {
+            size_t lcp = 0, m = a->len[fd] < b->len[fi] ? a->len[fd] : b->len[fi];
+            while (lcp < m && a->p[fd][lcp] == b->p[fi][lcp])
+                lcp++;
+            skip = lcp > 300 ? lcp - 120 : 0;
+        }
         for (size_t z = start; z < stop; z++) {
             if (ed[z].op == 0)
-                put_line(r, ' ', a, ed[z].ai);
+                put_line(r, ' ', a, ed[z].ai, 0);
             else if (ed[z].op == 1)
-                put_line(r, '-', a, ed[z].ai);
+                put_line(r, '-', a, ed[z].ai, skip);
             else
-                put_line(r, '+', b, ed[z].bi);
+                put_line(r, '+', b, ed[z].bi, skip);
             if (++shown > 200) {
                 tl_buf_puts(r, "… (diff truncated)\n");
                 goto done;
