@@ -1084,7 +1084,7 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             tl_strcasecmp(name, "Get-ScheduledTaskInfo") == 0 ||
             tl_strcasecmp(name, "Stop-ScheduledTask") == 0)
             goto cleanup;
-        if (x->c->integrity < 2 &&
+        if (x->c->integrity < 2 && t->owner != x->c->user &&
             !(t->user_id && (!tl_strcasecmp(t->user_id, s->users[x->c->user].sid) ||
                              tl_sim_user_find(s, t->user_id) == (long)x->c->user))) {
             x->rc = 1;
@@ -1096,8 +1096,12 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             st = tl_task_set_enabled(s, t, 1, x->c->user);
         else if (!tl_strcasecmp(name, "Disable-ScheduledTask"))
             st = tl_task_set_enabled(s, t, 0, x->c->user);
-        else if (!tl_strcasecmp(name, "Start-ScheduledTask"))
-            st = tl_task_run(s, t);
+        else if (!tl_strcasecmp(name, "Start-ScheduledTask")) {
+            if (t->enabled)
+                st = tl_task_run(s, t);
+            else
+                x->rc = 1;
+        }
         else { /* Set-ScheduledTask: -Action replaces the actions */
             const val *act = arg(a, "Action");
             if (act) {

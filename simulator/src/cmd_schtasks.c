@@ -754,6 +754,8 @@ static int may_modify(const tl_exec_ctx *c, const tl_task *t)
 {
     if (c->integrity >= 2)
         return 1;
+    if (t->owner == c->user)
+        return 1;
     return t->user_id && !tl_strcasecmp(t->user_id, c->s->users[c->user].sid);
 }
 
@@ -867,6 +869,10 @@ tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, i
         /* tasks whose principal is the Users group run for whoever starts them
          * (SilentCleanup, abused by Lokibot for UAC bypass) */
         if (!may_modify(c, t) && !(t->user_id && !strcmp(t->user_id, "S-1-5-32-545"))) {
+            *rc = 1;
+            return TL_OK;
+        }
+        if (!t->enabled) { /* a disabled task does not start on demand */
             *rc = 1;
             return TL_OK;
         }

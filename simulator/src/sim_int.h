@@ -107,6 +107,7 @@ typedef struct tl_task {
     int enabled, hidden;
     int trigger_class; /* 1 Boot, 2 Logon, 3 Plain */
     int registry_only;
+    size_t owner; /* user index that registered the task */
     int deleted;
     int running;
 } tl_task;

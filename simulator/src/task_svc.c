@@ -570,6 +570,7 @@ tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int ove
         TL_TRY_ALLOC(tmp.path = tl_strdup(t->path));
         memcpy(tmp.guid, t->guid, sizeof tmp.guid);
         int old_class = t->trigger_class;
+        tmp.owner = t->owner;
         task_free_fields(t);
         *t = tmp;
         memset(&tmp, 0, sizeof tmp);
@@ -593,6 +594,7 @@ tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int ove
     }
     TL_TRY_ALLOC(tmp.path = tl_strdup(path));
     new_guid(s, tmp.guid);
+    tmp.owner = caller;
     tl_task *t;
     TL_TRY(task_slot(s, &t));
     *t = tmp;
@@ -711,6 +713,10 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         integ = user == 0 ? 3
                 : s->users[user].admin && t->xml && strstr(t->xml, "HighestAvailable") ? 2
                                                                                         : 1;
+    } else if (!t->user_id) {
+        /* no principal: the task runs as the account that registered it */
+        user = t->owner;
+        integ = user == 0 ? 3 : 1;
     } else if (t->user_id && strcmp(t->user_id, "S-1-5-18") != 0 &&
         tl_strcasecmp(t->user_id, "SYSTEM") != 0 &&
         tl_strcasecmp(t->user_id, "NT AUTHORITY\\SYSTEM") != 0) {
