@@ -439,7 +439,8 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
     CHK(cJSON_AddStringToObject(root, "id", idbuf));
     if (e->ctx_rule == r && e->nctx_prev) {
         tl_buf po = TL_BUF_INIT;
-        for (size_t i = 0; i < e->nctx_prev; i++) {
+        // analysisd keeps at most 10 previous events per context match
+        for (size_t i = 0; i < e->nctx_prev && i < 10; i++) {
             if (i)
                 tl_buf_putc(&po, '\n');
             tl_buf_puts(&po, e->ctx_prev[i]->full_log ? e->ctx_prev[i]->full_log : "");
