@@ -226,7 +226,11 @@ static const char *integrity_name(int i)
 
 static int qless(const tl_qrec *a, const tl_qrec *b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    if (a->time != b->time)
+        return a->time < b->time;
+    if (a->stream != b->stream)
+        return a->stream < b->stream;
+    return a->seq < b->seq;
 }
 
 static void qrec_free(tl_qrec *r)
@@ -307,18 +311,21 @@ tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, 
     tl_sysmon_event ev = {id, f, n};
     tl_sysmon_verdict v;
     tl_sysmon_filter(s->cfg, &ev, &v);
-    uint64_t seq = ++s->seq;
+    tl_stream *sm = s->cur_stream;
+    uint64_t seq = ++sm->seq;
     if (!v.logged)
         return TL_OK;
     tl_qrec r;
     memset(&r, 0, sizeof r);
     /* TimeCreated lags UtcTime by 1..9 ms (seed sample: 8.5 ms) */
-    r.time = t + 1000 + (tl_time)(mix64(seq ^ s->rng.s) % 8000);
+    uint64_t h = mix64(((uint64_t)sm->id << 48) ^ seq ^ (s->sc->seed * UINT64_C(0x9e3779b97f4a7c15)));
+    r.time = t + 1000 + (tl_time)(h % 8000);
     /* Sysmon writes in processing order: TimeCreated never goes backwards */
-    if (r.time <= s->last_time[CH_SYSMON])
-        r.time = s->last_time[CH_SYSMON] + 37 + (tl_time)(mix64(seq) % 400);
-    s->last_time[CH_SYSMON] = r.time;
+    if (r.time <= sm->last[CH_SYSMON])
+        r.time = sm->last[CH_SYSMON] + 37 + (tl_time)((h >> 20) % 400);
+    sm->last[CH_SYSMON] = r.time;
     r.seq = seq;
+    r.stream = sm->id;
     r.step = s->cur_step;
     r.sysmon = 1;
     r.chan = CH_SYSMON;
@@ -342,11 +349,15 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
         return TL_OK;
     tl_qrec r;
     memset(&r, 0, sizeof r);
-    r.seq = ++s->seq;
-    r.time = t + 500 + (tl_time)(mix64(r.seq ^ s->rng.s) % 3000);
-    if (r.time <= s->last_time[chan])
-        r.time = s->last_time[chan] + 53 + (tl_time)(mix64(r.seq) % 400);
-    s->last_time[chan] = r.time;
+    tl_stream *sm = s->cur_stream;
+    r.seq = ++sm->seq;
+    r.stream = sm->id;
+    uint64_t h = mix64(((uint64_t)sm->id << 48) ^ r.seq ^ (s->sc->seed * UINT64_C(0x9e3779b97f4a7c15)) ^
+                       (uint64_t)chan);
+    r.time = t + 500 + (tl_time)(h % 3000);
+    if (r.time <= sm->last[chan])
+        r.time = sm->last[chan] + 53 + (tl_time)((h >> 20) % 400);
+    sm->last[chan] = r.time;
     r.step = s->cur_step;
     r.chan = chan;
     r.id = id;
@@ -362,7 +373,7 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
         y->keywords = "0x8020000000000000";
         y->user_sid = NULL;
         y->pid = (unsigned)(s->procs[s->services_exe].pid + 12); /* lsass */
-        y->tid = 700 + (unsigned)(mix64(r.seq) % 4000) * 4;
+        y->tid = 700 + (unsigned)((h >> 32) % 4000) * 4;
         static const char *const first[] = {
             "A scheduled task was created.", "A scheduled task was deleted.",
             "A scheduled task was enabled.", "A scheduled task was disabled.",
@@ -377,7 +388,7 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
         y->keywords = "0x8000000000000000";
         y->user_sid = "S-1-5-18";
         y->pid = s->procs[s->schedule_svc].pid;
-        y->tid = 900 + (unsigned)(mix64(r.seq) % 3000) * 4;
+        y->tid = 900 + (unsigned)((h >> 32) % 3000) * 4;
         switch (id) {
         case 106:
             r.edata_name = "TaskRegistered";
@@ -694,6 +705,7 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     s->sc = sc;
     s->schedule_svc = -1;
     s->caller_proc = -1;
+    s->cur_stream = &s->steps_stream;
     TL_TRY(resolve_config(s, o, &cfgpath, d));
     st = tl_sysmon_config_load(cfgpath, &s->cfg, d);
     if (st == TL_E_IO) {
@@ -945,7 +957,9 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
     tl_time t = noise_next_time(g);
     g->done++;
     size_t save_step = s->cur_step;
+    tl_stream *save_stream = s->cur_stream;
     s->cur_step = g->step;
+    s->cur_stream = &g->stream;
     uint64_t r = tl_rng_next(&g->rng);
     unsigned kind = (unsigned)(r % 100);
     const tl_proc *svc = &s->procs[s->schedule_svc];
@@ -1062,6 +1076,7 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         st = tl_sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
     }
     s->cur_step = save_step;
+    s->cur_stream = save_stream;
     return st;
 }
 
@@ -1392,6 +1407,8 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
                 s->capnoise = nc;
             }
             tl_noise *g = &s->noise[s->nnoise++];
+            memset(g, 0, sizeof *g);
+            g->stream.id = (uint32_t)s->nnoise; /* 1 + index */
             g->step = i;
             g->start = t->time;
             g->duration = t->noise_duration;

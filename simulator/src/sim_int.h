@@ -115,7 +115,8 @@ typedef struct tl_task {
 /* ---- event queue ---------------------------------------------------------- */
 typedef struct tl_qrec {
     tl_time time; /* TimeCreated */
-    uint64_t seq;
+    uint64_t seq;    /* within the stream */
+    uint32_t stream; /* tie-break: same TimeCreated -> stream, then seq */
     size_t step;
     int sysmon; /* 1 Sysmon event, 0 generic */
     int chan;   /* 0 Sysmon, 1 Security, 2 TaskScheduler */
@@ -129,7 +130,17 @@ typedef struct tl_qrec {
     const char *msg_first;
 } tl_qrec;
 
+/* A producer of events: the steps (in order) or one noise generator. Jitter
+ * and ordering derive from (stream, seq) so the record stream does not
+ * depend on how the caller interleaves run_step and next_record. */
+typedef struct tl_stream {
+    uint32_t id;     /* 0 = steps, 1 + k = noise generator k */
+    uint64_t seq;    /* events emitted so far (logged or not) */
+    tl_time last[3]; /* last TimeCreated per channel */
+} tl_stream;
+
 typedef struct tl_noise {
+    tl_stream stream;
     size_t step;
     tl_time start;
     double duration;
@@ -172,9 +183,9 @@ struct tl_sim {
     /* queue (binary heap by time, seq) */
     tl_qrec *q;
     size_t nq, capq;
-    uint64_t seq;
+    tl_stream steps_stream;
+    tl_stream *cur_stream; /* where the next emitted event belongs */
     uint64_t recid[3];
-    tl_time last_time[3]; /* last TimeCreated queued per channel */
     tl_noise *noise;
     size_t nnoise, capnoise;
     size_t steps_run; /* steps executed so far in order: records are released only up to

@@ -1062,6 +1062,51 @@ static void test_sim_argv_rules(void **state)
     }
 }
 
+/* The record stream does not depend on how the caller interleaves steps and
+ * pops: "run a step, drain" and "run all steps, then drain" give the same bytes. */
+static void test_sim_stream_independent_of_interleaving(void **state)
+{
+    (void)state;
+    char *j = scen_json("[{\"at\":0,\"noise\":{\"events\":3000,\"duration\":20}},{\"at\":5,"
+                        "\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /create /tn "
+                        "i1 /tr calc.exe /sc onlogon /ru SYSTEM\"},{\"at\":5,\"user\":\"SYSTEM\","
+                        "\"registry\":{\"op\":\"create_key\",\"key\":\"HKLM\\\\SOFTWARE\\\\"
+                        "Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache"
+                        "\\\\Tree\\\\Microsoft\\\\Windows\\\\UpdateOrchestrator\"}},{\"at\":6,"
+                        "\"noise\":{\"events\":300,\"duration\":3}}]",
+                        ",\"channels\":{\"security\":true}");
+    tl_buf out[2] = {TL_BUF_INIT, TL_BUF_INIT};
+    for (int mode = 0; mode < 2; mode++) {
+        tl_diag d;
+        tl_scenario *sc = load_str(j, &d);
+        tl_sim_opts o = {ETC, NULL, NULL, NULL};
+        tl_sim *s = NULL;
+        assert_int_equal(tl_sim_new(sc, &o, &s, &d), TL_OK);
+        tl_record r;
+        tl_time last = 0;
+        for (size_t i = 0; i < tl_sim_step_count(s); i++) {
+            assert_int_equal(tl_sim_run_step(s, i, &d), TL_OK);
+            while (mode == 0 && tl_sim_next_record(s, &r)) {
+                tl_buf_puts(&out[mode], r.xml);
+                assert_true(r.time >= last);
+                last = r.time;
+            }
+        }
+        while (tl_sim_next_record(s, &r)) {
+            tl_buf_puts(&out[mode], r.xml);
+            assert_true(r.time >= last);
+            last = r.time;
+        }
+        tl_sim_free(s);
+        tl_scenario_free(sc);
+    }
+    assert_true(out[0].len > 10000);
+    assert_string_equal(tl_buf_cstr(&out[0]), tl_buf_cstr(&out[1]));
+    tl_buf_free(&out[0]);
+    tl_buf_free(&out[1]);
+    tl_free(j);
+}
+
 static void test_sim_noise_is_fast_and_ordered(void **state)
 {
     (void)state;
@@ -1248,6 +1293,7 @@ int main(void)
         cmocka_unit_test(test_sim_x86_domain_endpoint),
         cmocka_unit_test(test_sim_registry_and_file_steps),
         cmocka_unit_test(test_sim_argv_rules),
+        cmocka_unit_test(test_sim_stream_independent_of_interleaving),
         cmocka_unit_test(test_sim_noise_is_fast_and_ordered),
         cmocka_unit_test(test_sim_drive_c_mirror_merges_case_insensitively),
         cmocka_unit_test(test_sim_reference_configs_skip_without_shared),
