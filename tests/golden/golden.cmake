@@ -16,3 +16,6 @@ endforeach()
 add_test(NAME golden.determinism
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/determinism.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(golden.determinism PROPERTIES LABELS golden SKIP_RETURN_CODE 77)
+add_test(NAME golden.rule_change
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/rule_change.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(golden.rule_change PROPERTIES LABELS golden)

@@ -137,7 +137,7 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
             ro.n_decoder_dirs = 1;
         }
         /* Take only AR/alert settings from the profile's conf. */
-        ro.base_dir = NULL;
+        ro.skip_conf_ruleset = 1;
         nfiles = 0;
     }
     for (size_t i = 0; i < o->n_extra_rules; i++)
