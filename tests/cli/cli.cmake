@@ -5,3 +5,8 @@ add_test(NAME cli.contract
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_contract.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.contract PROPERTIES LABELS cli)
 tl_add_unit_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli.c LIBS tl_cli)
+add_test(NAME style.exported_symbols
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/symbols.sh $<TARGET_FILE:tl_base> $<TARGET_FILE:tl_sim>
+                 $<TARGET_FILE:tl_manager> $<TARGET_FILE:tl_agent> $<TARGET_FILE:tl_ar>
+                 $<TARGET_FILE:tl_pipeline> $<TARGET_FILE:tl_cli>)
+set_tests_properties(style.exported_symbols PROPERTIES LABELS cli)
