@@ -708,10 +708,8 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     s->cur_stream = &s->steps_stream;
     TL_TRY(resolve_config(s, o, &cfgpath, d));
     st = tl_sysmon_config_load(cfgpath, &s->cfg, d);
-    if (st == TL_E_IO) {
+    if (st == TL_E_IO) /* a missing default or scenario-relative config is a setup error */
         tl_diag_set(d, sc->path, 0, "$.endpoint.sysmon_config: %s: cannot read", cfgpath);
-        st = TL_E_NOTFOUND;
-    }
     if (st != TL_OK)
         goto cleanup;
     if (o && o->drive_c)
