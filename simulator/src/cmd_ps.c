@@ -731,8 +731,23 @@ static tl_status cm_trigger(ps *x, const args *a, val *out)
         tl_buf_puts(&b, "<BootTrigger><Enabled>true</Enabled></BootTrigger>");
     } else if (arg(a, "Once")) {
         tl_buf_puts(&b, "<TimeTrigger>");
-        if (arg(a, "RepetitionInterval"))
-            tl_buf_puts(&b, "<Repetition><Interval>PT5M</Interval></Repetition>");
+        if (arg(a, "RepetitionInterval")) {
+            /* a New-TimeSpan value ("PT5M") or a "hh:mm:ss" string */
+            const char *ri = sval(arg(a, "RepetitionInterval"));
+            int hh = 0, mm = 0, ss = 0;
+            tl_buf_puts(&b, "<Repetition><Interval>");
+            if (ri && ri[0] == 'P')
+                tl_buf_puts(&b, ri);
+            else if (ri && sscanf(ri, "%d:%d:%d", &hh, &mm, &ss) == 3 && hh >= 0 && mm >= 0)
+                tl_buf_printf(&b, "PT%dM", hh * 60 + mm);
+            else
+                tl_buf_puts(&b, "PT5M");
+            tl_buf_puts(&b, "</Interval>");
+            const char *rd = sval(arg(a, "RepetitionDuration"));
+            if (rd && rd[0] == 'P')
+                tl_buf_printf(&b, "<Duration>%s</Duration>", rd);
+            tl_buf_puts(&b, "</Repetition>");
+        }
         tl_buf_printf(&b, "<StartBoundary>%s</StartBoundary><Enabled>true</Enabled></TimeTrigger>",
                       at);
     } else if (arg(a, "Daily")) {
@@ -1186,6 +1201,31 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             st = do_register(x, path, xmlt, force, xml_is_system(xmlt) && x->c->user != 0);
         }
         goto cleanup;
+    }
+    if (!tl_strcasecmp(name, "New-TimeSpan")) {
+        /* as an ISO 8601 duration, the form task XML needs */
+        static const char *const units[] = {"Days", "Hours", "Minutes", "Seconds"};
+        long v[4] = {0, 0, 0, 0};
+        for (int i = 0; i < 4; i++) {
+            const char *u = sval(arg(a, units[i]));
+            if (u)
+                v[i] = strtol(u, NULL, 10);
+            if (v[i] < 0 || v[i] > 100000)
+                return err(x, "New-TimeSpan: value out of range", NULL);
+        }
+        tl_buf b = TL_BUF_INIT;
+        tl_buf_putc(&b, 'P');
+        if (v[0])
+            tl_buf_printf(&b, "%ldD", v[0]);
+        if (v[1] || v[2] || v[3] || !v[0])
+            tl_buf_putc(&b, 'T');
+        if (v[1])
+            tl_buf_printf(&b, "%ldH", v[1]);
+        if (v[2])
+            tl_buf_printf(&b, "%ldM", v[2]);
+        if (v[3] || (!v[0] && !v[1] && !v[2]))
+            tl_buf_printf(&b, "%ldS", v[3]);
+        return make_frag(out, V_STR, &b);
     }
     if (!tl_strcasecmp(name, "Get-Content") || !tl_strcasecmp(name, "gc") ||
         !tl_strcasecmp(name, "type") || !tl_strcasecmp(name, "cat")) {
