@@ -46,7 +46,7 @@ static void block(uint32_t h[8], const unsigned char *p)
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
-void tl_sha256_hex(const void *data, size_t len, char out[65])
+void tl_sha256(const void *data, size_t len, unsigned char out[32])
 {
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -68,12 +68,19 @@ void tl_sha256_hex(const void *data, size_t len, char out[65])
     block(h, tail);
     if (tl == 128)
         block(h, tail + 64);
-    static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 4; j++) {
-            unsigned char byte = (unsigned char)(h[i] >> (24 - 8 * j));
-            out[8 * i + 2 * j] = hex[byte >> 4];
-            out[8 * i + 2 * j + 1] = hex[byte & 15];
-        }
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
+}
+
+void tl_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char dg[32];
+    static const char hex[] = "0123456789abcdef";
+    tl_sha256(data, len, dg);
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hex[dg[i] >> 4];
+        out[2 * i + 1] = hex[dg[i] & 15];
+    }
     out[64] = '\0';
 }

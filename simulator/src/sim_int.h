@@ -337,7 +337,5 @@ tl_status tl_sim_baseline_registry(tl_sim *s);
 tl_status tl_task_baseline(tl_sim *s);
 tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out);
 
-/* sha256 */
-void tl_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif /* TL_SIM_INT_H */

@@ -154,6 +154,8 @@ uint64_t tl_rng_next(tl_rng *r);
 uint64_t tl_rng_below(tl_rng *r, uint64_t n);
 
 /* ---- digests ------------------------------------------------------------ */
+/** SHA-256 of data (32 raw bytes). */
+void tl_sha256(const void *data, size_t len, unsigned char out[32]);
 /** SHA-256 of data as 64 lowercase hex digits + NUL. */
 void tl_sha256_hex(const void *data, size_t len, char out[65]);
 
