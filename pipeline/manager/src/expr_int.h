@@ -38,6 +38,10 @@ typedef struct tl_capture {
     size_t len;
 } tl_capture;
 
+/** Offset of the first byte of s[0..n) equal to a or b (pass a twice for a
+ * single byte), or n when there is none. SSE2 when the compiler offers it. */
+size_t tl_find_byte2(const unsigned char *s, size_t n, unsigned char a, unsigned char b);
+
 /* ---- OS_Match ----------------------------------------------------------- */
 
 /** Compile an OS_Match pattern. On success *out is owned by the caller (free

@@ -12,6 +12,9 @@
  * not allocate.
  */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "expr_int.h"
 
@@ -35,6 +38,34 @@ struct tl_osmatch {
 static unsigned char om_fold(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+size_t tl_find_byte2(const unsigned char *s, size_t n, unsigned char a, unsigned char b)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+    for (; i + 16 <= n; i += 16) {
+        __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, va), _mm_cmpeq_epi8(w, vb)));
+        if (m)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    for (; i < n; i++)
+        if (s[i] == a || s[i] == b)
+            return i;
+    return n;
+}
+
+/* The other case of an ASCII letter (c itself otherwise). */
+static unsigned char om_other_case(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z')
+        return (unsigned char)(c - ('a' - 'A'));
+    if (c >= 'A' && c <= 'Z')
+        return (unsigned char)(c + ('a' - 'A'));
+    return c;
 }
 
 void tl_osmatch_free(tl_osmatch *m)
@@ -126,9 +157,13 @@ static size_t om_alt_match(const om_alt *a, const unsigned char *s, size_t len)
         return om_eq(s + len - a->len, a->lit, a->len) ? len : (size_t)-1;
     if (a->len == 0)
         return 0;
-    unsigned char f = (unsigned char)a->lit[0];
-    for (size_t i = 0; i + a->len <= len; i++) {
-        if (om_fold(s[i]) == f && om_eq(s + i + 1, a->lit + 1, a->len - 1))
+    unsigned char f = (unsigned char)a->lit[0], g = om_other_case(f);
+    size_t last = len - a->len; /* last start that leaves room for the literal */
+    for (size_t i = 0; i <= last; i++) {
+        i += tl_find_byte2(s + i, last + 1 - i, f, g);
+        if (i > last)
+            break;
+        if (om_eq(s + i + 1, a->lit + 1, a->len - 1))
             return i + a->len;
     }
     return (size_t)-1;

@@ -55,6 +55,8 @@ typedef struct rx_alt {
     size_t ngroups;
     int begin; /* '^' */
     int end;   /* '$' */
+    int scan2; /* the first consuming token is RQ_ONE and accepts only sa/sb */
+    unsigned char sa, sb;
 } rx_alt;
 
 struct tl_osregex {
@@ -251,6 +253,28 @@ cleanup:
     return st;
 }
 
+static size_t rx_skip_groups(const rx_tok *t, size_t ti);
+
+/* When the first consuming token is a single byte in one or two forms (a
+ * literal, case-folded), exec can look for its start with tl_find_byte2. */
+static void rx_scan_setup(rx_alt *a)
+{
+    const rx_tok *ft = &a->toks[rx_skip_groups(a->toks, 0)];
+    a->scan2 = 0;
+    if (ft->kind != RK_SET || ft->quant != RQ_ONE)
+        return;
+    unsigned found[3];
+    int nf = 0;
+    for (unsigned c = 1; c < 256 && nf < 3; c++)
+        if (rx_tok_match(ft, (unsigned char)c))
+            found[nf++] = c;
+    if (nf == 1 || nf == 2) {
+        a->scan2 = 1;
+        a->sa = (unsigned char)found[0];
+        a->sb = (unsigned char)found[nf - 1];
+    }
+}
+
 tl_status tl_osregex_compile(const char *pattern, tl_osregex **out, tl_diag *d)
 {
     tl_status st = TL_OK;
@@ -305,6 +329,7 @@ tl_status tl_osregex_compile(const char *pattern, tl_osregex **out, tl_diag *d)
             q++;
         }
         TL_TRY(rx_compile_alt(pattern, p, (size_t)(q - p), &r->alts[k], d));
+        rx_scan_setup(&r->alts[k]);
         if (r->alts[k].ngroups > r->maxgroups)
             r->maxgroups = r->alts[k].ngroups;
         p = *q ? q + 1 : q;
@@ -471,8 +496,11 @@ int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size
             if (ft->kind != RK_END && start > 0) {
                 if (ft->quant == RQ_ONE) {
                     /* Cheap skip to a byte the first token accepts. */
-                    while (start < len && !rx_tok_match(ft, s[start]))
-                        start++;
+                    if (a->scan2)
+                        start += tl_find_byte2(s + start, len - start, a->sa, a->sb);
+                    else
+                        while (start < len && !rx_tok_match(ft, s[start]))
+                            start++;
                     if (start == len)
                         break;
                 } else if (rx_tok_match(ft, s[start - 1])) {

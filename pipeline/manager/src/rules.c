@@ -72,9 +72,10 @@ int tl_ascii_casecmp(const char *a, const char *b) {
 
 /* A cheap case-insensitive hash: the length and the first and last 8 bytes
  * with bit 5 set (ASCII letters fold to lower case; other bytes may collide,
- * which the full compare after a hit sorts out). Event field names share long
- * prefixes ("win.eventdata."), so the tail carries the difference. */
-static size_t name_hash(const char *s) {
+ * which the full compare after a hit sorts out), mixed so that every bit of
+ * the result depends on all of them. Event field names share long prefixes
+ * ("win.eventdata."), so the tail carries the difference. */
+static uint64_t name_hash(const char *s) {
     size_t n = strlen(s);
     uint64_t a = 0, z = 0;
     if (n >= 8) {
@@ -86,24 +87,31 @@ static size_t name_hash(const char *s) {
     a |= UINT64_C(0x2020202020202020);
     z |= UINT64_C(0x2020202020202020);
     uint64_t h = (a * UINT64_C(0x9E3779B97F4A7C15)) ^ (z * UINT64_C(0xC2B2AE3D27D4EB4F)) ^ n;
+    h ^= h >> 32;
+    h *= UINT64_C(0xD6E8FEB86659FD93);
     h ^= h >> 29;
-    return (size_t)h;
+    return h;
 }
 
+/* rs->fhash holds (fid + 1, full hash) pairs: slot k is fhash[2k], fhash[2k+1];
+ * fid + 1 == 0 marks an empty slot. The stored hash is compared before the
+ * (long, shared-prefix) names are. */
 tl_status tl_ruleset_index_fields(tl_ruleset *rs) {
     size_t cap = 16;
     while (cap < rs->nfnames * 2 + 1)
         cap *= 2;
     tl_free(rs->fhash);
-    rs->fhash = tl_calloc(cap, sizeof *rs->fhash);
+    rs->fhash = tl_calloc(cap * 2, sizeof *rs->fhash);
     if (!rs->fhash)
         return TL_E_NOMEM;
     rs->fhash_mask = cap - 1;
     for (size_t i = 0; i < rs->nfnames; i++) {
-        size_t k = name_hash(rs->fnames[i]) & rs->fhash_mask;
-        while (rs->fhash[k])
+        uint64_t h = name_hash(rs->fnames[i]);
+        size_t k = (size_t)h & rs->fhash_mask;
+        while (rs->fhash[2 * k])
             k = (k + 1) & rs->fhash_mask;
-        rs->fhash[k] = i + 1;
+        rs->fhash[2 * k] = i + 1;
+        rs->fhash[2 * k + 1] = (size_t)h;
     }
     return TL_OK;
 }
@@ -111,10 +119,11 @@ tl_status tl_ruleset_index_fields(tl_ruleset *rs) {
 size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name) {
     if (!rs->fhash)
         return (size_t)-1;
-    size_t k = name_hash(name) & rs->fhash_mask;
-    while (rs->fhash[k]) {
-        size_t fid = rs->fhash[k] - 1;
-        if (tl_ascii_casecmp(rs->fnames[fid], name) == 0)
+    uint64_t h = name_hash(name);
+    size_t k = (size_t)h & rs->fhash_mask;
+    while (rs->fhash[2 * k]) {
+        size_t fid = rs->fhash[2 * k] - 1;
+        if (rs->fhash[2 * k + 1] == (size_t)h && tl_ascii_casecmp(rs->fnames[fid], name) == 0)
             return fid;
         k = (k + 1) & rs->fhash_mask;
     }
