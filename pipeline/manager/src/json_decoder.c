@@ -74,9 +74,17 @@ static const struct {
     {"systemname", TL_SF_SYSTEMNAME},
 };
 
-static void set_static(jctx *c, tl_static_field f, const char *value)
+/* fillData: key is the full dotted key (len klen), NULL-free. */
+static void fill_n(jctx *c, const char *key, size_t klen, const char *value, size_t vlen);
+
+static void fill(jctx *c, const char *key, size_t klen, const char *value)
 {
-    char *v = tl_strdup(value);
+    fill_n(c, key, klen, value, strlen(value));
+}
+
+static void set_static_n(jctx *c, tl_static_field f, const char *value, size_t vlen)
+{
+    char *v = tl_strndup(value, vlen);
     if (!v) {
         c->st = TL_E_NOMEM;
         return;
@@ -85,8 +93,7 @@ static void set_static(jctx *c, tl_static_field f, const char *value)
     c->ev->stat[f] = v;
 }
 
-/* fillData: key is the full dotted key (len klen), NULL-free. */
-static void fill(jctx *c, const char *key, size_t klen, const char *value)
+static void fill_n(jctx *c, const char *key, size_t klen, const char *value, size_t vlen)
 {
     if (c->st != TL_OK)
         return;
@@ -94,17 +101,17 @@ static void fill(jctx *c, const char *key, size_t klen, const char *value)
         for (size_t i = 0; i < sizeof g_json_static / sizeof g_json_static[0]; i++)
             if (strlen(g_json_static[i].key) == klen &&
                 memcmp(g_json_static[i].key, key, klen) == 0) {
-                set_static(c, g_json_static[i].f, value);
+                set_static_n(c, g_json_static[i].f, value, vlen);
                 return;
             }
         if (klen == 4 && memcmp(key, "user", 4) == 0 && !c->ev->stat[TL_SF_DSTUSER]) {
-            set_static(c, TL_SF_DSTUSER, value);
+            set_static_n(c, TL_SF_DSTUSER, value, vlen);
             return;
         }
     }
     if (c->ev->nfields >= TL_DECODER_ORDER_SIZE)
         return; /* "Too many fields for JSON decoder." */
-    c->st = tl_event_add_field(c->ev, key, klen, value, strlen(value));
+    c->st = tl_event_add_field(c->ev, key, klen, value, vlen);
 }
 
 static void number_str(const cJSON *n, char out[64])
@@ -207,10 +214,223 @@ static void read_json(jctx *c, const cJSON *item, int has_parent)
     }
 }
 
+/* ---- fast path: objects of strings, true, false and null --------------- */
+
+/* The common input (pre-converted eventchannel JSON, the AR log's lines) is
+ * an object whose leaves are strings, booleans or null. fast_walk reads
+ * exactly that subset as cJSON would and fills the same fields in the same
+ * order, without building a tree. It is run twice: once to check that the
+ * whole text is inside the subset and valid (emit = 0, nothing is touched),
+ * then to emit. Anything outside the subset (numbers, arrays, \u escapes,
+ * invalid escapes, a BOM, deep nesting, any syntax error) makes the check
+ * fail and the caller falls back to cJSON, so odd inputs keep cJSON's
+ * verdict and rendering. */
+
+#define FAST_MAX_DEPTH 64
+
+typedef struct fjson {
+    const char *p;
+    jctx *c;
+    int emit;
+    tl_buf val; /* unescaped string value (emit only) */
+} fjson;
+
+static const char *fj_ws(const char *p)
+{
+    while (*p && (unsigned char)*p <= 32)
+        p++;
+    return p;
+}
+
+/* p at the opening quote. Returns the closing quote, or NULL when the string
+ * is outside the subset (unterminated, \u, an invalid escape). *esc is set
+ * when the raw text holds a backslash. */
+static const char *fj_str_end(const char *p, int *esc)
+{
+    p++;
+    *esc = 0;
+    for (;;) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"')
+            return p;
+        if (ch == '\\') {
+            char e = p[1];
+            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
+                e != 'r' && e != 't')
+                return NULL;
+            *esc = 1;
+            p += 2;
+            continue;
+        }
+        if (!ch)
+            return NULL;
+        p++;
+    }
+}
+
+/* cJSON's unescape of s[0..n) (no \u) into b. */
+static void fj_unescape(tl_buf *b, const char *s, size_t n)
+{
+    tl_buf_reset(b);
+    size_t i = 0;
+    while (i < n) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
+        tl_buf_append(b, s + i, run);
+        i += run;
+        if (i >= n)
+            break;
+        char e = s[i + 1], r;
+        switch (e) {
+        case 'b': r = '\b'; break;
+        case 'f': r = '\f'; break;
+        case 'n': r = '\n'; break;
+        case 'r': r = '\r'; break;
+        case 't': r = '\t'; break;
+        default: r = e; break; /* " \\ / */
+        }
+        tl_buf_putc(b, r);
+        i += 2;
+    }
+}
+
+/* Object members at f->p ('{'); key holds the dotted prefix. 1 ok, 0 outside
+ * the subset. */
+static int fj_object(fjson *f, int has_parent, int depth)
+{
+    jctx *c = f->c;
+    if (depth > FAST_MAX_DEPTH)
+        return 0;
+    const char *p = fj_ws(f->p + 1);
+    if (*p == '}') {
+        f->p = p + 1;
+        return 1;
+    }
+    for (;;) {
+        if (*p != '"')
+            return 0;
+        int kesc, vesc;
+        const char *ke = fj_str_end(p, &kesc);
+        if (!ke)
+            return 0;
+        const char *ks = p + 1;
+        size_t base = c->key.len;
+        if (f->emit) {
+            if (has_parent)
+                tl_buf_putc(&c->key, '.');
+            if (kesc) {
+                fj_unescape(&f->val, ks, (size_t)(ke - ks));
+                tl_buf_append(&c->key, f->val.data ? f->val.data : "", f->val.len);
+            } else {
+                tl_buf_append(&c->key, ks, (size_t)(ke - ks));
+            }
+            if (tl_buf_status(&c->key) != TL_OK || tl_buf_status(&f->val) != TL_OK) {
+                c->st = TL_E_NOMEM;
+                return 1;
+            }
+        }
+        p = fj_ws(ke + 1);
+        if (*p != ':')
+            return 0;
+        p = fj_ws(p + 1);
+        const char *k = c->key.data ? c->key.data : "";
+        switch (*p) {
+        case '"': {
+            const char *ve = fj_str_end(p, &vesc);
+            if (!ve)
+                return 0;
+            if (f->emit) {
+                const char *vs = p + 1;
+                if (vesc) {
+                    fj_unescape(&f->val, vs, (size_t)(ve - vs));
+                    if (tl_buf_status(&f->val) != TL_OK) {
+                        c->st = TL_E_NOMEM;
+                        return 1;
+                    }
+                    /* a decoded value is a C string for cJSON: it ends at a NUL */
+                    fill(c, k, c->key.len, f->val.data ? f->val.data : "");
+                } else {
+                    fill_n(c, k, c->key.len, vs, (size_t)(ve - vs));
+                }
+            }
+            p = ve + 1;
+            break;
+        }
+        case 't':
+            if (strncmp(p, "true", 4) != 0)
+                return 0;
+            if (f->emit)
+                fill_n(c, k, c->key.len, "true", 4);
+            p += 4;
+            break;
+        case 'f':
+            if (strncmp(p, "false", 5) != 0)
+                return 0;
+            if (f->emit)
+                fill_n(c, k, c->key.len, "false", 5);
+            p += 5;
+            break;
+        case 'n':
+            if (strncmp(p, "null", 4) != 0)
+                return 0;
+            if (f->emit && c->nulls == TL_JSON_NULL_STRING)
+                fill_n(c, k, c->key.len, "null", 4);
+            p += 4;
+            break;
+        case '{':
+            f->p = p;
+            if (!fj_object(f, 1, depth + 1))
+                return 0;
+            p = f->p;
+            break;
+        default:
+            return 0; /* numbers, arrays, junk: cJSON decides */
+        }
+        if (f->emit) {
+            c->key.len = base;
+            if (c->key.data)
+                c->key.data[base] = '\0';
+        }
+        p = fj_ws(p);
+        if (*p == ',') {
+            p = fj_ws(p + 1);
+            continue;
+        }
+        if (*p != '}')
+            return 0;
+        f->p = p + 1;
+        return 1;
+    }
+}
+
+/* 1 when text was in the subset and its fields were added (or a NOMEM is in
+ * c->st); 0 when the caller must use cJSON (nothing was added). */
+static int fast_decode(jctx *c, const char *text)
+{
+    const char *p = fj_ws(text);
+    if (*p != '{')
+        return 0;
+    fjson f = {p, c, 0, TL_BUF_INIT};
+    if (!fj_object(&f, 0, 0))
+        return 0;
+    f.p = p;
+    f.emit = 1;
+    (void)fj_object(&f, 0, 0);
+    tl_buf_free(&f.val);
+    return 1;
+}
+
 tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_json_array arrays)
 {
     if (!ev || !text)
         return TL_E_INVAL;
+    {
+        jctx fc = {ev, nulls, arrays, TL_BUF_INIT, TL_OK};
+        int done = fast_decode(&fc, text);
+        tl_buf_free(&fc.key);
+        if (done)
+            return fc.st;
+    }
     tl_cjson_hooks_init();
     const char *endp = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &endp, 0);
