@@ -19,3 +19,8 @@ set_tests_properties(golden.determinism PROPERTIES LABELS golden SKIP_RETURN_COD
 add_test(NAME golden.rule_change
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/rule_change.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(golden.rule_change PROPERTIES LABELS golden)
+# tasklab's rule pack, checked on its own regression cases (Wazuh .ini format).
+add_test(NAME rulepack.ini
+         COMMAND tasklab ruleset-test --rules ${PROJECT_SOURCE_DIR}/pipeline/etc/rulepack/tasklab_t1053_rules.xml
+                 ${PROJECT_SOURCE_DIR}/pipeline/etc/rulepack/tests/tasklab_t1053.ini)
+set_tests_properties(rulepack.ini PROPERTIES LABELS golden ENVIRONMENT "TASKLAB_HOME=${PROJECT_SOURCE_DIR}")
