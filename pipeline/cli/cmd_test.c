@@ -304,7 +304,9 @@ int tl_cli_cmd_test(int argc, char **argv)
     tl_cli_fill_run_opts(&c, argv[0], &t.ro);
     t.golden_dir = golden_dir;
     t.bless = bless;
-    t.profile = c.wazuh_dir || c.ruleset_dir ? NULL : c.profile;
+    /* A user ruleset (--ruleset/--wazuh-dir) stands in for the profile it is
+     * compared with: that profile's expectations and golden files apply. */
+    t.profile = c.profile;
     /* Wine runs share one prefix: keep them sequential. */
     if (c.ar_mode == TL_AR_WINE)
         jobs = 1;
