@@ -30,6 +30,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define TL_DECODER_ORDER_SIZE 256
 
@@ -230,9 +233,11 @@ static void read_json(jctx *c, const cJSON *item, int has_parent)
 
 typedef struct fjson {
     const char *p;
+    const char *end; /* the text's NUL */
     jctx *c;
     int emit;
-    tl_buf val; /* unescaped string value (emit only) */
+    char *tmp; /* unescaped string (emit only) */
+    size_t tmpcap;
 } fjson;
 
 static const char *fj_ws(const char *p)
@@ -244,12 +249,24 @@ static const char *fj_ws(const char *p)
 
 /* p at the opening quote. Returns the closing quote, or NULL when the string
  * is outside the subset (unterminated, \u, an invalid escape). *esc is set
- * when the raw text holds a backslash. */
-static const char *fj_str_end(const char *p, int *esc)
+ * when the raw text holds a backslash. Clean 16-byte blocks are skipped whole. */
+static const char *fj_str_end(const char *p, const char *end, int *esc)
 {
     p++;
     *esc = 0;
     for (;;) {
+#if defined(__SSE2__)
+        const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+        while (p + 16 <= end) {
+            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+            int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, q), _mm_cmpeq_epi8(w, b)));
+            if (m) {
+                p += __builtin_ctz((unsigned)m);
+                break;
+            }
+            p += 16;
+        }
+#endif
         unsigned char ch = (unsigned char)*p;
         if (ch == '"')
             return p;
@@ -268,15 +285,27 @@ static const char *fj_str_end(const char *p, int *esc)
     }
 }
 
-/* cJSON's unescape of s[0..n) (no \u) into b. */
-static void fj_unescape(tl_buf *b, const char *s, size_t n)
+/* cJSON's unescape of s[0..n) (no \u) into f->tmp, NUL-terminated; NULL when
+ * out of memory. */
+static const char *fj_unescape(fjson *f, const char *s, size_t n)
 {
-    tl_buf_reset(b);
+    if (f->tmpcap < n + 1) {
+        size_t nc = f->tmpcap ? f->tmpcap : 256;
+        while (nc < n + 1)
+            nc *= 2;
+        char *t = tl_realloc(f->tmp, nc);
+        if (!t)
+            return NULL;
+        f->tmp = t;
+        f->tmpcap = nc;
+    }
+    char *o = f->tmp;
     size_t i = 0;
     while (i < n) {
         const char *bs = memchr(s + i, '\\', n - i);
         size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
-        tl_buf_append(b, s + i, run);
+        memcpy(o, s + i, run);
+        o += run;
         i += run;
         if (i >= n)
             break;
@@ -289,9 +318,11 @@ static void fj_unescape(tl_buf *b, const char *s, size_t n)
         case 't': r = '\t'; break;
         default: r = e; break; /* " \\ / */
         }
-        tl_buf_putc(b, r);
+        *o++ = r;
         i += 2;
     }
+    *o = '\0';
+    return f->tmp;
 }
 
 /* Object members at f->p ('{'); key holds the dotted prefix. 1 ok, 0 outside
@@ -310,7 +341,7 @@ static int fj_object(fjson *f, int has_parent, int depth)
         if (*p != '"')
             return 0;
         int kesc, vesc;
-        const char *ke = fj_str_end(p, &kesc);
+        const char *ke = fj_str_end(p, f->end, &kesc);
         if (!ke)
             return 0;
         const char *ks = p + 1;
@@ -319,12 +350,16 @@ static int fj_object(fjson *f, int has_parent, int depth)
             if (has_parent)
                 tl_buf_putc(&c->key, '.');
             if (kesc) {
-                fj_unescape(&f->val, ks, (size_t)(ke - ks));
-                tl_buf_append(&c->key, f->val.data ? f->val.data : "", f->val.len);
+                const char *u = fj_unescape(f, ks, (size_t)(ke - ks));
+                if (!u) {
+                    c->st = TL_E_NOMEM;
+                    return 1;
+                }
+                tl_buf_puts(&c->key, u); /* cJSON's key is a C string */
             } else {
                 tl_buf_append(&c->key, ks, (size_t)(ke - ks));
             }
-            if (tl_buf_status(&c->key) != TL_OK || tl_buf_status(&f->val) != TL_OK) {
+            if (tl_buf_status(&c->key) != TL_OK) {
                 c->st = TL_E_NOMEM;
                 return 1;
             }
@@ -336,19 +371,19 @@ static int fj_object(fjson *f, int has_parent, int depth)
         const char *k = c->key.data ? c->key.data : "";
         switch (*p) {
         case '"': {
-            const char *ve = fj_str_end(p, &vesc);
+            const char *ve = fj_str_end(p, f->end, &vesc);
             if (!ve)
                 return 0;
             if (f->emit) {
                 const char *vs = p + 1;
                 if (vesc) {
-                    fj_unescape(&f->val, vs, (size_t)(ve - vs));
-                    if (tl_buf_status(&f->val) != TL_OK) {
+                    const char *u = fj_unescape(f, vs, (size_t)(ve - vs));
+                    if (!u) {
                         c->st = TL_E_NOMEM;
                         return 1;
                     }
                     /* a decoded value is a C string for cJSON: it ends at a NUL */
-                    fill(c, k, c->key.len, f->val.data ? f->val.data : "");
+                    fill(c, k, c->key.len, u);
                 } else {
                     fill_n(c, k, c->key.len, vs, (size_t)(ve - vs));
                 }
@@ -410,13 +445,13 @@ static int fast_decode(jctx *c, const char *text)
     const char *p = fj_ws(text);
     if (*p != '{')
         return 0;
-    fjson f = {p, c, 0, TL_BUF_INIT};
+    fjson f = {p, p + strlen(p), c, 0, NULL, 0};
     if (!fj_object(&f, 0, 0))
         return 0;
     f.p = p;
     f.emit = 1;
     (void)fj_object(&f, 0, 0);
-    tl_buf_free(&f.val);
+    tl_free(f.tmp);
     return 1;
 }
 

@@ -57,6 +57,10 @@ typedef struct rx_alt {
     int end;   /* '$' */
     int scan2; /* the first consuming token is RQ_ONE and accepts only sa/sb */
     unsigned char sa, sb;
+    /* When the first two consuming tokens are both RQ_ONE sets, a start whose
+     * next byte the second one refuses fails in rx_try after exactly
+     * pre2_steps steps; exec charges them without the call. 0 = not usable. */
+    size_t pre2_steps;
 } rx_alt;
 
 struct tl_osregex {
@@ -261,8 +265,12 @@ static void rx_scan_setup(rx_alt *a)
 {
     const rx_tok *ft = &a->toks[rx_skip_groups(a->toks, 0)];
     a->scan2 = 0;
+    a->pre2_steps = 0;
     if (ft->kind != RK_SET || ft->quant != RQ_ONE)
         return;
+    const rx_tok *t2 = &a->toks[ft->next];
+    if (t2->kind == RK_SET && t2->quant == RQ_ONE)
+        a->pre2_steps = (size_t)ft->next + 1; /* tokens 0..next, one step each */
     unsigned found[3];
     int nf = 0;
     for (unsigned c = 1; c < 256 && nf < 3; c++)
@@ -507,6 +515,14 @@ int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size
                     /* A leading loop already had its chance from an earlier byte. */
                     continue;
                 }
+            }
+            if (a->pre2_steps && start < len && rx_tok_match(ft, s[start]) &&
+                !rx_tok_match(&a->toks[ft->next], s[start + 1])) {
+                /* rx_try would take the first byte and fail on the second */
+                budget -= (long)a->pre2_steps;
+                if (budget < 0)
+                    return 0;
+                continue;
             }
             size_t endp = 0;
             for (size_t g = 0; g < a->ngroups; g++)
