@@ -27,6 +27,9 @@
  */
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "expr_int.h"
 
@@ -61,7 +64,50 @@ typedef struct rx_alt {
      * next byte the second one refuses fails in rx_try after exactly
      * pre2_steps steps; exec charges them without the call. 0 = not usable. */
     size_t pre2_steps;
+    int pair; /* scan2 and the second token also accepts only sc/sd */
+    unsigned char sc, sd;
 } rx_alt;
+
+/* First i in [from, len) with s[i] in {a,b} and s[i+1] in {c,d} (s[len] is
+ * the NUL, never in a set), or len. *skipped counts the positions passed
+ * over whose first byte was in {a,b} (each one a start rx_try would have
+ * refused on its second byte). */
+static size_t rx_find_pair(const unsigned char *s, size_t from, size_t len, const rx_alt *a,
+                           size_t *skipped)
+{
+    size_t i = from, sk = 0;
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)a->sa), vb = _mm_set1_epi8((char)a->sb);
+    const __m128i vc = _mm_set1_epi8((char)a->sc), vd = _mm_set1_epi8((char)a->sd);
+    for (; i + 16 <= len; i += 16) {
+        __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i w1 = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+        unsigned m1 = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(w0, va), _mm_cmpeq_epi8(w0, vb)));
+        if (!m1)
+            continue;
+        unsigned m2 = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(w1, vc), _mm_cmpeq_epi8(w1, vd)));
+        unsigned both = m1 & m2;
+        if (both) {
+            unsigned h = (unsigned)__builtin_ctz(both);
+            sk += (size_t)__builtin_popcount(m1 & ((1u << h) - 1u));
+            *skipped = sk;
+            return i + h;
+        }
+        sk += (size_t)__builtin_popcount(m1);
+    }
+#endif
+    for (; i < len; i++) {
+        if (s[i] != a->sa && s[i] != a->sb)
+            continue;
+        if (s[i + 1] == a->sc || s[i + 1] == a->sd)
+            break;
+        sk++;
+    }
+    *skipped = sk;
+    return i;
+}
 
 struct tl_osregex {
     rx_alt *alts;
@@ -266,6 +312,7 @@ static void rx_scan_setup(rx_alt *a)
     const rx_tok *ft = &a->toks[rx_skip_groups(a->toks, 0)];
     a->scan2 = 0;
     a->pre2_steps = 0;
+    a->pair = 0;
     if (ft->kind != RK_SET || ft->quant != RQ_ONE)
         return;
     const rx_tok *t2 = &a->toks[ft->next];
@@ -280,6 +327,17 @@ static void rx_scan_setup(rx_alt *a)
         a->scan2 = 1;
         a->sa = (unsigned char)found[0];
         a->sb = (unsigned char)found[nf - 1];
+    }
+    if (a->scan2 && a->pre2_steps) {
+        nf = 0;
+        for (unsigned c = 1; c < 256 && nf < 3; c++)
+            if (rx_tok_match(t2, (unsigned char)c))
+                found[nf++] = c;
+        if (nf == 1 || nf == 2) {
+            a->pair = 1;
+            a->sc = (unsigned char)found[0];
+            a->sd = (unsigned char)found[nf - 1];
+        }
     }
 }
 
@@ -504,7 +562,14 @@ int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size
             if (ft->kind != RK_END && start > 0) {
                 if (ft->quant == RQ_ONE) {
                     /* Cheap skip to a byte the first token accepts. */
-                    if (a->scan2)
+                    if (a->pair) {
+                        size_t skipped = 0;
+                        start = rx_find_pair(s, start, len, a, &skipped);
+                        /* the steps rx_try would have spent refusing them */
+                        budget -= (long)(skipped * a->pre2_steps);
+                        if (budget < 0)
+                            return 0;
+                    } else if (a->scan2)
                         start += tl_find_byte2(s + start, len - start, a->sa, a->sb);
                     else
                         while (start < len && !rx_tok_match(ft, s[start]))

@@ -123,7 +123,8 @@ size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name) {
     size_t k = (size_t)h & rs->fhash_mask;
     while (rs->fhash[2 * k]) {
         size_t fid = rs->fhash[2 * k] - 1;
-        if (rs->fhash[2 * k + 1] == (size_t)h && tl_ascii_casecmp(rs->fnames[fid], name) == 0)
+        if (rs->fhash[2 * k + 1] == (size_t)h && (strcmp(rs->fnames[fid], name) == 0 ||
+                                                  tl_ascii_casecmp(rs->fnames[fid], name) == 0))
             return fid;
         k = (k + 1) & rs->fhash_mask;
     }
