@@ -55,6 +55,8 @@ typedef struct jctx {
     tl_json_array arrays;
     tl_buf key;
     tl_status st;
+    int fast;                  /* fast path: keep the pre-pass static values */
+    char *saved[TL_SF_COUNT];  /* static values before the fast pass */
 } jctx;
 
 static const struct {
@@ -92,7 +94,10 @@ static void set_static_n(jctx *c, tl_static_field f, const char *value, size_t v
         c->st = TL_E_NOMEM;
         return;
     }
-    tl_free(c->ev->stat[f]);
+    /* the fast path may still roll back: the value it started with is
+     * freed (or put back) when it ends */
+    if (!c->fast || c->ev->stat[f] != c->saved[f])
+        tl_free(c->ev->stat[f]);
     c->ev->stat[f] = v;
 }
 
@@ -220,29 +225,32 @@ static void read_json(jctx *c, const cJSON *item, int has_parent)
 /* ---- fast path: objects of strings, true, false and null --------------- */
 
 /* The common input (pre-converted eventchannel JSON, the AR log's lines) is
- * an object whose leaves are strings, booleans or null. fast_walk reads
+ * an object whose leaves are strings, booleans or null. The fast path reads
  * exactly that subset as cJSON would and fills the same fields in the same
- * order, without building a tree. It is run twice: once to check that the
- * whole text is inside the subset and valid (emit = 0, nothing is touched),
- * then to emit. Anything outside the subset (numbers, arrays, \u escapes,
- * invalid escapes, a BOM, deep nesting, any syntax error) makes the check
- * fail and the caller falls back to cJSON, so odd inputs keep cJSON's
- * verdict and rendering. */
+ * order, in one pass and without building a tree. Anything outside the
+ * subset (numbers, arrays, \u escapes, invalid escapes, a BOM, deep nesting,
+ * any syntax error) stops it: the fields it added are dropped, the static
+ * fields get their old values back, and cJSON decides, so odd inputs keep
+ * cJSON's verdict and rendering. */
 
 #define FAST_MAX_DEPTH 64
 
 typedef struct fjson {
-    const char *p;
     const char *end; /* the text's NUL */
     jctx *c;
-    int emit;
-    char *tmp; /* unescaped string (emit only) */
+    char *tmp; /* unescaped string */
     size_t tmpcap;
 } fjson;
 
+/* Escapes cJSON maps to one byte (\u is left to cJSON). */
+static const char g_unesc[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    ['f'] = '\f', ['n'] = '\n', ['r'] = '\r', ['t'] = '\t',
+};
+
 static const char *fj_ws(const char *p)
 {
-    while (*p && (unsigned char)*p <= 32)
+    while ((unsigned char)(*p - 1) < 32) /* 1..32 */
         p++;
     return p;
 }
@@ -254,9 +262,11 @@ static const char *fj_str_end(const char *p, const char *end, int *esc)
 {
     p++;
     *esc = 0;
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+#endif
     for (;;) {
 #if defined(__SSE2__)
-        const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
         while (p + 16 <= end) {
             __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
             int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, q), _mm_cmpeq_epi8(w, b)));
@@ -271,9 +281,7 @@ static const char *fj_str_end(const char *p, const char *end, int *esc)
         if (ch == '"')
             return p;
         if (ch == '\\') {
-            char e = p[1];
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
-                e != 'r' && e != 't')
+            if (!g_unesc[(unsigned char)p[1]])
                 return NULL;
             *esc = 1;
             p += 2;
@@ -285,13 +293,13 @@ static const char *fj_str_end(const char *p, const char *end, int *esc)
     }
 }
 
-/* cJSON's unescape of s[0..n) (no \u) into f->tmp, NUL-terminated; NULL when
- * out of memory. */
+/* cJSON's unescape of s[0..n) (a string fj_str_end accepted) into f->tmp,
+ * NUL-terminated; NULL when out of memory. */
 static const char *fj_unescape(fjson *f, const char *s, size_t n)
 {
-    if (f->tmpcap < n + 1) {
+    if (f->tmpcap < n + 17) {
         size_t nc = f->tmpcap ? f->tmpcap : 256;
-        while (nc < n + 1)
+        while (nc < n + 17)
             nc *= 2;
         char *t = tl_realloc(f->tmp, nc);
         if (!t)
@@ -301,158 +309,170 @@ static const char *fj_unescape(fjson *f, const char *s, size_t n)
     }
     char *o = f->tmp;
     size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i b = _mm_set1_epi8('\\');
+#endif
     while (i < n) {
-        const char *bs = memchr(s + i, '\\', n - i);
-        size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
-        memcpy(o, s + i, run);
-        o += run;
-        i += run;
-        if (i >= n)
-            break;
-        char e = s[i + 1], r;
-        switch (e) {
-        case 'b': r = '\b'; break;
-        case 'f': r = '\f'; break;
-        case 'n': r = '\n'; break;
-        case 'r': r = '\r'; break;
-        case 't': r = '\t'; break;
-        default: r = e; break; /* " \\ / */
+#if defined(__SSE2__)
+        if (i + 16 <= n) {
+            /* copy 16 bytes (tmp has 16 spare), keep those before a backslash */
+            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)o, w);
+            int m = _mm_movemask_epi8(_mm_cmpeq_epi8(w, b));
+            if (!m) {
+                o += 16;
+                i += 16;
+                continue;
+            }
+            int k = __builtin_ctz((unsigned)m);
+            o += k;
+            i += (size_t)k;
         }
-        *o++ = r;
+#endif
+        if (s[i] != '\\') {
+            *o++ = s[i++];
+            continue;
+        }
+        *o++ = g_unesc[(unsigned char)s[i + 1]];
         i += 2;
     }
     *o = '\0';
     return f->tmp;
 }
 
-/* Object members at f->p ('{'); key holds the dotted prefix. 1 ok, 0 outside
- * the subset. */
-static int fj_object(fjson *f, int has_parent, int depth)
+/* Object members at p ('{'); c->key holds the dotted prefix. Returns the
+ * byte after the closing '}', or NULL when the text leaves the subset. */
+static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
 {
     jctx *c = f->c;
     if (depth > FAST_MAX_DEPTH)
-        return 0;
-    const char *p = fj_ws(f->p + 1);
-    if (*p == '}') {
-        f->p = p + 1;
-        return 1;
-    }
+        return NULL;
+    p = fj_ws(p + 1);
+    if (*p == '}')
+        return p + 1;
     for (;;) {
         if (*p != '"')
-            return 0;
+            return NULL;
         int kesc, vesc;
         const char *ke = fj_str_end(p, f->end, &kesc);
         if (!ke)
-            return 0;
+            return NULL;
         const char *ks = p + 1;
         size_t base = c->key.len;
-        if (f->emit) {
-            if (has_parent)
-                tl_buf_putc(&c->key, '.');
-            if (kesc) {
-                const char *u = fj_unescape(f, ks, (size_t)(ke - ks));
-                if (!u) {
-                    c->st = TL_E_NOMEM;
-                    return 1;
-                }
-                tl_buf_puts(&c->key, u); /* cJSON's key is a C string */
-            } else {
-                tl_buf_append(&c->key, ks, (size_t)(ke - ks));
-            }
-            if (tl_buf_status(&c->key) != TL_OK) {
+        if (has_parent)
+            tl_buf_putc(&c->key, '.');
+        if (kesc) {
+            const char *u = fj_unescape(f, ks, (size_t)(ke - ks));
+            if (!u) {
                 c->st = TL_E_NOMEM;
-                return 1;
+                return NULL;
             }
+            tl_buf_puts(&c->key, u); /* cJSON's key is a C string */
+        } else {
+            tl_buf_append(&c->key, ks, (size_t)(ke - ks));
+        }
+        if (tl_buf_status(&c->key) != TL_OK) {
+            c->st = TL_E_NOMEM;
+            return NULL;
         }
         p = fj_ws(ke + 1);
         if (*p != ':')
-            return 0;
+            return NULL;
         p = fj_ws(p + 1);
         const char *k = c->key.data ? c->key.data : "";
         switch (*p) {
         case '"': {
             const char *ve = fj_str_end(p, f->end, &vesc);
             if (!ve)
-                return 0;
-            if (f->emit) {
-                const char *vs = p + 1;
-                if (vesc) {
-                    const char *u = fj_unescape(f, vs, (size_t)(ve - vs));
-                    if (!u) {
-                        c->st = TL_E_NOMEM;
-                        return 1;
-                    }
-                    /* a decoded value is a C string for cJSON: it ends at a NUL */
-                    fill(c, k, c->key.len, u);
-                } else {
-                    fill_n(c, k, c->key.len, vs, (size_t)(ve - vs));
+                return NULL;
+            const char *vs = p + 1;
+            if (vesc) {
+                const char *u = fj_unescape(f, vs, (size_t)(ve - vs));
+                if (!u) {
+                    c->st = TL_E_NOMEM;
+                    return NULL;
                 }
+                /* a decoded value is a C string for cJSON: it ends at a NUL */
+                fill(c, k, c->key.len, u);
+            } else {
+                fill_n(c, k, c->key.len, vs, (size_t)(ve - vs));
             }
             p = ve + 1;
             break;
         }
         case 't':
             if (strncmp(p, "true", 4) != 0)
-                return 0;
-            if (f->emit)
-                fill_n(c, k, c->key.len, "true", 4);
+                return NULL;
+            fill_n(c, k, c->key.len, "true", 4);
             p += 4;
             break;
         case 'f':
             if (strncmp(p, "false", 5) != 0)
-                return 0;
-            if (f->emit)
-                fill_n(c, k, c->key.len, "false", 5);
+                return NULL;
+            fill_n(c, k, c->key.len, "false", 5);
             p += 5;
             break;
         case 'n':
             if (strncmp(p, "null", 4) != 0)
-                return 0;
-            if (f->emit && c->nulls == TL_JSON_NULL_STRING)
+                return NULL;
+            if (c->nulls == TL_JSON_NULL_STRING)
                 fill_n(c, k, c->key.len, "null", 4);
             p += 4;
             break;
         case '{':
-            f->p = p;
-            if (!fj_object(f, 1, depth + 1))
-                return 0;
-            p = f->p;
+            p = fj_object(f, p, 1, depth + 1);
+            if (!p)
+                return NULL;
             break;
         default:
-            return 0; /* numbers, arrays, junk: cJSON decides */
+            return NULL; /* numbers, arrays, junk: cJSON decides */
         }
-        if (f->emit) {
-            c->key.len = base;
-            if (c->key.data)
-                c->key.data[base] = '\0';
-        }
+        if (c->st != TL_OK)
+            return NULL;
+        c->key.len = base;
+        if (c->key.data)
+            c->key.data[base] = '\0';
         p = fj_ws(p);
         if (*p == ',') {
             p = fj_ws(p + 1);
             continue;
         }
         if (*p != '}')
-            return 0;
-        f->p = p + 1;
-        return 1;
+            return NULL;
+        return p + 1;
     }
 }
 
-/* 1 when text was in the subset and its fields were added (or a NOMEM is in
- * c->st); 0 when the caller must use cJSON (nothing was added). */
+/* 1 when text was in the subset and its fields were added, or when memory
+ * ran out (c->st says so); 0 when the caller must use cJSON (the event is as
+ * it was before the call). */
 static int fast_decode(jctx *c, const char *text)
 {
     const char *p = fj_ws(text);
     if (*p != '{')
         return 0;
-    fjson f = {p, p + strlen(p), c, 0, NULL, 0};
-    if (!fj_object(&f, 0, 0))
-        return 0;
-    f.p = p;
-    f.emit = 1;
-    (void)fj_object(&f, 0, 0);
+    tl_event *ev = c->ev;
+    size_t nf0 = ev->nfields;
+    memcpy(c->saved, ev->stat, sizeof c->saved);
+    c->fast = 1;
+    fjson f = {p + strlen(p), c, NULL, 0};
+    const char *e = fj_object(&f, p, 0, 0);
     tl_free(f.tmp);
-    return 1;
+    c->fast = 0;
+    int ok = e != NULL || c->st != TL_OK;
+    for (int i = 0; i < TL_SF_COUNT; i++) {
+        if (ev->stat[i] == c->saved[i])
+            continue;
+        if (ok) {
+            tl_free(c->saved[i]); /* replaced for good */
+        } else {
+            tl_free(ev->stat[i]); /* roll back */
+            ev->stat[i] = c->saved[i];
+        }
+    }
+    if (!ok)
+        ev->nfields = nf0; /* their arena bytes stay until the event is cleared */
+    return ok;
 }
 
 tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_json_array arrays)
@@ -460,7 +480,7 @@ tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_
     if (!ev || !text)
         return TL_E_INVAL;
     {
-        jctx fc = {ev, nulls, arrays, TL_BUF_INIT, TL_OK};
+        jctx fc = {ev, nulls, arrays, TL_BUF_INIT, TL_OK, 0, {NULL}};
         int done = fast_decode(&fc, text);
         tl_buf_free(&fc.key);
         if (done)
@@ -471,7 +491,7 @@ tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_
     cJSON *root = cJSON_ParseWithOpts(text, &endp, 0);
     if (!root)
         return TL_OK; /* "Malformed JSON string": decoded, no fields */
-    jctx c = {ev, nulls, arrays, TL_BUF_INIT, TL_OK};
+    jctx c = {ev, nulls, arrays, TL_BUF_INIT, TL_OK, 0, {NULL}};
     read_json(&c, root, 0);
     tl_buf_free(&c.key);
     cJSON_Delete(root);

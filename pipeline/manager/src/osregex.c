@@ -68,6 +68,15 @@ typedef struct rx_alt {
     unsigned char sc, sd;
 } rx_alt;
 
+/* Bits set in a 16-bit mask (no popcnt instruction assumed). */
+static inline size_t rx_pop16(unsigned x)
+{
+    x = x - ((x >> 1) & 0x5555u);
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0F0Fu;
+    return (size_t)((x + (x >> 8)) & 0x1Fu);
+}
+
 /* First i in [from, len) with s[i] in {a,b} and s[i+1] in {c,d} (s[len] is
  * the NUL, never in a set), or len. *skipped counts the positions passed
  * over whose first byte was in {a,b} (each one a start rx_try would have
@@ -91,11 +100,11 @@ static size_t rx_find_pair(const unsigned char *s, size_t from, size_t len, cons
         unsigned both = m1 & m2;
         if (both) {
             unsigned h = (unsigned)__builtin_ctz(both);
-            sk += (size_t)__builtin_popcount(m1 & ((1u << h) - 1u));
+            sk += rx_pop16(m1 & ((1u << h) - 1u));
             *skipped = sk;
             return i + h;
         }
-        sk += (size_t)__builtin_popcount(m1);
+        sk += rx_pop16(m1);
     }
 #endif
     for (; i < len; i++) {
