@@ -10,4 +10,5 @@ set_tests_properties(golden.ar_exec PROPERTIES LABELS golden SKIP_RETURN_CODE 77
 add_test(NAME golden.ar_wine
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/ar_wine.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(golden.ar_wine PROPERTIES LABELS "golden;wine" SKIP_RETURN_CODE 77 TIMEOUT 1200
+  RESOURCE_LOCK wine
   ENVIRONMENT "TASKLAB_HOME=${PROJECT_SOURCE_DIR}")

@@ -15,6 +15,9 @@ if [ ! -f "$exe" ]; then
   exe=$("$home/ci/build-windows-ar.sh" "$home/build-mingw") || { echo "ar_wine.sh: the Windows AR build is unavailable; skipping"; exit 77; }
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tasklab-arwine.XXXXXX")
+# Our own copy: another test may rebuild build-mingw/ while this one runs.
+cp "$exe" "$work/analyze-scheduled-task.exe"
+exe="$work/analyze-scheduled-task.exe"
 export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEARCH=win64 WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
 trap 'wineserver -k >/dev/null 2>&1 || true; rm -rf "$work"' EXIT

@@ -9,5 +9,5 @@ set_tests_properties(unit.ar_no_process_symbols PROPERTIES LABELS unit)
 # The Windows build under Wine vs this Linux build (ci/wine-test.sh); skipped
 # (77) without wine/mingw-w64. Reuses build-mingw/ as ci/test.sh leaves it.
 add_test(NAME wine.ar_windows_vs_linux COMMAND ${PROJECT_SOURCE_DIR}/ci/wine-test.sh)
-set_tests_properties(wine.ar_windows_vs_linux PROPERTIES LABELS wine SKIP_RETURN_CODE 77
+set_tests_properties(wine.ar_windows_vs_linux PROPERTIES LABELS wine SKIP_RETURN_CODE 77 RESOURCE_LOCK wine
   TIMEOUT 900 ENVIRONMENT "TL_LINUX_AR=$<TARGET_FILE:analyze-scheduled-task>;TL_MINGW_BUILD_DIR=${PROJECT_SOURCE_DIR}/build-mingw")
