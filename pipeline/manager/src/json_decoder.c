@@ -235,11 +235,15 @@ static void read_json(jctx *c, const cJSON *item, int has_parent)
 
 #define FAST_MAX_DEPTH 64
 
+#define FAST_KEY_MAX 1024
+
 typedef struct fjson {
     const char *end; /* the text's NUL */
     jctx *c;
     char *tmp; /* unescaped string */
     size_t tmpcap;
+    size_t klen;             /* dotted key in key[0..klen) */
+    char key[FAST_KEY_MAX]; /* (longer keys are left to cJSON) */
 } fjson;
 
 /* Escapes cJSON maps to one byte (\u is left to cJSON). */
@@ -358,28 +362,28 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
         if (!ke)
             return NULL;
         const char *ks = p + 1;
-        size_t base = c->key.len;
-        if (has_parent)
-            tl_buf_putc(&c->key, '.');
+        size_t base = f->klen, kn = (size_t)(ke - ks);
         if (kesc) {
-            const char *u = fj_unescape(f, ks, (size_t)(ke - ks));
-            if (!u) {
+            ks = fj_unescape(f, ks, kn);
+            if (!ks) {
                 c->st = TL_E_NOMEM;
                 return NULL;
             }
-            tl_buf_puts(&c->key, u); /* cJSON's key is a C string */
-        } else {
-            tl_buf_append(&c->key, ks, (size_t)(ke - ks));
+            kn = strlen(ks); /* cJSON's key is a C string */
         }
-        if (tl_buf_status(&c->key) != TL_OK) {
-            c->st = TL_E_NOMEM;
+        if (base + 1 + kn >= FAST_KEY_MAX)
             return NULL;
-        }
+        if (has_parent)
+            f->key[f->klen++] = '.';
+        memcpy(f->key + f->klen, ks, kn);
+        f->klen += kn;
+        f->key[f->klen] = '\0';
         p = fj_ws(ke + 1);
         if (*p != ':')
             return NULL;
         p = fj_ws(p + 1);
-        const char *k = c->key.data ? c->key.data : "";
+        const char *k = f->key;
+        size_t kl = f->klen;
         switch (*p) {
         case '"': {
             const char *ve = fj_str_end(p, f->end, &vesc);
@@ -393,9 +397,9 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
                     return NULL;
                 }
                 /* a decoded value is a C string for cJSON: it ends at a NUL */
-                fill(c, k, c->key.len, u);
+                fill(c, k, kl, u);
             } else {
-                fill_n(c, k, c->key.len, vs, (size_t)(ve - vs));
+                fill_n(c, k, kl, vs, (size_t)(ve - vs));
             }
             p = ve + 1;
             break;
@@ -403,20 +407,20 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
         case 't':
             if (strncmp(p, "true", 4) != 0)
                 return NULL;
-            fill_n(c, k, c->key.len, "true", 4);
+            fill_n(c, k, kl, "true", 4);
             p += 4;
             break;
         case 'f':
             if (strncmp(p, "false", 5) != 0)
                 return NULL;
-            fill_n(c, k, c->key.len, "false", 5);
+            fill_n(c, k, kl, "false", 5);
             p += 5;
             break;
         case 'n':
             if (strncmp(p, "null", 4) != 0)
                 return NULL;
             if (c->nulls == TL_JSON_NULL_STRING)
-                fill_n(c, k, c->key.len, "null", 4);
+                fill_n(c, k, kl, "null", 4);
             p += 4;
             break;
         case '{':
@@ -429,9 +433,7 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
         }
         if (c->st != TL_OK)
             return NULL;
-        c->key.len = base;
-        if (c->key.data)
-            c->key.data[base] = '\0';
+        f->klen = base;
         p = fj_ws(p);
         if (*p == ',') {
             p = fj_ws(p + 1);
@@ -455,9 +457,16 @@ static int fast_decode(jctx *c, const char *text)
     size_t nf0 = ev->nfields;
     memcpy(c->saved, ev->stat, sizeof c->saved);
     c->fast = 1;
-    fjson f = {p + strlen(p), c, NULL, 0};
-    const char *e = fj_object(&f, p, 0, 0);
-    tl_free(f.tmp);
+    fjson fs;
+    fjson *f = &fs;
+    f->end = p + strlen(p);
+    f->c = c;
+    f->tmp = NULL;
+    f->tmpcap = 0;
+    f->klen = 0;
+    f->key[0] = '\0';
+    const char *e = fj_object(f, p, 0, 0);
+    tl_free(f->tmp);
     c->fast = 0;
     int ok = e != NULL || c->st != TL_OK;
     for (int i = 0; i < TL_SF_COUNT; i++) {
