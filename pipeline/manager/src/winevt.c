@@ -58,6 +58,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ---- fast string building (same bytes as tl_buf_json_strn / cJSON) ------ */
 
@@ -101,19 +104,47 @@ static inline int swar_needs_escape(uint64_t w)
     return ((lt20 | zq | zb) & high) != 0;
 }
 
+#if defined(__SSE2__)
+/* Bit i set when byte i of the 16 at p needs escaping (< 0x20, '"', '\\'). */
+static inline unsigned sse_esc_mask(const unsigned char *p)
+{
+    const __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(w, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
+    const __m128i q = _mm_cmpeq_epi8(w, _mm_set1_epi8('"'));
+    const __m128i bs = _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
+}
+#endif
+
 /* JSON-escape s[0..n) with quotes. Room is reserved for the unescaped length
- * first and grown only when an escape needs more (amortised doubling); clean
- * 8-byte words are copied whole. */
+ * (plus 16 bytes of slack for block copies) first and grown only when an
+ * escape needs more (amortised doubling); clean blocks are copied whole. */
 static void buf_json_esc(tl_buf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    if (!buf_reserve(b, n + 2))
+    if (!buf_reserve(b, n + 2 + 16))
         return;
     char *o = b->data + b->len;
     *o++ = '"';
     static const char hex[] = "0123456789abcdef";
     size_t i = 0;
     while (i < n) {
+#if defined(__SSE2__)
+        if (i + 16 <= n) {
+            /* room: the rest unescaped + quote + NUL + 16 is always there */
+            _mm_storeu_si128((__m128i *)(void *)o,
+                             _mm_loadu_si128((const __m128i *)(const void *)(u + i)));
+            unsigned m = sse_esc_mask(u + i);
+            if (!m) {
+                o += 16;
+                i += 16;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctz(m);
+            o += k;
+            i += k;
+        }
+#else
         if (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, u + i, 8);
@@ -124,16 +155,18 @@ static void buf_json_esc(tl_buf *b, const char *s, size_t n)
                 continue;
             }
         }
+#endif
         unsigned char c = u[i++];
         if (!g_esc_extra[c]) {
             *o++ = (char)c;
             continue;
         }
-        /* this escape (<= 6 bytes) + the rest unescaped + closing quote + NUL */
+        /* this escape (<= 6 bytes) + the rest unescaped + closing quote + NUL
+         * + the block-copy slack */
         size_t at = (size_t)(o - b->data);
-        if (at + 6 + (n - i) + 2 > b->cap) {
+        if (at + 6 + (n - i) + 2 + 16 > b->cap) {
             b->len = at;
-            if (!buf_reserve(b, 6 + (n - i) + 1))
+            if (!buf_reserve(b, 6 + (n - i) + 1 + 16))
                 return;
             o = b->data + at;
         }
@@ -561,6 +594,16 @@ static int fast_scan(const char *s, size_t len, jspan *ev, jspan *msg)
         const char *v = ++p;
         int canon = 1;
         for (;;) {
+#if defined(__SSE2__)
+            while (p + 16 <= end) {
+                unsigned m = sse_esc_mask((const unsigned char *)p);
+                if (m) {
+                    p += __builtin_ctz(m);
+                    break;
+                }
+                p += 16;
+            }
+#else
             while (p + 8 <= end) {
                 uint64_t w;
                 memcpy(&w, p, 8);
@@ -568,6 +611,7 @@ static int fast_scan(const char *s, size_t len, jspan *ev, jspan *msg)
                     break;
                 p += 8;
             }
+#endif
             while (p < end && !g_esc_extra[(unsigned char)*p])
                 p++;
             if (p >= end)
