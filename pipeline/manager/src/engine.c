@@ -55,6 +55,8 @@ typedef struct engine_extra {
     char **fts;
     size_t nfts;
     int cur_matched; /* "matched" mark of the event being processed */
+    int indexed;     /* the current walk's event fields are in fcache */
+    tl_event spare;  /* field storage kept from the previous event */
     char failbuf[300];
 } engine_extra;
 
@@ -237,6 +239,7 @@ void tl_engine_free(tl_engine *e) {
     el_clear(&e->last_events);
     if (e->have_ev)
         tl_event_clear(&e->ev);
+    tl_event_clear(&x->spare);
     tl_buf_free(&e->alert);
     tl_buf_free(&e->desc);
     for (size_t i = 0; i < e->capar; i++)
@@ -394,6 +397,22 @@ static const char *list_value(const tl_event *ev, const tl_rule_list *L) {
     return tl_event_find_field(ev, L->field);
 }
 
+/* Index the event's dynamic fields by fid (first occurrence wins, as
+ * FindField returns the first match) for the current walk generation. */
+static void index_fields(tl_engine *e) {
+    for (size_t i = 0; i < e->ev.nfields; i++) {
+        const tl_field *f = &e->ev.fields[i];
+        if (!f->name)
+            continue;
+        size_t fid = tl_ruleset_lookup_fid(e->rs, f->name);
+        if (fid != (size_t)-1 && e->fgen[fid] != e->gen) {
+            e->fgen[fid] = e->gen;
+            e->fcache[fid] = f->value;
+        }
+    }
+    X(e)->indexed = 1;
+}
+
 /* Returns TL_C_COUNT when every own condition holds, else the failing one.
  * *fidx receives the index of the failing <field>/<list>. */
 static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
@@ -414,6 +433,8 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     EXPR(action, TL_C_ACTION, ev_stat(ev, TL_SF_ACTION));
     EXPR(url, TL_C_URL, ev_stat(ev, TL_SF_URL));
     EXPR(location, TL_C_LOCATION, ev->location);
+    if (r->nfields && !X(e)->indexed)
+        index_fields(e);
     for (size_t i = 0; i < r->nfields; i++) {
         size_t fid = r->fields[i].fid;
         if (!tl_expr_match(r->fields[i].e, e->fgen[fid] == e->gen ? e->fcache[fid] : NULL)) {
@@ -669,18 +690,8 @@ const tl_rule *tl_engine_walk(tl_engine *e) {
         memset(e->fgen, 0, (e->rs->nfnames ? rs->nfnames : 1) * sizeof *e->fgen);
         e->gen = 1;
     }
-    /* index the event's dynamic fields by fid once (first occurrence wins, as
-     * FindField returns the first match) */
-    for (size_t i = 0; i < e->ev.nfields; i++) {
-        const tl_field *f = &e->ev.fields[i];
-        if (!f->name)
-            continue;
-        size_t fid = tl_ruleset_lookup_fid(e->rs, f->name);
-        if (fid != (size_t)-1 && e->fgen[fid] != e->gen) {
-            e->fgen[fid] = e->gen;
-            e->fcache[fid] = f->value;
-        }
-    }
+    /* the fields are indexed by the first <field> condition the walk meets */
+    X(e)->indexed = 0;
     for (size_t i = 0; i < rs->ntop; i++) {
         const tl_rule *t = rs->top[i];
         if (t->category != e->ev.decoder_type)
@@ -811,7 +822,7 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     const tl_ruleset *rs = e->rs;
     memset(out, 0, sizeof *out);
     if (e->have_ev)
-        tl_event_clear(&e->ev);
+        tl_event_clear_keep(&e->ev, &X(e)->spare);
     tl_event_init(&e->ev);
     e->have_ev = 1;
     e->matched = NULL;
@@ -824,6 +835,7 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     st = tl_predecode(queue_line, e->manager_name, now, &e->ev, d);
     if (st != TL_OK)
         return st == TL_E_NOMEM ? st : TL_E_PARSE;
+    tl_event_adopt_storage(&e->ev, &X(e)->spare);
     e->ev.time = now;
     st = tl_decode(rs->ds, &e->ev, d);
     if (st != TL_OK)

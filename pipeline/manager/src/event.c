@@ -52,6 +52,15 @@ static char *arena_alloc(tl_event *ev, size_t n)
     return p;
 }
 
+static void arena_free(arena_block *b)
+{
+    while (b) {
+        arena_block *n = b->next;
+        tl_free(b);
+        b = n;
+    }
+}
+
 void tl_event_init(tl_event *ev)
 {
     memset(ev, 0, sizeof *ev);
@@ -73,14 +82,45 @@ void tl_event_clear(tl_event *ev)
     tl_free(ev->dec_timestamp);
     for (size_t i = 0; i < TL_SF_COUNT; i++)
         tl_free(ev->stat[i]);
-    arena_block *b = ev->field_arena;
-    while (b) {
-        arena_block *n = b->next;
-        tl_free(b);
-        b = n;
-    }
+    arena_free(ev->field_arena);
     tl_free(ev->fields);
     tl_event_init(ev);
+}
+
+void tl_event_clear_keep(tl_event *ev, tl_event *spare)
+{
+    if (!ev)
+        return;
+    tl_free(spare->fields);
+    arena_free(spare->field_arena);
+    spare->fields = ev->fields;
+    spare->cap = ev->cap;
+    spare->nfields = 0;
+    arena_block *b = ev->field_arena;
+    /* keep the newest block (the one with room), free the rest */
+    if (b) {
+        arena_free(b->next);
+        b->next = NULL;
+        b->used = 0;
+    }
+    spare->field_arena = b;
+    ev->fields = NULL;
+    ev->cap = 0;
+    ev->nfields = 0;
+    ev->field_arena = NULL;
+    tl_event_clear(ev);
+}
+
+void tl_event_adopt_storage(tl_event *ev, tl_event *spare)
+{
+    if (ev->fields || ev->field_arena || ev->nfields)
+        return;
+    ev->fields = spare->fields;
+    ev->cap = spare->cap;
+    ev->field_arena = spare->field_arena;
+    spare->fields = NULL;
+    spare->cap = 0;
+    spare->field_arena = NULL;
 }
 
 tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const char *value,

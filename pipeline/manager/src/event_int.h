@@ -87,6 +87,12 @@ typedef struct tl_event {
 
 void tl_event_init(tl_event *ev);
 void tl_event_clear(tl_event *ev);
+/** tl_event_clear, except that the field storage (fields array and one
+ * emptied arena block) moves into `spare` (an event used only as a holder;
+ * whatever storage it held is freed) for tl_event_adopt_storage. */
+void tl_event_clear_keep(tl_event *ev, tl_event *spare);
+/** Give ev, which has no dynamic fields yet, the storage kept in spare. */
+void tl_event_adopt_storage(tl_event *ev, tl_event *spare);
 /** Append a dynamic field (copies name and value into the event's field
  * arena; never free or reassign fields[i].name/value yourself). */
 tl_status tl_event_add_field(tl_event *ev, const char *name, size_t nlen, const char *value,
