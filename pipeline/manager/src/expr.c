@@ -46,6 +46,8 @@ struct tl_expr {
     pcre2_code *code;
     pcre2_match_context *mctx;
     uint32_t pcre_groups; /* capture groups in the PCRE2 pattern */
+    int jit;              /* JIT compiled: matched with pcre2_jit_match (same results, no
+                             per-call option checks) */
 };
 
 static _Thread_local pcre2_match_data *tls_md;
@@ -134,7 +136,7 @@ static tl_status pcre_compile_expr(tl_expr *e, tl_diag *d)
         tl_diag_set(d, NULL, 0, "%s at offset %zu", (const char *)msg, (size_t)off);
         TL_FAIL(TL_E_REGEX);
     }
-    (void)pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+    e->jit = pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE) == 0; /* interpreter if no JIT */
     if (pcre2_pattern_info(e->code, PCRE2_INFO_CAPTURECOUNT, &e->pcre_groups) != 0)
         e->pcre_groups = 0;
     e->mctx = pcre2_match_context_create(g);
@@ -201,7 +203,9 @@ static int pcre_exec(const tl_expr *e, const char *str, tl_capture *caps, size_t
     pcre2_match_data *md = md_get(want);
     if (!md)
         return 0;
-    int rc = pcre2_match(e->code, (PCRE2_SPTR)str, PCRE2_ZERO_TERMINATED, 0, 0, md, e->mctx);
+    int rc = e->jit ? pcre2_jit_match(e->code, (PCRE2_SPTR)str, strlen(str), 0, 0, md, e->mctx)
+                    : pcre2_match(e->code, (PCRE2_SPTR)str, PCRE2_ZERO_TERMINATED, 0, 0, md,
+                                  e->mctx);
     if (rc < 0)
         return 0;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);

@@ -400,7 +400,12 @@ static int xattributes(xdoc *x, int node)
                 xerr(x, "XMLERR: Attribute '%s' has no value.", &s);
                 return -1;
             }
-        } else if (loc == 1 && c == quote) {
+        } else if (loc == 1) {
+            /* inside a value only the closing quote matters */
+            const char *q = memchr(x->p, quote, (size_t)(x->end - x->p));
+            if (!q)
+                break;
+            x->p = q;
             xslice v = {vs, (size_t)(x->p - vs)};
             if (xadd_attr(x, name, v) < 0)
                 return -1;
@@ -416,6 +421,11 @@ static int xattributes(xdoc *x, int node)
     return -1;
 }
 
+/* '>' and the C locale's isspace bytes: where an element name ends. */
+static const unsigned char g_name_stop[256] = {
+    ['>'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
+
 /* x->p is at '<' of an opening tag. */
 static int xelement(xdoc *x, int parent, int depth)
 {
@@ -428,7 +438,7 @@ static int xelement(xdoc *x, int parent, int depth)
         return -1;
     x->p++;
     const char *ns = x->p;
-    while (x->p < x->end && *x->p != '>' && !isspace((unsigned char)*x->p))
+    while (x->p < x->end && !g_name_stop[(unsigned char)*x->p])
         x->p++;
     if (x->p >= x->end) {
         xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
@@ -841,6 +851,22 @@ static void unescape_json(tl_buf *out, const char *s, size_t n)
 
 static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
 {
+    size_t plain = 0;
+    while (plain < kn && !g_esc_extra[(unsigned char)k[plain]])
+        plain++;
+    if (plain == kn) { /* nothing to escape: quote, copy, fold the first byte */
+        if (!buf_reserve(b, kn + 2))
+            return;
+        char *o = b->data + b->len;
+        o[0] = '"';
+        memcpy(o + 1, k, kn);
+        if (lower && kn > 0)
+            o[1] = (char)tolower((unsigned char)o[1]);
+        o[kn + 1] = '"';
+        b->len += kn + 2;
+        b->data[b->len] = '\0';
+        return;
+    }
     size_t start = b->len;
     buf_json_esc(b, k, kn);
     /* an A-Z first byte is written raw right after the quote; any escaped
