@@ -48,6 +48,9 @@ typedef struct fts_entry {
     char *key;
 } fts_entry;
 
+#define MEMO_FIELDS 64
+#define MEMO_NAME 48
+
 /* engine-private extras kept outside the public-ish struct */
 typedef struct engine_extra {
     diff_entry *diffs;
@@ -57,6 +60,12 @@ typedef struct engine_extra {
     int cur_matched; /* "matched" mark of the event being processed */
     int indexed;     /* the current walk's event fields are in fcache */
     tl_event spare;  /* field storage kept from the previous event */
+    /* fid memo: field i of the previous indexed event had name memo_name[i]
+     * and fid memo_fid[i] when memo_ok[i] (names shorter than MEMO_NAME); decoders emit the
+     * same names in the same order for events of one kind */
+    unsigned char memo_ok[MEMO_FIELDS];
+    size_t memo_fid[MEMO_FIELDS];
+    char memo_name[MEMO_FIELDS][MEMO_NAME];
     char failbuf[300];
 } engine_extra;
 
@@ -400,11 +409,28 @@ static const char *list_value(const tl_event *ev, const tl_rule_list *L) {
 /* Index the event's dynamic fields by fid (first occurrence wins, as
  * FindField returns the first match) for the current walk generation. */
 static void index_fields(tl_engine *e) {
+    engine_extra *x = X(e);
     for (size_t i = 0; i < e->ev.nfields; i++) {
         const tl_field *f = &e->ev.fields[i];
         if (!f->name)
             continue;
-        size_t fid = tl_ruleset_lookup_fid(e->rs, f->name);
+        size_t fid;
+        if (i < MEMO_FIELDS) {
+            char *m = x->memo_name[i];
+            if (x->memo_ok[i] && m[0] == f->name[0] && strcmp(m, f->name) == 0) {
+                fid = x->memo_fid[i];
+            } else {
+                fid = tl_ruleset_lookup_fid(e->rs, f->name);
+                size_t n = strlen(f->name);
+                x->memo_ok[i] = n < MEMO_NAME;
+                if (n < MEMO_NAME) {
+                    memcpy(m, f->name, n + 1);
+                    x->memo_fid[i] = fid;
+                }
+            }
+        } else {
+            fid = tl_ruleset_lookup_fid(e->rs, f->name);
+        }
         if (fid != (size_t)-1 && e->fgen[fid] != e->gen) {
             e->fgen[fid] = e->gen;
             e->fcache[fid] = f->value;
