@@ -101,11 +101,21 @@ static void set_static_n(jctx *c, tl_static_field f, const char *value, size_t v
     c->ev->stat[f] = v;
 }
 
+static void fill_k(jctx *c, const char *key, size_t klen, const char *value, size_t vlen,
+                   int undotted);
+
 static void fill_n(jctx *c, const char *key, size_t klen, const char *value, size_t vlen)
+{
+    fill_k(c, key, klen, value, vlen, memchr(key, '.', klen) == NULL);
+}
+
+/* fill_n for a key already known to hold a '.' (undotted = 0) or not. */
+static void fill_k(jctx *c, const char *key, size_t klen, const char *value, size_t vlen,
+                   int undotted)
 {
     if (c->st != TL_OK)
         return;
-    if (memchr(key, '.', klen) == NULL) {
+    if (undotted) {
         for (size_t i = 0; i < sizeof g_json_static / sizeof g_json_static[0]; i++)
             if (strlen(g_json_static[i].key) == klen &&
                 memcmp(g_json_static[i].key, key, klen) == 0) {
@@ -397,9 +407,15 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
                     return NULL;
                 }
                 /* a decoded value is a C string for cJSON: it ends at a NUL */
-                fill(c, k, kl, u);
+                if (has_parent)
+                    fill_k(c, k, kl, u, strlen(u), 0);
+                else
+                    fill(c, k, kl, u);
             } else {
-                fill_n(c, k, kl, vs, (size_t)(ve - vs));
+                if (has_parent)
+                    fill_k(c, k, kl, vs, (size_t)(ve - vs), 0);
+                else
+                    fill_n(c, k, kl, vs, (size_t)(ve - vs));
             }
             p = ve + 1;
             break;

@@ -813,14 +813,35 @@ static int wkeep(xslice v) { return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)")
 /* wstr_unescape_json: \b \t \n \f \r \" \\ back to bytes, anything else kept. */
 static void unescape_json(tl_buf *out, const char *s, size_t n)
 {
-    if (!buf_reserve(out, n)) /* the result is never longer */
+    if (!buf_reserve(out, n + 16)) /* the result is never longer; 16 for block copies */
         return;
     char *o = out->data + out->len;
     size_t i = 0;
     while (i < n) {
+#if defined(__SSE2__)
+        /* copy 16 bytes at a time up to the next backslash (out has the room) */
+        size_t run = 0;
+        for (;;) {
+            if (i + run + 16 > n) {
+                const char *bsl = memchr(s + i + run, '\\', n - i - run);
+                run = bsl ? (size_t)(bsl - (s + i)) : n - i;
+                memcpy(o, s + i, run);
+                break;
+            }
+            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i + run));
+            _mm_storeu_si128((__m128i *)(void *)(o + run), w);
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('\\')));
+            if (m) {
+                run += (size_t)__builtin_ctz(m);
+                break;
+            }
+            run += 16;
+        }
+#else
         const char *bsl = memchr(s + i, '\\', n - i);
         size_t run = bsl ? (size_t)(bsl - (s + i)) : n - i;
         memcpy(o, s + i, run);
+#endif
         o += run;
         i += run;
         if (i >= n)
