@@ -254,7 +254,26 @@ typedef struct fjson {
     size_t tmpcap;
     size_t klen;             /* dotted key in key[0..klen) */
     char key[FAST_KEY_MAX]; /* (longer keys are left to cJSON) */
+    char stk[4096];          /* tmp while it fits */
 } fjson;
+
+/* Room for tmp: at least n bytes (contents not kept); 0 when out of memory. */
+static int fj_tmp_room(fjson *f, size_t n)
+{
+    if (f->tmpcap >= n)
+        return 1;
+    size_t nc = f->tmpcap * 2;
+    while (nc < n)
+        nc *= 2;
+    char *t = tl_malloc(nc);
+    if (!t)
+        return 0;
+    if (f->tmp != f->stk)
+        tl_free(f->tmp);
+    f->tmp = t;
+    f->tmpcap = nc;
+    return 1;
+}
 
 /* Escapes cJSON maps to one byte (\u is left to cJSON). */
 static const char g_unesc[256] = {
@@ -311,16 +330,8 @@ static const char *fj_str_end(const char *p, const char *end, int *esc)
  * NUL-terminated; NULL when out of memory. */
 static const char *fj_unescape(fjson *f, const char *s, size_t n)
 {
-    if (f->tmpcap < n + 17) {
-        size_t nc = f->tmpcap ? f->tmpcap : 256;
-        while (nc < n + 17)
-            nc *= 2;
-        char *t = tl_realloc(f->tmp, nc);
-        if (!t)
-            return NULL;
-        f->tmp = t;
-        f->tmpcap = nc;
-    }
+    if (!fj_tmp_room(f, n + 17))
+        return NULL;
     char *o = f->tmp;
     size_t i = 0;
 #if defined(__SSE2__)
@@ -354,6 +365,61 @@ static const char *fj_unescape(fjson *f, const char *s, size_t n)
     return f->tmp;
 }
 
+/* A string value at p (the opening quote), scanned and unescaped in one
+ * pass into f->tmp (*val, *vlen; NUL-terminated). Returns the byte after the
+ * closing quote, NULL when the string is outside the subset (then *oom tells
+ * whether memory ran out). The text between the quotes is never longer than
+ * what is left of it, so tmp is sized once for that (+16 for block copies). */
+static const char *fj_string(fjson *f, const char *p, const char **val, size_t *vlen, int *oom)
+{
+    const char *s = p + 1;
+    *oom = 0;
+    if (!fj_tmp_room(f, (size_t)(f->end - s) + 17)) {
+        *oom = 1;
+        return NULL;
+    }
+    char *o = f->tmp;
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+#endif
+    for (;;) {
+#if defined(__SSE2__)
+        while (s + 16 <= f->end) {
+            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)s);
+            _mm_storeu_si128((__m128i *)(void *)o, w);
+            int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(w, q), _mm_cmpeq_epi8(w, b)));
+            if (m) {
+                int k = __builtin_ctz((unsigned)m);
+                s += k;
+                o += k;
+                break;
+            }
+            s += 16;
+            o += 16;
+        }
+#endif
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"') {
+            *o = '\0';
+            *val = f->tmp;
+            *vlen = (size_t)(o - f->tmp);
+            return s + 1;
+        }
+        if (ch == '\\') {
+            char r = g_unesc[(unsigned char)s[1]];
+            if (!r)
+                return NULL;
+            *o++ = r;
+            s += 2;
+            continue;
+        }
+        if (!ch)
+            return NULL;
+        *o++ = (char)ch;
+        s++;
+    }
+}
+
 /* Object members at p ('{'); c->key holds the dotted prefix. Returns the
  * byte after the closing '}', or NULL when the text leaves the subset. */
 static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
@@ -367,7 +433,7 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
     for (;;) {
         if (*p != '"')
             return NULL;
-        int kesc, vesc;
+        int kesc;
         const char *ke = fj_str_end(p, f->end, &kesc);
         if (!ke)
             return NULL;
@@ -396,28 +462,22 @@ static const char *fj_object(fjson *f, const char *p, int has_parent, int depth)
         size_t kl = f->klen;
         switch (*p) {
         case '"': {
-            const char *ve = fj_str_end(p, f->end, &vesc);
-            if (!ve)
-                return NULL;
-            const char *vs = p + 1;
-            if (vesc) {
-                const char *u = fj_unescape(f, vs, (size_t)(ve - vs));
-                if (!u) {
+            /* (no \u escapes here, so the decoded value holds no NUL and its
+             * length is what cJSON's C string would give) */
+            const char *v;
+            size_t vn;
+            int oom;
+            const char *after = fj_string(f, p, &v, &vn, &oom);
+            if (!after) {
+                if (oom)
                     c->st = TL_E_NOMEM;
-                    return NULL;
-                }
-                /* a decoded value is a C string for cJSON: it ends at a NUL */
-                if (has_parent)
-                    fill_k(c, k, kl, u, strlen(u), 0);
-                else
-                    fill(c, k, kl, u);
-            } else {
-                if (has_parent)
-                    fill_k(c, k, kl, vs, (size_t)(ve - vs), 0);
-                else
-                    fill_n(c, k, kl, vs, (size_t)(ve - vs));
+                return NULL;
             }
-            p = ve + 1;
+            if (has_parent)
+                fill_k(c, k, kl, v, vn, 0);
+            else
+                fill_n(c, k, kl, v, vn);
+            p = after;
             break;
         }
         case 't':
@@ -477,12 +537,13 @@ static int fast_decode(jctx *c, const char *text)
     fjson *f = &fs;
     f->end = p + strlen(p);
     f->c = c;
-    f->tmp = NULL;
-    f->tmpcap = 0;
+    f->tmp = f->stk;
+    f->tmpcap = sizeof f->stk;
     f->klen = 0;
     f->key[0] = '\0';
     const char *e = fj_object(f, p, 0, 0);
-    tl_free(f->tmp);
+    if (f->tmp != f->stk)
+        tl_free(f->tmp);
     c->fast = 0;
     int ok = e != NULL || c->st != TL_OK;
     for (int i = 0; i < TL_SF_COUNT; i++) {
