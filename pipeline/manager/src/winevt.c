@@ -349,6 +349,14 @@ static int xskip_comment(xdoc *x)
     return 0;
 }
 
+/* xskip_comment only when the byte after '<' can start "<!--" or "<?". */
+static inline int xmaybe_comment(xdoc *x)
+{
+    if (x->p + 1 < x->end && (x->p[1] == '!' || x->p[1] == '?'))
+        return xskip_comment(x);
+    return 0;
+}
+
 /* os_xml _getattributes: returns 0 after '>', '/' after a '/', -1 on error. */
 static int xattributes(xdoc *x, int node)
 {
@@ -472,7 +480,7 @@ static int xelement(xdoc *x, int parent, int depth)
         if (!lt)
             break;
         x->p = lt;
-        int cm = xskip_comment(x);
+        int cm = xmaybe_comment(x);
         if (cm < 0) {
             xerr(x, "XMLERR: Comment not closed.", NULL);
             return -1;
@@ -522,7 +530,7 @@ static int xparse(xdoc *x, const char *s, size_t n)
             x->p++;
             continue;
         }
-        int cm = xskip_comment(x);
+        int cm = xmaybe_comment(x);
         if (cm < 0) {
             xerr(x, "XMLERR: Comment not closed.", NULL);
             return -1;
