@@ -357,6 +357,11 @@ static inline int xmaybe_comment(xdoc *x)
     return 0;
 }
 
+/* Bytes that end an attribute name: '>', '/', '=' and the C locale's isspace. */
+static const unsigned char g_attr_stop[256] = {
+    ['>'] = 1, ['/'] = 1, ['='] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
+
 /* os_xml _getattributes: returns 0 after '>', '/' after a '/', -1 on error. */
 static int xattributes(xdoc *x, int node)
 {
@@ -421,7 +426,11 @@ static int xattributes(xdoc *x, int node)
             loc = 0;
             ns = NULL;
         } else if (loc == 0 && !ns) {
-            ns = x->p;
+            /* a name starts: its other bytes take none of the branches above */
+            ns = x->p++;
+            while (x->p < x->end && !g_attr_stop[(unsigned char)*x->p])
+                x->p++;
+            continue;
         }
         x->p++;
     }
