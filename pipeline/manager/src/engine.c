@@ -31,7 +31,11 @@
  * the manager's local zone; tasklab's managers run in UTC).
  *
  * No allocation in the match loop: conditions only read precompiled data;
- * the per-event scratch buffers of the engine are reused.
+ * the per-event scratch buffers of the engine are reused. The event's field
+ * array and arena block are kept for the next event; its dynamic fields are
+ * indexed by fid only when the walk meets its first <field> condition, and a
+ * memo of the previous event's field names spares the hash lookup when the
+ * decoder emits the same names in the same order.
  */
 #include "rules_int.h"
 

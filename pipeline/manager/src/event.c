@@ -11,6 +11,9 @@
  *    carved from 4 KiB blocks), so a Sysmon event's ~25 fields cost one or
  *    two allocations on the hot eventchannel path; tl_event_clear frees the
  *    blocks. Nobody frees or reassigns fields[i].name/value individually.
+ *  - tl_event_clear_keep/tl_event_adopt_storage let a caller (the engine)
+ *    carry the fields array and one emptied arena block over to the next
+ *    event instead of freeing and reallocating them.
  *  - Lookups are ASCII case-insensitive and return the first match in decode
  *    order, as analysisd's FindField does.
  */

@@ -23,6 +23,11 @@
  * otherwise it is an ordinary field. At most 256 dynamic fields per event
  * ("Too many fields for JSON decoder."). Bytes after the JSON value are
  * ignored; invalid JSON adds nothing (analysisd only logs a debug line).
+ *
+ * Cost: an object whose leaves are strings, booleans or null (pre-converted
+ * eventchannel JSON, the AR log) is read by a one-pass scanner that fills the
+ * same fields in the same order without building a cJSON tree; anything else
+ * (numbers, arrays, \u escapes, errors) is rolled back and left to cJSON.
  */
 #include "decoder_int.h"
 

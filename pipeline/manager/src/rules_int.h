@@ -332,7 +332,7 @@ struct tl_ruleset {
     char **mitre_warned; /* unknown MITRE ids already warned about */
     char **fnames;       /* distinct <field> names (case-insensitive), indexed by fid */
     size_t nfnames;
-    size_t *fhash; /* open addressing: (fid+1, name hash) pairs by lowercased name hash (0 = empty) */
+    size_t *fhash; /* open addressing by lowercased name hash: (fid+1, hash) pairs, 0 = empty */
     size_t fhash_mask;
     size_t nmitre_warned;
     tl_iplist white_list;

@@ -42,8 +42,9 @@
  * values, bad syntax - goes to cJSON so its verdict stays exact), the Event
  * text is re-encoded by a copy when it is already in cJSON's canonical form,
  * then one linear XML scan into flat arrays (no per-node strings) and one
- * output pass. The fields are produced directly (they equal what JSON_Decoder
- * would read back from the output, see
+ * output pass (escape scans and copies in SSE2 16-byte blocks where the
+ * compiler offers SSE2, 8-byte words otherwise). The fields are produced
+ * directly (they equal what JSON_Decoder would read back from the output, see
  * test_decoders_winevt_fields_equal_json_decoder), so the hot path never
  * re-parses its own JSON.
  */
@@ -359,7 +360,8 @@ static inline int xmaybe_comment(xdoc *x)
 
 /* Bytes that end an attribute name: '>', '/', '=' and the C locale's isspace. */
 static const unsigned char g_attr_stop[256] = {
-    ['>'] = 1, ['/'] = 1, ['='] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+    ['>'] = 1,  ['/'] = 1,  ['='] = 1,  [' '] = 1,  ['\t'] = 1,
+    ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
 };
 
 /* os_xml _getattributes: returns 0 after '>', '/' after a '/', -1 on error. */
