@@ -298,6 +298,7 @@ static const char *fj_ws(const char *p)
  * when the raw text holds a backslash. Clean 16-byte blocks are skipped whole. */
 static const char *fj_str_end(const char *p, const char *end, int *esc)
 {
+    (void)end; /* only the SSE2 block scan needs it */
     p++;
     *esc = 0;
 #if defined(__SSE2__)

@@ -93,6 +93,7 @@ static const unsigned char g_esc_extra[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
+#if !defined(__SSE2__)
 /* 1 when one of the 8 bytes of w needs escaping (< 0x20, '"' or '\\'). */
 static inline int swar_needs_escape(uint64_t w)
 {
@@ -104,6 +105,7 @@ static inline int swar_needs_escape(uint64_t w)
     uint64_t zb = (bs - ones) & ~bs;
     return ((lt20 | zq | zb) & high) != 0;
 }
+#endif
 
 #if defined(__SSE2__)
 /* Bit i set when byte i of the 16 at p needs escaping (< 0x20, '"', '\\'). */
