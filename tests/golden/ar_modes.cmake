@@ -5,7 +5,7 @@
 add_test(NAME golden.ar_exec
          COMMAND tasklab test --ar exec --ar-exe $<TARGET_FILE:analyze-scheduled-task> -j 2
                  ${PROJECT_SOURCE_DIR}/scenarios)
-set_tests_properties(golden.ar_exec PROPERTIES LABELS golden SKIP_RETURN_CODE 77
+set_tests_properties(golden.ar_exec PROPERTIES LABELS golden SKIP_RETURN_CODE 77 RUN_SERIAL TRUE
   ENVIRONMENT "TASKLAB_HOME=${PROJECT_SOURCE_DIR}")
 add_test(NAME golden.ar_wine
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/ar_wine.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
