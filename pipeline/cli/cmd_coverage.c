@@ -20,18 +20,23 @@
 #define MAX_PROFILES 3
 #define DETECT_LEVEL 6
 
+#define MAX_FIRED 64
+
 typedef struct cell {
-    char fired[512]; /* "115006 L6×1, 115009 L10×1" */
+    int id[MAX_FIRED], lv[MAX_FIRED], cnt[MAX_FIRED];
+    int n;
     int max_level;
-    int ran; /* 0 = skipped (config or ruleset unavailable) */
+    int own_max; /* highest level among rules the baseline profile lacks */
+    int ran;     /* 0 = skipped (config or ruleset unavailable) */
 } cell;
 
-/* Summarise alerts.json into "id Llevel×n" entries in order of first appearance. */
-static void summarise(const char *alerts, cell *c)
+/* Summarise alerts.json into (rule id, level) entries in order of first
+ * appearance. `base` (may be NULL) is the baseline ruleset: a rule it also
+ * has does not count towards own_max. */
+static void summarise(const char *alerts, const tl_ruleset *base, cell *c)
 {
-    char ids[64][16];
-    int lv[64], cnt[64], n = 0;
-    c->max_level = 0;
+    c->n = 0;
+    c->max_level = c->own_max = 0;
     for (const char *p = alerts; p && *p;) {
         const char *nl = strchr(p, '\n');
         size_t l = nl ? (size_t)(nl - p) : strlen(p);
@@ -41,31 +46,41 @@ static void summarise(const char *alerts, cell *c)
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(rule, "id");
         const cJSON *lev = cJSON_GetObjectItemCaseSensitive(rule, "level");
         if (cJSON_IsString(id)) {
+            int rid = atoi(id->valuestring);
             int level = cJSON_IsNumber(lev) ? lev->valueint : 0;
             int k;
-            for (k = 0; k < n; k++)
-                if (!strcmp(ids[k], id->valuestring) && lv[k] == level)
+            for (k = 0; k < c->n; k++)
+                if (c->id[k] == rid && c->lv[k] == level)
                     break;
-            if (k == n && n < 64) {
-                snprintf(ids[n], sizeof ids[n], "%s", id->valuestring);
-                lv[n] = level;
-                cnt[n] = 0;
-                n++;
+            if (k == c->n && c->n < MAX_FIRED) {
+                c->id[k] = rid;
+                c->lv[k] = level;
+                c->cnt[k] = 0;
+                c->n++;
             }
-            if (k < n)
-                cnt[k]++;
+            if (k < c->n)
+                c->cnt[k]++;
             if (level > c->max_level)
                 c->max_level = level;
+            if (level > c->own_max && !(base && tl_ruleset_has_rule(base, rid)))
+                c->own_max = level;
         }
         cJSON_Delete(a);
     }
-    c->fired[0] = '\0';
-    size_t off = 0;
-    for (int k = 0; k < n && off < sizeof c->fired; k++)
-        off += (size_t)snprintf(c->fired + off, sizeof c->fired - off, "%s%s L%d×%d",
-                                k ? ", " : "", ids[k], lv[k], cnt[k]);
-    if (!n)
-        snprintf(c->fired, sizeof c->fired, "—");
+}
+
+/* "115006 L6×1, 115009 L10×1" of the entries at level >= min, or "—". */
+static void fired_text(const cell *c, int min, const tl_ruleset *skip, tl_buf *b)
+{
+    int any = 0;
+    for (int k = 0; k < c->n; k++) {
+        if (c->lv[k] < min || (skip && tl_ruleset_has_rule(skip, c->id[k])))
+            continue;
+        tl_buf_printf(b, "%s%d L%d×%d", any ? ", " : "", c->id[k], c->lv[k], c->cnt[k]);
+        any = 1;
+    }
+    if (!any)
+        tl_buf_puts(b, "—");
 }
 
 int tl_cli_cmd_coverage(int argc, char **argv)
@@ -74,6 +89,7 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     tl_cli_common_init(&c);
     int rc = 0, nargs = 0, json = 0, own_only = 0;
     const char *profiles[MAX_PROFILES];
+    const char *require = NULL;
     int nprof = 0;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     char *default_scen = NULL;
@@ -85,6 +101,15 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     if (!args)
         return 2;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--require")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tasklab coverage: --require needs a profile\n");
+                rc = 2;
+                goto done;
+            }
+            require = argv[++i];
+            continue;
+        }
         if (!strcmp(argv[i], "--profile")) {
             if (i + 1 >= argc || nprof == MAX_PROFILES) {
                 fprintf(stderr, "tasklab coverage: --profile needs a value (at most %d)\n",
@@ -147,13 +172,19 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     if (!json) {
         printf("| scenario | kind | technique | actor | Sysmon config |");
         for (int p = 0; p < nprof; p++)
-            printf(" %s: rules fired | max |", profiles[p]);
+            printf(p ? " %s: rules fired | max | max of rules not in %s |"
+                     : " %s: rules fired | max |",
+                   profiles[p], profiles[0]);
         printf("\n|---|---|---|---|---|");
         for (int p = 0; p < nprof; p++)
-            printf("---|---|");
+            printf(p ? "---|---|---|" : "---|---|");
         printf("\n");
     }
     tl_buf gaps = TL_BUF_INIT;
+    /* per profile: attack runs, attack runs detected (by the profile's own
+     * rules for p > 0), benign runs, benign runs with a false positive */
+    int n_att[MAX_PROFILES] = {0}, n_det[MAX_PROFILES] = {0};
+    int n_ben[MAX_PROFILES] = {0}, n_fp[MAX_PROFILES] = {0};
     for (size_t i = 0; i < files.n; i++) {
         tl_scenario *sc = NULL;
         if (tl_scenario_load(files.v[i], &sc, &d) != TL_OK) {
@@ -174,46 +205,91 @@ int tl_cli_cmd_coverage(int argc, char **argv)
                 tl_cli_fill_run_opts(&c, argv[0], &ro);
                 ro.sysmon_config = configs[k];
                 if (tl_pipeline_run(sc, rs[p], &ro, &res, &d) == TL_OK) {
-                    summarise(res.alerts_json, &cells[p]);
+                    summarise(res.alerts_json, p ? rs[0] : NULL, &cells[p]);
                     cells[p].ran = 1;
                 }
                 tl_run_result_clear(&res);
             }
             const char *kind = tl_scenario_kind(sc) ? tl_scenario_kind(sc) : "";
+            const char *actor = tl_scenario_actor(sc) ? tl_scenario_actor(sc) : "";
+            int attack = !strcmp(kind, "attack"), benign = !strcmp(kind, "benign");
             cJSON *row = cJSON_CreateObject();
             cJSON_AddStringToObject(row, "scenario", tl_scenario_name(sc));
             cJSON_AddStringToObject(row, "kind", kind);
             cJSON_AddStringToObject(row, "technique",
                                     tl_scenario_technique(sc) ? tl_scenario_technique(sc) : "");
-            cJSON_AddStringToObject(row, "actor", tl_scenario_actor(sc) ? tl_scenario_actor(sc) : "");
+            cJSON_AddStringToObject(row, "actor", actor);
             cJSON_AddStringToObject(row, "sysmon_config", config_names[k]);
             if (!json)
                 printf("| %s | %s | %s | %s | %s |", tl_scenario_name(sc), kind,
-                       tl_scenario_technique(sc) ? tl_scenario_technique(sc) : "",
-                       tl_scenario_actor(sc) ? tl_scenario_actor(sc) : "", config_names[k]);
+                       tl_scenario_technique(sc) ? tl_scenario_technique(sc) : "", actor,
+                       config_names[k]);
             for (int p = 0; p < nprof; p++) {
                 cJSON *pc = cJSON_AddObjectToObject(row, profiles[p]);
                 if (!cells[p].ran) {
                     cJSON_AddStringToObject(pc, "status", "skipped");
                     if (!json)
-                        printf(" skipped | — |");
+                        printf(p ? " skipped | — | — |" : " skipped | — |");
                     continue;
                 }
-                cJSON_AddStringToObject(pc, "fired", cells[p].fired);
-                cJSON_AddNumberToObject(pc, "max_level", cells[p].max_level);
-                int detected = cells[p].max_level >= DETECT_LEVEL;
+                const cell *ce = &cells[p];
+                tl_buf txt = TL_BUF_INIT;
+                fired_text(ce, 0, NULL, &txt);
+                cJSON_AddStringToObject(pc, "fired", tl_buf_cstr(&txt));
+                cJSON *arr = cJSON_AddArrayToObject(pc, "rules");
+                for (int r = 0; r < ce->n; r++) {
+                    cJSON *o = cJSON_CreateObject();
+                    char idb[16];
+                    snprintf(idb, sizeof idb, "%d", ce->id[r]);
+                    cJSON_AddStringToObject(o, "id", idb);
+                    cJSON_AddNumberToObject(o, "level", ce->lv[r]);
+                    cJSON_AddNumberToObject(o, "count", ce->cnt[r]);
+                    if (p)
+                        cJSON_AddBoolToObject(o, "own", !tl_ruleset_has_rule(rs[0], ce->id[r]));
+                    cJSON_AddItemToArray(arr, o);
+                }
+                cJSON_AddNumberToObject(pc, "max_level", ce->max_level);
+                int detected = ce->max_level >= DETECT_LEVEL;
                 cJSON_AddBoolToObject(pc, "detected", detected);
-                if (!json)
-                    printf(" %s | %d |", cells[p].fired, cells[p].max_level);
-                if (!strcmp(kind, "attack") && !detected)
-                    tl_buf_printf(&gaps, "- %s (%s, %s): not detected at level >= %d by %s\n",
-                                  tl_scenario_name(sc),
-                                  tl_scenario_actor(sc) ? tl_scenario_actor(sc) : "",
-                                  config_names[k], DETECT_LEVEL, profiles[p]);
-                if (!strcmp(kind, "benign") && detected)
-                    tl_buf_printf(&gaps, "- %s (benign, %s): false positive at level %d by %s\n",
-                                  tl_scenario_name(sc), config_names[k], cells[p].max_level,
-                                  profiles[p]);
+                if (p) {
+                    cJSON_AddNumberToObject(pc, "own_max_level", ce->own_max);
+                    cJSON_AddBoolToObject(pc, "own_detected", ce->own_max >= DETECT_LEVEL);
+                }
+                if (!json) {
+                    printf(" %s | %d |", tl_buf_cstr(&txt), ce->max_level);
+                    if (p)
+                        printf(" %d |", ce->own_max);
+                }
+                tl_buf_free(&txt);
+                /* what counts for this profile: all its rules for the first
+                 * one, the rules it adds to the first one for the others */
+                int lvl = p ? ce->own_max : ce->max_level;
+                char by[160];
+                if (p)
+                    snprintf(by, sizeof by, "%s (its rules not in %s)", profiles[p], profiles[0]);
+                else
+                    snprintf(by, sizeof by, "%s", profiles[p]);
+                if (attack) {
+                    n_att[p]++;
+                    if (lvl >= DETECT_LEVEL)
+                        n_det[p]++;
+                    else
+                        tl_buf_printf(&gaps, "- %s (%s, %s): not detected at level >= %d by %s\n",
+                                      tl_scenario_name(sc), actor, config_names[k], DETECT_LEVEL,
+                                      by);
+                }
+                if (benign) {
+                    n_ben[p]++;
+                    if (lvl >= DETECT_LEVEL) {
+                        n_fp[p]++;
+                        tl_buf fp = TL_BUF_INIT;
+                        fired_text(ce, DETECT_LEVEL, p ? rs[0] : NULL, &fp);
+                        tl_buf_printf(&gaps, "- %s (benign, %s): false positive at level %d by %s: %s\n",
+                                      tl_scenario_name(sc), config_names[k], lvl, by,
+                                      tl_buf_cstr(&fp));
+                        tl_buf_free(&fp);
+                    }
+                }
             }
             if (!json)
                 printf("\n");
@@ -221,14 +297,47 @@ int tl_cli_cmd_coverage(int argc, char **argv)
         }
         tl_scenario_free(sc);
     }
+    int failed = 0;
+    for (int p = 0; p < nprof; p++)
+        if (require && !strcmp(require, profiles[p]) &&
+            (n_det[p] < n_att[p] || n_fp[p] || !rs[p]))
+            failed = 1;
     if (json) {
-        char *s = cJSON_Print(out);
-        if (s)
-            printf("%s\n", s);
-        cJSON_free(s);
+        cJSON *top = cJSON_CreateObject();
+        cJSON_AddItemToObject(top, "rows", out);
+        out = top;
+        cJSON *sum = cJSON_AddArrayToObject(top, "summary");
+        for (int p = 0; p < nprof; p++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "profile", profiles[p]);
+            cJSON_AddStringToObject(o, "rules", p ? "not in the first profile" : "all");
+            cJSON_AddNumberToObject(o, "attack_runs", n_att[p]);
+            cJSON_AddNumberToObject(o, "attack_runs_detected", n_det[p]);
+            cJSON_AddNumberToObject(o, "benign_runs", n_ben[p]);
+            cJSON_AddNumberToObject(o, "benign_runs_false_positive", n_fp[p]);
+            cJSON_AddItemToArray(sum, o);
+        }
+        char *js = cJSON_Print(out);
+        if (js)
+            printf("%s\n", js);
+        cJSON_free(js);
     } else {
+        printf("\n### Summary (level >= %d)\n\n", DETECT_LEVEL);
+        for (int p = 0; p < nprof; p++) {
+            if (p)
+                printf("- %s, its rules not in %s: ", profiles[p], profiles[0]);
+            else
+                printf("- %s, all its rules: ", profiles[p]);
+            printf("%d of %d attack runs detected, %d of %d benign runs with a false positive\n",
+                   n_det[p], n_att[p], n_fp[p], n_ben[p]);
+        }
         printf("\n### Gaps (attack not detected at level >= %d) and false positives\n\n%s",
                DETECT_LEVEL, gaps.len ? tl_buf_cstr(&gaps) : "none\n");
+    }
+    if (failed && !rc) {
+        fprintf(stderr, "tasklab coverage: profile %s has gaps or false positives (--require)\n",
+                require);
+        rc = 1;
     }
     tl_buf_free(&gaps);
     tl_free(modular);

@@ -36,7 +36,7 @@ const char tl_cli_usage[] =
     "  sysmon   [--config FILE] [--explain] SCENARIO\n"
     "  explain  [--profile P] SCENARIO\n"
     "  bench    rules|sysmon|pipeline [-n N] [--runs R]\n"
-    "  coverage [--profile P]... [--json] [--own-config] [SCENARIO|DIR...]\n"
+    "  coverage [--profile P]... [--json] [--own-config] [--require P] [SCENARIO|DIR...]\n"
     "\n"
     "common options:\n"
     "  --profile default|tasklab|wazuh  configuration to use (default: default)\n"

@@ -24,3 +24,7 @@ add_test(NAME rulepack.ini
          COMMAND tasklab ruleset-test --rules ${PROJECT_SOURCE_DIR}/pipeline/etc/rulepack/tasklab_t1053_rules.xml
                  ${PROJECT_SOURCE_DIR}/pipeline/etc/rulepack/tests/tasklab_t1053.ini)
 set_tests_properties(rulepack.ini PROPERTIES LABELS golden ENVIRONMENT "TASKLAB_HOME=${PROJECT_SOURCE_DIR}")
+# The rule pack under all three Sysmon configs (tasklab coverage --require tasklab).
+add_test(NAME golden.coverage_rulepack
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/coverage.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(golden.coverage_rulepack PROPERTIES LABELS golden SKIP_RETURN_CODE 77)

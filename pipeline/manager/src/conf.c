@@ -645,6 +645,13 @@ size_t tl_ruleset_rule_count(const tl_ruleset *rs) {
     return n;
 }
 
+int tl_ruleset_has_rule(const tl_ruleset *rs, int id) {
+    for (size_t i = 0; i < rs->nrules; i++)
+        if (rs->rules[i]->in_tree && rs->rules[i]->id == id)
+            return 1;
+    return 0;
+}
+
 int tl_ruleset_log_alert_level(const tl_ruleset *rs) {
     return rs->log_alert_level;
 }

@@ -70,6 +70,8 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
 void tl_ruleset_free(tl_ruleset *rs);
 /** Number of rules in the tree (skipped/ignored rules are not counted). */
 size_t tl_ruleset_rule_count(const tl_ruleset *rs);
+/** 1 when a rule with this id is in the tree, else 0. */
+int tl_ruleset_has_rule(const tl_ruleset *rs, int id);
 /** Alert thresholds in force (from <alerts>). */
 int tl_ruleset_log_alert_level(const tl_ruleset *rs);
 int tl_ruleset_email_alert_level(const tl_ruleset *rs);
