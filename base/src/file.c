@@ -19,11 +19,24 @@
 #define tl_mkdir(p) mkdir((p), 0777)
 #endif
 
+/* Close-on-exec on POSIX ("e", glibc): a file we are writing must not be held
+ * open by a child process (an AR program started by another worker thread),
+ * or exec of a just-written executable fails with ETXTBSY. */
+#ifdef _WIN32
+#define MODE_R "rb"
+#define MODE_W "wb"
+#define MODE_A "ab"
+#else
+#define MODE_R "rbe"
+#define MODE_W "wbe"
+#define MODE_A "abe"
+#endif
+
 tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d)
 {
     tl_status st = TL_OK;
     char *buf = NULL;
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, MODE_R);
     if (!f) {
         tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
         return TL_E_IO;
@@ -71,7 +84,7 @@ tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, t
     FILE *f = NULL;
     tl_buf_printf(&tmp, "%s.tmp~", path);
     TL_TRY(tl_buf_status(&tmp));
-    f = fopen(tmp.data, "wb");
+    f = fopen(tmp.data, MODE_W);
     if (!f) {
         tl_diag_set(d, path, 0, "cannot write: %s", strerror(errno));
         TL_FAIL(TL_E_IO);
@@ -104,7 +117,7 @@ cleanup:
 
 tl_status tl_file_append(const char *path, const void *data, size_t len, tl_diag *d)
 {
-    FILE *f = fopen(path, "ab");
+    FILE *f = fopen(path, MODE_A);
     if (!f) {
         tl_diag_set(d, path, 0, "cannot open for append: %s", strerror(errno));
         return TL_E_IO;

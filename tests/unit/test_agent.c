@@ -182,8 +182,11 @@ static void test_agent_conf_project_default(void **state)
     tl_diag_clear(&d);
     assert_int_equal(tl_agent_conf_load(TL_SOURCE_DIR "/pipeline/etc/agent.conf", &c, &d), TL_OK);
     assert_true(tl_agent_conf_reads_channel(c, "Microsoft-Windows-Sysmon/Operational"));
-    assert_int_equal(tl_agent_conf_file_count(c), 1);
+    /* the blog's AR log first, then the stock agent's active-responses.log */
+    assert_int_equal(tl_agent_conf_file_count(c), 2);
     assert_string_equal(tl_agent_conf_file_location(c, 0), "logs\\scheduled-tasks.log");
+    assert_string_equal(tl_agent_conf_file_location(c, 1), "active-response\\active-responses.log");
+    assert_string_equal(tl_agent_conf_file_format(c, 1), "syslog");
     tl_agent_conf_free(c);
     /* the stock Windows agent ossec.conf, when ../shared is there */
     FILE *f = fopen(TL_SHARED_DIR "/reference/wazuh/etc/win32-agent-ossec.conf", "rb");

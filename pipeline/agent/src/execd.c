@@ -115,6 +115,30 @@ char *tl_execd_host_path(const tl_execd *x, const char *rel_winpath)
     return h;
 }
 
+/* Install the AR program at `to`: a hard link to `from` (or a symbolic link
+ * when they are on different file systems), a copy only when neither works.
+ * A link is never open for writing, so no child forked meanwhile by another
+ * worker can hold a write descriptor to it (execve would fail with ETXTBSY). */
+static tl_status copy_file(const char *from, const char *to, tl_diag *d);
+
+static tl_status install_program(const char *from, const char *to, tl_diag *d)
+{
+    if (unlink(to) != 0 && errno != ENOENT) {
+        tl_diag_set(d, to, 0, "cannot replace: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    if (link(from, to) == 0)
+        return TL_OK;
+    char *abs = realpath(from, NULL);
+    if (abs) {
+        int ok = symlink(abs, to) == 0;
+        free(abs);
+        if (ok)
+            return TL_OK;
+    }
+    return copy_file(from, to, d);
+}
+
 static tl_status copy_file(const char *from, const char *to, tl_diag *d)
 {
     char *data = NULL;
@@ -185,6 +209,26 @@ static char **make_env(char *const *add)
     return env;
 }
 
+/* In a forked child after a failed exec: say why on stderr (async-signal-safe)
+ * and exit 127. */
+static void exec_failed(int err)
+{
+    char msg[48] = "exec failed: errno ";
+    size_t n = strlen(msg);
+    char dig[12];
+    int k = 0;
+    unsigned v = err < 0 ? 0u : (unsigned)err;
+    do
+        dig[k++] = (char)('0' + v % 10);
+    while ((v /= 10) && k < (int)sizeof dig);
+    while (k)
+        msg[n++] = dig[--k];
+    msg[n++] = '\n';
+    if (write(2, msg, n) < 0)
+        _exit(127);
+    _exit(127);
+}
+
 static tl_status spawn(child *c, char *const argv[], char *const envp[], const char *cwd,
                        int use_path, tl_diag *d)
 {
@@ -206,11 +250,19 @@ static tl_status spawn(child *c, char *const argv[], char *const envp[], const c
             _exit(126);
         if (cwd && chdir(cwd) != 0)
             _exit(126);
-        if (use_path)
-            execvpe(argv[0], argv, envp);
-        else
-            execve(argv[0], argv, envp);
-        _exit(127);
+        /* ETXTBSY: a file written by this process is still open in another
+         * child between its fork and exec; that clears in microseconds. */
+        for (int tries = 0; tries < 200; tries++) {
+            if (use_path)
+                execvpe(argv[0], argv, envp);
+            else
+                execve(argv[0], argv, envp);
+            if (errno != ETXTBSY)
+                break;
+            struct timespec ts = {0, 5 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        exec_failed(errno);
     }
     close(pin[0]);
     close(pout[1]);
@@ -543,7 +595,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
             st = tl_mkdirs(bin, d);
             tl_free(bin);
             TL_TRY(st);
-            TL_TRY(copy_file(x->exe_path, exe_host, d));
+            TL_TRY(install_program(x->exe_path, exe_host, d));
             char **nv = tl_realloc(x->installed, (x->ninstalled + 1) * sizeof *nv);
             TL_TRY_ALLOC(nv);
             x->installed = nv;
