@@ -76,6 +76,118 @@ static char *resolve_image(tl_exec_ctx *c, const char *tok)
     return tl_buf_take(&b);
 }
 
+/* File types whose "open" verb tasklab knows, with Windows 10's stock command
+ * (HKLM\SOFTWARE\Classes\<ProgID>\shell\open\command). */
+static const struct {
+    const char *ext, *progid, *command;
+} file_types[] = {
+    {".msc", "mscfile", "\"%SystemRoot%\\system32\\mmc.exe\" \"%1\" %*"},
+    {".vbs", "VBSFile", "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*"},
+    {".vbe", "VBEFile", "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*"},
+    {".js", "JSFile", "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*"},
+    {".jse", "JSEFile", "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*"},
+    {".wsf", "WSFFile", "\"%SystemRoot%\\System32\\WScript.exe\" \"%1\" %*"},
+    {".ps1", "Microsoft.PowerShellScript.1", "\"C:\\Windows\\System32\\notepad.exe\" \"%1\""},
+    {".txt", "txtfile", "%SystemRoot%\\system32\\NOTEPAD.EXE %1"},
+};
+
+/* The (Default) string of a key's value, or NULL. */
+static const char *reg_default(tl_sim *s, const char *npath)
+{
+    tl_regkey *k = tl_reg_find(s, npath);
+    tl_regval *v = k ? tl_reg_val_find(k, "") : NULL;
+    if (!v || (v->type != TL_REG_SZ && v->type != TL_REG_EXPAND_SZ) || !v->data)
+        return NULL;
+    return (const char *)v->data;
+}
+
+tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char *args,
+                            int for_task, char **image, char **cmdline)
+{
+    tl_status st = TL_OK;
+    tl_buf cl = TL_BUF_INIT, key = TL_BUF_INIT;
+    char *exp = NULL;
+    char **argv = NULL;
+    size_t argc = 0;
+    *image = *cmdline = NULL;
+    const char *bn = base_name(path);
+    const char *dot = strrchr(bn, '.');
+    if (!dot)
+        return TL_E_NOTFOUND;
+    if (!tl_strcasecmp(dot, ".bat") || !tl_strcasecmp(dot, ".cmd")) {
+        if (!for_task)
+            return TL_E_NOTFOUND;
+        /* CreateProcess on a batch file starts the command interpreter */
+        tl_buf_printf(&cl, "C:\\Windows\\system32\\cmd.exe /c \"\"%s\" %s\"", path,
+                      args ? args : "");
+        TL_TRY(tl_buf_status(&cl));
+        TL_TRY_ALLOC(*image = tl_strdup("C:\\Windows\\System32\\cmd.exe"));
+        *cmdline = tl_buf_take(&cl);
+        goto cleanup;
+    }
+    size_t t;
+    for (t = 0; t < sizeof file_types / sizeof file_types[0]; t++)
+        if (!tl_strcasecmp(dot, file_types[t].ext))
+            break;
+    if (t == sizeof file_types / sizeof file_types[0])
+        return TL_E_NOTFOUND;
+    /* HKCR as the user sees it: HKU\<SID>_Classes over HKLM\SOFTWARE\Classes */
+    const char *tmpl = NULL;
+    if (user != 0) {
+        tl_buf_printf(&key, "HKU\\%s_Classes\\%s\\shell\\open\\command", s->users[user].sid,
+                      file_types[t].progid);
+        TL_TRY(tl_buf_status(&key));
+        tmpl = reg_default(s, tl_buf_cstr(&key));
+    }
+    if (!tmpl) {
+        tl_buf_reset(&key);
+        tl_buf_printf(&key, "HKCR\\%s\\shell\\open\\command", file_types[t].progid);
+        TL_TRY(tl_buf_status(&key));
+        tmpl = reg_default(s, tl_buf_cstr(&key));
+    }
+    if (!tmpl)
+        tmpl = file_types[t].command;
+    TL_TRY_ALLOC(exp = tl_sim_expand_env(s, user, tmpl));
+    /* %1 / %L: the document; %*: its arguments */
+    for (const char *p = exp; *p; p++) {
+        if (p[0] == '%' && (p[1] == '1' || p[1] == 'L' || p[1] == 'l')) {
+            tl_buf_puts(&cl, path);
+            p++;
+        } else if (p[0] == '%' && p[1] == '*') {
+            tl_buf_puts(&cl, args ? args : "");
+            p++;
+        } else {
+            tl_buf_putc(&cl, *p);
+        }
+    }
+    /* no trailing blanks left by an empty %* */
+    while (cl.len && cl.data[cl.len - 1] == ' ')
+        cl.len--;
+    tl_buf_putc(&cl, '\0');
+    cl.len--;
+    TL_TRY(tl_buf_status(&cl));
+    TL_TRY(tl_argv_split(tl_buf_cstr(&cl), &argv, &argc));
+    if (argc == 0) {
+        st = TL_E_NOTFOUND;
+        goto cleanup;
+    }
+    TL_TRY_ALLOC(*image = tl_strdup(argv[0]));
+    /* the kernel's path names the volume by its DOS letter, upper case */
+    if ((*image)[0] && (*image)[1] == ':' && (*image)[0] >= 'a' && (*image)[0] <= 'z')
+        (*image)[0] = (char)((*image)[0] - 'a' + 'A');
+    *cmdline = tl_buf_take(&cl);
+cleanup:
+    if (st != TL_OK) {
+        tl_free(*image);
+        *image = NULL;
+    }
+    tl_argv_free(argv, argc);
+    tl_free(exp);
+    tl_buf_free(&cl);
+    tl_buf_free(&key);
+    return st;
+}
+
 static int is_name(const char *image, const char *n)
 {
     return tl_strcasecmp(base_name(image), n) == 0;
@@ -403,6 +515,25 @@ static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int 
             goto done;
         }
     TL_TRY_ALLOC(image = resolve_image(c, tok));
+    {
+        /* a document, not a program: cmd.exe hands it to ShellExecute */
+        char *simg = NULL, *scl = NULL;
+        const char *args = p;
+        while (*args == ' ' || *args == '\t')
+            args++;
+        st = tl_sim_shell_open(c->s, c->user, image, args, 0, &simg, &scl);
+        if (st == TL_OK) {
+            tl_exec_ctx sub = *c;
+            sub.parent = cmdproc;
+            st = launch(&sub, simg, scl, rc);
+            tl_free(simg);
+            tl_free(scl);
+            TL_TRY(st);
+            goto done;
+        }
+        if (st != TL_E_NOTFOUND)
+            goto cleanup;
+    }
     tl_buf_append(&cl, ts, (size_t)(p - ts));
     if (*p) {
         tl_buf_putc(&cl, ' ');

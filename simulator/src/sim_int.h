@@ -332,6 +332,15 @@ tl_status tl_cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *e
 tl_status tl_cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
 tl_status tl_ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *exit_code);
 tl_status tl_cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
+/* ShellExecute "open" of a file that is not a program (cmd.exe given a document,
+ * the Task Scheduler running such an action): the process its file type's open
+ * command starts. Sets *image and *cmdline (owned) and returns TL_OK, or
+ * TL_E_NOTFOUND when `path` is a program (.exe, .com, no extension) or of a type
+ * tasklab does not know. `for_task`: a .bat/.cmd action starts
+ * cmd.exe /c ""<path>" <args>" (CreateProcess's batch rule); from cmd.exe the
+ * caller runs a batch file itself. */
+tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char *args,
+                            int for_task, char **image, char **cmdline);
 
 tl_status tl_sim_baseline_registry(tl_sim *s);
 tl_status tl_task_baseline(tl_sim *s);

@@ -727,6 +727,11 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                 integ = 1;
             }
     }
+    /* RunLevel HighestAvailable (/RL HIGHEST, -RunLevel Highest): an administrator's
+     * task gets the full (High) token, without a UAC prompt */
+    if (!group && user != 0 && s->users[user].admin && t->xml &&
+        strstr(t->xml, "<RunLevel>HighestAvailable</RunLevel>"))
+        integ = 2;
     if (s->sc->chan_taskscheduler && !s->quiet) {
         char guid[40];
         memcpy(guid, t->guid, sizeof guid);
@@ -793,10 +798,27 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
             tl_buf_free(&img);
             return TL_E_NOMEM;
         }
+        /* an action that is not a program (compmgmt.msc, x.bat, y.vbs) starts what its
+         * file type's open command names, read from the classes the task's user sees */
+        char *simg = NULL, *scl = NULL;
+        if (a->com == 0) {
+            char *ea = a->arguments && a->arguments[0]
+                           ? tl_sim_expand_env(s, user, a->arguments)
+                           : NULL;
+            st = tl_sim_shell_open(s, user, tl_buf_cstr(&img), ea, 1, &simg, &scl);
+            tl_free(ea);
+            if (st != TL_OK && st != TL_E_NOTFOUND) {
+                tl_buf_free(&cmd);
+                tl_buf_free(&img);
+                return st;
+            }
+        }
         tl_sim_tick(s, 20000, 120000);
         st = tl_sim_proc_create(
-            s, svc, user, integ, tl_buf_cstr(&img), tl_buf_cstr(&cmd),
+            s, svc, user, integ, simg ? simg : tl_buf_cstr(&img), scl ? scl : tl_buf_cstr(&cmd),
             a->workdir && a->workdir[0] ? a->workdir : "C:\\Windows\\system32\\", NULL);
+        tl_free(simg);
+        tl_free(scl);
         tl_buf_free(&cmd);
         tl_buf_free(&img);
         if (st != TL_OK)

@@ -908,6 +908,73 @@ static void test_sim_lokibot_silentcleanup_runs_elevated(void **state)
     run_free(&r);
 }
 
+/* The process a run of image `name` created, or NULL. */
+static const tl_proc *proc_named(run *r, const char *name)
+{
+    for (size_t i = 0; i < r->sim->nprocs; i++)
+        if (strstr(r->sim->procs[i].image, name))
+            return &r->sim->procs[i];
+    return NULL;
+}
+
+/* Documents go through their file type's open command (ShellExecute), read from
+ * the classes the user sees; /RL HIGHEST gives an administrator's task the High
+ * token (Atomic T1053.005 #11/#12: HKCU mscfile hijack + elevated task). */
+static void test_sim_shell_open_and_run_level(void **state)
+{
+    (void)state;
+    run r;
+    /* stock association: mmc.exe opens the console, at the caller's level */
+    assert_true(run_steps(&r, "[{\"at\":0,\"user\":\"bob\",\"command\":\"compmgmt.msc\"}]", NULL,
+                          NULL));
+    const tl_proc *p = proc_named(&r, "mmc.exe");
+    assert_non_null(p);
+    assert_string_equal(p->image, "C:\\Windows\\system32\\mmc.exe");
+    assert_string_equal(p->cmdline,
+                        "\"C:\\Windows\\system32\\mmc.exe\" \"C:\\Windows\\System32\\compmgmt.msc\"");
+    assert_int_equal(p->integrity, 1);
+    assert_null(proc_named(&r, "compmgmt.msc"));
+    run_free(&r);
+
+    /* the per-user mscfile hijack wins over HKCR; the elevated task runs it High */
+    assert_true(run_steps(
+        &r,
+        "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"reg add "
+        "\\\"HKCU\\\\Software\\\\Classes\\\\mscfile\\\\shell\\\\open\\\\command\\\" /ve /t "
+        "REG_EXPAND_SZ /d \\\"c:\\\\windows\\\\System32\\\\calc.exe\\\" /f\"},"
+        "{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /Create /TN EvB /TR "
+        "eventvwr.msc /SC ONLOGON /RL HIGHEST /F\"},"
+        "{\"at\":2,\"user\":\"alice\",\"command\":\"schtasks /Run /TN EvB\"}]",
+        NULL, NULL));
+    p = proc_named(&r, "calc.exe");
+    assert_non_null(p);
+    assert_string_equal(p->image, "C:\\windows\\System32\\calc.exe");
+    assert_string_equal(p->cmdline, "c:\\windows\\System32\\calc.exe");
+    assert_int_equal(p->user, 1);
+    assert_int_equal(p->integrity, 2); /* High, no UAC prompt */
+    assert_true(r.sim->procs[p->parent].pid == r.sim->procs[r.sim->schedule_svc].pid);
+    assert_null(proc_named(&r, "eventvwr.msc"));
+    run_free(&r);
+
+    /* without /RL HIGHEST the same administrator's task runs Medium; a batch
+     * action starts cmd.exe /c as CreateProcess does */
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                          "/Create /TN B /TR C:\\\\Tools\\\\up.bat /SC ONLOGON /F\"},"
+                          "{\"at\":1,\"user\":\"alice\",\"command\":\"schtasks /Run /TN B\"}]",
+                          NULL, NULL));
+    p = NULL;
+    for (size_t i = 0; i < r.sim->nprocs; i++)
+        if (strstr(r.sim->procs[i].cmdline, "up.bat") &&
+            strstr(r.sim->procs[i].image, "cmd.exe"))
+            p = &r.sim->procs[i];
+    assert_non_null(p);
+    assert_string_equal(p->cmdline, "C:\\Windows\\system32\\cmd.exe /c \"\"C:\\Tools\\up.bat\" \"");
+    assert_int_equal(p->integrity, 1);
+    assert_null(proc_named(&r, "up.bat"));
+    run_free(&r);
+}
+
 static void test_sim_ghosttask_registry_only(void **state)
 {
     (void)state;
@@ -1288,6 +1355,7 @@ int main(void)
         cmocka_unit_test(test_sim_delete_change_disable),
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
         cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),
+        cmocka_unit_test(test_sim_shell_open_and_run_level),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
         cmocka_unit_test(test_sim_x86_domain_endpoint),
