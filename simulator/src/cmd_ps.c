@@ -332,6 +332,31 @@ static tl_status parse_primary(ps *x, val *out, int bare_ok)
         if (*x->p != ')')
             return err(x, "missing ')'", NULL);
         x->p++;
+        /* (expr).Prop and (expr).Method(...): not evaluated, the value is kept */
+        while (*x->p == '.' && ident_ch(x->p[1])) {
+            x->p++;
+            while (ident_ch(*x->p))
+                x->p++;
+            if (*x->p == '(') {
+                int depth = 0;
+                char q = 0;
+                for (; *x->p; x->p++) {
+                    if (q) {
+                        if (*x->p == q)
+                            q = 0;
+                    } else if (*x->p == '\'' || *x->p == '"') {
+                        q = *x->p;
+                    } else if (*x->p == '(') {
+                        depth++;
+                    } else if (*x->p == ')' && --depth == 0) {
+                        x->p++;
+                        break;
+                    }
+                }
+                if (depth)
+                    return err(x, "missing ')'", NULL);
+            }
+        }
         return TL_OK;
     }
     if (ch == '@' && x->p[1] == '{') {
@@ -538,6 +563,25 @@ static int is_switch(const char *n)
     return 0;
 }
 
+/* Parameters of the cmdlets tasklab runs that take a value: one of them with no
+ * value is an error, as in PowerShell. Any other parameter with no value
+ * (followed by the end of the command or by another -Name) is a switch of a
+ * cmdlet tasklab does not model (-UseBasicParsing, -NoNewWindow, -Wait). */
+static const char *const value_params[] = {
+    "Action",     "Argument",   "Arguments",   "At",          "CimSession",   "ClassName",
+    "DaysInterval", "Description", "Execute",  "GroupId",     "Id",           "InputObject",
+    "LogonType",  "MethodName", "Namespace",   "Password",    "Principal",    "ProcessTokenSidType",
+    "RequiredPrivilege", "RunLevel", "Settings", "TaskName",  "TaskPath",     "Trigger",
+    "User",       "UserId",     "WorkingDirectory", "Xml",    NULL};
+
+static int takes_value(const char *n)
+{
+    for (size_t i = 0; value_params[i]; i++)
+        if (!tl_strcasecmp(value_params[i], n))
+            return 1;
+    return 0;
+}
+
 static tl_status parse_args(ps *x, args *a, char end)
 {
     for (;;) {
@@ -572,8 +616,16 @@ static tl_status parse_args(ps *x, args *a, char end)
                 continue;
             }
             skip_ws(x);
-            if (!*x->p || *x->p == ';' || *x->p == '\n' || *x->p == '|' || *x->p == end)
+            char nc = *x->p;
+            int none = !nc || nc == ';' || nc == '\n' || nc == '|' || nc == end || nc == '}' ||
+                       (nc == '-' && ((x->p[1] | 0x20) >= 'a' && (x->p[1] | 0x20) <= 'z'));
+            if (none && takes_value(a->name[i]))
                 return err(x, "missing value for parameter -%s", a->name[i]);
+            if (none) {
+                a->v[i].k = V_BOOL;
+                a->v[i].b = 1;
+                continue;
+            }
             tl_status st = parse_value(x, &a->v[i]);
             if (st != TL_OK)
                 return st;

@@ -740,6 +740,8 @@ static void test_sim_invalid_command_lines_are_step_errors(void **state)
         {"schtasks /frobnicate", "invalid argument/option - '/frobnicate'"},
         {"reg add HKXX\\\\Software /v a /d b /f", "reg add: invalid key name"},
         {"reg add HKCU\\\\Software\\\\x /v a /t REG_DWORD /d zz /f", "invalid REG_DWORD data"},
+        {"powershell -Command \\\"Register-ScheduledTask -TaskName -Action $a\\\"",
+         "missing value for parameter -TaskName"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char steps[1024];
@@ -972,6 +974,27 @@ static void test_sim_shell_open_and_run_level(void **state)
     assert_string_equal(p->cmdline, "C:\\Windows\\system32\\cmd.exe /c \"\"C:\\Tools\\up.bat\" \"");
     assert_int_equal(p->integrity, 1);
     assert_null(proc_named(&r, "up.bat"));
+    run_free(&r);
+}
+
+/* A switch of a cmdlet tasklab does not model (-UseBasicParsing) and member
+ * access on a parenthesised expression do not stop the script. */
+static void test_sim_powershell_unknown_switch_and_member(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(
+        &r,
+        "[{\"at\":0,\"user\":\"alice\",\"parent\":\"C:\\\\Windows\\\\System32\\\\WindowsPowerShell"
+        "\\\\v1.0\\\\powershell.exe\",\"command\":\"$r = (Invoke-WebRequest -Uri http://x/y "
+        "-UseBasicParsing).Content; $n = (Get-Date).ToString('yyyy (MM)'); Register-ScheduledTask "
+        "-TaskName T1 -Action (New-ScheduledTaskAction -Execute 'calc.exe') -Trigger "
+        "(New-ScheduledTaskTrigger -AtLogon)\"}]",
+        NULL, NULL));
+    char *x = task_text(&r, "C:\\Windows\\System32\\Tasks\\T1");
+    assert_non_null(x);
+    assert_non_null(strstr(x, "<Command>calc.exe</Command>"));
+    tl_free(x);
     run_free(&r);
 }
 
@@ -1356,6 +1379,7 @@ int main(void)
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
         cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),
         cmocka_unit_test(test_sim_shell_open_and_run_level),
+        cmocka_unit_test(test_sim_powershell_unknown_switch_and_member),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
         cmocka_unit_test(test_sim_x86_domain_endpoint),
