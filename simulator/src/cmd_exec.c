@@ -336,7 +336,7 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
         save_wow = s->procs[c->parent].wow64;
         s->procs[c->parent].wow64 = 1;
     }
-    st = tl_sim_proc_create(s, c->parent, c->user, c->integrity, image, cmdline, NULL, &proc);
+    st = tl_sim_proc_create(s, c->parent, c->user, c->integrity, image, cmdline, c->cwd, &proc);
     if (c->wow64 && c->parent >= 0)
         s->procs[c->parent].wow64 = save_wow;
     if (st != TL_OK)
@@ -346,6 +346,7 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     tl_exec_ctx sub = *c;
     sub.parent = proc;
     sub.wow64 = 0;
+    sub.cwd = NULL;
     if (is_name(image, "schtasks.exe")) {
         TL_TRY(tl_sim_image_load(s, proc, "C:\\Windows\\System32\\taskschd.dll"));
         TL_TRY(tl_cmd_schtasks(&sub, proc, argv, argc, rc));
@@ -374,6 +375,11 @@ cleanup:
     tl_argv_free(argv, argc);
     tl_free(payload);
     return st;
+}
+
+tl_status tl_sim_launch(tl_exec_ctx *c, const char *image, const char *cmdline, int *rc)
+{
+    return launch(c, image, cmdline, rc);
 }
 
 tl_status tl_sim_exec(tl_exec_ctx *c, const char *cmdline, int *rc)
@@ -461,6 +467,39 @@ static tl_status strip_redirs(const char *in, char **cmd, char **target)
     return *cmd ? TL_OK : TL_E_NOMEM;
 }
 
+/* A batch file typed at cmd.exe (or named by a task action, through cmd /c): its
+ * lines run in the same cmd.exe. A file the endpoint does not have is cmd's
+ * "is not recognized" (exit 1). Nesting is bounded, as cmd's own stack is. */
+static tl_status run_batch(tl_exec_ctx *c, long cmdproc, const char *path, int *rc)
+{
+    tl_status st = TL_OK;
+    char *text = NULL;
+    const tl_vfile *f = tl_fs_find(c->s, path);
+    *rc = 1;
+    if (!f || c->s->batch_depth >= 8)
+        return TL_OK;
+    TL_TRY(tl_text_decode(f->data, f->len, &text));
+    c->s->batch_depth++;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (line[0] && line[0] != ':') {
+            st = tl_cmd_run_line(c, cmdproc, line, rc);
+            if (st != TL_OK)
+                break;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    c->s->batch_depth--;
+cleanup:
+    tl_free(text);
+    return st;
+}
+
 static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int *rc)
 {
     tl_status st;
@@ -533,6 +572,15 @@ static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int 
         }
         if (st != TL_E_NOTFOUND)
             goto cleanup;
+        st = TL_OK;
+    }
+    {
+        /* a batch file runs inside this cmd.exe, line by line; no process */
+        const char *dot = strrchr(base_name(image), '.');
+        if (dot && (!tl_strcasecmp(dot, ".bat") || !tl_strcasecmp(dot, ".cmd"))) {
+            TL_TRY(run_batch(c, cmdproc, image, rc));
+            goto done;
+        }
     }
     tl_buf_append(&cl, ts, (size_t)(p - ts));
     if (*p) {

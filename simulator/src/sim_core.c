@@ -1375,7 +1375,7 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         st = find_or_make_proc(s, parent, (size_t)u, integ, &pp);
         if (st != TL_OK)
             goto done;
-        tl_exec_ctx c = {s, d, (size_t)u, integ, elevated, pp, t->wow64 && !s->x86};
+        tl_exec_ctx c = {s, d, (size_t)u, integ, elevated, pp, t->wow64 && !s->x86, NULL};
         int rc = 0;
         const char *pb = base_name(parent);
         if (tl_strcasecmp(pb, "cmd.exe") == 0)

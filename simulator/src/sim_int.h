@@ -191,6 +191,8 @@ struct tl_sim {
     size_t steps_run; /* steps executed so far in order: records are released only up to
                          the next unrun step's time */
     int quiet;        /* baseline construction: no events */
+    int task_depth;   /* task runs nested in task actions (bounded) */
+    int batch_depth;  /* batch files run by batch files (bounded) */
     size_t cur_step;
     const tl_step *cur;
     /* current popped record (owned) */
@@ -322,9 +324,13 @@ typedef struct tl_exec_ctx {
     int elevated;
     long parent; /* launching process */
     int wow64;
+    const char *cwd; /* working directory of the next process (NULL: the parent's) */
 } tl_exec_ctx;
 /* Launch command line cmdline from ctx->parent (process create + interpretation). */
 tl_status tl_sim_exec(tl_exec_ctx *c, const char *cmdline, int *exit_code);
+/* CreateProcess of `image` with `cmdline` from ctx->parent, then the image's
+ * interpreter (schtasks, reg, cmd, powershell, ...). */
+tl_status tl_sim_launch(tl_exec_ctx *c, const char *image, const char *cmdline, int *exit_code);
 /* Run a cmd.exe line (with &, &&, ||) inside cmd process `cmdproc`. */
 tl_status tl_cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *exit_code);
 tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);

@@ -813,10 +813,31 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                 return st;
             }
         }
-        tl_sim_tick(s, 20000, 120000);
-        st = tl_sim_proc_create(
-            s, svc, user, integ, simg ? simg : tl_buf_cstr(&img), scl ? scl : tl_buf_cstr(&cmd),
-            a->workdir && a->workdir[0] ? a->workdir : "C:\\Windows\\system32\\", NULL);
+        if (a->com == 1 || s->task_depth >= 3) {
+            tl_sim_tick(s, 20000, 120000);
+            st = tl_sim_proc_create(
+                s, svc, user, integ, simg ? simg : tl_buf_cstr(&img),
+                scl ? scl : tl_buf_cstr(&cmd),
+                a->workdir && a->workdir[0] ? a->workdir : "C:\\Windows\\system32\\", NULL);
+        } else {
+            /* the action runs like any program: cmd /c, powershell, schtasks, reg in an
+             * action do what they do from a prompt. A command line its program rejects
+             * is the task's failure (the process starts and exits), not the scenario's. */
+            tl_diag ad;
+            tl_diag_clear(&ad);
+            tl_exec_ctx ctx = {s,   &ad, user, integ, integ >= 2, svc, 0,
+                               a->workdir && a->workdir[0] ? a->workdir
+                                                           : "C:\\Windows\\system32\\"};
+            int rc = 0;
+            const tl_step *save_cur = s->cur;
+            s->task_depth++;
+            st = tl_sim_launch(&ctx, simg ? simg : tl_buf_cstr(&img), scl ? scl : tl_buf_cstr(&cmd),
+                               &rc);
+            s->task_depth--;
+            s->cur = save_cur;
+            if (st == TL_E_PARSE || st == TL_E_INVAL || st == TL_E_NOTFOUND)
+                st = TL_OK;
+        }
         tl_free(simg);
         tl_free(scl);
         tl_buf_free(&cmd);

@@ -961,7 +961,10 @@ static void test_sim_shell_open_and_run_level(void **state)
     /* without /RL HIGHEST the same administrator's task runs Medium; a batch
      * action starts cmd.exe /c as CreateProcess does */
     assert_true(run_steps(&r,
-                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                          "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":"
+                          "\"C:\\\\Tools\\\\up.bat\",\"content\":\"@echo off\\r\\n:: nightly\\r\\n"
+                          "whoami > C:\\\\Tools\\\\who.txt\\r\\n\"}},"
+                          "{\"at\":0.5,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
                           "/Create /TN B /TR C:\\\\Tools\\\\up.bat /SC ONLOGON /F\"},"
                           "{\"at\":1,\"user\":\"alice\",\"command\":\"schtasks /Run /TN B\"}]",
                           NULL, NULL));
@@ -974,6 +977,12 @@ static void test_sim_shell_open_and_run_level(void **state)
     assert_string_equal(p->cmdline, "C:\\Windows\\system32\\cmd.exe /c \"\"C:\\Tools\\up.bat\" \"");
     assert_int_equal(p->integrity, 1);
     assert_null(proc_named(&r, "up.bat"));
+    /* the batch file's lines run in that cmd.exe: whoami is its child, its
+     * output file is written */
+    const tl_proc *w = proc_named(&r, "whoami.exe");
+    assert_non_null(w);
+    assert_true(&r.sim->procs[w->parent] == p);
+    assert_non_null(tl_fs_find(r.sim, "C:\\Tools\\who.txt"));
     run_free(&r);
 }
 
