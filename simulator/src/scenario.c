@@ -461,9 +461,9 @@ cleanup:
 
 static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
 {
-    static const char *const keys[] = {"at",    "user",  "elevated", "parent",
-                                       "wow64", "image", "command",  "registry",
-                                       "file",  "noise", "comment",  NULL};
+    static const char *const keys[] = {"at",    "user",  "elevated", "parent",  "wow64",
+                                       "image", "command", "registry", "file",  "noise",
+                                       "logon", "comment", NULL};
     tl_status st;
     double at = 0;
     TL_TRY(check_keys(l, j, keys));
@@ -476,14 +476,16 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     }
     t->time = s->start + (tl_time)llround(at * 1e6);
     int nkinds = 0;
-    const char *kinds[] = {"command", "registry", "file", "noise"};
-    for (int k = 0; k < 4; k++)
+    const char *kinds[] = {"command", "registry", "file", "noise", "logon"};
+    for (int k = 0; k < 5; k++)
         if (cJSON_GetObjectItemCaseSensitive(j, kinds[k])) {
             nkinds++;
             t->kind = (tl_step_kind)k;
         }
     if (nkinds != 1) {
-        st = perr(l, "a step needs exactly one of \"command\", \"registry\", \"file\", \"noise\"",
+        st = perr(l,
+                  "a step needs exactly one of \"command\", \"registry\", \"file\", \"noise\", "
+                  "\"logon\"",
                   NULL);
         goto cleanup;
     }
@@ -514,7 +516,8 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
         l->path[m] = 0;
         goto cleanup;
     }
-    if ((t->kind == TL_STEP_COMMAND || t->kind == TL_STEP_NOISE) && t->image) {
+    if ((t->kind == TL_STEP_COMMAND || t->kind == TL_STEP_NOISE || t->kind == TL_STEP_LOGON) &&
+        t->image) {
         size_t m = push_key(l, "image");
         st = perr(l, "only allowed on registry and file steps", NULL);
         l->path[m] = 0;
@@ -534,6 +537,21 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     case TL_STEP_FILE:
         TL_TRY(load_file(l, t, cJSON_GetObjectItemCaseSensitive(j, "file")));
         break;
+    case TL_STEP_LOGON: {
+        TL_TRY(get_str(l, j, "logon", 1, 0, &t->logon_user));
+        size_t m = push_key(l, "logon");
+        if (!tl_strcasecmp(t->logon_user, "SYSTEM") || !known_user(s, t->logon_user)) {
+            st = perr(l, "unknown user \"%s\" (a user of $.endpoint.users logs on)",
+                      t->logon_user);
+            goto cleanup;
+        }
+        l->path[m] = 0;
+        if (t->user || t->elevated != -1) {
+            st = perr(l, "a logon step takes no \"user\" or \"elevated\"", NULL);
+            goto cleanup;
+        }
+        break;
+    }
     case TL_STEP_NOISE: {
         static const char *const nkeys[] = {"events", "duration", NULL};
         const cJSON *nz = cJSON_GetObjectItemCaseSensitive(j, "noise");
@@ -570,6 +588,7 @@ static void free_step(tl_step *t)
     tl_free(t->user);
     tl_free(t->parent);
     tl_free(t->image);
+    tl_free(t->logon_user);
     tl_free(t->command);
     tl_free(t->reg_key);
     tl_free(t->reg_value);

@@ -13,7 +13,8 @@ typedef enum tl_step_kind {
     TL_STEP_COMMAND = 0,
     TL_STEP_REGISTRY,
     TL_STEP_FILE,
-    TL_STEP_NOISE
+    TL_STEP_NOISE,
+    TL_STEP_LOGON
 } tl_step_kind;
 
 typedef enum tl_reg_op {
@@ -52,6 +53,8 @@ typedef struct tl_step {
     char *file_path;
     char *file_content;
     tl_file_enc file_enc;
+    /* logon */
+    char *logon_user;
     /* noise */
     long noise_events;
     double noise_duration; /* seconds */

@@ -85,6 +85,9 @@ tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt
         case TL_STEP_NOISE:
             what = "noise";
             break;
+        case TL_STEP_LOGON:
+            what = "logon";
+            break;
         default:
             break;
         }
@@ -1392,6 +1395,15 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
     case TL_STEP_FILE:
         st = run_file_step(s, t, (size_t)u, d);
         break;
+    case TL_STEP_LOGON: {
+        long lu = tl_sim_user_find(s, t->logon_user);
+        if (lu <= 0) {
+            st = tl_sim_step_error(s, d, TL_E_INVAL, "unknown user \"%s\"", t->logon_user);
+            goto done;
+        }
+        st = tl_task_logon(s, (size_t)lu);
+        break;
+    }
     case TL_STEP_NOISE:
         if (t->noise_events > 0) {
             if (s->nnoise == s->capnoise) {

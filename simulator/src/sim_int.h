@@ -287,6 +287,9 @@ tl_status tl_task_delete(tl_sim *s, tl_task *t, size_t caller_user);
 tl_status tl_task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller_user);
 tl_status tl_task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller_user);
 tl_status tl_task_run(tl_sim *s, tl_task *t);
+/* User `user` logs on: the Schedule service runs, in registration order, every
+ * enabled task it has loaded whose LogonTrigger is for any user or for this one. */
+tl_status tl_task_logon(tl_sim *s, size_t user);
 tl_status tl_task_ghost_add(tl_sim *s, long proc, const char *name, const char *program,
                             const char *argument, const char *user, const char *trigger);
 /* Actions blob. */

@@ -701,6 +701,9 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
 {
     tl_status st = TL_OK;
     long svc = s->schedule_svc;
+    /* an action may register tasks (s->tasks moves) or re-register this one
+     * (its actions change): hold the index, not the pointer */
+    const size_t ti = (size_t)(t - s->tasks);
     size_t user = 0;
     int integ = 3;
     int group = t->user_id && (!strcmp(t->user_id, "S-1-5-32-545") ||
@@ -740,7 +743,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                           {"TaskInstanceId", guid}};
         TL_TRY(tl_sim_emit_generic(s, CH_TASKSCHED, 200, s->now, f, 3));
     }
-    for (size_t i = 0; i < t->nactions; i++) {
+    for (size_t i = 0; t = &s->tasks[ti], i < t->nactions; i++) {
         const tl_task_action *a = &t->actions[i];
         tl_buf cmd = TL_BUF_INIT, img = TL_BUF_INIT;
         if (a->com == 1) {
@@ -845,6 +848,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         if (st != TL_OK)
             return st;
     }
+    t = &s->tasks[ti];
     if (!t->registry_only || 1) {
         char *tk = cache_key("Tasks", t->guid);
         unsigned char dyn[36];
@@ -863,6 +867,64 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         st = tl_sim_emit_generic(s, CH_TASKSCHED, 201, tl_sim_tick(s, 50000, 400000), f, 4);
     }
 cleanup:
+    return st;
+}
+
+/* The <UserId> of the task's first LogonTrigger: "" when the trigger is for any
+ * user, NULL when the task has no LogonTrigger. Owned. */
+static char *logon_trigger_user(const char *xml)
+{
+    const char *lt = xml ? strstr(xml, "<LogonTrigger") : NULL;
+    if (!lt)
+        return NULL;
+    const char *end = strstr(lt, "</LogonTrigger>");
+    if (lt[strcspn(lt, ">") - 1] == '/' || !end) /* <LogonTrigger/> */
+        return tl_strdup("");
+    const char *u = strstr(lt, "<UserId>");
+    if (!u || u > end)
+        return tl_strdup("");
+    u += 8;
+    const char *ue = strstr(u, "</UserId>");
+    return ue && ue <= end ? tl_strndup(u, (size_t)(ue - u)) : tl_strdup("");
+}
+
+/* Does a trigger's UserId ("DOMAIN\name", "name" or a SID) name this user? */
+static int trigger_names_user(const tl_sim *s, size_t user, const char *id)
+{
+    if (!*id)
+        return 1;
+    if (!tl_strcasecmp(id, s->users[user].sid))
+        return 1;
+    const char *bs = strrchr(id, '\\');
+    return !tl_strcasecmp(bs ? bs + 1 : id, s->users[user].name);
+}
+
+tl_status tl_task_logon(tl_sim *s, size_t user)
+{
+    tl_status st = TL_OK;
+    long save = s->caller_proc;
+    /* a group principal runs as the user logging on: that user's shell */
+    long shell = -1;
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (s->procs[i].user == user &&
+            !tl_strcasecmp(s->procs[i].image, "C:\\Windows\\explorer.exe"))
+            shell = (long)i;
+    const size_t n = s->ntasks; /* tasks an action registers wait for the next logon */
+    for (size_t i = 0; i < n; i++) {
+        tl_task *t = &s->tasks[i];
+        if (t->deleted || !t->enabled || t->registry_only)
+            continue;
+        char *who = logon_trigger_user(t->xml);
+        int fire = who && trigger_names_user(s, user, who);
+        tl_free(who);
+        if (!fire)
+            continue;
+        s->caller_proc = shell;
+        st = tl_task_run(s, &s->tasks[i]);
+        if (st != TL_OK)
+            break;
+    }
+    s->caller_proc = save;
     return st;
 }
 

@@ -1007,6 +1007,39 @@ static void test_sim_powershell_unknown_switch_and_member(void **state)
     run_free(&r);
 }
 
+/* A logon step runs the tasks whose LogonTrigger is for any user or for the
+ * user logging on; the action runs as the task's principal. */
+static void test_sim_logon_step_fires_logon_tasks(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(
+        &r,
+        "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /create /tn "
+        "test-task /tr \\\"C:\\\\Windows\\\\System32\\\\calc.exe\\\" /sc onlogon /ru System /f\"},"
+        "{\"at\":1,\"user\":\"alice\",\"parent\":\"C:\\\\Windows\\\\System32\\\\WindowsPowerShell"
+        "\\\\v1.0\\\\powershell.exe\",\"command\":\"Register-ScheduledTask -TaskName OnlyAlice "
+        "-Action (New-ScheduledTaskAction -Execute 'notepad.exe') -Trigger "
+        "(New-ScheduledTaskTrigger -AtLogOn -User alice)\"},"
+        "{\"at\":60,\"logon\":\"bob\"}]",
+        NULL, NULL));
+    const tl_proc *p = proc_named(&r, "calc.exe");
+    assert_non_null(p);
+    assert_int_equal(p->user, 0);
+    assert_int_equal(p->integrity, 3);
+    assert_true(r.sim->procs[p->parent].pid == r.sim->procs[r.sim->schedule_svc].pid);
+    assert_null(proc_named(&r, "notepad.exe")); /* alice's trigger, bob logged on */
+    run_free(&r);
+
+    /* a logon step names a listed user */
+    char *j = scen_json("[{\"at\":0,\"logon\":\"SYSTEM\"}]", NULL);
+    expect_load_error(j, "$.steps[0].logon: unknown user \"SYSTEM\"");
+    tl_free(j);
+    j = scen_json("[{\"at\":0,\"logon\":\"bob\",\"command\":\"whoami\"}]", NULL);
+    expect_load_error(j, "a step needs exactly one of");
+    tl_free(j);
+}
+
 static void test_sim_ghosttask_registry_only(void **state)
 {
     (void)state;
@@ -1388,6 +1421,7 @@ int main(void)
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
         cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),
         cmocka_unit_test(test_sim_shell_open_and_run_level),
+        cmocka_unit_test(test_sim_logon_step_fires_logon_tasks),
         cmocka_unit_test(test_sim_powershell_unknown_switch_and_member),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
