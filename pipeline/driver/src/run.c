@@ -490,9 +490,15 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 const char *eid = strstr(rec_xml, "<EventID");
                 eid = eid ? strchr(eid, '>') : NULL;
                 int id = eid ? atoi(eid + 1) : 0;
-                tl_buf_printf(&c.trace, "  %s%s event %d%s (step %zu)\n",
+                tl_buf_printf(&c.trace, "  %s%s event %d%s (step %zu)",
                               tl_trace_color(c.color, TL_C_CYAN), rec_channel, id,
                               tl_trace_color(c.color, TL_C_RESET), rec_step + 1);
+                tl_buf sum = TL_BUF_INIT;
+                tl_trace_record_summary(rec_xml, &sum);
+                if (sum.len)
+                    tl_buf_printf(&c.trace, ": %s", tl_buf_cstr(&sum));
+                tl_buf_free(&sum);
+                tl_buf_putc(&c.trace, '\n');
                 if (rec_explain)
                     tl_buf_printf(&c.trace, "    %s%s%s\n", tl_trace_color(c.color, TL_C_DIM),
                                   rec_explain, tl_trace_color(c.color, TL_C_RESET));

@@ -63,6 +63,7 @@ void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf
     const cJSON *reg = cJSON_GetObjectItemCaseSensitive(st, "registry");
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(st, "file");
     const cJSON *noise = cJSON_GetObjectItemCaseSensitive(st, "noise");
+    const cJSON *logon = cJSON_GetObjectItemCaseSensitive(st, "logon");
     tl_buf_printf(out, "at +%gs", refs[exec_index].at);
     if (cJSON_IsString(user))
         tl_buf_printf(out, ", user %s", user->valuestring);
@@ -80,6 +81,8 @@ void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf
         const cJSON *path = cJSON_GetObjectItemCaseSensitive(file, "path");
         tl_buf_printf(out, ": file %s %s", cJSON_IsString(op) ? op->valuestring : "?",
                       cJSON_IsString(path) ? path->valuestring : "?");
+    } else if (cJSON_IsString(logon)) {
+        tl_buf_printf(out, ": %s logs on (tasks with a logon trigger run)", logon->valuestring);
     } else if (noise) {
         const cJSON *ev = cJSON_GetObjectItemCaseSensitive(noise, "events");
         tl_buf_printf(out, ": %d seeded background events", cJSON_IsNumber(ev) ? ev->valueint : 0);
@@ -88,6 +91,74 @@ cleanup:
     tl_free(refs);
     cJSON_Delete(root);
     tl_free(text);
+}
+
+/* Append the unescaped text of <Data Name='name'>…</Data>; 0 when absent. */
+static int data_field(const char *xml, const char *name, size_t max, tl_buf *out)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "<Data Name='%s'>", name);
+    const char *p = strstr(xml, pat);
+    if (!p)
+        return 0;
+    p += strlen(pat);
+    const char *e = strstr(p, "</Data>");
+    if (!e)
+        return 0;
+    static const struct {
+        const char *ent;
+        char c;
+    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    size_t n = 0;
+    while (p < e) {
+        if (n == max) {
+            tl_buf_puts(out, "…");
+            break;
+        }
+        int done = 0;
+        if (*p == '&')
+            for (size_t i = 0; i < sizeof ents / sizeof ents[0] && !done; i++)
+                if (!strncmp(p, ents[i].ent, strlen(ents[i].ent))) {
+                    tl_buf_putc(out, ents[i].c);
+                    p += strlen(ents[i].ent);
+                    done = 1;
+                }
+        if (!done)
+            tl_buf_putc(out, *p++);
+        n++;
+    }
+    return 1;
+}
+
+void tl_trace_record_summary(const char *xml, tl_buf *out)
+{
+    if (data_field(xml, "CommandLine", 200, out)) { /* Event 1 */
+        tl_buf_puts(out, "  [");
+        data_field(xml, "User", 80, out);
+        tl_buf_puts(out, ", ");
+        data_field(xml, "IntegrityLevel", 20, out);
+        tl_buf_puts(out, "; parent ");
+        data_field(xml, "ParentImage", 120, out);
+        tl_buf_putc(out, ']');
+    } else if (data_field(xml, "TargetObject", 200, out)) { /* 12, 13, 14 */
+        if (strstr(xml, "<Data Name='Details'>")) {
+            tl_buf_puts(out, " = ");
+            data_field(xml, "Details", 80, out);
+        }
+        tl_buf_puts(out, "  [by ");
+        data_field(xml, "Image", 120, out);
+        tl_buf_putc(out, ']');
+    } else if (data_field(xml, "TargetFilename", 200, out)) { /* 11, 23, 26 */
+        tl_buf_puts(out, "  [by ");
+        data_field(xml, "Image", 120, out);
+        tl_buf_putc(out, ']');
+    } else if (data_field(xml, "ImageLoaded", 200, out)) { /* 7 */
+        tl_buf_puts(out, "  [into ");
+        data_field(xml, "Image", 120, out);
+        tl_buf_putc(out, ']');
+    } else {
+        data_field(xml, "TaskName", 200, out); /* 4698-4702, 106, 140, 141, 200, 201 */
+    }
 }
 
 static void flatten(const cJSON *node, char *prefix, size_t plen, size_t cap, tl_buf *out,

@@ -11,6 +11,10 @@ typedef enum { TL_C_RESET, TL_C_BOLD, TL_C_CYAN, TL_C_YELLOW, TL_C_RED, TL_C_GRE
 const char *tl_trace_color(int on, tl_trace_color_t c);
 /** Append a one-line description of the step run at execution index i. */
 void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf *out);
+/* What one event record is about, from its XML: the image and command line of
+ * Event 1, the file of Event 11, the key of Events 12-14, the task of the
+ * Security/TaskScheduler events ("" when none of these fields is there). */
+void tl_trace_record_summary(const char *xml, tl_buf *out);
 /** Append the alert's decoder and decoded fields (flattened, message left out). */
 void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf *out);
 

@@ -646,6 +646,8 @@ size_t tl_ruleset_rule_count(const tl_ruleset *rs) {
 }
 
 int tl_ruleset_has_rule(const tl_ruleset *rs, int id) {
+    if (!rs)
+        return 0;
     for (size_t i = 0; i < rs->nrules; i++)
         if (rs->rules[i]->in_tree && rs->rules[i]->id == id)
             return 1;
