@@ -141,6 +141,7 @@ static void *worker(void *arg)
             break;
         run_one(t, &t->items[i]);
     }
+    tl_manager_thread_cleanup();
     return NULL;
 }
 

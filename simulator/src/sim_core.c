@@ -741,11 +741,18 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     tl_rng_seed(&s->rng, sc->seed ^ UINT64_C(0x7461736b6c616221));
     snprintf(s->machine_prefix, sizeof s->machine_prefix, "%08x",
              (unsigned)(tl_rng_next(&s->rng) & 0xffffffffu));
-    snprintf(s->host_suffix, sizeof s->host_suffix, "0000000%02x%03x",
-             (unsigned)(1 + tl_rng_below(&s->rng, 9)),
-             (unsigned)(tl_rng_below(&s->rng, 0x10) << 8));
-    s->boot = sc->start - (tl_time)(3600 + tl_rng_below(&s->rng, 14 * 86400)) * TL_USEC_PER_SEC -
-              (tl_time)tl_rng_below(&s->rng, 1000000);
+    /* one draw per statement: the order of evaluation of function arguments
+     * and operands is unspecified (gcc and clang differ), the bytes must not be */
+    {
+        unsigned lo = (unsigned)(tl_rng_below(&s->rng, 0x10) << 8);
+        unsigned hi = (unsigned)(1 + tl_rng_below(&s->rng, 9));
+        snprintf(s->host_suffix, sizeof s->host_suffix, "0000000%02x%03x", hi, lo);
+    }
+    {
+        tl_time up_s = (tl_time)(3600 + tl_rng_below(&s->rng, 14 * 86400));
+        tl_time up_us = (tl_time)tl_rng_below(&s->rng, 1000000);
+        s->boot = sc->start - up_s * TL_USEC_PER_SEC - up_us;
+    }
     s->sysmon_pid = 2000 + 4u * (unsigned)tl_rng_below(&s->rng, 1500);
     s->sysmon_tid = 2000 + 4u * (unsigned)tl_rng_below(&s->rng, 1500);
     s->next_pid = 400 + 4u * (unsigned)tl_rng_below(&s->rng, 50);

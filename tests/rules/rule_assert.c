@@ -89,8 +89,10 @@ tl_status tl_test_load(const char *xml, const char *ossec_conf, tl_ruleset **rs,
     char *rules = write_tmp(dir, "test_rules.xml", xml);
     char *dec = write_tmp(dir, "0006-json_decoders.xml", json_decoder);
     char *conf = ossec_conf ? write_tmp(dir, "ossec.conf", ossec_conf) : NULL;
-    wctx w;
-    tl_buf_init(&w.b);
+    /* the ruleset keeps warn_ctx for the warnings engines give while they run,
+     * so the collector outlives this call (one per test process) */
+    static wctx w;
+    tl_buf_reset(&w.b);
     const char *rfiles[2] = {base, rules};
     const char *dfiles[1] = {dec};
     tl_ruleset_opts o;
@@ -107,7 +109,7 @@ tl_status tl_test_load(const char *xml, const char *ossec_conf, tl_ruleset **rs,
         (base && rules && dec && (conf || !ossec_conf)) ? tl_ruleset_load(&o, rs, d) : TL_E_IO;
     if (warnings)
         *warnings = tl_buf_take(&w.b);
-    tl_buf_free(&w.b);
+    tl_buf_reset(&w.b);
     const char *const all[] = {base, rules, dec, conf};
     for (size_t i = 0; i < 4; i++) {
         if (all[i])

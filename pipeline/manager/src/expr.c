@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "expr_int.h"
+#include "tasklab/manager.h"
 
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 static uint32_t g_match_limit = 20000;
@@ -72,6 +73,8 @@ void tl_expr_set_pcre2_limits(uint32_t match_limit, uint32_t depth_limit)
     if (depth_limit)
         g_depth_limit = depth_limit;
 }
+
+void tl_manager_thread_cleanup(void) { tl_expr_thread_cleanup(); }
 
 void tl_expr_thread_cleanup(void)
 {

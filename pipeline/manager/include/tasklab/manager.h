@@ -44,8 +44,8 @@ typedef struct tl_ruleset_opts {
     size_t n_rule_files; /* single files (e.g. local_rules.xml, --rules FILE) */
     const char *const *decoder_files;
     size_t n_decoder_files;
-    tl_warn_fn warn;
-    void *warn_ctx;
+    tl_warn_fn warn; /* kept by the ruleset: engines also warn while they run, so */
+    void *warn_ctx;  /* warn_ctx must stay valid until tl_ruleset_free */
     int skip_conf_ruleset; /* 1: ignore ossec_conf's <ruleset> (dirs, files, lists, excludes);
                               keep only its <command>, <active-response>, <alerts>, <global> */
 } tl_ruleset_opts;
@@ -89,6 +89,9 @@ typedef struct tl_engine_opts {
 tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine **out);
 /** Free; NULL is fine. */
 void tl_engine_free(tl_engine *e);
+/** Release the calling thread's matching scratch (PCRE2 match data); a worker
+ * thread that ran engines calls it before it exits. */
+void tl_manager_thread_cleanup(void);
 
 typedef struct tl_ar_request {
     const char *name;       /* "analyze-scheduled-task0" (command name + timeout) */
