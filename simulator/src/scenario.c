@@ -461,9 +461,10 @@ cleanup:
 
 static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
 {
-    static const char *const keys[] = {"at",    "user",  "elevated", "parent",  "wow64",
-                                       "image", "command", "registry", "file",  "noise",
-                                       "logon", "comment", NULL};
+    static const char *const keys[] = {"at",      "user",    "elevated", "parent",
+                                       "wow64",   "image",   "command",  "registry",
+                                       "file",    "noise",   "logon",    "trigger",
+                                       "comment", NULL};
     tl_status st;
     double at = 0;
     TL_TRY(check_keys(l, j, keys));
@@ -476,8 +477,8 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     }
     t->time = s->start + (tl_time)llround(at * 1e6);
     int nkinds = 0;
-    const char *kinds[] = {"command", "registry", "file", "noise", "logon"};
-    for (int k = 0; k < 5; k++)
+    const char *kinds[] = {"command", "registry", "file", "noise", "logon", "trigger"};
+    for (int k = 0; k < 6; k++)
         if (cJSON_GetObjectItemCaseSensitive(j, kinds[k])) {
             nkinds++;
             t->kind = (tl_step_kind)k;
@@ -485,7 +486,7 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     if (nkinds != 1) {
         st = perr(l,
                   "a step needs exactly one of \"command\", \"registry\", \"file\", \"noise\", "
-                  "\"logon\"",
+                  "\"logon\", \"trigger\"",
                   NULL);
         goto cleanup;
     }
@@ -516,7 +517,8 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
         l->path[m] = 0;
         goto cleanup;
     }
-    if ((t->kind == TL_STEP_COMMAND || t->kind == TL_STEP_NOISE || t->kind == TL_STEP_LOGON) &&
+    if ((t->kind == TL_STEP_COMMAND || t->kind == TL_STEP_NOISE || t->kind == TL_STEP_LOGON ||
+         t->kind == TL_STEP_TRIGGER) &&
         t->image) {
         size_t m = push_key(l, "image");
         st = perr(l, "only allowed on registry and file steps", NULL);
@@ -536,6 +538,13 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
         break;
     case TL_STEP_FILE:
         TL_TRY(load_file(l, t, cJSON_GetObjectItemCaseSensitive(j, "file")));
+        break;
+    case TL_STEP_TRIGGER:
+        TL_TRY(get_str(l, j, "trigger", 1, 0, &t->trigger_task));
+        if (t->user || t->elevated != -1) {
+            st = perr(l, "a trigger step takes no \"user\" or \"elevated\"", NULL);
+            goto cleanup;
+        }
         break;
     case TL_STEP_LOGON: {
         TL_TRY(get_str(l, j, "logon", 1, 0, &t->logon_user));
@@ -589,6 +598,7 @@ static void free_step(tl_step *t)
     tl_free(t->parent);
     tl_free(t->image);
     tl_free(t->logon_user);
+    tl_free(t->trigger_task);
     tl_free(t->command);
     tl_free(t->reg_key);
     tl_free(t->reg_value);

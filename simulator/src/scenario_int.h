@@ -14,7 +14,8 @@ typedef enum tl_step_kind {
     TL_STEP_REGISTRY,
     TL_STEP_FILE,
     TL_STEP_NOISE,
-    TL_STEP_LOGON
+    TL_STEP_LOGON,
+    TL_STEP_TRIGGER
 } tl_step_kind;
 
 typedef enum tl_reg_op {
@@ -55,6 +56,8 @@ typedef struct tl_step {
     tl_file_enc file_enc;
     /* logon */
     char *logon_user;
+    /* trigger: the task whose trigger fires */
+    char *trigger_task;
     /* noise */
     long noise_events;
     double noise_duration; /* seconds */

@@ -88,6 +88,9 @@ tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt
         case TL_STEP_LOGON:
             what = "logon";
             break;
+        case TL_STEP_TRIGGER:
+            what = "trigger";
+            break;
         default:
             break;
         }
@@ -718,6 +721,12 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     if (o && o->drive_c)
         TL_TRY_ALLOC(s->drive_c = tl_strdup(o->drive_c));
     s->x86 = sc->arch && strcmp(sc->arch, "x86") == 0;
+    {
+        int maj = 10, min = 0;
+        if (sc->os_build)
+            sscanf(sc->os_build, "%d.%d", &maj, &min);
+        s->win7 = maj < 6 || (maj == 6 && min < 2);
+    }
     TL_TRY_ALLOC(s->agent_dir = tl_strdup(s->x86 ? "C:\\Program Files\\ossec-agent"
                                                  : "C:\\Program Files (x86)\\ossec-agent"));
     {
@@ -802,8 +811,12 @@ tl_status tl_sim_baseline(tl_sim *s)
     TL_TRY(proc_quiet(s, -1, 0, 3, "C:\\Windows\\system32\\services.exe",
                       "C:\\Windows\\system32\\services.exe", 0, s->boot + 4000000, &svc));
     s->services_exe = svc;
+    /* Windows 10 1703+ runs the Schedule service in its own host ("-p -s Schedule");
+     * Windows 7 shares the netsvcs group host */
     TL_TRY(proc_quiet(s, svc, 0, 3, "C:\\Windows\\system32\\svchost.exe",
-                      "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", 0,
+                      s->win7 ? "C:\\Windows\\system32\\svchost.exe -k netsvcs"
+                              : "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+                      0,
                       s->boot + 9000000 + (tl_time)tl_rng_below(&s->rng, 5000000), &idx));
     s->schedule_svc = idx;
     TL_TRY(proc_quiet(s, svc, 0, 3,
@@ -1402,6 +1415,38 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
     case TL_STEP_FILE:
         st = run_file_step(s, t, (size_t)u, d);
         break;
+    case TL_STEP_TRIGGER: {
+        /* the task's own trigger fires (its time comes, its event occurs): the
+         * Schedule service runs it; no schtasks.exe, no caller */
+        char *canon = NULL;
+        char msg[300];
+        st = tl_task_path_canon(t->trigger_task, &canon, msg, sizeof msg);
+        if (st == TL_E_PARSE || st == TL_E_INVAL) {
+            st = tl_sim_step_error(s, d, TL_E_PARSE, "%s", msg);
+            goto done;
+        }
+        if (st != TL_OK)
+            goto done;
+        tl_task *tk = tl_task_find(s, canon);
+        int existed = 0;
+        for (size_t k = 0; !tk && k < s->ntasks; k++)
+            existed |= !tl_strcasecmp(s->tasks[k].path, canon);
+        tl_free(canon);
+        if (!tk && existed)
+            break; /* deleted before its trigger came: nothing runs */
+        if (!tk) {
+            st = tl_sim_step_error(s, d, TL_E_INVAL, "no task \"%s\" on the endpoint",
+                                   t->trigger_task);
+            goto done;
+        }
+        if (!tk->enabled || tk->registry_only)
+            break; /* disabled, or not loaded until the service restarts: nothing runs */
+        long save = s->caller_proc;
+        s->caller_proc = -1;
+        st = tl_task_run(s, tk);
+        s->caller_proc = save;
+        break;
+    }
     case TL_STEP_LOGON: {
         long lu = tl_sim_user_find(s, t->logon_user);
         if (lu <= 0) {

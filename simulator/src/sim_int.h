@@ -156,6 +156,7 @@ struct tl_sim {
     char *computer; /* FQDN or hostname */
     char *user_domain;
     int x86;
+    int win7; /* NT 6.1 or older (os_build < 6.2): tasks run under taskeng.exe */
     tl_rng rng;
     char machine_prefix[9]; /* 8 hex digits */
     char host_suffix[13];   /* 12 hex digits */

@@ -743,6 +743,35 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                           {"TaskInstanceId", guid}};
         TL_TRY(tl_sim_emit_generic(s, CH_TASKSCHED, 200, s->now, f, 3));
     }
+    /* Windows 7: the actions run under a task engine, taskeng.exe, one per user and
+     * run level, started by the Schedule service when the first task needs it
+     * (windows.md 6.3). Command line "taskeng.exe {GUID} <SID>:<DOMAIN\user>:<logon
+     * type>:<run level>[1]" as seen in Windows 7 process listings [A] */
+    long launcher = svc; /* parent of the action processes */
+    if (s->win7) {
+        long eng = -1;
+        for (size_t k = 0; k < s->nprocs; k++)
+            if (s->procs[k].user == user && s->procs[k].integrity == integ &&
+                s->procs[k].parent == svc &&
+                !tl_strcasecmp(s->procs[k].image, "C:\\Windows\\system32\\taskeng.exe"))
+                eng = (long)k;
+        if (eng < 0) {
+            char g[40];
+            new_guid(s, g);
+            tl_buf ec = TL_BUF_INIT;
+            tl_buf_printf(&ec, "taskeng.exe %s %s:%s\\%s:%s:%s", g, s->users[user].sid,
+                          s->users[user].domain, user ? s->users[user].name : "System",
+                          user ? "Interactive" : "Service",
+                          user == 0 ? "" : integ >= 2 ? "Highest[1]" : "LUA[1]");
+            TL_TRY(tl_buf_status(&ec));
+            tl_sim_tick(s, 20000, 120000);
+            st = tl_sim_proc_create(s, svc, user, integ, "C:\\Windows\\system32\\taskeng.exe",
+                                    tl_buf_cstr(&ec), "C:\\Windows\\system32\\", &eng);
+            tl_buf_free(&ec);
+            TL_TRY(st);
+        }
+        launcher = eng;
+    }
     for (size_t i = 0; t = &s->tasks[ti], i < t->nactions; i++) {
         const tl_task_action *a = &t->actions[i];
         tl_buf cmd = TL_BUF_INIT, img = TL_BUF_INIT;
@@ -819,7 +848,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         if (a->com == 1 || s->task_depth >= 3) {
             tl_sim_tick(s, 20000, 120000);
             st = tl_sim_proc_create(
-                s, svc, user, integ, simg ? simg : tl_buf_cstr(&img),
+                s, launcher, user, integ, simg ? simg : tl_buf_cstr(&img),
                 scl ? scl : tl_buf_cstr(&cmd),
                 a->workdir && a->workdir[0] ? a->workdir : "C:\\Windows\\system32\\", NULL);
         } else {
@@ -828,7 +857,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
              * is the task's failure (the process starts and exits), not the scenario's. */
             tl_diag ad;
             tl_diag_clear(&ad);
-            tl_exec_ctx ctx = {s,   &ad, user, integ, integ >= 2, svc, 0,
+            tl_exec_ctx ctx = {s,   &ad, user, integ, integ >= 2, launcher, 0,
                                a->workdir && a->workdir[0] ? a->workdir
                                                            : "C:\\Windows\\system32\\"};
             int rc = 0;

