@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "tasklab/sysmon.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #define MAX_PROFILES 3
+#define MAX_USER_CONFIGS 4
 #define DETECT_LEVEL 6
 
 #define MAX_FIRED 64
@@ -90,6 +92,8 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     int rc = 0, nargs = 0, json = 0, own_only = 0;
     const char *profiles[MAX_PROFILES];
     const char *require = NULL;
+    const char *user_configs[MAX_USER_CONFIGS];
+    int nuser_conf = 0;
     int nprof = 0;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     char *default_scen = NULL;
@@ -108,6 +112,16 @@ int tl_cli_cmd_coverage(int argc, char **argv)
                 goto done;
             }
             require = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--sysmon-config")) {
+            if (i + 1 >= argc || nuser_conf == MAX_USER_CONFIGS) {
+                fprintf(stderr, "tasklab coverage: --sysmon-config needs a file (at most %d)\n",
+                        MAX_USER_CONFIGS);
+                rc = 2;
+                goto done;
+            }
+            user_configs[nuser_conf++] = argv[++i];
             continue;
         }
         if (!strcmp(argv[i], "--profile")) {
@@ -164,9 +178,29 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     char *modular = tl_path_join(c.shared_dir, "reference/sysmon/sysmon-modular_sysmonconfig.xml");
     char *swift =
         tl_path_join(c.shared_dir, "reference/sysmon/swiftonsecurity_sysmonconfig-export.xml");
-    const char *configs[3] = {NULL, modular, swift};
-    const char *config_names[3] = {"own", "sysmon-modular", "swiftonsecurity"};
+    /* the scenario's own config, then sysmon-modular and SwiftOnSecurity, or the
+     * configs given with --sysmon-config (checked now: a bad file is an error,
+     * not a column of skipped runs) */
+    const char *configs[1 + MAX_USER_CONFIGS] = {NULL, modular, swift};
+    const char *config_names[1 + MAX_USER_CONFIGS] = {"own", "sysmon-modular", "swiftonsecurity"};
     int nconf = own_only ? 1 : 3;
+    if (nuser_conf) {
+        for (int k = 0; k < nuser_conf; k++) {
+            tl_sysmon_config *sc = NULL;
+            if (tl_sysmon_config_load(user_configs[k], &sc, &d) != TL_OK) {
+                tl_cli_error(&d);
+                rc = 2;
+                tl_free(modular);
+                tl_free(swift);
+                goto done;
+            }
+            tl_sysmon_config_free(sc);
+            const char *bn = strrchr(user_configs[k], '/');
+            configs[1 + k] = user_configs[k];
+            config_names[1 + k] = bn ? bn + 1 : user_configs[k];
+        }
+        nconf = own_only ? 1 : 1 + nuser_conf;
+    }
 
     out = cJSON_CreateArray();
     if (!json) {

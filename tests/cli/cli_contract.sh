@@ -29,6 +29,8 @@ check bad-rule-file 2 "bad_rules\.xml" "$tasklab" run --rules "$tmp/bad_rules.xm
 mkdir -p "$tmp/out1"
 check no-partial-output 2 "bad\.json" "$tasklab" run --out "$tmp/out1" "$tmp/bad.json"
 if [ -e "$tmp/out1/bad/alerts.json" ]; then echo "FAIL no-partial-output: alerts.json written"; fails=$((fails+1)); fi
+printf '<Sysmon schemaversion="4.90"><EventFiltering><Bogus/></EventFiltering></Sysmon>' >"$tmp/badsm.xml"
+check coverage-bad-sysmon-config 2 "badsm\.xml:1: unknown element <Bogus>" "$tasklab" coverage --sysmon-config "$tmp/badsm.xml" "$home/scenarios/seed-test-task.json"
 CI=true check bless-refused-in-ci 2 "refused when CI is set" "$tasklab" test --bless "$home/scenarios/seed-test-task.json"
 # explain, for a training lab: each step, what each record is about, the chain to the alert
 "$tasklab" explain "$home/scenarios/seed-logon-persistence.json" >"$tmp/explain" 2>&1
