@@ -412,6 +412,18 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
             r.edata_name = "TaskDisabled";
             r.msg_first = "Task disabled";
             break;
+        case 100:
+            r.edata_name = "TaskStartEvent";
+            r.msg_first = "Task Started";
+            break;
+        case 102:
+            r.edata_name = "TaskSuccessEvent";
+            r.msg_first = "Task completed";
+            break;
+        case 129:
+            r.edata_name = "CreatedTaskProcess";
+            r.msg_first = "Created Task Process";
+            break;
         case 200:
             r.edata_name = "ActionStart";
             r.msg_first = "Action started";

@@ -735,9 +735,17 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
     if (!group && user != 0 && s->users[user].admin && t->xml &&
         strstr(t->xml, "<RunLevel>HighestAvailable</RunLevel>"))
         integ = 2;
-    if (s->sc->chan_taskscheduler && !s->quiet) {
+    /* TaskScheduler/Operational of a run (windows.md 6.2): 100 task started, 200 action
+     * started, 129 task process created (its PID), 201 action completed, 102 task
+     * completed. The instance id is the task's GUID. */
+    const int tsched = s->sc->chan_taskscheduler && !s->quiet;
+    char run_user[300];
+    tl_sim_user_display(s, user, run_user, sizeof run_user);
+    if (tsched) {
         char guid[40];
         memcpy(guid, t->guid, sizeof guid);
+        tl_evfield f0[] = {{"TaskName", t->path}, {"UserContext", run_user}, {"InstanceId", guid}};
+        TL_TRY(tl_sim_emit_generic(s, CH_TASKSCHED, 100, s->now, f0, 3));
         tl_evfield f[] = {{"TaskName", t->path},
                           {"ActionName", t->nactions ? t->actions[0].command : ""},
                           {"TaskInstanceId", guid}};
@@ -845,6 +853,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                 return st;
             }
         }
+        const size_t first_new = s->nprocs; /* the action's process is the next one */
         if (a->com == 1 || s->task_depth >= 3) {
             tl_sim_tick(s, 20000, 120000);
             st = tl_sim_proc_create(
@@ -870,6 +879,16 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
             if (st == TL_E_PARSE || st == TL_E_INVAL || st == TL_E_NOTFOUND)
                 st = TL_OK;
         }
+        if (st == TL_OK && tsched && s->nprocs > first_new) {
+            t = &s->tasks[ti];
+            char pid[16];
+            snprintf(pid, sizeof pid, "%u", s->procs[first_new].pid);
+            tl_evfield f[] = {{"TaskName", t->path},
+                              {"Path", s->procs[first_new].image},
+                              {"ProcessID", pid},
+                              {"Priority", "16384"}};
+            st = tl_sim_emit_generic(s, CH_TASKSCHED, 129, s->procs[first_new].start, f, 4);
+        }
         tl_free(simg);
         tl_free(scl);
         tl_buf_free(&cmd);
@@ -894,6 +913,11 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                           {"TaskInstanceId", t->guid},
                           {"ResultCode", "0"}};
         st = tl_sim_emit_generic(s, CH_TASKSCHED, 201, tl_sim_tick(s, 50000, 400000), f, 4);
+        if (st == TL_OK) {
+            tl_evfield f2[] = {{"TaskName", t->path}, {"UserContext", run_user},
+                               {"InstanceId", t->guid}};
+            st = tl_sim_emit_generic(s, CH_TASKSCHED, 102, tl_sim_tick(s, 1000, 20000), f2, 3);
+        }
     }
 cleanup:
     return st;

@@ -1089,6 +1089,39 @@ static void test_sim_trigger_step_and_win7_taskeng(void **state)
     run_free(&r);
 }
 
+/* A task run in TaskScheduler/Operational: 100, 200, 129 (with the action's PID),
+ * 201, 102, in that order. */
+static void test_sim_taskscheduler_run_events(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks "
+                          "/create /tn T /tr notepad.exe /sc daily /st 09:00 /f\"},"
+                          "{\"at\":60,\"trigger\":\"T\"}]",
+                          ",\"channels\":{\"security\":false,\"taskscheduler\":true}", NULL));
+    const char *o = out(&r);
+    const char *ids[] = {"<EventID>100<", "<EventID>200<", "<EventID>129<", "<EventID>201<",
+                         "<EventID>102<"};
+    const char *at = o;
+    for (size_t i = 0; i < 5; i++) {
+        const char *p = strstr(at, ids[i]);
+        if (!p) {
+            print_error("missing or out of order: %s\n", ids[i]);
+            fail();
+        }
+        at = p;
+    }
+    const tl_proc *np = proc_named(&r, "notepad.exe");
+    assert_non_null(np);
+    char want[64];
+    snprintf(want, sizeof want, "<Data Name='ProcessID'>%u</Data>", np->pid);
+    assert_non_null(strstr(o, want));
+    assert_non_null(strstr(o, "<EventData Name='CreatedTaskProcess'>"));
+    assert_non_null(strstr(o, "<Data Name='UserContext'>DESKTOP-4E0BQFT\\alice</Data>"));
+    run_free(&r);
+}
+
 static void test_sim_ghosttask_registry_only(void **state)
 {
     (void)state;
@@ -1472,6 +1505,7 @@ int main(void)
         cmocka_unit_test(test_sim_shell_open_and_run_level),
         cmocka_unit_test(test_sim_logon_step_fires_logon_tasks),
         cmocka_unit_test(test_sim_trigger_step_and_win7_taskeng),
+        cmocka_unit_test(test_sim_taskscheduler_run_events),
         cmocka_unit_test(test_sim_powershell_unknown_switch_and_member),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
