@@ -395,47 +395,28 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
         y->user_sid = "S-1-5-18";
         y->pid = s->procs[s->schedule_svc].pid;
         y->tid = 900 + (unsigned)((h >> 32) % 3000) * 4;
-        switch (id) {
-        case 106:
-            r.edata_name = "TaskRegistered";
-            r.msg_first = "Task registered";
-            break;
-        case 140:
-            r.edata_name = "TaskUpdated";
-            r.msg_first = "Task registration updated";
-            break;
-        case 141:
-            r.edata_name = "TaskRegistrationDeleted";
-            r.msg_first = "Task registration deleted";
-            break;
-        case 142:
-            r.edata_name = "TaskDisabled";
-            r.msg_first = "Task disabled";
-            break;
-        case 100:
-            r.edata_name = "TaskStartEvent";
-            r.msg_first = "Task Started";
-            break;
-        case 102:
-            r.edata_name = "TaskSuccessEvent";
-            r.msg_first = "Task completed";
-            break;
-        case 129:
-            r.edata_name = "CreatedTaskProcess";
-            r.msg_first = "Created Task Process";
-            break;
-        case 200:
-            r.edata_name = "ActionStart";
-            r.msg_first = "Action started";
-            break;
-        case 201:
-            r.edata_name = "ActionSuccess";
-            r.msg_first = "Action completed";
-            break;
-        default:
-            r.msg_first = NULL;
-            break;
-        }
+        /* TaskScheduler/Operational: the EventData Name attribute and the first line
+         * of the message, per event id (windows.md 6.2) */
+        static const struct {
+            int id;
+            const char *edata, *first;
+        } ts[] = {
+            {100, "TaskStartEvent", "Task Started"},
+            {102, "TaskSuccessEvent", "Task completed"},
+            {106, "TaskRegistered", "Task registered"},
+            {129, "CreatedTaskProcess", "Created Task Process"},
+            {140, "TaskUpdated", "Task registration updated"},
+            {141, "TaskRegistrationDeleted", "Task registration deleted"},
+            {142, "TaskDisabled", "Task disabled"},
+            {200, "ActionStart", "Action started"},
+            {201, "ActionSuccess", "Action completed"},
+        };
+        r.msg_first = NULL;
+        for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++)
+            if (ts[k].id == id) {
+                r.edata_name = ts[k].edata;
+                r.msg_first = ts[k].first;
+            }
     }
     y->channel = chan_names[chan];
     tl_status st = copy_fields(f, n, &r.fields);
