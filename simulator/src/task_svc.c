@@ -870,12 +870,10 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
                                a->workdir && a->workdir[0] ? a->workdir
                                                            : "C:\\Windows\\system32\\"};
             int rc = 0;
-            const tl_step *save_cur = s->cur;
             s->task_depth++;
             st = tl_sim_launch(&ctx, simg ? simg : tl_buf_cstr(&img), scl ? scl : tl_buf_cstr(&cmd),
                                &rc);
             s->task_depth--;
-            s->cur = save_cur;
             if (st == TL_E_PARSE || st == TL_E_INVAL || st == TL_E_NOTFOUND)
                 st = TL_OK;
         }
