@@ -905,16 +905,7 @@ void tl_sim_free(tl_sim *s)
     }
     tl_free(s->procs);
     for (size_t i = 0; i < s->ntasks; i++) {
-        tl_task *t = &s->tasks[i];
-        tl_free(t->path);
-        tl_free(t->xml);
-        tl_free(t->author);
-        tl_free(t->date);
-        tl_free(t->description);
-        tl_free(t->uri);
-        tl_free(t->context);
-        tl_free(t->user_id);
-        tl_task_actions_free(t->actions, t->nactions);
+        tl_task_free_fields(&s->tasks[i]);
     }
     tl_free(s->tasks);
     for (size_t i = 0; i < s->nq; i++)

@@ -106,6 +106,9 @@ typedef struct tl_task {
     size_t nactions;
     int enabled, hidden;
     int trigger_class; /* 1 Boot, 2 Logon, 3 Plain */
+    int logon_trigger;    /* has a LogonTrigger */
+    char *logon_user_id;  /* its UserId, NULL = any user */
+    int highest;          /* Principal RunLevel HighestAvailable */
     int registry_only;
     size_t owner; /* user index that registered the task */
     int deleted;
@@ -288,6 +291,8 @@ tl_status tl_task_delete(tl_sim *s, tl_task *t, size_t caller_user);
 tl_status tl_task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller_user);
 tl_status tl_task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller_user);
 tl_status tl_task_run(tl_sim *s, tl_task *t);
+/* Free a task's strings and actions and zero it. */
+void tl_task_free_fields(tl_task *t);
 /* User `user` logs on: the Schedule service runs, in registration order, every
  * enabled task it has loaded whose LogonTrigger is for any user or for this one. */
 tl_status tl_task_logon(tl_sim *s, size_t user);

@@ -520,9 +520,10 @@ static void new_guid(tl_sim *s, char out[40])
              (unsigned long long)(b & UINT64_C(0xffffffffffff)));
 }
 
-static void task_free_fields(tl_task *t)
+void tl_task_free_fields(tl_task *t)
 {
     tl_free(t->path);
+    tl_free(t->logon_user_id);
     tl_free(t->xml);
     tl_free(t->author);
     tl_free(t->date);
@@ -571,7 +572,7 @@ tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int ove
         memcpy(tmp.guid, t->guid, sizeof tmp.guid);
         int old_class = t->trigger_class;
         tmp.owner = t->owner;
-        task_free_fields(t);
+        tl_task_free_fields(t);
         *t = tmp;
         memset(&tmp, 0, sizeof tmp);
         if (old_class != t->trigger_class) {
@@ -622,7 +623,7 @@ tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int ove
     TL_TRY(tasksched_event(s, 106, t, caller));
     st = TL_OK;
 cleanup:
-    task_free_fields(&tmp);
+    tl_task_free_fields(&tmp);
     tl_free(norm);
     tl_free(trk);
     tl_free(tsk);
@@ -714,7 +715,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         const tl_proc *cp = s->caller_proc >= 0 ? &s->procs[s->caller_proc] : NULL;
         user = cp ? cp->user : (s->nusers > 1 ? 1 : 0);
         integ = user == 0 ? 3
-                : s->users[user].admin && t->xml && strstr(t->xml, "HighestAvailable") ? 2
+                : s->users[user].admin && t->highest ? 2
                                                                                         : 1;
     } else if (!t->user_id) {
         /* no principal: the task runs as the account that registered it */
@@ -732,8 +733,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
     }
     /* RunLevel HighestAvailable (/RL HIGHEST, -RunLevel Highest): an administrator's
      * task gets the full (High) token, without a UAC prompt */
-    if (!group && user != 0 && s->users[user].admin && t->xml &&
-        strstr(t->xml, "<RunLevel>HighestAvailable</RunLevel>"))
+    if (!group && user != 0 && s->users[user].admin && t->highest)
         integ = 2;
     /* TaskScheduler/Operational of a run (windows.md 6.2): 100 task started, 200 action
      * started, 129 task process created (its PID), 201 action completed, 102 task
@@ -921,28 +921,10 @@ cleanup:
     return st;
 }
 
-/* The <UserId> of the task's first LogonTrigger: "" when the trigger is for any
- * user, NULL when the task has no LogonTrigger. Owned. */
-static char *logon_trigger_user(const char *xml)
-{
-    const char *lt = xml ? strstr(xml, "<LogonTrigger") : NULL;
-    if (!lt)
-        return NULL;
-    const char *end = strstr(lt, "</LogonTrigger>");
-    if (lt[strcspn(lt, ">") - 1] == '/' || !end) /* <LogonTrigger/> */
-        return tl_strdup("");
-    const char *u = strstr(lt, "<UserId>");
-    if (!u || u > end)
-        return tl_strdup("");
-    u += 8;
-    const char *ue = strstr(u, "</UserId>");
-    return ue && ue <= end ? tl_strndup(u, (size_t)(ue - u)) : tl_strdup("");
-}
-
 /* Does a trigger's UserId ("DOMAIN\name", "name" or a SID) name this user? */
 static int trigger_names_user(const tl_sim *s, size_t user, const char *id)
 {
-    if (!*id)
+    if (!id || !*id) /* no UserId: any user */
         return 1;
     if (!tl_strcasecmp(id, s->users[user].sid))
         return 1;
@@ -965,10 +947,7 @@ tl_status tl_task_logon(tl_sim *s, size_t user)
         tl_task *t = &s->tasks[i];
         if (t->deleted || !t->enabled || t->registry_only)
             continue;
-        char *who = logon_trigger_user(t->xml);
-        int fire = who && trigger_names_user(s, user, who);
-        tl_free(who);
-        if (!fire)
+        if (!t->logon_trigger || !trigger_names_user(s, user, t->logon_user_id))
             continue;
         s->caller_proc = shell;
         st = tl_task_run(s, &s->tasks[i]);

@@ -31,13 +31,17 @@ static xmlNodePtr child(xmlNodePtr n, const char *name)
     return NULL;
 }
 
-static char *text_of(xmlNodePtr n)
+/* The text of an element (owned), NULL when there is no element. Running out of
+ * memory sets *oom, so an absent element and a failed copy stay apart. */
+static char *text_of(xmlNodePtr n, int *oom)
 {
     if (!n)
         return NULL;
     xmlChar *c = xmlNodeGetContent(n);
     char *r = tl_strdup(c ? (const char *)c : "");
     xmlFree(c);
+    if (!r)
+        *oom = 1;
     return r;
 }
 
@@ -130,8 +134,11 @@ static void facts_clear(tl_task *t)
     tl_free(t->uri);
     tl_free(t->context);
     tl_free(t->user_id);
+    tl_free(t->logon_user_id);
     tl_task_actions_free(t->actions, t->nactions);
     t->author = t->date = t->description = t->uri = t->context = t->user_id = NULL;
+    t->logon_user_id = NULL;
+    t->logon_trigger = t->highest = 0;
     t->actions = NULL;
     t->nactions = 0;
 }
@@ -157,16 +164,22 @@ static int is_guid(const char *g)
 static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
 {
     tl_status st = TL_OK;
+    int oom = 0;
     facts_clear(t);
     xmlNodePtr ri = child(root, "RegistrationInfo");
-    t->author = text_of(child(ri, "Author"));
-    t->date = text_of(child(ri, "Date"));
-    t->description = text_of(child(ri, "Description"));
-    t->uri = text_of(child(ri, "URI"));
+    t->author = text_of(child(ri, "Author"), &oom);
+    t->date = text_of(child(ri, "Date"), &oom);
+    t->description = text_of(child(ri, "Description"), &oom);
+    t->uri = text_of(child(ri, "URI"), &oom);
     xmlNodePtr pr = child(child(root, "Principals"), "Principal");
-    t->user_id = text_of(child(pr, "UserId"));
+    t->user_id = text_of(child(pr, "UserId"), &oom);
     if (!t->user_id)
-        t->user_id = text_of(child(pr, "GroupId"));
+        t->user_id = text_of(child(pr, "GroupId"), &oom);
+    {
+        char *rl = text_of(child(pr, "RunLevel"), &oom);
+        t->highest = rl && !strcmp(rl, "HighestAvailable");
+        tl_free(rl);
+    }
     xmlNodePtr acts = child(root, "Actions");
     xmlChar *ctx = acts ? xmlGetProp(acts, (const xmlChar *)"Context") : NULL;
     t->context = tl_strdup(ctx ? (const char *)ctx : "Author");
@@ -183,6 +196,10 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
             t->trigger_class = 1;
         else if (strcmp((const char *)c->name, "LogonTrigger") == 0 && t->trigger_class != 1)
             t->trigger_class = 2;
+        if (strcmp((const char *)c->name, "LogonTrigger") == 0 && !t->logon_trigger) {
+            t->logon_trigger = 1; /* the first one decides whose logon runs the task */
+            t->logon_user_id = text_of(child(c, "UserId"), &oom);
+        }
     }
     size_t n = 0;
     for (xmlNodePtr c = acts ? acts->children : NULL; c; c = c->next)
@@ -207,19 +224,24 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
         tl_task_action *a = &t->actions[t->nactions++];
         xmlChar *id = xmlGetProp(c, (const xmlChar *)"id");
         a->id = id ? tl_strdup((const char *)id) : NULL;
+        oom |= id && !a->id;
         xmlFree(id);
         if (strcmp((const char *)c->name, "Exec") == 0) {
-            a->command = text_of(child(c, "Command"));
-            a->arguments = text_of(child(c, "Arguments"));
-            a->workdir = text_of(child(c, "WorkingDirectory"));
+            a->command = text_of(child(c, "Command"), &oom);
+            a->arguments = text_of(child(c, "Arguments"), &oom);
+            a->workdir = text_of(child(c, "WorkingDirectory"), &oom);
+            if (oom)
+                return TL_E_NOMEM;
             if (!a->command) {
                 snprintf(msg, msgsz, "the task XML is missing a required element: Exec/Command");
                 return TL_E_PARSE;
             }
         } else if (strcmp((const char *)c->name, "ComHandler") == 0) {
             a->com = 1;
-            a->command = text_of(child(c, "ClassId"));
-            a->arguments = text_of(child(c, "Data"));
+            a->command = text_of(child(c, "ClassId"), &oom);
+            a->arguments = text_of(child(c, "Data"), &oom);
+            if (oom)
+                return TL_E_NOMEM;
             if (!a->command) {
                 snprintf(msg, msgsz,
                          "the task XML is missing a required element: "
@@ -234,12 +256,13 @@ static tl_status extract(xmlNodePtr root, tl_task *t, char *msg, size_t msgsz)
                    strcmp((const char *)c->name, "ShowMessage") == 0) {
             a->com = 2;
             a->command = tl_strdup("");
+            oom |= !a->command;
         } else {
             snprintf(msg, msgsz, "unknown action element <%s>", (const char *)c->name);
             return TL_E_PARSE;
         }
     }
-    if (!t->context)
+    if (!t->context || oom)
         st = TL_E_NOMEM;
     return st;
 }
