@@ -105,33 +105,30 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     if (!args)
         return 2;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--require")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "tasklab coverage: --require needs a profile\n");
+        /* options with a value, and how many times each may be given */
+        static const struct {
+            const char *name, *what;
+            int max;
+        } vopts[] = {{"--require", "a profile", 1},
+                     {"--sysmon-config", "a file", MAX_USER_CONFIGS},
+                     {"--profile", "a profile", MAX_PROFILES}};
+        const char **slot[] = {&require, user_configs, profiles};
+        int *count[] = {NULL, &nuser_conf, &nprof};
+        size_t v;
+        for (v = 0; v < sizeof vopts / sizeof vopts[0]; v++)
+            if (!strcmp(argv[i], vopts[v].name))
+                break;
+        if (v < sizeof vopts / sizeof vopts[0]) {
+            int n = count[v] ? *count[v] : 0;
+            if (i + 1 >= argc || n == vopts[v].max) {
+                fprintf(stderr, "tasklab coverage: %s needs %s (at most %d)\n", vopts[v].name,
+                        vopts[v].what, vopts[v].max);
                 rc = 2;
                 goto done;
             }
-            require = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--sysmon-config")) {
-            if (i + 1 >= argc || nuser_conf == MAX_USER_CONFIGS) {
-                fprintf(stderr, "tasklab coverage: --sysmon-config needs a file (at most %d)\n",
-                        MAX_USER_CONFIGS);
-                rc = 2;
-                goto done;
-            }
-            user_configs[nuser_conf++] = argv[++i];
-            continue;
-        }
-        if (!strcmp(argv[i], "--profile")) {
-            if (i + 1 >= argc || nprof == MAX_PROFILES) {
-                fprintf(stderr, "tasklab coverage: --profile needs a value (at most %d)\n",
-                        MAX_PROFILES);
-                rc = 2;
-                goto done;
-            }
-            profiles[nprof++] = argv[++i];
+            slot[v][n] = argv[++i];
+            if (count[v])
+                ++*count[v];
             continue;
         }
         int r = tl_cli_common_opt(&c, argc, argv, &i);

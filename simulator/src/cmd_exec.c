@@ -160,13 +160,15 @@ tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char
             tl_buf_putc(&cl, *p);
         }
     }
-    /* no trailing blanks left by an empty %* */
-    while (cl.len && cl.data[cl.len - 1] == ' ')
-        cl.len--;
-    tl_buf_putc(&cl, '\0');
-    cl.len--;
     TL_TRY(tl_buf_status(&cl));
-    TL_TRY(tl_argv_split(tl_buf_cstr(&cl), &argv, &argc));
+    {
+        /* no trailing blanks left by an empty %* */
+        size_t n = cl.len;
+        while (n && cl.data[n - 1] == ' ')
+            n--;
+        TL_TRY_ALLOC(*cmdline = tl_strndup(tl_buf_cstr(&cl), n));
+    }
+    TL_TRY(tl_argv_split(*cmdline, &argv, &argc));
     if (argc == 0) {
         st = TL_E_NOTFOUND;
         goto cleanup;
@@ -175,11 +177,11 @@ tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char
     /* the kernel's path names the volume by its DOS letter, upper case */
     if ((*image)[0] && (*image)[1] == ':' && (*image)[0] >= 'a' && (*image)[0] <= 'z')
         (*image)[0] = (char)((*image)[0] - 'a' + 'A');
-    *cmdline = tl_buf_take(&cl);
 cleanup:
     if (st != TL_OK) {
         tl_free(*image);
-        *image = NULL;
+        tl_free(*cmdline);
+        *image = *cmdline = NULL;
     }
     tl_argv_free(argv, argc);
     tl_free(exp);

@@ -115,12 +115,26 @@ char *tl_execd_host_path(const tl_execd *x, const char *rel_winpath)
     return h;
 }
 
+static tl_status copy_file(const char *from, const char *to, tl_diag *d)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tl_status st = tl_file_read(from, &data, &len, d);
+    if (st != TL_OK)
+        return st;
+    st = tl_file_write_atomic(to, data, len, d);
+    tl_free(data);
+    if (st == TL_OK && chmod(to, 0755) != 0) {
+        tl_diag_set(d, to, 0, "cannot make executable: %s", strerror(errno));
+        st = TL_E_IO;
+    }
+    return st;
+}
+
 /* Install the AR program at `to`: a hard link to `from` (or a symbolic link
  * when they are on different file systems), a copy only when neither works.
  * A link is never open for writing, so no child forked meanwhile by another
  * worker can hold a write descriptor to it (execve would fail with ETXTBSY). */
-static tl_status copy_file(const char *from, const char *to, tl_diag *d);
-
 static tl_status install_program(const char *from, const char *to, tl_diag *d)
 {
     if (unlink(to) != 0 && errno != ENOENT) {
@@ -137,22 +151,6 @@ static tl_status install_program(const char *from, const char *to, tl_diag *d)
             return TL_OK;
     }
     return copy_file(from, to, d);
-}
-
-static tl_status copy_file(const char *from, const char *to, tl_diag *d)
-{
-    char *data = NULL;
-    size_t len = 0;
-    tl_status st = tl_file_read(from, &data, &len, d);
-    if (st != TL_OK)
-        return st;
-    st = tl_file_write_atomic(to, data, len, d);
-    tl_free(data);
-    if (st == TL_OK && chmod(to, 0755) != 0) {
-        tl_diag_set(d, to, 0, "cannot make executable: %s", strerror(errno));
-        st = TL_E_IO;
-    }
-    return st;
 }
 
 /* ---- child processes --------------------------------------------------------- */
