@@ -77,7 +77,8 @@ static char *resolve_image(tl_exec_ctx *c, const char *tok)
 }
 
 /* File types whose "open" verb tasklab knows, with Windows 10's stock command
- * (HKLM\SOFTWARE\Classes\<ProgID>\shell\open\command). */
+ * (HKLM\SOFTWARE\Classes\<ProgID>\shell\open\command). Not in the facts sheets:
+ * from Windows' default associations [A]. */
 static const struct {
     const char *ext, *progid, *command;
 } file_types[] = {
@@ -117,7 +118,8 @@ tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char
     if (!tl_strcasecmp(dot, ".bat") || !tl_strcasecmp(dot, ".cmd")) {
         if (!for_task)
             return TL_E_NOTFOUND;
-        /* CreateProcess on a batch file starts the command interpreter */
+        /* CreateProcess on a batch file starts the command interpreter; the quoting
+         * is what Sysmon shows for scheduled batch files [A] */
         tl_buf_printf(&cl, "C:\\Windows\\system32\\cmd.exe /c \"\"%s\" %s\"", path,
                       args ? args : "");
         TL_TRY(tl_buf_status(&cl));
@@ -174,7 +176,7 @@ tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char
         goto cleanup;
     }
     TL_TRY_ALLOC(*image = tl_strdup(argv[0]));
-    /* the kernel's path names the volume by its DOS letter, upper case */
+    /* the kernel's path names the volume by its DOS letter, upper case [A] */
     if ((*image)[0] && (*image)[1] == ':' && (*image)[0] >= 'a' && (*image)[0] <= 'z')
         (*image)[0] = (char)((*image)[0] - 'a' + 'A');
 cleanup:

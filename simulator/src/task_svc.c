@@ -737,7 +737,8 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         integ = 2;
     /* TaskScheduler/Operational of a run (windows.md 6.2): 100 task started, 200 action
      * started, 129 task process created (its PID), 201 action completed, 102 task
-     * completed. The instance id is the task's GUID. */
+     * completed. The fields are the facts'; the order, Priority 16384 and the instance
+     * id (the task's GUID, not a per-run one) are [A]. */
     const int tsched = s->sc->chan_taskscheduler && !s->quiet;
     char run_user[300];
     tl_sim_user_display(s, user, run_user, sizeof run_user);
