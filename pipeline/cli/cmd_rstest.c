@@ -4,10 +4,18 @@
  * (wazuh.md §12) on the tasklab engine.
  *
  *   tasklab ruleset-test [--profile P] [--ruleset DIR] [--rules FILE]...
- *                        [--decoders FILE]... [-v] [--strict] INI...
+ *                        [--decoders FILE]... [--test-ruleset DIR]
+ *                        [--known-failures FILE] [-v] [--strict] INI...
+ *
+ * --test-ruleset DIR adds DIR's test_*rules.xml / test_*decoders.xml as
+ * runtests.py copies them into etc/ (every INI then runs against the stock
+ * ruleset plus all test rules). --known-failures FILE is the reviewed list of
+ * cases still failing ("<ini>:<line> cause" a line): they are reported and
+ * counted apart; a listed case that passes is a failure (drop it from the list).
  *
  * Ruleset: --ruleset DIR loads DIR/rules and DIR/decoders (the layout of
- * ../shared/reference/wazuh); otherwise the profile's rules (default:
+ * ../shared/reference/wazuh-full) with the stock manager's defaults
+ * (0215-policy_rules.xml excluded, DIR/etc/lists/ registered); otherwise the profile's rules (default:
  * pipeline/etc; wazuh: the reference ruleset + pipeline/etc local rules).
  * --rules / --decoders add files after the folders, in the order given
  * (runtests.py copies its test_*_rules.xml / test_*_decoders.xml into etc/,
@@ -27,10 +35,103 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* runtests.py's ^test_(.*_)?<kind>.xml$ (kind "rules" or "decoders"). */
+static int is_test_file(const char *name, const char *kind)
+{
+    size_t n = strlen(name), k = strlen(kind);
+    if (strncmp(name, "test_", 5) != 0 || n < 5 + k + 4)
+        return 0;
+    const char *rest = name + 5;
+    size_t rl = n - 5;
+    if (strcmp(rest + rl - 4, ".xml") != 0 || strncmp(rest + rl - 4 - k, kind, k) != 0)
+        return 0;
+    return rl == k + 4 || rest[rl - 4 - k - 1] == '_';
+}
+
+/* --test-ruleset DIR: the files runtests.py copies into etc/rules and
+ * etc/decoders (wazuh.md §12.1), in basename order. */
+static tl_status add_test_ruleset(const char *dir_path, tl_cli_list *rules, tl_cli_list *decoders,
+                                  tl_diag *d)
+{
+    DIR *dir = opendir(dir_path);
+    if (!dir) {
+        tl_diag_set(d, dir_path, 0, "--test-ruleset: cannot read folder: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    tl_status st = TL_OK;
+    tl_cli_list r = {0}, dd = {0};
+    struct dirent *e;
+    while ((e = readdir(dir)) && st == TL_OK) {
+        tl_cli_list *to = is_test_file(e->d_name, "rules")      ? &r
+                          : is_test_file(e->d_name, "decoders") ? &dd
+                                                                : NULL;
+        if (!to)
+            continue;
+        char *p = tl_path_join(dir_path, e->d_name);
+        st = p ? tl_cli_list_add(to, p) : TL_E_NOMEM;
+        tl_free(p);
+    }
+    closedir(dir);
+    qsort(r.v, r.n, sizeof *r.v, cmp_str);
+    qsort(dd.v, dd.n, sizeof *dd.v, cmp_str);
+    for (size_t i = 0; i < r.n && st == TL_OK; i++)
+        st = tl_cli_list_add(rules, r.v[i]);
+    for (size_t i = 0; i < dd.n && st == TL_OK; i++)
+        st = tl_cli_list_add(decoders, dd.v[i]);
+    tl_cli_list_free(&r);
+    tl_cli_list_free(&dd);
+    if (st == TL_E_NOMEM)
+        tl_diag_set(d, dir_path, 0, "out of memory");
+    return st;
+}
+
+/* --known-failures FILE: one "<ini basename>:<line>" a line, then its cause;
+ * '#' starts a comment line. */
+static tl_status read_known(const char *path, tl_cli_list *out, char **data_out, tl_diag *d)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tl_status st = tl_file_read(path, &data, &len, d);
+    if (st != TL_OK)
+        return st;
+    char *p = data;
+    int line = 0;
+    while (p && *p && st == TL_OK) {
+        line++;
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != '#') {
+            char *end = p;
+            while (*end && *end != ' ' && *end != '\t')
+                end++;
+            *end = '\0';
+            if (!strchr(p, ':')) {
+                tl_diag_set(d, path, line, "expected <file.ini>:<line>, got '%s'", p);
+                st = TL_E_PARSE;
+                break;
+            }
+            st = tl_cli_list_add(out, p);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    *data_out = data;
+    return st;
+}
 
 static int is_dir(const char *p)
 {
@@ -82,13 +183,15 @@ static tl_status load_ruleset(const tl_cli_common *c, const tl_cli_list *decoder
         rdirs[0] = rdir;
         ro.rule_dirs = rdirs;
         ro.n_rule_dirs = 1;
+        ro.stock_ruleset = 1;
+        ro.stock_dir = c->ruleset_dir;
         if (is_dir(ddir)) {
             ddirs[0] = ddir;
             ro.decoder_dirs = ddirs;
             ro.n_decoder_dirs = 1;
         }
     } else if (c->profile && !strcmp(c->profile, "wazuh")) {
-        base = tl_path_join(c->shared_dir ? c->shared_dir : "", "reference/wazuh");
+        base = tl_path_join(c->shared_dir ? c->shared_dir : "", "reference/wazuh-full");
         conf = tl_path_join(c->etc_dir, "ossec-wazuh.conf");
         local = tl_path_join(c->etc_dir, "rules/local_rules.xml");
         TL_TRY_ALLOC(base);
@@ -128,7 +231,9 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    tl_cli_list decoders = {0}, inis = {0};
+    tl_cli_list decoders = {0}, inis = {0}, known = {0};
+    char *known_data = NULL;
+    const char *known_path = NULL;
     int rc = 0, flags = 0;
     tl_ruleset *rs = NULL;
     tl_buf report = TL_BUF_INIT;
@@ -153,13 +258,32 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
                 rc = 2;
                 goto done;
             }
+        } else if (!strcmp(argv[i], "--test-ruleset") || !strcmp(argv[i], "--known-failures")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "tasklab: option '%s' needs a value\n", argv[i]);
+                rc = 2;
+                goto done;
+            }
+            tl_status s2;
+            if (!strcmp(argv[i], "--known-failures")) {
+                known_path = argv[++i];
+                s2 = read_known(known_path, &known, &known_data, &d);
+            } else {
+                s2 = add_test_ruleset(argv[++i], &c.rules, &decoders, &d);
+            }
+            if (s2 != TL_OK) {
+                tl_cli_error(&d);
+                rc = 2;
+                goto done;
+            }
         } else if (!strcmp(argv[i], "-v")) {
             flags |= TL_RSTEST_VERBOSE;
         } else if (!strcmp(argv[i], "--strict")) {
             flags |= TL_RSTEST_STRICT;
         } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: tasklab ruleset-test [--profile P] [--ruleset DIR] [--rules FILE]... "
-                   "[--decoders FILE]... [-v] [--strict] INI...\n");
+                   "[--decoders FILE]... [--test-ruleset DIR] [--known-failures FILE] [-v] "
+                   "[--strict] INI...\n");
             goto done;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "tasklab ruleset-test: unknown option '%s' (see tasklab --help)\n",
@@ -185,7 +309,10 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
     tl_diag_clear(&d);
     (void)tl_ruleset_winevt_as_json(rs, &d); /* no rule 60000: nothing to rewrite */
 
-    tl_rstest_stats stats = {0, 0, 0};
+    tl_rstest_stats stats;
+    memset(&stats, 0, sizeof stats);
+    stats.known = (const char *const *)known.v;
+    stats.nknown = known.n;
     for (size_t i = 0; i < inis.n; i++) {
         tl_diag_clear(&d);
         tl_buf_reset(&report);
@@ -196,6 +323,9 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
             rc = 2;
         }
     }
+    if (known_path)
+        printf("%zu known failures (each listed with its cause in %s)\n", stats.known_failed,
+               known_path);
     if (stats.skipped)
         printf("%zu passed, %zu failed, %zu skipped\n", stats.passed, stats.failed, stats.skipped);
     else
@@ -207,6 +337,8 @@ done:
     tl_ruleset_free(rs);
     tl_cli_list_free(&decoders);
     tl_cli_list_free(&inis);
+    tl_cli_list_free(&known);
+    tl_free(known_data);
     tl_cli_common_free(&c);
     return rc;
 }

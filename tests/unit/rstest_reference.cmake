@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# runtests.py's INI cases of the Wazuh reference (../shared/reference/wazuh/tests)
+# runtests.py's INI cases of the Wazuh reference (../shared/reference/wazuh-full/tests)
 # through `tasklab ruleset-test`: the product INIs against the stock ruleset,
 # the engine INIs (tests/engine/*.ini) against the stock ruleset plus
 # tests/engine/ruleset/test_*_{rules,decoders}.xml. Skipped (77) without ../shared.

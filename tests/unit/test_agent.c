@@ -189,12 +189,12 @@ static void test_agent_conf_project_default(void **state)
     assert_string_equal(tl_agent_conf_file_format(c, 1), "syslog");
     tl_agent_conf_free(c);
     /* the stock Windows agent ossec.conf, when ../shared is there */
-    FILE *f = fopen(TL_SHARED_DIR "/reference/wazuh/etc/win32-agent-ossec.conf", "rb");
+    FILE *f = fopen(TL_SHARED_DIR "/reference/wazuh-full/etc/win32-agent-ossec.conf", "rb");
     if (!f)
         skip();
     fclose(f);
     assert_int_equal(
-        tl_agent_conf_load(TL_SHARED_DIR "/reference/wazuh/etc/win32-agent-ossec.conf", &c, &d),
+        tl_agent_conf_load(TL_SHARED_DIR "/reference/wazuh-full/etc/win32-agent-ossec.conf", &c, &d),
         TL_OK);
     assert_true(tl_agent_conf_reads_channel(c, "Security"));
     assert_false(tl_agent_conf_reads_channel(c, "Microsoft-Windows-Sysmon/Operational"));

@@ -724,7 +724,7 @@ static void test_decoders_load_errors(void **state)
     }
 }
 
-#define REF_DECODERS TL_SHARED_DIR "/reference/wazuh/decoders"
+#define REF_DECODERS TL_SHARED_DIR "/reference/wazuh-full/decoders"
 
 static int have_dir(const char *p)
 {

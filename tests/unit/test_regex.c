@@ -717,7 +717,7 @@ static void test_regex_reference_patterns_compile(void **state)
     int count = 0, seen = 0;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/reference/wazuh/%s", TL_SHARED_DIR, files[i]);
+        snprintf(path, sizeof path, "%s/reference/wazuh-full/%s", TL_SHARED_DIR, files[i]);
         char *text = slurp(path);
         if (!text)
             continue;
@@ -769,9 +769,9 @@ static void check_elem(const ref_elem *e, void *ud)
 static int run_ini(const char *ini_name, const char *rules_name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/reference/wazuh/tests/engine/%s", TL_SHARED_DIR, ini_name);
+    snprintf(path, sizeof path, "%s/reference/wazuh-full/tests/engine/%s", TL_SHARED_DIR, ini_name);
     char *ini = slurp(path);
-    snprintf(path, sizeof path, "%s/reference/wazuh/tests/engine/ruleset/%s", TL_SHARED_DIR, rules_name);
+    snprintf(path, sizeof path, "%s/reference/wazuh-full/tests/engine/ruleset/%s", TL_SHARED_DIR, rules_name);
     char *rules = slurp(path);
     int checked = 0;
     if (!ini || !rules) {

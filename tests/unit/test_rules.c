@@ -768,8 +768,8 @@ static void count_warn(void *ctx, const char *msg) {
 
 static void test_rules_reference_ruleset_loads(void **state) {
     (void)state;
-    const char *rdir = TL_SHARED_DIR "/reference/wazuh/rules";
-    const char *ddir = TL_SHARED_DIR "/reference/wazuh/decoders";
+    const char *rdir = TL_SHARED_DIR "/reference/wazuh-full/rules";
+    const char *ddir = TL_SHARED_DIR "/reference/wazuh-full/decoders";
     if (access(rdir, R_OK) != 0 || access(ddir, R_OK) != 0)
         skip();
     int nwarn = 0;
@@ -814,8 +814,8 @@ static void test_rules_reference_ruleset_loads(void **state) {
  * wins under 61609 and 92154 never fires; without it, 92154 fires. */
 static void test_rules_reference_worked_example(void **state) {
     (void)state;
-    const char *rdir = TL_SHARED_DIR "/reference/wazuh/rules";
-    const char *ddir = TL_SHARED_DIR "/reference/wazuh/decoders";
+    const char *rdir = TL_SHARED_DIR "/reference/wazuh-full/rules";
+    const char *ddir = TL_SHARED_DIR "/reference/wazuh-full/decoders";
     if (access(rdir, R_OK) != 0 || access(ddir, R_OK) != 0)
         skip();
     static const char e2e[] =
@@ -888,7 +888,7 @@ static void test_rules_reference_worked_example(void **state) {
 
 static void test_rules_engine_tests_rulesets_load(void **state) {
     (void)state;
-    const char *dir = TL_SHARED_DIR "/reference/wazuh/tests/engine/ruleset";
+    const char *dir = TL_SHARED_DIR "/reference/wazuh-full/tests/engine/ruleset";
     if (access(dir, R_OK) != 0)
         skip();
     static const char *const pairs[][2] = {

@@ -6,12 +6,16 @@
  *                 tasklab's own base rules + the blog's local_rules.xml.
  *   tasklab       pipeline/etc/ossec-tasklab.conf: the default profile plus tasklab's own T1053
  *                 rule pack (pipeline/etc/rulepack/) and its AR binding.
- *   wazuh         pipeline/etc/ossec-wazuh.conf with base dir ../shared/reference/wazuh (the real
- *                 Wazuh 4.14.7 rules and decoders) + pipeline/etc/rules/local_rules.xml.
+ *   wazuh         pipeline/etc/ossec-wazuh.conf with base dir ../shared/reference/wazuh-full (the
+ *                 complete Wazuh 4.14.7 ruleset, the stock manager's <ruleset> block: six CDB
+ *                 lists, 0215-policy_rules.xml excluded) + pipeline/etc/rules/local_rules.xml.
  *   --ruleset D   D/rules and D/decoders (plus the profile's ossec.conf for <command> and
- *                 <active-response>; the profile's own rules are not loaded).
+ *                 <active-response>; the profile's own rules are not loaded), with the stock
+ *                 manager's defaults: 0215-policy_rules.xml excluded, the six stock lists
+ *                 read from D/etc/lists/ when present.
  *   --wazuh-dir D an installed manager: D/etc/ossec.conf resolved against D (ruleset/rules,
- *                 ruleset/decoders, etc/rules, etc/decoders when the conf names none).
+ *                 ruleset/decoders, etc/rules, etc/decoders when the conf names none); a conf
+ *                 without <ruleset> gets the stock block's exclude and lists.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
@@ -62,6 +66,7 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         }
         ro.ossec_conf = conf;
         ro.base_dir = o->wazuh_dir;
+        ro.stock_ruleset = 1;
         /* A manager's built-in defaults when its ossec.conf names no dirs are
          * ruleset/{rules,decoders} then etc/{rules,decoders}; the conf's own list
          * comes first and the loader skips basenames already loaded. */
@@ -95,7 +100,7 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         ro.ossec_conf = conf;
         ro.base_dir = o->etc_dir;
     } else if (!strcmp(profile, "wazuh")) {
-        base = tl_path_join(o->shared_dir ? o->shared_dir : "", "reference/wazuh");
+        base = tl_path_join(o->shared_dir ? o->shared_dir : "", "reference/wazuh-full");
         TL_TRY_ALLOC(base);
         if (!is_dir(base)) {
             tl_diag_set(d, base, 0, "the wazuh profile needs the Wazuh reference ruleset, not found");
@@ -138,6 +143,8 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         }
         /* Take only AR/alert settings from the profile's conf. */
         ro.skip_conf_ruleset = 1;
+        ro.stock_ruleset = 1;
+        ro.stock_dir = o->ruleset_dir;
         nfiles = 0;
     }
     for (size_t i = 0; i < o->n_extra_rules; i++)

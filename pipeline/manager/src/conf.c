@@ -324,6 +324,7 @@ tl_status tl_conf_load(const char *path, tl_conf *c, tl_ruleset *rs, tl_diag *d)
                     continue;
                 }
                 if (strcmp(s->name, "ruleset") == 0) {
+                    c->has_ruleset = 1;
                     TL_TRY(read_ruleset(s, path, c, rs));
                 } else if (strcmp(s->name, "command") == 0) {
                     TL_TRY(read_command(s, path, rs, d));
@@ -448,6 +449,45 @@ cleanup:
     return st;
 }
 
+/* The six lists an installed 4.14.7 manager's ossec.conf registers
+ * (rules.template via WriteManager; wazuh.md §5.1), in its order. */
+static const char *const stock_lists[] = {
+    "etc/lists/audit-keys",
+    "etc/lists/amazon/aws-eventnames",
+    "etc/lists/security-eventchannel",
+    "etc/lists/malicious-ioc/malware-hashes",
+    "etc/lists/malicious-ioc/malicious-ip",
+    "etc/lists/malicious-ioc/malicious-domains",
+};
+
+static tl_status add_list(tl_ruleset *rs, const char *conf, const char *base, const char *name,
+                          int quiet_missing) {
+    char *p = resolve(base, name);
+    if (!p)
+        return TL_E_NOMEM;
+    tl_list *l = NULL;
+    tl_diag sub;
+    tl_diag_clear(&sub);
+    tl_status st = tl_list_load(p, name, &l, &sub);
+    tl_free(p);
+    if (st == TL_E_NOMEM)
+        return st;
+    if (st != TL_OK) {
+        if (!quiet_missing)
+            tl_ruleset_warnf(rs, "%s: list '%s' could not be loaded: %s", conf ? conf : "", name,
+                             sub.msg);
+        return TL_OK;
+    }
+    tl_list **nv = tl_realloc(rs->lists, (rs->nlists + 1) * sizeof *nv);
+    if (!nv) {
+        tl_list_free(l);
+        return TL_E_NOMEM;
+    }
+    rs->lists = nv;
+    rs->lists[rs->nlists++] = l;
+    return TL_OK;
+}
+
 static void dec_warn(void *ctx, const char *msg) {
     const tl_ruleset *rs = ctx;
     if (rs->warn)
@@ -498,6 +538,11 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
             c.node_name = NULL;
         }
     }
+    /* The stock manager's <ruleset> block (wazuh.md §5.1) when asked for and
+     * the ossec.conf in force does not give its own. */
+    int stock = o->stock_ruleset && (!o->ossec_conf || o->skip_conf_ruleset || !c.has_ruleset);
+    if (stock)
+        TL_TRY(vpush(&c.rule_excludes, &c.nrule_excludes, "0215-policy_rules.xml"));
     /* decoders */
     TL_TRY(tl_decoder_set_new(&rs->ds));
     for (size_t i = 0; i < c.ndecoder_dirs; i++) {
@@ -526,30 +571,12 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     for (size_t i = 0; i < o->n_decoder_files; i++)
         TL_TRY(tl_decoder_set_load_file(rs->ds, o->decoder_files[i], dec_warn, rs, d));
     /* lists */
-    for (size_t i = 0; i < c.nlists; i++) {
-        char *p = resolve(base_dir, c.lists[i]);
-        TL_TRY_ALLOC(p);
-        tl_list *l = NULL;
-        tl_diag sub;
-        tl_diag_clear(&sub);
-        st = tl_list_load(p, c.lists[i], &l, &sub);
-        tl_free(p);
-        if (st == TL_E_NOMEM)
-            goto cleanup;
-        if (st != TL_OK) {
-            tl_ruleset_warnf(rs, "%s: list '%s' could not be loaded: %s", o->ossec_conf, c.lists[i],
-                             sub.msg);
-            st = TL_OK;
-            continue;
-        }
-        tl_list **nv = tl_realloc(rs->lists, (rs->nlists + 1) * sizeof *nv);
-        if (!nv) {
-            tl_list_free(l);
-            TL_FAIL(TL_E_NOMEM);
-        }
-        rs->lists = nv;
-        rs->lists[rs->nlists++] = l;
-    }
+    for (size_t i = 0; i < c.nlists; i++)
+        TL_TRY(add_list(rs, o->ossec_conf, base_dir, c.lists[i], 0));
+    if (stock)
+        for (size_t i = 0; i < sizeof stock_lists / sizeof stock_lists[0]; i++)
+            TL_TRY(add_list(rs, o->ossec_conf, o->stock_dir ? o->stock_dir : base_dir,
+                            stock_lists[i], 1));
     /* rules */
     for (size_t i = 0; i < c.nrule_dirs; i++) {
         char *p = resolve(base_dir, c.rule_dirs[i]);

@@ -6,8 +6,11 @@
  * Wazuh compiles text lists ("key:value" per line) into .cdb files; here the
  * text file is read directly into a sorted array, so lookups are a binary
  * search and never allocate. Keys may be quoted ("a:b":value) to hold ':'.
- * address_* lookups try the whole IPv4 address, then drop one octet at a
- * time ("10.1.2.3", "10.1.2", "10.1", "10"), as OS_DBSearchKeyAddress does.
+ * address_* lookups try the whole value, then each prefix ending in '.'
+ * ("10.1.2.3", "10.1.2.", "10.1.", "10."), as OS_DBSearchKeyAddress does.
+ * Line format (Lists_OP_MakeCDB, wazuh.md §5.4): a line without ':' is
+ * ignored; `"a:b":"v"` quotes a key holding ':'; a quoted value is the text
+ * between its first two quotes; an unclosed value quote drops the line.
  */
 #include "rules_int.h"
 
@@ -71,26 +74,48 @@ tl_status tl_list_load(const char *path, const char *name, tl_list **out, tl_dia
         char *e = strchr(p, '\n');
         if (e)
             *e = '\0';
-        size_t ll = strlen(p);
-        if (ll && p[ll - 1] == '\r')
-            p[--ll] = '\0';
-        if (ll) {
-            const char *ks = p, *ke;
-            const char *vs;
-            if (*p == '"') {
-                ks = p + 1;
-                ke = strchr(ks, '"');
-                if (!ke)
-                    ke = p + ll;
-                vs = *ke ? ke + 1 : ke;
-                if (*vs == ':')
-                    vs++;
+        /* Lists_OP_MakeCDB: the line ends at its first CR/LF; a line without
+         * ':' is ignored (there is no comment syntax) */
+        char *cr = strchr(p, '\r');
+        if (cr)
+            *cr = '\0';
+        const char *ks = NULL, *ke = NULL, *vs = NULL, *ve = NULL;
+        char *colon = strchr(p, ':');
+        char *q1 = strchr(p, '"');
+        if (colon) {
+            const char *after;
+            if (q1 && q1 < colon) {
+                /* "quoted:key":value -- the key is between the first two quotes
+                 * and the value is searched after the closing one */
+                const char *q2 = strchr(q1 + 1, '"');
+                const char *c2 = q2 ? strchr(q2 + 1, ':') : NULL;
+                if (c2) {
+                    ks = q1 + 1;
+                    ke = q2;
+                    after = c2 + 1;
+                } else {
+                    after = NULL;
+                }
             } else {
-                ke = strchr(p, ':');
-                if (!ke)
-                    ke = p + ll;
-                vs = *ke ? ke + 1 : ke;
+                ks = p;
+                ke = colon;
+                after = colon + 1;
             }
+            if (after) {
+                const char *vq1 = strchr(after, '"');
+                if (vq1) {
+                    const char *vq2 = strchr(vq1 + 1, '"');
+                    if (vq2) {
+                        vs = vq1 + 1;
+                        ve = vq2;
+                    } /* an unclosed quote drops the line */
+                } else {
+                    vs = after;
+                    ve = after + strlen(after);
+                }
+            }
+        }
+        if (ks && vs) {
             if (l->n == cap) {
                 cap = cap ? cap * 2 : 64;
                 char **nk = tl_realloc(keys, cap * sizeof *nk);
@@ -101,7 +126,7 @@ tl_status tl_list_load(const char *path, const char *name, tl_list **out, tl_dia
                 vals = nv;
             }
             keys[l->n] = tl_strndup(ks, (size_t)(ke - ks));
-            vals[l->n] = tl_strdup(vs);
+            vals[l->n] = tl_strndup(vs, (size_t)(ve - vs));
             if (!keys[l->n] || !vals[l->n]) {
                 tl_free(keys[l->n]);
                 tl_free(vals[l->n]);
@@ -167,18 +192,25 @@ const char *tl_list_get(const tl_list *l, const char *key) {
     return NULL;
 }
 
+/* OS_DBSearchKeyAddress: the whole value, then each prefix that ends in '.',
+ * longest first ("10.1.2.3", "10.1.2.", "10.1.", "10."). */
 static const char *addr_get(const tl_list *l, const char *ip) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", ip);
-    for (;;) {
-        const char *v = tl_list_get(l, buf);
-        if (v)
-            return v;
-        char *dot = strrchr(buf, '.');
-        if (!dot)
-            return NULL;
-        *dot = '\0';
+    char buf[256];
+    size_t n = strlen(ip);
+    const char *v = tl_list_get(l, ip);
+    if (v || n >= sizeof buf)
+        return v;
+    memcpy(buf, ip, n + 1);
+    while (n > 0) {
+        n--;
+        if (n > 0 && buf[n - 1] == '.') {
+            buf[n] = '\0';
+            v = tl_list_get(l, buf);
+            if (v)
+                return v;
+        }
     }
+    return NULL;
 }
 
 int tl_list_check(const tl_list *l, tl_list_lookup lk, const tl_expr *check_value,
@@ -191,12 +223,16 @@ int tl_list_check(const tl_list *l, tl_list_lookup lk, const tl_expr *check_valu
     case TL_LIST_NOT_MATCH_KEY: return tl_list_get(l, value) == NULL;
     case TL_LIST_MATCH_KEY_VALUE:
         v = tl_list_get(l, value);
-        return v && (!check_value || tl_expr_match(check_value, v));
+        return v && check_value && tl_expr_match(check_value, v);
     case TL_LIST_ADDRESS_MATCH_KEY: return addr_get(l, value) != NULL;
     case TL_LIST_NOT_ADDRESS_MATCH_KEY: return addr_get(l, value) == NULL;
     case TL_LIST_ADDRESS_MATCH_KEY_VALUE:
+        /* inverted in analysisd (as in OSSEC): it passes unless the key found
+         * has a value that check_value matches (wazuh.md §5.4) */
+        if (!check_value)
+            return 1;
         v = addr_get(l, value);
-        return v && (!check_value || tl_expr_match(check_value, v));
+        return !(v && tl_expr_match(check_value, v));
     }
     return 0;
 }

@@ -173,6 +173,7 @@ static void rule_free_content(tl_rule *r) {
         tl_expr_free(r->lists[i].check_value);
     }
     tl_free(r->lists);
+    tl_free(r->missing_list);
     tl_free(r->decoded_as);
     tl_free(r->matched_sids);
     tl_free(r->if_matched_sid);
@@ -593,37 +594,23 @@ static int category_parse(const char *s, tl_category *c) {
     return 0;
 }
 
-static tl_status find_or_load_list(rctx *c, const char *path, const tl_list **out) {
-    tl_ruleset *rs = c->rs;
-    *out = NULL;
+/* Lists_OP_LoadList names: everything from the first ".cdb" on is cut. */
+static size_t list_name_len(const char *p) {
+    const char *c = strstr(p, ".cdb");
+    return c ? (size_t)(c - p) : strlen(p);
+}
+
+/* A rule's <list> must name a list ossec.conf registered (its text path or
+ * the .cdb path); analysisd never loads one on its own (wazuh.md §5.4). */
+static const tl_list *find_list(const tl_ruleset *rs, const char *path) {
+    size_t pl = list_name_len(path);
     for (size_t i = 0; i < rs->nlists; i++) {
-        if (strcmp(rs->lists[i]->path, path) == 0) {
-            *out = rs->lists[i];
-            return TL_OK;
-        }
+        const char *q = rs->lists[i]->path;
+        size_t ql = list_name_len(q);
+        if (ql == pl && memcmp(q, path, pl) == 0)
+            return rs->lists[i];
     }
-    char *full =
-        (path[0] == '/' || !c->base_dir) ? tl_strdup(path) : tl_path_join(c->base_dir, path);
-    if (!full)
-        return TL_E_NOMEM;
-    tl_list *l = NULL;
-    tl_diag sub;
-    tl_diag_clear(&sub);
-    tl_status st = tl_list_load(full, path, &l, &sub);
-    tl_free(full);
-    if (st == TL_E_NOMEM)
-        return st;
-    if (st != TL_OK)
-        return TL_E_NOTFOUND;
-    tl_list **nv = tl_realloc(rs->lists, (rs->nlists + 1) * sizeof *nv);
-    if (!nv) {
-        tl_list_free(l);
-        return TL_E_NOMEM;
-    }
-    rs->lists = nv;
-    rs->lists[rs->nlists++] = l;
-    *out = l;
-    return TL_OK;
+    return NULL;
 }
 
 static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n) {
@@ -672,22 +659,17 @@ static tl_status parse_list_elem(rctx *c, const tl_osxml_node *n) {
     L->stat_idx = tl_static_field_index(field);
     L->lookup = (tl_list_lookup)li;
     if (check) {
-        pexpr pe = {(char *)check, TL_EXPR_OSREGEX, 0, n->line, "list"};
+        /* check_value is compiled with OSMatch_Compile (not a regex) */
+        pexpr pe = {(char *)check, TL_EXPR_OSMATCH, 0, n->line, "list"};
         st = compile_expr(c, &pe, &L->check_value);
         if (st != TL_OK)
             return st;
-    } else if (li == TL_LIST_MATCH_KEY_VALUE || li == TL_LIST_ADDRESS_MATCH_KEY_VALUE) {
-        tl_diag_set(
-            c->d, c->file, n->line,
-            "rule %d: (1235): Invalid value for element 'list': lookup '%s' needs check_value.",
-            r->id, lookup);
-        return TL_E_RULE;
     }
-    st = find_or_load_list(c, L->path, &L->list);
-    if (st == TL_E_NOTFOUND) {
-        rwarn(c, n->line, "list '%s' could not be loaded; the <list> condition never matches",
-              L->path);
-        st = TL_OK;
+    L->list = find_list(c->rs, L->path);
+    if (!L->list && !r->missing_list) {
+        r->missing_list = tl_strdup(L->path);
+        if (!r->missing_list)
+            return TL_E_NOMEM;
     }
     return st;
 }
@@ -1291,6 +1273,14 @@ tl_status tl_rules_load_buffer(tl_ruleset *rs, const char *path, const char *dat
             c.r = NULL;
             TL_TRY(parse_rule(&c, rn, gname, &r));
             c.r = r;
+            if (r->missing_list) {
+                /* 7616: the new rule is dropped (an overwrite leaves the
+                 * original intact, test 999918) */
+                rwarn(&c, r->line, "(7616): List '%s' could not be loaded. Rule '%d' will be ignored.",
+                      r->missing_list, r->id);
+                tl_rule_free(r);
+                continue;
+            }
             tl_rule *old = tl_ruleset_find(rs, r->id);
             if (old && r->overwrite) {
                 overwrite_rule(&c, old, r);

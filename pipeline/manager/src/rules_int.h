@@ -263,6 +263,7 @@ typedef struct tl_rule {
     int weekdays;                                 /* bit 0 = Sunday; 0 = unset */
     tl_rule_list *lists;
     size_t nlists;
+    char *missing_list; /* first <list> path ossec.conf did not register (7616) */
     int check_diff, if_fts;
 
     /* tree */
@@ -391,6 +392,7 @@ typedef struct tl_conf {
         ndecoder_excludes, nlists;
     int log_alert_level, email_alert_level; /* -1 unset */
     int jsonout, alerts_log;
+    int has_ruleset; /* the file had a <ruleset> block */
     char *node_name;
 } tl_conf;
 /** Read ossec.conf (every <ossec_config> block) into c and rs (commands, ARs,

@@ -48,6 +48,11 @@ typedef struct tl_ruleset_opts {
     void *warn_ctx;  /* warn_ctx must stay valid until tl_ruleset_free */
     int skip_conf_ruleset; /* 1: ignore ossec_conf's <ruleset> (dirs, files, lists, excludes);
                               keep only its <command>, <active-response>, <alerts>, <global> */
+    int stock_ruleset;     /* 1: when no <ruleset> of ossec_conf is in force, apply the block
+                              an installed 4.14.7 manager has: <rule_exclude>
+                              0215-policy_rules.xml and the six stock CDB lists
+                              (etc/lists/..., text form; absent ones skipped) */
+    const char *stock_dir; /* the stock lists resolve against this (NULL: base_dir) */
 } tl_ruleset_opts;
 
 /**
@@ -189,9 +194,15 @@ tl_status tl_logtest_process(tl_logtest *lt, const char *event, size_t len,
  */
 tl_status tl_ruleset_winevt_as_json(tl_ruleset *rs, tl_diag *d);
 
-/** Counters of tl_rstest_run_file (added to, never reset). */
+/** Counters of tl_rstest_run_file (added to, never reset), and the reviewed
+ * list of cases known to fail (input, borrowed: "<ini basename>:<line>"
+ * strings). A listed case that fails counts in known_failed, not failed; a
+ * listed case that passes counts as failed (the list must shrink). */
 typedef struct tl_rstest_stats {
     size_t passed, failed, skipped;
+    const char *const *known;
+    size_t nknown;
+    size_t known_failed;
 } tl_rstest_stats;
 
 #define TL_RSTEST_VERBOSE 1 /* report: the logtest text of each failing case's last event */
