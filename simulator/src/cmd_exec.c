@@ -333,7 +333,20 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     char **argv = NULL;
     size_t argc = 0;
     char *payload = NULL;
+    int entered = 0;
     long proc;
+    if (tl_utf16_units(cmdline) > TL_LIMIT_CMDLINE_CHARS - 1) {
+        /* CreateProcess refuses it (ERROR_FILENAME_EXCED_RANGE): no process, no event;
+         * the caller sees a failure (cmd: "The filename or extension is too long.",
+         * errorlevel 1) */
+        *rc = 1;
+        return TL_OK;
+    }
+    if (s->exec_depth >= TL_LIMIT_EXEC_DEPTH)
+        return tl_sim_step_error(s, c->d, TL_E_LIMIT,
+                                 "processes nested deeper than %d levels (cmd /c, powershell -c "
+                                 "... inside one another; tasklab's limit, TL_LIMIT_EXEC_DEPTH)",
+                                 TL_LIMIT_EXEC_DEPTH);
     tl_sim_tick(s, 15000, 60000);
     int save_wow = 0;
     if (c->wow64 && c->parent >= 0) {
@@ -351,6 +364,8 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     sub.parent = proc;
     sub.wow64 = 0;
     sub.cwd = NULL;
+    s->exec_depth++;
+    entered = 1;
     if (is_name(image, "schtasks.exe")) {
         TL_TRY(tl_sim_image_load(s, proc, "C:\\Windows\\System32\\taskschd.dll"));
         TL_TRY(tl_cmd_schtasks(&sub, proc, argv, argc, rc));
@@ -376,6 +391,8 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     }
     st = TL_OK;
 cleanup:
+    if (entered)
+        s->exec_depth--;
     tl_argv_free(argv, argc);
     tl_free(payload);
     return st;

@@ -63,6 +63,7 @@ typedef struct ps {
     psvar *vars;
     size_t nvars;
     int rc;
+    int depth; /* parse_primary calls active (bounded by TL_LIMIT_PS_DEPTH) */
 } ps;
 
 static void val_free(val *v)
@@ -270,9 +271,10 @@ static tl_status parse_string(ps *x, val *out)
 }
 
 static tl_status parse_pipeline(ps *x, val *out, char end);
+static tl_status parse_primary(ps *x, val *out, int bare_ok);
 
 /* One value: string, $var, (expr), @{...}, [T]::M(args), bareword, number. */
-static tl_status parse_primary(ps *x, val *out, int bare_ok)
+static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
 {
     tl_status st;
     memset(out, 0, sizeof *out);
@@ -452,6 +454,23 @@ static tl_status parse_primary(ps *x, val *out, int bare_ok)
     out->s = tl_buf_take(&b);
     return out->s ? TL_OK : TL_E_NOMEM;
 cleanup:
+    return st;
+}
+
+/* Every nesting of the grammar ((...), @{...}, [T]::M(...)) passes through here: the
+ * depth bound keeps a hostile "((((...))))" from exhausting the stack. */
+static tl_status parse_primary(ps *x, val *out, int bare_ok)
+{
+    if (x->depth >= TL_LIMIT_PS_DEPTH) {
+        memset(out, 0, sizeof *out);
+        return tl_sim_step_error(x->c->s, x->c->d, TL_E_LIMIT,
+                                 "powershell: expression nested deeper than %d levels "
+                                 "(tasklab's limit, TL_LIMIT_PS_DEPTH)",
+                                 TL_LIMIT_PS_DEPTH);
+    }
+    x->depth++;
+    tl_status st = parse_primary_at(x, out, bare_ok);
+    x->depth--;
     return st;
 }
 

@@ -280,6 +280,17 @@ tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d)
 
 /* ---- text encodings -------------------------------------------------------- */
 
+size_t tl_utf16_units(const char *s)
+{
+    /* as tl_utf8_to_utf16le counts: a 4-byte sequence is a surrogate pair, every
+     * other lead byte (or stray byte, which becomes U+FFFD) one unit */
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xc0) != 0x80)
+            n += (*p >> 3) == 30 ? 2 : 1;
+    return n;
+}
+
 tl_status tl_utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen)
 {
     unsigned char *o = tl_malloc(n * 4 + 2);

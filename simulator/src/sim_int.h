@@ -23,6 +23,7 @@
 
 #include "scenario_int.h"
 #include "tasklab/sim.h"
+#include "tasklab/limits.h"
 #include "tasklab/sysmon.h"
 
 /* ---- registry ----------------------------------------------------------- */
@@ -197,6 +198,7 @@ struct tl_sim {
     int quiet;        /* baseline construction: no events */
     int task_depth;   /* task runs nested in task actions (bounded) */
     int batch_depth;  /* batch files run by batch files (bounded) */
+    int exec_depth;   /* interpreters running inside one another now (TL_LIMIT_EXEC_DEPTH) */
     size_t cur_step;
     const tl_step *cur;
     /* current popped record (owned) */
@@ -271,6 +273,8 @@ tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath);
 tl_status tl_sim_dir_create(tl_sim *s, const char *winpath);
 tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);
 /* UTF-8 <-> UTF-16LE helpers. Owned results. */
+/* Length of UTF-8 text in UTF-16 code units (what Windows' character limits count). */
+size_t tl_utf16_units(const char *s);
 tl_status tl_utf8_to_utf16le(const char *s, size_t n, unsigned char **out, size_t *outlen);
 tl_status tl_utf16le_to_utf8(const unsigned char *s, size_t n, char **out, size_t *outlen);
 /* Decode a file's bytes (BOM sniffing: UTF-16LE/BE BOM, UTF-8 BOM, else UTF-8). */
