@@ -920,7 +920,39 @@ static void test_decoders_predecode_syslog_header(void **state)
         {"2015 Dec 29 10:00:01 host1 app: m", "2015 Dec 29 10:00:01", "host1", "app", "m"},
         {"2015-12-29T10:00:01.123456-08:00 h p: m", "2015-12-29T10:00:01.123456-08:00", "h", "p",
          "m"},
-        {"2015-12-29T10:00:01Z h p[1]: m", "2015-12-29T10:00:01Z", "h", "p", "m"},
+        /* wazuh.md §2.5: ISO 8601 with 'Z' and no fraction is no header */
+        {"2015-12-29T10:00:01Z h p[1]: m", NULL, "mgr", NULL, NULL},
+        /* §2.6 worked examples */
+        {"2019-07-03T13:49:44.0Z RH1WVEPO1 EPOEvents - EventFwd [agentInfo@3401]",
+         "2019-07-03T13:49:44.0Z RH1WVEPO", "EPOEvents", NULL, "- EventFwd [agentInfo@3401]"},
+        {"2021-07-08T11:01:06-03:00 1.2.3.4 db[32167]:  category=\"Event\"",
+         "2021-07-08T11:01:06-03:00", "1.2.3.4", "db", " category=\"Event\""},
+        {"2023-01-23 03:22:26.410246-0800  localhost tccd[1030]: [com.apple.TCC:access] Update",
+         "2023-01-23 03:22:26.410246-0800", "localhost", "tccd", "[com.apple.TCC:access] Update"},
+        {"Mon Apr 17 18:27:14 2006 1 64.160.42.130 5450 /pub/f b _ i r u ftp 0 * c",
+         "Mon Apr 17 18:27:14 2006", "mgr", NULL, "1 64.160.42.130 5450 /pub/f b _ i r u ftp 0 * c"},
+        {"01/28-09:13:16.240702  [**] [1:2003:8] MS-SQL Worm [**]", "01/28-09:13:16.240702", "mgr",
+         NULL, "[**] [1:2003:8] MS-SQL Worm [**]"},
+        {"01/28/1979-09:13:16.240702  [**] [1:2003:8] ET x [**]", "01/28/1979-09:13:16.240702",
+         "mgr", NULL, "[**] [1:2003:8] ET x [**]"},
+        {"[Fri Feb 11 18:06:35 2004] [warn] [client 1.2.3.4] File does not exist: /x",
+         "Fri Feb 11 18:06:35 2004", "mgr", NULL, "[warn] [client 1.2.3.4] File does not exist: /x"},
+        {"[Time 2006.12.28 15:53:55 UTC] [Facility auth] [Sender sshd] [Message error: PAM: "
+         "failure] [Host h1]",
+         NULL, "h1", "sshd", "error: PAM: failure"},
+        {"1140804070.368  11623 192.168.1.2 TCP_MISS/200 1234 GET http://a/", "1140804070.368 ",
+         "mgr", NULL, "11623 192.168.1.2 TCP_MISS/200 1234 GET http://a/"},
+        {"Dec 29 10:00:01 sunhost sshd[123]: [ID 800047 auth.info] Accepted publickey",
+         "Dec 29 10:00:01", "sunhost", "sshd", "Accepted publickey"},
+        {"Dec 29 10:00:01 my_host.ex-1 prog(x)/y@z: chars", "Dec 29 10:00:01", "my_host.ex-1",
+         "prog(x)/y@z", "chars"},
+        {"Dec 29 10:00:01 aixhost auth|security:info sshd[123]: Accepted password",
+         "Dec 29 10:00:01", "aixhost", "sshd", "Accepted password"},
+        {"Dec 29 10:00:01 host : x", "Dec 29 10:00:01", "host", "", "x"},
+        {"Dec 29 10:00:01 sshd[12]: x", "Dec 29 10:00:01", "mgr", NULL, "sshd[12]: x"},
+        /* cisco_ios.ini: '%' is not in hostname_map, so no program name */
+        {"Apr 10 10:52:09 router %IPS-4-SIGNATURE: Sig:3051", "Apr 10 10:52:09", "router", NULL,
+         "%IPS-4-SIGNATURE: Sig:3051"},
         {"Dec 25 20:45:02 MyHost just text", "Dec 25 20:45:02", "MyHost", NULL, "just text"},
         {"Dec 19 17:20:08 ubuntu test_pcre2_3[12345]:test_action x", "Dec 19 17:20:08", "ubuntu",
          "test_pcre2_3", "test_action x"},
@@ -933,7 +965,7 @@ static void test_decoders_predecode_syslog_header(void **state)
         {"{\"Dec 25 20:45:02\": 1}", NULL, "mgr", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        char line[300];
+        char line[400];
         snprintf(line, sizeof line, "1:stdin:%s", t[i].log);
         tl_event ev;
         tl_diag d;

@@ -79,9 +79,9 @@ const char *tl_cond_name(tl_cond c) {
     static const char *const n[TL_C_COUNT] = {
         "decoded_as", "program_name", "id",      "system_name", "protocol",   "match",
         "regex",      "action",       "url",     "location",    "field",      "srcip",
-        "dstip",      "srcport",      "dstport", "user",        "srcgeoip",   "dstgeoip",
-        "maxsize",    "time",         "weekday", "data",        "extra_data", "hostname",
-        "status",     "check_diff",   "if_fts",  "list",        "context"};
+        "dstip",      "srcport",      "dstport", "compiled_rule", "user",     "srcgeoip",
+        "dstgeoip",   "maxsize",      "time",    "weekday",     "data",       "extra_data",
+        "hostname",   "status",       "check_diff", "if_fts",   "list",       "context"};
     return (c >= 0 && c < TL_C_COUNT) ? n[c] : "?";
 }
 
@@ -443,6 +443,52 @@ static void index_fields(tl_engine *e) {
     X(e)->indexed = 1;
 }
 
+/* The <compiled_rule> functions of 4.14.7 (compiled_rules/generic_samples.c,
+ * wazuh.md §5.3); 1 = the function returned the event (the rule goes on). */
+static int compiled_rule(int fn, const tl_event *ev) {
+    const char *log = ev->log ? ev->log : "";
+    switch (fn) {
+    case TL_COMPILED_CHECK_ID_SIZE: {
+        const char *id = ev_stat(ev, TL_SF_ID);
+        return id && strlen(id) >= 10;
+    }
+    case TL_COMPILED_COMP_SRCUSER_DSTUSER: {
+        const char *su = ev_stat(ev, TL_SF_SRCUSER), *du = ev_stat(ev, TL_SF_DSTUSER);
+        return !su || !du || strcmp(su, du) == 0;
+    }
+    case TL_COMPILED_COMP_MSWIN_TARGETUSER_CALLERUSER_DIFF: {
+        const char *t = strstr(log, "Target Account Name");
+        const char *c = strstr(log, "Caller User Name");
+        if (!t || !c)
+            return 0;
+        t = strchr(t, ':');
+        c = strchr(c, ':');
+        if (!t || !c)
+            return 0;
+        for (t++, c++; *t; t++, c++) {
+            if (*t != *c)
+                return 1;
+            if (t[0] == '\t' || (t[0] == ' ' && t[1] == ' '))
+                break;
+        }
+        return 0;
+    }
+    case TL_COMPILED_IS_SIMPLE_HTTP_REQUEST: {
+        const char *url = ev_stat(ev, TL_SF_URL);
+        return url && (strcmp(url, "/") == 0 || !strchr(url, '?'));
+    }
+    case TL_COMPILED_IS_VALID_CRAWLER: {
+        static const char *const pre[] = {"66.249.", "72.14.", "209.85.", "65.55.",
+                                          "207.46.", "74.6.",  "72.30.",  "67.195."};
+        for (size_t i = 0; i < sizeof pre / sizeof pre[0]; i++)
+            if (strncmp(log, pre[i], strlen(pre[i])) == 0)
+                return 1;
+        return 0;
+    }
+    }
+    return 0;
+}
+
 /* Returns TL_C_COUNT when every own condition holds, else the failing one.
  * *fidx receives the index of the failing <field>/<list>. */
 static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
@@ -478,6 +524,8 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
         return TL_C_DSTIP;
     EXPR(srcport, TL_C_SRCPORT, ev_stat(ev, TL_SF_SRCPORT));
     EXPR(dstport, TL_C_DSTPORT, ev_stat(ev, TL_SF_DSTPORT));
+    if (r->compiled && !compiled_rule(r->compiled, ev))
+        return TL_C_COMPILED;
     if (r->user) {
         const char *u =
             ev_stat(ev, TL_SF_DSTUSER) ? ev_stat(ev, TL_SF_DSTUSER) : ev_stat(ev, TL_SF_SRCUSER);
@@ -511,8 +559,6 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     EXPR(hostname, TL_C_HOSTNAME, ev->hostname);
     EXPR(status, TL_C_STATUS, ev_stat(ev, TL_SF_STATUS));
 #undef EXPR
-    if (r->check_diff < 0)
-        return TL_C_CHECK_DIFF; /* compiled_rule: unsupported, never matches */
     if (r->check_diff && !check_diff(e, r))
         return TL_C_CHECK_DIFF;
     if (r->if_fts && !check_fts(e))

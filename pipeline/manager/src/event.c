@@ -82,6 +82,7 @@ void tl_event_clear(tl_event *ev)
     tl_free(ev->full_log);
     tl_free(ev->hostname);
     tl_free(ev->program_name);
+    tl_free(ev->log_buf);
     tl_free(ev->dec_timestamp);
     for (size_t i = 0; i < TL_SF_COUNT; i++)
         tl_free(ev->stat[i]);

@@ -63,7 +63,8 @@ typedef struct tl_event {
     char *location;      /* full location as analysisd keeps it: "(name) ip->path" */
     char *location_path; /* text after "->" (the alert's "location") */
     char *full_log;      /* the log as received (for winevt: replaced by the {"win":..} JSON) */
-    const char *log;     /* points into full_log: the message after any syslog header */
+    const char *log;     /* points into full_log (or log_buf): the message after any header */
+    char *log_buf;       /* owned copy when log is not a suffix of full_log (macOS ASL) */
     char *hostname;      /* pre-decoded hostname or agent name */
     char *program_name;  /* NULL when none */
     char *dec_timestamp; /* NULL when none */

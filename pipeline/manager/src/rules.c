@@ -1090,10 +1090,19 @@ static tl_status parse_rule(rctx *c, const tl_osxml_node *rn, const char *group_
         } else if (tl_strcasecmp(name, "if_fts") == 0) {
             r->if_fts = 1;
         } else if (tl_strcasecmp(name, "compiled_rule") == 0) {
-            rwarn(c, n->line,
-                  "<compiled_rule> '%s' is not supported by this engine; the rule never matches",
-                  v);
-            r->check_diff = -1; /* marks "never matches" */
+            /* generic_samples.c via .function_list: exact names, no trimming */
+            static const char *const fn[] = {"check_id_size", "comp_srcuser_dstuser",
+                                             "comp_mswin_targetuser_calleruser_diff",
+                                             "is_simple_http_request", "is_valid_crawler"};
+            r->compiled = 0;
+            for (int i = 0; i < 5; i++)
+                if (strcmp(v, fn[i]) == 0)
+                    r->compiled = i + 1;
+            if (!r->compiled) {
+                tl_diag_set(c->d, c->file, n->line, "rule %d: Compiled rule not found: '%s'",
+                            r->id, v);
+                TL_FAIL(TL_E_RULE);
+            }
         } else if (tl_strcasecmp(name, "var") == 0) {
             tl_diag_set(c->d, c->file, n->line, "rule %d: Invalid option '%s' for rule '%d'.",
                         r->id, name, r->id);

@@ -198,6 +198,16 @@ typedef struct tl_rule_list {
 } tl_rule_list;
 
 /* One condition slot; the engine walks these in analysisd's order. */
+/* The <compiled_rule> functions 4.14.7 registers (wazuh.md §5.3). */
+enum {
+    TL_COMPILED_NONE = 0,
+    TL_COMPILED_CHECK_ID_SIZE,
+    TL_COMPILED_COMP_SRCUSER_DSTUSER,
+    TL_COMPILED_COMP_MSWIN_TARGETUSER_CALLERUSER_DIFF,
+    TL_COMPILED_IS_SIMPLE_HTTP_REQUEST,
+    TL_COMPILED_IS_VALID_CRAWLER
+};
+
 typedef enum tl_cond {
     TL_C_DECODED_AS = 0,
     TL_C_PROGRAM_NAME,
@@ -214,6 +224,7 @@ typedef enum tl_cond {
     TL_C_DSTIP,
     TL_C_SRCPORT,
     TL_C_DSTPORT,
+    TL_C_COMPILED,
     TL_C_USER,
     TL_C_SRCGEOIP,
     TL_C_DSTGEOIP,
@@ -265,6 +276,7 @@ typedef struct tl_rule {
     size_t nlists;
     char *missing_list; /* first <list> path ossec.conf did not register (7616) */
     int check_diff, if_fts;
+    int compiled; /* <compiled_rule>: a TL_COMPILED_* function, 0 none */
 
     /* tree */
     char *if_sid;   /* as written (concatenated) */
