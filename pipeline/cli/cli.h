@@ -11,6 +11,8 @@
 #include "tasklab/scenario.h"
 #include "tasklab/sim.h"
 
+#include <stdio.h>
+
 typedef struct tl_cli_list {
     char **v;
     size_t n;
@@ -28,7 +30,119 @@ typedef struct tl_cli_common {
     char *etc_dir;
     char *shared_dir;
     char *default_exe;
+    int strict_rules;     /* --strict-rules: a warning about the user's files is exit 2 */
+    int shard_i, shard_n; /* --shard I/N (1-based); 0/0 = everything */
 } tl_cli_common;
+
+/* ---- option tables (opts.c) ---------------------------------------------
+ * One table per subcommand: the parser (tl_cli_parse_next) and the help
+ * (tl_cli_print_help, and the top-level usage) are both generated from it.
+ *
+ * To add a subcommand FOO (a small, local edit):
+ *   1. in cmd_foo.c, an array `static const tl_cli_opt foo_opts[]` of rows
+ *      {"--name", "METAVAR" or NULL for a flag, O_ID, "help", flags}, ids of your
+ *      own from 1 up, plus any shared rows (TL_CLI_OPTS_RULESET, …_AR, …_SHARD),
+ *      ended by TL_CLI_OPT_END;
+ *   2. `const tl_cli_cmd tl_cli_cmd_foo_def = {"foo", "OPERANDS", "one-line summary",
+ *      foo_opts, tl_cli_cmd_foo, "optional more text\n"};`
+ *   3. declare it below and add `&tl_cli_cmd_foo_def` to tl_cli_commands[] in
+ *      commands.c (the order there is the order of `tasklab --help`).
+ * main() dispatches through tl_cli_commands[]; tests/cli checks that every
+ * command answers --help with exit 0.
+ */
+enum {
+    TL_OPT_END = -3,
+    TL_OPT_HELP = -2,   /* help printed on stdout: exit 0 */
+    TL_OPT_ERR = -1,    /* message printed on stderr: exit 2 */
+    TL_OPT_OPERAND = 0, /* a non-option argument, in p->val */
+    /* shared rows, applied by tl_cli_common_set */
+    TL_OC_FIRST = 1000,
+    TL_OC_PROFILE = TL_OC_FIRST,
+    TL_OC_RULESET,
+    TL_OC_WAZUH_DIR,
+    TL_OC_RULES,
+    TL_OC_AR,
+    TL_OC_AR_EXE,
+    TL_OC_WINEPREFIX,
+    TL_OC_SYSMON_CONFIG,
+    TL_OC_VERBOSE_WARNINGS,
+    TL_OC_STRICT_RULES,
+    TL_OC_SHARD,
+};
+#define TL_OPT_MULTI 1u /* may be given more than once */
+
+typedef struct tl_cli_opt {
+    const char *name;    /* "--out" or "-j" */
+    const char *metavar; /* "DIR" when it takes a value, NULL for a flag */
+    int id;              /* returned by tl_cli_parse_next */
+    const char *help;    /* one line */
+    unsigned flags;      /* TL_OPT_MULTI */
+} tl_cli_opt;
+#define TL_CLI_OPT_END {NULL, NULL, 0, NULL, 0}
+
+/* the configuration a run uses */
+#define TL_CLI_OPT_PROFILE                                                                         \
+    {"--profile", "P", TL_OC_PROFILE, "configuration: default, tasklab or wazuh (default: default)", 0}
+#define TL_CLI_OPTS_RULESET TL_CLI_OPT_PROFILE, TL_CLI_OPTS_USER_RULES
+#define TL_CLI_OPTS_USER_RULES                                                                     \
+    {"--ruleset", "DIR", TL_OC_RULESET, "your rules/ and decoders/ instead of the profile's", 0},   \
+    {"--wazuh-dir", "DIR", TL_OC_WAZUH_DIR, "an installed Wazuh manager tree (etc/ossec.conf)", 0}, \
+    {"--rules", "FILE", TL_OC_RULES, "an extra rule file, loaded last", TL_OPT_MULTI},           \
+    {"--strict-rules", NULL, TL_OC_STRICT_RULES, "a warning about your own rule files is an error (exit 2)", 0}, \
+    {"--verbose-warnings", NULL, TL_OC_VERBOSE_WARNINGS, "list the stock ruleset's load warnings one by one", 0}
+/* the active response's mode */
+#define TL_CLI_OPTS_AR                                                                             \
+    {"--ar", "MODE", TL_OC_AR, "active response: inproc, exec or wine (default: inproc)", 0},      \
+    {"--ar-exe", "PATH", TL_OC_AR_EXE, "the AR executable for --ar exec|wine", 0},                 \
+    {"--wineprefix", "DIR", TL_OC_WINEPREFIX, "the Wine prefix for --ar wine", 0}
+#define TL_CLI_OPT_SYSMON_CONFIG                                                                   \
+    {"--sysmon-config", "FILE", TL_OC_SYSMON_CONFIG, "a Sysmon config XML instead of the scenario's", 0}
+/* a deterministic slice of the scenarios, for a CI matrix */
+#define TL_CLI_OPT_SHARD                                                                           \
+    {"--shard", "I/N", TL_OC_SHARD, "run only slice I of N (by scenario name; see --merge-results)", 0}
+
+typedef struct tl_cli_cmd {
+    const char *name;
+    const char *operands; /* "SCENARIO|DIR..." for the synopsis, or "" */
+    const char *summary;  /* one line */
+    const tl_cli_opt *opts;
+    int (*main)(int argc, char **argv); /* argv[0] is the command's name */
+    const char *more;                   /* extra help text (NULL or ending in '\n') */
+} tl_cli_cmd;
+
+typedef struct tl_cli_parse {
+    const tl_cli_cmd *cmd;
+    int argc;
+    char **argv;
+    int i;
+    int operands_only;
+    const char *val; /* the option's value or the operand */
+} tl_cli_parse;
+
+void tl_cli_parse_init(tl_cli_parse *p, const tl_cli_cmd *cmd, int argc, char **argv);
+int tl_cli_parse_next(tl_cli_parse *p);
+void tl_cli_print_help(const tl_cli_cmd *cmd, FILE *f);
+void tl_cli_print_usage(FILE *f);
+const tl_cli_cmd *tl_cli_find_command(const char *name);
+/** Apply a shared row (TL_OC_*); 0 done, -1 bad value (message printed). */
+int tl_cli_common_set(tl_cli_common *c, int id, const char *val);
+const char *tl_cli_plural(size_t n);
+extern const tl_cli_cmd *const tl_cli_commands[];
+
+/* ---- terminal (term.c) ----------------------------------------------------- */
+/** 1 when fd is a terminal and neither NO_COLOR nor TERM=dumb says no colour. */
+int tl_cli_color(int fd);
+/** Progress on stderr, only on a terminal and only once the work has taken ~1 s. */
+typedef struct tl_cli_progress {
+    const char *what;
+    double t0;
+    int shown;
+    int tty;
+} tl_cli_progress;
+void tl_cli_progress_start(tl_cli_progress *p, const char *what);
+void tl_cli_progress_step(tl_cli_progress *p, size_t done, size_t total);
+void tl_cli_progress_end(tl_cli_progress *p);
+double tl_cli_monotonic(void);
 
 extern int tl_cli_quiet_warnings;
 
@@ -46,7 +160,10 @@ int tl_cli_common_opt(tl_cli_common *c, int argc, char **argv, int *i);
 tl_status tl_cli_load_ruleset(const tl_cli_common *c, tl_ruleset **rs, tl_diag *d);
 void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro);
 
-extern const char tl_cli_usage[];
+extern const tl_cli_cmd tl_cli_cmd_run_def, tl_cli_cmd_test_def, tl_cli_cmd_logtest_def,
+    tl_cli_cmd_ruleset_test_def, tl_cli_cmd_sysmon_def, tl_cli_cmd_explain_def,
+    tl_cli_cmd_coverage_def, tl_cli_cmd_bench_def, tl_cli_cmd_version_def;
+int tl_cli_cmd_version(int argc, char **argv);
 int tl_cli_run(int argc, char **argv);
 int tl_cli_sysmon(int argc, char **argv);
 int tl_cli_explain(int argc, char **argv);

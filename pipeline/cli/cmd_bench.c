@@ -29,6 +29,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
+static tl_cli_progress bench_prog; /* "tasklab bench: run r/R" on a terminal */
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -139,6 +141,8 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs)
         long rss0 = peak_rss_kb();
         size_t alerts = 0;
         for (int r = 0; r < runs && rate; r++) {
+        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
+            tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
             tl_engine *e = NULL;
             tl_engine_opts eo = {"wazuh-manager", "node01"};
             if (tl_engine_new(rs, &eo, &e) != TL_OK) {
@@ -212,6 +216,7 @@ static int bench_sysmon(tl_cli_common *c, const char *config, size_t n, int runs
     size_t logged = 0;
     long rss0 = peak_rss_kb();
     for (int r = 0; r < runs && rate; r++) {
+        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
         tl_rng_seed(&rng, 42);
         logged = 0;
         double t0 = now_s(), c0 = cpu_s();
@@ -320,6 +325,7 @@ static int bench_pipeline(tl_cli_common *c, const char *argv0, int runs)
     double *clib = calloc((size_t)runs, sizeof *clib), *csoak = calloc((size_t)runs, sizeof *csoak);
     size_t nrun = 0;
     for (int r = 0; r < runs && lib && soak && clib && csoak; r++) {
+        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
         double t_lib = 0, t_soak = 0, c_lib = 0, c_soak = 0;
         nrun = 0;
         for (size_t i = 0; i < files.n; i++) {
@@ -366,6 +372,17 @@ done:
     return rc;
 }
 
+enum { O_B_N = 1, O_B_RUNS, O_B_CONFIG };
+static const tl_cli_opt bench_opts[] = {
+    {"-n", "N", O_B_N, "events per run for rules|sysmon (default 200000)", 0},
+    {"--runs", "R", O_B_RUNS, "runs per figure; the median is printed (default 5)", 0},
+    {"--config", "FILE", O_B_CONFIG, "the Sysmon config of `bench sysmon` (default sysmon-modular)", 0},
+    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_bench_def = {
+    "bench", "[rules|sysmon|pipeline]",
+    "throughput figures (wall and CPU time, median of several runs, peak memory)", bench_opts,
+    tl_cli_cmd_bench, NULL};
+
 int tl_cli_cmd_bench(int argc, char **argv)
 {
     tl_cli_common c;
@@ -373,40 +390,36 @@ int tl_cli_cmd_bench(int argc, char **argv)
     const char *what = NULL, *config = NULL;
     size_t n = 200000;
     int runs = 5, rc = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
-            rc = 2;
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &tl_cli_cmd_bench_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
             goto done;
         }
-        if (r)
-            continue;
-        if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "--runs") ||
-             !strcmp(argv[i], "--config")) &&
-            i + 1 < argc) {
-            const char *o = argv[i++];
-            if (!strcmp(o, "--config")) {
-                config = argv[i];
-                continue;
-            }
+        if (o == TL_OPT_OPERAND) {
+            what = p.val;
+        } else if (o == O_B_CONFIG) {
+            config = p.val;
+        } else if (o == O_B_N || o == O_B_RUNS) {
             char *end;
-            long v = strtol(argv[i], &end, 10);
+            long v = strtol(p.val, &end, 10);
             if (*end || v < 1) {
-                fprintf(stderr, "tasklab bench: %s needs a positive number\n", o);
+                fprintf(stderr, "tasklab bench: %s needs a positive number\n",
+                        o == O_B_N ? "-n" : "--runs");
                 rc = 2;
                 goto done;
             }
-            if (!strcmp(o, "-n"))
+            if (o == O_B_N)
                 n = (size_t)v;
             else
                 runs = (int)v;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "tasklab bench: unknown option '%s' (see tasklab --help)\n", argv[i]);
+        } else if (tl_cli_common_set(&c, o, p.val) < 0) {
             rc = 2;
             goto done;
-        } else
-            what = argv[i];
+        }
     }
+    tl_cli_progress_start(&bench_prog, "tasklab bench: run");
     if (!what || !strcmp(what, "rules"))
         rc = bench_rules(&c, n, runs);
     else if (!strcmp(what, "sysmon"))
@@ -418,6 +431,7 @@ int tl_cli_cmd_bench(int argc, char **argv)
                 what);
         rc = 2;
     }
+    tl_cli_progress_end(&bench_prog);
 done:
     tl_cli_common_free(&c);
     return rc;

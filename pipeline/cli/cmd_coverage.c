@@ -85,6 +85,22 @@ static void fired_text(const cell *c, int min, const tl_ruleset *skip, tl_buf *b
         tl_buf_puts(b, "—");
 }
 
+enum { O_CV_PROFILE = 1, O_CV_SYSMON, O_CV_JSON, O_CV_OWN, O_CV_REQUIRE };
+static const tl_cli_opt coverage_opts[] = {
+    {"--profile", "P", O_CV_PROFILE, "a profile column (default: default and tasklab; at most 3)",
+     TL_OPT_MULTI},
+    {"--sysmon-config", "FILE", O_CV_SYSMON,
+     "a Sysmon config row instead of sysmon-modular and SwiftOnSecurity (at most 4)", TL_OPT_MULTI},
+    {"--own-config", NULL, O_CV_OWN, "only each scenario's own Sysmon config", 0},
+    {"--json", NULL, O_CV_JSON, "JSON instead of a Markdown table", 0},
+    {"--require", "P", O_CV_REQUIRE,
+     "exit 1 when profile P misses an attack or fires on a benign run (P must be a column)", 0},
+    TL_CLI_OPTS_USER_RULES, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_coverage_def = {
+    "coverage", "[SCENARIO|DIR...]",
+    "procedures x rules x Sysmon configs: which rules fire on each scenario, and the gaps",
+    coverage_opts, tl_cli_cmd_coverage, NULL};
+
 int tl_cli_cmd_coverage(int argc, char **argv)
 {
     tl_cli_common c;
@@ -104,51 +120,39 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     tl_diag_clear(&d);
     if (!args)
         return 2;
-    for (int i = 1; i < argc; i++) {
-        /* options with a value, and how many times each may be given */
-        static const struct {
-            const char *name, *what;
-            int max;
-        } vopts[] = {{"--require", "a profile", 1},
-                     {"--sysmon-config", "a file", MAX_USER_CONFIGS},
-                     {"--profile", "a profile", MAX_PROFILES}};
-        const char **slot[] = {&require, user_configs, profiles};
-        int *count[] = {NULL, &nuser_conf, &nprof};
-        size_t v;
-        for (v = 0; v < sizeof vopts / sizeof vopts[0]; v++)
-            if (!strcmp(argv[i], vopts[v].name))
-                break;
-        if (v < sizeof vopts / sizeof vopts[0]) {
-            int n = count[v] ? *count[v] : 0;
-            if (i + 1 >= argc || n == vopts[v].max) {
-                fprintf(stderr, "tasklab coverage: %s needs %s (at most %d)\n", vopts[v].name,
-                        vopts[v].what, vopts[v].max);
+    tl_cli_parse ps;
+    tl_cli_parse_init(&ps, &tl_cli_cmd_coverage_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&ps)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
+            goto done;
+        }
+        if (o == TL_OPT_OPERAND)
+            args[nargs++] = (char *)ps.val;
+        else if (o == O_CV_JSON)
+            json = 1;
+        else if (o == O_CV_OWN)
+            own_only = 1;
+        else if (o == O_CV_REQUIRE)
+            require = ps.val;
+        else if (o == O_CV_PROFILE || o == O_CV_SYSMON) {
+            int *n = o == O_CV_PROFILE ? &nprof : &nuser_conf;
+            int max = o == O_CV_PROFILE ? MAX_PROFILES : MAX_USER_CONFIGS;
+            if (*n == max) {
+                fprintf(stderr, "tasklab coverage: %s given more than %d times\n",
+                        o == O_CV_PROFILE ? "--profile" : "--sysmon-config", max);
                 rc = 2;
                 goto done;
             }
-            slot[v][n] = argv[++i];
-            if (count[v])
-                ++*count[v];
-            continue;
-        }
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
+            if (o == O_CV_PROFILE && tl_cli_common_set(&c, TL_OC_PROFILE, ps.val) < 0) {
+                rc = 2;
+                goto done;
+            }
+            (o == O_CV_PROFILE ? profiles : user_configs)[(*n)++] = ps.val;
+        } else if (tl_cli_common_set(&c, o, ps.val) < 0) {
             rc = 2;
             goto done;
         }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--own-config"))
-            own_only = 1;
-        else if (argv[i][0] == '-') {
-            fprintf(stderr, "tasklab coverage: unknown option '%s' (see tasklab --help)\n",
-                    argv[i]);
-            rc = 2;
-            goto done;
-        } else
-            args[nargs++] = argv[i];
     }
     if (!nprof) {
         profiles[nprof++] = "default";
@@ -216,8 +220,11 @@ int tl_cli_cmd_coverage(int argc, char **argv)
      * rules for p > 0), benign runs, benign runs with a false positive */
     int n_att[MAX_PROFILES] = {0}, n_det[MAX_PROFILES] = {0};
     int n_ben[MAX_PROFILES] = {0}, n_fp[MAX_PROFILES] = {0};
+    tl_cli_progress prog;
+    tl_cli_progress_start(&prog, "tasklab coverage");
     for (size_t i = 0; i < files.n; i++) {
         tl_scenario *sc = NULL;
+        tl_cli_progress_step(&prog, i, files.n);
         if (tl_scenario_load(files.v[i], &sc, &d) != TL_OK) {
             tl_cli_error(&d);
             rc = 2;
@@ -328,6 +335,7 @@ int tl_cli_cmd_coverage(int argc, char **argv)
         }
         tl_scenario_free(sc);
     }
+    tl_cli_progress_end(&prog);
     int failed = 0;
     for (int p = 0; p < nprof; p++)
         if (require && !strcmp(require, profiles[p]) &&

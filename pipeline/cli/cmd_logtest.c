@@ -30,6 +30,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LOGTEST_FORMS                                                                              \
+    "accepted lines:\n"                                                                           \
+    "  a plain log line                     decoded as a syslog line would be\n"                  \
+    "  {\"Message\":...,\"Event\":\"<Event...>\"}  what the Windows agent forwards from an "         \
+    "event channel\n"                                                                            \
+    "  <Event xmlns=...>...</Event>         one record of tasklab's events.xml or of `wevtutil qe "  \
+    "/f:xml`,\n"                                                                                  \
+    "                                       wrapped as the agent would (location EventChannel)\n"  \
+    "  {\"win\":{...}}                        a pre-converted line of Wazuh's .ini tests "          \
+    "(needs --winevt-as-json)\n"                                                                 \
+    "  any other JSON object                decoded by the json decoder\n"
+
 static void py_list3(tl_buf *b, const char *a, const char *c, const char *e)
 {
     tl_buf_printf(b, "['%s', '%s', '%s']", a, c, e);
@@ -55,6 +67,18 @@ static int split_ut(const char *s, char out[3][256])
     return 0;
 }
 
+enum { O_LT_JSON = 1, O_LT_VERBOSE, O_LT_UT, O_LT_WINEVT_JSON };
+static const tl_cli_opt logtest_opts[] = {
+    {"-j", NULL, O_LT_JSON, "one JSON line per event (the reply's \"output\" object)", 0},
+    {"-v", NULL, O_LT_VERBOSE, "rule debugging: every rule tried and why it did not match", 0},
+    {"-U", "RULE:LEVEL:DECODER", O_LT_UT, "unit test on the last event: exit 0 if it matches, else 1", 0},
+    {"--winevt-as-json", NULL, O_LT_WINEVT_JSON,
+     "rule 60000 takes JSON lines (runtests.py), for pasted {\"win\":...} lines", 0},
+    TL_CLI_OPTS_RULESET, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_logtest_def = {
+    "logtest", "< EVENTS", "wazuh-logtest: one event a line on stdin, its decoding and matching rule",
+    logtest_opts, tl_cli_cmd_logtest, LOGTEST_FORMS};
+
 int tl_cli_cmd_logtest(int argc, char **argv)
 {
     tl_cli_common c;
@@ -71,27 +95,21 @@ int tl_cli_cmd_logtest(int argc, char **argv)
     tl_diag d;
     tl_diag_clear(&d);
 
-    for (int i = 1; i < argc; i++) {
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
-            rc = 2;
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &tl_cli_cmd_logtest_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
             goto done;
         }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "-j"))
+        if (o == O_LT_JSON)
             json = 1;
-        else if (!strcmp(argv[i], "-v"))
+        else if (o == O_LT_VERBOSE)
             verbose = 1;
-        else if (!strcmp(argv[i], "--winevt-as-json"))
+        else if (o == O_LT_WINEVT_JSON)
             winevt_json = 1;
-        else if (!strcmp(argv[i], "-U")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "tasklab logtest: option '-U' needs rule:level:decoder\n");
-                rc = 2;
-                goto done;
-            }
-            ut = argv[++i];
+        else if (o == O_LT_UT) {
+            ut = p.val;
             if (split_ut(ut, ut_exp) != 0) {
                 fprintf(stderr,
                         "tasklab logtest: -U '%s': expected rule:level:decoder (three fields)\n",
@@ -99,15 +117,14 @@ int tl_cli_cmd_logtest(int argc, char **argv)
                 rc = 2;
                 goto done;
             }
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: tasklab logtest [-j] [-v] [-U rule:level:decoder] [--winevt-as-json] "
-                   "[--profile P] [--ruleset DIR] [--rules FILE]...\n"
-                   "Reads one event a line on stdin; prints wazuh-logtest's phases (or, with -j, "
-                   "one JSON output a line).\n");
+        } else if (o == TL_OPT_OPERAND) {
+            fprintf(stderr,
+                    "tasklab logtest: unexpected argument '%s': events are read on stdin (see "
+                    "tasklab logtest --help)\n",
+                    p.val);
+            rc = 2;
             goto done;
-        } else {
-            fprintf(stderr, "tasklab logtest: unknown argument '%s' (see tasklab --help)\n",
-                    argv[i]);
+        } else if (tl_cli_common_set(&c, o, p.val) < 0) {
             rc = 2;
             goto done;
         }

@@ -227,6 +227,21 @@ cleanup:
     return st;
 }
 
+enum { O_RT_DECODERS = 1, O_RT_VERBOSE, O_RT_STRICT, O_RT_TEST_RULESET, O_RT_KNOWN };
+static const tl_cli_opt rstest_opts[] = {
+    {"--decoders", "FILE", O_RT_DECODERS, "an extra decoder file, loaded last", TL_OPT_MULTI},
+    {"--test-ruleset", "DIR", O_RT_TEST_RULESET,
+     "the test-only rules and decoders of Wazuh's testing/ruleset (as runtests.py copies them)",
+     TL_OPT_MULTI},
+    {"--known-failures", "FILE", O_RT_KNOWN,
+     "the reviewed list of cases still failing: counted apart (one that passes fails)", 0},
+    {"-v", NULL, O_RT_VERBOSE, "for each failing case, the logtest phases and rule debugging", 0},
+    {"--strict", NULL, O_RT_STRICT, "count cases this ruleset cannot pass as failures, not skips", 0},
+    TL_CLI_OPTS_RULESET, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_ruleset_test_def = {
+    "ruleset-test", "INI...", "Wazuh's ruleset .ini tests (runtests.py format) on tasklab's engine",
+    rstest_opts, tl_cli_cmd_ruleset_test, NULL};
+
 int tl_cli_cmd_ruleset_test(int argc, char **argv)
 {
     tl_cli_common c;
@@ -240,63 +255,42 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
     tl_diag d;
     tl_diag_clear(&d);
 
-    for (int i = 1; i < argc; i++) {
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
-            rc = 2;
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &tl_cli_cmd_ruleset_test_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
             goto done;
         }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--decoders")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "tasklab: option '--decoders' needs a value\n");
+        if (o == O_RT_DECODERS || o == TL_OPT_OPERAND) {
+            if (tl_cli_list_add(o == O_RT_DECODERS ? &decoders : &inis, p.val) != TL_OK) {
                 rc = 2;
                 goto done;
             }
-            if (tl_cli_list_add(&decoders, argv[++i]) != TL_OK) {
-                rc = 2;
-                goto done;
-            }
-        } else if (!strcmp(argv[i], "--test-ruleset") || !strcmp(argv[i], "--known-failures")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "tasklab: option '%s' needs a value\n", argv[i]);
-                rc = 2;
-                goto done;
-            }
+        } else if (o == O_RT_TEST_RULESET || o == O_RT_KNOWN) {
             tl_status s2;
-            if (!strcmp(argv[i], "--known-failures")) {
-                known_path = argv[++i];
+            if (o == O_RT_KNOWN) {
+                known_path = p.val;
                 s2 = read_known(known_path, &known, &known_data, &d);
             } else {
-                s2 = add_test_ruleset(argv[++i], &c.rules, &decoders, &d);
+                s2 = add_test_ruleset(p.val, &c.rules, &decoders, &d);
             }
             if (s2 != TL_OK) {
                 tl_cli_error(&d);
                 rc = 2;
                 goto done;
             }
-        } else if (!strcmp(argv[i], "-v")) {
+        } else if (o == O_RT_VERBOSE) {
             flags |= TL_RSTEST_VERBOSE;
-        } else if (!strcmp(argv[i], "--strict")) {
+        } else if (o == O_RT_STRICT) {
             flags |= TL_RSTEST_STRICT;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: tasklab ruleset-test [--profile P] [--ruleset DIR] [--rules FILE]... "
-                   "[--decoders FILE]... [--test-ruleset DIR] [--known-failures FILE] [-v] "
-                   "[--strict] INI...\n");
-            goto done;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "tasklab ruleset-test: unknown option '%s' (see tasklab --help)\n",
-                    argv[i]);
-            rc = 2;
-            goto done;
-        } else if (tl_cli_list_add(&inis, argv[i]) != TL_OK) {
+        } else if (tl_cli_common_set(&c, o, p.val) < 0) {
             rc = 2;
             goto done;
         }
     }
     if (!inis.n) {
-        fprintf(stderr, "tasklab ruleset-test: no INI file given (see tasklab --help)\n");
+        fprintf(stderr, "tasklab ruleset-test: no INI file given (see tasklab ruleset-test --help)\n");
         rc = 2;
         goto done;
     }

@@ -56,6 +56,7 @@ typedef struct item {
     char *alerts;
     char *events;
     char summary[512];
+    double seconds; /* wall time, for JUnit's time attribute only */
 } item;
 
 typedef struct test_ctx {
@@ -67,6 +68,9 @@ typedef struct test_ctx {
     const char *golden_dir;
     int bless;
     const char *profile;
+    atomic_size_t done;
+    pthread_mutex_t progress_lock;
+    tl_cli_progress progress;
 } test_ctx;
 
 static void run_one(test_ctx *t, item *it)
@@ -139,7 +143,13 @@ static void *worker(void *arg)
         size_t i = atomic_fetch_add(&t->next, 1);
         if (i >= t->n)
             break;
+        double t0 = tl_cli_monotonic();
         run_one(t, &t->items[i]);
+        t->items[i].seconds = tl_cli_monotonic() - t0;
+        size_t done = atomic_fetch_add(&t->done, 1) + 1;
+        pthread_mutex_lock(&t->progress_lock);
+        tl_cli_progress_step(&t->progress, done, t->n);
+        pthread_mutex_unlock(&t->progress_lock);
     }
     tl_manager_thread_cleanup();
     return NULL;
@@ -172,17 +182,22 @@ static int write_junit(const char *path, const char *profile, item *items, size_
         return 2;
     }
     size_t nf = 0, ns = 0;
+    double total = 0;
     for (size_t i = 0; i < n; i++) {
         nf += items[i].v == V_FAIL || items[i].v == V_ERROR;
         ns += items[i].v == V_SKIP;
+        total += items[i].seconds;
     }
+    /* the time attributes are the only bytes that differ from run to run */
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuite name=\"tasklab.%s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\">\n",
-            profile, n, nf, ns);
+    fprintf(f,
+            "<testsuite name=\"tasklab.%s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" "
+            "time=\"%.3f\">\n",
+            profile, n, nf, ns, total);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "  <testcase classname=\"golden.%s\" name=\"", profile);
         xml_escape(f, items[i].name);
-        fprintf(f, "\">");
+        fprintf(f, "\" time=\"%.3f\">", items[i].seconds);
         if (items[i].v == V_SKIP) {
             fprintf(f, "<skipped message=\"");
             xml_escape(f, tl_buf_cstr(&items[i].report));
@@ -203,6 +218,19 @@ static int write_junit(const char *path, const char *profile, item *items, size_
     return 0;
 }
 
+enum { O_T_BLESS = 1, O_T_JUNIT, O_T_GOLDEN, O_T_JOBS };
+static const tl_cli_opt test_opts[] = {
+    {"--golden", "DIR", O_T_GOLDEN, "golden files in DIR (default: golden/<profile> of tasklab)", 0},
+    {"--bless", NULL, O_T_BLESS, "rewrite the golden files (only when every expectation passes)", 0},
+    {"--junit", "FILE", O_T_JUNIT, "also write a JUnit XML report", 0},
+    {"-j", "N", O_T_JOBS, "run N scenarios at a time (output order does not change)", 0},
+    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_test_def = {
+    "test", "[SCENARIO|DIR...]",
+    "check each scenario's expectations, then its golden alerts.json and events.xml",
+    test_opts, tl_cli_cmd_test,
+    "The last line is `N passed, N failed` (`, N skipped` when some were skipped).\n"};
+
 int tl_cli_cmd_test(int argc, char **argv)
 {
     tl_cli_common c;
@@ -218,42 +246,34 @@ int tl_cli_cmd_test(int argc, char **argv)
     tl_diag_clear(&d);
     if (!args)
         return 2;
-    for (int i = 1; i < argc; i++) {
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
-            rc = 2;
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &tl_cli_cmd_test_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
             goto done;
         }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--bless"))
+        if (o == TL_OPT_OPERAND)
+            args[nargs++] = (char *)p.val;
+        else if (o == O_T_BLESS)
             bless = 1;
-        else if ((!strcmp(argv[i], "--junit") || !strcmp(argv[i], "--golden") ||
-                  !strcmp(argv[i], "-j")) &&
-                 i + 1 >= argc) {
-            fprintf(stderr, "tasklab test: option '%s' needs a value\n", argv[i]);
-            rc = 2;
-            goto done;
-        } else if (!strcmp(argv[i], "--junit"))
-            junit = argv[++i];
-        else if (!strcmp(argv[i], "--golden"))
-            golden_override = argv[++i];
-        else if (!strcmp(argv[i], "-j") || !strncmp(argv[i], "-j", 2)) {
-            const char *v = argv[i][2] ? argv[i] + 2 : argv[++i];
+        else if (o == O_T_JUNIT)
+            junit = p.val;
+        else if (o == O_T_GOLDEN)
+            golden_override = p.val;
+        else if (o == O_T_JOBS) {
             char *end;
-            long j = strtol(v, &end, 10);
+            long j = strtol(p.val, &end, 10);
             if (*end || j < 1 || j > 256) {
-                fprintf(stderr, "tasklab test: -j needs a number from 1 to 256, not '%s'\n", v);
+                fprintf(stderr, "tasklab test: -j needs a number from 1 to 256, not '%s'\n", p.val);
                 rc = 2;
                 goto done;
             }
             jobs = (int)j;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "tasklab test: unknown option '%s' (see tasklab --help)\n", argv[i]);
+        } else if (tl_cli_common_set(&c, o, p.val) < 0) {
             rc = 2;
             goto done;
-        } else
-            args[nargs++] = argv[i];
+        }
     }
     if (bless && getenv("CI") && *getenv("CI")) {
         fprintf(stderr, "tasklab test: --bless is refused when CI is set\n");
@@ -301,6 +321,9 @@ int tl_cli_cmd_test(int argc, char **argv)
     t.items = items;
     t.n = files.n;
     atomic_init(&t.next, 0);
+    atomic_init(&t.done, 0);
+    pthread_mutex_init(&t.progress_lock, NULL);
+    tl_cli_progress_start(&t.progress, "tasklab test");
     t.rs = rs;
     tl_cli_fill_run_opts(&c, argv[0], &t.ro);
     t.golden_dir = golden_dir;
@@ -327,6 +350,8 @@ int tl_cli_cmd_test(int argc, char **argv)
             pthread_join(th[k], NULL);
         free(th);
     }
+    tl_cli_progress_end(&t.progress);
+    pthread_mutex_destroy(&t.progress_lock);
 
     size_t np = 0, nf = 0, ns = 0, nerr = 0, nexp = 0;
     for (size_t i = 0; i < files.n; i++) {

@@ -1,43 +1,44 @@
 /* SPDX-License-Identifier: MIT */
-/* tasklab's main(): dispatch to the command implementations in the tl_cli library. */
+/*
+ * tasklab's main(): stdout line-buffered (a CI log shows each line as it is
+ * written, even through a pipe), then dispatch through tl_cli_commands[]
+ * (commands.c) to the command implementations in the tl_cli library.
+ */
 #include "cli.h"
 
 #include <libxml/parser.h>
 #include <stdio.h>
 #include <string.h>
 
-/* ---- not built yet ------------------------------------------------------ */
-
 int main(int argc, char **argv)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     xmlInitParser();
     tl_cli_init_json();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-        !strcmp(argv[1], "help")) {
-        fputs(tl_cli_usage, argc < 2 ? stderr : stdout);
+        (!strcmp(argv[1], "help") && argc == 2)) {
+        tl_cli_print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
+        cmd = "version";
+    if (!strcmp(cmd, "help")) { /* tasklab help CMD */
+        const tl_cli_cmd *c = tl_cli_find_command(argv[2]);
+        if (!c) {
+            fprintf(stderr, "tasklab: unknown command '%s' (see tasklab --help)\n", argv[2]);
+            return 2;
+        }
+        tl_cli_print_help(c, stdout);
+        return 0;
+    }
+    const tl_cli_cmd *c = tl_cli_find_command(cmd);
     int rc;
-    if (!strcmp(cmd, "run"))
-        rc = tl_cli_run(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "test"))
-        rc = tl_cli_cmd_test(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "sysmon"))
-        rc = tl_cli_sysmon(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "explain"))
-        rc = tl_cli_explain(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "logtest"))
-        rc = tl_cli_cmd_logtest(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "ruleset-test"))
-        rc = tl_cli_cmd_ruleset_test(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "bench"))
-        rc = tl_cli_cmd_bench(argc - 1, argv + 1);
-    else if (!strcmp(cmd, "coverage"))
-        rc = tl_cli_cmd_coverage(argc - 1, argv + 1);
-    else {
+    if (!c) {
         fprintf(stderr, "tasklab: unknown command '%s' (see tasklab --help)\n", cmd);
         rc = 2;
+    } else {
+        rc = c->main(argc - 1, argv + 1);
     }
     xmlCleanupParser();
     return rc;

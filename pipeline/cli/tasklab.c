@@ -25,29 +25,6 @@
 #define TL_SOURCE_DIR "."
 #endif
 
-const char tl_cli_usage[] =
-    "usage: tasklab <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  run      [--out DIR] [--profile P] [--ar inproc|exec|wine] SCENARIO|DIR...\n"
-    "  test     [--profile P] [--bless] [--junit FILE] [-j N] [--ar MODE] [SCENARIO|DIR...]\n"
-    "  logtest  [-j] [-v] [--ruleset DIR] [--rules FILE]...   (events on stdin, one a line)\n"
-    "  ruleset-test [--ruleset DIR] INI...\n"
-    "  sysmon   [--config FILE] [--explain] SCENARIO\n"
-    "  explain  [--profile P] SCENARIO\n"
-    "  bench    rules|sysmon|pipeline [-n N] [--runs R]\n"
-    "  coverage [--profile P]... [--sysmon-config FILE]... [--json] [--own-config] [--require P]\n"
-    "           [SCENARIO|DIR...]\n"
-    "\n"
-    "common options:\n"
-    "  --profile default|tasklab|wazuh  configuration to use (default: default)\n"
-    "  --ruleset DIR             a folder with rules/ and decoders/ to use instead\n"
-    "  --wazuh-dir DIR           an installed Wazuh manager tree (etc/ossec.conf, ruleset/)\n"
-    "  --rules FILE              an extra rule file (repeatable)\n"
-    "  --ar-exe PATH             the AR executable for --ar exec|wine\n"
-    "  --wineprefix DIR          the Wine prefix for --ar wine\n"
-    "environment: TASKLAB_HOME (project root), TASKLAB_SHARED (../shared), CI (refuses --bless)\n";
-
 /* ---- paths -------------------------------------------------------------- */
 
 const char *tl_cli_home(void)
@@ -162,81 +139,81 @@ static void warn_stderr(void *ctx, const char *msg)
 
 int tl_cli_quiet_warnings = 1;
 
-/* Parse one option shared by run/test/explain/coverage. Returns 1 when
- * consumed (advancing *i), 0 when not an option of ours, -1 on error. */
+/* Every shared row, for tl_cli_common_opt (the unit tests' entry point). */
+static const tl_cli_opt common_opts[] = {TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG,
+                                         TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
+static const tl_cli_cmd common_def = {"(common)", "", "", common_opts, NULL, NULL};
+
+int tl_cli_common_set(tl_cli_common *c, int id, const char *v)
+{
+    switch (id) {
+    case TL_OC_PROFILE:
+        if (strcmp(v, "default") && strcmp(v, "wazuh") && strcmp(v, "tasklab")) {
+            fprintf(stderr, "tasklab: unknown profile '%s' (expected default, tasklab or wazuh)\n",
+                    v);
+            return -1;
+        }
+        c->profile = v;
+        return 0;
+    case TL_OC_RULESET: c->ruleset_dir = v; return 0;
+    case TL_OC_WAZUH_DIR: c->wazuh_dir = v; return 0;
+    case TL_OC_RULES: return tl_cli_list_add(&c->rules, v) == TL_OK ? 0 : -1;
+    case TL_OC_AR:
+        if (!strcmp(v, "inproc"))
+            c->ar_mode = TL_AR_INPROC;
+        else if (!strcmp(v, "exec"))
+            c->ar_mode = TL_AR_EXEC;
+        else if (!strcmp(v, "wine"))
+            c->ar_mode = TL_AR_WINE;
+        else {
+            fprintf(stderr, "tasklab: unknown AR mode '%s' (expected inproc, exec or wine)\n", v);
+            return -1;
+        }
+        return 0;
+    case TL_OC_AR_EXE: c->ar_exe = v; return 0;
+    case TL_OC_WINEPREFIX: c->wineprefix = v; return 0;
+    case TL_OC_SYSMON_CONFIG: c->sysmon_config = v; return 0;
+    case TL_OC_VERBOSE_WARNINGS: tl_cli_quiet_warnings = 0; return 0;
+    case TL_OC_STRICT_RULES: c->strict_rules = 1; return 0;
+    case TL_OC_SHARD: {
+        char *end;
+        long i = strtol(v, &end, 10);
+        long n = *end == '/' ? strtol(end + 1, &end, 10) : 0;
+        if (*end || n < 1 || n > 1000 || i < 1 || i > n) {
+            fprintf(stderr, "tasklab: --shard '%s': expected I/N with 1 <= I <= N <= 1000\n", v);
+            return -1;
+        }
+        c->shard_i = (int)i;
+        c->shard_n = (int)n;
+        return 0;
+    }
+    default:
+        fprintf(stderr, "tasklab: internal error: option %d not handled\n", id);
+        return -1;
+    }
+}
+
+/* Parse one shared option at argv[*i]. Returns 1 when consumed (advancing
+ * *i), 0 when not a shared option, -1 on error. */
 int tl_cli_common_opt(tl_cli_common *c, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
-#define NEED_ARG()                                                                                 \
-    do {                                                                                           \
-        if (*i + 1 >= argc) {                                                                      \
-            fprintf(stderr, "tasklab: option '%s' needs a value\n", a);                           \
-            return -1;                                                                             \
-        }                                                                                          \
-    } while (0)
-    if (!strcmp(a, "--profile")) {
-        NEED_ARG();
-        c->profile = argv[++*i];
-        if (strcmp(c->profile, "default") && strcmp(c->profile, "wazuh") &&
-            strcmp(c->profile, "tasklab")) {
-            fprintf(stderr, "tasklab: unknown profile '%s' (expected default, tasklab or wazuh)\n",
-                    c->profile);
-            return -1;
-        }
-        return 1;
-    }
-    if (!strcmp(a, "--ruleset")) {
-        NEED_ARG();
-        c->ruleset_dir = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--wazuh-dir")) {
-        NEED_ARG();
-        c->wazuh_dir = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--rules")) {
-        NEED_ARG();
-        if (tl_cli_list_add(&c->rules, argv[++*i]) != TL_OK)
-            return -1;
-        return 1;
-    }
-    if (!strcmp(a, "--ar")) {
-        NEED_ARG();
-        const char *m = argv[++*i];
-        if (!strcmp(m, "inproc"))
-            c->ar_mode = TL_AR_INPROC;
-        else if (!strcmp(m, "exec"))
-            c->ar_mode = TL_AR_EXEC;
-        else if (!strcmp(m, "wine"))
-            c->ar_mode = TL_AR_WINE;
-        else {
-            fprintf(stderr, "tasklab: unknown AR mode '%s' (expected inproc, exec or wine)\n", m);
-            return -1;
-        }
-        return 1;
-    }
-    if (!strcmp(a, "--ar-exe")) {
-        NEED_ARG();
-        c->ar_exe = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--wineprefix")) {
-        NEED_ARG();
-        c->wineprefix = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--sysmon-config")) {
-        NEED_ARG();
-        c->sysmon_config = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--verbose-warnings")) {
-        tl_cli_quiet_warnings = 0;
-        return 1;
-    }
-#undef NEED_ARG
-    return 0;
+    if (a[0] != '-')
+        return 0;
+    int known = 0;
+    for (const tl_cli_opt *o = common_opts; o->name; o++)
+        known |= !strcmp(o->name, a) || (o->metavar && !strncmp(o->name, a, strlen(o->name)) &&
+                                         a[strlen(o->name)] == '=');
+    if (!known)
+        return 0;
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &common_def, argc, argv);
+    p.i = *i - 1;
+    int id = tl_cli_parse_next(&p);
+    if (id < TL_OC_FIRST)
+        return -1;
+    *i = p.i;
+    return tl_cli_common_set(c, id, p.val) < 0 ? -1 : 1;
 }
 
 tl_status tl_cli_load_ruleset(const tl_cli_common *c, tl_ruleset **rs, tl_diag *d)
@@ -312,6 +289,14 @@ void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro)
 
 /* ---- run ---------------------------------------------------------------- */
 
+enum { O_RUN_OUT = 1 };
+static const tl_cli_opt run_opts[] = {
+    {"--out", "DIR", O_RUN_OUT, "write DIR/<scenario>/{events.xml,alerts.json,...}", 0},
+    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_run_def = {
+    "run", "SCENARIO|DIR...", "run scenarios through the whole pipeline and print a summary of each",
+    run_opts, tl_cli_run, NULL};
+
 int tl_cli_run(int argc, char **argv)
 {
     tl_cli_common c;
@@ -325,31 +310,24 @@ int tl_cli_run(int argc, char **argv)
     tl_diag_clear(&d);
     if (!args)
         return 2;
-    for (int i = 1; i < argc; i++) {
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
-            rc = 2;
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &tl_cli_cmd_run_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
             goto done;
         }
-        if (r)
-            continue;
-        if (!strcmp(argv[i], "--out")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "tasklab: option '--out' needs a value\n");
-                rc = 2;
-                goto done;
-            }
-            out = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "tasklab run: unknown option '%s' (see tasklab --help)\n", argv[i]);
+        if (o == TL_OPT_OPERAND)
+            args[nargs++] = (char *)p.val;
+        else if (o == O_RUN_OUT)
+            out = p.val;
+        else if (tl_cli_common_set(&c, o, p.val) < 0) {
             rc = 2;
             goto done;
-        } else {
-            args[nargs++] = argv[i];
         }
     }
     if (!nargs) {
-        fprintf(stderr, "tasklab run: no scenario given (see tasklab --help)\n");
+        fprintf(stderr, "tasklab run: no scenario given (see tasklab run --help)\n");
         rc = 2;
         goto done;
     }
@@ -414,20 +392,31 @@ done:
 
 /* ---- sysmon ------------------------------------------------------------- */
 
+enum { O_SM_CONFIG = 1, O_SM_EXPLAIN };
+static const tl_cli_opt sysmon_opts[] = {
+    {"--config", "FILE", O_SM_CONFIG, "a Sysmon config XML instead of the scenario's", 0},
+    {"--explain", NULL, O_SM_EXPLAIN, "a comment before each record: the step and why it was logged", 0},
+    TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_sysmon_def = {"sysmon", "SCENARIO",
+                                         "print the event XML records a scenario logs (the Sysmon "
+                                         "engine and the other channels only)",
+                                         sysmon_opts, tl_cli_sysmon, NULL};
+
 int tl_cli_sysmon(int argc, char **argv)
 {
     const char *config = NULL, *scen = NULL;
     int explain = 0, rc = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
-            config = argv[++i];
-        else if (!strcmp(argv[i], "--explain"))
+    tl_cli_parse p;
+    tl_cli_parse_init(&p, &tl_cli_cmd_sysmon_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR)
+            return o == TL_OPT_HELP ? 0 : 2;
+        if (o == O_SM_CONFIG)
+            config = p.val;
+        else if (o == O_SM_EXPLAIN)
             explain = 1;
-        else if (argv[i][0] == '-') {
-            fprintf(stderr, "tasklab sysmon: unknown option '%s' (see tasklab --help)\n", argv[i]);
-            return 2;
-        } else if (!scen)
-            scen = argv[i];
+        else if (!scen)
+            scen = p.val;
         else {
             fprintf(stderr, "tasklab sysmon: one scenario at a time\n");
             return 2;
@@ -473,6 +462,13 @@ int tl_cli_sysmon(int argc, char **argv)
 
 /* ---- explain ------------------------------------------------------------ */
 
+static const tl_cli_opt explain_opts[] = {TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR,
+                                          TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_END};
+const tl_cli_cmd tl_cli_cmd_explain_def = {
+    "explain", "SCENARIO",
+    "step by step: each step, the records it logged, the rule chain of each alert, the AR runs",
+    explain_opts, tl_cli_explain, NULL};
+
 int tl_cli_explain(int argc, char **argv)
 {
     tl_cli_common c;
@@ -485,20 +481,24 @@ int tl_cli_explain(int argc, char **argv)
     memset(&res, 0, sizeof res);
     tl_diag d;
     tl_diag_clear(&d);
-    for (int i = 1; i < argc; i++) {
-        int r = tl_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) {
+    tl_cli_parse ps;
+    tl_cli_parse_init(&ps, &tl_cli_cmd_explain_def, argc, argv);
+    for (int o; (o = tl_cli_parse_next(&ps)) != TL_OPT_END;) {
+        if (o == TL_OPT_HELP || o == TL_OPT_ERR) {
+            rc = o == TL_OPT_HELP ? 0 : 2;
+            goto done;
+        }
+        if (o == TL_OPT_OPERAND) {
+            if (scen) {
+                fprintf(stderr, "tasklab explain: one scenario at a time\n");
+                rc = 2;
+                goto done;
+            }
+            scen = ps.val;
+        } else if (tl_cli_common_set(&c, o, ps.val) < 0) {
             rc = 2;
             goto done;
         }
-        if (r)
-            continue;
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "tasklab explain: unknown option '%s' (see tasklab --help)\n", argv[i]);
-            rc = 2;
-            goto done;
-        }
-        scen = argv[i];
     }
     if (!scen) {
         fprintf(stderr, "tasklab explain: no scenario given\n");
@@ -512,7 +512,7 @@ int tl_cli_explain(int argc, char **argv)
         tl_run_opts ro;
         tl_cli_fill_run_opts(&c, argv[0], &ro);
         ro.trace = 1;
-        ro.color = isatty(1);
+        ro.color = tl_cli_color(1);
         st = tl_pipeline_run(sc, rs, &ro, &res, &d);
     }
     if (st != TL_OK) {

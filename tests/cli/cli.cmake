@@ -10,3 +10,7 @@ add_test(NAME style.exported_symbols
                  $<TARGET_FILE:tl_manager> $<TARGET_FILE:tl_agent> $<TARGET_FILE:tl_ar>
                  $<TARGET_FILE:tl_pipeline> $<TARGET_FILE:tl_cli>)
 set_tests_properties(style.exported_symbols PROPERTIES LABELS cli)
+# Command-line basics (issue 13): --help everywhere, --version, NO_COLOR, line buffering, JUnit times.
+add_test(NAME cli.basics
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_basics.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.basics PROPERTIES LABELS cli)

@@ -560,8 +560,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     out->n_alerts = c.n_alerts;
     out->n_ar_runs = c.n_ar;
     out->max_level = c.max_level;
-    snprintf(out->summary, sizeof out->summary, "%zu events, %zu alert%s%s%s%s, %zu AR run%s",
-             c.n_records, c.n_alerts, c.n_alerts == 1 ? "" : "s", c.n_alerts ? " (" : "",
+    snprintf(out->summary, sizeof out->summary, "%zu event%s, %zu alert%s%s%s%s, %zu AR run%s",
+             c.n_records, c.n_records == 1 ? "" : "s", c.n_alerts, c.n_alerts == 1 ? "" : "s", c.n_alerts ? " (" : "",
              tl_buf_cstr(&c.fired), c.n_alerts ? ")" : "", c.n_ar, c.n_ar == 1 ? "" : "s");
     if (!out->events_xml || !out->alerts_json || !out->ar_log || !out->tasks_log)
         TL_FAIL(TL_E_NOMEM);

@@ -88,7 +88,8 @@ void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf
         tl_buf_printf(out, ": %s logs on (tasks with a logon trigger run)", logon->valuestring);
     } else if (noise) {
         const cJSON *ev = cJSON_GetObjectItemCaseSensitive(noise, "events");
-        tl_buf_printf(out, ": %d seeded background events", cJSON_IsNumber(ev) ? ev->valueint : 0);
+        int nev = cJSON_IsNumber(ev) ? ev->valueint : 0;
+        tl_buf_printf(out, ": %d seeded background event%s", nev, nev == 1 ? "" : "s");
     }
 cleanup:
     tl_free(refs);

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What tasklab does differently on a terminal, and only there: colour (unless
+ * NO_COLOR is set, https://no-color.org, or TERM=dumb) and a progress line on
+ * stderr once a long job has run for about a second. Neither ever reaches a
+ * file or a pipe, so outputs stay byte-identical from run to run; the
+ * monotonic clock read here never enters an output either.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int tl_cli_color(int fd)
+{
+    const char *nc = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    if (nc && *nc)
+        return 0;
+    if (term && !strcmp(term, "dumb"))
+        return 0;
+    return isatty(fd);
+}
+
+double tl_cli_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tl_cli_progress_start(tl_cli_progress *p, const char *what)
+{
+    const char *term = getenv("TERM");
+    p->what = what;
+    p->t0 = tl_cli_monotonic();
+    p->shown = 0;
+    p->tty = isatty(2) && !(term && !strcmp(term, "dumb"));
+}
+
+void tl_cli_progress_step(tl_cli_progress *p, size_t done, size_t total)
+{
+    if (!p->tty || tl_cli_monotonic() - p->t0 < 1.0)
+        return;
+    fprintf(stderr, "\r%s: %zu/%zu", p->what, done, total);
+    fflush(stderr);
+    p->shown = 1;
+}
+
+void tl_cli_progress_end(tl_cli_progress *p)
+{
+    if (p->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    p->shown = 0;
+}
