@@ -342,6 +342,7 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
         *rc = 1;
         return TL_OK;
     }
+    TL_TRY(tl_sim_work_command(s));
     if (s->exec_depth >= TL_LIMIT_EXEC_DEPTH)
         return tl_sim_step_error(s, c->d, TL_E_LIMIT,
                                  "processes nested deeper than %d levels (cmd /c, powershell -c "
@@ -497,8 +498,13 @@ static tl_status run_batch(tl_exec_ctx *c, long cmdproc, const char *path, int *
     char *text = NULL;
     const tl_vfile *f = tl_fs_find(c->s, path);
     *rc = 1;
-    if (!f || c->s->batch_depth >= 8)
+    if (!f)
         return TL_OK;
+    if (c->s->batch_depth >= TL_LIMIT_BATCH_DEPTH)
+        return tl_sim_step_error(c->s, c->d, TL_E_LIMIT,
+                                 "batch files nested deeper than %d levels (%s runs itself or "
+                                 "another batch file; tasklab's limit, TL_LIMIT_BATCH_DEPTH)",
+                                 TL_LIMIT_BATCH_DEPTH, path);
     TL_TRY(tl_text_decode(f->data, f->len, &text));
     c->s->batch_depth++;
     for (char *line = text; line && *line;) {
@@ -639,6 +645,9 @@ tl_status tl_cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *r
     seg *segs = NULL;
     size_t nseg = 0;
     tl_buf cur = TL_BUF_INIT;
+    st = tl_sim_work_command(c->s);
+    if (st != TL_OK)
+        return st;
     char *exp = tl_sim_expand_env(c->s, c->user, line);
     if (!exp)
         return TL_E_NOMEM;

@@ -1462,6 +1462,7 @@ tl_status tl_ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int 
         skip_ws(&x);
         if (!*x.p)
             break;
+        TL_TRY(tl_sim_work_command(c->s));
         /* assignment? */
         char var[64] = "";
         if (*x.p == '$') {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "scenario_int.h"
+#include "tasklab/limits.h"
 
 #define MAX_AT_SECONDS 315360000.0 /* ten years */
 
@@ -52,6 +53,7 @@ typedef struct ld {
     const char *file;
     tl_diag *d;
     char path[256];
+    double noise_total; /* noise events of the steps read so far */
 } ld;
 
 static tl_status perr(ld *l, const char *fmt, const char *a)
@@ -568,12 +570,18 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
         double ev = 0, du = 0;
         TL_TRY(check_keys(l, nz, nkeys));
         TL_TRY(get_num(l, nz, "events", 1, &ev, NULL));
-        if (ev < 0 || ev > 100000000.0 || floor(ev) != ev) {
+        if (ev < 0 || ev + l->noise_total > TL_LIMIT_NOISE_EVENTS || floor(ev) != ev) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "expected a whole number of events; all noise steps together may have at "
+                     "most %d (tasklab's limit, TL_LIMIT_NOISE_EVENTS)",
+                     TL_LIMIT_NOISE_EVENTS);
             size_t q = push_key(l, "events");
-            st = perr(l, "expected a whole number of events (0 .. 100000000)", NULL);
+            st = perr(l, "%s", msg);
             l->path[q] = 0;
             goto cleanup;
         }
+        l->noise_total += ev;
         TL_TRY(get_num(l, nz, "duration", 1, &du, NULL));
         if (du < 0 || du > MAX_AT_SECONDS) {
             size_t q = push_key(l, "duration");
@@ -645,11 +653,80 @@ static int line_of(const char *text, size_t off)
     return line;
 }
 
+/* "\u0000" escapes: cJSON decodes them to a NUL byte that silently ends the C string
+ * ("C:\\x.txt\u0000.bat" would write C:\x.txt). To report the JSON path of the string,
+ * a copy of the text gets the noncharacter U+FDD0 (same escape length) in their place,
+ * and scan_tree finds it after parsing. *nul_off is the offset of the first one (0: none);
+ * *marked stays NULL when the text already holds U+FDD0 (then only the line is named). */
+#define NUL_MARK "\xEF\xB7\x90" /* U+FDD0 in UTF-8 */
+static tl_status mark_nul_escapes(const char *json, size_t len, char **marked, size_t *nul_off,
+                                  int *nul_marked)
+{
+    int in_str = 0;
+    *nul_off = 0;
+    *nul_marked = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_str) {
+            in_str = json[i] == '"';
+            continue;
+        }
+        if (json[i] == '"') {
+            in_str = 0;
+        } else if (json[i] == '\\' && i + 1 < len) {
+            if (json[i + 1] == 'u' && i + 5 < len && memcmp(json + i + 2, "0000", 4) == 0) {
+                if (!*nul_off)
+                    *nul_off = i ? i : 1;
+                if (!*marked) {
+                    for (size_t k = 0; k + 6 <= len; k++)
+                        if (!memcmp(json + k, NUL_MARK, 3) ||
+                            !tl_strncasecmp(json + k, "\\ufdd0", 6))
+                            return TL_OK; /* cannot mark: line only */
+                    *marked = tl_malloc(len + 1);
+                    if (!*marked)
+                        return TL_E_NOMEM;
+                    memcpy(*marked, json, len);
+                    (*marked)[len] = 0;
+                }
+                memcpy(*marked + i + 2, "FDD0", 4);
+                *nul_marked = 1;
+            }
+            i++;
+        }
+    }
+    return TL_OK;
+}
+
+/* Depth bound (TL_LIMIT_JSON_DEPTH) and the NUL marks, with the JSON path. */
+static tl_status scan_tree(ld *l, const cJSON *n, int depth)
+{
+    if (depth > TL_LIMIT_JSON_DEPTH) {
+        char m[80];
+        snprintf(m, sizeof m, "nested deeper than %d levels (tasklab's limit)",
+                 TL_LIMIT_JSON_DEPTH);
+        return perr(l, "%s", m);
+    }
+    if (n->string && strstr(n->string, NUL_MARK))
+        return perr(l, "\\u0000 (a NUL character) inside a key", NULL);
+    if (cJSON_IsString(n) && n->valuestring && strstr(n->valuestring, NUL_MARK))
+        return perr(l, "\\u0000 (a NUL character) inside a string: Windows strings end at NUL",
+                    NULL);
+    size_t i = 0;
+    for (const cJSON *c = n->child; c; c = c->next, i++) {
+        size_t m = cJSON_IsObject(n) ? push_key(l, c->string ? c->string : "") : push_idx(l, i);
+        tl_status st = scan_tree(l, c, depth + 1);
+        l->path[m] = 0;
+        if (st != TL_OK)
+            return st;
+    }
+    return TL_OK;
+}
+
 static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
 {
     static const char *const keys[] = {"name", "title",      "description", "technique", "actor",
                                        "kind", "references", "endpoint",    "agent",     "start",
-                                       "seed", "steps",      "expect",      "comment",   NULL};
+                                       "seed", "steps",      "expect",      "comment",   "limits",
+                                       NULL};
     static const char *const kinds[] = {"attack", "benign", NULL};
     tl_status st;
     l->path[0] = '$';
@@ -749,6 +826,37 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
         }
         s->seed = (uint64_t)seed;
     }
+    s->limit_events = TL_LIMIT_DEFAULT_EVENTS;
+    s->limit_commands = TL_LIMIT_DEFAULT_COMMANDS;
+    if (cJSON_GetObjectItemCaseSensitive(root, "limits")) {
+        static const char *const lkeys[] = {"events", "commands", NULL};
+        static const struct {
+            const char *key;
+            double max;
+        } lim[] = {{"events", TL_LIMIT_MAX_EVENTS}, {"commands", TL_LIMIT_MAX_COMMANDS}};
+        const cJSON *lo = cJSON_GetObjectItemCaseSensitive(root, "limits");
+        size_t m = push_key(l, "limits");
+        TL_TRY(check_keys(l, lo, lkeys));
+        for (size_t k = 0; k < 2; k++) {
+            double v = 0;
+            int present = 0;
+            TL_TRY(get_num(l, lo, lim[k].key, 0, &v, &present));
+            if (!present)
+                continue;
+            if (v < 1 || v > lim[k].max || floor(v) != v) {
+                char msg[120];
+                snprintf(msg, sizeof msg, "expected a whole number from 1 to %.0f", lim[k].max);
+                push_key(l, lim[k].key);
+                st = perr(l, "%s", msg);
+                goto cleanup;
+            }
+            if (k == 0)
+                s->limit_events = (long)v;
+            else
+                s->limit_commands = (long)v;
+        }
+        l->path[m] = 0;
+    }
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
     {
         size_t m = push_key(l, "steps");
@@ -799,8 +907,9 @@ tl_status tl_scenario_load_mem(const char *path, const char *json, size_t len, t
 {
     tl_status st;
     cJSON *root = NULL;
+    char *marked = NULL;
     tl_scenario *s = NULL;
-    ld l = {path, d, {0}};
+    ld l = {path, d, {0}, 0};
     tl_sim_json_hooks();
     TL_TRY_ALLOC(s = tl_calloc(1, sizeof *s));
     TL_TRY_ALLOC(s->path = tl_strdup(path));
@@ -814,21 +923,46 @@ tl_status tl_scenario_load_mem(const char *path, const char *json, size_t len, t
         TL_FAIL(TL_E_PARSE);
     }
     const char *endp = NULL;
+    size_t nul_off = 0;
+    int nul_marked = 0;
+    TL_TRY(mark_nul_escapes(json, len, &marked, &nul_off, &nul_marked));
+    if (nul_off && !nul_marked) {
+        tl_diag_set(d, path, line_of(json, nul_off),
+                    "\\u0000 (a NUL character) inside a string: Windows strings end at NUL");
+        TL_FAIL(TL_E_PARSE);
+    }
+    const char *text = marked ? marked : json;
     json_oom = 0;
-    root = cJSON_ParseWithLengthOpts(json, len, &endp, 0);
+    root = cJSON_ParseWithLengthOpts(text, len, &endp, 0);
     if (!root && json_oom)
         TL_FAIL(TL_E_NOMEM);
     if (!root) {
         /* cJSON returns NULL for OOM and syntax errors alike; endp points at the error. */
-        size_t off = endp && endp >= json ? (size_t)(endp - json) : 0;
+        size_t off = endp && endp >= text ? (size_t)(endp - text) : 0;
         tl_diag_set(d, path, line_of(json, off), "invalid JSON near offset %zu", off);
         TL_FAIL(TL_E_PARSE);
     }
+    {
+        size_t off = (size_t)(endp - text);
+        while (off < len && (json[off] == ' ' || json[off] == '\t' || json[off] == '\n' ||
+                             json[off] == '\r'))
+            off++;
+        if (off < len) {
+            tl_diag_set(d, path, line_of(json, off),
+                        "$: trailing content after the scenario's JSON object (offset %zu)", off);
+            TL_FAIL(TL_E_PARSE);
+        }
+    }
+    l.path[0] = '$';
+    l.path[1] = 0;
+    TL_TRY(scan_tree(&l, root, 0));
+    l.path[0] = 0;
     TL_TRY(build(&l, s, root));
     *out = s;
     s = NULL;
 cleanup:
     cJSON_Delete(root);
+    tl_free(marked);
     tl_scenario_free(s);
     return st;
 }

@@ -77,6 +77,9 @@ struct tl_scenario {
     tl_step *steps; /* execution order */
     size_t nsteps;
     char *expect_json;
+    /* "limits": the run's work budget (tasklab/limits.h), defaults filled in */
+    long limit_events;
+    long limit_commands;
 };
 
 #endif /* TL_SCENARIO_INT_H */

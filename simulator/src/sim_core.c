@@ -95,6 +95,10 @@ tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt
             break;
         }
         tl_diag_set(d, s->sc->path, 0, "$.steps[%zu].%s: %s", s->cur->file_index, what, msg);
+        /* a task action reports into a private diag; a limit is the scenario's error */
+        if (st == TL_E_LIMIT && s->cur_diag && s->cur_diag != d)
+            tl_diag_set(s->cur_diag, s->sc->path, 0, "$.steps[%zu].%s: %s", s->cur->file_index,
+                        what, msg);
     } else {
         tl_diag_set(d, s->sc->path, 0, "%s", msg);
     }
@@ -310,10 +314,41 @@ static tl_status copy_fields(const tl_evfield *f, size_t n, tl_evfield **out)
     return TL_OK;
 }
 
+/* ---- work budget (tasklab/limits.h) ----------------------------------------- */
+
+static tl_status over_budget(tl_sim *s, const char *what, long limit)
+{
+    s->over_budget = 1;
+    return tl_sim_step_error(s, s->cur_diag, TL_E_LIMIT,
+                             "more than %ld %s in one run (the work budget: scenario key "
+                             "\"limits\".%s, at most %ld)",
+                             limit, what, what,
+                             !strcmp(what, "events") ? (long)TL_LIMIT_MAX_EVENTS
+                                                     : (long)TL_LIMIT_MAX_COMMANDS);
+}
+
+static tl_status work_event(tl_sim *s)
+{
+    if (s->cur_stream != &s->steps_stream)
+        return TL_OK; /* noise has its own cap (TL_LIMIT_NOISE_EVENTS) */
+    if (s->over_budget || ++s->work_events > s->sc->limit_events)
+        return over_budget(s, "events", s->sc->limit_events);
+    return TL_OK;
+}
+
+tl_status tl_sim_work_command(tl_sim *s)
+{
+    if (s->over_budget || ++s->work_commands > s->sc->limit_commands)
+        return over_budget(s, "commands", s->sc->limit_commands);
+    return TL_OK;
+}
+
 tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
 {
     if (s->quiet)
         return TL_OK;
+    if (work_event(s) != TL_OK)
+        return TL_E_LIMIT;
     tl_sysmon_event ev = {id, f, n};
     tl_sysmon_verdict v;
     tl_sysmon_filter(s->cfg, &ev, &v);
@@ -353,6 +388,8 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
 {
     if (s->quiet)
         return TL_OK;
+    if (work_event(s) != TL_OK)
+        return TL_E_LIMIT;
     tl_qrec r;
     memset(&r, 0, sizeof r);
     tl_stream *sm = s->cur_stream;
@@ -1358,6 +1395,7 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
     const tl_step *t = &s->sc->steps[i];
     s->cur = t;
     s->cur_step = i;
+    s->cur_diag = d;
     if (s->now < t->time)
         s->now = t->time;
     long u = t->user                                       ? tl_sim_user_find(s, t->user)
@@ -1465,8 +1503,11 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         break;
     }
 done:
+    if (s->over_budget && st != TL_E_NOMEM)
+        st = TL_E_LIMIT; /* even where a caller dropped the status: the diag says why */
     if (s->steps_run <= i)
         s->steps_run = i + 1;
     s->cur = NULL;
+    s->cur_diag = NULL;
     return st;
 }

@@ -199,6 +199,11 @@ struct tl_sim {
     int task_depth;   /* task runs nested in task actions (bounded) */
     int batch_depth;  /* batch files run by batch files (bounded) */
     int exec_depth;   /* interpreters running inside one another now (TL_LIMIT_EXEC_DEPTH) */
+    /* work budget of the run (scenario "limits", tasklab/limits.h) */
+    long work_events;   /* raw events emitted by steps and the tasks they run (noise aside) */
+    long work_commands; /* processes started by interpreters, cmd lines, PowerShell statements */
+    int over_budget;    /* sticky: the current step exceeded a budget (its diag says which) */
+    tl_diag *cur_diag;  /* the running step's diag (budget errors are reported there) */
     size_t cur_step;
     const tl_step *cur;
     /* current popped record (owned) */
@@ -227,6 +232,9 @@ tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* Count one command line (process started, cmd line, batch line, PowerShell statement)
+ * against the run's budget; TL_E_LIMIT (reported on the current step) when exceeded. */
+tl_status tl_sim_work_command(tl_sim *s);
 int tl_sim_is_x64(const tl_sim *s);
 /* Map an image path to what Sysmon reports for a wow64 process. */
 char *tl_sim_wow64_image(const char *image);

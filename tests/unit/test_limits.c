@@ -215,12 +215,184 @@ static void test_limits_command_line_over_32767_starts_nothing(void **state)
     }
 }
 
+
+/* A batch file that runs itself ten times per level once ran for minutes (10^8 lines
+ * under the old silent depth cap): the nesting is now an error at TL_LIMIT_BATCH_DEPTH. */
+static void test_limits_batch_recursion_is_step_error(void **state)
+{
+    (void)state;
+    tl_buf b = TL_BUF_INIT;
+    for (int i = 0; i < 10; i++)
+        tl_buf_puts(&b, "C:\\\\r.bat\\r\\n");
+    tl_buf steps = TL_BUF_INIT;
+    tl_buf_printf(&steps,
+                  "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"C:\\\\r.bat\","
+                  "\"content\":\"%s\"}},{\"at\":1,\"user\":\"alice\",\"command\":\"C:\\\\r.bat\"}]",
+                  tl_buf_cstr(&b));
+    run r;
+    assert_false(run_json(&r, tl_buf_cstr(&steps), NULL));
+    expect_step_error(&r, TL_E_LIMIT,
+                      "$.steps[1].command: batch files nested deeper than 8 levels (C:\\r.bat");
+    run_free(&r);
+    tl_buf_free(&b);
+    tl_buf_free(&steps);
+}
+
+/* The per-run budget: commands and events, lowered by the scenario's "limits". */
+static void test_limits_work_budget_is_step_error(void **state)
+{
+    (void)state;
+    tl_buf b = TL_BUF_INIT;
+    for (int i = 0; i < 100; i++)
+        tl_buf_puts(&b, "echo x\\r\\n");
+    tl_buf steps = TL_BUF_INIT;
+    tl_buf_printf(&steps,
+                  "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"C:\\\\e.bat\","
+                  "\"content\":\"%s\"}},{\"at\":1,\"user\":\"alice\",\"command\":\"C:\\\\e.bat\"}]",
+                  tl_buf_cstr(&b));
+    run r;
+    assert_false(run_json(&r, tl_buf_cstr(&steps), ",\"limits\":{\"commands\":50}"));
+    expect_step_error(&r, TL_E_LIMIT,
+                      "$.steps[1].command: more than 50 commands in one run (the work budget: "
+                      "scenario key \"limits\".commands");
+    run_free(&r);
+    /* the default budget runs it */
+    assert_true(run_json(&r, tl_buf_cstr(&steps), NULL));
+    run_free(&r);
+
+    const char *many = "[{\"at\":0,\"user\":\"alice\",\"command\":\"schtasks /create /tn a /tr "
+                       "calc.exe /sc onlogon /f & schtasks /create /tn b /tr calc.exe /sc "
+                       "onlogon /f\"}]";
+    assert_false(run_json(&r, many, ",\"limits\":{\"events\":5}"));
+    expect_step_error(&r, TL_E_LIMIT, "$.steps[0].command: more than 5 events in one run");
+    run_free(&r);
+    assert_true(run_json(&r, many, NULL));
+    run_free(&r);
+
+    /* the scenario may not raise the budget past the ceiling */
+    assert_false(run_json(&r, "[]", ",\"limits\":{\"events\":1e9}"));
+    expect_step_error(&r, TL_E_PARSE, "scenarios/t.json: $.limits.events: expected a whole number "
+                                      "from 1 to 2000000");
+    run_free(&r);
+    assert_false(run_json(&r, "[]", ",\"limits\":{\"evnts\":1}"));
+    expect_step_error(&r, TL_E_PARSE, "$.limits.evnts: unknown key");
+    run_free(&r);
+    tl_buf_free(&b);
+    tl_buf_free(&steps);
+}
+
+/* A task whose action runs itself thirty times (schtasks /run) once reached 659,000
+ * events and 2.5 GB: the chain is bounded and the fan-out ends on the budget. */
+static void test_limits_task_run_fanout_ends_on_budget(void **state)
+{
+    (void)state;
+    tl_buf a = TL_BUF_INIT;
+    for (int i = 0; i < 30; i++)
+        tl_buf_puts(&a, "schtasks /run /tn fan\\r\\n");
+    tl_buf steps = TL_BUF_INIT;
+    tl_buf_printf(&steps,
+                  "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":"
+                  "\"C:\\\\fan.bat\",\"content\":\"%s\"}},"
+                  "{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /create "
+                  "/tn fan /sc onlogon /ru SYSTEM /f /tr C:\\\\fan.bat\"},"
+                  "{\"at\":2,\"user\":\"alice\",\"elevated\":true,\"command\":\"schtasks /run /tn "
+                  "fan\"}]",
+                  tl_buf_cstr(&a));
+    run r;
+    assert_false(run_json(&r, tl_buf_cstr(&steps), NULL));
+    expect_step_error(&r, TL_E_LIMIT, "$.steps[2].command: more than ");
+    assert_true(r.sim->work_events <= TL_LIMIT_DEFAULT_EVENTS + 1);
+    run_free(&r);
+    tl_buf_free(&a);
+    tl_buf_free(&steps);
+}
+
+/* ---- strictness of the scenario file ---------------------------------------------- */
+
+static void test_limits_scenario_json_strictness(void **state)
+{
+    (void)state;
+    run r;
+    /* trailing content after the object */
+    const char *good = "{\"name\":\"t\",\"title\":\"x\",\"kind\":\"attack\",\"endpoint\":{"
+                       "\"hostname\":\"H\",\"users\":[{\"name\":\"alice\"}]},\"start\":"
+                       "\"2022-04-13T11:59:41Z\",\"steps\":[]}";
+    tl_buf j = TL_BUF_INIT;
+    tl_buf_printf(&j, "%s\n {\"steps\":[]}\n", good);
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_scenario *sc = NULL;
+    assert_int_equal(tl_scenario_load_mem("scenarios/t.json", j.data, j.len, &sc, &d),
+                     TL_E_PARSE);
+    char m[2048];
+    tl_diag_format(&d, m, sizeof m);
+    assert_string_equal(m, "scenarios/t.json:2: $: trailing content after the scenario's JSON "
+                           "object (offset 139)");
+    tl_buf_free(&j);
+    tl_buf_printf(&j, "%s \n\t\r\n", good);
+    assert_int_equal(tl_scenario_load_mem("scenarios/t.json", j.data, j.len, &sc, &d), TL_OK);
+    tl_scenario_free(sc);
+    tl_buf_free(&j);
+
+    /* \u0000 in a string: C:\x.txt\u0000.bat once wrote C:\x.txt */
+    assert_false(run_json(&r,
+                          "[{\"at\":0,\"file\":{\"op\":\"write\",\"path\":\"C:\\\\x.txt\\u0000.bat\","
+                          "\"content\":\"x\"}}]",
+                          NULL));
+    expect_step_error(&r, TL_E_PARSE,
+                      "scenarios/t.json: $.steps[0].file.path: \\u0000 (a NUL character) inside "
+                      "a string");
+    run_free(&r);
+    /* an escaped backslash before u0000 is just text */
+    assert_true(run_json(&r,
+                         "[{\"at\":0,\"file\":{\"op\":\"write\",\"path\":\"C:\\\\x\\\\u0000.txt\","
+                         "\"content\":\"x\"}}]",
+                         NULL));
+    run_free(&r);
+
+    /* nesting beyond TL_LIMIT_JSON_DEPTH (cJSON alone would take 1000) */
+    tl_buf deep = TL_BUF_INIT;
+    tl_buf_puts(&deep, "[{\"at\":0,\"command\":\"whoami\",\"comment\":");
+    for (int i = 0; i < 200; i++)
+        tl_buf_putc(&deep, '[');
+    for (int i = 0; i < 200; i++)
+        tl_buf_putc(&deep, ']');
+    tl_buf_puts(&deep, "}]");
+    assert_false(run_json(&r, tl_buf_cstr(&deep), NULL));
+    expect_step_error(&r, TL_E_PARSE, "scenarios/t.json: $.steps[0].comment[0][0]");
+    expect_step_error(&r, TL_E_PARSE, "nested deeper than 64 levels");
+    run_free(&r);
+    tl_buf_free(&deep);
+}
+
+/* Noise is capped per scenario (all noise steps together). */
+static void test_limits_noise_count_is_capped(void **state)
+{
+    (void)state;
+    run r;
+    assert_false(run_json(&r, "[{\"at\":0,\"noise\":{\"events\":100000000,\"duration\":60}}]", NULL));
+    expect_step_error(&r, TL_E_PARSE, "$.steps[0].noise.events: expected a whole number of events; "
+                                      "all noise steps together may have at most 1000000");
+    run_free(&r);
+    assert_false(run_json(&r,
+                          "[{\"at\":0,\"noise\":{\"events\":600000,\"duration\":60}},"
+                          "{\"at\":1,\"noise\":{\"events\":600000,\"duration\":60}}]",
+                          NULL));
+    expect_step_error(&r, TL_E_PARSE, "$.steps[1].noise.events");
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_powershell_deep_expression_is_step_error),
         cmocka_unit_test(test_limits_cmd_nesting_is_step_error),
         cmocka_unit_test(test_limits_command_line_over_32767_starts_nothing),
+        cmocka_unit_test(test_limits_batch_recursion_is_step_error),
+        cmocka_unit_test(test_limits_work_budget_is_step_error),
+        cmocka_unit_test(test_limits_task_run_fanout_ends_on_budget),
+        cmocka_unit_test(test_limits_scenario_json_strictness),
+        cmocka_unit_test(test_limits_noise_count_is_capped),
     };
     return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
 }

@@ -61,6 +61,6 @@
 #define TL_LIMIT_MAX_EVENTS 2000000
 #define TL_LIMIT_DEFAULT_COMMANDS 20000    /* command lines and batch lines interpreted */
 #define TL_LIMIT_MAX_COMMANDS 1000000
-#define TL_LIMIT_NOISE_EVENTS 10000000     /* noise events in one scenario, all steps */
+#define TL_LIMIT_NOISE_EVENTS 1000000      /* noise events in one scenario, all steps */
 
 #endif /* TL_LIMITS_H */
