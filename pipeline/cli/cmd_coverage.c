@@ -158,6 +158,21 @@ int tl_cli_cmd_coverage(int argc, char **argv)
         profiles[nprof++] = "default";
         profiles[nprof++] = "tasklab";
     }
+    if (require) {
+        /* a gate on a profile this run does not compute could never fail */
+        int found = 0;
+        for (int k = 0; k < nprof; k++)
+            found |= !strcmp(require, profiles[k]);
+        if (!found) {
+            if (tl_cli_common_set(&c, TL_OC_PROFILE, require) == 0)
+                fprintf(stderr,
+                        "tasklab coverage: --require %s: profile %s is not computed in this run "
+                        "(add --profile %s)\n",
+                        require, require, require);
+            rc = 2;
+            goto done;
+        }
+    }
     if (!nargs) {
         default_scen = tl_path_join(tl_cli_home(), "scenarios");
         args[nargs++] = default_scen;

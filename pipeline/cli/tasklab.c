@@ -130,11 +130,59 @@ tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_d
 
 /* ---- common option parsing ---------------------------------------------- */
 
+/* Load warnings. A warning about the user's own files (--rules FILE, the
+ * --ruleset DIR, the etc/ of a --wazuh-dir: the files a user edits) is always
+ * printed, "file:line: rule N: message", and counted for --strict-rules; the
+ * stock ruleset's own warnings (Wazuh's or tasklab's files) are counted and
+ * summarised in one line after the load, listed one by one with
+ * --verbose-warnings. One sink for the process: the ruleset keeps it, and
+ * engines on worker threads may warn while they run. */
+static struct {
+    pthread_mutex_t lock;
+    const tl_cli_common *c; /* the options of the load in progress */
+    size_t user, stock;
+} warn_sink = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+
+/* 1 when `file` (the text before the first ':') is one of the user's files. */
+static int is_user_file(const tl_cli_common *c, const char *msg)
+{
+    if (!c)
+        return 0;
+    size_t flen = strcspn(msg, ":");
+    for (size_t i = 0; i < c->rules.n; i++)
+        if (strlen(c->rules.v[i]) == flen && !strncmp(msg, c->rules.v[i], flen))
+            return 1;
+    const char *dirs[2] = {c->ruleset_dir, c->wazuh_dir};
+    for (int k = 0; k < 2; k++) {
+        if (!dirs[k])
+            continue;
+        size_t l = strlen(dirs[k]);
+        while (l > 1 && dirs[k][l - 1] == '/')
+            l--;
+        if (flen < l || strncmp(msg, dirs[k], l) != 0)
+            continue;
+        const char *rest = msg + l;
+        if (k == 0 && (rest[0] == ':' || rest[0] == '/'))
+            return 1; /* anything in the user's ruleset folder, or the folder itself */
+        if (k == 1 && !strncmp(rest, "/etc/", 5))
+            return 1; /* a manager's etc/ is the user's; its ruleset/ is stock */
+    }
+    return 0;
+}
+
 static void warn_stderr(void *ctx, const char *msg)
 {
-    int *quiet = ctx;
-    if (!quiet || !*quiet)
+    (void)ctx;
+    pthread_mutex_lock(&warn_sink.lock);
+    if (is_user_file(warn_sink.c, msg)) {
+        warn_sink.user++;
         fprintf(stderr, "tasklab: warning: %s\n", msg);
+    } else {
+        warn_sink.stock++;
+        if (!tl_cli_quiet_warnings)
+            fprintf(stderr, "tasklab: warning: %s\n", msg);
+    }
+    pthread_mutex_unlock(&warn_sink.lock);
 }
 
 int tl_cli_quiet_warnings = 1;
@@ -228,8 +276,31 @@ tl_status tl_cli_load_ruleset(const tl_cli_common *c, tl_ruleset **rs, tl_diag *
     po.etc_dir = c->etc_dir;
     po.shared_dir = c->shared_dir;
     po.warn = warn_stderr;
-    po.warn_ctx = &tl_cli_quiet_warnings;
-    return tl_profile_load(&po, rs, d);
+    po.warn_ctx = NULL;
+    pthread_mutex_lock(&warn_sink.lock);
+    warn_sink.c = c;
+    warn_sink.user = warn_sink.stock = 0;
+    pthread_mutex_unlock(&warn_sink.lock);
+    tl_status st = tl_profile_load(&po, rs, d);
+    pthread_mutex_lock(&warn_sink.lock);
+    size_t user = warn_sink.user, stock = warn_sink.stock;
+    warn_sink.c = NULL;
+    pthread_mutex_unlock(&warn_sink.lock);
+    if (st != TL_OK)
+        return st;
+    if (stock && tl_cli_quiet_warnings)
+        fprintf(stderr,
+                "tasklab: note: %zu warning%s in the stock rules and decoders of profile %s "
+                "(--verbose-warnings lists them)\n",
+                stock, tl_cli_plural(stock), po.profile);
+    if (user && c->strict_rules) {
+        tl_ruleset_free(*rs);
+        *rs = NULL;
+        tl_diag_set(d, "", 0, "%zu warning%s about your rule files, an error with --strict-rules",
+                    user, tl_cli_plural(user));
+        return TL_E_RULE;
+    }
+    return TL_OK;
 }
 
 void tl_cli_common_init(tl_cli_common *c)

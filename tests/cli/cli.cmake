@@ -14,3 +14,7 @@ set_tests_properties(style.exported_symbols PROPERTIES LABELS cli)
 add_test(NAME cli.basics
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/cli_basics.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.basics PROPERTIES LABELS cli)
+# Warnings about the user's own rules are printed; --strict-rules; coverage --require gates (issue 13).
+add_test(NAME cli.user_rules_warnings
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/user_rules_warnings.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.user_rules_warnings PROPERTIES LABELS cli)

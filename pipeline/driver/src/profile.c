@@ -20,6 +20,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -140,6 +141,16 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
             dec_dirs[0] = ddir;
             ro.decoder_dirs = dec_dirs;
             ro.n_decoder_dirs = 1;
+        } else {
+            /* Rules without decoders would never see a decoded field: use the
+             * profile's decoders, and say so. */
+            ro.keep_conf_decoders = 1;
+            if (o->warn) {
+                char msg[1200];
+                snprintf(msg, sizeof msg, "%s: no decoders/ folder: using the decoders of profile %s",
+                         o->ruleset_dir, profile);
+                o->warn(o->warn_ctx, msg);
+            }
         }
         /* Take only AR/alert settings from the profile's conf. */
         ro.skip_conf_ruleset = 1;

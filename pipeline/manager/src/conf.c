@@ -522,6 +522,16 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
             c.email_alert_level = tmp.email_alert_level;
             c.node_name = tmp.node_name;
             tmp.node_name = NULL;
+            if (o->keep_conf_decoders) { /* a user ruleset without decoders/ */
+                c.decoder_dirs = tmp.decoder_dirs;
+                c.ndecoder_dirs = tmp.ndecoder_dirs;
+                c.decoder_files = tmp.decoder_files;
+                c.ndecoder_files = tmp.ndecoder_files;
+                c.decoder_excludes = tmp.decoder_excludes;
+                c.ndecoder_excludes = tmp.ndecoder_excludes;
+                tmp.decoder_dirs = tmp.decoder_files = tmp.decoder_excludes = NULL;
+                tmp.ndecoder_dirs = tmp.ndecoder_files = tmp.ndecoder_excludes = 0;
+            }
             tl_conf_clear(&tmp);
         }
         if (!o->base_dir) {

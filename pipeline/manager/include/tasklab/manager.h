@@ -48,6 +48,8 @@ typedef struct tl_ruleset_opts {
     void *warn_ctx;  /* warn_ctx must stay valid until tl_ruleset_free */
     int skip_conf_ruleset; /* 1: ignore ossec_conf's <ruleset> (dirs, files, lists, excludes);
                               keep only its <command>, <active-response>, <alerts>, <global> */
+    int keep_conf_decoders; /* with skip_conf_ruleset: keep ossec_conf's decoders (a user
+                               ruleset that has rules/ but no decoders/) */
     int stock_ruleset;     /* 1: when no <ruleset> of ossec_conf is in force, apply the block
                               an installed 4.14.7 manager has: <rule_exclude>
                               0215-policy_rules.xml and the six stock CDB lists
