@@ -26,6 +26,7 @@ typedef struct tl_cli_common {
     tl_ar_mode ar_mode;
     const char *ar_exe;
     const char *wineprefix;
+    int ar_timeout_ms; /* --ar-timeout SECONDS; 0: the default */
     const char *sysmon_config;
     char *etc_dir;
     char *shared_dir;
@@ -64,6 +65,7 @@ enum {
     TL_OC_AR,
     TL_OC_AR_EXE,
     TL_OC_WINEPREFIX,
+    TL_OC_AR_TIMEOUT,
     TL_OC_SYSMON_CONFIG,
     TL_OC_VERBOSE_WARNINGS,
     TL_OC_STRICT_RULES,
@@ -94,7 +96,10 @@ typedef struct tl_cli_opt {
 #define TL_CLI_OPTS_AR                                                                             \
     {"--ar", "MODE", TL_OC_AR, "active response: inproc, exec or wine (default: inproc)", 0},      \
     {"--ar-exe", "PATH", TL_OC_AR_EXE, "the AR executable for --ar exec|wine", 0},                 \
-    {"--wineprefix", "DIR", TL_OC_WINEPREFIX, "the Wine prefix for --ar wine", 0}
+    {"--wineprefix", "DIR", TL_OC_WINEPREFIX, "the Wine prefix for --ar wine", 0},                 \
+    {"--ar-timeout", "SECONDS", TL_OC_AR_TIMEOUT,                                                 \
+     "kill an AR program still running after this wall-clock time (default 120); a failed AR run " \
+     "exits 1", 0}
 #define TL_CLI_OPT_SYSMON_CONFIG                                                                   \
     {"--sysmon-config", "FILE", TL_OC_SYSMON_CONFIG, "a Sysmon config XML instead of the scenario's", 0}
 /* a deterministic slice of the scenarios, for a CI matrix */
@@ -157,6 +162,7 @@ tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_d
 void tl_cli_common_init(tl_cli_common *c);
 void tl_cli_common_free(tl_cli_common *c);
 int tl_cli_common_opt(tl_cli_common *c, int argc, char **argv, int *i);
+int tl_cli_ar_failed(const char *scenario_path, const tl_run_result *res);
 tl_status tl_cli_load_ruleset(const tl_cli_common *c, tl_ruleset **rs, tl_diag *d);
 void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro);
 

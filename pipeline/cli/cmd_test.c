@@ -111,6 +111,12 @@ static void run_one(test_ctx *t, item *it)
         it->v = V_ERROR;
         goto done;
     }
+    if (res.n_ar_failed) {
+        /* the AR did not do its job: the alerts cannot be trusted (issue 10) */
+        tl_buf_printf(&it->report, "  active response failed (%zu of %zu runs): %s\n",
+                      res.n_ar_failed, res.n_ar_runs, res.ar_failure);
+        failed = 1;
+    }
     it->expect_failed = failed;
     int same_a = 1, same_e = 1;
     if (!t->bless) {
@@ -372,7 +378,8 @@ int tl_cli_cmd_test(int argc, char **argv)
     if (bless) {
         if (nexp || nerr) {
             fprintf(stderr,
-                    "tasklab test: --bless refused: %zu scenario%s failed expectations, %zu "
+                    "tasklab test: --bless refused: %zu scenario%s failed expectations or an "
+                    "active response, %zu "
                     "could not run; no golden file was changed\n",
                     nexp, nexp == 1 ? "" : "s", nerr);
             rc = 1;

@@ -220,6 +220,16 @@ int tl_cli_common_set(tl_cli_common *c, int id, const char *v)
         return 0;
     case TL_OC_AR_EXE: c->ar_exe = v; return 0;
     case TL_OC_WINEPREFIX: c->wineprefix = v; return 0;
+    case TL_OC_AR_TIMEOUT: {
+        char *end;
+        long s = strtol(v, &end, 10);
+        if (end == v || *end || s < 1 || s > 3600) {
+            fprintf(stderr, "tasklab: --ar-timeout needs a number of seconds from 1 to 3600, not '%s'\n", v);
+            return -1;
+        }
+        c->ar_timeout_ms = (int)s * 1000;
+        return 0;
+    }
     case TL_OC_SYSMON_CONFIG: c->sysmon_config = v; return 0;
     case TL_OC_VERBOSE_WARNINGS: tl_cli_quiet_warnings = 0; return 0;
     case TL_OC_STRICT_RULES: c->strict_rules = 1; return 0;
@@ -330,6 +340,7 @@ void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro)
     ro->etc_dir = c->etc_dir;
     ro->shared_dir = c->shared_dir;
     ro->sysmon_config = c->sysmon_config;
+    ro->ar_timeout_ms = c->ar_timeout_ms;
     if (!ro->ar_exe && c->default_exe)
         ro->ar_exe = c->default_exe;
     if (!ro->ar_exe && c->ar_mode != TL_AR_INPROC) {
@@ -356,6 +367,17 @@ void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro)
         c->default_exe = tl_buf_take(&b);
         ro->ar_exe = c->default_exe;
     }
+}
+
+/* Report failed AR runs of a finished run on stderr; 1 when there were some. */
+int tl_cli_ar_failed(const char *scenario_path, const tl_run_result *res)
+{
+    if (!res->n_ar_failed)
+        return 0;
+    fprintf(stderr, "tasklab: %s: %zu of %zu active-response run%s failed, first: %s\n",
+            scenario_path, res->n_ar_failed, res->n_ar_runs, res->n_ar_runs == 1 ? "" : "s",
+            res->ar_failure);
+    return 1;
 }
 
 /* ---- run ---------------------------------------------------------------- */
@@ -442,6 +464,8 @@ int tl_cli_run(int argc, char **argv)
         } else {
             printf("%-34s %s\n", tl_scenario_name(sc), res.summary);
             ran++;
+            if (tl_cli_ar_failed(tl_scenario_path(sc), &res) && rc == 0)
+                rc = 1;
         }
         tl_run_result_clear(&res);
         tl_scenario_free(sc);
@@ -608,6 +632,8 @@ int tl_cli_explain(int argc, char **argv)
         p = nl ? nl + 1 : p + l;
     }
     printf("\n%s (full alerts: tasklab run --out DIR)\n", res.summary);
+    if (tl_cli_ar_failed(tl_scenario_path(sc), &res))
+        rc = 1;
 done:
     tl_run_result_clear(&res);
     tl_scenario_free(sc);

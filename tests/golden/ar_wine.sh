@@ -37,3 +37,16 @@ t1=$(date +%s%N)
 "$tasklab" test --ar wine --ar-exe "$exe" --wineprefix "$WINEPREFIX" "$home/scenarios"
 t2=$(date +%s%N)
 echo "wine prefix set-up $(( (t1 - t0) / 1000000 )) ms, scenario library under wine $(( (t2 - t1) / 1000000 )) ms"
+# A failed AR run counts under Wine too (issue 10): the Windows program refuses a
+# task file that is not XML and exits 1; tasklab must say so and exit 1.
+set +e
+"$tasklab" run --ar wine --ar-exe "$exe" --wineprefix "$WINEPREFIX" \
+  "$home/tests/cli/ar/ar-bad-task-file.json" >"$work/bad.out" 2>"$work/bad.err"
+rc=$?
+set -e
+if [ "$rc" != 1 ] || ! grep -q 'exited with status 1: ERROR: .*not XML' "$work/bad.err"; then
+  echo "ar_wine.sh: a failed AR run under Wine was not reported (exit $rc):"
+  cat "$work/bad.out" "$work/bad.err"
+  exit 1
+fi
+echo "failed AR run under Wine reported: $(cat "$work/bad.err")"

@@ -401,7 +401,7 @@ static char *run_sequence(tl_ar_mode mode, const char *exe, const char *prefix)
     } else {
         make_drive(&f);
     }
-    tl_execd_opts o = {mode, exe, f.drive, AGENT_WIN, prefix};
+    tl_execd_opts o = {mode, exe, f.drive, AGENT_WIN, prefix, 0};
     tl_execd *x = NULL;
     tl_diag d;
     tl_diag_clear(&d);
@@ -505,7 +505,7 @@ static void test_agent_execd_bad_input(void **state)
     (void)state;
     xfx f;
     make_drive(&f);
-    tl_execd_opts o = {TL_AR_INPROC, NULL, f.drive, NULL, NULL};
+    tl_execd_opts o = {TL_AR_INPROC, NULL, f.drive, NULL, NULL, 0};
     tl_execd *x = NULL;
     tl_diag d;
     tl_diag_clear(&d);
@@ -516,7 +516,7 @@ static void test_agent_execd_bad_input(void **state)
     assert_non_null(strstr(p, "/drive_c/Program Files (x86)/ossec-agent/logs/scheduled-tasks.log"));
     tl_free(p);
     tl_execd_free(x);
-    tl_execd_opts e = {TL_AR_EXEC, "/nonexistent/analyze-scheduled-task", f.drive, NULL, NULL};
+    tl_execd_opts e = {TL_AR_EXEC, "/nonexistent/analyze-scheduled-task", f.drive, NULL, NULL, 0};
     assert_int_equal(tl_execd_new(&e, &x, &d), TL_E_NOTFOUND);
     rm_drive(&f);
 }
@@ -603,7 +603,7 @@ static void test_agent_alloc_fail(void **state)
     /* execd inproc: the run either completes or reports TL_E_NOMEM */
     xfx f;
     make_drive(&f);
-    tl_execd_opts o = {TL_AR_INPROC, NULL, f.drive, AGENT_WIN, NULL};
+    tl_execd_opts o = {TL_AR_INPROC, NULL, f.drive, AGENT_WIN, NULL, 0};
     char *m1 = manager_message("test-task");
     done = 0;
     for (long k = 1; k < 20000 && !done; k++) {

@@ -29,7 +29,18 @@
  * Every mode passes the virtual time as TASKLAB_TIME (ISO-8601 UTC) and the
  * host folder playing C: as TASKLAB_DRIVE_C (a Z:\ path under Wine unless that
  * folder is the prefix's own drive_c), so all three write identical logs.
- * A wall-clock guard (120 s) kills a hung child; it never affects output.
+ *
+ * The program is installed by a hard link to exe_path, or by a copy when the
+ * drive is on another file system (EXDEV): never by a symbolic link, since
+ * the program finds the agent's folder from /proc/self/exe, which resolves
+ * links to exe_path's own folder.
+ *
+ * Honest failures: a run whose program exits non-zero, dies of a signal, is
+ * killed by the wall-clock watchdog (tl_execd_opts.timeout_ms, default
+ * TL_EXECD_TIMEOUT_MS; it only kills, nothing of it reaches an output) or
+ * writes nothing to active-responses.log is counted (tl_execd_failures) and
+ * described (tl_execd_failure) for the caller's summary; in-process runs are
+ * judged the same way by tl_ar_run's exit status.
  */
 #define _GNU_SOURCE /* pipe2, O_CLOEXEC */
 #include "tasklab/agent.h"
@@ -53,7 +64,6 @@
 
 extern char **environ;
 
-#define GUARD_MS 120000
 #define MAX_STDOUT_LINE ((size_t)4 << 20)
 
 typedef struct pending {
@@ -76,6 +86,9 @@ struct tl_execd {
     char **installed; /* executables copied into the agent's bin folder */
     size_t ninstalled;
     int last_exit;
+    int timeout_ms;   /* watchdog of one program run */
+    size_t nfailed;   /* failed program runs */
+    char *failure;    /* the first one, described; NULL when none */
 };
 
 /* cJSON reports an allocation failure as a parse failure; remember it. */
@@ -131,10 +144,14 @@ static tl_status copy_file(const char *from, const char *to, tl_diag *d)
     return st;
 }
 
-/* Install the AR program at `to`: a hard link to `from` (or a symbolic link
- * when they are on different file systems), a copy only when neither works.
- * A link is never open for writing, so no child forked meanwhile by another
- * worker can hold a write descriptor to it (execve would fail with ETXTBSY). */
+/* Install the AR program at `to`: a hard link to `from`, or a copy when the
+ * link is impossible (EXDEV: the drive is on another file system; EPERM...).
+ * Never a symbolic link: the program locates the agent's folder from
+ * /proc/self/exe, which would name `from`'s folder (issue 10: every AR alert
+ * was lost with --out on a tmpfs). A link is never open for writing; a copy is
+ * written to a temporary name and renamed, and a child forked meanwhile by
+ * another worker that still holds its write descriptor makes execve fail with
+ * ETXTBSY for microseconds, which spawn() retries. */
 static tl_status install_program(const char *from, const char *to, tl_diag *d)
 {
     if (unlink(to) != 0 && errno != ENOENT) {
@@ -143,13 +160,6 @@ static tl_status install_program(const char *from, const char *to, tl_diag *d)
     }
     if (link(from, to) == 0)
         return TL_OK;
-    char *abs = realpath(from, NULL);
-    if (abs) {
-        int ok = symlink(abs, to) == 0;
-        free(abs);
-        if (ok)
-            return TL_OK;
-    }
     return copy_file(from, to, d);
 }
 
@@ -162,6 +172,8 @@ typedef struct child {
     tl_buf ebuf;      /* stderr (first 4 KiB kept) */
     int out_eof;
     int exited, status; /* reaped */
+    int timed_out;      /* killed by the watchdog */
+    long guard_ms;
     struct timespec start;
 } child;
 
@@ -328,7 +340,7 @@ static int child_pump(child *c, int want_line)
             return 0;
         if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
             c->exited = 1;
-        long left = GUARD_MS - elapsed_ms(&c->start);
+        long left = c->guard_ms - elapsed_ms(&c->start);
         if (left <= 0)
             return -1;
         struct pollfd fds[2];
@@ -389,6 +401,9 @@ static char *take_line(child *c)
     return line;
 }
 
+/* Close stdin, drain, reap (killing the child when the watchdog expired).
+ * Returns the exit status, -1 when killed (c->timed_out, or a signal in
+ * c->status). */
 static int child_finish(child *c)
 {
     close_fd(&c->in);
@@ -400,12 +415,12 @@ static int child_finish(child *c)
         while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR) {
         }
     }
+    c->timed_out = timed_out;
     if (!timed_out && WIFEXITED(c->status))
         rc = WEXITSTATUS(c->status);
     close_fd(&c->out);
     close_fd(&c->err);
-    tl_buf_free(&c->obuf);
-    tl_buf_free(&c->ebuf);
+    tl_buf_free(&c->obuf); /* c->ebuf (stderr) is left to the caller */
     return rc;
 }
 
@@ -540,6 +555,101 @@ static tl_status ip_write(void *ctx, const char *line)
     return st;
 }
 
+/* ---- judging a run -------------------------------------------------------------- */
+
+/* Size of a regular host file, -1 when absent or not a regular file. */
+static long long log_size(const char *path)
+{
+    struct stat sb;
+    if (!path || lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return -1;
+    return (long long)sb.st_size;
+}
+
+/* The last "ERROR: ..." line appended to the log after offset `from` (the
+ * last 8 KiB at most), into out; "" when none. */
+static void last_error_line(const char *path, long long from, char *out, size_t n)
+{
+    out[0] = '\0';
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    if (from < 0)
+        from = 0;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > from) {
+        char buf[8193];
+        long long len = sb.st_size - from;
+        if (len > 8192) {
+            from = sb.st_size - 8192;
+            len = 8192;
+        }
+        ssize_t r = pread(fd, buf, (size_t)len, (off_t)from);
+        if (r > 0) {
+            buf[r] = '\0';
+            char *e = NULL;
+            for (char *p = buf; (p = strstr(p, "ERROR: ")) != NULL; p++)
+                e = p;
+            if (e) {
+                size_t k = strcspn(e, "\r\n");
+                if (k >= n)
+                    k = n - 1;
+                memcpy(out, e, k);
+                out[k] = '\0';
+            }
+        }
+    }
+    close(fd);
+}
+
+/* Count a failed run; describe the first one. */
+static void note_failure(tl_execd *x, const char *executable, int is_add, tl_time now,
+                         const char *what, const char *detail)
+{
+    x->nfailed++;
+    if (x->failure)
+        return;
+    char tb[32];
+    tl_time_fmt_systemtime(now, tb);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b, "%s (%s at %s) %s%s%s", executable, is_add ? "add" : "delete", tb, what,
+                  detail && *detail ? ": " : "", detail ? detail : "");
+    if (tl_buf_status(&b) == TL_OK)
+        x->failure = tl_buf_take(&b);
+    else
+        tl_buf_free(&b);
+}
+
+/* Judge a finished run: exit status `rc` (-1 killed), `killed_how` a
+ * description when killed, stderr text, and whether active-responses.log
+ * grew. */
+static void judge_run(tl_execd *x, const char *executable, int is_add, tl_time now, int rc,
+                      const char *killed_how, const char *arlog, long long before,
+                      const char *stderr_text)
+{
+    char detail[512], what[96];
+    last_error_line(arlog, before, detail, sizeof detail);
+    if (!detail[0] && stderr_text && *stderr_text) {
+        size_t k = strcspn(stderr_text, "\r\n");
+        if (k >= sizeof detail)
+            k = sizeof detail - 1;
+        memcpy(detail, stderr_text, k);
+        detail[k] = '\0';
+    }
+    if (rc != 0) {
+        if (killed_how)
+            snprintf(what, sizeof what, "%s", killed_how);
+        else
+            snprintf(what, sizeof what, "exited with status %d", rc);
+        note_failure(x, executable, is_add, now, what, detail);
+        return;
+    }
+    long long after = log_size(arlog);
+    if (after < 0 || after <= before)
+        note_failure(x, executable, is_add, now,
+                     "wrote nothing to active-response\\active-responses.log", detail);
+}
+
 /* ---- running ------------------------------------------------------------------- */
 
 static tl_status run_program(tl_execd *x, const char *executable, const char *line,
@@ -548,7 +658,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     tl_status st = TL_OK;
     char tbuf[32];
     tl_time_fmt_systemtime(now, tbuf);
-    char *exe_host = NULL, *agent_host = NULL, *tmp = NULL;
+    char *exe_host = NULL, *agent_host = NULL, *tmp = NULL, *arlog = NULL;
     char **envp = NULL;
     tl_buf ev_time = TL_BUF_INIT, ev_drive = TL_BUF_INIT, wline = TL_BUF_INIT;
     x->last_exit = -1;
@@ -559,6 +669,9 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     TL_TRY(tl_buf_status(&wline));
     exe_host = tl_execd_host_path(x, wline.data);
     TL_TRY_ALLOC(exe_host);
+    arlog = tl_execd_host_path(x, "active-response\\active-responses.log");
+    TL_TRY_ALLOC(arlog);
+    long long before = log_size(arlog);
 
     if (x->mode == TL_AR_INPROC) {
         inproc p;
@@ -578,6 +691,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
         tl_buf_free(&pn);
         tl_free(p.reply);
         TL_TRY(p.st);
+        judge_run(x, executable, msg != NULL, now, x->last_exit, NULL, arlog, before, NULL);
         goto cleanup;
     }
 
@@ -629,6 +743,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     char *argv_wine[] = {"wine", exe_host, NULL};
     TL_TRY(spawn(&c, x->mode == TL_AR_WINE ? argv_wine : argv_exec, envp, agent_host,
                  x->mode == TL_AR_WINE, d));
+    c.guard_ms = x->timeout_ms;
     tl_buf_reset(&wline);
     tl_buf_puts(&wline, line);
     tl_buf_putc(&wline, '\n');
@@ -650,18 +765,28 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
             }
         }
     }
-    tl_buf errcopy = TL_BUF_INIT;
-    tl_buf_append(&errcopy, c.ebuf.data ? c.ebuf.data : "", c.ebuf.len);
     x->last_exit = child_finish(&c);
-    if (x->last_exit == 127 || x->last_exit == 126)
+    tl_buf errcopy = c.ebuf; /* all of stderr (first 4 KiB), ours to free */
+    if (x->last_exit == 127 || x->last_exit == 126) {
         tl_diag_set(d, exe_host, 0, "execd: cannot run %s (exit %d)%s%s",
                     x->mode == TL_AR_WINE ? "wine" : "the program", x->last_exit,
                     errcopy.len ? ": " : "", tl_buf_cstr(&errcopy));
-    tl_buf_free(&errcopy);
-    if (x->last_exit == 127 || x->last_exit == 126)
         st = TL_E_IO;
+    } else {
+        char how[96];
+        how[0] = '\0';
+        if (c.timed_out)
+            snprintf(how, sizeof how, "timed out after %d s (watchdog) and was killed",
+                     (x->timeout_ms + 999) / 1000);
+        else if (x->last_exit < 0 && WIFSIGNALED(c.status))
+            snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(c.status));
+        judge_run(x, executable, msg != NULL, now, x->last_exit, how[0] ? how : NULL, arlog,
+                  before, tl_buf_cstr(&errcopy));
+    }
+    tl_buf_free(&errcopy);
 cleanup:
     tl_free(tmp);
+    tl_free(arlog);
     tl_free(envp);
     tl_free(exe_host);
     tl_free(agent_host);
@@ -751,6 +876,8 @@ tl_status tl_execd_tick(tl_execd *x, tl_time now, tl_diag *d)
 }
 
 int tl_execd_last_exit(const tl_execd *x) { return x ? x->last_exit : -1; }
+size_t tl_execd_failures(const tl_execd *x) { return x ? x->nfailed : 0; }
+const char *tl_execd_failure(const tl_execd *x) { return x && x->failure ? x->failure : ""; }
 size_t tl_execd_pending(const tl_execd *x) { return x ? x->npend : 0; }
 
 /* ---- setup ------------------------------------------------------------------------ */
@@ -829,6 +956,7 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     TL_TRY_ALLOC(x);
     x->mode = o->mode;
     x->last_exit = -1;
+    x->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : TL_EXECD_TIMEOUT_MS;
     x->agent_win = tl_strdup(o->agent_dir ? o->agent_dir : "C:\\Program Files (x86)\\ossec-agent");
     TL_TRY_ALLOC(x->agent_win);
     if (o->exe_path) {
@@ -939,5 +1067,6 @@ void tl_execd_free(tl_execd *x)
     tl_free(x->agent_win);
     tl_free(x->wineprefix);
     tl_free(x->drive_env);
+    tl_free(x->failure);
     tl_free(x);
 }

@@ -404,6 +404,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     xo.drive_c = drive;
     xo.agent_dir = tl_sim_agent_dir(sim);
     xo.wineprefix = o->wineprefix;
+    xo.timeout_ms = o->ar_timeout_ms;
     TL_TRY(tl_execd_new(&xo, &c.execd, d));
 
     agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
@@ -559,10 +560,18 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     out->n_records = c.n_records;
     out->n_alerts = c.n_alerts;
     out->n_ar_runs = c.n_ar;
+    out->n_ar_failed = tl_execd_failures(c.execd);
+    snprintf(out->ar_failure, sizeof out->ar_failure, "%s", tl_execd_failure(c.execd));
     out->max_level = c.max_level;
-    snprintf(out->summary, sizeof out->summary, "%zu event%s, %zu alert%s%s%s%s, %zu AR run%s",
-             c.n_records, c.n_records == 1 ? "" : "s", c.n_alerts, c.n_alerts == 1 ? "" : "s", c.n_alerts ? " (" : "",
-             tl_buf_cstr(&c.fired), c.n_alerts ? ")" : "", c.n_ar, c.n_ar == 1 ? "" : "s");
+    {
+        char failed[40] = "";
+        if (out->n_ar_failed)
+            snprintf(failed, sizeof failed, " (%zu failed)", out->n_ar_failed);
+        snprintf(out->summary, sizeof out->summary, "%zu event%s, %zu alert%s%s%s%s, %zu AR run%s%s",
+                 c.n_records, c.n_records == 1 ? "" : "s", c.n_alerts, c.n_alerts == 1 ? "" : "s",
+                 c.n_alerts ? " (" : "", tl_buf_cstr(&c.fired), c.n_alerts ? ")" : "", c.n_ar,
+                 c.n_ar == 1 ? "" : "s", failed);
+    }
     if (!out->events_xml || !out->alerts_json || !out->ar_log || !out->tasks_log)
         TL_FAIL(TL_E_NOMEM);
 

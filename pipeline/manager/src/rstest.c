@@ -190,6 +190,12 @@ static tl_status ini_parse(const char *path, const char *data, size_t len, ini_f
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         lineno++;
+        if (memchr(p, '\0', n)) {
+            /* tl_strndup would stop at the NUL, and the '\r' test below
+             * would read and write past the copy (issue 10) */
+            tl_diag_set(d, path, lineno, "line contains a NUL byte");
+            TL_FAIL(TL_E_PARSE);
+        }
         tl_free(line);
         line = tl_strndup(p, n);
         TL_TRY_ALLOC(line);
@@ -434,13 +440,23 @@ static const char *cannot_pass(const tl_ruleset *rs, const char *er, const char 
 tl_status tl_rstest_run_file(const tl_ruleset *rs, const char *ini_path, int flags,
                              tl_buf *report, tl_rstest_stats *stats, tl_diag *d)
 {
-    tl_status st = TL_OK;
     char *data = NULL;
     size_t len = 0;
+    tl_status st = tl_file_read(ini_path, &data, &len, d);
+    if (st == TL_OK)
+        st = tl_rstest_run_mem(rs, ini_path, data, len, flags, report, stats, d);
+    tl_free(data);
+    return st;
+}
+
+tl_status tl_rstest_run_mem(const tl_ruleset *rs, const char *ini_path, const char *data,
+                            size_t len, int flags, tl_buf *report, tl_rstest_stats *stats,
+                            tl_diag *d)
+{
+    tl_status st = TL_OK;
     const int verbose = (flags & TL_RSTEST_VERBOSE) != 0;
     ini_file f;
     memset(&f, 0, sizeof f);
-    TL_TRY(tl_file_read(ini_path, &data, &len, d));
     TL_TRY(ini_parse(ini_path, data, len, &f, d));
     const char *fname = basename_of(ini_path);
     for (size_t i = 0; i < f.n; i++) {
@@ -535,6 +551,5 @@ tl_status tl_rstest_run_file(const tl_ruleset *rs, const char *ini_path, int fla
         st = TL_E_NOMEM;
 cleanup:
     ini_free(&f);
-    tl_free(data);
     return st;
 }

@@ -108,7 +108,12 @@ typedef struct tl_execd_opts {
     const char *agent_dir;  /* Windows path of the agent install dir, e.g.
                                "C:\\Program Files (x86)\\ossec-agent" (NULL: that default) */
     const char *wineprefix; /* wine mode; NULL: $WINEPREFIX, else ${TMPDIR:-/tmp}/tasklab-wine-<uid> */
+    int timeout_ms;         /* exec/wine: wall-clock watchdog per program run, only for killing a
+                               hung program (the run then counts as failed); 0: TL_EXECD_TIMEOUT_MS */
 } tl_execd_opts;
+
+/** Default watchdog of one AR program run (exec and wine modes), in milliseconds. */
+#define TL_EXECD_TIMEOUT_MS 120000
 
 typedef struct tl_execd tl_execd;
 
@@ -131,7 +136,7 @@ void tl_execd_free(tl_execd *x);
  * when timeout > 0 and keys were sent, schedule the "delete" run at now+timeout.
  * The program sees the virtual time `now` (env TASKLAB_TIME, ISO-8601 UTC).
  * @return TL_OK when the program ran (whatever its exit status: see
- * tl_execd_last_exit), TL_E_PARSE (message not JSON), TL_E_NOTFOUND (program
+ * tl_execd_last_exit and tl_execd_failures), TL_E_PARSE (message not JSON), TL_E_NOTFOUND (program
  * missing), TL_E_IO (could not run).
  */
 tl_status tl_execd_run(tl_execd *x, const char *executable, const char *manager_message,
@@ -143,6 +148,18 @@ tl_status tl_execd_tick(tl_execd *x, tl_time now, tl_diag *d);
 char *tl_execd_host_path(const tl_execd *x, const char *rel_winpath);
 /** Exit status of the last program run (-1 when none ran / killed). */
 int tl_execd_last_exit(const tl_execd *x);
+/**
+ * Number of program runs that failed: the program exited non-zero, was killed
+ * (signal, or the watchdog of tl_execd_opts.timeout_ms), or wrote nothing to
+ * active-response\active-responses.log (every Wazuh AR program logs its runs
+ * there). The run itself still returns TL_OK: the pipeline goes on, and the
+ * caller reports the failures (tasklab exits 1).
+ */
+size_t tl_execd_failures(const tl_execd *x);
+/** One line describing the first failed run ("" when none): borrowed, valid
+ * until x is freed. E.g. "analyze-scheduled-task.exe (add at
+ * 2024-01-01T00:00:01.5Z) exited with status 1: ERROR: C:\...: not XML". */
+const char *tl_execd_failure(const tl_execd *x);
 /** Number of pending timeout entries ("delete" runs not fired yet). */
 size_t tl_execd_pending(const tl_execd *x);
 

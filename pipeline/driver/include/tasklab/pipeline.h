@@ -47,6 +47,7 @@ typedef struct tl_run_opts {
     const char *sysmon_config; /* override the scenario's Sysmon config */
     int trace;                 /* record a step-by-step trace (tasklab explain) */
     int color;                 /* colour the trace */
+    int ar_timeout_ms;         /* exec/wine: watchdog of one AR run (0: TL_EXECD_TIMEOUT_MS) */
 } tl_run_opts;
 
 typedef struct tl_run_result {
@@ -58,8 +59,10 @@ typedef struct tl_run_result {
     size_t n_records;
     size_t n_alerts;
     size_t n_ar_runs;
+    size_t n_ar_failed;   /* AR runs that failed (tl_execd_failures): the run is not to be trusted */
+    char ar_failure[512]; /* the first failure, described (tl_execd_failure); "" when none */
     int max_level;
-    char summary[512]; /* "12 events, 2 alerts (115006 L6, 115009 L10), 1 AR run" */
+    char summary[512]; /* "12 events, 2 alerts (115006 L6, 115009 L10), 1 AR run[ (1 failed)]" */
 } tl_run_result;
 
 void tl_run_result_clear(tl_run_result *r);

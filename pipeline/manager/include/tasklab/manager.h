@@ -223,6 +223,12 @@ typedef struct tl_rstest_stats {
  */
 tl_status tl_rstest_run_file(const tl_ruleset *rs, const char *ini_path, int flags,
                              tl_buf *report, tl_rstest_stats *stats, tl_diag *d);
+/** tl_rstest_run_file on `len` bytes already read (borrowed); ini_path names
+ * them in reports and errors. A NUL byte in the text is an error (TL_E_PARSE,
+ * d: file and line). */
+tl_status tl_rstest_run_mem(const tl_ruleset *rs, const char *ini_path, const char *data,
+                            size_t len, int flags, tl_buf *report, tl_rstest_stats *stats,
+                            tl_diag *d);
 /* ==== end of logtest and ruleset tests ==== */
 
 #ifdef __cplusplus
