@@ -939,7 +939,11 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     tl_rule_state *rst = &e->st[r->idx];
     rst->firedtimes++;
     long fired = rst->firedtimes;
-    TL_TRY(store_event(e, r));
+    /* analysisd's rule loop stops at a level-0 rule, before it copies the
+     * event into the rule's if_matched_sid / if_matched_group memory (wazuh.md
+     * §6: level 0 ends the search, the memory is filled last): a frequency rule
+     * over a level-0 parent never counts anything (60013 over 60010). Events
+     * stopped by the ignore timer or an ignore list are not stored either. */
     if (r->level == 0)
         return TL_OK;
     int64_t sec = now / TL_USEC_PER_SEC;
@@ -955,6 +959,7 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
         return TL_OK;
     if (r->nignore_fields)
         add_ignore(e, r);
+    TL_TRY(store_event(e, r));
 
     int logged = !(r->options & TL_OPT_NO_LOG) &&
                  (r->level >= rs->log_alert_level || (r->options & TL_OPT_LOG_ALERT));

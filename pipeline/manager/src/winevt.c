@@ -26,6 +26,12 @@
  *    values that are empty, "-" or "(NULL)" are dropped, trailing whitespace
  *    is trimmed (never the first byte, as the C loop stops at str+1); nameless
  *    Data values are joined with ", " into "data" after all other keys.
+ *  - Audit policy (Security 4719, §3.2; any event with these Data names):
+ *    CategoryId/SubcategoryId stay as they are and add "category" and
+ *    "subcategory" texts (only with Level and Keywords in System);
+ *    AuditPolicyChanges moves to "auditPolicyChangesId" and "%%8449, %%8451"
+ *    becomes auditPolicyChanges "Success added, Failure added". These keys
+ *    come after the other Data keys, before "data".
  *  - Any other child of Event (UserData, ...): the children of each of its
  *    children are merged into one object named after the LAST grandchild.
  *  - message = cJSON_PrintUnformatted(Message) passed through
@@ -965,8 +971,21 @@ static void slice_cstr(xslice s, char *out, size_t outsz)
 }
 
 /* Walk the parsed Event and collect keys (values point into `text`). */
+/* EventData names DecodeWinevt translates (wazuh.md §3.2), matched after the
+ * first-letter lowercasing, so "CategoryId" and "categoryId" both count. */
+static int audit_name(xslice n, const char *rest)
+{
+    size_t rl = strlen(rest);
+    return n.n == rl + 1 && memcmp(n.p + 1, rest, rl) == 0;
+}
+
+typedef struct audit_ids {
+    xslice cat, sub, apc; /* last kept values (trimmed) */
+    int has_cat, has_sub, has_apc;
+} audit_ids;
+
 static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **level,
-                       const xnode **keywords, xslice *extra_name)
+                       const xnode **keywords, xslice *extra_name, audit_ids *au)
 {
     if (x->nn == 0)
         return;
@@ -1028,7 +1047,23 @@ static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **lev
                         continue;
                     xslice v = wtrim(ca->content);
                     if (named >= 0) {
-                        wadd(o, SEC_EVENTDATA, at[named].value.p, at[named].value.n, 1, v.p, v.n);
+                        xslice nm = at[named].value;
+                        char c0 = nm.n ? nm.p[0] : 0;
+                        if ((c0 == 'A' || c0 == 'a') && audit_name(nm, "uditPolicyChanges")) {
+                            /* the codes move to auditPolicyChangesId */
+                            wadd(o, SEC_EVENTDATA, "auditPolicyChangesId", 20, 0, v.p, v.n);
+                            au->apc = v;
+                            au->has_apc = 1;
+                            continue;
+                        }
+                        if ((c0 == 'C' || c0 == 'c') && audit_name(nm, "ategoryId")) {
+                            au->cat = v;
+                            au->has_cat = 1;
+                        } else if ((c0 == 'S' || c0 == 's') && audit_name(nm, "ubcategoryId")) {
+                            au->sub = v;
+                            au->has_sub = 1;
+                        }
+                        wadd(o, SEC_EVENTDATA, nm.p, nm.n, 1, v.p, v.n);
                     } else {
                         if (joined->len > 0)
                             tl_buf_append(joined, ", ", 2);
@@ -1052,12 +1087,142 @@ static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **lev
     }
 }
 
+/* ---- audit policy translation (wazuh.md §3.2) ---------------------------- */
+
+typedef struct audit_sub {
+    int id;
+    const char *name;
+} audit_sub;
+
+static const audit_sub g_sub_8272[] = {{12288, "Security State Change"},
+                                       {12289, "Security System Extension"},
+                                       {12290, "System Integrity"},
+                                       {12291, "IPsec Driver"},
+                                       {12292, "Other System Events"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8273[] = {
+    {12544, "Logon"},           {12545, "Logoff"},
+    {12546, "Account Lockout"}, {12547, "IPsec Main Mode"},
+    {12548, "Special Logon"},   {12549, "IPSec Extended Mode"},
+    {12550, "IPSec Quick Mode"}, {12551, "Other Logon/Logoff Events"},
+    {12552, "Network Policy Server"}, {12553, "User/Device Claims"},
+    {12554, "Group Membership"}, {0, NULL}};
+static const audit_sub g_sub_8274[] = {{12800, "File System"},
+                                       {12801, "Registry"},
+                                       {12802, "Kernel Object"},
+                                       {12803, "SAM"},
+                                       {12804, "Other Object Access Events"},
+                                       {12805, "Certification Services"},
+                                       {12806, "Application Generated"},
+                                       {12807, "Handle Manipulation"},
+                                       {12808, "File Share"},
+                                       {12809, "Filtering Platform Packet Drop"},
+                                       {12810, "Filtering Platform Connection"},
+                                       {12811, "Detailed File Share"},
+                                       {12812, "Removable Storage"},
+                                       {12813, "Central Policy Staging"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8275[] = {{13056, "Sensitive Privilege Use"},
+                                       {13057, "Non Sensitive Privilege Use"},
+                                       {13058, "Other Privilege Use Events"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8276[] = {{13312, "Process Creation"},
+                                       {13313, "Process Termination"},
+                                       {13314, "DPAPI Activity"},
+                                       {13315, "RPC Events"},
+                                       {13316, "Plug and Play Events"},
+                                       {13317, "Token Right Adjusted Events"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8277[] = {{13568, "Audit Policy Change"},
+                                       {13569, "Authentication Policy Change"},
+                                       {13570, "Authorization Policy Change"},
+                                       {13571, "MPSSVC Rule-Level Policy Change"},
+                                       {13572, "Filtering Platform Policy Change"},
+                                       {13573, "Other Policy Change Events"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8278[] = {{13824, "User Account Management"},
+                                       {13825, "Computer Account Management"},
+                                       {13826, "Security Group Management"},
+                                       {13827, "Distribution Group Management"},
+                                       {13828, "Application Group Management"},
+                                       {13829, "Other Account Management Events"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8279[] = {{14080, "Directory Service Access"},
+                                       {14081, "Directory Service Changes"},
+                                       {14082, "Directory Service Replication"},
+                                       {14083, "Detailed Directory Service Replication"},
+                                       {0, NULL}};
+static const audit_sub g_sub_8280[] = {{14336, "Credential Validation"},
+                                       {14337, "Kerberos Service Ticket Operations"},
+                                       {14338, "Other Account Logon Events"},
+                                       {14339, "Kerberos Authentication Service"},
+                                       {0, NULL}};
+
+static const struct {
+    int id;
+    const char *name;
+    const audit_sub *subs;
+} g_audit_cat[] = {{8272, "System", g_sub_8272},          {8273, "Logon/Logoff", g_sub_8273},
+                   {8274, "Object Access", g_sub_8274},   {8275, "Privilege Use", g_sub_8275},
+                   {8276, "Detailed Tracking", g_sub_8276}, {8277, "Policy Change", g_sub_8277},
+                   {8278, "Account Management", g_sub_8278}, {8279, "DS Access", g_sub_8279},
+                   {8280, "Account Logon", g_sub_8280}};
+
+/* Copy v with every "%%" removed into out (NUL-terminated, truncated). */
+static void strip_pct(xslice v, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < v.n && o + 1 < outsz; i++) {
+        if (v.p[i] == '%' && i + 1 < v.n && v.p[i + 1] == '%') {
+            i++;
+            continue;
+        }
+        out[o++] = v.p[i];
+    }
+    out[o] = '\0';
+}
+
+static long audit_num(xslice v)
+{
+    char b[64];
+    strip_pct(v, b, sizeof b);
+    return strtol(b, NULL, 10);
+}
+
+/* AuditPolicyChanges codes -> "Success added, Failure added" in apc_text
+ * (at most 4 comma-separated pieces, unknown codes skipped). */
+static void audit_changes(xslice v, tl_buf *apc_text)
+{
+    char b[512];
+    strip_pct(v, b, sizeof b);
+    char *piece = b;
+    for (int k = 0; k < 4 && piece; k++) {
+        char *comma = k < 3 ? strchr(piece, ',') : NULL;
+        if (comma)
+            *comma = '\0';
+        long code = strtol(piece, NULL, 10);
+        const char *t = code == 8448   ? "Success removed"
+                        : code == 8449 ? "Success added"
+                        : code == 8450 ? "Failure removed"
+                        : code == 8451 ? "Failure added"
+                                       : NULL;
+        if (t) {
+            if (apc_text->len)
+                tl_buf_puts(apc_text, ", ");
+            tl_buf_puts(apc_text, t);
+        }
+        piece = comma ? comma + 1 : NULL;
+    }
+}
+
 /* Core conversion. ev may be NULL (pure conversion). */
 static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_diag *d)
 {
     tl_status st = TL_OK;
     tl_buf enc = TL_BUF_INIT, joined = TL_BUF_INIT, msg = TL_BUF_INIT;
-    tl_buf printed = TL_BUF_INIT;
+    tl_buf printed = TL_BUF_INIT, apc_text = TL_BUF_INIT;
+    audit_ids au;
+    memset(&au, 0, sizeof au);
     int has_msg = 0;
     xdoc x;
     wout o;
@@ -1074,12 +1239,13 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     TL_TRY(payload_texts(payload, &enc, &printed, &has_msg, d));
 
     if (xparse(&x, enc.data, enc.len) == 0) {
-        walk_event(&x, &o, &joined, &level, &keywords, &extra);
+        walk_event(&x, &o, &joined, &level, &keywords, &extra, &au);
     } else {
         /* "Could not read XML string": keep only the message */
         if (x.oom)
             TL_FAIL(TL_E_NOMEM);
         o.n = 0;
+        memset(&au, 0, sizeof au);
         tl_buf_reset(&joined);
         level = keywords = NULL;
         extra.p = NULL;
@@ -1104,6 +1270,29 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
         xslice m = {msg.data ? msg.data : "", msg.len};
         m = wtrim(m);
         wadd(&o, SEC_SYSTEM, "message", 7, 0, m.p, m.n);
+    }
+    /* category / subcategory only when System had Level and Keywords and both
+     * ids were kept; then the audit-policy text; then the nameless data */
+    if (level && keywords && au.has_cat && au.has_sub) {
+        long cid = audit_num(au.cat), sid = audit_num(au.sub);
+        for (size_t i = 0; i < sizeof g_audit_cat / sizeof g_audit_cat[0]; i++) {
+            if (g_audit_cat[i].id != cid)
+                continue;
+            wadd(&o, SEC_EVENTDATA, "category", 8, 0, g_audit_cat[i].name,
+                 strlen(g_audit_cat[i].name));
+            for (const audit_sub *sb = g_audit_cat[i].subs; sb->name; sb++)
+                if (sb->id == sid) {
+                    wadd(&o, SEC_EVENTDATA, "subcategory", 11, 0, sb->name, strlen(sb->name));
+                    break;
+                }
+            break;
+        }
+    }
+    if (au.has_apc) {
+        audit_changes(au.apc, &apc_text);
+        TL_TRY(tl_buf_status(&apc_text));
+        if (apc_text.len)
+            wadd(&o, SEC_EVENTDATA, "auditPolicyChanges", 18, 0, apc_text.data, apc_text.len);
     }
     if (joined.len > 0)
         wadd(&o, SEC_EVENTDATA, "data", 4, 0, joined.data, joined.len);
@@ -1195,6 +1384,7 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
 
 cleanup:
     tl_buf_free(&printed);
+    tl_buf_free(&apc_text);
     tl_buf_free(&enc);
     tl_buf_free(&joined);
     tl_buf_free(&msg);
