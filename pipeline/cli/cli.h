@@ -23,6 +23,7 @@ typedef struct tl_cli_common {
     const char *ruleset_dir;
     const char *wazuh_dir;
     tl_cli_list rules;
+    tl_cli_list decoders; /* --decoders FILE... */
     tl_ar_mode ar_mode;
     const char *ar_exe;
     const char *wineprefix;
@@ -62,6 +63,7 @@ enum {
     TL_OC_RULESET,
     TL_OC_WAZUH_DIR,
     TL_OC_RULES,
+    TL_OC_DECODERS,
     TL_OC_AR,
     TL_OC_AR_EXE,
     TL_OC_WINEPREFIX,
@@ -89,7 +91,8 @@ typedef struct tl_cli_opt {
 #define TL_CLI_OPTS_USER_RULES                                                                     \
     {"--ruleset", "DIR", TL_OC_RULESET, "your rules/ and decoders/ instead of the profile's", 0},   \
     {"--wazuh-dir", "DIR", TL_OC_WAZUH_DIR, "an installed Wazuh manager tree (etc/ossec.conf)", 0}, \
-    {"--rules", "FILE", TL_OC_RULES, "an extra rule file, loaded last", TL_OPT_MULTI},           \
+    {"--rules", "FILE", TL_OC_RULES, "an extra rule file, loaded last (local_rules.xml replaces the profile's)", TL_OPT_MULTI}, \
+    {"--decoders", "FILE", TL_OC_DECODERS, "an extra decoder file, loaded last", TL_OPT_MULTI},  \
     {"--strict-rules", NULL, TL_OC_STRICT_RULES, "a warning about your own rule files is an error (exit 2)", 0}, \
     {"--verbose-warnings", NULL, TL_OC_VERBOSE_WARNINGS, "list the stock ruleset's load warnings one by one", 0}
 /* the active response's mode */
@@ -158,6 +161,7 @@ void tl_cli_error(const tl_diag *d);
 void tl_cli_init_json(void);
 void tl_cli_list_free(tl_cli_list *l);
 tl_status tl_cli_list_add(tl_cli_list *l, const char *s);
+tl_status tl_cli_shard_filter(tl_cli_list *files, int shard_i, int shard_n);
 tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_diag *d);
 void tl_cli_common_init(tl_cli_common *c);
 void tl_cli_common_free(tl_cli_common *c);

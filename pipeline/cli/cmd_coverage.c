@@ -95,7 +95,7 @@ static const tl_cli_opt coverage_opts[] = {
     {"--json", NULL, O_CV_JSON, "JSON instead of a Markdown table", 0},
     {"--require", "P", O_CV_REQUIRE,
      "exit 1 when profile P misses an attack or fires on a benign run (P must be a column)", 0},
-    TL_CLI_OPTS_USER_RULES, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
+    TL_CLI_OPTS_USER_RULES, TL_CLI_OPTS_AR, TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_coverage_def = {
     "coverage", "[SCENARIO|DIR...]",
     "procedures x rules x Sysmon configs: which rules fire on each scenario, and the gaps",
@@ -179,6 +179,10 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     }
     if (tl_cli_expand_scenarios(args, nargs, &files, &d) != TL_OK) {
         tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    if (tl_cli_shard_filter(&files, c.shard_i, c.shard_n) != TL_OK) {
         rc = 2;
         goto done;
     }

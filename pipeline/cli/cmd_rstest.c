@@ -229,7 +229,6 @@ cleanup:
 
 enum { O_RT_DECODERS = 1, O_RT_VERBOSE, O_RT_STRICT, O_RT_TEST_RULESET, O_RT_KNOWN };
 static const tl_cli_opt rstest_opts[] = {
-    {"--decoders", "FILE", O_RT_DECODERS, "an extra decoder file, loaded last", TL_OPT_MULTI},
     {"--test-ruleset", "DIR", O_RT_TEST_RULESET,
      "the test-only rules and decoders of Wazuh's testing/ruleset (as runtests.py copies them)",
      TL_OPT_MULTI},
@@ -289,6 +288,13 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
             goto done;
         }
     }
+    /* --decoders (a shared row) go with the test ruleset's decoders */
+    for (size_t i = 0; i < c.decoders.n; i++)
+        if (tl_cli_list_add(&decoders, c.decoders.v[i]) != TL_OK) {
+            rc = 2;
+            goto done;
+        }
+    tl_cli_list_free(&c.decoders);
     if (!inis.n) {
         fprintf(stderr, "tasklab ruleset-test: no INI file given (see tasklab ruleset-test --help)\n");
         rc = 2;

@@ -67,11 +67,25 @@ typedef struct test_ctx {
     tl_run_opts ro;
     const char *golden_dir;
     int bless;
+    int expect_only; /* --expect-only: no golden comparison */
     const char *profile;
     atomic_size_t done;
     pthread_mutex_t progress_lock;
     tl_cli_progress progress;
 } test_ctx;
+
+/* 1 when the scenario's expect JSON (an array, or NULL) has an item. */
+static int has_expect_item(const char *expect_json)
+{
+    if (!expect_json)
+        return 0;
+    const char *p = expect_json + strspn(expect_json, " \t\r\n");
+    if (*p != '[')
+        return 1;
+    p++;
+    p += strspn(p, " \t\r\n");
+    return *p && *p != ']';
+}
 
 static void run_one(test_ctx *t, item *it)
 {
@@ -90,6 +104,16 @@ static void run_one(test_ctx *t, item *it)
         return;
     }
     snprintf(it->name, sizeof it->name, "%s", tl_scenario_name(sc));
+    if (!has_expect_item(tl_scenario_expect_json(sc)) && tl_scenario_kind(sc) &&
+        !strcmp(tl_scenario_kind(sc), "attack")) {
+        /* without one, an attack nothing detects would pass on its golden files */
+        tl_buf_printf(&it->report,
+                      "  %s: $.expect: an attack scenario needs at least one expect item (the "
+                      "alerts a person expects from its source; scenarios/README.md)\n",
+                      tl_scenario_path(sc));
+        it->v = V_ERROR;
+        goto done;
+    }
     st = tl_pipeline_run(sc, t->rs, &t->ro, &res, &d);
     if (st == TL_E_NOTFOUND) {
         tl_buf_printf(&it->report, "  skipped: %s\n", d.msg);
@@ -119,7 +143,7 @@ static void run_one(test_ctx *t, item *it)
     }
     it->expect_failed = failed;
     int same_a = 1, same_e = 1;
-    if (!t->bless) {
+    if (!t->bless && !t->expect_only) {
         char gpath[4096];
         snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", t->golden_dir, it->name);
         tl_golden_compare(gpath, res.alerts_json, 1, &it->report, &same_a, &d);
@@ -224,13 +248,17 @@ static int write_junit(const char *path, const char *profile, item *items, size_
     return 0;
 }
 
-enum { O_T_BLESS = 1, O_T_JUNIT, O_T_GOLDEN, O_T_JOBS };
+enum { O_T_BLESS = 1, O_T_JUNIT, O_T_GOLDEN, O_T_JOBS, O_T_SCENARIOS, O_T_EXPECT_ONLY };
 static const tl_cli_opt test_opts[] = {
+    {"--scenarios", "DIR", O_T_SCENARIOS,
+     "scenarios of your own (a rules repository's tasklab/scenarios/), with or beside the library",
+     TL_OPT_MULTI},
     {"--golden", "DIR", O_T_GOLDEN, "golden files in DIR (default: golden/<profile> of tasklab)", 0},
+    {"--expect-only", NULL, O_T_EXPECT_ONLY, "check the expectations only, no golden file", 0},
     {"--bless", NULL, O_T_BLESS, "rewrite the golden files (only when every expectation passes)", 0},
     {"--junit", "FILE", O_T_JUNIT, "also write a JUnit XML report", 0},
     {"-j", "N", O_T_JOBS, "run N scenarios at a time (output order does not change)", 0},
-    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_END};
+    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_test_def = {
     "test", "[SCENARIO|DIR...]",
     "check each scenario's expectations, then its golden alerts.json and events.xml",
@@ -241,7 +269,7 @@ int tl_cli_cmd_test(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, nargs = 0, bless = 0, jobs = 1;
+    int rc = 0, nargs = 0, bless = 0, jobs = 1, expect_only = 0;
     const char *junit = NULL, *golden_override = NULL;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     char *golden_dir = NULL, *default_scen = NULL;
@@ -261,6 +289,10 @@ int tl_cli_cmd_test(int argc, char **argv)
         }
         if (o == TL_OPT_OPERAND)
             args[nargs++] = (char *)p.val;
+        else if (o == O_T_SCENARIOS)
+            args[nargs++] = (char *)p.val;
+        else if (o == O_T_EXPECT_ONLY)
+            expect_only = 1;
         else if (o == O_T_BLESS)
             bless = 1;
         else if (o == O_T_JUNIT)
@@ -286,12 +318,34 @@ int tl_cli_cmd_test(int argc, char **argv)
         rc = 2;
         goto done;
     }
+    if (bless && expect_only) {
+        fprintf(stderr, "tasklab test: --bless and --expect-only exclude each other\n");
+        rc = 2;
+        goto done;
+    }
     if (!nargs) {
         default_scen = tl_path_join(tl_cli_home(), "scenarios");
         args[nargs++] = default_scen;
     }
     if (tl_cli_expand_scenarios(args, nargs, &files, &d) != TL_OK) {
         tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    /* golden files are named by scenario: two scenarios of one name would share them */
+    for (size_t i = 0; i < files.n; i++)
+        for (size_t k = i + 1; k < files.n; k++) {
+            const char *a = strrchr(files.v[i], '/'), *b = strrchr(files.v[k], '/');
+            a = a ? a + 1 : files.v[i];
+            b = b ? b + 1 : files.v[k];
+            if (!strcmp(a, b)) {
+                fprintf(stderr, "tasklab test: %s: a scenario of this name is also given: %s\n",
+                        files.v[k], files.v[i]);
+                rc = 2;
+                goto done;
+            }
+        }
+    if (tl_cli_shard_filter(&files, c.shard_i, c.shard_n) != TL_OK) {
         rc = 2;
         goto done;
     }
@@ -334,6 +388,7 @@ int tl_cli_cmd_test(int argc, char **argv)
     tl_cli_fill_run_opts(&c, argv[0], &t.ro);
     t.golden_dir = golden_dir;
     t.bless = bless;
+    t.expect_only = expect_only;
     /* A user ruleset (--ruleset/--wazuh-dir) stands in for the profile it is
      * compared with: that profile's expectations and golden files apply. */
     t.profile = c.profile;

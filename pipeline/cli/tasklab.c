@@ -128,6 +128,44 @@ tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_d
     return TL_OK;
 }
 
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int cmp_base(const void *a, const void *b)
+{
+    return strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
+}
+
+/* --shard I/N: keep the scenarios whose rank in name order is I-1 modulo N,
+ * in their given order. Every scenario is in exactly one slice, whatever the
+ * order of the arguments. */
+tl_status tl_cli_shard_filter(tl_cli_list *files, int shard_i, int shard_n)
+{
+    if (shard_n <= 1 || !files->n)
+        return TL_OK;
+    char **sorted = tl_calloc(files->n, sizeof *sorted);
+    if (!sorted)
+        return TL_E_NOMEM;
+    memcpy(sorted, files->v, files->n * sizeof *sorted);
+    qsort(sorted, files->n, sizeof *sorted, cmp_base);
+    size_t k = 0;
+    for (size_t i = 0; i < files->n; i++) {
+        size_t rank = 0;
+        while (sorted[rank] != files->v[i])
+            rank++;
+        if (rank % (size_t)shard_n == (size_t)(shard_i - 1))
+            files->v[k++] = files->v[i];
+        else
+            tl_free(files->v[i]);
+    }
+    files->n = k;
+    tl_free(sorted);
+    return TL_OK;
+}
+
 /* ---- common option parsing ---------------------------------------------- */
 
 /* Load warnings. A warning about the user's own files (--rules FILE, the
@@ -151,6 +189,9 @@ static int is_user_file(const tl_cli_common *c, const char *msg)
     size_t flen = strcspn(msg, ":");
     for (size_t i = 0; i < c->rules.n; i++)
         if (strlen(c->rules.v[i]) == flen && !strncmp(msg, c->rules.v[i], flen))
+            return 1;
+    for (size_t i = 0; i < c->decoders.n; i++)
+        if (strlen(c->decoders.v[i]) == flen && !strncmp(msg, c->decoders.v[i], flen))
             return 1;
     const char *dirs[2] = {c->ruleset_dir, c->wazuh_dir};
     for (int k = 0; k < 2; k++) {
@@ -206,6 +247,7 @@ int tl_cli_common_set(tl_cli_common *c, int id, const char *v)
     case TL_OC_RULESET: c->ruleset_dir = v; return 0;
     case TL_OC_WAZUH_DIR: c->wazuh_dir = v; return 0;
     case TL_OC_RULES: return tl_cli_list_add(&c->rules, v) == TL_OK ? 0 : -1;
+    case TL_OC_DECODERS: return tl_cli_list_add(&c->decoders, v) == TL_OK ? 0 : -1;
     case TL_OC_AR:
         if (!strcmp(v, "inproc"))
             c->ar_mode = TL_AR_INPROC;
@@ -283,6 +325,8 @@ tl_status tl_cli_load_ruleset(const tl_cli_common *c, tl_ruleset **rs, tl_diag *
     po.wazuh_dir = c->wazuh_dir;
     po.extra_rules = (const char *const *)c->rules.v;
     po.n_extra_rules = c->rules.n;
+    po.extra_decoders = (const char *const *)c->decoders.v;
+    po.n_extra_decoders = c->decoders.n;
     po.etc_dir = c->etc_dir;
     po.shared_dir = c->shared_dir;
     po.warn = warn_stderr;
@@ -328,6 +372,7 @@ void tl_cli_common_free(tl_cli_common *c)
     tl_free(c->shared_dir);
     tl_free(c->default_exe);
     tl_cli_list_free(&c->rules);
+    tl_cli_list_free(&c->decoders);
 }
 
 /* Default AR executable for exec/wine: next to the tasklab binary. */

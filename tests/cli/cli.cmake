@@ -18,3 +18,7 @@ set_tests_properties(cli.basics PROPERTIES LABELS cli)
 add_test(NAME cli.user_rules_warnings
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/user_rules_warnings.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.user_rules_warnings PROPERTIES LABELS cli)
+# The rules-repository CI recipe on a throwaway repository (issue 13 item 3).
+add_test(NAME cli.rules_repo
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/rules_repo.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.rules_repo PROPERTIES LABELS cli SKIP_RETURN_CODE 77)

@@ -113,7 +113,15 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         TL_TRY_ALLOC(local);
         ro.ossec_conf = conf;
         ro.base_dir = base;
-        files[nfiles++] = local;
+        /* A user's own local_rules.xml (--rules) takes the place of the blog's,
+         * as a manager's etc/rules/local_rules.xml is one file. */
+        int own_local = 0;
+        for (size_t i = 0; i < o->n_extra_rules; i++) {
+            const char *bn = strrchr(o->extra_rules[i], '/');
+            own_local |= !strcmp(bn ? bn + 1 : o->extra_rules[i], "local_rules.xml");
+        }
+        if (!own_local)
+            files[nfiles++] = local;
     } else {
         tl_diag_set(d, "", 0, "unknown profile '%s' (expected default, tasklab or wazuh)", profile);
         TL_FAIL(TL_E_INVAL);
@@ -162,6 +170,8 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
         files[nfiles++] = o->extra_rules[i];
     ro.rule_files = files;
     ro.n_rule_files = nfiles;
+    ro.decoder_files = o->extra_decoders;
+    ro.n_decoder_files = o->n_extra_decoders;
     st = tl_ruleset_load(&ro, out, d);
 
 cleanup:

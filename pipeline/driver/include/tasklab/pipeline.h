@@ -27,6 +27,8 @@ typedef struct tl_profile_opts {
     const char *wazuh_dir;   /* --wazuh-dir DIR: an installed manager tree (ruleset/, etc/, etc/ossec.conf) */
     const char *const *extra_rules; /* --rules FILE... */
     size_t n_extra_rules;
+    const char *const *extra_decoders; /* --decoders FILE... (loaded after the profile's) */
+    size_t n_extra_decoders;
     const char *etc_dir;    /* pipeline/etc of the project */
     const char *shared_dir; /* ../shared (may not exist) */
     tl_warn_fn warn;
