@@ -3,6 +3,9 @@
  * Whole-file helpers. Outputs are written atomically (temp file + rename) so
  * an interrupted or failed run never leaves a half-written file behind.
  */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fcntl */
+#endif
 #include "tasklab/base.h"
 
 #include <errno.h>
@@ -12,9 +15,14 @@
 #include <sys/types.h>
 #ifdef _WIN32
 #include <direct.h>
+#include <fcntl.h>
 #include <io.h>
 #define tl_mkdir(p) _mkdir(p)
+#define close(fd) _close(fd)
+#define fstat(fd, sb) _fstat((fd), (sb))
+#define stat _stat
 #else
+#include <fcntl.h>
 #include <unistd.h>
 #define tl_mkdir(p) mkdir((p), 0777)
 #endif
@@ -32,37 +40,43 @@
 #define MODE_A "abe"
 #endif
 
-tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d)
+tl_status tl_fd_read_max(int fd, size_t max, const char *name, char **data, size_t *len, tl_diag *d)
 {
     tl_status st = TL_OK;
-    char *buf = NULL;
-    FILE *f = fopen(path, MODE_R);
-    if (!f) {
-        tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
-        return TL_E_IO;
-    }
     size_t cap = 4096, n = 0;
-    buf = tl_malloc(cap);
+    char *buf = tl_malloc(cap);
     TL_TRY_ALLOC(buf);
     for (;;) {
         if (n + 1 >= cap) {
-            if (cap > ((size_t)1 << 31)) {
-                tl_diag_set(d, path, 0, "file too large");
+            size_t nc = cap * 2;
+            if (nc > max + 2)
+                nc = max + 2; /* room for one byte past the cap, and the NUL */
+            if (nc <= cap) {
+                tl_diag_set(d, name, 0, "file larger than %lu bytes (the limit)", (unsigned long)max);
                 TL_FAIL(TL_E_LIMIT);
             }
-            char *nb = tl_realloc(buf, cap * 2);
+            char *nb = tl_realloc(buf, nc);
             TL_TRY_ALLOC(nb);
             buf = nb;
-            cap *= 2;
+            cap = nc;
         }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) {
-            if (ferror(f)) {
-                tl_diag_set(d, path, 0, "read error: %s", strerror(errno));
-                TL_FAIL(TL_E_IO);
-            }
+#ifdef _WIN32
+        int r = _read(fd, buf + n, (unsigned)(cap - n - 1));
+#else
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+#endif
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            tl_diag_set(d, name, 0, "read error: %s", strerror(errno));
+            TL_FAIL(TL_E_IO);
+        }
+        if (r == 0)
             break;
+        n += (size_t)r;
+        if (n > max) {
+            tl_diag_set(d, name, 0, "file larger than %lu bytes (the limit)", (unsigned long)max);
+            TL_FAIL(TL_E_LIMIT);
         }
     }
     buf[n] = '\0';
@@ -71,10 +85,72 @@ tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d)
     buf = NULL;
 cleanup:
     if (st == TL_E_NOMEM)
-        tl_diag_set(d, path, 0, "out of memory");
+        tl_diag_set(d, name, 0, "out of memory");
     tl_free(buf);
-    fclose(f);
     return st;
+}
+
+static tl_status read_path(const char *path, size_t max, int any, char **data, size_t *len,
+                           tl_diag *d);
+
+tl_status tl_file_read_max(const char *path, size_t max, char **data, size_t *len, tl_diag *d)
+{
+    return read_path(path, max, 0, data, len, d);
+}
+
+tl_status tl_file_read_user(const char *path, size_t max, char **data, size_t *len, tl_diag *d)
+{
+    return read_path(path, max, 1, data, len, d);
+}
+
+static tl_status read_path(const char *path, size_t max, int any, char **data, size_t *len,
+                           tl_diag *d)
+{
+#ifdef _WIN32
+    int fd = _open(path, _O_RDONLY | _O_BINARY);
+#else
+    /* O_NONBLOCK: opening a FIFO with no writer must not hang; the type is
+     * checked right after, before any read. */
+    int fd = open(path, O_RDONLY | (any ? 0 : O_NONBLOCK) | O_CLOEXEC | O_NOCTTY);
+#endif
+    if (fd < 0) {
+        tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        tl_diag_set(d, path, 0, "cannot stat: %s", strerror(errno));
+        close(fd);
+        return TL_E_IO;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        tl_diag_set(d, path, 0, "is a folder, not a file");
+        close(fd);
+        return TL_E_IO;
+    }
+    if (!S_ISREG(sb.st_mode) && !any) {
+        tl_diag_set(d, path, 0, "not a regular file (a device, FIFO or socket is never read)");
+        close(fd);
+        return TL_E_IO;
+    }
+    if (S_ISREG(sb.st_mode) && (unsigned long long)sb.st_size > (unsigned long long)max) {
+        tl_diag_set(d, path, 0, "file larger than %lu bytes (the limit)", (unsigned long)max);
+        close(fd);
+        return TL_E_LIMIT;
+    }
+#ifndef _WIN32
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+#endif
+    tl_status st = tl_fd_read_max(fd, max, path, data, len, d);
+    close(fd);
+    return st;
+}
+
+tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d)
+{
+    return tl_file_read_max(path, TL_FILE_MAX, data, len, d);
 }
 
 tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, tl_diag *d)

@@ -98,6 +98,11 @@ tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_d
                 size_t l = strlen(e->d_name);
                 if (l > 5 && !strcmp(e->d_name + l - 5, ".json") && e->d_name[0] != '.') {
                     char *p = tl_path_join(args[i], e->d_name);
+                    struct stat esb; /* a folder lists regular files only: no FIFO, no link */
+                    if (p && (lstat(p, &esb) != 0 || !S_ISREG(esb.st_mode))) {
+                        tl_free(p);
+                        continue;
+                    }
                     if (!p || tl_cli_list_add(&tmp, p) != TL_OK) {
                         tl_free(p);
                         closedir(dir);

@@ -188,6 +188,22 @@ static tl_status check_enum(ld *l, const char *key, const char *val, const char 
     return st;
 }
 
+/* [A-Za-z0-9][A-Za-z0-9._-]*, at most 128 bytes: never "." or "..", never a
+ * separator, never hidden. */
+static int valid_scenario_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 128)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = n[i];
+        int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (i == 0 || !(c == '.' || c == '_' || c == '-')))
+            return 0;
+    }
+    return 1;
+}
+
 static int valid_hostname(const char *h)
 {
     size_t n = strlen(h);
@@ -733,6 +749,14 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
     l->path[1] = 0;
     TL_TRY(check_keys(l, root, keys));
     TL_TRY(get_str(l, root, "name", 1, 0, &s->name));
+    if (!valid_scenario_name(s->name)) {
+        /* the name becomes host paths (OUT/<name>/, golden/<profile>/<name>.*) */
+        size_t m = push_key(l, "name");
+        st = perr(l, "invalid scenario name \"%s\": must match [A-Za-z0-9][A-Za-z0-9._-]*",
+                  s->name);
+        l->path[m] = 0;
+        goto cleanup;
+    }
     {
         /* name must equal the basename without .json */
         const char *b = strrchr(s->path, '/');
@@ -971,7 +995,9 @@ tl_status tl_scenario_load(const char *path, tl_scenario **out, tl_diag *d)
 {
     char *data = NULL;
     size_t len = 0;
-    tl_status st = tl_file_read(path, &data, &len, d);
+    /* a scenario path is always one the user named (an operand, or a regular
+     * file of a folder they named): a pipe or FIFO is read, bounded */
+    tl_status st = tl_file_read_user(path, TL_FILE_MAX, &data, &len, d);
     if (st != TL_OK)
         return st;
     st = tl_scenario_load_mem(path, data, len, out, d);

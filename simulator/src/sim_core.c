@@ -823,6 +823,12 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     s = NULL;
     st = TL_OK;
 cleanup:
+    if (st != TL_OK && d && !d->msg[0]) {
+        if (s && s->fs_diag.msg[0])
+            *d = s->fs_diag;
+        else
+            tl_diag_set(d, sc->path, 0, "cannot set up the endpoint: %s", tl_strerror(st));
+    }
     tl_free(cfgpath);
     tl_sim_free(s);
     return st;
@@ -1396,6 +1402,7 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
     s->cur = t;
     s->cur_step = i;
     s->cur_diag = d;
+    tl_diag_clear(&s->fs_diag);
     if (s->now < t->time)
         s->now = t->time;
     long u = t->user                                       ? tl_sim_user_find(s, t->user)
@@ -1505,6 +1512,16 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
 done:
     if (s->over_budget && st != TL_E_NOMEM)
         st = TL_E_LIMIT; /* even where a caller dropped the status: the diag says why */
+    /* every failure names its cause: a drive path or host mirror error that
+     * surfaced without a message (from any interpreter) is reported here */
+    if (st != TL_OK && d && (s->fs_diag.msg[0] || !d->msg[0])) {
+        char m[1600];
+        if (s->fs_diag.msg[0])
+            tl_diag_format(&s->fs_diag, m, sizeof m);
+        else
+            snprintf(m, sizeof m, "%s", tl_strerror(st));
+        tl_sim_step_error(s, d, st, "%s", m);
+    }
     if (s->steps_run <= i)
         s->steps_run = i + 1;
     s->cur = NULL;

@@ -10,32 +10,81 @@
  * case-insensitively into existing folders as Wine's drive_c needs.
  * Also: UTF-8/UTF-16LE conversion and %VAR% expansion for command lines.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sim_int.h"
 
 #define IS_DIR(f) ((f)->len == (size_t)-1)
 
-/* Canonical spelling: backslashes, no doubles, upper-case drive letter. */
+/* Canonical spelling of an endpoint path, with the path semantics of Windows
+ * (Win32 path normalisation) applied before anything reaches the host:
+ *   - '/' is '\', runs of separators collapse, the drive letter is upper-cased;
+ *   - on an absolute drive path ("X:\..."): trailing dots and spaces of every
+ *     component are trimmed; "." and a component that trims to nothing
+ *     ("...", " . ") name the current folder and drop out; ".." removes the
+ *     previous component and is clamped at the drive root ("C:\..\..\x" is
+ *     "C:\x"), as Windows does;
+ *   - anything else (relative, UNC) keeps its spelling and is refused by the
+ *     writers (not an absolute drive path).
+ * Whether Windows trims the trailing dots and spaces of inner components, and
+ * what "..." names, is not in the fact sheets; trimming every component is
+ * the reading that can never leave the drive [A].
+ * Worked example: "c:\Users\..\..\bob. \.\...\x. " -> "C:\bob\x" (the second
+ * ".." is clamped at C:\, "bob. " trims to "bob", "." and "..." drop out). */
 static char *canon(const char *p)
 {
     tl_buf b = TL_BUF_INIT;
-    for (const char *q = p; *q; q++) {
-        char c = *q == '/' ? '\\' : *q;
-        if (c == '\\' && b.len && b.data[b.len - 1] == '\\')
-            continue;
-        tl_buf_putc(&b, c);
+    int absolute = ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') && p[1] == ':' &&
+                   (p[2] == '\\' || p[2] == '/');
+    if (!absolute) {
+        for (const char *q = p; *q; q++) {
+            char c = *q == '/' ? '\\' : *q;
+            if (c == '\\' && b.len && b.data[b.len - 1] == '\\')
+                continue;
+            tl_buf_putc(&b, c);
+        }
+        while (b.len > 3 && b.data[b.len - 1] == '\\')
+            b.data[--b.len] = 0;
+        char *r = tl_buf_take(&b);
+        if (r && r[0] >= 'a' && r[0] <= 'z' && r[1] == ':')
+            r[0] = (char)(r[0] - 32);
+        return r;
     }
-    while (b.len > 3 && b.data[b.len - 1] == '\\')
-        b.data[--b.len] = 0;
-    char *r = tl_buf_take(&b);
-    if (r && r[0] >= 'a' && r[0] <= 'z' && r[1] == ':')
-        r[0] = (char)(r[0] - 32);
-    return r;
+    tl_buf_putc(&b, (char)((p[0] >= 'a' && p[0] <= 'z') ? p[0] - 32 : p[0]));
+    tl_buf_puts(&b, ":\\");
+    const char *q = p + 3;
+    while (*q) {
+        while (*q == '\\' || *q == '/')
+            q++;
+        if (!*q)
+            break;
+        const char *e = q;
+        while (*e && *e != '\\' && *e != '/')
+            e++;
+        size_t n = (size_t)(e - q);
+        int dotdot = n == 2 && q[0] == '.' && q[1] == '.';
+        if (!dotdot)
+            while (n && (q[n - 1] == '.' || q[n - 1] == ' '))
+                n--;
+        if (dotdot) {
+            /* pop the last component; clamped at "X:\" */
+            if (b.len > 3) {
+                while (b.len > 3 && b.data[b.len - 1] != '\\')
+                    b.len--;
+                if (b.len > 3)
+                    b.len--; /* the separator before it */
+                if (b.data)
+                    b.data[b.len] = 0;
+            }
+        } else if (n > 0) {
+            if (b.len > 3)
+                tl_buf_putc(&b, '\\');
+            tl_buf_append(&b, q, n);
+        }
+        q = e;
+    }
+    return tl_buf_take(&b);
 }
 
 static long find_idx(const tl_sim *s, const char *path)
@@ -107,8 +156,14 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
     char *c = NULL;
     unsigned char *copy = NULL;
     TL_TRY_ALLOC(c = canon(winpath));
-    if (!(c[0] >= 'A' && c[0] <= 'Z' && c[1] == ':' && c[2] == '\\' && c[3]))
+    if (!(c[0] >= 'A' && c[0] <= 'Z' && c[1] == ':' && c[2] == '\\')) {
+        tl_diag_set(&s->fs_diag, "", 0, "%s is not an absolute path on a drive", winpath);
         TL_FAIL(TL_E_INVAL);
+    }
+    if (!c[3]) {
+        tl_diag_set(&s->fs_diag, "", 0, "%s is the drive root, not a file", winpath);
+        TL_FAIL(TL_E_INVAL);
+    }
     TL_TRY(ensure_dirs(s, c));
     TL_TRY_ALLOC(copy = tl_malloc(len + 1));
     if (len)
@@ -117,8 +172,10 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
     long i = find_idx(s, c);
     tl_time created = 0; /* 0: new file, CreationUtcTime = UtcTime */
     if (i >= 0) {
-        if (IS_DIR(&s->files[i]))
+        if (IS_DIR(&s->files[i])) {
+            tl_diag_set(&s->fs_diag, "", 0, "%s is a folder, not a file", s->files[i].path);
             TL_FAIL(TL_E_INVAL);
+        }
         tl_free(s->files[i].data);
         created = s->files[i].created;
     } else {
@@ -134,7 +191,7 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
             s->files[i].created = s->now; /* the event's UtcTime */
     }
     if (s->drive_c)
-        TL_TRY(tl_fs_mirror(s, s->drive_c, &s->files[i], 0, NULL));
+        TL_TRY(tl_fs_mirror(s, s->drive_c, &s->files[i], 0, &s->fs_diag));
     st = TL_OK;
 cleanup:
     tl_free(c);
@@ -154,7 +211,7 @@ tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
         return TL_E_NOTFOUND;
     tl_status st = TL_OK;
     if (s->drive_c)
-        st = tl_fs_mirror(s, s->drive_c, &s->files[i], 1, NULL);
+        st = tl_fs_mirror(s, s->drive_c, &s->files[i], 1, &s->fs_diag);
     tl_free(s->files[i].path);
     tl_free(s->files[i].data);
     memmove(&s->files[i], &s->files[i + 1], (s->nfiles - (size_t)i - 1) * sizeof s->files[0]);
@@ -162,75 +219,28 @@ tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
     return st;
 }
 
-/* Find an entry of dir matching name case-insensitively; returns owned full
- * host path (existing entry's spelling, else name as given). */
-static char *host_child(const char *dir, const char *name)
-{
-    DIR *d = opendir(dir);
-    char *found = NULL;
-    if (d) {
-        struct dirent *e;
-        char *best = NULL;
-        while ((e = readdir(d))) {
-            if (tl_strcasecmp(e->d_name, name) == 0) {
-                /* deterministic pick when several spellings exist: smallest by strcmp */
-                if (!best || strcmp(e->d_name, best) < 0) {
-                    tl_free(best);
-                    best = tl_strdup(e->d_name);
-                }
-            }
-        }
-        closedir(d);
-        found = best;
-    }
-    char *r = tl_path_join(dir, found ? found : name);
-    tl_free(found);
-    return r;
-}
-
+/* Only C: is mirrored: another drive letter is a separate volume of the
+ * endpoint, kept in the model (its events are logged) but never written to the
+ * host, so "Z:\\x" can neither land in drive_c nor anywhere else. The host side
+ * is reached only through base's descriptor-relative walk (tl_walk_*), which
+ * matches components case-insensitively as Wine does and refuses symbolic
+ * links, so nothing here can leave `root`. */
 tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d)
 {
     (void)s;
-    tl_status st = tl_mkdirs(root, d);
-    if (st != TL_OK)
-        return st;
-    char *cur = tl_strdup(root);
-    if (!cur)
-        return TL_E_NOMEM;
-    const char *p = f->path + 3; /* skip "C:\" */
-    while (*p) {
-        const char *e = strchr(p, '\\');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        char *comp = tl_strndup(p, n);
-        char *next = comp ? host_child(cur, comp) : NULL;
-        tl_free(comp);
-        tl_free(cur);
-        if (!next)
-            return TL_E_NOMEM;
-        cur = next;
-        p += n;
-        if (*p == '\\') {
-            p++;
-            if (!del || *p) {
-                struct stat sb;
-                if (stat(cur, &sb) != 0 && mkdir(cur, 0777) != 0) {
-                    tl_diag_set(d, cur, 0, "cannot create folder");
-                    tl_free(cur);
-                    return TL_E_IO;
-                }
-            }
-        }
-    }
-    if (IS_DIR(f)) {
-        struct stat sb;
-        if (!del && stat(cur, &sb) != 0 && mkdir(cur, 0777) != 0)
-            st = TL_E_IO;
-    } else if (del) {
-        unlink(cur);
-    } else {
-        st = tl_file_write_atomic(cur, f->data, f->len, d);
-    }
-    tl_free(cur);
+    if (f->path[0] != 'C' || f->path[1] != ':' || f->path[2] != '\\' || !f->path[3])
+        return TL_OK;
+    const char *rel = f->path + 3;
+    tl_status st;
+    if (IS_DIR(f))
+        st = del ? tl_walk_remove(root, rel, TL_WALK_FOLD, d)
+                 : tl_walk_mkdir(root, rel, TL_WALK_FOLD | TL_WALK_CREATE, d);
+    else if (del)
+        st = tl_walk_remove(root, rel, TL_WALK_FOLD, d);
+    else
+        st = tl_walk_write(root, rel, TL_WALK_FOLD | TL_WALK_CREATE, f->data, f->len, d);
+    if (st == TL_E_NOMEM)
+        tl_diag_set(d, root, 0, "out of memory while mirroring %s", f->path);
     return st;
 }
 
@@ -264,7 +274,7 @@ tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, s
     nd[f->len] = 0;
     f->data = nd;
     if (s->drive_c)
-        return tl_fs_mirror(s, s->drive_c, f, 0, NULL);
+        return tl_fs_mirror(s, s->drive_c, f, 0, &s->fs_diag);
     return TL_OK;
 }
 
@@ -483,7 +493,7 @@ tl_status tl_sim_dir_create(tl_sim *s, const char *winpath)
         st = add_entry(s, c, (size_t)-1, s->now, &idx);
         if (st == TL_OK) {
             if (s->drive_c)
-                st = tl_fs_mirror(s, s->drive_c, &s->files[idx], 0, NULL);
+                st = tl_fs_mirror(s, s->drive_c, &s->files[idx], 0, &s->fs_diag);
             return st;
         }
     }

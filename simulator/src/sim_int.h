@@ -156,6 +156,7 @@ struct tl_sim {
     const tl_scenario *sc;
     tl_sysmon_config *cfg;
     char *drive_c;
+    tl_diag fs_diag; /* why the last endpoint file operation failed (drive path, host mirror) */
     char *agent_dir;
     char *computer; /* FQDN or hostname */
     char *user_domain;

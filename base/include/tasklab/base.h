@@ -165,12 +165,55 @@ void tl_sha256_hex(const void *data, size_t len, char out[65]);
 tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d);
 /** Write data to path atomically (temp file in the same folder + rename). */
 tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, tl_diag *d);
+/** Largest file tl_file_read accepts (64 MiB): every loader (scenario, Sysmon
+ * config, rules, decoders, CDB lists, .ini, agent.conf, golden files) reads
+ * through it, so a hostile path to /dev/zero or a huge file fails fast. */
+#define TL_FILE_MAX ((size_t)64 << 20)
+/** As tl_file_read with a size cap `max`: the file is opened non-blocking
+ * (a FIFO never hangs), must be a regular file ("not a regular file" else,
+ * TL_E_IO), and may hold at most `max` bytes (TL_E_LIMIT, "larger than N
+ * bytes"). d gets one line naming path and cause. Caller frees *data. */
+tl_status tl_file_read_max(const char *path, size_t max, char **data, size_t *len, tl_diag *d);
+/** As tl_file_read_max for a file the user named on the command line: a
+ * pipe, FIFO or character device is read too (blocking, as `cat` would), at
+ * most max bytes; a folder is an error. */
+tl_status tl_file_read_user(const char *path, size_t max, char **data, size_t *len, tl_diag *d);
+/** Read an open descriptor to its end, at most `max` bytes (TL_E_LIMIT);
+ * `name` is used in d. *data is NUL-terminated; caller frees it. */
+tl_status tl_fd_read_max(int fd, size_t max, const char *name, char **data, size_t *len, tl_diag *d);
 /** Append data to path (created if missing). */
 tl_status tl_file_append(const char *path, const void *data, size_t len, tl_diag *d);
 /** mkdir -p. */
 tl_status tl_mkdirs(const char *path, tl_diag *d);
 /** Join two path parts with '/'. Caller frees. */
 char *tl_path_join(const char *a, const char *b);
+
+/* ---- contained file access ---------------------------------------------- */
+/* Paths below a root folder reached by a descriptor-relative walk that never
+ * follows a symbolic link and never leaves the root (walk.c). `rel` uses '/'
+ * or '\\' separators; "." and ".." components are refused (TL_E_INVAL). All
+ * pointer parameters are borrowed; d (may be NULL) gets one line on failure. */
+#define TL_WALK_FOLD 1u   /* match components ignoring ASCII case (Windows, Wine) */
+#define TL_WALK_CREATE 2u /* create missing folders on the way */
+#define TL_WALK_MAX_DEPTH 160 /* components in one path */
+enum { TL_WALK_MISSING = 0, TL_WALK_FILE = 1, TL_WALK_FOLDER = 2, TL_WALK_OTHER = 3 };
+/** Write root/rel atomically (temporary in the same folder + rename). */
+tl_status tl_walk_write(const char *root, const char *rel, unsigned flags, const void *data,
+                        size_t len, tl_diag *d);
+/** Read the regular file root/rel, at most max bytes. TL_E_NOTFOUND when
+ * missing or a folder (*kind, optional, tells which), TL_E_IO for a link,
+ * FIFO or device, TL_E_LIMIT when larger. Caller frees *data. */
+tl_status tl_walk_read(const char *root, const char *rel, unsigned flags, size_t max, char **data,
+                       size_t *len, int *kind, tl_diag *d);
+/** Append to the regular file root/rel (created if missing); a short write is
+ * cut back so a reader never sees half of it. */
+tl_status tl_walk_append(const char *root, const char *rel, unsigned flags, const void *data,
+                         size_t len, tl_diag *d);
+/** Create the folder root/rel (and the folders on the way). */
+tl_status tl_walk_mkdir(const char *root, const char *rel, unsigned flags, tl_diag *d);
+/** Remove root/rel: a file or link is unlinked, a folder tree removed without
+ * following any link. Missing is TL_OK. */
+tl_status tl_walk_remove(const char *root, const char *rel, unsigned flags, tl_diag *d);
 
 /* ---- small string helpers ---------------------------------------------- */
 int tl_strcasecmp(const char *a, const char *b);

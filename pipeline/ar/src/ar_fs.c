@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L /* open flags, ftruncate, readlink */
 #endif
 #include "ar_fs_int.h"
+#include "tasklab/ar.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -64,20 +65,37 @@ tl_status tl_arfs_read(const char *path, size_t limit, char **data, size_t *len,
     f = _wfopen(w, L"rb");
     tl_free(w);
 #else
+    /* never follow a link, never block on a FIFO, regular files only */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat sb;
-    if (stat(path, &sb) != 0) {
+    if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
             *kind = TL_ARFS_MISSING;
             return TL_E_NOTFOUND;
         }
-        tl_diag_set(d, path, 0, "cannot stat: %s", strerror(errno));
+        if (errno == EISDIR || (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))) {
+            *kind = TL_ARFS_FOLDER;
+            return TL_E_NOTFOUND;
+        }
+        tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
         return TL_E_IO;
     }
-    if (S_ISDIR(sb.st_mode)) {
-        *kind = TL_ARFS_FOLDER;
-        return TL_E_NOTFOUND;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int isdir = S_ISDIR(sb.st_mode);
+        close(fd);
+        if (isdir) {
+            *kind = TL_ARFS_FOLDER;
+            return TL_E_NOTFOUND;
+        }
+        tl_diag_set(d, path, 0, "not a regular file");
+        return TL_E_IO;
     }
-    f = fopen(path, "rb");
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    st = tl_fd_read_max(fd, limit, path, data, len, d);
+    close(fd);
+    return st;
 #endif
     if (!f) {
         tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
@@ -104,6 +122,45 @@ cleanup:
     tl_buf_free(&b);
     fclose(f);
     return st;
+}
+
+tl_status tl_arfs_read_drive(const char *drive_c, const char *winpath, size_t limit, char **data,
+                             size_t *len, int *kind, tl_diag *d)
+{
+#ifndef _WIN32
+    if (drive_c) {
+        const char *rel = winpath;
+        if ((rel[0] == 'C' || rel[0] == 'c') && rel[1] == ':')
+            rel += 2;
+        int wk = TL_WALK_MISSING;
+        tl_status st = tl_walk_read(drive_c, rel, TL_WALK_FOLD, limit, data, len, &wk, d);
+        *kind = wk == TL_WALK_FOLDER ? TL_ARFS_FOLDER
+                : wk == TL_WALK_MISSING ? TL_ARFS_MISSING
+                                        : TL_ARFS_FOUND;
+        return st;
+    }
+#endif
+    char *host = tl_ar_host_path(drive_c, winpath);
+    if (!host)
+        return TL_E_NOMEM;
+    tl_status st = tl_arfs_read(host, limit, data, len, kind, d);
+    tl_free(host);
+    return st;
+}
+
+tl_status tl_arfs_append_under(const char *root, const char *rel, const char *data, size_t len,
+                               tl_diag *d)
+{
+#ifndef _WIN32
+    return tl_walk_append(root, rel, TL_WALK_FOLD, data, len, d);
+#else
+    char *p = tl_arfs_join(root, rel);
+    if (!p)
+        return TL_E_NOMEM;
+    tl_status st = tl_arfs_append(p, data, len, d);
+    tl_free(p);
+    return st;
+#endif
 }
 
 tl_status tl_arfs_append(const char *path, const char *data, size_t len, tl_diag *d)

@@ -20,6 +20,15 @@ tl_status tl_arfs_read(const char *path, size_t limit, char **data, size_t *len,
 /** Append data with one write; on a short write the file is cut back to its
  * old size, so a reader never sees half a line. */
 tl_status tl_arfs_append(const char *path, const char *data, size_t len, tl_diag *d);
+/** Read the task file at Windows path `winpath` ("C:\\Windows\\…"): on POSIX
+ * with drive_c through base's descriptor-relative walk below drive_c (never
+ * following a link, regular files only, a FIFO never blocks); else (Windows,
+ * drive_c NULL) the path itself, as tl_arfs_read. */
+tl_status tl_arfs_read_drive(const char *drive_c, const char *winpath, size_t limit, char **data,
+                             size_t *len, int *kind, tl_diag *d);
+/** tl_arfs_append on `rel` below host folder `root` (POSIX: the same walk). */
+tl_status tl_arfs_append_under(const char *root, const char *rel, const char *data, size_t len,
+                               tl_diag *d);
 /** Join host folder `dir` and a relative path using '\\' (or '/') separators;
  * on POSIX each component is matched case-insensitively against what exists. */
 char *tl_arfs_join(const char *dir, const char *rel);

@@ -24,8 +24,8 @@
 
 typedef struct run {
     const tl_ar_env *env;
-    char *arlog;   /* host path of active-response\active-responses.log */
-    char *tasklog; /* host path of logs\scheduled-tasks.log */
+    const char *arlog;   /* active-response\active-responses.log below install_dir */
+    const char *tasklog; /* logs\scheduled-tasks.log below install_dir */
     int log_failed;
 } run;
 
@@ -51,7 +51,7 @@ static void ar_log(run *r, const char *msg)
         tl_buf_putc(&b, (*p == '\n' || *p == '\r') ? ' ' : *p);
     tl_buf_puts(&b, r->env->crlf ? "\r\n" : "\n");
     if (tl_buf_status(&b) != TL_OK ||
-        tl_arfs_append(r->arlog, b.data, b.len, NULL) != TL_OK)
+        tl_arfs_append_under(r->env->install_dir, r->arlog, b.data, b.len, NULL) != TL_OK)
         r->log_failed = 1;
     tl_buf_free(&b);
 }
@@ -127,7 +127,7 @@ done:
 int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
 {
     run r = {env, NULL, NULL, 0};
-    char *line = NULL, *task_path = NULL, *file_win = NULL, *file_host = NULL;
+    char *line = NULL, *task_path = NULL, *file_win = NULL;
     char *data = NULL, *rec = NULL;
     cJSON *msg = NULL;
     tl_diag d;
@@ -137,12 +137,8 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
     cJSON_Hooks hooks = {hook_malloc, hook_free};
     cJSON_InitHooks(&hooks);
     tl_diag_clear(&d);
-    r.arlog = tl_arfs_join(env->install_dir, "active-response\\active-responses.log");
-    r.tasklog = tl_arfs_join(env->install_dir, "logs\\scheduled-tasks.log");
-    if (!r.arlog || !r.tasklog) {
-        rc = 2;
-        goto done;
-    }
+    r.arlog = "active-response\\active-responses.log";
+    r.tasklog = "logs\\scheduled-tasks.log";
     ar_log(&r, "Starting");
     tl_status st = io->read_line(io->ctx, TL_AR_MAX_INPUT, &line);
     if (st == TL_OK && !line)
@@ -262,13 +258,8 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
         goto done;
     }
     file_win = tl_buf_take(&fw);
-    file_host = tl_ar_host_path(env->drive_c, file_win);
-    if (!file_host) {
-        ar_log(&r, "ERROR: out of memory");
-        goto done;
-    }
     int kind = 0;
-    st = tl_arfs_read(file_host, TL_AR_MAX_TASK_FILE, &data, &len, &kind, &d);
+    st = tl_arfs_read_drive(env->drive_c, file_win, TL_AR_MAX_TASK_FILE, &data, &len, &kind, &d);
     if (st == TL_E_NOTFOUND) {
         tl_buf why = TL_BUF_INIT;
         tl_buf_printf(&why, "%s: %s",
@@ -283,8 +274,10 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
         }
         rc = 0;
     } else if (st != TL_OK) {
-        tl_diag_set(&d, file_win, 0, "%s",
-                    st == TL_E_LIMIT ? "task file too large" : "cannot read task file");
+        char why[1024];
+        snprintf(why, sizeof why, "%s", d.msg); /* d.file is the host folder: not logged */
+        tl_diag_set(&d, file_win, 0, "%s (%s)",
+                    st == TL_E_LIMIT ? "task file too large" : "cannot read task file", why);
         ar_logf(&r, "ERROR: ", &d);
         goto done;
     } else {
@@ -308,7 +301,7 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
         tl_diag_clear(&d);
         st = tl_buf_status(&out);
         if (st == TL_OK)
-            st = tl_arfs_append(r.tasklog, out.data, out.len, &d);
+            st = tl_arfs_append_under(env->install_dir, r.tasklog, out.data, out.len, &d);
         tl_buf_free(&out);
         if (st != TL_OK) {
             ar_logf(&r, "ERROR: cannot write scheduled-tasks.log: ", &d);
@@ -324,10 +317,7 @@ done:
     tl_free(line);
     tl_free(task_path);
     tl_free(file_win);
-    tl_free(file_host);
     tl_free(data);
     tl_free(rec);
-    tl_free(r.arlog);
-    tl_free(r.tasklog);
     return rc;
 }

@@ -269,62 +269,31 @@ static int mkdtemp_drive(char *out, size_t n)
     return mkdtemp(out) != NULL;
 }
 
-static void rm_rf(const char *path)
+/* Remove `name` inside `dir` (a folder tasklab itself created: the temporary
+ * drive, OUT/<name>) through base's descriptor-relative walk: a single
+ * component that is never "." or "..", and no symbolic link is followed, so
+ * nothing outside `dir` can be removed. */
+static tl_status remove_in(const char *dir, const char *name, tl_diag *d)
 {
-    /* Only used on folders tasklab itself created (temp drive, DIR/<name>). */
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (!S_ISDIR(sb.st_mode)) {
-        unlink(path);
-        return;
+    if (!name[0] || strchr(name, '/') || strchr(name, '\\') || !strcmp(name, ".") ||
+        !strcmp(name, "..")) {
+        tl_diag_set(d, dir, 0, "refusing to remove \"%s\": not a plain name", name);
+        return TL_E_INVAL;
     }
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *e;
-        while ((e = readdir(dir))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char *child = tl_path_join(path, e->d_name);
-            if (child) {
-                rm_rf(child);
-                tl_free(child);
-            }
-        }
-        closedir(dir);
-    }
-    rmdir(path);
+    return tl_walk_remove(dir, name, 0, d);
 }
 
 /* Remove, in a Wine prefix's drive_c, what a previous scenario may have left
  * that the AR could read: the task folder and the agent's folders. Path
- * components are matched case-insensitively, as Wine does. */
+ * components are matched case-insensitively, as Wine does; links are never
+ * followed (a prefix's drive_c/users holds links into $HOME). */
 static void wine_reset(const char *drive)
 {
-    static const char *const paths[][3] = {{"windows", "system32", "tasks"},
-                                           {"Program Files (x86)", "ossec-agent", NULL},
-                                           {"Program Files", "ossec-agent", NULL}};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        char *cur = tl_strdup(drive);
-        for (int k = 0; cur && k < 3 && paths[i][k]; k++) {
-            char *next = NULL;
-            DIR *dir = opendir(cur);
-            if (dir) {
-                struct dirent *e;
-                while ((e = readdir(dir)))
-                    if (!tl_strcasecmp(e->d_name, paths[i][k])) {
-                        next = tl_path_join(cur, e->d_name);
-                        break;
-                    }
-                closedir(dir);
-            }
-            tl_free(cur);
-            cur = next;
-        }
-        if (cur)
-            rm_rf(cur);
-        tl_free(cur);
-    }
+    static const char *const paths[] = {"windows/system32/tasks",
+                                        "Program Files (x86)/ossec-agent",
+                                        "Program Files/ossec-agent"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        tl_walk_remove(drive, paths[i], TL_WALK_FOLD, NULL);
 }
 
 tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
@@ -364,7 +333,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     if (o->out_dir) {
         scen_dir = tl_path_join(o->out_dir, tl_scenario_name(sc));
         TL_TRY_ALLOC(scen_dir);
-        rm_rf(scen_dir);
+        TL_TRY(remove_in(o->out_dir, tl_scenario_name(sc), d));
         TL_TRY(tl_mkdirs(scen_dir, d));
         snprintf(drive, sizeof drive, "%s/drive_c", scen_dir);
         TL_TRY(tl_mkdirs(drive, d));
@@ -617,8 +586,13 @@ cleanup:
     tl_buf_free(&c.trace);
     tl_buf_free(&c.fired);
     tl_buf_free(&c.chain);
-    if (temp_drive)
-        rm_rf(drive);
+    if (temp_drive) {
+        char *slash = strrchr(drive, '/');
+        if (slash) {
+            *slash = '\0';
+            remove_in(slash == drive ? "/" : drive, slash + 1, NULL);
+        }
+    }
     if (wine_drive)
         wine_reset(drive);
     tl_free(scen_dir);
