@@ -5,8 +5,11 @@
  *
  *   tasklab ruleset-test [--profile P] [--ruleset DIR] [--rules FILE]...
  *                        [--decoders FILE]... [--test-ruleset DIR]
- *                        [--known-failures FILE] [-v] [--strict] INI...
+ *                        [--known-failures FILE] [--now TIME] [-v] [--strict] INI...
  *
+ * --now TIME (ISO 8601, default 2024-01-01T00:00:00Z, a Monday) is the receive
+ * time of each case's first event (one second more per event): it feeds <time>
+ * and <weekday>, never the wall clock.
  * --test-ruleset DIR adds DIR's test_*rules.xml / test_*decoders.xml as
  * runtests.py copies them into etc/ (every INI then runs against the stock
  * ruleset plus all test rules). --known-failures FILE is the reviewed list of
@@ -227,13 +230,17 @@ cleanup:
     return st;
 }
 
-enum { O_RT_DECODERS = 1, O_RT_VERBOSE, O_RT_STRICT, O_RT_TEST_RULESET, O_RT_KNOWN };
+enum { O_RT_DECODERS = 1, O_RT_VERBOSE, O_RT_STRICT, O_RT_TEST_RULESET, O_RT_KNOWN, O_RT_NOW };
 static const tl_cli_opt rstest_opts[] = {
     {"--test-ruleset", "DIR", O_RT_TEST_RULESET,
      "the test-only rules and decoders of Wazuh's testing/ruleset (as runtests.py copies them)",
      TL_OPT_MULTI},
     {"--known-failures", "FILE", O_RT_KNOWN,
      "the reviewed list of cases still failing: counted apart (one that passes fails)", 0},
+    {"--now", "TIME", O_RT_NOW,
+     "receive time of each case's first event, for <time>/<weekday> (default "
+     "2024-01-01T00:00:00Z)",
+     0},
     {"-v", NULL, O_RT_VERBOSE, "for each failing case, the logtest phases and rule debugging", 0},
     {"--strict", NULL, O_RT_STRICT, "count cases this ruleset cannot pass as failures, not skips", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPT_END};
@@ -248,6 +255,7 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
     tl_cli_list decoders = {0}, inis = {0}, known = {0};
     char *known_data = NULL;
     const char *known_path = NULL;
+    tl_time now = 0;
     int rc = 0, flags = 0;
     tl_ruleset *rs = NULL;
     tl_buf report = TL_BUF_INIT;
@@ -276,6 +284,13 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
             }
             if (s2 != TL_OK) {
                 tl_cli_error(&d);
+                rc = 2;
+                goto done;
+            }
+        } else if (o == O_RT_NOW) {
+            if (tl_time_parse_iso(p.val, &now) != TL_OK || now == 0) {
+                fprintf(stderr, "tasklab ruleset-test: --now needs a time like "
+                                "2024-01-01T00:00:00Z\n");
                 rc = 2;
                 goto done;
             }
@@ -313,6 +328,7 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv)
     memset(&stats, 0, sizeof stats);
     stats.known = (const char *const *)known.v;
     stats.nknown = known.n;
+    stats.start = now;
     for (size_t i = 0; i < inis.n; i++) {
         tl_diag_clear(&d);
         tl_buf_reset(&report);

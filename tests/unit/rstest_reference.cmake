@@ -7,3 +7,8 @@ add_test(NAME unit.rstest_reference
          COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/rstest_reference.sh $<TARGET_FILE:tasklab>
                  ${PROJECT_SOURCE_DIR}/../shared)
 set_tests_properties(unit.rstest_reference PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
+# --now feeds <time>/<weekday>; 0215-policy_rules.xml is excluded by default.
+add_test(NAME unit.rstest_now
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/rstest_now.sh $<TARGET_FILE:tasklab>
+                 ${PROJECT_SOURCE_DIR}/../shared)
+set_tests_properties(unit.rstest_now PROPERTIES LABELS unit SKIP_RETURN_CODE 77)

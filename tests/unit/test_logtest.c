@@ -398,7 +398,7 @@ static void test_rstest_ini_cases(void **state)
                     "alert = 10\n"
                     "decoder = sshd\n");
     tl_buf report = TL_BUF_INIT;
-    tl_rstest_stats stats = {0, 0, 0, NULL, 0, 0};
+    tl_rstest_stats stats = {0, 0, 0, NULL, 0, 0, 0};
     tl_diag d;
     tl_diag_clear(&d);
     assert_int_equal(tl_rstest_run_file(fx->rs, ini, 0, &report, &stats, &d), TL_OK);
@@ -473,7 +473,7 @@ static void test_rstest_reference_sysmon_eid_7(void **state)
         fail_msg("%s:%d: %s", d.file, d.line, d.msg);
     assert_int_equal(tl_ruleset_winevt_as_json(rs, &d), TL_OK);
     tl_buf report = TL_BUF_INIT;
-    tl_rstest_stats stats = {0, 0, 0, NULL, 0, 0};
+    tl_rstest_stats stats = {0, 0, 0, NULL, 0, 0, 0};
     assert_int_equal(tl_rstest_run_file(rs, ini, 0, &report, &stats, &d), TL_OK);
     if (stats.failed)
         fprintf(stderr, "%s", tl_buf_cstr(&report));

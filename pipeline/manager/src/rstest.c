@@ -345,13 +345,15 @@ typedef struct case_out {
     tl_buf errors; /* per-event errors */
 } case_out;
 
-static tl_status run_case(const tl_ruleset *rs, const char *events, int verbose, case_out *co)
+static tl_status run_case(const tl_ruleset *rs, const char *events, int verbose, tl_time start,
+                          case_out *co)
 {
     tl_status st = TL_OK;
     tl_logtest *lt = NULL;
     tl_logtest_opts o;
     memset(&o, 0, sizeof o);
     o.rules_debug = verbose;
+    o.start = start;
     TL_TRY(tl_logtest_new(rs, &o, &lt));
     const char *p = events;
     while (*p) {
@@ -482,7 +484,7 @@ tl_status tl_rstest_run_mem(const tl_ruleset *rs, const char *ini_path, const ch
             }
             case_out co;
             memset(&co, 0, sizeof co);
-            st = run_case(rs, tl_buf_cstr(&s->keys[k].value), verbose, &co);
+            st = run_case(rs, tl_buf_cstr(&s->keys[k].value), verbose, stats->start, &co);
             if (st != TL_OK) {
                 tl_buf_free(&co.text);
                 tl_buf_free(&co.errors);

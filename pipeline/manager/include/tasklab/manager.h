@@ -205,6 +205,8 @@ typedef struct tl_rstest_stats {
     const char *const *known;
     size_t nknown;
     size_t known_failed;
+    tl_time start; /* input: receive time of each case's first event (feeds <time> and
+                      <weekday>); 0 = 2024-01-01T00:00:00Z, a Monday */
 } tl_rstest_stats;
 
 #define TL_RSTEST_VERBOSE 1 /* report: the logtest text of each failing case's last event */
