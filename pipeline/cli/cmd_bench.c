@@ -11,6 +11,11 @@
  *                           manager path: eventchannel conversion, decoders, every
  *                           rule of the profile, alert JSON; then the same events
  *                           pre-converted to {"win":…} JSON lines (json decoder).
+ *   bench rules --input FILE  the messages of FILE (one JSON string a line, as
+ *                           the oracle evtx .queue files), in order, through
+ *                           the full manager path; -n defaults to one pass over them.
+ *   bench queue --out FILE  write the messages the manager receives while the
+ *                           scenario library runs (the input of the A/B comparison).
  *   bench sysmon   [-n N]   raw events (process create, file create, registry
  *                           set/create) through a Sysmon config (default
  *                           sysmon-modular) to rendered XML.
@@ -23,6 +28,7 @@
 #include "tasklab/sysmon.h"
 #include "tasklab/winevt.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +112,99 @@ static tl_status collect_events(tl_cli_common *c, tl_cli_list *lines, size_t max
     return st;
 }
 
-static int bench_rules(tl_cli_common *c, size_t n, int runs)
+/* --input FILE: one JSON string a line ("f:[001] (x) any->EventChannel:{...}"),
+ * the form of the oracle's evtx .queue files and of `bench queue`. */
+static tl_status read_queue_file(const char *path, tl_cli_list *lines, tl_diag *d)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tl_status st = tl_file_read(path, &data, &len, d);
+    if (st != TL_OK)
+        return st;
+    tl_cli_init_json();
+    int lineno = 0;
+    for (char *p = data; p && *p && st == TL_OK;) {
+        lineno++;
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p) {
+            cJSON *j = cJSON_Parse(p);
+            if (!j || !cJSON_IsString(j)) {
+                tl_diag_set(d, path, lineno, "expected one JSON string a line");
+                st = TL_E_PARSE;
+            } else {
+                st = tl_cli_list_add(lines, j->valuestring);
+            }
+            cJSON_Delete(j);
+        }
+        p = nl ? nl + 1 : NULL;
+    }
+    tl_free(data);
+    return st;
+}
+
+/* bench queue --out FILE: every message the manager receives while the scenario
+ * library runs through the pipeline (the input of `bench rules --input`). */
+static int bench_queue(tl_cli_common *c, const char *argv0, const char *out_path)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_ruleset *rs = NULL;
+    tl_cli_list files = {0};
+    char *dir = tl_path_join(tl_cli_home(), "scenarios");
+    char *args[] = {dir};
+    int rc = 0;
+    size_t n = 0;
+    FILE *f = NULL;
+    if (!out_path) {
+        fprintf(stderr, "tasklab bench queue: --out FILE is required\n");
+        rc = 2;
+        goto done;
+    }
+    if (tl_cli_load_ruleset(c, &rs, &d) != TL_OK ||
+        tl_cli_expand_scenarios(args, 1, &files, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    f = fopen(out_path, "wb");
+    if (!f) {
+        fprintf(stderr, "tasklab bench queue: cannot write %s\n", out_path);
+        rc = 2;
+        goto done;
+    }
+    tl_run_opts ro;
+    tl_cli_fill_run_opts(c, argv0, &ro);
+    ro.keep_queue = 1;
+    for (size_t i = 0; i < files.n; i++) {
+        tl_scenario *sc = NULL;
+        tl_run_result res;
+        memset(&res, 0, sizeof res);
+        if (tl_scenario_load(files.v[i], &sc, &d) != TL_OK)
+            continue;
+        if (tl_pipeline_run(sc, rs, &ro, &res, &d) == TL_OK && res.queue) {
+            fputs(res.queue, f);
+            for (const char *q = res.queue; (q = strchr(q, '\n')); q++)
+                n++;
+        }
+        tl_run_result_clear(&res);
+        tl_scenario_free(sc);
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "tasklab bench queue: cannot write %s\n", out_path);
+        rc = 2;
+    }
+    f = NULL;
+    printf("queue: %zu messages from %zu scenarios written to %s\n", n, files.n, out_path);
+done:
+    tl_cli_list_free(&files);
+    tl_ruleset_free(rs);
+    tl_free(dir);
+    return rc;
+}
+
+static int bench_rules(tl_cli_common *c, size_t n, int runs, const char *input)
 {
     tl_diag d;
     tl_diag_clear(&d);
@@ -117,13 +215,26 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs)
         tl_cli_error(&d);
         return 2;
     }
-    if (collect_events(c, &lines, 20000, &d) != TL_OK || !lines.n) {
+    if (input) {
+        if (read_queue_file(input, &lines, &d) != TL_OK || !lines.n) {
+            if (d.msg[0])
+                tl_cli_error(&d);
+            else
+                fprintf(stderr, "tasklab bench: %s holds no message\n", input);
+            rc = 2;
+            goto done;
+        }
+        if (!n)
+            n = lines.n;
+    } else if (collect_events(c, &lines, 20000, &d) != TL_OK || !lines.n) {
         fprintf(stderr, "tasklab bench: could not build the event mix\n");
         rc = 2;
         goto done;
     }
+    if (!n)
+        n = 200000;
     /* Pre-converted form: 1:[001] (host) any->EventChannel:{"win":…} */
-    for (size_t i = 0; i < lines.n; i++) {
+    for (size_t i = 0; i < lines.n && !input; i++) {
         const char *payload = strstr(lines.v[i], "->EventChannel:");
         char *json = NULL;
         if (payload && tl_winevt_convert(payload + 15, &json, &d) == TL_OK) {
@@ -134,7 +245,7 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs)
         }
         tl_free(json);
     }
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < (input ? 1 : 2); pass++) {
         tl_cli_list *set = pass ? &conv : &lines;
         double *rate = calloc((size_t)runs, sizeof *rate);
         double *crate = calloc((size_t)runs, sizeof *crate);
@@ -169,7 +280,7 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs)
         if (rate && crate)
             printf("rules/%s: %.0f events/s wall, %.0f events/s CPU (median of %d runs, %zu "
                    "events each, %zu distinct, %zu rules, %zu alerts/run); peak RSS %ld -> %ld KiB\n",
-                   pass ? "pre-converted-json" : "full-path", median(rate, runs),
+                   input ? "input" : pass ? "pre-converted-json" : "full-path", median(rate, runs),
                    median(crate, runs), runs, n, set->n, tl_ruleset_rule_count(rs), alerts, rss0,
                    peak_rss_kb());
         free(rate);
@@ -372,14 +483,17 @@ done:
     return rc;
 }
 
-enum { O_B_N = 1, O_B_RUNS, O_B_CONFIG };
+enum { O_B_N = 1, O_B_RUNS, O_B_CONFIG, O_B_INPUT, O_B_OUT };
 static const tl_cli_opt bench_opts[] = {
     {"-n", "N", O_B_N, "events per run for rules|sysmon (default 200000)", 0},
     {"--runs", "R", O_B_RUNS, "runs per figure; the median is printed (default 5)", 0},
     {"--config", "FILE", O_B_CONFIG, "the Sysmon config of `bench sysmon` (default sysmon-modular)", 0},
+    {"--input", "FILE", O_B_INPUT,
+     "`bench rules`: time these queue messages (one JSON string a line) instead of the mix", 0},
+    {"--out", "FILE", O_B_OUT, "`bench queue`: where to write the library's forwarded messages", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_bench_def = {
-    "bench", "[rules|sysmon|pipeline]",
+    "bench", "[rules|queue|sysmon|pipeline]",
     "throughput figures (wall and CPU time, median of several runs, peak memory)", bench_opts,
     tl_cli_cmd_bench, NULL};
 
@@ -387,8 +501,8 @@ int tl_cli_cmd_bench(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    const char *what = NULL, *config = NULL;
-    size_t n = 200000;
+    const char *what = NULL, *config = NULL, *input = NULL, *out_path = NULL;
+    size_t n = 0;
     int runs = 5, rc = 0;
     tl_cli_parse p;
     tl_cli_parse_init(&p, &tl_cli_cmd_bench_def, argc, argv);
@@ -401,6 +515,10 @@ int tl_cli_cmd_bench(int argc, char **argv)
             what = p.val;
         } else if (o == O_B_CONFIG) {
             config = p.val;
+        } else if (o == O_B_INPUT) {
+            input = p.val;
+        } else if (o == O_B_OUT) {
+            out_path = p.val;
         } else if (o == O_B_N || o == O_B_RUNS) {
             char *end;
             long v = strtol(p.val, &end, 10);
@@ -421,13 +539,15 @@ int tl_cli_cmd_bench(int argc, char **argv)
     }
     tl_cli_progress_start(&bench_prog, "tasklab bench: run");
     if (!what || !strcmp(what, "rules"))
-        rc = bench_rules(&c, n, runs);
+        rc = bench_rules(&c, n, runs, input);
+    else if (!strcmp(what, "queue"))
+        rc = bench_queue(&c, argv[0], out_path);
     else if (!strcmp(what, "sysmon"))
-        rc = bench_sysmon(&c, config, n, runs);
+        rc = bench_sysmon(&c, config, n ? n : 200000, runs);
     else if (!strcmp(what, "pipeline"))
         rc = bench_pipeline(&c, argv[0], runs);
     else {
-        fprintf(stderr, "tasklab bench: unknown benchmark '%s' (rules, sysmon or pipeline)\n",
+        fprintf(stderr, "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon or pipeline)\n",
                 what);
         rc = 2;
     }

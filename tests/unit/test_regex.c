@@ -833,6 +833,63 @@ static int teardown_group(void **state)
     return 0;
 }
 
+/* The log prefilter (triples) and the pair search must never change a result:
+ * random texts and patterns, with and without the prefilter, against a naive
+ * case-insensitive substring search. */
+static int naive_find(const char *s, const char *lit)
+{
+    size_t n = strlen(s), m = strlen(lit);
+    for (size_t i = 0; i + m <= n; i++) {
+        size_t k = 0;
+        while (k < m && (s[i + k] | 32) == (lit[k] | 32))
+            k++;
+        if (k == m)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_regex_prefilter_changes_nothing(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abAB:\" \\{}c1 ";
+    uint32_t x = 12345;
+    static tl_tri tri;
+    for (int round = 0; round < 3000; round++) {
+        char text[400], lit[12], pat[64];
+        size_t n = 100 + (round % 250);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            text[i] = alpha[(x >> 16) % (sizeof alpha - 1)];
+        }
+        text[n] = '\0';
+        size_t m = 2 + (round % 6);
+        for (size_t i = 0; i < m; i++) {
+            x = x * 1103515245u + 12345u;
+            lit[i] = "abAB c1"[(x >> 16) % 7];
+        }
+        lit[m] = '\0';
+        snprintf(pat, sizeof pat, "zzz|%s", lit);
+        tl_osmatch *om = NULL;
+        tl_diag d;
+        assert_int_equal(tl_osmatch_compile(pat, &om, &d), TL_OK);
+        tl_tri_build(&tri, text, n);
+        int want = naive_find(text, lit);
+        assert_int_equal(tl_osmatch_exec(om, text), want);
+        assert_int_equal(tl_osmatch_exec_tri(om, text, n, &tri), want);
+        tl_osmatch_free(om);
+        /* OS_Regex: a literal run around a class */
+        snprintf(pat, sizeof pat, "%s\\w*%s", lit, lit);
+        tl_osregex *rx = NULL;
+        if (tl_osregex_compile(pat, &rx, &d) == TL_OK) {
+            int r0 = tl_osregex_exec(rx, text, NULL, 0, NULL, NULL);
+            if (r0)
+                assert_true(tl_osregex_maybe(rx, &tri));
+            tl_osregex_free(rx);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -854,6 +911,7 @@ int main(void)
         cmocka_unit_test(test_regex_out_of_memory_is_clean),
         cmocka_unit_test(test_regex_reference_patterns_compile),
         cmocka_unit_test(test_regex_reference_ini_expectations),
+        cmocka_unit_test(test_regex_prefilter_changes_nothing),
     };
     return cmocka_run_group_tests_name("regex", tests, NULL, teardown_group);
 }

@@ -126,6 +126,7 @@ void tl_run_result_clear(tl_run_result *r)
     tl_free(r->ar_log);
     tl_free(r->tasks_log);
     tl_free(r->trace);
+    tl_free(r->queue);
     memset(r, 0, sizeof *r);
 }
 
@@ -147,7 +148,33 @@ typedef struct run_ctx {
     int tracing;
     int color;
     tl_buf chain; /* rules matched on the way down, for the trace */
+    int keep_queue;
+    tl_buf queue; /* every message fed to the manager, one JSON string a line */
 } run_ctx;
+
+/* One JSON string literal + '\n' (the form of the oracle's .queue files). */
+static void queue_append(tl_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    tl_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': tl_buf_puts(b, "\\\""); break;
+        case '\\': tl_buf_puts(b, "\\\\"); break;
+        case '\n': tl_buf_puts(b, "\\n"); break;
+        case '\r': tl_buf_puts(b, "\\r"); break;
+        case '\t': tl_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20) {
+                char u[7] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15], 0};
+                tl_buf_puts(b, u);
+            } else {
+                tl_buf_putc(b, (char)*p);
+            }
+        }
+    }
+    tl_buf_puts(b, "\"\n");
+}
 
 #define C(x) tl_trace_color(c->color, TL_C_##x)
 
@@ -181,6 +208,8 @@ static tl_status manager_feed(run_ctx *c, const char *line)
     tl_diag d;
     tl_diag_clear(&d);
     memset(&res, 0, sizeof res);
+    if (c->keep_queue)
+        queue_append(&c->queue, line);
     st = tl_engine_process(c->engine, line, c->now, &res, &d);
     if (st == TL_E_PARSE) {
         /* analysisd drops a malformed event and goes on; so do we, but say so. */
@@ -323,6 +352,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     c.d = d;
     c.tracing = o->trace;
     c.color = o->color;
+    c.keep_queue = o->keep_queue;
     tl_buf_init(&c.chain);
     tl_buf_init(&c.events);
     tl_buf_init(&c.alerts);
@@ -526,6 +556,13 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     out->events_xml = tl_buf_take(&c.events);
     out->alerts_json = tl_buf_take(&c.alerts);
     out->trace = o->trace ? tl_buf_take(&c.trace) : NULL;
+    if (o->keep_queue) {
+        TL_TRY(tl_buf_status(&c.queue));
+        out->queue = tl_buf_take(&c.queue);
+        if (!out->queue)
+            out->queue = tl_strdup("");
+        TL_TRY_ALLOC(out->queue);
+    }
     out->n_records = c.n_records;
     out->n_alerts = c.n_alerts;
     out->n_ar_runs = c.n_ar;
@@ -584,6 +621,7 @@ cleanup:
     tl_buf_free(&c.events);
     tl_buf_free(&c.alerts);
     tl_buf_free(&c.trace);
+    tl_buf_free(&c.queue);
     tl_buf_free(&c.fired);
     tl_buf_free(&c.chain);
     if (temp_drive) {

@@ -71,6 +71,11 @@ typedef struct engine_extra {
     size_t memo_fid[MEMO_FIELDS];
     char memo_name[MEMO_FIELDS][MEMO_NAME];
     char failbuf[300];
+    size_t dec_slot; /* tl_kidx slot of the event's decoder (this walk) */
+    int has_prog;    /* the event has a program name (this walk) */
+    int tri_state;   /* the log's triples: 0 not yet built, 1 built, 2 log too short */
+    size_t loglen;
+    tl_tri tri;
 } engine_extra;
 
 static engine_extra *X(tl_engine *e);
@@ -504,8 +509,24 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     EXPR(id_e, TL_C_ID, ev_stat(ev, TL_SF_ID));
     EXPR(system_name, TL_C_SYSTEM_NAME, ev_stat(ev, TL_SF_SYSTEMNAME));
     EXPR(protocol, TL_C_PROTOCOL, ev_stat(ev, TL_SF_PROTOCOL));
-    EXPR(match, TL_C_MATCH, ev->log);
-    EXPR(regex, TL_C_REGEX, ev->log);
+    if (r->match || r->regex) {
+        /* <match>/<regex> on the log, with the log's triples as a prefilter
+         * (built once per walk, when first needed) */
+        engine_extra *x = X(e);
+        if (!ev->log)
+            return r->match ? TL_C_MATCH : TL_C_REGEX;
+        if (!x->tri_state) {
+            x->loglen = strlen(ev->log);
+            x->tri_state = x->loglen >= 128 ? 1 : 2;
+            if (x->tri_state == 1)
+                tl_tri_build(&x->tri, ev->log, x->loglen);
+        }
+        const tl_tri *t = x->tri_state == 1 ? &x->tri : NULL;
+        if (r->match && !tl_expr_match_tri(r->match, ev->log, x->loglen, t))
+            return TL_C_MATCH;
+        if (r->regex && !tl_expr_match_tri(r->regex, ev->log, x->loglen, t))
+            return TL_C_REGEX;
+    }
     EXPR(action, TL_C_ACTION, ev_stat(ev, TL_SF_ACTION));
     EXPR(url, TL_C_URL, ev_stat(ev, TL_SF_URL));
     EXPR(location, TL_C_LOCATION, ev->location);
@@ -743,8 +764,19 @@ static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth) {
                  c == TL_C_COUNT ? NULL : fail_text(e, r, c, fidx));
     if (c != TL_C_COUNT)
         return NULL;
-    for (size_t i = 0; i < r->nchildren; i++) {
-        const tl_rule *res = check_rule(e, r->children[i], depth + 1);
+    tl_rule *const *kids = r->children;
+    size_t nk = r->nchildren;
+    if (r->kidx && !e->trace) {
+        /* only the children whose decoded_as / program_name can pass */
+        const tl_kidx *k = r->kidx;
+        const engine_extra *x = X(e);
+        size_t pair = x->dec_slot < k->nslots ? k->slot[x->dec_slot] : 0;
+        const tl_kids *L = &k->lists[2 * pair + (size_t)x->has_prog];
+        kids = L->v;
+        nk = L->n;
+    }
+    for (size_t i = 0; i < nk; i++) {
+        const tl_rule *res = check_rule(e, kids[i], depth + 1);
         if (res)
             return res;
     }
@@ -768,6 +800,15 @@ const tl_rule *tl_engine_walk(tl_engine *e) {
     }
     /* the fields are indexed by the first <field> condition the walk meets */
     X(e)->indexed = 0;
+    X(e)->tri_state = 0;
+    {
+        const tl_decoder_info *di = e->ev.decoder_name ? tl_event_decoder_info(&e->ev) : NULL;
+        int did = di ? di->id
+                     : e->ev.decoder_name ? tl_decoder_set_id(rs->ds, e->ev.decoder_name)
+                                          : 0;
+        X(e)->dec_slot = tl_kidx_slot_of(rs, did);
+        X(e)->has_prog = e->ev.program_name != NULL;
+    }
     for (size_t i = 0; i < rs->ntop; i++) {
         const tl_rule *t = rs->top[i];
         if (t->category != e->ev.decoder_type)

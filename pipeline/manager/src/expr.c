@@ -283,6 +283,20 @@ int tl_expr_match(const tl_expr *e, const char *str)
     return e->negate ? !r : r;
 }
 
+int tl_expr_match_tri(const tl_expr *e, const char *str, size_t len, const tl_tri *t)
+{
+    if (!e || !str)
+        return 0;
+    int r;
+    if (t && e->type == TL_EXPR_OSMATCH)
+        r = tl_osmatch_exec_tri(e->om, str, len, t);
+    else if (t && e->type == TL_EXPR_OSREGEX && !tl_osregex_maybe(e->rx, t))
+        r = 0;
+    else
+        return tl_expr_match(e, str);
+    return e->negate ? !r : r;
+}
+
 tl_expr_type tl_expr_get_type(const tl_expr *e)
 {
     return e ? e->type : TL_EXPR_OSMATCH;

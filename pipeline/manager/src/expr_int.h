@@ -56,6 +56,41 @@ int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end);
 /** Free a compiled pattern; NULL is fine. */
 void tl_osmatch_free(tl_osmatch *m);
 
+/* A folded literal and how to look for it fast: the pair of adjacent bytes
+ * at offset pj (chosen to be rare in logs) is searched with SIMD in both
+ * cases, then the whole literal is compared. */
+typedef struct tl_lit {
+    const char *s; /* folded to lower case; borrowed */
+    size_t len;
+    size_t pj;
+    unsigned char a, b, c, d; /* s[pj] in both cases, s[pj + 1] in both cases */
+} tl_lit;
+/** Set up L for the folded literal s[0..len) (len >= 2; s borrowed). */
+void tl_lit_init(tl_lit *L, const char *s, size_t len);
+/** Offset of the first ASCII-case-insensitive occurrence of L in s[0..n),
+ * or (size_t)-1. */
+size_t tl_lit_find(const tl_lit *L, const unsigned char *s, size_t n);
+
+/* The byte triples (ASCII-folded, hashed to 13 bits) present in one text: a
+ * prefilter that lets OS_Match and OS_Regex skip a literal one of whose
+ * triples does not occur (results identical: a collision only lets a literal
+ * through to the real search). Built once per event for the log. */
+#define TL_TRI_BITS 13
+typedef struct tl_tri {
+    unsigned char has[1u << TL_TRI_BITS];
+} tl_tri;
+static inline unsigned tl_tri_hash(unsigned a, unsigned b, unsigned c)
+{
+    return ((a * 0x2Fu) ^ (b << 5) ^ (c << 9) ^ (c >> 2)) & ((1u << TL_TRI_BITS) - 1u);
+}
+/** Fill t from s[0..n). */
+void tl_tri_build(tl_tri *t, const char *s, size_t n);
+/** Up to 8 triple hashes of the folded literal lit[0..len) into h; returns
+ * how many (0 when len < 3). */
+int tl_tri_of(const char *lit, size_t len, uint16_t h[8]);
+int tl_osmatch_exec_tri(const tl_osmatch *m, const char *str, size_t len, const tl_tri *t);
+int tl_osregex_maybe(const tl_osregex *rx, const tl_tri *t);
+
 /* ---- OS_Regex ----------------------------------------------------------- */
 
 /** Compile an OS_Regex pattern. On success *out is owned by the caller (free
@@ -77,6 +112,9 @@ void tl_osregex_free(tl_osregex *r);
 
 typedef enum tl_expr_type { TL_EXPR_OSMATCH, TL_EXPR_OSREGEX, TL_EXPR_PCRE2, TL_EXPR_STRING } tl_expr_type;
 typedef struct tl_expr tl_expr; /* one rule/decoder expression: type + negate + compiled pattern */
+/** tl_expr_match on the event log str (length len) with its triples t (NULL:
+ * none). */
+int tl_expr_match_tri(const tl_expr *e, const char *str, size_t len, const tl_tri *t);
 
 /** Compile; PCRE2 errors go into d as "<PCRE2 message> at offset N".
  * capture != 0 keeps captures (decoders). *out owned by caller (tl_expr_free). */

@@ -26,6 +26,9 @@ typedef struct om_alt {
     size_t len;
     int begin;
     int end;
+    tl_lit find; /* substring alternatives of >= 2 bytes */
+    int ntri;    /* triples the text must hold for it (substring alternatives) */
+    uint16_t tri[8];
 } om_alt;
 
 struct tl_osmatch {
@@ -125,6 +128,10 @@ tl_status tl_osmatch_compile(const char *pattern, tl_osmatch **out, tl_diag *d)
         for (size_t i = 0; i < n; i++)
             a->lit[i] = (char)om_fold((unsigned char)a->lit[i]);
         a->len = n;
+        if (!a->begin && !a->end && n >= 2) {
+            tl_lit_init(&a->find, a->lit, n);
+            a->ntri = tl_tri_of(a->lit, n, a->tri);
+        }
         p = q ? q + 1 : p + n;
     }
     *out = m;
@@ -157,26 +164,143 @@ static size_t om_alt_match(const om_alt *a, const unsigned char *s, size_t len)
         return om_eq(s + len - a->len, a->lit, a->len) ? len : (size_t)-1;
     if (a->len == 0)
         return 0;
+    if (a->len >= 2) {
+        size_t at = tl_lit_find(&a->find, s, len);
+        return at == (size_t)-1 ? at : at + a->len;
+    }
     unsigned char f = (unsigned char)a->lit[0], g = om_other_case(f);
-    size_t last = len - a->len; /* last start that leaves room for the literal */
-    for (size_t i = 0; i <= last; i++) {
-        i += tl_find_byte2(s + i, last + 1 - i, f, g);
-        if (i > last)
-            break;
-        if (om_eq(s + i + 1, a->lit + 1, a->len - 1))
-            return i + a->len;
+    size_t i = tl_find_byte2(s, len, f, g);
+    if (i < len)
+        return i + 1;
+    return (size_t)-1;
+}
+
+/* Crude byte frequencies in logs (JSON and syslog text): the literal's
+ * rarest adjacent pair is the one searched for. */
+static int om_freq(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        c = (unsigned char)(c + 32);
+    switch (c) {
+    case 'e': case 't': case 'a': case 'o': case 'i': case 'n': case ' ': case '"':
+        return 12;
+    case 's': case 'r': case 'h': case 'l': case 'd': case 'c': case 'u': case '\\':
+        return 10;
+    case ':': case ',': case 'm': case 'p': case 'g': case 'f':
+        return 8;
+    default:
+        break;
+    }
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return 6;
+    if (c == '.' || c == '-' || c == '_' || c == '/' || c == '{' || c == '}')
+        return 5;
+    return 1;
+}
+
+void tl_lit_init(tl_lit *L, const char *s, size_t len)
+{
+    L->s = s;
+    L->len = len;
+    L->pj = 0;
+    int best = 1 << 30;
+    for (size_t j = 0; j + 1 < len; j++) {
+        int sc = om_freq((unsigned char)s[j]) + om_freq((unsigned char)s[j + 1]);
+        if (sc < best) {
+            best = sc;
+            L->pj = j;
+        }
+    }
+    L->a = (unsigned char)s[L->pj];
+    L->b = om_other_case(L->a);
+    L->c = (unsigned char)s[L->pj + 1];
+    L->d = om_other_case(L->c);
+}
+
+size_t tl_lit_find(const tl_lit *L, const unsigned char *s, size_t n)
+{
+    if (L->len > n)
+        return (size_t)-1;
+    const size_t last = n - L->len; /* last start */
+    const size_t pj = L->pj;
+    size_t i = 0; /* candidate start */
+#if defined(__SSE2__)
+    const __m128i va = _mm_set1_epi8((char)L->a), vb = _mm_set1_epi8((char)L->b);
+    const __m128i vc = _mm_set1_epi8((char)L->c), vd = _mm_set1_epi8((char)L->d);
+    /* blocks of 16 starts whose pair bytes s[i+pj .. i+pj+16] lie inside s */
+    for (; i + 16 <= last + 1; i += 16) {
+        const unsigned char *q = s + i + pj;
+        __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i w1 = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(w0, va), _mm_cmpeq_epi8(w0, vb))) &
+                     (unsigned)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(w1, vc), _mm_cmpeq_epi8(w1, vd)));
+        while (m) {
+            unsigned h = (unsigned)__builtin_ctz(m);
+            if (om_eq(s + i + h, L->s, L->len))
+                return i + h;
+            m &= m - 1;
+        }
+    }
+#endif
+    for (; i <= last; i++) {
+        unsigned char x = s[i + pj], y = s[i + pj + 1];
+        if ((x == L->a || x == L->b) && (y == L->c || y == L->d) && om_eq(s + i, L->s, L->len))
+            return i;
     }
     return (size_t)-1;
 }
 
-int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end)
+void tl_tri_build(tl_tri *t, const char *str, size_t n)
+{
+    memset(t->has, 0, sizeof t->has);
+    const unsigned char *u = (const unsigned char *)str;
+    if (n < 3)
+        return;
+    unsigned a = om_fold(u[0]), b = om_fold(u[1]);
+    for (size_t i = 2; i < n; i++) {
+        unsigned c = om_fold(u[i]);
+        t->has[tl_tri_hash(a, b, c)] = 1;
+        a = b;
+        b = c;
+    }
+}
+
+int tl_tri_of(const char *lit, size_t len, uint16_t h[8])
+{
+    int n = 0;
+    if (len < 3)
+        return 0;
+    size_t span = len - 3;
+    for (size_t j = 0; j < 8; j++) {
+        const unsigned char *l = (const unsigned char *)lit + span * j / 7;
+        uint16_t v = (uint16_t)tl_tri_hash(l[0], l[1], l[2]);
+        int dup = 0;
+        for (int k = 0; k < n; k++)
+            dup |= h[k] == v;
+        if (!dup)
+            h[n++] = v;
+    }
+    return n;
+}
+
+static int om_exec(const tl_osmatch *m, const char *str, size_t len, const tl_tri *t,
+                   const char **end)
 {
     if (!m || !str)
         return 0;
     const unsigned char *s = (const unsigned char *)str;
-    size_t len = strlen(str);
     for (size_t k = 0; k < m->nalts; k++) {
-        size_t e = om_alt_match(&m->alts[k], s, len);
+        const om_alt *a = &m->alts[k];
+        if (t) {
+            int absent = 0;
+            for (int j = 0; j < a->ntri && !absent; j++)
+                absent = !t->has[a->tri[j]];
+            if (absent)
+                continue;
+        }
+        size_t e = om_alt_match(a, s, len);
         if (e != (size_t)-1) {
             if (m->negate)
                 return 0;
@@ -190,6 +314,16 @@ int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end)
     if (end)
         *end = str;
     return 1;
+}
+
+int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end)
+{
+    return str ? om_exec(m, str, strlen(str), NULL, end) : 0;
+}
+
+int tl_osmatch_exec_tri(const tl_osmatch *m, const char *str, size_t len, const tl_tri *t)
+{
+    return str ? om_exec(m, str, len, t, NULL) : 0;
 }
 
 int tl_osmatch_exec(const tl_osmatch *m, const char *str)

@@ -66,6 +66,13 @@ typedef struct rx_alt {
     size_t pre2_steps;
     int pair; /* scan2 and the second token also accepts only sc/sd */
     unsigned char sc, sd;
+    /* the longest run of literal bytes (every literal byte of an OS_Regex
+     * alternative must occur, in order: there is no optional token); an
+     * alternative whose run is absent from the text is not tried */
+    char run[32];
+    tl_lit need; /* need.len 0: none */
+    int ntri;    /* triples of run */
+    uint16_t tri[8];
 } rx_alt;
 
 /* Bits set in a 16-bit mask (no popcnt instruction assumed). */
@@ -350,6 +357,75 @@ static void rx_scan_setup(rx_alt *a)
     }
 }
 
+/* The folded byte a token accepts when it is a literal (RQ_ONE, one byte or
+ * the two cases of one letter), else -1. */
+static int rx_literal(const rx_tok *t)
+{
+    if (t->kind != RK_SET || t->quant != RQ_ONE)
+        return -1;
+    int n = 0, first = -1, second = -1;
+    for (int b = 0; b < 256; b++)
+        if (t->set[b >> 3] >> (b & 7) & 1) {
+            if (++n > 2)
+                return -1;
+            if (first < 0)
+                first = b;
+            else
+                second = b;
+        }
+    if (n == 1)
+        return (first >= 'A' && first <= 'Z') ? first + 32 : first;
+    if (n == 2 && first >= 'A' && first <= 'Z' && second == first + 32)
+        return second;
+    return -1;
+}
+
+static void rx_lit_setup(rx_alt *a)
+{
+    size_t best_n = 0, n = 0;
+    char cur[sizeof a->run];
+    char best[sizeof a->run];
+    for (size_t i = 0; i <= a->ntok; i++) {
+        const rx_tok *t = i < a->ntok ? &a->toks[i] : NULL;
+        if (t && (t->kind == RK_OPEN || t->kind == RK_CLOSE))
+            continue; /* groups consume nothing */
+        int c = t ? rx_literal(t) : -1;
+        if (c >= 0 && n < sizeof cur) {
+            cur[n++] = (char)c;
+            continue;
+        }
+        if (n > best_n) {
+            best_n = n;
+            memcpy(best, cur, n);
+        }
+        n = 0;
+        if (c >= 0)
+            cur[n++] = (char)c;
+    }
+    a->need.len = 0;
+    a->ntri = 0;
+    if (best_n >= 3) {
+        memcpy(a->run, best, best_n);
+        tl_lit_init(&a->need, a->run, best_n);
+        a->ntri = tl_tri_of(a->run, best_n, a->tri);
+    }
+}
+
+int tl_osregex_maybe(const tl_osregex *rx, const tl_tri *t)
+{
+    if (!rx || !t)
+        return 1;
+    for (size_t k = 0; k < rx->nalts; k++) {
+        const rx_alt *a = &rx->alts[k];
+        int ok = 1;
+        for (int j = 0; j < a->ntri && ok; j++)
+            ok = t->has[a->tri[j]];
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
 tl_status tl_osregex_compile(const char *pattern, tl_osregex **out, tl_diag *d)
 {
     tl_status st = TL_OK;
@@ -405,6 +481,7 @@ tl_status tl_osregex_compile(const char *pattern, tl_osregex **out, tl_diag *d)
         }
         TL_TRY(rx_compile_alt(pattern, p, (size_t)(q - p), &r->alts[k], d));
         rx_scan_setup(&r->alts[k]);
+        rx_lit_setup(&r->alts[k]);
         if (r->alts[k].ngroups > r->maxgroups)
             r->maxgroups = r->alts[k].ngroups;
         p = *q ? q + 1 : q;
@@ -564,6 +641,8 @@ int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size
 
     for (size_t k = 0; k < r->nalts; k++) {
         const rx_alt *a = &r->alts[k];
+        if (a->need.len && tl_lit_find(&a->need, s, len) == (size_t)-1)
+            continue; /* a literal it needs is not in the text: it cannot match */
         size_t first = rx_skip_groups(a->toks, 0);
         const rx_tok *ft = &a->toks[first];
         size_t last_start = a->begin ? 0 : len;

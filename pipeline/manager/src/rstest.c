@@ -114,9 +114,14 @@ tl_status tl_ruleset_winevt_as_json(tl_ruleset *rs, tl_diag *d)
     r->decoded_as = dec;
     r->has_category = 0;
     r->category = TL_CAT_SYSLOG;
+    tl_status st;
     if (root)
-        return insert_in_order(&root->children, &root->nchildren, &root->capchildren, r);
-    return insert_in_order(&rs->top, &rs->ntop, &rs->captop, r);
+        st = insert_in_order(&root->children, &root->nchildren, &root->capchildren, r);
+    else
+        st = insert_in_order(&rs->top, &rs->ntop, &rs->captop, r);
+    if (st == TL_OK)
+        st = tl_rules_tree_index(rs); /* the tree changed */
+    return st;
 }
 
 /* ---- INI reader (RawConfigParser) ---------------------------------------- */

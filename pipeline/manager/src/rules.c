@@ -200,6 +200,7 @@ void tl_rule_free(tl_rule *r) {
     tl_free(r->if_sid);
     tl_free(r->if_group);
     tl_free(r->children);
+    tl_kidx_free(r->kidx);
     tl_free(r);
 }
 

@@ -208,6 +208,21 @@ enum {
     TL_COMPILED_IS_VALID_CRAWLER
 };
 
+/* Children of one rule as the walk needs them for an event: those whose
+ * decoded_as / program_name can pass, in sibling order. Built by
+ * tl_rules_tree_index; ids are tl_decoder_set ids (slot 0: no decoder or a
+ * decoder no child names; nnames + 1: windows_eventchannel). */
+typedef struct tl_kids {
+    struct tl_rule **v;
+    size_t n;
+} tl_kids;
+typedef struct tl_kidx {
+    size_t nslots;
+    uint16_t *slot;  /* decoder slot -> pair index (0: the generic pair) */
+    tl_kids *lists;  /* pair k: [2k] event without program_name, [2k+1] with one */
+    size_t npairs;
+} tl_kidx;
+
 typedef enum tl_cond {
     TL_C_DECODED_AS = 0,
     TL_C_PROGRAM_NAME,
@@ -312,6 +327,7 @@ typedef struct tl_rule {
     struct tl_rule **children;
     size_t nchildren, capchildren;
     int in_tree;
+    struct tl_kidx *kidx; /* decoder-indexed children (rules_tree.c), NULL when not worth it */
 
     /* bindings */
     const tl_ar_binding **ars;
@@ -393,6 +409,12 @@ tl_status tl_rules_tree_add(tl_ruleset *rs, tl_rule *r);
 int tl_word_match(const char *pattern, const char *str);
 /** After all files: link if_matched_sid / if_matched_group producers. */
 tl_status tl_rules_tree_finish(tl_ruleset *rs, tl_diag *d);
+/** (Re)build every rule's decoder-indexed children (call after any change
+ * to the tree or to a rule's decoded_as / program_name). */
+tl_status tl_rules_tree_index(tl_ruleset *rs);
+void tl_kidx_free(tl_kidx *k);
+/** The decoder slot of tl_kidx for a decoder id. */
+size_t tl_kidx_slot_of(const tl_ruleset *rs, int decoder_id);
 /** Print the tree (for debugging / tests): "id(level)" with indentation. */
 void tl_rules_tree_dump(const tl_ruleset *rs, tl_buf *out);
 

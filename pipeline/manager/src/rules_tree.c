@@ -257,6 +257,114 @@ tl_status tl_rules_tree_finish(tl_ruleset *rs, tl_diag *d) {
             }
         }
     }
+    return tl_rules_tree_index(rs);
+}
+
+/* ---- decoder-indexed children ------------------------------------------------
+ * analysisd compares a rule's decoded_as with the event's decoder id before
+ * anything else, and a rule with <program_name> fails at once on an event
+ * without one (a missing field fails even negated). For a parent with many
+ * children the walk therefore only needs, per (decoder, has program name),
+ * the children that can pass those two checks, in sibling order: the others
+ * would fail their first condition. Same results, less work (the logtest
+ * trace, which lists every tried rule, walks the full list). */
+
+void tl_kidx_free(tl_kidx *k) {
+    if (!k)
+        return;
+    for (size_t i = 0; i < 2 * k->npairs; i++)
+        tl_free(k->lists[i].v);
+    tl_free(k->lists);
+    tl_free(k->slot);
+    tl_free(k);
+}
+
+size_t tl_kidx_slot_of(const tl_ruleset *rs, int id) {
+    size_t nn = rs->ds ? tl_decoder_set_count(rs->ds) : 0;
+    if (id == TL_DECODER_ID_WINEVT)
+        return nn + 1;
+    return (id > 0 && (size_t)id <= nn) ? (size_t)id : 0;
+}
+
+/* The decoder id a child insists on (0: none usable as an index). */
+static int kid_dec(const tl_rule *c) {
+    if (c->decoded_as && c->decoded_as_id && c->decoded_as_id_src == c->decoded_as)
+        return c->decoded_as_id;
+    return 0;
+}
+
+static tl_status kidx_build(const tl_ruleset *rs, tl_rule *r, tl_kidx **out) {
+    tl_status st = TL_OK;
+    tl_kidx *k = NULL;
+    int *ids = NULL;
+    size_t nids = 0, filt = 0;
+    *out = NULL;
+    if (r->nchildren < 8)
+        return TL_OK;
+    ids = tl_malloc(r->nchildren * sizeof *ids);
+    TL_TRY_ALLOC(ids);
+    for (size_t i = 0; i < r->nchildren; i++) {
+        const tl_rule *c = r->children[i];
+        int d = kid_dec(c);
+        filt += d != 0 || c->program_name != NULL;
+        if (!d)
+            continue;
+        int seen = 0;
+        for (size_t j = 0; j < nids && !seen; j++)
+            seen = ids[j] == d;
+        if (!seen)
+            ids[nids++] = d;
+    }
+    if (filt < 4)
+        goto cleanup; /* not worth it */
+    k = tl_calloc(1, sizeof *k);
+    TL_TRY_ALLOC(k);
+    k->nslots = (rs->ds ? tl_decoder_set_count(rs->ds) : 0) + 2;
+    k->slot = tl_calloc(k->nslots, sizeof *k->slot);
+    TL_TRY_ALLOC(k->slot);
+    k->npairs = nids + 1;
+    if (k->npairs > 65535)
+        TL_FAIL(TL_E_LIMIT);
+    k->lists = tl_calloc(2 * k->npairs, sizeof *k->lists);
+    TL_TRY_ALLOC(k->lists);
+    for (size_t p = 0; p < k->npairs; p++) {
+        int d = p ? ids[p - 1] : 0;
+        if (p)
+            k->slot[tl_kidx_slot_of(rs, d)] = (uint16_t)p;
+        for (int prog = 0; prog < 2; prog++) {
+            tl_kids *L = &k->lists[2 * p + (size_t)prog];
+            L->v = tl_malloc(r->nchildren * sizeof *L->v);
+            TL_TRY_ALLOC(L->v);
+            for (size_t i = 0; i < r->nchildren; i++) {
+                tl_rule *c = r->children[i];
+                int cd = kid_dec(c);
+                if (cd && cd != d)
+                    continue;
+                if (c->program_name && !prog)
+                    continue;
+                L->v[L->n++] = c;
+            }
+        }
+    }
+    *out = k;
+    k = NULL;
+cleanup:
+    tl_free(ids);
+    tl_kidx_free(k);
+    return st;
+}
+
+tl_status tl_rules_tree_index(tl_ruleset *rs) {
+    for (size_t i = 0; i < rs->nrules; i++) {
+        tl_rule *r = rs->rules[i];
+        tl_kidx_free(r->kidx);
+        r->kidx = NULL;
+        if (!r->in_tree)
+            continue;
+        tl_status st = kidx_build(rs, r, &r->kidx);
+        if (st != TL_OK)
+            return st;
+    }
     return TL_OK;
 }
 

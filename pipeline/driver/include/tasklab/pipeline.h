@@ -50,6 +50,7 @@ typedef struct tl_run_opts {
     int trace;                 /* record a step-by-step trace (tasklab explain) */
     int color;                 /* colour the trace */
     int ar_timeout_ms;         /* exec/wine: watchdog of one AR run (0: TL_EXECD_TIMEOUT_MS) */
+    int keep_queue;            /* fill tl_run_result.queue */
 } tl_run_opts;
 
 typedef struct tl_run_result {
@@ -58,6 +59,8 @@ typedef struct tl_run_result {
     char *ar_log;       /* active-responses.log */
     char *tasks_log;    /* scheduled-tasks.log */
     char *trace;        /* explain trace when requested */
+    char *queue;        /* keep_queue: every message the manager received, in order, one JSON
+                           string a line (the form of the oracle's evtx .queue files) */
     size_t n_records;
     size_t n_alerts;
     size_t n_ar_runs;
