@@ -3,13 +3,14 @@
  * Whole-file helpers. Outputs are written atomically (temp file + rename) so
  * an interrupted or failed run never leaves a half-written file behind.
  */
-#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC, fcntl */
+#if !defined(_WIN32) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE 1 /* O_CLOEXEC, fcntl, realpath */
 #endif
 #include "tasklab/base.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -153,12 +154,89 @@ tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d)
     return tl_file_read_max(path, TL_FILE_MAX, data, len, d);
 }
 
+#ifndef _WIN32
+/* Write everything to an open descriptor. */
+static int write_fd(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+/* path exists and is not a regular file: write into it (a FIFO blocks until
+ * a reader comes, as `> fifo` does). */
+static tl_status write_through(const char *path, const void *data, size_t len, int creat,
+                               tl_diag *d)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | (creat ? O_CREAT | O_TRUNC : 0), 0666);
+    if (fd < 0) {
+        tl_diag_set(d, path, 0, "cannot write: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    int bad = write_fd(fd, data, len) != 0;
+    int e = errno;
+    if (close(fd) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        tl_diag_set(d, path, 0, "write error: %s", strerror(e));
+        return TL_E_IO;
+    }
+    return TL_OK;
+}
+#endif
+
 tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, tl_diag *d)
 {
     tl_status st = TL_OK;
     tl_buf tmp = TL_BUF_INIT;
     FILE *f = NULL;
+    char *real = NULL;
+#ifndef _WIN32
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+        /* a link: the target is the output, the link stays */
+        char *r = realpath(path, NULL);
+        if (!r) {
+            if (errno == ENOENT) /* dangling: create its target through it */
+                return write_through(path, data, len, 1, d);
+            tl_diag_set(d, path, 0, "cannot resolve the link: %s", strerror(errno));
+            return TL_E_IO;
+        }
+        real = tl_strdup(r);
+        free(r);
+        if (!real) {
+            tl_diag_set(d, path, 0, "out of memory");
+            return TL_E_NOMEM;
+        }
+        path = real;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (S_ISDIR(sb.st_mode)) {
+            tl_diag_set(d, path, 0, "cannot write: is a folder");
+            st = TL_E_IO;
+        } else {
+            st = write_through(path, data, len, 0, d);
+        }
+        tl_free(real);
+        return st;
+    }
+    tl_buf_printf(&tmp, "%s.%ld.tmp~", path, (long)getpid());
+#else
     tl_buf_printf(&tmp, "%s.tmp~", path);
+#endif
     TL_TRY(tl_buf_status(&tmp));
     f = fopen(tmp.data, MODE_W);
     if (!f) {
@@ -187,7 +265,10 @@ cleanup:
         fclose(f);
     if (st != TL_OK && tmp.data)
         remove(tmp.data);
+    if (st == TL_E_NOMEM)
+        tl_diag_set(d, path, 0, "out of memory");
     tl_buf_free(&tmp);
+    tl_free(real);
     return st;
 }
 

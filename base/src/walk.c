@@ -29,13 +29,14 @@
  * plain stdio: the Windows platform layer is another issue's work, and there
  * the program reads C: directly (no host folder to escape from).
  */
-#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
-#define _POSIX_C_SOURCE 200809L
+#if !defined(_WIN32) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE 1 /* openat family, realpath */
 #endif
 #include "tasklab/base.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef _WIN32
@@ -577,3 +578,30 @@ tl_status tl_walk_remove(const char *root, const char *rel, unsigned flags, tl_d
 }
 
 #endif
+
+int tl_path_inside(const char *path, const char *const *roots, size_t n)
+{
+#ifndef _WIN32
+    char *rp = realpath(path, NULL);
+    if (!rp)
+        return -1;
+    int inside = 0;
+    for (size_t i = 0; i < n && !inside; i++) {
+        if (!roots[i])
+            continue;
+        char *rr = realpath(roots[i], NULL);
+        if (!rr)
+            continue;
+        size_t l = strlen(rr);
+        inside = strncmp(rp, rr, l) == 0 && (rp[l] == '/' || rp[l] == '\0' || l == 1);
+        free(rr);
+    }
+    free(rp);
+    return inside;
+#else
+    (void)path;
+    (void)roots;
+    (void)n;
+    return 1;
+#endif
+}

@@ -204,11 +204,13 @@ static void xml_escape(FILE *f, const char *s)
 
 static int write_junit(const char *path, const char *profile, item *items, size_t n)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp~", path);
-    FILE *f = fopen(tmp, "w");
+    /* built in memory, then written by tl_file_write_atomic: a link is
+     * followed to its target, a FIFO or device written into, never replaced */
+    char *mem = NULL;
+    size_t memlen = 0;
+    FILE *f = open_memstream(&mem, &memlen);
     if (!f) {
-        fprintf(stderr, "tasklab test: %s: cannot write\n", path);
+        fprintf(stderr, "tasklab test: %s: out of memory\n", path);
         return 2;
     }
     size_t nf = 0, ns = 0;
@@ -240,9 +242,17 @@ static int write_junit(const char *path, const char *profile, item *items, size_
         fprintf(f, "</testcase>\n");
     }
     fprintf(f, "</testsuite>\n");
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "tasklab test: %s: cannot write\n", path);
-        remove(tmp);
+    tl_diag d;
+    tl_diag_clear(&d);
+    if (fclose(f) != 0 || !mem) {
+        free(mem);
+        fprintf(stderr, "tasklab test: %s: out of memory\n", path);
+        return 2;
+    }
+    tl_status st = tl_file_write_atomic(path, mem, memlen, &d);
+    free(mem); /* open_memstream's buffer comes from malloc */
+    if (st != TL_OK) {
+        tl_cli_error(&d);
         return 2;
     }
     return 0;
@@ -356,6 +366,14 @@ int tl_cli_cmd_test(int argc, char **argv)
         tl_buf_printf(&b, "%s/golden/%s", tl_cli_home(), c.profile);
         golden_dir = tl_buf_take(&b);
     }
+    /* finish (or roll back) a bless that was killed, and drop the temporary
+     * files of dead runs, before anything is compared */
+    if (tl_fileset_recover(golden_dir, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    tl_clean_stale(golden_dir);
     tl_status st = tl_cli_load_ruleset(&c, &rs, &d);
     if (st == TL_E_NOTFOUND) {
         printf("skipped: %s\n0 passed, 0 failed, %zu skipped\n", d.msg, files.n);
@@ -447,21 +465,20 @@ int tl_cli_cmd_test(int argc, char **argv)
                 item *it = &items[i];
                 if (it->v == V_SKIP)
                     continue;
-                char gpath[4096];
-                snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", golden_dir, it->name);
-                if (tl_file_write_atomic(gpath, it->alerts, strlen(it->alerts), &d) != TL_OK)
-                    rc = 2;
+                /* the scenario's golden set changes all-or-nothing, even
+                 * when killed (base fileset.c: temporaries, journal, renames) */
                 const char *suffix;
                 char *snap = events_snapshot(it->events, &suffix);
-                snprintf(gpath, sizeof gpath, "%s/%s%s", golden_dir, it->name, suffix);
-                if (rc == 0 && (!snap || tl_file_write_atomic(gpath, snap, strlen(snap), &d) != TL_OK))
+                char ga[300], ge[300], gother[300];
+                snprintf(ga, sizeof ga, "%s.alerts.json", it->name);
+                snprintf(ge, sizeof ge, "%s%s", it->name, suffix);
+                snprintf(gother, sizeof gother, "%s%s", it->name,
+                         strcmp(suffix, ".events.xml") ? ".events.xml" : ".events.xml.sha256");
+                tl_fileset_entry set[] = {{ga, it->alerts, strlen(it->alerts)},
+                                          {ge, snap, snap ? strlen(snap) : 0},
+                                          {gother, NULL, 0}};
+                if (!snap || tl_fileset_commit(golden_dir, it->name, set, 3, &d) != TL_OK)
                     rc = 2;
-                if (rc == 0) {
-                    /* drop the other form of the snapshot, if any */
-                    snprintf(gpath, sizeof gpath, "%s/%s%s", golden_dir, it->name,
-                             strcmp(suffix, ".events.xml") ? ".events.xml" : ".events.xml.sha256");
-                    remove(gpath);
-                }
                 tl_free(snap);
                 nw++;
             }

@@ -445,7 +445,7 @@ int tl_cli_run(int argc, char **argv)
     tl_cli_common c;
     tl_cli_common_init(&c);
     const char *out = NULL;
-    int rc = 0, nargs = 0, skipped = 0, ran = 0;
+    int rc = 0, nargs = 0, skipped = 0, ran = 0, out_lock = -1;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     tl_cli_list files = {0};
     tl_ruleset *rs = NULL;
@@ -490,6 +490,12 @@ int tl_cli_run(int argc, char **argv)
         rc = 2;
         goto done;
     }
+    /* one run at a time per output folder: two would mix their drives' logs */
+    if (out && tl_dir_lock(out, &out_lock, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
     for (size_t i = 0; i < files.n; i++) {
         tl_scenario *sc = NULL;
         tl_run_result res;
@@ -528,6 +534,7 @@ int tl_cli_run(int argc, char **argv)
     if (rc == 0 && !ran && skipped)
         rc = 77;
 done:
+    tl_dir_unlock(out_lock);
     tl_ruleset_free(rs);
     tl_cli_list_free(&files);
     tl_cli_common_free(&c);

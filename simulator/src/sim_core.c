@@ -714,6 +714,27 @@ static tl_status resolve_config(const tl_sim *s, const tl_sim_opts *o, char **ou
     }
     if (tl_buf_status(&b) != TL_OK)
         return TL_E_NOMEM;
+    if (!(o && o->sysmon_config) && strcmp(c, "default") != 0) {
+        /* a path named by the scenario (untrusted) resolves only inside its own
+         * folder, pipeline/etc or ../shared/reference; a file the user names
+         * on the command line (--config) may be anywhere */
+        tl_buf ref = TL_BUF_INIT;
+        if (o && o->shared_dir)
+            tl_buf_printf(&ref, "%s/reference", o->shared_dir);
+        const char *roots[] = {s->sc->dir, o && o->etc_dir ? o->etc_dir : "pipeline/etc",
+                               ref.len ? tl_buf_cstr(&ref) : NULL};
+        int in = tl_path_inside(tl_buf_cstr(&b), roots, 3);
+        tl_buf_free(&ref);
+        if (in == 0) {
+            tl_diag_set(d, s->sc->path, 0,
+                        "$.endpoint.sysmon_config: %s: outside the scenario's folder, "
+                        "pipeline/etc and ../shared/reference (a file named on the command "
+                        "line, tasklab sysmon --config, may be anywhere)",
+                        c);
+            tl_buf_free(&b);
+            return TL_E_INVAL;
+        }
+    }
     *out = tl_buf_take(&b);
     return *out ? TL_OK : TL_E_NOMEM;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -426,6 +427,225 @@ static void test_contain_out_of_memory_is_reported(void **state)
     scratch_free(&s);
 }
 
+/* ---- 3: outputs written through links and special files ------------------------------ */
+
+static void test_contain_atomic_write_keeps_links_and_fifos(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    char target[800], link[800], fifo[800], dangling[800];
+    snprintf(target, sizeof target, "%s/real.xml", s.outside);
+    snprintf(link, sizeof link, "%s/link.xml", s.drive);
+    put(s.outside, "real.xml", "old");
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(tl_file_write_atomic(link, "new", 3, NULL), TL_OK);
+    struct stat sb;
+    assert_int_equal(lstat(link, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode)); /* the link stays a link */
+    char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(tl_file_read(target, &data, &len, NULL), TL_OK);
+    assert_string_equal(data, "new"); /* its target got the bytes */
+    tl_free(data);
+    /* a dangling link: its target is created */
+    snprintf(dangling, sizeof dangling, "%s/d.xml", s.drive);
+    snprintf(target, sizeof target, "%s/created.xml", s.outside);
+    assert_int_equal(symlink(target, dangling), 0);
+    assert_int_equal(tl_file_write_atomic(dangling, "x", 1, NULL), TL_OK);
+    assert_int_equal(lstat(dangling, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    assert_true(exists(s.outside, "created.xml"));
+    /* a FIFO is written into, never replaced */
+    snprintf(fifo, sizeof fifo, "%s/fifo", s.drive);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(rfd >= 0);
+    assert_int_equal(tl_file_write_atomic(fifo, "through", 7, NULL), TL_OK);
+    char buf[16] = {0};
+    assert_int_equal(read(rfd, buf, sizeof buf - 1), 7);
+    assert_string_equal(buf, "through");
+    close(rfd);
+    assert_int_equal(lstat(fifo, &sb), 0);
+    assert_true(S_ISFIFO(sb.st_mode));
+    /* a folder is an error */
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_file_write_atomic(s.outside, "x", 1, &d), TL_E_IO);
+    assert_non_null(strstr(d.msg, "folder"));
+    scratch_free(&s);
+}
+
+/* ---- 4: one run per output folder; private temporary folders --------------------------- */
+
+static void test_contain_dir_lock_and_private_tempdir(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    int a = -1, b = -1;
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_dir_lock(s.drive, &a, &d), TL_OK);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* another process: refused with a clear message */
+        tl_diag d2;
+        tl_diag_clear(&d2);
+        int c = -1;
+        _exit(tl_dir_lock(s.drive, &c, &d2) == TL_E_INVAL &&
+                      strstr(d2.msg, "another tasklab run is writing into this folder")
+                  ? 0
+                  : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tl_dir_unlock(a);
+    assert_int_equal(tl_dir_lock(s.drive, &b, NULL), TL_OK);
+    tl_dir_unlock(b);
+
+    char old[600];
+    const char *t = getenv("TMPDIR");
+    snprintf(old, sizeof old, "%s", t ? t : "");
+    setenv("TMPDIR", s.outside, 1);
+    char dir[700];
+    int lk = -1;
+    assert_int_equal(tl_tempdir_new(dir, sizeof dir, &lk, NULL), TL_OK);
+    struct stat sb;
+    assert_int_equal(stat(dir, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0700);
+    /* a live owner: the cleaner leaves it alone */
+    assert_int_equal(tl_clean_stale(s.outside), 0);
+    assert_int_equal(tl_tempdir_free(dir, lk), TL_OK);
+    assert_int_equal(count_entries(s.outside), 0);
+    if (old[0])
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    scratch_free(&s);
+}
+
+/* ---- 8: killed runs and blesses ------------------------------------------------------------- */
+
+static void test_contain_clean_stale_only_ours(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    /* what dead runs left */
+    char p[800];
+    snprintf(p, sizeof p, "%s/tasklab-Dead01", s.outside);
+    assert_int_equal(mkdir(p, 0700), 0);
+    put(s.outside, "tasklab-Dead01/owner.lock", "");
+    assert_int_equal(mkdir(strcat(p, "/drive_c"), 0700), 0);
+    put(s.outside, "tasklab-Dead01/drive_c/x", "x");
+    put(s.outside, "alerts.json.999999999.tmp~", "half");
+    /* what is not ours, or not dead */
+    snprintf(p, sizeof p, "%s/tasklab-NoLock", s.outside);
+    assert_int_equal(mkdir(p, 0700), 0);
+    put(s.outside, "keep.tmp~", "x");
+    char mine[100];
+    snprintf(mine, sizeof mine, "alerts.json.%ld.tmp~", (long)getpid());
+    put(s.outside, mine, "live");
+    put(s.outside, "tasklab-notes.txt", "x");
+    assert_int_equal(tl_clean_stale(s.outside), 2);
+    assert_false(exists(s.outside, "tasklab-Dead01"));
+    assert_false(exists(s.outside, "alerts.json.999999999.tmp~"));
+    assert_true(exists(s.outside, "tasklab-NoLock"));
+    assert_true(exists(s.outside, "keep.tmp~"));
+    assert_true(exists(s.outside, mine));
+    assert_true(exists(s.outside, "tasklab-notes.txt"));
+    scratch_free(&s);
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (tl_walk_read(dir, name, 0, 1 << 20, &data, &len, NULL, NULL) != TL_OK)
+        return NULL;
+    return data;
+}
+
+static void test_contain_bless_set_all_or_nothing(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    put(s.drive, "t.alerts.json", "old-a");
+    put(s.drive, "t.events.xml", "old-e");
+    tl_fileset_entry set[] = {{"t.alerts.json", "new-a", 5},
+                              {"t.events.xml.sha256", "new-h", 5},
+                              {"t.events.xml", NULL, 0}};
+    /* killed after the commit point (journal written, nothing renamed) */
+    assert_int_equal(tl_fileset_prepare(s.drive, "t", set, 3, NULL), TL_OK);
+    char *a = slurp(s.drive, "t.alerts.json");
+    assert_string_equal(a, "old-a"); /* not yet visible */
+    tl_free(a);
+    /* the next run completes it */
+    assert_int_equal(tl_fileset_recover(s.drive, NULL), TL_OK);
+    a = slurp(s.drive, "t.alerts.json");
+    char *h = slurp(s.drive, "t.events.xml.sha256");
+    assert_string_equal(a, "new-a");
+    assert_string_equal(h, "new-h");
+    assert_false(exists(s.drive, "t.events.xml"));
+    assert_false(exists(s.drive, ".t.bless"));
+    tl_free(a);
+    tl_free(h);
+    assert_int_equal(count_entries(s.drive), 2);
+    /* killed before the commit point: temporaries of a dead pid only -> rolled back */
+    put(s.drive, "t.alerts.json.999999999.bless~", "newer-a");
+    assert_int_equal(tl_fileset_recover(s.drive, NULL), TL_OK);
+    a = slurp(s.drive, "t.alerts.json");
+    assert_string_equal(a, "new-a");
+    tl_free(a);
+    assert_int_equal(count_entries(s.drive), 2);
+    /* the whole protocol in one call */
+    tl_fileset_entry set2[] = {{"t.alerts.json", "v3", 2}, {"t.events.xml.sha256", NULL, 0}};
+    assert_int_equal(tl_fileset_commit(s.drive, "t", set2, 2, NULL), TL_OK);
+    a = slurp(s.drive, "t.alerts.json");
+    assert_string_equal(a, "v3");
+    tl_free(a);
+    assert_int_equal(count_entries(s.drive), 1);
+    scratch_free(&s);
+}
+
+/* ---- 5: one bounded reader for every loader ------------------------------------------------ */
+
+static void test_contain_bounded_reader(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    char fifo[800];
+    snprintf(fifo, sizeof fifo, "%s/cfg.xml", s.outside);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    char *data = NULL;
+    size_t len = 0;
+    tl_diag d;
+    tl_diag_clear(&d);
+    time_t t0 = time(NULL);
+    assert_int_equal(tl_file_read(fifo, &data, &len, &d), TL_E_IO); /* no writer: no hang */
+    assert_true(time(NULL) - t0 < 5);
+    assert_non_null(strstr(d.msg, "not a regular file"));
+    tl_diag_clear(&d);
+    assert_int_equal(tl_file_read("/dev/zero", &data, &len, &d), TL_E_IO);
+    assert_non_null(strstr(d.msg, "not a regular file"));
+    put(s.outside, "big.xml", "0123456789");
+    snprintf(fifo, sizeof fifo, "%s/big.xml", s.outside);
+    tl_diag_clear(&d);
+    assert_int_equal(tl_file_read_max(fifo, 9, &data, &len, &d), TL_E_LIMIT);
+    assert_non_null(strstr(d.msg, "larger than 9 bytes"));
+    assert_int_equal(tl_file_read_max(fifo, 10, &data, &len, NULL), TL_OK);
+    assert_int_equal(len, 10);
+    tl_free(data);
+    /* a user-named device is read, but bounded */
+    tl_diag_clear(&d);
+    assert_int_equal(tl_file_read_user("/dev/zero", 4096, &data, &len, &d), TL_E_LIMIT);
+    scratch_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +658,11 @@ int main(void)
         cmocka_unit_test(test_contain_drive_root_is_not_a_file),
         cmocka_unit_test(test_contain_full_disk_is_reported),
         cmocka_unit_test(test_contain_out_of_memory_is_reported),
+        cmocka_unit_test(test_contain_bounded_reader),
+        cmocka_unit_test(test_contain_atomic_write_keeps_links_and_fifos),
+        cmocka_unit_test(test_contain_dir_lock_and_private_tempdir),
+        cmocka_unit_test(test_contain_clean_stale_only_ours),
+        cmocka_unit_test(test_contain_bless_set_all_or_nothing),
     };
     return cmocka_run_group_tests_name("contain", tests, NULL, NULL);
 }

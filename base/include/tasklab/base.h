@@ -163,7 +163,10 @@ void tl_sha256_hex(const void *data, size_t len, char out[65]);
 /** Read a whole file; *data is NUL-terminated (not counted in *len). On
  * failure fills d with "cannot open: <strerror>". Caller frees *data. */
 tl_status tl_file_read(const char *path, char **data, size_t *len, tl_diag *d);
-/** Write data to path atomically (temp file in the same folder + rename). */
+/** Write data to path atomically (temp file "<path>.<pid>.tmp~" in the same
+ * folder + rename) when path is missing or a regular file. A symbolic link is
+ * followed to its target (the link stays); a device, FIFO or socket is written
+ * into (as a shell redirection would), never replaced; a folder is an error. */
 tl_status tl_file_write_atomic(const char *path, const void *data, size_t len, tl_diag *d);
 /** Largest file tl_file_read accepts (64 MiB): every loader (scenario, Sysmon
  * config, rules, decoders, CDB lists, .ini, agent.conf, golden files) reads
@@ -214,6 +217,49 @@ tl_status tl_walk_mkdir(const char *root, const char *rel, unsigned flags, tl_di
 /** Remove root/rel: a file or link is unlinked, a folder tree removed without
  * following any link. Missing is TL_OK. */
 tl_status tl_walk_remove(const char *root, const char *rel, unsigned flags, tl_diag *d);
+
+/** 1 when path, resolved (links, ".."), lies inside one of roots[0..n)
+ * (also resolved; NULL entries skipped), 0 when outside, -1 when it cannot be
+ * resolved (missing). Untrusted inputs name host files only inside their roots. */
+int tl_path_inside(const char *path, const char *const *roots, size_t n);
+
+/* ---- locks, private temporary folders, stale files (lock.c) ------------- */
+#define TL_LOCK_NAME ".tasklab.lock"
+/** Lock folder dir for this process (flock on dir/.tasklab.lock, never
+ * blocking). TL_E_INVAL with "another tasklab run is writing into this folder"
+ * when another process holds it. Release with tl_dir_unlock(*fd). */
+tl_status tl_dir_lock(const char *dir, int *fd, tl_diag *d);
+void tl_dir_unlock(int fd);
+/** Create a private (0700) "$TMPDIR/tasklab-XXXXXX" into path (n bytes) with
+ * an owner lock held through *lockfd; remove it with tl_tempdir_free. */
+tl_status tl_tempdir_new(char *path, size_t n, int *lockfd, tl_diag *d);
+tl_status tl_tempdir_free(const char *path, int lockfd);
+/** Remove, in dir, what dead tasklab runs left: "tasklab-XXXXXX" folders whose
+ * owner.lock is free, and "*.<pid>.tmp~" files of dead pids (both owned by
+ * this user); nothing else. Returns how many entries were removed. */
+size_t tl_clean_stale(const char *dir);
+/** tl_clean_stale on $TMPDIR (or /tmp). */
+size_t tl_clean_stale_tmpdir(void);
+
+/* ---- all-or-nothing file sets (fileset.c) -------------------------------- */
+/** One file of a set: data NULL means "remove name". Borrowed. */
+typedef struct tl_fileset_entry {
+    const char *name; /* a plain file name inside the folder */
+    const char *data;
+    size_t len;
+} tl_fileset_entry;
+/** Replace the files e[0..n) of folder dir all-or-nothing, even across a
+ * kill: temporaries, then a journal ".<tag>.bless" (the commit point), then
+ * renames; see fileset.c. */
+tl_status tl_fileset_commit(const char *dir, const char *tag, const tl_fileset_entry *e, size_t n,
+                            tl_diag *d);
+/** Steps 1-2 only (temporaries + journal): what a kill after the commit point
+ * leaves; for tests. */
+tl_status tl_fileset_prepare(const char *dir, const char *tag, const tl_fileset_entry *e, size_t n,
+                             tl_diag *d);
+/** Complete every journal in dir (roll forward) and remove the temporaries
+ * of dead processes that no journal names (roll back). */
+tl_status tl_fileset_recover(const char *dir, tl_diag *d);
 
 /* ---- small string helpers ---------------------------------------------- */
 int tl_strcasecmp(const char *a, const char *b);

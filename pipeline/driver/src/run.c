@@ -28,6 +28,7 @@
 #include "trace_int.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,11 +292,13 @@ static char *read_host_file(const char *path)
     return data;
 }
 
-static int mkdtemp_drive(char *out, size_t n)
+/* The first run of a process removes what killed runs left in $TMPDIR (their
+ * private folders, identified by a free owner lock; see base lock.c). */
+static void clean_stale_once(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(out, n, "%s/tasklab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(out) != NULL;
+    static atomic_int done;
+    if (!atomic_exchange(&done, 1))
+        tl_clean_stale_tmpdir();
 }
 
 /* Remove `name` inside `dir` (a folder tasklab itself created: the temporary
@@ -335,7 +338,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     tl_agent_conf *aconf = NULL;
     tl_logcollector **lcs = NULL;
     size_t nlc = 0;
-    char drive[4096];
+    char drive[4096], temp_dir[4000];
+    int temp_lock = -1;
     char *scen_dir = NULL, *agent_conf_path = NULL;
     int temp_drive = 0, wine_drive = 0;
     tl_record rec;
@@ -376,11 +380,13 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         wine_drive = 1;
         wine_reset(drive);
     } else {
-        if (!mkdtemp_drive(drive, sizeof drive)) {
-            tl_diag_set(d, drive, 0, "cannot create a temporary folder: %s", strerror(errno));
-            TL_FAIL(TL_E_IO);
-        }
+        /* a private (0700) $TMPDIR/tasklab-XXXXXX of this run, its owner lock
+         * held until the end; the drive is drive_c inside it */
+        clean_stale_once();
+        TL_TRY(tl_tempdir_new(temp_dir, sizeof temp_dir, &temp_lock, d));
         temp_drive = 1;
+        snprintf(drive, sizeof drive, "%s/drive_c", temp_dir);
+        TL_TRY(tl_walk_mkdir(temp_dir, "drive_c", 0, d));
     }
 
     tl_sim_opts so;
@@ -624,13 +630,8 @@ cleanup:
     tl_buf_free(&c.queue);
     tl_buf_free(&c.fired);
     tl_buf_free(&c.chain);
-    if (temp_drive) {
-        char *slash = strrchr(drive, '/');
-        if (slash) {
-            *slash = '\0';
-            remove_in(slash == drive ? "/" : drive, slash + 1, NULL);
-        }
-    }
+    if (temp_drive)
+        tl_tempdir_free(temp_dir, temp_lock);
     if (wine_drive)
         wine_reset(drive);
     tl_free(scen_dir);
