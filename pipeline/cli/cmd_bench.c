@@ -21,18 +21,26 @@
  *                           sysmon-modular) to rendered XML.
  *   bench pipeline          the whole scenario library through the pipeline
  *                           (in-process AR, sequential), and the soak alone.
+ *   bench replay [FILE...]  recorded event logs (default: every .evtx of
+ *                           ../shared/reference/evtx) through the full replay
+ *                           path: libevtx, EvtRender form, queue line, a fresh
+ *                           engine per file with the profile's rules (use
+ *                           --profile wazuh for the complete stock ruleset).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include "tasklab/replay.h"
 #include "tasklab/sysmon.h"
 #include "tasklab/winevt.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static tl_cli_progress bench_prog; /* "tasklab bench: run r/R" on a terminal */
@@ -293,6 +301,135 @@ done:
     return rc;
 }
 
+/* Every *.evtx below dir, sorted by path (deterministic whatever the
+ * directory order). */
+static tl_status find_evtx(const char *dir, int depth, tl_cli_list *out)
+{
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return TL_E_IO;
+    tl_cli_list here = {0};
+    struct dirent *de;
+    tl_status st = TL_OK;
+    while (st == TL_OK && (de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *p = tl_path_join(dir, de->d_name);
+        if (!p) {
+            st = TL_E_NOMEM;
+            break;
+        }
+        st = tl_cli_list_add(&here, p);
+        tl_free(p);
+    }
+    closedir(dh);
+    for (size_t i = 1; i < here.n; i++) /* insertion sort: small folders */
+        for (size_t k = i; k > 0 && strcmp(here.v[k - 1], here.v[k]) > 0; k--) {
+            char *t = here.v[k];
+            here.v[k] = here.v[k - 1];
+            here.v[k - 1] = t;
+        }
+    for (size_t i = 0; st == TL_OK && i < here.n; i++) {
+        struct stat sb;
+        size_t l = strlen(here.v[i]);
+        if (stat(here.v[i], &sb) != 0)
+            continue;
+        if (S_ISDIR(sb.st_mode) && depth < 8)
+            st = find_evtx(here.v[i], depth + 1, out);
+        else if (S_ISREG(sb.st_mode) && l > 5 && !strcmp(here.v[i] + l - 5, ".evtx"))
+            st = tl_cli_list_add(out, here.v[i]);
+    }
+    tl_cli_list_free(&here);
+    return st;
+}
+
+static int bench_replay(tl_cli_common *c, char **files, int nfiles, int runs)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_ruleset *rs = NULL;
+    tl_cli_list list = {0};
+    int rc = 0;
+    if (!tl_replay_have_evtx())
+        fprintf(stderr, "tasklab bench: this build has no libevtx; .evtx files are skipped\n");
+    if (nfiles == 0) {
+        char *dir = tl_path_join(c->shared_dir, "reference/evtx");
+        if (!dir || find_evtx(dir, 0, &list) != TL_OK || !list.n) {
+            fprintf(stderr, "tasklab bench: no recordings found in %s\n", dir ? dir : "?");
+            tl_free(dir);
+            return 77;
+        }
+        tl_free(dir);
+    } else {
+        for (int i = 0; i < nfiles; i++)
+            if (tl_cli_list_add(&list, files[i]) != TL_OK)
+                return 2;
+    }
+    if (tl_cli_load_ruleset(c, &rs, &d) != TL_OK) {
+        tl_cli_error(&d);
+        tl_cli_list_free(&list);
+        return 2;
+    }
+    double *rate = calloc((size_t)runs, sizeof *rate);
+    double *crate = calloc((size_t)runs, sizeof *crate);
+    long rss0 = peak_rss_kb();
+    size_t records = 0, alerts = 0, unreadable = 0;
+    tl_buf q = TL_BUF_INIT;
+    for (int r = 0; r < runs && rate && crate && !rc; r++) {
+        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
+        records = alerts = unreadable = 0;
+        double t0 = now_s(), c0 = cpu_s();
+        for (size_t f = 0; f < list.n && !rc; f++) {
+            tl_replay *rp = NULL;
+            tl_engine *e = NULL;
+            tl_engine_opts eo = {"wazuh-manager", "node01"};
+            if (tl_replay_open(list.v[f], TL_REPLAY_AUTO, &rp, &d) != TL_OK) {
+                unreadable++;
+                continue;
+            }
+            if (tl_engine_new(rs, &eo, &e) != TL_OK) {
+                tl_replay_free(rp);
+                rc = 2;
+                break;
+            }
+            tl_replay_record rec;
+            int got = 0;
+            tl_time now = 0;
+            int first = 1;
+            while (tl_replay_next(rp, &rec, &got) == TL_OK && got) {
+                if (first)
+                    now = rec.time; /* one burst per file, as `tasklab replay` */
+                first = 0;
+                tl_buf_reset(&q);
+                tl_replay_queue_line(&rec, "001", "evtx-lab", 0, &q);
+                tl_result res;
+                tl_diag ed;
+                if (tl_engine_process(e, tl_buf_cstr(&q), now, &res, &ed) == TL_OK &&
+                    res.alert_json)
+                    alerts++;
+                records++;
+            }
+            tl_engine_free(e);
+            tl_replay_free(rp);
+        }
+        rate[r] = (double)records / (now_s() - t0);
+        crate[r] = (double)records / (cpu_s() - c0);
+    }
+    if (!rc && rate && crate)
+        printf("replay: %.0f records/s wall, %.0f records/s CPU (median of %d runs; %zu files, "
+               "%zu unreadable, %zu records, %zu alerts per run; profile %s, %zu rules); peak "
+               "RSS %ld -> %ld KiB\n",
+               median(rate, runs), median(crate, runs), runs, list.n, unreadable, records, alerts,
+               c->wazuh_dir ? "--wazuh-dir" : c->ruleset_dir ? "--ruleset" : c->profile,
+               tl_ruleset_rule_count(rs), rss0, peak_rss_kb());
+    tl_buf_free(&q);
+    free(rate);
+    free(crate);
+    tl_ruleset_free(rs);
+    tl_cli_list_free(&list);
+    return rc;
+}
+
 static int bench_sysmon(tl_cli_common *c, const char *config, size_t n, int runs)
 {
     tl_diag d;
@@ -493,7 +630,7 @@ static const tl_cli_opt bench_opts[] = {
     {"--out", "FILE", O_B_OUT, "`bench queue`: where to write the library's forwarded messages", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_bench_def = {
-    "bench", "[rules|queue|sysmon|pipeline]",
+    "bench", "[rules|queue|sysmon|pipeline|replay [FILE...]]",
     "throughput figures (wall and CPU time, median of several runs, peak memory)", bench_opts,
     tl_cli_cmd_bench, NULL};
 
@@ -502,6 +639,10 @@ int tl_cli_cmd_bench(int argc, char **argv)
     tl_cli_common c;
     tl_cli_common_init(&c);
     const char *what = NULL, *config = NULL, *input = NULL, *out_path = NULL;
+    char **operands = calloc((size_t)argc + 1, sizeof *operands);
+    int noperands = 0;
+    if (!operands)
+        return 2;
     size_t n = 0;
     int runs = 5, rc = 0;
     tl_cli_parse p;
@@ -512,7 +653,10 @@ int tl_cli_cmd_bench(int argc, char **argv)
             goto done;
         }
         if (o == TL_OPT_OPERAND) {
-            what = p.val;
+            if (!what)
+                what = p.val;
+            else
+                operands[noperands++] = (char *)p.val;
         } else if (o == O_B_CONFIG) {
             config = p.val;
         } else if (o == O_B_INPUT) {
@@ -546,13 +690,17 @@ int tl_cli_cmd_bench(int argc, char **argv)
         rc = bench_sysmon(&c, config, n ? n : 200000, runs);
     else if (!strcmp(what, "pipeline"))
         rc = bench_pipeline(&c, argv[0], runs);
+    else if (!strcmp(what, "replay"))
+        rc = bench_replay(&c, operands, noperands, runs);
     else {
-        fprintf(stderr, "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon or pipeline)\n",
+        fprintf(stderr,
+                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline or replay)\n",
                 what);
         rc = 2;
     }
     tl_cli_progress_end(&bench_prog);
 done:
+    free(operands);
     tl_cli_common_free(&c);
     return rc;
 }

@@ -45,12 +45,16 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* The EventRecordID written in the record's XML (libevtx's own identifier is
- * the record's number in this file, which differs in merged recordings).
- * Falls back to that identifier when the XML has none. 1 on success, as
- * libevtx functions return. */
-static int xml_record_id(tl_replay *r, libevtx_record_t *rec, uint64_t *id, libevtx_error_t **e)
+ * the record's number in this file, which differs in merged recordings);
+ * libevtx's identifier when the XML has none. The record is rendered on the
+ * way and, while the cache has room, kept in *cached ("event\0channel\0",
+ * owned by the caller) so the replay pass need not ask libevtx again: making
+ * the XML is most of the cost of a record. 1 on success, as libevtx. */
+static int xml_record_id(tl_replay *r, libevtx_record_t *rec, uint64_t *id, libevtx_error_t **e,
+                         char **cached, size_t *cached_len, tl_time *time)
 {
     size_t sz = 0;
+    *cached = NULL;
     if (libevtx_record_get_utf8_xml_string_size(rec, &sz, e) != 1)
         return -1;
     if (sz == 0 || sz > TL_REPLAY_MAX_RECORD)
@@ -65,6 +69,25 @@ static int xml_record_id(tl_replay *r, libevtx_record_t *rec, uint64_t *id, libe
     if (libevtx_record_get_utf8_xml_string(rec, (uint8_t *)r->xbuf, sz, e) != 1)
         return -1;
     r->xbuf[sz] = '\0';
+    tl_buf_reset(&r->ev);
+    tl_buf_reset(&r->chan);
+    uint64_t rid = 0;
+    if (tl_replay_render(r->xbuf, strnlen(r->xbuf, sz), &r->ev, &r->chan, &rid, time) == TL_OK &&
+        rid) {
+        *id = rid;
+        size_t need = r->ev.len + r->chan.len + 2;
+        if (r->cached_bytes + need <= TL_REPLAY_CACHE_BYTES) {
+            char *c = tl_malloc(need);
+            if (c) {
+                memcpy(c, r->ev.data, r->ev.len + 1);
+                memcpy(c + r->ev.len + 1, r->chan.data ? r->chan.data : "", r->chan.len + 1);
+                *cached = c;
+                *cached_len = r->ev.len;
+                r->cached_bytes += need;
+            }
+        }
+        return 1;
+    }
     const char *p = strstr(r->xbuf, "<EventRecordID>");
     if (!p)
         return libevtx_record_get_identifier(rec, id, e);
@@ -100,15 +123,25 @@ tl_status tl_replay_evtx_open(tl_replay *r, tl_diag *d)
     for (int i = 0; i < n; i++) {
         libevtx_record_t *rec = NULL;
         uint64_t id = 0;
+        char *cached = NULL;
+        size_t clen = 0;
+        tl_time t = 0;
         if (libevtx_file_get_record_by_index(f, i, &rec, &e) != 1 ||
-            xml_record_id(r, rec, &id, &e) != 1) {
+            xml_record_id(r, rec, &id, &e, &cached, &clen, &t) != 1) {
             evtx_err(&e, msg, sizeof msg);
             tl_replay_damage_add(r, (size_t)i + 1, "unreadable (libevtx: %s)", msg);
             libevtx_record_free(&rec, NULL);
             continue;
         }
         libevtx_record_free(&rec, NULL);
-        TL_TRY(tl_replay_index_add(r, id, (uint64_t)i, 0, 0));
+        st = tl_replay_index_add(r, id, (uint64_t)i, 0, 0);
+        if (st != TL_OK) {
+            tl_free(cached);
+            goto cleanup;
+        }
+        r->idx[r->nidx - 1].cached = cached;
+        r->idx[r->nidx - 1].cached_len = clen;
+        r->idx[r->nidx - 1].time = t;
     }
     nrec = n;
     uint8_t corrupted = (uint8_t)libevtx_file_is_corrupted(f, &e);
@@ -144,13 +177,19 @@ tl_status tl_replay_evtx_open(tl_replay *r, tl_diag *d)
         for (int i = 0; i < nr; i++) {
             libevtx_record_t *rec = NULL;
             uint64_t id = 0;
+            char *cached = NULL;
+            size_t clen = 0;
+            tl_time t = 0;
             if (libevtx_file_get_recovered_record_by_index(f, i, &rec, &e) != 1 ||
-                xml_record_id(r, rec, &id, &e) != 1) {
+                xml_record_id(r, rec, &id, &e, &cached, &clen, &t) != 1) {
                 evtx_err(&e, msg, sizeof msg);
                 libevtx_record_free(&rec, NULL);
                 continue;
             }
             libevtx_record_free(&rec, NULL);
+            tl_free(cached); /* recovered records are read again when replayed */
+            if (cached)
+                r->cached_bytes -= clen; /* approximate: channel bytes stay counted */
             if (bsearch(&id, ids, nn, sizeof *ids, cmp_u64))
                 continue;
             TL_TRY(tl_replay_index_add(r, id, (uint64_t)i, 0, TL_REPLAY_RECOVERED));
@@ -171,6 +210,16 @@ tl_status tl_replay_evtx_load(tl_replay *r, const tl_replay_idx *ix, tl_replay_r
     libevtx_error_t *e = NULL;
     char msg[512];
     int ok;
+    if (ix->cached) {
+        memset(rec, 0, sizeof *rec);
+        rec->event = ix->cached;
+        rec->event_len = ix->cached_len;
+        rec->channel = ix->cached + ix->cached_len + 1;
+        rec->record_id = ix->id;
+        rec->time = ix->time;
+        rec->number = ix->number;
+        return TL_OK;
+    }
     if (ix->flags & TL_REPLAY_RECOVERED)
         ok = libevtx_file_get_recovered_record_by_index(f, (int)ix->pos, &er, &e);
     else

@@ -88,6 +88,9 @@ tl_status tl_replay_index_add(tl_replay *r, uint64_t id, uint64_t pos, uint32_t 
     e->len = len;
     e->flags = flags;
     e->number = (uint32_t)(r->nidx + 1);
+    e->cached = NULL;
+    e->cached_len = 0;
+    e->time = 0;
     r->nidx++;
     return TL_OK;
 }
@@ -478,6 +481,8 @@ void tl_replay_free(tl_replay *r)
     if (r->f)
         fclose(r->f);
     tl_replay_evtx_close(r);
+    for (size_t i = 0; i < r->nidx; i++)
+        tl_free(r->idx[i].cached);
     tl_free(r->idx);
     tl_free(r->xbuf);
     tl_free(r->path);

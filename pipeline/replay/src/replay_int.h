@@ -17,6 +17,8 @@
 #define TL_REPLAY_MAX_RECORD (1 << 20)     /* bytes of one record's XML or JSON line */
 #define TL_REPLAY_MAX_RECORDS (16u << 20)  /* records in one file (index ~400 MiB at most) */
 
+#define TL_REPLAY_CACHE_BYTES (64u << 20) /* rendered records kept between the passes */
+
 #define TL_REPLAY_RECOVERED 1u /* index flag: a libevtx recovered record */
 
 typedef struct tl_replay_idx {
@@ -25,6 +27,9 @@ typedef struct tl_replay_idx {
     uint32_t len;    /* bytes (XML, JSON lines) */
     uint32_t flags;
     uint32_t number; /* 1-based position in the file */
+    char *cached;    /* .evtx: rendered "event\0channel\0" kept from the index pass, or NULL */
+    size_t cached_len; /* bytes of the event in cached */
+    tl_time time;      /* TimeCreated of a cached record */
 } tl_replay_idx;
 
 struct tl_replay {
@@ -38,6 +43,7 @@ struct tl_replay {
     size_t nidx, capidx, next;
     int sorted;
     size_t ndamaged;
+    size_t cached_bytes;
     int damage_more;
     tl_buf raw, ev, chan, msg, damage;
 };
