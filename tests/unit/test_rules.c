@@ -736,6 +736,30 @@ static void test_rules_duplicate_and_missing_parents(void **state) {
                      "<match>second</match><description>second</description></rule></group>";
     assert_rule_level(ow, "second", "100", 9);
     assert_rule_silent(ow, "first");
+    /* wazuh.md §5.2: an overwrite keeps the original's if_matched_sid search;
+     * without if_matched_* of its own it has context 0 (no frequency): 102
+     * fires on the first event instead of waiting for 3 matches of 101 */
+    const char *ctx = "<group name=\"t,\">"
+                      "<rule id=\"101\" level=\"3\"><if_sid>1</if_sid><match>tick</match>"
+                      "<description>tick</description></rule>\n"
+                      "<rule id=\"102\" level=\"8\" frequency=\"3\" timeframe=\"60\">"
+                      "<if_matched_sid>101</if_matched_sid><match>tick</match>"
+                      "<description>many</description></rule>\n"
+                      "<rule id=\"102\" level=\"9\" overwrite=\"yes\"><if_sid>101</if_sid>"
+                      "<match>tick</match><description>overwritten</description></rule></group>";
+    assert_rule_level(ctx, "tick", "102", 9);
+    const char *ctx2 = "<group name=\"t,\">"
+                       "<rule id=\"101\" level=\"3\"><if_sid>1</if_sid><match>tick</match>"
+                       "<description>tick</description></rule>\n"
+                       "<rule id=\"102\" level=\"8\" frequency=\"3\" timeframe=\"60\">"
+                       "<if_matched_sid>101</if_matched_sid><match>tick</match>"
+                       "<description>many</description></rule>\n"
+                       "<rule id=\"102\" level=\"9\" overwrite=\"yes\" frequency=\"3\" "
+                       "timeframe=\"60\"><if_matched_sid>555</if_matched_sid><match>tick</match>"
+                       "<description>overwritten</description></rule></group>";
+    assert_ruleset_warning(ctx2, "(7605): It is not possible to overwrite 'if_matched_sid' value "
+                                 "in rule '102'.");
+    assert_rule_fires(ctx2, "tick", "101"); /* still searches 101, 3 needed */
     assert_ruleset_warning("<group name=\"t,\"><rule id=\"100\" level=\"3\"><if_sid>999</if_sid>"
                            "<match>x</match><description>d</description></rule></group>",
                            "(7617): Signature ID '999' was not found");

@@ -591,7 +591,7 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
             return TL_C_LIST;
         }
     }
-    if (r->nmatched_sids || r->if_matched_group_m || r->if_matched_regex) {
+    if (!r->ctx_off && (r->nmatched_sids || r->if_matched_group_m || r->if_matched_regex)) {
         int ok = 0;
         if (context_search(e, r, &ok) != TL_OK || !ok)
             return TL_C_CONTEXT;

@@ -1195,33 +1195,62 @@ static tl_status add_rule(tl_ruleset *rs, tl_rule *r) {
     return TL_OK;
 }
 
-/* overwrite="yes": replace everything but the tree links and if_* of old. */
+static int str_differs(const char *a, const char *b) {
+    return (a || b) && (!a || !b || strcmp(a, b) != 0);
+}
+
+/* overwrite="yes" (rules.c Rules_OP_ReadRules + rules_list.c OS_AddRuleInfo,
+ * wazuh.md §5.2): the new rule's RuleInfo replaces the original's in place;
+ * kept from the original are its tree position (id, if_sid, if_group,
+ * if_level, children) and its if_matched_sid / if_matched_group with their
+ * search lists (the implied if_sid and the event search are only set up for
+ * non-overwrite rules). An overwrite without any if_matched_* has context 0:
+ * the kept lists and the frequency no longer apply. */
 static void overwrite_rule(rctx *c, tl_rule *old, tl_rule *nw) {
-    int differs = (old->if_sid || nw->if_sid) &&
-                  (!old->if_sid || !nw->if_sid || strcmp(old->if_sid, nw->if_sid) != 0);
-    differs |= (old->if_group || nw->if_group) &&
-               (!old->if_group || !nw->if_group || strcmp(old->if_group, nw->if_group) != 0);
-    differs |= old->if_level != nw->if_level;
-    if (differs)
-        rwarn(c, nw->line,
-              "(7605): It is not possible to overwrite 'if_sid', 'if_group' or 'if_level' of rule "
-              "'%d'. The original value is retained.",
-              old->id);
+    static const char fmt[] = "(7605): It is not possible to overwrite '%s' value in rule '%d'. "
+                              "The original value is retained.";
+    /* an if_sid equal to if_matched_sid is the implied one (not set up for
+     * an overwrite): only if_matched_sid is compared then */
+    int implied = nw->if_sid && nw->if_matched_sid && !strcmp(nw->if_sid, nw->if_matched_sid);
+    if (nw->if_sid && !implied && str_differs(old->if_sid, nw->if_sid))
+        rwarn(c, nw->line, fmt, "if_sid", old->id);
+    if (nw->if_level && old->if_level != nw->if_level)
+        rwarn(c, nw->line, fmt, "if_level", old->id);
+    if (nw->if_group && !nw->if_matched_group)
+        rwarn(c, nw->line, fmt, "if_group", old->id); /* the original's string is gone */
+    if (nw->if_matched_sid && str_differs(old->if_matched_sid, nw->if_matched_sid))
+        rwarn(c, nw->line, fmt, "if_matched_sid", old->id);
+    if (nw->if_matched_group && str_differs(old->if_matched_group, nw->if_matched_group))
+        rwarn(c, nw->line, fmt, "if_matched_group", old->id);
+    int nw_ctx = nw->if_matched_sid || nw->if_matched_group || nw->if_matched_regex;
     tl_rule tmp = *old;
     *old = *nw;
-    /* keep */
+    /* keep the tree position */
     old->if_sid = tmp.if_sid;
     old->if_group = tmp.if_group;
     old->if_level = tmp.if_level;
     old->children = tmp.children;
     old->nchildren = tmp.nchildren;
     old->capchildren = tmp.capchildren;
+    old->kidx = tmp.kidx;
     old->in_tree = tmp.in_tree;
     old->idx = tmp.idx;
-    /* free what was replaced */
+    /* keep the original's if_matched_sid / if_matched_group search */
+    old->matched_sids = tmp.matched_sids;
+    old->nmatched_sids = tmp.nmatched_sids;
+    old->if_matched_sid = tmp.if_matched_sid;
+    old->if_matched_group = tmp.if_matched_group;
+    old->if_matched_group_m = tmp.if_matched_group_m;
+    old->ctx_off = !nw_ctx;
+    /* free what was replaced (the new rule's own copies of the kept fields) */
     tmp.if_sid = nw->if_sid;
     tmp.if_group = nw->if_group;
+    tmp.matched_sids = nw->matched_sids;
+    tmp.if_matched_sid = nw->if_matched_sid;
+    tmp.if_matched_group = nw->if_matched_group;
+    tmp.if_matched_group_m = nw->if_matched_group_m;
     tmp.children = NULL;
+    tmp.kidx = NULL;
     rule_free_content(&tmp);
     tl_free(tmp.if_sid);
     tl_free(tmp.if_group);

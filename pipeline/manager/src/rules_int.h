@@ -303,6 +303,8 @@ typedef struct tl_rule {
     char *if_matched_group;
     tl_osmatch *if_matched_group_m;
     tl_expr *if_matched_regex;
+    int ctx_off; /* an overwrite without if_matched_*: context 0, the kept search
+                    lists and frequency no longer apply (wazuh.md §5.2) */
     unsigned ctx; /* TL_CTX_* */
     int ctx_geo;  /* same_/different_ src/dst geoip: no GeoIP data here, never satisfied */
     int ctx_not_same_agent; /* <not_same_agent/>: only events of other agents count */
