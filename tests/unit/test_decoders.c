@@ -1047,6 +1047,50 @@ static void test_decoders_alloc_failures(void **state)
     assert_true(done);
 }
 
+/* wazuh.md §4.3: PF_Decoder and SymantecWS_Decoder on the sheet's examples. */
+static void test_decoders_plugins_pf_symantec(void **state)
+{
+    (void)state;
+    static const struct {
+        int sym;
+        const char *log;
+        const char *action, *srcip, *srcport, *dstip, *dstport, *proto, *url, *user, *id;
+    } t[] = {
+        {0, "rule 2/(match) pass in on xl0: 140.211.166.3.6667 > 192.168.2.10.16290: P 7408:7677(269) ack 1773",
+         "pass", "140.211.166.3", "6667", "192.168.2.10", "16290", "TCP", NULL, NULL, NULL},
+        {0, "rule 3/(match) block out on xl0: 192.168.2.10.1514 > 192.168.2.190.1030:  udp 73", "block",
+         "192.168.2.10", "1514", "192.168.2.190", "1030", "UDP", NULL, NULL, NULL},
+        {0, "rule 1/(match) pass in on lo0: 127.0.0.1 > 127.0.0.1: icmp: echo reply", "pass",
+         "127.0.0.1", NULL, "127.0.0.1", NULL, "ICMP", NULL, NULL, NULL},
+        {0, "rule 1/(match) drop in on lo0: 1.2.3.4 > 5.6.7.8: x", NULL, NULL, NULL, NULL, NULL,
+         NULL, NULL, NULL, NULL},
+        {1, "20070717,73614,1=5,11=1.2.3.4,1106=News,60=http://news.bbc.co.uk/,10=userX,1000=212.58.240.42,2=27",
+         NULL, "1.2.3.4", NULL, NULL, NULL, NULL, "http://news.bbc.co.uk/", "userX", "2=27"},
+        {1, "20070717,73614,10=userc,3=1,2=1", NULL, NULL, NULL, NULL, NULL, NULL, NULL, "userc",
+         "3=1,2=1"},
+        {1, "20070717,73614,3=7,2=29,5=x", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         "3=7,2=29,"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        tl_event ev;
+        tl_event_init(&ev);
+        assert_int_equal(t[i].sym ? tl_plugin_symantec_ws(&ev, t[i].log) : tl_plugin_pf(&ev, t[i].log),
+                         TL_OK);
+        const char *want[] = {t[i].action, t[i].srcip, t[i].srcport, t[i].dstip, t[i].dstport,
+                              t[i].proto, t[i].url, t[i].user, t[i].id};
+        const tl_static_field f[] = {TL_SF_ACTION, TL_SF_SRCIP, TL_SF_SRCPORT, TL_SF_DSTIP,
+                                     TL_SF_DSTPORT, TL_SF_PROTOCOL, TL_SF_URL, TL_SF_DSTUSER,
+                                     TL_SF_ID};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+            if (want[k])
+                assert_string_equal(ev.stat[f[k]] ? ev.stat[f[k]] : "(unset)", want[k]);
+            else
+                assert_null(ev.stat[f[k]]);
+        }
+        tl_event_clear(&ev);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1075,6 +1119,7 @@ int main(void)
         cmocka_unit_test(test_decoders_predecode_agent_location),
         cmocka_unit_test(test_decoders_predecode_syslog_header),
         cmocka_unit_test(test_decoders_alloc_failures),
+        cmocka_unit_test(test_decoders_plugins_pf_symantec),
     };
     return cmocka_run_group_tests_name("decoders", tests, NULL, NULL);
 }

@@ -105,6 +105,10 @@ void tl_decoder_set_free(tl_decoder_set *ds);
  * manager_name is the agent name/hostname of manager-local events (agent 000).
  * ev must be initialised (tl_event_init) and empty; on failure it is left
  * cleared and d says why ("Invalid message format: no location."). */
+/* plugin_decoders.c: PF_Decoder and SymantecWS_Decoder on lf->log (wazuh.md §4.3). */
+tl_status tl_plugin_pf(tl_event *ev, const char *log);
+tl_status tl_plugin_symantec_ws(tl_event *ev, const char *log);
+
 tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time now, tl_event *ev,
                        tl_diag *d);
 

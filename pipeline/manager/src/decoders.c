@@ -49,7 +49,7 @@
 #define MAXCAPS 64
 
 enum { OFF_PARENT = 1, OFF_PREMATCH = 2, OFF_PREVREGEX = 4 };
-enum { PLUGIN_NONE = 0, PLUGIN_JSON, PLUGIN_NOOP };
+enum { PLUGIN_NONE = 0, PLUGIN_JSON, PLUGIN_NOOP, PLUGIN_PF, PLUGIN_SYMANTEC_WS };
 
 typedef struct dorder {
     size_t nnames;
@@ -686,8 +686,11 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
             d->plugin_offset = off;
             if (strcmp(ct, "JSON_Decoder") == 0) {
                 d->plugin = PLUGIN_JSON;
-            } else if (strcmp(ct, "PF_Decoder") == 0 || strcmp(ct, "SymantecWS_Decoder") == 0 ||
-                       strcmp(ct, "SonicWall_Decoder") == 0 ||
+            } else if (strcmp(ct, "PF_Decoder") == 0) {
+                d->plugin = PLUGIN_PF;
+            } else if (strcmp(ct, "SymantecWS_Decoder") == 0) {
+                d->plugin = PLUGIN_SYMANTEC_WS;
+            } else if (strcmp(ct, "SonicWall_Decoder") == 0 ||
                        strcmp(ct, "OSSECAlert_Decoder") == 0) {
                 d->plugin = PLUGIN_NOOP;
                 lwarn(c, el->line,
@@ -1065,6 +1068,11 @@ static tl_status decode_list(const dnode *node, tl_event *ev, tl_decoder_trace_f
             ev->log = in;
             if (nn->plugin == PLUGIN_JSON)
                 return tl_json_decode(ev, in, nn->nulls, nn->arrays);
+            /* these two read lf->log after the header and ignore the offset */
+            if (nn->plugin == PLUGIN_PF)
+                return tl_plugin_pf(ev, log);
+            if (nn->plugin == PLUGIN_SYMANTEC_WS)
+                return tl_plugin_symantec_ws(ev, log);
             return TL_OK;
         }
         while (child) {
