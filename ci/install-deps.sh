@@ -12,7 +12,7 @@ for a in "$@"; do
   esac
 done
 pkgs=(build-essential cmake pkg-config libxml2-dev libcjson-dev libpcre2-dev libcmocka-dev
-      clang libclang-rt-14-dev libevtx-dev libbfio-dev)
+      clang libclang-rt-14-dev libevtx-dev libbfio-dev strace python3)
 if [ "$want_wine" = 1 ]; then
   pkgs+=(wine gcc-mingw-w64-x86-64-win32)
 fi

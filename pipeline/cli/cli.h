@@ -167,6 +167,24 @@ void tl_cli_common_init(tl_cli_common *c);
 void tl_cli_common_free(tl_cli_common *c);
 int tl_cli_common_opt(tl_cli_common *c, int argc, char **argv, int *i);
 int tl_cli_ar_failed(const char *scenario_path, const tl_run_result *res);
+
+/** What logtest's stdin loop saw: the last event's result and the lines in error. */
+typedef struct tl_cli_logtest_last {
+    int have; /* the last processed event matched a rule */
+    char rule[16], level[16], dec[256];
+    unsigned long errors; /* lines that could not be processed */
+} tl_cli_logtest_last;
+/**
+ * logtest's stdin reader (also the fuzz target tests/fuzz/fuzz_logtest_stdin.c):
+ * one event a line from `in` ("\n", a "\r" before it stripped, empty lines
+ * skipped) through lt; each result to `out` (text, or JSON when json), each
+ * line that cannot be processed one message on `err` naming its number. A
+ * line longer than TL_LOGTEST_MAX_EVENT is consumed without being kept
+ * (memory stays bounded). @return TL_OK, TL_E_NOMEM, TL_E_IO (read error);
+ * messages printed.
+ */
+tl_status tl_cli_logtest_stream(tl_logtest *lt, FILE *in, FILE *out, FILE *err, int json,
+                                tl_cli_logtest_last *last);
 tl_status tl_cli_load_ruleset(const tl_cli_common *c, tl_ruleset **rs, tl_diag *d);
 void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro);
 

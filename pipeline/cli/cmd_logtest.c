@@ -79,6 +79,93 @@ const tl_cli_cmd tl_cli_cmd_logtest_def = {
     "logtest", "< EVENTS", "wazuh-logtest: one event a line on stdin, its decoding and matching rule",
     logtest_opts, tl_cli_cmd_logtest, LOGTEST_FORMS};
 
+/* One line of `in` into b (without "\n"), keeping at most `keep` bytes;
+ * *total is the line's real length. 0 at EOF with nothing read. */
+static int read_line(FILE *in, tl_buf *b, size_t keep, size_t *total)
+{
+    int ch, any = 0;
+    tl_buf_reset(b);
+    *total = 0;
+    while ((ch = getc(in)) != EOF) {
+        any = 1;
+        if (ch == '\n')
+            break;
+        if (b->len < keep)
+            tl_buf_putc(b, (char)ch);
+        (*total)++;
+    }
+    return any;
+}
+
+tl_status tl_cli_logtest_stream(tl_logtest *lt, FILE *in, FILE *out, FILE *err, int json,
+                                tl_cli_logtest_last *last)
+{
+    tl_status st = TL_OK;
+    tl_buf line = TL_BUF_INIT;
+    unsigned long lineno = 0;
+    size_t total = 0;
+    tl_diag d;
+    memset(last, 0, sizeof *last);
+    /* keep one byte more than an event may have, plus a '\r' */
+    const size_t keep = (size_t)TL_LOGTEST_MAX_EVENT + 2;
+    while (read_line(in, &line, keep, &total)) {
+        lineno++;
+        if (tl_buf_status(&line) != TL_OK) {
+            fprintf(err, "tasklab logtest: line %lu: out of memory\n", lineno);
+            st = TL_E_NOMEM;
+            goto cleanup;
+        }
+        size_t len = line.len;
+        if (len && line.data[len - 1] == '\r' && total == len) {
+            len--;
+            total--;
+        }
+        if (!total)
+            continue;
+        if (total > len) {
+            /* too long to keep: say so as analysisd's limit check would */
+            fprintf(err,
+                    "tasklab logtest: line %lu: event of %zu bytes is longer than the %d bytes "
+                    "analysisd accepts; skipped\n",
+                    lineno, total, TL_LOGTEST_MAX_EVENT);
+            last->errors++;
+            fflush(err);
+            continue;
+        }
+        tl_logtest_result res;
+        tl_diag_clear(&d);
+        st = tl_logtest_process(lt, line.data, len, &res, &d);
+        if (st == TL_E_NOMEM) {
+            fprintf(err, "tasklab logtest: line %lu: out of memory\n", lineno);
+            goto cleanup;
+        }
+        if (st != TL_OK) {
+            fprintf(err, "tasklab logtest: line %lu: %s\n", lineno,
+                    d.msg[0] ? d.msg : tl_strerror(st));
+            last->errors++;
+            fflush(err);
+            st = TL_OK;
+            continue;
+        }
+        fprintf(out, "%s\n", json ? res.json : res.text);
+        fflush(out);
+        last->have = res.matched;
+        snprintf(last->rule, sizeof last->rule, "%s", res.rule_id);
+        if (res.matched)
+            snprintf(last->level, sizeof last->level, "%d", res.level);
+        else
+            last->level[0] = '\0';
+        snprintf(last->dec, sizeof last->dec, "%s", res.decoder);
+    }
+    if (ferror(in)) {
+        fprintf(err, "tasklab logtest: error reading stdin\n");
+        st = TL_E_IO;
+    }
+cleanup:
+    tl_buf_free(&line);
+    return st;
+}
+
 int tl_cli_cmd_logtest(int argc, char **argv)
 {
     tl_cli_common c;
@@ -90,8 +177,6 @@ int tl_cli_cmd_logtest(int argc, char **argv)
     int have_last = 0;
     tl_ruleset *rs = NULL;
     tl_logtest *lt = NULL;
-    char *line = NULL;
-    size_t cap = 0;
     tl_diag d;
     tl_diag_clear(&d);
 
@@ -151,50 +236,17 @@ int tl_cli_cmd_logtest(int argc, char **argv)
         goto done;
     }
 
-    unsigned long lineno = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        lineno++;
-        size_t len = (size_t)n;
-        if (len && line[len - 1] == '\n')
-            len--;
-        if (len && line[len - 1] == '\r')
-            len--;
-        if (!len)
-            continue;
-        tl_logtest_result res;
-        tl_diag_clear(&d);
-        st = tl_logtest_process(lt, line, len, &res, &d);
-        if (st == TL_E_NOMEM) {
-            fprintf(stderr, "tasklab logtest: line %lu: out of memory\n", lineno);
-            rc = 2;
-            goto done;
-        }
-        if (st != TL_OK) {
-            fprintf(stderr, "tasklab logtest: line %lu: %s\n", lineno,
-                    d.msg[0] ? d.msg : tl_strerror(st));
-            errors++;
-            fflush(stderr);
-            continue;
-        }
-        if (json)
-            printf("%s\n", res.json);
-        else
-            printf("%s\n", res.text);
-        fflush(stdout);
-        have_last = res.matched;
-        snprintf(last_rule, sizeof last_rule, "%s", res.rule_id);
-        if (res.matched)
-            snprintf(last_level, sizeof last_level, "%d", res.level);
-        else
-            last_level[0] = '\0';
-        snprintf(last_dec, sizeof last_dec, "%s", res.decoder);
-    }
-    if (ferror(stdin)) {
-        fprintf(stderr, "tasklab logtest: error reading stdin\n");
+    tl_cli_logtest_last last;
+    st = tl_cli_logtest_stream(lt, stdin, stdout, stderr, json, &last);
+    if (st != TL_OK) {
         rc = 2;
         goto done;
     }
+    errors = last.errors;
+    have_last = last.have;
+    snprintf(last_rule, sizeof last_rule, "%s", last.rule);
+    snprintf(last_level, sizeof last_level, "%s", last.level);
+    snprintf(last_dec, sizeof last_dec, "%s", last.dec);
     if (ut) {
         tl_buf b = TL_BUF_INIT;
         int ok = have_last && !strcmp(last_rule, ut_exp[0]) && !strcmp(last_level, ut_exp[1]) &&
@@ -218,7 +270,6 @@ int tl_cli_cmd_logtest(int argc, char **argv)
         rc = 2;
     }
 done:
-    free(line);
     tl_logtest_free(lt);
     tl_ruleset_free(rs);
     tl_cli_common_free(&c);
