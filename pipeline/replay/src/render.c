@@ -108,6 +108,15 @@ static void put_escaped(tl_buf *b, const char *s, size_t n, int attr)
                 }
                 if (ok)
                     i += el - 1;
+                if (ok && cp == '\r') {
+                    /* a referenced CR follows the end-of-line rule too, so the
+                     * agent form renders to itself */
+                    cp = '\n';
+                    if (i + 1 < n && s[i + 1] == '\n')
+                        i++;
+                    else if (i + 5 < n && !memcmp(s + i + 1, "&#10;", 5))
+                        i += 5;
+                }
             }
             if (!ok)
                 cp = '&';
