@@ -77,16 +77,23 @@ static char *slug_of(const char *path)
 }
 
 typedef struct file_out {
-    tl_buf lines;  /* alerts.json or queue lines */
+    FILE *fp;      /* stdout or DIR/<slug>/<file>, written as lines come (bounded memory) */
+    int own;       /* fp was opened here */
+    tl_buf lines;  /* alerts.json or queue lines not written yet */
     tl_buf fired;  /* "60228 L4, ..." */
     size_t n_records, n_alerts, n_dropped;
 } file_out;
 
 static void file_out_free(file_out *fo)
 {
+    if (fo->own && fo->fp)
+        fclose(fo->fp);
+    fo->fp = NULL;
     tl_buf_free(&fo->lines);
     tl_buf_free(&fo->fired);
 }
+
+static tl_status flush_out(file_out *fo, int force);
 
 /* Feed one record; collect the alert line or the queue line. */
 static tl_status feed(tl_engine *e, const replay_opts *o, const tl_replay_record *rec, tl_time now,
@@ -101,7 +108,7 @@ static tl_status feed(tl_engine *e, const replay_opts *o, const tl_replay_record
     if (o->queue) {
         tl_buf_json_str(&fo->lines, tl_buf_cstr(qline));
         tl_buf_putc(&fo->lines, '\n');
-        return tl_buf_status(&fo->lines);
+        return flush_out(fo, 0);
     }
     tl_result res;
     tl_diag d;
@@ -123,13 +130,15 @@ static tl_status feed(tl_engine *e, const replay_opts *o, const tl_replay_record
         else if (fo->n_alerts == 13)
             tl_buf_puts(&fo->fired, ", ...");
     }
-    return tl_buf_status(&fo->lines);
+    return flush_out(fo, 0);
 }
 
-static int write_out(const replay_opts *o, const char *slug, const file_out *fo, tl_diag *d)
+/* Open where the lines of one output go (before any record is fed). */
+static int open_out(const replay_opts *o, const char *slug, file_out *fo, tl_diag *d)
 {
     if (!o->out) {
-        fwrite(fo->lines.data ? fo->lines.data : "", 1, fo->lines.len, stdout);
+        fo->fp = stdout;
+        fo->own = 0;
         return 0;
     }
     char *dir = tl_path_join(o->out, slug);
@@ -140,14 +149,33 @@ static int write_out(const replay_opts *o, const char *slug, const file_out *fo,
         tl_buf_puts(&name, "alerts.json");
     char *file = dir ? tl_path_join(dir, tl_buf_cstr(&name)) : NULL;
     int rc = 0;
-    if (!dir || !file || tl_mkdirs(dir, d) != TL_OK ||
-        tl_file_write_atomic(file, fo->lines.data ? fo->lines.data : "", fo->lines.len, d) !=
-            TL_OK)
+    if (!dir || !file || tl_mkdirs(dir, d) != TL_OK)
         rc = 2;
+    else if (!(fo->fp = fopen(file, "wb"))) {
+        tl_diag_set(d, file, 0, "cannot write");
+        rc = 2;
+    }
+    fo->own = fo->fp != NULL;
     tl_free(file);
     tl_free(dir);
     tl_buf_free(&name);
     return rc;
+}
+
+/* Write what is pending once it passes 1 MiB (force: all of it). */
+static tl_status flush_out(file_out *fo, int force)
+{
+    tl_status st = tl_buf_status(&fo->lines);
+    if (st != TL_OK)
+        return st;
+    if (fo->lines.len && (force || fo->lines.len > (1u << 20))) {
+        if (!fo->fp || fwrite(fo->lines.data, 1, fo->lines.len, fo->fp) != fo->lines.len)
+            return TL_E_IO;
+        tl_buf_reset(&fo->lines);
+    }
+    if (force && fo->fp && fflush(fo->fp) != 0)
+        return TL_E_IO;
+    return TL_OK;
 }
 
 static void summary(const replay_opts *o, const char *slug, const file_out *fo,
@@ -303,6 +331,13 @@ int tl_cli_cmd_replay(int argc, char **argv)
                 tl_free(slug);
                 continue;
             }
+            if (open_out(&o, slug ? slug : "recording", &fo, &d) != 0) {
+                tl_cli_error(&d);
+                rc = 2;
+                tl_replay_free(r);
+                tl_free(slug);
+                continue;
+            }
             if (!o.queue)
                 st = tl_engine_new(rs, &eo, &e);
             tl_time now = 0;
@@ -317,8 +352,8 @@ int tl_cli_cmd_replay(int argc, char **argv)
             if (st != TL_OK) {
                 fprintf(stderr, "tasklab: %s: %s\n", files[fi], tl_strerror(st));
                 rc = 2;
-            } else if (write_out(&o, slug ? slug : "recording", &fo, &d) != 0) {
-                tl_cli_error(&d);
+            } else if (flush_out(&fo, 1) != TL_OK) {
+                fprintf(stderr, "tasklab: %s: cannot write the output\n", files[fi]);
                 rc = 2;
             } else {
                 summary(&o, slug ? slug : "recording", &fo, tl_replay_damage(r));
@@ -350,6 +385,11 @@ int tl_cli_cmd_replay(int argc, char **argv)
             }
             st = tl_replay_next(readers[fi], &heads[fi], &live[fi]);
         }
+        if (st == TL_OK && open_out(&o, "merged", &fo, &d) != 0) {
+            tl_cli_error(&d);
+            rc = 2;
+            st = TL_E_IO;
+        }
         if (st == TL_OK && !o.queue)
             st = tl_engine_new(rs, &eo, &e);
         tl_time now = 0;
@@ -372,8 +412,8 @@ int tl_cli_cmd_replay(int argc, char **argv)
             fprintf(stderr, "tasklab replay: %s\n", tl_strerror(st));
             rc = 2;
         } else if (fo.n_records || !rc) {
-            if (write_out(&o, "merged", &fo, &d) != 0) {
-                tl_cli_error(&d);
+            if (flush_out(&fo, 1) != TL_OK) {
+                fprintf(stderr, "tasklab replay: cannot write the output\n");
                 rc = 2;
             } else {
                 summary(&o, "merged", &fo, "");
