@@ -49,8 +49,14 @@ static char *slug_of(const char *path)
 {
     tl_buf b = TL_BUF_INIT;
     const char *p = path;
-    while (p[0] == '.' && p[1] == '/')
-        p += 2;
+    for (;;) { /* "./x", "/tmp/x": no leading separators in the slug */
+        if (p[0] == '.' && p[1] == '/')
+            p += 2;
+        else if (p[0] == '/')
+            p++;
+        else
+            break;
+    }
     const char *end = p + strlen(p);
     const char *dot = strrchr(p, '.');
     const char *slash = strrchr(p, '/');
