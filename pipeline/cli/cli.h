@@ -161,6 +161,9 @@ void tl_cli_error(const tl_diag *d);
 void tl_cli_init_json(void);
 void tl_cli_list_free(tl_cli_list *l);
 tl_status tl_cli_list_add(tl_cli_list *l, const char *s);
+/** 1 when the file a "file:line: ..." message names is one of the user's
+ * (--rules, --decoders, inside --ruleset, a --wazuh-dir's etc/). */
+int tl_cli_is_user_file(const tl_cli_common *c, const char *msg);
 tl_status tl_cli_shard_filter(tl_cli_list *files, int shard_i, int shard_n);
 tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_diag *d);
 void tl_cli_common_init(tl_cli_common *c);
@@ -192,6 +195,8 @@ extern const tl_cli_cmd tl_cli_cmd_run_def, tl_cli_cmd_test_def, tl_cli_cmd_logt
     tl_cli_cmd_ruleset_test_def, tl_cli_cmd_sysmon_def, tl_cli_cmd_explain_def,
     tl_cli_cmd_coverage_def, tl_cli_cmd_bench_def, tl_cli_cmd_version_def, tl_cli_cmd_replay_def;
 int tl_cli_cmd_version(int argc, char **argv);
+extern const tl_cli_cmd tl_cli_cmd_lint_def;
+int tl_cli_cmd_lint(int argc, char **argv);
 int tl_cli_run(int argc, char **argv);
 int tl_cli_sysmon(int argc, char **argv);
 int tl_cli_explain(int argc, char **argv);

@@ -187,7 +187,7 @@ static struct {
 } warn_sink = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
 
 /* 1 when `file` (the text before the first ':') is one of the user's files. */
-static int is_user_file(const tl_cli_common *c, const char *msg)
+int tl_cli_is_user_file(const tl_cli_common *c, const char *msg)
 {
     if (!c)
         return 0;
@@ -220,7 +220,7 @@ static void warn_stderr(void *ctx, const char *msg)
 {
     (void)ctx;
     pthread_mutex_lock(&warn_sink.lock);
-    if (is_user_file(warn_sink.c, msg)) {
+    if (tl_cli_is_user_file(warn_sink.c, msg)) {
         warn_sink.user++;
         fprintf(stderr, "tasklab: warning: %s\n", msg);
     } else {

@@ -22,3 +22,7 @@ set_tests_properties(cli.user_rules_warnings PROPERTIES LABELS cli)
 add_test(NAME cli.rules_repo
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/rules_repo.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.rules_repo PROPERTIES LABELS cli SKIP_RETURN_CODE 77)
+# tasklab lint: one broken rule file per check, the stock ruleset's justified findings (issue 13).
+add_test(NAME cli.lint
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/lint.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.lint PROPERTIES LABELS cli)

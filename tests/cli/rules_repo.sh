@@ -67,7 +67,7 @@ CI=true EXPECT_ONLY=1 recipe; rc=$?
 write_rule 7 99999
 CI=true recipe; rc=$?
 [ $rc != 0 ] && ok || bad "missing parent: exit 0"
-grep -q "my_rules\.xml:2:.*100200.*99999" "$tmp/out" && ok || bad "missing parent: no message naming file, line, rule and parent: $(cat "$tmp/out")"
+grep -q "my_rules\.xml:2:3: warning: rule 100200: .*99999.*\[missing-parent\]" "$tmp/out" && ok || bad "missing parent: no message naming file, line, rule and parent: $(cat "$tmp/out")"
 
 # an attack scenario with no expect item is an error
 write_rule 7 115009

@@ -61,6 +61,11 @@ typedef void (*tl_decoder_trace_fn)(void *ctx, const char *decoder_name, int mat
 /** Empty set (it already knows the built-in windows_eventchannel decoder).
  * *out is owned by the caller, freed with tl_decoder_set_free. */
 tl_status tl_decoder_set_new(tl_decoder_set **out);
+/** 1 when some decoder's <order> names this field (case-insensitive). */
+int tl_decoder_set_has_field(const tl_decoder_set *ds, const char *name);
+/** 1 when decoder `name` is built in (C-coded in analysisd: eventchannel, json,
+ * syscheck, sca, ...) or uses JSON_Decoder: its field names are open-ended. */
+int tl_decoder_set_open_fields(const tl_decoder_set *ds, const char *name);
 
 /** Load one decoder XML file (os_xml syntax: several <decoder> roots, <var>,
  * no entity decoding). Errors give one line with file:line in d, e.g.

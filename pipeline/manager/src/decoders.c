@@ -197,6 +197,31 @@ int tl_decoder_set_has(const tl_decoder_set *ds, const char *name)
     return 0;
 }
 
+int tl_decoder_set_has_field(const tl_decoder_set *ds, const char *name)
+{
+    for (size_t i = 0; ds && name && i < ds->nall; i++)
+        for (size_t o = 0; o < ds->all[i]->norder; o++)
+            for (size_t k = 0; k < ds->all[i]->order[o].nnames; k++)
+                if (tl_ascii_casecmp(ds->all[i]->order[o].names[k], name) == 0)
+                    return 1;
+    return 0;
+}
+
+int tl_decoder_set_open_fields(const tl_decoder_set *ds, const char *name)
+{
+    if (!name)
+        return 0;
+    for (size_t i = 0; g_builtin_names[i]; i++)
+        if (strcmp(g_builtin_names[i], name) == 0)
+            return 1;
+    for (size_t i = 0; ds && i < ds->nall; i++)
+        if (ds->all[i]->plugin == PLUGIN_JSON &&
+            (!strcmp(ds->all[i]->info.name ? ds->all[i]->info.name : "", name) ||
+             (ds->all[i]->own_name && !strcmp(ds->all[i]->own_name, name))))
+            return 1;
+    return 0;
+}
+
 /* addDecoder2list/getDecoderfromlist: id by name, 1-based. */
 static int name_id(tl_decoder_set *ds, const char *name, int add)
 {

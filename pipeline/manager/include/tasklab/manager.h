@@ -75,6 +75,17 @@ typedef struct tl_ruleset_opts {
 tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d);
 /** Free; NULL is fine. No engine may use it afterwards. */
 void tl_ruleset_free(tl_ruleset *rs);
+/** A lint finding: file and line of the rule, a check name, a one-line message. */
+typedef void (*tl_lint_fn)(void *ctx, const char *file, int line, const char *check,
+                           const char *msg);
+/**
+ * Checks across rules (lint.c): shadowed-sibling, description-field, and with
+ * `fired` (the ids of rules that fired in some scenario, sorted ascending;
+ * NULL to skip) no-scenario. Findings go to fn in load order.
+ * @param rs borrowed; fired borrowed, may be NULL.
+ */
+void tl_ruleset_lint(const tl_ruleset *rs, const int *fired, size_t nfired, tl_lint_fn fn,
+                     void *ctx);
 /** Number of rules in the tree (skipped/ignored rules are not counted). */
 size_t tl_ruleset_rule_count(const tl_ruleset *rs);
 /** 1 when a rule with this id is in the tree, else 0. */
