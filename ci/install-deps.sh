@@ -13,6 +13,8 @@ for a in "$@"; do
 done
 pkgs=(build-essential cmake pkg-config libxml2-dev libcjson-dev libpcre2-dev libcmocka-dev
       clang libclang-rt-14-dev libevtx-dev libbfio-dev strace python3)
+# the report's browser test (tests/report): Chromium, tidy, zlib for its PNG check
+pkgs+=(chromium tidy zlib1g-dev)
 if [ "$want_wine" = 1 ]; then
   pkgs+=(wine gcc-mingw-w64-x86-64-win32)
 fi

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "tasklab/coverage.h"
 #include "tasklab/sysmon.h"
 
 #include <cjson/cJSON.h>
@@ -18,71 +19,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PROFILES 3
+#define MAX_PROFILES TL_COVERAGE_MAX_PROFILES
 #define MAX_USER_CONFIGS 4
-#define DETECT_LEVEL 6
+#define DETECT_LEVEL TL_COVERAGE_DETECT_LEVEL
 
-#define MAX_FIRED 64
+typedef struct cov_cli {
+    int rc;
+    tl_cli_progress prog;
+    size_t n;
+} cov_cli;
 
-typedef struct cell {
-    int id[MAX_FIRED], lv[MAX_FIRED], cnt[MAX_FIRED];
-    int n;
-    int max_level;
-    int own_max; /* highest level among rules the baseline profile lacks */
-    int ran;     /* 0 = skipped (config or ruleset unavailable) */
-} cell;
-
-/* Summarise alerts.json into (rule id, level) entries in order of first
- * appearance. `base` (may be NULL) is the baseline ruleset: a rule it also
- * has does not count towards own_max. */
-static void summarise(const char *alerts, const tl_ruleset *base, cell *c)
+static void on_load_error(void *ctx, const tl_diag *d)
 {
-    c->n = 0;
-    c->max_level = c->own_max = 0;
-    for (const char *p = alerts; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t l = nl ? (size_t)(nl - p) : strlen(p);
-        cJSON *a = cJSON_ParseWithLength(p, l);
-        p = nl ? nl + 1 : p + l;
-        const cJSON *rule = cJSON_GetObjectItemCaseSensitive(a, "rule");
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(rule, "id");
-        const cJSON *lev = cJSON_GetObjectItemCaseSensitive(rule, "level");
-        if (cJSON_IsString(id)) {
-            int rid = atoi(id->valuestring);
-            int level = cJSON_IsNumber(lev) ? lev->valueint : 0;
-            int k;
-            for (k = 0; k < c->n; k++)
-                if (c->id[k] == rid && c->lv[k] == level)
-                    break;
-            if (k == c->n && c->n < MAX_FIRED) {
-                c->id[k] = rid;
-                c->lv[k] = level;
-                c->cnt[k] = 0;
-                c->n++;
-            }
-            if (k < c->n)
-                c->cnt[k]++;
-            if (level > c->max_level)
-                c->max_level = level;
-            if (level > c->own_max && !(base && tl_ruleset_has_rule(base, rid)))
-                c->own_max = level;
-        }
-        cJSON_Delete(a);
-    }
+    cov_cli *cc = ctx;
+    tl_cli_error(d);
+    cc->rc = 2;
 }
 
-/* "115006 L6×1, 115009 L10×1" of the entries at level >= min, or "—". */
-static void fired_text(const cell *c, int min, const tl_ruleset *skip, tl_buf *b)
+static void on_run(void *ctx, size_t scenario, size_t config, size_t profile,
+                   const tl_scenario *sc, tl_status st, const tl_run_result *r, const tl_diag *d)
 {
-    int any = 0;
-    for (int k = 0; k < c->n; k++) {
-        if (c->lv[k] < min || (skip && tl_ruleset_has_rule(skip, c->id[k])))
-            continue;
-        tl_buf_printf(b, "%s%d L%d×%d", any ? ", " : "", c->id[k], c->lv[k], c->cnt[k]);
-        any = 1;
-    }
-    if (!any)
-        tl_buf_puts(b, "—");
+    cov_cli *cc = ctx;
+    (void)sc, (void)st, (void)r, (void)d;
+    if (config == 0 && profile == 0)
+        tl_cli_progress_step(&cc->prog, scenario, cc->n);
 }
 
 enum { O_CV_PROFILE = 1, O_CV_SYSMON, O_CV_JSON, O_CV_OWN, O_CV_REQUIRE };
@@ -116,6 +76,7 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     tl_cli_list files = {0};
     tl_ruleset *rs[MAX_PROFILES] = {NULL};
     cJSON *out = NULL;
+    tl_coverage *cov = NULL;
     tl_diag d;
     tl_diag_clear(&d);
     if (!args)
@@ -222,6 +183,35 @@ int tl_cli_cmd_coverage(int argc, char **argv)
         nconf = own_only ? 1 : 1 + nuser_conf;
     }
 
+    tl_run_opts ro;
+    tl_cli_fill_run_opts(&c, argv[0], &ro);
+    cov_cli cc = {rc, {0}, files.n};
+    tl_coverage_opts co;
+    memset(&co, 0, sizeof co);
+    co.scenarios = (const char *const *)files.v;
+    co.n_scenarios = files.n;
+    co.profiles = profiles;
+    co.rulesets = (const tl_ruleset *const *)rs;
+    co.n_profiles = (size_t)nprof;
+    co.configs = configs;
+    co.config_names = config_names;
+    co.n_configs = (size_t)nconf;
+    co.run = &ro;
+    co.timeline_config = -1;
+    co.on_run = on_run;
+    co.on_error = on_load_error;
+    co.ctx = &cc;
+    tl_cli_progress_start(&cc.prog, "tasklab coverage");
+    tl_status cst = tl_coverage_run(&co, &cov);
+    tl_cli_progress_end(&cc.prog);
+    rc = cc.rc;
+    if (cst != TL_OK) {
+        fprintf(stderr, "tasklab coverage: out of memory\n");
+        rc = 2;
+        tl_free(modular);
+        tl_free(swift);
+        goto done;
+    }
     out = cJSON_CreateArray();
     if (!json) {
         printf("| scenario | kind | technique | actor | Sysmon config |");
@@ -234,131 +224,63 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             printf(p ? "---|---|---|" : "---|---|");
         printf("\n");
     }
-    tl_buf gaps = TL_BUF_INIT;
-    /* per profile: attack runs, attack runs detected (by the profile's own
-     * rules for p > 0), benign runs, benign runs with a false positive */
-    int n_att[MAX_PROFILES] = {0}, n_det[MAX_PROFILES] = {0};
-    int n_ben[MAX_PROFILES] = {0}, n_fp[MAX_PROFILES] = {0};
-    tl_cli_progress prog;
-    tl_cli_progress_start(&prog, "tasklab coverage");
-    for (size_t i = 0; i < files.n; i++) {
-        tl_scenario *sc = NULL;
-        tl_cli_progress_step(&prog, i, files.n);
-        if (tl_scenario_load(files.v[i], &sc, &d) != TL_OK) {
-            tl_cli_error(&d);
-            rc = 2;
-            continue;
-        }
-        for (int k = 0; k < nconf; k++) {
-            cell cells[MAX_PROFILES];
-            memset(cells, 0, sizeof cells);
-            for (int p = 0; p < nprof; p++) {
-                if (!rs[p])
-                    continue;
-                tl_run_opts ro;
-                tl_run_result res;
-                memset(&res, 0, sizeof res);
-                c.profile = profiles[p];
-                tl_cli_fill_run_opts(&c, argv[0], &ro);
-                ro.sysmon_config = configs[k];
-                if (tl_pipeline_run(sc, rs[p], &ro, &res, &d) == TL_OK) {
-                    summarise(res.alerts_json, p ? rs[0] : NULL, &cells[p]);
-                    cells[p].ran = 1;
-                }
-                tl_run_result_clear(&res);
+    for (size_t r = 0; r < cov->n_rows; r++) {
+        const tl_coverage_row *row = &cov->rows[r];
+        cJSON *jr = cJSON_CreateObject();
+        cJSON_AddStringToObject(jr, "scenario", row->scenario);
+        cJSON_AddStringToObject(jr, "kind", row->kind);
+        cJSON_AddStringToObject(jr, "technique", row->technique);
+        cJSON_AddStringToObject(jr, "actor", row->actor);
+        cJSON_AddStringToObject(jr, "sysmon_config", config_names[row->config]);
+        if (!json)
+            printf("| %s | %s | %s | %s | %s |", row->scenario, row->kind, row->technique,
+                   row->actor, config_names[row->config]);
+        for (int p = 0; p < nprof; p++) {
+            cJSON *pc = cJSON_AddObjectToObject(jr, profiles[p]);
+            const tl_coverage_cell *ce = &row->cells[p];
+            if (!ce->ran) {
+                cJSON_AddStringToObject(pc, "status", "skipped");
+                if (!json)
+                    printf(p ? " skipped | — | — |" : " skipped | — |");
+                continue;
             }
-            const char *kind = tl_scenario_kind(sc) ? tl_scenario_kind(sc) : "";
-            const char *actor = tl_scenario_actor(sc) ? tl_scenario_actor(sc) : "";
-            int attack = !strcmp(kind, "attack"), benign = !strcmp(kind, "benign");
-            cJSON *row = cJSON_CreateObject();
-            cJSON_AddStringToObject(row, "scenario", tl_scenario_name(sc));
-            cJSON_AddStringToObject(row, "kind", kind);
-            cJSON_AddStringToObject(row, "technique",
-                                    tl_scenario_technique(sc) ? tl_scenario_technique(sc) : "");
-            cJSON_AddStringToObject(row, "actor", actor);
-            cJSON_AddStringToObject(row, "sysmon_config", config_names[k]);
-            if (!json)
-                printf("| %s | %s | %s | %s | %s |", tl_scenario_name(sc), kind,
-                       tl_scenario_technique(sc) ? tl_scenario_technique(sc) : "", actor,
-                       config_names[k]);
-            for (int p = 0; p < nprof; p++) {
-                cJSON *pc = cJSON_AddObjectToObject(row, profiles[p]);
-                if (!cells[p].ran) {
-                    cJSON_AddStringToObject(pc, "status", "skipped");
-                    if (!json)
-                        printf(p ? " skipped | — | — |" : " skipped | — |");
-                    continue;
-                }
-                const cell *ce = &cells[p];
-                tl_buf txt = TL_BUF_INIT;
-                fired_text(ce, 0, NULL, &txt);
-                cJSON_AddStringToObject(pc, "fired", tl_buf_cstr(&txt));
-                cJSON *arr = cJSON_AddArrayToObject(pc, "rules");
-                for (int r = 0; r < ce->n; r++) {
-                    cJSON *o = cJSON_CreateObject();
-                    char idb[16];
-                    snprintf(idb, sizeof idb, "%d", ce->id[r]);
-                    cJSON_AddStringToObject(o, "id", idb);
-                    cJSON_AddNumberToObject(o, "level", ce->lv[r]);
-                    cJSON_AddNumberToObject(o, "count", ce->cnt[r]);
-                    if (p)
-                        cJSON_AddBoolToObject(o, "own", !tl_ruleset_has_rule(rs[0], ce->id[r]));
-                    cJSON_AddItemToArray(arr, o);
-                }
-                cJSON_AddNumberToObject(pc, "max_level", ce->max_level);
-                int detected = ce->max_level >= DETECT_LEVEL;
-                cJSON_AddBoolToObject(pc, "detected", detected);
-                if (p) {
-                    cJSON_AddNumberToObject(pc, "own_max_level", ce->own_max);
-                    cJSON_AddBoolToObject(pc, "own_detected", ce->own_max >= DETECT_LEVEL);
-                }
-                if (!json) {
-                    printf(" %s | %d |", tl_buf_cstr(&txt), ce->max_level);
-                    if (p)
-                        printf(" %d |", ce->own_max);
-                }
-                tl_buf_free(&txt);
-                /* what counts for this profile: all its rules for the first
-                 * one, the rules it adds to the first one for the others */
-                int lvl = p ? ce->own_max : ce->max_level;
-                char by[160];
+            tl_buf txt = TL_BUF_INIT;
+            tl_coverage_fired_text(ce, 0, NULL, &txt);
+            cJSON_AddStringToObject(pc, "fired", tl_buf_cstr(&txt));
+            cJSON *arr = cJSON_AddArrayToObject(pc, "rules");
+            for (size_t k = 0; k < ce->n_fired; k++) {
+                cJSON *o = cJSON_CreateObject();
+                char idb[16];
+                snprintf(idb, sizeof idb, "%d", ce->fired[k].id);
+                cJSON_AddStringToObject(o, "id", idb);
+                cJSON_AddNumberToObject(o, "level", ce->fired[k].level);
+                cJSON_AddNumberToObject(o, "count", ce->fired[k].count);
                 if (p)
-                    snprintf(by, sizeof by, "%s (its rules not in %s)", profiles[p], profiles[0]);
-                else
-                    snprintf(by, sizeof by, "%s", profiles[p]);
-                if (attack) {
-                    n_att[p]++;
-                    if (lvl >= DETECT_LEVEL)
-                        n_det[p]++;
-                    else
-                        tl_buf_printf(&gaps, "- %s (%s, %s): not detected at level >= %d by %s\n",
-                                      tl_scenario_name(sc), actor, config_names[k], DETECT_LEVEL,
-                                      by);
-                }
-                if (benign) {
-                    n_ben[p]++;
-                    if (lvl >= DETECT_LEVEL) {
-                        n_fp[p]++;
-                        tl_buf fp = TL_BUF_INIT;
-                        fired_text(ce, DETECT_LEVEL, p ? rs[0] : NULL, &fp);
-                        tl_buf_printf(&gaps, "- %s (benign, %s): false positive at level %d by %s: %s\n",
-                                      tl_scenario_name(sc), config_names[k], lvl, by,
-                                      tl_buf_cstr(&fp));
-                        tl_buf_free(&fp);
-                    }
-                }
+                    cJSON_AddBoolToObject(o, "own", !tl_ruleset_has_rule(rs[0], ce->fired[k].id));
+                cJSON_AddItemToArray(arr, o);
             }
-            if (!json)
-                printf("\n");
-            cJSON_AddItemToArray(out, row);
+            cJSON_AddNumberToObject(pc, "max_level", ce->max_level);
+            cJSON_AddBoolToObject(pc, "detected", ce->max_level >= DETECT_LEVEL);
+            if (p) {
+                cJSON_AddNumberToObject(pc, "own_max_level", ce->own_max);
+                cJSON_AddBoolToObject(pc, "own_detected", ce->own_max >= DETECT_LEVEL);
+            }
+            if (!json) {
+                printf(" %s | %d |", tl_buf_cstr(&txt), ce->max_level);
+                if (p)
+                    printf(" %d |", ce->own_max);
+            }
+            tl_buf_free(&txt);
         }
-        tl_scenario_free(sc);
+        if (!json)
+            printf("\n");
+        cJSON_AddItemToArray(out, jr);
     }
-    tl_cli_progress_end(&prog);
     int failed = 0;
     for (int p = 0; p < nprof; p++)
         if (require && !strcmp(require, profiles[p]) &&
-            (n_det[p] < n_att[p] || n_fp[p] || !rs[p]))
+            (cov->sum[p].attack_detected < cov->sum[p].attack_runs || cov->sum[p].benign_fp ||
+             !rs[p]))
             failed = 1;
     if (json) {
         cJSON *top = cJSON_CreateObject();
@@ -369,10 +291,10 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "profile", profiles[p]);
             cJSON_AddStringToObject(o, "rules", p ? "not in the first profile" : "all");
-            cJSON_AddNumberToObject(o, "attack_runs", n_att[p]);
-            cJSON_AddNumberToObject(o, "attack_runs_detected", n_det[p]);
-            cJSON_AddNumberToObject(o, "benign_runs", n_ben[p]);
-            cJSON_AddNumberToObject(o, "benign_runs_false_positive", n_fp[p]);
+            cJSON_AddNumberToObject(o, "attack_runs", cov->sum[p].attack_runs);
+            cJSON_AddNumberToObject(o, "attack_runs_detected", cov->sum[p].attack_detected);
+            cJSON_AddNumberToObject(o, "benign_runs", cov->sum[p].benign_runs);
+            cJSON_AddNumberToObject(o, "benign_runs_false_positive", cov->sum[p].benign_fp);
             cJSON_AddItemToArray(sum, o);
         }
         char *js = cJSON_Print(out);
@@ -387,20 +309,20 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             else
                 printf("- %s, all its rules: ", profiles[p]);
             printf("%d of %d attack runs detected, %d of %d benign runs with a false positive\n",
-                   n_det[p], n_att[p], n_fp[p], n_ben[p]);
+                   cov->sum[p].attack_detected, cov->sum[p].attack_runs, cov->sum[p].benign_fp, cov->sum[p].benign_runs);
         }
         printf("\n### Gaps (attack not detected at level >= %d) and false positives\n\n%s",
-               DETECT_LEVEL, gaps.len ? tl_buf_cstr(&gaps) : "none\n");
+               DETECT_LEVEL, cov->gaps[0] ? cov->gaps : "none\n");
     }
     if (failed && !rc) {
         fprintf(stderr, "tasklab coverage: profile %s has gaps or false positives (--require)\n",
                 require);
         rc = 1;
     }
-    tl_buf_free(&gaps);
     tl_free(modular);
     tl_free(swift);
 done:
+    tl_coverage_free(cov);
     cJSON_Delete(out);
     for (int p = 0; p < MAX_PROFILES; p++)
         tl_ruleset_free(rs[p]);

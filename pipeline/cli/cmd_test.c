@@ -25,26 +25,10 @@
 
 enum verdict { V_PASS, V_FAIL, V_SKIP, V_ERROR };
 
-#define TL_GOLDEN_INLINE_MAX (1024 * 1024)
-
-/* The snapshot of events.xml: the text itself, or its digest line when large.
- * *suffix gets the golden file's suffix. Returns an owned string. */
+/* The snapshot of events.xml: tl_golden_events_snapshot (pipeline.h). */
 static char *events_snapshot(const char *events, const char **suffix)
 {
-    size_t len = strlen(events);
-    if (len <= TL_GOLDEN_INLINE_MAX) {
-        *suffix = ".events.xml";
-        return tl_strdup(events);
-    }
-    char hex[65];
-    size_t lines = 0;
-    for (const char *p = events; *p; p++)
-        lines += *p == '\n';
-    tl_sha256_hex(events, len, hex);
-    tl_buf b = TL_BUF_INIT;
-    tl_buf_printf(&b, "sha256 %s bytes %zu lines %zu\n", hex, len, lines);
-    *suffix = ".events.xml.sha256";
-    return tl_buf_take(&b);
+    return tl_golden_events_snapshot(events, suffix);
 }
 
 typedef struct item {

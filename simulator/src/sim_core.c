@@ -343,6 +343,12 @@ tl_status tl_sim_work_command(tl_sim *s)
     return TL_OK;
 }
 
+void tl_sim_set_dropped_hook(tl_sim *s, tl_sim_dropped_fn fn, void *ctx)
+{
+    s->on_dropped = fn;
+    s->dropped_ctx = ctx;
+}
+
 tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
 {
     if (s->quiet)
@@ -354,8 +360,11 @@ tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, 
     tl_sysmon_filter(s->cfg, &ev, &v);
     tl_stream *sm = s->cur_stream;
     uint64_t seq = ++sm->seq;
-    if (!v.logged)
+    if (!v.logged) {
+        if (s->on_dropped)
+            s->on_dropped(s->dropped_ctx, id, t, s->cur_step, f, n, v.explain);
         return TL_OK;
+    }
     tl_qrec r;
     memset(&r, 0, sizeof r);
     /* TimeCreated lags UtcTime by 1..9 ms (seed sample: 8.5 ms) */
@@ -771,6 +780,7 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
         goto cleanup;
     if (o && o->drive_c)
         TL_TRY_ALLOC(s->drive_c = tl_strdup(o->drive_c));
+
     s->x86 = sc->arch && strcmp(sc->arch, "x86") == 0;
     {
         int maj = 10, min = 0;

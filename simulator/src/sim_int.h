@@ -197,6 +197,8 @@ struct tl_sim {
     size_t steps_run; /* steps executed so far in order: records are released only up to
                          the next unrun step's time */
     int quiet;        /* baseline construction: no events */
+    tl_sim_dropped_fn on_dropped;
+    void *dropped_ctx;
     int task_depth;   /* task runs nested in task actions (bounded) */
     int batch_depth;  /* batch files run by batch files (bounded) */
     int exec_depth;   /* interpreters running inside one another now (TL_LIMIT_EXEC_DEPTH) */

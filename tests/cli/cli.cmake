@@ -8,7 +8,8 @@ tl_add_unit_test(test_cli SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_cli.c LIBS tl_c
 add_test(NAME style.exported_symbols
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/symbols.sh $<TARGET_FILE:tl_base> $<TARGET_FILE:tl_sim>
                  $<TARGET_FILE:tl_manager> $<TARGET_FILE:tl_agent> $<TARGET_FILE:tl_ar>
-                 $<TARGET_FILE:tl_pipeline> $<TARGET_FILE:tl_cli>)
+                 $<TARGET_FILE:tl_pipeline> $<TARGET_FILE:tl_cli>
+                 $<TARGET_FILE:tl_studies> $<TARGET_FILE:tl_report>)
 set_tests_properties(style.exported_symbols PROPERTIES LABELS cli)
 # Command-line basics (issue 13): --help everywhere, --version, NO_COLOR, line buffering, JUnit times.
 add_test(NAME cli.basics

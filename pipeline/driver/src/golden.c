@@ -305,3 +305,21 @@ cleanup:
     tl_free(golden);
     return st;
 }
+
+char *tl_golden_events_snapshot(const char *events, const char **suffix)
+{
+    size_t len = strlen(events);
+    if (len <= TL_GOLDEN_INLINE_MAX) {
+        *suffix = ".events.xml";
+        return tl_strdup(events);
+    }
+    char hex[65];
+    size_t nlines = 0;
+    for (const char *p = events; *p; p++)
+        nlines += *p == '\n';
+    tl_sha256_hex(events, len, hex);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b, "sha256 %s bytes %zu lines %zu\n", hex, len, nlines);
+    *suffix = ".events.xml.sha256";
+    return tl_buf_take(&b);
+}

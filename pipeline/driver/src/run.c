@@ -25,6 +25,7 @@
 #include "tasklab/pipeline.h"
 
 #include "tasklab/sim.h"
+#include "timeline_int.h"
 #include "trace_int.h"
 
 #include <dirent.h>
@@ -128,6 +129,7 @@ void tl_run_result_clear(tl_run_result *r)
     tl_free(r->tasks_log);
     tl_free(r->trace);
     tl_free(r->queue);
+    tl_free(r->timeline_json);
     memset(r, 0, sizeof *r);
 }
 
@@ -151,6 +153,7 @@ typedef struct run_ctx {
     tl_buf chain; /* rules matched on the way down, for the trace */
     int keep_queue;
     tl_buf queue; /* every message fed to the manager, one JSON string a line */
+    tl_timeline *tl; /* the structured timeline, when asked for */
 } run_ctx;
 
 /* One JSON string literal + '\n' (the form of the oracle's .queue files). */
@@ -184,11 +187,12 @@ static void on_rule(void *ctx, const char *rule_id, const char *description, int
                     int matched, const char *failed)
 {
     run_ctx *c = ctx;
-    (void)description;
     (void)depth;
     (void)failed;
-    if (matched)
+    if (matched && c->tracing)
         tl_buf_printf(&c->chain, "%s%s", c->chain.len ? " -> " : "", rule_id);
+    if (matched && c->tl)
+        tl_timeline_chain(c->tl, rule_id, description);
 }
 
 static void note_alert(run_ctx *c, const tl_result *res)
@@ -216,12 +220,16 @@ static tl_status manager_feed(run_ctx *c, const char *line)
         /* analysisd drops a malformed event and goes on; so do we, but say so. */
         if (c->tracing)
             tl_buf_printf(&c->trace, "    manager: dropped: %s\n", d.msg);
+        if (c->tl)
+            tl_timeline_manager(c->tl, 0, NULL, 0, NULL);
         return TL_OK;
     }
     if (st != TL_OK) {
         tl_diag_set(c->d, tl_scenario_path(c->sc), 0, "manager: %s", d.msg[0] ? d.msg : tl_strerror(st));
         return st;
     }
+    if (c->tl)
+        tl_timeline_manager(c->tl, res.matched, res.rule_id, res.level, res.alert_json);
     if (c->tracing) {
         if (res.matched)
             tl_buf_printf(&c->trace, "    manager: %srule %s level %d%s%s  (chain %s)\n",
@@ -278,8 +286,17 @@ static void on_line(void *ctx, const char *location, const char *line)
     if (c->tracing)
         tl_buf_printf(&c->trace, "  logcollector %s: %.200s%s\n", location, line,
                       strlen(line) > 200 ? "…" : "");
+    if (c->tl)
+        tl_timeline_line(c->tl, c->now, location, line);
     c->cb_status = manager_feed(c, q);
     tl_free(q);
+}
+
+static void on_dropped(void *ctx, int id, tl_time t, size_t step, const tl_evfield *f, size_t n,
+                       const char *explain)
+{
+    run_ctx *c = ctx;
+    tl_timeline_dropped(c->tl, id, t, step, f, n, explain);
 }
 
 static char *read_host_file(const char *path)
@@ -396,10 +413,15 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     so.sysmon_config = o->sysmon_config;
     so.drive_c = drive;
     TL_TRY(tl_sim_new(sc, &so, &sim, d));
+    if (o->timeline) {
+        c.tl = tl_timeline_new();
+        TL_TRY_ALLOC(c.tl);
+        tl_sim_set_dropped_hook(sim, on_dropped, &c);
+    }
 
     tl_engine_opts eo = {"wazuh-manager", "node01"};
     TL_TRY(tl_engine_new(rs, &eo, &c.engine));
-    if (c.tracing)
+    if (c.tracing || c.tl)
         tl_engine_set_trace(c.engine, on_rule, &c);
 
     tl_execd_opts xo;
@@ -484,6 +506,12 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 tl_trace_describe_step(tl_scenario_path(sc), next_step, &c.trace);
                 tl_buf_putc(&c.trace, '\n');
             }
+            if (c.tl) {
+                tl_buf desc = TL_BUF_INIT;
+                tl_trace_describe_step(tl_scenario_path(sc), next_step, &desc);
+                tl_timeline_step(c.tl, c.now, next_step, tl_buf_cstr(&desc));
+                tl_buf_free(&desc);
+            }
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
         } else if (have_cand == 1) {
@@ -509,7 +537,14 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                     tl_buf_printf(&c.trace, "    %s%s%s\n", tl_trace_color(c.color, TL_C_DIM),
                                   rec_explain, tl_trace_color(c.color, TL_C_RESET));
             }
-            if (tl_agent_conf_reads_channel(aconf, rec_channel)) {
+            int forwarded = tl_agent_conf_reads_channel(aconf, rec_channel);
+            if (c.tl) {
+                if (!tl_timeline_open(c.tl) && !c.tracing)
+                    tl_engine_set_trace(c.engine, NULL, NULL); /* the rest is only counted */
+                tl_timeline_record(c.tl, rec_time, rec_step, rec_channel, rec_xml, rec_explain,
+                                   forwarded);
+            }
+            if (forwarded) {
                 char *payload = tl_agent_eventchannel_payload(rec_msg, rec_xml);
                 TL_TRY_ALLOC(payload);
                 char *line = tl_agent_queue_line('f', tl_scenario_agent_id(sc),
@@ -527,6 +562,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 c.n_ar++;
                 if (c.tracing)
                     tl_buf_printf(&c.trace, "  execd runs %s\n", j.executable);
+                if (c.tl)
+                    tl_timeline_ar(c.tl, c.now, j.executable, j.message);
                 st = tl_execd_run(c.execd, j.executable, j.message, j.timeout, c.now, d);
                 if (st == TL_OK) {
                     job p;
@@ -568,6 +605,11 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         if (!out->queue)
             out->queue = tl_strdup("");
         TL_TRY_ALLOC(out->queue);
+    }
+    if (c.tl) {
+        out->timeline_json = tl_timeline_finish(c.tl, sim);
+        c.tl = NULL;
+        TL_TRY_ALLOC(out->timeline_json);
     }
     out->n_records = c.n_records;
     out->n_alerts = c.n_alerts;
@@ -619,6 +661,7 @@ cleanup:
     tl_free(agent_conf_path);
     tl_execd_free(c.execd);
     tl_engine_free(c.engine);
+    tl_timeline_free(c.tl);
     tl_sim_free(sim);
     tl_free(rec_xml);
     tl_free(rec_msg);

@@ -98,7 +98,7 @@ cleanup:
 }
 
 /* Append the unescaped text of <Data Name='name'>…</Data>; 0 when absent. */
-static int data_field(const char *xml, const char *name, size_t max, tl_buf *out)
+int tl_trace_data_field(const char *xml, const char *name, size_t max, tl_buf *out)
 {
     char pat[64];
     snprintf(pat, sizeof pat, "<Data Name='%s'>", name);
@@ -136,32 +136,32 @@ static int data_field(const char *xml, const char *name, size_t max, tl_buf *out
 
 void tl_trace_record_summary(const char *xml, tl_buf *out)
 {
-    if (data_field(xml, "CommandLine", 200, out)) { /* Event 1 */
+    if (tl_trace_data_field(xml, "CommandLine", 200, out)) { /* Event 1 */
         tl_buf_puts(out, "  [");
-        data_field(xml, "User", 80, out);
+        tl_trace_data_field(xml, "User", 80, out);
         tl_buf_puts(out, ", ");
-        data_field(xml, "IntegrityLevel", 20, out);
+        tl_trace_data_field(xml, "IntegrityLevel", 20, out);
         tl_buf_puts(out, "; parent ");
-        data_field(xml, "ParentImage", 120, out);
+        tl_trace_data_field(xml, "ParentImage", 120, out);
         tl_buf_putc(out, ']');
-    } else if (data_field(xml, "TargetObject", 200, out)) { /* 12, 13, 14 */
+    } else if (tl_trace_data_field(xml, "TargetObject", 200, out)) { /* 12, 13, 14 */
         if (strstr(xml, "<Data Name='Details'>")) {
             tl_buf_puts(out, " = ");
-            data_field(xml, "Details", 80, out);
+            tl_trace_data_field(xml, "Details", 80, out);
         }
         tl_buf_puts(out, "  [by ");
-        data_field(xml, "Image", 120, out);
+        tl_trace_data_field(xml, "Image", 120, out);
         tl_buf_putc(out, ']');
-    } else if (data_field(xml, "TargetFilename", 200, out)) { /* 11, 23, 26 */
+    } else if (tl_trace_data_field(xml, "TargetFilename", 200, out)) { /* 11, 23, 26 */
         tl_buf_puts(out, "  [by ");
-        data_field(xml, "Image", 120, out);
+        tl_trace_data_field(xml, "Image", 120, out);
         tl_buf_putc(out, ']');
-    } else if (data_field(xml, "ImageLoaded", 200, out)) { /* 7 */
+    } else if (tl_trace_data_field(xml, "ImageLoaded", 200, out)) { /* 7 */
         tl_buf_puts(out, "  [into ");
-        data_field(xml, "Image", 120, out);
+        tl_trace_data_field(xml, "Image", 120, out);
         tl_buf_putc(out, ']');
     } else {
-        data_field(xml, "TaskName", 200, out); /* 4698-4702, 106, 140, 141, 200, 201 */
+        tl_trace_data_field(xml, "TaskName", 200, out); /* 4698-4702, 106, 140, 141, 200, 201 */
     }
 }
 

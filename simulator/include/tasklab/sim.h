@@ -24,6 +24,13 @@ extern "C" {
 #endif
 
 typedef struct tl_sim tl_sim;
+struct tl_evfield;
+
+/** Told of each Sysmon event the config dropped (for reports): its id, time,
+ * producing step (execution index), data fields and the config rule that
+ * dropped it. All pointers borrowed for the call. */
+typedef void (*tl_sim_dropped_fn)(void *ctx, int event_id, tl_time t, size_t step,
+                                  const struct tl_evfield *fields, size_t n, const char *explain);
 
 typedef struct tl_sim_opts {
     const char *etc_dir;       /* pipeline/etc: default sysmon config lives here */
@@ -44,6 +51,9 @@ typedef struct tl_sim_opts {
 tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, tl_diag *d);
 /** Free; NULL is a no-op. */
 void tl_sim_free(tl_sim *s);
+/** Install (fn NULL: remove) the hook told of every Sysmon event the config
+ * drops from now on. ctx is borrowed. */
+void tl_sim_set_dropped_hook(tl_sim *s, tl_sim_dropped_fn fn, void *ctx);
 /** Number of steps (same as the scenario's). */
 size_t tl_sim_step_count(const tl_sim *s);
 /** Virtual time of step i in execution order (sorted by time, ties in file order). */

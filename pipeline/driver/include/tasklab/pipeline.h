@@ -51,6 +51,7 @@ typedef struct tl_run_opts {
     int color;                 /* colour the trace */
     int ar_timeout_ms;         /* exec/wine: watchdog of one AR run (0: TL_EXECD_TIMEOUT_MS) */
     int keep_queue;            /* fill tl_run_result.queue */
+    int timeline;              /* record the structured timeline (tasklab report) */
 } tl_run_opts;
 
 typedef struct tl_run_result {
@@ -61,6 +62,7 @@ typedef struct tl_run_result {
     char *trace;        /* explain trace when requested */
     char *queue;        /* keep_queue: every message the manager received, in order, one JSON
                            string a line (the form of the oracle's evtx .queue files) */
+    char *timeline_json; /* when requested: the run as a JSON object (see below) */
     size_t n_records;
     size_t n_alerts;
     size_t n_ar_runs;
@@ -71,6 +73,25 @@ typedef struct tl_run_result {
 } tl_run_result;
 
 void tl_run_result_clear(tl_run_result *r);
+
+/* The timeline (tl_run_opts.timeline): what `tasklab explain` prints, as data
+ * for reports. A JSON object {"items": [...], "omitted": N, "tasks": [...]}.
+ * Items in the order they happened on the virtual clock, each with "kind",
+ * "time" (microseconds since the epoch) and "iso" (UTC):
+ *   step     "index", "text" (the step as explain describes it)
+ *   record   "event_time" (Sysmon's UtcTime, else "time"), "step", "channel", "event_id", "summary", "rule" (the Sysmon config
+ *            rule that logged it, when Sysmon), "xml", "forwarded", "manager"
+ *   dropped  "step", "event_id", "rule" (the config rule that dropped it; "time" is
+ *            when the event happened, comparable with a record's "event_time"),
+ *            "fields" (the event's data, name -> value; it was never rendered)
+ *   ar       "executable", "message" (the AR's stdin)
+ *   line     "location", "line" (a line the logcollector read), "manager"
+ * "manager" is {"rule_id", "level", "alert", "chain": [{"id", "description"}],
+ * "alert_json"} (absent when no rule matched). At most TL_TIMELINE_MAX_ITEMS
+ * items are kept ("omitted" counts the rest: the soak's background noise).
+ * "tasks": [{"path", "xml"}] the task files the run wrote that still exist at
+ * its end (read from the endpoint). */
+#define TL_TIMELINE_MAX_ITEMS 2000
 
 /** Run a scenario through the pipeline. */
 tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
@@ -88,5 +109,14 @@ tl_status tl_expect_check(const char *expect_json, const char *profile, const ch
  * mismatch ("no golden file"). */
 tl_status tl_golden_compare(const char *golden_path, const char *actual, int is_alerts,
                             tl_buf *report, int *same, tl_diag *d);
+
+/** An events.xml larger than this is snapshotted as its digest. */
+#define TL_GOLDEN_INLINE_MAX (1024 * 1024)
+
+/** The golden snapshot of events.xml (what `tasklab test` compares): the text
+ * itself, or "sha256 HEX bytes N lines N\n" when larger than
+ * TL_GOLDEN_INLINE_MAX. *suffix gets the golden file's suffix (static). Owned
+ * result (tl_free), NULL on out of memory. */
+char *tl_golden_events_snapshot(const char *events, const char **suffix);
 
 #endif /* TL_PIPELINE_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The coverage study (tasklab coverage, and the matrix of tasklab report):
+ * every scenario x Sysmon config x profile through the pipeline, each run
+ * summarised by the rules that fired. Scenarios may run on several threads;
+ * each writes only its own rows, and the totals and the gaps are computed
+ * afterwards in input order, so the result does not depend on `jobs`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "tasklab/coverage.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Summarise alerts.json into (rule id, level) entries in order of first
+ * appearance. `base` (may be NULL) is the baseline ruleset: a rule it also
+ * has does not count towards own_max. */
+static void summarise(const char *alerts, const tl_ruleset *base, tl_coverage_cell *c)
+{
+    c->n_fired = 0;
+    c->max_level = c->own_max = 0;
+    for (const char *p = alerts; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        cJSON *a = cJSON_ParseWithLength(p, l);
+        p = nl ? nl + 1 : p + l;
+        const cJSON *rule = cJSON_GetObjectItemCaseSensitive(a, "rule");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(rule, "id");
+        const cJSON *lev = cJSON_GetObjectItemCaseSensitive(rule, "level");
+        if (cJSON_IsString(id)) {
+            int rid = atoi(id->valuestring);
+            int level = cJSON_IsNumber(lev) ? lev->valueint : 0;
+            size_t k;
+            for (k = 0; k < c->n_fired; k++)
+                if (c->fired[k].id == rid && c->fired[k].level == level)
+                    break;
+            if (k == c->n_fired && c->n_fired < TL_COVERAGE_MAX_FIRED) {
+                c->fired[k].id = rid;
+                c->fired[k].level = level;
+                c->fired[k].count = 0;
+                c->n_fired++;
+            }
+            if (k < c->n_fired)
+                c->fired[k].count++;
+            if (level > c->max_level)
+                c->max_level = level;
+            if (level > c->own_max && !(base && tl_ruleset_has_rule(base, rid)))
+                c->own_max = level;
+        }
+        cJSON_Delete(a);
+    }
+}
+
+void tl_coverage_fired_text(const tl_coverage_cell *c, int min, const tl_ruleset *skip,
+                            tl_buf *b)
+{
+    int any = 0;
+    for (size_t k = 0; k < c->n_fired; k++) {
+        if (c->fired[k].level < min || (skip && tl_ruleset_has_rule(skip, c->fired[k].id)))
+            continue;
+        tl_buf_printf(b, "%s%d L%d×%d", any ? ", " : "", c->fired[k].id, c->fired[k].level,
+                      c->fired[k].count);
+        any = 1;
+    }
+    if (!any)
+        tl_buf_puts(b, "—");
+}
+
+typedef struct study {
+    const tl_coverage_opts *o;
+    tl_coverage *cov;
+    int *loaded; /* per scenario: 1 loaded, 0 load error */
+    atomic_size_t next;
+    atomic_int oom;
+    pthread_mutex_t err_lock;
+} study;
+
+static char *dup_or_empty(const char *s) { return tl_strdup(s ? s : ""); }
+
+static void run_scenario(study *s, size_t i)
+{
+    const tl_coverage_opts *o = s->o;
+    tl_scenario *sc = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    if (tl_scenario_load(o->scenarios[i], &sc, &d) != TL_OK) {
+        if (o->on_error) {
+            pthread_mutex_lock(&s->err_lock);
+            o->on_error(o->ctx, &d);
+            pthread_mutex_unlock(&s->err_lock);
+        }
+        return;
+    }
+    s->loaded[i] = 1;
+    for (size_t k = 0; k < o->n_configs; k++) {
+        tl_coverage_row *row = &s->cov->rows[i * o->n_configs + k];
+        row->scenario_index = i;
+        row->config = k;
+        row->scenario = dup_or_empty(tl_scenario_name(sc));
+        row->kind = dup_or_empty(tl_scenario_kind(sc));
+        row->technique = dup_or_empty(tl_scenario_technique(sc));
+        row->actor = dup_or_empty(tl_scenario_actor(sc));
+        if (!row->scenario || !row->kind || !row->technique || !row->actor)
+            atomic_store(&s->oom, 1);
+        for (size_t p = 0; p < o->n_profiles; p++) {
+            if (!o->rulesets[p])
+                continue;
+            tl_run_opts ro = *o->run;
+            tl_run_result res;
+            memset(&res, 0, sizeof res);
+            tl_diag_clear(&d);
+            ro.sysmon_config = o->configs[k];
+            ro.timeline = (int)k == o->timeline_config;
+            tl_status st = tl_pipeline_run(sc, o->rulesets[p], &ro, &res, &d);
+            if (st == TL_OK) {
+                summarise(res.alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
+                row->cells[p].ran = 1;
+            } else if (st == TL_E_NOMEM) {
+                atomic_store(&s->oom, 1);
+            }
+            if (o->on_run)
+                o->on_run(o->ctx, i, k, p, sc, st, &res, &d);
+            tl_run_result_clear(&res);
+        }
+    }
+    tl_scenario_free(sc);
+}
+
+static void *worker(void *arg)
+{
+    study *s = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&s->next, 1);
+        if (i >= s->o->n_scenarios)
+            break;
+        run_scenario(s, i);
+    }
+    tl_manager_thread_cleanup();
+    return NULL;
+}
+
+void tl_coverage_free(tl_coverage *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_rows; i++) {
+        tl_free(c->rows[i].scenario);
+        tl_free(c->rows[i].kind);
+        tl_free(c->rows[i].technique);
+        tl_free(c->rows[i].actor);
+    }
+    tl_free(c->rows);
+    tl_free(c->gaps);
+    tl_free(c);
+}
+
+/* Totals and gaps, in input order. */
+static tl_status tally(const tl_coverage_opts *o, tl_coverage *cov)
+{
+    tl_buf gaps = TL_BUF_INIT;
+    for (size_t r = 0; r < cov->n_rows; r++) {
+        const tl_coverage_row *row = &cov->rows[r];
+        int attack = !strcmp(row->kind, "attack"), benign = !strcmp(row->kind, "benign");
+        const char *cname = o->config_names[row->config];
+        for (size_t p = 0; p < o->n_profiles; p++) {
+            const tl_coverage_cell *ce = &row->cells[p];
+            if (!ce->ran)
+                continue;
+            int lvl = p ? ce->own_max : ce->max_level;
+            char by[160];
+            if (p)
+                snprintf(by, sizeof by, "%s (its rules not in %s)", o->profiles[p], o->profiles[0]);
+            else
+                snprintf(by, sizeof by, "%s", o->profiles[p]);
+            tl_coverage_sum *s = &cov->sum[p];
+            if (attack) {
+                s->attack_runs++;
+                if (lvl >= TL_COVERAGE_DETECT_LEVEL)
+                    s->attack_detected++;
+                else
+                    tl_buf_printf(&gaps, "- %s (%s, %s): not detected at level >= %d by %s\n",
+                                  row->scenario, row->actor, cname, TL_COVERAGE_DETECT_LEVEL, by);
+            }
+            if (benign) {
+                s->benign_runs++;
+                if (lvl >= TL_COVERAGE_DETECT_LEVEL) {
+                    s->benign_fp++;
+                    tl_buf fp = TL_BUF_INIT;
+                    tl_coverage_fired_text(ce, TL_COVERAGE_DETECT_LEVEL, p ? o->rulesets[0] : NULL,
+                                           &fp);
+                    tl_buf_printf(&gaps,
+                                  "- %s (benign, %s): false positive at level %d by %s: %s\n",
+                                  row->scenario, cname, lvl, by, tl_buf_cstr(&fp));
+                    tl_buf_free(&fp);
+                }
+            }
+        }
+    }
+    cov->gaps = tl_buf_take(&gaps);
+    return cov->gaps ? TL_OK : TL_E_NOMEM;
+}
+
+tl_status tl_coverage_run(const tl_coverage_opts *o, tl_coverage **out)
+{
+    tl_status st = TL_OK;
+    study s;
+    tl_coverage *cov = NULL;
+    tl_coverage_row *rows = NULL;
+    size_t total = 0;
+    memset(&s, 0, sizeof s);
+    if (!o || !o->n_profiles || o->n_profiles > TL_COVERAGE_MAX_PROFILES || !o->n_configs ||
+        !o->run)
+        return TL_E_INVAL;
+    if (o->n_scenarios && o->n_configs > SIZE_MAX / o->n_scenarios)
+        return TL_E_LIMIT;
+    total = o->n_scenarios * o->n_configs;
+    cov = tl_calloc(1, sizeof *cov);
+    TL_TRY_ALLOC(cov);
+    cov->n_profiles = o->n_profiles;
+    rows = tl_calloc(total ? total : 1, sizeof *rows);
+    TL_TRY_ALLOC(rows);
+    s.loaded = tl_calloc(o->n_scenarios ? o->n_scenarios : 1, sizeof *s.loaded);
+    TL_TRY_ALLOC(s.loaded);
+    s.o = o;
+    s.cov = cov;
+    cov->rows = rows;
+    cov->n_rows = total;
+    atomic_init(&s.next, 0);
+    atomic_init(&s.oom, 0);
+    pthread_mutex_init(&s.err_lock, NULL);
+    int jobs = o->jobs > 1 ? o->jobs : 1;
+    if ((size_t)jobs > o->n_scenarios)
+        jobs = o->n_scenarios ? (int)o->n_scenarios : 1;
+    if (jobs == 1) {
+        worker(&s);
+    } else {
+        pthread_t th[16];
+        int n = jobs > 16 ? 16 : jobs, started = 0;
+        for (int t = 0; t < n; t++)
+            if (pthread_create(&th[t], NULL, worker, &s) == 0)
+                started++;
+            else
+                break;
+        if (!started)
+            worker(&s);
+        for (int t = 0; t < started; t++)
+            pthread_join(th[t], NULL);
+    }
+    pthread_mutex_destroy(&s.err_lock);
+    if (atomic_load(&s.oom))
+        TL_FAIL(TL_E_NOMEM);
+    /* drop the rows of scenarios that did not load, keeping the order */
+    size_t w = 0;
+    for (size_t i = 0; i < o->n_scenarios; i++) {
+        if (!s.loaded[i]) {
+            cov->n_load_errors++;
+            continue;
+        }
+        for (size_t k = 0; k < o->n_configs; k++)
+            rows[w++] = rows[i * o->n_configs + k];
+    }
+    cov->n_rows = w;
+    TL_TRY(tally(o, cov));
+    *out = cov;
+    cov = NULL;
+cleanup:
+    tl_free(s.loaded);
+    tl_coverage_free(cov);
+    return st;
+}

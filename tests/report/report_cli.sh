@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tasklab report without a browser (ctest label `cli`):
+#   - same input, same bytes: two reports (one thread, two threads) are
+#     identical, and a report replaces a previous one in place;
+#   - bad input exits 2 with one line and leaves nothing behind: a missing
+#     scenario, a bad scenario, a missing or malformed --mutate file, an --out
+#     that cannot be created, an --out that is a folder of other files (refused
+#     and untouched);
+#   - --mutate FILE.json adds the mutation section; without it there is none;
+#   - a scenario whose every file name and field is markup still validates.
+set -u
+tasklab=$1 home=$2
+export TASKLAB_HOME=$home
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 passes=0
+ok() { passes=$((passes+1)); }
+bad() { echo "FAIL $*"; fails=$((fails+1)); }
+scen=(seed-test-task tarrask-sd-delete benign-onedrive "$home/tests/report/html-hostile.json")
+
+# determinism
+"$tasklab" report -j 1 --out "$tmp/a" "${scen[@]}" >/dev/null 2>"$tmp/err" || { bad "report a: $(cat "$tmp/err")"; }
+"$tasklab" report -j 2 --out "$tmp/b" "${scen[@]}" >/dev/null 2>"$tmp/err" || { bad "report b: $(cat "$tmp/err")"; }
+if diff -r "$tmp/a" "$tmp/b" >"$tmp/diff"; then ok; else bad "two reports differ:"; head -20 "$tmp/diff"; fi
+[ -f "$tmp/a/index.html" ] && [ -f "$tmp/a/seed-test-task.html" ] && [ -f "$tmp/a/report.css" ] && ok || bad "missing pages"
+grep -q "$home" "$tmp/a"/*.html && bad "a page names the checkout's absolute path" || ok
+# a report over a previous report: replaced, nothing else left
+"$tasklab" report -j 2 --out "$tmp/a" "${scen[@]}" >/dev/null 2>"$tmp/err" && ok || bad "re-report: $(cat "$tmp/err")"
+if diff -r "$tmp/a" "$tmp/b" >/dev/null; then ok; else bad "the replaced report differs"; fi
+[ "$(ls -A "$tmp" | grep -c '^\.a\.')" = 0 ] && ok || bad "temporary folders left: $(ls -A "$tmp")"
+
+check() { # name want_rc stderr_regex cmd...
+  local name=$1 want=$2 re=$3; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ "$rc" != "$want" ] || ! grep -Eq -- "$re" "$tmp/err" || [ "$(wc -l <"$tmp/err")" != 1 ]; then
+    bad "$name: rc=$rc (want $want)"; sed 's/^/  stderr: /' "$tmp/err" | head -5
+  else ok; fi
+}
+check missing-scenario 2 "nosuch\.json: no such scenario file" "$tasklab" report --out "$tmp/c" "$tmp/nosuch.json"
+[ -e "$tmp/c" ] && bad "missing-scenario: --out created" || ok
+printf '{"name": "broken",\n  "title": }\n' >"$tmp/broken.json"
+check bad-scenario 2 "broken\.json:2" "$tasklab" report --out "$tmp/c" "$tmp/broken.json"
+[ -e "$tmp/c" ] && bad "bad-scenario: --out created" || ok
+check missing-mutate 2 "nosuch-mutate\.json" "$tasklab" report --out "$tmp/c" --mutate "$tmp/nosuch-mutate.json" seed-test-task
+printf '[1,\n2' >"$tmp/badmut.json"
+check bad-mutate 2 "badmut\.json" "$tasklab" report --out "$tmp/c" --mutate "$tmp/badmut.json" seed-test-task
+: >"$tmp/afile"
+check unwritable-out 2 "afile/r" "$tasklab" report --out "$tmp/afile/r" seed-test-task
+mkdir -p "$tmp/mine" && echo "precious" >"$tmp/mine/notes.txt"
+check foreign-out 2 "not a tasklab report" "$tasklab" report --out "$tmp/mine" seed-test-task
+[ "$(cat "$tmp/mine/notes.txt")" = precious ] && [ "$(ls -A "$tmp/mine")" = notes.txt ] && ok || bad "foreign-out: folder changed"
+check no-out 2 "--out DIR is required" "$tasklab" report seed-test-task
+# nothing half-written anywhere
+[ "$(ls -A "$tmp" | grep -c '\.tmp-')" = 0 ] && ok || bad "temporary folders left: $(ls -A "$tmp")"
+[ -e "$tmp/c" ] && bad "a failed report left --out behind" || ok
+
+# a previous report that holds a file a person added: replaced, the file kept aside
+echo "mine" >"$tmp/b/added.txt"
+"$tasklab" report --out "$tmp/b" seed-test-task >/dev/null 2>"$tmp/err"; rc=$?
+[ "$rc" = 0 ] && ok || bad "report over a report with an added file: rc=$rc"
+kept=$(ls -d "$tmp"/.b.old-* 2>/dev/null | head -1)
+[ -n "$kept" ] && [ "$(cat "$kept/added.txt")" = mine ] && ok || bad "the added file was not kept"
+[ -f "$tmp/b/index.html" ] && [ ! -e "$tmp/b/tarrask-sd-delete.html" ] && ok || bad "the new report is not in place"
+
+# --mutate
+cat >"$tmp/mut.json" <<'JSON'
+{"score": 0.75, "killed": 3, "mutants": 4,
+ "survivors": [{"rule": "115006", "mutation": "level 6 -> 5 <b>x</b>", "file": "local_rules.xml"}]}
+JSON
+"$tasklab" report --out "$tmp/m" --mutate "$tmp/mut.json" seed-test-task >/dev/null 2>&1 && ok || bad "report --mutate"
+grep -q 'id="mutation"' "$tmp/m/index.html" && grep -q '75.0%' "$tmp/m/index.html" &&
+  grep -qF 'level 6 -&gt; 5 &lt;b&gt;x&lt;/b&gt;' "$tmp/m/index.html" && ok || bad "mutation section"
+grep -q 'id="mutation"' "$tmp/a/index.html" && bad "a mutation section without --mutate" || ok
+
+echo "$passes passed, $fails failed"
+[ "$fails" = 0 ]
