@@ -148,15 +148,6 @@ int tl_cli_cmd_report(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    for (int p = 0; p < nprof; p++) {
-        c.profile = profiles[p];
-        tl_status st = tl_cli_load_ruleset(&c, &rs[p], &d);
-        if (st != TL_OK && st != TL_E_NOTFOUND) {
-            tl_cli_error(&d);
-            rc = 2;
-            goto done;
-        }
-    }
     modular = tl_path_join(c.shared_dir, "reference/sysmon/sysmon-modular_sysmonconfig.xml");
     swift = tl_path_join(c.shared_dir, "reference/sysmon/swiftonsecurity_sysmonconfig-export.xml");
     if (!modular || !swift)
@@ -185,6 +176,21 @@ int tl_cli_cmd_report(int argc, char **argv)
     o.run = &ro;
     o.home = tl_cli_home();
     o.jobs = jobs;
+    /* bad input is told before the rulesets load (one line, nothing written) */
+    if (tl_report_check(&o, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    for (int p = 0; p < nprof; p++) {
+        c.profile = profiles[p];
+        tl_status st = tl_cli_load_ruleset(&c, &rs[p], &d);
+        if (st != TL_OK && st != TL_E_NOTFOUND) {
+            tl_cli_error(&d);
+            rc = 2;
+            goto done;
+        }
+    }
     tl_report_summary sum;
     tl_status st = tl_report_write(&o, &sum, &d);
     if (st != TL_OK) {

@@ -179,23 +179,20 @@ static int cmp_scen(const void *a, const void *b)
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-tl_status tl_report_write(const tl_report_opts *o, tl_report_summary *sum, tl_diag *d)
+/* Read every input before anything is written: the scenarios (metadata
+ * and validation) and the mutation file. */
+static tl_status read_inputs(const tl_report_opts *o, tl_report_scen **out_scen, cJSON **out_mut,
+                             tl_diag *d)
 {
     tl_status st = TL_OK;
     tl_report_scen *scen = NULL;
-    tl_report_scen *sorted = NULL;
-    tl_coverage *cov = NULL;
-    tl_site *site = NULL;
     cJSON *mutate = NULL;
-    tl_buf page = TL_BUF_INIT;
     size_t n = o->n_scenarios;
-
     if (!o->out_dir || !o->n_profiles || o->n_profiles > TL_COVERAGE_MAX_PROFILES ||
         !o->n_configs || !o->run) {
         tl_diag_set(d, "report", 0, "bad options");
         return TL_E_INVAL;
     }
-    /* Every input is read before anything is written. */
     if (o->mutate_json) {
         char *text = NULL;
         size_t len = 0;
@@ -237,6 +234,46 @@ tl_status tl_report_write(const tl_report_opts *o, tl_report_summary *sum, tl_di
                 tl_diag_set(d, o->scenarios[i], 0, "scenario '%s' given twice", scen[i].name);
                 TL_FAIL(TL_E_INVAL);
             }
+    *out_scen = scen;
+    *out_mut = mutate;
+    scen = NULL;
+    mutate = NULL;
+cleanup:
+    if (scen)
+        for (size_t i = 0; i < n; i++)
+            tl_report_scen_free(&scen[i]);
+    tl_free(scen);
+    cJSON_Delete(mutate);
+    return st;
+}
+
+tl_status tl_report_check(const tl_report_opts *o, tl_diag *d)
+{
+    tl_report_scen *scen = NULL;
+    cJSON *mutate = NULL;
+    tl_status st = read_inputs(o, &scen, &mutate, d);
+    if (st == TL_OK) {
+        for (size_t i = 0; i < o->n_scenarios; i++)
+            tl_report_scen_free(&scen[i]);
+        st = tl_site_check(o->out_dir, d);
+    }
+    tl_free(scen);
+    cJSON_Delete(mutate);
+    return st;
+}
+
+tl_status tl_report_write(const tl_report_opts *o, tl_report_summary *sum, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    tl_report_scen *scen = NULL;
+    tl_report_scen *sorted = NULL;
+    tl_coverage *cov = NULL;
+    tl_site *site = NULL;
+    cJSON *mutate = NULL;
+    tl_buf page = TL_BUF_INIT;
+    size_t n = o->n_scenarios;
+
+    TL_TRY(read_inputs(o, &scen, &mutate, d));
     TL_TRY(tl_site_open(o->out_dir, &site, d));
 
     ctx c = {o, scen};

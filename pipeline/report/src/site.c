@@ -19,6 +19,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "site_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,13 +48,13 @@ static char *sibling(const char *dir, const char *what)
     return tl_buf_take(&b);
 }
 
-tl_status tl_site_open(const char *dir, tl_site **out, tl_diag *d)
+/* The checks of tl_site_open that create nothing: DIR is absent (with a
+ * folder to be created in), an empty folder, or a previous report. */
+static tl_status check_dir(const char *dir, char *clean, size_t cap, int *is_report, tl_diag *d)
 {
-    tl_status st = TL_OK;
-    tl_site *s = NULL;
-    char clean[4096];
     size_t l = strlen(dir);
-    if (!l || l >= sizeof clean) {
+    *is_report = 0;
+    if (!l || l >= cap) {
         tl_diag_set(d, dir, 0, "--out: bad folder name");
         return TL_E_INVAL;
     }
@@ -67,33 +68,59 @@ tl_status tl_site_open(const char *dir, tl_site **out, tl_diag *d)
         return TL_E_INVAL;
     }
     struct stat sb;
-    if (lstat(clean, &sb) == 0) {
-        if (!S_ISDIR(sb.st_mode)) {
-            tl_diag_set(d, dir, 0, "--out exists and is not a folder (refused)");
-            return TL_E_INVAL;
+    if (lstat(clean, &sb) != 0) {
+        /* the parent must be a folder */
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%.*s", base == clean ? 1 : (int)(base - clean), base == clean ? "." : clean);
+        if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            tl_diag_set(d, dir, 0, "cannot create the report folder: %s is not a folder", parent);
+            return TL_E_IO;
         }
-        char *m = tl_path_join(clean, MARKER);
-        int is_report = m && access(m, F_OK) == 0;
-        tl_free(m);
-        int empty = 0;
-        if (!is_report) {
-            /* empty? rmdir succeeds only then; recreate it at once */
-            if (rmdir(clean) == 0) {
-                empty = 1;
-                if (mkdir(clean, 0777) != 0) {
-                    tl_diag_set(d, dir, 0, "cannot recreate: %s", strerror(errno));
-                    return TL_E_IO;
-                }
-            }
-        }
-        if (!is_report && !empty) {
-            tl_diag_set(d, dir, 0,
-                        "--out exists and is not a tasklab report (no %s); refused, choose a new "
-                        "folder",
-                        MARKER);
-            return TL_E_INVAL;
-        }
+        return TL_OK;
     }
+    if (!S_ISDIR(sb.st_mode)) {
+        tl_diag_set(d, dir, 0, "--out exists and is not a folder (refused)");
+        return TL_E_INVAL;
+    }
+    char *m = tl_path_join(clean, MARKER);
+    *is_report = m && access(m, F_OK) == 0;
+    tl_free(m);
+    if (*is_report)
+        return TL_OK;
+    DIR *dh = opendir(clean);
+    int entries = 0;
+    if (dh) {
+        struct dirent *e;
+        while ((e = readdir(dh)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                entries++;
+        closedir(dh);
+    }
+    if (!dh || entries) {
+        tl_diag_set(d, dir, 0,
+                    "--out exists and is not a tasklab report (no %s); refused, choose a new "
+                    "folder",
+                    MARKER);
+        return TL_E_INVAL;
+    }
+    return TL_OK;
+}
+
+tl_status tl_site_check(const char *dir, tl_diag *d)
+{
+    char clean[4096];
+    int is_report;
+    return check_dir(dir, clean, sizeof clean, &is_report, d);
+}
+
+tl_status tl_site_open(const char *dir, tl_site **out, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    tl_site *s = NULL;
+    char clean[4096];
+    int is_report = 0;
+    TL_TRY(check_dir(dir, clean, sizeof clean, &is_report, d));
+    (void)is_report;
     s = tl_calloc(1, sizeof *s);
     TL_TRY_ALLOC(s);
     s->dir = tl_strdup(clean);

@@ -10,6 +10,8 @@ typedef struct tl_site tl_site;
 /** Check DIR (absent, empty or a previous report) and create the temporary
  * sibling. TL_E_INVAL when DIR is refused, TL_E_IO when it cannot be created. */
 tl_status tl_site_open(const char *dir, tl_site **out, tl_diag *d);
+/** The checks of tl_site_open, creating nothing. */
+tl_status tl_site_check(const char *dir, tl_diag *d);
 /** Write one file (a plain name) into the temporary folder. */
 tl_status tl_site_write(tl_site *s, const char *name, const char *data, size_t len, tl_diag *d);
 /** Write the marker and rename into place. *old_left = 1 when a previous

@@ -59,4 +59,11 @@ typedef struct tl_report_summary {
  */
 tl_status tl_report_write(const tl_report_opts *o, tl_report_summary *sum, tl_diag *d);
 
+/**
+ * The checks of tl_report_write that need no run and write nothing: the
+ * scenarios load, the mutation file is a JSON object, the --out folder would
+ * be accepted (rulesets are not looked at). Same statuses as tl_report_write.
+ */
+tl_status tl_report_check(const tl_report_opts *o, tl_diag *d);
+
 #endif /* TL_REPORT_H */
