@@ -4,7 +4,10 @@
 # pipeline, writing outputs to out/<scenario>/ and printing one summary line each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ci/install-deps.sh
+# --no-wine: do not install Wine and mingw-w64 (run-all needs neither).
+nowine=()
+if [ "${1:-}" = --no-wine ]; then nowine=(--no-wine); shift; fi
+ci/install-deps.sh "${nowine[@]}"
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target tasklab analyze-scheduled-task >/dev/null

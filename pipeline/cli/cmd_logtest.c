@@ -37,10 +37,45 @@
     "event channel\n"                                                                            \
     "  <Event xmlns=...>...</Event>         one record of tasklab's events.xml or of `wevtutil qe "  \
     "/f:xml`,\n"                                                                                  \
-    "                                       wrapped as the agent would (location EventChannel)\n"  \
+    "                                       wrapped as the agent would (location EventChannel);\n" \
+    "                                       <?xml, <Events> and </Events> lines are skipped\n"      \
     "  {\"win\":{...}}                        a pre-converted line of Wazuh's .ini tests "          \
     "(needs --winevt-as-json)\n"                                                                 \
     "  any other JSON object                decoded by the json decoder\n"
+
+/* wevtutil qe /f:xml writes attributes in double quotes; EvtRender, which the
+ * agent forwards, in single quotes: rewrite the attribute quotes of the tags
+ * (a ' inside such a value becomes &apos;). Returns an owned string. */
+static char *single_quoted(const char *x, size_t n)
+{
+    tl_buf b = TL_BUF_INIT;
+    int in_tag = 0, in_dq = 0, in_sq = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = x[i];
+        if (!in_tag) {
+            in_tag = ch == '<';
+        } else if (in_dq) {
+            if (ch == '"') {
+                in_dq = 0;
+                ch = '\'';
+            } else if (ch == '\'') {
+                tl_buf_puts(&b, "&apos;");
+                continue;
+            }
+        } else if (in_sq) {
+            in_sq = ch != '\'';
+        } else if (ch == '"') {
+            in_dq = 1;
+            ch = '\'';
+        } else if (ch == '\'') {
+            in_sq = 1;
+        } else if (ch == '>') {
+            in_tag = 0;
+        }
+        tl_buf_putc(&b, ch);
+    }
+    return tl_buf_take(&b);
+}
 
 static void py_list3(tl_buf *b, const char *a, const char *c, const char *e)
 {
@@ -132,9 +167,31 @@ tl_status tl_cli_logtest_stream(tl_logtest *lt, FILE *in, FILE *out, FILE *err, 
             fflush(err);
             continue;
         }
+        /* events.xml / wevtutil qe /f:xml: skip the document's own lines, and
+         * wrap a bare <Event> record as the agent forwards it */
+        char *ev = line.data + strspn(line.data, " \t");
+        size_t evlen = len - (size_t)(ev - line.data);
+        if ((evlen == 8 && !memcmp(ev, "<Events>", 8)) || (evlen == 9 && !memcmp(ev, "</Events>", 9)) ||
+            (evlen >= 5 && !memcmp(ev, "<?xml", 5)))
+            continue;
+        char *wrapped = NULL;
+        if (evlen > 7 && (!memcmp(ev, "<Event ", 7) || !memcmp(ev, "<Event>", 7)) &&
+            !memchr(ev, '\0', evlen)) {
+            char *xml = single_quoted(ev, evlen);
+            wrapped = xml ? tl_agent_eventchannel_payload(NULL, xml) : NULL;
+            tl_free(xml);
+            if (!wrapped) {
+                fprintf(err, "tasklab logtest: line %lu: out of memory\n", lineno);
+                st = TL_E_NOMEM;
+                goto cleanup;
+            }
+            ev = wrapped;
+            evlen = strlen(wrapped);
+        }
         tl_logtest_result res;
         tl_diag_clear(&d);
-        st = tl_logtest_process(lt, line.data, len, &res, &d);
+        st = tl_logtest_process(lt, ev, evlen, &res, &d);
+        tl_free(wrapped);
         if (st == TL_E_NOMEM) {
             fprintf(err, "tasklab logtest: line %lu: out of memory\n", lineno);
             goto cleanup;

@@ -27,3 +27,10 @@ set_tests_properties(cli.rules_repo PROPERTIES LABELS cli SKIP_RETURN_CODE 77)
 add_test(NAME cli.lint
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/lint.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.lint PROPERTIES LABELS cli)
+# logtest takes a bare <Event> record (events.xml, wevtutil) as the agent would forward it (issue 13).
+add_test(NAME cli.logtest_event_xml
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/logtest_event_xml.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.logtest_event_xml PROPERTIES LABELS cli)
+# The expect vocabulary and the Quick start's host changes are documented (issue 13 item 9).
+add_test(NAME cli.docs COMMAND ${CMAKE_CURRENT_LIST_DIR}/docs.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.docs PROPERTIES LABELS cli)
