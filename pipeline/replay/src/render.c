@@ -164,6 +164,21 @@ static int all_space(const char *s, size_t n)
     return 1;
 }
 
+/* Whitespace only once entities are decoded (&#10; counts): such text next to
+ * a child element is formatting. */
+static int all_space_decoded(const char *s, size_t n)
+{
+    if (all_space(s, n))
+        return 1;
+    if (!memchr(s, '&', n))
+        return 0;
+    tl_buf t = TL_BUF_INIT;
+    put_escaped(&t, s, n, 0);
+    int r = !t.oom && all_space(t.data ? t.data : "", t.len);
+    tl_buf_free(&t);
+    return r;
+}
+
 static uint64_t parse_u64(const char *s, size_t n)
 {
     uint64_t v = 0;
@@ -232,7 +247,7 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
             el_state *cur = &st[depth - 1];
             if (nl != cur->name_len || memcmp(xml + ns, cur->name, nl))
                 return TL_E_PARSE;
-            if (text && text_len && !(cur->has_child && all_space(text, text_len))) {
+            if (text && text_len && !(cur->has_child && all_space_decoded(text, text_len))) {
                 if (cur->open_pending) {
                     tl_buf_putc(out, '>');
                     cur->open_pending = 0;
@@ -270,7 +285,7 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
             return TL_E_LIMIT;
         if (depth > 0) {
             el_state *par = &st[depth - 1];
-            if (text && text_len && !all_space(text, text_len)) {
+            if (text && text_len && !all_space_decoded(text, text_len)) {
                 /* mixed content: keep the text */
                 if (par->open_pending) {
                     tl_buf_putc(out, '>');
