@@ -196,7 +196,9 @@ extern const tl_cli_cmd tl_cli_cmd_run_def, tl_cli_cmd_test_def, tl_cli_cmd_logt
     tl_cli_cmd_coverage_def, tl_cli_cmd_report_def, tl_cli_cmd_bench_def, tl_cli_cmd_version_def,
     tl_cli_cmd_replay_def;
 int tl_cli_cmd_version(int argc, char **argv);
-extern const tl_cli_cmd tl_cli_cmd_lint_def;
+extern const tl_cli_cmd tl_cli_cmd_lint_def, tl_cli_cmd_list_def, tl_cli_cmd_new_def;
+int tl_cli_cmd_list(int argc, char **argv);
+int tl_cli_cmd_new(int argc, char **argv);
 int tl_cli_cmd_lint(int argc, char **argv);
 int tl_cli_run(int argc, char **argv);
 int tl_cli_sysmon(int argc, char **argv);

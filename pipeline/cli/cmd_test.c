@@ -17,6 +17,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -242,13 +244,15 @@ static int write_junit(const char *path, const char *profile, item *items, size_
     return 0;
 }
 
-enum { O_T_BLESS = 1, O_T_JUNIT, O_T_GOLDEN, O_T_JOBS, O_T_SCENARIOS, O_T_EXPECT_ONLY };
+enum { O_T_BLESS = 1, O_T_JUNIT, O_T_GOLDEN, O_T_JOBS, O_T_SCENARIOS, O_T_EXPECT_ONLY, O_T_DRAFT };
 static const tl_cli_opt test_opts[] = {
     {"--scenarios", "DIR", O_T_SCENARIOS,
      "scenarios of your own (a rules repository's tasklab/scenarios/), with or beside the library",
      TL_OPT_MULTI},
     {"--golden", "DIR", O_T_GOLDEN, "golden files in DIR (default: golden/<profile> of tasklab)", 0},
     {"--expect-only", NULL, O_T_EXPECT_ONLY, "check the expectations only, no golden file", 0},
+    {"--draft-expect", "SCENARIO", O_T_DRAFT,
+     "print candidate expect items from one run, to review (never written)", 0},
     {"--bless", NULL, O_T_BLESS, "rewrite the golden files (only when every expectation passes)", 0},
     {"--junit", "FILE", O_T_JUNIT, "also write a JUnit XML report", 0},
     {"-j", "N", O_T_JOBS, "run N scenarios at a time (output order does not change)", 0},
@@ -259,12 +263,80 @@ const tl_cli_cmd tl_cli_cmd_test_def = {
     test_opts, tl_cli_cmd_test,
     "The last line is `N passed, N failed` (`, N skipped` when some were skipped).\n"};
 
+/* --draft-expect: candidate items from one run, one per rule id and level in
+ * order of first alert, for a person to review and prune; prints, never writes. */
+static int draft_expect(tl_cli_common *c, const char *argv0, const char *path)
+{
+    int rc = 0;
+    tl_scenario *sc = NULL;
+    tl_ruleset *rs = NULL;
+    tl_run_result res;
+    memset(&res, 0, sizeof res);
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_status st = tl_scenario_load(path, &sc, &d);
+    if (st == TL_OK)
+        st = tl_cli_load_ruleset(c, &rs, &d);
+    if (st == TL_OK) {
+        tl_run_opts ro;
+        tl_cli_fill_run_opts(c, argv0, &ro);
+        st = tl_pipeline_run(sc, rs, &ro, &res, &d);
+    }
+    if (st != TL_OK) {
+        tl_cli_error(&d);
+        rc = st == TL_E_NOTFOUND ? 77 : 2;
+        goto out;
+    }
+    char ids[256][16];
+    int lv[256], cnt[256];
+    size_t n = 0;
+    for (const char *q = res.alerts_json; q && *q;) {
+        const char *nl = strchr(q, '\n');
+        size_t l = nl ? (size_t)(nl - q) : strlen(q);
+        cJSON *a = cJSON_ParseWithLength(q, l);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(a, "rule");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+        const cJSON *lev = cJSON_GetObjectItemCaseSensitive(r, "level");
+        if (cJSON_IsString(id) && strlen(id->valuestring) < 16) {
+            int level = cJSON_IsNumber(lev) ? lev->valueint : 0;
+            size_t k;
+            for (k = 0; k < n; k++)
+                if (!strcmp(ids[k], id->valuestring) && lv[k] == level)
+                    break;
+            if (k == n && n < 256) {
+                snprintf(ids[n], sizeof ids[n], "%s", id->valuestring);
+                lv[n] = level;
+                cnt[n++] = 0;
+            }
+            if (k < n)
+                cnt[k]++;
+        }
+        cJSON_Delete(a);
+        q = nl ? nl + 1 : q + l;
+    }
+    printf("\"expect\": [\n");
+    for (size_t k = 0; k < n; k++)
+        printf("  {\"count\": %d, \"match\": {\"rule.id\": \"%s\", \"rule.level\": %d}, \"why\": "
+               "\"TODO: why the source says so\"}%s\n",
+               cnt[k], ids[k], lv[k], k + 1 < n ? "," : "");
+    printf("]\n");
+    fprintf(stderr,
+            "tasklab test: %zu candidate item%s from one run of %s with profile %s: keep only "
+            "what the source supports (nothing was written)\n",
+            n, tl_cli_plural(n), tl_scenario_name(sc), c->profile);
+out:
+    tl_run_result_clear(&res);
+    tl_ruleset_free(rs);
+    tl_scenario_free(sc);
+    return rc;
+}
+
 int tl_cli_cmd_test(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
     int rc = 0, nargs = 0, bless = 0, jobs = 1, expect_only = 0;
-    const char *junit = NULL, *golden_override = NULL;
+    const char *junit = NULL, *golden_override = NULL, *draft = NULL;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     char *golden_dir = NULL, *default_scen = NULL;
     tl_cli_list files = {0};
@@ -287,6 +359,8 @@ int tl_cli_cmd_test(int argc, char **argv)
             args[nargs++] = (char *)p.val;
         else if (o == O_T_EXPECT_ONLY)
             expect_only = 1;
+        else if (o == O_T_DRAFT)
+            draft = p.val;
         else if (o == O_T_BLESS)
             bless = 1;
         else if (o == O_T_JUNIT)
@@ -310,6 +384,10 @@ int tl_cli_cmd_test(int argc, char **argv)
     if (bless && getenv("CI") && *getenv("CI")) {
         fprintf(stderr, "tasklab test: --bless is refused when CI is set\n");
         rc = 2;
+        goto done;
+    }
+    if (draft) {
+        rc = draft_expect(&c, argv[0], draft);
         goto done;
     }
     if (bless && expect_only) {

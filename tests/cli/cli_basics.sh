@@ -103,5 +103,24 @@ J
 grep -q '1 event, 1 alert (115006 L6), 1 AR run$' "$tmp/out" && ok || bad "plurals: $(cat "$tmp/out")"
 grep -q '^1 scenario run$' "$tmp/out" && ok || bad "plurals: $(cat "$tmp/out")"
 
+# --- list, new, test --draft-expect
+"$tasklab" list --kind benign --technique T1053 >"$tmp/out"; rc=$?
+[ $rc = 0 ] && grep -q '^benign-onedrive  *benign T1053.005 ' "$tmp/out" && grep -q '^    source: https://' "$tmp/out" &&
+  ! grep -q ' attack ' "$tmp/out" && grep -Eq '^[0-9]+ scenarios?$' "$tmp/out" && ok || bad "list: exit $rc $(head -5 "$tmp/out")"
+"$tasklab" new --dir "$tmp" my-task.1 >/dev/null; rc=$?
+[ $rc = 0 ] && [ -f "$tmp/my-task.1.json" ] && ok || bad "new: exit $rc"
+cp "$tmp/my-task.1.json" "$tmp/before"
+"$tasklab" new --dir "$tmp" my-task.1 >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q 'exists already' "$tmp/err" && cmp -s "$tmp/before" "$tmp/my-task.1.json" && ok || bad "new over an existing file: exit $rc"
+for n in ../up -lead .dot 'a b' 'a/b'; do
+  "$tasklab" new --dir "$tmp" -- "$n" >/dev/null 2>&1; rc=$?
+  [ $rc = 2 ] && ok || bad "new accepted the name '$n'"
+done
+"$tasklab" test --expect-only "$tmp/my-task.1.json" >"$tmp/out" 2>&1; rc=$?
+[ $rc = 0 ] && ok || bad "the skeleton does not pass as written: $(cat "$tmp/out")"
+"$tasklab" test --draft-expect "$tmp/my-task.1.json" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc = 0 ] && grep -q '{"count": 1, "match": {"rule.id": "115009", "rule.level": 10}' "$tmp/out" && grep -q 'nothing was written' "$tmp/err" &&
+  cmp -s "$tmp/before" "$tmp/my-task.1.json" && ok || bad "draft-expect: exit $rc $(cat "$tmp/out" "$tmp/err")"
+
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]
