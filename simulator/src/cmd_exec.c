@@ -624,7 +624,12 @@ done:
     if (target) {
         char *exp = tl_sim_expand_env(c->s, c->user, target);
         TL_TRY_ALLOC(exp);
-        if (exp[1] == ':')
+        int denied = exp[1] == ':' ? tl_sim_file_denied(c->s, cmdproc, exp) : 0;
+        if (denied < 0)
+            st = TL_E_NOMEM;
+        else if (denied)
+            *rc = 1; /* "Access is denied.": nothing is written, cmd goes on */
+        else if (exp[1] == ':')
             st = tl_sim_file_write(c->s, cmdproc, exp, "", 0);
         tl_free(exp);
         TL_TRY(st);

@@ -150,6 +150,28 @@ static tl_status ensure_dirs(tl_sim *s, char *c)
     }
 }
 
+/* The agent's folder (…\ossec-agent: its logs, the AR's scheduled-tasks.log)
+ * is writable by Administrators and SYSTEM only, as under Program Files, so a
+ * process below high integrity is denied (ERROR_ACCESS_DENIED). The agent
+ * installer's ACL is not in the fact sheets: [A]. */
+static int denied_canon(const tl_sim *s, long proc, const char *c)
+{
+    if (proc < 0 || (size_t)proc >= s->nprocs || s->procs[proc].integrity >= 2 || !s->agent_dir)
+        return 0;
+    size_t n = strlen(s->agent_dir);
+    return tl_strncasecmp(c, s->agent_dir, n) == 0 && (c[n] == '\\' || c[n] == '\0');
+}
+
+int tl_sim_file_denied(const tl_sim *s, long proc, const char *winpath)
+{
+    char *c = canon(winpath);
+    if (!c)
+        return -1;
+    int in = denied_canon(s, proc, c);
+    tl_free(c);
+    return in;
+}
+
 tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data, size_t len)
 {
     tl_status st;
@@ -162,6 +184,13 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
     }
     if (!c[3]) {
         tl_diag_set(&s->fs_diag, "", 0, "%s is the drive root, not a file", winpath);
+        TL_FAIL(TL_E_INVAL);
+    }
+    if (denied_canon(s, proc, c)) {
+        tl_diag_set(&s->fs_diag, "", 0,
+                    "access denied: %s: only administrators (elevated) and SYSTEM may write "
+                    "under %s",
+                    winpath, s->agent_dir);
         TL_FAIL(TL_E_INVAL);
     }
     TL_TRY(ensure_dirs(s, c));
@@ -201,10 +230,18 @@ cleanup:
 
 tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
 {
-    (void)proc; /* Event 23/26 are not modelled (not in the reference configs) */
+    /* Event 23/26 are not modelled (not in the reference configs) */
     char *c = canon(winpath);
     if (!c)
         return TL_E_NOMEM;
+    if (denied_canon(s, proc, c)) {
+        tl_diag_set(&s->fs_diag, "", 0,
+                    "access denied: %s: only administrators (elevated) and SYSTEM may delete "
+                    "under %s",
+                    winpath, s->agent_dir);
+        tl_free(c);
+        return TL_E_INVAL;
+    }
     long i = find_idx(s, c);
     tl_free(c);
     if (i < 0 || IS_DIR(&s->files[i]))

@@ -280,6 +280,10 @@ tl_vfile *tl_fs_find(const tl_sim *s, const char *winpath);
 tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data,
                             size_t len);
 tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath);
+/** 1 when process proc may not write or delete winpath (below high integrity,
+ * under the agent's folder); proc < 0 (internal writers) is never denied;
+ * -1 when out of memory. */
+int tl_sim_file_denied(const tl_sim *s, long proc, const char *winpath);
 /* Create a folder (and its parents) without events. */
 tl_status tl_sim_dir_create(tl_sim *s, const char *winpath);
 tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);

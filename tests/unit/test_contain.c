@@ -646,6 +646,42 @@ static void test_contain_bounded_reader(void **state)
     scratch_free(&s);
 }
 
+/* ---- 7: the agent's folder is not writable by a standard user ------------------------------ */
+
+static void test_contain_agent_folder_denied_to_standard_user(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    const char *log = "C:\\\\Program Files (x86)\\\\ossec-agent\\\\logs\\\\scheduled-tasks.log";
+    char steps[2048];
+    /* bob is a standard user: the write is denied and the step says why */
+    snprintf(steps, sizeof steps,
+             "[{\"at\":0,\"user\":\"bob\",\"file\":{\"op\":\"write\",\"path\":\"%s\","
+             "\"content\":\"forged\"}}]",
+             log);
+    tl_diag d;
+    assert_int_equal(run_scenario(s.drive, steps, &d), TL_E_INVAL);
+    assert_non_null(strstr(d.msg, "$.steps[0].file: access denied"));
+    assert_false(exists(s.drive, "Program Files (x86)/ossec-agent/logs/scheduled-tasks.log"));
+    /* cmd.exe redirection by bob: "Access is denied.", nothing written, the run goes on */
+    snprintf(steps, sizeof steps,
+             "[{\"at\":0,\"user\":\"bob\",\"parent\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\","
+             "\"command\":\"cmd /c echo x > \\\"%s\\\"\"}]",
+             log);
+    assert_int_equal(run_scenario(s.drive, steps, &d), TL_OK);
+    assert_false(exists(s.drive, "Program Files (x86)/ossec-agent/logs/scheduled-tasks.log"));
+    /* an elevated administrator may */
+    snprintf(steps, sizeof steps,
+             "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"file\":{\"op\":\"write\","
+             "\"path\":\"%s\",\"content\":\"x\"}}]",
+             log);
+    if (run_scenario(s.drive, steps, &d) != TL_OK)
+        print_error("%s\n", d.msg);
+    assert_true(exists(s.drive, "Program Files (x86)/ossec-agent/logs/scheduled-tasks.log"));
+    scratch_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -658,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_contain_drive_root_is_not_a_file),
         cmocka_unit_test(test_contain_full_disk_is_reported),
         cmocka_unit_test(test_contain_out_of_memory_is_reported),
+        cmocka_unit_test(test_contain_agent_folder_denied_to_standard_user),
         cmocka_unit_test(test_contain_bounded_reader),
         cmocka_unit_test(test_contain_atomic_write_keeps_links_and_fifos),
         cmocka_unit_test(test_contain_dir_lock_and_private_tempdir),
