@@ -449,7 +449,8 @@ int tl_cli_cmd_lint(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    qsort(x.v, x.n, sizeof *x.v, cmp_finding);
+    if (x.n)
+        qsort(x.v, x.n, sizeof *x.v, cmp_finding);
     if (json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; arr && i < x.n; i++) {
