@@ -46,41 +46,79 @@ static void block(uint32_t h[8], const unsigned char *p)
     h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
-void tl_sha256(const void *data, size_t len, unsigned char out[32])
+void tl_sha256_init(tl_sha256_ctx *c)
 {
-    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    const unsigned char *p = data;
-    size_t n = len;
-    while (n >= 64) {
-        block(h, p);
-        p += 64;
-        n -= 64;
-    }
-    unsigned char tail[128];
-    memset(tail, 0, sizeof tail);
-    memcpy(tail, p, n);
-    tail[n] = 0x80;
-    size_t tl = n + 1 + 8 <= 64 ? 64 : 128;
-    uint64_t bits = (uint64_t)len * 8;
-    for (int i = 0; i < 8; i++)
-        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
-    block(h, tail);
-    if (tl == 128)
-        block(h, tail + 64);
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 4; j++)
-            out[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
+    static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memcpy(c->h, h0, sizeof h0);
+    c->nbuf = 0;
+    c->len = 0;
 }
 
-void tl_sha256_hex(const void *data, size_t len, char out[65])
+void tl_sha256_update(tl_sha256_ctx *c, const void *data, size_t len)
 {
-    unsigned char dg[32];
+    const unsigned char *p = data;
+    c->len += len;
+    if (c->nbuf) {
+        size_t k = 64 - c->nbuf < len ? 64 - c->nbuf : len;
+        memcpy(c->buf + c->nbuf, p, k);
+        c->nbuf += k;
+        p += k;
+        len -= k;
+        if (c->nbuf < 64)
+            return;
+        block(c->h, c->buf);
+        c->nbuf = 0;
+    }
+    while (len >= 64) {
+        block(c->h, p);
+        p += 64;
+        len -= 64;
+    }
+    memcpy(c->buf, p, len);
+    c->nbuf = len;
+}
+
+void tl_sha256_final(tl_sha256_ctx *c, unsigned char out[32])
+{
+    unsigned char tail[128];
+    size_t n = c->nbuf;
+    memset(tail, 0, sizeof tail);
+    memcpy(tail, c->buf, n);
+    tail[n] = 0x80;
+    size_t tl = n + 1 + 8 <= 64 ? 64 : 128;
+    uint64_t bits = c->len * 8;
+    for (int i = 0; i < 8; i++)
+        tail[tl - 1 - i] = (unsigned char)(bits >> (8 * i));
+    block(c->h, tail);
+    if (tl == 128)
+        block(c->h, tail + 64);
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (unsigned char)(c->h[i] >> (24 - 8 * j));
+}
+
+void tl_sha256(const void *data, size_t len, unsigned char out[32])
+{
+    tl_sha256_ctx c;
+    tl_sha256_init(&c);
+    tl_sha256_update(&c, data, len);
+    tl_sha256_final(&c, out);
+}
+
+void tl_sha256_hex_of(const unsigned char dg[32], char out[65])
+{
     static const char hex[] = "0123456789abcdef";
-    tl_sha256(data, len, dg);
     for (int i = 0; i < 32; i++) {
         out[2 * i] = hex[dg[i] >> 4];
         out[2 * i + 1] = hex[dg[i] & 15];
     }
     out[64] = '\0';
+}
+
+void tl_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char dg[32];
+    tl_sha256(data, len, dg);
+    tl_sha256_hex_of(dg, out);
 }

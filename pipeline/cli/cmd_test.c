@@ -28,9 +28,9 @@
 enum verdict { V_PASS, V_FAIL, V_SKIP, V_ERROR };
 
 /* The snapshot of events.xml: tl_golden_events_snapshot (pipeline.h). */
-static char *events_snapshot(const char *events, const char **suffix)
+static char *events_snapshot(const char *events, const char *digest, const char **suffix)
 {
-    return tl_golden_events_snapshot(events, suffix);
+    return tl_golden_events_snapshot(events, digest, suffix);
 }
 
 typedef struct item {
@@ -41,6 +41,7 @@ typedef struct item {
     tl_buf report;
     char *alerts;
     char *events;
+    char *events_digest; /* events.xml streamed by the driver: its .sha256 line */
     char summary[512];
     double seconds; /* wall time, for JUnit's time attribute only */
 } item;
@@ -134,7 +135,7 @@ static void run_one(test_ctx *t, item *it)
         snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", t->golden_dir, it->name);
         tl_golden_compare(gpath, res.alerts_json, 1, &it->report, &same_a, &d);
         const char *suffix;
-        char *snap = events_snapshot(res.events_xml, &suffix);
+        char *snap = events_snapshot(res.events_xml, res.events_digest, &suffix);
         snprintf(gpath, sizeof gpath, "%s/%s%s", t->golden_dir, it->name, suffix);
         if (snap)
             tl_golden_compare(gpath, snap, 0, &it->report, &same_e, &d);
@@ -145,8 +146,10 @@ static void run_one(test_ctx *t, item *it)
     it->v = (failed || !same_a || !same_e) ? V_FAIL : V_PASS;
     it->alerts = res.alerts_json;
     it->events = res.events_xml;
+    it->events_digest = res.events_digest;
     res.alerts_json = NULL;
     res.events_xml = NULL;
+    res.events_digest = NULL;
 done:
     tl_run_result_clear(&res);
     tl_scenario_free(sc);
@@ -530,7 +533,7 @@ int tl_cli_cmd_test(int argc, char **argv)
                 /* the scenario's golden set changes all-or-nothing, even
                  * when killed (base fileset.c: temporaries, journal, renames) */
                 const char *suffix;
-                char *snap = events_snapshot(it->events, &suffix);
+                char *snap = events_snapshot(it->events, it->events_digest, &suffix);
                 char ga[300], ge[300], gother[300];
                 snprintf(ga, sizeof ga, "%s.alerts.json", it->name);
                 snprintf(ge, sizeof ge, "%s%s", it->name, suffix);
@@ -569,6 +572,7 @@ done:
         tl_buf_free(&items[i].report);
         tl_free(items[i].alerts);
         tl_free(items[i].events);
+        tl_free(items[i].events_digest);
     }
     free(items);
     tl_ruleset_free(rs);

@@ -158,6 +158,18 @@ uint64_t tl_rng_below(tl_rng *r, uint64_t n);
 void tl_sha256(const void *data, size_t len, unsigned char out[32]);
 /** SHA-256 of data as 64 lowercase hex digits + NUL. */
 void tl_sha256_hex(const void *data, size_t len, char out[65]);
+/** Incremental SHA-256: init, update any number of times, final (32 raw bytes). */
+typedef struct tl_sha256_ctx {
+    uint32_t h[8];
+    unsigned char buf[64];
+    size_t nbuf;
+    uint64_t len;
+} tl_sha256_ctx;
+void tl_sha256_init(tl_sha256_ctx *c);
+void tl_sha256_update(tl_sha256_ctx *c, const void *data, size_t len);
+void tl_sha256_final(tl_sha256_ctx *c, unsigned char out[32]);
+/** 32 raw digest bytes as 64 lowercase hex digits + NUL. */
+void tl_sha256_hex_of(const unsigned char dg[32], char out[65]);
 
 /* ---- files -------------------------------------------------------------- */
 /** Read a whole file; *data is NUL-terminated (not counted in *len). On

@@ -124,6 +124,7 @@ static void job_free(job *j)
 void tl_run_result_clear(tl_run_result *r)
 {
     tl_free(r->events_xml);
+    tl_free(r->events_digest);
     tl_free(r->alerts_json);
     tl_free(r->ar_log);
     tl_free(r->tasks_log);
@@ -133,13 +134,109 @@ void tl_run_result_clear(tl_run_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* events.xml is kept in memory up to TL_EVENTS_INLINE_MAX bytes (what golden/ keeps byte
+ * for byte). Past that it is streamed: hashed and counted for the golden ".sha256"
+ * snapshot and, with an out folder, appended to events.xml.part~ (renamed to events.xml
+ * at the end). A scenario's noise (up to TL_LIMIT_NOISE_EVENTS) thus costs no memory. */
+typedef struct evsink {
+    tl_buf buf; /* while inline */
+    int streaming;
+    tl_sha256_ctx sha;
+    uint64_t bytes, lines;
+    FILE *f;    /* streaming with an out folder */
+    char *path; /* DIR/<name>/events.xml, or NULL */
+    char *part; /* path + ".part~" */
+} evsink;
+
+static uint64_t count_lines(const char *p, size_t n)
+{
+    uint64_t k = 0;
+    for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
+}
+
+static tl_status evsink_stream(evsink *e, const char *p, size_t n, tl_diag *d)
+{
+    tl_sha256_update(&e->sha, p, n);
+    e->bytes += n;
+    e->lines += count_lines(p, n);
+    if (e->f && fwrite(p, 1, n, e->f) != n) {
+        tl_diag_set(d, e->part, 0, "cannot write: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    return TL_OK;
+}
+
+static tl_status evsink_put(evsink *e, const char *p, size_t n, tl_diag *d)
+{
+    if (!e->streaming) {
+        tl_buf_append(&e->buf, p, n);
+        tl_status st = tl_buf_status(&e->buf);
+        if (st != TL_OK || e->buf.len <= TL_EVENTS_INLINE_MAX)
+            return st;
+        e->streaming = 1;
+        tl_sha256_init(&e->sha);
+        if (e->path) {
+            e->f = fopen(e->part, "wb");
+            if (!e->f) {
+                tl_diag_set(d, e->part, 0, "cannot create: %s", strerror(errno));
+                return TL_E_IO;
+            }
+        }
+        st = evsink_stream(e, e->buf.data, e->buf.len, d);
+        tl_buf_free(&e->buf);
+        return st;
+    }
+    return evsink_stream(e, p, n, d);
+}
+
+/* Close the stream: the file gets its name, the digest line is returned (owned). */
+static tl_status evsink_finish(evsink *e, char **digest, tl_diag *d)
+{
+    if (e->f) {
+        int bad = ferror(e->f);
+        if (fclose(e->f) != 0)
+            bad = 1;
+        e->f = NULL;
+        if (bad) {
+            tl_diag_set(d, e->part, 0, "cannot write: %s", strerror(errno));
+            return TL_E_IO;
+        }
+        if (rename(e->part, e->path) != 0) {
+            tl_diag_set(d, e->path, 0, "cannot rename: %s", strerror(errno));
+            return TL_E_IO;
+        }
+    }
+    unsigned char dg[32];
+    char hex[65];
+    tl_sha256_final(&e->sha, dg);
+    tl_sha256_hex_of(dg, hex);
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b, "sha256 %s bytes %llu lines %llu\n", hex, (unsigned long long)e->bytes,
+                  (unsigned long long)e->lines);
+    *digest = tl_buf_take(&b);
+    return *digest ? TL_OK : TL_E_NOMEM;
+}
+
+static void evsink_free(evsink *e)
+{
+    if (e->f) {
+        fclose(e->f);
+        remove(e->part);
+    }
+    tl_buf_free(&e->buf);
+    tl_free(e->path);
+    tl_free(e->part);
+}
+
 /* Per-run state shared with callbacks. */
 typedef struct run_ctx {
     const tl_scenario *sc;
     tl_engine *engine;
     tl_execd *execd;
     jobq *q;
-    tl_buf events;
+    evsink events;
     tl_buf alerts;
     tl_buf trace;
     tl_time now;
@@ -375,7 +472,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     c.color = o->color;
     c.keep_queue = o->keep_queue;
     tl_buf_init(&c.chain);
-    tl_buf_init(&c.events);
+    tl_buf_init(&c.events.buf);
     tl_buf_init(&c.alerts);
     tl_buf_init(&c.trace);
     tl_buf_init(&c.fired);
@@ -388,6 +485,10 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         TL_TRY(tl_mkdirs(scen_dir, d));
         snprintf(drive, sizeof drive, "%s/drive_c", scen_dir);
         TL_TRY(tl_mkdirs(drive, d));
+        TL_TRY_ALLOC(c.events.path = tl_path_join(scen_dir, "events.xml"));
+        tl_buf pp = TL_BUF_INIT;
+        tl_buf_printf(&pp, "%s.part~", c.events.path);
+        TL_TRY_ALLOC(c.events.part = tl_buf_take(&pp));
     } else if (o->ar_mode == TL_AR_WINE && o->wineprefix) {
         /* Wine: the simulator materialises the endpoint into the prefix's own C:
          * drive, so the Windows program reads C:\Windows\System32\Tasks as on a real
@@ -452,7 +553,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     }
 
     nsteps = tl_sim_step_count(sim);
-    tl_buf_puts(&c.events, "<Events>\n");
+    TL_TRY(evsink_put(&c.events, "<Events>\n", strlen("<Events>\n"), d));
 
     for (;;) {
         /* Candidates: next step, the record lookahead, the job queue. */
@@ -517,8 +618,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         } else if (have_cand == 1) {
             have_rec = 0;
             c.n_records++;
-            tl_buf_puts(&c.events, rec_xml);
-            tl_buf_putc(&c.events, '\n');
+            TL_TRY(evsink_put(&c.events, rec_xml, strlen(rec_xml), d));
+            TL_TRY(evsink_put(&c.events, "\n", 1, d));
             if (c.tracing)
             {
                 const char *eid = strstr(rec_xml, "<EventID");
@@ -582,8 +683,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             }
         }
     }
-    tl_buf_puts(&c.events, "</Events>\n");
-    TL_TRY(tl_buf_status(&c.events));
+    TL_TRY(evsink_put(&c.events, "</Events>\n", strlen("</Events>\n"), d));
     TL_TRY(tl_buf_status(&c.alerts));
     TL_TRY(tl_buf_status(&c.trace));
 
@@ -596,7 +696,10 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         tl_free(arlog);
         tl_free(tlog);
     }
-    out->events_xml = tl_buf_take(&c.events);
+    if (c.events.streaming)
+        TL_TRY(evsink_finish(&c.events, &out->events_digest, d));
+    else
+        out->events_xml = tl_buf_take(&c.events.buf);
     out->alerts_json = tl_buf_take(&c.alerts);
     out->trace = o->trace ? tl_buf_take(&c.trace) : NULL;
     if (o->keep_queue) {
@@ -626,7 +729,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                  c.n_alerts ? " (" : "", tl_buf_cstr(&c.fired), c.n_alerts ? ")" : "", c.n_ar,
                  c.n_ar == 1 ? "" : "s", failed);
     }
-    if (!out->events_xml || !out->alerts_json || !out->ar_log || !out->tasks_log)
+    if ((!out->events_xml && !out->events_digest) || !out->alerts_json || !out->ar_log ||
+        !out->tasks_log)
         TL_FAIL(TL_E_NOMEM);
 
     if (scen_dir) {
@@ -638,6 +742,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                      {"active-responses.log", out->ar_log},
                      {"scheduled-tasks.log", out->tasks_log}};
         for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+            if (!files[i].data)
+                continue; /* events.xml streamed */
             char *p = tl_path_join(scen_dir, files[i].name);
             TL_TRY_ALLOC(p);
             st = tl_file_write_atomic(p, files[i].data, strlen(files[i].data), d);
@@ -667,7 +773,7 @@ cleanup:
     tl_free(rec_msg);
     tl_free(rec_channel);
     tl_free(rec_explain);
-    tl_buf_free(&c.events);
+    evsink_free(&c.events);
     tl_buf_free(&c.alerts);
     tl_buf_free(&c.trace);
     tl_buf_free(&c.queue);

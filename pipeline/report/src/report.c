@@ -106,7 +106,7 @@ static void judge(const ctx *c, size_t prof, const tl_scenario *sc, const tl_run
         out->golden_missing = out->golden == NULL;
     }
     const char *suffix;
-    char *snap = tl_golden_events_snapshot(r->events_xml, &suffix);
+    char *snap = tl_golden_events_snapshot(r->events_xml, r->events_digest, &suffix);
     snprintf(gpath, sizeof gpath, "%s/%s/%s%s", o->golden_dir, o->profiles[prof],
              tl_scenario_name(sc), suffix);
     if (snap)

@@ -54,8 +54,13 @@ typedef struct tl_run_opts {
     int timeline;              /* record the structured timeline (tasklab report) */
 } tl_run_opts;
 
+/* events.xml up to this size is returned (and kept in golden/) byte for byte; a larger one
+ * is streamed (to the out folder when there is one) and only its digest is returned. */
+#define TL_EVENTS_INLINE_MAX (1024 * 1024)
+
 typedef struct tl_run_result {
-    char *events_xml;   /* <Events> document, one record a line */
+    char *events_xml;    /* <Events> document, one record a line; NULL when streamed */
+    char *events_digest; /* when streamed: "sha256 HEX bytes N lines M\n" (golden .sha256) */
     char *alerts_json;  /* alerts.json content (one alert a line) */
     char *ar_log;       /* active-responses.log */
     char *tasks_log;    /* scheduled-tasks.log */
@@ -111,12 +116,13 @@ tl_status tl_golden_compare(const char *golden_path, const char *actual, int is_
                             tl_buf *report, int *same, tl_diag *d);
 
 /** An events.xml larger than this is snapshotted as its digest. */
-#define TL_GOLDEN_INLINE_MAX (1024 * 1024)
+#define TL_GOLDEN_INLINE_MAX TL_EVENTS_INLINE_MAX
 
 /** The golden snapshot of events.xml (what `tasklab test` compares): the text
  * itself, or "sha256 HEX bytes N lines N\n" when larger than
- * TL_GOLDEN_INLINE_MAX. *suffix gets the golden file's suffix (static). Owned
+ * TL_GOLDEN_INLINE_MAX; `events` NULL: the driver streamed it and `digest` (the
+ * run result's events_digest) is that line. *suffix gets the golden file's suffix (static). Owned
  * result (tl_free), NULL on out of memory. */
-char *tl_golden_events_snapshot(const char *events, const char **suffix);
+char *tl_golden_events_snapshot(const char *events, const char *digest, const char **suffix);
 
 #endif /* TL_PIPELINE_H */
