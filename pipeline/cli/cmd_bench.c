@@ -19,6 +19,8 @@
  *   bench sysmon   [-n N]   raw events (process create, file create, registry
  *                           set/create) through a Sysmon config (default
  *                           sysmon-modular) to rendered XML.
+ *   bench mutate [-j N]     tasklab mutate over the profile's own rules and the whole
+ *                           library (soak included): mutants per second, wall and CPU.
  *   bench pipeline          the whole scenario library through the pipeline
  *                           (in-process AR, sequential), and the soak alone.
  *   bench replay [FILE...]  recorded event logs (default: every .evtx of
@@ -31,6 +33,7 @@
 #include "cli.h"
 
 #include "tasklab/replay.h"
+#include "tasklab/studies.h"
 #include "tasklab/sysmon.h"
 #include "tasklab/winevt.h"
 
@@ -620,7 +623,70 @@ done:
     return rc;
 }
 
-enum { O_B_N = 1, O_B_RUNS, O_B_CONFIG, O_B_INPUT, O_B_OUT };
+static int bench_mutate(tl_cli_common *c, int jobs, int runs)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_cli_list files = {0};
+    char *dir = tl_path_join(tl_cli_home(), "scenarios");
+    char *args[] = {dir};
+    tl_buf gd = TL_BUF_INIT;
+    int rc = 0;
+    double *wall = calloc((size_t)runs, sizeof *wall), *cpu = calloc((size_t)runs, sizeof *cpu);
+    size_t total = 0, replays = 0;
+    double score = 0;
+    if (!wall || !cpu || tl_cli_expand_scenarios(args, 1, &files, &d) != TL_OK) {
+        tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    tl_buf_printf(&gd, "%s/golden/%s", tl_cli_home(), c->profile);
+    tl_mutate_opts mo;
+    memset(&mo, 0, sizeof mo);
+    mo.prof.profile = c->profile;
+    mo.prof.ruleset_dir = c->ruleset_dir;
+    mo.prof.wazuh_dir = c->wazuh_dir;
+    mo.prof.extra_rules = (const char *const *)c->rules.v;
+    mo.prof.n_extra_rules = c->rules.n;
+    mo.prof.etc_dir = c->etc_dir;
+    mo.prof.shared_dir = c->shared_dir;
+    mo.profile_name = c->profile;
+    mo.scenarios = (const char *const *)files.v;
+    mo.n_scenarios = files.n;
+    mo.golden_dir = tl_buf_cstr(&gd);
+    mo.jobs = jobs;
+    mo.etc_dir = c->etc_dir;
+    mo.shared_dir = c->shared_dir;
+    for (int r = 0; r < runs; r++) {
+        tl_mutate_report *rep = NULL;
+        double t0 = now_s(), c0 = cpu_s();
+        if (tl_mutate_run(&mo, &rep, &d) != TL_OK) {
+            tl_cli_error(&d);
+            rc = 2;
+            goto done;
+        }
+        wall[r] = now_s() - t0;
+        cpu[r] = cpu_s() - c0;
+        tl_mutate_report_counts(rep, NULL, NULL, NULL, NULL, &total);
+        replays = tl_mutate_report_replays(rep);
+        score = tl_mutate_report_score(rep);
+        tl_mutate_report_free(rep);
+    }
+    double mw = median(wall, runs), mc = median(cpu, runs);
+    printf("mutate: %zu mutants x %zu scenarios in %.2f s wall (%.1f mutants/s), %.2f s CPU "
+           "(median of %d runs, -j %d, profile %s, %zu full replays, score %.1f%%)\n",
+           total, files.n, mw, mw > 0 ? (double)total / mw : 0.0, mc, runs, jobs, c->profile,
+           replays, score);
+done:
+    free(wall);
+    free(cpu);
+    tl_buf_free(&gd);
+    tl_cli_list_free(&files);
+    tl_free(dir);
+    return rc;
+}
+
+enum { O_B_N = 1, O_B_RUNS, O_B_CONFIG, O_B_INPUT, O_B_OUT, O_B_JOBS };
 static const tl_cli_opt bench_opts[] = {
     {"-n", "N", O_B_N, "events per run for rules|sysmon (default 200000)", 0},
     {"--runs", "R", O_B_RUNS, "runs per figure; the median is printed (default 5)", 0},
@@ -628,9 +694,10 @@ static const tl_cli_opt bench_opts[] = {
     {"--input", "FILE", O_B_INPUT,
      "`bench rules`: time these queue messages (one JSON string a line) instead of the mix", 0},
     {"--out", "FILE", O_B_OUT, "`bench queue`: where to write the library's forwarded messages", 0},
+    {"-j", "N", O_B_JOBS, "`bench mutate`: worker threads (default 2)", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_bench_def = {
-    "bench", "[rules|queue|sysmon|pipeline|replay [FILE...]]",
+    "bench", "[rules|queue|sysmon|pipeline|mutate|replay [FILE...]]",
     "throughput figures (wall and CPU time, median of several runs, peak memory)", bench_opts,
     tl_cli_cmd_bench, NULL};
 
@@ -644,7 +711,7 @@ int tl_cli_cmd_bench(int argc, char **argv)
     if (!operands)
         return 2;
     size_t n = 0;
-    int runs = 5, rc = 0;
+    int runs = 5, rc = 0, jobs = 2;
     tl_cli_parse p;
     tl_cli_parse_init(&p, &tl_cli_cmd_bench_def, argc, argv);
     for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
@@ -663,17 +730,19 @@ int tl_cli_cmd_bench(int argc, char **argv)
             input = p.val;
         } else if (o == O_B_OUT) {
             out_path = p.val;
-        } else if (o == O_B_N || o == O_B_RUNS) {
+        } else if (o == O_B_N || o == O_B_RUNS || o == O_B_JOBS) {
             char *end;
             long v = strtol(p.val, &end, 10);
             if (*end || v < 1) {
                 fprintf(stderr, "tasklab bench: %s needs a positive number\n",
-                        o == O_B_N ? "-n" : "--runs");
+                        o == O_B_N ? "-n" : o == O_B_JOBS ? "-j" : "--runs");
                 rc = 2;
                 goto done;
             }
             if (o == O_B_N)
                 n = (size_t)v;
+            else if (o == O_B_JOBS)
+                jobs = v > 64 ? 64 : (int)v;
             else
                 runs = (int)v;
         } else if (tl_cli_common_set(&c, o, p.val) < 0) {
@@ -692,9 +761,11 @@ int tl_cli_cmd_bench(int argc, char **argv)
         rc = bench_pipeline(&c, argv[0], runs);
     else if (!strcmp(what, "replay"))
         rc = bench_replay(&c, operands, noperands, runs);
+    else if (!strcmp(what, "mutate"))
+        rc = bench_mutate(&c, jobs, runs);
     else {
         fprintf(stderr,
-                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline or replay)\n",
+                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline, mutate or replay)\n",
                 what);
         rc = 2;
     }

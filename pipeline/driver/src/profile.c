@@ -49,6 +49,11 @@ tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d
     memset(&ro, 0, sizeof ro);
     ro.warn = o->warn;
     ro.warn_ctx = o->warn_ctx;
+    ro.subst_path = o->subst_path;
+    ro.subst_data = o->subst_data;
+    ro.subst_len = o->subst_len;
+    ro.rule_file_fn = o->rule_file_fn;
+    ro.rule_file_ctx = o->rule_file_ctx;
     const char *profile = o->profile ? o->profile : "default";
 
     files = tl_calloc(o->n_extra_rules + 1, sizeof *files);

@@ -494,6 +494,16 @@ static void dec_warn(void *ctx, const char *msg) {
         rs->warn(rs->warn_ctx, msg);
 }
 
+/* One rule file: from the disk, or from o->subst_data when it is o->subst_path. */
+static tl_status load_rule_file(tl_ruleset *rs, const tl_ruleset_opts *o, const char *path,
+                                const char *base_dir, tl_diag *d) {
+    if (o->rule_file_fn)
+        o->rule_file_fn(o->rule_file_ctx, path);
+    if (o->subst_path && o->subst_data && strcmp(o->subst_path, path) == 0)
+        return tl_rules_load_buffer(rs, path, o->subst_data, o->subst_len, base_dir, d);
+    return tl_rules_load_file(rs, path, base_dir, d);
+}
+
 tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d) {
     tl_status st = TL_OK;
     tl_conf c;
@@ -600,16 +610,16 @@ tl_status tl_ruleset_load(const tl_ruleset_opts *o, tl_ruleset **out, tl_diag *d
     TL_TRY(collect_xml((const char *const *)dirs, ndirs, c.rule_excludes, c.nrule_excludes, &files,
                        &nfiles, d));
     for (size_t i = 0; i < nfiles; i++)
-        TL_TRY(tl_rules_load_file(rs, files[i], base_dir, d));
+        TL_TRY(load_rule_file(rs, o, files[i], base_dir, d));
     for (size_t i = 0; i < c.nrule_files; i++) {
         char *p = resolve(base_dir, c.rule_files[i]);
         TL_TRY_ALLOC(p);
-        st = tl_rules_load_file(rs, p, base_dir, d);
+        st = load_rule_file(rs, o, p, base_dir, d);
         tl_free(p);
         TL_TRY(st);
     }
     for (size_t i = 0; i < o->n_rule_files; i++)
-        TL_TRY(tl_rules_load_file(rs, o->rule_files[i], base_dir, d));
+        TL_TRY(load_rule_file(rs, o, o->rule_files[i], base_dir, d));
     TL_TRY(tl_ruleset_finish(rs, d));
     *out = rs;
     rs = NULL;

@@ -33,6 +33,12 @@ typedef struct tl_profile_opts {
     const char *shared_dir; /* ../shared (may not exist) */
     tl_warn_fn warn;
     void *warn_ctx;
+    /* Studies: see tl_ruleset_opts (a substituted rule file, a rule-file observer). */
+    const char *subst_path;
+    const char *subst_data;
+    size_t subst_len;
+    void (*rule_file_fn)(void *ctx, const char *path);
+    void *rule_file_ctx;
 } tl_profile_opts;
 
 /** Load the ruleset a profile names. TL_E_NOTFOUND when the profile needs
@@ -124,5 +130,44 @@ tl_status tl_golden_compare(const char *golden_path, const char *actual, int is_
  * run result's events_digest) is that line. *suffix gets the golden file's suffix (static). Owned
  * result (tl_free), NULL on out of memory. */
 char *tl_golden_events_snapshot(const char *events, const char *digest, const char **suffix);
+
+/* ---- record once, replay many times (studies: tasklab mutate) ----------------
+ * A recording is everything of a scenario's run that does not depend on the
+ * rules: the steps and their endpoint-file changes, the records and the queue
+ * lines the agent forwards, in the driver's processing order. Replaying it with
+ * a ruleset runs the manager, execd (the AR) and the logcollector exactly as
+ * tl_pipeline_run does; alerts.json, active-responses.log and
+ * scheduled-tasks.log come out byte-identical (events_xml is not kept: NULL). */
+typedef struct tl_recording tl_recording;
+
+/** Simulate sc once (no manager). Uses o->etc_dir, o->shared_dir,
+ * o->sysmon_config. *out owned (tl_recording_free), set on TL_OK only; the
+ * scenario may be freed afterwards. Statuses as tl_pipeline_run. */
+tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
+                             tl_diag *d);
+void tl_recording_free(tl_recording *r);
+/** The scenario's name (borrowed). */
+const char *tl_recording_name(const tl_recording *r);
+/** Number of queue lines the agent forwards from the simulator. */
+size_t tl_recording_forwarded(const tl_recording *r);
+
+/** Called once per line the manager receives (records and logcollector lines),
+ * in order, seq counting from 0; res is NULL when the manager dropped it. */
+typedef void (*tl_pipeline_feed_fn)(void *ctx, size_t seq, const char *line, tl_time now,
+                                  const tl_result *res);
+
+typedef struct tl_pipeline_replay_opts {
+    tl_ar_mode ar_mode; /* inproc (0) or exec */
+    const char *ar_exe;
+    tl_engine_trace_fn trace; /* engine trace sink (rules tried), may be NULL */
+    void *trace_ctx;
+    tl_pipeline_feed_fn on_feed; /* after each manager line, may be NULL */
+    void *feed_ctx;
+} tl_pipeline_replay_opts;
+
+/** Replay a recording with rs (borrowed; recordings and rulesets may be shared
+ * by threads). o may be NULL. out as tl_pipeline_run's, events_xml NULL. */
+tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
+                             const tl_pipeline_replay_opts *o, tl_run_result *out, tl_diag *d);
 
 #endif /* TL_PIPELINE_H */

@@ -55,6 +55,14 @@ typedef struct tl_ruleset_opts {
                               0215-policy_rules.xml and the six stock CDB lists
                               (etc/lists/..., text form; absent ones skipped) */
     const char *stock_dir; /* the stock lists resolve against this (NULL: base_dir) */
+    /* Studies (tasklab mutate): the rule file whose path equals subst_path is read
+     * from subst_data/subst_len instead of the disk (a mutated copy of it), and
+     * rule_file_fn, when set, is told the path of every rule file as it loads. */
+    const char *subst_path;
+    const char *subst_data;
+    size_t subst_len;
+    void (*rule_file_fn)(void *ctx, const char *path);
+    void *rule_file_ctx;
 } tl_ruleset_opts;
 
 /**

@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Record once, replay many times: the seam studies (tasklab mutate) use to run
+ * one scenario against many rulesets.
+ *
+ * Everything before the manager does not depend on the rules: the simulator's
+ * steps, the records Sysmon and the other channels log, which of them the agent
+ * forwards, and the files the simulator writes on the endpoint. The recording
+ * keeps exactly that, in the order run.c's discrete-event loop processes it:
+ *   - STEP items (the step's time, and the endpoint files it changed);
+ *   - RECORD items (the record's time and, when agent.conf reads its channel,
+ *     the analysisd queue line the agent sends).
+ * run.c interleaves AR runs and logcollector polls with those by (time, kind,
+ * sequence); the relative order of steps and records is fixed by the simulator
+ * alone (AR runs and polls never touch the simulator), so replay merges its own
+ * job queue with the recorded sequence with the same comparison and gets the
+ * same total order. Ties: records < AR runs < polls < steps, as in run.c.
+ *
+ * Endpoint files: the recording walks the simulator's host drive after
+ * tl_sim_new and after each step and keeps what changed (whole file contents,
+ * as the simulator's own mirroring writes whole files). The active response
+ * only reads that drive, so replay builds a temporary drive lazily, at the first
+ * AR run, from the initial files plus the changes of the steps done so far, and
+ * applies each later step's changes at the step's turn. A replay with no AR run
+ * touches no disk.
+ *
+ * The replay is checked against tl_pipeline_run (alerts.json,
+ * active-responses.log, scheduled-tasks.log byte-identical) for every scenario
+ * of the library by the CTest `driver.replay_matches_run`.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "tasklab/pipeline.h"
+
+#include "tasklab/sim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TL_AR_DELAY (500 * 1000)    /* same as run.c: alert -> AR start */
+#define TL_POLL_DELAY (1000 * 1000) /* same as run.c: AR -> logcollector read */
+
+enum { K_RECORD = 0, K_AR = 1, K_POLL = 2, K_STEP = 3 };
+
+typedef struct rfile {
+    char *rel;  /* path relative to the drive, '/' separated */
+    char *data; /* NULL for a folder */
+    size_t len;
+    int del;   /* in a change list: 1 = removed */
+    int isdir; /* a folder (data NULL) */
+} rfile;
+
+typedef struct rfiles {
+    rfile *v;
+    size_t n, cap;
+} rfiles;
+
+typedef struct ritem {
+    tl_time time;
+    int kind;    /* K_RECORD or K_STEP */
+    char *line;  /* K_RECORD: the queue line, NULL when not forwarded */
+    rfiles chg;  /* K_STEP: files the step changed */
+} ritem;
+
+struct tl_recording {
+    char *name;
+    char *path;
+    char *agent_id;
+    char *agent_name;
+    char *agent_dir;
+    char **locations; /* agent.conf file <localfile>s */
+    size_t nloc;
+    rfiles init; /* the drive after tl_sim_new */
+    ritem *items;
+    size_t nitems, capitems;
+    size_t nrecords, nforwarded;
+};
+
+/* ---- files ------------------------------------------------------------------ */
+
+static tl_status rfiles_push(rfiles *f, rfile x)
+{
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 16;
+        rfile *nv = tl_realloc(f->v, nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        f->v = nv;
+        f->cap = nc;
+    }
+    f->v[f->n++] = x;
+    return TL_OK;
+}
+
+static void rfiles_free(rfiles *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        tl_free(f->v[i].rel);
+        tl_free(f->v[i].data);
+    }
+    tl_free(f->v);
+    memset(f, 0, sizeof *f);
+}
+
+static int rfile_cmp(const void *a, const void *b)
+{
+    return strcmp(((const rfile *)a)->rel, ((const rfile *)b)->rel);
+}
+
+/* Walk root/rel recursively into f (folders too). Bounded by the simulator's
+ * own limits on what it writes. */
+static tl_status walk(const char *root, const char *rel, rfiles *f, int depth)
+{
+    tl_status st = TL_OK;
+    if (depth > 64)
+        return TL_E_LIMIT;
+    char *dir = rel[0] ? tl_path_join(root, rel) : tl_strdup(root);
+    if (!dir)
+        return TL_E_NOMEM;
+    DIR *dh = opendir(dir);
+    if (!dh) {
+        tl_free(dir);
+        return TL_OK;
+    }
+    struct dirent *e;
+    while (st == TL_OK && (e = readdir(dh))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char *crel = rel[0] ? tl_path_join(rel, e->d_name) : tl_strdup(e->d_name);
+        char *full = crel ? tl_path_join(root, crel) : NULL;
+        struct stat sb;
+        rfile x;
+        memset(&x, 0, sizeof x);
+        if (!crel || !full) {
+            st = TL_E_NOMEM;
+        } else if (lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            x.rel = crel;
+            x.isdir = 1;
+            crel = NULL;
+            st = rfiles_push(f, x);
+            if (st != TL_OK)
+                tl_free(x.rel);
+            else
+                st = walk(root, f->v[f->n - 1].rel, f, depth + 1);
+        } else if (S_ISREG(sb.st_mode)) {
+            tl_diag d;
+            tl_diag_clear(&d);
+            st = tl_file_read(full, &x.data, &x.len, &d);
+            if (st == TL_OK) {
+                x.rel = crel;
+                crel = NULL;
+                st = rfiles_push(f, x);
+                if (st != TL_OK) {
+                    tl_free(x.rel);
+                    tl_free(x.data);
+                }
+            }
+        }
+        tl_free(crel);
+        tl_free(full);
+    }
+    closedir(dh);
+    tl_free(dir);
+    return st;
+}
+
+static tl_status snapshot(const char *root, rfiles *out)
+{
+    memset(out, 0, sizeof *out);
+    tl_status st = walk(root, "", out, 0);
+    if (st != TL_OK) {
+        rfiles_free(out);
+        return st;
+    }
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, rfile_cmp);
+    return TL_OK;
+}
+
+static tl_status copy_entry(const rfile *src, int del, rfiles *dst)
+{
+    rfile x;
+    memset(&x, 0, sizeof x);
+    x.rel = tl_strdup(src->rel);
+    x.del = del;
+    x.isdir = src->isdir;
+    x.len = src->len;
+    if (src->data && !del) {
+        x.data = tl_malloc(src->len + 1);
+        if (x.data) {
+            memcpy(x.data, src->data, src->len);
+            x.data[src->len] = '\0';
+        }
+    }
+    if (!x.rel || (src->data && !del && !x.data)) {
+        tl_free(x.rel);
+        tl_free(x.data);
+        return TL_E_NOMEM;
+    }
+    tl_status st = rfiles_push(dst, x);
+    if (st != TL_OK) {
+        tl_free(x.rel);
+        tl_free(x.data);
+    }
+    return st;
+}
+
+/* Changes from a to b (both sorted): added/changed entries of b in order, then
+ * removed entries of a in reverse order (children before their folder). */
+#define TL_TRY_ST(expr)                                                                            \
+    do {                                                                                           \
+        tl_status st_ = (expr);                                                                    \
+        if (st_ != TL_OK)                                                                          \
+            return st_;                                                                            \
+    } while (0)
+
+static tl_status diff(const rfiles *a, const rfiles *b, rfiles *out)
+{
+    size_t i = 0, j = 0;
+    memset(out, 0, sizeof *out);
+    while (j < b->n) {
+        int c = i < a->n ? strcmp(a->v[i].rel, b->v[j].rel) : 1;
+        if (c < 0) {
+            i++;
+            continue;
+        }
+        if (c == 0) {
+            const rfile *x = &a->v[i], *y = &b->v[j];
+            int same = x->isdir == y->isdir &&
+                       (x->isdir || (x->len == y->len && !memcmp(x->data, y->data, x->len)));
+            i++;
+            j++;
+            if (same)
+                continue;
+            TL_TRY_ST(copy_entry(y, 0, out));
+            continue;
+        }
+        TL_TRY_ST(copy_entry(&b->v[j], 0, out));
+        j++;
+    }
+    for (size_t k = a->n; k-- > 0;) {
+        const rfile *x = &a->v[k];
+        if (!bsearch(x, b->v, b->n, sizeof *b->v, rfile_cmp))
+            TL_TRY_ST(copy_entry(x, 1, out));
+    }
+    return TL_OK;
+}
+
+static tl_status apply(const char *root, const rfiles *f, tl_diag *d)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const rfile *x = &f->v[i];
+        char *p = tl_path_join(root, x->rel);
+        if (!p)
+            return TL_E_NOMEM;
+        tl_status st = TL_OK;
+        if (x->del) {
+            if (x->isdir)
+                rmdir(p);
+            else
+                unlink(p);
+        } else if (x->isdir) {
+            st = tl_mkdirs(p, d);
+        } else {
+            char *sl = strrchr(p, '/');
+            if (sl) {
+                *sl = '\0';
+                st = tl_mkdirs(p, d);
+                *sl = '/';
+            }
+            if (st == TL_OK) {
+                FILE *fp = fopen(p, "wb");
+                if (!fp || fwrite(x->data, 1, x->len, fp) != x->len) {
+                    tl_diag_set(d, p, 0, "cannot write: %s", strerror(errno));
+                    st = TL_E_IO;
+                }
+                if (fp && fclose(fp) != 0 && st == TL_OK) {
+                    tl_diag_set(d, p, 0, "cannot write: %s", strerror(errno));
+                    st = TL_E_IO;
+                }
+            }
+        }
+        tl_free(p);
+        if (st != TL_OK)
+            return st;
+    }
+    return TL_OK;
+}
+
+static void rm_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (!S_ISDIR(sb.st_mode)) {
+        unlink(path);
+        return;
+    }
+    DIR *dir = opendir(path);
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char *child = tl_path_join(path, e->d_name);
+            if (child) {
+                rm_tree(child);
+                tl_free(child);
+            }
+        }
+        closedir(dir);
+    }
+    rmdir(path);
+}
+
+static int make_temp(char *out, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, n, "%s/tasklab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return mkdtemp(out) != NULL;
+}
+
+/* ---- recording ---------------------------------------------------------------- */
+
+static tl_status push_item(tl_recording *r, ritem it)
+{
+    if (r->nitems == r->capitems) {
+        size_t nc = r->capitems ? r->capitems * 2 : 64;
+        ritem *nv = tl_realloc(r->items, nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        r->items = nv;
+        r->capitems = nc;
+    }
+    r->items[r->nitems++] = it;
+    return TL_OK;
+}
+
+void tl_recording_free(tl_recording *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nitems; i++) {
+        tl_free(r->items[i].line);
+        rfiles_free(&r->items[i].chg);
+    }
+    tl_free(r->items);
+    rfiles_free(&r->init);
+    for (size_t i = 0; i < r->nloc; i++)
+        tl_free(r->locations[i]);
+    tl_free(r->locations);
+    tl_free(r->name);
+    tl_free(r->path);
+    tl_free(r->agent_id);
+    tl_free(r->agent_name);
+    tl_free(r->agent_dir);
+    tl_free(r);
+}
+
+const char *tl_recording_name(const tl_recording *r)
+{
+    return r->name;
+}
+
+size_t tl_recording_forwarded(const tl_recording *r)
+{
+    return r->nforwarded;
+}
+
+tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
+                             tl_diag *d)
+{
+    tl_status st = TL_OK;
+    tl_recording *r = NULL;
+    tl_sim *sim = NULL;
+    tl_agent_conf *aconf = NULL;
+    char *agent_conf_path = NULL;
+    char drive[4096];
+    int have_drive = 0;
+    rfiles prev, cur;
+    tl_record rec;
+    int have_rec = 0;
+    size_t next_step = 0, nsteps = 0;
+    memset(&prev, 0, sizeof prev);
+    memset(&cur, 0, sizeof cur);
+
+    r = tl_calloc(1, sizeof *r);
+    TL_TRY_ALLOC(r);
+    r->name = tl_strdup(tl_scenario_name(sc));
+    r->path = tl_strdup(tl_scenario_path(sc));
+    r->agent_id = tl_strdup(tl_scenario_agent_id(sc));
+    r->agent_name = tl_strdup(tl_scenario_agent_name(sc));
+    TL_TRY_ALLOC(r->name);
+    TL_TRY_ALLOC(r->path);
+    TL_TRY_ALLOC(r->agent_id);
+    TL_TRY_ALLOC(r->agent_name);
+
+    if (!make_temp(drive, sizeof drive)) {
+        tl_diag_set(d, drive, 0, "cannot create a temporary folder: %s", strerror(errno));
+        TL_FAIL(TL_E_IO);
+    }
+    have_drive = 1;
+
+    tl_sim_opts so;
+    memset(&so, 0, sizeof so);
+    so.etc_dir = o->etc_dir;
+    so.shared_dir = o->shared_dir;
+    so.sysmon_config = o->sysmon_config;
+    so.drive_c = drive;
+    TL_TRY(tl_sim_new(sc, &so, &sim, d));
+    r->agent_dir = tl_strdup(tl_sim_agent_dir(sim));
+    TL_TRY_ALLOC(r->agent_dir);
+
+    agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
+    TL_TRY_ALLOC(agent_conf_path);
+    TL_TRY(tl_agent_conf_load(agent_conf_path, &aconf, d));
+    r->nloc = tl_agent_conf_file_count(aconf);
+    if (r->nloc) {
+        r->locations = tl_calloc(r->nloc, sizeof *r->locations);
+        TL_TRY_ALLOC(r->locations);
+        for (size_t i = 0; i < r->nloc; i++) {
+            r->locations[i] = tl_strdup(tl_agent_conf_file_location(aconf, i));
+            TL_TRY_ALLOC(r->locations[i]);
+        }
+    }
+
+    TL_TRY(snapshot(drive, &prev));
+    TL_TRY(diff(&cur, &prev, &r->init)); /* cur is empty: everything is new */
+
+    nsteps = tl_sim_step_count(sim);
+    for (;;) {
+        if (!have_rec && tl_sim_next_record(sim, &rec))
+            have_rec = 1;
+        int take_step = 0;
+        if (next_step < nsteps) {
+            tl_time t = tl_sim_step_time(sim, next_step);
+            /* run.c: a step goes first only when strictly earlier (records < steps on ties) */
+            take_step = !have_rec || t < rec.time;
+        }
+        if (!have_rec && !take_step)
+            break;
+        ritem it;
+        memset(&it, 0, sizeof it);
+        if (take_step) {
+            it.kind = K_STEP;
+            it.time = tl_sim_step_time(sim, next_step);
+            TL_TRY(tl_sim_run_step(sim, next_step, d));
+            next_step++;
+            TL_TRY(snapshot(drive, &cur));
+            st = diff(&prev, &cur, &it.chg);
+            rfiles_free(&prev);
+            prev = cur;
+            memset(&cur, 0, sizeof cur);
+            if (st == TL_OK)
+                st = push_item(r, it);
+            if (st != TL_OK)
+                rfiles_free(&it.chg);
+            TL_TRY(st);
+            continue;
+        }
+        have_rec = 0;
+        r->nrecords++;
+        it.kind = K_RECORD;
+        it.time = rec.time;
+        if (tl_agent_conf_reads_channel(aconf, rec.channel)) {
+            char *payload = tl_agent_eventchannel_payload(rec.message, rec.xml);
+            TL_TRY_ALLOC(payload);
+            it.line = tl_agent_queue_line('f', r->agent_id, r->agent_name, "any", "EventChannel",
+                                          payload);
+            tl_free(payload);
+            TL_TRY_ALLOC(it.line);
+            r->nforwarded++;
+        }
+        st = push_item(r, it);
+        if (st != TL_OK)
+            tl_free(it.line);
+        TL_TRY(st);
+    }
+    *out = r;
+    r = NULL;
+
+cleanup:
+    rfiles_free(&prev);
+    rfiles_free(&cur);
+    tl_recording_free(r);
+    tl_agent_conf_free(aconf);
+    tl_free(agent_conf_path);
+    tl_sim_free(sim);
+    if (have_drive)
+        rm_tree(drive);
+    return st;
+}
+
+/* ---- replay ------------------------------------------------------------------- */
+
+typedef struct rjob {
+    tl_time time;
+    int kind;
+    uint64_t seq;
+    char *executable;
+    char *message;
+    int timeout;
+} rjob;
+
+typedef struct rq {
+    rjob *v;
+    size_t n, cap;
+    uint64_t seq;
+} rq;
+
+static int rjob_less(const rjob *a, const rjob *b)
+{
+    if (a->time != b->time)
+        return a->time < b->time;
+    if (a->kind != b->kind)
+        return a->kind < b->kind;
+    return a->seq < b->seq;
+}
+
+static tl_status rq_push(rq *q, rjob j)
+{
+    if (q->n == q->cap) {
+        size_t nc = q->cap ? q->cap * 2 : 16;
+        rjob *nv = tl_realloc(q->v, nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        q->v = nv;
+        q->cap = nc;
+    }
+    j.seq = q->seq++;
+    size_t i = q->n++;
+    q->v[i] = j;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!rjob_less(&q->v[i], &q->v[p]))
+            break;
+        rjob t = q->v[i];
+        q->v[i] = q->v[p];
+        q->v[p] = t;
+        i = p;
+    }
+    return TL_OK;
+}
+
+static rjob rq_pop(rq *q)
+{
+    rjob top = q->v[0];
+    q->v[0] = q->v[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < q->n && rjob_less(&q->v[l], &q->v[m]))
+            m = l;
+        if (r < q->n && rjob_less(&q->v[r], &q->v[m]))
+            m = r;
+        if (m == i)
+            break;
+        rjob t = q->v[i];
+        q->v[i] = q->v[m];
+        q->v[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+typedef struct rp {
+    const tl_recording *rec;
+    const tl_pipeline_replay_opts *o;
+    tl_engine *engine;
+    tl_execd *execd;
+    tl_logcollector **lcs;
+    rq q;
+    tl_buf alerts;
+    tl_time now;
+    size_t steps_done;
+    size_t feed_seq;
+    size_t n_alerts, n_ar;
+    int max_level;
+    char drive[4096];
+    int have_drive;
+    tl_status cb_status;
+    tl_diag *d;
+} rp;
+
+static tl_status feed(rp *c, const char *line)
+{
+    tl_result res;
+    tl_diag d;
+    tl_diag_clear(&d);
+    memset(&res, 0, sizeof res);
+    tl_status st = tl_engine_process(c->engine, line, c->now, &res, &d);
+    size_t seq = c->feed_seq++;
+    if (st == TL_E_PARSE) {
+        if (c->o && c->o->on_feed)
+            c->o->on_feed(c->o->feed_ctx, seq, line, c->now, NULL);
+        return TL_OK; /* dropped, as run.c does */
+    }
+    if (st != TL_OK) {
+        tl_diag_set(c->d, c->rec->path, 0, "manager: %s", d.msg[0] ? d.msg : tl_strerror(st));
+        return st;
+    }
+    if (c->o && c->o->on_feed)
+        c->o->on_feed(c->o->feed_ctx, seq, line, c->now, &res);
+    if (res.alert_json) {
+        tl_buf_puts(&c->alerts, res.alert_json);
+        tl_buf_putc(&c->alerts, '\n');
+        c->n_alerts++;
+        if (res.level > c->max_level)
+            c->max_level = res.level;
+    }
+    for (size_t i = 0; i < res.n_ar; i++) {
+        rjob j;
+        memset(&j, 0, sizeof j);
+        j.time = c->now + TL_AR_DELAY;
+        j.kind = K_AR;
+        j.executable = tl_strdup(res.ar[i].executable);
+        j.message = tl_strdup(res.ar[i].message);
+        j.timeout = res.ar[i].timeout;
+        st = (!j.executable || !j.message) ? TL_E_NOMEM : rq_push(&c->q, j);
+        if (st != TL_OK) {
+            tl_free(j.executable);
+            tl_free(j.message);
+            return st;
+        }
+    }
+    return TL_OK;
+}
+
+static void on_line(void *ctx, const char *location, const char *line)
+{
+    rp *c = ctx;
+    if (c->cb_status != TL_OK)
+        return;
+    char *q = tl_agent_queue_line('1', c->rec->agent_id, c->rec->agent_name, "any", location, line);
+    if (!q) {
+        c->cb_status = TL_E_NOMEM;
+        return;
+    }
+    c->cb_status = feed(c, q);
+    tl_free(q);
+}
+
+/* The endpoint drive, execd and logcollectors, made at the first AR run. */
+static tl_status ensure_drive(rp *c)
+{
+    tl_status st = TL_OK;
+    const tl_recording *r = c->rec;
+    if (c->have_drive)
+        return TL_OK;
+    if (!make_temp(c->drive, sizeof c->drive)) {
+        tl_diag_set(c->d, c->drive, 0, "cannot create a temporary folder: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    c->have_drive = 1;
+    TL_TRY(apply(c->drive, &r->init, c->d));
+    for (size_t i = 0, s = 0; i < r->nitems && s < c->steps_done; i++)
+        if (r->items[i].kind == K_STEP) {
+            TL_TRY(apply(c->drive, &r->items[i].chg, c->d));
+            s++;
+        }
+    tl_execd_opts xo;
+    memset(&xo, 0, sizeof xo);
+    xo.mode = c->o ? c->o->ar_mode : TL_AR_INPROC;
+    xo.exe_path = c->o ? c->o->ar_exe : NULL;
+    xo.drive_c = c->drive;
+    xo.agent_dir = r->agent_dir;
+    TL_TRY(tl_execd_new(&xo, &c->execd, c->d));
+    if (r->nloc) {
+        c->lcs = tl_calloc(r->nloc, sizeof *c->lcs);
+        TL_TRY_ALLOC(c->lcs);
+        for (size_t i = 0; i < r->nloc; i++) {
+            char *host = tl_execd_host_path(c->execd, r->locations[i]);
+            TL_TRY_ALLOC(host);
+            st = tl_logcollector_new(r->locations[i], host, 1, &c->lcs[i]);
+            tl_free(host);
+            TL_TRY(st);
+        }
+    }
+cleanup:
+    return st;
+}
+
+tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
+                             const tl_pipeline_replay_opts *o, tl_run_result *out, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    rp c;
+    memset(&c, 0, sizeof c);
+    c.rec = rec;
+    c.o = o;
+    c.d = d;
+    tl_buf_init(&c.alerts);
+    size_t idx = 0;
+
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    TL_TRY(tl_engine_new(rs, &eo, &c.engine));
+    if (o && o->trace)
+        tl_engine_set_trace(c.engine, o->trace, o->trace_ctx);
+
+    for (;;) {
+        const ritem *it = idx < rec->nitems ? &rec->items[idx] : NULL;
+        rjob cand;
+        memset(&cand, 0, sizeof cand);
+        int from_q = 0;
+        if (it) {
+            cand.time = it->time;
+            cand.kind = it->kind;
+        }
+        if (c.q.n && (!it || rjob_less(&c.q.v[0], &cand)))
+            from_q = 1;
+        if (!it && !from_q)
+            break;
+        c.now = from_q ? c.q.v[0].time : cand.time;
+        if (c.execd)
+            TL_TRY(tl_execd_tick(c.execd, c.now, d));
+        if (!from_q) {
+            idx++;
+            if (it->kind == K_STEP) {
+                c.steps_done++;
+                if (c.have_drive)
+                    TL_TRY(apply(c.drive, &it->chg, d));
+            } else if (it->line) {
+                TL_TRY(feed(&c, it->line));
+            }
+            continue;
+        }
+        rjob j = rq_pop(&c.q);
+        if (j.kind == K_AR) {
+            c.n_ar++;
+            st = ensure_drive(&c);
+            if (st == TL_OK)
+                st = tl_execd_run(c.execd, j.executable, j.message, j.timeout, c.now, d);
+            if (st == TL_OK) {
+                rjob p;
+                memset(&p, 0, sizeof p);
+                p.time = c.now + TL_POLL_DELAY;
+                p.kind = K_POLL;
+                st = rq_push(&c.q, p);
+            }
+            tl_free(j.executable);
+            tl_free(j.message);
+            TL_TRY(st);
+        } else if (j.kind == K_POLL) {
+            for (size_t i = 0; c.lcs && i < rec->nloc; i++) {
+                TL_TRY(tl_logcollector_poll(c.lcs[i], on_line, &c));
+                TL_TRY(c.cb_status);
+            }
+        }
+    }
+    TL_TRY(tl_buf_status(&c.alerts));
+    memset(out, 0, sizeof *out);
+    if (c.execd) {
+        char *arlog = tl_execd_host_path(c.execd, "active-response\\active-responses.log");
+        char *tlog = tl_execd_host_path(c.execd, "logs\\scheduled-tasks.log");
+        char *data = NULL;
+        size_t len = 0;
+        tl_diag sub;
+        out->ar_log = arlog && tl_file_read(arlog, &data, &len, &sub) == TL_OK ? data : tl_strdup("");
+        data = NULL;
+        out->tasks_log = tlog && tl_file_read(tlog, &data, &len, &sub) == TL_OK ? data : tl_strdup("");
+        tl_free(arlog);
+        tl_free(tlog);
+    } else {
+        out->ar_log = tl_strdup("");
+        out->tasks_log = tl_strdup("");
+    }
+    out->alerts_json = tl_buf_take(&c.alerts);
+    out->n_records = rec->nrecords;
+    out->n_alerts = c.n_alerts;
+    out->n_ar_runs = c.n_ar;
+    out->max_level = c.max_level;
+    snprintf(out->summary, sizeof out->summary, "%zu events, %zu alert%s, %zu AR run%s",
+             rec->nrecords, c.n_alerts, c.n_alerts == 1 ? "" : "s", c.n_ar,
+             c.n_ar == 1 ? "" : "s");
+    if (!out->alerts_json || !out->ar_log || !out->tasks_log) {
+        tl_run_result_clear(out);
+        TL_FAIL(TL_E_NOMEM);
+    }
+
+cleanup:
+    while (c.q.n) {
+        rjob j = rq_pop(&c.q);
+        tl_free(j.executable);
+        tl_free(j.message);
+    }
+    tl_free(c.q.v);
+    for (size_t i = 0; c.lcs && i < rec->nloc; i++)
+        tl_logcollector_free(c.lcs[i]);
+    tl_free(c.lcs);
+    tl_execd_free(c.execd);
+    tl_engine_free(c.engine);
+    tl_buf_free(&c.alerts);
+    if (c.have_drive)
+        rm_tree(c.drive);
+    return st;
+}
