@@ -33,7 +33,7 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 
 enum { O_M_JOBS = 1, O_M_RULE, O_M_FORMAT, O_M_MIN, O_M_SCEN, O_M_GOLDEN, O_M_STOCK };
 static const tl_cli_opt mutate_opts[] = {
-    {"--rule", "ID", O_M_RULE, "only this rule's mutants (repeatable; the id must be under test)",
+    {"--rule", "ID", O_M_RULE, "only this rule's mutants (the id must be under test)",
      TL_OPT_MULTI},
     {"--include-stock", NULL, O_M_STOCK, "mutate the stock rule files too (NNNN-*.xml)", 0},
     {"--scenarios", "DIR", O_M_SCEN, "the scenario library (default: scenarios/)", 0},
