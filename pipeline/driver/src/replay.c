@@ -26,7 +26,7 @@
  *
  * The replay is checked against tl_pipeline_run (alerts.json,
  * active-responses.log, scheduled-tasks.log byte-identical) for every scenario
- * of the library by the CTest `driver.replay_matches_run`.
+ * of the library by the CTest `unit.test_record_replay`.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
