@@ -7,7 +7,7 @@ execute_process(COMMAND git -C "${SRC}" describe --tags --always --dirty
                 OUTPUT_VARIABLE _v RESULT_VARIABLE _r ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
 if(_r EQUAL 0 AND _v)
   set(_ver "${FALLBACK}+g${_v}")
-  if(_v MATCHES "^v?[0-9]")
+  if(_v MATCHES "^v?[0-9]+\\.[0-9]")
     set(_ver "${_v}")
   endif()
 else()
