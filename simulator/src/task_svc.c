@@ -855,7 +855,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
             }
         }
         const size_t first_new = s->nprocs; /* the action's process is the next one */
-        if (a->com == 1 || s->task_depth >= 3) {
+        if (a->com == 1 || s->task_depth >= TL_LIMIT_TASK_RUN_DEPTH) {
             tl_sim_tick(s, 20000, 120000);
             st = tl_sim_proc_create(
                 s, launcher, user, integ, simg ? simg : tl_buf_cstr(&img),
