@@ -453,6 +453,7 @@ static void sdata_clear(study *s, sdata *sd)
     tl_free(sd->tried);
     tl_free(sd->matched);
     tl_recording_free(sd->rec);
+    tl_free(sd->path);
     tl_free(sd->name);
     tl_free(sd->expect_json);
     tl_free(sd->golden);
