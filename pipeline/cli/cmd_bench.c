@@ -39,6 +39,7 @@
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,31 +128,41 @@ static tl_status collect_events(tl_cli_common *c, tl_cli_list *lines, size_t max
  * the form of the oracle's evtx .queue files and of `bench queue`. */
 static tl_status read_queue_file(const char *path, tl_cli_list *lines, tl_diag *d)
 {
-    char *data = NULL;
-    size_t len = 0;
-    tl_status st = tl_file_read(path, &data, &len, d);
-    if (st != TL_OK)
-        return st;
-    tl_cli_init_json();
-    int lineno = 0;
-    for (char *p = data; p && *p && st == TL_OK;) {
-        lineno++;
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        if (*p) {
-            cJSON *j = cJSON_Parse(p);
-            if (!j || !cJSON_IsString(j)) {
-                tl_diag_set(d, path, lineno, "expected one JSON string a line");
-                st = TL_E_PARSE;
-            } else {
-                st = tl_cli_list_add(lines, j->valuestring);
-            }
-            cJSON_Delete(j);
-        }
-        p = nl ? nl + 1 : NULL;
+    /* streamed (the library's messages exceed tl_file_read's 64 MiB bound);
+     * one line is at most 16 MiB */
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        tl_diag_set(d, path, 0, "cannot open: %s", strerror(errno));
+        return TL_E_IO;
     }
-    tl_free(data);
+    tl_cli_init_json();
+    tl_status st = TL_OK;
+    char *buf = NULL;
+    size_t cap = 0;
+    int lineno = 0;
+    ssize_t n;
+    while (st == TL_OK && (n = getline(&buf, &cap, f)) >= 0) {
+        lineno++;
+        if (n > (ssize_t)16 * 1024 * 1024) {
+            tl_diag_set(d, path, lineno, "line longer than 16 MiB");
+            st = TL_E_LIMIT;
+            break;
+        }
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            buf[--n] = '\0';
+        if (!n)
+            continue;
+        cJSON *j = cJSON_ParseWithLength(buf, (size_t)n);
+        if (!j || !cJSON_IsString(j)) {
+            tl_diag_set(d, path, lineno, "expected one JSON string a line");
+            st = TL_E_PARSE;
+        } else {
+            st = tl_cli_list_add(lines, j->valuestring);
+        }
+        cJSON_Delete(j);
+    }
+    free(buf);
+    fclose(f);
     return st;
 }
 
