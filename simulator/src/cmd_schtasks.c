@@ -7,7 +7,8 @@
  * malformed /xml file) is a scenario error (TL_E_PARSE naming the step):
  * scenarios must not rely on guesses. Conditions Windows reports at run time
  * (access denied, task exists without /f, task not found, unknown /ru
- * account, remote /s host) make schtasks exit 1 with no change.
+ * account, remote /s host, a /xml file with a DOCTYPE [A]) make schtasks exit
+ * 1 with no change.
  *
  * /create without /xml builds the task XML from the switches (mapping of §7,
  * [A]); with /xml the file is read from the endpoint (BOM-sniffed). Both go
@@ -698,6 +699,14 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
             goto cleanup;
         }
         TL_TRY(tl_text_decode(f->data, f->len, &xmltext));
+        /* Windows refuses a task XML with a DOCTYPE (as the AR's reader does).
+         * [A] windows.md is silent on the message and code: schtasks' generic
+         * "ERROR: The task XML is malformed." with exit 1, no task registered. */
+        if (tl_taskxml_has_doctype(xmltext)) {
+            *rc = 1;
+            st = TL_OK;
+            goto cleanup;
+        }
     } else {
         st = build_xml(c, o, path, uid, is_system, &x, msg, sizeof msg);
         if (st == TL_E_PARSE) {

@@ -331,6 +331,10 @@ int tl_task_visible(tl_sim *s, const tl_task *t);
  * (actions, principal, settings). TL_E_PARSE with msg on malformed / invalid XML. */
 tl_status tl_taskxml_normalize(const char *xml, const char *uri, char **out, tl_task *t, char *msg,
                                size_t msgsz);
+/* 1 when the prolog of xml (before the root element) holds a DOCTYPE or other
+ * "<!" declaration, which the Task Scheduler refuses (same rule as the AR's
+ * reader, pipeline/ar/src/task_xml.c skip_misc). */
+int tl_taskxml_has_doctype(const char *xml);
 /* Replace all actions with one Exec, or toggle Settings/Enabled; returns new xml text. */
 tl_status tl_taskxml_edit(const char *xml, const tl_task_action *newact, int enabled, char **out);
 /* XML text -> file bytes: UTF-16LE, BOM, CRLF. */

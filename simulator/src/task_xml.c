@@ -70,6 +70,29 @@ static const char *skip_decl(const char *x, size_t *len)
     return x;
 }
 
+int tl_taskxml_has_doctype(const char *xml)
+{
+    const char *x = xml;
+    if ((unsigned char)x[0] == 0xef && (unsigned char)x[1] == 0xbb && (unsigned char)x[2] == 0xbf)
+        x += 3;
+    for (;;) {
+        while (*x == ' ' || *x == '\t' || *x == '\r' || *x == '\n')
+            x++;
+        const char *e;
+        if (strncmp(x, "<!--", 4) == 0) {
+            if (!(e = strstr(x + 4, "-->")))
+                return 0; /* malformed: the parser reports it */
+            x = e + 3;
+        } else if (strncmp(x, "<?", 2) == 0) {
+            if (!(e = strstr(x + 2, "?>")))
+                return 0;
+            x = e + 2;
+        } else {
+            return strncmp(x, "<!", 2) == 0;
+        }
+    }
+}
+
 static xmlDocPtr parse(const char *xml, char *msg, size_t msgsz)
 {
     size_t len;

@@ -801,6 +801,29 @@ static void test_sim_runtime_refusals_change_nothing(void **state)
     run_free(&r);
 }
 
+/* issue 10: Windows refuses a /xml task file with a DOCTYPE: schtasks exits
+ * non-zero (the || branch runs) and no task is registered. */
+static void test_sim_schtasks_xml_doctype_refused(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(
+        &r,
+        "[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\",\"path\":\"c:\\\\t.xml\","
+        "\"content\":\"<?xml version=\\\"1.0\\\"?><!DOCTYPE Task [<!ENTITY e \\\"calc.exe\\\">]>"
+        "<Task version=\\\"1.2\\\" "
+        "xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><Actions>"
+        "<Exec><Command>c:\\\\windows\\\\system32\\\\cmd.exe</Command></Exec></Actions>"
+        "</Task>\"}},{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"command\":\"cmd /c "
+        "schtasks /create /xml c:\\\\t.xml /tn dt || reg add HKCU\\\\Software\\\\refused /f\"}]",
+        NULL, NULL));
+    assert_null(tl_task_find(r.sim, "\\dt"));
+    char key[300];
+    snprintf(key, sizeof key, "HKU\\%s\\Software\\refused", r.sim->users[1].sid);
+    assert_non_null(tl_reg_find(r.sim, key));
+    run_free(&r);
+}
+
 static void test_sim_delete_change_disable(void **state)
 {
     (void)state;
@@ -1499,6 +1522,7 @@ int main(void)
         cmocka_unit_test(test_sim_cmd_child_has_double_space_and_syswow64),
         cmocka_unit_test(test_sim_invalid_command_lines_are_step_errors),
         cmocka_unit_test(test_sim_runtime_refusals_change_nothing),
+        cmocka_unit_test(test_sim_schtasks_xml_doctype_refused),
         cmocka_unit_test(test_sim_delete_change_disable),
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
         cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),
