@@ -130,6 +130,127 @@ int tl_strcasecmp(const char *a, const char *b)
     }
 }
 
+size_t tl_utf8_decode(const char *s, size_t n, unsigned long *cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned c = p[0];
+    size_t need;
+    unsigned long v;
+    unsigned lo = 0x80, hi = 0xbf; /* range of the second byte */
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 1, v = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 2, v = c & 0x0f;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f; /* no surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 3, v = c & 0x07;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else {
+        *cp = 0xfffd;
+        return 1;
+    }
+    for (size_t i = 1; i <= need; i++) {
+        unsigned b = i < n ? p[i] : 0;
+        if (i == 1 ? (b < lo || b > hi) : (b & 0xc0) != 0x80) {
+            *cp = 0xfffd;
+            return i;
+        }
+        v = (v << 6) | (b & 0x3f);
+    }
+    *cp = v;
+    return need + 1;
+}
+
+/* Simple upper-case mapping ([A]: Windows compares names with its own upcase
+ * table; this covers ASCII, Latin-1 Supplement, Latin Extended-A, Greek and
+ * Cyrillic, one code point to one code point). */
+static unsigned long win_upcase(unsigned long c)
+{
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z' ? c - 32 : c;
+    if (c < 0x100) {
+        if (c >= 0xe0 && c <= 0xfe && c != 0xf7)
+            return c - 0x20;
+        if (c == 0xff)
+            return 0x178;
+        if (c == 0xb5)
+            return 0x39c;
+        return c;
+    }
+    if (c < 0x180) {
+        if ((c <= 0x12f || (c >= 0x132 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) && (c & 1))
+            return c - 1;
+        if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) && !(c & 1))
+            return c - 1;
+        return c;
+    }
+    if (c >= 0x370 && c < 0x400) {
+        if ((c >= 0x3b1 && c <= 0x3c1) || (c >= 0x3c3 && c <= 0x3cb))
+            return c - 0x20;
+        if (c == 0x3c2)
+            return 0x3a3;
+        if (c == 0x3ac)
+            return 0x386;
+        if (c >= 0x3ad && c <= 0x3af)
+            return c - 0x25;
+        if (c == 0x3cc)
+            return 0x38c;
+        if (c == 0x3cd || c == 0x3ce)
+            return c - 0x3f;
+        return c;
+    }
+    if (c >= 0x400 && c < 0x530) {
+        if (c >= 0x430 && c <= 0x44f)
+            return c - 0x20;
+        if (c >= 0x450 && c <= 0x45f)
+            return c - 0x50;
+        if (((c >= 0x460 && c <= 0x481) || (c >= 0x48a && c <= 0x4bf) ||
+             (c >= 0x4d0 && c <= 0x52f)) &&
+            (c & 1))
+            return c - 1;
+        if (c >= 0x4c1 && c <= 0x4ce && !(c & 1))
+            return c - 1;
+        if (c == 0x4cf)
+            return 0x4c0;
+        return c;
+    }
+    return c;
+}
+
+int tl_wincasecmpn(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i = 0, j = 0;
+    while (i < an && j < bn) {
+        unsigned long ca, cb;
+        size_t ka = tl_utf8_decode(a + i, an - i, &ca), kb = tl_utf8_decode(b + j, bn - j, &cb);
+        /* an invalid byte compares as itself, never equal to a valid character */
+        if (ca == 0xfffd && ka == 1 && (unsigned char)a[i] >= 0x80)
+            ca = 0x110000ul + (unsigned char)a[i];
+        if (cb == 0xfffd && kb == 1 && (unsigned char)b[j] >= 0x80)
+            cb = 0x110000ul + (unsigned char)b[j];
+        ca = win_upcase(ca), cb = win_upcase(cb);
+        if (ca != cb)
+            return ca < cb ? -1 : 1;
+        i += ka, j += kb;
+    }
+    return (i < an) - (j < bn);
+}
+
+int tl_wincasecmp(const char *a, const char *b)
+{
+    return tl_wincasecmpn(a, strlen(a), b, strlen(b));
+}
+
 int tl_strncasecmp(const char *a, const char *b, size_t n)
 {
     for (; n; n--, a++, b++) {

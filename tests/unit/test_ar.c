@@ -9,6 +9,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/ar.h"
 
+#include <cjson/cJSON.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -802,6 +804,64 @@ static void test_ar_alloc_fail(void **state)
     tl_free(msg);
 }
 
+/* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n, cp;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07;
+        else
+            return 0;
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+/* issue 10: invalid UTF-8 in a registry path (task path, value name) gives a
+ * line a strict JSON reader accepts: each invalid sequence becomes U+FFFD. */
+static void test_ar_invalid_utf8_is_replaced(void **state)
+{
+    (void)state;
+    tl_ar_task_ref ref = {"\\bad\xff\xfe" "x\xc3(\xe2\x82 \xed\xa0\x80y\xf0\x9f\x98\x80", "H",
+                          "SetValue", "v\x80"};
+    char *line = tl_ar_error_record(&ref, "gone \xc0\xaf");
+    assert_non_null(line);
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(line, &end, 1);
+    assert_non_null(j);
+    assert_true(utf8_valid(line));
+    const cJSON *tp = cJSON_GetObjectItemCaseSensitive(j, "TaskPath");
+    assert_true(cJSON_IsString(tp));
+    /* \xff, \xfe, \xc3 (before '('), \xe2\x82 (truncated), \xed\xa0\x80 (a surrogate: 3
+     * bytes, each invalid); valid characters kept */
+    assert_string_equal(tp->valuestring, "\\bad\xef\xbf\xbd\xef\xbf\xbdx\xef\xbf\xbd(\xef\xbf\xbd "
+                                         "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdy\xf0\x9f\x98\x80");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(j, "RegistryEvent"), "Value")
+                            ->valuestring,
+                        "v\xef\xbf\xbd");
+    cJSON_Delete(j);
+    tl_free(line);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +882,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ar_delete_command_does_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ar_case_insensitive_drive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ar_alloc_fail, setup, teardown),
+        cmocka_unit_test(test_ar_invalid_utf8_is_replaced),
     };
     return cmocka_run_group_tests_name("ar", tests, NULL, NULL);
 }

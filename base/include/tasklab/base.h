@@ -276,6 +276,14 @@ tl_status tl_fileset_recover(const char *dir, tl_diag *d);
 /* ---- small string helpers ---------------------------------------------- */
 int tl_strcasecmp(const char *a, const char *b);
 int tl_strncasecmp(const char *a, const char *b, size_t n);
+/** Decode one UTF-8 character of s[0..n) (n >= 1) into *cp; returns the bytes
+ * used (>= 1). An invalid sequence gives U+FFFD for its maximal valid prefix
+ * (one byte at least), as the Unicode standard recommends. */
+size_t tl_utf8_decode(const char *s, size_t n, unsigned long *cp);
+/** Windows-style name comparison: UTF-8 decoded, simple upper-case mapping of
+ * ASCII, Latin-1 Supplement, Latin Extended-A, Greek and Cyrillic. 0 when equal. */
+int tl_wincasecmp(const char *a, const char *b);
+int tl_wincasecmpn(const char *a, size_t an, const char *b, size_t bn);
 /** Case-insensitive (ASCII) substring search; NULL if absent. */
 const char *tl_strcasestr(const char *hay, const char *needle);
 

@@ -19,7 +19,10 @@
  * The outer separators are `": "` and `", "` as the seed script's string
  * concatenation writes them; the action object is compact like
  * ConvertTo-Json -Compress. Strings are escaped as cJSON prints them
- * (tl_buf_json_str). Values are trimmed of XML whitespace; an empty value is
+ * (tl_buf_json_str), after each invalid UTF-8 sequence (a registry path or
+ * task file can hold any bytes) is replaced with U+FFFD, so a strict JSON
+ * reader accepts the line ([A]: what Windows' UTF-16 to UTF-8 conversion gives
+ * for a lone surrogate). Values are trimmed of XML whitespace; an empty value is
  * null (Task Scheduler does not keep empty strings). Everything after TaskName
  * is a tasklab extension: the seed's rules 115008/115009 only read
  * ScheduledTaskAR.*, TaskName.
@@ -35,6 +38,40 @@
 #define TREE_PREFIX2                                                                               \
     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\"
 #define TASKS_DIR "C:\\Windows\\System32\\Tasks"
+
+/* s[0..n) as a JSON string, invalid UTF-8 replaced with U+FFFD. */
+static void json_strn(tl_buf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned long cp;
+        size_t k = tl_utf8_decode(s + i, n - i, &cp);
+        if (cp == 0xfffd && !(k == 3 && memcmp(s + i, "\xef\xbf\xbd", 3) == 0))
+            break;
+        i += k;
+    }
+    if (i == n) {
+        tl_buf_json_strn(b, s, n);
+        return;
+    }
+    tl_buf t = TL_BUF_INIT;
+    for (i = 0; i < n;) {
+        unsigned long cp;
+        size_t k = tl_utf8_decode(s + i, n - i, &cp);
+        if (cp == 0xfffd)
+            tl_buf_puts(&t, "\xef\xbf\xbd");
+        else
+            tl_buf_append(&t, s + i, k);
+        i += k;
+    }
+    if (tl_buf_status(&t) == TL_OK)
+        tl_buf_json_strn(b, tl_buf_cstr(&t), t.len);
+    else
+        b->oom = 1;
+    tl_buf_free(&t);
+}
+
+static void json_str(tl_buf *b, const char *s) { json_strn(b, s, strlen(s)); }
 
 int tl_ar_int_is_value_event(const char *leaf, const char *event_id, const char *event_type)
 {
@@ -158,7 +195,7 @@ static void put_val(tl_buf *b, const char *s)
     if (n == 0)
         tl_buf_puts(b, "null");
     else
-        tl_buf_json_strn(b, s, n);
+        json_strn(b, s, n);
 }
 
 static int val_null(const char *s)
@@ -183,11 +220,11 @@ static void put_sysprops(tl_buf *b, const char *server, const char *cls)
 {
     tl_buf_puts(b, "{\"Namespace\":\"Root/Microsoft/Windows/TaskScheduler\",\"ServerName\":");
     if (server)
-        tl_buf_json_str(b, server);
+        json_str(b, server);
     else
         tl_buf_puts(b, "null");
     tl_buf_puts(b, ",\"ClassName\":");
-    tl_buf_json_str(b, cls);
+    json_str(b, cls);
     tl_buf_puts(b, ",\"Path\":null}");
 }
 
@@ -203,7 +240,7 @@ static void put_cim_action(tl_buf *b, const char *cls, const char *const *props,
     for (size_t i = 0; i < n; i++) {
         if (i)
             tl_buf_putc(b, ',');
-        tl_buf_json_str(b, props[i]);
+        json_str(b, props[i]);
     }
     tl_buf_puts(b, "],\"CimClassQualifiers\":[],\"CimClassMethods\":[],\"CimSystemProperties\":");
     put_sysprops(b, server, cls);
@@ -212,7 +249,7 @@ static void put_cim_action(tl_buf *b, const char *cls, const char *const *props,
         if (i)
             tl_buf_putc(b, ',');
         tl_buf_puts(b, "{\"Name\":");
-        tl_buf_json_str(b, props[i]);
+        json_str(b, props[i]);
         tl_buf_puts(b, ",\"Value\":");
         put_val(b, vals[i]);
         tl_buf_puts(b, ",\"CimType\":14,\"Flags\":");
@@ -224,7 +261,7 @@ static void put_cim_action(tl_buf *b, const char *cls, const char *const *props,
     put_sysprops(b, server, cls);
     for (size_t i = 0; i < n; i++) {
         tl_buf_putc(b, ',');
-        tl_buf_json_str(b, props[i]);
+        json_str(b, props[i]);
         tl_buf_putc(b, ':');
         put_val(b, vals[i]);
     }
@@ -259,7 +296,7 @@ static void put_children(tl_buf *b, const tl_xnode *n, int first, int depth)
         if (!first)
             tl_buf_putc(b, ',');
         first = 0;
-        tl_buf_json_str(b, k->name);
+        json_str(b, k->name);
         tl_buf_putc(b, ':');
         if (k->kids && depth < 8) {
             tl_buf_putc(b, '{');
@@ -279,7 +316,7 @@ static void put_children(tl_buf *b, const tl_xnode *n, int first, int depth)
 static void put_key(tl_buf *b, const char *key)
 {
     tl_buf_puts(b, ", ");
-    tl_buf_json_str(b, key);
+    json_str(b, key);
     tl_buf_puts(b, ": ");
 }
 
@@ -292,9 +329,9 @@ static const char *leaf_of(const char *task_path)
 static void put_head(tl_buf *b, const tl_ar_task_ref *ref)
 {
     tl_buf_puts(b, ", \"TaskName\": ");
-    tl_buf_json_str(b, leaf_of(ref->task_path));
+    json_str(b, leaf_of(ref->task_path));
     put_key(b, "TaskPath");
-    tl_buf_json_str(b, ref->task_path);
+    json_str(b, ref->task_path);
     put_key(b, "Source");
     tl_buf_puts(b, "\"task-file\"");
     put_key(b, "File");
@@ -302,7 +339,7 @@ static void put_head(tl_buf *b, const tl_ar_task_ref *ref)
     tl_buf_puts(&f, TASKS_DIR);
     tl_buf_puts(&f, ref->task_path);
     if (tl_buf_status(&f) == TL_OK)
-        tl_buf_json_str(b, tl_buf_cstr(&f));
+        json_str(b, tl_buf_cstr(&f));
     else
         b->oom = 1;
     tl_buf_free(&f);
@@ -380,7 +417,7 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
         if (k++)
             tl_buf_putc(&b, ',');
         tl_buf_puts(&b, "{\"Type\":");
-        tl_buf_json_str(&b, a->name);
+        json_str(&b, a->name);
         tl_buf_puts(&b, ",\"Id\":");
         put_val(&b, tl_arxml_attr(a, "id"));
         if (strcmp(a->name, "Exec") == 0) {
@@ -408,7 +445,7 @@ tl_status tl_ar_render_task(const char *data, size_t len, const tl_ar_task_ref *
         if (k++)
             tl_buf_putc(&b, ',');
         tl_buf_puts(&b, "{\"Type\":");
-        tl_buf_json_str(&b, t->name);
+        json_str(&b, t->name);
         if (tl_arxml_attr(t, "id")) {
             tl_buf_puts(&b, ",\"Id\":");
             put_val(&b, tl_arxml_attr(t, "id"));
@@ -459,7 +496,7 @@ char *tl_ar_error_record(const tl_ar_task_ref *ref, const char *why)
     put_head(&b, ref);
     put_registry(&b, ref);
     put_key(&b, "Error");
-    tl_buf_json_str(&b, why);
+    json_str(&b, why);
     tl_buf_putc(&b, '}');
     if (tl_buf_status(&b) != TL_OK) {
         tl_buf_free(&b);
