@@ -122,9 +122,11 @@ static tl_status match_comp(int dirfd, const char *comp, size_t len, unsigned fl
     int have = 0;
     struct dirent *e;
     while ((e = readdir(dh)) != NULL) {
-        if (strlen(e->d_name) == len && tl_strncasecmp(e->d_name, comp, len) == 0 &&
+        /* Windows name comparison ([A] simple case mapping, tl_wincasecmpn) */
+        size_t elen = strlen(e->d_name);
+        if (elen <= NAME_MAX_BYTES && tl_wincasecmpn(e->d_name, elen, comp, len) == 0 &&
             (!have || strcmp(e->d_name, best) < 0)) {
-            memcpy(best, e->d_name, len + 1);
+            memcpy(best, e->d_name, elen + 1);
             have = 1;
         }
     }

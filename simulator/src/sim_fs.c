@@ -90,7 +90,7 @@ static char *canon(const char *p)
 static long find_idx(const tl_sim *s, const char *path)
 {
     for (size_t i = 0; i < s->nfiles; i++)
-        if (tl_strcasecmp(s->files[i].path, path) == 0)
+        if (tl_wincasecmp(s->files[i].path, path) == 0) /* [A] Windows case folding */
             return (long)i;
     return -1;
 }

@@ -172,7 +172,7 @@ static tl_regkey *root_of(tl_sim *s, const char *npath, const char **rest)
 static tl_regkey *sub_find(const tl_regkey *k, const char *name, size_t n)
 {
     for (size_t i = 0; i < k->nsubs; i++)
-        if (strlen(k->subs[i]->name) == n && tl_strncasecmp(k->subs[i]->name, name, n) == 0)
+        if (tl_wincasecmpn(k->subs[i]->name, strlen(k->subs[i]->name), name, n) == 0) /* [A] */
             return k->subs[i];
     return NULL;
 }
@@ -274,7 +274,7 @@ tl_status tl_reg_create(tl_sim *s, const char *npath, tl_regkey **leaf, char ***
 tl_regval *tl_reg_val_find(tl_regkey *k, const char *name)
 {
     for (size_t i = 0; i < k->nvals; i++)
-        if (tl_strcasecmp(k->vals[i].name, name) == 0)
+        if (tl_wincasecmp(k->vals[i].name, name) == 0)
             return &k->vals[i];
     return NULL;
 }
@@ -319,7 +319,7 @@ tl_status tl_reg_val_set(tl_regkey *k, const char *name, uint32_t type, const vo
 int tl_reg_val_delete(tl_regkey *k, const char *name)
 {
     for (size_t i = 0; i < k->nvals; i++)
-        if (tl_strcasecmp(k->vals[i].name, name) == 0) {
+        if (tl_wincasecmp(k->vals[i].name, name) == 0) {
             val_clear(&k->vals[i]);
             memmove(&k->vals[i], &k->vals[i + 1], (k->nvals - i - 1) * sizeof k->vals[0]);
             k->nvals--;

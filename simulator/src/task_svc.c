@@ -47,10 +47,11 @@ static const unsigned char task_sd[] = {
 
 /* ---- lookup, names ----------------------------------------------------------- */
 
+/* Task paths compare as Windows names: case folded beyond ASCII ([A], tl_wincasecmp). */
 tl_task *tl_task_find(tl_sim *s, const char *path)
 {
     for (size_t i = 0; i < s->ntasks; i++)
-        if (!s->tasks[i].deleted && tl_strcasecmp(s->tasks[i].path, path) == 0)
+        if (!s->tasks[i].deleted && tl_wincasecmp(s->tasks[i].path, path) == 0)
             return &s->tasks[i];
     return NULL;
 }

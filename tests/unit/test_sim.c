@@ -824,6 +824,33 @@ static void test_sim_schtasks_xml_doctype_refused(void **state)
     run_free(&r);
 }
 
+/* issue 10: task names that differ only in (non-ASCII) case name one task:
+ * the second /create without /f is refused (exit 1) and changes nothing. */
+static void test_sim_schtasks_unicode_case_folded(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(
+        &r,
+        "[{\"at\":0,\"user\":\"alice\",\"command\":\"schtasks /create /tn \\\"\xc3\x9cn\xc3\xaf" "code"
+        "\xd0\xb6\xce\xbb\xc5\x91\\\" /tr a.exe /sc onlogon\"},{\"at\":1,\"user\":\"alice\","
+        "\"command\":\"cmd /c schtasks /create /tn \\\"\xc3\x9cN\xc3\x8f" "CODE\xd0\x96\xce\x9b\xc5\x90"
+        "\\\" /tr b.exe /sc onlogon || reg add HKCU\\\\Software\\\\exists /f\"}]",
+        NULL, NULL));
+    tl_task *t = tl_task_find(r.sim, "\\\xc3\x9cn\xc3\xaf" "code\xd0\xb6\xce\xbb\xc5\x91");
+    assert_non_null(t);
+    assert_string_equal(t->actions[0].command, "a.exe");
+    assert_ptr_equal(tl_task_find(r.sim, "\\\xc3\x9cN\xc3\x8f" "CODE\xd0\x96\xce\x9b\xc5\x90"), t);
+    char key[300];
+    snprintf(key, sizeof key, "HKU\\%s\\Software\\exists", r.sim->users[1].sid);
+    assert_non_null(tl_reg_find(r.sim, key));
+    size_t n = 0;
+    for (size_t i = 0; i < r.sim->ntasks; i++)
+        n += !r.sim->tasks[i].deleted && strstr(r.sim->tasks[i].path, "CODE") != NULL;
+    assert_int_equal(n, 0);
+    run_free(&r);
+}
+
 static void test_sim_delete_change_disable(void **state)
 {
     (void)state;
@@ -1523,6 +1550,7 @@ int main(void)
         cmocka_unit_test(test_sim_invalid_command_lines_are_step_errors),
         cmocka_unit_test(test_sim_runtime_refusals_change_nothing),
         cmocka_unit_test(test_sim_schtasks_xml_doctype_refused),
+        cmocka_unit_test(test_sim_schtasks_unicode_case_folded),
         cmocka_unit_test(test_sim_delete_change_disable),
         cmocka_unit_test(test_sim_tarrask_and_index_hiding),
         cmocka_unit_test(test_sim_lokibot_silentcleanup_runs_elevated),

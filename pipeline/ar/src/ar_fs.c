@@ -244,7 +244,7 @@ static char *match_entry(const char *dir, const char *name)
             best = tl_strdup(name);
             break;
         }
-        if (tl_strcasecmp(e->d_name, name) == 0 && (!best || strcmp(e->d_name, best) < 0)) {
+        if (tl_wincasecmp(e->d_name, name) == 0 && (!best || strcmp(e->d_name, best) < 0)) {
             tl_free(best);
             best = tl_strdup(e->d_name);
         }
