@@ -147,9 +147,7 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth)
             else
                 st = walk(root, f->v[f->n - 1].rel, f, depth + 1);
         } else if (S_ISREG(sb.st_mode)) {
-            tl_diag d;
-            tl_diag_clear(&d);
-            st = tl_file_read(full, &x.data, &x.len, &d);
+            st = tl_walk_read(root, crel, 0, TL_FILE_MAX, &x.data, &x.len, NULL, NULL);
             if (st == TL_OK) {
                 x.rel = crel;
                 crel = NULL;
@@ -250,78 +248,52 @@ static tl_status diff(const rfiles *a, const rfiles *b, rfiles *out)
     return TL_OK;
 }
 
+/* Apply changes below root through base's descriptor-relative walk (never a
+ * link, never outside root), as the simulator's own mirroring writes them. */
 static tl_status apply(const char *root, const rfiles *f, tl_diag *d)
 {
     for (size_t i = 0; i < f->n; i++) {
         const rfile *x = &f->v[i];
-        char *p = tl_path_join(root, x->rel);
-        if (!p)
-            return TL_E_NOMEM;
-        tl_status st = TL_OK;
-        if (x->del) {
-            if (x->isdir)
-                rmdir(p);
-            else
-                unlink(p);
-        } else if (x->isdir) {
-            st = tl_mkdirs(p, d);
-        } else {
-            char *sl = strrchr(p, '/');
-            if (sl) {
-                *sl = '\0';
-                st = tl_mkdirs(p, d);
-                *sl = '/';
-            }
-            if (st == TL_OK) {
-                FILE *fp = fopen(p, "wb");
-                if (!fp || fwrite(x->data, 1, x->len, fp) != x->len) {
-                    tl_diag_set(d, p, 0, "cannot write: %s", strerror(errno));
-                    st = TL_E_IO;
-                }
-                if (fp && fclose(fp) != 0 && st == TL_OK) {
-                    tl_diag_set(d, p, 0, "cannot write: %s", strerror(errno));
-                    st = TL_E_IO;
-                }
-            }
-        }
-        tl_free(p);
+        tl_status st;
+        if (x->del)
+            st = tl_walk_remove(root, x->rel, 0, d);
+        else if (x->isdir)
+            st = tl_walk_mkdir(root, x->rel, 0, d);
+        else
+            st = tl_walk_write(root, x->rel, TL_WALK_CREATE, x->data, x->len, d);
         if (st != TL_OK)
             return st;
     }
     return TL_OK;
 }
 
-static void rm_tree(const char *path)
+/* A private temporary drive: base's "$TMPDIR/tasklab-XXXXXX" with its owner
+ * lock (so the stale-file cleaner of another tasklab process leaves it alone
+ * while this one lives), the drive being drive_c inside it, as run.c does. */
+typedef struct tdrive {
+    char dir[4000];
+    char drive[4096];
+    int lock;
+    int live;
+} tdrive;
+
+static tl_status tdrive_new(tdrive *t, tl_diag *d)
 {
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (!S_ISDIR(sb.st_mode)) {
-        unlink(path);
-        return;
-    }
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *e;
-        while ((e = readdir(dir))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char *child = tl_path_join(path, e->d_name);
-            if (child) {
-                rm_tree(child);
-                tl_free(child);
-            }
-        }
-        closedir(dir);
-    }
-    rmdir(path);
+    t->lock = -1;
+    t->live = 0;
+    tl_status st = tl_tempdir_new(t->dir, sizeof t->dir, &t->lock, d);
+    if (st != TL_OK)
+        return st;
+    t->live = 1;
+    snprintf(t->drive, sizeof t->drive, "%s/drive_c", t->dir);
+    return tl_walk_mkdir(t->dir, "drive_c", 0, d);
 }
 
-static int make_temp(char *out, size_t n)
+static void tdrive_free(tdrive *t)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(out, n, "%s/tasklab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(out) != NULL;
+    if (t->live)
+        tl_tempdir_free(t->dir, t->lock);
+    t->live = 0;
 }
 
 /* ---- recording ---------------------------------------------------------------- */
@@ -379,8 +351,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     tl_sim *sim = NULL;
     tl_agent_conf *aconf = NULL;
     char *agent_conf_path = NULL;
-    char drive[4096];
-    int have_drive = 0;
+    tdrive td = {.lock = -1};
     rfiles prev, cur;
     tl_record rec;
     int have_rec = 0;
@@ -399,18 +370,14 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     TL_TRY_ALLOC(r->agent_id);
     TL_TRY_ALLOC(r->agent_name);
 
-    if (!make_temp(drive, sizeof drive)) {
-        tl_diag_set(d, drive, 0, "cannot create a temporary folder: %s", strerror(errno));
-        TL_FAIL(TL_E_IO);
-    }
-    have_drive = 1;
+    TL_TRY(tdrive_new(&td, d));
 
     tl_sim_opts so;
     memset(&so, 0, sizeof so);
     so.etc_dir = o->etc_dir;
     so.shared_dir = o->shared_dir;
     so.sysmon_config = o->sysmon_config;
-    so.drive_c = drive;
+    so.drive_c = td.drive;
     TL_TRY(tl_sim_new(sc, &so, &sim, d));
     r->agent_dir = tl_strdup(tl_sim_agent_dir(sim));
     TL_TRY_ALLOC(r->agent_dir);
@@ -428,7 +395,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         }
     }
 
-    TL_TRY(snapshot(drive, &prev));
+    TL_TRY(snapshot(td.drive, &prev));
     TL_TRY(diff(&cur, &prev, &r->init)); /* cur is empty: everything is new */
 
     nsteps = tl_sim_step_count(sim);
@@ -450,7 +417,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
             it.time = tl_sim_step_time(sim, next_step);
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
-            TL_TRY(snapshot(drive, &cur));
+            TL_TRY(snapshot(td.drive, &cur));
             st = diff(&prev, &cur, &it.chg);
             rfiles_free(&prev);
             prev = cur;
@@ -490,8 +457,7 @@ cleanup:
     tl_agent_conf_free(aconf);
     tl_free(agent_conf_path);
     tl_sim_free(sim);
-    if (have_drive)
-        rm_tree(drive);
+    tdrive_free(&td);
     return st;
 }
 
@@ -580,7 +546,7 @@ typedef struct rp {
     size_t feed_seq;
     size_t n_alerts, n_ar;
     int max_level;
-    char drive[4096];
+    tdrive td;
     int have_drive;
     tl_status cb_status;
     tl_diag *d;
@@ -651,22 +617,19 @@ static tl_status ensure_drive(rp *c)
     const tl_recording *r = c->rec;
     if (c->have_drive)
         return TL_OK;
-    if (!make_temp(c->drive, sizeof c->drive)) {
-        tl_diag_set(c->d, c->drive, 0, "cannot create a temporary folder: %s", strerror(errno));
-        return TL_E_IO;
-    }
-    c->have_drive = 1;
-    TL_TRY(apply(c->drive, &r->init, c->d));
+    c->have_drive = 1; /* c->td is freed by the caller whatever happens next */
+    TL_TRY(tdrive_new(&c->td, c->d));
+    TL_TRY(apply(c->td.drive, &r->init, c->d));
     for (size_t i = 0, s = 0; i < r->nitems && s < c->steps_done; i++)
         if (r->items[i].kind == K_STEP) {
-            TL_TRY(apply(c->drive, &r->items[i].chg, c->d));
+            TL_TRY(apply(c->td.drive, &r->items[i].chg, c->d));
             s++;
         }
     tl_execd_opts xo;
     memset(&xo, 0, sizeof xo);
     xo.mode = c->o ? c->o->ar_mode : TL_AR_INPROC;
     xo.exe_path = c->o ? c->o->ar_exe : NULL;
-    xo.drive_c = c->drive;
+    xo.drive_c = c->td.drive;
     xo.agent_dir = r->agent_dir;
     TL_TRY(tl_execd_new(&xo, &c->execd, c->d));
     if (r->nloc) {
@@ -722,7 +685,7 @@ tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
             if (it->kind == K_STEP) {
                 c.steps_done++;
                 if (c.have_drive)
-                    TL_TRY(apply(c.drive, &it->chg, d));
+                    TL_TRY(apply(c.td.drive, &it->chg, d));
             } else if (it->line) {
                 TL_TRY(feed(&c, it->line));
             }
@@ -794,7 +757,6 @@ cleanup:
     tl_execd_free(c.execd);
     tl_engine_free(c.engine);
     tl_buf_free(&c.alerts);
-    if (c.have_drive)
-        rm_tree(c.drive);
+    tdrive_free(&c.td);
     return st;
 }
