@@ -681,6 +681,7 @@ void tl_ruleset_free(tl_ruleset *rs) {
     vfree(rs->mitre_warned, rs->nmitre_warned);
     vfree(rs->fnames, rs->nfnames);
     tl_free(rs->fhash);
+    tl_free(rs->idhash);
     tl_decoder_set_free(rs->ds);
     tl_free(rs);
 }

@@ -40,12 +40,21 @@ void tl_ruleset_warnf(const tl_ruleset *rs, const char *fmt, ...) {
     rs->warn(rs->warn_ctx, msg);
 }
 
+unsigned long long tl_rules_load_cmps;
+
+static uint64_t name_hash(const char *s);
+
+/* Intern: a lookup in rs->fhash (rebuilt, twice as large, when half full). */
 tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid) {
-    for (size_t i = 0; i < rs->nfnames; i++) {
-        if (tl_ascii_casecmp(rs->fnames[i], name) == 0) {
-            *fid = i;
-            return TL_OK;
-        }
+    if (!rs->fhash || (rs->nfnames + 1) * 2 > rs->fhash_mask + 1) {
+        tl_status st = tl_ruleset_index_fields(rs);
+        if (st != TL_OK)
+            return st;
+    }
+    size_t got = tl_ruleset_lookup_fid(rs, name);
+    if (got != (size_t)-1) {
+        *fid = got;
+        return TL_OK;
     }
     char **nv = tl_realloc(rs->fnames, (rs->nfnames + 1) * sizeof *nv);
     if (!nv)
@@ -55,6 +64,12 @@ tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid) {
     if (!nv[rs->nfnames])
         return TL_E_NOMEM;
     *fid = rs->nfnames++;
+    uint64_t h = name_hash(name);
+    size_t k = (size_t)h & rs->fhash_mask;
+    while (rs->fhash[2 * k])
+        k = (k + 1) & rs->fhash_mask;
+    rs->fhash[2 * k] = *fid + 1;
+    rs->fhash[2 * k + 1] = (size_t)h;
     return TL_OK;
 }
 
@@ -123,6 +138,7 @@ size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name) {
     size_t k = (size_t)h & rs->fhash_mask;
     while (rs->fhash[2 * k]) {
         size_t fid = rs->fhash[2 * k] - 1;
+        tl_rules_load_cmps++;
         if (rs->fhash[2 * k + 1] == (size_t)h && (strcmp(rs->fnames[fid], name) == 0 ||
                                                   tl_ascii_casecmp(rs->fnames[fid], name) == 0))
             return fid;
@@ -131,11 +147,45 @@ size_t tl_ruleset_lookup_fid(const tl_ruleset *rs, const char *name) {
     return (size_t)-1;
 }
 
+static size_t id_slot(int id, size_t mask) {
+    uint64_t h = (uint64_t)(uint32_t)id * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & mask;
+}
+
+/* (Re)build rs->idhash for cap slots (a power of two > 2 * nrules). */
+static tl_status index_ids(tl_ruleset *rs, size_t cap) {
+    size_t *nh = tl_calloc(cap, sizeof *nh);
+    if (!nh)
+        return TL_E_NOMEM;
+    tl_free(rs->idhash);
+    rs->idhash = nh;
+    rs->idhash_mask = cap - 1;
+    for (size_t i = 0; i < rs->nrules; i++) {
+        size_t k = id_slot(rs->rules[i]->id, rs->idhash_mask);
+        while (rs->idhash[k])
+            k = (k + 1) & rs->idhash_mask;
+        rs->idhash[k] = i + 1;
+    }
+    return TL_OK;
+}
+
+/* The first rule in load order with this id (ids are unique in rules[]:
+ * a duplicate is refused, 7612). */
 tl_rule *tl_ruleset_find(const tl_ruleset *rs, int id) {
-    for (size_t i = 0; i < rs->nrules; i++)
-        if (rs->rules[i]->id == id)
-            return rs->rules[i];
-    return NULL;
+    if (!rs->idhash) {
+        for (size_t i = 0; i < rs->nrules; i++)
+            if (tl_rules_load_cmps++, rs->rules[i]->id == id)
+                return rs->rules[i];
+        return NULL;
+    }
+    tl_rule *best = NULL;
+    for (size_t k = id_slot(id, rs->idhash_mask); rs->idhash[k]; k = (k + 1) & rs->idhash_mask) {
+        tl_rule *r = rs->rules[rs->idhash[k] - 1];
+        tl_rules_load_cmps++;
+        if (r->id == id && (!best || r->idx < best->idx))
+            best = r;
+    }
+    return best;
 }
 
 static void strv_free(char **v, size_t n) {
@@ -1190,8 +1240,20 @@ static tl_status add_rule(tl_ruleset *rs, tl_rule *r) {
         rs->rules = nv;
         rs->caprules = nc;
     }
+    if (!rs->idhash || (rs->nrules + 1) * 2 > rs->idhash_mask + 1) {
+        size_t cap = 256;
+        while (cap < (rs->nrules + 1) * 2 + 1)
+            cap *= 2;
+        tl_status st = index_ids(rs, cap);
+        if (st != TL_OK)
+            return st;
+    }
     r->idx = rs->nrules;
     rs->rules[rs->nrules++] = r;
+    size_t k = id_slot(r->id, rs->idhash_mask);
+    while (rs->idhash[k])
+        k = (k + 1) & rs->idhash_mask;
+    rs->idhash[k] = r->idx + 1;
     return TL_OK;
 }
 

@@ -365,6 +365,8 @@ struct tl_ruleset {
     size_t nfnames;
     size_t *fhash; /* open addressing by lowercased name hash: (fid+1, hash) pairs, 0 = empty */
     size_t fhash_mask;
+    size_t *idhash; /* open addressing by rule id: rules[] index + 1, 0 = empty */
+    size_t idhash_mask;
     size_t nmitre_warned;
     tl_iplist white_list;
     int max_timeframe;
@@ -380,6 +382,10 @@ struct tl_ruleset {
 tl_status tl_rules_load_file(tl_ruleset *rs, const char *path, const char *base_dir, tl_diag *d);
 /** Intern a field name (case-insensitive); *fid receives its index. */
 tl_status tl_ruleset_field_id(tl_ruleset *rs, const char *name, size_t *fid);
+/** Comparisons made by the rule loader's lookups (rule by id, field name
+ * interning, sorted sibling insertion): a test counter that shows the loading
+ * work grows n log n, not n squared. Not thread-safe; tests only read it. */
+extern unsigned long long tl_rules_load_cmps;
 /** Build rs->fhash (after the last rule file). */
 tl_status tl_ruleset_index_fields(tl_ruleset *rs);
 /** ASCII case-insensitive compare (no locale). */

@@ -48,6 +48,22 @@ int tl_word_match(const char *pattern, const char *str) {
     return 0;
 }
 
+/* Siblings are sorted by ilevel, highest first, load order within a level:
+ * the new rule goes after every sibling whose ilevel is >= its own (binary
+ * search for the first sibling with a lower ilevel). */
+static size_t insert_pos(tl_rule *const *v, size_t n, const tl_rule *r) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        tl_rules_load_cmps++;
+        if (v[mid]->ilevel < r->ilevel)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
 static tl_status insert_sorted(tl_rule ***v, size_t *n, size_t *cap, tl_rule *r) {
     if (*n == *cap) {
         size_t nc = *cap ? *cap * 2 : 4;
@@ -57,13 +73,7 @@ static tl_status insert_sorted(tl_rule ***v, size_t *n, size_t *cap, tl_rule *r)
         *v = nv;
         *cap = nc;
     }
-    size_t pos = *n;
-    for (size_t i = 0; i < *n; i++) {
-        if ((*v)[i]->ilevel < r->ilevel) {
-            pos = i;
-            break;
-        }
-    }
+    size_t pos = insert_pos(*v, *n, r);
     memmove(&(*v)[pos + 1], &(*v)[pos], (*n - pos) * sizeof **v);
     (*v)[pos] = r;
     (*n)++;
@@ -71,9 +81,12 @@ static tl_status insert_sorted(tl_rule ***v, size_t *n, size_t *cap, tl_rule *r)
 }
 
 static tl_status add_child(tl_rule *parent, tl_rule *r) {
-    for (size_t i = 0; i < parent->nchildren; i++)
-        if (parent->children[i] == r)
-            return TL_OK;
+    /* r is added by one tl_rules_tree_add call (a rule is placed once), where
+     * no other rule is inserted: if r is already a child (if_sid "5,5"), it is
+     * the sibling just before its insertion point. */
+    size_t pos = insert_pos(parent->children, parent->nchildren, r);
+    if (pos > 0 && parent->children[pos - 1] == r)
+        return TL_OK;
     return insert_sorted(&parent->children, &parent->nchildren, &parent->capchildren, r);
 }
 
