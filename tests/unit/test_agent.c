@@ -249,6 +249,66 @@ static void append(const char *path, const void *data, size_t len)
     fclose(f);
 }
 
+typedef struct lens {
+    size_t len[8];
+    char first[8], last[8];
+    size_t n;
+} lens;
+
+static void collect_len(void *ctx, const char *location, const char *line)
+{
+    (void)location;
+    lens *l = ctx;
+    if (l->n < 8) {
+        size_t n = strlen(line);
+        l->len[l->n] = n;
+        l->first[l->n] = n ? line[0] : 0;
+        l->last[l->n] = n ? line[n - 1] : 0;
+        l->n++;
+    }
+}
+
+/* read_syslog reads a line with fgets(str, OS_MAXSTR - OS_LOG_HEADER): at most
+ * 65,279 bytes a read. A longer line is sent cut to its first 65,278 bytes and
+ * the rest of it, through its '\n', is discarded ([A], logcollector.c). A line of
+ * 65,278 bytes plus '\n' is whole. */
+static void test_agent_logcollector_long_line_cut(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tl-test-agent-lc-long-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    size_t big = 211602;
+    char *buf = malloc(big + 1);
+    assert_non_null(buf);
+    memset(buf, 'a', big);
+    buf[65277] = 'b'; /* the last byte kept */
+    buf[65278] = 'c'; /* the first byte dropped */
+    buf[big - 1] = 'z';
+    buf[big] = '\n';
+    append(path, buf, big + 1);
+    append(path, "next\n", 5);
+    memset(buf, 'x', 65278);
+    buf[65278] = '\n';
+    append(path, buf, 65279);
+    free(buf);
+    tl_logcollector *lc = NULL;
+    assert_int_equal(tl_logcollector_new("x", path, 1, &lc), TL_OK);
+    lens l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(tl_logcollector_poll(lc, collect_len, &l), TL_OK);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.len[0], 65278);
+    assert_int_equal(l.last[0], 'b');
+    assert_int_equal(l.len[1], 4);
+    assert_int_equal(l.first[1], 'n');
+    assert_int_equal(l.len[2], 65278);
+    assert_int_equal(l.last[2], 'x');
+    tl_logcollector_free(lc);
+    unlink(path);
+}
+
 static void test_agent_logcollector_partial_lines_and_windows_rules(void **state)
 {
     (void)state;
@@ -642,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_agent_conf_project_default),
         cmocka_unit_test(test_agent_conf_errors),
         cmocka_unit_test(test_agent_logcollector_partial_lines_and_windows_rules),
+        cmocka_unit_test(test_agent_logcollector_long_line_cut),
         cmocka_unit_test(test_agent_execd_inproc_protocol),
         cmocka_unit_test(test_agent_execd_modes_identical),
         cmocka_unit_test(test_agent_execd_bad_input),

@@ -9,16 +9,27 @@
  * is cut at its LAST '\r', and lines of at most 2 bytes or starting with '#'
  * are skipped. A file shorter than the offset was truncated or rotated and is
  * read again from the start. A missing file is not an error.
+ *
+ * Long lines [A]: wazuh.md is silent on the read size. Wazuh's read_syslog reads
+ * with fgets(str, OS_MAXSTR - OS_LOG_HEADER) (65,536 - 256: at most 65,279 bytes a
+ * read); a line that fills a read without its '\n' is sent cut to its first
+ * 65,278 bytes (the last byte read becomes the terminator) and the rest of it,
+ * through its '\n', is read and discarded. Modelled here from Wazuh's source as
+ * we know it; the partial buffer is therefore bounded too.
  */
 #include "tasklab/agent.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* fgets(str, OS_MAXSTR - OS_LOG_HEADER): bytes one read can return [A] */
+#define TL_LC_READ_MAX (65536 - 256 - 1)
+
 struct tl_logcollector {
     char *location;
     char *path;
     int windows;
+    int skipping; /* discarding the rest of a cut line, through its '\n' */
     long long offset;
     tl_buf partial;
 };
@@ -73,6 +84,7 @@ tl_status tl_logcollector_poll(tl_logcollector *lc,
     long long size = ftell(f);
     if (size < lc->offset) {
         lc->offset = 0;
+        lc->skipping = 0;
         tl_buf_reset(&lc->partial);
     }
     if (size == lc->offset || fseek(f, (long)lc->offset, SEEK_SET) != 0) {
@@ -85,17 +97,33 @@ tl_status tl_logcollector_poll(tl_logcollector *lc,
         lc->offset += (long long)r;
         size_t start = 0;
         for (size_t i = 0; i < r; i++) {
-            if (chunk[i] != '\n')
+            if (lc->skipping) {
+                if (chunk[i] == '\n') {
+                    lc->skipping = 0;
+                    start = i + 1;
+                }
                 continue;
-            tl_buf_append(&lc->partial, chunk + start, i - start);
+            }
+            size_t n;
+            if (chunk[i] == '\n') {
+                tl_buf_append(&lc->partial, chunk + start, i - start);
+                n = lc->partial.len;
+            } else if (lc->partial.len + (i + 1 - start) >= TL_LC_READ_MAX) {
+                /* a full read with no '\n': sent cut, the rest skipped */
+                tl_buf_append(&lc->partial, chunk + start, i + 1 - start);
+                n = TL_LC_READ_MAX - 1;
+                lc->skipping = 1;
+            } else {
+                continue;
+            }
             TL_TRY(tl_buf_status(&lc->partial));
             /* the buffer has room for the terminating NUL (tl_buf keeps one) */
-            emit_line(lc, lc->partial.data ? lc->partial.data : (char[1]){0}, lc->partial.len,
-                      emit, ctx);
+            emit_line(lc, lc->partial.data ? lc->partial.data : (char[1]){0}, n, emit, ctx);
             tl_buf_reset(&lc->partial);
             start = i + 1;
         }
-        tl_buf_append(&lc->partial, chunk + start, r - start);
+        if (!lc->skipping)
+            tl_buf_append(&lc->partial, chunk + start, r - start);
         TL_TRY(tl_buf_status(&lc->partial));
     }
     if (ferror(f))
