@@ -139,3 +139,40 @@ char *tl_buf_take(tl_buf *b)
 }
 
 const char *tl_buf_cstr(const tl_buf *b) { return b->data ? b->data : ""; }
+
+int tl_buf_event_data(tl_buf *out, const char *xml, const char *name, size_t max)
+{
+    char pat[96];
+    if ((size_t)snprintf(pat, sizeof pat, "<Data Name='%s'>", name) >= sizeof pat)
+        return 0;
+    const char *p = xml ? strstr(xml, pat) : NULL;
+    if (!p)
+        return 0;
+    p += strlen(pat);
+    const char *e = strstr(p, "</Data>");
+    if (!e)
+        return 0;
+    static const struct {
+        const char *ent;
+        char c;
+    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
+    size_t n = 0;
+    while (p < e) {
+        if (n == max) {
+            tl_buf_puts(out, "\xe2\x80\xa6"); /* … */
+            break;
+        }
+        int done = 0;
+        if (*p == '&')
+            for (size_t i = 0; i < sizeof ents / sizeof ents[0] && !done; i++)
+                if (!strncmp(p, ents[i].ent, strlen(ents[i].ent))) {
+                    tl_buf_putc(out, ents[i].c);
+                    p += strlen(ents[i].ent);
+                    done = 1;
+                }
+        if (!done)
+            tl_buf_putc(out, *p++);
+        n++;
+    }
+    return 1;
+}

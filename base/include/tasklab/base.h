@@ -117,6 +117,11 @@ void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);
 void tl_buf_json_str(tl_buf *b, const char *s);
 void tl_buf_json_strn(tl_buf *b, const char *s, size_t n);
 tl_status tl_buf_status(const tl_buf *b);
+/** Append to out the text of the first <Data Name='name'>...</Data> of an
+ * event record rendered as tasklab and EvtRender write it (single-quoted
+ * attribute), with the five XML entities unescaped, at most max characters
+ * (then an ellipsis). Returns 0 when absent (xml may be NULL). Borrowed. */
+int tl_buf_event_data(tl_buf *out, const char *xml, const char *name, size_t max);
 /** Give the data away (never NULL unless oom; "" for an empty buffer). The
  * buffer is reset. Caller frees with tl_free. */
 char *tl_buf_take(tl_buf *b);

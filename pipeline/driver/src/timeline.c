@@ -111,10 +111,10 @@ void tl_timeline_record(tl_timeline *t, tl_time at, size_t step, const char *cha
                         const char *xml, const char *explain, int forwarded)
 {
     tl_buf b = TL_BUF_INIT;
-    if (tl_trace_data_field(xml, "TargetFilename", 4096, &b))
+    if (tl_buf_event_data(&b, xml, "TargetFilename", 4096))
         note_task(t, tl_buf_cstr(&b));
     tl_buf_reset(&b);
-    if (tl_trace_data_field(xml, "TaskName", 4096, &b) && tl_buf_cstr(&b)[0] == '\\') {
+    if (tl_buf_event_data(&b, xml, "TaskName", 4096) && tl_buf_cstr(&b)[0] == '\\') {
         tl_buf p = TL_BUF_INIT;
         tl_buf_printf(&p, "C:\\Windows\\System32\\Tasks%s", tl_buf_cstr(&b));
         note_task(t, tl_buf_cstr(&p));
@@ -133,7 +133,7 @@ void tl_timeline_record(tl_timeline *t, tl_time at, size_t step, const char *cha
      * ms): dropped events carry that time too */
     tl_time ev_time = at;
     tl_buf ut = TL_BUF_INIT;
-    if (tl_trace_data_field(xml, "UtcTime", 40, &ut) && ut.len == 23) {
+    if (tl_buf_event_data(&ut, xml, "UtcTime", 40) && ut.len == 23) {
         ut.data[10] = 'T';
         if (tl_time_parse_iso(tl_buf_cstr(&ut), &ev_time) != TL_OK)
             ev_time = at;

@@ -97,71 +97,35 @@ cleanup:
     tl_free(text);
 }
 
-/* Append the unescaped text of <Data Name='name'>…</Data>; 0 when absent. */
-int tl_trace_data_field(const char *xml, const char *name, size_t max, tl_buf *out)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "<Data Name='%s'>", name);
-    const char *p = strstr(xml, pat);
-    if (!p)
-        return 0;
-    p += strlen(pat);
-    const char *e = strstr(p, "</Data>");
-    if (!e)
-        return 0;
-    static const struct {
-        const char *ent;
-        char c;
-    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
-    size_t n = 0;
-    while (p < e) {
-        if (n == max) {
-            tl_buf_puts(out, "…");
-            break;
-        }
-        int done = 0;
-        if (*p == '&')
-            for (size_t i = 0; i < sizeof ents / sizeof ents[0] && !done; i++)
-                if (!strncmp(p, ents[i].ent, strlen(ents[i].ent))) {
-                    tl_buf_putc(out, ents[i].c);
-                    p += strlen(ents[i].ent);
-                    done = 1;
-                }
-        if (!done)
-            tl_buf_putc(out, *p++);
-        n++;
-    }
-    return 1;
-}
 
 void tl_trace_record_summary(const char *xml, tl_buf *out)
 {
-    if (tl_trace_data_field(xml, "CommandLine", 200, out)) { /* Event 1 */
+    if (tl_buf_event_data(out, xml, "CommandLine", 200)) { /* Event 1 */
         tl_buf_puts(out, "  [");
-        tl_trace_data_field(xml, "User", 80, out);
+        tl_buf_event_data(out, xml, "User", 80);
         tl_buf_puts(out, ", ");
-        tl_trace_data_field(xml, "IntegrityLevel", 20, out);
+        tl_buf_event_data(out, xml, "IntegrityLevel", 20);
         tl_buf_puts(out, "; parent ");
-        tl_trace_data_field(xml, "ParentImage", 120, out);
+        tl_buf_event_data(out, xml, "ParentImage", 120);
         tl_buf_putc(out, ']');
-    } else if (tl_trace_data_field(xml, "TargetObject", 200, out)) { /* 12, 13, 14 */
+    } else if (tl_buf_event_data(out, xml, "TargetObject", 200)) { /* 12, 13, 14 */
         if (strstr(xml, "<Data Name='Details'>")) {
             tl_buf_puts(out, " = ");
-            tl_trace_data_field(xml, "Details", 80, out);
+            tl_buf_event_data(out, xml, "Details", 80);
         }
         tl_buf_puts(out, "  [by ");
-        tl_trace_data_field(xml, "Image", 120, out);
+        tl_buf_event_data(out, xml, "Image", 120);
         tl_buf_putc(out, ']');
-    } else if (tl_trace_data_field(xml, "TargetFilename", 200, out)) { /* 11, 23, 26 */
+    } else if (tl_buf_event_data(out, xml, "TargetFilename", 200)) { /* 11, 23, 26 */
         tl_buf_puts(out, "  [by ");
-        tl_trace_data_field(xml, "Image", 120, out);
+        tl_buf_event_data(out, xml, "Image", 120);
         tl_buf_putc(out, ']');
-    } else if (tl_trace_data_field(xml, "ImageLoaded", 200, out)) { /* 7 */
+    } else if (tl_buf_event_data(out, xml, "ImageLoaded", 200)) { /* 7 */
         tl_buf_puts(out, "  [into ");
-        tl_trace_data_field(xml, "Image", 120, out);
+        tl_buf_event_data(out, xml, "Image", 120);
         tl_buf_putc(out, ']');
     } else {
-        tl_trace_data_field(xml, "TaskName", 200, out); /* 4698-4702, 106, 140, 141, 200, 201 */
+        tl_buf_event_data(out, xml, "TaskName", 200); /* 4698-4702, 106, 140, 141, 200, 201 */
     }
 }
 

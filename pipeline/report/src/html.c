@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid;
@@ -106,32 +107,7 @@ void tl_html_escf(tl_buf *b, const char *fmt, ...)
 
 int tl_html_data_field(const char *xml, const char *name, tl_buf *out)
 {
-    char pat[96];
-    snprintf(pat, sizeof pat, "<Data Name='%s'>", name);
-    const char *p = xml ? strstr(xml, pat) : NULL;
-    if (!p)
-        return 0;
-    p += strlen(pat);
-    const char *e = strstr(p, "</Data>");
-    if (!e)
-        return 0;
-    static const struct {
-        const char *ent;
-        char c;
-    } ents[] = {{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'}, {"&apos;", '\''}};
-    while (p < e) {
-        int done = 0;
-        if (*p == '&')
-            for (size_t i = 0; i < sizeof ents / sizeof ents[0] && !done; i++)
-                if (!strncmp(p, ents[i].ent, strlen(ents[i].ent))) {
-                    tl_buf_putc(out, ents[i].c);
-                    p += strlen(ents[i].ent);
-                    done = 1;
-                }
-        if (!done)
-            tl_buf_putc(out, *p++);
-    }
-    return 1;
+    return tl_buf_event_data(out, xml, name, SIZE_MAX);
 }
 
 void tl_html_pre(tl_buf *b, const char *cls, const char *s)
