@@ -5,7 +5,7 @@
  * the input's own first line are decoded with the resulting set. Errors must
  * come back as statuses with a message, never as crashes or leaks.
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>

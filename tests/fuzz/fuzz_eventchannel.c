@@ -7,7 +7,7 @@
  * or a leak; converting the pre-decoded log must give what tl_decode
  * stored as full_log.
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * json_array_structure; the rest is decoded as an event's log. Invalid JSON
  * must add nothing; at most 256 dynamic fields are ever stored.
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expr_int.h"
+#include "rules/expr_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
  * own strings: log inside full_log (or the ASL copy), a program name of
  * hostname_map characters only (but for macOS ASL's [Sender X]). Crashes, leaks and sanitizer reports are findings.
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: the `.ini` reader and runner of `tasklab ruleset-test`
- * (pipeline/manager/src/rstest.c, Wazuh's runtests.py format). The input is
+ * (pipeline/manager/src/output/rstest.c, Wazuh's runtests.py format). The input is
  * one INI file, run from memory against the default profile's ruleset: the
  * reader (sections, continuation lines, repeated keys, CR/LF, NUL bytes),
  * then one logtest session per `log N pass|fail` case. Errors are fine;

@@ -6,7 +6,7 @@
  * walk, conditions, context memory and the alert builder see fuzzed rules.
  * Loader errors are expected; crashes, leaks and sanitizer reports are not.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <stdint.h>
 #include <string.h>

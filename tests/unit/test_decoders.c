@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 /* ---- the §1.1 payload and its §3.1 conversion --------------------------- */
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of tasklab's wazuh-logtest and runtests.py re-implementations
- * (pipeline/manager/src/logtest.c, rstest.c; wazuh.md §12): what a user of
+ * (pipeline/manager/src/output/logtest.c, rstest.c; wazuh.md §12): what a user of
  * `tasklab logtest` / `tasklab ruleset-test` sees.
  *
  * A small ruleset (syslog/ossec roots, an sshd decoder with a child, rules

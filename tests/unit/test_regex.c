@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "expr_int.h"
+#include "rules/expr_int.h"
 
 /* ---- OS_Match ----------------------------------------------------------- */
 

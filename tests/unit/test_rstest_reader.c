@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `.ini` reader of `tasklab ruleset-test` (pipeline/manager/src/rstest.c)
+ * The `.ini` reader of `tasklab ruleset-test` (pipeline/manager/src/output/rstest.c)
  * on hostile bytes (issue 10): a NUL byte inside a line once made the reader
  * read past its line copy and, with a '\r' after it, write one byte past it
  * (heap-buffer-overflow under ASan). Such a file is refused with one error

@@ -8,7 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rule_assert.h"
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

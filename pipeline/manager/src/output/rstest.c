@@ -25,7 +25,7 @@
  * tl_ruleset_winevt_as_json is runtests.py's temporary rewrite of rule
  * 60000, done on the loaded ruleset instead of the file.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <ctype.h>
 #include <stdio.h>

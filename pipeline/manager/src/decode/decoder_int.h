@@ -27,7 +27,7 @@
 #ifndef TL_DECODER_INT_H
 #define TL_DECODER_INT_H
 
-#include "event_int.h"
+#include "decode/event_int.h"
 #include "tasklab/base.h"
 
 #include <stddef.h>

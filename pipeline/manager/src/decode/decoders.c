@@ -35,9 +35,9 @@
  * through winevt.c and the JSON field extraction of json_decoder.c.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "decoder_int.h"
-#include "expr_int.h"
-#include "rules_int.h"
+#include "decode/decoder_int.h"
+#include "rules/expr_int.h"
+#include "rules/rules_int.h"
 
 #include <ctype.h>
 #include <dirent.h>

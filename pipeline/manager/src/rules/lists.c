@@ -12,7 +12,7 @@
  * ignored; `"a:b":"v"` quotes a key holding ':'; a quoted value is the text
  * between its first two quotes; an unclosed value quote drops the line.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

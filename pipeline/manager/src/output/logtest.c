@@ -37,8 +37,8 @@
  * "\t\t*Rule N failed: <condition> (...)" naming the first failing condition
  * and, where it helps, the value it was checked against (tasklab's addition).
  */
-#include "logtest_int.h"
-#include "rules_int.h"
+#include "output/logtest_int.h"
+#include "rules/rules_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -22,7 +22,7 @@
  * (compiled_rule, if_fts without decoder fts, ...) are warnings, never
  * silently ignored.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -18,7 +18,7 @@
  * <rule_exclude>, then single files), then if_matched_* linking and AR
  * binding. Directory listings are sorted, never readdir order.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <dirent.h>
 #include <stdlib.h>

@@ -20,7 +20,7 @@
  * Invariants: every node owns its strings; `line` is the 1-based line of the
  * element's "<". Content is kept verbatim (no trimming), as os_xml does.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  *   SymantecWS: "20070717,73614,1=5,11=1.2.3.4,60=http://n/,10=userX,2=27"
  *       -> srcip 1.2.3.4, url http://n/, dstuser userX, id "2=27"
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <string.h>
 

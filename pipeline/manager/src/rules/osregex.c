@@ -31,7 +31,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "expr_int.h"
+#include "rules/expr_int.h"
 
 /** Wazuh's OS_PATTERN_MAXSIZE: longer patterns do not compile. */
 #define TL_OSREGEX_MAXSIZE 2048

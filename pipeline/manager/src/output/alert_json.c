@@ -22,7 +22,7 @@
  * listed in ATT&CK kill-chain order (the order wazuh.md §10 pins for T1053).
  * Technique names are ATT&CK's (v13 era, as shipped with Wazuh 4.x).
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>

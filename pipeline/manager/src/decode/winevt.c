@@ -56,7 +56,7 @@
  */
 #include "tasklab/winevt.h"
 
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>

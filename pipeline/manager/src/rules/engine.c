@@ -37,7 +37,7 @@
  * memo of the previous event's field names spares the hash lookup when the
  * decoder emits the same names in the same order.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,7 +29,7 @@
  * dec_timestamp "Dec 25 20:45:02", hostname "MyHost", program_name "prog",
  * log "msg", full_log "Dec 25 20:45:02 MyHost prog[123]: msg".
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <ctype.h>
 #include <string.h>

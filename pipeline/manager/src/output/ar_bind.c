@@ -14,7 +14,7 @@
  * "command":"<command><timeout>","parameters":{"extra_args":[...],"alert":{...}}}
  * with extra_args split on spaces and the alert exactly as alerts.json has it.
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <stdlib.h>
 #include <string.h>

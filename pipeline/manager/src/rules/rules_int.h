@@ -22,9 +22,9 @@
 
 #include "tasklab/manager.h"
 
-#include "decoder_int.h"
-#include "event_int.h"
-#include "expr_int.h"
+#include "decode/decoder_int.h"
+#include "decode/event_int.h"
+#include "rules/expr_int.h"
 
 #include <stdint.h>
 #include <stdio.h>

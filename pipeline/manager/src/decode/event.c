@@ -17,7 +17,7 @@
  *  - Lookups are ASCII case-insensitive and return the first match in decode
  *    order, as analysisd's FindField does.
  */
-#include "event_int.h"
+#include "decode/event_int.h"
 
 #include <string.h>
 

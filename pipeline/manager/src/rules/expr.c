@@ -23,7 +23,7 @@
 #include <pcre2.h>
 #include <string.h>
 
-#include "expr_int.h"
+#include "rules/expr_int.h"
 #include "tasklab/manager.h"
 
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

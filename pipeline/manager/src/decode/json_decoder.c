@@ -29,7 +29,7 @@
  * same fields in the same order without building a cJSON tree; anything else
  * (numbers, arrays, \u escapes, errors) is rolled back and left to cJSON.
  */
-#include "decoder_int.h"
+#include "decode/decoder_int.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>

@@ -16,7 +16,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "expr_int.h"
+#include "rules/expr_int.h"
 
 /** Wazuh's OS_PATTERN_MAXSIZE. */
 #define TL_OSMATCH_MAXSIZE 2048

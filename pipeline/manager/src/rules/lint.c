@@ -19,9 +19,9 @@
  *   no-scenario        (when the caller gives the rule ids that fired in the
  *                      scenario library) an alerting rule no scenario reaches.
  */
-#include "decoder_int.h"
-#include "event_int.h"
-#include "rules_int.h"
+#include "decode/decoder_int.h"
+#include "decode/event_int.h"
+#include "rules/rules_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,7 +17,7 @@
  * 92151 (12), 92156 (12), 92153 (10), 115001 (10, loaded later than 92153),
  * 92152 (6), 92157 (6), 92154 (4).
  */
-#include "rules_int.h"
+#include "rules/rules_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
