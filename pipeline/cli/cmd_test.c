@@ -77,6 +77,7 @@ static int has_expect_item(const char *expect_json)
 static void run_one(test_ctx *t, item *it)
 {
     tl_scenario *sc = NULL;
+    tl_expect *ex = NULL;
     tl_run_result res;
     tl_diag d;
     memset(&res, 0, sizeof res);
@@ -101,7 +102,15 @@ static void run_one(test_ctx *t, item *it)
         it->v = V_ERROR;
         goto done;
     }
-    st = tl_pipeline_run(sc, t->rs, &t->ro, &res, &d);
+    st = tl_expect_new(tl_scenario_expect_json(sc), t->profile, &ex, &d);
+    if (st != TL_OK) {
+        tl_buf_printf(&it->report, "  %s: %s\n", tl_scenario_path(sc), d.msg);
+        it->v = V_ERROR;
+        goto done;
+    }
+    tl_run_opts ro = t->ro;
+    ro.expect = ex; /* counts the logged records against the `events` items */
+    st = tl_pipeline_run(sc, t->rs, &ro, &res, &d);
     if (st == TL_E_NOTFOUND) {
         tl_buf_printf(&it->report, "  skipped: %s\n", d.msg);
         it->v = V_SKIP;
@@ -116,7 +125,8 @@ static void run_one(test_ctx *t, item *it)
     }
     snprintf(it->summary, sizeof it->summary, "%s", res.summary);
     int failed = 0;
-    st = tl_expect_check(tl_scenario_expect_json(sc), t->profile, res.alerts_json, &it->report, &failed, &d);
+    tl_expect_data xd = {res.alerts_json, res.tasks_log, res.tasks_json, res.console_json};
+    st = tl_expect_finish(ex, &xd, &it->report, &failed, &d);
     if (st != TL_OK) {
         tl_buf_printf(&it->report, "  %s: %s\n", tl_scenario_path(sc), d.msg);
         it->v = V_ERROR;
@@ -152,6 +162,7 @@ static void run_one(test_ctx *t, item *it)
     res.events_digest = NULL;
 done:
     tl_run_result_clear(&res);
+    tl_expect_free(ex);
     tl_scenario_free(sc);
 }
 

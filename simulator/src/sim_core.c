@@ -954,6 +954,7 @@ void tl_sim_free(tl_sim *s)
     if (!s)
         return;
     tl_sysmon_config_free(s->cfg);
+    tl_sim_console_free(s);
     tl_free(s->drive_c);
     tl_free(s->agent_dir);
     tl_free(s->computer);
@@ -1424,6 +1425,11 @@ cleanup:
     return st;
 }
 
+size_t tl_sim_step_file_index(const tl_sim *s, size_t i)
+{
+    return i < s->sc->nsteps ? s->sc->steps[i].file_index : (size_t)-1;
+}
+
 tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
 {
     tl_status st = TL_OK;
@@ -1461,12 +1467,16 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         tl_exec_ctx c = {s, d, (size_t)u, integ, elevated, pp, t->wow64 && !s->x86, NULL};
         int rc = 0;
         const char *pb = base_name(parent);
+        st = tl_sim_console_begin(s, t->file_index, s->users[u].name, parent, t->command);
+        if (st != TL_OK)
+            goto done;
         if (tl_strcasecmp(pb, "cmd.exe") == 0)
             st = tl_cmd_run_line(&c, pp, t->command, &rc);
         else if (tl_strcasecmp(pb, "powershell.exe") == 0 || tl_strcasecmp(pb, "pwsh.exe") == 0)
             st = tl_ps_run_script(&c, pp, t->command, &rc);
         else
             st = tl_sim_exec(&c, t->command, &rc);
+        tl_sim_console_end(s, rc);
         break;
     }
     case TL_STEP_REGISTRY:

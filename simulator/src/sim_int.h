@@ -116,6 +116,8 @@ typedef struct tl_task {
     int running;
 } tl_task;
 
+typedef struct tl_console tl_console; /* console.c */
+
 /* ---- event queue ---------------------------------------------------------- */
 typedef struct tl_qrec {
     tl_time time; /* TimeCreated */
@@ -211,6 +213,7 @@ struct tl_sim {
     const tl_step *cur;
     /* current popped record (owned) */
     char *out_xml, *out_msg, *out_explain;
+    tl_console *console; /* what command steps printed (console.c), NULL until the first */
 };
 
 /* ---- sim_core.c ---------------------------------------------------------- */
@@ -379,6 +382,22 @@ tl_status tl_cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, 
  * caller runs a batch file itself. */
 tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char *args,
                             int for_task, char **image, char **cmdline);
+
+/* ---- console.c ------------------------------------------------------------ */
+/* A command step starts (file_index: its $.steps index) / ends with its exit code. */
+tl_status tl_sim_console_begin(tl_sim *s, size_t file_index, const char *user, const char *parent,
+                               const char *command);
+void tl_sim_console_end(tl_sim *s, int exit_code);
+/* Text a program prints to the user's console (shown unless muted or inside a task run). */
+void tl_sim_console_puts(tl_sim *s, const char *text);
+void tl_sim_console_printf(tl_sim *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* cmd.exe redirects a command's output (+1 before, -1 after); returns the new depth. */
+int tl_sim_console_mute(tl_sim *s, int delta);
+void tl_sim_console_free(tl_sim *s);
 
 tl_status tl_sim_baseline_registry(tl_sim *s);
 tl_status tl_task_baseline(tl_sim *s);

@@ -31,6 +31,11 @@ check no-partial-output 2 "bad\.json" "$tasklab" run --out "$tmp/out1" "$tmp/bad
 if [ -e "$tmp/out1/bad/alerts.json" ]; then echo "FAIL no-partial-output: alerts.json written"; fails=$((fails+1)); fi
 printf '<Sysmon schemaversion="4.90"><EventFiltering><Bogus/></EventFiltering></Sysmon>' >"$tmp/badsm.xml"
 check coverage-bad-sysmon-config 2 "badsm\.xml:1: unknown element <Bogus>" "$tasklab" coverage --sysmon-config "$tmp/badsm.xml" "$home/scenarios/seed-test-task.json"
+# a malformed expectation (issue 14: events/ar/tasks/console items) is a load error of run and test
+sed 's/"expect": \[/"expect": [{"count": 1, "tasks": {"Hidden__gt": true}},/' "$home/scenarios/seed-test-task.json" >"$tmp/seed-test-task.json"
+check bad-expect-run 2 'seed-test-task\.json: \$\.expect\[0\]\.tasks\.Hidden__gt: expected a number' "$tasklab" run "$tmp/seed-test-task.json"
+"$tasklab" test --expect-only "$tmp/seed-test-task.json" >"$tmp/out" 2>&1; rc=$?
+if [ $rc = 2 ] && grep -q 'seed-test-task\.json: \$\.expect\[0\]\.tasks\.Hidden__gt: expected a number' "$tmp/out"; then passes=$((passes+1)); else echo "FAIL bad-expect-test: rc=$rc $(head -3 "$tmp/out")"; fails=$((fails+1)); fi
 CI=true check bless-refused-in-ci 2 "refused when CI is set" "$tasklab" test --bless "$home/scenarios/seed-test-task.json"
 # explain, for a training lab: each step, what each record is about, the chain to the alert
 "$tasklab" explain "$home/scenarios/seed-logon-persistence.json" >"$tmp/explain" 2>&1

@@ -18,7 +18,7 @@ bad() { echo "FAIL $*"; fails=$((fails+1)); }
 doc=$home/scenarios/README.md
 ops=$(grep -oE '\{"__[a-z]+"' "$home/pipeline/driver/src/expect.c" | tr -d '{"' | sort -u)
 [ "$(echo "$ops" | wc -w)" -ge 8 ] && ok || bad "could not read the operators of expect.c: $ops"
-for k in $ops has-key not-has-key profiles count why; do
+for k in $ops has-key not-has-key profiles count why match events ar tasks console; do
   grep -q -- "| \`[a-z_-]*$k\`\|\`path$k\`\|\`$k\`" "$doc" && ok || bad "scenarios/README.md does not document $k"
   sed -n '/<!-- expect-example:begin -->/,/<!-- expect-example:end -->/p' "$doc" | grep -q -- "$k" && ok ||
     bad "the expect example has no $k"

@@ -131,6 +131,9 @@ void tl_run_result_clear(tl_run_result *r)
     tl_free(r->trace);
     tl_free(r->queue);
     tl_free(r->timeline_json);
+    tl_free(r->tasks_json);
+    tl_free(r->console_json);
+    tl_free(r->console_txt);
     memset(r, 0, sizeof *r);
 }
 
@@ -465,6 +468,20 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
 
     memset(&c, 0, sizeof c);
     memset(&q, 0, sizeof q);
+    {
+        /* the expectations are part of the scenario: a malformed one is a load
+         * error of every command that runs it, before anything runs */
+        tl_expect *ex = NULL;
+        tl_diag ed;
+        tl_diag_clear(&ed);
+        st = tl_expect_new(tl_scenario_expect_json(sc), NULL, &ex, &ed);
+        tl_expect_free(ex);
+        if (st != TL_OK) {
+            tl_diag_set(d, tl_scenario_path(sc), 0, "%s", ed.msg[0] ? ed.msg : tl_strerror(st));
+            return st;
+        }
+        tl_expect_events_begin(o->expect);
+    }
     c.sc = sc;
     c.q = &q;
     c.d = d;
@@ -614,10 +631,18 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 tl_buf_free(&desc);
             }
             TL_TRY(tl_sim_run_step(sim, next_step, d));
+            if (c.tracing) {
+                int rc = 0;
+                const char *out_text =
+                    tl_sim_console_step(sim, tl_sim_step_file_index(sim, next_step), &rc);
+                if (out_text)
+                    tl_trace_console(out_text, rc, &c.trace);
+            }
             next_step++;
         } else if (have_cand == 1) {
             have_rec = 0;
             c.n_records++;
+            TL_TRY(tl_expect_event(o->expect, rec_xml));
             TL_TRY(evsink_put(&c.events, rec_xml, strlen(rec_xml), d));
             TL_TRY(evsink_put(&c.events, "\n", 1, d));
             if (c.tracing)
@@ -714,6 +739,9 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         c.tl = NULL;
         TL_TRY_ALLOC(out->timeline_json);
     }
+    TL_TRY(tl_sim_tasks_json(sim, &out->tasks_json));
+    TL_TRY(tl_sim_console_json(sim, &out->console_json));
+    TL_TRY(tl_sim_console_text(sim, &out->console_txt));
     out->n_records = c.n_records;
     out->n_alerts = c.n_alerts;
     out->n_ar_runs = c.n_ar;
@@ -740,7 +768,9 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         } files[] = {{"events.xml", out->events_xml},
                      {"alerts.json", out->alerts_json},
                      {"active-responses.log", out->ar_log},
-                     {"scheduled-tasks.log", out->tasks_log}};
+                     {"scheduled-tasks.log", out->tasks_log},
+                     {"console.txt", out->console_txt},
+                     {"tasks.json", out->tasks_json}};
         for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
             if (!files[i].data)
                 continue; /* events.xml streamed */

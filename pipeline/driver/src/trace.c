@@ -178,3 +178,14 @@ void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf 
     }
     cJSON_Delete(a);
 }
+
+void tl_trace_console(const char *output, int exit_code, tl_buf *out)
+{
+    tl_buf_printf(out, "  console (exit code %d)%s\n", exit_code, *output ? ":" : ", nothing printed");
+    for (const char *p = output; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        tl_buf_printf(out, "    | %.*s\n", (int)n, p);
+        p = nl ? nl + 1 : p + n;
+    }
+}

@@ -15,6 +15,9 @@ void tl_trace_describe_step(const char *scenario_path, size_t exec_index, tl_buf
  * Event 1, the file of Event 11, the key of Events 12-14, the task of the
  * Security/TaskScheduler events ("" when none of these fields is there). */
 void tl_trace_record_summary(const char *xml, tl_buf *out);
+/** Append what a command step printed on the console and its exit code,
+ * indented under the step. */
+void tl_trace_console(const char *output, int exit_code, tl_buf *out);
 /** Append the alert's decoder and decoded fields (flattened, message left out). */
 void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf *out);
 

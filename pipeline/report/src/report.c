@@ -87,8 +87,8 @@ static void judge(const ctx *c, size_t prof, const tl_scenario *sc, const tl_run
     tl_diag d;
     tl_diag_clear(&d);
     int failed = 0, same_a = 1, same_e = 1;
-    if (tl_expect_check(tl_scenario_expect_json(sc), o->profiles[prof], r->alerts_json, &rep,
-                        &failed, &d) != TL_OK) {
+    if (tl_expect_check_run(tl_scenario_expect_json(sc), o->profiles[prof], r, &rep, &failed,
+                            &d) != TL_OK) {
         out->status = TL_REPORT_ERROR;
         out->why = diag_text(&d);
         tl_buf_free(&rep);

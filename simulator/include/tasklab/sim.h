@@ -88,6 +88,21 @@ tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, s
 /** "C:\\Program Files (x86)\\ossec-agent" (x64) / "C:\\Program Files\\ossec-agent" (x86). Borrowed.
  */
 const char *tl_sim_agent_dir(const tl_sim *s);
+/** The endpoint's tasks now (deleted ones aside), as a JSON array in
+ * registration order: Name, Path, Id, Author, Actions, Triggers, Principal,
+ * Hidden, Enabled, RegistryOnly, SD, Index, Listed, File (task_state.c).
+ * *out owned (tl_free), set on TL_OK only. */
+tl_status tl_sim_tasks_json(tl_sim *s, char **out);
+/** What the command steps run so far printed: a JSON array of {"step" ($.steps
+ * index), "command", "exit_code", "output"} (console.c). *out owned. */
+tl_status tl_sim_console_json(const tl_sim *s, char **out);
+/** The same as a transcript (OUT/<name>/console.txt; "" with no command step). *out owned. */
+tl_status tl_sim_console_text(const tl_sim *s, char **out);
+/** The output of the command step just run, when it is step `file_index`
+ * ($.steps index): borrowed text ("" when it printed nothing) and *exit_code; NULL otherwise. */
+const char *tl_sim_console_step(const tl_sim *s, size_t file_index, int *exit_code);
+/** The $.steps index of step i (execution order). */
+size_t tl_sim_step_file_index(const tl_sim *s, size_t i);
 /** Materialise the whole C: drive into dir (also works without drive_c mirroring). */
 tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d);
 

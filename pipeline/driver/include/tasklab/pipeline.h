@@ -45,6 +45,8 @@ typedef struct tl_profile_opts {
  * ../shared and it is absent (callers report "skipped"). */
 tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d);
 
+typedef struct tl_expect tl_expect;
+
 typedef struct tl_run_opts {
     tl_ar_mode ar_mode;
     const char *ar_exe;     /* exec: Linux executable; wine: the .exe */
@@ -58,6 +60,8 @@ typedef struct tl_run_opts {
     int ar_timeout_ms;         /* exec/wine: watchdog of one AR run (0: TL_EXECD_TIMEOUT_MS) */
     int keep_queue;            /* fill tl_run_result.queue */
     int timeline;              /* record the structured timeline (tasklab report) */
+    tl_expect *expect;         /* borrowed, may be NULL: every logged record is counted against
+                                  its `events` items (tl_expect_event) as the run goes */
 } tl_run_opts;
 
 /* events.xml up to this size is returned (and kept in golden/) byte for byte; a larger one
@@ -74,6 +78,11 @@ typedef struct tl_run_result {
     char *queue;        /* keep_queue: every message the manager received, in order, one JSON
                            string a line (the form of the oracle's evtx .queue files) */
     char *timeline_json; /* when requested: the run as a JSON object (see below) */
+    char *tasks_json;   /* the endpoint's tasks at the end of the run: a JSON array (sim.h
+                           tl_sim_tasks_json), what `tasks` expectations count */
+    char *console_json; /* what each command step printed: a JSON array of {"step", "command",
+                           "exit_code", "output"} (sim.h tl_sim_console_json) */
+    char *console_txt;  /* the same as text, written to OUT/<name>/console.txt */
     size_t n_records;
     size_t n_alerts;
     size_t n_ar_runs;
@@ -108,11 +117,47 @@ void tl_run_result_clear(tl_run_result *r);
 tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
                           tl_run_result *out, tl_diag *d);
 
-/** Check the scenario's hand-written expectations against alerts.json
- * content for `profile` (items with a "profiles" list apply only to those). Appends one line per failed expectation to `report`. Returns TL_OK
- * with *failed set; TL_E_PARSE (with d) when an expectation is malformed. */
+/* ---- hand-written expectations (scenarios/README.md "expect") ----------------
+ * An item counts alerts (`match`), logged event records (`events`), the active
+ * response's records (`ar`), the endpoint's final tasks (`tasks`) or the command
+ * steps' console output (`console`). Compile once per run with tl_expect_new,
+ * feed the records as they are logged (tl_run_opts.expect does it), then
+ * tl_expect_finish with the rest of the run's output. */
+
+/** Parse and validate a scenario's "expect" array (compact JSON; NULL = none)
+ * for `profile` (NULL: every item applies). *out owned (tl_expect_free), set on
+ * TL_OK only. TL_E_PARSE with d's message naming the JSON path
+ * ("$.expect[2].events.System.EventID__gt: expected a number"). */
+tl_status tl_expect_new(const char *expect_json, const char *profile, tl_expect **out, tl_diag *d);
+void tl_expect_free(tl_expect *e);
+/** Start counting records (resets the counts): `events` items are checked by
+ * tl_expect_finish only after this or tl_expect_event was called. */
+void tl_expect_events_begin(tl_expect *e);
+/** Count one logged record (EvtRender XML, borrowed; e NULL: nothing). */
+tl_status tl_expect_event(tl_expect *e, const char *xml);
+
+/** What a run produced, borrowed; a NULL member leaves that kind's items unchecked. */
+typedef struct tl_expect_data {
+    const char *alerts_json;  /* alerts.json: `match` items */
+    const char *tasks_log;    /* scheduled-tasks.log: `ar` items */
+    const char *tasks_json;   /* tl_run_result.tasks_json: `tasks` items */
+    const char *console_json; /* tl_run_result.console_json: `console` items */
+} tl_expect_data;
+
+/** Compare every applying item's count; appends one line per failed item to
+ * `report` and sets *failed to their number. TL_E_PARSE (d) when the data is
+ * not what it should be (a line of alerts.json that is not JSON). */
+tl_status tl_expect_finish(tl_expect *e, const tl_expect_data *in, tl_buf *report, int *failed,
+                           tl_diag *d);
+
+/** Check the expectations on alerts.json content only (studies that replay
+ * the rules: the other kinds do not depend on them). As tl_expect_new + finish. */
 tl_status tl_expect_check(const char *expect_json, const char *profile, const char *alerts_json,
                           tl_buf *report, int *failed, tl_diag *d);
+/** Check every kind on a finished run (events from r->events_xml when it was
+ * kept in memory; a streamed one leaves `events` items unchecked). */
+tl_status tl_expect_check_run(const char *expect_json, const char *profile,
+                              const tl_run_result *r, tl_buf *report, int *failed, tl_diag *d);
 
 /** Compare `actual` with the golden file; on mismatch append a semantic
  * summary (alerts only: rule ids/levels added, removed, changed) and a unified
