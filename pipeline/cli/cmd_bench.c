@@ -25,7 +25,7 @@
  *                           (in-process AR, sequential), and the soak alone.
  *   bench replay [FILE...]  recorded event logs (default: every .evtx of
  *                           ../shared/reference/evtx) through the full replay
- *                           path: libevtx, EvtRender form, queue line, a fresh
+ *                           path: tasklab's EVTX reader, queue line, a fresh
  *                           engine per file with the profile's rules (use
  *                           --profile wazuh for the complete stock ruleset).
  */
@@ -364,8 +364,6 @@ static int bench_replay(tl_cli_common *c, char **files, int nfiles, int runs)
     tl_ruleset *rs = NULL;
     tl_cli_list list = {0};
     int rc = 0;
-    if (!tl_replay_have_evtx())
-        fprintf(stderr, "tasklab bench: this build has no libevtx; .evtx files are skipped\n");
     if (nfiles == 0) {
         char *dir = tl_path_join(c->shared_dir, "reference/evtx");
         if (!dir || find_evtx(dir, 0, &list) != TL_OK || !list.n) {

@@ -25,8 +25,8 @@
  * folder). No active response runs: a recording has no endpoint.
  *
  * Exit: 0; 2 when a file could not be read at all (damage inside a file that
- * still gave records is reported, not fatal); 77 when every file was an .evtx
- * and this build has no libevtx.
+ * still gave records is reported, not fatal). .evtx files are read by
+ * tasklab's own EVTX reader (pipeline/replay), so no library is needed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

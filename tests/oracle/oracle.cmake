@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The oracle test (label oracle): all recordings of ../shared/reference/evtx
 # against what a real wazuh-analysisd 4.14.7 made of them. Skipped (77)
-# without ../shared or without libevtx.
+# without ../shared.
 add_executable(oracle_evtx ${CMAKE_CURRENT_LIST_DIR}/oracle_evtx.c)
 set_target_properties(oracle_evtx PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 target_link_libraries(oracle_evtx PRIVATE tl_pipeline tl_replay tl_manager tl_base PkgConfig::CJSON)

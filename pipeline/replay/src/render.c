@@ -19,7 +19,7 @@
  *    reader hands EvtRender's consumer; the oracle's messages have no CR).
  * Comments, processing instructions and DOCTYPE are skipped.
  */
-#include "tasklab/replay.h"
+#include "replay_int.h"
 
 #include <string.h>
 
@@ -67,7 +67,7 @@ static void put_utf8(tl_buf *b, unsigned long cp)
 /* Decode entities and line ends of s[0..n) and append it escaped for a text
  * node (attr 0) or an attribute value (attr 1). An unknown or malformed
  * entity is kept as its characters (and its '&' escaped). */
-static void put_escaped(tl_buf *b, const char *s, size_t n, int attr)
+void tl_replay_escape(tl_buf *b, const char *s, size_t n, int attr)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -173,7 +173,7 @@ static int all_space_decoded(const char *s, size_t n)
     if (!memchr(s, '&', n))
         return 0;
     tl_buf t = TL_BUF_INIT;
-    put_escaped(&t, s, n, 0);
+    tl_replay_escape(&t, s, n, 0);
     int r = !t.oom && all_space(t.data ? t.data : "", t.len);
     tl_buf_free(&t);
     return r;
@@ -253,10 +253,10 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
                     cur->open_pending = 0;
                 }
                 if (in_channel && channel)
-                    put_escaped(channel, text, text_len, 0);
+                    tl_replay_escape(channel, text, text_len, 0);
                 if (in_recid && record_id)
                     *record_id = parse_u64(text, text_len);
-                put_escaped(out, text, text_len, 0);
+                tl_replay_escape(out, text, text_len, 0);
             }
             text = NULL;
             text_len = 0;
@@ -291,7 +291,7 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
                     tl_buf_putc(out, '>');
                     par->open_pending = 0;
                 }
-                put_escaped(out, text, text_len, 0);
+                tl_replay_escape(out, text, text_len, 0);
             }
             if (par->open_pending) {
                 tl_buf_putc(out, '>');
@@ -345,7 +345,7 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
             tl_buf_putc(out, ' ');
             tl_buf_append(out, xml + an, al);
             tl_buf_puts(out, "='");
-            put_escaped(out, xml + k, vl, 1);
+            tl_replay_escape(out, xml + k, vl, 1);
             tl_buf_putc(out, '\'');
             if (is_time && time && al == 10 && !memcmp(xml + an, "SystemTime", 10) && vl < 64) {
                 char tb[64];

@@ -347,7 +347,8 @@ tl_status tl_replay_jsonl_load(tl_replay *r, uint64_t pos, size_t len, size_t nu
 
 /* ---- common ------------------------------------------------------------- */
 
-int tl_replay_have_evtx(void) { return TL_REPLAY_HAVE_EVTX; }
+int tl_replay_have_evtx(void) { return 1; }
+int tl_replay_have_libevtx(void) { return TL_REPLAY_HAVE_EVTX; }
 
 tl_status tl_replay_open(const char *path, tl_replay_kind kind, tl_replay **out, tl_diag *d)
 {
@@ -378,7 +379,12 @@ tl_status tl_replay_open(const char *path, tl_replay_kind kind, tl_replay **out,
     r->kind = kind;
     r->path = tl_strdup(path);
     TL_TRY_ALLOC(r->path);
+    r->chunk_loaded = UINT64_MAX;
     if (kind == TL_REPLAY_EVTX) {
+        st = tl_replay_evtxo_open(r, d);
+        if (st != TL_OK)
+            goto cleanup;
+    } else if (kind == TL_REPLAY_EVTX_LIBEVTX) {
         st = tl_replay_evtx_open(r, d);
         if (st != TL_OK)
             goto cleanup;
@@ -401,7 +407,7 @@ tl_status tl_replay_open(const char *path, tl_replay_kind kind, tl_replay **out,
             tl_diag_set(d, path, 0, "no record could be read (%s)", tl_buf_cstr(&r->damage));
         else
             tl_diag_set(d, path, 0, "no records in this %s",
-                        kind == TL_REPLAY_EVTX  ? "EVTX file"
+                        kind == TL_REPLAY_EVTX || kind == TL_REPLAY_EVTX_LIBEVTX ? "EVTX file"
                         : kind == TL_REPLAY_XML ? "XML export"
                                                 : "JSON lines file");
         TL_FAIL(TL_E_PARSE);
@@ -445,6 +451,8 @@ tl_status tl_replay_next(tl_replay *r, tl_replay_record *rec, int *got)
         const tl_replay_idx *e = &r->idx[r->next++];
         tl_status st;
         if (r->kind == TL_REPLAY_EVTX)
+            st = tl_replay_evtxo_load(r, e, rec);
+        else if (r->kind == TL_REPLAY_EVTX_LIBEVTX)
             st = tl_replay_evtx_load(r, e, rec);
         else if (r->kind == TL_REPLAY_JSONL)
             st = tl_replay_jsonl_load(r, e->pos, e->len, e->number, rec);
@@ -481,6 +489,7 @@ void tl_replay_free(tl_replay *r)
     if (r->f)
         fclose(r->f);
     tl_replay_evtx_close(r);
+    tl_replay_evtxo_close(r);
     for (size_t i = 0; i < r->nidx; i++)
         tl_free(r->idx[i].cached);
     tl_free(r->idx);

@@ -20,6 +20,9 @@
 #define TL_REPLAY_CACHE_BYTES (64u << 20) /* rendered records kept between the passes */
 
 #define TL_REPLAY_RECOVERED 1u /* index flag: a libevtx recovered record */
+#define TL_REPLAY_OWN 2u       /* index flag: read by tasklab's own EVTX reader */
+
+typedef struct tl_evtx_cache tl_evtx_cache; /* per-chunk names + scratch of the BinXml reader */
 
 typedef struct tl_replay_idx {
     uint64_t id;     /* EventRecordID */
@@ -37,6 +40,10 @@ struct tl_replay {
     char *path;
     FILE *f;    /* XML, JSON lines */
     void *evtx; /* libevtx_file_t * */
+    uint8_t *chunk;         /* own EVTX reader: the chunk being read */
+    size_t chunk_len;
+    uint64_t chunk_loaded;  /* its number */
+    tl_evtx_cache *ecache;
     char *xbuf; /* libevtx XML of the current record */
     size_t xcap;
     tl_replay_idx *idx;
@@ -57,6 +64,32 @@ tl_status tl_replay_index_add(tl_replay *r, uint64_t id, uint64_t pos, uint32_t 
                               uint32_t flags);
 tl_status tl_replay_jsonl_load(tl_replay *r, uint64_t pos, size_t len, size_t number,
                                tl_replay_record *rec);
+
+/* render.c: decode entities and line ends of s[0..n) and append it escaped
+ * for a text node (attr 0) or an attribute value (attr 1). */
+void tl_replay_escape(tl_buf *b, const char *s, size_t n, int attr);
+
+/* evtx_file.c: tasklab's own EVTX reader */
+uint32_t tl_evtx_crc32(uint32_t crc, const uint8_t *p, size_t n);
+tl_status tl_replay_evtxo_open(tl_replay *r, tl_diag *d);
+tl_status tl_replay_evtxo_load(tl_replay *r, const tl_replay_idx *e, tl_replay_record *rec);
+void tl_replay_evtxo_close(tl_replay *r);
+
+/* evtx_binxml.c: one record's BinXml -> EvtRender XML */
+tl_evtx_cache *tl_evtx_cache_new(void);
+void tl_evtx_cache_free(tl_evtx_cache *k);
+/** Forget the names of the previous chunk (call when the chunk changes). */
+void tl_evtx_cache_reset(tl_evtx_cache *k);
+/**
+ * Render the record at chunk[rec_off..rec_off+rec_size) (header included)
+ * and append it to out; chan (reset first) receives the Channel text. Also
+ * gives the EventRecordID and TimeCreated (0 when absent). TL_E_PARSE with
+ * *why (a static string) when the record cannot be rendered (out is left as
+ * it was), TL_E_NOMEM. chunk_len is what of the chunk is readable.
+ */
+tl_status tl_evtx_render(tl_evtx_cache *cache, const uint8_t *chunk, size_t chunk_len,
+                         size_t rec_off, size_t rec_size, tl_buf *out, tl_buf *chan,
+                         uint64_t *record_id, tl_time *time, const char **why);
 
 /* evtx.c (stubs without libevtx) */
 tl_status tl_replay_evtx_open(tl_replay *r, tl_diag *d);

@@ -7,8 +7,9 @@
  * writes it (no whitespace between elements, attributes in single quotes,
  * `&` `<` `>` escaped in text and also `'` `"` in attributes, values byte for
  * byte except the XML end-of-line rule: CR LF and a lone CR become LF).
- *  - `.evtx` files, through libevtx (when tasklab was built with it:
- *    tl_replay_have_evtx());
+ *  - `.evtx` files, through tasklab's own EVTX reader (evtx_file.c,
+ *    evtx_binxml.c), or through libevtx when asked (TL_REPLAY_EVTX_LIBEVTX,
+ *    when tasklab was built with it: tl_replay_have_libevtx());
  *  - XML exports (`wevtutil qe /f:xml`, `evtxexport -f xml`, an <Events>
  *    document): every <Event>…</Event> element, whatever its formatting;
  *  - agent JSON lines ({"Message":…,"Event":"<Event…>"}), also in the queue
@@ -42,7 +43,8 @@ typedef enum tl_replay_kind {
     TL_REPLAY_AUTO = 0,
     TL_REPLAY_EVTX,
     TL_REPLAY_XML,
-    TL_REPLAY_JSONL
+    TL_REPLAY_JSONL,
+    TL_REPLAY_EVTX_LIBEVTX /* .evtx through libevtx (differential tests; needs tl_replay_have_libevtx) */
 } tl_replay_kind;
 
 typedef struct tl_replay_record {
@@ -55,8 +57,10 @@ typedef struct tl_replay_record {
     size_t number;       /* 1-based position of the record in the file */
 } tl_replay_record;      /* borrowed: valid until the next tl_replay_next / free */
 
-/** 1 when tasklab was built with libevtx (.evtx files can be read), else 0. */
+/** 1: .evtx files can be read (tasklab's own reader, always built in). */
 int tl_replay_have_evtx(void);
+/** 1 when tasklab was also built with libevtx (TL_REPLAY_EVTX_LIBEVTX), else 0. */
+int tl_replay_have_libevtx(void);
 
 /** Kind of a file from its first bytes (ElfFile signature, '<', '{' or '"'). */
 tl_replay_kind tl_replay_sniff(const char *path);
@@ -64,8 +68,8 @@ tl_replay_kind tl_replay_sniff(const char *path);
 /**
  * Open a recording and index its records. path is borrowed. kind AUTO sniffs.
  * Returns TL_E_IO (unreadable, not a regular file), TL_E_PARSE (not a
- * recording of that kind, nothing readable), TL_E_NOTFOUND (.evtx without
- * libevtx), TL_E_LIMIT (more records than the index allows), TL_E_NOMEM; d
+ * recording of that kind, nothing readable), TL_E_NOTFOUND
+ * (TL_REPLAY_EVTX_LIBEVTX without libevtx), TL_E_LIMIT (more records than the index allows), TL_E_NOMEM; d
  * names the file. *out owned by the caller (tl_replay_free).
  */
 tl_status tl_replay_open(const char *path, tl_replay_kind kind, tl_replay **out, tl_diag *d);
