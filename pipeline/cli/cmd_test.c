@@ -42,6 +42,7 @@ typedef struct item {
     char *alerts;
     char *events;
     char *events_digest; /* events.xml streamed by the driver: its .sha256 line */
+    int recorded;        /* a recording scenario: alerts snapshotted as digests */
     char summary[512];
     double seconds; /* wall time, for JUnit's time attribute only */
 } item;
@@ -142,9 +143,14 @@ static void run_one(test_ctx *t, item *it)
     int same_a = 1, same_e = 1;
     if (!t->bless && !t->expect_only) {
         char gpath[4096];
-        snprintf(gpath, sizeof gpath, "%s/%s.alerts.json", t->golden_dir, it->name);
-        tl_golden_compare(gpath, res.alerts_json, 1, &it->report, &same_a, &d);
         const char *suffix;
+        char *asnap = tl_golden_alerts_snapshot(res.alerts_json, res.recorded, &suffix);
+        snprintf(gpath, sizeof gpath, "%s/%s%s", t->golden_dir, it->name, suffix);
+        if (asnap)
+            tl_golden_compare(gpath, asnap, 1, &it->report, &same_a, &d);
+        else
+            same_a = 0;
+        tl_free(asnap);
         char *snap = events_snapshot(res.events_xml, res.events_digest, &suffix);
         snprintf(gpath, sizeof gpath, "%s/%s%s", t->golden_dir, it->name, suffix);
         if (snap)
@@ -157,6 +163,7 @@ static void run_one(test_ctx *t, item *it)
     it->alerts = res.alerts_json;
     it->events = res.events_xml;
     it->events_digest = res.events_digest;
+    it->recorded = res.recorded;
     res.alerts_json = NULL;
     res.events_xml = NULL;
     res.events_digest = NULL;
@@ -543,19 +550,24 @@ int tl_cli_cmd_test(int argc, char **argv)
                     continue;
                 /* the scenario's golden set changes all-or-nothing, even
                  * when killed (base fileset.c: temporaries, journal, renames) */
-                const char *suffix;
+                const char *suffix, *asuffix;
                 char *snap = events_snapshot(it->events, it->events_digest, &suffix);
-                char ga[300], ge[300], gother[300];
-                snprintf(ga, sizeof ga, "%s.alerts.json", it->name);
+                char *asnap = tl_golden_alerts_snapshot(it->alerts, it->recorded, &asuffix);
+                char ga[300], gaother[300], ge[300], gother[300];
+                snprintf(ga, sizeof ga, "%s%s", it->name, asuffix);
+                snprintf(gaother, sizeof gaother, "%s%s", it->name,
+                         strcmp(asuffix, ".alerts.json") ? ".alerts.json" : ".alerts.digest");
                 snprintf(ge, sizeof ge, "%s%s", it->name, suffix);
                 snprintf(gother, sizeof gother, "%s%s", it->name,
                          strcmp(suffix, ".events.xml") ? ".events.xml" : ".events.xml.sha256");
-                tl_fileset_entry set[] = {{ga, it->alerts, strlen(it->alerts)},
+                tl_fileset_entry set[] = {{ga, asnap, asnap ? strlen(asnap) : 0},
+                                          {gaother, NULL, 0},
                                           {ge, snap, snap ? strlen(snap) : 0},
                                           {gother, NULL, 0}};
-                if (!snap || tl_fileset_commit(golden_dir, it->name, set, 3, &d) != TL_OK)
+                if (!snap || !asnap || tl_fileset_commit(golden_dir, it->name, set, 4, &d) != TL_OK)
                     rc = 2;
                 tl_free(snap);
+                tl_free(asnap);
                 nw++;
             }
             if (rc)

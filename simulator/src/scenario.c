@@ -204,6 +204,38 @@ static int valid_scenario_name(const char *n)
     return 1;
 }
 
+/* A recording scenario's "recording": a relative name below the recordings'
+ * folder or the scenario's own folder (scenarios/README.md). '/'-separated
+ * components of [A-Za-z0-9 ._@-], each starting with a letter, digit or '_'
+ * (so never "." or ".."), not ending in a space or dot, and a known extension.
+ * No absolute path, no backslash, no empty component. */
+static int valid_recording_name(const char *n)
+{
+    size_t len = strlen(n), comp = 0;
+    if (len == 0 || len > 512)
+        return 0;
+    for (size_t i = 0; i <= len; i++) {
+        char c = n[i];
+        if (c == '/' || c == 0) {
+            if (comp == 0 || comp > 255 || n[i - 1] == ' ' || n[i - 1] == '.')
+                return 0;
+            comp = 0;
+            continue;
+        }
+        int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (comp == 0 ? c != '_' : !strchr(" ._@-", c)))
+            return 0;
+        comp++;
+    }
+    static const char *const ext[] = {".evtx", ".xml", ".json"};
+    for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++) {
+        size_t el = strlen(ext[k]);
+        if (len > el && !tl_strncasecmp(n + len - el, ext[k], el))
+            return 1;
+    }
+    return 0;
+}
+
 static int valid_hostname(const char *h)
 {
     size_t n = strlen(h);
@@ -645,7 +677,8 @@ void tl_scenario_free(tl_scenario *s)
     char **strs[] = {&s->path,          &s->dir,       &s->name,       &s->title,
                      &s->description,   &s->technique, &s->actor,      &s->kind,
                      &s->hostname,      &s->domain,    &s->os_build,   &s->arch,
-                     &s->sysmon_config, &s->agent_id,  &s->agent_name, &s->expect_json};
+                     &s->sysmon_config, &s->agent_id,  &s->agent_name, &s->expect_json,
+                     &s->recording};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         tl_free(*strs[i]);
     tl_free(s);
@@ -742,7 +775,7 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
     static const char *const keys[] = {"name", "title",      "description", "technique", "actor",
                                        "kind", "references", "endpoint",    "agent",     "start",
                                        "seed", "steps",      "expect",      "comment",   "limits",
-                                       NULL};
+                                       "recording", NULL};
     static const char *const kinds[] = {"attack", "benign", NULL};
     tl_status st;
     l->path[0] = '$';
@@ -793,13 +826,36 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
             }
         l->path[m] = 0;
     }
-    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(root, "endpoint");
-    if (!ep) {
-        push_key(l, "endpoint");
-        st = perr(l, "missing required key", NULL);
-        goto cleanup;
+    if (cJSON_GetObjectItemCaseSensitive(root, "recording")) {
+        /* a recording scenario: the recorded events stand for endpoint and steps */
+        static const char *const excl[] = {"endpoint", "start", "seed", "steps", "limits", NULL};
+        for (size_t k = 0; excl[k]; k++)
+            if (cJSON_GetObjectItemCaseSensitive(root, excl[k])) {
+                push_key(l, excl[k]);
+                st = perr(l, "not allowed with \"recording\" (the recording is the endpoint and "
+                             "its steps)",
+                          NULL);
+                goto cleanup;
+            }
+        TL_TRY(get_str(l, root, "recording", 1, 0, &s->recording));
+        if (!valid_recording_name(s->recording)) {
+            push_key(l, "recording");
+            st = perr(l,
+                      "invalid recording name \"%s\": a relative path of [A-Za-z0-9 ._@-] "
+                      "components ending in .evtx, .xml or .json (no \"..\", no absolute path)",
+                      s->recording);
+            goto cleanup;
+        }
+        TL_TRY_ALLOC(s->hostname = tl_strdup("evtx-lab"));
+    } else {
+        const cJSON *ep = cJSON_GetObjectItemCaseSensitive(root, "endpoint");
+        if (!ep) {
+            push_key(l, "endpoint");
+            st = perr(l, "missing required key", NULL);
+            goto cleanup;
+        }
+        TL_TRY(load_endpoint(l, s, ep));
     }
-    TL_TRY(load_endpoint(l, s, ep));
     const cJSON *ag = cJSON_GetObjectItemCaseSensitive(root, "agent");
     if (ag) {
         static const char *const akeys[] = {"id", "name", NULL};
@@ -824,7 +880,7 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
         TL_TRY_ALLOC(s->agent_id = tl_strdup("001"));
     if (!s->agent_name)
         TL_TRY_ALLOC(s->agent_name = tl_strdup(s->hostname));
-    {
+    if (!s->recording) {
         char *start = NULL;
         TL_TRY(get_str(l, root, "start", 1, 0, &start));
         tl_status ps = tl_time_parse_iso(start, &s->start);
@@ -882,7 +938,7 @@ static tl_status build(ld *l, tl_scenario *s, const cJSON *root)
         l->path[m] = 0;
     }
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
-    {
+    if (!s->recording) {
         size_t m = push_key(l, "steps");
         if (!steps) {
             st = perr(l, "missing required key", NULL);
@@ -1026,3 +1082,5 @@ const char *tl_scenario_sysmon_config(const tl_scenario *s)
     return s->sysmon_config ? s->sysmon_config : "default";
 }
 size_t tl_scenario_step_count(const tl_scenario *s) { return s->nsteps; }
+const char *tl_scenario_recording(const tl_scenario *s) { return s->recording; }
+const char *tl_scenario_dir(const tl_scenario *s) { return s->dir; }

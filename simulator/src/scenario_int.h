@@ -77,6 +77,7 @@ struct tl_scenario {
     tl_step *steps; /* execution order */
     size_t nsteps;
     char *expect_json;
+    char *recording; /* "recording": the recorded events' name (then no endpoint, no steps) */
     /* "limits": the run's work budget (tasklab/limits.h), defaults filled in */
     long limit_events;
     long limit_commands;

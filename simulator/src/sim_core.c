@@ -767,6 +767,12 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
     tl_status st;
     tl_sim *s = NULL;
     char *cfgpath = NULL;
+    if (sc->recording) {
+        /* its events are recorded ones: the driver replays them (pipeline/driver recorded.c) */
+        tl_diag_set(d, sc->path, 0, "a recording scenario (%s): nothing to simulate",
+                    sc->recording);
+        return TL_E_INVAL;
+    }
     TL_TRY_ALLOC(s = tl_calloc(1, sizeof *s));
     s->sc = sc;
     s->schedule_svc = -1;

@@ -34,3 +34,6 @@ set_tests_properties(cli.logtest_event_xml PROPERTIES LABELS cli)
 # The expect vocabulary and the Quick start's host changes are documented (issue 13 item 9).
 add_test(NAME cli.docs COMMAND ${CMAKE_CURRENT_LIST_DIR}/docs.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.docs PROPERTIES LABELS cli)
+# Recording scenarios: names contained, digests-only golden files, skipped without the file (issue 12).
+add_test(NAME cli.recording COMMAND ${CMAKE_CURRENT_LIST_DIR}/recording.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.recording PROPERTIES LABELS cli)

@@ -327,3 +327,118 @@ char *tl_golden_events_snapshot(const char *events, const char *digest, const ch
     *suffix = ".events.xml.sha256";
     return tl_buf_take(&b);
 }
+
+/* ---- recording scenarios: alerts as digests ------------------------------------
+ * A recording scenario's alerts carry the recording's text (full_log, data),
+ * which is another project's data and stays out of golden/. Its snapshot keeps,
+ * per alert in order, one JSON line
+ *   {"rule":{"id":"60228","level":4,"description":"…","groups":[…]},"sha256":"HEX"}
+ * where HEX is the SHA-256 of the alert's canonical JSON: the alert without its
+ * top-level timestamp, id, manager and agent, object keys sorted (byte order) at
+ * every depth, no whitespace, as cJSON prints values. Any other field that
+ * changes changes the digest; the rule part keeps the comparison's semantic
+ * summary (rules added, vanished, level changed) readable. */
+
+static int key_cmp(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string ? x->string : "", y->string ? y->string : "");
+}
+
+/* Sort the keys of every object below n (stable for equal keys). */
+static int sort_keys(cJSON *n, int depth)
+{
+    if (depth > 64)
+        return -1;
+    size_t k = 0;
+    for (cJSON *c = n->child; c; c = c->next, k++)
+        if (sort_keys(c, depth + 1) != 0)
+            return -1;
+    if (!cJSON_IsObject(n) || k < 2)
+        return 0;
+    cJSON **v = tl_malloc(k * sizeof *v);
+    if (!v)
+        return -1;
+    k = 0;
+    for (cJSON *c = n->child; c; c = c->next)
+        v[k++] = c;
+    /* insertion sort: stable, and objects are small */
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && key_cmp(&v[j - 1], &v[j]) > 0; j--) {
+            cJSON *t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    for (size_t i = 0; i < k; i++) {
+        v[i]->prev = i ? v[i - 1] : v[k - 1]; /* cJSON: the head's prev is the tail */
+        v[i]->next = i + 1 < k ? v[i + 1] : NULL;
+    }
+    n->child = v[0];
+    tl_free(v);
+    return 0;
+}
+
+static tl_status digest_line(const char *line, size_t len, tl_buf *out)
+{
+    tl_status st = TL_OK;
+    char *canon = NULL, *rule_txt = NULL;
+    cJSON *a = cJSON_ParseWithLength(line, len), *rule = NULL;
+    if (!a || !cJSON_IsObject(a)) {
+        /* not an alert: digest the bytes so a change still shows */
+        char hex[65];
+        tl_sha256_hex(line, len, hex);
+        tl_buf_printf(out, "{\"line\":\"not JSON\",\"sha256\":\"%s\"}\n", hex);
+        goto cleanup;
+    }
+    static const char *const drop[] = {"timestamp", "id", "manager", "agent"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(a, drop[i]);
+    rule = cJSON_CreateObject();
+    TL_TRY_ALLOC(rule);
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(a, "rule");
+    static const char *const keep[] = {"id", "level", "description", "groups"};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, keep[i]);
+        if (v) {
+            cJSON *dup = cJSON_Duplicate(v, 1);
+            TL_TRY_ALLOC(dup);
+            cJSON_AddItemToObject(rule, keep[i], dup);
+        }
+    }
+    if (sort_keys(a, 0) != 0)
+        TL_FAIL(TL_E_NOMEM);
+    canon = cJSON_PrintUnformatted(a);
+    rule_txt = cJSON_PrintUnformatted(rule);
+    TL_TRY_ALLOC(canon);
+    TL_TRY_ALLOC(rule_txt);
+    char hex[65];
+    tl_sha256_hex(canon, strlen(canon), hex);
+    tl_buf_printf(out, "{\"rule\":%s,\"sha256\":\"%s\"}\n", rule_txt, hex);
+cleanup:
+    cJSON_free(canon);
+    cJSON_free(rule_txt);
+    cJSON_Delete(rule);
+    cJSON_Delete(a);
+    return st;
+}
+
+char *tl_golden_alerts_snapshot(const char *alerts, int recorded, const char **suffix)
+{
+    if (!recorded) {
+        *suffix = ".alerts.json";
+        return tl_strdup(alerts ? alerts : "");
+    }
+    *suffix = ".alerts.digest";
+    tl_buf b = TL_BUF_INIT;
+    for (const char *p = alerts ? alerts : ""; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        if (l && digest_line(p, l, &b) != TL_OK) {
+            tl_buf_free(&b);
+            return NULL;
+        }
+        p = nl ? nl + 1 : p + l;
+    }
+    char *s = tl_buf_take(&b);
+    return s ? s : tl_strdup("");
+}

@@ -31,6 +31,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
 
+#include "recorded_int.h"
 #include "tasklab/sim.h"
 
 #include <dirent.h>
@@ -78,6 +79,7 @@ struct tl_recording {
     ritem *items;
     size_t nitems, capitems;
     size_t nrecords, nforwarded;
+    int recorded; /* a recording scenario: its records, no active response (recorded.c) */
 };
 
 /* ---- files ------------------------------------------------------------------ */
@@ -370,6 +372,44 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     TL_TRY_ALLOC(r->agent_id);
     TL_TRY_ALLOC(r->agent_name);
 
+    if (tl_scenario_recording(sc)) {
+        /* the recording's records, forwarded as run.c forwards them */
+        tl_replay *rp = NULL;
+        tl_buf line = TL_BUF_INIT;
+        tl_replay_record rr;
+        int got = 0;
+        tl_time burst = 0;
+        r->recorded = 1;
+        TL_TRY_ALLOC(r->agent_dir = tl_strdup(""));
+        TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
+        while ((st = tl_replay_next(rp, &rr, &got)) == TL_OK && got) {
+            ritem it;
+            memset(&it, 0, sizeof it);
+            if (!r->nrecords)
+                burst = rr.time;
+            tl_buf_reset(&line);
+            tl_recorded_line(sc, &rr, &line);
+            it.kind = K_RECORD;
+            it.time = burst;
+            st = tl_buf_status(&line);
+            if (st == TL_OK && !(it.line = tl_strdup(tl_buf_cstr(&line))))
+                st = TL_E_NOMEM;
+            if (st == TL_OK)
+                st = push_item(r, it);
+            if (st != TL_OK) {
+                tl_free(it.line);
+                break;
+            }
+            r->nrecords++;
+            r->nforwarded++;
+        }
+        tl_buf_free(&line);
+        tl_replay_free(rp);
+        TL_TRY(st);
+        *out = r;
+        r = NULL;
+        goto cleanup;
+    }
     TL_TRY(tdrive_new(&td, d));
 
     tl_sim_opts so;
@@ -578,7 +618,7 @@ static tl_status feed(rp *c, const char *line)
         if (res.level > c->max_level)
             c->max_level = res.level;
     }
-    for (size_t i = 0; i < res.n_ar; i++) {
+    for (size_t i = 0; i < res.n_ar && !c->rec->recorded; i++) {
         rjob j;
         memset(&j, 0, sizeof j);
         j.time = c->now + TL_AR_DELAY;
@@ -733,6 +773,7 @@ tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
     }
     out->alerts_json = tl_buf_take(&c.alerts);
     out->n_records = rec->nrecords;
+    out->recorded = rec->recorded;
     out->n_alerts = c.n_alerts;
     out->n_ar_runs = c.n_ar;
     out->max_level = c.max_level;

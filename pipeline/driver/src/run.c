@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
 
+#include "recorded_int.h"
 #include "tasklab/sim.h"
 #include "timeline_int.h"
 #include "trace_int.h"
@@ -194,6 +195,22 @@ static tl_status evsink_put(evsink *e, const char *p, size_t n, tl_diag *d)
     return evsink_stream(e, p, n, d);
 }
 
+/* Stream from the first byte (a recording scenario: only the digest is kept,
+ * recorded events never go into golden/). */
+static tl_status evsink_stream_all(evsink *e, tl_diag *d)
+{
+    e->streaming = 1;
+    tl_sha256_init(&e->sha);
+    if (e->path) {
+        e->f = fopen(e->part, "wb");
+        if (!e->f) {
+            tl_diag_set(d, e->part, 0, "cannot create: %s", strerror(errno));
+            return TL_E_IO;
+        }
+    }
+    return TL_OK;
+}
+
 /* Close the stream: the file gets its name, the digest line is returned (owned). */
 static tl_status evsink_finish(evsink *e, char **digest, tl_diag *d)
 {
@@ -254,6 +271,7 @@ typedef struct run_ctx {
     int keep_queue;
     tl_buf queue; /* every message fed to the manager, one JSON string a line */
     tl_timeline *tl; /* the structured timeline, when asked for */
+    int recorded;    /* a recording scenario: no endpoint, so no active response */
 } run_ctx;
 
 /* One JSON string literal + '\n' (the form of the oracle's .queue files). */
@@ -349,6 +367,13 @@ static tl_status manager_feed(run_ctx *c, const char *line)
     }
     for (size_t i = 0; i < res.n_ar; i++) {
         const tl_ar_request *ar = &res.ar[i];
+        if (c->recorded) {
+            if (c->tracing)
+                tl_buf_printf(&c->trace,
+                              "    active response %s not run: a recording has no endpoint\n",
+                              ar->name);
+            continue;
+        }
         job j;
         memset(&j, 0, sizeof j);
         j.time = c->now + TL_AR_DELAY;
@@ -465,6 +490,10 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     char *rec_xml = NULL, *rec_msg = NULL, *rec_channel = NULL, *rec_explain = NULL;
     size_t rec_step = 0;
     size_t next_step = 0, nsteps = 0;
+    tl_replay *rp = NULL; /* a recording scenario's records */
+    tl_buf rline = TL_BUF_INIT;
+    tl_time burst = 0;
+    uint64_t rec_number = 0; /* a recorded record's EventRecordID */
 
     memset(&c, 0, sizeof c);
     memset(&q, 0, sizeof q);
@@ -524,17 +553,28 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         TL_TRY(tl_walk_mkdir(temp_dir, "drive_c", 0, d));
     }
 
-    tl_sim_opts so;
-    memset(&so, 0, sizeof so);
-    so.etc_dir = o->etc_dir;
-    so.shared_dir = o->shared_dir;
-    so.sysmon_config = o->sysmon_config;
-    so.drive_c = drive;
-    TL_TRY(tl_sim_new(sc, &so, &sim, d));
+    if (tl_scenario_recording(sc)) {
+        /* recorded events instead of the simulator (recorded.c) */
+        c.recorded = 1;
+        TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
+        TL_TRY(evsink_stream_all(&c.events, d));
+        if (c.tracing)
+            tl_buf_printf(&c.trace, "recording %s: %zu records, received in one burst\n",
+                          tl_scenario_recording(sc), tl_replay_count(rp));
+    } else {
+        tl_sim_opts so;
+        memset(&so, 0, sizeof so);
+        so.etc_dir = o->etc_dir;
+        so.shared_dir = o->shared_dir;
+        so.sysmon_config = o->sysmon_config;
+        so.drive_c = drive;
+        TL_TRY(tl_sim_new(sc, &so, &sim, d));
+    }
     if (o->timeline) {
         c.tl = tl_timeline_new();
         TL_TRY_ALLOC(c.tl);
-        tl_sim_set_dropped_hook(sim, on_dropped, &c);
+        if (sim)
+            tl_sim_set_dropped_hook(sim, on_dropped, &c);
     }
 
     tl_engine_opts eo = {"wazuh-manager", "node01"};
@@ -547,7 +587,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     xo.mode = o->ar_mode;
     xo.exe_path = o->ar_exe;
     xo.drive_c = drive;
-    xo.agent_dir = tl_sim_agent_dir(sim);
+    xo.agent_dir = sim ? tl_sim_agent_dir(sim) : "C:\\Program Files (x86)\\ossec-agent";
     xo.wineprefix = o->wineprefix;
     xo.timeout_ms = o->ar_timeout_ms;
     TL_TRY(tl_execd_new(&xo, &c.execd, d));
@@ -569,12 +609,36 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         }
     }
 
-    nsteps = tl_sim_step_count(sim);
+    nsteps = sim ? tl_sim_step_count(sim) : 0;
     TL_TRY(evsink_put(&c.events, "<Events>\n", strlen("<Events>\n"), d));
 
     for (;;) {
         /* Candidates: next step, the record lookahead, the job queue. */
-        if (!have_rec && tl_sim_next_record(sim, &rec)) {
+        if (!have_rec && rp) {
+            tl_replay_record rr;
+            int got = 0;
+            TL_TRY(tl_replay_next(rp, &rr, &got));
+            if (got) {
+                if (!c.n_records)
+                    burst = rr.time;
+                tl_buf_reset(&rline);
+                tl_recorded_line(sc, &rr, &rline);
+                TL_TRY(tl_buf_status(&rline));
+                have_rec = 1;
+                rec_time = burst;
+                rec_step = 0;
+                rec_number = rr.record_id;
+                tl_free(rec_xml);
+                tl_free(rec_msg);
+                tl_free(rec_channel);
+                tl_free(rec_explain);
+                rec_msg = rec_explain = NULL;
+                rec_xml = tl_strndup(rr.event, rr.event_len);
+                rec_channel = tl_strdup(rr.channel);
+                TL_TRY_ALLOC(rec_xml);
+                TL_TRY_ALLOC(rec_channel);
+            }
+        } else if (!have_rec && tl_sim_next_record(sim, &rec)) {
             have_rec = 1;
             rec_time = rec.time;
             rec_step = rec.step;
@@ -650,9 +714,12 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 const char *eid = strstr(rec_xml, "<EventID");
                 eid = eid ? strchr(eid, '>') : NULL;
                 int id = eid ? atoi(eid + 1) : 0;
-                tl_buf_printf(&c.trace, "  %s%s event %d%s (step %zu)",
-                              tl_trace_color(c.color, TL_C_CYAN), rec_channel, id,
-                              tl_trace_color(c.color, TL_C_RESET), rec_step + 1);
+                tl_buf_printf(&c.trace, "  %s%s event %d%s ", tl_trace_color(c.color, TL_C_CYAN),
+                              rec_channel, id, tl_trace_color(c.color, TL_C_RESET));
+                if (rp)
+                    tl_buf_printf(&c.trace, "(record %llu)", (unsigned long long)rec_number);
+                else
+                    tl_buf_printf(&c.trace, "(step %zu)", rec_step + 1);
                 tl_buf sum = TL_BUF_INIT;
                 tl_trace_record_summary(rec_xml, &sum);
                 if (sum.len)
@@ -663,14 +730,16 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                     tl_buf_printf(&c.trace, "    %s%s%s\n", tl_trace_color(c.color, TL_C_DIM),
                                   rec_explain, tl_trace_color(c.color, TL_C_RESET));
             }
-            int forwarded = tl_agent_conf_reads_channel(aconf, rec_channel);
+            int forwarded = rp || tl_agent_conf_reads_channel(aconf, rec_channel);
             if (c.tl) {
                 if (!tl_timeline_open(c.tl) && !c.tracing)
                     tl_engine_set_trace(c.engine, NULL, NULL); /* the rest is only counted */
                 tl_timeline_record(c.tl, rec_time, rec_step, rec_channel, rec_xml, rec_explain,
                                    forwarded);
             }
-            if (forwarded) {
+            if (rp) {
+                TL_TRY(manager_feed(&c, tl_buf_cstr(&rline)));
+            } else if (forwarded) {
                 char *payload = tl_agent_eventchannel_payload(rec_msg, rec_xml);
                 TL_TRY_ALLOC(payload);
                 char *line = tl_agent_queue_line('f', tl_scenario_agent_id(sc),
@@ -743,6 +812,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     TL_TRY(tl_sim_console_json(sim, &out->console_json));
     TL_TRY(tl_sim_console_text(sim, &out->console_txt));
     out->n_records = c.n_records;
+    out->recorded = c.recorded;
     out->n_alerts = c.n_alerts;
     out->n_ar_runs = c.n_ar;
     out->n_ar_failed = tl_execd_failures(c.execd);
@@ -799,6 +869,8 @@ cleanup:
     tl_engine_free(c.engine);
     tl_timeline_free(c.tl);
     tl_sim_free(sim);
+    tl_replay_free(rp);
+    tl_buf_free(&rline);
     tl_free(rec_xml);
     tl_free(rec_msg);
     tl_free(rec_channel);

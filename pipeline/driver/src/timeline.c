@@ -273,7 +273,7 @@ char *tl_timeline_finish(tl_timeline *t, const tl_sim *sim)
     char *out = NULL;
     cJSON_AddNumberToObject(t->root, "omitted", (double)t->omitted);
     cJSON *tasks = cJSON_AddArrayToObject(t->root, "tasks");
-    for (size_t i = 0; tasks && i < t->ntasks; i++) {
+    for (size_t i = 0; sim && tasks && i < t->ntasks; i++) {
         char *data = NULL;
         size_t len = 0;
         if (tl_sim_read_file(sim, t->tasks[i], &data, &len) != TL_OK)

@@ -95,9 +95,15 @@ static void judge(const ctx *c, size_t prof, const tl_scenario *sc, const tl_run
         return;
     }
     char gpath[4096];
-    snprintf(gpath, sizeof gpath, "%s/%s/%s.alerts.json", o->golden_dir, o->profiles[prof],
-             tl_scenario_name(sc));
-    tl_golden_compare(gpath, r->alerts_json, 1, &rep, &same_a, &d);
+    const char *asuffix;
+    char *asnap = tl_golden_alerts_snapshot(r->alerts_json, r->recorded, &asuffix);
+    snprintf(gpath, sizeof gpath, "%s/%s/%s%s", o->golden_dir, o->profiles[prof],
+             tl_scenario_name(sc), asuffix);
+    if (asnap)
+        tl_golden_compare(gpath, asnap, 1, &rep, &same_a, &d);
+    else
+        same_a = 0;
+    tl_free(asnap);
     if (!same_a) {
         char *g = NULL;
         size_t gl = 0;

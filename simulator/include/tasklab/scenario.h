@@ -64,6 +64,13 @@ uint64_t tl_scenario_seed(const tl_scenario *s);
 const char *tl_scenario_sysmon_config(const tl_scenario *s);
 /** Number of steps. */
 size_t tl_scenario_step_count(const tl_scenario *s);
+/** A recording scenario's "recording" (a validated relative name such as
+ * "Execution/x.evtx", resolved by the driver against ../shared/reference/evtx
+ * and the scenario's folder), or NULL for a simulated scenario. Such a
+ * scenario has no endpoint and no steps: its events are the recording's. */
+const char *tl_scenario_recording(const tl_scenario *s);
+/** The folder the scenario file is in ("." when none). */
+const char *tl_scenario_dir(const tl_scenario *s);
 
 #ifdef __cplusplus
 }

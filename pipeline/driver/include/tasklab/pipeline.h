@@ -84,6 +84,7 @@ typedef struct tl_run_result {
                            "exit_code", "output"} (sim.h tl_sim_console_json) */
     char *console_txt;  /* the same as text, written to OUT/<name>/console.txt */
     size_t n_records;
+    int recorded;        /* a recording scenario's run: golden files hold digests only */
     size_t n_alerts;
     size_t n_ar_runs;
     size_t n_ar_failed;   /* AR runs that failed (tl_execd_failures): the run is not to be trusted */
@@ -175,6 +176,15 @@ tl_status tl_golden_compare(const char *golden_path, const char *actual, int is_
  * run result's events_digest) is that line. *suffix gets the golden file's suffix (static). Owned
  * result (tl_free), NULL on out of memory. */
 char *tl_golden_events_snapshot(const char *events, const char *digest, const char **suffix);
+
+/** The golden snapshot of alerts.json: the text itself (*suffix ".alerts.json"),
+ * or for a recording scenario's run (`recorded`, tl_run_result.recorded) one
+ * digest line per alert (*suffix ".alerts.digest"): its rule id, level,
+ * description and groups, and the SHA-256 of the alert's canonical JSON without
+ * timestamp, id, manager and agent (golden.c) — recorded events are other
+ * projects' data and never go into golden/. Owned result (tl_free), NULL on out
+ * of memory. */
+char *tl_golden_alerts_snapshot(const char *alerts, int recorded, const char **suffix);
 
 /* ---- record once, replay many times (studies: tasklab mutate) ----------------
  * A recording is everything of a scenario's run that does not depend on the
