@@ -808,9 +808,15 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         c.tl = NULL;
         TL_TRY_ALLOC(out->timeline_json);
     }
-    TL_TRY(tl_sim_tasks_json(sim, &out->tasks_json));
-    TL_TRY(tl_sim_console_json(sim, &out->console_json));
-    TL_TRY(tl_sim_console_text(sim, &out->console_txt));
+    if (sim) {
+        TL_TRY(tl_sim_tasks_json(sim, &out->tasks_json));
+        TL_TRY(tl_sim_console_json(sim, &out->console_json));
+        TL_TRY(tl_sim_console_text(sim, &out->console_txt));
+    } else { /* a recording: no endpoint whose tasks or console could be known */
+        TL_TRY_ALLOC(out->tasks_json = tl_strdup("[]"));
+        TL_TRY_ALLOC(out->console_json = tl_strdup("[]"));
+        TL_TRY_ALLOC(out->console_txt = tl_strdup(""));
+    }
     out->n_records = c.n_records;
     out->recorded = c.recorded;
     out->n_alerts = c.n_alerts;
