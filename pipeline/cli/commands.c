@@ -15,6 +15,7 @@ const tl_cli_cmd *const tl_cli_commands[] = {
     &tl_cli_cmd_coverage_def, &tl_cli_cmd_replay_def, &tl_cli_cmd_lint_def, &tl_cli_cmd_list_def, &tl_cli_cmd_new_def, &tl_cli_cmd_bench_def,
     &tl_cli_cmd_report_def,
     &tl_cli_cmd_mutate_def,
+    &tl_cli_cmd_vary_def,
     &tl_cli_cmd_version_def,
     NULL,
 };

@@ -345,6 +345,28 @@ size_t tl_recording_forwarded(const tl_recording *r)
     return r->nforwarded;
 }
 
+tl_status tl_recording_files(const tl_recording *r, tl_recording_file_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < r->init.n; i++) {
+        const rfile *x = &r->init.v[i];
+        if (!x->isdir && fn(ctx, (size_t)-1, x->rel, x->data, x->len, 0))
+            return TL_E_INTERNAL;
+    }
+    size_t step = 0;
+    for (size_t k = 0; k < r->nitems; k++) {
+        const ritem *it = &r->items[k];
+        if (it->kind != K_STEP)
+            continue;
+        for (size_t i = 0; i < it->chg.n; i++) {
+            const rfile *x = &it->chg.v[i];
+            if (!x->isdir && fn(ctx, step, x->rel, x->data, x->len, x->del))
+                return TL_E_INTERNAL;
+        }
+        step++;
+    }
+    return TL_OK;
+}
+
 tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
                              tl_diag *d)
 {

@@ -206,6 +206,17 @@ const char *tl_recording_name(const tl_recording *r);
 /** Number of queue lines the agent forwards from the simulator. */
 size_t tl_recording_forwarded(const tl_recording *r);
 
+/** Told of the endpoint's files: first those the endpoint starts with (step
+ * (size_t)-1), then, per step in execution order, the files it wrote (del 0,
+ * the whole new content) or removed (del 1, data NULL). rel is the path below
+ * the drive, '/' separated, with the casing the simulator created it with.
+ * Everything borrowed for the call; a non-zero return stops the walk. */
+typedef int (*tl_recording_file_fn)(void *ctx, size_t step, const char *rel, const char *data,
+                                    size_t len, int del);
+/** Walk the recorded file changes (tasklab vary compares the task files a run
+ * leaves). TL_OK, or TL_E_INTERNAL when fn stopped the walk. */
+tl_status tl_recording_files(const tl_recording *r, tl_recording_file_fn fn, void *ctx);
+
 /** Called once per line the manager receives (records and logcollector lines),
  * in order, seq counting from 0; res is NULL when the manager dropped it. */
 typedef void (*tl_pipeline_feed_fn)(void *ctx, size_t seq, const char *line, tl_time now,
