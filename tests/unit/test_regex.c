@@ -852,24 +852,41 @@ static int naive_find(const char *s, const char *lit)
 static void test_regex_prefilter_changes_nothing(void **state)
 {
     (void)state;
-    static const char alpha[] = "abAB:\" \\{}c1 ";
+    /* upper and lower case, JSON punctuation and a byte >= 0x80 */
+    static const char alpha[] = "abAB:\" \\{}c1 \xc3Z";
     uint32_t x = 12345;
     static tl_tri tri;
-    for (int round = 0; round < 3000; round++) {
-        char text[400], lit[12], pat[64];
-        size_t n = 100 + (round % 250);
+    int filtered = 0;
+    for (int round = 0; round < 6000; round++) {
+        char text[700], lit[20], pat[64];
+        size_t n = 100 + (round % 577);
         for (size_t i = 0; i < n; i++) {
             x = x * 1103515245u + 12345u;
             text[i] = alpha[(x >> 16) % (sizeof alpha - 1)];
         }
         text[n] = '\0';
-        size_t m = 2 + (round % 6);
-        for (size_t i = 0; i < m; i++) {
+        /* literals of 2..16 bytes (the fingerprint samples every 4th offset:
+         * from 6 bytes on a literal can be filtered); every other round one
+         * cut from the text at any offset, with its case flipped */
+        size_t m = 2 + (round % 15);
+        if (round & 1) {
             x = x * 1103515245u + 12345u;
-            lit[i] = "abAB c1"[(x >> 16) % 7];
+            size_t at = (x >> 8) % (n - m);
+            for (size_t i = 0; i < m; i++) {
+                char ch = text[at + i];
+                lit[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 32)
+                         : (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+                if (lit[i] == '|' || lit[i] == '\\' || lit[i] == '\0')
+                    lit[i] = 'a';
+            }
+        } else {
+            for (size_t i = 0; i < m; i++) {
+                x = x * 1103515245u + 12345u;
+                lit[i] = "abAB c1"[(x >> 16) % 7];
+            }
         }
         lit[m] = '\0';
-        snprintf(pat, sizeof pat, "zzz|%s", lit);
+        snprintf(pat, sizeof pat, "qqq|%s", lit); /* q is not in alpha */
         tl_osmatch *om = NULL;
         tl_diag d;
         assert_int_equal(tl_osmatch_compile(pat, &om, &d), TL_OK);
@@ -878,6 +895,17 @@ static void test_regex_prefilter_changes_nothing(void **state)
         assert_int_equal(tl_osmatch_exec(om, text), want);
         assert_int_equal(tl_osmatch_exec_tri(om, text, n, &tri), want);
         tl_osmatch_free(om);
+        /* the fingerprint itself: present literals always pass, and it
+         * does filter absent long ones (else it would be useless) */
+        tl_tri_lit tl;
+        char folded[20];
+        for (size_t i = 0; i <= m; i++)
+            folded[i] = (lit[i] >= 'A' && lit[i] <= 'Z') ? (char)(lit[i] + 32) : lit[i];
+        tl_tri_lit_init(&tl, folded, m);
+        if (want)
+            assert_true(tl_tri_may_hold(&tri, &tl));
+        else if (!tl_tri_may_hold(&tri, &tl))
+            filtered++;
         /* OS_Regex: a literal run around a class */
         snprintf(pat, sizeof pat, "%s\\w*%s", lit, lit);
         tl_osregex *rx = NULL;
@@ -888,6 +916,7 @@ static void test_regex_prefilter_changes_nothing(void **state)
             tl_osregex_free(rx);
         }
     }
+    assert_true(filtered > 100);
 }
 
 int main(void)

@@ -71,23 +71,64 @@ void tl_lit_init(tl_lit *L, const char *s, size_t len);
  * or (size_t)-1. */
 size_t tl_lit_find(const tl_lit *L, const unsigned char *s, size_t n);
 
-/* The byte triples (ASCII-folded, hashed to 13 bits) present in one text: a
- * prefilter that lets OS_Match and OS_Regex skip a literal one of whose
- * triples does not occur (results identical: a collision only lets a literal
- * through to the real search). Built once per event for the log. */
-#define TL_TRI_BITS 13
+/* A fingerprint of one text: the 4-byte grams (ASCII-folded, hashed to 14
+ * bits) that START at every TL_TRI_STRIDE-th offset of it (0, 2, 4, ...). A
+ * prefilter that lets OS_Match and OS_Regex skip a literal that cannot occur
+ * (results identical: a collision only lets a literal through to the real
+ * search). Built once per event for the log, in SSE2 blocks of 16 bytes.
+ *
+ * Why sampling every 2nd offset loses nothing: if a literal occurs at offset
+ * s, its grams at literal offsets j with s + j even are all recorded, and
+ * those are exactly the offsets of one phase p = s % 2. So a literal is kept
+ * when, for SOME phase p, every sampled gram at its offsets j = p, p + 2, ...
+ * is present; a literal shorter than 5 bytes has a phase with no gram and is
+ * never filtered.
+ *
+ * Entries hold the generation of the build that set them, so a build clears
+ * nothing (except every 255th, which clears the whole table): a tl_tri must
+ * start zeroed. */
+#define TL_TRI_BITS 14
+#define TL_TRI_GRAM 4
+#define TL_TRI_STRIDE 2
 typedef struct tl_tri {
+    unsigned char gen; /* the current build's mark */
     unsigned char has[1u << TL_TRI_BITS];
 } tl_tri;
-static inline unsigned tl_tri_hash(unsigned a, unsigned b, unsigned c)
+/* Hash of the folded gram g0..g3 (as SSE2's _mm_madd_epi16 computes it on
+ * the little-endian 16-bit halves, read as signed). */
+static inline unsigned tl_tri_hash(unsigned g0, unsigned g1, unsigned g2, unsigned g3)
 {
-    return ((a * 0x2Fu) ^ (b << 5) ^ (c << 9) ^ (c >> 2)) & ((1u << TL_TRI_BITS) - 1u);
+    unsigned lo = g0 | g1 << 8, hi = g2 | g3 << 8;
+    int32_t slo = (int32_t)lo - (int32_t)(lo & 0x8000u) * 2;
+    int32_t shi = (int32_t)hi - (int32_t)(hi & 0x8000u) * 2;
+    uint32_t r = (uint32_t)(slo * -25033) + (uint32_t)(shi * 32587); /* 0x9E37, 0x7F4B */
+    return (r >> 4) & ((1u << TL_TRI_BITS) - 1u);
 }
-/** Fill t from s[0..n). */
+/** Fill t from s[0..n) (t zeroed before its first build). */
 void tl_tri_build(tl_tri *t, const char *s, size_t n);
-/** Up to 8 triple hashes of the folded literal lit[0..len) into h; returns
- * how many (0 when len < 3). */
-int tl_tri_of(const char *lit, size_t len, uint16_t h[8]);
+/* What a folded literal needs from a fingerprint: per phase, up to 4 gram
+ * hashes (spread over the literal). ok 0: the literal is never filtered. */
+typedef struct tl_tri_lit {
+    unsigned char ok;
+    unsigned char n[TL_TRI_STRIDE];
+    uint16_t h[TL_TRI_STRIDE][4];
+} tl_tri_lit;
+/** Set up L for the folded literal lit[0..len). */
+void tl_tri_lit_init(tl_tri_lit *L, const char *lit, size_t len);
+/** 0 when the literal of L cannot occur in the text of t, else 1. */
+static inline int tl_tri_may_hold(const tl_tri *t, const tl_tri_lit *L)
+{
+    if (!L->ok)
+        return 1;
+    for (int p = 0; p < TL_TRI_STRIDE; p++) {
+        int all = 1;
+        for (int j = 0; j < L->n[p] && all; j++)
+            all = t->has[L->h[p][j]] == t->gen;
+        if (all)
+            return 1;
+    }
+    return 0;
+}
 int tl_osmatch_exec_tri(const tl_osmatch *m, const char *str, size_t len, const tl_tri *t);
 int tl_osregex_maybe(const tl_osregex *rx, const tl_tri *t);
 

@@ -27,8 +27,7 @@ typedef struct om_alt {
     int begin;
     int end;
     tl_lit find; /* substring alternatives of >= 2 bytes */
-    int ntri;    /* triples the text must hold for it (substring alternatives) */
-    uint16_t tri[8];
+    tl_tri_lit tri; /* what the text's fingerprint must hold (substring alternatives) */
 } om_alt;
 
 struct tl_osmatch {
@@ -130,7 +129,7 @@ tl_status tl_osmatch_compile(const char *pattern, tl_osmatch **out, tl_diag *d)
         a->len = n;
         if (!a->begin && !a->end && n >= 2) {
             tl_lit_init(&a->find, a->lit, n);
-            a->ntri = tl_tri_of(a->lit, n, a->tri);
+            tl_tri_lit_init(&a->tri, a->lit, n);
         }
         p = q ? q + 1 : p + n;
     }
@@ -252,37 +251,72 @@ size_t tl_lit_find(const tl_lit *L, const unsigned char *s, size_t n)
     return (size_t)-1;
 }
 
-void tl_tri_build(tl_tri *t, const char *str, size_t n)
+#if defined(__SSE2__)
+/* The 16 bytes at p with 'A'..'Z' folded to lower case (bytes >= 0x80 are
+ * negative as signed and stay as they are). */
+static inline __m128i om_fold16(const unsigned char *p)
 {
-    memset(t->has, 0, sizeof t->has);
-    const unsigned char *u = (const unsigned char *)str;
-    if (n < 3)
-        return;
-    unsigned a = om_fold(u[0]), b = om_fold(u[1]);
-    for (size_t i = 2; i < n; i++) {
-        unsigned c = om_fold(u[i]);
-        t->has[tl_tri_hash(a, b, c)] = 1;
-        a = b;
-        b = c;
-    }
+    __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i up = _mm_and_si128(_mm_cmpgt_epi8(w, _mm_set1_epi8('A' - 1)),
+                               _mm_cmplt_epi8(w, _mm_set1_epi8('Z' + 1)));
+    return _mm_add_epi8(w, _mm_and_si128(up, _mm_set1_epi8(32)));
 }
 
-int tl_tri_of(const char *lit, size_t len, uint16_t h[8])
+/* Mark the 4 grams that are the 32-bit lanes of the folded block w. */
+static inline void om_tri_mark4(tl_tri *t, __m128i w, __m128i k, __m128i mask)
 {
-    int n = 0;
-    if (len < 3)
-        return 0;
-    size_t span = len - 3;
-    for (size_t j = 0; j < 8; j++) {
-        const unsigned char *l = (const unsigned char *)lit + span * j / 7;
-        uint16_t v = (uint16_t)tl_tri_hash(l[0], l[1], l[2]);
-        int dup = 0;
-        for (int k = 0; k < n; k++)
-            dup |= h[k] == v;
-        if (!dup)
-            h[n++] = v;
+    __m128i h = _mm_and_si128(_mm_srli_epi32(_mm_madd_epi16(w, k), 4), mask);
+    t->has[_mm_cvtsi128_si32(h)] = t->gen;
+    t->has[_mm_cvtsi128_si32(_mm_shuffle_epi32(h, 1))] = t->gen;
+    t->has[_mm_cvtsi128_si32(_mm_shuffle_epi32(h, 2))] = t->gen;
+    t->has[_mm_cvtsi128_si32(_mm_shuffle_epi32(h, 3))] = t->gen;
+}
+#endif
+
+void tl_tri_build(tl_tri *t, const char *str, size_t n)
+{
+    if (++t->gen == 0) {
+        memset(t->has, 0, sizeof t->has);
+        t->gen = 1;
     }
-    return n;
+    const unsigned char *u = (const unsigned char *)str;
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* eight grams per block: at i, i + 2, ..., i + 14 (bytes i .. i + 17) */
+    const __m128i k = _mm_set1_epi32((int)(0x7F4Bu << 16 | 0x9E37u));
+    const __m128i mask = _mm_set1_epi32((1 << TL_TRI_BITS) - 1);
+    for (; i + 18 <= n; i += 16) {
+        om_tri_mark4(t, om_fold16(u + i), k, mask);
+        om_tri_mark4(t, om_fold16(u + i + 2), k, mask);
+    }
+#endif
+    for (; i + TL_TRI_GRAM <= n; i += TL_TRI_STRIDE)
+        t->has[tl_tri_hash(om_fold(u[i]), om_fold(u[i + 1]), om_fold(u[i + 2]),
+                           om_fold(u[i + 3]))] = t->gen;
+}
+
+void tl_tri_lit_init(tl_tri_lit *L, const char *lit, size_t len)
+{
+    memset(L, 0, sizeof *L);
+    const unsigned char *l = (const unsigned char *)lit;
+    if (len < TL_TRI_GRAM + TL_TRI_STRIDE - 1)
+        return; /* some phase has no gram */
+    for (size_t p = 0; p < TL_TRI_STRIDE; p++) {
+        /* offsets p, p + STRIDE, ... <= len - GRAM */
+        size_t cnt = (len - TL_TRI_GRAM - p) / TL_TRI_STRIDE + 1;
+        for (size_t k = 0; k < 4 && k < cnt; k++) {
+            /* spread: the k-th of up to 4 picks among the cnt offsets */
+            size_t idx = cnt <= 4 ? k : k * (cnt - 1) / 3;
+            const unsigned char *q = l + p + idx * TL_TRI_STRIDE;
+            uint16_t v = (uint16_t)tl_tri_hash(q[0], q[1], q[2], q[3]);
+            int dup = 0;
+            for (int j = 0; j < L->n[p]; j++)
+                dup |= L->h[p][j] == v;
+            if (!dup)
+                L->h[p][L->n[p]++] = v;
+        }
+    }
+    L->ok = 1;
 }
 
 static int om_exec(const tl_osmatch *m, const char *str, size_t len, const tl_tri *t,
@@ -293,13 +327,8 @@ static int om_exec(const tl_osmatch *m, const char *str, size_t len, const tl_tr
     const unsigned char *s = (const unsigned char *)str;
     for (size_t k = 0; k < m->nalts; k++) {
         const om_alt *a = &m->alts[k];
-        if (t) {
-            int absent = 0;
-            for (int j = 0; j < a->ntri && !absent; j++)
-                absent = !t->has[a->tri[j]];
-            if (absent)
-                continue;
-        }
+        if (t && !tl_tri_may_hold(t, &a->tri))
+            continue;
         size_t e = om_alt_match(a, s, len);
         if (e != (size_t)-1) {
             if (m->negate)

@@ -71,8 +71,7 @@ typedef struct rx_alt {
      * alternative whose run is absent from the text is not tried */
     char run[32];
     tl_lit need; /* need.len 0: none */
-    int ntri;    /* triples of run */
-    uint16_t tri[8];
+    tl_tri_lit tri; /* what the text's fingerprint must hold for run */
 } rx_alt;
 
 /* Bits set in a 16-bit mask (no popcnt instruction assumed). */
@@ -403,11 +402,11 @@ static void rx_lit_setup(rx_alt *a)
             cur[n++] = (char)c;
     }
     a->need.len = 0;
-    a->ntri = 0;
+    memset(&a->tri, 0, sizeof a->tri);
     if (best_n >= 3) {
         memcpy(a->run, best, best_n);
         tl_lit_init(&a->need, a->run, best_n);
-        a->ntri = tl_tri_of(a->run, best_n, a->tri);
+        tl_tri_lit_init(&a->tri, a->run, best_n);
     }
 }
 
@@ -416,11 +415,7 @@ int tl_osregex_maybe(const tl_osregex *rx, const tl_tri *t)
     if (!rx || !t)
         return 1;
     for (size_t k = 0; k < rx->nalts; k++) {
-        const rx_alt *a = &rx->alts[k];
-        int ok = 1;
-        for (int j = 0; j < a->ntri && ok; j++)
-            ok = t->has[a->tri[j]];
-        if (ok)
+        if (tl_tri_may_hold(t, &rx->alts[k].tri))
             return 1;
     }
     return 0;
