@@ -85,16 +85,46 @@ void tl_buf_printf(tl_buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Nonzero when one of the 8 bytes of w needs escaping (< 0x20, '"' or '\\'):
+ * the classic "has a zero byte / has a byte less than" bit tricks. */
+static uint64_t json_special8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t lt = (w - ones * 0x20) & ~w;
+    return (lt | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & high;
+}
+
 /* Same escaping as cJSON 1.7.15's print_string_ptr: \" \\ \b \f \n \r \t,
  * other control bytes as \u00XX, everything else (UTF-8 included) verbatim. */
 void tl_buf_json_strn(tl_buf *b, const char *s, size_t n)
 {
-    tl_buf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
+    if (!grow(b, n + 2))
+        return;
+    b->data[b->len++] = '"';
+    size_t i = 0;
+    while (i < n) {
+        /* a run of bytes copied as they are, 8 at a time while it lasts */
+        size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + j, 8);
+            if (json_special8(w))
+                break;
+            j += 8;
+        }
+        while (j < n) {
+            unsigned char c = (unsigned char)s[j];
+            if (c < 32 || c == '"' || c == '\\')
+                break;
+            j++;
+        }
+        tl_buf_append(b, s + i, j - i);
+        if (j >= n)
+            break;
+        unsigned char c = (unsigned char)s[j];
         char tmp[8];
+        const char *esc = tmp;
         switch (c) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
@@ -103,21 +133,11 @@ void tl_buf_json_strn(tl_buf *b, const char *s, size_t n)
         case '\n': esc = "\\n"; break;
         case '\r': esc = "\\r"; break;
         case '\t': esc = "\\t"; break;
-        default:
-            if (c < 32) {
-                snprintf(tmp, sizeof tmp, "\\u%04x", c);
-                esc = tmp;
-            }
+        default: snprintf(tmp, sizeof tmp, "\\u%04x", c);
         }
-        if (esc) {
-            tl_buf_append(b, s + i - run, run);
-            run = 0;
-            tl_buf_puts(b, esc);
-        } else {
-            run++;
-        }
+        tl_buf_puts(b, esc);
+        i = j + 1;
     }
-    tl_buf_append(b, s + n - run, run);
     tl_buf_putc(b, '"');
 }
 

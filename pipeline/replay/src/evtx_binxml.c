@@ -167,6 +167,32 @@ void tl_evtx_cache_reset(tl_evtx_cache *k)
     tl_buf_reset(&k->names);
 }
 
+/* Append a[0..an) b[0..bn) c[0..cn) with one capacity check. */
+static void put3(tl_buf *o, const char *a, size_t an, const char *b, size_t bn, const char *c,
+                 size_t cn)
+{
+    if (o->len + an + bn + cn + 1 > o->cap) {
+        if (o->oom)
+            return;
+        size_t nc = o->cap ? o->cap : 64;
+        while (nc < o->len + an + bn + cn + 1)
+            nc *= 2;
+        char *p = tl_realloc(o->data, nc);
+        if (!p) {
+            o->oom = 1;
+            return;
+        }
+        o->data = p;
+        o->cap = nc;
+    }
+    char *d = o->data + o->len;
+    memcpy(d, a, an);
+    memcpy(d + an, b, bn);
+    memcpy(d + an + bn, c, cn);
+    o->len += an + bn + cn;
+    o->data[o->len] = '\0';
+}
+
 /* ---- UTF-16 / code pages ------------------------------------------------ */
 
 /* Room for n more bytes (and the NUL) in b; -1 when out of memory. */
@@ -191,27 +217,29 @@ static int reserve(tl_buf *b, size_t n)
 
 static void put_cp(tl_buf *b, uint32_t cp)
 {
-    char t[4];
-    if (cp < 0x80) {
-        tl_buf_putc(b, (char)cp);
+    if (reserve(b, 4) < 0)
         return;
-    }
-    if (cp < 0x800) {
+    char *t = b->data + b->len;
+    if (cp < 0x80) {
+        t[0] = (char)cp;
+        b->len += 1;
+    } else if (cp < 0x800) {
         t[0] = (char)(0xC0 | (cp >> 6));
         t[1] = (char)(0x80 | (cp & 0x3F));
-        tl_buf_append(b, t, 2);
+        b->len += 2;
     } else if (cp < 0x10000) {
         t[0] = (char)(0xE0 | (cp >> 12));
         t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
         t[2] = (char)(0x80 | (cp & 0x3F));
-        tl_buf_append(b, t, 3);
+        b->len += 3;
     } else {
         t[0] = (char)(0xF0 | (cp >> 18));
         t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
         t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
         t[3] = (char)(0x80 | (cp & 0x3F));
-        tl_buf_append(b, t, 4);
+        b->len += 4;
     }
+    b->data[b->len] = '\0';
 }
 
 /* UTF-16LE bytes p[0..n) to UTF-8, ending at the first NUL (libevtx's
@@ -274,29 +302,50 @@ static void put_cp1252(tl_buf *b, const uint8_t *p, size_t n)
 
 /* ---- escaping ----------------------------------------------------------- */
 
+/* Nonzero when one of the 8 bytes of w is '&', '<', '>' or CR. */
+static uint64_t text_special8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t a = w ^ (ones * '&'), l = w ^ (ones * '<'), g = w ^ (ones * '>'),
+             r = w ^ (ones * '\r');
+    return (((a - ones) & ~a) | ((l - ones) & ~l) | ((g - ones) & ~g) | ((r - ones) & ~r)) & high;
+}
+
 /* Text of an element: CR LF / CR -> LF, & < > escaped. */
 static void put_text(tl_buf *b, const char *s, size_t n)
 {
+    if (reserve(b, 5 * n) < 0)
+        return;
+    char *o = b->data + b->len;
     size_t i = 0;
     while (i < n) {
         size_t j = i;
+        while (j + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + j, 8);
+            if (text_special8(w))
+                break;
+            j += 8;
+        }
         while (j < n && s[j] != '&' && s[j] != '<' && s[j] != '>' && s[j] != '\r')
             j++;
-        if (j > i)
-            tl_buf_append(b, s + i, j - i);
+        memcpy(o, s + i, j - i);
+        o += j - i;
         if (j >= n)
             break;
         switch (s[j]) {
-        case '&': tl_buf_append(b, "&amp;", 5); break;
-        case '<': tl_buf_append(b, "&lt;", 4); break;
-        case '>': tl_buf_append(b, "&gt;", 4); break;
+        case '&': memcpy(o, "&amp;", 5); o += 5; break;
+        case '<': memcpy(o, "&lt;", 4); o += 4; break;
+        case '>': memcpy(o, "&gt;", 4); o += 4; break;
         default:
-            tl_buf_putc(b, '\n');
+            *o++ = '\n';
             if (j + 1 < n && s[j + 1] == '\n')
                 j++;
         }
         i = j + 1;
     }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
 }
 
 /* ---- values ------------------------------------------------------------- */
@@ -336,13 +385,46 @@ static void put_hex(tl_buf *b, uint64_t v, unsigned digits)
     tl_buf_append(b, t, 2 + digits);
 }
 
+/* Digits of v, zero-padded to w, at o; returns the end. */
+static char *dig(char *o, unsigned v, int w)
+{
+    for (int i = w - 1; i >= 0; i--) {
+        o[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return o + w;
+}
+
+static char *hexu(char *o, uint32_t v, int w)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    for (int i = w - 1; i >= 0; i--) {
+        o[i] = hx[v & 0xF];
+        v >>= 4;
+    }
+    return o + w;
+}
+
 static void put_guid(tl_buf *b, const uint8_t *p)
 {
-    char t[40];
-    snprintf(t, sizeof t, "{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}", (unsigned)rd32(p),
-             (unsigned)rd16(p + 4), (unsigned)rd16(p + 6), p[8], p[9], p[10], p[11], p[12], p[13],
-             p[14], p[15]);
-    tl_buf_puts(b, t);
+    if (reserve(b, 38) < 0)
+        return;
+    char *o = b->data + b->len;
+    *o++ = '{';
+    o = hexu(o, rd32(p), 8);
+    *o++ = '-';
+    o = hexu(o, rd16(p + 4), 4);
+    *o++ = '-';
+    o = hexu(o, rd16(p + 6), 4);
+    *o++ = '-';
+    o = hexu(o, p[8], 2);
+    o = hexu(o, p[9], 2);
+    *o++ = '-';
+    for (int i = 10; i < 16; i++)
+        o = hexu(o, p[i], 2);
+    *o = '}';
+    b->len += 38;
+    b->data[b->len] = '\0';
 }
 
 static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
@@ -360,6 +442,33 @@ static void civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
     *y = yy + (*m <= 2);
 }
 
+/* "YYYY-MM-DDTHH:MM:SS." for years 0..9999, else printf's form */
+static void put_date(tl_buf *b, int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                     unsigned sec)
+{
+    if (y < 0 || y > 9999) {
+        tl_buf_printf(b, "%04lld-%02u-%02uT%02u:%02u:%02u.", (long long)y, mo, d, h, mi, sec);
+        return;
+    }
+    if (reserve(b, 20) < 0)
+        return;
+    char *o = b->data + b->len;
+    o = dig(o, (unsigned)y, 4);
+    *o++ = '-';
+    o = dig(o, mo, 2);
+    *o++ = '-';
+    o = dig(o, d, 2);
+    *o++ = 'T';
+    o = dig(o, h, 2);
+    *o++ = ':';
+    o = dig(o, mi, 2);
+    *o++ = ':';
+    o = dig(o, sec, 2);
+    *o = '.';
+    b->len += 20;
+    b->data[b->len] = '\0';
+}
+
 static void put_filetime(tl_buf *b, uint64_t ft)
 {
     uint64_t secs = ft / 10000000u, frac = ft % 10000000u;
@@ -368,18 +477,34 @@ static void put_filetime(tl_buf *b, uint64_t ft)
     int64_t y;
     unsigned m, d;
     civil(days, &y, &m, &d);
-    char t[64];
-    snprintf(t, sizeof t, "%04lld-%02u-%02uT%02u:%02u:%02u.%07u00Z", (long long)y, m, d, sod / 3600,
-             sod / 60 % 60, sod % 60, (unsigned)frac);
-    tl_buf_puts(b, t);
+    put_date(b, y, m, d, sod / 3600, sod / 60 % 60, sod % 60);
+    if (reserve(b, 10) < 0)
+        return;
+    char *o = dig(b->data + b->len, (unsigned)frac, 7);
+    o[0] = '0';
+    o[1] = '0';
+    o[2] = 'Z';
+    b->len += 10;
+    b->data[b->len] = '\0';
 }
 
 static void put_systime(tl_buf *b, const uint8_t *p)
 {
-    char t[64];
-    snprintf(t, sizeof t, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", rd16(p), rd16(p + 2), rd16(p + 6),
-             rd16(p + 8), rd16(p + 10), rd16(p + 12), rd16(p + 14));
-    tl_buf_puts(b, t);
+    /* fields as stored, each printed with its width (a bad date is shown as
+     * it is, not rejected) */
+    unsigned y = rd16(p), mo = rd16(p + 2), d = rd16(p + 6), h = rd16(p + 8), mi = rd16(p + 10),
+             sec = rd16(p + 12), ms = rd16(p + 14);
+    if (mo > 99 || d > 99 || h > 99 || mi > 99 || sec > 99 || ms > 999) {
+        tl_buf_printf(b, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo, d, h, mi, sec, ms);
+        return;
+    }
+    put_date(b, y, mo, d, h, mi, sec);
+    if (reserve(b, 4) < 0)
+        return;
+    char *o = dig(b->data + b->len, ms, 3);
+    *o = 'Z';
+    b->len += 4;
+    b->data[b->len] = '\0';
 }
 
 static int put_sid(tl_buf *b, const uint8_t *p, size_t n)
@@ -703,11 +828,18 @@ static int rd_attribute(ev_ctx *x, size_t off, int deps, const ev_val *vals, uin
         if (result) {
             int xmlns = al >= 5 && !memcmp(an, "xmlns", 5) && (al == 5 || an[5] == ':');
             if (root || !xmlns) {
-                tl_buf_putc(x->out, ' ');
-                tl_buf_append(x->out, an, al);
-                tl_buf_append(x->out, "='", 2);
-                tl_replay_escape(x->out, ab->data ? ab->data : "", ab->len, 1);
-                tl_buf_putc(x->out, '\'');
+                put3(x->out, " ", 1, an, al, "='", 2);
+                const char *aval = ab->data ? ab->data : "";
+                size_t k = 0;
+                while (k < ab->len && aval[k] != '&' && aval[k] != '<' && aval[k] != '>' &&
+                       aval[k] != '\'' && aval[k] != '"' && aval[k] != '\r')
+                    k++;
+                if (k == ab->len) /* nothing to escape (the usual case) */
+                    put3(x->out, aval, ab->len, "'", 1, "", 0);
+                else {
+                    tl_replay_escape(x->out, aval, ab->len, 1);
+                    tl_buf_putc(x->out, '\'');
+                }
                 if (is_time && al == 10 && !memcmp(an, "SystemTime", 10))
                     note_time(x, ab->data ? ab->data : "", ab->len);
             }
@@ -752,8 +884,7 @@ static int rd_element(ev_ctx *x, size_t off, int deps, const ev_val *vals, uint3
             goto bad;
         size_t nat = (size_t)(nm - x->cache->names.data); /* the cache may move */
         size_t start = x->out->len;
-        tl_buf_putc(x->out, '<');
-        tl_buf_append(x->out, nm, nl);
+        put3(x->out, "<", 1, nm, nl, "", 0);
         int is_time = nl == 11 && !memcmp(nm, "TimeCreated", 11);
         if (tok & 0x40) {
             if (p + 4 > x->n) {
@@ -977,14 +1108,10 @@ static int rd_element(ev_ctx *x, size_t off, int deps, const ev_val *vals, uint3
                         id = id * 10 + (uint64_t)(vb->data[i] - '0');
                     x->rid = id;
                 }
-                tl_buf_append(x->out, "</", 2);
-                tl_buf_append(x->out, nm, nl);
-                tl_buf_putc(x->out, '>');
+                put3(x->out, "</", 2, nm, nl, ">", 1);
             }
         } else if (x->out->len > mark + 1) {
-            tl_buf_append(x->out, "</", 2);
-            tl_buf_append(x->out, nm, nl);
-            tl_buf_putc(x->out, '>');
+            put3(x->out, "</", 2, nm, nl, ">", 1);
         } else {
             x->out->len = mark;
             tl_buf_append(x->out, "/>", 2);

@@ -93,22 +93,35 @@ static uint32_t rd32(const uint8_t *p)
 
 static uint64_t rd64(const uint8_t *p) { return rd32(p) | ((uint64_t)rd32(p + 4) << 32); }
 
-/* Read chunk k into r->chunk; bytes read (0 at the end of the file). */
-static size_t read_chunk(tl_replay *r, uint64_t k)
+/* Read chunk k into r->chunk; bytes read (0 at the end of the file). A
+ * chunk without the chunk signature is read no further than its header
+ * (*unsigned_chunk set): unused space of a preallocated log is most of many
+ * files. */
+static size_t read_chunk(tl_replay *r, uint64_t k, int *unsigned_chunk)
 {
+    r->chunk_loaded = k;
+    r->chunk_len = 0;
+    tl_evtx_cache_reset(r->ecache);
+    if (unsigned_chunk)
+        *unsigned_chunk = 0;
     if (fseeko(r->f, (off_t)(EVTX_HDR + k * EVTX_CHUNK), SEEK_SET) != 0)
         return 0;
-    size_t got = fread(r->chunk, 1, EVTX_CHUNK, r->f);
-    r->chunk_loaded = k;
+    size_t got = fread(r->chunk, 1, 512, r->f);
+    if (got == 512 && memcmp(r->chunk, "ElfChnk", 8)) {
+        if (unsigned_chunk)
+            *unsigned_chunk = 1;
+    } else if (got == 512) {
+        got += fread(r->chunk + 512, 1, EVTX_CHUNK - 512, r->f);
+    }
     r->chunk_len = got;
-    tl_evtx_cache_reset(r->ecache);
     return got;
 }
 
 static int all_zero(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
+    static const uint8_t zero[512];
+    for (size_t i = 0; i < n; i += sizeof zero)
+        if (memcmp(p + i, zero, n - i < sizeof zero ? n - i : sizeof zero))
             return 0;
     return 1;
 }
@@ -129,6 +142,32 @@ static void chunk_damage(tl_replay *r, uint64_t k, const char *what)
             tl_buf_puts(&r->damage, "; ");
         tl_buf_printf(&r->damage, "chunk %llu: %s", (unsigned long long)k + 1, what);
     }
+}
+
+/* Rendered records kept from the index pass live in 1 MiB blocks (one
+ * allocation per block, not per record); freed with the reader. */
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+} arena_block;
+
+static char *arena_alloc(tl_replay *r, size_t n)
+{
+    arena_block *b = r->arena;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = n > ((size_t)1 << 20) ? n : (size_t)1 << 20;
+        arena_block *nb = tl_malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        r->arena = b = nb;
+    }
+    char *p = b->data + b->used;
+    b->used += n;
+    return p;
 }
 
 /* Render the record at offset off of the loaded chunk into r->ev / r->chan. */
@@ -168,15 +207,17 @@ tl_status tl_replay_evtxo_open(tl_replay *r, tl_diag *d)
         (uint64_t)sb.st_size > EVTX_HDR ? ((uint64_t)sb.st_size - EVTX_HDR + EVTX_CHUNK - 1) / EVTX_CHUNK : 0;
     size_t number = 0;
     for (uint64_t k = 0; k < nchunks; k++) {
-        size_t got = read_chunk(r, k);
+        int unsig = 0;
+        size_t got = read_chunk(r, k, &unsig);
         const uint8_t *c = r->chunk;
         if (got < 512) {
             if (got && !all_zero(c, got))
                 chunk_damage(r, k, "cut short by the end of the file");
             break;
         }
-        if (memcmp(c, "ElfChnk", 8)) {
-            if (!all_zero(c, got))
+        if (unsig) {
+            /* unused space is zero-filled; anything else lost its header */
+            if (!all_zero(c, 512))
                 chunk_damage(r, k, "no chunk signature, skipped");
             continue;
         }
@@ -234,7 +275,7 @@ tl_status tl_replay_evtxo_open(tl_replay *r, tl_diag *d)
                 e->time = t;
                 size_t need = r->ev.len + r->chan.len + 2;
                 if (r->cached_bytes + need <= TL_REPLAY_CACHE_BYTES) {
-                    char *cp = tl_malloc(need);
+                    char *cp = arena_alloc(r, need);
                     if (cp) {
                         memcpy(cp, r->ev.data, r->ev.len + 1);
                         memcpy(cp + r->ev.len + 1, r->chan.data ? r->chan.data : "", r->chan.len + 1);
@@ -267,7 +308,7 @@ tl_status tl_replay_evtxo_load(tl_replay *r, const tl_replay_idx *ix, tl_replay_
     }
     uint64_t k = ix->pos / EVTX_CHUNK;
     size_t off = (size_t)(ix->pos % EVTX_CHUNK);
-    if ((r->chunk_loaded != k || !r->chunk_len) && read_chunk(r, k) < off + 28) {
+    if ((r->chunk_loaded != k || !r->chunk_len) && read_chunk(r, k, NULL) < off + 28) {
         tl_replay_damage_add(r, ix->number, "could not be read again");
         return TL_E_PARSE;
     }
@@ -290,6 +331,12 @@ tl_status tl_replay_evtxo_load(tl_replay *r, const tl_replay_idx *ix, tl_replay_
 
 void tl_replay_evtxo_close(tl_replay *r)
 {
+    for (arena_block *b = r->arena; b;) {
+        arena_block *nx = b->next;
+        tl_free(b);
+        b = nx;
+    }
+    r->arena = NULL;
     tl_free(r->chunk);
     r->chunk = NULL;
     tl_evtx_cache_free(r->ecache);

@@ -491,7 +491,8 @@ void tl_replay_free(tl_replay *r)
     tl_replay_evtx_close(r);
     tl_replay_evtxo_close(r);
     for (size_t i = 0; i < r->nidx; i++)
-        tl_free(r->idx[i].cached);
+        if (!(r->idx[i].flags & TL_REPLAY_OWN))
+            tl_free(r->idx[i].cached);
     tl_free(r->idx);
     tl_free(r->xbuf);
     tl_free(r->path);

@@ -30,7 +30,8 @@ typedef struct tl_replay_idx {
     uint32_t len;    /* bytes (XML, JSON lines) */
     uint32_t flags;
     uint32_t number; /* 1-based position in the file */
-    char *cached;    /* .evtx: rendered "event\0channel\0" kept from the index pass, or NULL */
+    char *cached;    /* .evtx: rendered "event\0channel\0" kept from the index pass, or NULL
+                        (owned by the entry, or by the reader's arena with TL_REPLAY_OWN) */
     size_t cached_len; /* bytes of the event in cached */
     tl_time time;      /* TimeCreated of a cached record */
 } tl_replay_idx;
@@ -44,6 +45,7 @@ struct tl_replay {
     size_t chunk_len;
     uint64_t chunk_loaded;  /* its number */
     tl_evtx_cache *ecache;
+    void *arena;            /* own EVTX reader: blocks holding the cached renderings */
     char *xbuf; /* libevtx XML of the current record */
     size_t xcap;
     tl_replay_idx *idx;

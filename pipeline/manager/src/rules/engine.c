@@ -159,6 +159,8 @@ static const char *sev_field(const tl_stored_event *s, const char *name) {
 #define EL_MAX 65536
 
 static void el_clear(tl_event_list *l) {
+    if (!l->cap)
+        return; /* never used: most rules of a fresh engine per replayed file */
     for (size_t i = 0; i < l->n; i++)
         sev_unref(l->v[(l->head + i) % l->cap]);
     tl_free(l->v);
