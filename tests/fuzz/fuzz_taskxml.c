@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interp.h"
+#include "service.h"
 #include "sim_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

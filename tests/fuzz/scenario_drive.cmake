@@ -5,7 +5,7 @@ tl_add_fuzz_target(scenario_drive SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_scenari
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/scenario_drive)
 foreach(t scenario_drive_replay scenario_drive_fuzzer)
   if(TARGET ${t})
-    target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/simulator/src)
+    target_link_libraries(${t} PRIVATE tl_sim_internal)
     target_compile_definitions(${t} PRIVATE TL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   endif()
 endforeach()

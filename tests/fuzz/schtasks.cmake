@@ -4,7 +4,7 @@ tl_add_fuzz_target(schtasks SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_schtasks.c LI
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/schtasks)
 foreach(t schtasks_replay schtasks_fuzzer)
   if(TARGET ${t})
-    target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/simulator/src)
+    target_link_libraries(${t} PRIVATE tl_sim_internal)
     target_compile_definitions(${t} PRIVATE TL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   endif()
 endforeach()

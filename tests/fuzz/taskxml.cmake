@@ -4,6 +4,6 @@ tl_add_fuzz_target(taskxml SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_taskxml.c LIBS
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/corpus/taskxml)
 foreach(t taskxml_replay taskxml_fuzzer)
   if(TARGET ${t})
-    target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/simulator/src)
+    target_link_libraries(${t} PRIVATE tl_sim_internal)
   endif()
 endforeach()

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "interp.h"
+#include "service.h"
 #include "sim_int.h"
 #include "tasklab/limits.h"
 #include "tasklab/scenario.h"

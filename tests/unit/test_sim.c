@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "interp.h"
+#include "service.h"
 #include "sim_int.h"
 #include "tasklab/scenario.h"
 #include "tasklab/sim.h"

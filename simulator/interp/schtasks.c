@@ -20,7 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_int.h"
+#include "interpreters.h"
+#include "service.h"
 
 typedef struct sw {
     const char *name;
@@ -768,7 +769,7 @@ static int may_modify(const tl_exec_ctx *c, const tl_task *t)
     return t->user_id && !tl_strcasecmp(t->user_id, c->s->users[c->user].sid);
 }
 
-tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
     s->caller_proc = proc;
@@ -910,6 +911,17 @@ tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, i
                              argv[1]);
 cleanup:
     return st;
+}
+
+tl_status tl_interp_schtasks(tl_exec_ctx *c, long proc, const char *cmdline, char **argv,
+                             size_t argc, int *rc)
+{
+    (void)cmdline;
+    /* schtasks.exe loads the Task Scheduler client before it parses anything */
+    tl_status st = tl_sim_image_load(c->s, proc, "C:\\Windows\\System32\\taskschd.dll");
+    if (st != TL_OK)
+        return st;
+    return schtasks_run(c, proc, argv, argc, rc);
 }
 
 /* ---- schtasks /query output (used by tests and the explain trace) ---------------- */

@@ -27,6 +27,7 @@
 #include <libxml/tree.h>
 #include <string.h>
 
+#include "service.h"
 #include "sim_int.h"
 
 static cJSON *str_or_null(const char *s)

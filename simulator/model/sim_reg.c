@@ -511,7 +511,6 @@ tl_status tl_sim_baseline_registry(tl_sim *s)
         snprintf(path, sizeof path, "HKU\\%s_Classes", s->users[u].sid);
         TL_TRY(tl_reg_create(s, path, NULL, NULL, NULL));
     }
-    TL_TRY(tl_task_baseline(s));
 cleanup:
     return st;
 }

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "sim_int.h"
+#include "interp.h"
 
 void tl_argv_free(char **argv, size_t argc)
 {

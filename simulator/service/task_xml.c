@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "service.h"
 #include "sim_int.h"
 
 #define TASK_NS "http://schemas.microsoft.com/windows/2004/02/mit/task"

@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "interp.h"
+#include "service.h"
 #include "sim_int.h"
 
 #define CH_SECURITY 1

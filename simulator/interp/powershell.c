@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_int.h"
+#include "interpreters.h"
+#include "service.h"
 
 typedef enum vk {
     V_NULL = 0,
@@ -1447,7 +1448,7 @@ static tl_status parse_pipeline(ps *x, val *out, char end)
     return TL_OK;
 }
 
-tl_status tl_ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *rc)
+tl_status tl_interp_powershell_script(tl_exec_ctx *c, long psproc, const char *script, int *rc)
 {
     tl_status st = TL_OK;
     ps x;
@@ -1498,5 +1499,97 @@ cleanup:
         val_free(&x.vars[i].v);
     }
     tl_free(x.vars);
+    return st;
+}
+
+/* Script of powershell.exe -Command / -c / -EncodedCommand, or NULL. */
+static char *ps_payload(char **argv, size_t argc, int *err)
+{
+    *err = 0;
+    for (size_t i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' && a[0] != '/') {
+            /* a bare script text */
+            tl_buf b = TL_BUF_INIT;
+            for (size_t j = i; j < argc; j++) {
+                if (j > i)
+                    tl_buf_putc(&b, ' ');
+                tl_buf_puts(&b, argv[j]);
+            }
+            return tl_buf_take(&b);
+        }
+        const char *sw = a + 1;
+        if (!tl_strcasecmp(sw, "Command") || !tl_strcasecmp(sw, "c") || !tl_strcasecmp(sw, "com")) {
+            tl_buf b = TL_BUF_INIT;
+            for (size_t j = i + 1; j < argc; j++) {
+                if (j > i + 1)
+                    tl_buf_putc(&b, ' ');
+                tl_buf_puts(&b, argv[j]);
+            }
+            return tl_buf_take(&b);
+        }
+        if (!tl_strcasecmp(sw, "EncodedCommand") || !tl_strcasecmp(sw, "enc") ||
+            !tl_strcasecmp(sw, "e") || !tl_strcasecmp(sw, "ec")) {
+            if (i + 1 >= argc) {
+                *err = 1;
+                return NULL;
+            }
+            /* base64 of UTF-16LE */
+            const char *s = argv[i + 1];
+            size_t n = strlen(s);
+            unsigned char *bin = tl_malloc(n + 1);
+            size_t k = 0;
+            unsigned acc = 0;
+            int bits = 0;
+            if (!bin)
+                return NULL;
+            for (size_t j = 0; j < n; j++) {
+                int v = s[j] >= 'A' && s[j] <= 'Z'   ? s[j] - 'A'
+                        : s[j] >= 'a' && s[j] <= 'z' ? s[j] - 'a' + 26
+                        : s[j] >= '0' && s[j] <= '9' ? s[j] - '0' + 52
+                        : s[j] == '+'                ? 62
+                        : s[j] == '/'                ? 63
+                                                     : -1;
+                if (s[j] == '=')
+                    break;
+                if (v < 0) {
+                    tl_free(bin);
+                    *err = 1;
+                    return NULL;
+                }
+                acc = (acc << 6) | (unsigned)v;
+                bits += 6;
+                if (bits >= 8) {
+                    bits -= 8;
+                    bin[k++] = (unsigned char)(acc >> bits);
+                }
+            }
+            char *out = NULL;
+            if (tl_utf16le_to_utf8(bin, k, &out, NULL) != TL_OK)
+                out = NULL;
+            tl_free(bin);
+            return out;
+        }
+        /* switches with a value */
+        if (!tl_strcasecmp(sw, "ExecutionPolicy") || !tl_strcasecmp(sw, "ep") ||
+            !tl_strcasecmp(sw, "WindowStyle") || !tl_strcasecmp(sw, "w") ||
+            !tl_strcasecmp(sw, "File") || !tl_strcasecmp(sw, "Version"))
+            i++;
+    }
+    return NULL;
+}
+
+tl_status tl_interp_powershell(tl_exec_ctx *c, long proc, const char *cmdline, char **argv,
+                               size_t argc, int *rc)
+{
+    (void)cmdline;
+    int err = 0;
+    char *payload = ps_payload(argv, argc, &err);
+    if (err)
+        return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "powershell: invalid -EncodedCommand");
+    if (!payload)
+        return TL_OK;
+    tl_status st = tl_interp_powershell_script(c, proc, payload, rc);
+    tl_free(payload);
     return st;
 }

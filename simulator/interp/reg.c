@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * reg.exe (add / delete / query / import), at.exe and GhostTask.exe.
+ * reg.exe (add / delete / query / import).
  *
  * reg: keys in any spelling (HKLM, HKEY_CURRENT_USER, ...) — see sim_reg.c;
  * /v, /ve, /va, /t, /d, /s, /f, /reg:32|64. Usage errors (unknown switch,
@@ -10,21 +10,13 @@
  * as SYSTEM); otherwise reg exits 1 ("Access is denied") without changes.
  * Prompts (no /f) are answered "Yes". reg import reads a .reg file (version
  * 5.00 or REGEDIT4) from the endpoint.
- *
- * at.exe: deprecated since Windows 8 — it prints a pointer to schtasks and
- * exits 1 without creating a task; syntax is still checked.
- *
- * GhostTask.exe <host> add|delete <name> <program> <argument> <user>
- * <second|daily|weekly|logon> [time] [days] (threats.md §2): registry-only
- * task, needs SYSTEM. With the literal "localhost" the tool writes the local
- * registry itself (writer = GhostTask.exe); any other spelling goes through
- * the Remote Registry service (writer svchost.exe, [A]).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim_int.h"
+#include "interpreters.h"
+#include "service.h"
 
 static int access_ok(const tl_exec_ctx *c, const char *npath)
 {
@@ -113,7 +105,7 @@ static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const 
 
 static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc);
 
-tl_status tl_cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
     tl_status st = TL_OK;
@@ -393,96 +385,9 @@ cleanup:
     return st;
 }
 
-tl_status tl_cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+tl_status tl_interp_reg(tl_exec_ctx *c, long proc, const char *cmdline, char **argv, size_t argc,
+                        int *rc)
 {
-    (void)proc;
-    size_t i = 1;
-    if (i < argc && argv[i][0] == '\\' && argv[i][1] == '\\')
-        i++;
-    if (i < argc && argv[i][0] != '/' && !strchr(argv[i], ':')) {
-        /* at [id] [/delete] */
-        for (const char *p = argv[i]; *p; p++)
-            if (*p < '0' || *p > '9')
-                return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
-                                         argv[i]);
-    } else if (i < argc && argv[i][0] != '/') {
-        int h, m;
-        char tail[8];
-        int n = sscanf(argv[i], "%d:%d%7s", &h, &m, tail);
-        if (n < 2 || h < 0 || h > 23 || m < 0 || m > 59)
-            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
-        if (i + 1 >= argc)
-            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: missing command");
-    }
-    *rc = 1; /* "The AT command has been deprecated. Please use schtasks.exe instead." */
-    return TL_OK;
-}
-
-tl_status tl_cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
-{
-    tl_sim *s = c->s;
-    if (argc < 4)
-        return tl_sim_step_error(s, c->d, TL_E_PARSE,
-                                 "GhostTask: usage: GhostTask.exe <host> "
-                                 "<add|delete> <taskname> ...");
-    const char *host = argv[1], *op = argv[2], *name = argv[3];
-    int add = !tl_strcasecmp(op, "add");
-    if (!add && tl_strcasecmp(op, "delete"))
-        return tl_sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown operation '%s'", op);
-    if (add) {
-        if (argc < 8)
-            return tl_sim_step_error(s, c->d, TL_E_PARSE,
-                                     "GhostTask add: needs <program> <argument> <username> "
-                                     "<second|daily|weekly|logon>");
-        const char *trig = argv[7];
-        if (tl_strcasecmp(trig, "second") && tl_strcasecmp(trig, "daily") &&
-            tl_strcasecmp(trig, "weekly") && tl_strcasecmp(trig, "logon"))
-            return tl_sim_step_error(s, c->d, TL_E_PARSE, "GhostTask: unknown trigger '%s'", trig);
-    }
-    const char *h = host;
-    while (*h == '\\')
-        h++;
-    int local = !strcmp(host, "localhost");
-    int same = local || !tl_strcasecmp(h, "localhost") || !tl_strcasecmp(h, s->sc->hostname) ||
-               !tl_strcasecmp(h, "127.0.0.1");
-    if (!same) {
-        *rc = 0;
-        return TL_OK;
-    }
-    if (c->user != 0) {
-        *rc = 1; /* access denied: TaskCache is writable by SYSTEM only */
-        return TL_OK;
-    }
-    long writer = proc;
-    if (!local) {
-        /* Remote Registry service host [A] */
-        writer = s->schedule_svc;
-    }
-    char msg[200], *path = NULL;
-    tl_status st = tl_task_path_canon(name, &path, msg, sizeof msg);
-    if (st == TL_E_PARSE)
-        return tl_sim_step_error(s, c->d, st, "GhostTask: %s", msg);
-    if (st != TL_OK)
-        return st;
-    tl_task *t = tl_task_find(s, path);
-    if (add) {
-        st = t ? TL_OK : tl_task_ghost_add(s, writer, name, argv[4], argv[5], argv[6], argv[7]);
-        *rc = t ? 1 : 0;
-    } else if (t) {
-        char key[600];
-        snprintf(key, sizeof key, TL_TASKCACHE "\\Tree%s", t->path);
-        if (tl_reg_find(s, key))
-            st = tl_sim_reg_delete_key(s, writer, key);
-        snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s", t->guid);
-        if (st == TL_OK && tl_reg_find(s, key))
-            st = tl_sim_reg_delete_key(s, writer, key);
-        snprintf(key, sizeof key, TL_TASKCACHE "\\Plain\\%s", t->guid);
-        if (st == TL_OK && tl_reg_find(s, key))
-            st = tl_sim_reg_delete_key(s, writer, key);
-        t->deleted = 1;
-    } else {
-        *rc = 1;
-    }
-    tl_free(path);
-    return st;
+    (void)cmdline;
+    return reg_run(c, proc, argv, argc, rc);
 }

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Private state of the simulated endpoint (tl_sim) shared by the simulator's
- * modules:
- *   sim_core.c    endpoint construction, users, processes, GUIDs, the event
- *                 queue (raw event -> Sysmon filter -> rendered record), noise
+ * The endpoint model (simulator/model/): the private state of the simulated
+ * endpoint (tl_sim) and the operations every other part of the simulator
+ * builds on:
+ *   sim_core.c    endpoint construction, users, processes, GUIDs, the virtual
+ *                 clock, the event queue (raw event -> Sysmon filter ->
+ *                 rendered record), noise
  *   sim_reg.c     registry (case-insensitive keys keeping stored casing)
  *   sim_fs.c      file system (case-insensitive paths, drive_c mirroring)
- *   task_svc.c    Task Scheduler service: registration, TaskCache writes (the
- *                 ONE place that orders them), Actions blob, deletion, runs
- *   task_xml.c    task XML: build from schtasks switches, parse/normalise
- *   cmdline.c     CommandLineToArgvW and cmd.exe line parsing
- *   cmd_*.c       interpreters: cmd, schtasks, reg, at, PowerShell cmdlets
+ *   console.c     what the user's console shows per command step
+ * The endpoint's task records (tl_task) live here as data; the Task Scheduler
+ * service that owns them is simulator/service/ (service.h), the command
+ * interpreters simulator/interp/ (interp.h), the Sysmon engine
+ * simulator/sysmon/, the scenario loader and step runner simulator/scenario/.
+ * Layering: model <- service <- interp (through one dispatch table) <- steps.
  *
  * Invariants: every raw event goes through tl_sim_emit_sysmon(); records are
  * rendered lazily at pop time so EventRecordIDs increase in time order per
@@ -51,6 +54,9 @@ typedef struct tl_regkey {
     tl_regval *vals;
     size_t nvals, capvals;
 } tl_regkey;
+
+/* The Task Scheduler's registry cache (windows.md): Tree, Tasks, Plain, Logon, Boot. */
+#define TL_TASKCACHE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache"
 
 /* ---- file system ------------------------------------------------------- */
 typedef struct tl_vfile {
@@ -300,89 +306,6 @@ tl_status tl_text_decode(const unsigned char *data, size_t len, char **out);
 /* Expand %SystemRoot%, %windir%, %TEMP% ... for user u. Owned. */
 char *tl_sim_expand_env(const tl_sim *s, size_t user, const char *in);
 
-/* ---- task_svc.c --------------------------------------------------------- */
-#define TL_TASKCACHE "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache"
-tl_task *tl_task_find(tl_sim *s, const char *path);
-/* Canonical task path "\a\b" from a user-supplied name ("a\b", "\a\b"). Validates
- * characters; TL_E_PARSE with msg filled on a name Windows refuses. */
-tl_status tl_task_path_canon(const char *name, char **out, char *msg, size_t msgsz);
-/* Register (create or, with overwrite, update) the task described by xml (UTF-8 text). */
-tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int overwrite,
-                           size_t caller_user, char *msg, size_t msgsz);
-tl_status tl_task_delete(tl_sim *s, tl_task *t, size_t caller_user);
-tl_status tl_task_set_enabled(tl_sim *s, tl_task *t, int enabled, size_t caller_user);
-tl_status tl_task_update_xml(tl_sim *s, tl_task *t, const char *xml, size_t caller_user);
-tl_status tl_task_run(tl_sim *s, tl_task *t);
-/* Free a task's strings and actions and zero it. */
-void tl_task_free_fields(tl_task *t);
-/* User `user` logs on: the Schedule service runs, in registration order, every
- * enabled task it has loaded whose LogonTrigger is for any user or for this one. */
-tl_status tl_task_logon(tl_sim *s, size_t user);
-tl_status tl_task_ghost_add(tl_sim *s, long proc, const char *name, const char *program,
-                            const char *argument, const char *user, const char *trigger);
-/* Actions blob. */
-tl_status tl_task_actions_blob(const char *context, const tl_task_action *a, size_t n, int version,
-                               unsigned char **out, size_t *len);
-tl_status tl_task_actions_parse(const unsigned char *b, size_t len, int *version, char **context,
-                                tl_task_action **acts, size_t *n);
-void tl_task_actions_free(tl_task_action *a, size_t n);
-/* Visible in schtasks /query: Tree key has SD and a non-zero Index. */
-int tl_task_visible(tl_sim *s, const tl_task *t);
-
-/* ---- task_xml.c ---------------------------------------------------------- */
-/* Parse task XML, validate it and normalise (2-space indent, URI set). Extracts facts into t
- * (actions, principal, settings). TL_E_PARSE with msg on malformed / invalid XML. */
-tl_status tl_taskxml_normalize(const char *xml, const char *uri, char **out, tl_task *t, char *msg,
-                               size_t msgsz);
-/* 1 when the prolog of xml (before the root element) holds a DOCTYPE or other
- * "<!" declaration, which the Task Scheduler refuses (same rule as the AR's
- * reader, pipeline/ar/src/task_xml.c skip_misc). */
-int tl_taskxml_has_doctype(const char *xml);
-/* Replace all actions with one Exec, or toggle Settings/Enabled; returns new xml text. */
-tl_status tl_taskxml_edit(const char *xml, const tl_task_action *newact, int enabled, char **out);
-/* XML text -> file bytes: UTF-16LE, BOM, CRLF. */
-tl_status tl_taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len);
-
-/* ---- cmdline.c ----------------------------------------------------------- */
-/* CommandLineToArgvW. argv owned (free with tl_argv_free). */
-tl_status tl_argv_split(const char *cmdline, char ***argv, size_t *argc);
-void tl_argv_free(char **argv, size_t argc);
-/* Quote one argument so tl_argv_split gives it back. Owned. */
-char *tl_argv_quote(const char *arg);
-
-/* ---- interpreters -------------------------------------------------------- */
-typedef struct tl_exec_ctx {
-    tl_sim *s;
-    tl_diag *d;
-    size_t user;
-    int integrity;
-    int elevated;
-    long parent; /* launching process */
-    int wow64;
-    const char *cwd; /* working directory of the next process (NULL: the parent's) */
-} tl_exec_ctx;
-/* Launch command line cmdline from ctx->parent (process create + interpretation). */
-tl_status tl_sim_exec(tl_exec_ctx *c, const char *cmdline, int *exit_code);
-/* CreateProcess of `image` with `cmdline` from ctx->parent, then the image's
- * interpreter (schtasks, reg, cmd, powershell, ...). */
-tl_status tl_sim_launch(tl_exec_ctx *c, const char *image, const char *cmdline, int *exit_code);
-/* Run a cmd.exe line (with &, &&, ||) inside cmd process `cmdproc`. */
-tl_status tl_cmd_run_line(tl_exec_ctx *c, long cmdproc, const char *line, int *exit_code);
-tl_status tl_cmd_schtasks(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-tl_status tl_cmd_reg(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-tl_status tl_cmd_at(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-tl_status tl_ps_run_script(tl_exec_ctx *c, long psproc, const char *script, int *exit_code);
-tl_status tl_cmd_ghosttask(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *exit_code);
-/* ShellExecute "open" of a file that is not a program (cmd.exe given a document,
- * the Task Scheduler running such an action): the process its file type's open
- * command starts. Sets *image and *cmdline (owned) and returns TL_OK, or
- * TL_E_NOTFOUND when `path` is a program (.exe, .com, no extension) or of a type
- * tasklab does not know. `for_task`: a .bat/.cmd action starts
- * cmd.exe /c ""<path>" <args>" (CreateProcess's batch rule); from cmd.exe the
- * caller runs a batch file itself. */
-tl_status tl_sim_shell_open(tl_sim *s, size_t user, const char *path, const char *args,
-                            int for_task, char **image, char **cmdline);
-
 /* ---- console.c ------------------------------------------------------------ */
 /* A command step starts (file_index: its $.steps index) / ends with its exit code. */
 tl_status tl_sim_console_begin(tl_sim *s, size_t file_index, const char *user, const char *parent,
@@ -399,9 +322,7 @@ void tl_sim_console_printf(tl_sim *s, const char *fmt, ...)
 int tl_sim_console_mute(tl_sim *s, int delta);
 void tl_sim_console_free(tl_sim *s);
 
-tl_status tl_sim_baseline_registry(tl_sim *s);
-tl_status tl_task_baseline(tl_sim *s);
-tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out);
 
+tl_status tl_sim_baseline_registry(tl_sim *s);
 
 #endif /* TL_SIM_INT_H */

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd.exe.
+ *
+ * cmd.exe /c|/k <line> (tl_interp_cmd) and lines typed into a running cmd.exe
+ * (tl_interp_cmd_line): %VAR% expansion, then splitting on & && || and |
+ * outside quotes with ^ escapes removed, redirections (> >> 2>&1) stripped (a
+ * > target becomes a file written by cmd.exe), builtins (echo, set, cd, rem,
+ * start …) run without a process, batch files run line by line in the same
+ * cmd.exe. cmd builds a child's command line as "<program token> <rest of the
+ * line>", the rest keeping its leading space, hence the double space Sysmon
+ * shows ("schtasks  /create …", windows.md §1.5). Programs are started through
+ * the launcher (tl_sim_launch), never by calling their interpreter.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "interpreters.h"
+
+static const char *base_name(const char *p)
+{
+    const char *b = strrchr(p, '\\');
+    return b ? b + 1 : p;
+}
+
+/* Command line of cmd.exe: the text after /c or /k, with cmd's quote rule. */
+static char *cmd_payload(const char *cl)
+{
+    const char *p = cl;
+    /* skip argv0 */
+    while (*p == ' ')
+        p++;
+    if (*p == '"') {
+        const char *q = strchr(p + 1, '"');
+        p = q ? q + 1 : p + strlen(p);
+    } else {
+        while (*p && *p != ' ' && *p != '/')
+            p++;
+    }
+    for (;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '/')
+            return NULL;
+        char sw = (char)(p[1] | 0x20);
+        if (sw == 'c' || sw == 'k') {
+            p += 2;
+            break;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strlen(p);
+    size_t quotes = 0;
+    for (size_t i = 0; i < n; i++)
+        quotes += p[i] == '"';
+    if (n >= 2 && p[0] == '"') {
+        const char *close = strchr(p + 1, '"');
+        int keep = quotes == 2 && close && close[1] != 0 && memchr(p, ' ', (size_t)(close - p));
+        if (!keep) {
+            const char *last = strrchr(p, '"');
+            tl_buf b = TL_BUF_INIT;
+            if (last == p) { /* a lone opening quote: drop it */
+                tl_buf_puts(&b, p + 1);
+            } else {
+                tl_buf_append(&b, p + 1, (size_t)(last - p - 1));
+                tl_buf_puts(&b, last + 1);
+            }
+            return tl_buf_take(&b);
+        }
+    }
+    return tl_strdup(p);
+}
+
+typedef struct seg {
+    char *text;
+    int op; /* operator BEFORE this segment: 0 first/&, 1 &&, 2 ||, 3 | */
+} seg;
+
+static const char *const builtins[] = {
+    "echo", "set",   "cd",   "chdir", "rem",  "start",    "call",     "exit", "if",
+    "for",  "pushd", "popd", "title", "cls",  "setlocal", "endlocal", "ver",  "type",
+    "dir",  "copy",  "del",  "erase", "move", "mkdir",    "md",       "goto", NULL};
+
+/* Strip redirections from a simple command; return output targets. */
+static tl_status strip_redirs(const char *in, char **cmd, char **target)
+{
+    tl_buf b = TL_BUF_INIT, t = TL_BUF_INIT;
+    int inq = 0;
+    *target = NULL;
+    for (const char *p = in; *p;) {
+        if (*p == '"')
+            inq = !inq;
+        if (!inq && (*p == '>' || *p == '<' ||
+                     ((*p == '1' || *p == '2') && p[1] == '>' && (p == in || p[-1] == ' ')))) {
+            int out = *p != '<';
+            if (*p == '1' || *p == '2')
+                p++;
+            p++;
+            if (*p == '>')
+                p++;
+            if (*p == '&') { /* 2>&1 */
+                p++;
+                while (*p >= '0' && *p <= '9')
+                    p++;
+                continue;
+            }
+            while (*p == ' ')
+                p++;
+            tl_buf_reset(&t);
+            int q = 0;
+            while (*p && (q || *p != ' ')) {
+                if (*p == '"')
+                    q = !q;
+                else
+                    tl_buf_putc(&t, *p);
+                p++;
+            }
+            if (out && t.len && tl_strcasecmp(tl_buf_cstr(&t), "nul") != 0) {
+                tl_free(*target);
+                *target = tl_strdup(tl_buf_cstr(&t));
+            }
+            continue;
+        }
+        tl_buf_putc(&b, *p++);
+    }
+    while (b.len && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t'))
+        b.data[--b.len] = 0;
+    tl_buf_free(&t);
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    *cmd = tl_buf_take(&b);
+    return *cmd ? TL_OK : TL_E_NOMEM;
+}
+
+/* A batch file typed at cmd.exe (or named by a task action, through cmd /c): its
+ * lines run in the same cmd.exe. A file the endpoint does not have is cmd's
+ * "is not recognized" (exit 1). Nesting is bounded, as cmd's own stack is. */
+static tl_status run_batch(tl_exec_ctx *c, long cmdproc, const char *path, int *rc)
+{
+    tl_status st = TL_OK;
+    char *text = NULL;
+    const tl_vfile *f = tl_fs_find(c->s, path);
+    *rc = 1;
+    if (!f)
+        return TL_OK;
+    if (c->s->batch_depth >= TL_LIMIT_BATCH_DEPTH)
+        return tl_sim_step_error(c->s, c->d, TL_E_LIMIT,
+                                 "batch files nested deeper than %d levels (%s runs itself or "
+                                 "another batch file; tasklab's limit, TL_LIMIT_BATCH_DEPTH)",
+                                 TL_LIMIT_BATCH_DEPTH, path);
+    TL_TRY(tl_text_decode(f->data, f->len, &text));
+    c->s->batch_depth++;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        if (line[0] && line[0] != ':') {
+            st = tl_interp_cmd_line(c, cmdproc, line, rc);
+            if (st != TL_OK)
+                break;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    c->s->batch_depth--;
+cleanup:
+    tl_free(text);
+    return st;
+}
+
+static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int *rc)
+{
+    tl_status st;
+    char *cmd = NULL, *target = NULL, *tok = NULL, *image = NULL;
+    tl_buf cl = TL_BUF_INIT;
+    TL_TRY(strip_redirs(text, &cmd, &target));
+    const char *p = cmd;
+    while (*p == ' ' || *p == '\t' || *p == '@' || *p == '(')
+        p++;
+    if (!*p)
+        goto done;
+    const char *ts = p;
+    if (*p == '"') {
+        const char *q = strchr(p + 1, '"');
+        p = q ? q + 1 : p + strlen(p);
+        TL_TRY_ALLOC(tok = tl_strndup(ts + 1, (size_t)(p - ts - (q ? 2 : 1))));
+    } else {
+        while (*p && *p != ' ' && *p != '\t' && *p != '/' && *p != ',' && *p != ';' && *p != '=')
+            p++;
+        TL_TRY_ALLOC(tok = tl_strndup(ts, (size_t)(p - ts)));
+    }
+    for (size_t i = 0; builtins[i]; i++)
+        if (tl_strcasecmp(tok, builtins[i]) == 0) {
+            if (tl_strcasecmp(tok, "start") == 0) {
+                /* start [/min|/b|...] ["title"] program args */
+                const char *q = p;
+                for (;;) {
+                    while (*q == ' ')
+                        q++;
+                    if (*q == '/') {
+                        while (*q && *q != ' ')
+                            q++;
+                        continue;
+                    }
+                    if (*q == '"') { /* title */
+                        const char *e = strchr(q + 1, '"');
+                        if (e && (e[1] == ' ' || !e[1])) {
+                            q = e + 1;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if (*q) {
+                    tl_exec_ctx sub = *c;
+                    sub.parent = cmdproc;
+                    st = tl_sim_exec(&sub, q, rc);
+                    goto cleanup;
+                }
+            }
+            *rc = 0;
+            goto done;
+        }
+    TL_TRY_ALLOC(image = tl_sim_resolve_image(c, tok));
+    {
+        /* a document, not a program: cmd.exe hands it to ShellExecute */
+        char *simg = NULL, *scl = NULL;
+        const char *args = p;
+        while (*args == ' ' || *args == '\t')
+            args++;
+        st = tl_sim_shell_open(c->s, c->user, image, args, 0, &simg, &scl);
+        if (st == TL_OK) {
+            tl_exec_ctx sub = *c;
+            sub.parent = cmdproc;
+            st = tl_sim_launch(&sub, simg, scl, rc);
+            tl_free(simg);
+            tl_free(scl);
+            TL_TRY(st);
+            goto done;
+        }
+        if (st != TL_E_NOTFOUND)
+            goto cleanup;
+        st = TL_OK;
+    }
+    {
+        /* a batch file runs inside this cmd.exe, line by line; no process */
+        const char *dot = strrchr(base_name(image), '.');
+        if (dot && (!tl_strcasecmp(dot, ".bat") || !tl_strcasecmp(dot, ".cmd"))) {
+            TL_TRY(run_batch(c, cmdproc, image, rc));
+            goto done;
+        }
+    }
+    tl_buf_append(&cl, ts, (size_t)(p - ts));
+    if (*p) {
+        tl_buf_putc(&cl, ' ');
+        tl_buf_puts(&cl, p);
+    }
+    TL_TRY(tl_buf_status(&cl));
+    {
+        tl_exec_ctx sub = *c;
+        sub.parent = cmdproc;
+        TL_TRY(tl_sim_launch(&sub, image, tl_buf_cstr(&cl), rc));
+    }
+done:
+    if (target) {
+        char *exp = tl_sim_expand_env(c->s, c->user, target);
+        TL_TRY_ALLOC(exp);
+        int denied = exp[1] == ':' ? tl_sim_file_denied(c->s, cmdproc, exp) : 0;
+        if (denied < 0)
+            st = TL_E_NOMEM;
+        else if (denied)
+            *rc = 1; /* "Access is denied.": nothing is written, cmd goes on */
+        else if (exp[1] == ':')
+            st = tl_sim_file_write(c->s, cmdproc, exp, "", 0);
+        tl_free(exp);
+        TL_TRY(st);
+    }
+    st = TL_OK;
+cleanup:
+    tl_free(cmd);
+    tl_free(target);
+    tl_free(tok);
+    tl_free(image);
+    tl_buf_free(&cl);
+    return st;
+}
+
+tl_status tl_interp_cmd_line(tl_exec_ctx *c, long cmdproc, const char *line, int *rc)
+{
+    tl_status st;
+    seg *segs = NULL;
+    size_t nseg = 0;
+    tl_buf cur = TL_BUF_INIT;
+    st = tl_sim_work_command(c->s);
+    if (st != TL_OK)
+        return st;
+    char *exp = tl_sim_expand_env(c->s, c->user, line);
+    if (!exp)
+        return TL_E_NOMEM;
+    int inq = 0, op = 0;
+    TL_TRY_ALLOC(segs = tl_calloc(strlen(exp) + 1, sizeof *segs));
+    for (const char *p = exp;; p++) {
+        int end = *p == 0;
+        int nop = -1;
+        size_t adv = 0;
+        if (!end && *p == '"')
+            inq = !inq;
+        if (!end && !inq && *p == '^') {
+            if (p[1]) {
+                tl_buf_putc(&cur, p[1]);
+                p++;
+            }
+            continue;
+        }
+        if (!end && !inq) {
+            if (p[0] == '&' && p[1] == '&')
+                nop = 1, adv = 1;
+            else if (p[0] == '|' && p[1] == '|')
+                nop = 2, adv = 1;
+            else if (p[0] == '&' && !(p > exp && p[-1] == '>'))
+                nop = 0;
+            else if (p[0] == '|')
+                nop = 3;
+        }
+        if (end || nop >= 0) {
+            TL_TRY(tl_buf_status(&cur));
+            segs[nseg].op = op;
+            TL_TRY_ALLOC(segs[nseg].text = tl_strdup(tl_buf_cstr(&cur)));
+            nseg++;
+            tl_buf_reset(&cur);
+            if (end)
+                break;
+            op = nop;
+            p += adv;
+            continue;
+        }
+        tl_buf_putc(&cur, *p);
+    }
+    if (inq) {
+        /* cmd tolerates an unbalanced quote: the rest is one argument */
+    }
+    int last = 0;
+    for (size_t i = 0; i < nseg; i++) {
+        if (segs[i].op == 1 && last != 0)
+            continue;
+        if (segs[i].op == 2 && last == 0)
+            continue;
+        const char *t = segs[i].text;
+        while (*t == ' ')
+            t++;
+        if (!*t) {
+            if (segs[i].op != 0 || i + 1 < nseg)
+                continue;
+            continue;
+        }
+        TL_TRY(run_simple(c, cmdproc, segs[i].text, &last));
+    }
+    *rc = last;
+    st = TL_OK;
+cleanup:
+    for (size_t i = 0; i < nseg; i++)
+        tl_free(segs[i].text);
+    tl_free(segs);
+    tl_buf_free(&cur);
+    tl_free(exp);
+    return st;
+}
+
+tl_status tl_interp_cmd(tl_exec_ctx *c, long proc, const char *cmdline, char **argv, size_t argc,
+                        int *rc)
+{
+    (void)argv;
+    (void)argc;
+    char *payload = cmd_payload(cmdline);
+    if (!payload)
+        return TL_OK;
+    tl_status st = tl_interp_cmd_line(c, proc, payload, rc);
+    tl_free(payload);
+    return st;
+}
