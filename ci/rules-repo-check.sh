@@ -23,6 +23,10 @@
 #      $LIBRARY: each scenario's hand-written expectations, then the golden
 #      files; a mismatch prints the rule ids, levels and scenarios that changed,
 #      then a unified diff. JUnit XML goes to $JUNIT_OUT.
+# Merge (the last job of a CI matrix of SHARD=I/N jobs): MERGE=OUT.xml
+#   ci/tasklab-check.sh PART.xml...   writes the JUnit report of the unsharded
+#   run to OUT.xml from every slice's JUNIT_OUT (tasklab test --merge-results):
+#   exit 1 when a test failed, 2 when a slice is missing, twice, of another run.
 # Bless (create or update the golden files) on your machine, never in CI:
 #   BLESS=1 ci/tasklab-check.sh       (refused when CI is set)
 #
@@ -35,6 +39,7 @@
 # GOLDEN_DIR (tasklab/golden/$PROFILE), LIBRARY (tasklab's scenarios to run as
 # well: default all of $TASKLAB_DIR/scenarios; "none" for none), EXPECT_ONLY=1
 # (expectations only, no golden files), SHARD (I/N: a slice, for a CI matrix),
+# MERGE (OUT.xml: merge the slices' JUnit given as arguments, see above),
 # JUNIT_OUT (default tasklab-junit.xml), JOBS (default nproc).
 # Exit status: 0 passed, 1 a test failed, 2 bad rules or input, 77 skipped
 # (the wazuh profile without its reference ruleset).
@@ -60,6 +65,11 @@ else
   tasklab=$TASKLAB_DIR/build/tasklab
 fi
 LIBRARY=${LIBRARY:-$TASKLAB_DIR/scenarios}
+
+if [ -n "${MERGE:-}" ]; then
+  echo "== tasklab test --merge-results: $# part(s) into $MERGE"
+  exec "$tasklab" test --merge-results --junit "$MERGE" "$@"
+fi
 
 rules=() decoders=() files=()
 shopt -s nullglob

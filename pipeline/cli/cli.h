@@ -107,7 +107,7 @@ typedef struct tl_cli_opt {
     {"--sysmon-config", "FILE", TL_OC_SYSMON_CONFIG, "a Sysmon config XML instead of the scenario's", 0}
 /* a deterministic slice of the scenarios, for a CI matrix */
 #define TL_CLI_OPT_SHARD                                                                           \
-    {"--shard", "I/N", TL_OC_SHARD, "run only slice I of N (by scenario name; see --merge-results)", 0}
+    {"--shard", "I/N", TL_OC_SHARD, "run only slice I of N: items I, I+N, I+2N... of the run (see --merge-results)", 0}
 
 typedef struct tl_cli_cmd {
     const char *name;
@@ -136,6 +136,53 @@ const tl_cli_cmd *tl_cli_find_command(const char *name);
 int tl_cli_common_set(tl_cli_common *c, int id, const char *val);
 const char *tl_cli_plural(size_t n);
 extern const tl_cli_cmd *const tl_cli_commands[];
+
+/* ---- shards and --merge-results (merge.c) ----------------------------------
+ * A shardable report carries its run's envelope (merge.c explains the slice
+ * rule, the envelope and the checks). A command that shards:
+ *   tl_cli_run_info ri;
+ *   tl_cli_run_info_init(&ri, &tl_cli_cmd_foo_def, argc, argv, skip_ids, &files,
+ *                        files.n, 1, c.shard_i, c.shard_n);   (before slicing files)
+ *   ... tl_cli_run_info_junit(&ri, buf) after <testsuite ...>\n, or
+ *   tl_cli_run_info_cjson(&ri) as the JSON report's "run" member;
+ * and `--merge-results FILE...` calls tl_cli_merge_results("foo", ...). */
+typedef struct tl_cli_run_info {
+    const char *command;  /* borrowed: the command's name */
+    char *options;        /* owned: the result-shaping options, as given */
+    char id[17];          /* 16 hex digits of SHA-256(command, options, item names) */
+    size_t items;         /* items of the whole run (scenarios, mutants) */
+    size_t per_item;      /* report entries per item (coverage: Sysmon configs) */
+    int shard_i, shard_n; /* 1/1 when not sharded */
+} tl_cli_run_info;
+/** skip_ids: option ids (0-ended) that do not shape results (outputs, -j,
+ * --shard); items: the whole run's list, in order (base names are hashed);
+ * total: items of the whole run. @return TL_OK, TL_E_NOMEM. */
+tl_status tl_cli_run_info_init(tl_cli_run_info *ri, const tl_cli_cmd *cmd, int argc, char **argv,
+                               const int *skip_ids, const tl_cli_list *items, size_t total,
+                               size_t per_item, int shard_i, int shard_n);
+void tl_cli_run_info_free(tl_cli_run_info *ri);
+/** The JUnit <properties> block (indented 2, one line each), appended to out. */
+void tl_cli_run_info_junit(const tl_cli_run_info *ri, tl_buf *out);
+/** The JSON "run" object (a cJSON *, owned by the caller; NULL out of memory). */
+struct cJSON *tl_cli_run_info_cjson(const tl_cli_run_info *ri);
+/** Put the envelope into a report written elsewhere (mutate's): JUnit after the
+ * <testsuite ...> line, JSON as the first member. */
+tl_status tl_cli_run_info_inject(const tl_cli_run_info *ri, int junit, tl_buf *report);
+typedef struct tl_cli_merge_result {
+    tl_buf out;          /* the merged report */
+    int junit;           /* the reports were JUnit (else JSON) */
+    size_t tests, failures, errors, skipped; /* JUnit sums; mutate: mutants */
+    double score;        /* mutate: killed / (killed + survived) * 100 */
+    struct cJSON *merged; /* tree-shaped JSON (coverage): the merged tree */
+} tl_cli_merge_result;
+/** Merge the reports `files` of every slice of one run of `command`. Messages
+ * on stderr ("file: JSON path: what"). @return 0, or 2 (bad input). */
+int tl_cli_merge_results(const char *command, char **files, size_t n, tl_cli_merge_result *r);
+void tl_cli_merge_result_free(tl_cli_merge_result *r);
+#define TL_CLI_OPT_MERGE(id)                                                                       \
+    {"--merge-results", NULL, id,                                                                  \
+     "the operands are the reports (JSON or JUnit) of every --shard I/N of one run: write the "    \
+     "one report the unsharded run writes", 0}
 
 /* ---- terminal (term.c) ----------------------------------------------------- */
 /** 1 when fd is a terminal and neither NO_COLOR nor TERM=dumb says no colour. */

@@ -45,7 +45,7 @@ static void on_run(void *ctx, size_t scenario, size_t config, size_t profile,
         tl_cli_progress_step(&cc->prog, scenario, cc->n);
 }
 
-enum { O_CV_PROFILE = 1, O_CV_SYSMON, O_CV_JSON, O_CV_OWN, O_CV_REQUIRE };
+enum { O_CV_PROFILE = 1, O_CV_SYSMON, O_CV_JSON, O_CV_OWN, O_CV_REQUIRE, O_CV_MERGE };
 static const tl_cli_opt coverage_opts[] = {
     {"--profile", "P", O_CV_PROFILE, "a profile column (default: default and tasklab; at most 3)",
      TL_OPT_MULTI},
@@ -55,17 +55,63 @@ static const tl_cli_opt coverage_opts[] = {
     {"--json", NULL, O_CV_JSON, "JSON instead of a Markdown table", 0},
     {"--require", "P", O_CV_REQUIRE,
      "exit 1 when profile P misses an attack or fires on a benign run (P must be a column)", 0},
-    TL_CLI_OPTS_USER_RULES, TL_CLI_OPTS_AR, TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
+    TL_CLI_OPTS_USER_RULES, TL_CLI_OPTS_AR, TL_CLI_OPT_SHARD, TL_CLI_OPT_MERGE(O_CV_MERGE),
+    TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_coverage_def = {
     "coverage", "[SCENARIO|DIR...]",
     "procedures x rules x Sysmon configs: which rules fire on each scenario, and the gaps",
-    coverage_opts, tl_cli_cmd_coverage, NULL};
+    coverage_opts, tl_cli_cmd_coverage,
+    "A CI matrix: job I runs `tasklab coverage --json --shard I/N ... >part-I.json`; a last\n"
+    "job runs `tasklab coverage --merge-results [--require P] part-*.json`: the JSON of the\n"
+    "unsharded run (rows in its order, summary counts summed), --require checked on it.\n"};
+
+/* The options that do not change the report (the run id leaves them out). */
+static const int coverage_skip_ids[] = {TL_OC_SHARD, O_CV_MERGE, O_CV_REQUIRE,
+                                        TL_OC_VERBOSE_WARNINGS, 0};
+
+/* --merge-results: the parts' JSON into one (merge.c); --require on the merged summary */
+static int merge_coverage(const char *require, char **files, size_t n)
+{
+    tl_cli_merge_result mr;
+    int rc = tl_cli_merge_results("coverage", files, n, &mr);
+    if (!rc) {
+        fwrite(tl_buf_cstr(&mr.out), 1, mr.out.len, stdout);
+        const cJSON *sum = cJSON_GetObjectItemCaseSensitive(mr.merged, "summary");
+        int found = 0;
+        for (const cJSON *o = sum ? sum->child : NULL; require && o; o = o->next) {
+            const cJSON *pn = cJSON_GetObjectItemCaseSensitive(o, "profile");
+            if (!cJSON_IsString(pn) || strcmp(pn->valuestring, require))
+                continue;
+            found = 1;
+            const cJSON *ar = cJSON_GetObjectItemCaseSensitive(o, "attack_runs");
+            const cJSON *ad = cJSON_GetObjectItemCaseSensitive(o, "attack_runs_detected");
+            const cJSON *fp = cJSON_GetObjectItemCaseSensitive(o, "benign_runs_false_positive");
+            if (!cJSON_IsNumber(ar) || !cJSON_IsNumber(ad) || !cJSON_IsNumber(fp) ||
+                ad->valuedouble < ar->valuedouble || fp->valuedouble > 0) {
+                fprintf(stderr,
+                        "tasklab coverage: profile %s has gaps or false positives (--require)\n",
+                        require);
+                rc = 1;
+            }
+        }
+        if (require && !found) {
+            fprintf(stderr, "tasklab coverage: --require %s: profile %s is not a column of these "
+                            "reports\n",
+                    require, require);
+            rc = 2;
+        }
+    }
+    tl_cli_merge_result_free(&mr);
+    return rc;
+}
 
 int tl_cli_cmd_coverage(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, nargs = 0, json = 0, own_only = 0;
+    int rc = 0, nargs = 0, json = 0, own_only = 0, merge = 0;
+    tl_cli_run_info ri;
+    memset(&ri, 0, sizeof ri);
     const char *profiles[MAX_PROFILES];
     const char *require = NULL;
     const char *user_configs[MAX_USER_CONFIGS];
@@ -96,6 +142,8 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             own_only = 1;
         else if (o == O_CV_REQUIRE)
             require = ps.val;
+        else if (o == O_CV_MERGE)
+            merge = 1;
         else if (o == O_CV_PROFILE || o == O_CV_SYSMON) {
             int *n = o == O_CV_PROFILE ? &nprof : &nuser_conf;
             int max = o == O_CV_PROFILE ? MAX_PROFILES : MAX_USER_CONFIGS;
@@ -114,6 +162,10 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             rc = 2;
             goto done;
         }
+    }
+    if (merge) {
+        rc = merge_coverage(require, args, (size_t)nargs);
+        goto done;
     }
     if (!nprof) {
         profiles[nprof++] = "default";
@@ -143,7 +195,11 @@ int tl_cli_cmd_coverage(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (tl_cli_shard_filter(&files, c.shard_i, c.shard_n) != TL_OK) {
+    /* the envelope: the whole list, and one row per Sysmon config (as counted below) */
+    size_t rows_per = own_only ? 1 : nuser_conf ? 1 + (size_t)nuser_conf : 3;
+    if (tl_cli_run_info_init(&ri, &tl_cli_cmd_coverage_def, argc, argv, coverage_skip_ids,
+                             &files, files.n, rows_per, c.shard_i, c.shard_n) != TL_OK ||
+        tl_cli_shard_filter(&files, c.shard_i, c.shard_n) != TL_OK) {
         rc = 2;
         goto done;
     }
@@ -284,6 +340,8 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             failed = 1;
     if (json) {
         cJSON *top = cJSON_CreateObject();
+        /* which slice of which run (--merge-results) */
+        cJSON_AddItemToObject(top, "run", tl_cli_run_info_cjson(&ri));
         cJSON_AddItemToObject(top, "rows", out);
         out = top;
         cJSON *sum = cJSON_AddArrayToObject(top, "summary");
@@ -327,6 +385,7 @@ done:
     for (int p = 0; p < MAX_PROFILES; p++)
         tl_ruleset_free(rs[p]);
     tl_cli_list_free(&files);
+    tl_cli_run_info_free(&ri);
     c.profile = "default";
     tl_cli_common_free(&c);
     tl_free(default_scen);

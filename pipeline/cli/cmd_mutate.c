@@ -31,7 +31,7 @@ static int parse_int(const char *s, int lo, int hi, int *out)
     return 1;
 }
 
-enum { O_M_JOBS = 1, O_M_RULE, O_M_FORMAT, O_M_MIN, O_M_SCEN, O_M_GOLDEN, O_M_STOCK };
+enum { O_M_JOBS = 1, O_M_RULE, O_M_FORMAT, O_M_MIN, O_M_SCEN, O_M_GOLDEN, O_M_STOCK, O_M_MERGE };
 static const tl_cli_opt mutate_opts[] = {
     {"--rule", "ID", O_M_RULE, "only this rule's mutants (the id must be under test)",
      TL_OPT_MULTI},
@@ -41,7 +41,7 @@ static const tl_cli_opt mutate_opts[] = {
     {"-j", "N", O_M_JOBS, "worker threads (the report is the same for any N)", 0},
     {"--format", "F", O_M_FORMAT, "text (default), json or junit", 0},
     {"--min-score", "PCT", O_M_MIN, "exit 1 when the mutation score is below PCT", 0},
-    TL_CLI_OPTS_RULESET, TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
+    TL_CLI_OPTS_RULESET, TL_CLI_OPT_SHARD, TL_CLI_OPT_MERGE(O_M_MERGE), TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_mutate_def = {
     "mutate", "",
     "mutation testing: which conditions of your rules no scenario would notice breaking",
@@ -50,14 +50,24 @@ const tl_cli_cmd tl_cli_cmd_mutate_def = {
     "non-stock files of --ruleset/--wazuh-dir; else the profile's local rules and rule pack).\n"
     "KILLED: some scenario's expectations or golden file notice it; SURVIVED: none does.\n"
     "Reviewed equivalent mutants: mutants-equivalent.txt next to the rule file, one\n"
-    "'rule-id: mutation: reason' a line. --shard I/N runs every N-th mutant from the I-th.\n"
+    "'rule-id: mutation: reason' a line. --shard I/N runs every N-th mutant from the I-th;\n"
+    "`tasklab mutate --merge-results [--min-score PCT] part-*.json` (or the parts' JUnit)\n"
+    "writes the report of the unsharded run and checks --min-score on it.\n"
     "Exit: 0; 1 below --min-score; 2 bad input (file and line named).\n"};
+
+/* The options that do not change the report (the run id leaves them out). */
+static const int mutate_skip_ids[] = {O_M_JOBS,  TL_OC_SHARD, O_M_FORMAT, O_M_MIN, O_M_MERGE,
+                                      TL_OC_VERBOSE_WARNINGS, 0};
 
 int tl_cli_cmd_mutate(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, jobs = 1, include_stock = 0, nids = 0;
+    int rc = 0, jobs = 1, include_stock = 0, nids = 0, merge = 0;
+    char **mfiles = calloc((size_t)argc + 1, sizeof *mfiles);
+    size_t nmfiles = 0;
+    tl_cli_run_info ri;
+    memset(&ri, 0, sizeof ri);
     const char *format = "text", *scen_dir = NULL, *golden = NULL;
     double min_score = -1;
     int *ids = calloc((size_t)argc + 1, sizeof *ids);
@@ -67,8 +77,11 @@ int tl_cli_cmd_mutate(int argc, char **argv)
     tl_buf out = TL_BUF_INIT;
     tl_diag d;
     tl_diag_clear(&d);
-    if (!ids)
+    if (!ids || !mfiles) {
+        free(ids);
+        free(mfiles);
         return 2;
+    }
     tl_cli_parse ps;
     tl_cli_parse_init(&ps, &tl_cli_cmd_mutate_def, argc, argv);
     for (int o; (o = tl_cli_parse_next(&ps)) != TL_OPT_END;) {
@@ -77,10 +90,9 @@ int tl_cli_cmd_mutate(int argc, char **argv)
             goto done;
         }
         if (o == TL_OPT_OPERAND) {
-            fprintf(stderr, "tasklab mutate: unexpected argument '%s' (scenarios: --scenarios DIR)\n",
-                    ps.val);
-            rc = 2;
-            goto done;
+            mfiles[nmfiles++] = (char *)ps.val; /* --merge-results' reports */
+        } else if (o == O_M_MERGE) {
+            merge = 1;
         } else if (o == O_M_JOBS) {
             if (!parse_int(ps.val, 1, 64, &jobs)) {
                 fprintf(stderr, "tasklab mutate: -j needs a number from 1 to 64\n");
@@ -119,6 +131,26 @@ int tl_cli_cmd_mutate(int argc, char **argv)
             rc = 2;
             goto done;
         }
+    }
+    if (merge) {
+        tl_cli_merge_result mr;
+        rc = tl_cli_merge_results("mutate", mfiles, nmfiles, &mr);
+        if (!rc) {
+            fwrite(tl_buf_cstr(&mr.out), 1, mr.out.len, stdout);
+            if (min_score >= 0 && mr.score + 1e-9 < min_score) {
+                fprintf(stderr, "tasklab mutate: mutation score %.1f%% is below --min-score %g%%\n",
+                        mr.score, min_score);
+                rc = 1;
+            }
+        }
+        tl_cli_merge_result_free(&mr);
+        goto done;
+    }
+    if (nmfiles) {
+        fprintf(stderr, "tasklab mutate: unexpected argument '%s' (scenarios: --scenarios DIR)\n",
+                mfiles[0]);
+        rc = 2;
+        goto done;
     }
     if (!scen_dir) {
         default_scen = tl_path_join(tl_cli_home(), "scenarios");
@@ -178,6 +210,14 @@ int tl_cli_cmd_mutate(int argc, char **argv)
         tl_mutate_report_junit(rep, &out);
     else
         tl_mutate_report_text(rep, &out);
+    if (strcmp(format, "text") &&
+        (tl_cli_run_info_init(&ri, &tl_cli_cmd_mutate_def, argc, argv, mutate_skip_ids, &files,
+                              tl_mutate_report_total(rep), 1, c.shard_i, c.shard_n) != TL_OK ||
+         tl_cli_run_info_inject(&ri, !strcmp(format, "junit"), &out) != TL_OK)) {
+        fprintf(stderr, "tasklab mutate: out of memory\n");
+        rc = 2;
+        goto done;
+    }
     if (tl_buf_status(&out) != TL_OK) {
         fprintf(stderr, "tasklab mutate: out of memory\n");
         rc = 2;
@@ -196,6 +236,8 @@ done:
     tl_free(default_scen);
     tl_free(golden_dir);
     free(ids);
+    free(mfiles);
+    tl_cli_run_info_free(&ri);
     tl_cli_common_free(&c);
     return rc;
 }

@@ -209,7 +209,8 @@ static void xml_escape(FILE *f, const char *s)
     }
 }
 
-static int write_junit(const char *path, const char *profile, item *items, size_t n)
+static int write_junit(const char *path, const char *profile, const tl_cli_run_info *ri,
+                       item *items, size_t n)
 {
     /* built in memory, then written by tl_file_write_atomic: a link is
      * followed to its target, a FIFO or device written into, never replaced */
@@ -233,6 +234,13 @@ static int write_junit(const char *path, const char *profile, item *items, size_
             "<testsuite name=\"tasklab.%s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" "
             "time=\"%.3f\">\n",
             profile, n, nf, ns, total);
+    {
+        /* the run's envelope: which slice of which run (--merge-results) */
+        tl_buf env = TL_BUF_INIT;
+        tl_cli_run_info_junit(ri, &env);
+        fputs(tl_buf_cstr(&env), f);
+        tl_buf_free(&env);
+    }
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "  <testcase classname=\"golden.%s\" name=\"", profile);
         xml_escape(f, items[i].name);
@@ -265,7 +273,16 @@ static int write_junit(const char *path, const char *profile, item *items, size_
     return 0;
 }
 
-enum { O_T_BLESS = 1, O_T_JUNIT, O_T_GOLDEN, O_T_JOBS, O_T_SCENARIOS, O_T_EXPECT_ONLY, O_T_DRAFT };
+enum {
+    O_T_BLESS = 1,
+    O_T_JUNIT,
+    O_T_GOLDEN,
+    O_T_JOBS,
+    O_T_SCENARIOS,
+    O_T_EXPECT_ONLY,
+    O_T_DRAFT,
+    O_T_MERGE
+};
 static const tl_cli_opt test_opts[] = {
     {"--scenarios", "DIR", O_T_SCENARIOS,
      "scenarios of your own (a rules repository's tasklab/scenarios/), with or beside the library",
@@ -277,12 +294,51 @@ static const tl_cli_opt test_opts[] = {
     {"--bless", NULL, O_T_BLESS, "rewrite the golden files (only when every expectation passes)", 0},
     {"--junit", "FILE", O_T_JUNIT, "also write a JUnit XML report", 0},
     {"-j", "N", O_T_JOBS, "run N scenarios at a time (output order does not change)", 0},
-    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
+    TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_SYSMON_CONFIG, TL_CLI_OPT_SHARD,
+    TL_CLI_OPT_MERGE(O_T_MERGE), TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_test_def = {
     "test", "[SCENARIO|DIR...]",
     "check each scenario's expectations, then its golden alerts.json and events.xml",
     test_opts, tl_cli_cmd_test,
-    "The last line is `N passed, N failed` (`, N skipped` when some were skipped).\n"};
+    "The last line is `N passed, N failed` (`, N skipped` when some were skipped).\n"
+    "A CI matrix: job I runs `tasklab test --shard I/N --junit part-I.xml ...`; a last job\n"
+    "runs `tasklab test --merge-results --junit all.xml part-*.xml`: the JUnit report of\n"
+    "the unsharded run (times aside: each testcase keeps its own, the suite's is the sum),\n"
+    "exit 1 when a test failed, 2 when a part is missing, twice, of another run or broken.\n"};
+
+/* The options that do not change a run's results (the run id leaves them out). */
+static const int test_skip_ids[] = {O_T_JUNIT, O_T_JOBS, TL_OC_SHARD, O_T_MERGE,
+                                    TL_OC_VERBOSE_WARNINGS, 0};
+
+/* --merge-results: the parts' JUnit into one (merge.c) */
+static int merge_junit(const char *junit, char **files, size_t n)
+{
+    tl_cli_merge_result mr;
+    int rc = tl_cli_merge_results("test", files, n, &mr);
+    if (!rc) {
+        if (junit) {
+            tl_diag d;
+            tl_diag_clear(&d);
+            if (tl_file_write_atomic(junit, tl_buf_cstr(&mr.out), mr.out.len, &d) != TL_OK) {
+                tl_cli_error(&d);
+                rc = 2;
+            }
+        } else
+            fwrite(tl_buf_cstr(&mr.out), 1, mr.out.len, stdout);
+        if (!rc) {
+            /* the summary line of the unsharded run, on stderr when the report is on stdout */
+            FILE *f = junit ? stdout : stderr;
+            size_t np = mr.tests - mr.failures - mr.skipped;
+            if (mr.skipped)
+                fprintf(f, "%zu passed, %zu failed, %zu skipped\n", np, mr.failures, mr.skipped);
+            else
+                fprintf(f, "%zu passed, %zu failed\n", np, mr.failures);
+            rc = mr.failures ? 1 : 0;
+        }
+    }
+    tl_cli_merge_result_free(&mr);
+    return rc;
+}
 
 /* --draft-expect: candidate items from one run, one per rule id and level in
  * order of first alert, for a person to review and prune; prints, never writes. */
@@ -356,7 +412,9 @@ int tl_cli_cmd_test(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, nargs = 0, bless = 0, jobs = 1, expect_only = 0;
+    int rc = 0, nargs = 0, bless = 0, jobs = 1, expect_only = 0, merge = 0;
+    tl_cli_run_info ri;
+    memset(&ri, 0, sizeof ri);
     const char *junit = NULL, *golden_override = NULL, *draft = NULL;
     char **args = calloc((size_t)argc + 1, sizeof *args);
     char *golden_dir = NULL, *default_scen = NULL;
@@ -382,6 +440,8 @@ int tl_cli_cmd_test(int argc, char **argv)
             expect_only = 1;
         else if (o == O_T_DRAFT)
             draft = p.val;
+        else if (o == O_T_MERGE)
+            merge = 1;
         else if (o == O_T_BLESS)
             bless = 1;
         else if (o == O_T_JUNIT)
@@ -411,6 +471,10 @@ int tl_cli_cmd_test(int argc, char **argv)
         rc = draft_expect(&c, argv[0], draft);
         goto done;
     }
+    if (merge) {
+        rc = merge_junit(junit, args, (size_t)nargs);
+        goto done;
+    }
     if (bless && expect_only) {
         fprintf(stderr, "tasklab test: --bless and --expect-only exclude each other\n");
         rc = 2;
@@ -438,7 +502,9 @@ int tl_cli_cmd_test(int argc, char **argv)
                 goto done;
             }
         }
-    if (tl_cli_shard_filter(&files, c.shard_i, c.shard_n) != TL_OK) {
+    if (tl_cli_run_info_init(&ri, &tl_cli_cmd_test_def, argc, argv, test_skip_ids, &files, files.n,
+                             1, c.shard_i, c.shard_n) != TL_OK ||
+        tl_cli_shard_filter(&files, c.shard_i, c.shard_n) != TL_OK) {
         rc = 2;
         goto done;
     }
@@ -576,7 +642,7 @@ int tl_cli_cmd_test(int argc, char **argv)
                 printf("blessed %zu scenario%s into %s\n", nw, nw == 1 ? "" : "s", golden_dir);
         }
     }
-    if (junit && write_junit(junit, c.profile, items, files.n) != 0)
+    if (junit && write_junit(junit, c.profile, &ri, items, files.n) != 0)
         rc = 2;
     if (ns)
         printf("%zu passed, %zu failed, %zu skipped\n", np, nf + nerr, ns);
@@ -601,6 +667,7 @@ done:
     tl_ruleset_free(rs);
     tl_cli_list_free(&files);
     tl_cli_common_free(&c);
+    tl_cli_run_info_free(&ri);
     tl_free(golden_dir);
     tl_free(default_scen);
     free(args);

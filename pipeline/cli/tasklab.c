@@ -133,41 +133,23 @@ tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_d
     return TL_OK;
 }
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
-static int cmp_base(const void *a, const void *b)
-{
-    return strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
-}
-
-/* --shard I/N: keep the scenarios whose rank in name order is I-1 modulo N,
- * in their given order. Every scenario is in exactly one slice, whatever the
- * order of the arguments. */
+/* --shard I/N: keep the scenarios at positions I-1, I-1+N, ... of the run's
+ * list (arguments in order, each folder in name order), in that order. Every
+ * scenario is in exactly one slice, and the merged order is a round robin over
+ * the slices (merge.c); the run id in each report catches slices of lists in
+ * another order. */
 tl_status tl_cli_shard_filter(tl_cli_list *files, int shard_i, int shard_n)
 {
     if (shard_n <= 1 || !files->n)
         return TL_OK;
-    char **sorted = tl_calloc(files->n, sizeof *sorted);
-    if (!sorted)
-        return TL_E_NOMEM;
-    memcpy(sorted, files->v, files->n * sizeof *sorted);
-    qsort(sorted, files->n, sizeof *sorted, cmp_base);
     size_t k = 0;
     for (size_t i = 0; i < files->n; i++) {
-        size_t rank = 0;
-        while (sorted[rank] != files->v[i])
-            rank++;
-        if (rank % (size_t)shard_n == (size_t)(shard_i - 1))
+        if (i % (size_t)shard_n == (size_t)(shard_i - 1))
             files->v[k++] = files->v[i];
         else
             tl_free(files->v[i]);
     }
     files->n = k;
-    tl_free(sorted);
     return TL_OK;
 }
 

@@ -24,6 +24,15 @@ bad() { echo "FAIL $*"; fails=$((fails+1)); }
 "$tasklab" --help >"$tmp/usage" || bad "tasklab --help exit $?"
 cmds=$(sed -n '/^commands:/,/^$/p' "$tmp/usage" | awk 'NR>1 && NF {print $1}')
 [ "$(echo "$cmds" | wc -w)" -ge 8 ] && ok || bad "tasklab --help lists too few commands: $cmds"
+# every command defined in the sources (a tl_cli_cmd … = {"name", …} of
+# pipeline/cli/, the ones added later too: replay, mutate, lint, export, vary…)
+# is listed, so the loop below reaches it
+defined=$(cat "$home"/pipeline/cli/*.c | tr '\n' ' ' | grep -oE 'const tl_cli_cmd tl_cli_cmd_[a-z_]+_def = \{ *"[a-z-]+"' |
+          sed 's/.*"\([a-z-]*\)"$/\1/' | sort -u)
+[ "$(echo "$defined" | wc -w)" -ge 15 ] && ok || bad "could not read the command definitions: $defined"
+for c in $defined; do
+  echo "$cmds" | grep -qx "$c" && ok || bad "command $c is defined but not in tasklab --help (commands.c)"
+done
 for c in $cmds; do
   for h in --help -h; do
     if "$tasklab" "$c" $h >"$tmp/help" 2>"$tmp/err"; then ok; else bad "tasklab $c $h: exit $?"; continue; fi

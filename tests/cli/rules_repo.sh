@@ -53,6 +53,21 @@ CI=true recipe; rc=$?
 [ $rc = 0 ] && ok || { bad "as blessed: exit $rc"; cat "$tmp/out"; }
 grep -q '^2 passed, 0 failed$' "$tmp/out" && ok || bad "as blessed: $(tail -3 "$tmp/out")"
 
+# the CI matrix of the workflow: SHARD=I/2 jobs, then the report job merges
+# their JUnit parts (MERGE=...) into the unsharded run's report
+CI=true JUNIT_OUT=whole.xml recipe
+for i in 1 2; do CI=true SHARD=$i/2 JUNIT_OUT=part-$i.xml recipe || bad "slice $i/2: exit $?"; done
+(cd "$repo" && env CI=true TASKLAB_BIN="$tasklab" TASKLAB_DIR="$home" MERGE=merged.xml \
+    "$home/ci/rules-repo-check.sh" part-2.xml part-1.xml) >"$tmp/out" 2>&1; rc=$?
+[ $rc = 0 ] && grep -q '^2 passed, 0 failed$' "$tmp/out" && ok || bad "merge job: exit $rc $(cat "$tmp/out")"
+nt() { sed 's/ time="[0-9.]*"//g' "$1"; }
+cmp -s <(nt "$repo/whole.xml") <(nt "$repo/merged.xml") && ok || bad "merged parts differ from the unsharded report"
+(cd "$repo" && env CI=true TASKLAB_BIN="$tasklab" TASKLAB_DIR="$home" MERGE=merged.xml \
+    "$home/ci/rules-repo-check.sh" part-1.xml) >"$tmp/out" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q 'slice 2/2 is missing' "$tmp/out" && ok || bad "merge job with a part missing: exit $rc $(cat "$tmp/out")"
+grep -q 'needs: tasklab' "$home/ci/rules-repo-workflow.yml" && grep -q 'MERGE: ' "$home/ci/rules-repo-workflow.yml" &&
+  ok || bad "the workflow has no merge job after the matrix"
+
 # a level change: fails, naming the rule and the scenario
 write_rule 9 115009
 CI=true recipe; rc=$?

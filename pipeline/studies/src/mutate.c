@@ -154,6 +154,7 @@ struct tl_mutate_report {
     size_t *nreaches;
     size_t replays;
     char *no_golden; /* scenarios whose golden check is off, ", "-separated */
+    size_t n_all;    /* mutants of the whole run, before --shard (for --merge-results) */
 };
 
 static void quiet(void *ctx, const char *msg)
@@ -749,6 +750,7 @@ tl_status tl_mutate_run(const tl_mutate_opts *o, tl_mutate_report **out, tl_diag
     tl_ruleset *rs = NULL;
     pathlist pl = {NULL, 0, TL_OK};
     tl_mutate_report *rep = NULL;
+    size_t n_all = 0;
     memset(&s, 0, sizeof s);
     s.o = o;
     pthread_mutex_init(&s.lock, NULL);
@@ -841,6 +843,7 @@ tl_status tl_mutate_run(const tl_mutate_opts *o, tl_mutate_report **out, tl_diag
     s.nrun = s.mut.n;
     if (o->limit > 0 && (size_t)o->limit < s.nrun)
         s.nrun = (size_t)o->limit;
+    n_all = s.nrun;
     s.res = tl_calloc(s.mut.n ? s.mut.n : 1, sizeof *s.res);
     TL_TRY_ALLOC(s.res);
     for (size_t i = 0; i < s.mut.n; i++)
@@ -939,6 +942,7 @@ tl_status tl_mutate_run(const tl_mutate_opts *o, tl_mutate_report **out, tl_diag
     rep->nrules = s.nown_rules;
     rep->nfiles = s.nown_files;
     rep->n = s.nrun;
+    rep->n_all = n_all;
     rep->names = tl_calloc(rep->n + 1, sizeof *rep->names);
     rep->files = tl_calloc(rep->n + 1, sizeof *rep->files);
     rep->lines = tl_calloc(rep->n + 1, sizeof *rep->lines);
@@ -1078,6 +1082,8 @@ void tl_mutate_report_counts(const tl_mutate_report *r, size_t *killed, size_t *
     if (total)
         *total = r->n;
 }
+
+size_t tl_mutate_report_total(const tl_mutate_report *r) { return r->n_all; }
 
 double tl_mutate_report_score(const tl_mutate_report *r)
 {

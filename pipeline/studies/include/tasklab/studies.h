@@ -57,6 +57,9 @@ void tl_mutate_report_free(tl_mutate_report *r);
 void tl_mutate_report_counts(const tl_mutate_report *r, size_t *killed, size_t *survived,
                              size_t *equivalent, size_t *invalid, size_t *total);
 double tl_mutate_report_score(const tl_mutate_report *r);
+/** Mutants of the whole run before --shard: the report of shard I/N holds
+ * those of index I-1, I-1+N, ... (tasklab mutate --merge-results). */
+size_t tl_mutate_report_total(const tl_mutate_report *r);
 /** Replays run (scenario x mutant pairs not proven unchanged by a cheaper check). */
 size_t tl_mutate_report_replays(const tl_mutate_report *r);
 
