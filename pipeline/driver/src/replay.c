@@ -113,9 +113,34 @@ static int rfile_cmp(const void *a, const void *b)
     return strcmp(((const rfile *)a)->rel, ((const rfile *)b)->rel);
 }
 
-/* Walk root/rel recursively into f (folders too). Bounded by the simulator's
- * own limits on what it writes. */
-static tl_status walk(const char *root, const char *rel, rfiles *f, int depth)
+/* What of the drive a replay needs: the AR reads only task files
+ * (C:\Windows\System32\Tasks) and writes only below the agent's folder, which the
+ * logcollector reads (pipeline/ar/README.md); nothing else of the endpoint is
+ * read after the simulator is done. Keeping only these two trees (and the
+ * folders above them) makes a recording cheap: most of the drive is never
+ * read, copied or rebuilt. kept[] are '/' separated, compared ignoring case. */
+typedef struct keep {
+    const char *v[2];
+    size_t n;
+} keep;
+
+/* 1: rel is inside a kept tree, 2: a folder above one, 0: neither */
+static int kept(const keep *k, const char *rel)
+{
+    size_t n = strlen(rel);
+    for (size_t i = 0; i < k->n; i++) {
+        size_t m = strlen(k->v[i]);
+        if (n >= m && !tl_strncasecmp(rel, k->v[i], m) && (rel[m] == 0 || rel[m] == '/'))
+            return 1;
+        if (n < m && !tl_strncasecmp(rel, k->v[i], n) && k->v[i][n] == '/')
+            return 2;
+    }
+    return 0;
+}
+
+/* Walk root/rel recursively into f (folders too), only what k keeps. Bounded by
+ * the simulator's own limits on what it writes. */
+static tl_status walk(const char *root, const char *rel, rfiles *f, int depth, const keep *k)
 {
     tl_status st = TL_OK;
     if (depth > 64)
@@ -133,6 +158,10 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         char *crel = rel[0] ? tl_path_join(rel, e->d_name) : tl_strdup(e->d_name);
+        if (crel && !kept(k, crel)) {
+            tl_free(crel);
+            continue;
+        }
         char *full = crel ? tl_path_join(root, crel) : NULL;
         struct stat sb;
         rfile x;
@@ -147,7 +176,7 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth)
             if (st != TL_OK)
                 tl_free(x.rel);
             else
-                st = walk(root, f->v[f->n - 1].rel, f, depth + 1);
+                st = walk(root, f->v[f->n - 1].rel, f, depth + 1, k);
         } else if (S_ISREG(sb.st_mode)) {
             st = tl_walk_read(root, crel, 0, TL_FILE_MAX, &x.data, &x.len, NULL, NULL);
             if (st == TL_OK) {
@@ -168,10 +197,10 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth)
     return st;
 }
 
-static tl_status snapshot(const char *root, rfiles *out)
+static tl_status snapshot(const char *root, const keep *k, rfiles *out)
 {
     memset(out, 0, sizeof *out);
-    tl_status st = walk(root, "", out, 0);
+    tl_status st = walk(root, "", out, 0, k);
     if (st != TL_OK) {
         rfiles_free(out);
         return st;
@@ -380,6 +409,8 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     tl_record rec;
     int have_rec = 0;
     size_t next_step = 0, nsteps = 0;
+    keep kp = {{NULL, NULL}, 0};
+    char *agent_rel = NULL;
     memset(&prev, 0, sizeof prev);
     memset(&cur, 0, sizeof cur);
 
@@ -443,6 +474,22 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     TL_TRY(tl_sim_new(sc, &so, &sim, d));
     r->agent_dir = tl_strdup(tl_sim_agent_dir(sim));
     TL_TRY_ALLOC(r->agent_dir);
+    {
+        /* "C:\Program Files (x86)\ossec-agent" -> "Program Files (x86)/ossec-agent" */
+        tl_buf b = TL_BUF_INIT;
+        const char *a = r->agent_dir;
+        if (a[0] && a[1] == ':')
+            a += 2;
+        while (*a == '\\')
+            a++;
+        for (; *a; a++)
+            tl_buf_putc(&b, *a == '\\' ? '/' : *a);
+        agent_rel = tl_buf_take(&b);
+        TL_TRY_ALLOC(agent_rel);
+        kp.v[0] = "Windows/System32/Tasks";
+        kp.v[1] = agent_rel;
+        kp.n = 2;
+    }
 
     agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
     TL_TRY_ALLOC(agent_conf_path);
@@ -457,7 +504,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         }
     }
 
-    TL_TRY(snapshot(td.drive, &prev));
+    TL_TRY(snapshot(td.drive, &kp, &prev));
     TL_TRY(diff(&cur, &prev, &r->init)); /* cur is empty: everything is new */
 
     nsteps = tl_sim_step_count(sim);
@@ -479,7 +526,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
             it.time = tl_sim_step_time(sim, next_step);
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
-            TL_TRY(snapshot(td.drive, &cur));
+            TL_TRY(snapshot(td.drive, &kp, &cur));
             st = diff(&prev, &cur, &it.chg);
             rfiles_free(&prev);
             prev = cur;
@@ -513,6 +560,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     r = NULL;
 
 cleanup:
+    tl_free(agent_rel);
     rfiles_free(&prev);
     rfiles_free(&cur);
     tl_recording_free(r);

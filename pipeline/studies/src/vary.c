@@ -68,6 +68,7 @@ typedef struct vscen {
     char *path;
     char *name;
     int attack;
+    int recorded; /* a recording scenario (events, no steps): listed, not varied */
     cJSON *doc;
     char *text;
     vrules orig;      /* original's rules at >= level */
@@ -956,6 +957,10 @@ tl_status tl_vary_run(const tl_vary_opts *o, tl_vary_report **out, tl_diag *d)
             st = TL_E_PARSE;
             goto cleanup;
         }
+        if (cJSON_GetObjectItemCaseSensitive(v->doc, "recording")) {
+            v->recorded = 1; /* recorded event logs: no command line to respell */
+            continue;
+        }
         if (!v->attack)
             continue;
         int ncmd = 0;
@@ -978,7 +983,7 @@ tl_status tl_vary_run(const tl_vary_opts *o, tl_vary_report **out, tl_diag *d)
     s.work = tl_calloc(rep->nsc ? rep->nsc : 1, sizeof *s.work);
     TL_TRY_ALLOC(s.work);
     for (size_t i = 0; i < rep->nsc; i++)
-        if (rep->sc[i].attack) {
+        if (rep->sc[i].attack && !rep->sc[i].recorded) {
             s.work[s.nwork][0] = i;
             s.work[s.nwork][1] = (size_t)-1;
             s.nwork++;
@@ -993,7 +998,7 @@ tl_status tl_vary_run(const tl_vary_opts *o, tl_vary_report **out, tl_diag *d)
     size_t total = 0;
     for (size_t i = 0; i < rep->nsc; i++) {
         vscen *v = &rep->sc[i];
-        if (!v->attack)
+        if (!v->attack || v->recorded)
             continue;
         v->applicable = tl_vary_applicable(v->doc, v->tasks, v->ntasks);
         TL_TRY(generate(o, enabled, v));
@@ -1038,7 +1043,7 @@ void tl_vary_report_counts(const tl_vary_report *r, tl_vary_counts *c)
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < r->nsc; i++) {
         const vscen *v = &r->sc[i];
-        if (!v->attack)
+        if (!v->attack || v->recorded)
             continue;
         c->scenarios++;
         for (size_t k = 0; k < v->nvars; k++) {
@@ -1102,7 +1107,7 @@ static rtally *tally_rules(const tl_vary_report *r, size_t *n)
     *n = 0;
     for (size_t i = 0; i < r->nsc; i++) {
         const vscen *v = &r->sc[i];
-        for (size_t j = 0; v->attack && j < v->orig.n; j++) {
+        for (size_t j = 0; v->attack && !v->recorded && j < v->orig.n; j++) {
             size_t k;
             for (k = 0; k < *n; k++)
                 if (!strcmp(t[k].id, v->orig.v[j].id))
@@ -1142,8 +1147,9 @@ void tl_vary_report_text(const tl_vary_report *r, tl_buf *out)
     tl_buf_puts(out, "\n");
     for (size_t i = 0; i < r->nsc; i++) {
         const vscen *v = &r->sc[i];
-        if (!v->attack) {
-            tl_buf_printf(out, "\n%s: benign, not varied\n", v->name);
+        if (!v->attack || v->recorded) {
+            tl_buf_printf(out, "\n%s: %s, not varied\n", v->name,
+                          v->recorded ? "a recording (no command lines)" : "benign");
             continue;
         }
         tl_buf_printf(out, "\n%s: original detected by ", v->name);
@@ -1256,7 +1262,9 @@ void tl_vary_report_json(const tl_vary_report *r, tl_buf *out)
         fs = 0;
         tl_buf_json_str(out, v->name);
         tl_buf_printf(out, ", \"kind\": \"%s\"", v->attack ? "attack" : "benign");
-        if (!v->attack) {
+        if (v->recorded)
+            tl_buf_puts(out, ", \"recording\": true");
+        if (!v->attack || v->recorded) {
             tl_buf_puts(out, ", \"variants\": []}");
             continue;
         }
@@ -1340,7 +1348,7 @@ void tl_vary_report_junit(const tl_vary_report *r, tl_buf *out)
                   r->profile, c.variants, c.evaded, c.genbug + c.refused, c.undetected);
     for (size_t i = 0; i < r->nsc; i++) {
         const vscen *v = &r->sc[i];
-        for (size_t k = 0; v->attack && k < v->nvars; k++) {
+        for (size_t k = 0; v->attack && !v->recorded && k < v->nvars; k++) {
             const vvar *x = &v->vars[k];
             tl_buf names = TL_BUF_INIT;
             set_names(x->set, &names, "+");
