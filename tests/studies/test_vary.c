@@ -142,7 +142,7 @@ static void test_vary_delayed_and_call(void **state)
     tl_free(v);
     v = ap("cmd", "schtasks /create /tn x /tr calc.exe /sc onlogon >nul 2>&1", "call", 2);
     assert_non_null(v);
-    assert_string_equal(v, "set tlv=schtasks&&call %tlv% /create /tn x /tr calc.exe /sc onlogon >nul 2>&1");
+    assert_string_equal(v, "set tlv0=schtasks&&call %tlv0% /create /tn x /tr calc.exe /sc onlogon >nul 2>&1");
     tl_free(v);
     /* a '!' in the arguments would be eaten by delayed expansion: not applied */
     assert_null(ap("cmd", "schtasks /create /tn x /tr calc.exe /sc onlogon /rp Spring2022!",

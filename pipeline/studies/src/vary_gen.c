@@ -801,8 +801,8 @@ typedef struct stepvar {
 } stepvar;
 
 /* Apply `set` to one step; returns the transformations that changed it. */
-static uint32_t vary_step(const cJSON *doc, const cJSON *step, uint32_t set, tl_rng *rng,
-                          const tl_vstep_task *tk, stepvar *sv)
+static uint32_t vary_step(const cJSON *doc, const cJSON *step, int step_index, uint32_t set,
+                          tl_rng *rng, const tl_vstep_task *tk, stepvar *sv)
 {
     memset(sv, 0, sizeof *sv);
     const char *cmd = json_str(step, "command");
@@ -869,7 +869,9 @@ static uint32_t vary_step(const cJSON *doc, const cJSON *step, uint32_t set, tl_
         done |= 1u << TL_VT_CARET;
     if ((set & (1u << TL_VT_ENVSUB)) && t_envsub(&c, rng))
         done |= 1u << TL_VT_ENVSUB;
-    if ((set & (1u << TL_VT_DELAYED)) && shell == SH_CMD && plain_args(&c, NULL) &&
+    /* inside cmd /c "...", quoted parts of the arguments become unquoted for the outer
+     * cmd.exe: an operator in them would split the line there */
+    if ((set & (1u << TL_VT_DELAYED)) && shell == SH_CMD && plain_args(&c, "&|<>()") &&
         !strpbrk(tl_buf_cstr(&c.progtok), "\"\\%^") && strlen(tl_buf_cstr(&c.progtok)) >= 2) {
         const char *pt = tl_buf_cstr(&c.progtok);
         size_t len = strlen(pt);
@@ -893,8 +895,10 @@ static uint32_t vary_step(const cJSON *doc, const cJSON *step, uint32_t set, tl_
         char *args = vcmd_args(&c);
         tl_buf b = TL_BUF_INIT;
         tl_buf_puts(&b, tl_buf_cstr(&c.lead));
-        tl_buf_printf(&b, "set tlv=%s&&call %%tlv%%%s%s", tl_buf_cstr(&c.progtok),
-                      args ? args : "", tl_buf_cstr(&c.tail));
+        /* a variable of its own per step: the prompt keeps what an earlier `set` stored,
+         * and phase 1 would expand a known name before this line's `set` runs */
+        tl_buf_printf(&b, "set tlv%d=%s&&call %%tlv%d%%%s%s", step_index, tl_buf_cstr(&c.progtok),
+                      step_index, args ? args : "", tl_buf_cstr(&c.tail));
         tl_free(args);
         sv->command = tl_buf_take(&b);
         done |= 1u << TL_VT_CALL;
@@ -967,7 +971,7 @@ tl_status tl_vary_make(const cJSON *doc, uint32_t set, uint64_t seed, const tl_v
         const cJSON *os = cJSON_GetArrayItem(osteps, i);
         stepvar sv;
         const tl_vstep_task *tk = (size_t)i < ntasks ? &tasks[i] : NULL;
-        uint32_t d = vary_step(doc, os, set, &rng, tk, &sv);
+        uint32_t d = vary_step(doc, os, i, set, &rng, tk, &sv);
         if (!d) {
             stepvar_free(&sv);
             continue;
@@ -1063,7 +1067,7 @@ char *tl_vary_apply_line(const char *shell, const char *line, int vt, uint64_t s
     stepvar sv;
     tl_rng rng;
     tl_rng_seed(&rng, seed);
-    uint32_t d = vary_step(doc, step, 1u << vt, &rng, NULL, &sv);
+    uint32_t d = vary_step(doc, step, 0, 1u << vt, &rng, NULL, &sv);
     char *r = d ? sv.command : NULL;
     if (d)
         sv.command = NULL;
