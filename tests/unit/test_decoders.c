@@ -1091,6 +1091,113 @@ static void test_decoders_plugins_pf_symantec(void **state)
     }
 }
 
+/* wazuh.md §4.3: SonicWall_Decoder (decoder type, static fields, proto=, the
+ * event-97 web regex) and OSSECAlert_Decoder on the plugin level. */
+static void test_decoders_plugin_sonicwall(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *log;
+        tl_category type;
+        const char *status, *id, *srcip, *srcport, *dstip, *dstport, *proto, *action, *url;
+    } t[] = {
+        {"id=firewall sn=000SERIAL time=\"2007-01-03 14:48:06\" fw=1.1.1.1 pri=6 c=262144 m=98 "
+         "msg=\"Connection Opened\" n=23419 src=2.2.2.2:36701:WAN dst=1.1.1.1:50000:WAN "
+         "proto=tcp/50000",
+         TL_CAT_FIREWALL, "6", "98", "2.2.2.2", "36701", "1.1.1.1", "50000", "tcp", "pass", NULL},
+        /* c=32: ids, whatever m says */
+        {"id=firewall sn=000SERIAL fw=1.1.1.1 pri=1 c=32 m=30 msg=\"Administrator login denied\" "
+         "n=7 src=2.2.2.2:36701:WAN dst=1.1.1.1:50000:WAN",
+         TL_CAT_IDS, "1", "30", "2.2.2.2", "36701", "1.1.1.1", "50000", NULL, NULL, NULL},
+        /* m=36: drop; the token after the match is rule=, not proto= */
+        {"id=firewall sn=00301E0526B1 fw=67.32.44.2 pri=5 c=64 m=36 msg=\"TCP connection dropped\" "
+         "n=2686 src=67.101.200.27:4507:WAN dst=67.32.44.2:445:LAN rule=0",
+         TL_CAT_FIREWALL, "5", "36", "67.101.200.27", "4507", "67.32.44.2", "445", NULL, "drop",
+         NULL},
+        {"pri=5 c=64 m=537 n=1 src=1.1.1.1:1:X dst=2.2.2.2:2:Y proto=udp/53", TL_CAT_FIREWALL, "5",
+         "537", "1.1.1.1", "1", "2.2.2.2", "2", "udp", "close", NULL},
+        /* m=97: squid; id and url from result=, dstname= and arg= */
+        {"pri=6 c=1024 m=97 n=1 src=1.2.3.4:1234:X0 dst=5.6.7.8:80:X1 proto=tcp/http op=1 "
+         "result=200 dstname=example.com arg=/index.html",
+         TL_CAT_SQUID, "6", "200", "1.2.3.4", "1234", "5.6.7.8", "80", "tcp", NULL,
+         "example.com/index.html"},
+        /* proto= with more than 6 bytes before '/': no protocol; other ids: syslog */
+        {"pri=6 c=0 m=1197 n=1 src=1.2.3.4:1:X dst=5.6.7.8:2:Y proto=icmpv6x/1", TL_CAT_SYSLOG,
+         "6", "1197", "1.2.3.4", "1", "5.6.7.8", "2", NULL, NULL, NULL},
+        /* no port after the source address: match 2 fails, stop after match 1 */
+        {"id=NSA3500BR pri=1 c=32 m=1388 msg=\"IPSec\" n=1 src=37.186.204.2 dst=172.29.168.2",
+         TL_CAT_SYSLOG, "1", "1388", NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+        /* no pri= c= m= header: syslog, nothing */
+        {"id=firewall something else", TL_CAT_SYSLOG, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+         NULL, NULL},
+    };
+    tl_sonicwall_rx *rx = NULL;
+    assert_int_equal(tl_plugin_sonicwall_new(&rx), TL_OK);
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        tl_event ev;
+        tl_event_init(&ev);
+        ev.decoder_type = TL_CAT_OSSEC; /* the plugin sets the type first */
+        assert_int_equal(tl_plugin_sonicwall(rx, &ev, t[i].log), TL_OK);
+        assert_int_equal(ev.decoder_type, t[i].type);
+        const char *want[] = {t[i].status, t[i].id,      t[i].srcip,  t[i].srcport, t[i].dstip,
+                              t[i].dstport, t[i].proto,  t[i].action, t[i].url};
+        const tl_static_field f[] = {TL_SF_STATUS,  TL_SF_ID,       TL_SF_SRCIP,
+                                     TL_SF_SRCPORT, TL_SF_DSTIP,    TL_SF_DSTPORT,
+                                     TL_SF_PROTOCOL, TL_SF_ACTION,  TL_SF_URL};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+            if (want[k])
+                assert_string_equal(ev.stat[f[k]] ? ev.stat[f[k]] : "(unset)", want[k]);
+            else
+                assert_null(ev.stat[f[k]]);
+        }
+        tl_event_clear(&ev);
+    }
+    tl_plugin_sonicwall_free(rx);
+}
+
+static void test_decoders_plugin_ossec_alert(void **state)
+{
+    (void)state;
+    static const char line[] =
+        "ossec: Alert Level: 3; Rule: 5715 - sshd: authentication success.; Location: (a1) "
+        "10.0.0.2->/var/log/secure; srcip: 10.0.0.5; user: root;  Dec 10 01:02:03 h sshd[1]: ok";
+    tl_event ev;
+    tl_event_init(&ev);
+    ev.location = tl_strdup("/var/ossec/logs/alerts/alerts.log");
+    ev.full_log = tl_strdup(line);
+    assert_non_null(ev.location);
+    assert_non_null(ev.full_log);
+    ev.log = ev.full_log;
+    assert_int_equal(tl_plugin_ossec_alert(&ev, ev.log), TL_OK);
+    assert_int_equal(ev.decoder_type, TL_CAT_OSSEC_ALERT);
+    assert_string_equal(ev.alert_rule_id, "5715");
+    assert_true(ev.alert_complete);
+    const char *loc = "/var/ossec/logs/alerts/alerts.log|(a1) 10.0.0.2->/var/log/secure";
+    assert_string_equal(ev.location, loc);
+    assert_string_equal(ev.hostname, loc);
+    assert_string_equal(ev.stat[TL_SF_SRCIP], "10.0.0.5");
+    assert_string_equal(ev.stat[TL_SF_DSTUSER], "root");
+    assert_string_equal(ev.full_log, "Dec 10 01:02:03 h sshd[1]: ok");
+    assert_string_equal(ev.log, "Dec 10 01:02:03 h sshd[1]: ok");
+    tl_event_clear(&ev);
+
+    /* not an alert line: the type is still OSSEC_ALERT, with no rule */
+    static const char *const bad[] = {
+        "ossec: something else",
+        "Alert Level: 3; Rule:5715 - x; Location: y; ", /* ':' not followed by ' ' */
+        "Alert Level: 3; Rule: 5715 - x;Location: y; ", /* no "; Location: " */
+        "Alert Level: 3; Rule: 5715 - x; Location: y; srcip: 1.2.3.4", /* entry with no ';' */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tl_event_init(&ev);
+        assert_int_equal(tl_plugin_ossec_alert(&ev, bad[i]), TL_OK);
+        assert_int_equal(ev.decoder_type, TL_CAT_OSSEC_ALERT);
+        assert_false(ev.alert_complete);
+        assert_null(ev.stat[TL_SF_SRCIP]);
+        tl_event_clear(&ev);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1120,6 +1227,8 @@ int main(void)
         cmocka_unit_test(test_decoders_predecode_syslog_header),
         cmocka_unit_test(test_decoders_alloc_failures),
         cmocka_unit_test(test_decoders_plugins_pf_symantec),
+        cmocka_unit_test(test_decoders_plugin_sonicwall),
+        cmocka_unit_test(test_decoders_plugin_ossec_alert),
     };
     return cmocka_run_group_tests_name("decoders", tests, NULL, NULL);
 }

@@ -1089,6 +1089,114 @@ static void test_rules_load_is_n_log_n(void **state) {
     assert_true(c20 < 20000ull * 64);
 }
 
+/* ---- OSSECAlert_Decoder (wazuh.md §4.3) ---------------------------------------- */
+
+static void ossec_warn(void *ctx, const char *msg) {
+    tl_buf *b = ctx;
+    tl_buf_puts(b, msg);
+    tl_buf_putc(b, '\n');
+}
+
+/* An OSSEC_ALERT event skips rule matching: the alert's own rule is used as
+ * is (no firedtimes++), a level-0 rule gives nothing, a missing one is warned
+ * about and the event dropped; a line that is not a complete alert is dropped
+ * even when a rule would match its text. */
+static void test_rules_ossec_alert_uses_its_rule(void **state) {
+    (void)state;
+    char tmpl[] = "/tmp/tl_ossecalert_XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    assert_non_null(dir);
+    static const char dec[] =
+        "<decoder name=\"ossec\"><prematch>^ossec: </prematch><type>ossec</type></decoder>\n"
+        "<decoder name=\"ossec-alert1\"><parent>ossec</parent>"
+        "<prematch>^ossec: Alert Level:</prematch>"
+        "<plugin_decoder>OSSECAlert_Decoder</plugin_decoder></decoder>\n";
+    static const char rules[] =
+        "<group name=\"t,\">\n"
+        "<rule id=\"1\" level=\"0\" noalert=\"1\"><category>syslog</category>"
+        "<description>root</description></rule>\n"
+        "<rule id=\"2\" level=\"0\" noalert=\"1\"><category>ossec</category>"
+        "<description>root</description></rule>\n"
+        "<rule id=\"100\" level=\"5\"><if_sid>2</if_sid><match>never-in-these-logs</match>"
+        "<description>sshd: authentication success.</description></rule>\n"
+        "<rule id=\"101\" level=\"0\"><if_sid>2</if_sid><match>never-in-these-logs</match>"
+        "<description>quiet</description></rule>\n"
+        "<rule id=\"102\" level=\"7\"><if_sid>2</if_sid>"
+        "<description>any ossec line</description></rule>\n"
+        "</group>\n";
+    char *dp = tl_path_join(dir, "d.xml"), *rp = tl_path_join(dir, "r.xml");
+    tl_diag d;
+    assert_int_equal(tl_file_write_atomic(dp, dec, strlen(dec), &d), TL_OK);
+    assert_int_equal(tl_file_write_atomic(rp, rules, strlen(rules), &d), TL_OK);
+    tl_buf warns = TL_BUF_INIT;
+    const char *rf[1] = {rp}, *df[1] = {dp};
+    tl_ruleset_opts o;
+    memset(&o, 0, sizeof o);
+    o.rule_files = rf;
+    o.n_rule_files = 1;
+    o.decoder_files = df;
+    o.n_decoder_files = 1;
+    o.warn = ossec_warn;
+    o.warn_ctx = &warns;
+    tl_ruleset *rs = NULL;
+    assert_int_equal(tl_ruleset_load(&o, &rs, &d), TL_OK);
+    assert_null(strstr(tl_buf_cstr(&warns), "OSSECAlert")); /* implemented: no load warning */
+    tl_engine *e = NULL;
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    assert_int_equal(tl_engine_new(rs, &eo, &e), TL_OK);
+    tl_result r;
+    const char *alert = "1:/var/ossec/logs/alerts/alerts.log:ossec: Alert Level: 3; Rule: 100 - "
+                        "sshd: authentication success.; Location: (a1) 10.0.0.2->/var/log/secure; "
+                        "srcip: 10.0.0.5; user: root;  Dec 10 01:02:03 h sshd[1]: Accepted";
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(tl_engine_process(e, alert, T0 + k, &r, &d), TL_OK);
+        assert_true(r.matched);
+        assert_string_equal(r.rule_id, "100"); /* not 102, which matches any ossec line */
+        assert_non_null(r.alert_json);
+        assert_non_null(strstr(r.alert_json, "\"firedtimes\":0,")); /* never counted */
+        assert_non_null(strstr(r.alert_json, "\"full_log\":\"Dec 10 01:02:03 h sshd[1]: Accepted\""));
+        assert_non_null(strstr(r.alert_json, "\"data\":{\"srcip\":\"10.0.0.5\",\"dstuser\":\"root\"}"));
+        assert_non_null(strstr(r.alert_json, "\"location\":\"/var/ossec/logs/alerts/alerts.log|"
+                                             "(a1) 10.0.0.2->/var/log/secure\""));
+    }
+    /* level 0: nothing */
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", alert);
+    memcpy(strstr(buf, "Rule: 100") + 8, "1", 1);
+    assert_int_equal(tl_engine_process(e, buf, T0 + 5, &r, &d), TL_OK);
+    assert_null(r.alert_json);
+    /* a rule that does not exist (or is not written as analysisd keys it) */
+    const char *ids[] = {"999", "0100"};
+    for (size_t i = 0; i < 2; i++) {
+        tl_buf_reset(&warns);
+        snprintf(buf, sizeof buf,
+                 "1:x:ossec: Alert Level: 3; Rule: %s - d; Location: y; srcip: 1.1.1.1;  z", ids[i]);
+        assert_int_equal(tl_engine_process(e, buf, T0 + 6, &r, &d), TL_OK);
+        assert_false(r.matched);
+        assert_null(r.alert_json);
+        char want[64];
+        snprintf(want, sizeof want, "Rule id '%s' not found internally", ids[i]);
+        assert_non_null(strstr(tl_buf_cstr(&warns), want));
+    }
+    /* an incomplete alert line is dropped, though rule 102 matches any ossec line */
+    assert_int_equal(tl_engine_process(e, "1:x:ossec: Alert Level: 3; Rule: 100 - d; nothing", T0 + 7,
+                                       &r, &d),
+                     TL_OK);
+    assert_false(r.matched);
+    /* and a plain ossec line still goes through the rules */
+    assert_int_equal(tl_engine_process(e, "1:x:ossec: hello", T0 + 8, &r, &d), TL_OK);
+    assert_true(r.matched);
+    assert_string_equal(r.rule_id, "102");
+    tl_engine_free(e);
+    tl_ruleset_free(rs);
+    tl_buf_free(&warns);
+    unlink(dp);
+    unlink(rp);
+    rmdir(dir);
+    tl_free(dp);
+    tl_free(rp);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_seed_115006_fires_with_ar),
@@ -1119,6 +1227,7 @@ int main(void) {
         cmocka_unit_test(test_rules_default_profile_end_to_end),
         cmocka_unit_test(test_rules_alloc_fail),
         cmocka_unit_test(test_rules_load_is_n_log_n),
+        cmocka_unit_test(test_rules_ossec_alert_uses_its_rule),
     };
     return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
 }

@@ -20,9 +20,10 @@
  * Not reproduced (documented gaps): Security 4719's extra decoded keys
  * (categoryId/subcategoryId/auditPolicyChanges names); os_xml's per-element
  * size limit; OS_CleanMSG's xferlog/snort/suricata/apache/OSX-ASL/squid
- * header forms; the PF/SymantecWS/SonicWall/OSSECAlert plugin decoders (they
- * load, match, and extract nothing). A plugin decoder with an offset moves
- * ev->log to that offset, as analysisd moves lf->log before calling it.
+ * header forms. The non-JSON plugin decoders (PF, SymantecWS, SonicWall,
+ * OSSECAlert) are in plugin_decoders.c; they read ev->log after the header.
+ * JSON_Decoder with an offset moves ev->log to that offset, as analysisd
+ * moves lf->log before calling a plugin.
  */
 #ifndef TL_DECODER_INT_H
 #define TL_DECODER_INT_H
@@ -110,9 +111,20 @@ void tl_decoder_set_free(tl_decoder_set *ds);
  * manager_name is the agent name/hostname of manager-local events (agent 000).
  * ev must be initialised (tl_event_init) and empty; on failure it is left
  * cleared and d says why ("Invalid message format: no location."). */
-/* plugin_decoders.c: PF_Decoder and SymantecWS_Decoder on lf->log (wazuh.md §4.3). */
+/* plugin_decoders.c: the non-JSON plugin decoders on lf->log (wazuh.md §4.3). */
 tl_status tl_plugin_pf(tl_event *ev, const char *log);
 tl_status tl_plugin_symantec_ws(tl_event *ev, const char *log);
+/* SonicWall_Decoder's compiled OS_Regex patterns (one per decoder using it). */
+typedef struct tl_sonicwall_rx tl_sonicwall_rx;
+tl_status tl_plugin_sonicwall_new(tl_sonicwall_rx **out);
+void tl_plugin_sonicwall_free(tl_sonicwall_rx *p);
+/** Sets decoder_type (syslog, ids, firewall or squid) and the static fields. */
+tl_status tl_plugin_sonicwall(const tl_sonicwall_rx *p, tl_event *ev, const char *log);
+/** Sets decoder_type TL_CAT_OSSEC_ALERT always; alert_rule_id once the
+ * rule id is read; on a complete alert line also alert_complete, location,
+ * location_path, hostname, srcip, dstuser and full_log/log (the original
+ * log). */
+tl_status tl_plugin_ossec_alert(tl_event *ev, const char *log);
 
 tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time now, tl_event *ev,
                        tl_diag *d);

@@ -49,7 +49,7 @@
 #define MAXCAPS 64
 
 enum { OFF_PARENT = 1, OFF_PREMATCH = 2, OFF_PREVREGEX = 4 };
-enum { PLUGIN_NONE = 0, PLUGIN_JSON, PLUGIN_NOOP, PLUGIN_PF, PLUGIN_SYMANTEC_WS };
+enum { PLUGIN_NONE = 0, PLUGIN_JSON, PLUGIN_PF, PLUGIN_SYMANTEC_WS, PLUGIN_SONICWALL, PLUGIN_OSSEC_ALERT };
 
 typedef struct dorder {
     size_t nnames;
@@ -67,6 +67,7 @@ typedef struct dec {
     tl_expr *program_name, *prematch, *regex;
     int prematch_offset, regex_offset, plugin_offset;
     int plugin;
+    tl_sonicwall_rx *sonicwall; /* PLUGIN_SONICWALL's patterns */
     int use_own_name;
     tl_json_null nulls;
     tl_json_array arrays;
@@ -140,6 +141,7 @@ static void dec_free(dec *d)
     tl_expr_free(d->program_name);
     tl_expr_free(d->prematch);
     tl_expr_free(d->regex);
+    tl_plugin_sonicwall_free(d->sonicwall);
     for (size_t i = 0; i < d->norder; i++) {
         for (size_t j = 0; j < d->order[i].nnames; j++)
             tl_free(d->order[i].names[j]);
@@ -715,12 +717,12 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
                 d->plugin = PLUGIN_PF;
             } else if (strcmp(ct, "SymantecWS_Decoder") == 0) {
                 d->plugin = PLUGIN_SYMANTEC_WS;
-            } else if (strcmp(ct, "SonicWall_Decoder") == 0 ||
-                       strcmp(ct, "OSSECAlert_Decoder") == 0) {
-                d->plugin = PLUGIN_NOOP;
-                lwarn(c, el->line,
-                      "decoder '%s': plugin '%s' is not implemented; it extracts no fields",
-                      d->own_name, ct);
+            } else if (strcmp(ct, "SonicWall_Decoder") == 0) {
+                d->plugin = PLUGIN_SONICWALL;
+                if (!d->sonicwall)
+                    TL_TRY(tl_plugin_sonicwall_new(&d->sonicwall));
+            } else if (strcmp(ct, "OSSECAlert_Decoder") == 0) {
+                d->plugin = PLUGIN_OSSEC_ALERT;
             } else {
                 st = lfail(c, el->line, TL_E_PARSE,
                            "(2107): Decoder configuration error: '%s' (unknown plugin '%s').",
@@ -1093,11 +1095,15 @@ static tl_status decode_list(const dnode *node, tl_event *ev, tl_decoder_trace_f
             ev->log = in;
             if (nn->plugin == PLUGIN_JSON)
                 return tl_json_decode(ev, in, nn->nulls, nn->arrays);
-            /* these two read lf->log after the header and ignore the offset */
+            /* the others read lf->log after the header and ignore the offset */
             if (nn->plugin == PLUGIN_PF)
                 return tl_plugin_pf(ev, log);
             if (nn->plugin == PLUGIN_SYMANTEC_WS)
                 return tl_plugin_symantec_ws(ev, log);
+            if (nn->plugin == PLUGIN_SONICWALL)
+                return tl_plugin_sonicwall(nn->sonicwall, ev, log);
+            if (nn->plugin == PLUGIN_OSSEC_ALERT)
+                return tl_plugin_ossec_alert(ev, log);
             return TL_OK;
         }
         while (child) {

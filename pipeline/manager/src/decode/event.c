@@ -84,6 +84,7 @@ void tl_event_clear(tl_event *ev)
     tl_free(ev->program_name);
     tl_free(ev->log_buf);
     tl_free(ev->dec_timestamp);
+    tl_free(ev->alert_rule_id);
     for (size_t i = 0; i < TL_SF_COUNT; i++)
         tl_free(ev->stat[i]);
     arena_free(ev->field_arena);

@@ -46,7 +46,8 @@ typedef enum tl_category {
     TL_CAT_SQUID,
     TL_CAT_WINDOWS,
     TL_CAT_HOST_INFO,
-    TL_CAT_OSSEC
+    TL_CAT_OSSEC,
+    TL_CAT_OSSEC_ALERT /* OSSECAlert_Decoder's OSSEC_ALERT: no rule matching (no rule has it) */
 } tl_category;
 
 typedef struct tl_field {
@@ -76,6 +77,8 @@ typedef struct tl_event {
     int decoded;                /* a decoder matched */
     /* borrowed tl_decoder_info of the matched decoder (decoder_int.h), NULL if none */
     const struct tl_decoder_info *decoder_info;
+    char *alert_rule_id; /* OSSECAlert_Decoder: the alert's rule id, else NULL */
+    int alert_complete;  /* OSSECAlert_Decoder read the whole line: the rule is generated_rule */
 
     char *stat[TL_SF_COUNT]; /* static fields, NULL when unset */
     tl_field *fields;        /* dynamic fields in decode order */

@@ -544,6 +544,10 @@ tl_status tl_logtest_process(tl_logtest *lt, const char *event, size_t len,
         tl_diag_set(d, "", 0, "event dropped by the engine");
         TL_FAIL(TL_E_PARSE);
     }
+    /* OSSECAlert_Decoder: logtest shows the alert's rule with alert: false
+     * (wazuh.md §4.3) */
+    if (lt->e->ev.decoder_type == TL_CAT_OSSEC_ALERT)
+        res.alert_json = NULL;
 
     TL_TRY(build_output(lt, &res, &root));
     js = cJSON_PrintUnformatted(root);

@@ -39,6 +39,8 @@
  */
 #include "rules/rules_int.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -960,7 +962,29 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     if (st != TL_OK)
         return st == TL_E_NOMEM ? st : TL_E_PARSE;
 
-    const tl_rule *r = tl_engine_walk(e);
+    const tl_rule *r;
+    int ossec_alert = e->ev.decoder_type == TL_CAT_OSSEC_ALERT;
+    if (ossec_alert) {
+        /* OSSECAlert_Decoder: no rule matching; the alert's own rule, looked up
+         * by its id as analysisd's rules hash keys it ("%d"), is used as is
+         * (wazuh.md §4.3); no rule: the event is dropped */
+        r = NULL;
+        if (e->ev.alert_rule_id) {
+            char *endp = NULL;
+            long id = strtol(e->ev.alert_rule_id, &endp, 10);
+            char canon[24];
+            snprintf(canon, sizeof canon, "%ld", id);
+            if (id >= 0 && id <= INT32_MAX && strcmp(canon, e->ev.alert_rule_id) == 0)
+                r = tl_ruleset_find(rs, (int)id);
+            if (!r)
+                tl_ruleset_warnf(rs, "Rule id '%s' not found internally: %s",
+                                 e->ev.alert_rule_id, e->ev.full_log ? e->ev.full_log : "");
+        }
+        if (!r || !e->ev.alert_complete)
+            return TL_OK;
+    } else {
+        r = tl_engine_walk(e);
+    }
     if (rs->uses_matched_regex) {
         tl_stored_event *s = sev_new(&e->ev, 0);
         if (!s)
@@ -980,7 +1004,8 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     out->rule_id = r->id_str;
     out->level = r->level;
     tl_rule_state *rst = &e->st[r->idx];
-    rst->firedtimes++;
+    if (!ossec_alert) /* a generated rule is not counted */
+        rst->firedtimes++;
     long fired = rst->firedtimes;
     /* analysisd's rule loop stops at a level-0 rule, before it copies the
      * event into the rule's if_matched_sid / if_matched_group memory (wazuh.md

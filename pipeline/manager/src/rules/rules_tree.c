@@ -104,6 +104,7 @@ static const char *cat_name(tl_category c) {
     case TL_CAT_WINDOWS: return "windows";
     case TL_CAT_HOST_INFO: return "host-information";
     case TL_CAT_OSSEC: return "ossec";
+    case TL_CAT_OSSEC_ALERT: return "ossec-alert";
     }
     return "?";
 }
