@@ -2,7 +2,7 @@
 /*
  * Fuzz target: the recording readers (pipeline/replay). The input is written
  * to a temporary file and opened as a recording of whatever kind it sniffs as
- * (EVTX through libevtx when built with it, an XML export, agent JSON lines);
+ * (EVTX through tasklab's own reader, an XML export, agent JSON lines);
  * every record is read. Then the input goes straight through the EvtRender
  * re-serialiser. Properties: never a crash, a leak or an unbounded loop; a
  * rendered Event renders again to the same bytes (the agent form is a fixed

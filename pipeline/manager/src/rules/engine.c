@@ -59,6 +59,11 @@ typedef struct fts_entry {
 
 /* engine-private extras kept outside the public-ish struct */
 typedef struct engine_extra {
+    /* rules whose state owns memory (event lists, ignore entries): freeing
+     * an engine visits these, not the whole state array (a fresh engine per
+     * replayed file made tl_engine_free walk 4,500 idle rules each time) */
+    uint32_t *owned;
+    size_t nowned, capowned;
     diff_entry *diffs;
     size_t ndiffs;
     char **fts;
@@ -81,6 +86,10 @@ typedef struct engine_extra {
 } engine_extra;
 
 static engine_extra *X(tl_engine *e);
+
+/* Note that rule state idx is about to own memory (call before its first
+ * allocation: an empty list or no ignore entries yet). */
+static tl_status own_state(tl_engine *e, size_t idx);
 
 const char *tl_cond_name(tl_cond c) {
     static const char *const n[TL_C_COUNT] = {
@@ -243,8 +252,8 @@ void tl_engine_free(tl_engine *e) {
         return;
     engine_extra *x = X(e);
     if (e->st) {
-        for (size_t i = 0; i < e->rs->nrules; i++) {
-            tl_rule_state *s = &e->st[i];
+        for (size_t oi = 0; oi < x->nowned; oi++) {
+            tl_rule_state *s = &e->st[x->owned[oi]];
             el_clear(&s->sid_events);
             el_clear(&s->group_events);
             for (size_t k = 0; k < s->nignored; k++) {
@@ -253,6 +262,8 @@ void tl_engine_free(tl_engine *e) {
                 tl_free(s->ignored[k].vals);
             }
             tl_free(s->ignored);
+            s->ignored = NULL; /* a rule can be listed twice (an allocation failed) */
+            s->nignored = 0;
         }
     }
     tl_free(e->st);
@@ -276,6 +287,7 @@ void tl_engine_free(tl_engine *e) {
         tl_free(x->diffs[i].last);
     }
     tl_free(x->diffs);
+    tl_free(x->owned);
     for (size_t i = 0; i < x->nfts; i++)
         tl_free(x->fts[i]);
     tl_free(x->fts);
@@ -850,8 +862,25 @@ static int is_ignored(tl_engine *e, const tl_rule *r) {
     return 0;
 }
 
+static tl_status own_state(tl_engine *e, size_t idx) {
+    engine_extra *x = X(e);
+    if (x->nowned == x->capowned) {
+        size_t nc = x->capowned ? x->capowned * 2 : 16;
+        uint32_t *nv = tl_realloc(x->owned, nc * sizeof *nv);
+        if (!nv)
+            return TL_E_NOMEM;
+        x->owned = nv;
+        x->capowned = nc;
+    }
+    x->owned[x->nowned++] = (uint32_t)idx;
+    return TL_OK;
+}
+
 static void add_ignore(tl_engine *e, const tl_rule *r) {
     tl_rule_state *s = &e->st[r->idx];
+    if (!s->ignored && !s->sid_events.cap && !s->group_events.cap &&
+        own_state(e, r->idx) != TL_OK)
+        return;
     tl_ignore_entry ie = {NULL, 0};
     ie.vals = tl_calloc(r->nignore_fields ? r->nignore_fields : 1, sizeof *ie.vals);
     if (!ie.vals)
@@ -924,14 +953,22 @@ static tl_status store_event(tl_engine *e, const tl_rule *r) {
     int64_t now = e->ev.time / TL_USEC_PER_SEC;
     tl_status st = TL_OK;
     if (r->stores_events) {
-        tl_event_list *l = &e->st[r->idx].sid_events;
+        tl_rule_state *rst = &e->st[r->idx];
+        tl_event_list *l = &rst->sid_events;
+        if (!rst->ignored && !rst->sid_events.cap && !rst->group_events.cap)
+            st = own_state(e, r->idx);
         el_prune(l, now, rs->max_timeframe);
-        st = el_push(l, s);
+        if (st == TL_OK)
+            st = el_push(l, s);
     }
     for (size_t i = 0; i < r->nfeeds_groups && st == TL_OK; i++) {
-        tl_event_list *l = &e->st[r->feeds_groups[i]].group_events;
+        tl_rule_state *gst = &e->st[r->feeds_groups[i]];
+        tl_event_list *l = &gst->group_events;
+        if (!gst->ignored && !gst->sid_events.cap && !gst->group_events.cap)
+            st = own_state(e, r->feeds_groups[i]);
         el_prune(l, now, rs->max_timeframe);
-        st = el_push(l, s);
+        if (st == TL_OK)
+            st = el_push(l, s);
     }
     sev_unref(s);
     return st;
