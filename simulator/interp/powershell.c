@@ -1163,7 +1163,7 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
         if (!path)
             goto cleanup;
         tl_task *t = tl_task_find(s, path);
-        if (!t || t->registry_only) {
+        if (!t || t->unloaded) {
             x->rc = 1;
             goto cleanup;
         }

@@ -752,7 +752,7 @@ static tl_status lookup(tl_exec_ctx *c, const char *verb, const opts *o, tl_task
         return st;
     tl_task *f = tl_task_find(c->s, path);
     tl_free(path);
-    if (!f || f->registry_only || !tl_task_visible(c->s, f)) {
+    if (!f || f->unloaded || !tl_task_visible(c->s, f)) {
         *rc = 1; /* ERROR: The system cannot find the file specified. */
         return TL_OK;
     }
@@ -799,7 +799,7 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             }
             for (size_t i = 0; i < s->ntasks; i++)
                 if (!s->tasks[i].deleted && !strchr(s->tasks[i].path + 1, '\\') &&
-                    !s->tasks[i].registry_only)
+                    !s->tasks[i].unloaded)
                     TL_TRY(tl_task_delete(s, &s->tasks[i], c->user));
             return TL_OK;
         }
@@ -940,7 +940,7 @@ tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out)
             "======================================== ====================== ===============\r\n");
     for (size_t i = 0; i < s->ntasks; i++) {
         const tl_task *t = &s->tasks[i];
-        if (t->deleted || t->registry_only || !tl_task_visible(s, t))
+        if (t->deleted || t->unloaded || !tl_task_visible(s, t))
             continue;
         const char *status = t->enabled ? "Ready" : "Disabled";
         if (csv)

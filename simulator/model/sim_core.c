@@ -92,6 +92,12 @@ tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt
         case TL_STEP_TRIGGER:
             what = "trigger";
             break;
+        case TL_STEP_RESTART:
+            what = "restart";
+            break;
+        case TL_STEP_REBOOT:
+            what = "reboot";
+            break;
         default:
             break;
         }
@@ -875,7 +881,7 @@ cleanup:
 /* Baseline processes (no events): System, services, the Schedule service,
  * each user's explorer.exe. Registry and tasks: task_svc.c / sim_reg.c. */
 
-tl_status tl_sim_baseline(tl_sim *s)
+static tl_status boot_processes(tl_sim *s)
 {
     tl_status st;
     long sys, smss, svc, idx;
@@ -897,6 +903,37 @@ tl_status tl_sim_baseline(tl_sim *s)
                       s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
                       s->x86 ? "C:\\Windows\\Sysmon.exe" : "C:\\Windows\\Sysmon64.exe",
                       s->sysmon_pid, s->boot + 11000000, &idx));
+cleanup:
+    return st;
+}
+
+tl_status tl_sim_reboot(tl_sim *s)
+{
+    for (size_t i = 0; i < s->nprocs; i++)
+        s->procs[i].exited = 1;
+    s->caller_proc = -1;
+    s->boot = s->now - 90 * TL_USEC_PER_SEC;
+    int q = s->quiet;
+    s->quiet = 1;
+    tl_status st = boot_processes(s);
+    s->quiet = q;
+    return st;
+}
+
+long tl_sim_proc_find(const tl_sim *s, size_t user, const char *image)
+{
+    for (size_t i = 0; i < s->nprocs; i++)
+        if (!s->procs[i].exited && s->procs[i].user == user &&
+            tl_strcasecmp(s->procs[i].image, image) == 0)
+            return (long)i;
+    return -1;
+}
+
+tl_status tl_sim_baseline(tl_sim *s)
+{
+    tl_status st;
+    long idx;
+    TL_TRY(boot_processes(s));
     for (size_t u = 1; u < s->nusers; u++) {
         TL_TRY(proc_quiet(s, -1, u, 1, "C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE", 0,
                           s->users[u].logon_time + 5000000, &idx));

@@ -92,6 +92,7 @@ typedef struct tl_proc {
     tl_time start;
     int wow64;
     int taskschd_loaded; /* Event 7 for taskschd.dll already reported */
+    int exited;          /* gone (the host rebooted): never found as a running process */
 } tl_proc;
 
 /* ---- tasks ---------------------------------------------------------------- */
@@ -120,6 +121,8 @@ typedef struct tl_task {
     size_t owner; /* user index that registered the task */
     int deleted;
     int running;
+    int unloaded; /* in TaskCache but not loaded by the Schedule service (GhostTask, reg
+                     import, a task whose Tree key went away) until it restarts */
 } tl_task;
 
 typedef struct tl_console tl_console; /* console.c */
@@ -247,6 +250,13 @@ tl_status tl_sim_step_error(tl_sim *s, tl_diag *d, tl_status st, const char *fmt
 /* Count one command line (process started, cmd line, batch line, PowerShell statement)
  * against the run's budget; TL_E_LIMIT (reported on the current step) when exceeded. */
 tl_status tl_sim_work_command(tl_sim *s);
+/* The host restarts at s->now: every process ends, the boot processes (System,
+ * smss, services, the Schedule service's svchost, Sysmon) start again, quietly
+ * (no events: the boot is not simulated), with the boot 90 s before now [A].
+ * Users are logged off (a logon step starts their explorer.exe again). */
+tl_status tl_sim_reboot(tl_sim *s);
+/* The first running process of user with this image (case-insensitive), or -1. */
+long tl_sim_proc_find(const tl_sim *s, size_t user, const char *image);
 int tl_sim_is_x64(const tl_sim *s);
 /* Map an image path to what Sysmon reports for a wow64 process. */
 char *tl_sim_wow64_image(const char *image);

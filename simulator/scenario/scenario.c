@@ -514,7 +514,7 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     static const char *const keys[] = {"at",      "user",    "elevated", "parent",
                                        "wow64",   "image",   "command",  "registry",
                                        "file",    "noise",   "logon",    "trigger",
-                                       "comment", NULL};
+                                       "restart", "reboot",  "comment",  NULL};
     tl_status st;
     double at = 0;
     TL_TRY(check_keys(l, j, keys));
@@ -527,8 +527,9 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     }
     t->time = s->start + (tl_time)llround(at * 1e6);
     int nkinds = 0;
-    const char *kinds[] = {"command", "registry", "file", "noise", "logon", "trigger"};
-    for (int k = 0; k < 6; k++)
+    const char *kinds[] = {"command", "registry", "file",    "noise",
+                           "logon",   "trigger",  "restart", "reboot"};
+    for (int k = 0; k < 8; k++)
         if (cJSON_GetObjectItemCaseSensitive(j, kinds[k])) {
             nkinds++;
             t->kind = (tl_step_kind)k;
@@ -536,7 +537,7 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
     if (nkinds != 1) {
         st = perr(l,
                   "a step needs exactly one of \"command\", \"registry\", \"file\", \"noise\", "
-                  "\"logon\", \"trigger\"",
+                  "\"logon\", \"trigger\", \"restart\", \"reboot\"",
                   NULL);
         goto cleanup;
     }
@@ -568,7 +569,7 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
         goto cleanup;
     }
     if ((t->kind == TL_STEP_COMMAND || t->kind == TL_STEP_NOISE || t->kind == TL_STEP_LOGON ||
-         t->kind == TL_STEP_TRIGGER) &&
+         t->kind == TL_STEP_TRIGGER || t->kind == TL_STEP_RESTART || t->kind == TL_STEP_REBOOT) &&
         t->image) {
         size_t m = push_key(l, "image");
         st = perr(l, "only allowed on registry and file steps", NULL);
@@ -596,6 +597,28 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
             goto cleanup;
         }
         break;
+    case TL_STEP_RESTART:
+    case TL_STEP_REBOOT: {
+        const char *k = t->kind == TL_STEP_RESTART ? "restart" : "reboot";
+        if (t->user || t->elevated != -1) {
+            st = perr(l, "a %s step takes no \"user\" or \"elevated\"", k);
+            goto cleanup;
+        }
+        size_t m = push_key(l, k);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+        if (t->kind == TL_STEP_RESTART &&
+            !(cJSON_IsString(v) && !tl_strcasecmp(v->valuestring, "Schedule"))) {
+            st = perr(l, "the service that restarts must be \"Schedule\" (the only one simulated)",
+                      NULL);
+            goto cleanup;
+        }
+        if (t->kind == TL_STEP_REBOOT && !cJSON_IsTrue(v)) {
+            st = perr(l, "must be true", NULL);
+            goto cleanup;
+        }
+        l->path[m] = 0;
+        break;
+    }
     case TL_STEP_LOGON: {
         TL_TRY(get_str(l, j, "logon", 1, 0, &t->logon_user));
         size_t m = push_key(l, "logon");

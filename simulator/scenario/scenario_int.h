@@ -15,7 +15,9 @@ typedef enum tl_step_kind {
     TL_STEP_FILE,
     TL_STEP_NOISE,
     TL_STEP_LOGON,
-    TL_STEP_TRIGGER
+    TL_STEP_TRIGGER,
+    TL_STEP_RESTART, /* {"restart": "Schedule"}: the Schedule service restarts */
+    TL_STEP_REBOOT   /* {"reboot": true}: the host restarts */
 } tl_step_kind;
 
 typedef enum tl_reg_op {

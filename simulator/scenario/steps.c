@@ -26,7 +26,7 @@ static const char *base_name(const char *p)
 static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, int integ, long *out)
 {
     for (size_t i = 0; i < s->nprocs; i++)
-        if (s->procs[i].user == user && s->procs[i].integrity == integ &&
+        if (s->procs[i].user == user && s->procs[i].integrity == integ && !s->procs[i].exited &&
             tl_strcasecmp(s->procs[i].image, image) == 0) {
             *out = (long)i;
             return TL_OK;
@@ -34,7 +34,7 @@ static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, in
     /* a process that existed before the step: no event */
     long parent = -1;
     for (size_t i = 0; i < s->nprocs; i++)
-        if (s->procs[i].user == user && user != 0 &&
+        if (s->procs[i].user == user && user != 0 && !s->procs[i].exited &&
             tl_strcasecmp(base_name(s->procs[i].image), "explorer.exe") == 0)
             parent = (long)i;
     if (user == 0)
@@ -292,15 +292,18 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         int existed = 0;
         for (size_t k = 0; !tk && k < s->ntasks; k++)
             existed |= !tl_strcasecmp(s->tasks[k].path, canon);
+        const int in_cache = tl_task_in_cache(s, canon);
         tl_free(canon);
         if (!tk && existed)
             break; /* deleted before its trigger came: nothing runs */
+        if (!tk && in_cache)
+            break; /* only in TaskCache (reg import, registry steps): not loaded, nothing runs */
         if (!tk) {
             st = tl_sim_step_error(s, d, TL_E_INVAL, "no task \"%s\" on the endpoint",
                                    t->trigger_task);
             goto done;
         }
-        if (!tk->enabled || tk->registry_only)
+        if (!tk->enabled || tk->unloaded)
             break; /* disabled, or not loaded until the service restarts: nothing runs */
         long save = s->caller_proc;
         s->caller_proc = -1;
@@ -314,9 +317,25 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
             st = tl_sim_step_error(s, d, TL_E_INVAL, "unknown user \"%s\"", t->logon_user);
             goto done;
         }
+        if (tl_sim_proc_find(s, (size_t)lu, "C:\\Windows\\explorer.exe") < 0) {
+            /* logged off by a reboot: the logon starts the user's shell again (quietly,
+             * as at the scenario's start: userinit is not simulated) */
+            long idx;
+            int q = s->quiet;
+            s->quiet = 1;
+            st = tl_sim_proc_create(s, -1, (size_t)lu, 1, "C:\\Windows\\explorer.exe",
+                                    "C:\\Windows\\Explorer.EXE", NULL, &idx);
+            s->quiet = q;
+            if (st != TL_OK)
+                goto done;
+        }
         st = tl_task_logon(s, (size_t)lu);
         break;
     }
+    case TL_STEP_RESTART:
+    case TL_STEP_REBOOT:
+        st = tl_task_service_restart(s, t->kind == TL_STEP_REBOOT);
+        break;
     case TL_STEP_NOISE:
         if (t->noise_events > 0) {
             if (s->nnoise == s->capnoise) {

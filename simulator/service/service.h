@@ -58,6 +58,15 @@ tl_status tl_taskxml_edit(const char *xml, const tl_task_action *newact, int ena
 /* XML text -> file bytes: UTF-16LE, BOM, CRLF. */
 tl_status tl_taskxml_file_bytes(const char *xml, unsigned char **out, size_t *len);
 
+/* The Schedule service starts (tl_task_service_restart: its restart, or the
+ * host's reboot): it loads every task TaskCache names (Tree\...\Id ->
+ * Tasks\{Id} with a readable Actions value), registry-only ones included,
+ * running what the registry's Actions say; tasks TaskCache no longer names
+ * are not loaded. After a reboot its BootTrigger tasks run. */
+tl_status tl_task_service_restart(tl_sim *s, int reboot);
+tl_status tl_task_service_start(tl_sim *s, int boot);
+/* 1 when TaskCache\Tree has a key with an Id for this task path. */
+int tl_task_in_cache(tl_sim *s, const char *path);
 tl_status tl_task_baseline(tl_sim *s);
 
 #endif /* TL_SIM_SERVICE_H */

@@ -165,7 +165,7 @@ static cJSON *task_object(tl_sim *s, const tl_task *t)
         v |= (uint32_t)ix->data[i] << (8 * i);
     ok = ok && add(o, "SD", cJSON_CreateBool(sd != NULL)) &&
          add(o, "Index", ix ? cJSON_CreateNumber(v) : cJSON_CreateNull()) &&
-         add(o, "Listed", cJSON_CreateBool(!t->registry_only && tl_task_visible(s, t)));
+         add(o, "Listed", cJSON_CreateBool(!t->unloaded && tl_task_visible(s, t)));
     tl_buf f = TL_BUF_INIT;
     tl_buf_printf(&f, "C:\\Windows\\System32\\Tasks%s", t->path);
     if (ok && tl_buf_status(&f) == TL_OK)

@@ -368,7 +368,9 @@ static tl_status triggers_blob(const tl_task *t, tl_time now, unsigned char **ou
     put64(&b, 0);
     put32(&b, (uint32_t)t->trigger_class);
     put32(&b, 0x48484848u);
-    unsigned char magic = t->trigger_class == 2 ? 0xaa : t->trigger_class == 1 ? 0xff : 0xdd;
+    unsigned char magic = t->trigger_class == 2 || t->logon_trigger ? 0xaa
+                          : t->trigger_class == 1                 ? 0xff
+                                                                  : 0xdd;
     unsigned char rec[8] = {magic, magic, 0, 0, 0x48, 0x48, 0x48, 0x48};
     tl_buf_append(&b, rec, 8);
     if (tl_buf_status(&b) != TL_OK) {
@@ -764,7 +766,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
         long eng = -1;
         for (size_t k = 0; k < s->nprocs; k++)
             if (s->procs[k].user == user && s->procs[k].integrity == integ &&
-                s->procs[k].parent == svc &&
+                s->procs[k].parent == svc && !s->procs[k].exited &&
                 !tl_strcasecmp(s->procs[k].image, "C:\\Windows\\system32\\taskeng.exe"))
                 eng = (long)k;
         if (eng < 0) {
@@ -899,7 +901,7 @@ tl_status tl_task_run(tl_sim *s, tl_task *t)
             return st;
     }
     t = &s->tasks[ti];
-    if (!t->registry_only || 1) {
+    {
         char *tk = cache_key("Tasks", t->guid);
         unsigned char dyn[36];
         if (!tk)
@@ -943,13 +945,13 @@ tl_status tl_task_logon(tl_sim *s, size_t user)
     /* a group principal runs as the user logging on: that user's shell */
     long shell = -1;
     for (size_t i = 0; i < s->nprocs; i++)
-        if (s->procs[i].user == user &&
+        if (s->procs[i].user == user && !s->procs[i].exited &&
             !tl_strcasecmp(s->procs[i].image, "C:\\Windows\\explorer.exe"))
             shell = (long)i;
     const size_t n = s->ntasks; /* tasks an action registers wait for the next logon */
     for (size_t i = 0; i < n; i++) {
         tl_task *t = &s->tasks[i];
-        if (t->deleted || !t->enabled || t->registry_only)
+        if (t->deleted || !t->enabled || t->unloaded)
             continue;
         if (!t->logon_trigger || !trigger_names_user(s, user, t->logon_user_id))
             continue;
@@ -979,9 +981,11 @@ tl_status tl_task_ghost_add(tl_sim *s, long proc, const char *name, const char *
     path = NULL;
     new_guid(s, t->guid);
     t->registry_only = 1;
+    t->unloaded = 1; /* the service loads it when it restarts (threats.md §2) */
     t->enabled = 1;
-    t->trigger_class = 3;
-    (void)trigger;
+    t->trigger_class = 3; /* GhostTask lists every task under Plain (windows.md §4.2) */
+    /* its logon trigger is for any user [A: the blob's user part is not established] */
+    t->logon_trigger = !tl_strcasecmp(trigger, "logon");
     TL_TRY_ALLOC(t->author = tl_strdup(user));
     TL_TRY_ALLOC(t->context = tl_strdup("Author"));
     TL_TRY_ALLOC(t->user_id = tl_strdup(user));
@@ -1025,6 +1029,216 @@ cleanup:
     tl_free(blob);
     tl_free(trig);
     return st;
+}
+
+/* ---- the service starts: tasks loaded from TaskCache ------------------------------ */
+
+/* REG_SZ value of key k as text, or NULL. Borrowed. */
+static const char *reg_sz(tl_regkey *k, const char *name)
+{
+    tl_regval *v = k ? tl_reg_val_find(k, name) : NULL;
+    if (!v || (v->type != TL_REG_SZ && v->type != TL_REG_EXPAND_SZ) || !v->data)
+        return NULL;
+    return (const char *)v->data;
+}
+
+/* Does the Triggers blob hold a logon trigger record? windows.md §4.3 gives an
+ * 8-byte aligned layout whose trigger records start with a u16 magic (0xaaaa
+ * logon, 0xdddd time, ...) after a job bucket whose length is not established:
+ * the records are found by scanning the aligned offsets after the header for
+ * those two magics, the first one found deciding [A]. */
+static int blob_logon_trigger(const tl_regval *v)
+{
+    if (!v || v->type != TL_REG_BINARY || v->len < 16 || v->data[0] != 0x17)
+        return 0;
+    for (size_t off = 8; off + 2 <= v->len; off += 8) {
+        unsigned m = (unsigned)(v->data[off] | v->data[off + 1] << 8);
+        if (m == 0xaaaa)
+            return 1;
+        if (m == 0xdddd)
+            return 0;
+    }
+    return 0;
+}
+
+typedef struct load_ctx {
+    tl_sim *s;
+    tl_buf path;
+    unsigned char *seen; /* per task index: found in TaskCache */
+    size_t nseen;
+    int depth;
+} load_ctx;
+
+/* One Tree key with an Id: the task is loaded from Tasks\{Id} when that key has
+ * an Actions value the service can read. A task the endpoint model does not
+ * know yet (written with reg.exe, reg import or registry steps) becomes one:
+ * registry-only, enabled, its actions from the blob, its principal the
+ * blob's context (LocalSystem runs as SYSTEM; any other as SYSTEM too, the
+ * user part of the Triggers blob not being established [A]). */
+static tl_status load_one(load_ctx *L, tl_regkey *tree, const char *guid)
+{
+    tl_status st = TL_OK;
+    tl_sim *s = L->s;
+    char *tkp = NULL, *ctx = NULL;
+    tl_task_action *acts = NULL;
+    size_t nacts = 0;
+    int ver = 0;
+    (void)tree;
+    TL_TRY_ALLOC(tkp = cache_key("Tasks", guid));
+    tl_regkey *tk = tl_reg_find(s, tkp);
+    tl_regval *av = tk ? tl_reg_val_find(tk, "Actions") : NULL;
+    if (!av || av->type != TL_REG_BINARY ||
+        tl_task_actions_parse(av->data, av->len, &ver, &ctx, &acts, &nacts) != TL_OK || !nacts) {
+        st = TL_OK; /* nothing the service can run: not loaded [A] */
+        goto cleanup;
+    }
+    const char *path = tl_buf_cstr(&L->path);
+    tl_task *t = tl_task_find(s, path);
+    if (t && tl_strcasecmp(t->guid, guid) != 0)
+        t = NULL; /* same name, another task: the registry's wins */
+    if (!t) {
+        tl_task *old = tl_task_find(s, path);
+        if (old)
+            old->deleted = 1;
+        TL_TRY(task_slot(s, &t));
+        /* the slot may have moved the array: seen[] is indexed, not pointed */
+        TL_TRY_ALLOC(t->path = tl_strdup(path));
+        snprintf(t->guid, sizeof t->guid, "%s", guid);
+        t->registry_only = 1;
+        t->enabled = 1;
+        t->trigger_class = 3;
+        const char *au = reg_sz(tk, "Author"), *da = reg_sz(tk, "Date");
+        if (au)
+            TL_TRY_ALLOC(t->author = tl_strdup(au));
+        if (da)
+            TL_TRY_ALLOC(t->date = tl_strdup(da));
+        if (ctx && !tl_strcasecmp(ctx, "LocalSystem"))
+            TL_TRY_ALLOC(t->user_id = tl_strdup("S-1-5-18"));
+        TL_TRY_ALLOC(t->context = tl_strdup(ctx ? ctx : "Author"));
+    }
+    /* the service runs what TaskCache says (the registry, not the XML file) */
+    tl_task_actions_free(t->actions, t->nactions);
+    t->actions = acts;
+    t->nactions = nacts;
+    acts = NULL;
+    nacts = 0;
+    if (t->registry_only) {
+        t->logon_trigger = blob_logon_trigger(tl_reg_val_find(tk, "Triggers"));
+        char *bk = cache_key("Boot", guid);
+        TL_TRY_ALLOC(bk);
+        if (tl_reg_find(s, bk))
+            t->trigger_class = 1;
+        tl_free(bk);
+    }
+    t->unloaded = 0;
+    {
+        size_t ti = (size_t)(t - s->tasks);
+        if (ti >= L->nseen) {
+            unsigned char *ns = tl_realloc(L->seen, s->ntasks);
+            TL_TRY_ALLOC(ns);
+            memset(ns + L->nseen, 0, s->ntasks - L->nseen);
+            L->seen = ns;
+            L->nseen = s->ntasks;
+        }
+        L->seen[ti] = 1;
+    }
+cleanup:
+    tl_free(tkp);
+    tl_free(ctx);
+    tl_task_actions_free(acts, nacts);
+    return st;
+}
+
+static tl_status load_tree(load_ctx *L, tl_regkey *k)
+{
+    tl_status st = TL_OK;
+    if (L->depth > 64)
+        return TL_OK; /* deeper folders than any task path (238 characters) allows */
+    const char *id = reg_sz(k, "Id");
+    if (id && L->path.len)
+        TL_TRY(load_one(L, k, id));
+    for (size_t i = 0; i < k->nsubs; i++) {
+        size_t mark = L->path.len;
+        tl_buf_putc(&L->path, '\\');
+        tl_buf_puts(&L->path, k->subs[i]->name);
+        TL_TRY(tl_buf_status(&L->path));
+        L->depth++;
+        st = load_tree(L, k->subs[i]);
+        L->depth--;
+        L->path.len = mark;
+        L->path.data[mark] = 0;
+        TL_TRY(st);
+    }
+cleanup:
+    return st;
+}
+
+tl_status tl_task_service_start(tl_sim *s, int boot)
+{
+    tl_status st = TL_OK;
+    load_ctx L;
+    memset(&L, 0, sizeof L);
+    L.s = s;
+    L.path = (tl_buf)TL_BUF_INIT;
+    TL_TRY_ALLOC(L.seen = tl_calloc(s->ntasks + 1, 1));
+    L.nseen = s->ntasks;
+    tl_regkey *tree = tl_reg_find(s, TL_TASKCACHE "\\Tree");
+    if (tree)
+        TL_TRY(load_tree(&L, tree));
+    /* a task TaskCache no longer names is not loaded (its file alone does not count) [A] */
+    for (size_t i = 0; i < s->ntasks; i++)
+        if (!s->tasks[i].deleted && (i >= L.nseen || !L.seen[i]))
+            s->tasks[i].unloaded = 1;
+    if (boot) {
+        /* BootTrigger tasks run when the service starts with the system */
+        long save = s->caller_proc;
+        s->caller_proc = -1;
+        const size_t n = s->ntasks;
+        for (size_t i = 0; i < n && st == TL_OK; i++) {
+            tl_task *t = &s->tasks[i];
+            if (!t->deleted && t->enabled && !t->unloaded && t->trigger_class == 1)
+                st = tl_task_run(s, t);
+        }
+        s->caller_proc = save;
+    }
+cleanup:
+    tl_buf_free(&L.path);
+    tl_free(L.seen);
+    return st;
+}
+
+tl_status tl_task_service_restart(tl_sim *s, int reboot)
+{
+    tl_status st;
+    if (reboot) {
+        TL_TRY(tl_sim_reboot(s));
+    } else {
+        /* a new host process for the service, started by services.exe (Event 1) */
+        long idx;
+        const tl_proc *old = &s->procs[s->schedule_svc];
+        char *cl = tl_strdup(old->cmdline);
+        TL_TRY_ALLOC(cl);
+        s->procs[s->schedule_svc].exited = 1;
+        tl_sim_tick(s, 500000, 2000000);
+        st = tl_sim_proc_create(s, s->services_exe, 0, 3, "C:\\Windows\\system32\\svchost.exe",
+                                cl, "C:\\Windows\\system32\\", &idx);
+        tl_free(cl);
+        TL_TRY(st);
+        s->schedule_svc = idx;
+    }
+    TL_TRY(tl_task_service_start(s, reboot));
+cleanup:
+    return st;
+}
+
+int tl_task_in_cache(tl_sim *s, const char *path)
+{
+    char *tk = tree_key(path);
+    if (!tk)
+        return 0;
+    tl_regkey *k = tl_reg_find(s, tk);
+    tl_free(tk);
+    return k && reg_sz(k, "Id") != NULL;
 }
 
 /* ---- baseline tasks ---------------------------------------------------------------- */

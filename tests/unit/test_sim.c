@@ -1212,6 +1212,92 @@ static void test_sim_ghosttask_registry_only(void **state)
     run_free(&r);
 }
 
+#define TL_TASKCACHE_J                                                                     \
+    "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache"
+
+static size_t count_sub(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Issue 14: a registry-only task (GhostTask, or TaskCache values written by
+ * reg import / registry steps) is not loaded by the Schedule service until it
+ * restarts ({"restart": "Schedule"}) or the host reboots ({"reboot": true});
+ * a trigger or logon before that runs nothing and is no error; after it the
+ * service loads the task from TaskCache and runs what its Actions value says. */
+static void test_sim_registry_only_tasks_load_on_restart(void **state)
+{
+    (void)state;
+    run r;
+    /* GhostTask: logon before the reboot runs nothing, logon after it runs the action */
+    assert_true(run_steps(
+        &r,
+        "[{\"at\":0,\"user\":\"SYSTEM\",\"command\":\"C:\\\\Tools\\\\GhostTask.exe "
+        "localhost add lilghostie \\\"cmd.exe\\\" \\\"/c notepad.exe\\\" "
+        "DESKTOP-4E0BQFT\\\\alice logon\"},"
+        "{\"at\":10,\"logon\":\"alice\"},{\"at\":20,\"trigger\":\"lilghostie\"},"
+        "{\"at\":30,\"reboot\":true},{\"at\":40,\"logon\":\"alice\"}]",
+        NULL, NULL));
+    assert_int_equal(count_sub(out(&r), "<Data Name='CommandLine'>cmd.exe /c notepad.exe<"), 1);
+    const char *run_at = strstr(out(&r), "<Data Name='CommandLine'>cmd.exe /c notepad.exe<");
+    assert_non_null(strstr(run_at, "<Data Name='User'>DESKTOP-4E0BQFT\\alice<"));
+    tl_task *t = tl_task_find(r.sim, "\\lilghostie");
+    assert_non_null(t);
+    assert_true(t->registry_only);
+    assert_false(t->unloaded);
+    run_free(&r);
+
+    /* TaskCache values alone (as reg import writes them): a trigger before the
+     * restart runs nothing (no "no task" error); after it the task runs as SYSTEM */
+    tl_task_action act = {0, NULL, (char *)"C:\\Users\\Public\\imp.exe", (char *)"-q", NULL};
+    unsigned char *blob = NULL;
+    size_t blen = 0;
+    assert_int_equal(tl_task_actions_blob("LocalSystem", &act, 1, 3, &blob, &blen), TL_OK);
+    tl_buf hex = TL_BUF_INIT, steps = TL_BUF_INIT;
+    for (size_t i = 0; i < blen; i++)
+        tl_buf_printf(&hex, "%02x ", blob[i]);
+    tl_free(blob);
+    const char *g = "{6D1C3A33-1B0C-4C9E-9D6F-2A1B3C4D5E6F}";
+    tl_buf_printf(
+        &steps,
+        "[{\"at\":0,\"user\":\"SYSTEM\",\"registry\":{\"op\":\"set_value\",\"key\":\"" TL_TASKCACHE_J
+        "\\\\Tree\\\\imp\",\"value\":\"Id\",\"data\":\"%s\"}},"
+        "{\"at\":1,\"user\":\"SYSTEM\",\"registry\":{\"op\":\"set_value\",\"key\":\"" TL_TASKCACHE_J
+        "\\\\Tasks\\\\%s\",\"value\":\"Actions\",\"type\":\"REG_BINARY\",\"data\":\"%s\"}},"
+        "{\"at\":5,\"trigger\":\"imp\"},{\"at\":10,\"restart\":\"Schedule\"},"
+        "{\"at\":20,\"trigger\":\"\\\\imp\"}]",
+        g, g, tl_buf_cstr(&hex));
+    assert_true(run_steps(&r, tl_buf_cstr(&steps), NULL, NULL));
+    assert_int_equal(count_sub(out(&r), "C:\\Users\\Public\\imp.exe -q<"), 1);
+    /* the restarted service is a new svchost (a child of services.exe); the old one ended */
+    const tl_proc *svc = &r.sim->procs[r.sim->schedule_svc];
+    assert_int_equal(svc->parent, r.sim->services_exe);
+    assert_false(svc->exited);
+    size_t ended = 0;
+    for (size_t i = 0; i < r.sim->nprocs; i++)
+        ended += r.sim->procs[i].exited &&
+                 !strcmp(r.sim->procs[i].cmdline, svc->cmdline);
+    assert_int_equal(ended, 1);
+    t = tl_task_find(r.sim, "\\imp");
+    assert_non_null(t);
+    assert_true(t->registry_only);
+    assert_string_equal(t->guid, g);
+    run_free(&r);
+    tl_buf_free(&hex);
+    tl_buf_free(&steps);
+
+    /* the new step kinds are checked by the loader */
+    char *j = scen_json("[{\"at\":0,\"restart\":\"Spooler\"}]", NULL);
+    expect_load_error(j, "$.steps[0].restart: the service that restarts must be \"Schedule\"");
+    tl_free(j);
+    j = scen_json("[{\"at\":0,\"reboot\":false}]", NULL);
+    expect_load_error(j, "$.steps[0].reboot: must be true");
+    tl_free(j);
+}
+
 static void test_sim_security_and_taskscheduler_channels(void **state)
 {
     (void)state;
@@ -1562,6 +1648,7 @@ int main(void)
         cmocka_unit_test(test_sim_taskscheduler_run_events),
         cmocka_unit_test(test_sim_powershell_unknown_switch_and_member),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
+        cmocka_unit_test(test_sim_registry_only_tasks_load_on_restart),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
         cmocka_unit_test(test_sim_x86_domain_endpoint),
         cmocka_unit_test(test_sim_registry_and_file_steps),
