@@ -242,7 +242,7 @@ extern const tl_cli_cmd tl_cli_cmd_run_def, tl_cli_cmd_test_def, tl_cli_cmd_logt
     tl_cli_cmd_ruleset_test_def, tl_cli_cmd_sysmon_def, tl_cli_cmd_explain_def,
     tl_cli_cmd_coverage_def, tl_cli_cmd_report_def, tl_cli_cmd_bench_def, tl_cli_cmd_version_def,
     tl_cli_cmd_replay_def,
-    tl_cli_cmd_mutate_def;
+    tl_cli_cmd_mutate_def, tl_cli_cmd_compare_def;
 int tl_cli_cmd_version(int argc, char **argv);
 extern const tl_cli_cmd tl_cli_cmd_lint_def, tl_cli_cmd_list_def, tl_cli_cmd_new_def;
 int tl_cli_cmd_list(int argc, char **argv);
@@ -257,6 +257,7 @@ int tl_cli_cmd_ruleset_test(int argc, char **argv);
 int tl_cli_cmd_bench(int argc, char **argv);
 int tl_cli_cmd_coverage(int argc, char **argv);
 int tl_cli_cmd_replay(int argc, char **argv);
+int tl_cli_cmd_compare(int argc, char **argv);
 int tl_cli_cmd_report(int argc, char **argv);
 int tl_cli_cmd_mutate(int argc, char **argv);
 extern const tl_cli_cmd tl_cli_cmd_vary_def;

@@ -13,7 +13,7 @@ const tl_cli_cmd *const tl_cli_commands[] = {
     &tl_cli_cmd_run_def,      &tl_cli_cmd_test_def,   &tl_cli_cmd_logtest_def,
     &tl_cli_cmd_ruleset_test_def, &tl_cli_cmd_sysmon_def, &tl_cli_cmd_explain_def,
     &tl_cli_cmd_coverage_def, &tl_cli_cmd_replay_def, &tl_cli_cmd_lint_def, &tl_cli_cmd_list_def, &tl_cli_cmd_new_def, &tl_cli_cmd_bench_def,
-    &tl_cli_cmd_report_def,
+    &tl_cli_cmd_report_def,   &tl_cli_cmd_compare_def,
     &tl_cli_cmd_mutate_def,
     &tl_cli_cmd_vary_def,
     &tl_cli_cmd_version_def,

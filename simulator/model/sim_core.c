@@ -165,6 +165,17 @@ static const vinfo vinfos[] = {
     {"wmiprvse.exe", "WMI Provider Host", "Wmiprvse.exe"},
     {NULL, NULL, NULL}};
 
+/* The Description of an image as the endpoint's Windows version has it:
+ * schtasks.exe on Windows 7 (6.1) says "Manages scheduled tasks"
+ * (windows.md 1.5; tasklab compare against the recorded Windows 7 twins). */
+static const char *vinfo_desc(const tl_sim *s, const vinfo *vi)
+{
+    const char *b = s->sc->os_build ? s->sc->os_build : "";
+    if (!strcmp(vi->name, "schtasks.exe") && !strncmp(b, "6.1", 3) && (b[3] == '.' || !b[3]))
+        return "Manages scheduled tasks";
+    return vi->desc;
+}
+
 static const vinfo *find_vinfo(const char *image)
 {
     const char *b = base_name(image);
@@ -553,7 +564,7 @@ tl_status tl_sim_proc_create(tl_sim *s, long parent, size_t user, int integrity,
             {"ProcessId", pid},
             {"Image", c->image},
             {"FileVersion", vi ? fv : "-"},
-            {"Description", vi ? vi->desc : "-"},
+            {"Description", vi ? vinfo_desc(s, vi) : "-"},
             {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
             {"Company", vi ? "Microsoft Corporation" : "-"},
             {"OriginalFileName", vi ? vi->orig : "-"},
@@ -1130,7 +1141,7 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
                           {"ProcessId", pid},
                           {"Image", img},
                           {"FileVersion", vi ? fv : "-"},
-                          {"Description", vi ? vi->desc : "-"},
+                          {"Description", vi ? vinfo_desc(s, vi) : "-"},
                           {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
                           {"Company", "Microsoft Corporation"},
                           {"OriginalFileName", vi ? vi->orig : base_name(img)},
