@@ -81,6 +81,41 @@ typedef struct study {
 
 static char *dup_or_empty(const char *s) { return tl_strdup(s ? s : ""); }
 
+/* One run of scenario sc under config k and profile p: a full pipeline run, or
+ * (shared) a replay of the recording made once for config k. */
+static tl_status one_run(const tl_coverage_opts *o, const tl_scenario *sc, size_t k, size_t p,
+                         int full, tl_recording **rec, tl_run_result *res, tl_diag *d)
+{
+    tl_run_opts ro = *o->run;
+    ro.sysmon_config = o->configs[k];
+    ro.timeline = (int)k == o->timeline_config;
+    if (full)
+        return tl_pipeline_run(sc, o->rulesets[p], &ro, res, d);
+    if (!*rec) {
+        ro.timeline = 0;
+        tl_status st = tl_pipeline_record(sc, &ro, rec, d);
+        if (st != TL_OK)
+            return st;
+    }
+    tl_pipeline_replay_opts po;
+    memset(&po, 0, sizeof po);
+    po.ar_mode = o->run->ar_mode;
+    po.ar_exe = o->run->ar_exe;
+    return tl_pipeline_replay(*rec, o->rulesets[p], &po, res, d);
+}
+
+/* Runs are shared, never repeated (issue 17: the report's speed):
+ *  - the simulation does not depend on the rules, so for each config it is
+ *    recorded once (tl_pipeline_record) and replayed for every profile
+ *    (tl_pipeline_replay: alerts, AR and logcollector byte-identical to a full
+ *    run, checked for the whole library by unit.test_record_replay);
+ *  - only the first profile's run under the timeline config is a full run (the
+ *    report's page needs its timeline and events); the other profiles' runs
+ *    there get its events snapshot, which no rule changes;
+ *  - a config that is the scenario's own (a scenario written for
+ *    sysmon-modular, its row under sysmon-modular) is the same run: its results
+ *    are reused.
+ * Exec and Wine AR modes, an out folder or a trace take full runs, as before. */
 static void run_scenario(study *s, size_t i)
 {
     const tl_coverage_opts *o = s->o;
@@ -96,6 +131,19 @@ static void run_scenario(study *s, size_t i)
         return;
     }
     s->loaded[i] = 1;
+    int share = o->run->ar_mode == TL_AR_INPROC && !o->run->out_dir && !o->run->trace;
+    /* the own config's results per profile, kept for an alias row */
+    tl_run_result own[TL_COVERAGE_MAX_PROFILES];
+    tl_status own_st[TL_COVERAGE_MAX_PROFILES];
+    tl_diag own_d[TL_COVERAGE_MAX_PROFILES];
+    int have_own = 0;
+    memset(own, 0, sizeof own);
+    size_t own_k = o->n_configs;
+    for (size_t k = 0; k < o->n_configs; k++)
+        if (!o->configs[k]) {
+            own_k = k;
+            break;
+        }
     for (size_t k = 0; k < o->n_configs; k++) {
         tl_coverage_row *row = &s->cov->rows[i * o->n_configs + k];
         row->scenario_index = i;
@@ -106,27 +154,70 @@ static void run_scenario(study *s, size_t i)
         row->actor = dup_or_empty(tl_scenario_actor(sc));
         if (!row->scenario || !row->kind || !row->technique || !row->actor)
             atomic_store(&s->oom, 1);
+        /* the scenario's own config named again: the same run */
+        int alias = share && have_own && k != own_k && o->configs[k] && o->config_names &&
+                    o->config_names[k] && (int)k != o->timeline_config &&
+                    !strcmp(tl_scenario_sysmon_config(sc), o->config_names[k]);
+        tl_recording *rec = NULL;
+        tl_run_result keep;                /* the full run when it is not an own-config one */
+        const tl_run_result *first = NULL; /* the full run whose events the others share */
+        memset(&keep, 0, sizeof keep);
         for (size_t p = 0; p < o->n_profiles; p++) {
             if (!o->rulesets[p])
                 continue;
-            tl_run_opts ro = *o->run;
             tl_run_result res;
             memset(&res, 0, sizeof res);
             tl_diag_clear(&d);
-            ro.sysmon_config = o->configs[k];
-            ro.timeline = (int)k == o->timeline_config;
-            tl_status st = tl_pipeline_run(sc, o->rulesets[p], &ro, &res, &d);
+            tl_status st;
+            const tl_run_result *r = &res;
+            int full = 0;
+            if (alias) {
+                st = own_st[p];
+                d = own_d[p];
+                r = &own[p];
+            } else {
+                full = !share || ((int)k == o->timeline_config && !first);
+                st = one_run(o, sc, k, p, full, &rec, &res, &d);
+                if (st == TL_OK && !full && first) {
+                    res.events_xml = first->events_xml ? tl_strdup(first->events_xml) : NULL;
+                    res.events_digest =
+                        first->events_digest ? tl_strdup(first->events_digest) : NULL;
+                    res.n_records = first->n_records;
+                    if (!res.events_xml && !res.events_digest)
+                        st = TL_E_NOMEM;
+                }
+            }
             if (st == TL_OK) {
-                summarise(res.alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
+                summarise(r->alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
                 row->cells[p].ran = 1;
             } else if (st == TL_E_NOMEM) {
                 atomic_store(&s->oom, 1);
             }
             if (o->on_run)
-                o->on_run(o->ctx, i, k, p, sc, st, &res, &d);
-            tl_run_result_clear(&res);
+                o->on_run(o->ctx, i, k, p, sc, st, r, &d);
+            if (alias)
+                continue;
+            int becomes_first = share && full && st == TL_OK;
+            if (share && k == own_k) {
+                own[p] = res; /* kept (and freed) with the scenario */
+                own_st[p] = st;
+                own_d[p] = d;
+                if (becomes_first)
+                    first = &own[p];
+            } else if (becomes_first) {
+                keep = res;
+                first = &keep;
+            } else {
+                tl_run_result_clear(&res);
+            }
         }
+        tl_run_result_clear(&keep);
+        if (k == own_k && share)
+            have_own = 1;
+        tl_recording_free(rec);
     }
+    for (size_t p = 0; p < TL_COVERAGE_MAX_PROFILES; p++)
+        tl_run_result_clear(&own[p]);
     tl_scenario_free(sc);
 }
 
