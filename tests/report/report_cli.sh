@@ -63,14 +63,23 @@ kept=$(ls -d "$tmp"/.b.old-* 2>/dev/null | head -1)
 [ -n "$kept" ] && [ "$(cat "$kept/added.txt")" = mine ] && ok || bad "the added file was not kept"
 [ -f "$tmp/b/index.html" ] && [ ! -e "$tmp/b/tarrask-sd-delete.html" ] && ok || bad "the new report is not in place"
 
-# --mutate
-cat >"$tmp/mut.json" <<'JSON'
-{"score": 0.75, "killed": 3, "mutants": 4,
- "survivors": [{"rule": "115006", "mutation": "level 6 -> 5 <b>x</b>", "file": "local_rules.xml"}]}
-JSON
+# --mutate with what `tasklab mutate --format json` really writes (the studies fixture:
+# rule 199001 and one scenario; "cut powershell" survives there, tests/studies/mutate.sh)
+cp -r "$home/tests/studies/fixture" "$tmp/fx"
+"$tasklab" mutate --rules "$tmp/fx/fixture_rules.xml" --golden "$tmp/fx/golden" --scenarios "$tmp/fx/one" \
+  --format json >"$tmp/mut.json" 2>/dev/null
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["tasklab_mutate"]==1 and d["counts"]["survived"]>=1' "$tmp/mut.json" && ok || bad "mutate --format json fixture output"
+nsurv=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["counts"]["survived"])' "$tmp/mut.json")
+score=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.1f%%" % d["score"])' "$tmp/mut.json")
 "$tasklab" report --out "$tmp/m" --mutate "$tmp/mut.json" seed-test-task >/dev/null 2>&1 && ok || bad "report --mutate"
-grep -q 'id="mutation"' "$tmp/m/index.html" && grep -q '75.0%' "$tmp/m/index.html" &&
-  grep -qF 'level 6 -&gt; 5 &lt;b&gt;x&lt;/b&gt;' "$tmp/m/index.html" && ok || bad "mutation section"
+grep -q 'id="mutation"' "$tmp/m/index.html" && ok || bad "no mutation section"
+grep -qF "Mutation score: <strong>$score</strong>" "$tmp/m/index.html" && ok || bad "score $score not shown as mutate wrote it"
+grep -qF "Survivors ($nsurv)" "$tmp/m/index.html" && ok || bad "survivor count $nsurv not shown"
+grep -qF 'cut &quot;powershell&quot; from &lt;field name=&quot;win.eventdata.parentImage&quot;&gt;' "$tmp/m/index.html" &&
+  grep -qF '<td>fixture-schtasks</td>' "$tmp/m/index.html" && ok || bad "the surviving mutant (escaped) and where it is tried are not listed"
+# an object of another shape is refused, naming the JSON path
+printf '{"score": 0.75, "killed": 3, "mutants": 4}' >"$tmp/oldmut.json"
+check old-shape-mutate 2 'oldmut\.json.*tasklab_mutate' "$tasklab" report --out "$tmp/c" --mutate "$tmp/oldmut.json" seed-test-task
 grep -q 'id="mutation"' "$tmp/a/index.html" && bad "a mutation section without --mutate" || ok
 
 echo "$passes passed, $fails failed"

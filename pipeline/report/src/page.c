@@ -315,9 +315,11 @@ static void coverage_matrix(const tl_report_view *v, tl_buf *out)
     tl_buf_puts(out, "</ul>\n</details>\n</section>\n");
 }
 
-/* The mutation section: `tasklab mutate --format json`. Read tolerantly: a
- * score (number) and the survivors (an array of objects, each shown with its
- * scalar fields as columns). */
+/* The mutation section: what `tasklab mutate --format json` writes (README,
+ * "Mutation testing"; report.c has checked its shape): "score" in percent with
+ * one decimal, "counts" {killed, survived, equivalent, invalid, total} and
+ * "mutants" [{name, rule, mutation, file, line, status, tried_in, ...}]. The
+ * survivors are the mutants whose status is "survived", in the file's order. */
 static void mutation(const tl_report_view *v, tl_buf *out)
 {
     const cJSON *m = v->mutate;
@@ -326,65 +328,78 @@ static void mutation(const tl_report_view *v, tl_buf *out)
     tl_buf_puts(out, "<section id=\"mutation\" aria-labelledby=\"h-mutation\">\n"
                      "<h2 id=\"h-mutation\">Mutation testing</h2>\n");
     const cJSON *score = cJSON_GetObjectItemCaseSensitive(m, "score");
-    const cJSON *killed = cJSON_GetObjectItemCaseSensitive(m, "killed");
-    const cJSON *total = cJSON_GetObjectItemCaseSensitive(m, "mutants");
-    if (!cJSON_IsNumber(total))
-        total = cJSON_GetObjectItemCaseSensitive(m, "total");
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(m, "counts");
+    const cJSON *killed = cJSON_GetObjectItemCaseSensitive(counts, "killed");
+    const cJSON *survived = cJSON_GetObjectItemCaseSensitive(counts, "survived");
+    const cJSON *equiv = cJSON_GetObjectItemCaseSensitive(counts, "equivalent");
+    const cJSON *invalid = cJSON_GetObjectItemCaseSensitive(counts, "invalid");
+    const cJSON *profile = cJSON_GetObjectItemCaseSensitive(m, "profile");
     tl_buf_puts(out, "<p class=\"score\">");
     if (cJSON_IsNumber(score))
-        tl_buf_printf(out, "Mutation score: <strong>%.1f%%</strong>",
-                      score->valuedouble <= 1.0 ? score->valuedouble * 100 : score->valuedouble);
+        tl_buf_printf(out, "Mutation score: <strong>%.1f%%</strong>", score->valuedouble);
     else
-        tl_buf_puts(out, "Mutation score: not given");
-    if (cJSON_IsNumber(killed) && cJSON_IsNumber(total))
-        tl_buf_printf(out, " (%d of %d mutants killed)", killed->valueint, total->valueint);
+        tl_buf_puts(out, "Mutation score: none (no mutant was killed or survived)");
+    tl_buf_printf(out, " (%d killed, %d survived", killed->valueint, survived->valueint);
+    if (cJSON_IsNumber(equiv) && equiv->valueint)
+        tl_buf_printf(out, ", %d equivalent", equiv->valueint);
+    if (cJSON_IsNumber(invalid) && invalid->valueint)
+        tl_buf_printf(out, ", %d invalid", invalid->valueint);
+    tl_buf_puts(out, ")");
+    if (cJSON_IsString(profile)) {
+        tl_buf_puts(out, ", profile <code>");
+        E(profile->valuestring);
+        tl_buf_puts(out, "</code>");
+    }
     tl_buf_puts(out, "</p>\n");
-    const cJSON *surv = cJSON_GetObjectItemCaseSensitive(m, "survivors");
-    int n = cJSON_IsArray(surv) ? cJSON_GetArraySize(surv) : 0;
+    const cJSON *muts = cJSON_GetObjectItemCaseSensitive(m, "mutants");
+    int n = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, muts)
+    {
+        const cJSON *stt = cJSON_GetObjectItemCaseSensitive(x, "status");
+        n += cJSON_IsString(stt) && !strcmp(stt->valuestring, "survived");
+    }
     tl_buf_printf(out, "<h3>Survivors (%d)</h3>\n", n);
     if (n <= 0) {
         tl_buf_puts(out, "<p>None: every mutant was noticed by a test.</p>\n</section>\n");
         return;
     }
-    /* columns: the scalar keys of the first survivor, in its order */
-    const cJSON *first = cJSON_GetArrayItem(surv, 0);
-    const char *cols[16];
-    int nc = 0;
-    const cJSON *f;
-    cJSON_ArrayForEach(f, first)
-    {
-        if (nc < 16 && f->string && !cJSON_IsObject(f) && !cJSON_IsArray(f))
-            cols[nc++] = f->string;
-    }
+    static const char *const cols[] = {"rule", "mutation", "file", "line", "tried_in"};
+    static const char *const heads[] = {"Rule", "Mutation", "File", "Line",
+                                        "Scenarios where the rule is tried"};
     tl_buf_puts(out, "<table class=\"survivors\">\n<thead><tr>");
-    for (int k = 0; k < nc; k++) {
+    for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++) {
         tl_buf_puts(out, "<th scope=\"col\">");
-        E(cols[k]);
+        E(heads[k]);
         tl_buf_puts(out, "</th>");
     }
-    if (!nc)
-        tl_buf_puts(out, "<th scope=\"col\">survivor</th>");
     tl_buf_puts(out, "</tr></thead>\n<tbody>\n");
-    const cJSON *s;
-    cJSON_ArrayForEach(s, surv)
+    cJSON_ArrayForEach(x, muts)
     {
+        const cJSON *stt = cJSON_GetObjectItemCaseSensitive(x, "status");
+        if (!cJSON_IsString(stt) || strcmp(stt->valuestring, "survived"))
+            continue;
         tl_buf_puts(out, "<tr>");
-        if (!nc) {
-            char *t = cJSON_PrintUnformatted(s);
+        for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+            const cJSON *val = cJSON_GetObjectItemCaseSensitive(x, cols[k]);
             tl_buf_puts(out, "<td>");
-            E(t ? t : "");
-            tl_buf_puts(out, "</td>");
-            cJSON_free(t);
-        }
-        for (int k = 0; k < nc; k++) {
-            const cJSON *val = cJSON_GetObjectItemCaseSensitive(s, cols[k]);
-            tl_buf_puts(out, "<td>");
-            if (cJSON_IsString(val))
+            if (cJSON_IsString(val)) {
                 E(val->valuestring);
-            else if (val && !cJSON_IsObject(val) && !cJSON_IsArray(val)) {
-                char *t = cJSON_PrintUnformatted(val);
-                E(t ? t : "");
-                cJSON_free(t);
+            } else if (cJSON_IsNumber(val)) {
+                tl_buf_printf(out, "%d", val->valueint);
+            } else if (cJSON_IsArray(val)) {
+                const cJSON *e;
+                int first = 1;
+                cJSON_ArrayForEach(e, val)
+                {
+                    if (!cJSON_IsString(e))
+                        continue;
+                    tl_buf_puts(out, first ? "" : ", ");
+                    E(e->valuestring);
+                    first = 0;
+                }
+                if (first)
+                    tl_buf_puts(out, "none");
             }
             tl_buf_puts(out, "</td>");
         }

@@ -214,6 +214,40 @@ static tl_status read_inputs(const tl_report_opts *o, tl_report_scen **out_scen,
             TL_FAIL(TL_E_PARSE);
         }
         tl_free(text);
+        /* the shape `tasklab mutate --format json` writes (README) */
+        const char *bad = NULL;
+        char mbuf[96];
+        const cJSON *ver = cJSON_GetObjectItemCaseSensitive(mutate, "tasklab_mutate");
+        const cJSON *counts = cJSON_GetObjectItemCaseSensitive(mutate, "counts");
+        const cJSON *muts = cJSON_GetObjectItemCaseSensitive(mutate, "mutants");
+        const cJSON *score = cJSON_GetObjectItemCaseSensitive(mutate, "score");
+        if (!cJSON_IsNumber(ver) || ver->valuedouble != 1)
+            bad = "$.tasklab_mutate: expected 1 (the output of tasklab mutate --format json)";
+        else if (score && !cJSON_IsNumber(score) && !cJSON_IsNull(score))
+            bad = "$.score: expected a number (percent)";
+        else if (!cJSON_IsObject(counts) ||
+                 !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(counts, "killed")) ||
+                 !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(counts, "survived")))
+            bad = "$.counts: expected an object with numbers killed and survived";
+        else if (!cJSON_IsArray(muts))
+            bad = "$.mutants: expected an array";
+        size_t k = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, muts)
+        {
+            if (bad)
+                break;
+            const cJSON *stt = cJSON_GetObjectItemCaseSensitive(x, "status");
+            if (!cJSON_IsObject(x) || !cJSON_IsString(stt)) {
+                snprintf(mbuf, sizeof mbuf, "$.mutants[%zu]: expected an object with a status", k);
+                bad = mbuf;
+            }
+            k++;
+        }
+        if (bad) {
+            tl_diag_set(d, o->mutate_json, 0, "%s", bad);
+            TL_FAIL(TL_E_PARSE);
+        }
     }
     scen = tl_calloc(n ? n : 1, sizeof *scen);
     TL_TRY_ALLOC(scen);
