@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "evasion_int.h"
 #include "interpreters.h"
 
 static const char *base_name(const char *p)
@@ -198,6 +199,43 @@ static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int 
     }
     for (size_t i = 0; builtins[i]; i++)
         if (tl_strcasecmp(tok, builtins[i]) == 0) {
+            if (tl_strcasecmp(tok, "set") == 0) {
+                /* set name=value: stored in this cmd.exe (evasion.md §2.5) */
+                const char *q = p;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                int quoted = *q == '"';
+                if (quoted)
+                    q++;
+                const char *eq = strchr(q, '=');
+                if (eq && eq > q && *q != '/') {
+                    char *name = tl_strndup(q, (size_t)(eq - q));
+                    const char *ve = eq + 1 + strlen(eq + 1);
+                    if (quoted && ve > eq + 1 && ve[-1] == '"')
+                        ve--;
+                    char *value = tl_strndup(eq + 1, (size_t)(ve - eq - 1));
+                    st = name && value ? tl_ev_cmd_set(c->s, cmdproc, name, value) : TL_E_NOMEM;
+                    tl_free(name);
+                    tl_free(value);
+                    TL_TRY(st);
+                }
+                *rc = 0;
+                goto done;
+            }
+            if (tl_strcasecmp(tok, "call") == 0) {
+                /* call: the rest is expanded a second time, then run (evasion.md §2.5;
+                 * the child's command line follows the §3.1 rule [A: §3.1 leaves call open]) */
+                const char *q = p;
+                while (*q == ' ' || *q == '\t')
+                    q++;
+                if (*q && *q != ':') {
+                    char *again = tl_ev_cmd_expand(c->s, c->user, cmdproc, q, '%');
+                    TL_TRY_ALLOC(again);
+                    st = run_simple(c, cmdproc, again, rc);
+                    tl_free(again);
+                    goto cleanup;
+                }
+            }
             if (tl_strcasecmp(tok, "start") == 0) {
                 /* start [/min|/b|...] ["title"] program args */
                 const char *q = p;
@@ -301,7 +339,10 @@ tl_status tl_interp_cmd_line(tl_exec_ctx *c, long cmdproc, const char *line, int
     st = tl_sim_work_command(c->s);
     if (st != TL_OK)
         return st;
-    char *exp = tl_sim_expand_env(c->s, c->user, line);
+    /* phase 1: %var%, %var:~s,l%, %var:a=b% over the whole line (evasion.md §2.5) */
+    char *exp = tl_ev_cmd_expand(c->s, c->user, cmdproc, line, '%');
+    int delayed = cmdproc >= 0 && c->s->procs[cmdproc].cmdline &&
+                  tl_ev_cmd_delayed(c->s->procs[cmdproc].cmdline);
     if (!exp)
         return TL_E_NOMEM;
     int inq = 0, op = 0;
@@ -358,6 +399,15 @@ tl_status tl_interp_cmd_line(tl_exec_ctx *c, long cmdproc, const char *line, int
         if (!*t) {
             if (segs[i].op != 0 || i + 1 < nseg)
                 continue;
+            continue;
+        }
+        if (delayed) {
+            /* phase 5: !var! when the command runs, after the `set`s before it */
+            char *dx = tl_ev_cmd_expand(c->s, c->user, cmdproc, segs[i].text, '!');
+            TL_TRY_ALLOC(dx);
+            st = run_simple(c, cmdproc, dx, &last);
+            tl_free(dx);
+            TL_TRY(st);
             continue;
         }
         TL_TRY(run_simple(c, cmdproc, segs[i].text, &last));

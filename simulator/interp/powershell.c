@@ -25,6 +25,7 @@
 
 #include "interpreters.h"
 #include "service.h"
+#include "evasion_int.h"
 
 typedef enum vk {
     V_NULL = 0,
@@ -1393,11 +1394,46 @@ command:
         while (*x->p && *x->p != ';' && *x->p != '\n' && *x->p != '|' && *x->p != end)
             x->p++;
         tl_buf cl = TL_BUF_INIT;
-        if (quoted)
-            tl_buf_printf(&cl, "\"%s\"", name);
-        else
-            tl_buf_puts(&cl, name);
-        tl_buf_append(&cl, rs, (size_t)(x->p - rs));
+        /* PowerShell starts the program by its full path and re-quotes each argument
+         * (evasion.md §3.2): "C:\Windows\system32\schtasks.exe" /create /tn x ... The file
+         * name comes from disk (lower case for the system tools), the folder from
+         * %SystemRoot% [A]. Arguments in syntax tasklab does not split keep the text. */
+        char *native = NULL;
+        {
+            static const char *const sys32[] = {"schtasks", "reg", "at", "whoami", "net",
+                                                "sc", "wmic", "cmd", NULL};
+            tl_buf fp = TL_BUF_INIT;
+            if (strchr(name, '\\')) {
+                tl_buf_puts(&fp, name);
+            } else {
+                size_t nl = strlen(name);
+                int exe = nl > 4 && !tl_strcasecmp(name + nl - 4, ".exe");
+                for (size_t k = 0; sys32[k]; k++)
+                    if (strlen(sys32[k]) == nl - (exe ? 4 : 0) &&
+                        !tl_strncasecmp(name, sys32[k], strlen(sys32[k])))
+                        tl_buf_printf(&fp, "C:\\Windows\\system32\\%s.exe", sys32[k]);
+            }
+            if (fp.len && tl_buf_status(&fp) == TL_OK) {
+                char *argt = tl_strndup(rs, (size_t)(x->p - rs));
+                const char *img = x->c->s->procs[x->proc].image;
+                const char *bn = img ? strrchr(img, '\\') : NULL;
+                int pwsh = bn && !tl_strcasecmp(bn + 1, "pwsh.exe");
+                if (argt)
+                    native = tl_ev_ps_native(tl_buf_cstr(&fp), argt, pwsh);
+                tl_free(argt);
+            }
+            tl_buf_free(&fp);
+        }
+        if (native) {
+            tl_buf_puts(&cl, native);
+            tl_free(native);
+        } else {
+            if (quoted)
+                tl_buf_printf(&cl, "\"%s\"", name);
+            else
+                tl_buf_puts(&cl, name);
+            tl_buf_append(&cl, rs, (size_t)(x->p - rs));
+        }
         while (cl.len && cl.data[cl.len - 1] == ' ')
             cl.data[--cl.len] = 0;
         tl_free(name);

@@ -17,6 +17,7 @@
 
 #include "interpreters.h"
 #include "service.h"
+#include "evasion_int.h"
 
 static int access_ok(const tl_exec_ctx *c, const char *npath)
 {
@@ -114,11 +115,25 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
     *rc = 0;
     if (argc < 2)
         return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg: missing operation");
+    tl_ev_reg_arg(argv[1], 1); /* superscripts, inserted code points (evasion.md §2.2) */
     const char *op = argv[1];
     int add = !tl_strcasecmp(op, "add"), del = !tl_strcasecmp(op, "delete"),
         query = !tl_strcasecmp(op, "query"), import = !tl_strcasecmp(op, "import");
-    if (!add && !del && !query && !import)
+    if (!add && !del && !query && !import) {
+        /* a shorthand of a verb is a measured rejection (§2.2): reg's usage error, exit 1
+         * [A: the message is not in the facts sheets] */
+        static const char *const verbs[] = {"add", "delete", "query", "import", "export",
+                                            "save", "load", "unload", "restore", "copy",
+                                            "compare", "flags", NULL};
+        size_t n = strlen(op);
+        for (size_t k = 0; n && verbs[k]; k++)
+            if (n < strlen(verbs[k]) && !tl_strncasecmp(op, verbs[k], n)) {
+                tl_sim_console_puts(s, "ERROR: Invalid syntax.\r\nType \"REG /?\" for usage.\r\n");
+                *rc = 1;
+                return TL_OK;
+            }
         return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg: invalid operation '%s'", op);
+    }
     if (argc < 3)
         return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: missing key name", op);
     if (import) {
@@ -129,6 +144,7 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
     const char *v = NULL, *t = NULL, *d = NULL, *sep = NULL;
     int ve = 0, va = 0;
     for (size_t i = 3; i < argc; i++) {
+        tl_ev_reg_arg(argv[i], 0);
         const char *a = argv[i];
         if (a[0] != '/' && a[0] != '-') {
             st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);

@@ -22,6 +22,7 @@
 
 #include "interpreters.h"
 #include "service.h"
+#include "evasion_int.h"
 
 typedef struct sw {
     const char *name;
@@ -51,7 +52,16 @@ typedef struct opts {
     const char *name[MAXOPT];
     const char *val[MAXOPT];
     size_t n;
+    int rejected; /* a spelling evasion.md measured as rejected: schtasks failed (exit 1) */
 } opts;
+
+/* What schtasks prints for an argument it does not take, and its exit status 1 [A: the
+ * facts sheets give no message; this is the text of schtasks.exe's usage error]. */
+static void reject(tl_sim *s, const char *typed)
+{
+    tl_sim_console_printf(s, "ERROR: Invalid argument/option - '%s'.\r\nType \"SCHTASKS /?\" for usage.\r\n",
+                          typed);
+}
 
 static const char *opt(const opts *o, const char *name)
 {
@@ -65,7 +75,15 @@ static tl_status parse_opts(tl_exec_ctx *c, const char *verb, const sw *table, c
                             size_t argc, size_t start, opts *o)
 {
     o->n = 0;
+    o->rejected = 0;
     for (size_t i = start; i < argc; i++) {
+        char typed[256];
+        snprintf(typed, sizeof typed, "%s", argv[i]);
+        if (tl_ev_schtasks_arg(c->s, argv[i]) < 0) {
+            reject(c->s, typed);
+            o->rejected = 1;
+            return TL_OK;
+        }
         const char *a = argv[i];
         if ((a[0] != '/' && a[0] != '-') || !a[1])
             return tl_sim_step_error(c->s, c->d, TL_E_PARSE,
@@ -102,7 +120,9 @@ static int is_local_host(const tl_sim *s, const char *h)
 {
     while (*h == '\\')
         h++;
+    /* 127.0.0.1 also as a decimal or hex number (evasion.md §2.1 IP transform) */
     return !tl_strcasecmp(h, "localhost") || !tl_strcasecmp(h, "127.0.0.1") ||
+           !strcmp(h, "2130706433") || !tl_strcasecmp(h, "0x7f000001") ||
            !tl_strcasecmp(h, ".") || !tl_strcasecmp(h, s->sc->hostname) ||
            !tl_strcasecmp(h, s->computer);
 }
@@ -779,6 +799,13 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
     *rc = 0;
     if (argc < 2)
         return TL_OK; /* "schtasks" alone = /query */
+    char typed[256];
+    snprintf(typed, sizeof typed, "%s", argv[1]);
+    if (tl_ev_schtasks_arg(s, argv[1]) < 0) {
+        reject(s, typed);
+        *rc = 1;
+        return TL_OK;
+    }
     const char *verb = argv[1];
     if (verb[0] != '/' && verb[0] != '-')
         return tl_sim_step_error(s, c->d, TL_E_PARSE, "schtasks: invalid argument/option - '%s'",
@@ -786,10 +813,18 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
     verb++;
     if (!tl_strcasecmp(verb, "create")) {
         TL_TRY(parse_opts(c, "/create", create_sw, argv, argc, 2, &o));
+        if (o.rejected) {
+            *rc = 1;
+            return TL_OK;
+        }
         return do_create(c, &o, rc);
     }
     if (!tl_strcasecmp(verb, "delete")) {
         TL_TRY(parse_opts(c, "/delete", delete_sw, argv, argc, 2, &o));
+        if (o.rejected) {
+            *rc = 1;
+            return TL_OK;
+        }
         if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
             return TL_OK;
         if (opt(&o, "tn") && !strcmp(opt(&o, "tn"), "*")) {
@@ -814,6 +849,10 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
     }
     if (!tl_strcasecmp(verb, "change")) {
         TL_TRY(parse_opts(c, "/change", change_sw, argv, argc, 2, &o));
+        if (o.rejected) {
+            *rc = 1;
+            return TL_OK;
+        }
         if (opt(&o, "enable") && opt(&o, "disable"))
             return tl_sim_step_error(s, c->d, TL_E_PARSE,
                                      "schtasks /change: /ENABLE and /DISABLE are exclusive");
@@ -871,6 +910,10 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
     }
     if (!tl_strcasecmp(verb, "run")) {
         TL_TRY(parse_opts(c, "/run", run_sw, argv, argc, 2, &o));
+        if (o.rejected) {
+            *rc = 1;
+            return TL_OK;
+        }
         if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
             return TL_OK;
         TL_TRY(lookup(c, "/run", &o, &t, rc));
@@ -890,11 +933,19 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
     }
     if (!tl_strcasecmp(verb, "end")) {
         TL_TRY(parse_opts(c, "/end", end_sw, argv, argc, 2, &o));
+        if (o.rejected) {
+            *rc = 1;
+            return TL_OK;
+        }
         TL_TRY(lookup(c, "/end", &o, &t, rc));
         return TL_OK;
     }
     if (!tl_strcasecmp(verb, "query")) {
         TL_TRY(parse_opts(c, "/query", query_sw, argv, argc, 2, &o));
+        if (o.rejected) {
+            *rc = 1;
+            return TL_OK;
+        }
         const char *fo = opt(&o, "fo");
         if (fo && tl_strcasecmp(fo, "TABLE") && tl_strcasecmp(fo, "LIST") &&
             tl_strcasecmp(fo, "CSV"))

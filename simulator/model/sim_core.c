@@ -1011,6 +1011,7 @@ void tl_sim_free(tl_sim *s)
         return;
     tl_sysmon_config_free(s->cfg);
     tl_sim_console_free(s);
+    tl_ev_free(s);
     tl_free(s->drive_c);
     tl_free(s->agent_dir);
     tl_free(s->computer);

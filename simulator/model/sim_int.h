@@ -163,6 +163,8 @@ typedef struct tl_noise {
     tl_rng rng;
 } tl_noise;
 
+typedef struct tl_cmdvars tl_cmdvars;
+
 struct tl_sim {
     const tl_scenario *sc;
     tl_sysmon_config *cfg;
@@ -223,7 +225,11 @@ struct tl_sim {
     /* current popped record (owned) */
     char *out_xml, *out_msg, *out_explain;
     tl_console *console; /* what command steps printed (console.c), NULL until the first */
+    struct tl_cmdvars *cmdvars; /* cmd.exe variables `set` stored (evasion.c), NULL until one */
 };
+
+/* Release s->cmdvars (interp/evasion.c). */
+void tl_ev_free(tl_sim *s);
 
 /* ---- sim_core.c ---------------------------------------------------------- */
 tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n);
