@@ -262,5 +262,7 @@ int tl_cli_cmd_report(int argc, char **argv);
 int tl_cli_cmd_mutate(int argc, char **argv);
 extern const tl_cli_cmd tl_cli_cmd_vary_def;
 int tl_cli_cmd_vary(int argc, char **argv);
+extern const tl_cli_cmd tl_cli_cmd_export_def;
+int tl_cli_cmd_export(int argc, char **argv);
 
 #endif /* TL_CLI_H */

@@ -16,6 +16,7 @@ const tl_cli_cmd *const tl_cli_commands[] = {
     &tl_cli_cmd_report_def,   &tl_cli_cmd_compare_def,
     &tl_cli_cmd_mutate_def,
     &tl_cli_cmd_vary_def,
+    &tl_cli_cmd_export_def,
     &tl_cli_cmd_version_def,
     NULL,
 };

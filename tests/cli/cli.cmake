@@ -45,3 +45,6 @@ set_tests_properties(cli.merge_results PROPERTIES LABELS cli)
 # tasklab compare: the twins of shared recordings differ only legitimately; wrong pairings fail (issue 12).
 add_test(NAME cli.compare COMMAND ${CMAKE_CURRENT_LIST_DIR}/compare.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.compare PROPERTIES LABELS cli SKIP_RETURN_CODE 77)
+# tasklab export: logtest lines and .ini cases give the run's rules and levels back; queue form (issue 13).
+add_test(NAME cli.export COMMAND ${CMAKE_CURRENT_LIST_DIR}/export.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.export PROPERTIES LABELS cli)
