@@ -1,36 +1,256 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * at.exe: deprecated since Windows 8 — it prints a pointer to schtasks and
- * exits 1 without creating a task; syntax is still checked.
+ * at.exe [\\computer] time [/interactive] [/every:date[,...] | /next:date[,...]] "command"
+ *
+ * By build (evasion.md §2.3): before Windows 8 (os_build < 6.2) at.exe creates a
+ * job; from Windows 8 on AT is deprecated and a job is created only when
+ * HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\Configuration
+ * EnableAt = 1 was set before the last reboot (a `reboot` step); otherwise it
+ * prints the deprecation notice and exits 1. Syntax is checked either way
+ * (switch prefixes /e: /n: /i accepted, case-insensitive).
+ *
+ * The job is a task the Schedule service registers like any other (task
+ * file, TaskCache, 4698/106 — evasion.md §4 lists at.exe among the paths
+ * through the service). Its name, XML and principal are not established by the
+ * facts (evasion.md §5 item 7): tasklab names it \At<n> (the smallest unused
+ * n, "said to be At<n>"), runs it as SYSTEM, and gives it a CalendarTrigger
+ * (ScheduleByWeek for /every:M,T,W,Th,F,S,Su, ScheduleByMonth for day
+ * numbers) or, without /every, a TimeTrigger at the next occurrence of the
+ * time [A]. Needs an administrator (elevated) [A]; otherwise "Access is denied"
+ * (exit 1). at \\<other host> is not simulated (exit 0, no task).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "interpreters.h"
+#include "service.h"
+
+static int sw_is(const char *a, const char *full, size_t minlen)
+{
+    if (a[0] != '/')
+        return 0;
+    const char *e = strchr(a, ':');
+    size_t n = e ? (size_t)(e - a - 1) : strlen(a + 1);
+    return n >= minlen && n <= strlen(full) && tl_strncasecmp(a + 1, full, n) == 0;
+}
+
+static void xesc(tl_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&')
+            tl_buf_puts(b, "&amp;");
+        else if (*s == '<')
+            tl_buf_puts(b, "&lt;");
+        else if (*s == '>')
+            tl_buf_puts(b, "&gt;");
+        else
+            tl_buf_putc(b, *s);
+    }
+}
 
 tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **argv, size_t argc,
                        int *rc)
 {
     (void)proc;
     (void)cmdline;
+    tl_sim *s = c->s;
+    tl_status st = TL_OK;
     size_t i = 1;
-    if (i < argc && argv[i][0] == '\\' && argv[i][1] == '\\')
+    int remote = 0;
+    tl_buf x = TL_BUF_INIT, cmd = TL_BUF_INIT;
+    char *path = NULL;
+    if (i < argc && argv[i][0] == '\\' && argv[i][1] == '\\') {
+        const char *h = argv[i] + 2;
+        remote = tl_strcasecmp(h, s->sc->hostname) && tl_strcasecmp(h, "localhost") &&
+                 strcmp(h, "127.0.0.1");
         i++;
+    }
+    int h = 0, m = 0;
     if (i < argc && argv[i][0] != '/' && !strchr(argv[i], ':')) {
-        /* at [id] [/delete] */
+        /* at [id] [/delete]: listing and deleting jobs change nothing here */
         for (const char *p = argv[i]; *p; p++)
             if (*p < '0' || *p > '9')
-                return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
+                return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
                                          argv[i]);
-    } else if (i < argc && argv[i][0] != '/') {
-        int h, m;
-        char tail[8];
+        *rc = s->win7 || s->at_enabled ? 0 : 1;
+        return TL_OK;
+    }
+    if (i >= argc || argv[i][0] == '/') {
+        *rc = s->win7 || s->at_enabled ? 0 : 1;
+        return TL_OK;
+    }
+    {
+        char tail[8] = "";
         int n = sscanf(argv[i], "%d:%d%7s", &h, &m, tail);
         if (n < 2 || h < 0 || h > 23 || m < 0 || m > 59)
-            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
-        if (i + 1 >= argc)
-            return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "at: missing command");
+            return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
+        if (n == 3) { /* 9:00PM, 9:00A */
+            if (!tl_strcasecmp(tail, "P") || !tl_strcasecmp(tail, "PM"))
+                h = h % 12 + 12;
+            else if (!tl_strcasecmp(tail, "A") || !tl_strcasecmp(tail, "AM"))
+                h = h % 12;
+            else
+                return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
+        }
     }
-    *rc = 1; /* "The AT command has been deprecated. Please use schtasks.exe instead." */
-    return TL_OK;
+    i++;
+    const char *every = NULL;
+    for (; i < argc && argv[i][0] == '/'; i++) {
+        if (sw_is(argv[i], "interactive", 1))
+            continue;
+        if (sw_is(argv[i], "every", 1) || sw_is(argv[i], "next", 1)) {
+            const char *v = strchr(argv[i], ':');
+            if (!v || !v[1])
+                return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: %s needs dates", argv[i]);
+            every = v + 1;
+            continue;
+        }
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: unknown switch %s", argv[i]);
+    }
+    if (i >= argc)
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: missing command");
+    if (!s->win7 && !s->at_enabled) {
+        *rc = 1; /* "The AT command has been deprecated. Please use schtasks.exe instead." */
+        return TL_OK;
+    }
+    if (remote) {
+        *rc = 0; /* a job on another host: not simulated */
+        return TL_OK;
+    }
+    if (c->integrity < 2) {
+        *rc = 1; /* Access is denied. */
+        return TL_OK;
+    }
+    /* the days of /every: weekday letters or day numbers */
+    static const char *const wd_in[] = {"M", "T", "W", "Th", "F", "S", "Su"};
+    static const char *const wd_el[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                        "Friday", "Saturday", "Sunday"};
+    int wdays[7] = {0}, mdays[32] = {0}, nw = 0, nm = 0;
+    for (const char *p = every; p && *p;) {
+        size_t n = strcspn(p, ",");
+        int ok = 0;
+        for (int k = 0; k < 7 && !ok; k++)
+            if (n == strlen(wd_in[k]) && !tl_strncasecmp(p, wd_in[k], n))
+                wdays[k] = ok = 1, nw++;
+        if (!ok && n && n <= 2) {
+            int d = 0;
+            for (size_t k = 0; k < n; k++)
+                d = p[k] >= '0' && p[k] <= '9' ? d * 10 + (p[k] - '0') : -100;
+            if (d >= 1 && d <= 31)
+                mdays[d] = ok = 1, nm++;
+        }
+        if (!ok)
+            return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid date '%.*s'", (int)n, p);
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    /* the command: the rest of the line, first token the program */
+    for (size_t k = i; k < argc; k++) {
+        if (k > i)
+            tl_buf_putc(&cmd, ' ');
+        tl_buf_puts(&cmd, argv[k]);
+    }
+    TL_TRY(tl_buf_status(&cmd));
+    /* the next occurrence of h:m on the virtual clock */
+    int y, mo, d, hh, mi, se, us;
+    tl_time_civil(s->now, &y, &mo, &d, &hh, &mi, &se, &us);
+    tl_time start = (tl_time)tl_time_from_civil(y, mo, d, h, m, 0) * TL_USEC_PER_SEC;
+    if (start <= s->now)
+        start += (tl_time)86400 * TL_USEC_PER_SEC;
+    tl_time_civil(start, &y, &mo, &d, &hh, &mi, &se, &us);
+    char sb[40];
+    snprintf(sb, sizeof sb, "%04d-%02d-%02dT%02d:%02d:00", y, mo, d, hh, mi);
+    /* \At<n>, the smallest n not in use */
+    for (int n = 1; n < 10000 && !path; n++) {
+        char name[16];
+        snprintf(name, sizeof name, "\\At%d", n);
+        if (!tl_task_find(s, name))
+            TL_TRY_ALLOC(path = tl_strdup(name));
+    }
+    if (!path) {
+        *rc = 1;
+        goto cleanup;
+    }
+    tl_buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
+                    "<Task version=\"1.2\" "
+                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">\n"
+                    "  <Triggers>\n");
+    if (nw || nm) {
+        tl_buf_printf(&x, "    <CalendarTrigger>\n      <StartBoundary>%s</StartBoundary>\n"
+                          "      <Enabled>true</Enabled>\n",
+                      sb);
+        if (nw) {
+            tl_buf_puts(&x, "      <ScheduleByWeek>\n        <DaysOfWeek>\n");
+            for (int k = 0; k < 7; k++)
+                if (wdays[k])
+                    tl_buf_printf(&x, "          <%s />\n", wd_el[k]);
+            tl_buf_puts(&x, "        </DaysOfWeek>\n        <WeeksInterval>1</WeeksInterval>\n"
+                            "      </ScheduleByWeek>\n");
+        } else {
+            tl_buf_puts(&x, "      <ScheduleByMonth>\n        <DaysOfMonth>\n");
+            for (int k = 1; k <= 31; k++)
+                if (mdays[k])
+                    tl_buf_printf(&x, "          <Day>%d</Day>\n", k);
+            tl_buf_puts(&x, "        </DaysOfMonth>\n        <Months>\n");
+            static const char *const mons[] = {"January", "February", "March",     "April",
+                                               "May",     "June",     "July",      "August",
+                                               "September", "October", "November", "December"};
+            for (int k = 0; k < 12; k++)
+                tl_buf_printf(&x, "          <%s />\n", mons[k]);
+            tl_buf_puts(&x, "        </Months>\n      </ScheduleByMonth>\n");
+        }
+        tl_buf_puts(&x, "    </CalendarTrigger>\n");
+    } else {
+        tl_buf_printf(&x, "    <TimeTrigger>\n      <StartBoundary>%s</StartBoundary>\n"
+                          "      <Enabled>true</Enabled>\n    </TimeTrigger>\n",
+                      sb);
+    }
+    tl_buf_puts(&x, "  </Triggers>\n  <Principals>\n    <Principal id=\"Author\">\n"
+                    "      <UserId>S-1-5-18</UserId>\n      <RunLevel>HighestAvailable</RunLevel>\n"
+                    "    </Principal>\n  </Principals>\n  <Settings>\n"
+                    "    <Enabled>true</Enabled>\n  </Settings>\n"
+                    "  <Actions Context=\"Author\">\n    <Exec>\n      <Command>");
+    {
+        const char *cl = tl_buf_cstr(&cmd);
+        char **av = NULL;
+        size_t ac = 0;
+        TL_TRY(tl_argv_split(cl, &av, &ac));
+        xesc(&x, ac ? av[0] : cl);
+        tl_buf_puts(&x, "</Command>\n");
+        /* the arguments: the text after the program token, as typed */
+        const char *rest = cl;
+        if (*rest == '"') {
+            const char *q = strchr(rest + 1, '"');
+            rest = q ? q + 1 : rest + strlen(rest);
+        } else {
+            rest += strcspn(rest, " \t");
+        }
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+        if (*rest) {
+            tl_buf_puts(&x, "      <Arguments>");
+            xesc(&x, rest);
+            tl_buf_puts(&x, "</Arguments>\n");
+        }
+        tl_argv_free(av, ac);
+    }
+    tl_buf_puts(&x, "    </Exec>\n  </Actions>\n</Task>\n");
+    TL_TRY(tl_buf_status(&x));
+    {
+        char msg[300];
+        st = tl_task_register(s, path, tl_buf_cstr(&x), 0, c->user, msg, sizeof msg);
+        if (st == TL_E_PARSE || st == TL_E_INVAL) {
+            st = TL_OK;
+            *rc = 1;
+            goto cleanup;
+        }
+        TL_TRY(st);
+    }
+    *rc = 0; /* "Added a new job with job ID = <n>" */
+cleanup:
+    tl_buf_free(&x);
+    tl_buf_free(&cmd);
+    tl_free(path);
+    return st;
 }

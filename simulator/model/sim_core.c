@@ -924,6 +924,14 @@ tl_status tl_sim_reboot(tl_sim *s)
         s->procs[i].exited = 1;
     s->caller_proc = -1;
     s->boot = s->now - 90 * TL_USEC_PER_SEC;
+    {
+        /* AT jobs on Windows 8+ need EnableAt=1 and a reboot (evasion.md 2.3) */
+        tl_regkey *k = tl_reg_find(
+            s, "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\Configuration");
+        tl_regval *v = k ? tl_reg_val_find(k, "EnableAt") : NULL;
+        s->at_enabled = v && v->type == TL_REG_DWORD && v->len == 4 && v->data[0] == 1 &&
+                        !v->data[1] && !v->data[2] && !v->data[3];
+    }
     int q = s->quiet;
     s->quiet = 1;
     tl_status st = boot_processes(s);

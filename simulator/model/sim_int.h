@@ -175,6 +175,7 @@ struct tl_sim {
     char *user_domain;
     int x86;
     int win7; /* NT 6.1 or older (os_build < 6.2): tasks run under taskeng.exe */
+    int at_enabled; /* Schedule\Configuration EnableAt was 1 at the last boot (evasion.md 2.3) */
     tl_rng rng;
     char machine_prefix[9]; /* 8 hex digits */
     char host_suffix[13];   /* 12 hex digits */

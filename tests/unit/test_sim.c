@@ -1298,6 +1298,53 @@ static void test_sim_registry_only_tasks_load_on_restart(void **state)
     tl_free(j);
 }
 
+/* Issue 14: at.exe by build (evasion.md 2.3). Windows 7 creates the job (task
+ * \At1, a weekly CalendarTrigger); Windows 10 refuses it (exit 1, no task)
+ * unless EnableAt=1 was set before a reboot; a user without elevation is denied. */
+static void test_sim_at_by_build(void **state)
+{
+    (void)state;
+    run r;
+    const char *at = "{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":\"at 09:00 "
+                     "/every:M,W,F C:\\\\Users\\\\Public\\\\svc.exe -x\"}";
+    char steps[2048];
+    snprintf(steps, sizeof steps, "[%s]", at);
+    assert_true(run_steps(&r, steps, ",\"os_build\":\"6.1.7601\"", NULL));
+    tl_task *t = tl_task_find(r.sim, "\\At1");
+    assert_non_null(t);
+    assert_string_equal(t->actions[0].command, "C:\\Users\\Public\\svc.exe");
+    assert_string_equal(t->actions[0].arguments, "-x");
+    assert_string_equal(t->user_id, "S-1-5-18");
+    assert_non_null(strstr(t->xml, "<Monday"));
+    assert_non_null(strstr(t->xml, "<Friday"));
+    assert_null(strstr(t->xml, "<Tuesday"));
+    /* the scenario starts at 11:59:41: the next 09:00 is the next day */
+    assert_non_null(strstr(t->xml, "<StartBoundary>2022-04-14T09:00:00</StartBoundary>"));
+    run_free(&r);
+
+    /* Windows 10: deprecated, no task */
+    assert_true(run_steps(&r, steps, NULL, NULL));
+    assert_null(tl_task_find(r.sim, "\\At1"));
+    run_free(&r);
+
+    /* Windows 10 with EnableAt=1: only after a reboot */
+    snprintf(steps, sizeof steps,
+             "[{\"at\":0,\"user\":\"SYSTEM\",\"registry\":{\"op\":\"set_value\",\"key\":"
+             "\"HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Schedule\\\\"
+             "Configuration\",\"value\":\"EnableAt\",\"type\":\"REG_DWORD\",\"data\":1}},"
+             "{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"command\":\"at 10:00 notepad.exe\"},"
+             "{\"at\":5,\"reboot\":true},"
+             "{\"at\":9,\"user\":\"alice\",\"elevated\":true,\"command\":\"at 10:00 notepad.exe\"},"
+             "{\"at\":10,\"user\":\"alice\",\"command\":\"at 11:00 calc.exe\"}]");
+    assert_true(run_steps(&r, steps, NULL, NULL));
+    t = tl_task_find(r.sim, "\\At1");
+    assert_non_null(t);
+    assert_string_equal(t->actions[0].command, "notepad.exe");
+    assert_non_null(strstr(t->xml, "<TimeTrigger>"));
+    assert_null(tl_task_find(r.sim, "\\At2")); /* not elevated: access is denied */
+    run_free(&r);
+}
+
 static void test_sim_security_and_taskscheduler_channels(void **state)
 {
     (void)state;
@@ -1649,6 +1696,7 @@ int main(void)
         cmocka_unit_test(test_sim_powershell_unknown_switch_and_member),
         cmocka_unit_test(test_sim_ghosttask_registry_only),
         cmocka_unit_test(test_sim_registry_only_tasks_load_on_restart),
+        cmocka_unit_test(test_sim_at_by_build),
         cmocka_unit_test(test_sim_security_and_taskscheduler_channels),
         cmocka_unit_test(test_sim_x86_domain_endpoint),
         cmocka_unit_test(test_sim_registry_and_file_steps),
