@@ -268,6 +268,7 @@ typedef struct run_ctx {
     int tracing;
     int color;
     tl_buf chain; /* rules matched on the way down, for the trace */
+    tl_buf chain_desc; /* the same rules, one a line with its description */
     int keep_queue;
     tl_buf queue; /* every message fed to the manager, one JSON string a line */
     tl_timeline *tl; /* the structured timeline, when asked for */
@@ -307,8 +308,11 @@ static void on_rule(void *ctx, const char *rule_id, const char *description, int
     run_ctx *c = ctx;
     (void)depth;
     (void)failed;
-    if (matched && c->tracing)
+    if (matched && c->tracing) {
         tl_buf_printf(&c->chain, "%s%s", c->chain.len ? " -> " : "", rule_id);
+        tl_buf_printf(&c->chain_desc, "      rule %s: %s\n", rule_id,
+                      description && *description ? description : "(no description)");
+    }
     if (matched && c->tl)
         tl_timeline_chain(c->tl, rule_id, description);
 }
@@ -356,9 +360,12 @@ static tl_status manager_feed(run_ctx *c, const char *line)
                           tl_buf_cstr(&c->chain));
         else
             tl_buf_puts(&c->trace, "    manager: no rule matched\n");
+        if (res.matched) /* each rule of the chain and what it says (issue 13 item 8) */
+            tl_buf_append(&c->trace, tl_buf_cstr(&c->chain_desc), c->chain_desc.len);
         if (res.alert_json)
             tl_trace_decoded_fields(res.alert_json, "      ", &c->trace);
         tl_buf_reset(&c->chain);
+        tl_buf_reset(&c->chain_desc);
     }
     if (res.alert_json) {
         tl_buf_puts(&c->alerts, res.alert_json);
@@ -518,6 +525,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     c.color = o->color;
     c.keep_queue = o->keep_queue;
     tl_buf_init(&c.chain);
+    tl_buf_init(&c.chain_desc);
     tl_buf_init(&c.events.buf);
     tl_buf_init(&c.alerts);
     tl_buf_init(&c.trace);
@@ -887,6 +895,7 @@ cleanup:
     tl_buf_free(&c.queue);
     tl_buf_free(&c.fired);
     tl_buf_free(&c.chain);
+    tl_buf_free(&c.chain_desc);
     if (temp_drive)
         tl_tempdir_free(temp_dir, temp_lock);
     if (wine_drive)

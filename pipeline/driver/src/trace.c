@@ -108,7 +108,11 @@ void tl_trace_record_summary(const char *xml, tl_buf *out)
         tl_buf_puts(out, "; parent ");
         tl_buf_event_data(out, xml, "ParentImage", 120);
         tl_buf_putc(out, ']');
-    } else if (tl_buf_event_data(out, xml, "TargetObject", 200)) { /* 12, 13, 14 */
+    } else if (strstr(xml, "<Data Name='TargetObject'>")) { /* 12, 13, 14 */
+        /* Event 12 is CreateKey or DeleteKey: say which (issue 13 item 8) */
+        if (strstr(xml, "<EventID>12</EventID>") && tl_buf_event_data(out, xml, "EventType", 40))
+            tl_buf_putc(out, ' ');
+        tl_buf_event_data(out, xml, "TargetObject", 200);
         if (strstr(xml, "<Data Name='Details'>")) {
             tl_buf_puts(out, " = ");
             tl_buf_event_data(out, xml, "Details", 80);
