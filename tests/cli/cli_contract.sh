@@ -41,7 +41,7 @@ CI=true check bless-refused-in-ci 2 "refused when CI is set" "$tasklab" test --b
 "$tasklab" explain "$home/scenarios/seed-logon-persistence.json" >"$tmp/explain" 2>&1
 for want in 'step 2 at \+3600s: bob logs on' \
     'event 1 \(step 2\): C:\\Windows\\System32\\calc\.exe  \[NT AUTHORITY\\SYSTEM, System; parent C:\\Windows\\system32\\svchost\.exe\]' \
-    'event 12 \(step 1\): HKLM\\SOFTWARE.*TaskCache\\Tree\\test-task  \[by C:\\Windows\\system32\\svchost\.exe\]' \
+    'event 12 \(step 1\): CreateKey HKLM\\SOFTWARE.*TaskCache\\Tree\\test-task  \[by C:\\Windows\\system32\\svchost\.exe\]' \
     'rule 115006 level 6 -> ALERT  \(chain 7 -> 60000 -> 60004 -> 61600 -> 61614 -> 115006\)'; do
   if grep -Eq -- "$want" "$tmp/explain"; then passes=$((passes+1)); else echo "FAIL explain: no line matching $want"; fails=$((fails+1)); fi
 done
