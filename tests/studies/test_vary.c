@@ -195,6 +195,31 @@ static void test_vary_reg(void **state)
         assert_true(strlen(v) > strlen(line));
         tl_free(v);
     }
+    /* superscripts then an insertion: the inserted code point never splits a UTF-8
+     * sequence (a split one made the simulator refuse the variant) */
+    const char *json = "{\"steps\":[{\"at\":0,\"command\":\"reg add HKCU\\\\x /v v /d d /f\"}]}";
+    cJSON *doc = cJSON_Parse(json);
+    assert_non_null(doc);
+    for (uint64_t seed = 1; seed < 60; seed++) {
+        cJSON *out = NULL;
+        uint32_t ap = 0;
+        assert_int_equal(tl_vary_make(doc, (1u << TL_VT_REGSUP) | (1u << TL_VT_REGINSERT), seed,
+                                      NULL, 0, &out, &ap, NULL),
+                         TL_OK);
+        assert_non_null(out);
+        const char *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+                                                             cJSON_GetObjectItemCaseSensitive(out, "steps"), 0),
+                                                         "command")
+                            ->valuestring;
+        for (size_t i = 0, n = strlen(c); i < n;) {
+            unsigned long cp = 0;
+            size_t k = tl_utf8_decode(c + i, n - i, &cp);
+            assert_true(k > 0);
+            i += k;
+        }
+        cJSON_Delete(out);
+    }
+    cJSON_Delete(doc);
     /* superscripts and insertions are reg's, not schtasks' (§2.1 rejects insertion) */
     assert_null(ap("cmd", SEED_CMD, "reg-insert", 1));
     assert_null(ap("cmd", SEED_CMD, "reg-sup", 1));

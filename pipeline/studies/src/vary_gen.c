@@ -551,7 +551,15 @@ static int t_reginsert(vcmd *c, tl_rng *rng)
     size_t i = cand[tl_rng_below(rng, nc)];
     const char *s = tl_buf_cstr(&c->t[i].text);
     size_t len = strlen(s);
-    size_t at = 1 + (size_t)tl_rng_below(rng, len); /* after the first character, up to the end */
+    /* after the first character, up to the end, never inside a UTF-8 sequence (an
+     * earlier reg-sup may have put superscripts there) */
+    size_t pos[512], np = 0;
+    for (size_t p = 1; p <= len && np < 512; p++)
+        if (p == len || ((unsigned char)s[p] & 0xC0) != 0x80)
+            pos[np++] = p;
+    if (!np)
+        return 0;
+    size_t at = pos[tl_rng_below(rng, np)];
     tl_buf b = TL_BUF_INIT;
     tl_buf_append(&b, s, at);
     put_utf8(&b, reg_ins[tl_rng_below(rng, sizeof reg_ins / sizeof reg_ins[0])]);
