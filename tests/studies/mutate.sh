@@ -8,7 +8,8 @@
 #  - the report bytes are the same for -j 1 and -j 2 (text and JSON);
 #  - the allowlist counts a mutant apart; --min-score gives exit 1 below it;
 #  - bad input exits 2 naming the file and line: a malformed or stale allowlist line,
-#    an unknown --rule id, a rule file that does not load.
+#    an unknown --rule id, a rule file that does not load;
+#  - a level mutant just below an <active-response> <level> threshold is generated.
 set -u
 T=$1
 SRC=$2
@@ -80,6 +81,30 @@ printf '<group name="x,">\n  <rule id="199002" level="3">\n    <if_sid>61603\n  
 "$T" mutate --rules "$W/broken.xml" --scenarios "$W/fx/one" > /dev/null 2> "$W/broken.err"
 [ $? -eq 2 ] || no "rules that fail to load should exit 2"
 grep -q "broken.xml:[0-9]" "$W/broken.err" || no "broken rules: no file:line ($(cat "$W/broken.err"))"
+
+# An <active-response> that binds by <level> (4): the rule at level 5 gets a
+# "level 5 -> 3" mutant (just below it) besides "-> 2" (below log_alert_level 3)
+# and "-> 0"; an installed-manager tree whose etc/ holds the rule under test.
+WD="$W/wazuh"
+mkdir -p "$WD/etc/rules" "$WD/ruleset/rules" "$WD/ruleset/decoders"
+cp "$SRC/pipeline/etc/rules/0010-tasklab_base_rules.xml" "$WD/ruleset/rules/"
+cp "$SRC"/pipeline/etc/decoders/*.xml "$WD/ruleset/decoders/"
+cp "$W/fx/fixture_rules.xml" "$WD/etc/rules/"
+cat > "$WD/etc/ossec.conf" <<'XML'
+<ossec_config>
+  <alerts><log_alert_level>3</log_alert_level></alerts>
+  <command><name>block</name><executable>block.exe</executable><timeout_allowed>no</timeout_allowed></command>
+  <active-response><command>block</command><location>local</location><level>4</level></active-response>
+</ossec_config>
+XML
+"$T" mutate --wazuh-dir "$WD" --scenarios "$W/fx/one" --format json > "$W/ar.json" 2> "$W/ar.err" || no "AR level run: $(cat "$W/ar.err")"
+python3 - "$W/ar.json" <<'PY' || no "AR level threshold mutant missing"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [x["name"] for x in d["mutants"] if x["rule"] == "199001"]
+lv = [n for n in names if ": level " in n]
+assert lv == ["199001: level 5 -> 3", "199001: level 5 -> 2", "199001: level 5 -> 0"], lv
+PY
 
 if [ $fail -eq 0 ]; then echo "studies.mutate: all checks passed"; fi
 exit $fail

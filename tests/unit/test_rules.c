@@ -1077,6 +1077,61 @@ static unsigned long long load_generated(int n) {
     return c;
 }
 
+/* issue 16: an event decoded once (tl_engine_decode) gives, in another engine
+ * over a ruleset with the same decoders, exactly what tl_engine_process gives
+ * on the line; tl_engine_rule_holds answers a rule's own conditions alone. */
+static void test_rules_decode_once_walk_many(void **state) {
+    (void)state;
+    fix a, b;
+    fix_load(&a, seed_rules, seed_conf);
+    fix_load(&b, seed_rules, seed_conf);
+    char *xml = sysmon_reg(12, "CreateKey", TREE "test-task");
+    char *q = tl_test_winevt_line(xml, "Registry object added or deleted:\r\nEventType: CreateKey");
+    char *set = sysmon_reg(13, "SetValue", TREE "test-task\\Index");
+    char *q2 = tl_test_winevt_line(set, "Registry value set:\r\nEventType: SetValue");
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_decoded *dv = NULL, *dv2 = NULL;
+    assert_int_equal(tl_engine_decode(a.e, q, T0, &dv, &d), TL_OK);
+    assert_int_equal(tl_engine_decode(a.e, q2, T0, &dv2, &d), TL_OK);
+    assert_int_equal(tl_engine_decode(a.e, "1:[001] (WS01) any->EventChannel", T0, &(tl_decoded *){NULL}, &d),
+                     TL_E_PARSE);
+    for (int round = 0; round < 2; round++) { /* the same event twice: firedtimes 1, 2 */
+        tl_result r1, r2;
+        process(&a, q, T0 + round, &r1);
+        char *j1 = tl_strdup(r1.alert_json);
+        char *m1 = tl_strdup(r1.ar[0].message);
+        assert_int_equal(tl_engine_process_decoded(b.e, dv, T0 + round, &r2, &d), TL_OK);
+        assert_string_equal(r2.rule_id, "115006");
+        assert_string_equal(r2.alert_json, j1);
+        assert_int_equal(r2.n_ar, 1);
+        assert_string_equal(r2.ar[0].message, m1);
+        tl_free(j1);
+        tl_free(m1);
+    }
+    /* 115006: windows + ruleName + CreateKey; the SetValue event fails its eventType */
+    assert_int_equal(tl_engine_rule_holds(b.e, 115006, dv, T0), 1);
+    assert_int_equal(tl_engine_rule_holds(b.e, 115006, dv2, T0), 0);
+    assert_int_equal(tl_engine_rule_holds(b.e, 424242, dv, T0), -1);
+    /* the engine goes on normally with undecoded lines afterwards */
+    tl_result r;
+    process(&b, q, T0 + 5, &r);
+    assert_string_equal(r.rule_id, "115006");
+    assert_non_null(strstr(r.alert_json, "\"firedtimes\":3"));
+    /* <active-response> thresholds by <level>: none here (rules_id binding) */
+    int lv[4];
+    assert_int_equal(tl_ruleset_ar_levels(b.rs, lv, 4), 0);
+    tl_decoded_free(dv);
+    tl_decoded_free(dv2);
+    tl_decoded_free(NULL);
+    tl_free(q);
+    tl_free(q2);
+    tl_free(xml);
+    tl_free(set);
+    fix_free(&a);
+    fix_free(&b);
+}
+
 /* issue 10: rule loading is n log n (comparisons counted, never wall clock):
  * 100,000 rules took 101 s with linear id lookups, field interning and
  * sibling insertion. */
@@ -1200,6 +1255,7 @@ static void test_rules_ossec_alert_uses_its_rule(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules_seed_115006_fires_with_ar),
+        cmocka_unit_test(test_rules_decode_once_walk_many),
         cmocka_unit_test(test_rules_seed_115007_suppresses),
         cmocka_unit_test(test_rules_seed_115008_115009_on_ar_json),
         cmocka_unit_test(test_rules_decoded_fields_seen_by_rules),

@@ -8,12 +8,19 @@
  *     unmutated ruleset, keeping, per manager event, the rule that answered
  *     (id, level, alert logged, AR count) and, per rule, the events on which it
  *     was TRIED (the walk evaluated it) and on which its own conditions MATCHED.
+ *     Each event is decoded once (tl_engine_decode): decoding depends on the
+ *     decoders only, and every mutant loads the same decoders.
  *  3. Per mutant (in parallel, -j N): load the ruleset with the one rule file
  *     replaced by its mutated text, then per scenario (fewest events first):
  *       a. SKIP when the mutant can provably never be tried in this scenario;
  *       b. QUICK CHECK, when no rule of the ruleset keeps state between events:
  *          run the mutated engine only on the events where the mutant can be
- *          tried and compare each answer with the unmutated one;
+ *          tried and compare each answer with the unmutated one; cheaper forms
+ *          for the two commonest kinds of mutant:
+ *          b'. a mutant of R's own conditions: evaluate only R' on R's tried
+ *              events and compare with where R held;
+ *          b''. a level mutant: walk only the events where R's own conditions
+ *              hold;
  *       c. otherwise REPLAY the whole recording (manager, AR, logcollector) and
  *          apply the scenario's checks: its expectations and its golden file.
  *     The first scenario whose checks notice the mutant kills it.
@@ -27,9 +34,13 @@
  * to match there (or, at the top level, the event's category). Up to the first
  * such event the runs agree, so that event is also one where the UNMUTATED run
  * reached R's place in the tree:
- *   - for mutants that keep R's place (conditions, patterns, levels, counters,
- *     an if_sid entry removed from several: a subset of the parents, same
- *     sibling order), that is an event where R was TRIED;
+ *   - for mutants that keep R's place (conditions, patterns, counters, an
+ *     if_sid entry removed from several: a subset of the parents, same sibling
+ *     order), that is an event where R was TRIED;
+ *   - a level change may move R' among its siblings (they are ordered by
+ *     level, level 0 first), ahead of one that answered before R was tried:
+ *     that is an event where one of R's if_sid parents MATCHED (anywhere when
+ *     R hangs by if_group / if_level or at the top level);
  *   - for "if_sid moved to the parent's parent", an event where one of the
  *     grandparents MATCHED;
  *   - a mutant that deletes R's only parent element or its <category> may be
@@ -47,6 +58,14 @@
  * chosen nowhere else (it cannot be: it is not tried elsewhere), the whole run,
  * AR and logcollector included, is identical. Any difference => full replay (c),
  * which decides.
+ *
+ * Why (b') and (b'') are sound (stateless rulesets, as (b)). The walk visits
+ * the same rules in the same order in both runs until it evaluates R / R'.
+ * b': R' has R's place, level, children and outputs; where R' holds exactly
+ * where R held, every decision of the walk is the same. b'': R' differs from R
+ * in its level only, so where R's (= R''s) own conditions fail, the walk
+ * passes over R' wherever it sits, as it passed over R; only the events where
+ * they hold can differ, and (b) compares those.
  *
  * Killed = some scenario's checks notice: an expectation that held fails, or
  * alerts.json differs from the golden file. Survived = no scenario's checks
@@ -98,7 +117,8 @@ typedef struct sdata {
     char *base_alerts;
     int base_failed;
     size_t nev, capev;
-    char **lines;
+    char **lines;      /* freed once decoded */
+    tl_decoded **dec;  /* per event, decoded once (NULL: the manager drops it) */
     tl_time *times;
     evres *res;
     u32v *tried;   /* per rule index */
@@ -411,6 +431,29 @@ static tl_status prepare_scenario(study *s, sdata *sd, const tl_ruleset *rs, tl_
         TL_FAIL(TL_E_NOMEM);
     sd->base_alerts = res.alerts_json;
     res.alerts_json = NULL;
+    /* decode every event once: decoding depends on the decoders only, which
+     * every mutant shares (one rule file differs), so the quick check (b)
+     * walks these with each mutant instead of decoding again */
+    if (sd->nev) {
+        tl_engine *e = NULL;
+        tl_engine_opts eo = {"wazuh-manager", "node01"};
+        sd->dec = tl_calloc(sd->nev, sizeof *sd->dec);
+        TL_TRY_ALLOC(sd->dec);
+        TL_TRY(tl_engine_new(rs, &eo, &e));
+        for (size_t i = 0; i < sd->nev && st == TL_OK; i++) {
+            tl_diag dd;
+            tl_diag_clear(&dd);
+            st = tl_engine_decode(e, sd->lines[i], sd->times[i], &sd->dec[i], &dd);
+            if (st == TL_E_PARSE) {
+                sd->dec[i] = NULL;
+                st = TL_OK;
+            }
+            tl_free(sd->lines[i]);
+            sd->lines[i] = NULL;
+        }
+        tl_engine_free(e);
+        TL_TRY(st);
+    }
     if (o->golden_dir) {
         char *gp = NULL;
         tl_buf b = TL_BUF_INIT;
@@ -451,9 +494,13 @@ cleanup:
 
 static void sdata_clear(study *s, sdata *sd)
 {
-    for (size_t i = 0; i < sd->nev && sd->nev != (size_t)-1; i++)
+    for (size_t i = 0; i < sd->nev && sd->nev != (size_t)-1; i++) {
         tl_free(sd->lines[i]);
+        if (sd->dec)
+            tl_decoded_free(sd->dec[i]);
+    }
     tl_free(sd->lines);
+    tl_free(sd->dec);
     tl_free(sd->times);
     tl_free(sd->res);
     for (size_t i = 0; sd->tried && i < s->nids; i++)
@@ -520,6 +567,74 @@ static tl_status reach_events(const study *s, const tl_mutant *m, const sdata *s
     return TL_OK;
 }
 
+/* (b') for a mutant of R's own conditions: 1 = R' holds on every event of ev
+ * (R's tried events) exactly where R held in the unmutated run. Then every
+ * walk is the same: it evaluates the same rules in the same order up to R,
+ * and R' answers as R did, with the same children, level and outputs after. */
+static tl_status own_same(study *s, const tl_ruleset *rs, const tl_mutant *m, const sdata *sd,
+                          const u32v *ev, int *same)
+{
+    tl_engine *e = NULL;
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    *same = 1;
+    long ix = rule_index(s, m->rule_id);
+    if (ix < 0)
+        return TL_OK;
+    const u32v *mt = &sd->matched[ix];
+    tl_status st = tl_engine_new(rs, &eo, &e);
+    if (st != TL_OK)
+        return st;
+    size_t j = 0;
+    for (size_t k = 0; k < ev->n && *same; k++) {
+        uint32_t i = ev->v[k];
+        while (j < mt->n && mt->v[j] < i)
+            j++;
+        int base = j < mt->n && mt->v[j] == i;
+        if (!sd->dec[i]) {
+            *same = !base;
+            continue;
+        }
+        int h = tl_engine_rule_holds(e, m->rule_id, sd->dec[i], sd->times[i]);
+        *same = h == base;
+    }
+    tl_engine_free(e);
+    return TL_OK;
+}
+
+/* (b'') for a level mutant: keep only the events of ev (or of the whole
+ * recording when all) on which the rule's own conditions hold. Elsewhere the
+ * walk skips R' wherever it sits among its siblings, as it skipped R: both
+ * runs answer alike there. ev becomes owned (cap != 0), *all 0. */
+static tl_status holds_filter(const tl_ruleset *rs, const tl_mutant *m, const sdata *sd, u32v *ev,
+                              int *all)
+{
+    tl_engine *e = NULL;
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    u32v out = {NULL, 0, 0};
+    tl_status st = tl_engine_new(rs, &eo, &e);
+    size_t n = *all ? sd->nev : ev->n;
+    for (size_t k = 0; k < n && st == TL_OK; k++) {
+        size_t i = *all ? k : ev->v[k];
+        if (!sd->dec[i])
+            continue;
+        if (tl_engine_rule_holds(e, m->rule_id, sd->dec[i], sd->times[i]) != 0)
+            st = u32_push(&out, (uint32_t)i);
+    }
+    tl_engine_free(e);
+    if (ev->cap)
+        tl_free(ev->v);
+    if (st != TL_OK) {
+        tl_free(out.v);
+        memset(ev, 0, sizeof *ev);
+        return st;
+    }
+    if (!out.cap)
+        out.cap = 1;
+    *ev = out;
+    *all = 0;
+    return TL_OK;
+}
+
 /* 1 = the mutant answers like the unmutated ruleset on every event of ev. */
 static tl_status quick_same(const tl_ruleset *rs, const sdata *sd, const u32v *ev, int all,
                             int *same)
@@ -536,12 +651,11 @@ static tl_status quick_same(const tl_ruleset *rs, const sdata *sd, const u32v *e
         tl_result r;
         tl_diag d;
         tl_diag_clear(&d);
-        st = tl_engine_process(e, sd->lines[i], sd->times[i], &r, &d);
-        if (st == TL_E_PARSE) {
-            st = TL_OK;
+        if (!sd->dec[i]) { /* the manager drops it whatever the rules */
             *same = sd->res[i].dropped;
             continue;
         }
+        st = tl_engine_process_decoded(e, sd->dec[i], sd->times[i], &r, &d);
         if (st != TL_OK)
             break;
         const evres *b = &sd->res[i];
@@ -604,6 +718,12 @@ static tl_status run_mutant(study *s, size_t mi, tl_diag *d)
         int same = 0;
         if (empty) {
             same = 1; /* (a): never tried here */
+        } else if (!s->stateful && m->where_holds) {
+            st = holds_filter(rs, m, sd, &ev, &all); /* (b'') then (b) */
+            if (st == TL_OK)
+                st = quick_same(rs, sd, &ev, 0, &same);
+        } else if (!s->stateful && m->own && !all && m->reach == TL_REACH_TRIED) {
+            st = own_same(s, rs, m, sd, &ev, &same); /* (b') */
         } else if (!s->stateful) {
             st = quick_same(rs, sd, &ev, all, &same); /* (b) */
         }
@@ -810,6 +930,10 @@ tl_status tl_mutate_run(const tl_mutate_opts *o, tl_mutate_report **out, tl_diag
         tl_mutgen_ctx gc;
         memset(&gc, 0, sizeof gc);
         gc.log_alert_level = tl_ruleset_log_alert_level(rs);
+        int arl[32];
+        size_t narl = tl_ruleset_ar_levels(rs, arl, 32);
+        gc.ar_levels = arl;
+        gc.n_ar_levels = narl < 32 ? narl : 32;
         gc.files = s.files;
         gc.nfiles = s.nfiles;
         for (size_t f = 0; f < s.nfiles; f++) {

@@ -119,7 +119,7 @@ static int stateful_name(const char *n)
 {
     return !strncmp(n, "if_matched_", 11) || !strncmp(n, "same_", 5) ||
            !strncmp(n, "different_", 10) || !strncmp(n, "not_same_", 9) || !strcmp(n, "ignore") ||
-           !strcmp(n, "check_if_ignored");
+           !strcmp(n, "check_if_ignored") || !strcmp(n, "check_diff") || !strcmp(n, "if_fts");
 }
 
 /* Close element e (stack top popped); parent is the new top or NULL. */
@@ -340,6 +340,8 @@ typedef struct gen {
     const tl_rx_rule *r;
     tl_mutants *out;
     size_t first; /* index of this rule's first mutant, for name de-duplication */
+    int own;      /* the mutants being added change only the rule's own conditions */
+    int level;    /* ... change only the rule's level */
 } gen;
 
 static tl_status add(gen *g, const char *name, size_t cs, size_t ce, const char *repl, int reach,
@@ -374,6 +376,8 @@ static tl_status add(gen *g, const char *name, size_t cs, size_t ce, const char 
     x.cut_start = cs;
     x.cut_end = ce;
     x.reach = reach;
+    x.own = g->own;
+    x.where_holds = g->level;
     x.name = tl_buf_take(&b);
     x.repl = tl_strdup(repl);
     if (nparents) {
@@ -636,7 +640,7 @@ tl_status tl_mutgen_rule(const tl_mutgen_ctx *c, const tl_rx_file *f, const tl_r
                          tl_mutants *out)
 {
     tl_status st = TL_OK;
-    gen g = {c, f, r, out, out->n};
+    gen g = {c, f, r, out, out->n, 0, 0};
     const char *t = f->text;
     tl_buf nm = TL_BUF_INIT, lab = TL_BUF_INIT;
     int nparent_elems = 0;
@@ -682,9 +686,15 @@ tl_status tl_mutgen_rule(const tl_mutgen_ctx *c, const tl_rx_file *f, const tl_r
                         : TL_REACH_TRIED;
         if (is_parent_elem(e->name) && nparent_elems > 1)
             reach = TL_REACH_ALL; /* another parent element takes over: not a subset */
-        TL_TRY(add(&g, tl_buf_cstr(&nm), e->start, e->end, "", reach, NULL, 0));
+        /* a condition of the rule itself (not where it hangs, not the top-level
+         * prefilter <category>) */
+        g.own = !is_parent_elem(e->name) && strcmp(e->name, "category") != 0;
+        st = add(&g, tl_buf_cstr(&nm), e->start, e->end, "", reach, NULL, 0);
+        g.own = 0;
+        TL_TRY(st);
     }
-    /* 2. negate */
+    /* 2. negate, 3. patterns: the rule's own conditions */
+    g.own = 1;
     for (size_t k = 0; k < r->nkids; k++) {
         const tl_rx_elem *e = &r->kids[k];
         if (!is_pattern_elem(e->name))
@@ -722,6 +732,7 @@ tl_status tl_mutgen_rule(const tl_mutgen_ctx *c, const tl_rx_file *f, const tl_r
         TL_TRY(tl_buf_status(&lab));
         TL_TRY(pattern_mutants(&g, e, tl_buf_cstr(&lab)));
     }
+    g.own = 0;
     /* 4. levels */
     {
         const tl_rx_attr *la = tl_rx_attr_find(&r->self, "level");
@@ -746,6 +757,23 @@ tl_status tl_mutgen_rule(const tl_mutgen_ctx *c, const tl_rx_file *f, const tl_r
                         }
                 }
             qsort(targets, nt, sizeof *targets, cmp_int_desc);
+            /* Siblings are ordered by level (level 0 first), so the mutant may
+             * move ahead of siblings that answered before the rule was tried:
+             * it can be tried wherever a parent matched (not only where the
+             * rule was tried). Its parents: the if_sid entries; under if_group,
+             * if_level or at the top level, anywhere. */
+            int lp[64];
+            size_t nlp = 0;
+            int other_parent = 0;
+            for (size_t k = 0; k < r->nkids; k++) {
+                const tl_rx_elem *e = &r->kids[k];
+                if (!strcmp(e->name, "if_sid"))
+                    nlp += split_ids(t + e->tstart, e->tend - e->tstart, lp + nlp, 64 - nlp);
+                else if (is_parent_elem(e->name))
+                    other_parent = 1;
+            }
+            int lreach = nlp && !other_parent ? TL_REACH_PARENTS : TL_REACH_ALL;
+            g.level = 1;
             /* distinct, descending; "to 0" last */
             for (size_t i = 0; i < nt; i++) {
                 if (targets[i] == L || (i && targets[i] == targets[i - 1]) || targets[i] < 0)
@@ -755,8 +783,11 @@ tl_status tl_mutgen_rule(const tl_mutgen_ctx *c, const tl_rx_file *f, const tl_r
                 char v[16];
                 snprintf(v, sizeof v, "%d", targets[i]);
                 TL_TRY(tl_buf_status(&nm));
-                TL_TRY(add(&g, tl_buf_cstr(&nm), la->vstart, la->vend, v, TL_REACH_TRIED, NULL, 0));
+                TL_TRY(add(&g, tl_buf_cstr(&nm), la->vstart, la->vend, v, lreach,
+                           lreach == TL_REACH_PARENTS ? lp : NULL,
+                           lreach == TL_REACH_PARENTS ? nlp : 0));
             }
+            g.level = 0;
         }
     }
     /* 5. frequency / timeframe / ignore */

@@ -66,6 +66,8 @@ typedef struct tl_mutant {
     int reach;
     int *parents; /* TL_REACH_PARENTS: the rules whose match lets the mutant be tried */
     size_t nparents;
+    int own; /* changes only the rule's own conditions: same place, parents, level, outputs */
+    int where_holds; /* a level change: can only matter where the rule's own conditions hold */
 } tl_mutant;
 
 typedef struct tl_mutants {

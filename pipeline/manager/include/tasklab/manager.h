@@ -100,6 +100,10 @@ size_t tl_ruleset_rule_count(const tl_ruleset *rs);
 int tl_ruleset_has_rule(const tl_ruleset *rs, int id);
 /** Alert thresholds in force (from <alerts>). */
 int tl_ruleset_log_alert_level(const tl_ruleset *rs);
+/** The distinct <level> thresholds of the ruleset's <active-response> blocks
+ * (those that bind by level), ascending; writes at most max, returns how many
+ * there are. */
+size_t tl_ruleset_ar_levels(const tl_ruleset *rs, int *out, size_t max);
 int tl_ruleset_email_alert_level(const tl_ruleset *rs);
 /** Append a text dump of the rule tree ("  61600 (0)\n    61603 (0)\n...") to a
  * NUL-terminated buffer the caller frees with tl_free. */
@@ -147,6 +151,43 @@ typedef struct tl_result {
  */
 tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, tl_result *out,
                             tl_diag *d);
+
+/** A decoded event (pre-decoding and decoding done, no rule walked yet),
+ * opaque. Decoding depends only on the decoders, not on the rules: studies
+ * that run one recording against many rule variants (tasklab mutate) decode
+ * each event once and walk it with every variant. */
+typedef struct tl_decoded tl_decoded;
+
+/**
+ * Pre-decode and decode one queue line as tl_engine_process would, without
+ * walking the rules and without touching the engine's state.
+ * @param out  on TL_OK an owned event (tl_decoded_free); it borrows the
+ *             engine's ruleset's decoders: that ruleset must outlive it
+ * @return TL_E_PARSE (d set) for an event tl_engine_process would drop
+ */
+tl_status tl_engine_decode(tl_engine *e, const char *queue_line, tl_time now, tl_decoded **out,
+                           tl_diag *d);
+/** Free; NULL is fine. */
+void tl_decoded_free(tl_decoded *dv);
+/**
+ * tl_engine_process for an event tl_engine_decode made (dv borrowed, read
+ * only; it must outlive the engine's next process call). The engine's ruleset
+ * must have loaded the same decoder files, in the same order, as the one that
+ * decoded dv (same decoder ids); then the result equals tl_engine_process on
+ * the same line at the same `now`.
+ */
+tl_status tl_engine_process_decoded(tl_engine *e, const tl_decoded *dv, tl_time now,
+                                    tl_result *out, tl_diag *d);
+
+/**
+ * Rule `rule_id`'s own conditions (not its parents', not its children's) on
+ * dv, evaluated as the walk evaluates them when it reaches the rule: 1 they
+ * hold, 0 they do not, -1 no such rule in the tree. Same precondition on dv as
+ * tl_engine_process_decoded; meant for rules that keep no state (frequency,
+ * if_matched_*, same_ / different_ fields: their answer depends on the past).
+ * The engine forgets its previous event, as a process call does.
+ */
+int tl_engine_rule_holds(tl_engine *e, int rule_id, const tl_decoded *dv, tl_time now);
 
 /** Trace sink for logtest -v / ruleset-test: one call per rule tried, in walk
  * order. `failed` names the first failing condition ("field

@@ -702,6 +702,29 @@ int tl_ruleset_has_rule(const tl_ruleset *rs, int id) {
     return 0;
 }
 
+size_t tl_ruleset_ar_levels(const tl_ruleset *rs, int *out, size_t max) {
+    size_t n = 0; /* distinct levels stored in out[0..n) (n <= max) */
+    size_t more = 0;
+    for (size_t k = 0; rs && k < rs->nars; k++) {
+        int l = rs->ars[k].level, dup = 0;
+        if (l <= 0)
+            continue;
+        for (size_t i = 0; i < n && !dup; i++)
+            dup = out[i] == l;
+        if (dup)
+            continue;
+        if (n == max) {
+            more++;
+            continue;
+        }
+        size_t i = n++;
+        for (; i > 0 && out[i - 1] > l; i--)
+            out[i] = out[i - 1];
+        out[i] = l;
+    }
+    return n + more;
+}
+
 int tl_ruleset_log_alert_level(const tl_ruleset *rs) {
     return rs->log_alert_level;
 }

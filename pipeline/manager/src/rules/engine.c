@@ -71,6 +71,7 @@ typedef struct engine_extra {
     int cur_matched; /* "matched" mark of the event being processed */
     int indexed;     /* the current walk's event fields are in fcache */
     tl_event spare;  /* field storage kept from the previous event */
+    int ev_borrowed; /* e->ev is a shallow copy of a tl_decoded (tl_engine_process_decoded) */
     /* fid memo: field i of the previous indexed event had name memo_name[i]
      * and fid memo_fid[i] when memo_ok[i] (names shorter than MEMO_NAME); decoders emit the
      * same names in the same order for events of one kind */
@@ -270,7 +271,7 @@ void tl_engine_free(tl_engine *e) {
     tl_free(e->fcache);
     tl_free(e->fgen);
     el_clear(&e->last_events);
-    if (e->have_ev)
+    if (e->have_ev && !x->ev_borrowed)
         tl_event_clear(&e->ev);
     tl_event_clear(&x->spare);
     tl_buf_free(&e->alert);
@@ -808,7 +809,8 @@ static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth) {
     return r;
 }
 
-const tl_rule *tl_engine_walk(tl_engine *e) {
+/* Per-walk scratch: a new field-cache generation, the decoder slot. */
+static void walk_setup(tl_engine *e) {
     const tl_ruleset *rs = e->rs;
     if (++e->gen == 0) { /* wrapped: invalidate every slot */
         memset(e->fgen, 0, (e->rs->nfnames ? rs->nfnames : 1) * sizeof *e->fgen);
@@ -825,6 +827,11 @@ const tl_rule *tl_engine_walk(tl_engine *e) {
         X(e)->dec_slot = tl_kidx_slot_of(rs, did);
         X(e)->has_prog = e->ev.program_name != NULL;
     }
+}
+
+const tl_rule *tl_engine_walk(tl_engine *e) {
+    const tl_ruleset *rs = e->rs;
+    walk_setup(e);
     for (size_t i = 0; i < rs->ntop; i++) {
         const tl_rule *t = rs->top[i];
         if (t->category != e->ev.decoder_type)
@@ -974,13 +981,13 @@ static tl_status store_event(tl_engine *e, const tl_rule *r) {
     return st;
 }
 
-tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, tl_result *out,
-                            tl_diag *d) {
-    tl_status st = TL_OK;
-    const tl_ruleset *rs = e->rs;
+/* Forget the previous event (its storage kept for the next one unless it was
+ * borrowed) and the per-event scratch. */
+static void begin_event(tl_engine *e, tl_result *out) {
     memset(out, 0, sizeof *out);
-    if (e->have_ev)
+    if (e->have_ev && !X(e)->ev_borrowed)
         tl_event_clear_keep(&e->ev, &X(e)->spare);
+    X(e)->ev_borrowed = 0;
     tl_event_init(&e->ev);
     e->have_ev = 1;
     e->matched = NULL;
@@ -989,6 +996,15 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     X(e)->cur_matched = 0;
     tl_buf_reset(&e->alert);
     tl_buf_reset(&e->desc);
+}
+
+static tl_status after_decode(tl_engine *e, tl_time now, tl_result *out);
+
+tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, tl_result *out,
+                            tl_diag *d) {
+    tl_status st = TL_OK;
+    const tl_ruleset *rs = e->rs;
+    begin_event(e, out);
 
     st = tl_predecode(queue_line, e->manager_name, now, &e->ev, d);
     if (st != TL_OK)
@@ -998,7 +1014,70 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
     st = tl_decode(rs->ds, &e->ev, d);
     if (st != TL_OK)
         return st == TL_E_NOMEM ? st : TL_E_PARSE;
+    return after_decode(e, now, out);
+}
 
+/* A decoded event kept for engines over rulesets with the same decoders. */
+struct tl_decoded {
+    tl_event ev;
+};
+
+tl_status tl_engine_decode(tl_engine *e, const char *queue_line, tl_time now, tl_decoded **out,
+                           tl_diag *d) {
+    tl_decoded *dv = tl_calloc(1, sizeof *dv);
+    if (!dv)
+        return TL_E_NOMEM;
+    tl_event_init(&dv->ev);
+    tl_status st = tl_predecode(queue_line, e->manager_name, now, &dv->ev, d);
+    if (st == TL_OK) {
+        dv->ev.time = now;
+        st = tl_decode(e->rs->ds, &dv->ev, d);
+    }
+    if (st != TL_OK) {
+        tl_decoded_free(dv);
+        return st == TL_E_NOMEM ? st : TL_E_PARSE;
+    }
+    *out = dv;
+    return TL_OK;
+}
+
+void tl_decoded_free(tl_decoded *dv) {
+    if (!dv)
+        return;
+    tl_event_clear(&dv->ev);
+    tl_free(dv);
+}
+
+tl_status tl_engine_process_decoded(tl_engine *e, const tl_decoded *dv, tl_time now,
+                                    tl_result *out, tl_diag *d) {
+    (void)d;
+    begin_event(e, out);
+    /* a shallow copy: the walk and the alert only read the event; begin_event
+     * and tl_engine_free never free a borrowed one */
+    e->ev = dv->ev;
+    e->ev.time = now;
+    X(e)->ev_borrowed = 1;
+    return after_decode(e, now, out);
+}
+
+int tl_engine_rule_holds(tl_engine *e, int rule_id, const tl_decoded *dv, tl_time now) {
+    const tl_rule *r = tl_ruleset_find(e->rs, rule_id);
+    if (!r || !r->in_tree)
+        return -1;
+    tl_result out;
+    begin_event(e, &out);
+    e->ev = dv->ev;
+    e->ev.time = now;
+    X(e)->ev_borrowed = 1;
+    walk_setup(e);
+    size_t fidx = 0;
+    return eval_rule(e, r, &fidx) == TL_C_COUNT;
+}
+
+/* Walk, state, alert and AR messages for the event in e->ev. */
+static tl_status after_decode(tl_engine *e, tl_time now, tl_result *out) {
+    tl_status st = TL_OK;
+    const tl_ruleset *rs = e->rs;
     const tl_rule *r;
     int ossec_alert = e->ev.decoder_type == TL_CAT_OSSEC_ALERT;
     if (ossec_alert) {
