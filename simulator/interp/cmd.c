@@ -176,7 +176,51 @@ cleanup:
     return st;
 }
 
+/* Which of the command's streams end up away from the console, from its redirections
+ * in order (> and 1> stdout, 2> stderr, 2>&1 / 1>&2 follow the other stream; >nul too). */
+static void redir_streams(const char *in, int away[2])
+{
+    int inq = 0;
+    away[0] = away[1] = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == '"')
+            inq = !inq;
+        if (inq || *p != '>')
+            continue;
+        int fd = (p > in && (p[-1] == '1' || p[-1] == '2') && (p - 1 == in || p[-2] == ' '))
+                     ? p[-1] - '1'
+                     : 0;
+        const char *q = p + 1;
+        if (*q == '>')
+            q++;
+        if (*q == '&' && (q[1] == '1' || q[1] == '2')) {
+            away[fd] = away[q[1] - '1'];
+            p = q + 1;
+            continue;
+        }
+        away[fd] = 1;
+        p = q - 1;
+    }
+}
+
+static tl_status run_simple_inner(tl_exec_ctx *c, long cmdproc, const char *text, int *rc);
+
+/* A simple command: what it prints reaches the console unless redirected (console.c). */
 static tl_status run_simple(tl_exec_ctx *c, long cmdproc, const char *text, int *rc)
+{
+    int away[2];
+    redir_streams(text, away);
+    for (int i = 0; i < 2; i++)
+        if (away[i])
+            tl_sim_console_mute(c->s, i, 1);
+    tl_status st = run_simple_inner(c, cmdproc, text, rc);
+    for (int i = 0; i < 2; i++)
+        if (away[i])
+            tl_sim_console_mute(c->s, i, -1);
+    return st;
+}
+
+static tl_status run_simple_inner(tl_exec_ctx *c, long cmdproc, const char *text, int *rc)
 {
     tl_status st;
     char *cmd = NULL, *target = NULL, *tok = NULL, *image = NULL;

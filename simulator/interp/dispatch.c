@@ -18,6 +18,8 @@ static const tl_interp table[] = {
     {"reg.exe", tl_interp_reg, NULL},
     {"at.exe", tl_interp_at, NULL},
     {"GhostTask.exe", tl_interp_ghosttask, NULL},
+    {"wscript.exe", tl_interp_script_host, NULL},
+    {"cscript.exe", tl_interp_script_host, NULL},
 };
 
 const tl_interp *tl_interp_find(const char *image)

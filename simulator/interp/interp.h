@@ -12,7 +12,10 @@
  *   reg.c         reg.exe
  *   at.c          at.exe
  *   ghosttask.c   GhostTask.exe
- *   powershell.c  powershell.exe / pwsh.exe (ScheduledTasks cmdlets)
+ *   powershell.c  powershell.exe / pwsh.exe (ScheduledTasks cmdlets, Register-ScheduledJob)
+ *   script_com.c  wscript.exe / cscript.exe, and the Task Scheduler COM object model
+ *                 (Schedule.Service) that VBScript, JScript and PowerShell scripts drive
+ *   schtasks_query.c  what schtasks /query prints
  *
  * Rule: an interpreter never calls another one. A program started from an
  * interpreter (cmd running schtasks, PowerShell running reg) goes through
@@ -83,5 +86,18 @@ char *tl_argv_quote(const char *arg);
 
 /* ---- schtasks.c: the /query listing (tests, explain) ----------------------------- */
 tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out);
+/* schtasks_query.c: the text `schtasks /query [/fo F] [/nh] [/tn X]` prints (only: that task). */
+tl_status tl_schtasks_query_text(tl_sim *s, const char *format, int no_header, const tl_task *only,
+                                 char **out);
+
+/* ---- script_com.c: the Task Scheduler COM API from scripts ------------------------ */
+/* Not an interpreter of its own (PowerShell and the script hosts share it): run `text`
+ * (a script in `language`, TL_COM_* of sim.h, named script_name in messages) in process
+ * proc, which calls Schedule.Service; console_host: 0 none (wscript), 1 cscript (prints
+ * errors and WScript.Echo), 2 cscript //B (Echo only). */
+tl_status tl_com_run_script(tl_exec_ctx *c, long proc, int language, int console_host,
+                            const char *script_name, const char *text, int *exit_code);
+/* 1 when a PowerShell script creates the Schedule.Service COM object. */
+int tl_com_ps_script_uses_com(const char *script);
 
 #endif /* TL_SIM_INTERP_H */

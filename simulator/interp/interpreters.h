@@ -35,4 +35,8 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
 tl_status tl_interp_ghosttask(tl_exec_ctx *c, long proc, const char *cmdline, char **argv,
                               size_t argc, int *exit_code);
 
+/* script_com.c: wscript.exe / cscript.exe [//options] script.vbs|.js [args] */
+tl_status tl_interp_script_host(tl_exec_ctx *c, long proc, const char *cmdline, char **argv,
+                                size_t argc, int *exit_code);
+
 #endif /* TL_SIM_INTERPRETERS_H */

@@ -409,6 +409,30 @@ static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
             out->n++;
         }
     }
+    if (ch == '{') {
+        /* a script block: kept as its text (Register-ScheduledJob -ScriptBlock stores it) */
+        const char *s0 = ++x->p;
+        int depth = 1;
+        char q = 0;
+        for (; *x->p; x->p++) {
+            if (q) {
+                if (*x->p == q)
+                    q = 0;
+            } else if (*x->p == '\'' || *x->p == '"') {
+                q = *x->p;
+            } else if (*x->p == '{') {
+                depth++;
+            } else if (*x->p == '}' && --depth == 0) {
+                break;
+            }
+        }
+        if (depth)
+            return err(x, "missing '}'", NULL);
+        out->k = V_STR;
+        out->s = tl_strndup(s0, (size_t)(x->p - s0));
+        x->p++;
+        return out->s ? TL_OK : TL_E_NOMEM;
+    }
     if (ch == '[') {
         const char *e = strchr(x->p, ']');
         if (!e)
@@ -1078,6 +1102,86 @@ static int xml_is_system(const char *xml)
     return strstr(xml, "<UserId>S-1-5-18</UserId>") || strstr(xml, "<UserId>SYSTEM</UserId>");
 }
 
+/* Register-ScheduledJob (PSScheduledJob, Windows PowerShell 5.1; evasion.md §4): a task
+ * \Microsoft\Windows\PowerShell\ScheduledJobs\<Name> whose action starts PowerShell to load
+ * the job's definition from the user's store and run it [V ScheduledJobDefinition.cs]. The
+ * definition file the store holds (the script block) and the task's principal and settings
+ * are not given by the facts: the task runs as the registering user (its SID, interactive
+ * token) and the definition file is not written [A]. Needs an elevated session [A]. */
+static tl_status cm_scheduled_job(ps *x, const args *a, val *out)
+{
+    static const char *const ok[] = {"Name",        "ScriptBlock",     "FilePath",
+                                     "Trigger",     "ScheduledJobOption", "Credential",
+                                     "RunNow",      "RunEvery",        "ArgumentList",
+                                     "MaxResultCount", "InitializationScript", "RunAs32",
+                                     "Authentication", NULL};
+    tl_status st = check_params(x, "Register-ScheduledJob", a, ok);
+    tl_sim *s = x->c->s;
+    char *path = NULL;
+    tl_buf b = TL_BUF_INIT, store = TL_BUF_INIT, p = TL_BUF_INIT;
+    memset(out, 0, sizeof *out);
+    if (st != TL_OK)
+        return st;
+    const char *name = sval(arg(a, "Name"));
+    if (!name)
+        name = sval(pos(a, 0));
+    if (!name)
+        return err(x, "Register-ScheduledJob: -Name is required", NULL);
+    if (!arg(a, "ScriptBlock") && !arg(a, "FilePath") && !pos(a, 1))
+        return err(x, "Register-ScheduledJob: -ScriptBlock or -FilePath is required", NULL);
+    if (x->c->integrity < 2) {
+        x->rc = 1; /* Access is denied */
+        return TL_OK;
+    }
+    /* the module drives the Task Scheduler through its COM API [A] */
+    TL_TRY(tl_sim_image_load(s, x->proc, "C:\\Windows\\System32\\taskschd.dll"));
+    tl_buf_printf(&p, "\\Microsoft\\Windows\\PowerShell\\ScheduledJobs\\%s", name);
+    TL_TRY(tl_buf_status(&p));
+    char msg[300];
+    st = tl_task_path_canon(tl_buf_cstr(&p), &path, msg, sizeof msg);
+    if (st == TL_E_PARSE) {
+        st = err(x, "Register-ScheduledJob: %s", msg);
+        goto cleanup;
+    }
+    TL_TRY(st);
+    if (tl_task_find(s, path)) {
+        x->rc = 1; /* a job of that name exists */
+        goto cleanup;
+    }
+    char *la = tl_sim_expand_env(s, x->c->user, "%LOCALAPPDATA%");
+    TL_TRY_ALLOC(la);
+    tl_buf_printf(&store, "%s\\Microsoft\\Windows\\PowerShell\\ScheduledJobs", la);
+    tl_free(la);
+    tl_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\" "
+                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">"
+                    "<RegistrationInfo><URI/></RegistrationInfo><Triggers>");
+    frags(&b, arg(a, "Trigger"), V_TRIGGER);
+    tl_buf_printf(&b, "</Triggers><Principals><Principal id=\"Author\"><UserId>%s</UserId>"
+                      "<LogonType>InteractiveToken</LogonType><RunLevel>LeastPrivilege</RunLevel>"
+                      "</Principal></Principals><Settings><Enabled>true</Enabled></Settings>"
+                      "<Actions Context=\"Author\"><Exec><Command>powershell.exe</Command>"
+                      "<Arguments>",
+                  s->users[x->c->user].sid);
+    tl_buf args_text = TL_BUF_INIT;
+    tl_buf_printf(&args_text,
+                  "-NoLogo -NonInteractive -WindowStyle Hidden -Command \"Import-Module "
+                  "PSScheduledJob; $jobDef = "
+                  "[Microsoft.PowerShell.ScheduledJob.ScheduledJobDefinition]::LoadFromStore('%s', "
+                  "'%s'); $jobDef.Run()\"",
+                  name, tl_buf_cstr(&store));
+    xesc(&b, tl_buf_cstr(&args_text));
+    tl_buf_free(&args_text);
+    tl_buf_puts(&b, "</Arguments></Exec></Actions></Task>");
+    TL_TRY(tl_buf_status(&b));
+    st = do_register(x, path, tl_buf_cstr(&b), 0, 0);
+cleanup:
+    tl_free(path);
+    tl_buf_free(&b);
+    tl_buf_free(&store);
+    tl_buf_free(&p);
+    return st;
+}
+
 static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, val *out)
 {
     tl_status st = TL_OK;
@@ -1090,8 +1194,10 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
         TL_TRY(tl_sim_image_load(s, x->proc, "C:\\Windows\\System32\\taskschd.dll"));
     if (!tl_strcasecmp(name, "New-ScheduledTaskAction"))
         return cm_action(x, a, out);
-    if (!tl_strcasecmp(name, "New-ScheduledTaskTrigger"))
+    if (!tl_strcasecmp(name, "New-ScheduledTaskTrigger") || !tl_strcasecmp(name, "New-JobTrigger"))
         return cm_trigger(x, a, out);
+    if (!tl_strcasecmp(name, "Register-ScheduledJob"))
+        return cm_scheduled_job(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTaskPrincipal"))
         return cm_principal(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTaskSettingsSet"))
@@ -1492,6 +1598,8 @@ tl_status tl_interp_powershell_script(tl_exec_ctx *c, long psproc, const char *s
     x.c = c;
     x.proc = psproc;
     c->s->caller_proc = psproc;
+    if (tl_com_ps_script_uses_com(script))
+        return tl_com_run_script(c, psproc, TL_COM_POWERSHELL, 1, "script", script, rc);
     x.p = script;
     for (;;) {
         while (*x.p == ' ' || *x.p == '\t' || *x.p == '\r' || *x.p == '\n' || *x.p == ';')

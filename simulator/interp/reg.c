@@ -112,6 +112,7 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
     tl_status st = TL_OK;
     char *npath = NULL;
     unsigned char *data = NULL;
+    int done_msg = 0;
     *rc = 0;
     if (argc < 2)
         return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg: missing operation");
@@ -191,12 +192,17 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
     TL_TRY(st);
     if (query) {
         *rc = tl_reg_find(s, npath) ? 0 : 1;
+        if (*rc) /* the listing of a key that exists is not rendered [A] */
+            tl_sim_console_err(s, "ERROR: The system was unable to find the specified registry "
+                                  "key or value.\r\n");
         goto cleanup;
     }
     if (!access_ok(c, npath)) {
-        *rc = 1; /* ERROR: Access is denied. */
+        *rc = 1;
+        tl_sim_console_err(s, "ERROR: Access is denied.\r\n");
         goto cleanup;
     }
+    done_msg = 1; /* add / delete: reg says how it went */
     if (add) {
         uint32_t ty = tl_reg_type_from_name(t ? t : "REG_SZ");
         if (ty == UINT32_MAX) {
@@ -248,6 +254,13 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
         }
     }
 cleanup:
+    if (done_msg && st == TL_OK) {
+        if (*rc == 0)
+            tl_sim_console_puts(s, "The operation completed successfully.\r\n");
+        else
+            tl_sim_console_err(s, "ERROR: The system was unable to find the specified registry "
+                                  "key or value.\r\n");
+    }
     tl_free(npath);
     tl_free(data);
     return st;

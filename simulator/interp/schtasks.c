@@ -671,6 +671,8 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
     }
     if (opt(o, "s") && !is_local_host(s, opt(o, "s"))) {
         *rc = 0; /* registered on another machine: nothing happens here */
+        tl_sim_console_printf(s, "SUCCESS: The scheduled task \"%s\" has successfully been created.\r\n",
+                              tn);
         st = TL_OK;
         goto cleanup;
     }
@@ -680,7 +682,9 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
     int is_system = c->user == 0;
     if (opt(o, "ru")) {
         if (!resolve_ru(s, opt(o, "ru"), uid, sizeof uid, &ruser)) {
-            *rc = 1; /* ERROR: No mapping between account names and security IDs was done. */
+            *rc = 1;
+            tl_sim_console_err(s, "ERROR: No mapping between account names and security IDs was "
+                                   "done.\r\n");
             st = TL_OK;
             goto cleanup;
         }
@@ -692,7 +696,8 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
     int needs_admin =
         (ruser != (long)c->user) || (opt(o, "rl") && !tl_strcasecmp(opt(o, "rl"), "HIGHEST"));
     if (needs_admin && c->integrity < 2) {
-        *rc = 1; /* ERROR: Access is denied. */
+        *rc = 1;
+        tl_sim_console_err(s, "ERROR: Access is denied.\r\n");
         st = TL_OK;
         goto cleanup;
     }
@@ -725,6 +730,7 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
          * "ERROR: The task XML is malformed." with exit 1, no task registered. */
         if (tl_taskxml_has_doctype(xmltext)) {
             *rc = 1;
+            tl_sim_console_err(s, "ERROR: The task XML is malformed.\r\n");
             st = TL_OK;
             goto cleanup;
         }
@@ -738,6 +744,10 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
     }
     if (tl_task_find(s, path) && !opt(o, "f")) {
         *rc = 1; /* the replace prompt is answered "N" without a console */
+        tl_sim_console_printf(s,
+                              "WARNING: The task name \"%s\" already exists. Do you want to "
+                              "replace it (Y/N)? \r\n",
+                              tn);
         st = TL_OK;
         goto cleanup;
     }
@@ -750,6 +760,8 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
     }
     TL_TRY(st);
     *rc = 0;
+    tl_sim_console_printf(s, "SUCCESS: The scheduled task \"%s\" has successfully been created.\r\n",
+                          tn);
 cleanup:
     tl_free(path);
     tl_free(xmlfile);
@@ -773,7 +785,8 @@ static tl_status lookup(tl_exec_ctx *c, const char *verb, const opts *o, tl_task
     tl_task *f = tl_task_find(c->s, path);
     tl_free(path);
     if (!f || f->unloaded || !tl_task_visible(c->s, f)) {
-        *rc = 1; /* ERROR: The system cannot find the file specified. */
+        *rc = 1;
+        tl_sim_console_err(c->s, "ERROR: The system cannot find the file specified.\r\n");
         return TL_OK;
     }
     *t = f;
@@ -797,8 +810,13 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
     tl_status st;
     tl_task *t = NULL;
     *rc = 0;
-    if (argc < 2)
-        return TL_OK; /* "schtasks" alone = /query */
+    if (argc < 2) { /* "schtasks" alone = /query */
+        char *text = NULL;
+        TL_TRY(tl_schtasks_query_text(s, NULL, 0, NULL, &text));
+        tl_sim_console_puts(s, text);
+        tl_free(text);
+        return TL_OK;
+    }
     char typed[256];
     snprintf(typed, sizeof typed, "%s", argv[1]);
     if (tl_ev_schtasks_arg(s, argv[1]) < 0) {
@@ -843,9 +861,13 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             return TL_OK;
         if (!may_modify(c, t)) {
             *rc = 1;
+            tl_sim_console_err(s, "ERROR: Access is denied.\r\n");
             return TL_OK;
         }
-        return tl_task_delete(s, t, c->user);
+        TL_TRY(tl_task_delete(s, t, c->user));
+        tl_sim_console_printf(s, "SUCCESS: The scheduled task \"%s\" was successfully deleted.\r\n",
+                              opt(&o, "tn"));
+        return TL_OK;
     }
     if (!tl_strcasecmp(verb, "change")) {
         TL_TRY(parse_opts(c, "/change", change_sw, argv, argc, 2, &o));
@@ -871,6 +893,7 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             return TL_OK;
         if (!may_modify(c, t)) {
             *rc = 1;
+            tl_sim_console_err(s, "ERROR: Access is denied.\r\n");
             return TL_OK;
         }
         if (opt(&o, "tr")) {
@@ -906,6 +929,10 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             TL_TRY(tl_task_set_enabled(s, t, 1, c->user));
         if (opt(&o, "disable"))
             TL_TRY(tl_task_set_enabled(s, t, 0, c->user));
+        tl_sim_console_printf(s,
+                              "SUCCESS: The parameters of scheduled task \"%s\" have been "
+                              "changed.\r\n",
+                              opt(&o, "tn"));
         return TL_OK;
     }
     if (!tl_strcasecmp(verb, "run")) {
@@ -923,12 +950,15 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
          * (SilentCleanup, abused by Lokibot for UAC bypass) */
         if (!may_modify(c, t) && !(t->user_id && !strcmp(t->user_id, "S-1-5-32-545"))) {
             *rc = 1;
+            tl_sim_console_err(s, "ERROR: Access is denied.\r\n");
             return TL_OK;
         }
         if (!t->enabled) { /* a disabled task does not start on demand */
             *rc = 1;
             return TL_OK;
         }
+        tl_sim_console_printf(s, "SUCCESS: Attempted to run the scheduled task \"%s\".\r\n",
+                              opt(&o, "tn"));
         return tl_task_run(s, t);
     }
     if (!tl_strcasecmp(verb, "end")) {
@@ -938,6 +968,11 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             return TL_OK;
         }
         TL_TRY(lookup(c, "/end", &o, &t, rc));
+        if (t)
+            tl_sim_console_printf(s,
+                                  "SUCCESS: The scheduled task \"%s\" has been terminated "
+                                  "successfully.\r\n",
+                                  opt(&o, "tn"));
         return TL_OK;
     }
     if (!tl_strcasecmp(verb, "query")) {
@@ -951,9 +986,17 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             tl_strcasecmp(fo, "CSV"))
             return tl_sim_step_error(s, c->d, TL_E_PARSE,
                                      "schtasks /query: invalid value '%s' for /FO", fo);
+        if (opt(&o, "xml"))
+            return TL_OK; /* the XML form of the listing: not rendered [A] */
         if (opt(&o, "tn")) {
             TL_TRY(lookup(c, "/query", &o, &t, rc));
+            if (!t)
+                return TL_OK;
         }
+        char *text = NULL;
+        TL_TRY(tl_schtasks_query_text(s, fo, opt(&o, "nh") != NULL, t, &text));
+        tl_sim_console_puts(s, text);
+        tl_free(text);
         return TL_OK;
     }
     if (!tl_strcasecmp(verb, "?"))
@@ -979,35 +1022,5 @@ tl_status tl_interp_schtasks(tl_exec_ctx *c, long proc, const char *cmdline, cha
 
 tl_status tl_sim_schtasks_query(tl_sim *s, const char *format, char **out)
 {
-    tl_buf b = TL_BUF_INIT;
-    int csv = format && !tl_strcasecmp(format, "CSV");
-    int list = format && !tl_strcasecmp(format, "LIST");
-    if (csv)
-        tl_buf_puts(&b, "\"TaskName\",\"Next Run Time\",\"Status\"\r\n");
-    else if (!list)
-        tl_buf_puts(
-            &b,
-            "TaskName                                 Next Run Time          Status\r\n"
-            "======================================== ====================== ===============\r\n");
-    for (size_t i = 0; i < s->ntasks; i++) {
-        const tl_task *t = &s->tasks[i];
-        if (t->deleted || t->unloaded || !tl_task_visible(s, t))
-            continue;
-        const char *status = t->enabled ? "Ready" : "Disabled";
-        if (csv)
-            tl_buf_printf(&b, "\"%s\",\"N/A\",\"%s\"\r\n", t->path, status);
-        else if (list)
-            tl_buf_printf(&b,
-                          "HostName:      %s\r\nTaskName:      %s\r\nNext Run Time: N/A\r\n"
-                          "Status:        %s\r\n\r\n",
-                          s->sc->hostname, t->path, status);
-        else
-            tl_buf_printf(&b, "%-40s %-22s %s\r\n", t->path, "N/A", status);
-    }
-    if (tl_buf_status(&b) != TL_OK) {
-        tl_buf_free(&b);
-        return TL_E_NOMEM;
-    }
-    *out = tl_buf_take(&b);
-    return TL_OK;
+    return tl_schtasks_query_text(s, format, 0, NULL, out);
 }

@@ -6,7 +6,8 @@
  * PowerShell's last native exit code, a program's own). Interpreters print
  * with tl_sim_console_puts; text printed while a task's action runs (no
  * console: the Schedule service starts it) or while cmd.exe redirects the
- * command's output (tl_sim_console_mute) is not shown.
+ * stream it goes to (tl_sim_console_mute: standard output, where SUCCESS
+ * lines go, or standard error, where ERROR/WARNING lines go) is not shown.
  *
  * tl_sim_console_json gives the records as data (`console` expectations),
  * tl_sim_console_text as the transcript written to OUT/<name>/console.txt:
@@ -37,8 +38,8 @@ typedef struct crec {
 struct tl_console {
     crec *v;
     size_t n, cap;
-    int open;  /* a command step is running: v[n-1] takes the output */
-    int mute;  /* output redirected away from the console */
+    int open;     /* a command step is running: v[n-1] takes the output */
+    int mute[2];  /* stdout, stderr redirected away from the console (cmd's > and 2>) */
 };
 
 void tl_sim_console_free(tl_sim *s)
@@ -90,7 +91,7 @@ tl_status tl_sim_console_begin(tl_sim *s, size_t file_index, const char *user, c
     }
     c->n++;
     c->open = 1;
-    c->mute = 0;
+    c->mute[0] = c->mute[1] = 0;
     return TL_OK;
 }
 
@@ -103,19 +104,17 @@ void tl_sim_console_end(tl_sim *s, int exit_code)
     c->open = 0;
 }
 
-int tl_sim_console_mute(tl_sim *s, int delta)
+void tl_sim_console_mute(tl_sim *s, int stream, int delta)
 {
     tl_console *c = s->console;
-    if (!c)
-        return 0;
-    c->mute += delta;
-    return c->mute;
+    if (c && (stream == 0 || stream == 1))
+        c->mute[stream] += delta;
 }
 
-void tl_sim_console_puts(tl_sim *s, const char *text)
+static void put(tl_sim *s, int stream, const char *text)
 {
     tl_console *c = s->console;
-    if (!c || !c->open || c->mute > 0 || s->task_depth > 0)
+    if (!c || !c->open || c->mute[stream] > 0 || s->task_depth > 0)
         return;
     tl_buf *b = &c->v[c->n - 1].out;
     for (const char *p = text; *p; p++)
@@ -123,10 +122,13 @@ void tl_sim_console_puts(tl_sim *s, const char *text)
             tl_buf_putc(b, *p);
 }
 
+void tl_sim_console_puts(tl_sim *s, const char *text) { put(s, 0, text); }
+void tl_sim_console_err(tl_sim *s, const char *text) { put(s, 1, text); }
+
 void tl_sim_console_printf(tl_sim *s, const char *fmt, ...)
 {
     tl_console *c = s->console;
-    if (!c || !c->open || c->mute > 0 || s->task_depth > 0)
+    if (!c || !c->open || c->mute[0] > 0 || s->task_depth > 0)
         return;
     tl_buf b = TL_BUF_INIT;
     va_list ap;
@@ -189,7 +191,7 @@ tl_status tl_sim_console_text(const tl_sim *s, char **out)
         tl_buf_printf(&b, "%s$.steps[%zu] at +%lld.%03lld s, %s\n", i ? "\n" : "", r->step,
                       us / 1000000, (us / 1000) % 1000, r->who);
         /* a multi-line command (a PowerShell script) keeps its lines, each after "> " */
-        for (const char *p = r->command; p;) {
+        for (const char *p = r->command; p && *p;) {
             const char *nl = strchr(p, '\n');
             size_t n = nl ? (size_t)(nl - p) : strlen(p);
             if (n && p[n - 1] == '\r')

@@ -328,15 +328,17 @@ char *tl_sim_expand_env(const tl_sim *s, size_t user, const char *in);
 tl_status tl_sim_console_begin(tl_sim *s, size_t file_index, const char *user, const char *parent,
                                const char *command);
 void tl_sim_console_end(tl_sim *s, int exit_code);
-/* Text a program prints to the user's console (shown unless muted or inside a task run). */
+/* Text a program prints to the user's console, on standard output / standard error
+ * (shown unless that stream is redirected, or inside a task run). */
 void tl_sim_console_puts(tl_sim *s, const char *text);
+void tl_sim_console_err(tl_sim *s, const char *text);
 void tl_sim_console_printf(tl_sim *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-/* cmd.exe redirects a command's output (+1 before, -1 after); returns the new depth. */
-int tl_sim_console_mute(tl_sim *s, int delta);
+/* cmd.exe redirects a command's stream (0 stdout, 1 stderr) away: +1 before, -1 after. */
+void tl_sim_console_mute(tl_sim *s, int stream, int delta);
 void tl_sim_console_free(tl_sim *s);
 
 

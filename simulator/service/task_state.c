@@ -10,7 +10,7 @@
  *                 "WorkingDirectory": null}],
  *    "Triggers": [{"Type": "LogonTrigger", "Enabled": "true", "UserId": "…"}],
  *    "Principal": {"Id": "Author", "UserId": "S-1-5-18", "RunLevel": "HighestAvailable"},
- *    "Hidden": false, "Enabled": true, "RegistryOnly": false,
+ *    "Hidden": false, "Enabled": true, "RegistryOnly": false, "Loaded": true,
  *    "SD": true, "Index": 3, "Listed": true, "File": "C:\\Windows\\System32\\Tasks\\WinUpdate"}
  *
  * Actions use the AR's short form (pipeline/ar README, "Actions"); Triggers and
@@ -152,7 +152,8 @@ static cJSON *task_object(tl_sim *s, const tl_task *t)
     }
     ok = ok && add(o, "Hidden", cJSON_CreateBool(t->hidden)) &&
          add(o, "Enabled", cJSON_CreateBool(t->enabled)) &&
-         add(o, "RegistryOnly", cJSON_CreateBool(t->registry_only));
+         add(o, "RegistryOnly", cJSON_CreateBool(t->registry_only)) &&
+         add(o, "Loaded", cJSON_CreateBool(!t->unloaded));
     /* the Tree key as it is now (Tarrask deletes SD, others zero or delete Index) */
     tl_buf b = TL_BUF_INIT;
     tl_buf_printf(&b, TL_TASKCACHE "\\Tree%s", t->path);

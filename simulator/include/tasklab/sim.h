@@ -90,7 +90,7 @@ tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, s
 const char *tl_sim_agent_dir(const tl_sim *s);
 /** The endpoint's tasks now (deleted ones aside), as a JSON array in
  * registration order: Name, Path, Id, Author, Actions, Triggers, Principal,
- * Hidden, Enabled, RegistryOnly, SD, Index, Listed, File (task_state.c).
+ * Hidden, Enabled, RegistryOnly, Loaded, SD, Index, Listed, File (task_state.c).
  * *out owned (tl_free), set on TL_OK only. */
 tl_status tl_sim_tasks_json(tl_sim *s, char **out);
 /** What the command steps run so far printed: a JSON array of {"step" ($.steps
@@ -101,6 +101,18 @@ tl_status tl_sim_console_text(const tl_sim *s, char **out);
 /** The output of the command step just run, when it is step `file_index`
  * ($.steps index): borrowed text ("" when it printed nothing) and *exit_code; NULL otherwise. */
 const char *tl_sim_console_step(const tl_sim *s, size_t file_index, int *exit_code);
+/* Languages of the Task Scheduler COM scripts tasklab interprets. */
+#define TL_COM_VBSCRIPT 0
+#define TL_COM_JSCRIPT 1
+#define TL_COM_POWERSHELL 2
+/** A script that registers `xml` (task XML text) as `task_path` through the
+ * Schedule.Service COM object (ITaskFolder::RegisterTask, TASK_CREATE_OR_UPDATE):
+ * a .vbs / .js for wscript/cscript, or a PowerShell script (New-Object -ComObject),
+ * as an alternative creation path (evasion.md §4). `user`: "SYSTEM" (service
+ * account) or NULL (the caller, interactive token). Pure text; *out owned (tl_free).
+ * TL_E_INVAL for an unknown language. */
+tl_status tl_sim_com_script(int language, const char *task_path, const char *xml,
+                            const char *user, char **out);
 /** The $.steps index of step i (execution order). */
 size_t tl_sim_step_file_index(const tl_sim *s, size_t i);
 /** Materialise the whole C: drive into dir (also works without drive_c mirroring). */
