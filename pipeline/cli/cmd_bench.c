@@ -14,6 +14,9 @@
  *   bench rules --input FILE  the messages of FILE (one JSON string a line, as
  *                           the oracle evtx .queue files), in order, through
  *                           the full manager path; -n defaults to one pass over them.
+ *                           With --out ALERTS each run also writes its alerts.json
+ *                           lines to ALERTS (truncated per run; the write and the
+ *                           final fclose are inside the timed span).
  *   bench queue --out FILE  write the messages the manager receives while the
  *                           scenario library runs (the input of the A/B comparison).
  *   bench sysmon   [-n N]   raw events (process create, file create, registry
@@ -226,7 +229,8 @@ done:
     return rc;
 }
 
-static int bench_rules(tl_cli_common *c, size_t n, int runs, const char *input)
+static int bench_rules(tl_cli_common *c, size_t n, int runs, const char *input,
+                       const char *alerts_path)
 {
     tl_diag d;
     tl_diag_clear(&d);
@@ -274,7 +278,6 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs, const char *input)
         long rss0 = peak_rss_kb();
         size_t alerts = 0;
         for (int r = 0; r < runs && rate; r++) {
-        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
             tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
             tl_engine *e = NULL;
             tl_engine_opts eo = {"wazuh-manager", "node01"};
@@ -285,13 +288,31 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs, const char *input)
             tl_time t = INT64_C(1700000000) * TL_USEC_PER_SEC;
             alerts = 0;
             double t0 = now_s(), c0 = cpu_s();
+            FILE *af = alerts_path ? fopen(alerts_path, "wb") : NULL;
+            if (alerts_path && !af) {
+                fprintf(stderr, "tasklab bench: cannot write %s\n", alerts_path);
+                tl_engine_free(e);
+                rc = 2;
+                break;
+            }
             for (size_t i = 0; i < n; i++) {
                 tl_result res;
                 tl_diag ed;
                 t += 1000;
                 if (tl_engine_process(e, set->v[i % set->n], t, &res, &ed) == TL_OK &&
-                    res.alert_json)
+                    res.alert_json) {
                     alerts++;
+                    if (af) {
+                        fputs(res.alert_json, af);
+                        fputc('\n', af);
+                    }
+                }
+            }
+            if (af && fclose(af) != 0) {
+                fprintf(stderr, "tasklab bench: cannot write %s\n", alerts_path);
+                tl_engine_free(e);
+                rc = 2;
+                break;
             }
             double dt = now_s() - t0;
             rate[r] = (double)n / dt;
@@ -299,11 +320,13 @@ static int bench_rules(tl_cli_common *c, size_t n, int runs, const char *input)
                 crate[r] = (double)n / (cpu_s() - c0);
             tl_engine_free(e);
         }
-        if (rate && crate)
+        if (rate && crate && rc == 0)
             printf("rules/%s: %.0f events/s wall, %.0f events/s CPU (median of %d runs, %zu "
-                   "events each, %zu distinct, %zu rules, %zu alerts/run); peak RSS %ld -> %ld KiB\n",
+                   "events each, %zu distinct, %zu rules, %zu alerts/run%s%s); peak RSS %ld -> %ld "
+                   "KiB\n",
                    input ? "input" : pass ? "pre-converted-json" : "full-path", median(rate, runs),
-                   median(crate, runs), runs, n, set->n, tl_ruleset_rule_count(rs), alerts, rss0,
+                   median(crate, runs), runs, n, set->n, tl_ruleset_rule_count(rs), alerts,
+                   alerts_path ? " written to " : "", alerts_path ? alerts_path : "", rss0,
                    peak_rss_kb());
         free(rate);
         free(crate);
@@ -702,7 +725,9 @@ static const tl_cli_opt bench_opts[] = {
     {"--config", "FILE", O_B_CONFIG, "the Sysmon config of `bench sysmon` (default sysmon-modular)", 0},
     {"--input", "FILE", O_B_INPUT,
      "`bench rules`: time these queue messages (one JSON string a line) instead of the mix", 0},
-    {"--out", "FILE", O_B_OUT, "`bench queue`: where to write the library's forwarded messages", 0},
+    {"--out", "FILE", O_B_OUT,
+     "`bench queue`: where to write the library's forwarded messages; `bench rules`: write each "
+     "run's alerts.json lines there (timed)", 0},
     {"-j", "N", O_B_JOBS, "`bench mutate`: worker threads (default 2)", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_bench_def = {
@@ -761,7 +786,7 @@ int tl_cli_cmd_bench(int argc, char **argv)
     }
     tl_cli_progress_start(&bench_prog, "tasklab bench: run");
     if (!what || !strcmp(what, "rules"))
-        rc = bench_rules(&c, n, runs, input);
+        rc = bench_rules(&c, n, runs, input, out_path);
     else if (!strcmp(what, "queue"))
         rc = bench_queue(&c, argv[0], out_path);
     else if (!strcmp(what, "sysmon"))

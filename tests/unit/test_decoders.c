@@ -18,6 +18,9 @@
 #include <cmocka.h>
 
 #include "decode/decoder_int.h"
+#include "rules/expr_int.h"
+
+#include <dirent.h>
 
 /* ---- the §1.1 payload and its §3.1 conversion --------------------------- */
 
@@ -803,6 +806,91 @@ static void test_decoders_reference_files_load(void **state)
     tl_decoder_set_free(ds);
 }
 
+/* The log fingerprint rules decoder prematches out (tl_event_log_fp): it must
+ * never change a decoding. Every log line of Wazuh's own .ini tests, as it is
+ * and padded past the 128 bytes from which the fingerprint is built, decoded
+ * by the stock decoders with and without the fingerprint: same decoder, type,
+ * log, program name, static and dynamic fields. */
+static void fp_compare(const tl_decoder_set *ds, const char *line, tl_tri *tri, int *built)
+{
+    tl_event a, b;
+    tl_diag d;
+    tl_event_init(&a);
+    tl_event_init(&b);
+    int pa = tl_predecode(line, "wazuh-manager", 0, &a, &d) == TL_OK;
+    int pb = tl_predecode(line, "wazuh-manager", 0, &b, &d) == TL_OK;
+    assert_int_equal(pa, pb);
+    if (pa) {
+        b.fp = tri;
+        assert_int_equal(tl_decode(ds, &a, &d), tl_decode(ds, &b, &d));
+        *built += b.fp_state == 1;
+        assert_string_equal(a.decoder_name ? a.decoder_name : "-", b.decoder_name ? b.decoder_name : "-");
+        assert_string_equal(a.decoder_parent ? a.decoder_parent : "-",
+                            b.decoder_parent ? b.decoder_parent : "-");
+        assert_int_equal(a.decoder_type, b.decoder_type);
+        assert_string_equal(a.log ? a.log : "-", b.log ? b.log : "-");
+        assert_string_equal(a.program_name ? a.program_name : "-", b.program_name ? b.program_name : "-");
+        for (int i = 0; i < TL_SF_COUNT; i++)
+            assert_string_equal(a.stat[i] ? a.stat[i] : "-", b.stat[i] ? b.stat[i] : "-");
+        assert_int_equal(a.nfields, b.nfields);
+        for (size_t i = 0; i < a.nfields; i++) {
+            assert_string_equal(a.fields[i].name, b.fields[i].name);
+            assert_string_equal(a.fields[i].value, b.fields[i].value);
+        }
+    }
+    tl_event_clear(&a);
+    tl_event_clear(&b);
+}
+
+static void fp_ini_dir(const tl_decoder_set *ds, const char *dir, tl_tri *tri, int *nlogs, int *built)
+{
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".ini") != 0)
+            continue;
+        char path[1024], line[8192], q[9000];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            continue;
+        while (fgets(line, sizeof line, f)) {
+            char *eq = strstr(line, " = ");
+            if (strncmp(line, "log ", 4) != 0 || !eq)
+                continue;
+            char *v = eq + 3;
+            v[strcspn(v, "\r\n")] = '\0';
+            snprintf(q, sizeof q, "1:stdin:%s", v);
+            fp_compare(ds, q, tri, built);
+            snprintf(q, sizeof q, "1:stdin:%s %s", v,
+                     "pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad "
+                     "pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad pad");
+            fp_compare(ds, q, tri, built);
+            (*nlogs)++;
+        }
+        fclose(f);
+    }
+    closedir(dh);
+}
+
+static void test_decoders_fingerprint_changes_nothing(void **state)
+{
+    (void)state;
+    if (!have_dir(REF_DECODERS))
+        skip();
+    tl_decoder_set *ds = load_reference();
+    static tl_tri tri; /* zeroed, as tl_tri_build wants */
+    int nlogs = 0, built = 0;
+    fp_ini_dir(ds, TL_SHARED_DIR "/reference/wazuh-full/tests", &tri, &nlogs, &built);
+    fp_ini_dir(ds, TL_SHARED_DIR "/reference/wazuh-full/tests/engine", &tri, &nlogs, &built);
+    assert_true(nlogs > 1000);
+    assert_true(built > 500); /* the fingerprint was really used */
+    tl_decoder_set_free(ds);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -1223,6 +1311,7 @@ int main(void)
         cmocka_unit_test(test_decoders_load_errors),
         cmocka_unit_test(test_decoders_reference_files_load),
         cmocka_unit_test(test_decoders_load_dirs_basename_order),
+        cmocka_unit_test(test_decoders_fingerprint_changes_nothing),
         cmocka_unit_test(test_decoders_predecode_agent_location),
         cmocka_unit_test(test_decoders_predecode_syslog_header),
         cmocka_unit_test(test_decoders_alloc_failures),

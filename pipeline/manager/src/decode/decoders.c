@@ -65,6 +65,7 @@ typedef struct dec {
     char **fts;
     size_t nfts;
     tl_expr *program_name, *prematch, *regex;
+    int prematch_fp; /* the log's fingerprint can rule the prematch out */
     int prematch_offset, regex_offset, plugin_offset;
     int plugin;
     tl_sonicwall_rx *sonicwall; /* PLUGIN_SONICWALL's patterns */
@@ -775,8 +776,10 @@ static tl_status read_decoder(lctx *c, const tl_osxml_node *n)
     }
     if (regex)
         TL_TRY(compile_expr(c, d, n->line, rt, regex, 1, &d->regex));
-    if (prematch)
+    if (prematch) {
         TL_TRY(compile_expr(c, d, n->line, pt, prematch, 0, &d->prematch));
+        d->prematch_fp = tl_expr_fp_filterable(d->prematch);
+    }
     if (pname)
         TL_TRY(compile_expr(c, d, n->line, nt, pname, 0, &d->program_name));
 
@@ -1040,7 +1043,8 @@ static tl_status decode_list(const dnode *node, tl_event *ev, tl_decoder_trace_f
             pmatch = log;
         }
         if (nd->prematch) {
-            if (!xexec(nd->prematch, log, &pmatch)) {
+            if ((nd->prematch_fp && !tl_expr_exec_maybe(nd->prematch, tl_event_log_fp(ev))) ||
+                !xexec(nd->prematch, log, &pmatch)) {
                 if (trace)
                     trace(tctx, nd->own_name, 0);
                 continue;
@@ -1058,7 +1062,10 @@ static tl_status decode_list(const dnode *node, tl_event *ev, tl_decoder_trace_f
                 nn = child->d;
                 if (nn->prematch) {
                     const char *l2 = (nn->prematch_offset & OFF_PARENT) ? pmatch : log;
-                    if (xexec(nn->prematch, l2, &cmatch)) {
+                    /* l2 is the log or a suffix of it: the log's fingerprint holds */
+                    if ((!nn->prematch_fp ||
+                         tl_expr_exec_maybe(nn->prematch, tl_event_log_fp(ev))) &&
+                        xexec(nn->prematch, l2, &cmatch)) {
                         if (trace)
                             trace(tctx, nn->own_name, 1);
                         set_result(ev, nn);

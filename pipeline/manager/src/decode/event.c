@@ -18,6 +18,7 @@
  *    order, as analysisd's FindField does.
  */
 #include "decode/event_int.h"
+#include "rules/expr_int.h"
 
 #include <string.h>
 
@@ -62,6 +63,20 @@ static void arena_free(arena_block *b)
         tl_free(b);
         b = n;
     }
+}
+
+const struct tl_tri *tl_event_log_fp(tl_event *ev)
+{
+    if (!ev->log)
+        return NULL;
+    if (!ev->fp_state || ev->fp_log != ev->log) {
+        ev->fp_log = ev->log;
+        ev->fp_len = strlen(ev->log);
+        ev->fp_state = ev->fp && ev->fp_len >= 128 ? 1 : 2;
+        if (ev->fp_state == 1)
+            tl_tri_build(ev->fp, ev->log, ev->fp_len);
+    }
+    return ev->fp_state == 1 ? ev->fp : NULL;
 }
 
 void tl_event_init(tl_event *ev)

@@ -87,9 +87,25 @@ typedef struct tl_event {
     void *field_arena; /* private to event.c: the blocks holding field names and values */
 
     tl_time time; /* receive time (virtual clock) */
+
+    /* The log's fingerprint (rules/expr_int.h tl_tri) for <match>, <regex>
+     * and decoder prematches, built at most once per log by
+     * tl_event_log_fp: fp is storage lent by the engine (NULL: none);
+     * fp_log/fp_len the log it was built for; fp_state 0 not built, 1 built,
+     * 2 the log is too short to be worth one. */
+    struct tl_tri *fp;
+    const char *fp_log;
+    size_t fp_len;
+    unsigned char fp_state;
 } tl_event;
 
 void tl_event_init(tl_event *ev);
+/** The fingerprint of ev->log (built on first use; NULL when ev has no fp
+ * storage, no log, or a log under 128 bytes); with a log, ev->fp_len is
+ * strlen(ev->log) afterwards in every case.
+ * Whoever replaces ev->log by a new text while the old one is alive (or by
+ * a suffix) needs nothing more: a log pointer other than fp_log rebuilds. */
+const struct tl_tri *tl_event_log_fp(tl_event *ev);
 void tl_event_clear(tl_event *ev);
 /** tl_event_clear, except that the field storage (fields array and one
  * emptied arena block) moves into `spare` (an event used only as a holder;

@@ -81,9 +81,7 @@ typedef struct engine_extra {
     char failbuf[300];
     size_t dec_slot; /* tl_kidx slot of the event's decoder (this walk) */
     int has_prog;    /* the event has a program name (this walk) */
-    int tri_state;   /* the log's triples: 0 not yet built, 1 built, 2 log too short */
-    size_t loglen;
-    tl_tri tri;
+    tl_tri tri;      /* storage of the event's log fingerprint (tl_event_log_fp) */
 } engine_extra;
 
 static engine_extra *X(tl_engine *e);
@@ -514,7 +512,7 @@ static int compiled_rule(int fn, const tl_event *ev) {
 /* Returns TL_C_COUNT when every own condition holds, else the failing one.
  * *fidx receives the index of the failing <field>/<list>. */
 static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
-    const tl_event *ev = &e->ev;
+    tl_event *ev = &e->ev;
 #define EXPR(slot, cond, value)                                                                    \
     do {                                                                                           \
         if (r->slot && !tl_expr_match(r->slot, (value)))                                           \
@@ -527,21 +525,14 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     EXPR(system_name, TL_C_SYSTEM_NAME, ev_stat(ev, TL_SF_SYSTEMNAME));
     EXPR(protocol, TL_C_PROTOCOL, ev_stat(ev, TL_SF_PROTOCOL));
     if (r->match || r->regex) {
-        /* <match>/<regex> on the log, with the log's triples as a prefilter
-         * (built once per walk, when first needed) */
-        engine_extra *x = X(e);
+        /* <match>/<regex> on the log, with the log's fingerprint as a
+         * prefilter (built once per log, when first needed) */
         if (!ev->log)
             return r->match ? TL_C_MATCH : TL_C_REGEX;
-        if (!x->tri_state) {
-            x->loglen = strlen(ev->log);
-            x->tri_state = x->loglen >= 128 ? 1 : 2;
-            if (x->tri_state == 1)
-                tl_tri_build(&x->tri, ev->log, x->loglen);
-        }
-        const tl_tri *t = x->tri_state == 1 ? &x->tri : NULL;
-        if (r->match && !tl_expr_match_tri(r->match, ev->log, x->loglen, t))
+        const tl_tri *t = tl_event_log_fp(ev); /* sets ev->fp_len */
+        if (r->match && !tl_expr_match_tri(r->match, ev->log, ev->fp_len, t))
             return TL_C_MATCH;
-        if (r->regex && !tl_expr_match_tri(r->regex, ev->log, x->loglen, t))
+        if (r->regex && !tl_expr_match_tri(r->regex, ev->log, ev->fp_len, t))
             return TL_C_REGEX;
     }
     EXPR(action, TL_C_ACTION, ev_stat(ev, TL_SF_ACTION));
@@ -818,7 +809,6 @@ static void walk_setup(tl_engine *e) {
     }
     /* the fields are indexed by the first <field> condition the walk meets */
     X(e)->indexed = 0;
-    X(e)->tri_state = 0;
     {
         const tl_decoder_info *di = e->ev.decoder_name ? tl_event_decoder_info(&e->ev) : NULL;
         int did = di ? di->id
@@ -1011,6 +1001,7 @@ tl_status tl_engine_process(tl_engine *e, const char *queue_line, tl_time now, t
         return st == TL_E_NOMEM ? st : TL_E_PARSE;
     tl_event_adopt_storage(&e->ev, &X(e)->spare);
     e->ev.time = now;
+    e->ev.fp = &X(e)->tri; /* the log's fingerprint, shared by decoders and rules */
     st = tl_decode(rs->ds, &e->ev, d);
     if (st != TL_OK)
         return st == TL_E_NOMEM ? st : TL_E_PARSE;

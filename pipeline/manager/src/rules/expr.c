@@ -297,6 +297,28 @@ int tl_expr_match_tri(const tl_expr *e, const char *str, size_t len, const tl_tr
     return e->negate ? !r : r;
 }
 
+int tl_expr_exec_maybe(const tl_expr *e, const tl_tri *t)
+{
+    if (!e || !t)
+        return 1;
+    if (e->type == TL_EXPR_OSMATCH)
+        return tl_osmatch_maybe(e->om, t);
+    if (e->type == TL_EXPR_OSREGEX)
+        return tl_osregex_maybe(e->rx, t);
+    return 1;
+}
+
+int tl_expr_fp_filterable(const tl_expr *e)
+{
+    if (!e)
+        return 0;
+    if (e->type == TL_EXPR_OSMATCH)
+        return tl_osmatch_fp_filterable(e->om);
+    if (e->type == TL_EXPR_OSREGEX)
+        return tl_osregex_fp_filterable(e->rx);
+    return 0;
+}
+
 tl_expr_type tl_expr_get_type(const tl_expr *e)
 {
     return e ? e->type : TL_EXPR_OSMATCH;

@@ -131,6 +131,13 @@ static inline int tl_tri_may_hold(const tl_tri *t, const tl_tri_lit *L)
 }
 int tl_osmatch_exec_tri(const tl_osmatch *m, const char *str, size_t len, const tl_tri *t);
 int tl_osregex_maybe(const tl_osregex *rx, const tl_tri *t);
+/** 0 when no alternative of m can match a text (or suffix of a text) whose
+ * fingerprint is t (the '!' negation ignored, as tl_expr_exec does); else 1. */
+int tl_osmatch_maybe(const tl_osmatch *m, const tl_tri *t);
+/** 1 when every alternative needs a literal the fingerprint can rule out
+ * (so tl_*_maybe may answer 0); computed once, at load. */
+int tl_osmatch_fp_filterable(const tl_osmatch *m);
+int tl_osregex_fp_filterable(const tl_osregex *rx);
 
 /* ---- OS_Regex ----------------------------------------------------------- */
 
@@ -179,6 +186,12 @@ const char *tl_expr_pattern(const tl_expr *e);
 int tl_expr_negated(const tl_expr *e);
 /** Free; NULL is fine. */
 void tl_expr_free(tl_expr *e);
+/** For tl_expr_exec (no negate) on a text or any suffix of it whose
+ * fingerprint is t: 0 when it cannot match, else 1 (t NULL: 1). */
+int tl_expr_exec_maybe(const tl_expr *e, const tl_tri *t);
+/** 1 when tl_expr_exec_maybe can ever answer 0 for e (osmatch/osregex whose
+ * every alternative needs a literal of 5 bytes or more). */
+int tl_expr_fp_filterable(const tl_expr *e);
 /** Process-wide PCRE2 limits applied to expressions compiled afterwards
  * (0 keeps the current value). Defaults: match 1000000, depth 100000 (lower
  * when built with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION). Call before

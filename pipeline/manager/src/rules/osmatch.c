@@ -345,6 +345,26 @@ static int om_exec(const tl_osmatch *m, const char *str, size_t len, const tl_tr
     return 1;
 }
 
+int tl_osmatch_maybe(const tl_osmatch *m, const tl_tri *t)
+{
+    if (!m || !t)
+        return 1;
+    for (size_t k = 0; k < m->nalts; k++)
+        if (tl_tri_may_hold(t, &m->alts[k].tri))
+            return 1;
+    return 0;
+}
+
+int tl_osmatch_fp_filterable(const tl_osmatch *m)
+{
+    if (!m || !m->nalts)
+        return 0;
+    for (size_t k = 0; k < m->nalts; k++)
+        if (!m->alts[k].tri.ok)
+            return 0;
+    return 1;
+}
+
 int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end)
 {
     return str ? om_exec(m, str, strlen(str), NULL, end) : 0;

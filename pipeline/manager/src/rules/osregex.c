@@ -410,6 +410,16 @@ static void rx_lit_setup(rx_alt *a)
     }
 }
 
+int tl_osregex_fp_filterable(const tl_osregex *rx)
+{
+    if (!rx || !rx->nalts)
+        return 0;
+    for (size_t k = 0; k < rx->nalts; k++)
+        if (!rx->alts[k].tri.ok)
+            return 0;
+    return 1;
+}
+
 int tl_osregex_maybe(const tl_osregex *rx, const tl_tri *t)
 {
     if (!rx || !t)
