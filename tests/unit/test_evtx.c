@@ -142,6 +142,7 @@ static void main_definition(ev_chunk *c)
     ev_end(c, e);
     data_sub(c, "ansi", 23, 0x02, 1);
     data_sub(c, "nl", 24, 0x01, 1);
+    data_sub(c, "esc", 25, 0x01, 1);
     ev_end(c, ed);
     ev_end(c, ev);
 }
@@ -176,6 +177,9 @@ static void main_values(ev_chunk *c, uint64_t id, const uint8_t *ch, uint16_t ch
     static const uint8_t u16arr[] = {1, 0, 2, 0};
     static const uint8_t ansi[] = {'c', 'a', 'f', 0xE9, ' ', 0x80};
     static const uint8_t nl[] = {'\n', 0};
+    static const uint8_t esc[] = {'a', 0, '&', 0, 'b', 0, '<', 0, 'c', 0, '>', 0, '\r', 0,
+                                  '\n', 0, 'd', 0, '\r', 0, 'e', 0, 0xE9, 0, 0x3D, 0xD8,
+                                  0x00, 0xDE, 0x00, 0xDC, '"', 0, 0, 0, 'X', 0};
     const ev_value_desc v[] = {
         {0x01, prov, sizeof prov}, {0x0F, guid, 16},          {0x06, evid, 2},
         {0x15, kw, 8},             {0x11, ftb, 8},            {0x0A, idb, 8},
@@ -185,7 +189,7 @@ static void main_values(ev_chunk *c, uint64_t id, const uint8_t *ch, uint16_t ch
         {0x0D, bl, 4},             {0x10, sz, 8},             {0x12, st, 16},
         {0x0E, bin, 4},            {0x81, arr, sizeof arr},   {0x86, u16arr, 4},
         {0x00, NULL, 0},           {0x01, NULL, 0},           {0x02, ansi, sizeof ansi},
-        {0x01, nl, 2}};
+        {0x01, nl, 2},             {0x01, esc, sizeof esc}};
     ev_values(c, v, sizeof v / sizeof v[0]);
 }
 
@@ -202,7 +206,11 @@ static const char *const expect_main =
     "<Data Name='arr'>a</Data><Data Name='arr'>b&amp;c</Data>"
     "<Data Name='u16arr'>1</Data><Data Name='u16arr'>2</Data><Data Name='empty'/>"
     "<Data Name='text'>x&lt;y &amp; 'z'\n</Data><Data Name='ansi'>caf\xc3\xa9 \xe2\x82\xac</Data>"
-    "<Data Name='nl'/></EventData></Event>";
+    "<Data Name='nl'/>"
+    /* libevtx's surrogate formula puts U+1F600 0x3FF low: U+1F201; a lone
+     * low surrogate is U+FFFD; the string ends at its NUL */
+    "<Data Name='esc'>a&amp;b&lt;c&gt;\nd\ne\xc3\xa9\xf0\x9f\x88\x81\xef\xbf\xbd\"</Data>"
+    "</EventData></Event>";
 
 /* Record 3's template: Event with a BinXml substitution holding a fragment
  * whose own template instance renders <UserData xmlns='urn:x'><Info a='5'>hi</Info></UserData>. */

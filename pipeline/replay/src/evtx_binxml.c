@@ -287,6 +287,73 @@ static void put_utf16(tl_buf *b, const uint8_t *p, size_t n)
     }
 }
 
+/* The same conversion with the text escaping of put_text done on the way
+ * (one pass for the usual element: one string substitution). */
+static void put_utf16_text(tl_buf *b, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
+        i = 2;
+    if (reserve(b, n / 2 + 8) < 0)
+        return;
+    while (i + 1 < n) {
+        size_t j = i;
+        while (j + 1 < n && p[j + 1] == 0 && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '&' &&
+               p[j] != '<' && p[j] != '>')
+            j += 2;
+        if (j > i) {
+            size_t k = b->len, m = (j - i) / 2;
+            if (reserve(b, m) < 0)
+                return;
+            for (size_t q = 0; q < m; q++)
+                b->data[k + q] = (char)p[i + 2 * q];
+            b->len = k + m;
+            b->data[b->len] = '\0';
+            i = j;
+            continue;
+        }
+        uint32_t u = rd16(p + i);
+        i += 2;
+        switch (u) {
+        case 0: return;
+        case '&': tl_buf_append(b, "&amp;", 5); continue;
+        case '<': tl_buf_append(b, "&lt;", 4); continue;
+        case '>': tl_buf_append(b, "&gt;", 4); continue;
+        case '\r':
+            tl_buf_putc(b, '\n');
+            if (i + 1 < n && rd16(p + i) == '\n')
+                i += 2;
+            continue;
+        default: break;
+        }
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            if (i + 1 >= n) {
+                put_cp(b, 0xFFFD);
+                return;
+            }
+            uint32_t lo = rd16(p + i);
+            i += 2;
+            if (lo >= 0xDC00 && lo <= 0xDFFF)
+                u = ((u - 0xD800) << 10) + (lo - 0xDFFF) + 0x10000; /* libevtx's formula */
+            else
+                u = 0xFFFD;
+        } else if (u >= 0xDC00 && u <= 0xDFFF) {
+            u = 0xFFFD;
+        }
+        put_cp(b, u);
+    }
+}
+
+/* 1 when the UTF-16 string p[0..n) is exactly "\n" (a value libevtx
+ * writes as empty). */
+static int utf16_is_newline(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    if (n >= 2 && ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF)))
+        i = 2;
+    return i + 1 < n && rd16(p + i) == '\n' && (i + 3 >= n || rd16(p + i + 2) == 0);
+}
+
 static const uint16_t cp1252_hi[32] = {
     0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
     0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD, 0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
@@ -923,7 +990,7 @@ static int rd_element(ev_ctx *x, size_t off, int deps, const ev_val *vals, uint3
         tl_buf *vb = &x->vbuf[my];
         tl_buf_reset(vb);
         ev_value v = {0, 0, 0, 0};
-        int result = 1;
+        int result = 1, direct = 0;
         if (close == 0x02) {
             x->level++;
             while (esize > 0) {
@@ -1058,8 +1125,33 @@ static int rd_element(ev_ctx *x, size_t off, int deps, const ev_val *vals, uint3
                         break;
                     }
                     tl = 4;
-                    r = substitute(x, deps, rd16(x->c + p + 1), vals, nvals, &arr_off, vb, &v,
-                                   &kids);
+                    uint16_t si = rd16(x->c + p + 1);
+                    if (esize == 5 && !v.set && !arr_off && x->out->len == mark + 1 &&
+                        p + 4 < x->n && x->c[p + 4] == 0x04 && vals && si < nvals &&
+                        vals[si].type == VT_STR) {
+                        /* the usual element, one string and its end tag: written
+                         * straight out (same bytes as the value path below) */
+                        const uint8_t *sp = x->c + vals[si].off;
+                        size_t sn = vals[si].size;
+                        const char *nm2 = x->cache->names.data + nat;
+                        x->out->len = mark;
+                        size_t at = mark + 1;
+                        tl_buf_putc(x->out, '>');
+                        if (!utf16_is_newline(sp, sn))
+                            put_utf16_text(x->out, sp, sn);
+                        if (x->out->len == at) {
+                            x->out->len = mark;
+                            tl_buf_append(x->out, "/>", 2);
+                        } else {
+                            if (nl == 7 && !memcmp(nm2, "Channel", 7) && x->chan)
+                                tl_buf_append(x->chan, x->out->data + at, x->out->len - at);
+                            put3(x->out, "</", 2, nm2, nl, ">", 1);
+                        }
+                        direct = 1;
+                        result = 1;
+                        break;
+                    }
+                    r = substitute(x, deps, si, vals, nvals, &arr_off, vb, &v, &kids);
                     if (r >= 0) {
                         result = r; /* the last substitution decides (libevtx) */
                         r = 0;
@@ -1086,7 +1178,9 @@ static int rd_element(ev_ctx *x, size_t off, int deps, const ev_val *vals, uint3
             goto bad;
         }
         nm = x->cache->names.data + nat;
-        if (!result) {
+        if (direct) {
+            /* written already */
+        } else if (!result) {
             x->out->len = start;
             x->out->data[start] = '\0';
         } else if (v.set) {
