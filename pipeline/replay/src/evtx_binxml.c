@@ -698,6 +698,14 @@ static int get_name(ev_ctx *x, uint32_t off, const char **s, size_t *len, uint32
     if (tl_buf_status(&k->names) != TL_OK)
         return fail(x, "out of memory");
     size_t nl = k->names.len - at - 1;
+    /* a name the agent's XML could not carry (empty, or holding markup or
+     * white space) makes the record unreadable, as it did through libevtx */
+    if (nl == 0 || strpbrk(k->names.data + at, " \t\n\r<>/='\"") ||
+        strlen(k->names.data + at) != nl) {
+        k->names.len = at;
+        k->names.data[at] = '\0';
+        return fail(x, "an element or attribute name that is not an XML name");
+    }
     if (k->used < EV_CACHE_SLOTS / 2) {
         for (unsigned probe = 0;; probe++) {
             ev_name *e = &k->slot[(h + probe) & (EV_CACHE_SLOTS - 1)];
