@@ -1358,9 +1358,16 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             char msg[300];
             char *u = NULL;
             if (tn) {
+                /* The same joining as the cmdlets' -TaskPath (task_path_of): the
+                 * ScheduledTasks cmdlets are wrappers over this CIM method, and
+                 * Register-ScheduledTask -TaskPath '\Microsoft\Windows\' passes
+                 * the trailing backslash through. */
                 tl_buf b = TL_BUF_INIT;
-                if (tp && strcmp(tp, "\\"))
-                    tl_buf_printf(&b, "%s\\", tp);
+                if (tp && strcmp(tp, "\\")) {
+                    tl_buf_puts(&b, tp);
+                    if (tp[0] && tp[strlen(tp) - 1] != '\\')
+                        tl_buf_putc(&b, '\\');
+                }
                 tl_buf_puts(&b, tn);
                 u = tl_buf_take(&b);
             } else {

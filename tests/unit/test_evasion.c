@@ -424,6 +424,17 @@ static void test_evasion_other_paths(void **state)
          "Invoke-CimMethod -ClassName PS_ScheduledTask -Namespace Root\\\\Microsoft\\\\Windows\\\\"
          "TaskScheduler -MethodName RegisterByXml -Arguments @{Xml=$x; TaskName='t1'}",
          "t1", NULL, NULL, -1, NULL},
+        /* a TaskPath ending in '\' is joined as Register-ScheduledTask joins it (found by
+         * tasklab vary: the cim variant of com-powershell-system-boot was refused) */
+        {"4 CIM RegisterByXml, TaskPath with a trailing backslash", W10, PS51, 0,
+         "$x = '<?xml version=\\\"1.0\\\"?><Task version=\\\"1.2\\\" "
+         "xmlns=\\\"http://schemas.microsoft.com/windows/2004/02/mit/task\\\"><Triggers><LogonTrigger>"
+         "<Enabled>true</Enabled></LogonTrigger></Triggers><Actions "
+         "Context=\\\"Author\\\"><Exec><Command>calc.exe</Command></Exec></Actions></Task>'\\n"
+         "Invoke-CimMethod -ClassName PS_ScheduledTask -Namespace Root\\\\Microsoft\\\\Windows\\\\"
+         "TaskScheduler -MethodName RegisterByXml -Arguments @{Xml=$x; TaskName='t1'; "
+         "TaskPath='\\\\Microsoft\\\\Windows\\\\'}",
+         "Microsoft\\Windows\\t1", NULL, NULL, -1, NULL},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         check(&rows[i]);
