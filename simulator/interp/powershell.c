@@ -26,6 +26,7 @@
 #include "interpreters.h"
 #include "service.h"
 #include "evasion_int.h"
+#include "dotnet_time.h"
 
 typedef enum vk {
     V_NULL = 0,
@@ -37,7 +38,8 @@ typedef enum vk {
     V_SETTINGS,
     V_TASK,
     V_HASH,
-    V_LIST
+    V_LIST,
+    V_DATE /* a [DateTime]: tm */
 } vk;
 
 typedef struct val val;
@@ -45,8 +47,10 @@ struct val {
     vk k;
     char *s;         /* V_STR; V_TRIGGER/ACTION/PRINCIPAL/SETTINGS: XML fragment */
     int b;           /* V_BOOL */
+    tl_time tm;      /* V_DATE: local time (= UTC on the endpoint) */
     char *run_level; /* principal */
     char *user_id;   /* principal: the resolved UserId text */
+    char *task_path; /* V_TASK from Get-ScheduledTask: the registered task's path */
     int is_system;
     val *items;  /* V_LIST / V_TASK parts / V_HASH values */
     char **keys; /* V_HASH */
@@ -73,6 +77,7 @@ static void val_free(val *v)
     tl_free(v->s);
     tl_free(v->run_level);
     tl_free(v->user_id);
+    tl_free(v->task_path);
     for (size_t i = 0; i < v->n; i++) {
         if (v->items)
             val_free(&v->items[i]);
@@ -89,10 +94,12 @@ static tl_status val_copy(const val *a, val *out)
     memset(out, 0, sizeof *out);
     out->k = a->k;
     out->b = a->b;
+    out->tm = a->tm;
     out->is_system = a->is_system;
     if ((a->s && !(out->s = tl_strdup(a->s))) ||
         (a->run_level && !(out->run_level = tl_strdup(a->run_level))) ||
-        (a->user_id && !(out->user_id = tl_strdup(a->user_id)))) {
+        (a->user_id && !(out->user_id = tl_strdup(a->user_id))) ||
+        (a->task_path && !(out->task_path = tl_strdup(a->task_path)))) {
         val_free(out);
         return TL_E_NOMEM;
     }
@@ -206,6 +213,8 @@ static void val_str_of(const val *v, tl_buf *b)
         tl_buf_puts(b, v->s ? v->s : "");
     else if (v->k == V_BOOL)
         tl_buf_puts(b, v->b ? "True" : "False");
+    else if (v->k == V_DATE)
+        (void)tl_dotnet_datetime_format(v->tm, NULL, b); /* status kept in b */
     else if (v->k == V_LIST)
         for (size_t i = 0; i < v->n; i++) {
             if (i)
@@ -275,6 +284,9 @@ static tl_status parse_string(ps *x, val *out)
 static tl_status parse_pipeline(ps *x, val *out, char end);
 static tl_status parse_primary(ps *x, val *out, int bare_ok);
 
+static tl_status date_members(ps *x, val *v);
+static tl_status to_date(ps *x, const val *v, const char *what, tl_time *out);
+
 /* One value: string, $var, (expr), @{...}, [T]::M(args), bareword, number. */
 static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
 {
@@ -321,6 +333,7 @@ static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
         const val *v = var_get(x, name);
         if (v)
             TL_TRY(val_copy(v, out));
+        TL_TRY(date_members(x, out)); /* $d.AddMinutes(1) */
         /* property access $x.Prop: ignored (value kept) */
         while (*x->p == '.' && ident_ch(x->p[1])) {
             x->p++;
@@ -336,6 +349,7 @@ static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
         if (*x->p != ')')
             return err(x, "missing ')'", NULL);
         x->p++;
+        TL_TRY(date_members(x, out)); /* (Get-Date).AddMinutes(1) */
         /* (expr).Prop and (expr).Method(...): not evaluated, the value is kept */
         while (*x->p == '.' && ident_ch(x->p[1])) {
             x->p++;
@@ -437,6 +451,51 @@ static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
         const char *e = strchr(x->p, ']');
         if (!e)
             return err(x, "missing ']'", NULL);
+        size_t tn = (size_t)(e - x->p - 1);
+        if ((tn == 8 && !tl_strncasecmp(x->p + 1, "datetime", 8)) ||
+            (tn == 15 && !tl_strncasecmp(x->p + 1, "System.DateTime", 15))) {
+            /* [datetime]::Now / ::Today / ::Parse('…'), or a cast [datetime]'…' (PowerShell
+             * casts with the invariant culture: the same as en-US for every form tasklab reads) */
+            x->p = e + 1;
+            if (x->p[0] == ':' && x->p[1] == ':') {
+                const char *ms = x->p += 2;
+                while (ident_ch(*x->p) && *x->p != ':')
+                    x->p++;
+                size_t ml = (size_t)(x->p - ms);
+                out->k = V_DATE;
+                out->tm = x->c->s->now;
+                if ((ml == 3 && !tl_strncasecmp(ms, "Now", 3)) ||
+                    (ml == 6 && !tl_strncasecmp(ms, "UtcNow", 6))) {
+                } else if (ml == 5 && !tl_strncasecmp(ms, "Today", 5)) {
+                    out->tm -= out->tm % (86400 * TL_USEC_PER_SEC);
+                } else if (ml == 5 && !tl_strncasecmp(ms, "Parse", 5) && *x->p == '(') {
+                    x->p++;
+                    val a;
+                    TL_TRY(parse_primary(x, &a, 1));
+                    skip_ws(x);
+                    if (*x->p != ')') {
+                        val_free(&a);
+                        return err(x, "missing ')'", NULL);
+                    }
+                    x->p++;
+                    st = to_date(x, &a, "[datetime]::Parse", &out->tm);
+                    val_free(&a);
+                    TL_TRY(st);
+                } else {
+                    char mn[40];
+                    snprintf(mn, sizeof mn, "%.*s", (int)(ml < 39 ? ml : 39), ms);
+                    return err(x, "[datetime]::%s is not modelled by tasklab", mn);
+                }
+            } else {
+                val a;
+                TL_TRY(parse_primary(x, &a, 0));
+                st = to_date(x, &a, "[datetime]", &out->tm);
+                val_free(&a);
+                TL_TRY(st);
+                out->k = V_DATE;
+            }
+            return date_members(x, out);
+        }
         int is_file = !tl_strncasecmp(x->p, "[System.IO.File]::ReadAllText(", 30) ||
                       !tl_strncasecmp(x->p, "[IO.File]::ReadAllText(", 23);
         const char *open = strchr(x->p, '(');
@@ -726,26 +785,152 @@ static tl_status make_frag(val *out, vk k, tl_buf *b)
     return out->s ? TL_OK : TL_E_NOMEM;
 }
 
-/* Parse a -At value into "YYYY-MM-DDTHH:MM:SS". */
-static void at_time(ps *x, const val *v, char out[32])
+/* A string as [DateTime] (DateTime.Parse under en-US, dotnet_time.c), or an error
+ * worded as PowerShell's conversion error: a scenario never relies on a guess. */
+static tl_status to_date(ps *x, const val *v, const char *what, tl_time *out)
 {
-    int y, mo, d, h, mi, se, us;
-    tl_time_civil(x->c->s->now, &y, &mo, &d, &h, &mi, &se, &us);
-    const char *s = sval(v);
-    int a, b, c2, hh, mm;
-    if (s) {
-        if (sscanf(s, "%d-%d-%d %d:%d", &a, &b, &c2, &hh, &mm) == 5 ||
-            sscanf(s, "%d-%d-%dT%d:%d", &a, &b, &c2, &hh, &mm) == 5) {
-            y = a, mo = b, d = c2, h = hh, mi = mm, se = 0;
-        } else if (sscanf(s, "%d/%d/%d %d:%d", &b, &c2, &a, &hh, &mm) == 5) {
-            y = a, mo = b, d = c2, h = hh, mi = mm, se = 0;
-        } else if (sscanf(s, "%d:%d", &hh, &mm) == 2) {
-            h = hh, mi = mm, se = 0;
-            if (strstr(s, "pm") || strstr(s, "PM"))
-                h = h % 12 + 12;
-        }
+    if (v && v->k == V_DATE) {
+        *out = v->tm;
+        return TL_OK;
     }
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, se);
+    if (v && v->k == V_STR && tl_dotnet_datetime_parse(v->s, x->c->s->now, out))
+        return TL_OK;
+    char m[300];
+    snprintf(m, sizeof m, "%s: Cannot convert value \"%.200s\" to type \"System.DateTime\"", what,
+             v && v->k == V_STR ? v->s : v && v->k == V_NULL ? "$null" : "(object)");
+    return err(x, "%s", m);
+}
+
+static int month_days(int y, int m)
+{
+    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : d[m - 1];
+}
+
+/* A number argument of a DateTime method (AddMinutes(1), AddDays(-0.5)). */
+static int num_arg(const val *a, double *out)
+{
+    if (!a || a->k != V_STR || !a->s || !a->s[0])
+        return 0;
+    char *e = NULL;
+    double v = strtod(a->s, &e);
+    if (!e || *e || v != v || v > 1e9 || v < -1e9)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* The members of a [DateTime] after a value ((Get-Date).AddMinutes(1).Date, $d.AddHours(2),
+ * .ToString('yyyy')), applied left to right. A member tasklab does not model is an error. */
+static tl_status date_members(ps *x, val *v)
+{
+    while (v->k == V_DATE && *x->p == '.' && ident_ch(x->p[1]) && x->p[1] != ':') {
+        const char *ns = ++x->p;
+        while (ident_ch(*x->p) && *x->p != ':')
+            x->p++;
+        char name[40];
+        size_t nl = (size_t)(x->p - ns);
+        if (nl >= sizeof name)
+            nl = sizeof name - 1;
+        memcpy(name, ns, nl);
+        name[nl] = 0;
+        val a;
+        memset(&a, 0, sizeof a);
+        int call = *x->p == '(';
+        if (call) {
+            x->p++;
+            skip_ws(x);
+            if (*x->p != ')') {
+                tl_status st = parse_primary(x, &a, 1);
+                if (st != TL_OK)
+                    return st;
+                skip_ws(x);
+            }
+            if (*x->p != ')') {
+                val_free(&a);
+                return err(x, "missing ')'", NULL);
+            }
+            x->p++;
+        }
+        static const struct {
+            const char *name;
+            double us;
+        } add[] = {{"AddDays", 86400e6},   {"AddHours", 3600e6},    {"AddMinutes", 60e6},
+                   {"AddSeconds", 1e6},    {"AddMilliseconds", 1e3}, {NULL, 0}};
+        double n = 0;
+        int done = 0;
+        for (size_t i = 0; add[i].name; i++)
+            if (call && !tl_strcasecmp(name, add[i].name)) {
+                if (!num_arg(&a, &n)) {
+                    val_free(&a);
+                    return err(x, "DateTime.%s: the argument is not a number", name);
+                }
+                /* .NET rounds the scaled value to whole milliseconds */
+                double ms = n * add[i].us / 1e3;
+                v->tm += (tl_time)(ms + (ms >= 0 ? 0.5 : -0.5)) * 1000;
+                done = 1;
+            }
+        if (!done && call && (!tl_strcasecmp(name, "AddMonths") || !tl_strcasecmp(name, "AddYears"))) {
+            if (!num_arg(&a, &n) || n != (double)(long)n || n > 120000 || n < -120000) {
+                val_free(&a);
+                return err(x, "DateTime.%s: the argument is not a whole number", name);
+            }
+            int y, mo, d, h, mi, se, us;
+            tl_time_civil(v->tm, &y, &mo, &d, &h, &mi, &se, &us);
+            long m0 = (long)y * 12 + (mo - 1) + (long)n * (tl_strcasecmp(name, "AddYears") ? 1 : 12);
+            y = (int)(m0 / 12);
+            mo = (int)(m0 % 12) + 1;
+            if (y < 1 || y > 9999) {
+                val_free(&a);
+                return err(x, "DateTime.%s: the result is out of range", name);
+            }
+            if (d > month_days(y, mo))
+                d = month_days(y, mo); /* Jan 31 + 1 month = Feb 28/29, as .NET */
+            v->tm = (tl_time)tl_time_from_civil(y, mo, d, h, mi, se) * TL_USEC_PER_SEC + us;
+            done = 1;
+        }
+        if (!done && !tl_strcasecmp(name, "Date")) {
+            v->tm -= ((v->tm % (86400 * TL_USEC_PER_SEC)) + 86400 * TL_USEC_PER_SEC) %
+                     (86400 * TL_USEC_PER_SEC);
+            done = 1;
+        }
+        if (!done && call &&
+            (!tl_strcasecmp(name, "ToUniversalTime") || !tl_strcasecmp(name, "ToLocalTime")))
+            done = 1; /* the endpoint's local time is UTC [A] */
+        if (!done && call && !tl_strcasecmp(name, "ToString")) {
+            tl_buf b = TL_BUF_INIT;
+            tl_status st = tl_dotnet_datetime_format(v->tm, sval(&a), &b);
+            val_free(&a);
+            if (st != TL_OK) {
+                tl_buf_free(&b);
+                return st;
+            }
+            val_free(v);
+            return make_frag(v, V_STR, &b);
+        }
+        val_free(&a);
+        if (!done)
+            return err(x, "DateTime member .%s is not modelled by tasklab", name);
+    }
+    return TL_OK;
+}
+
+/* A -At value (a [DateTime], or text DateTime.Parse reads under en-US: 9am, 3pm, "09:00",
+ * "2026-12-07 09:00") as the StartBoundary text "YYYY-MM-DDTHH:MM:SS" the library's triggers
+ * carry. No -At: the virtual clock's now. Text .NET cannot read is PowerShell's binding error. */
+static tl_status at_time(ps *x, const char *cmdlet, const val *v, char out[32])
+{
+    tl_time t = x->c->s->now;
+    if (v) {
+        char what[120];
+        snprintf(what, sizeof what, "%s: Cannot process argument transformation on parameter 'At'",
+                 cmdlet);
+        tl_status st = to_date(x, v, what, &t);
+        if (st != TL_OK)
+            return st;
+    }
+    tl_dotnet_datetime_boundary(t, out);
+    return TL_OK;
 }
 
 static int resolve_user(ps *x, const char *u, char *uid, size_t n)
@@ -794,7 +979,7 @@ static tl_status cm_action(ps *x, const args *a, val *out)
     return make_frag(out, V_ACTION, &b);
 }
 
-static tl_status cm_trigger(ps *x, const args *a, val *out)
+static tl_status cm_trigger(ps *x, const char *cmdlet, const args *a, val *out)
 {
     static const char *const ok[] = {"AtLogon",
                                      "AtStartup",
@@ -810,12 +995,14 @@ static tl_status cm_trigger(ps *x, const args *a, val *out)
                                      "RandomDelay",
                                      "User",
                                      NULL};
-    tl_status st = check_params(x, "New-ScheduledTaskTrigger", a, ok);
+    tl_status st = check_params(x, cmdlet, a, ok);
+    if (st != TL_OK)
+        return st;
+    char at[32];
+    st = at_time(x, cmdlet, arg(a, "At"), at);
     if (st != TL_OK)
         return st;
     tl_buf b = TL_BUF_INIT;
-    char at[32];
-    at_time(x, arg(a, "At"), at);
     if (arg(a, "AtLogon")) {
         tl_buf_puts(&b, "<LogonTrigger><Enabled>true</Enabled>");
         if (sval(arg(a, "User"))) {
@@ -1182,6 +1369,136 @@ cleanup:
     return st;
 }
 
+/* xml with the element <tag …>…</tag> (or <tag/>) given the content inner; with no
+ * such element, <tag>inner</tag> goes before the first of <Principals>, <Settings>,
+ * <Actions>. *out owned. */
+static tl_status replace_element(const char *xml, const char *tag, const char *inner, char **out)
+{
+    tl_buf b = TL_BUF_INIT;
+    char open[40], close[40];
+    snprintf(open, sizeof open, "<%s", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *os = xml;
+    size_t ol = strlen(open);
+    while ((os = strstr(os, open)) && !strchr(" >/\t\r\n", os[ol]))
+        os += ol;
+    if (os) {
+        const char *gt = strchr(os, '>');
+        if (!gt)
+            return TL_E_PARSE;
+        const char *rest;
+        if (gt[-1] == '/') {
+            rest = gt + 1;
+        } else {
+            const char *ce = strstr(gt, close);
+            if (!ce)
+                return TL_E_PARSE;
+            rest = ce + strlen(close);
+        }
+        tl_buf_append(&b, xml, (size_t)(os - xml));
+        /* keep the open tag's attributes (<Actions Context="Author">) */
+        if (gt[-1] == '/')
+            tl_buf_append(&b, os, (size_t)(gt - 1 - os));
+        else
+            tl_buf_append(&b, os, (size_t)(gt - os));
+        tl_buf_printf(&b, ">%s%s%s", inner, close, rest);
+    } else {
+        const char *at = NULL;
+        static const char *const next[] = {"<Principals", "<Settings", "<Actions", "</Task>"};
+        for (size_t i = 0; i < 4 && !at; i++)
+            at = strstr(xml, next[i]);
+        if (!at)
+            return TL_E_PARSE;
+        tl_buf_append(&b, xml, (size_t)(at - xml));
+        tl_buf_printf(&b, "<%s>%s%s%s", tag, inner, close, at);
+    }
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    *out = tl_buf_take(&b);
+    return *out ? TL_OK : TL_E_NOMEM;
+}
+
+/* Set-ScheduledTask: -Action, -Trigger, -Principal and -Settings replace those parts of the
+ * registered definition (-InputObject: the object's whole definition is written back);
+ * the service rewrites the task and logs 4702 / 140. A principal for another account
+ * (SYSTEM) needs an elevated session, as for Register-ScheduledTask. */
+static tl_status set_task(ps *x, tl_task *t, const args *a, const val *io)
+{
+    tl_status st = TL_OK;
+    char *xml = NULL, *nx = NULL;
+    static const struct {
+        const char *param, *tag;
+        vk kind;
+    } parts[] = {{"Action", "Actions", V_ACTION},
+                 {"Trigger", "Triggers", V_TRIGGER},
+                 {"Principal", "Principals", V_PRINCIPAL},
+                 {"Settings", "Settings", V_SETTINGS}};
+    int changed = 0;
+    if (io && io->k == V_TASK && io->s && io->s[0]) {
+        TL_TRY_ALLOC(xml = tl_strdup(io->s));
+        changed = 1;
+    } else {
+        TL_TRY_ALLOC(xml = tl_strdup(t->xml ? t->xml : ""));
+    }
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        const val *v = arg(a, parts[i].param);
+        if (!v)
+            continue;
+        const val *first = v->k == V_LIST && v->n ? &v->items[0] : v;
+        if (first->k != parts[i].kind) {
+            char m[120];
+            snprintf(m, sizeof m, "Set-ScheduledTask: -%s is not a %s object", parts[i].param,
+                     parts[i].param);
+            st = err(x, "%s", m);
+            goto cleanup;
+        }
+        tl_buf inner = TL_BUF_INIT;
+        if (parts[i].kind == V_PRINCIPAL) {
+            /* the principal keeps the id the actions run under */
+            char ctx[64] = "Author";
+            const char *c = strstr(xml, "<Actions Context=\"");
+            if (c) {
+                c += strlen("<Actions Context=\"");
+                const char *e = strchr(c, '"');
+                if (e && e - c < (long)sizeof ctx)
+                    snprintf(ctx, sizeof ctx, "%.*s", (int)(e - c), c);
+            }
+            tl_buf_printf(&inner, "<Principal id=\"%s\">%s</Principal>", ctx, first->s);
+            if (first->is_system && x->c->integrity < 2) {
+                tl_buf_free(&inner);
+                x->rc = 1; /* Access is denied */
+                goto cleanup;
+            }
+        } else {
+            frags(&inner, v, parts[i].kind);
+        }
+        if (tl_buf_status(&inner) != TL_OK) {
+            tl_buf_free(&inner);
+            TL_FAIL(TL_E_NOMEM);
+        }
+        st = replace_element(xml, parts[i].tag, tl_buf_cstr(&inner), &nx);
+        tl_buf_free(&inner);
+        if (st == TL_E_PARSE) {
+            st = err(x, "Set-ScheduledTask: the task's definition has no %s element",
+                     parts[i].tag);
+            goto cleanup;
+        }
+        TL_TRY(st);
+        tl_free(xml);
+        xml = nx;
+        nx = NULL;
+        changed = 1;
+    }
+    if (changed)
+        st = tl_task_update_xml(x->c->s, t, xml, x->c->user);
+cleanup:
+    tl_free(xml);
+    tl_free(nx);
+    return st;
+}
+
 static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, val *out)
 {
     tl_status st = TL_OK;
@@ -1195,7 +1512,7 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
     if (!tl_strcasecmp(name, "New-ScheduledTaskAction"))
         return cm_action(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTaskTrigger") || !tl_strcasecmp(name, "New-JobTrigger"))
-        return cm_trigger(x, a, out);
+        return cm_trigger(x, name, a, out);
     if (!tl_strcasecmp(name, "Register-ScheduledJob"))
         return cm_scheduled_job(x, a, out);
     if (!tl_strcasecmp(name, "New-ScheduledTaskPrincipal"))
@@ -1266,7 +1583,15 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
                                          "Principal", "Settings",    "User",       "Password",
                                          "Confirm",   "InputObject", "CimSession", NULL};
         TL_TRY(check_params(x, name, a, ok));
-        TL_TRY(task_path_of(x, a, name, tl_strcasecmp(name, "Get-ScheduledTask") != 0, &path));
+        int is_get = tl_strcasecmp(name, "Get-ScheduledTask") == 0;
+        /* the task: -TaskName [-TaskPath], or a task object (Get-ScheduledTask's output)
+         * given as -InputObject or piped: Get-ScheduledTask X | Disable-ScheduledTask */
+        const val *io = arg(a, "InputObject");
+        if (!io && input && input->k == V_TASK && input->task_path)
+            io = input;
+        TL_TRY(task_path_of(x, a, name, !is_get && !(io && io->task_path), &path));
+        if (!path && io && io->task_path)
+            TL_TRY_ALLOC(path = tl_strdup(io->task_path));
         if (!path)
             goto cleanup;
         tl_task *t = tl_task_find(s, path);
@@ -1274,8 +1599,14 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             x->rc = 1;
             goto cleanup;
         }
-        if (tl_strcasecmp(name, "Get-ScheduledTask") == 0 ||
-            tl_strcasecmp(name, "Get-ScheduledTaskInfo") == 0 ||
+        if (is_get) { /* an MSFT_ScheduledTask: its definition and where it is */
+            out->k = V_TASK;
+            TL_TRY_ALLOC(out->s = tl_strdup(t->xml ? t->xml : ""));
+            TL_TRY_ALLOC(out->task_path = tl_strdup(t->path));
+            out->is_system = t->user_id && !strcmp(t->user_id, "S-1-5-18");
+            goto cleanup;
+        }
+        if (tl_strcasecmp(name, "Get-ScheduledTaskInfo") == 0 ||
             tl_strcasecmp(name, "Stop-ScheduledTask") == 0)
             goto cleanup;
         if (x->c->integrity < 2 && t->owner != x->c->user &&
@@ -1295,37 +1626,8 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
                 st = tl_task_run(s, t);
             else
                 x->rc = 1;
-        }
-        else { /* Set-ScheduledTask: -Action replaces the actions */
-            const val *act = arg(a, "Action");
-            if (act) {
-                const val *first = act->k == V_LIST && act->n ? &act->items[0] : act;
-                if (first->k != V_ACTION) {
-                    st = err(x, "Set-ScheduledTask: -Action is not an action", NULL);
-                    goto cleanup;
-                }
-                /* rebuild the Actions element from the fragments */
-                tl_buf b = TL_BUF_INIT;
-                tl_buf_puts(&b, t->xml);
-                char *nx = NULL;
-                const char *as = strstr(t->xml, "<Actions");
-                const char *ae = strstr(t->xml, "</Actions>");
-                if (as && ae) {
-                    const char *gt = strchr(as, '>');
-                    tl_buf_reset(&b);
-                    tl_buf_append(&b, t->xml, (size_t)(gt + 1 - t->xml));
-                    frags(&b, act, V_ACTION);
-                    tl_buf_puts(&b, ae);
-                }
-                if (tl_buf_status(&b) != TL_OK) {
-                    tl_buf_free(&b);
-                    TL_FAIL(TL_E_NOMEM);
-                }
-                nx = tl_buf_take(&b);
-                TL_TRY_ALLOC(nx);
-                st = tl_task_update_xml(s, t, nx, x->c->user);
-                tl_free(nx);
-            }
+        } else {
+            st = set_task(x, t, a, io);
         }
         goto cleanup;
     }
@@ -1387,6 +1689,47 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
             st = do_register(x, path, xmlt, force, xml_is_system(xmlt) && x->c->user != 0);
         }
         goto cleanup;
+    }
+    if (!tl_strcasecmp(name, "Get-Date")) {
+        /* the virtual clock's now (local time = UTC); -Date, then -Year … -Millisecond
+         * replace parts, as the cmdlet does; -Format gives DateTime.ToString(format) */
+        static const char *const ok[] = {"Date", "Year",   "Month",       "Day",    "Hour",
+                                         "Minute", "Second", "Millisecond", "Format", NULL};
+        TL_TRY(check_params(x, name, a, ok));
+        out->k = V_DATE;
+        out->tm = s->now;
+        const val *dv = arg(a, "Date") ? arg(a, "Date") : pos(a, 0);
+        if (dv)
+            TL_TRY(to_date(x, dv, "Get-Date: Cannot bind parameter 'Date'", &out->tm));
+        int y, mo, d, h, mi, se, us;
+        tl_time_civil(out->tm, &y, &mo, &d, &h, &mi, &se, &us);
+        int *part[] = {&y, &mo, &d, &h, &mi, &se, &us};
+        static const char *const pn[] = {"Year", "Month", "Day", "Hour", "Minute", "Second",
+                                         "Millisecond"};
+        static const int lo[] = {1, 1, 1, 0, 0, 0, 0}, hi[] = {9999, 12, 31, 23, 59, 59, 999};
+        for (int i = 0; i < 7; i++) {
+            const val *pv = arg(a, pn[i]);
+            if (!pv)
+                continue;
+            char *e = NULL;
+            long n = sval(pv) ? strtol(sval(pv), &e, 10) : -1;
+            if (!e || *e || n < lo[i] || n > hi[i])
+                return err(x, "Get-Date: -%s is out of range", pn[i]);
+            *part[i] = i == 6 ? (int)n * 1000 : (int)n;
+        }
+        if (d > month_days(y, mo))
+            return err(x, "Get-Date: -Day is out of range for the month", NULL);
+        out->tm = (tl_time)tl_time_from_civil(y, mo, d, h, mi, se) * TL_USEC_PER_SEC + us;
+        if (sval(arg(a, "Format"))) {
+            tl_buf b = TL_BUF_INIT;
+            st = tl_dotnet_datetime_format(out->tm, sval(arg(a, "Format")), &b);
+            if (st != TL_OK) {
+                tl_buf_free(&b);
+                return st;
+            }
+            return make_frag(out, V_STR, &b);
+        }
+        return TL_OK;
     }
     if (!tl_strcasecmp(name, "New-TimeSpan")) {
         /* as an ISO 8601 duration, the form task XML needs */

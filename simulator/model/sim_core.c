@@ -413,6 +413,16 @@ tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, 
 
 tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f, size_t n)
 {
+    return tl_sim_emit_generic_after(s, chan, id, t, 0, f, n);
+}
+
+/* Records are merged by TimeCreated, and Sysmon's lag (1..9 ms) is longer than the
+ * Security log's (0.5..3.5 ms): an event the service logs a few ms after a client's
+ * Event 7 could otherwise sort before it, an effect shown before its cause (issue 14:
+ * 4702 before the taskschd.dll load of the powershell.exe that made the change). */
+tl_status tl_sim_emit_generic_after(tl_sim *s, int chan, int id, tl_time t, tl_time after,
+                                    const tl_evfield *f, size_t n)
+{
     if (s->quiet)
         return TL_OK;
     if (work_event(s) != TL_OK)
@@ -425,6 +435,8 @@ tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_e
     uint64_t h = mix64(((uint64_t)sm->id << 48) ^ r.seq ^ (s->sc->seed * UINT64_C(0x9e3779b97f4a7c15)) ^
                        (uint64_t)chan);
     r.time = t + 500 + (tl_time)(h % 3000);
+    if (r.time <= after)
+        r.time = after + 53 + (tl_time)((h >> 20) % 400);
     if (r.time <= sm->last[chan])
         r.time = sm->last[chan] + 53 + (tl_time)((h >> 20) % 400);
     sm->last[chan] = r.time;
@@ -632,7 +644,10 @@ tl_status tl_sim_image_load(tl_sim *s, long proc, const char *dll)
         {"SignatureStatus", "Valid"},
         {"User", user_s},
     };
+    tl_time before = s->cur_stream->last[CH_SYSMON];
     tl_status st = tl_sim_emit_sysmon(s, 7, t, f, sizeof f / sizeof f[0]);
+    if (st == TL_OK && tsd && s->cur_stream->last[CH_SYSMON] != before)
+        s->procs[proc].taskschd_logged = s->cur_stream->last[CH_SYSMON]; /* it was logged */
     tl_free(loaded);
     return st;
 }

@@ -92,6 +92,7 @@ typedef struct tl_proc {
     tl_time start;
     int wow64;
     int taskschd_loaded; /* Event 7 for taskschd.dll already reported */
+    tl_time taskschd_logged; /* TimeCreated of that Event 7 when the config logged it, else 0 */
     int exited;          /* gone (the host rebooted): never found as a running process */
 } tl_proc;
 
@@ -236,6 +237,10 @@ void tl_ev_free(tl_sim *s);
 tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n);
 tl_status tl_sim_emit_generic(tl_sim *s, int chan, int id, tl_time t, const tl_evfield *f,
                               size_t n);
+/* The same, logged after `after` (a TimeCreated already given to a record that caused
+ * this one: the Task Scheduler client's Event 7 before the service's 4698-4702). */
+tl_status tl_sim_emit_generic_after(tl_sim *s, int chan, int id, tl_time t, tl_time after,
+                                    const tl_evfield *f, size_t n);
 /* Advance the clock by a small deterministic step (ms .. tens of ms) and return it. */
 tl_time tl_sim_tick(tl_sim *s, int min_us, int max_us);
 long tl_sim_user_find(const tl_sim *s, const char *name);

@@ -485,7 +485,8 @@ static tl_status security_event(tl_sim *s, int id, const tl_task *t, size_t call
         snprintf(mname, sizeof mname, "%s$", s->sc->hostname);
         f[1].value = mname;
     }
-    tl_status st = tl_sim_emit_generic(s, CH_SECURITY, id, s->now, f, sizeof f / sizeof f[0]);
+    tl_status st = tl_sim_emit_generic_after(s, CH_SECURITY, id, s->now, cp ? cp->taskschd_logged : 0,
+                                             f, sizeof f / sizeof f[0]);
     tl_buf_free(&crlf);
     return st;
 }
@@ -497,7 +498,9 @@ static tl_status tasksched_event(tl_sim *s, int id, const tl_task *t, size_t cal
     char who[300];
     tl_sim_user_display(s, caller, who, sizeof who);
     tl_evfield f[] = {{"TaskName", t->path}, {id == 106 ? "UserContext" : "UserName", who}};
-    return tl_sim_emit_generic(s, CH_TASKSCHED, id, s->now, f, 2);
+    const tl_proc *cp = s->caller_proc >= 0 ? &s->procs[s->caller_proc] : NULL;
+    return tl_sim_emit_generic_after(s, CH_TASKSCHED, id, s->now, cp ? cp->taskschd_logged : 0, f,
+                                     2);
 }
 
 static tl_status task_slot(tl_sim *s, tl_task **out)
