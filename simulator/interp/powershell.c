@@ -1828,7 +1828,6 @@ command:
         x->p++;
         skip_ws(x);
     }
-    const char *ns = x->p;
     int quoted = *x->p == '"' || *x->p == '\'';
     char *name = NULL;
     if (quoted) {
@@ -1836,9 +1835,27 @@ command:
         TL_TRY(parse_string(x, &v));
         name = v.s;
     } else {
-        while (*x->p && !strchr(" \t\r\n;|()", *x->p) && *x->p != end)
-            x->p++;
-        TL_TRY_ALLOC(name = tl_strndup(ns, (size_t)(x->p - ns)));
+        /* A backtick escapes the next character of a bare command name (evasion.md §2.4,
+         * Invoke-Obfuscation's Out-ObfuscatedWithTicks: Reg`ister-ScheduledTask). Before
+         * 0 a b f n r t v it is an escape sequence and gives that control character (so the
+         * name names no cmdlet), which is why the obfuscator upper-cases those letters. */
+        tl_buf nb = TL_BUF_INIT;
+        while (*x->p && !strchr(" \t\r\n;|()", *x->p) && *x->p != end) {
+            if (*x->p == '`' && x->p[1] && x->p[1] != '\n') {
+                static const char esc[] = "0abfnrtv", ctl[] = "\0\a\b\f\n\r\t\v";
+                const char *e = x->p[1] ? strchr(esc, x->p[1]) : NULL;
+                tl_buf_putc(&nb, e ? ctl[e - esc] : x->p[1]);
+                x->p += 2;
+                continue;
+            }
+            tl_buf_putc(&nb, *x->p++);
+        }
+        if (tl_buf_status(&nb) != TL_OK) {
+            tl_buf_free(&nb);
+            return TL_E_NOMEM;
+        }
+        name = tl_buf_take(&nb);
+        TL_TRY_ALLOC(name);
     }
     if (!name[0]) {
         tl_free(name);
