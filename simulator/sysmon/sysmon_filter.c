@@ -324,10 +324,13 @@ static void sb_putn(sb *b, const char *s, size_t n)
 
 static void sb_put(sb *b, const char *s) { sb_putn(b, s, strlen(s)); }
 
+/* At most max bytes of s; a cut is marked with an ellipsis (never silent). */
 static void sb_putmax(sb *b, const char *s, size_t max)
 {
     size_t n = strlen(s);
     sb_putn(b, s, n > max ? max : n);
+    if (n > max)
+        sb_put(b, "\xe2\x80\xa6");
 }
 
 static void sb_int(sb *b, long v)
@@ -363,7 +366,7 @@ static void sb_set(sb *b, const tl_sm_set *s)
     sb_int(b, s->elem_line);
     if (s->group_line) {
         sb_put(b, ") in RuleGroup name=\"");
-        sb_putmax(b, s->group_name, 40);
+        sb_putmax(b, s->group_name, TL_SM_EXPLAIN_NAME_MAX);
         sb_put(b, "\" groupRelation=\"");
         sb_put(b, rel_name(s->relation));
         sb_put(b, "\" (line ");
@@ -392,17 +395,17 @@ static void explain_match(const tl_sysmon_config *c, const tl_sm_set *s, const e
         sb_put(&b, " condition=\"");
         sb_put(&b, tl_sm_cond_names[f->cond]);
         sb_put(&b, "\">");
-        sb_putmax(&b, f->orig, 100);
+        sb_putmax(&b, f->orig, TL_SM_EXPLAIN_TEXT_MAX);
         sb_put(&b, "</");
         sb_put(&b, fname);
         sb_put(&b, "> (");
-        sb_putmax(&b, c->source, 60);
+        sb_putmax(&b, c->source, TL_SM_EXPLAIN_PATH_MAX);
         sb_put(&b, " line ");
         sb_int(&b, f->line);
         sb_put(&b, ")");
         if (it && it->kind == TL_SM_ITEM_RULE) {
             sb_put(&b, " in <Rule name=\"");
-            sb_putmax(&b, it->rule_name ? it->rule_name : "", 60);
+            sb_putmax(&b, it->rule_name ? it->rule_name : "", TL_SM_EXPLAIN_NAME_MAX);
             sb_put(&b, "\" groupRelation=\"");
             sb_put(&b, rel_name(it->relation));
             sb_put(&b, "\"> (line ");
@@ -461,7 +464,7 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev, tl_s
     if (!c->has_kind[ev->id]) {
         out->logged = k->default_log;
         sb_put(&b, k->default_log ? "logged: " : "dropped: ");
-        sb_putmax(&b, c->source, 100);
+        sb_putmax(&b, c->source, TL_SM_EXPLAIN_PATH_MAX);
         sb_put(&b, " has no <");
         sb_put(&b, k->name);
         sb_put(&b, "> element; the manifest default ");
@@ -548,7 +551,7 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev, tl_s
             size_t used = strlen(out->explain);
             sb tailb = {out->explain + used, sizeof out->explain - used};
             sb_put(&tailb, "; RuleName ");
-            sb_putmax(&tailb, out->rule_name, 120);
+            sb_putmax(&tailb, out->rule_name, TL_SM_EXPLAIN_NAME_MAX);
             goto done;
         }
     }

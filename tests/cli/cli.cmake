@@ -48,6 +48,7 @@ set_tests_properties(cli.compare PROPERTIES LABELS cli SKIP_RETURN_CODE 77)
 # tasklab export: logtest lines and .ini cases give the run's rules and levels back; queue form (issue 13).
 add_test(NAME cli.export COMMAND ${CMAKE_CURRENT_LIST_DIR}/export.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.export PROPERTIES LABELS cli)
-# explain: Event 12's CreateKey/DeleteKey, each chain rule with its description (issue 13 item 8, in part).
+# explain (issue 13 item 8): Event 12 CreateKey/DeleteKey, chain descriptions filled, dropped events with
+# the config rule (whole file path, line, RuleGroup), times on every line, --why-not RULE, AR records folded unless -v.
 add_test(NAME cli.explain COMMAND ${CMAKE_CURRENT_LIST_DIR}/explain.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.explain PROPERTIES LABELS cli)

@@ -726,6 +726,44 @@ static void test_sysmon_explain_names_the_rule(void **state)
     tl_sysmon_config_free(c);
 }
 
+/* Issue 13 item 8: the explanation names the config file whole (it was cut at
+ * 60 bytes, so `tasklab explain` showed ".../sysmon-modular_sysmonco") and the
+ * RuleGroup name whole; a cut elsewhere is marked with an ellipsis. */
+static void test_sysmon_explain_keeps_whole_paths(void **state)
+{
+    (void)state;
+    char path[400];
+    int n = snprintf(path, sizeof path, "/a/very/long/folder/name/%0300d/sysmon-modular.xml", 7);
+    assert_true(n > 0 && (size_t)n < sizeof path);
+    char group[200];
+    memset(group, 'g', sizeof group - 1);
+    group[sizeof group - 1] = '\0';
+    char xml[1024];
+    snprintf(xml, sizeof xml,
+             "<Sysmon schemaversion=\"4.90\"><EventFiltering>\n"
+             "<RuleGroup name=\"%s\" groupRelation=\"or\">\n"
+             "<RegistryEvent onmatch=\"exclude\">\n"
+             "<EventType condition=\"is\">CreateKey</EventType>\n"
+             "</RegistryEvent></RuleGroup></EventFiltering></Sysmon>\n",
+             group);
+    tl_sysmon_config *c = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_sysmon_config_load_mem(xml, strlen(xml), path, &c, &d), TL_OK);
+    evb b;
+    tl_sysmon_verdict v = run(c, mk(&b, 12, "EventType", "CreateKey", "Image", SVCHOST,
+                                    "TargetObject", TREE "\\test-task", NULL));
+    assert_false(v.logged);
+    char want[600];
+    snprintf(want, sizeof want, "(%s line 4)", path);
+    if (!strstr(v.explain, want))
+        fail_msg("config path cut: %s", v.explain);
+    snprintf(want, sizeof want, "in RuleGroup name=\"%s\" groupRelation=\"or\" (line 2)", group);
+    if (!strstr(v.explain, want))
+        fail_msg("RuleGroup name cut: %s", v.explain);
+    tl_sysmon_config_free(c);
+}
+
 /* ---- windows.md §3 outcome table ---------------------------------------- */
 
 typedef struct row {
@@ -1709,6 +1747,7 @@ int main(void)
         cmocka_unit_test(test_sysmon_rulename_inheritance_and_stale_name),
         cmocka_unit_test(test_sysmon_long_values_and_odd_input),
         cmocka_unit_test(test_sysmon_explain_names_the_rule),
+        cmocka_unit_test(test_sysmon_explain_keeps_whole_paths),
         cmocka_unit_test(test_sysmon_outcome_table_sysmon_modular),
         cmocka_unit_test(test_sysmon_outcome_table_swiftonsecurity),
         cmocka_unit_test(test_sysmon_default_config_logs_the_blog_setup),

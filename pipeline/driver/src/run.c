@@ -273,7 +273,22 @@ typedef struct run_ctx {
     tl_buf queue; /* every message fed to the manager, one JSON string a line */
     tl_timeline *tl; /* the structured timeline, when asked for */
     int recorded;    /* a recording scenario: no endpoint, so no active response */
+    int verbose;     /* trace: long lines whole */
+    tl_whynot *why;  /* trace --why-not RULE, or NULL */
+    int64_t day;     /* trace: the day of the last time printed (-1: none yet) */
+    struct dropped_line *dropped; /* trace: dropped events not printed yet */
+    size_t ndropped, capdropped;
+    uint64_t dropped_seq;
 } run_ctx;
+
+/* A Sysmon event the config dropped, waiting for its place in the trace: the
+ * trace is in time order, and the simulator drops events while it runs a
+ * step, before the records of that step come out of its queue. */
+typedef struct dropped_line {
+    tl_time t;
+    uint64_t seq;
+    char *text; /* the item's lines, without the leading time */
+} dropped_line;
 
 /* One JSON string literal + '\n' (the form of the oracle's .queue files). */
 static void queue_append(tl_buf *b, const char *s)
@@ -301,17 +316,76 @@ static void queue_append(tl_buf *b, const char *s)
 
 #define C(x) tl_trace_color(c->color, TL_C_##x)
 
+/* Start an item line of the trace: a "-- YYYY-MM-DD --" line when the day
+ * changes, then the indent and the virtual time "HH:MM:SS.mmm ". */
+static void trace_at(run_ctx *c, tl_time t, const char *indent)
+{
+    int y, mo, d, h, mi, sec, us;
+    tl_time_civil(t, &y, &mo, &d, &h, &mi, &sec, &us);
+    int64_t day = (int64_t)y * 400 + mo * 32 + d;
+    if (day != c->day) {
+        tl_buf_printf(&c->trace, "-- %04d-%02d-%02d (UTC, virtual clock) --\n", y, mo, d);
+        c->day = day;
+    }
+    tl_buf_printf(&c->trace, "%s%02d:%02d:%02d.%03d ", indent, h, mi, sec, us / 1000);
+}
+
+static int cmp_dropped(const void *a, const void *b)
+{
+    const dropped_line *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the dropped events that happened at or before `until`, in time order. */
+static void flush_dropped(run_ctx *c, tl_time until)
+{
+    if (!c->ndropped)
+        return;
+    qsort(c->dropped, c->ndropped, sizeof *c->dropped, cmp_dropped);
+    size_t k = 0;
+    for (; k < c->ndropped && c->dropped[k].t <= until; k++) {
+        trace_at(c, c->dropped[k].t, "  ");
+        tl_buf_puts(&c->trace, c->dropped[k].text);
+        tl_free(c->dropped[k].text);
+    }
+    memmove(c->dropped, c->dropped + k, (c->ndropped - k) * sizeof *c->dropped);
+    c->ndropped -= k;
+}
+
+/* A long record (an AR's stdin, a scheduled-tasks.log line) on one line:
+ * cut at 200 bytes with its length said, unless verbose. */
+static void trace_fold(run_ctx *c, const char *s)
+{
+    size_t n = strlen(s);
+    if (c->verbose || n <= 200) {
+        tl_buf_puts(&c->trace, s);
+        return;
+    }
+    size_t k = 200;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--; /* never cut inside a UTF-8 sequence */
+    tl_buf_append(&c->trace, s, k);
+    tl_buf_printf(&c->trace, "… (%zu bytes; -v shows it whole)", n);
+}
+
 /* Trace sink: keep the rules whose own conditions matched (the walked chain). */
 static void on_rule(void *ctx, const char *rule_id, const char *description, int depth,
                     int matched, const char *failed)
 {
     run_ctx *c = ctx;
-    (void)depth;
-    (void)failed;
+    if (c->why)
+        tl_whynot_trace(c->why, rule_id, depth, matched, failed);
     if (matched && c->tracing) {
         tl_buf_printf(&c->chain, "%s%s", c->chain.len ? " -> " : "", rule_id);
-        tl_buf_printf(&c->chain_desc, "      rule %s: %s\n", rule_id,
-                      description && *description ? description : "(no description)");
+        tl_buf_printf(&c->chain_desc, "      rule %s: ", rule_id);
+        /* $(field) filled from the event, as the alert's rule.description is */
+        if (description && *description)
+            tl_engine_expand_description(c->engine, description, &c->chain_desc);
+        else
+            tl_buf_puts(&c->chain_desc, "(no description)");
+        tl_buf_putc(&c->chain_desc, '\n');
     }
     if (matched && c->tl)
         tl_timeline_chain(c->tl, rule_id, description);
@@ -342,6 +416,10 @@ static tl_status manager_feed(run_ctx *c, const char *line)
         /* analysisd drops a malformed event and goes on; so do we, but say so. */
         if (c->tracing)
             tl_buf_printf(&c->trace, "    manager: dropped: %s\n", d.msg);
+        if (c->why) {
+            tl_whynot_reset(c->why);
+            tl_buf_printf(&c->trace, "    why not: the manager dropped the event before any rule\n");
+        }
         if (c->tl)
             tl_timeline_manager(c->tl, 0, NULL, 0, NULL);
         return TL_OK;
@@ -363,7 +441,9 @@ static tl_status manager_feed(run_ctx *c, const char *line)
         if (res.matched) /* each rule of the chain and what it says (issue 13 item 8) */
             tl_buf_append(&c->trace, tl_buf_cstr(&c->chain_desc), c->chain_desc.len);
         if (res.alert_json)
-            tl_trace_decoded_fields(res.alert_json, "      ", &c->trace);
+            tl_trace_decoded_fields(res.alert_json, "      ", c->verbose, &c->trace);
+        if (c->why)
+            tl_whynot_explain(c->why, &res, "    ", &c->trace);
         tl_buf_reset(&c->chain);
         tl_buf_reset(&c->chain_desc);
     }
@@ -392,9 +472,13 @@ static tl_status manager_feed(run_ctx *c, const char *line)
             job_free(&j);
             return TL_E_NOMEM;
         }
-        if (c->tracing)
-            tl_buf_printf(&c->trace, "    active response %s (%s) scheduled\n", ar->name,
+        if (c->tracing) {
+            tl_buf_printf(&c->trace, "    active response %s (%s) scheduled for ", ar->name,
                           ar->executable);
+            char hms[32];
+            tl_time_fmt_sysmon(j.time, hms); /* "YYYY-MM-DD HH:MM:SS.mmm" */
+            tl_buf_printf(&c->trace, "%s\n", hms + 11);
+        }
         st = jobq_push(c->q, j);
         if (st != TL_OK) {
             job_free(&j);
@@ -415,9 +499,13 @@ static void on_line(void *ctx, const char *location, const char *line)
         c->cb_status = TL_E_NOMEM;
         return;
     }
-    if (c->tracing)
-        tl_buf_printf(&c->trace, "  logcollector %s: %.200s%s\n", location, line,
-                      strlen(line) > 200 ? "…" : "");
+    if (c->tracing) {
+        flush_dropped(c, c->now);
+        trace_at(c, c->now, "  ");
+        tl_buf_printf(&c->trace, "logcollector %s: ", location);
+        trace_fold(c, line);
+        tl_buf_putc(&c->trace, '\n');
+    }
     if (c->tl)
         tl_timeline_line(c->tl, c->now, location, line);
     c->cb_status = manager_feed(c, q);
@@ -428,7 +516,44 @@ static void on_dropped(void *ctx, int id, tl_time t, size_t step, const tl_evfie
                        const char *explain)
 {
     run_ctx *c = ctx;
-    tl_timeline_dropped(c->tl, id, t, step, f, n, explain);
+    if (c->tl)
+        tl_timeline_dropped(c->tl, id, t, step, f, n, explain);
+    if (!c->tracing)
+        return;
+    /* "Microsoft-Windows-Sysmon/Operational event 12 (step 1) [dropped]: CreateKey ..."
+     * and the config rule that dropped it (file, line, RuleGroup), dimmed */
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b, "%sMicrosoft-Windows-Sysmon/Operational event %d (step %zu) [dropped]",
+                  C(DIM), id, step + 1);
+    tl_buf sum = TL_BUF_INIT;
+    tl_trace_fields_summary(id, f, n, &sum);
+    if (sum.len)
+        tl_buf_printf(&b, ": %s", tl_buf_cstr(&sum));
+    tl_buf_free(&sum);
+    tl_buf_printf(&b, "%s\n    %s%s%s\n", C(RESET), C(DIM), explain ? explain : "dropped",
+                  C(RESET));
+    if (c->why)
+        tl_buf_printf(&b, "    why not: never reached the manager (the Sysmon config dropped it)\n");
+    if (c->ndropped == c->capdropped) {
+        size_t nc = c->capdropped ? c->capdropped * 2 : 16;
+        dropped_line *nv = tl_realloc(c->dropped, nc * sizeof *nv);
+        if (!nv) {
+            tl_buf_free(&b);
+            c->cb_status = TL_E_NOMEM;
+            return;
+        }
+        c->dropped = nv;
+        c->capdropped = nc;
+    }
+    char *text = tl_buf_take(&b);
+    if (!text) {
+        c->cb_status = TL_E_NOMEM;
+        return;
+    }
+    c->dropped[c->ndropped].t = t;
+    c->dropped[c->ndropped].seq = c->dropped_seq++;
+    c->dropped[c->ndropped].text = text;
+    c->ndropped++;
 }
 
 static char *read_host_file(const char *path)
@@ -523,6 +648,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     c.d = d;
     c.tracing = o->trace;
     c.color = o->color;
+    c.verbose = o->trace_verbose;
+    c.day = -1;
     c.keep_queue = o->keep_queue;
     tl_buf_init(&c.chain);
     tl_buf_init(&c.chain_desc);
@@ -581,14 +708,23 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     if (o->timeline) {
         c.tl = tl_timeline_new();
         TL_TRY_ALLOC(c.tl);
-        if (sim)
-            tl_sim_set_dropped_hook(sim, on_dropped, &c);
     }
+    if (sim && (c.tl || c.tracing))
+        tl_sim_set_dropped_hook(sim, on_dropped, &c);
 
     tl_engine_opts eo = {"wazuh-manager", "node01"};
     TL_TRY(tl_engine_new(rs, &eo, &c.engine));
     if (c.tracing || c.tl)
         tl_engine_set_trace(c.engine, on_rule, &c);
+    if (c.tracing && o->trace_why_not) {
+        st = tl_whynot_new(c.engine, o->trace_why_not, c.verbose, &c.why);
+        if (st == TL_E_NOTFOUND)
+            tl_diag_set(d, NULL, 0, "--why-not %d: no such rule in the ruleset's tree",
+                        o->trace_why_not);
+        TL_TRY(st);
+        tl_whynot_describe(c.why, &c.trace);
+        tl_buf_putc(&c.trace, '\n');
+    }
 
     tl_execd_opts xo;
     memset(&xo, 0, sizeof xo);
@@ -691,6 +827,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
 
         if (have_cand == 3) {
             if (c.tracing) {
+                flush_dropped(&c, c.now);
+                trace_at(&c, c.now, "");
                 tl_buf_printf(&c.trace, "%sstep %zu%s ", tl_trace_color(c.color, TL_C_BOLD),
                               next_step + 1, tl_trace_color(c.color, TL_C_RESET));
                 tl_trace_describe_step(tl_scenario_path(sc), next_step, &c.trace);
@@ -703,6 +841,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 tl_buf_free(&desc);
             }
             TL_TRY(tl_sim_run_step(sim, next_step, d));
+            TL_TRY(c.cb_status);
             if (c.tracing) {
                 int rc = 0;
                 const char *out_text =
@@ -722,7 +861,9 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 const char *eid = strstr(rec_xml, "<EventID");
                 eid = eid ? strchr(eid, '>') : NULL;
                 int id = eid ? atoi(eid + 1) : 0;
-                tl_buf_printf(&c.trace, "  %s%s event %d%s ", tl_trace_color(c.color, TL_C_CYAN),
+                flush_dropped(&c, rec_time);
+                trace_at(&c, rec_time, "  ");
+                tl_buf_printf(&c.trace, "%s%s event %d%s ", tl_trace_color(c.color, TL_C_CYAN),
                               rec_channel, id, tl_trace_color(c.color, TL_C_RESET));
                 if (rp)
                     tl_buf_printf(&c.trace, "(record %llu)", (unsigned long long)rec_number);
@@ -739,6 +880,9 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                                   rec_explain, tl_trace_color(c.color, TL_C_RESET));
             }
             int forwarded = rp || tl_agent_conf_reads_channel(aconf, rec_channel);
+            if (c.tracing && !forwarded)
+                tl_buf_printf(&c.trace, "    not forwarded: agent.conf does not read %s%s\n",
+                              rec_channel, c.why ? "; so no rule sees it" : "");
             if (c.tl) {
                 if (!tl_timeline_open(c.tl) && !c.tracing)
                     tl_engine_set_trace(c.engine, NULL, NULL); /* the rest is only counted */
@@ -763,8 +907,13 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             job j = jobq_pop(&q);
             if (j.kind == JOB_AR) {
                 c.n_ar++;
-                if (c.tracing)
-                    tl_buf_printf(&c.trace, "  execd runs %s\n", j.executable);
+                if (c.tracing) {
+                    flush_dropped(&c, c.now);
+                    trace_at(&c, c.now, "  ");
+                    tl_buf_printf(&c.trace, "execd runs %s\n    stdin: ", j.executable);
+                    trace_fold(&c, j.message);
+                    tl_buf_putc(&c.trace, '\n');
+                }
                 if (c.tl)
                     tl_timeline_ar(c.tl, c.now, j.executable, j.message);
                 st = tl_execd_run(c.execd, j.executable, j.message, j.timeout, c.now, d);
@@ -785,6 +934,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             }
         }
     }
+    if (c.tracing)
+        flush_dropped(&c, INT64_MAX);
     TL_TRY(evsink_put(&c.events, "</Events>\n", strlen("</Events>\n"), d));
     TL_TRY(tl_buf_status(&c.alerts));
     TL_TRY(tl_buf_status(&c.trace));
@@ -896,6 +1047,10 @@ cleanup:
     tl_buf_free(&c.fired);
     tl_buf_free(&c.chain);
     tl_buf_free(&c.chain_desc);
+    for (size_t i = 0; i < c.ndropped; i++)
+        tl_free(c.dropped[i].text);
+    tl_free(c.dropped);
+    tl_whynot_free(c.why);
     if (temp_drive)
         tl_tempdir_free(temp_dir, temp_lock);
     if (wine_drive)

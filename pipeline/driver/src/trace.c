@@ -98,48 +98,108 @@ cleanup:
 }
 
 
-void tl_trace_record_summary(const char *xml, tl_buf *out)
+/* Where a summary reads an event's data: a rendered record (XML) or the
+ * fields of an event the Sysmon config dropped (never rendered). */
+typedef struct evsrc {
+    const char *xml;
+    int id;
+    const tl_evfield *f;
+    size_t n;
+} evsrc;
+
+/* Paths and command lines are shown whole (issue 13 item 8: a path cut in an
+ * explanation hides the very part that differs); other values are cut. */
+#define WHOLE ((size_t)-1)
+
+static int get(const evsrc *e, tl_buf *out, const char *name, size_t max)
 {
-    if (tl_buf_event_data(out, xml, "CommandLine", 200)) { /* Event 1 */
+    if (e->xml)
+        return tl_buf_event_data(out, e->xml, name, max);
+    for (size_t i = 0; i < e->n; i++) {
+        if (!e->f[i].name || strcmp(e->f[i].name, name) != 0)
+            continue;
+        const char *v = e->f[i].value ? e->f[i].value : "";
+        size_t l = strlen(v);
+        tl_buf_append(out, v, l > max ? max : l);
+        if (l > max)
+            tl_buf_puts(out, "\xe2\x80\xa6"); /* … */
+        return 1;
+    }
+    return 0;
+}
+
+static int has(const evsrc *e, const char *name)
+{
+    if (e->xml) {
+        char pat[96];
+        snprintf(pat, sizeof pat, "<Data Name='%s'>", name);
+        return strstr(e->xml, pat) != NULL;
+    }
+    for (size_t i = 0; i < e->n; i++)
+        if (e->f[i].name && !strcmp(e->f[i].name, name))
+            return 1;
+    return 0;
+}
+
+static void summary(const evsrc *e, tl_buf *out)
+{
+    if (get(e, out, "CommandLine", WHOLE)) { /* Event 1 */
         tl_buf_puts(out, "  [");
-        tl_buf_event_data(out, xml, "User", 80);
+        get(e, out, "User", 256);
         tl_buf_puts(out, ", ");
-        tl_buf_event_data(out, xml, "IntegrityLevel", 20);
+        get(e, out, "IntegrityLevel", 20);
         tl_buf_puts(out, "; parent ");
-        tl_buf_event_data(out, xml, "ParentImage", 120);
+        get(e, out, "ParentImage", WHOLE);
         tl_buf_putc(out, ']');
-    } else if (strstr(xml, "<Data Name='TargetObject'>")) { /* 12, 13, 14 */
+    } else if (has(e, "TargetObject")) { /* 12, 13, 14 */
         /* Event 12 is CreateKey or DeleteKey: say which (issue 13 item 8) */
-        if (strstr(xml, "<EventID>12</EventID>") && tl_buf_event_data(out, xml, "EventType", 40))
+        if (e->id == 12 && get(e, out, "EventType", 40))
             tl_buf_putc(out, ' ');
-        tl_buf_event_data(out, xml, "TargetObject", 200);
-        if (strstr(xml, "<Data Name='Details'>")) {
+        get(e, out, "TargetObject", WHOLE);
+        if (has(e, "Details") && e->id != 12) {
             tl_buf_puts(out, " = ");
-            tl_buf_event_data(out, xml, "Details", 80);
+            get(e, out, "Details", 256);
         }
         tl_buf_puts(out, "  [by ");
-        tl_buf_event_data(out, xml, "Image", 120);
+        get(e, out, "Image", WHOLE);
         tl_buf_putc(out, ']');
-    } else if (tl_buf_event_data(out, xml, "TargetFilename", 200)) { /* 11, 23, 26 */
+    } else if (get(e, out, "TargetFilename", WHOLE)) { /* 11, 23, 26 */
         tl_buf_puts(out, "  [by ");
-        tl_buf_event_data(out, xml, "Image", 120);
+        get(e, out, "Image", WHOLE);
         tl_buf_putc(out, ']');
-    } else if (tl_buf_event_data(out, xml, "ImageLoaded", 200)) { /* 7 */
+    } else if (get(e, out, "ImageLoaded", WHOLE)) { /* 7 */
         tl_buf_puts(out, "  [into ");
-        tl_buf_event_data(out, xml, "Image", 120);
+        get(e, out, "Image", WHOLE);
         tl_buf_putc(out, ']');
     } else {
-        tl_buf_event_data(out, xml, "TaskName", 200); /* 4698-4702, 106, 140, 141, 200, 201 */
+        get(e, out, "TaskName", WHOLE); /* 4698-4702, 106, 140, 141, 200, 201 */
     }
 }
 
+void tl_trace_record_summary(const char *xml, tl_buf *out)
+{
+    if (!xml)
+        return;
+    const char *eid = strstr(xml, "<EventID");
+    eid = eid ? strchr(eid, '>') : NULL;
+    evsrc e = {xml, eid ? atoi(eid + 1) : 0, NULL, 0};
+    summary(&e, out);
+}
+
+void tl_trace_fields_summary(int id, const tl_evfield *f, size_t n, tl_buf *out)
+{
+    evsrc e = {NULL, id, f, n};
+    summary(&e, out);
+}
+
 static void flatten(const cJSON *node, char *prefix, size_t plen, size_t cap, tl_buf *out,
-                    const char *indent, int *lines)
+                    const char *indent, int *lines, int verbose)
 {
     const cJSON *c;
+    const size_t clip = verbose ? (size_t)-1 : 160;
     cJSON_ArrayForEach(c, node)
     {
-        if (*lines > 40)
+        if (*lines > 40 && !verbose)
             return;
         size_t l = plen;
         if (c->string) {
@@ -149,18 +209,22 @@ static void flatten(const cJSON *node, char *prefix, size_t plen, size_t cap, tl
             l += (size_t)w;
         }
         if (cJSON_IsObject(c)) {
-            flatten(c, prefix, l, cap, out, indent, lines);
+            flatten(c, prefix, l, cap, out, indent, lines, verbose);
         } else if (cJSON_IsString(c)) {
             if (strstr(prefix, "system.message"))
                 continue; /* the rendered message repeats the eventdata */
             tl_buf_printf(out, "%s%s = ", indent, prefix);
             size_t vl = strlen(c->valuestring);
-            tl_buf_append(out, c->valuestring, vl > 160 ? 160 : vl);
-            tl_buf_puts(out, vl > 160 ? "…\n" : "\n");
+            tl_buf_append(out, c->valuestring, vl > clip ? clip : vl);
+            tl_buf_puts(out, vl > clip ? "…\n" : "\n");
             (*lines)++;
         } else if (cJSON_IsArray(c)) {
             char *s = cJSON_PrintUnformatted(c);
-            tl_buf_printf(out, "%s%s = %.160s\n", indent, prefix, s ? s : "[]");
+            const char *v = s ? s : "[]";
+            size_t vl = strlen(v);
+            tl_buf_printf(out, "%s%s = ", indent, prefix);
+            tl_buf_append(out, v, vl > clip ? clip : vl);
+            tl_buf_puts(out, vl > clip ? "…\n" : "\n");
             cJSON_free(s);
             (*lines)++;
         }
@@ -168,7 +232,7 @@ static void flatten(const cJSON *node, char *prefix, size_t plen, size_t cap, tl
     }
 }
 
-void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf *out)
+void tl_trace_decoded_fields(const char *alert_json, const char *indent, int verbose, tl_buf *out)
 {
     cJSON *a = cJSON_Parse(alert_json);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(a, "data");
@@ -176,9 +240,9 @@ void tl_trace_decoded_fields(const char *alert_json, const char *indent, tl_buf 
     if (cJSON_IsString(dec))
         tl_buf_printf(out, "%sdecoder: %s\n", indent, dec->valuestring);
     if (data) {
-        char prefix[512] = "";
+        char prefix[512] = ""; /* a longer dotted name is skipped: decoders name fields shorter */
         int lines = 0;
-        flatten(data, prefix, 0, sizeof prefix, out, indent, &lines);
+        flatten(data, prefix, 0, sizeof prefix, out, indent, &lines, verbose);
     }
     cJSON_Delete(a);
 }

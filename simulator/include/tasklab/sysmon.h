@@ -13,7 +13,7 @@
  * Ownership: a tl_sysmon_config is immutable after load and may be shared by
  * several threads for filtering and rendering. Strings handed back as
  * "borrowed" live as long as the config. tl_sysmon_filter() allocates nothing
- * (it uses ~30 KiB of stack; only events whose referenced values exceed 16 KiB
+ * (it uses ~40 KiB of stack, the verdict included; only events whose referenced values exceed 16 KiB
  * in total take one heap buffer) and keeps no state between calls.
  *
  * Escaping choice (documented contract): element text escapes only `&` `<`
@@ -87,11 +87,21 @@ typedef struct tl_sysmon_event {
     size_t nfields;
 } tl_sysmon_event;
 
+/* The explanation names the config file whole (any path a file can be opened
+ * by: PATH_MAX), the deciding rule's text up to 1024 bytes and names
+ * (RuleGroup, Rule, RuleName) up to 256; a longer one is cut with an ellipsis.
+ * TL_SYSMON_EXPLAIN_MAX holds all of them with the words around. */
+#define TL_SM_EXPLAIN_PATH_MAX 4096
+#define TL_SM_EXPLAIN_TEXT_MAX 1024
+#define TL_SM_EXPLAIN_NAME_MAX 256
+#define TL_SYSMON_EXPLAIN_MAX 8192
+
 /** The filter's decision. */
 typedef struct tl_sysmon_verdict {
     int logged;            /* 1 when Sysmon would write the event */
     const char *rule_name; /* "-" when unnamed; borrowed from config (or static) */
-    char explain[512];     /* which rule (element, condition, value, line, RuleGroup) decided */
+    /* which rule decided: element, condition, value, config file and line, RuleGroup */
+    char explain[TL_SYSMON_EXPLAIN_MAX];
 } tl_sysmon_verdict;
 
 /**

@@ -56,6 +56,8 @@ typedef struct tl_run_opts {
     const char *shared_dir;
     const char *sysmon_config; /* override the scenario's Sysmon config */
     int trace;                 /* record a step-by-step trace (tasklab explain) */
+    int trace_why_not;         /* trace: a rule id; each event says why it did not match */
+    int trace_verbose;         /* trace: long records and values whole, not folded */
     int color;                 /* colour the trace */
     int ar_timeout_ms;         /* exec/wine: watchdog of one AR run (0: TL_EXECD_TIMEOUT_MS) */
     int keep_queue;            /* fill tl_run_result.queue */

@@ -198,6 +198,35 @@ typedef void (*tl_engine_trace_fn)(void *ctx, const char *rule_id, const char *d
 /** Install (or remove with NULL) the trace sink. */
 void tl_engine_set_trace(tl_engine *e, tl_engine_trace_fn fn, void *ctx);
 
+/** Append desc with its $(field) references filled from the engine's current
+ * event (the one being walked, else the last processed), as an alert's
+ * rule.description is filled (wazuh.md §9). e and desc borrowed. */
+void tl_engine_expand_description(const tl_engine *e, const char *desc, tl_buf *out);
+
+/* ---- why a rule did not match (whynot.c; tasklab explain --why-not) ---------
+ * Feed it the engine's trace calls (tl_engine_set_trace) of one walk, then ask
+ * it after tl_engine_process: it says why the rule did not match that event
+ * (its own failing condition and the value seen, the rule above it that
+ * failed, the sibling that won first, the event's category) or that it did. */
+typedef struct tl_whynot tl_whynot;
+/** Follow rule `rule_id` through e's walks (e borrowed, must outlive it).
+ * verbose: values and patterns whole, every failing rule above it listed.
+ * @return TL_E_NOTFOUND when the ruleset has no such rule in its tree; *out
+ *         owned (tl_whynot_free), set on TL_OK only. */
+tl_status tl_whynot_new(tl_engine *e, int rule_id, int verbose, tl_whynot **out);
+void tl_whynot_free(tl_whynot *w);
+/** Append the rule: id, level, file:line, description, its parents as written
+ * (if_sid / if_group / if_level / category, decoded_as) and a path from the top. */
+void tl_whynot_describe(const tl_whynot *w, tl_buf *out);
+/** One call of the engine's trace sink (same arguments). */
+void tl_whynot_trace(tl_whynot *w, const char *rule_id, int depth, int matched,
+                     const char *failed);
+/** After tl_engine_process (res: its result, borrowed): append lines
+ * "<indent>why not N: ..." for the event just walked, then forget the walk. */
+void tl_whynot_explain(tl_whynot *w, const tl_result *res, const char *indent, tl_buf *out);
+/** Forget the current walk (an event the manager dropped before walking). */
+void tl_whynot_reset(tl_whynot *w);
+
 /** Bytes of alerts.json written so far (the next alert id's suffix). */
 long long tl_engine_alert_offset(const tl_engine *e);
 

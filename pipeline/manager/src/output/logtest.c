@@ -238,73 +238,12 @@ static void put_field(tl_buf *b, const char *key, const cJSON *v, int depth)
 
 /* ---- rule debugging ---------------------------------------------------------- */
 
-static void put_clipped(tl_buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > 160) {
-        tl_buf_append(b, s, 160);
-        tl_buf_puts(b, "...");
-    } else
-        tl_buf_puts(b, s);
-}
-
-static const char *type_name(const tl_expr *x)
-{
-    switch (tl_expr_get_type(x)) {
-    case TL_EXPR_OSMATCH: return "osmatch";
-    case TL_EXPR_OSREGEX: return "osregex";
-    case TL_EXPR_PCRE2: return "pcre2";
-    case TL_EXPR_STRING: return "string";
-    }
-    return "?";
-}
-
-static void explain_expr(tl_buf *b, const tl_expr *x, const char *what, const char *value)
-{
-    if (!x)
-        return;
-    tl_buf_printf(b, " (%s%s '", tl_expr_negated(x) ? "negated " : "", type_name(x));
-    put_clipped(b, tl_expr_pattern(x));
-    if (!value)
-        tl_buf_printf(b, "'; %s missing)", what);
-    else {
-        tl_buf_printf(b, "' vs %s '", what);
-        put_clipped(b, value);
-        tl_buf_puts(b, "')");
-    }
-}
-
 static void explain_failure(tl_logtest *lt, const tl_rule *r, const char *failed)
 {
     tl_buf *b = &lt->dbg;
-    const tl_event *ev = &lt->e->ev;
-    const int have = lt->e->have_ev;
     tl_buf_printf(b, "\t\t*Rule %d failed: %s", r->id, failed);
-    if (!have) {
-        tl_buf_putc(b, '\n');
-        return;
-    }
-    if (!strncmp(failed, "field ", 6)) {
-        const char *name = failed + 6;
-        for (size_t i = 0; i < r->nfields; i++)
-            if (!tl_strcasecmp(r->fields[i].name, name)) {
-                explain_expr(b, r->fields[i].e, "value", tl_event_find_field(ev, name));
-                break;
-            }
-    } else if (!strcmp(failed, "decoded_as")) {
-        tl_buf_printf(b, " (expected '%s', decoder '%s')", r->decoded_as ? r->decoded_as : "",
-                      ev->decoder_name ? ev->decoder_name : "(none)");
-    } else if (!strcmp(failed, "match")) {
-        explain_expr(b, r->match, "log", ev->log);
-    } else if (!strcmp(failed, "regex")) {
-        explain_expr(b, r->regex, "log", ev->log);
-    } else if (!strcmp(failed, "program_name")) {
-        explain_expr(b, r->program_name, "program_name", ev->program_name);
-    } else if (!strcmp(failed, "hostname")) {
-        explain_expr(b, r->hostname, "hostname", ev->hostname);
-    } else if (!strcmp(failed, "location")) {
-        explain_expr(b, r->location, "location", ev->location);
-    }
+    if (lt->e->have_ev)
+        tl_rule_failure_detail(&lt->e->ev, r, failed, 160, b);
     tl_buf_putc(b, '\n');
 }
 

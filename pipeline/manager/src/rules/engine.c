@@ -300,6 +300,16 @@ void tl_engine_set_trace(tl_engine *e, tl_engine_trace_fn fn, void *ctx) {
     e->trace_ctx = ctx;
 }
 
+void tl_engine_expand_description(const tl_engine *e, const char *desc, tl_buf *out) {
+    if (!desc)
+        return;
+    if (!e->have_ev) {
+        tl_buf_puts(out, desc);
+        return;
+    }
+    tl_description_expand(desc, &e->ev, out);
+}
+
 long long tl_engine_alert_offset(const tl_engine *e) {
     return (long long)e->alert_offset;
 }

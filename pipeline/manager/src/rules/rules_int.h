@@ -525,6 +525,15 @@ int tl_mitre_lookup(const char *id, const char **technique, const char *const **
 /** Expand $(field) in a rule description (wazuh.md §9) into out. */
 void tl_description_expand(const char *desc, const tl_event *ev, tl_buf *out);
 
+/** Append, after a failed condition named as the trace names it ("field X",
+ * "match", "decoded_as", ...), what it checked and the value it saw:
+ * " (osregex '^12$' vs value '13')". Values and patterns longer than clip
+ * bytes are cut with "..." (clip 0: whole). Nothing for other conditions. */
+void tl_rule_failure_detail(const tl_event *ev, const tl_rule *r, const char *failed, size_t clip,
+                            tl_buf *out);
+/** "syslog", "ossec", ... (a decoder's type, a top-level rule's category). */
+const char *tl_category_name(tl_category c);
+
 /* Accessors for logtest / ruleset-test (valid until the next process call). */
 /** Walk the tree for the engine's current event (no side effects beyond the
  * context marks and check_diff/if_fts memory). */

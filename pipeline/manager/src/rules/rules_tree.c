@@ -94,7 +94,7 @@ static void twarn(tl_ruleset *rs, const tl_rule *r, const char *msg) {
     tl_ruleset_warnf(rs, "%s:%d: rule %d: %s", r->file, r->line, r->id, msg);
 }
 
-static const char *cat_name(tl_category c) {
+const char *tl_category_name(tl_category c) {
     switch (c) {
     case TL_CAT_SYSLOG: return "syslog";
     case TL_CAT_FIREWALL: return "firewall";
@@ -227,7 +227,7 @@ tl_status tl_rules_tree_add(tl_ruleset *rs, tl_rule *r) {
         snprintf(msg, sizeof msg,
                  "(7611): Category '%s' was not found. Invalid 'category'. Rule '%d' will be "
                  "ignored.",
-                 cat_name(r->category), r->id);
+                 tl_category_name(r->category), r->id);
         twarn(rs, r, msg);
     }
 cleanup:
