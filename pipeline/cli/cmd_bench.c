@@ -33,6 +33,7 @@
  *                           --profile wazuh for the complete stock ruleset).
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE 1 /* getloadavg, wait4 (bench report) */
 #include "cli.h"
 
 #include "tasklab/replay.h"
@@ -48,7 +49,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
 
 static tl_cli_progress bench_prog; /* "tasklab bench: run r/R" on a terminal */
 
@@ -655,6 +659,108 @@ done:
     return rc;
 }
 
+/* bench report: `tasklab report --out DIR [-j N] [SCENARIO...]` in a child
+ * process per run (what a user runs, start-up and ruleset loading included). */
+static int bench_report(const char *out_dir, int jobs, char **operands, int noperands, int runs)
+{
+    int rc = 0;
+    char self[4096];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    char tmpl[4200] = "";
+    const char *out = out_dir;
+    double *wall = calloc((size_t)runs, sizeof *wall), *cpu = calloc((size_t)runs, sizeof *cpu);
+    char **args = calloc((size_t)noperands + 8, sizeof *args);
+    char jbuf[16];
+    if (!wall || !cpu || !args || sl <= 0) {
+        fprintf(stderr, "tasklab bench: cannot start\n");
+        rc = 2;
+        goto done;
+    }
+    self[sl] = '\0';
+    if (!out) {
+        const char *t = getenv("TMPDIR");
+        snprintf(tmpl, sizeof tmpl, "%s/tasklab-bench-report.XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(tmpl)) {
+            fprintf(stderr, "tasklab bench: cannot create a folder in %s: %s\n",
+                    t && *t ? t : "/tmp", strerror(errno));
+            rc = 2;
+            goto done;
+        }
+    }
+    char rdir[4300];
+    snprintf(rdir, sizeof rdir, "%s/report", out ? out : tmpl);
+    int na = 0;
+    args[na++] = self;
+    args[na++] = "report";
+    args[na++] = "--out";
+    args[na++] = rdir;
+    if (jobs > 0) {
+        snprintf(jbuf, sizeof jbuf, "%d", jobs);
+        args[na++] = "-j";
+        args[na++] = jbuf;
+    }
+    for (int i = 0; i < noperands; i++)
+        args[na++] = operands[i];
+    args[na] = NULL;
+    double la0[3] = {0, 0, 0}, la1[3] = {0, 0, 0};
+    if (getloadavg(la0, 3) < 0)
+        la0[0] = -1;
+    for (int r = 0; r < runs; r++) {
+        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
+        tl_walk_remove(out ? out : tmpl, "report", 0, NULL);
+        fflush(NULL);
+        double t0 = now_s();
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fd = open("/dev/null", O_WRONLY);
+            if (fd >= 0) {
+                dup2(fd, 1);
+                if (r) /* the ruleset notes once */
+                    dup2(fd, 2);
+            }
+            execv(self, args);
+            _exit(127);
+        }
+        int status = 0;
+        struct rusage ru;
+        if (pid < 0 || wait4(pid, &status, 0, &ru) != pid) {
+            fprintf(stderr, "tasklab bench: cannot run %s report\n", self);
+            rc = 2;
+            goto done;
+        }
+        wall[r] = now_s() - t0;
+        cpu[r] = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "tasklab bench: tasklab report failed (status %d)\n",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            rc = 2;
+            goto done;
+        }
+    }
+    if (getloadavg(la1, 3) < 0)
+        la1[0] = -1;
+    printf("report: %s in %.2f s wall, %.2f s CPU (user+sys; median of %d runs; each run's wall:",
+           noperands ? "the scenarios given" : "the whole library", median(wall, runs),
+           median(cpu, runs), runs);
+    for (int r = 0; r < runs; r++)
+        printf(" %.2f", wall[r]); /* sorted by median() */
+    printf(" s; -j %s; load average %.2f before, %.2f after; %ld CPUs)\n", jobs > 0 ? jbuf : "default",
+           la0[0], la1[0], sysconf(_SC_NPROCESSORS_ONLN));
+done:
+    if (tmpl[0]) {
+        char *slash = strrchr(tmpl, '/');
+        *slash = '\0';
+        tl_walk_remove(tmpl, slash + 1, 0, NULL);
+    } else if (out) {
+        tl_walk_remove(out, "report", 0, NULL);
+    }
+    free(wall);
+    free(cpu);
+    free(args);
+    return rc;
+}
+
 static int bench_mutate(tl_cli_common *c, int jobs, int runs)
 {
     tl_diag d;
@@ -727,11 +833,12 @@ static const tl_cli_opt bench_opts[] = {
      "`bench rules`: time these queue messages (one JSON string a line) instead of the mix", 0},
     {"--out", "FILE", O_B_OUT,
      "`bench queue`: where to write the library's forwarded messages; `bench rules`: write each "
-     "run's alerts.json lines there (timed)", 0},
-    {"-j", "N", O_B_JOBS, "`bench mutate`: worker threads (default 2)", 0},
+     "run's alerts.json lines there (timed); `bench report`: the folder its report goes in "
+     "(default: a temporary one)", 0},
+    {"-j", "N", O_B_JOBS, "`bench mutate`: worker threads (default 2); `bench report`: its -j", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_bench_def = {
-    "bench", "[rules|queue|sysmon|pipeline|mutate|replay [FILE...]]",
+    "bench", "[rules|queue|sysmon|pipeline|mutate|report [SCENARIO...]|replay [FILE...]]",
     "throughput figures (wall and CPU time, median of several runs, peak memory)", bench_opts,
     tl_cli_cmd_bench, NULL};
 
@@ -745,7 +852,7 @@ int tl_cli_cmd_bench(int argc, char **argv)
     if (!operands)
         return 2;
     size_t n = 0;
-    int runs = 5, rc = 0, jobs = 2;
+    int runs = 5, rc = 0, jobs = 2, jobs_set = 0;
     tl_cli_parse p;
     tl_cli_parse_init(&p, &tl_cli_cmd_bench_def, argc, argv);
     for (int o; (o = tl_cli_parse_next(&p)) != TL_OPT_END;) {
@@ -775,8 +882,10 @@ int tl_cli_cmd_bench(int argc, char **argv)
             }
             if (o == O_B_N)
                 n = (size_t)v;
-            else if (o == O_B_JOBS)
+            else if (o == O_B_JOBS) {
                 jobs = v > 64 ? 64 : (int)v;
+                jobs_set = 1;
+            }
             else
                 runs = (int)v;
         } else if (tl_cli_common_set(&c, o, p.val) < 0) {
@@ -797,9 +906,11 @@ int tl_cli_cmd_bench(int argc, char **argv)
         rc = bench_replay(&c, operands, noperands, runs);
     else if (!strcmp(what, "mutate"))
         rc = bench_mutate(&c, jobs, runs);
+    else if (!strcmp(what, "report"))
+        rc = bench_report(out_path, jobs_set ? jobs : 0, operands, noperands, runs);
     else {
         fprintf(stderr,
-                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline, mutate or replay)\n",
+                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline, mutate, report or replay)\n",
                 what);
         rc = 2;
     }

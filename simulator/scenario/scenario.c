@@ -1105,5 +1105,12 @@ const char *tl_scenario_sysmon_config(const tl_scenario *s)
     return s->sysmon_config ? s->sysmon_config : "default";
 }
 size_t tl_scenario_step_count(const tl_scenario *s) { return s->nsteps; }
+size_t tl_scenario_noise_events(const tl_scenario *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->nsteps; i++)
+        n += s->steps[i].noise_events > 0 ? (size_t)s->steps[i].noise_events : 0;
+    return n;
+}
 const char *tl_scenario_recording(const tl_scenario *s) { return s->recording; }
 const char *tl_scenario_dir(const tl_scenario *s) { return s->dir; }

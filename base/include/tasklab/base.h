@@ -248,14 +248,16 @@ int tl_path_inside(const char *path, const char *const *roots, size_t n);
 tl_status tl_dir_lock(const char *dir, int *fd, tl_diag *d);
 void tl_dir_unlock(int fd);
 /** Create a private (0700) "$TMPDIR/tasklab-XXXXXX" into path (n bytes) with
- * an owner lock held through *lockfd; remove it with tl_tempdir_free. */
+ * an owner lock held through *lockfd; remove it with tl_tempdir_free. TMPDIR
+ * unset: in /dev/shm when it is a writable, exec-able memory file system with
+ * 64 MiB free, else in /tmp. */
 tl_status tl_tempdir_new(char *path, size_t n, int *lockfd, tl_diag *d);
 tl_status tl_tempdir_free(const char *path, int lockfd);
 /** Remove, in dir, what dead tasklab runs left: "tasklab-XXXXXX" folders whose
  * owner.lock is free, and "*.<pid>.tmp~" files of dead pids (both owned by
  * this user); nothing else. Returns how many entries were removed. */
 size_t tl_clean_stale(const char *dir);
-/** tl_clean_stale on $TMPDIR (or /tmp). */
+/** tl_clean_stale on $TMPDIR (unset: on /dev/shm and /tmp). */
 size_t tl_clean_stale_tmpdir(void);
 
 /* ---- all-or-nothing file sets (fileset.c) -------------------------------- */

@@ -70,10 +70,23 @@ void tl_coverage_fired_text(const tl_coverage_cell *c, int min, const tl_ruleset
         tl_buf_puts(b, "—");
 }
 
+/* A unit of work: one scenario under one Sysmon config (with the configs that
+ * alias its own config, see run_unit). Units run on the worker threads
+ * longest first (the soak's 120,000 noise events are most of the library's
+ * work; started last it would run alone at the end), each writing only its
+ * own rows. */
+typedef struct unit {
+    size_t scen, config;
+    size_t cost; /* estimated: noise events + a constant per run */
+} unit;
+
 typedef struct study {
     const tl_coverage_opts *o;
     tl_coverage *cov;
-    int *loaded; /* per scenario: 1 loaded, 0 load error */
+    unit *units;
+    size_t n_units;
+    int *loaded;          /* per row (scenario x config): 1 loaded, 0 not */
+    atomic_int *reported; /* per scenario: its load error was told */
     atomic_size_t next;
     atomic_int oom;
     pthread_mutex_t err_lock;
@@ -104,6 +117,41 @@ static tl_status one_run(const tl_coverage_opts *o, const tl_scenario *sc, size_
     return tl_pipeline_replay(*rec, o->rulesets[p], &po, res, d);
 }
 
+static int sharing(const tl_coverage_opts *o)
+{
+    return o->run->ar_mode == TL_AR_INPROC && !o->run->out_dir && !o->run->trace;
+}
+
+/* The index of the scenario's own config (the first NULL one), n_configs when none. */
+static size_t own_config(const tl_coverage_opts *o)
+{
+    for (size_t k = 0; k < o->n_configs; k++)
+        if (!o->configs[k])
+            return k;
+    return o->n_configs;
+}
+
+/* Config k names the scenario's own config again (a scenario written for
+ * sysmon-modular, its row under sysmon-modular): the same runs as own_k's. */
+static int is_alias(const tl_coverage_opts *o, const tl_scenario *sc, size_t k, size_t own_k)
+{
+    return sharing(o) && own_k < k && o->configs[k] && o->config_names && o->config_names[k] &&
+           (int)k != o->timeline_config &&
+           !strcmp(tl_scenario_sysmon_config(sc), o->config_names[k]);
+}
+
+static void fill_row(study *s, tl_coverage_row *row, size_t i, size_t k, const tl_scenario *sc)
+{
+    row->scenario_index = i;
+    row->config = k;
+    row->scenario = dup_or_empty(tl_scenario_name(sc));
+    row->kind = dup_or_empty(tl_scenario_kind(sc));
+    row->technique = dup_or_empty(tl_scenario_technique(sc));
+    row->actor = dup_or_empty(tl_scenario_actor(sc));
+    if (!row->scenario || !row->kind || !row->technique || !row->actor)
+        atomic_store(&s->oom, 1);
+}
+
 /* Runs are shared, never repeated (issue 17: the report's speed):
  *  - the simulation does not depend on the rules, so for each config it is
  *    recorded once (tl_pipeline_record) and replayed for every profile
@@ -113,108 +161,97 @@ static tl_status one_run(const tl_coverage_opts *o, const tl_scenario *sc, size_
  *    report's page needs its timeline and events); the other profiles' runs
  *    there get its events snapshot, which no rule changes;
  *  - a config that is the scenario's own (a scenario written for
- *    sysmon-modular, its row under sysmon-modular) is the same run: its results
- *    are reused.
+ *    sysmon-modular, its row under sysmon-modular) is the same run: the own
+ *    config's unit reuses its results for that row too.
  * Exec and Wine AR modes, an out folder or a trace take full runs, as before. */
-static void run_scenario(study *s, size_t i)
+static void run_unit(study *s, size_t i, size_t k)
 {
     const tl_coverage_opts *o = s->o;
     tl_scenario *sc = NULL;
     tl_diag d;
     tl_diag_clear(&d);
     if (tl_scenario_load(o->scenarios[i], &sc, &d) != TL_OK) {
-        if (o->on_error) {
+        if (o->on_error && !atomic_exchange(&s->reported[i], 1)) {
             pthread_mutex_lock(&s->err_lock);
             o->on_error(o->ctx, &d);
             pthread_mutex_unlock(&s->err_lock);
         }
         return;
     }
-    s->loaded[i] = 1;
-    int share = o->run->ar_mode == TL_AR_INPROC && !o->run->out_dir && !o->run->trace;
-    /* the own config's results per profile, kept for an alias row */
+    int share = sharing(o);
+    size_t own_k = own_config(o);
+    if (is_alias(o, sc, k, own_k)) { /* its rows are written by the own config's unit */
+        tl_scenario_free(sc);
+        return;
+    }
+    s->loaded[i * o->n_configs + k] = 1;
+    /* the own config's results per profile, kept for the alias rows */
     tl_run_result own[TL_COVERAGE_MAX_PROFILES];
     tl_status own_st[TL_COVERAGE_MAX_PROFILES];
     tl_diag own_d[TL_COVERAGE_MAX_PROFILES];
-    int have_own = 0;
+    int keep_own = share && k == own_k;
     memset(own, 0, sizeof own);
-    size_t own_k = o->n_configs;
-    for (size_t k = 0; k < o->n_configs; k++)
-        if (!o->configs[k]) {
-            own_k = k;
-            break;
+    tl_coverage_row *row = &s->cov->rows[i * o->n_configs + k];
+    fill_row(s, row, i, k, sc);
+    tl_recording *rec = NULL;
+    tl_run_result keep;                /* the full run when it is not an own-config one */
+    const tl_run_result *first = NULL; /* the full run whose events the others share */
+    memset(&keep, 0, sizeof keep);
+    for (size_t p = 0; p < o->n_profiles; p++) {
+        if (!o->rulesets[p])
+            continue;
+        tl_run_result res;
+        memset(&res, 0, sizeof res);
+        tl_diag_clear(&d);
+        int full = !share || ((int)k == o->timeline_config && !first);
+        tl_status st = one_run(o, sc, k, p, full, &rec, &res, &d);
+        if (st == TL_OK && !full && first) {
+            res.events_xml = first->events_xml ? tl_strdup(first->events_xml) : NULL;
+            res.events_digest = first->events_digest ? tl_strdup(first->events_digest) : NULL;
+            res.n_records = first->n_records;
+            if (!res.events_xml && !res.events_digest)
+                st = TL_E_NOMEM;
         }
-    for (size_t k = 0; k < o->n_configs; k++) {
-        tl_coverage_row *row = &s->cov->rows[i * o->n_configs + k];
-        row->scenario_index = i;
-        row->config = k;
-        row->scenario = dup_or_empty(tl_scenario_name(sc));
-        row->kind = dup_or_empty(tl_scenario_kind(sc));
-        row->technique = dup_or_empty(tl_scenario_technique(sc));
-        row->actor = dup_or_empty(tl_scenario_actor(sc));
-        if (!row->scenario || !row->kind || !row->technique || !row->actor)
+        if (st == TL_OK) {
+            summarise(res.alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
+            row->cells[p].ran = 1;
+        } else if (st == TL_E_NOMEM) {
             atomic_store(&s->oom, 1);
-        /* the scenario's own config named again: the same run */
-        int alias = share && have_own && k != own_k && o->configs[k] && o->config_names &&
-                    o->config_names[k] && (int)k != o->timeline_config &&
-                    !strcmp(tl_scenario_sysmon_config(sc), o->config_names[k]);
-        tl_recording *rec = NULL;
-        tl_run_result keep;                /* the full run when it is not an own-config one */
-        const tl_run_result *first = NULL; /* the full run whose events the others share */
-        memset(&keep, 0, sizeof keep);
+        }
+        if (o->on_run)
+            o->on_run(o->ctx, i, k, p, sc, st, &res, &d);
+        int becomes_first = share && full && st == TL_OK;
+        if (keep_own) {
+            own[p] = res; /* kept (and freed) with the unit */
+            own_st[p] = st;
+            own_d[p] = d;
+            if (becomes_first)
+                first = &own[p];
+        } else if (becomes_first) {
+            keep = res;
+            first = &keep;
+        } else {
+            tl_run_result_clear(&res);
+        }
+    }
+    tl_run_result_clear(&keep);
+    tl_recording_free(rec);
+    for (size_t a = k + 1; keep_own && a < o->n_configs; a++) {
+        if (!is_alias(o, sc, a, own_k))
+            continue;
+        tl_coverage_row *ar = &s->cov->rows[i * o->n_configs + a];
+        s->loaded[i * o->n_configs + a] = 1;
+        fill_row(s, ar, i, a, sc);
         for (size_t p = 0; p < o->n_profiles; p++) {
             if (!o->rulesets[p])
                 continue;
-            tl_run_result res;
-            memset(&res, 0, sizeof res);
-            tl_diag_clear(&d);
-            tl_status st;
-            const tl_run_result *r = &res;
-            int full = 0;
-            if (alias) {
-                st = own_st[p];
-                d = own_d[p];
-                r = &own[p];
-            } else {
-                full = !share || ((int)k == o->timeline_config && !first);
-                st = one_run(o, sc, k, p, full, &rec, &res, &d);
-                if (st == TL_OK && !full && first) {
-                    res.events_xml = first->events_xml ? tl_strdup(first->events_xml) : NULL;
-                    res.events_digest =
-                        first->events_digest ? tl_strdup(first->events_digest) : NULL;
-                    res.n_records = first->n_records;
-                    if (!res.events_xml && !res.events_digest)
-                        st = TL_E_NOMEM;
-                }
-            }
-            if (st == TL_OK) {
-                summarise(r->alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
-                row->cells[p].ran = 1;
-            } else if (st == TL_E_NOMEM) {
-                atomic_store(&s->oom, 1);
+            if (own_st[p] == TL_OK) {
+                summarise(own[p].alerts_json, p ? o->rulesets[0] : NULL, &ar->cells[p]);
+                ar->cells[p].ran = 1;
             }
             if (o->on_run)
-                o->on_run(o->ctx, i, k, p, sc, st, r, &d);
-            if (alias)
-                continue;
-            int becomes_first = share && full && st == TL_OK;
-            if (share && k == own_k) {
-                own[p] = res; /* kept (and freed) with the scenario */
-                own_st[p] = st;
-                own_d[p] = d;
-                if (becomes_first)
-                    first = &own[p];
-            } else if (becomes_first) {
-                keep = res;
-                first = &keep;
-            } else {
-                tl_run_result_clear(&res);
-            }
+                o->on_run(o->ctx, i, a, p, sc, own_st[p], &own[p], &own_d[p]);
         }
-        tl_run_result_clear(&keep);
-        if (k == own_k && share)
-            have_own = 1;
-        tl_recording_free(rec);
     }
     for (size_t p = 0; p < TL_COVERAGE_MAX_PROFILES; p++)
         tl_run_result_clear(&own[p]);
@@ -225,13 +262,52 @@ static void *worker(void *arg)
 {
     study *s = arg;
     for (;;) {
-        size_t i = atomic_fetch_add(&s->next, 1);
-        if (i >= s->o->n_scenarios)
+        size_t u = atomic_fetch_add(&s->next, 1);
+        if (u >= s->n_units)
             break;
-        run_scenario(s, i);
+        run_unit(s, s->units[u].scen, s->units[u].config);
     }
     tl_manager_thread_cleanup();
     return NULL;
+}
+
+static int cmp_unit(const void *a, const void *b)
+{
+    const unit *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    if (x->scen != y->scen)
+        return x->scen < y->scen ? -1 : 1;
+    return (x->config > y->config) - (x->config < y->config);
+}
+
+/* The units, longest first: the cost is read from the scenario (a file that
+ * does not load costs nothing here; its units report the error). */
+static tl_status plan(study *s)
+{
+    const tl_coverage_opts *o = s->o;
+    size_t n = o->n_scenarios * o->n_configs;
+    s->units = tl_calloc(n ? n : 1, sizeof *s->units);
+    if (!s->units)
+        return TL_E_NOMEM;
+    for (size_t i = 0; i < o->n_scenarios; i++) {
+        size_t cost = 1000; /* the endpoint's baseline, the steps */
+        tl_scenario *sc = NULL;
+        tl_diag d;
+        if (o->jobs > 1 && tl_scenario_load(o->scenarios[i], &sc, &d) == TL_OK)
+            cost += tl_scenario_noise_events(sc);
+        tl_scenario_free(sc);
+        for (size_t k = 0; k < o->n_configs; k++) {
+            unit *u = &s->units[s->n_units++];
+            u->scen = i;
+            u->config = k;
+            /* the timeline config's unit does one more run (the full one) */
+            u->cost = cost + ((int)k == o->timeline_config ? cost / 2 : 0);
+        }
+    }
+    if (o->jobs > 1)
+        qsort(s->units, s->n_units, sizeof *s->units, cmp_unit);
+    return TL_OK;
 }
 
 void tl_coverage_free(tl_coverage *c)
@@ -314,18 +390,23 @@ tl_status tl_coverage_run(const tl_coverage_opts *o, tl_coverage **out)
     cov->n_profiles = o->n_profiles;
     rows = tl_calloc(total ? total : 1, sizeof *rows);
     TL_TRY_ALLOC(rows);
-    s.loaded = tl_calloc(o->n_scenarios ? o->n_scenarios : 1, sizeof *s.loaded);
+    s.loaded = tl_calloc(total ? total : 1, sizeof *s.loaded);
     TL_TRY_ALLOC(s.loaded);
+    s.reported = tl_calloc(o->n_scenarios ? o->n_scenarios : 1, sizeof *s.reported);
+    TL_TRY_ALLOC(s.reported);
+    for (size_t i = 0; i < o->n_scenarios; i++)
+        atomic_init(&s.reported[i], 0);
     s.o = o;
     s.cov = cov;
     cov->rows = rows;
     cov->n_rows = total;
     atomic_init(&s.next, 0);
     atomic_init(&s.oom, 0);
+    TL_TRY(plan(&s));
     pthread_mutex_init(&s.err_lock, NULL);
     int jobs = o->jobs > 1 ? o->jobs : 1;
-    if ((size_t)jobs > o->n_scenarios)
-        jobs = o->n_scenarios ? (int)o->n_scenarios : 1;
+    if ((size_t)jobs > s.n_units)
+        jobs = s.n_units ? (int)s.n_units : 1;
     if (jobs == 1) {
         worker(&s);
     } else {
@@ -344,11 +425,23 @@ tl_status tl_coverage_run(const tl_coverage_opts *o, tl_coverage **out)
     pthread_mutex_destroy(&s.err_lock);
     if (atomic_load(&s.oom))
         TL_FAIL(TL_E_NOMEM);
-    /* drop the rows of scenarios that did not load, keeping the order */
+    /* drop the rows of scenarios that did not load (any of whose units could
+     * not load it: a file that changed meanwhile), keeping the order */
     size_t w = 0;
     for (size_t i = 0; i < o->n_scenarios; i++) {
-        if (!s.loaded[i]) {
+        int all = 1;
+        for (size_t k = 0; k < o->n_configs; k++)
+            all &= s.loaded[i * o->n_configs + k];
+        if (!all) {
             cov->n_load_errors++;
+            for (size_t k = 0; k < o->n_configs; k++) {
+                tl_coverage_row *row = &rows[i * o->n_configs + k];
+                tl_free(row->scenario);
+                tl_free(row->kind);
+                tl_free(row->technique);
+                tl_free(row->actor);
+                memset(row, 0, sizeof *row);
+            }
             continue;
         }
         for (size_t k = 0; k < o->n_configs; k++)
@@ -360,6 +453,8 @@ tl_status tl_coverage_run(const tl_coverage_opts *o, tl_coverage **out)
     cov = NULL;
 cleanup:
     tl_free(s.loaded);
+    tl_free(s.reported);
+    tl_free(s.units);
     tl_coverage_free(cov);
     return st;
 }

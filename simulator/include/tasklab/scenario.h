@@ -64,6 +64,9 @@ uint64_t tl_scenario_seed(const tl_scenario *s);
 const char *tl_scenario_sysmon_config(const tl_scenario *s);
 /** Number of steps. */
 size_t tl_scenario_step_count(const tl_scenario *s);
+/** The raw events of all its "noise" steps together (0 when none): what makes a
+ * scenario long to run (studies schedule the longest first). */
+size_t tl_scenario_noise_events(const tl_scenario *s);
 /** A recording scenario's "recording" (a validated relative name such as
  * "Execution/x.evtx", resolved by the driver against ../shared/reference/evtx
  * and the scenario's folder), or NULL for a simulated scenario. Such a

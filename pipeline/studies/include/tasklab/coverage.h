@@ -58,8 +58,10 @@ typedef struct tl_coverage {
     size_t n_load_errors; /* scenarios that failed to load (reported through on_error) */
 } tl_coverage;
 
-/** Called once per run, in a deterministic order per scenario (but from
- * worker threads when jobs > 1: calls for different scenarios may interleave).
+/** Called once per run, in a deterministic order per (scenario, config) (but
+ * from worker threads when jobs > 1: calls for different scenarios, or for
+ * different configs of one scenario, may interleave; the calls of one config
+ * come in profile order from one thread).
  * r is borrowed for the call; st/d tell why a run failed (r then empty). */
 typedef void (*tl_coverage_run_fn)(void *ctx, size_t scenario, size_t config, size_t profile,
                                    const tl_scenario *sc, tl_status st, const tl_run_result *r,
@@ -78,7 +80,8 @@ typedef struct tl_coverage_opts {
     size_t n_configs;
     const tl_run_opts *run; /* template (AR mode, etc_dir, shared_dir); sysmon_config is set per run */
     int timeline_config;    /* index of the config whose runs get ro.timeline = 1, or -1 */
-    int jobs;               /* worker threads (scenarios in parallel); <= 1: one */
+    int jobs;               /* worker threads ((scenario, config) units in parallel, longest
+                               first); <= 1: one, in input order */
     tl_coverage_run_fn on_run;
     tl_coverage_error_fn on_error;
     void *ctx;
