@@ -15,17 +15,66 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #ifdef _WIN32
+/* Windows: UTF-8 paths through the wide C runtime calls (platform_int.h). */
+#include "platform_int.h"
 #include <direct.h>
 #include <fcntl.h>
 #include <io.h>
-#define tl_mkdir(p) _mkdir(p)
 #define close(fd) _close(fd)
 #define fstat(fd, sb) _fstat((fd), (sb))
 #define stat _stat
+#define IS_SEP(c) ((c) == '/' || (c) == '\\')
+/* "C:", "C:\\", a doubled separator: nothing to create */
+#define SKIP_MKDIR(p, i) (IS_SEP((p)[(i)-1]) || ((i) == 2 && (p)[1] == ':'))
+static int tl_mkdir(const char *p)
+{
+    wchar_t *w = tl_win_wide(p);
+    int r = w ? _wmkdir(w) : -1;
+    tl_free(w);
+    return r;
+}
+static int w_open(const char *p, int flags)
+{
+    wchar_t *w = tl_win_wide(p);
+    int r = w ? _wopen(w, flags) : -1;
+    tl_free(w);
+    return r;
+}
+static FILE *w_fopen(const char *p, const char *mode)
+{
+    wchar_t *w = tl_win_wide(p), wm[8];
+    size_t i = 0;
+    for (; mode[i] && i + 1 < sizeof wm / sizeof wm[0]; i++)
+        wm[i] = (wchar_t)mode[i];
+    wm[i] = L'\0';
+    FILE *f = w ? _wfopen(w, wm) : NULL;
+    tl_free(w);
+    return f;
+}
+static int w_rename(const char *a, const char *b)
+{
+    wchar_t *wa = tl_win_wide(a), *wb = tl_win_wide(b);
+    int r = wa && wb ? _wrename(wa, wb) : -1;
+    tl_free(wa);
+    tl_free(wb);
+    return r;
+}
+static int w_remove(const char *p)
+{
+    wchar_t *w = tl_win_wide(p);
+    int r = w ? _wremove(w) : -1;
+    tl_free(w);
+    return r;
+}
+#define fopen(p, m) w_fopen((p), (m))
+#define rename(a, b) w_rename((a), (b))
+#define remove(p) w_remove(p)
 #else
 #include <fcntl.h>
 #include <unistd.h>
 #define tl_mkdir(p) mkdir((p), 0777)
+#define IS_SEP(c) ((c) == '/')
+#define SKIP_MKDIR(p, i) 0
 #endif
 
 /* Close-on-exec on POSIX ("e", glibc): a file we are writing must not be held
@@ -108,7 +157,7 @@ static tl_status read_path(const char *path, size_t max, int any, char **data, s
                            tl_diag *d)
 {
 #ifdef _WIN32
-    int fd = _open(path, _O_RDONLY | _O_BINARY);
+    int fd = w_open(path, _O_RDONLY | _O_BINARY);
 #else
     /* O_NONBLOCK: opening a FIFO with no writer must not hang; the type is
      * checked right after, before any read. */
@@ -296,9 +345,13 @@ tl_status tl_mkdirs(const char *path, tl_diag *d)
         return TL_E_NOMEM;
     size_t n = strlen(p);
     for (size_t i = 1; i <= n; i++) {
-        if (p[i] == '/' || p[i] == '\0') {
+        if (IS_SEP(p[i]) || p[i] == '\0') {
             char c = p[i];
             p[i] = '\0';
+            if (SKIP_MKDIR(p, i)) {
+                p[i] = c;
+                continue;
+            }
             if (tl_mkdir(p) != 0 && errno != EEXIST) {
                 tl_diag_set(d, p, 0, "cannot create folder: %s", strerror(errno));
                 tl_free(p);

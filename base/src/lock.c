@@ -17,8 +17,9 @@
  *    "*.<pid>.tmp~" regular files whose <pid> is no live process. Anything
  *    else (no owner.lock, another user's, a live pid) is left alone.
  *
- * On Windows (the AR's mingw-w64 build links base but never calls these)
- * the functions report TL_E_INTERNAL.
+ * On Windows a lock is LockFileEx on the lock file (released when its
+ * handle closes, also when the process dies); the temporary folder is
+ * TMPDIR's, else the user's; the cleaners remove nothing yet.
  */
 #if !defined(_WIN32) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE 1 /* flock, mkdtemp, kill */
@@ -245,27 +246,137 @@ size_t tl_clean_stale_tmpdir(void)
 
 #else /* _WIN32 */
 
+#include "platform_int.h"
+#include "tasklab/platform.h"
+
+#include <io.h>
+#include <windows.h>
+
+/* A lock is LockFileEx on the lock file's handle, wrapped in a C runtime
+ * descriptor: closing it (or the process ending) releases it. */
+static int lock_file(const char *dir, const char *name, int wait, DWORD *err)
+{
+    char *p = tl_path_join(dir, name);
+    wchar_t *w = p ? tl_win_wide(p) : NULL;
+    tl_free(p);
+    if (!w) {
+        *err = ERROR_NOT_ENOUGH_MEMORY;
+        return -1;
+    }
+    HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS,
+                           FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+    *err = GetLastError();
+    tl_free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | (wait ? 0 : LOCKFILE_FAIL_IMMEDIATELY), 0, 1, 0,
+                    &ov)) {
+        *err = GetLastError();
+        CloseHandle(h);
+        return -2;
+    }
+    int fd = _open_osfhandle((intptr_t)h, 0);
+    if (fd < 0) {
+        *err = ERROR_TOO_MANY_OPEN_FILES;
+        CloseHandle(h);
+    }
+    return fd;
+}
+
 tl_status tl_dir_lock(const char *dir, int *fd, tl_diag *d)
 {
-    (void)fd;
-    tl_diag_set(d, dir, 0, "folder locks are not available in the Windows build");
-    return TL_E_INTERNAL;
+    DWORD err = 0;
+    int lfd = lock_file(dir, TL_LOCK_NAME, 0, &err);
+    if (lfd == -2) {
+        tl_diag_set(d, dir, 0,
+                    "another tasklab run is writing into this folder (it holds %s); wait "
+                    "for it to end or use another --out",
+                    TL_LOCK_NAME);
+        return TL_E_INVAL;
+    }
+    if (lfd < 0) {
+        tl_diag_set(d, dir, 0, "cannot open the lock file %s: %s", TL_LOCK_NAME,
+                    strerror(tl_win_errno(err)));
+        return TL_E_IO;
+    }
+    *fd = lfd;
+    return TL_OK;
 }
-void tl_dir_unlock(int fd) { (void)fd; }
+
+void tl_dir_unlock(int fd)
+{
+    if (fd >= 0)
+        _close(fd); /* closing the handle releases the lock */
+}
+
+/* TMPDIR as on POSIX (under Wine a Unix path resolves on the current drive),
+ * else the user's temporary folder, without its trailing separator. */
+static void tmp_dir(char *out, size_t n)
+{
+    const char *t = getenv("TMPDIR");
+    if (t && *t) {
+        snprintf(out, n, "%s", t);
+        return;
+    }
+    wchar_t w[MAX_PATH + 2];
+    DWORD k = GetTempPathW(MAX_PATH + 1, w);
+    char *u = k && k <= MAX_PATH ? tl_win_utf8(w) : NULL;
+    snprintf(out, n, "%s", u ? u : ".");
+    tl_free(u);
+    size_t l = strlen(out);
+    while (l > 1 && (out[l - 1] == '\\' || out[l - 1] == '/'))
+        out[--l] = '\0';
+}
+
 tl_status tl_tempdir_new(char *path, size_t n, int *lockfd, tl_diag *d)
 {
-    (void)path;
-    (void)n;
-    (void)lockfd;
-    tl_diag_set(d, "", 0, "temporary folders are not available in the Windows build");
-    return TL_E_INTERNAL;
+    char t[1024];
+    tmp_dir(t, sizeof t);
+    if ((size_t)snprintf(path, n, "%s/tasklab-XXXXXX", t) >= n) {
+        tl_diag_set(d, t, 0, "temporary folder path too long");
+        return TL_E_LIMIT;
+    }
+    if (!tl_mkdtemp(path)) {
+        tl_diag_set(d, path, 0, "cannot create a temporary folder: %s", strerror(errno));
+        return TL_E_IO;
+    }
+    DWORD err = 0;
+    int lfd = lock_file(path, "owner.lock", 1, &err);
+    if (lfd < 0) {
+        tl_diag_set(d, path, 0, "cannot create the owner lock: %s", strerror(tl_win_errno(err)));
+        char *slash = strrchr(path, '/');
+        *slash = '\0';
+        tl_walk_remove(path, slash + 1, 0, NULL);
+        *slash = '/';
+        return TL_E_IO;
+    }
+    *lockfd = lfd;
+    return TL_OK;
 }
+
 tl_status tl_tempdir_free(const char *path, int lockfd)
 {
-    (void)path;
-    (void)lockfd;
-    return TL_E_INTERNAL;
+    tl_status st = TL_OK;
+    tl_dir_unlock(lockfd); /* first: an open owner.lock keeps its folder from going */
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        char parent[4096];
+        size_t pl = (size_t)(slash - path);
+        if (pl == 0)
+            pl = 1;
+        if (pl < sizeof parent) {
+            memcpy(parent, path, pl);
+            parent[pl] = '\0';
+            st = tl_walk_remove(parent, slash + 1, 0, NULL);
+        }
+    }
+    return st;
 }
+
+/* Not on Windows yet: what killed runs left in the temporary folder stays. */
 size_t tl_clean_stale(const char *dir)
 {
     (void)dir;

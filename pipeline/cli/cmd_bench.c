@@ -35,6 +35,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE 1 /* getloadavg, wait4 (bench report) */
 #include "cli.h"
+#include "tasklab/platform.h"
 
 #include "tasklab/replay.h"
 #include "tasklab/studies.h"
@@ -47,7 +48,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -73,9 +73,7 @@ static double cpu_s(void)
 
 static long peak_rss_kb(void)
 {
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
+    return tl_peak_rss_kb();
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -147,10 +145,10 @@ static tl_status read_queue_file(const char *path, tl_cli_list *lines, tl_diag *
     char *buf = NULL;
     size_t cap = 0;
     int lineno = 0;
-    ssize_t n;
-    while (st == TL_OK && (n = getline(&buf, &cap, f)) >= 0) {
+    long n;
+    while (st == TL_OK && (n = tl_getline(&buf, &cap, f)) >= 0) {
         lineno++;
-        if (n > (ssize_t)16 * 1024 * 1024) {
+        if (n > 16L * 1024 * 1024) {
             tl_diag_set(d, path, lineno, "line longer than 16 MiB");
             st = TL_E_LIMIT;
             break;

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "tasklab/platform.h"
 #include "tasklab/coverage.h"
 #include "tasklab/report.h"
 
@@ -157,7 +158,7 @@ int tl_cli_cmd_report(int argc, char **argv)
     tl_run_opts ro;
     tl_cli_fill_run_opts(&c, argv[0], &ro);
     if (!jobs) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        long n = tl_ncpus();
         jobs = n < 1 ? 1 : n > 8 ? 8 : (int)n;
     }
     tl_report_opts o;

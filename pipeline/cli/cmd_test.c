@@ -192,19 +192,19 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static void xml_escape(FILE *f, const char *s)
+static void xml_escape(tl_buf *f, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
+        case '<': tl_buf_puts(f, "&lt;"); break;
+        case '>': tl_buf_puts(f, "&gt;"); break;
+        case '&': tl_buf_puts(f, "&amp;"); break;
+        case '"': tl_buf_puts(f, "&quot;"); break;
         default:
             if ((unsigned char)*s < 32 && *s != '\n' && *s != '\t')
-                fputc('?', f);
+                tl_buf_putc(f, '?');
             else
-                fputc(*s, f);
+                tl_buf_putc(f, *s);
         }
     }
 }
@@ -214,13 +214,8 @@ static int write_junit(const char *path, const char *profile, const tl_cli_run_i
 {
     /* built in memory, then written by tl_file_write_atomic: a link is
      * followed to its target, a FIFO or device written into, never replaced */
-    char *mem = NULL;
-    size_t memlen = 0;
-    FILE *f = open_memstream(&mem, &memlen);
-    if (!f) {
-        fprintf(stderr, "tasklab test: %s: out of memory\n", path);
-        return 2;
-    }
+    tl_buf out = TL_BUF_INIT;
+    tl_buf *f = &out;
     size_t nf = 0, ns = 0;
     double total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -229,8 +224,8 @@ static int write_junit(const char *path, const char *profile, const tl_cli_run_i
         total += items[i].seconds;
     }
     /* the time attributes are the only bytes that differ from run to run */
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f,
+    tl_buf_printf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    tl_buf_printf(f,
             "<testsuite name=\"tasklab.%s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" "
             "time=\"%.3f\">\n",
             profile, n, nf, ns, total);
@@ -238,34 +233,34 @@ static int write_junit(const char *path, const char *profile, const tl_cli_run_i
         /* the run's envelope: which slice of which run (--merge-results) */
         tl_buf env = TL_BUF_INIT;
         tl_cli_run_info_junit(ri, &env);
-        fputs(tl_buf_cstr(&env), f);
+        tl_buf_puts(f, tl_buf_cstr(&env));
         tl_buf_free(&env);
     }
     for (size_t i = 0; i < n; i++) {
-        fprintf(f, "  <testcase classname=\"golden.%s\" name=\"", profile);
+        tl_buf_printf(f, "  <testcase classname=\"golden.%s\" name=\"", profile);
         xml_escape(f, items[i].name);
-        fprintf(f, "\" time=\"%.3f\">", items[i].seconds);
+        tl_buf_printf(f, "\" time=\"%.3f\">", items[i].seconds);
         if (items[i].v == V_SKIP) {
-            fprintf(f, "<skipped message=\"");
+            tl_buf_printf(f, "<skipped message=\"");
             xml_escape(f, tl_buf_cstr(&items[i].report));
-            fprintf(f, "\"/>");
+            tl_buf_printf(f, "\"/>");
         } else if (items[i].v != V_PASS) {
-            fprintf(f, "<failure message=\"%s\">", items[i].v == V_ERROR ? "error" : "mismatch");
+            tl_buf_printf(f, "<failure message=\"%s\">", items[i].v == V_ERROR ? "error" : "mismatch");
             xml_escape(f, tl_buf_cstr(&items[i].report));
-            fprintf(f, "</failure>");
+            tl_buf_printf(f, "</failure>");
         }
-        fprintf(f, "</testcase>\n");
+        tl_buf_printf(f, "</testcase>\n");
     }
-    fprintf(f, "</testsuite>\n");
+    tl_buf_printf(f, "</testsuite>\n");
     tl_diag d;
     tl_diag_clear(&d);
-    if (fclose(f) != 0 || !mem) {
-        free(mem);
+    if (tl_buf_status(&out) != TL_OK) {
+        tl_buf_free(&out);
         fprintf(stderr, "tasklab test: %s: out of memory\n", path);
         return 2;
     }
-    tl_status st = tl_file_write_atomic(path, mem, memlen, &d);
-    free(mem); /* open_memstream's buffer comes from malloc */
+    tl_status st = tl_file_write_atomic(path, out.data, out.len, &d);
+    tl_buf_free(&out);
     if (st != TL_OK) {
         tl_cli_error(&d);
         return 2;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tasklab's main(): stdout line-buffered (a CI log shows each line as it is
- * written, even through a pipe), then dispatch through tl_cli_commands[]
+ * written, even through a pipe) and, on Windows, binary standard streams
+ * (tl_platform_init), then dispatch through tl_cli_commands[]
  * (commands.c) to the command implementations in the tl_cli library.
  */
 #include "cli.h"
+#include "tasklab/platform.h"
 
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    tl_platform_init();
     xmlInitParser();
     tl_cli_init_json();
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||

@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "tasklab/platform.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -98,8 +99,8 @@ tl_status tl_cli_expand_scenarios(char **args, int nargs, tl_cli_list *out, tl_d
                 size_t l = strlen(e->d_name);
                 if (l > 5 && !strcmp(e->d_name + l - 5, ".json") && e->d_name[0] != '.') {
                     char *p = tl_path_join(args[i], e->d_name);
-                    struct stat esb; /* a folder lists regular files only: no FIFO, no link */
-                    if (p && (lstat(p, &esb) != 0 || !S_ISREG(esb.st_mode))) {
+                    /* a folder lists regular files only: no FIFO, no link */
+                    if (p && tl_path_kind(p) != TL_PATH_FILE) {
                         tl_free(p);
                         continue;
                     }
@@ -377,13 +378,7 @@ void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro)
         ro->ar_exe = c->default_exe;
     if (!ro->ar_exe && c->ar_mode != TL_AR_INPROC) {
         char self[4096];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-            self[n] = '\0';
-            char *slash = strrchr(self, '/');
-            if (slash)
-                *slash = '\0';
-        } else {
+        if (tl_self_dir(self, sizeof self) != 0) {
             snprintf(self, sizeof self, "%s", argv0);
             char *slash = strrchr(self, '/');
             if (slash)
@@ -393,7 +388,7 @@ void tl_cli_fill_run_opts(tl_cli_common *c, const char *argv0, tl_run_opts *ro)
         }
         tl_buf b = TL_BUF_INIT;
         if (c->ar_mode == TL_AR_EXEC)
-            tl_buf_printf(&b, "%s/analyze-scheduled-task", self);
+            tl_buf_printf(&b, "%s/analyze-scheduled-task%s", self, TL_EXE_SUFFIX);
         else
             tl_buf_printf(&b, "%s/../build-mingw/analyze-scheduled-task.exe", self);
         c->default_exe = tl_buf_take(&b);

@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
+#include "tasklab/platform.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ int tl_cli_color(int fd)
         return 0;
     if (term && !strcmp(term, "dumb"))
         return 0;
-    return isatty(fd);
+    return tl_isatty(fd);
 }
 
 double tl_cli_monotonic(void)
@@ -39,7 +40,7 @@ void tl_cli_progress_start(tl_cli_progress *p, const char *what)
     p->what = what;
     p->t0 = tl_cli_monotonic();
     p->shown = 0;
-    p->tty = isatty(2) && !(term && !strcmp(term, "dumb"));
+    p->tty = tl_isatty(2) && !(term && !strcmp(term, "dumb"));
 }
 
 void tl_cli_progress_step(tl_cli_progress *p, size_t done, size_t total)

@@ -19,7 +19,7 @@
  *
  * Modes:
  *  - TL_AR_INPROC: tl_ar_run() with line callbacks (no process);
- *  - TL_AR_EXEC: fork + execv of the Linux program installed (copied) as
+ *  - TL_AR_EXEC: the program (tl_proc_start: fork + execv on Linux) installed as
  *    <agent>\active-response\bin\<executable>, stdin/stdout/stderr pipes, no
  *    shell, cwd = the agent dir;
  *  - TL_AR_WINE: the same with argv {"wine", <unix path of the .exe>} and the
@@ -42,29 +42,21 @@
  * described (tl_execd_failure) for the caller's summary; in-process runs are
  * judged the same way by tl_ar_run's exit status.
  */
-#define _GNU_SOURCE /* pipe2, O_CLOEXEC */
 #include "tasklab/agent.h"
 #include "tasklab/ar.h"
+#include "tasklab/platform.h"
+#include "tasklab/proc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
-#define MAX_STDOUT_LINE ((size_t)4 << 20)
+#define EXECD_PATH_MAX 4096 /* Linux's PATH_MAX (mingw's is 260) */
 
 typedef struct pending {
     char *rkey;
@@ -128,22 +120,6 @@ char *tl_execd_host_path(const tl_execd *x, const char *rel_winpath)
     return h;
 }
 
-static tl_status copy_file(const char *from, const char *to, tl_diag *d)
-{
-    char *data = NULL;
-    size_t len = 0;
-    tl_status st = tl_file_read(from, &data, &len, d);
-    if (st != TL_OK)
-        return st;
-    st = tl_file_write_atomic(to, data, len, d);
-    tl_free(data);
-    if (st == TL_OK && chmod(to, 0755) != 0) {
-        tl_diag_set(d, to, 0, "cannot make executable: %s", strerror(errno));
-        st = TL_E_IO;
-    }
-    return st;
-}
-
 /* Install the AR program at `to`: a hard link to `from`, or a copy when the
  * link is impossible (EXDEV: the drive is on another file system; EPERM...).
  * Never a symbolic link: the program locates the agent's folder from
@@ -151,44 +127,10 @@ static tl_status copy_file(const char *from, const char *to, tl_diag *d)
  * was lost with --out on a tmpfs). A link is never open for writing; a copy is
  * written to a temporary name and renamed, and a child forked meanwhile by
  * another worker that still holds its write descriptor makes execve fail with
- * ETXTBSY for microseconds, which spawn() retries. */
+ * ETXTBSY for microseconds, which tl_proc_start retries. */
 static tl_status install_program(const char *from, const char *to, tl_diag *d)
 {
-    if (unlink(to) != 0 && errno != ENOENT) {
-        tl_diag_set(d, to, 0, "cannot replace: %s", strerror(errno));
-        return TL_E_IO;
-    }
-    if (link(from, to) == 0)
-        return TL_OK;
-    return copy_file(from, to, d);
-}
-
-/* ---- child processes --------------------------------------------------------- */
-
-typedef struct child {
-    pid_t pid;
-    int in, out, err; /* our ends; -1 when closed */
-    tl_buf obuf;      /* stdout bytes not consumed yet */
-    tl_buf ebuf;      /* stderr (first 4 KiB kept) */
-    int out_eof;
-    int exited, status; /* reaped */
-    int timed_out;      /* killed by the watchdog */
-    long guard_ms;
-    struct timespec start;
-} child;
-
-static long elapsed_ms(const struct timespec *t0)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
-static void close_fd(int *fd)
-{
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
+    return tl_link_or_copy(from, to, d);
 }
 
 /* envp = environ minus the keys we set, plus `add` (NULL-terminated "K=V"). */
@@ -196,232 +138,7 @@ static char **make_env(char *const *add)
 {
     static const char *const drop[] = {"DISPLAY=", "WAYLAND_DISPLAY=", "WINEDEBUG=", "WINEPREFIX=",
                                        "WINEARCH=", "WINEDLLOVERRIDES=", "TASKLAB_"};
-    size_t n = 0, m = 0;
-    while (environ && environ[n])
-        n++;
-    while (add[m])
-        m++;
-    char **env = tl_calloc(n + m + 1, sizeof *env);
-    if (!env)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        int skip = 0;
-        for (size_t j = 0; j < sizeof drop / sizeof drop[0]; j++)
-            if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
-                skip = 1;
-        if (!skip)
-            env[k++] = environ[i];
-    }
-    for (size_t j = 0; j < m; j++)
-        env[k++] = add[j];
-    env[k] = NULL;
-    return env;
-}
-
-/* In a forked child after a failed exec: say why on stderr (async-signal-safe)
- * and exit 127. */
-static void exec_failed(int err)
-{
-    char msg[48] = "exec failed: errno ";
-    size_t n = strlen(msg);
-    char dig[12];
-    int k = 0;
-    unsigned v = err < 0 ? 0u : (unsigned)err;
-    do
-        dig[k++] = (char)('0' + v % 10);
-    while ((v /= 10) && k < (int)sizeof dig);
-    while (k)
-        msg[n++] = dig[--k];
-    msg[n++] = '\n';
-    if (write(2, msg, n) < 0)
-        _exit(127);
-    _exit(127);
-}
-
-static tl_status spawn(child *c, char *const argv[], char *const envp[], const char *cwd,
-                       int use_path, tl_diag *d)
-{
-    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
-    memset(c, 0, sizeof *c);
-    c->in = c->out = c->err = -1;
-    if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0) {
-        tl_diag_set(d, "", 0, "execd: pipe: %s", strerror(errno));
-        goto fail;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        tl_diag_set(d, "", 0, "execd: fork: %s", strerror(errno));
-        goto fail;
-    }
-    if (pid == 0) {
-        /* child: only async-signal-safe calls until exec */
-        if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
-            _exit(126);
-        if (cwd && chdir(cwd) != 0)
-            _exit(126);
-        /* ETXTBSY: a file written by this process is still open in another
-         * child between its fork and exec; that clears in microseconds. */
-        for (int tries = 0; tries < 200; tries++) {
-            if (use_path)
-                execvpe(argv[0], argv, envp);
-            else
-                execve(argv[0], argv, envp);
-            if (errno != ETXTBSY)
-                break;
-            struct timespec ts = {0, 5 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        exec_failed(errno);
-    }
-    close(pin[0]);
-    close(pout[1]);
-    close(perr[1]);
-    c->pid = pid;
-    c->in = pin[1];
-    c->out = pout[0];
-    c->err = perr[0];
-    clock_gettime(CLOCK_MONOTONIC, &c->start);
-    tl_buf_init(&c->obuf);
-    tl_buf_init(&c->ebuf);
-    return TL_OK;
-fail:
-    for (int i = 0; i < 2; i++) {
-        if (pin[i] >= 0)
-            close(pin[i]);
-        if (pout[i] >= 0)
-            close(pout[i]);
-        if (perr[i] >= 0)
-            close(perr[i]);
-    }
-    return TL_E_IO;
-}
-
-/* Write all of data to the child's stdin; SIGPIPE is blocked meanwhile. */
-static tl_status child_write(child *c, const char *data, size_t len)
-{
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    tl_status st = TL_OK;
-    while (len) {
-        ssize_t w = write(c->in, data, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            st = TL_E_IO;
-            break;
-        }
-        data += w;
-        len -= (size_t)w;
-    }
-    if (st != TL_OK) { /* consume the pending SIGPIPE before unblocking */
-        struct timespec zero = {0, 0};
-        sigtimedwait(&set, NULL, &zero);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return st;
-}
-
-/* Pump stdout/stderr until a full stdout line is available (want_line), or
- * until both are at EOF or the process has exited and its pipes are drained.
- * Not waiting for EOF after exit matters under Wine: a wineserver started by
- * the wine loader daemonises with our pipes still open. Returns 0 ok, -1 on
- * the guard timeout. */
-static int child_pump(child *c, int want_line)
-{
-    for (;;) {
-        if (want_line && memchr(c->obuf.data ? c->obuf.data : "", '\n', c->obuf.len))
-            return 0;
-        if (c->out < 0 && c->err < 0)
-            return 0;
-        if (want_line && c->out < 0)
-            return 0;
-        if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
-            c->exited = 1;
-        long left = c->guard_ms - elapsed_ms(&c->start);
-        if (left <= 0)
-            return -1;
-        struct pollfd fds[2];
-        int nf = 0, io = -1, ie = -1;
-        if (c->out >= 0) {
-            fds[nf].fd = c->out;
-            fds[nf].events = POLLIN;
-            io = nf++;
-        }
-        if (c->err >= 0) {
-            fds[nf].fd = c->err;
-            fds[nf].events = POLLIN;
-            ie = nf++;
-        }
-        /* after exit: only what is already buffered in the pipes */
-        int r = poll(fds, (nfds_t)nf, c->exited ? 0 : (int)(left > 50 ? 50 : left));
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (r == 0 && c->exited)
-            return 0;
-        if (r <= 0)
-            continue;
-        char buf[8192];
-        if (io >= 0 && fds[io].revents) {
-            ssize_t n = read(c->out, buf, sizeof buf);
-            if (n <= 0) {
-                close_fd(&c->out);
-                c->out_eof = 1;
-            } else if (c->obuf.len < MAX_STDOUT_LINE) {
-                tl_buf_append(&c->obuf, buf, (size_t)n);
-            }
-        }
-        if (ie >= 0 && fds[ie].revents) {
-            ssize_t n = read(c->err, buf, sizeof buf);
-            if (n <= 0)
-                close_fd(&c->err);
-            else if (c->ebuf.len < 4096)
-                tl_buf_append(&c->ebuf, buf, (size_t)n);
-        }
-    }
-}
-
-/* Take one line from obuf (without "\r\n"/"\n"); NULL when none. */
-static char *take_line(child *c)
-{
-    if (!c->obuf.len)
-        return NULL;
-    char *nl = memchr(c->obuf.data, '\n', c->obuf.len);
-    size_t n = nl ? (size_t)(nl - c->obuf.data) : c->obuf.len;
-    size_t k = n;
-    if (k && c->obuf.data[k - 1] == '\r')
-        k--;
-    char *line = tl_strndup(c->obuf.data, k);
-    size_t rest = c->obuf.len - (nl ? n + 1 : n);
-    memmove(c->obuf.data, c->obuf.data + c->obuf.len - rest, rest);
-    c->obuf.len = rest;
-    c->obuf.data[rest] = '\0';
-    return line;
-}
-
-/* Close stdin, drain, reap (killing the child when the watchdog expired).
- * Returns the exit status, -1 when killed (c->timed_out, or a signal in
- * c->status). */
-static int child_finish(child *c)
-{
-    close_fd(&c->in);
-    int timed_out = child_pump(c, 0) != 0;
-    int rc = -1;
-    if (!c->exited) {
-        if (timed_out)
-            kill(c->pid, SIGKILL);
-        while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR) {
-        }
-    }
-    c->timed_out = timed_out;
-    if (!timed_out && WIFEXITED(c->status))
-        rc = WEXITSTATUS(c->status);
-    close_fd(&c->out);
-    close_fd(&c->err);
-    tl_buf_free(&c->obuf); /* c->ebuf (stderr) is left to the caller */
-    return rc;
+    return tl_proc_env(drop, sizeof drop / sizeof drop[0], add);
 }
 
 /* ---- handshake ----------------------------------------------------------------- */
@@ -558,48 +275,26 @@ static tl_status ip_write(void *ctx, const char *line)
 /* ---- judging a run -------------------------------------------------------------- */
 
 /* Size of a regular host file, -1 when absent or not a regular file. */
-static long long log_size(const char *path)
-{
-    struct stat sb;
-    if (!path || lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return -1;
-    return (long long)sb.st_size;
-}
+static long long log_size(const char *path) { return tl_regular_file_size(path); }
 
 /* The last "ERROR: ..." line appended to the log after offset `from` (the
  * last 8 KiB at most), into out; "" when none. */
 static void last_error_line(const char *path, long long from, char *out, size_t n)
 {
     out[0] = '\0';
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    struct stat sb;
-    if (from < 0)
-        from = 0;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > from) {
-        char buf[8193];
-        long long len = sb.st_size - from;
-        if (len > 8192) {
-            from = sb.st_size - 8192;
-            len = 8192;
-        }
-        ssize_t r = pread(fd, buf, (size_t)len, (off_t)from);
-        if (r > 0) {
-            buf[r] = '\0';
-            char *e = NULL;
-            for (char *p = buf; (p = strstr(p, "ERROR: ")) != NULL; p++)
-                e = p;
-            if (e) {
-                size_t k = strcspn(e, "\r\n");
-                if (k >= n)
-                    k = n - 1;
-                memcpy(out, e, k);
-                out[k] = '\0';
-            }
+    char buf[8193];
+    if (tl_read_tail(path, from, buf, sizeof buf - 1) > 0) {
+        char *e = NULL;
+        for (char *p = buf; (p = strstr(p, "ERROR: ")) != NULL; p++)
+            e = p;
+        if (e) {
+            size_t k = strcspn(e, "\r\n");
+            if (k >= n)
+                k = n - 1;
+            memcpy(out, e, k);
+            out[k] = '\0';
         }
     }
-    close(fd);
 }
 
 /* Count a failed run; describe the first one. */
@@ -726,7 +421,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     add[na++] = ev_time.data;
     if (x->drive_env)
         add[na++] = ev_drive.data;
-    char prefix_kv[PATH_MAX + 16];
+    char prefix_kv[EXECD_PATH_MAX + 16];
     if (x->mode == TL_AR_WINE) {
         snprintf(prefix_kv, sizeof prefix_kv, "WINEPREFIX=%s", x->wineprefix);
         add[na++] = prefix_kv;
@@ -738,19 +433,18 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     envp = make_env(add);
     TL_TRY_ALLOC(envp);
 
-    child c;
+    tl_proc *c = NULL;
     char *argv_exec[] = {exe_host, NULL};
     char *argv_wine[] = {"wine", exe_host, NULL};
-    TL_TRY(spawn(&c, x->mode == TL_AR_WINE ? argv_wine : argv_exec, envp, agent_host,
-                 x->mode == TL_AR_WINE, d));
-    c.guard_ms = x->timeout_ms;
+    TL_TRY(tl_proc_start(&c, x->mode == TL_AR_WINE ? argv_wine : argv_exec, envp, agent_host,
+                         x->mode == TL_AR_WINE, x->timeout_ms, d));
     tl_buf_reset(&wline);
     tl_buf_puts(&wline, line);
     tl_buf_putc(&wline, '\n');
-    if (tl_buf_status(&wline) == TL_OK && child_write(&c, wline.data, wline.len) == TL_OK &&
+    if (tl_buf_status(&wline) == TL_OK && tl_proc_write(c, wline.data, wline.len) == TL_OK &&
         msg) {
-        if (child_pump(&c, 1) == 0) {
-            tmp = take_line(&c);
+        if (tl_proc_wait_line(c) == 0) {
+            tmp = tl_proc_take_line(c);
             if (tmp) {
                 char *reply = NULL;
                 st = on_first_line(x, msg, executable, tmp, timeout, now, &reply);
@@ -759,14 +453,17 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
                     tl_buf_puts(&wline, reply);
                     tl_buf_putc(&wline, '\n');
                     if (tl_buf_status(&wline) == TL_OK)
-                        child_write(&c, wline.data, wline.len);
+                        tl_proc_write(c, wline.data, wline.len);
                     tl_free(reply);
                 }
             }
         }
     }
-    x->last_exit = child_finish(&c);
-    tl_buf errcopy = c.ebuf; /* all of stderr (first 4 KiB), ours to free */
+    int timed_out = 0, signo = 0;
+    x->last_exit = tl_proc_finish(c, &timed_out, &signo);
+    tl_buf errcopy = TL_BUF_INIT; /* all of stderr (first 4 KiB) */
+    tl_buf_puts(&errcopy, tl_proc_stderr(c));
+    tl_proc_free(c);
     if (x->last_exit == 127 || x->last_exit == 126) {
         tl_diag_set(d, exe_host, 0, "execd: cannot run %s (exit %d)%s%s",
                     x->mode == TL_AR_WINE ? "wine" : "the program", x->last_exit,
@@ -775,11 +472,11 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     } else {
         char how[96];
         how[0] = '\0';
-        if (c.timed_out)
+        if (timed_out)
             snprintf(how, sizeof how, "timed out after %d s (watchdog) and was killed",
                      (x->timeout_ms + 999) / 1000);
-        else if (x->last_exit < 0 && WIFSIGNALED(c.status))
-            snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(c.status));
+        else if (x->last_exit < 0 && signo)
+            snprintf(how, sizeof how, "was killed by signal %d", signo);
         judge_run(x, executable, msg != NULL, now, x->last_exit, how[0] ? how : NULL, arlog,
                   before, tl_buf_cstr(&errcopy));
     }
@@ -882,28 +579,6 @@ size_t tl_execd_pending(const tl_execd *x) { return x ? x->npend : 0; }
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-/* Run a helper (wineboot, wineserver) with /dev/null as stdin/stdout/stderr:
- * wineserver daemonises and must not keep pipes of ours. Exit status or -1. */
-static int run_quiet(char *const argv[], char *const envp[])
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int fd = open("/dev/null", O_RDWR);
-        if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-            _exit(126);
-        execvpe(argv[0], argv, envp);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR)
-            return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static char *to_wine_path(const char *abs)
 {
     tl_buf b = TL_BUF_INIT;
@@ -921,7 +596,7 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
 {
     tl_status st = TL_OK;
     tl_execd *x = NULL;
-    char rp[PATH_MAX], rp2[PATH_MAX];
+    char *rp = NULL, *rp2 = NULL;
     char *dir = NULL, *pdrive = NULL;
     char **envp = NULL;
     int lockfd = -1;
@@ -937,14 +612,14 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     }
     /* Wine prefix: the option, else $WINEPREFIX, else ${TMPDIR:-/tmp}/tasklab-wine-<uid>
      * (created once, ~11 s, then reused by every run). */
-    char dflt_prefix[PATH_MAX];
+    char dflt_prefix[EXECD_PATH_MAX];
     const char *prefix = o->wineprefix;
     if (o->mode == TL_AR_WINE && (!prefix || !*prefix)) {
         prefix = getenv("WINEPREFIX");
         if (!prefix || !*prefix) {
             const char *tmpd = getenv("TMPDIR");
-            snprintf(dflt_prefix, sizeof dflt_prefix, "%s/tasklab-wine-%ld",
-                     tmpd && *tmpd ? tmpd : "/tmp", (long)getuid());
+            snprintf(dflt_prefix, sizeof dflt_prefix, "%s/tasklab-wine-%lu",
+                     tmpd && *tmpd ? tmpd : "/tmp", tl_uid());
             prefix = dflt_prefix;
         }
     }
@@ -965,7 +640,9 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     }
     if (o->mode == TL_AR_WINE) {
         TL_TRY(tl_mkdirs(prefix, d));
-        if (!realpath(prefix, rp)) {
+        if (!(rp = tl_realpath(prefix))) {
+            if (errno == ENOMEM)
+                TL_FAIL(TL_E_NOMEM);
             tl_diag_set(d, prefix, 0, "cannot resolve: %s", strerror(errno));
             TL_FAIL(TL_E_IO);
         }
@@ -980,7 +657,10 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
         TL_FAIL(TL_E_INVAL);
     }
     TL_TRY(tl_mkdirs(drive, d));
-    if (!realpath(drive, rp)) {
+    tl_free(rp);
+    if (!(rp = tl_realpath(drive))) {
+        if (errno == ENOMEM)
+            TL_FAIL(TL_E_NOMEM);
         tl_diag_set(d, drive, 0, "cannot resolve: %s", strerror(errno));
         TL_FAIL(TL_E_IO);
     }
@@ -1000,7 +680,7 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     TL_TRY(tl_mkdirs(dir, d));
 
     if (o->mode == TL_AR_WINE) {
-        char prefix_kv[PATH_MAX + 16];
+        char prefix_kv[EXECD_PATH_MAX + 16];
         snprintf(prefix_kv, sizeof prefix_kv, "WINEPREFIX=%s", x->wineprefix);
         char *add[] = {prefix_kv, "WINEDEBUG=-all", "WINEARCH=win64",
                        "WINEDLLOVERRIDES=mscoree,mshtml=", NULL};
@@ -1009,10 +689,8 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
         /* One initialiser at a time (parallel scenario runs share the prefix). */
         char *lockp = tl_path_join(x->wineprefix, ".tasklab-init.lock");
         TL_TRY_ALLOC(lockp);
-        lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        lockfd = tl_lock_wait(lockp);
         tl_free(lockp);
-        if (lockfd >= 0)
-            flock(lockfd, LOCK_EX);
         char *sysreg = tl_path_join(x->wineprefix, "system.reg");
         TL_TRY_ALLOC(sysreg);
         int have = access(sysreg, F_OK) == 0;
@@ -1020,19 +698,19 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
         if (!have) {
             char *a1[] = {"wineboot", "--init", NULL};
             char *a2[] = {"wineserver", "-w", NULL};
-            if (run_quiet(a1, envp) != 0) {
+            if (tl_proc_run_quiet(a1, envp) != 0) {
                 tl_diag_set(d, x->wineprefix, 0, "wineboot --init failed (is wine installed?)");
                 TL_FAIL(TL_E_IO);
             }
-            run_quiet(a2, envp);
+            tl_proc_run_quiet(a2, envp);
         }
         /* Persistent server for 30 s after the last client: warm runs, and it
          * goes away by itself (no process is left behind). */
         char *a3[] = {"wineserver", "-p30", NULL};
-        run_quiet(a3, envp);
+        tl_proc_run_quiet(a3, envp);
         /* C: of the program is the prefix's drive_c unless the simulator's
          * drive is elsewhere: then the program maps C: to Z:\<drive>. */
-        if (!(realpath(pdrive, rp2) && strcmp(rp2, x->drive_c) == 0)) {
+        if (!((rp2 = tl_realpath(pdrive)) && strcmp(rp2, x->drive_c) == 0)) {
             x->drive_env = to_wine_path(x->drive_c);
             TL_TRY_ALLOC(x->drive_env);
         }
@@ -1040,8 +718,9 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
     *out = x;
     x = NULL;
 cleanup:
-    if (lockfd >= 0)
-        close(lockfd); /* releases the flock */
+    tl_lock_release(lockfd);
+    tl_free(rp);
+    tl_free(rp2);
     tl_free(envp);
     tl_free(dir);
     tl_free(pdrive);

@@ -19,6 +19,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "recorded_int.h"
+#include "tasklab/platform.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,11 +30,10 @@ static tl_status try_base(const char *base, const char *name, tl_replay **out, i
 {
     tl_status st = TL_OK;
     char *path = tl_path_join(base, name);
-    struct stat sb;
     *found = 0;
     if (!path)
         return TL_E_NOMEM;
-    if (lstat(path, &sb) != 0)
+    if (tl_path_kind(path) == TL_PATH_MISSING)
         goto cleanup; /* not here */
     *found = 1;
     const char *roots[1] = {base};

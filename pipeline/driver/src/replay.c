@@ -30,6 +30,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
+#include "tasklab/platform.h"
 
 #include "recorded_int.h"
 #include "tasklab/sim.h"
@@ -163,12 +164,12 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth, c
             continue;
         }
         char *full = crel ? tl_path_join(root, crel) : NULL;
-        struct stat sb;
+        int kind = full ? tl_path_kind(full) : TL_PATH_MISSING;
         rfile x;
         memset(&x, 0, sizeof x);
         if (!crel || !full) {
             st = TL_E_NOMEM;
-        } else if (lstat(full, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        } else if (kind == TL_PATH_DIR) {
             x.rel = crel;
             x.isdir = 1;
             crel = NULL;
@@ -177,7 +178,7 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth, c
                 tl_free(x.rel);
             else
                 st = walk(root, f->v[f->n - 1].rel, f, depth + 1, k);
-        } else if (S_ISREG(sb.st_mode)) {
+        } else if (kind == TL_PATH_FILE) {
             st = tl_walk_read(root, crel, 0, TL_FILE_MAX, &x.data, &x.len, NULL, NULL);
             if (st == TL_OK) {
                 x.rel = crel;

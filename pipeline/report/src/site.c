@@ -18,6 +18,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "site_int.h"
+#include "tasklab/platform.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,7 +69,8 @@ static tl_status check_dir(const char *dir, char *clean, size_t cap, int *is_rep
         return TL_E_INVAL;
     }
     struct stat sb;
-    if (lstat(clean, &sb) != 0) {
+    int kind = tl_path_kind(clean);
+    if (kind == TL_PATH_MISSING) {
         /* the parent must be a folder */
         char parent[4096];
         snprintf(parent, sizeof parent, "%.*s", base == clean ? 1 : (int)(base - clean), base == clean ? "." : clean);
@@ -78,7 +80,7 @@ static tl_status check_dir(const char *dir, char *clean, size_t cap, int *is_rep
         }
         return TL_OK;
     }
-    if (!S_ISDIR(sb.st_mode)) {
+    if (kind != TL_PATH_DIR) {
         tl_diag_set(d, dir, 0, "--out exists and is not a folder (refused)");
         return TL_E_INVAL;
     }
@@ -127,7 +129,7 @@ tl_status tl_site_open(const char *dir, tl_site **out, tl_diag *d)
     TL_TRY_ALLOC(s->dir);
     s->tmp = sibling(clean, "tmp");
     TL_TRY_ALLOC(s->tmp);
-    if (!mkdtemp(s->tmp)) {
+    if (!tl_mkdtemp(s->tmp)) {
         tl_diag_set(d, dir, 0, "cannot create the report folder: %s", strerror(errno));
         tl_free(s->tmp);
         s->tmp = NULL;
@@ -243,12 +245,11 @@ tl_status tl_site_commit(tl_site *s, int *old_left, tl_diag *d)
         tl_buf_printf(&man, "%s\n", s->files[i]);
     TL_TRY(tl_buf_status(&man));
     TL_TRY(tl_site_write(s, MARKER, man.data, man.len, d));
-    struct stat sb;
-    if (lstat(s->dir, &sb) == 0) {
+    if (tl_path_kind(s->dir) != TL_PATH_MISSING) {
         if (rmdir(s->dir) != 0) { /* not empty: the previous report (checked at open) */
             old = sibling(s->dir, "old");
             TL_TRY_ALLOC(old);
-            if (!mkdtemp(old) || rename(s->dir, old) != 0) {
+            if (!tl_mkdtemp(old) || rename(s->dir, old) != 0) {
                 tl_diag_set(d, s->dir, 0, "cannot move the previous report aside: %s",
                             strerror(errno));
                 if (old[0])

@@ -13,8 +13,8 @@
  * between its first two quotes; an unclosed value quote drops the line.
  */
 #include "rules/rules_int.h"
+#include "tasklab/platform.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,13 +253,13 @@ static int parse_ip(const char *s, size_t n, tl_cidr *c) {
     buf[n] = '\0';
     memset(c, 0, sizeof *c);
     if (strchr(buf, ':')) {
-        if (inet_pton(AF_INET6, buf, c->addr) != 1)
+        if (!tl_inet_pton6(buf, c->addr))
             return -1;
         c->v6 = 1;
         c->prefix = 128;
         return 0;
     }
-    if (inet_pton(AF_INET, buf, c->addr) != 1)
+    if (!tl_inet_pton4(buf, c->addr))
         return -1;
     c->prefix = 32;
     return 0;
