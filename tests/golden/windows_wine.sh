@@ -108,11 +108,11 @@ case "$mode" in
 library)
   [ -n "$profile" ] || { say "usage: library PROFILE"; exit 2; }
   # both from the source tree (TASKLAB_HOME), as golden.* tests run
-  (cd "$home" && TASKLAB_HOME="$home" timeout 3000 wine "$exe" test --profile "$profile") \
+  (cd "$home" && TASKLAB_HOME="$home" timeout 3000 wine "$exe" test -j 2 --profile "$profile") \
     >"$work/win.out" 2>"$work/win.err"
   wrc=$?
   t3=$(ms)
-  (cd "$home" && TASKLAB_HOME="$home" "$linux" test --profile "$profile") >"$work/lin.out" 2>"$work/lin.err"
+  (cd "$home" && TASKLAB_HOME="$home" "$linux" test -j 2 --profile "$profile") >"$work/lin.out" 2>"$work/lin.err"
   lrc=$?
   t4=$(ms)
   if grep -q $'\r' "$work/win.out"; then say "FAIL: CR in the Windows build's report"; fail=1; fi
