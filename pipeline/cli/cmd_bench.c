@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h> /* wait4 (bench report); tl_peak_rss_kb for this process */
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
