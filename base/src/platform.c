@@ -164,6 +164,23 @@ long tl_peak_rss_kb(void)
 
 char *tl_mkdtemp(char *tmpl) { return mkdtemp(tmpl); }
 
+int tl_self_exe(char *buf, size_t n)
+{
+    if (n < 2)
+        return -1;
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0)
+        return -1;
+    buf[k] = '\0';
+    return 0;
+}
+
+void tl_loadavg(double la[3])
+{
+    if (getloadavg(la, 3) < 0)
+        la[0] = la[1] = la[2] = -1;
+}
+
 int tl_self_dir(char *buf, size_t n)
 {
     if (n < 2)
@@ -409,6 +426,24 @@ char *tl_mkdtemp(char *tmpl)
     errno = EEXIST;
     return NULL;
 }
+
+int tl_self_exe(char *buf, size_t n)
+{
+    wchar_t w[32768];
+    DWORD k = GetModuleFileNameW(NULL, w, (DWORD)(sizeof w / sizeof w[0]));
+    if (k == 0 || k >= sizeof w / sizeof w[0])
+        return -1;
+    char *s = tl_win_utf8(w);
+    if (!s || strlen(s) + 1 > n) {
+        tl_free(s);
+        return -1;
+    }
+    memcpy(buf, s, strlen(s) + 1);
+    tl_free(s);
+    return 0;
+}
+
+void tl_loadavg(double la[3]) { la[0] = la[1] = la[2] = -1; }
 
 int tl_self_dir(char *buf, size_t n)
 {

@@ -49,6 +49,7 @@ static char *take_line(tl_buf *obuf)
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -334,6 +335,30 @@ int tl_proc_run_quiet(char *const argv[], char *const envp[])
         if (errno != EINTR)
             return -1;
     }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int tl_proc_run_measured(char *const argv[], int null_stderr, double *cpu_s)
+{
+    *cpu_s = 0;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            if (null_stderr)
+                dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
+        return -1;
+    *cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -658,6 +683,37 @@ int tl_proc_run_quiet(char *const argv[], char *const envp[])
     WaitForSingleObject(pi.hProcess, INFINITE);
     DWORD code = 1;
     GetExitCodeProcess(pi.hProcess, &code);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    return (int)code;
+}
+
+int tl_proc_run_measured(char *const argv[], int null_stderr, double *cpu_s)
+{
+    *cpu_s = 0;
+    fflush(NULL);
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    PROCESS_INFORMATION pi;
+    memset(&pi, 0, sizeof pi);
+    AcquireSRWLockExclusive(&g_spawn);
+    HANDLE nul = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                             &sa, OPEN_EXISTING, 0, NULL);
+    tl_status st = nul == INVALID_HANDLE_VALUE
+                       ? TL_E_IO
+                       : create(argv, NULL, NULL, 0, GetStdHandle(STD_INPUT_HANDLE), nul,
+                                null_stderr ? nul : GetStdHandle(STD_ERROR_HANDLE), &pi, NULL);
+    if (nul != INVALID_HANDLE_VALUE)
+        CloseHandle(nul);
+    ReleaseSRWLockExclusive(&g_spawn);
+    if (st != TL_OK)
+        return -1;
+    WaitForSingleObject(pi.hProcess, INFINITE);
+    DWORD code = 1;
+    GetExitCodeProcess(pi.hProcess, &code);
+    FILETIME c0, e0, k, u;
+    if (GetProcessTimes(pi.hProcess, &c0, &e0, &k, &u))
+        *cpu_s = ((double)(((unsigned long long)k.dwHighDateTime << 32) | k.dwLowDateTime) +
+                  (double)(((unsigned long long)u.dwHighDateTime << 32) | u.dwLowDateTime)) / 1e7;
     CloseHandle(pi.hProcess);
     CloseHandle(pi.hThread);
     return (int)code;

@@ -36,6 +36,7 @@
 #define _DEFAULT_SOURCE 1 /* getloadavg, wait4 (bench report) */
 #include "cli.h"
 #include "tasklab/platform.h"
+#include "tasklab/proc.h"
 
 #include "tasklab/replay.h"
 #include "tasklab/studies.h"
@@ -48,12 +49,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h> /* wait4 (bench report); tl_peak_rss_kb for this process */
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <fcntl.h>
 #include <time.h>
-#include <unistd.h>
 
 static tl_cli_progress bench_prog; /* "tasklab bench: run r/R" on a terminal */
 
@@ -664,7 +661,7 @@ static int bench_report(const char *out_dir, int jobs, char **operands, int nope
 {
     int rc = 0;
     char self[4096];
-    ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    int sl = tl_self_exe(self, sizeof self) == 0 ? 1 : 0;
     char tmpl[4200] = "";
     const char *out = out_dir;
     double *wall = calloc((size_t)runs, sizeof *wall), *cpu = calloc((size_t)runs, sizeof *cpu);
@@ -675,11 +672,10 @@ static int bench_report(const char *out_dir, int jobs, char **operands, int nope
         rc = 2;
         goto done;
     }
-    self[sl] = '\0';
     if (!out) {
         const char *t = getenv("TMPDIR");
         snprintf(tmpl, sizeof tmpl, "%s/tasklab-bench-report.XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(tmpl)) {
+        if (!tl_mkdtemp(tmpl)) {
             fprintf(stderr, "tasklab bench: cannot create a folder in %s: %s\n",
                     t && *t ? t : "/tmp", strerror(errno));
             rc = 2;
@@ -702,50 +698,33 @@ static int bench_report(const char *out_dir, int jobs, char **operands, int nope
         args[na++] = operands[i];
     args[na] = NULL;
     double la0[3] = {0, 0, 0}, la1[3] = {0, 0, 0};
-    if (getloadavg(la0, 3) < 0)
-        la0[0] = -1;
+    tl_loadavg(la0);
     for (int r = 0; r < runs; r++) {
         tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
         tl_walk_remove(out ? out : tmpl, "report", 0, NULL);
         fflush(NULL);
         double t0 = now_s();
-        pid_t pid = fork();
-        if (pid == 0) {
-            int fd = open("/dev/null", O_WRONLY);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                if (r) /* the ruleset notes once */
-                    dup2(fd, 2);
-            }
-            execv(self, args);
-            _exit(127);
-        }
-        int status = 0;
-        struct rusage ru;
-        if (pid < 0 || wait4(pid, &status, 0, &ru) != pid) {
+        int status = tl_proc_run_measured(args, r != 0, &cpu[r]); /* the ruleset notes once */
+        if (status == -1) {
             fprintf(stderr, "tasklab bench: cannot run %s report\n", self);
             rc = 2;
             goto done;
         }
         wall[r] = now_s() - t0;
-        cpu[r] = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "tasklab bench: tasklab report failed (status %d)\n",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        if (status != 0) {
+            fprintf(stderr, "tasklab bench: tasklab report failed (status %d)\n", status);
             rc = 2;
             goto done;
         }
     }
-    if (getloadavg(la1, 3) < 0)
-        la1[0] = -1;
+    tl_loadavg(la1);
     printf("report: %s in %.2f s wall, %.2f s CPU (user+sys; median of %d runs; each run's wall:",
            noperands ? "the scenarios given" : "the whole library", median(wall, runs),
            median(cpu, runs), runs);
     for (int r = 0; r < runs; r++)
         printf(" %.2f", wall[r]); /* sorted by median() */
     printf(" s; -j %s; load average %.2f before, %.2f after; %ld CPUs)\n", jobs > 0 ? jbuf : "default",
-           la0[0], la1[0], sysconf(_SC_NPROCESSORS_ONLN));
+           la0[0], la1[0], (long)tl_ncpus());
 done:
     if (tmpl[0]) {
         char *slash = strrchr(tmpl, '/');

@@ -51,6 +51,10 @@ long tl_peak_rss_kb(void);
 /** mkdtemp: tmpl ends in "XXXXXX", replaced in place; the folder is private
  * to this user. Returns tmpl, or NULL with errno set. */
 char *tl_mkdtemp(char *tmpl);
+/** The running executable's full path into buf (n bytes). 0, or -1. */
+int tl_self_exe(char *buf, size_t n);
+/** The 1, 5 and 15 minute load averages; -1 each when unknown (Windows). */
+void tl_loadavg(double la[3]);
 /** The folder holding the running executable into buf (n bytes), without a
  * trailing separator. 0 on success, -1 when unknown. */
 int tl_self_dir(char *buf, size_t n);

@@ -45,6 +45,10 @@ void tl_proc_free(tl_proc *p);
 /** Run argv (PATH searched) with envp and null standard streams; wait.
  * Exit status, or -1. */
 int tl_proc_run_quiet(char *const argv[], char *const envp[]);
+/** Run argv[0] (a path) with stdout to the null device, stderr too when
+ * null_stderr; wait. Exit status (-1 when it could not run or was killed),
+ * and the child's user+system CPU seconds into *cpu_s. */
+int tl_proc_run_measured(char *const argv[], int null_stderr, double *cpu_s);
 /** Our environment minus entries starting with one of drop[0..ndrop), plus
  * add (NULL-terminated). NULL when out of memory. */
 char **tl_proc_env(const char *const *drop, size_t ndrop, char *const *add);
