@@ -124,6 +124,17 @@ grep -q "why not 115009: tried (its parent 1 matched) and failed: decoded_as (ex
 grep -q "why not 115009: it matched: this is the event's rule (level 10, alert)" "$W/w9" && ok || bad "115009 matched but says not"
 [ "$(grep -c 'why not 115009' "$W/w9")" = "$(grep -cE '^    manager: ' "$W/w9")" ] && ok ||
   bad "not every event the manager saw says why not"
+# siblings: a parent matched but an earlier child returned first; a rule higher up matched but
+# another of its branches returned first; the rule matched but a child of it is the event's rule
+"$T" explain --why-not 61614 "$SRC/scenarios/seed-all-channels.json" >"$W/w14" 2>&1 || bad "why-not 61614 exit $?"
+grep -q "why not 61614: never tried: its parent 61600 matched, but an earlier sibling's branch returned rule 61603 first" "$W/w14" && ok ||
+  bad "61614 on an Event 1: $(grep -m1 'why not 61614' "$W/w14")"
+grep -q "why not 61614: never tried: rule 60000 above it matched, but the walk returned rule 60103 from an earlier branch below it first" "$W/w14" && ok ||
+  bad "61614 on a Security event: $(grep 'why not 61614' "$W/w14" | sort -u)"
+grep -q "why not 61614: its own conditions hold, but the walk went on to rule 115006 (level 6), the event's rule" "$W/w14" && ok ||
+  bad "61614 on the CreateKey: $(grep 'why not 61614' "$W/w14" | sort -u)"
+grep -q "why not 61614: tried (its parent 61600 matched) and failed: field win.system.eventID (osregex '^12\$' vs value '13')" "$W/w14" && ok ||
+  bad "61614 on an Event 13: $(grep 'why not 61614' "$W/w14" | sort -u)"
 "$T" explain --why-not 999999 "$SRC/scenarios/seed-test-task.json" >"$W/out" 2>"$W/err"; rc=$?
 [ $rc = 2 ] && [ "$(wc -l <"$W/err")" = 1 ] && grep -q '999999' "$W/err" && ok || bad "unknown rule: rc=$rc $(cat "$W/err")"
 "$T" explain --why-not 61x "$SRC/scenarios/seed-test-task.json" >"$W/out" 2>"$W/err"; rc=$?

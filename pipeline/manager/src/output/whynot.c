@@ -53,6 +53,7 @@ struct tl_whynot {
     int stack[WN_MAX_DEPTH];
     size_t tried, target_ok, anc_tried, anc_failed, parent_ok;
     int parent_ok_id;
+    int anc_ok_id, anc_ok_depth; /* the deepest rule above the target that matched */
     tl_buf target_lines; /* one line per failed try of the target */
     struct wn_fail {
         int depth;  /* in the walk: the deepest failures are the closest to the target */
@@ -164,6 +165,7 @@ tl_status tl_whynot_new(tl_engine *e, int rule_id, int verbose, tl_whynot **out)
     w->target = t;
     w->nrules = rs->nrules;
     w->verbose = verbose;
+    w->anc_ok_depth = -1;
     tl_buf_init(&w->target_lines);
     /* ancestors: every rule with a marked child, to a fixed point (the tree
      * is a few levels deep: a few passes over the child arrays) */
@@ -273,6 +275,10 @@ void tl_whynot_trace(tl_whynot *w, const char *rule_id, int depth, int matched,
         return;
     }
     w->anc_tried++;
+    if (matched && depth > w->anc_ok_depth) {
+        w->anc_ok_depth = depth;
+        w->anc_ok_id = id;
+    }
     if (matched) {
         if (w->mark[r->idx] == WN_PARENT && !w->parent_ok++)
             w->parent_ok_id = id;
@@ -374,6 +380,11 @@ void tl_whynot_explain(tl_whynot *w, const tl_result *res, const char *indent, t
                       "returned rule %s first (siblings are tried in order: level 0 first, then "
                       "by level, highest first)\n",
                       indent, lead, w->parent_ok_id, final ? res->rule_id : "(none)");
+    } else if (w->anc_tried && w->anc_ok_id) {
+        tl_buf_printf(out,
+                      "%s%snever tried: rule %d above it matched, but the walk returned rule %s "
+                      "from an earlier branch below it first\n",
+                      indent, lead, w->anc_ok_id, final ? res->rule_id : "(none)");
     } else if (w->anc_tried) {
         tl_buf_printf(out, "%s%snever tried: the walk ended at rule %s before it reached %d\n",
                       indent, lead, final ? res->rule_id : "(none)", t->id);
@@ -410,6 +421,8 @@ void tl_whynot_reset(tl_whynot *w)
 {
     w->tried = w->target_ok = w->anc_tried = w->anc_failed = w->parent_ok = 0;
     w->parent_ok_id = 0;
+    w->anc_ok_id = 0;
+    w->anc_ok_depth = -1;
     tl_buf_reset(&w->target_lines);
     drop_fails(w);
 }
