@@ -496,6 +496,71 @@ static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
             }
             return date_members(x, out);
         }
+        /* [Environment]::SetEnvironmentVariable(name, value, 'User'|'Machine'|'Process'):
+         * User writes HKCU\Environment, Machine the Session Manager's Environment key (an
+         * elevated token only, else .NET throws: access denied, nothing written), Process
+         * (the default) only this process. The Lokibot/UACME windir hijack of the
+         * SilentCleanup task sets windir this way too (evasion-lokibot-windir-spellings). */
+        if (!tl_strncasecmp(x->p, "[Environment]::SetEnvironmentVariable(", 38) ||
+            !tl_strncasecmp(x->p, "[System.Environment]::SetEnvironmentVariable(", 45)) {
+            x->p = strchr(x->p, '(') + 1;
+            val a[3];
+            size_t na = 0;
+            memset(a, 0, sizeof a);
+            for (;;) {
+                skip_ws(x);
+                if (na == 3) {
+                    st = err(x, "SetEnvironmentVariable: too many arguments", NULL);
+                    goto env_done;
+                }
+                st = parse_primary(x, &a[na], 0);
+                if (st != TL_OK)
+                    goto env_done;
+                na++;
+                skip_ws(x);
+                if (*x->p == ',') {
+                    x->p++;
+                    continue;
+                }
+                if (*x->p != ')') {
+                    st = err(x, "missing ')'", NULL);
+                    goto env_done;
+                }
+                x->p++;
+                break;
+            }
+            if (na < 2 || a[0].k != V_STR || (a[1].k != V_STR && a[1].k != V_NULL) ||
+                (na == 3 && a[2].k != V_STR)) {
+                st = err(x, "SetEnvironmentVariable(name, value[, target]) needs strings", NULL);
+                goto env_done;
+            }
+            {
+                const char *tgt = na == 3 ? a[2].s : "Process";
+                const char *key = !tl_strcasecmp(tgt, "User") ? "HKCU\\Environment"
+                                  : !tl_strcasecmp(tgt, "Machine")
+                                      ? "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+                                      : NULL;
+                if (!key && tl_strcasecmp(tgt, "Process")) {
+                    st = err(x, "SetEnvironmentVariable: unknown target '%s'", tgt);
+                    goto env_done;
+                }
+                if (key && (key[2] != 'L' || x->c->integrity >= 2)) {
+                    char *np = NULL;
+                    st = tl_reg_normalize(key, x->c->s->users[x->c->user].sid, &np);
+                    if (st == TL_OK) {
+                        const char *v = a[1].s ? a[1].s : "";
+                        st = tl_sim_reg_set(x->c->s, x->proc, np, a[0].s, TL_REG_SZ, v, strlen(v));
+                    }
+                    tl_free(np);
+                } /* else UnauthorizedAccessException: nothing written */
+            }
+        env_done:
+            for (size_t i = 0; i < na; i++)
+                val_free(&a[i]);
+            if (st == TL_OK)
+                out->k = V_NULL;
+            return st;
+        }
         int is_file = !tl_strncasecmp(x->p, "[System.IO.File]::ReadAllText(", 30) ||
                       !tl_strncasecmp(x->p, "[IO.File]::ReadAllText(", 23);
         const char *open = strchr(x->p, '(');
