@@ -20,6 +20,8 @@
 #include "decode/decoder_int.h"
 #include "rules/expr_int.h"
 
+#include <cjson/cJSON.h>
+
 #include <dirent.h>
 
 /* ---- the §1.1 payload and its §3.1 conversion --------------------------- */
@@ -342,6 +344,145 @@ static void test_decoders_winevt_payload_paths_agree(void **state)
     assert_string_equal(d.msg, "Malformed JSON received. No 'Event' field found.");
     assert_int_equal(tl_winevt_convert("{\"Event\":\"<a>\",", &out, &d), TL_E_PARSE);
     assert_string_equal(d.msg, "Malformed EventChannel JSON event.");
+}
+
+/* ---- the conversion's block-wise paths change nothing -------------------- */
+
+static uint32_t lcg_next(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+/* Random text of n bytes, dense with what the escaping and scanning paths
+ * treat specially: backslashes, quotes, CR LF TAB, other control bytes,
+ * '/', UTF-8 and plain runs. */
+static void rand_text(uint32_t *x, tl_buf *b, size_t n, int xml)
+{
+    static const char *const atoms[] = {"\\", "\"", "\r\n", "\t", "\x01", "\x1f", "/",
+                                        "\xc3\xa9", "C:", "Windows", " ", "a", "0x1F", "'"};
+    while (n > 0) {
+        const char *a = atoms[lcg_next(x) % (sizeof atoms / sizeof atoms[0])];
+        if (xml && a[0] == '\'')
+            a = "q";
+        size_t l = strlen(a) < n ? strlen(a) : n;
+        tl_buf_append(b, a, l);
+        n -= l;
+    }
+}
+
+/* JSON string text as the agent may send it: escapes for '"' '\\' CR LF
+ * TAB, '/' sometimes as "\/", other control bytes raw (cJSON takes them). */
+static void agent_json_str(uint32_t *x, tl_buf *b, const char *s, size_t n)
+{
+    tl_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '"' || c == '\\')
+            tl_buf_putc(b, '\\'), tl_buf_putc(b, c);
+        else if (c == '\r')
+            tl_buf_puts(b, "\\r");
+        else if (c == '\n')
+            tl_buf_puts(b, "\\n");
+        else if (c == '\t')
+            tl_buf_puts(b, "\\t");
+        else if (c == '/' && lcg_next(x) % 2)
+            tl_buf_puts(b, "\\/");
+        else
+            tl_buf_putc(b, c);
+    }
+    tl_buf_putc(b, '"');
+}
+
+/* The value at a dotted path of the parsed conversion ("win.system.x"). */
+static const char *json_path(const cJSON *root, const char *dotted)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", dotted);
+    const cJSON *cur = root;
+    for (char *p = tmp, *dot; cur && p; p = dot ? dot + 1 : NULL) {
+        dot = strchr(p, '.');
+        if (dot)
+            *dot = '\0';
+        cur = cJSON_GetObjectItemCaseSensitive(cur, p);
+    }
+    return cur && cJSON_IsString(cur) ? cur->valuestring : NULL;
+}
+
+/* The payload scan handles every escape of a 16-byte block from one mask,
+ * and the output escaping reads whole blocks past a value's end when the
+ * value lies in a padded text. Neither may change a byte: random payloads
+ * (values of 0..40 bytes, so escapes land on every block offset and in
+ * every tail) must convert (1) exactly as through cJSON's payload path
+ * (forced by a non-string member), (2) to text cJSON prints back unchanged
+ * (cJSON is the reference printer), (3) with every field equal to the value
+ * cJSON reads at its path. */
+static void test_decoders_winevt_block_paths_change_nothing(void **state)
+{
+    (void)state;
+    uint32_t x = 20261206u;
+    tl_cjson_hooks_init();
+    for (int round = 0; round < 1500; round++) {
+        tl_buf xml = TL_BUF_INIT, msg = TL_BUF_INIT, pl = TL_BUF_INIT;
+        tl_buf_puts(&xml, "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>"
+                          "<System><Provider Name='P");
+        rand_text(&x, &xml, lcg_next(&x) % 20, 1);
+        tl_buf_puts(&xml, "'/><EventID>1</EventID><Level>4</Level><Keywords>0x80</Keywords>"
+                          "<Computer>");
+        rand_text(&x, &xml, lcg_next(&x) % 24, 1);
+        tl_buf_puts(&xml, "</Computer></System><EventData>");
+        int nd = (int)(lcg_next(&x) % 10);
+        for (int i = 0; i < nd; i++) {
+            if (lcg_next(&x) % 5 == 0)
+                tl_buf_puts(&xml, "<Data>");
+            else
+                tl_buf_printf(&xml, "<Data Name='F%d'>", i);
+            rand_text(&x, &xml, lcg_next(&x) % 41, 1);
+            tl_buf_puts(&xml, "</Data>");
+        }
+        tl_buf_puts(&xml, "</EventData></Event>");
+        rand_text(&x, &msg, lcg_next(&x) % 300, 0);
+        tl_buf_puts(&pl, "{\"Message\":");
+        agent_json_str(&x, &pl, msg.data, msg.len);
+        tl_buf_puts(&pl, ",\"Event\":");
+        agent_json_str(&x, &pl, xml.data, xml.len);
+        size_t close = pl.len;
+        tl_buf_puts(&pl, "}");
+        assert_true(tl_winevt_payload_is_fast(tl_buf_cstr(&pl)));
+        char *a = convert_ok(tl_buf_cstr(&pl));
+        /* (1) the same members with a number: cJSON reads the payload */
+        pl.len = close;
+        tl_buf_puts(&pl, ",\"n\":1}");
+        assert_false(tl_winevt_payload_is_fast(tl_buf_cstr(&pl)));
+        char *b = convert_ok(tl_buf_cstr(&pl));
+        assert_string_equal(a, b);
+        /* (2) cJSON prints it back byte for byte */
+        cJSON *root = cJSON_Parse(a);
+        assert_non_null(root);
+        char *again = cJSON_PrintUnformatted(root);
+        assert_string_equal(again, a);
+        /* (3) the fields are the values at their paths */
+        tl_event ev;
+        decode_winevt(tl_buf_cstr(&pl), &ev);
+        assert_string_equal(ev.full_log, a);
+        assert_int_equal(tl_event_text_len(&ev, ev.log), strlen(ev.log));
+        assert_true(ev.nfields > 0);
+        for (size_t i = 0; i < ev.nfields; i++) {
+            const char *want = json_path(root, ev.fields[i].name);
+            if (!want)
+                print_error("round %d: %s not in %s\n", round, ev.fields[i].name, a);
+            assert_non_null(want);
+            assert_string_equal(ev.fields[i].value, want);
+        }
+        tl_event_clear(&ev);
+        cJSON_free(again);
+        cJSON_Delete(root);
+        tl_free(a);
+        tl_free(b);
+        tl_buf_free(&xml);
+        tl_buf_free(&msg);
+        tl_buf_free(&pl);
+    }
 }
 
 static void test_decoders_winevt_double_quoted_attribute_fails(void **state)
@@ -1297,6 +1438,7 @@ int main(void)
         cmocka_unit_test(test_decoders_winevt_message),
         cmocka_unit_test(test_decoders_winevt_escaping_all_bytes),
         cmocka_unit_test(test_decoders_winevt_payload_paths_agree),
+        cmocka_unit_test(test_decoders_winevt_block_paths_change_nothing),
         cmocka_unit_test(test_decoders_winevt_double_quoted_attribute_fails),
         cmocka_unit_test(test_decoders_winevt_trailing_backslash_and_quotes),
         cmocka_unit_test(test_decoders_winevt_userdata),

@@ -21,6 +21,9 @@
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
+#include <dirent.h>
+
+#include "tasklab/winevt.h"
 
 #define T0 INT64_C(1736935200000000) /* 2025-01-15T10:00:00Z */
 
@@ -833,6 +836,152 @@ static void test_rules_reference_ruleset_loads(void **state) {
     tl_ruleset_free(rs);
 }
 
+/* ---- the indexed walk changes nothing --------------------------------------- */
+
+static void noop_trace(void *ctx, const char *rule_id, const char *description, int depth,
+                       int matched, const char *failed) {
+    (void)ctx, (void)rule_id, (void)description, (void)depth, (void)matched, (void)failed;
+}
+
+typedef struct walk_pair {
+    tl_engine *full, *indexed; /* with a trace (every child tried), without */
+    tl_time t;
+    int n, alerts, nini, nq;
+} walk_pair;
+
+static void walk_compare(walk_pair *w, const char *line) {
+    tl_result a, b;
+    tl_diag d;
+    tl_diag_clear(&d);
+    w->t += 1000;
+    tl_status sa = tl_engine_process(w->full, line, w->t, &a, &d);
+    tl_status sb = tl_engine_process(w->indexed, line, w->t, &b, &d);
+    assert_int_equal(sa, sb);
+    if (sa != TL_OK)
+        return;
+    w->n++;
+    assert_int_equal(a.matched, b.matched);
+    if (strcmp(a.rule_id ? a.rule_id : "-", b.rule_id ? b.rule_id : "-") != 0)
+        print_error("%s: rule %s with every child tried, %s indexed\n", line,
+                    a.rule_id ? a.rule_id : "-", b.rule_id ? b.rule_id : "-");
+    assert_string_equal(a.rule_id ? a.rule_id : "-", b.rule_id ? b.rule_id : "-");
+    assert_string_equal(a.alert_json ? a.alert_json : "-", b.alert_json ? b.alert_json : "-");
+    assert_int_equal(a.n_ar, b.n_ar);
+    w->alerts += a.alert_json != NULL;
+}
+
+/* Each line of every file of dir ending in ext, sorted by name (the
+ * engines keep state, so both get the same order). */
+static void walk_files(walk_pair *w, const char *dir, const char *ext,
+                       void (*each)(walk_pair *, char *)) {
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *nm = names[i]->d_name;
+        size_t l = strlen(nm), el = strlen(ext);
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        FILE *f = l > el && strcmp(nm + l - el, ext) == 0 ? fopen(path, "rb") : NULL;
+        char *line = NULL;
+        size_t cap = 0;
+        while (f && getline(&line, &cap, f) > 0)
+            each(w, line);
+        free(line);
+        if (f)
+            fclose(f);
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* "log ... = <text>" of a Wazuh .ini file: the text as a log read from a file */
+static void walk_ini_line(walk_pair *w, char *line) {
+    char *eq = strstr(line, " = ");
+    if (strncmp(line, "log ", 4) != 0 || !eq)
+        return;
+    char *v = eq + 3;
+    v[strcspn(v, "\r\n")] = '\0';
+    tl_buf q = TL_BUF_INIT;
+    tl_buf_puts(&q, "1:stdin:");
+    tl_buf_puts(&q, v);
+    walk_compare(w, tl_buf_cstr(&q));
+    tl_buf_free(&q);
+    w->nini++;
+}
+
+/* One JSON string of an oracle .queue file: the message as received, then
+ * pre-converted to {"win":...} JSON (read by the json decoder). */
+static void walk_queue_line(walk_pair *w, char *line) {
+    cJSON *j = cJSON_Parse(line);
+    if (!cJSON_IsString(j)) {
+        cJSON_Delete(j);
+        return;
+    }
+    const char *q = j->valuestring;
+    walk_compare(w, q);
+    const char *pl = strstr(q, "->EventChannel:");
+    char *json = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    if (pl && tl_winevt_convert(pl + 15, &json, &d) == TL_OK) {
+        tl_buf conv = TL_BUF_INIT;
+        tl_buf_puts(&conv, "1:[001] (h) any->EventChannel:");
+        tl_buf_puts(&conv, json);
+        walk_compare(w, tl_buf_cstr(&conv));
+        tl_buf_free(&conv);
+    }
+    tl_free(json);
+    cJSON_Delete(j);
+    w->nq++;
+}
+
+/* The walk skips what cannot match (children whose decoded_as or
+ * program_name cannot pass, rules whose first <field> the event lacks); a
+ * trace turns every skip off. Both walks must give the same alerts, with the
+ * complete stock ruleset, on every log of Wazuh's .ini tests, on the
+ * oracle's recorded eventchannel messages and on those messages
+ * pre-converted to {"win":...} JSON (json decoder). */
+static void test_rules_indexed_walk_changes_nothing(void **state) {
+    (void)state;
+    const char *rdir = TL_SHARED_DIR "/reference/wazuh-full/rules";
+    const char *ddir = TL_SHARED_DIR "/reference/wazuh-full/decoders";
+    const char *qdir = TL_SHARED_DIR "/reference/oracle/evtx";
+    if (access(rdir, R_OK) != 0 || access(ddir, R_OK) != 0)
+        skip();
+    const char *rd[1] = {rdir}, *dd[1] = {ddir};
+    const char *lf[1] = {TL_SOURCE_DIR "/pipeline/etc/rules/local_rules.xml"};
+    tl_ruleset_opts o;
+    memset(&o, 0, sizeof o);
+    o.rule_dirs = rd;
+    o.n_rule_dirs = 1;
+    o.decoder_dirs = dd;
+    o.n_decoder_dirs = 1;
+    o.rule_files = lf;
+    o.n_rule_files = access(lf[0], R_OK) == 0 ? 1 : 0;
+    int nwarn = 0;
+    o.warn = count_warn;
+    o.warn_ctx = &nwarn;
+    tl_ruleset *rs = NULL;
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_ruleset_load(&o, &rs, &d), TL_OK);
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    walk_pair w = {NULL, NULL, T0, 0, 0, 0, 0};
+    assert_int_equal(tl_engine_new(rs, &eo, &w.full), TL_OK);
+    assert_int_equal(tl_engine_new(rs, &eo, &w.indexed), TL_OK);
+    tl_engine_set_trace(w.full, noop_trace, NULL);
+    walk_files(&w, TL_SHARED_DIR "/reference/wazuh-full/tests", ".ini", walk_ini_line);
+    walk_files(&w, TL_SHARED_DIR "/reference/wazuh-full/tests/engine", ".ini", walk_ini_line);
+    walk_files(&w, qdir, ".queue", walk_queue_line);
+    assert_true(w.nini > 1000);
+    if (access(qdir, R_OK) == 0)
+        assert_true(w.nq > 4000);
+    assert_true(w.alerts > 500);
+    tl_engine_free(w.full);
+    tl_engine_free(w.indexed);
+    tl_ruleset_free(rs);
+}
+
 /* wazuh.md §6 worked example on the real files: schtasks.exe loads
  * taskschd.dll with the T1053 RuleName; with the E2E rule 115001 loaded it
  * wins under 61609 and 92154 never fires; without it, 92154 fires. */
@@ -1278,6 +1427,7 @@ int main(void) {
         cmocka_unit_test(test_rules_duplicate_and_missing_parents),
         cmocka_unit_test(test_rules_error_undefined_var),
         cmocka_unit_test(test_rules_reference_ruleset_loads),
+        cmocka_unit_test(test_rules_indexed_walk_changes_nothing),
         cmocka_unit_test(test_rules_reference_worked_example),
         cmocka_unit_test(test_rules_engine_tests_rulesets_load),
         cmocka_unit_test(test_rules_default_profile_end_to_end),

@@ -166,6 +166,9 @@ tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_
  * full_log/log with the {"win":...} JSON, clears program_name/dec_timestamp
  * and adds the win.* fields. Decoder name/type are set by the caller. */
 tl_status tl_winevt_decode_event(tl_event *ev, tl_diag *d);
+/** For tests: 1 when the payload's members are read without cJSON (plain
+ * string members with an "Event"), 0 when cJSON decides. */
+int tl_winevt_payload_is_fast(const char *payload_json);
 
 /** Route cJSON through tl_malloc/tl_free (idempotent, thread-safe). */
 void tl_cjson_hooks_init(void);

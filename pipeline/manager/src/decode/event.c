@@ -20,6 +20,7 @@
 #include "decode/event_int.h"
 #include "rules/expr_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 typedef struct arena_block {
@@ -65,13 +66,21 @@ static void arena_free(arena_block *b)
     }
 }
 
+size_t tl_event_text_len(const tl_event *ev, const char *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ev->full_log, hi = (uintptr_t)ev->full_log_end;
+    if (hi && a >= lo && a <= hi)
+        return (size_t)(hi - a);
+    return strlen(p);
+}
+
 const struct tl_tri *tl_event_log_fp(tl_event *ev)
 {
     if (!ev->log)
         return NULL;
     if (!ev->fp_state || ev->fp_log != ev->log) {
         ev->fp_log = ev->log;
-        ev->fp_len = strlen(ev->log);
+        ev->fp_len = tl_event_text_len(ev, ev->log);
         ev->fp_state = ev->fp && ev->fp_len >= 128 ? 1 : 2;
         if (ev->fp_state == 1)
             tl_tri_build(ev->fp, ev->log, ev->fp_len);

@@ -64,6 +64,9 @@ typedef struct tl_event {
     char *location;      /* full location as analysisd keeps it: "(name) ip->path" */
     char *location_path; /* text after "->" (the alert's "location") */
     char *full_log;      /* the log as received (for winevt: replaced by the {"win":..} JSON) */
+    /* full_log's terminating NUL when whoever set full_log knew its length
+     * (full_log is never written in place), else NULL: tl_event_text_len */
+    const char *full_log_end;
     const char *log;     /* points into full_log (or log_buf): the message after any header */
     char *log_buf;       /* owned copy when log is not a suffix of full_log (macOS ASL) */
     char *hostname;      /* pre-decoded hostname or agent name */
@@ -106,6 +109,9 @@ void tl_event_init(tl_event *ev);
  * Whoever replaces ev->log by a new text while the old one is alive (or by
  * a suffix) needs nothing more: a log pointer other than fp_log rebuilds. */
 const struct tl_tri *tl_event_log_fp(tl_event *ev);
+/** strlen(p), without a scan when p points into ev->full_log and its end is
+ * known (full_log_end): the log and every suffix of it the decoders pass. */
+size_t tl_event_text_len(const tl_event *ev, const char *p);
 void tl_event_clear(tl_event *ev);
 /** tl_event_clear, except that the field storage (fields array and one
  * emptied arena block) moves into `spare` (an event used only as a holder;

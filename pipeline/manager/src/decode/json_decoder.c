@@ -541,7 +541,7 @@ static int fast_decode(jctx *c, const char *text)
     c->fast = 1;
     fjson fs;
     fjson *f = &fs;
-    f->end = p + strlen(p);
+    f->end = p + tl_event_text_len(ev, p);
     f->c = c;
     f->tmp = f->stk;
     f->tmpcap = sizeof f->stk;

@@ -327,6 +327,7 @@ tl_status tl_plugin_ossec_alert(tl_event *ev, const char *log)
     ev->hostname = l3;
     tl_free(ev->full_log);
     ev->full_log = full;
+    ev->full_log_end = NULL;
     tl_free(ev->log_buf);
     ev->log_buf = NULL;
     ev->log = full;

@@ -275,7 +275,7 @@ solaris_id:
 static tl_status parse_header(tl_event *ev, char **host)
 {
     const char *s = ev->full_log;
-    size_t n = strlen(s);
+    size_t n = tl_event_text_len(ev, s);
     /* "Mär": the checks see a view shifted by one byte (wazuh.md §2.2) */
     const char *q = s;
     if (n >= 3 && s[0] == 'M' && (unsigned char)s[1] == 0xC3 && (unsigned char)s[2] == 0xA4)
@@ -329,7 +329,7 @@ tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time
     char *host = NULL;
     int agent_loc = 0;
     const char *mgr = manager_name ? manager_name : "manager";
-    if (strlen(queue_line) < 2 || queue_line[1] != ':') {
+    if (!queue_line[0] || queue_line[1] != ':') {
         tl_diag_set(d, NULL, 0, "Invalid message format (expected 'q:location:log').");
         return TL_E_PARSE;
     }
@@ -402,8 +402,12 @@ tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time
             !ev->location_path)
             TL_FAIL(TL_E_NOMEM);
     }
-    ev->full_log = tl_strdup(colon + 1);
-    TL_TRY_ALLOC(ev->full_log);
+    {
+        size_t fl = strlen(colon + 1);
+        ev->full_log = tl_strndup(colon + 1, fl);
+        TL_TRY_ALLOC(ev->full_log);
+        ev->full_log_end = ev->full_log + fl;
+    }
     ev->log = ev->full_log;
     TL_TRY(parse_header(ev, &host));
     /* The agent's name from the location replaces any header hostname; a

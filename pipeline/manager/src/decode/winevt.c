@@ -52,7 +52,11 @@
  * compiler offers SSE2, 8-byte words otherwise). The fields are produced
  * directly (they equal what JSON_Decoder would read back from the output, see
  * test_decoders_winevt_fields_equal_json_decoder), so the hot path never
- * re-parses its own JSON.
+ * re-parses its own JSON. Escapes are handled a block at a time: the payload
+ * scan takes every escape of a 16-byte block from one mask, and every text a
+ * value can point into (Event, message, joined data, audit text) keeps 16
+ * bytes of slack, so a value's last < 16 bytes are escaped as one masked
+ * block (test_decoders_winevt_block_paths_change_nothing).
  */
 #include "tasklab/winevt.h"
 
@@ -125,10 +129,40 @@ static inline unsigned sse_esc_mask(const unsigned char *p)
 }
 #endif
 
-/* JSON-escape s[0..n) with quotes. Room is reserved for the unescaped length
- * (plus 16 bytes of slack for block copies) first and grown only when an
- * escape needs more (amortised doubling); clean blocks are copied whole. */
-static void buf_json_esc(tl_buf *b, const char *s, size_t n)
+/* memchr for the short spans of an event's XML (a value, a tag): inline, so
+ * the many calls per event cost no library call and set-up. */
+static inline const char *find_byte(const char *p, const char *end, char c)
+{
+#if defined(__SSE2__)
+    const __m128i v = _mm_set1_epi8(c);
+    while (end - p >= 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)p), v));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    for (; p < end; p++)
+        if (*p == c)
+            return p;
+    return NULL;
+}
+
+/* The second byte of a two-byte JSON escape as cJSON prints it (\" \\ \b
+ * \f \n \r \t); 0 for the other bytes that need escaping (\u00XX). */
+static const char g_esc2[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+};
+
+/* JSON-escape s[0..n) with quotes. pad: the 16 bytes from s + n may be read
+ * (they lie inside the same allocation; their values do not matter), so the
+ * last < 16 bytes are one masked block too. Room is reserved for the
+ * unescaped length (plus 16 bytes of slack for block copies) first and
+ * grown only when an escape needs more (amortised doubling); clean blocks
+ * are copied whole. */
+static void buf_json_esc_pad(tl_buf *b, const char *s, size_t n, int pad)
 {
     const unsigned char *u = (const unsigned char *)s;
     if (!buf_reserve(b, n + 2 + 16))
@@ -139,7 +173,21 @@ static void buf_json_esc(tl_buf *b, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
 #if defined(__SSE2__)
-        if (i + 16 <= n) {
+        if (pad && i + 16 > n) {
+            /* the last < 16 bytes: s[n..n+16) is readable (pad), the bytes
+             * past n are masked out; the store lands in the reserved slack */
+            _mm_storeu_si128((__m128i *)(void *)o,
+                             _mm_loadu_si128((const __m128i *)(const void *)(u + i)));
+            unsigned m = sse_esc_mask(u + i) & ((1u << (n - i)) - 1u);
+            if (!m) {
+                o += n - i;
+                i = n;
+                break;
+            }
+            unsigned k = (unsigned)__builtin_ctz(m);
+            o += k;
+            i += k;
+        } else if (i + 16 <= n) {
             /* room: the rest unescaped + quote + NUL + 16 is always there */
             _mm_storeu_si128((__m128i *)(void *)o,
                              _mm_loadu_si128((const __m128i *)(const void *)(u + i)));
@@ -179,26 +227,28 @@ static void buf_json_esc(tl_buf *b, const char *s, size_t n)
                 return;
             o = b->data + at;
         }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
+        o[0] = '\\';
+        if (g_esc2[c]) {
+            o[1] = g_esc2[c];
+            o += 2;
+        } else {
+            o[1] = 'u';
+            o[2] = '0';
+            o[3] = '0';
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
         }
     }
     *o++ = '"';
     *o = '\0';
     b->len = (size_t)(o - b->data);
+}
+
+/* buf_json_esc_pad without the pad: s[n] may be the last readable byte. */
+static void buf_json_esc(tl_buf *b, const char *s, size_t n)
+{
+    buf_json_esc_pad(b, s, n, 0);
 }
 
 static void buf_put(tl_buf *b, const char *s, size_t n)
@@ -425,7 +475,7 @@ static int xattributes(xdoc *x, int node)
             }
         } else if (loc == 1) {
             /* inside a value only the closing quote matters */
-            const char *q = memchr(x->p, quote, (size_t)(x->end - x->p));
+            const char *q = find_byte(x->p, x->end, quote);
             if (!q)
                 break;
             x->p = q;
@@ -495,7 +545,7 @@ static int xelement(xdoc *x, int parent, int depth)
     }
     const char *cstart = x->p;
     while (x->p < x->end) {
-        const char *lt = memchr(x->p, '<', (size_t)(x->end - x->p));
+        const char *lt = find_byte(x->p, x->end, '<');
         if (!lt)
             break;
         x->p = lt;
@@ -516,7 +566,7 @@ static int xelement(xdoc *x, int parent, int depth)
         }
         if (x->p + 1 < x->end && x->p[1] == '/') {
             const char *cs = x->p + 2;
-            const char *q = memchr(cs, '>', (size_t)(x->end - cs));
+            const char *q = find_byte(cs, x->end, '>');
             if (!q) {
                 xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
                 return -1;
@@ -600,6 +650,84 @@ static const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
+/* What may follow a backslash in a JSON string: 1 an escape cJSON prints
+ * the same way, 2 "\/" (valid, printed back as '/'), 0 anything else ("\u"
+ * included: cJSON decides those). */
+static const unsigned char g_jesc_ok[256] = {
+    ['"'] = 1, ['\\'] = 1, ['b'] = 1, ['f'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1, ['/'] = 2,
+};
+
+/* The rest of a JSON string value from *pp (after its opening quote) to its
+ * closing quote: 1 with *pp at that quote, 0 when the fast path must give
+ * up (unterminated, "\u" or a bad escape). *canon drops to 0 on "\/" or a raw
+ * control byte. The 16-byte blocks handle every escape of a block from one
+ * mask (paths and messages are dense with them). */
+static int scan_str(const char **pp, const char *end, int *canon)
+{
+    const char *p = *pp;
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        unsigned m = sse_esc_mask((const unsigned char *)p);
+        const char *next = p + 16;
+        while (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            unsigned char c = (unsigned char)p[k];
+            if (c == '"') {
+                *pp = p + k;
+                return 1;
+            }
+            if (c == '\\') {
+                if (p + k + 1 >= end)
+                    return 0;
+                unsigned char ok = g_jesc_ok[(unsigned char)p[k + 1]];
+                if (!ok)
+                    return 0;
+                if (ok == 2)
+                    *canon = 0;
+                if (k == 15) { /* the escaped byte opens the next block */
+                    next = p + 17;
+                    break;
+                }
+                m &= ~(3u << k); /* the backslash and the byte it escapes */
+                continue;
+            }
+            *canon = 0; /* raw control byte: cJSON accepts it, prints \u00XX */
+            m &= m - 1;
+        }
+        p = next;
+    }
+#else
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (swar_needs_escape(w))
+            break;
+        p += 8;
+    }
+#endif
+    for (;;) {
+        while (p < end && !g_esc_extra[(unsigned char)*p])
+            p++;
+        if (p >= end)
+            return 0; /* unterminated */
+        if (*p == '"') {
+            *pp = p;
+            return 1;
+        }
+        if (*p == '\\') {
+            unsigned char ok = p + 1 < end ? g_jesc_ok[(unsigned char)p[1]] : 0;
+            if (!ok)
+                return 0;
+            if (ok == 2)
+                *canon = 0;
+            p += 2;
+        } else {
+            *canon = 0;
+            p++;
+        }
+    }
+}
+
 /* Scan {"k":"v",...} where every value is a string without \u escapes and
  * every key is escape-free. Returns 1 with the first "Event"/"Message"
  * members (cJSON_GetObjectItem compares case-insensitively), 0 when anything
@@ -630,44 +758,8 @@ static int fast_scan(const char *s, size_t len, jspan *ev, jspan *msg)
             return 0;
         const char *v = ++p;
         int canon = 1;
-        for (;;) {
-#if defined(__SSE2__)
-            while (p + 16 <= end) {
-                unsigned m = sse_esc_mask((const unsigned char *)p);
-                if (m) {
-                    p += __builtin_ctz(m);
-                    break;
-                }
-                p += 16;
-            }
-#else
-            while (p + 8 <= end) {
-                uint64_t w;
-                memcpy(&w, p, 8);
-                if (swar_needs_escape(w))
-                    break;
-                p += 8;
-            }
-#endif
-            while (p < end && !g_esc_extra[(unsigned char)*p])
-                p++;
-            if (p >= end)
-                return 0; /* unterminated */
-            if (*p == '"')
-                break;
-            if (*p == '\\') {
-                char e = p + 1 < end ? p[1] : '\0';
-                if (e == '/')
-                    canon = 0;
-                else if (e != '"' && e != '\\' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
-                         e != 't')
-                    return 0; /* \u (or invalid): cJSON decides */
-                p += 2;
-            } else {
-                canon = 0; /* raw control byte: cJSON accepts it, prints \u00XX */
-                p++;
-            }
-        }
+        if (!scan_str(&p, end, &canon))
+            return 0;
         jspan sp = {v, (size_t)(p - v), 1, canon};
         if (kn == 5 && !ev->set && tl_strncasecmp(k, "Event", 5) == 0)
             *ev = sp;
@@ -837,6 +929,13 @@ static xslice wtrim(xslice s)
 
 static int wkeep(xslice v) { return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)"); }
 
+/* wstr_unescape_json's table: the byte a backslash pair stands for, 0 when
+ * the backslash is kept as it is. */
+static const char g_unesc[256] = {
+    ['b'] = '\b', ['t'] = '\t', ['n'] = '\n', ['f'] = '\f',
+    ['r'] = '\r', ['"'] = '"', ['\\'] = '\\',
+};
+
 /* wstr_unescape_json: \b \t \n \f \r \" \\ back to bytes, anything else kept. */
 static void unescape_json(tl_buf *out, const char *s, size_t n)
 {
@@ -873,18 +972,7 @@ static void unescape_json(tl_buf *out, const char *s, size_t n)
         i += run;
         if (i >= n)
             break;
-        char nx = i + 1 < n ? s[i + 1] : '\0';
-        char r = 0;
-        switch (nx) {
-        case 'b': r = '\b'; break;
-        case 't': r = '\t'; break;
-        case 'n': r = '\n'; break;
-        case 'f': r = '\f'; break;
-        case 'r': r = '\r'; break;
-        case '"': r = '"'; break;
-        case '\\': r = '\\'; break;
-        default: break;
-        }
+        char r = i + 1 < n ? g_unesc[(unsigned char)s[i + 1]] : '\0';
         if (r) {
             *o++ = r;
             i += 2;
@@ -897,9 +985,27 @@ static void unescape_json(tl_buf *out, const char *s, size_t n)
     out->len = (size_t)(o - out->data);
 }
 
-static void json_key(tl_buf *b, const char *k, size_t kn, int lower)
+static void json_key(tl_buf *b, const char *k, size_t kn, int lower, int pad)
 {
     size_t plain = 0;
+#if defined(__SSE2__)
+    /* a key read from the XML (pad: 16 readable bytes after it) is checked
+     * a block at a time */
+    if (pad) {
+        while (plain < kn) {
+            unsigned m = sse_esc_mask((const unsigned char *)k + plain);
+            if (kn - plain < 16)
+                m &= (1u << (kn - plain)) - 1u;
+            if (m) {
+                plain += (size_t)__builtin_ctz(m);
+                break;
+            }
+            plain += kn - plain < 16 ? kn - plain : 16;
+        }
+    }
+#else
+    (void)pad;
+#endif
     while (plain < kn && !g_esc_extra[(unsigned char)k[plain]])
         plain++;
     if (plain == kn) { /* nothing to escape: quote, copy, fold the first byte */
@@ -1215,6 +1321,19 @@ static void audit_changes(xslice v, tl_buf *apc_text)
     }
 }
 
+/* 1 when p[0..n) lies inside one of the four texts (each with 16 bytes of
+ * slack after its end), so 16 bytes from p + n may be read. */
+static int in_bufs(const tl_buf *const bufs[4], const char *p, size_t n)
+{
+    uintptr_t v = (uintptr_t)p;
+    for (int i = 0; i < 4; i++) {
+        uintptr_t lo = (uintptr_t)bufs[i]->data;
+        if (lo && v >= lo && v + n <= lo + bufs[i]->len)
+            return 1;
+    }
+    return 0;
+}
+
 /* Core conversion. ev may be NULL (pure conversion). */
 static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_diag *d)
 {
@@ -1237,6 +1356,10 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     const char *sev = NULL;
 
     TL_TRY(payload_texts(payload, &enc, &printed, &has_msg, d));
+    /* values point into enc, msg, joined and apc_text: each gets 16 bytes of
+     * slack before any pointer into it is taken (buf_json_esc_pad) */
+    if (!buf_reserve(&enc, 16))
+        TL_FAIL(TL_E_NOMEM);
 
     if (xparse(&x, enc.data, enc.len) == 0) {
         walk_event(&x, &o, &joined, &level, &keywords, &extra, &au);
@@ -1266,7 +1389,8 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     }
     if (has_msg) {
         unescape_json(&msg, printed.data ? printed.data : "", printed.len);
-        TL_TRY(tl_buf_status(&msg));
+        if (!buf_reserve(&msg, 16))
+            TL_FAIL(TL_E_NOMEM);
         xslice m = {msg.data ? msg.data : "", msg.len};
         m = wtrim(m);
         wadd(&o, SEC_SYSTEM, "message", 7, 0, m.p, m.n);
@@ -1290,12 +1414,16 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
     }
     if (au.has_apc) {
         audit_changes(au.apc, &apc_text);
-        TL_TRY(tl_buf_status(&apc_text));
+        if (!buf_reserve(&apc_text, 16))
+            TL_FAIL(TL_E_NOMEM);
         if (apc_text.len)
             wadd(&o, SEC_EVENTDATA, "auditPolicyChanges", 18, 0, apc_text.data, apc_text.len);
     }
-    if (joined.len > 0)
+    if (joined.len > 0) {
+        if (!buf_reserve(&joined, 16))
+            TL_FAIL(TL_E_NOMEM);
         wadd(&o, SEC_EVENTDATA, "data", 4, 0, joined.data, joined.len);
+    }
     if (o.oom)
         TL_FAIL(TL_E_NOMEM);
 
@@ -1305,6 +1433,9 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
         have[o.kv[i].sec]++;
     if (!buf_reserve(out, enc.len + msg.len * 2 + 64 * o.n + 64))
         TL_FAIL(TL_E_NOMEM);
+    /* 16 readable bytes follow every text a value can point into, so the
+     * escaping reads whole blocks (buf_json_esc_pad) */
+    const tl_buf *const padded[4] = {&enc, &msg, &joined, &apc_text}; /* +16: above */
     buf_put(out, "{\"win\":{\"system\":{", 18);
     for (int sec = 0; sec < 3; sec++) {
         if (sec == SEC_EVENTDATA) {
@@ -1315,7 +1446,7 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
             if (!extra.p)
                 continue;
             buf_put(out, "},", 2);
-            json_key(out, extra.p, extra.n, 1);
+            json_key(out, extra.p, extra.n, 1, in_bufs(padded, extra.p, extra.n));
             buf_put(out, ":{", 2);
         }
         int first = 1;
@@ -1326,9 +1457,9 @@ static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_d
             if (!first)
                 buf_put(out, ",", 1);
             first = 0;
-            json_key(out, e->k, e->kn, e->lower);
+            json_key(out, e->k, e->kn, e->lower, in_bufs(padded, e->k, e->kn));
             buf_put(out, ":", 1);
-            buf_json_esc(out, e->v, e->vn);
+            buf_json_esc_pad(out, e->v, e->vn, in_bufs(padded, e->v, e->vn));
         }
     }
     buf_put(out, "}}}", 3);
@@ -1411,6 +1542,12 @@ tl_status tl_winevt_convert(const char *payload_json, char **out_json, tl_diag *
     return TL_OK;
 }
 
+int tl_winevt_payload_is_fast(const char *payload_json)
+{
+    jspan ev = {NULL, 0, 0, 0}, msg = {NULL, 0, 0, 0};
+    return fast_scan(payload_json, strlen(payload_json), &ev, &msg) && ev.set;
+}
+
 tl_status tl_winevt_decode_event(tl_event *ev, tl_diag *d)
 {
     tl_buf out = TL_BUF_INIT;
@@ -1419,11 +1556,13 @@ tl_status tl_winevt_decode_event(tl_event *ev, tl_diag *d)
         tl_buf_free(&out);
         return st;
     }
+    size_t n = out.len;
     char *s = tl_buf_take(&out);
     if (!s)
         return TL_E_NOMEM;
     tl_free(ev->full_log);
     ev->full_log = s;
+    ev->full_log_end = s + n;
     ev->log = s;
     tl_free(ev->program_name);
     ev->program_name = NULL;

@@ -573,7 +573,7 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     }
     EXPR(srcgeoip, TL_C_SRCGEOIP, (const char *)NULL); /* no GeoIP database */
     EXPR(dstgeoip, TL_C_DSTGEOIP, (const char *)NULL);
-    if (r->maxsize && (!ev->log || (int)strlen(ev->log) < r->maxsize))
+    if (r->maxsize && (!ev->log || (int)tl_event_text_len(ev, ev->log) < r->maxsize))
         return TL_C_MAXSIZE;
     if (r->has_time || r->weekdays) {
         int y, mo, d, h, mi, s, us;
@@ -773,6 +773,19 @@ static const char *fail_text(tl_engine *e, const tl_rule *r, tl_cond c, size_t f
     return tl_cond_name(c);
 }
 
+/* 0 when r cannot match because the event lacks the field of r's first
+ * <field> (a missing field fails even negated, whatever the conditions
+ * before it say), so the indexed walk skips r without evaluating it: the
+ * walk's result is the same (test_rules_indexed_walk_changes_nothing); the
+ * logtest trace, which reports every tried rule, walks without it. */
+static inline int may_match(tl_engine *e, const tl_rule *r) {
+    if (!r->nfields)
+        return 1;
+    if (!X(e)->indexed)
+        index_fields(e);
+    return e->fgen[r->fields[0].fid] == e->gen;
+}
+
 static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth) {
     size_t fidx = 0;
     size_t mark = e->nctx_prev;
@@ -793,7 +806,10 @@ static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth) {
         kids = L->v;
         nk = L->n;
     }
+    int skip = !e->trace;
     for (size_t i = 0; i < nk; i++) {
+        if (skip && !may_match(e, kids[i]))
+            continue;
         const tl_rule *res = check_rule(e, kids[i], depth + 1);
         if (res)
             return res;
@@ -834,7 +850,7 @@ const tl_rule *tl_engine_walk(tl_engine *e) {
     walk_setup(e);
     for (size_t i = 0; i < rs->ntop; i++) {
         const tl_rule *t = rs->top[i];
-        if (t->category != e->ev.decoder_type)
+        if (t->category != e->ev.decoder_type || (!e->trace && !may_match(e, t)))
             continue;
         const tl_rule *res = check_rule(e, t, 0);
         if (res)
