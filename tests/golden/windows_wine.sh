@@ -5,7 +5,8 @@
 #   library PROFILE  `tasklab.exe test --profile PROFILE` over the whole library:
 #                    every scenario byte-identical to golden/PROFILE (tasklab
 #                    test compares), and the report equal to the Linux build's
-#                    (same lines, same order; CR stripped — there must be none)
+#                    (same lines, same order, no CR); then `run --out` over the
+#                    library: every file written equal to the Linux build's
 #   ruleset          `tasklab.exe ruleset-test` over the Wazuh reference .ini
 #                    files (as unit.rstest_reference): the same report and exit
 #                    status as the Linux build
@@ -129,6 +130,27 @@ library)
     fi
   fi
   [ "$lrc" = 0 ] || say "note: the Linux build itself exits $lrc here"
+  # every file `run --out` writes (events, alerts, AR logs, the drive), byte for byte
+  mkdir -p "$work/run-win" "$work/run-lin"
+  (cd "$home" && TASKLAB_HOME="$home" timeout 3000 wine "$exe" run --profile "$profile" \
+     --out "$work/run-win" scenarios/*.json) >"$work/run-win.out" 2>&1
+  rwrc=$?
+  t5=$(ms)
+  (cd "$home" && TASKLAB_HOME="$home" "$linux" run --profile "$profile" --out "$work/run-lin" \
+     scenarios/*.json) >"$work/run-lin.out" 2>&1
+  rlrc=$?
+  nfiles=$(find "$work/run-win" -type f | wc -l)
+  if [ -z "$listed" ]; then
+    [ "$rwrc" = "$rlrc" ] || { say "FAIL: run exits $rwrc under Wine, $rlrc on Linux"; fail=1; }
+    if ! diff -r "$work/run-lin" "$work/run-win" >"$work/run.diff" 2>&1; then
+      say "FAIL: run --out wrote other files or bytes than the Linux build:"; head -20 "$work/run.diff"; fail=1
+    fi
+    if ! diff <(sed "s#$work/run-lin#OUT#g" "$work/run-lin.out") <(sed "s#$work/run-win#OUT#g" "$work/run-win.out") >/dev/null; then
+      say "FAIL: run's report differs from the Linux build's:"
+      diff <(sed "s#$work/run-lin#OUT#g" "$work/run-lin.out") <(sed "s#$work/run-win#OUT#g" "$work/run-win.out") | head -10; fail=1
+    fi
+  fi
+  say "run --out: $nfiles files, identical to the Linux build's: $([ -s "$work/run.diff" ] && echo no || echo yes); under Wine $((t5 - t4)) ms"
   tail -1 "$work/win.out"
   say "$npass of $nscen scenarios pass under Wine; library under Wine $((t3 - t2)) ms, on Linux $((t4 - t3)) ms (load $(cut -d' ' -f1-3 /proc/loadavg))"
   ;;
