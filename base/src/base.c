@@ -231,6 +231,17 @@ int tl_wincasecmpn(const char *a, size_t an, const char *b, size_t bn)
 {
     size_t i = 0, j = 0;
     while (i < an && j < bn) {
+        unsigned char xa = (unsigned char)a[i], xb = (unsigned char)b[j];
+        if (xa < 0x80 && xb < 0x80) {
+            /* ASCII on both sides (the common case): what the decoding path below
+             * gives for them, without decoding */
+            unsigned ua = xa >= 'a' && xa <= 'z' ? xa - 32u : xa;
+            unsigned ub = xb >= 'a' && xb <= 'z' ? xb - 32u : xb;
+            if (ua != ub)
+                return ua < ub ? -1 : 1;
+            i++, j++;
+            continue;
+        }
         unsigned long ca, cb;
         size_t ka = tl_utf8_decode(a + i, an - i, &ca), kb = tl_utf8_decode(b + j, bn - j, &cb);
         /* an invalid byte compares as itself, never equal to a valid character */

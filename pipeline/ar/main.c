@@ -193,7 +193,7 @@ int main(int argc, char **argv)
 #else
                      0,
 #endif
-                     !(ck && strcmp(ck, "0") == 0)};
+                     !(ck && strcmp(ck, "0") == 0), NULL};
     tl_ar_io io = {NULL, read_line_stdin, write_line_stdout};
     int rc = tl_ar_run(&env, &io);
     tl_free(install);

@@ -26,6 +26,11 @@
  *                           library (soak included): mutants per second, wall and CPU.
  *   bench pipeline          the whole scenario library through the pipeline
  *                           (in-process AR, sequential), and the soak alone.
+ *   bench vary [-n N] [-j N] [SCENARIO...]  tasklab vary (--n N, default 50,
+ *                           seed 1) over the library's schtasks scenarios
+ *                           (attack scenarios with a schtasks command step, the
+ *                           soak aside) or the given ones: variants per second,
+ *                           wall and CPU, and the load average at start and end.
  *   bench replay [FILE...]  recorded event logs (default: every .evtx of
  *                           ../shared/reference/evtx) through the full replay
  *                           path: tasklab's EVTX reader, queue line, a fresh
@@ -40,6 +45,7 @@
 
 #include "tasklab/replay.h"
 #include "tasklab/studies.h"
+#include "tasklab/vary.h"
 #include "tasklab/sysmon.h"
 #include "tasklab/winevt.h"
 
@@ -802,9 +808,145 @@ done:
     return rc;
 }
 
+/* An attack scenario (not a recording, not the soak) with a command step that
+ * runs schtasks: what `bench vary` measures by default. */
+static int schtasks_scenario(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    tl_diag d;
+    if (tl_file_read(path, &text, &len, &d) != TL_OK)
+        return 0;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    tl_free(text);
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+    int yes = cJSON_IsString(kind) && !strcmp(kind->valuestring, "attack") &&
+              !cJSON_GetObjectItemCaseSensitive(j, "recording") &&
+              !(cJSON_IsString(name) && strstr(name->valuestring, "soak"));
+    int sch = 0;
+    const cJSON *step;
+    cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(j, "steps"))
+    {
+        const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(step, "command");
+        if (cJSON_IsString(cmd) && tl_strcasestr(cmd->valuestring, "schtasks"))
+            sch = 1;
+    }
+    cJSON_Delete(j);
+    return yes && sch;
+}
+
+static void print_load(const char *what)
+{
+    /* /proc/loadavg (Linux): the 1, 5 and 15 minute figures */
+    double la[3] = {0, 0, 0};
+    FILE *f = fopen("/proc/loadavg", "r");
+    int ok = f && fscanf(f, "%lf %lf %lf", &la[0], &la[1], &la[2]) == 3;
+    if (f)
+        fclose(f);
+    if (ok)
+        printf("%s%.2f %.2f %.2f", what, la[0], la[1], la[2]);
+    else
+        printf("%s(unknown)", what);
+}
+
+static int bench_vary(tl_cli_common *c, char **files_in, int nfiles, int n, int jobs, int runs)
+{
+    tl_diag d;
+    tl_diag_clear(&d);
+    tl_cli_list files = {0}, all = {0};
+    char *dir = tl_path_join(tl_cli_home(), "scenarios");
+    char *args[] = {dir};
+    int rc = 0;
+    double *wall = calloc((size_t)runs, sizeof *wall), *cpu = calloc((size_t)runs, sizeof *cpu);
+    tl_vary_counts vc;
+    memset(&vc, 0, sizeof vc);
+    if (!wall || !cpu || !dir) {
+        rc = 2;
+        goto done;
+    }
+    if (nfiles) {
+        if (tl_cli_expand_scenarios(files_in, nfiles, &files, &d) != TL_OK) {
+            tl_cli_error(&d);
+            rc = 2;
+            goto done;
+        }
+    } else {
+        if (tl_cli_expand_scenarios(args, 1, &all, &d) != TL_OK) {
+            tl_cli_error(&d);
+            rc = 2;
+            goto done;
+        }
+        for (size_t i = 0; i < all.n; i++)
+            if (schtasks_scenario(all.v[i]) && tl_cli_list_add(&files, all.v[i]) != TL_OK) {
+                rc = 2;
+                goto done;
+            }
+    }
+    tl_vary_opts vo;
+    memset(&vo, 0, sizeof vo);
+    vo.prof.profile = c->profile;
+    vo.prof.ruleset_dir = c->ruleset_dir;
+    vo.prof.wazuh_dir = c->wazuh_dir;
+    vo.prof.extra_rules = (const char *const *)c->rules.v;
+    vo.prof.n_extra_rules = c->rules.n;
+    vo.prof.extra_decoders = (const char *const *)c->decoders.v;
+    vo.prof.n_extra_decoders = c->decoders.n;
+    vo.prof.etc_dir = c->etc_dir;
+    vo.prof.shared_dir = c->shared_dir;
+    vo.profile_name = c->profile;
+    vo.scenarios = (const char *const *)files.v;
+    vo.n_scenarios = files.n;
+    vo.n = n;
+    vo.seed = 1;
+    vo.level = 6;
+    vo.jobs = jobs;
+    vo.etc_dir = c->etc_dir;
+    vo.shared_dir = c->shared_dir;
+    vo.display_root = tl_cli_home();
+    print_load("bench vary: load average at start ");
+    printf("\n");
+    fflush(stdout);
+    for (int r = 0; r < runs; r++) {
+        tl_cli_progress_step(&bench_prog, (size_t)r, (size_t)runs);
+        tl_vary_report *rep = NULL;
+        double t0 = now_s(), c0 = cpu_s();
+        tl_status st = tl_vary_run(&vo, &rep, &d);
+        if (st != TL_OK) {
+            if (d.file[0])
+                tl_cli_error(&d);
+            else
+                fprintf(stderr, "tasklab bench vary: %s\n", d.msg[0] ? d.msg : tl_strerror(st));
+            rc = st == TL_E_NOTFOUND ? 77 : 2;
+            goto done;
+        }
+        wall[r] = now_s() - t0;
+        cpu[r] = cpu_s() - c0;
+        tl_vary_report_counts(rep, &vc);
+        tl_vary_report_free(rep);
+    }
+    double mw = median(wall, runs), mc = median(cpu, runs);
+    printf("vary: %zu variants of %zu scenarios in %.2f s wall (%.1f variants/s), %.2f s CPU "
+           "(%.1f variants/s CPU, %.2f ms CPU a variant) (median of %d runs, -j %d, --n %d, seed 1, "
+           "profile %s; the originals, ruleset load and equivalence checks included)",
+           vc.variants, vc.scenarios, mw, mw > 0 ? (double)vc.variants / mw : 0.0, mc,
+           mc > 0 ? (double)vc.variants / mc : 0.0,
+           vc.variants ? 1000.0 * mc / (double)vc.variants : 0.0, runs, jobs, n, c->profile);
+    print_load("; load average at end ");
+    printf("\n");
+done:
+    free(wall);
+    free(cpu);
+    tl_cli_list_free(&files);
+    tl_cli_list_free(&all);
+    tl_free(dir);
+    return rc;
+}
+
 enum { O_B_N = 1, O_B_RUNS, O_B_CONFIG, O_B_INPUT, O_B_OUT, O_B_JOBS };
 static const tl_cli_opt bench_opts[] = {
-    {"-n", "N", O_B_N, "events per run for rules|sysmon (default 200000)", 0},
+    {"-n", "N", O_B_N, "events per run for rules|sysmon (default 200000); `bench vary`: variants "
+     "per scenario (default 50)", 0},
     {"--runs", "R", O_B_RUNS, "runs per figure; the median is printed (default 5)", 0},
     {"--config", "FILE", O_B_CONFIG, "the Sysmon config of `bench sysmon` (default sysmon-modular)", 0},
     {"--input", "FILE", O_B_INPUT,
@@ -813,10 +955,11 @@ static const tl_cli_opt bench_opts[] = {
      "`bench queue`: where to write the library's forwarded messages; `bench rules`: write each "
      "run's alerts.json lines there (timed); `bench report`: the folder its report goes in "
      "(default: a temporary one)", 0},
-    {"-j", "N", O_B_JOBS, "`bench mutate`: worker threads (default 2); `bench report`: its -j", 0},
+    {"-j", "N", O_B_JOBS, "`bench mutate|vary`: worker threads (default 2); `bench report`: its -j", 0},
     TL_CLI_OPTS_RULESET, TL_CLI_OPTS_AR, TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_bench_def = {
-    "bench", "[rules|queue|sysmon|pipeline|mutate|report [SCENARIO...]|replay [FILE...]]",
+    "bench",
+    "[rules|queue|sysmon|pipeline|mutate|vary [SCENARIO...]|report [SCENARIO...]|replay [FILE...]]",
     "throughput figures (wall and CPU time, median of several runs, peak memory)", bench_opts,
     tl_cli_cmd_bench, NULL};
 
@@ -886,9 +1029,13 @@ int tl_cli_cmd_bench(int argc, char **argv)
         rc = bench_mutate(&c, jobs, runs);
     else if (!strcmp(what, "report"))
         rc = bench_report(out_path, jobs_set ? jobs : 0, operands, noperands, runs);
+    else if (!strcmp(what, "vary"))
+        rc = bench_vary(&c, operands, noperands, n ? (int)(n > 100000 ? 100000 : n) : 50, jobs,
+                        runs);
     else {
         fprintf(stderr,
-                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline, mutate, report or replay)\n",
+                "tasklab bench: unknown benchmark '%s' (rules, queue, sysmon, pipeline, mutate, vary, "
+                "report or replay)\n",
                 what);
         rc = 2;
     }

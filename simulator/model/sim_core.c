@@ -795,7 +795,22 @@ static tl_status proc_quiet(tl_sim *s, long parent, size_t user, int integ, cons
     return st;
 }
 
+static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
+                         tl_sim **out, tl_diag *d);
+
 tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, tl_diag *d)
+{
+    return sim_new(sc, o, NULL, out, d);
+}
+
+tl_status tl_sim_new_in_memory(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
+                               tl_sim **out, tl_diag *d)
+{
+    return sim_new(sc, o, mem, out, d);
+}
+
+static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
+                         tl_sim **out, tl_diag *d)
 {
     tl_status st;
     tl_sim *s = NULL;
@@ -819,6 +834,8 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
         goto cleanup;
     if (o && o->drive_c)
         TL_TRY_ALLOC(s->drive_c = tl_strdup(o->drive_c));
+    else if (mem)
+        s->mem = mem;
 
     s->x86 = sc->arch && strcmp(sc->arch, "x86") == 0;
     {

@@ -7,7 +7,8 @@
  * UTF-16LE with BOM and CRLF).
  *
  * With drive_c set every write/delete is mirrored to the host folder, merging
- * case-insensitively into existing folders as Wine's drive_c needs.
+ * case-insensitively into existing folders as Wine's drive_c needs; with mem
+ * set, into that memory drive with the same semantics (base memdrive.c).
  * Also: UTF-8/UTF-16LE conversion and %VAR% expansion for command lines.
  */
 #include <stdio.h>
@@ -219,7 +220,7 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
         if (!created)
             s->files[i].created = s->now; /* the event's UtcTime */
     }
-    if (s->drive_c)
+    if (s->drive_c || s->mem)
         TL_TRY(tl_fs_mirror(s, s->drive_c, &s->files[i], 0, &s->fs_diag));
     st = TL_OK;
 cleanup:
@@ -247,7 +248,7 @@ tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
     if (i < 0 || IS_DIR(&s->files[i]))
         return TL_E_NOTFOUND;
     tl_status st = TL_OK;
-    if (s->drive_c)
+    if (s->drive_c || s->mem)
         st = tl_fs_mirror(s, s->drive_c, &s->files[i], 1, &s->fs_diag);
     tl_free(s->files[i].path);
     tl_free(s->files[i].data);
@@ -269,7 +270,16 @@ tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int
         return TL_OK;
     const char *rel = f->path + 3;
     tl_status st;
-    if (IS_DIR(f))
+    if (!root) {
+        /* the memory drive: the same walk semantics, no host file */
+        if (IS_DIR(f))
+            st = del ? tl_memdrive_remove(s->mem, rel, TL_WALK_FOLD, d)
+                     : tl_memdrive_mkdir(s->mem, rel, TL_WALK_FOLD | TL_WALK_CREATE, d);
+        else if (del)
+            st = tl_memdrive_remove(s->mem, rel, TL_WALK_FOLD, d);
+        else
+            st = tl_memdrive_write(s->mem, rel, TL_WALK_FOLD | TL_WALK_CREATE, f->data, f->len, d);
+    } else if (IS_DIR(f))
         st = del ? tl_walk_remove(root, rel, TL_WALK_FOLD, d)
                  : tl_walk_mkdir(root, rel, TL_WALK_FOLD | TL_WALK_CREATE, d);
     else if (del)
@@ -310,7 +320,7 @@ tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, s
     f->len += len;
     nd[f->len] = 0;
     f->data = nd;
-    if (s->drive_c)
+    if (s->drive_c || s->mem)
         return tl_fs_mirror(s, s->drive_c, f, 0, &s->fs_diag);
     return TL_OK;
 }
@@ -529,7 +539,7 @@ tl_status tl_sim_dir_create(tl_sim *s, const char *winpath)
         long idx;
         st = add_entry(s, c, (size_t)-1, s->now, &idx);
         if (st == TL_OK) {
-            if (s->drive_c)
+            if (s->drive_c || s->mem)
                 st = tl_fs_mirror(s, s->drive_c, &s->files[idx], 0, &s->fs_diag);
             return st;
         }

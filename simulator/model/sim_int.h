@@ -170,6 +170,7 @@ struct tl_sim {
     const tl_scenario *sc;
     tl_sysmon_config *cfg;
     char *drive_c;
+    tl_memdrive *mem; /* borrowed: mirror into this memory drive (drive_c NULL) */
     tl_diag fs_diag; /* why the last endpoint file operation failed (drive path, host mirror) */
     char *agent_dir;
     char *computer; /* FQDN or hostname */

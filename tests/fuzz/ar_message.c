@@ -90,7 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unlink(arlog);
     feed fd = {(const char *)data, size};
     tl_ar_env env = {drive, install, "active-response/bin/analyze-scheduled-task", 0, 0,
-                     size > 0 && (data[0] & 1)};
+                     size > 0 && (data[0] & 1), NULL};
     tl_ar_io io = {&fd, rd, wr};
     int rc = tl_ar_run(&env, &io);
     if (rc < 0 || rc > 2)

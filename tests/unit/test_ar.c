@@ -235,7 +235,7 @@ static int run_ar(fx *f, const char *msg, int check_keys, mio *m)
             m->n = 1;
     }
     tl_ar_env env = {f->drive, f->install, "active-response/bin/analyze-scheduled-task.exe",
-                     (tl_time)1649851182 * TL_USEC_PER_SEC, 0, check_keys};
+                     (tl_time)1649851182 * TL_USEC_PER_SEC, 0, check_keys, NULL};
     tl_ar_io io = {m, m_read, m_write};
     int rc = tl_ar_run(&env, &io);
     if (m == &local)
@@ -781,7 +781,7 @@ static void test_ar_alloc_fail(void **state)
         m.lines[0] = msg;
         m.n = 1;
         tl_ar_env env = {f->drive, f->install, "active-response/bin/analyze-scheduled-task.exe", 0,
-                         0, 0};
+                         0, 0, NULL};
         tl_ar_io io = {&m, m_read, m_write};
         tl_alloc_fail_at(k);
         int rc = tl_ar_run(&env, &io);

@@ -289,6 +289,98 @@ static void test_contain_walk_refuses_dot_components(void **state)
     scratch_free(&s);
 }
 
+/* The memory drive (base memdrive.c: the replay's drive for the inproc AR and
+ * the recording's mirror) behaves as the host walk, operation by operation:
+ * the same statuses, kinds and bytes for the same sequence, case folding
+ * (exact match first, else the smallest by byte order), missing folders on
+ * the way, folders read as files, tree removal, ".." refused; and nothing is
+ * created on the host. */
+static void test_contain_memdrive_as_walk(void **state)
+{
+    (void)state;
+    scratch s;
+    scratch_new(&s);
+    tl_memdrive *m = NULL;
+    assert_int_equal(tl_memdrive_new("(memory drive)", &m), TL_OK);
+    const unsigned F = TL_WALK_FOLD, FC = TL_WALK_FOLD | TL_WALK_CREATE;
+    struct {
+        char op; /* w write, a append, m mkdir, r remove, R read */
+        const char *rel;
+        unsigned flags;
+        const char *data;
+    } ops[] = {
+        {'w', "Windows/System32/Tasks/Foo", FC, "one"},
+        {'R', "windows\\SYSTEM32\\tasks\\foo", F, NULL},
+        {'R', "windows/System32/Tasks/Foo", 0, NULL}, /* no FOLD: missing */
+        {'w', "WINDOWS/system32/TASKS/FOO", FC, "two"}, /* lands on Foo */
+        {'R', "Windows/System32/Tasks/Foo", 0, NULL},
+        {'w', "Windows/System32/Tasks/foo", 0, "three"}, /* exact: a second file */
+        {'R', "Windows/System32/Tasks/FOO", F, NULL},   /* smallest: "Foo" */
+        {'R', "Windows/System32/Tasks/foo", F, NULL},   /* exact wins */
+        {'a', "Program Files (x86)/ossec-agent/logs/x.log", F, "l1\n"}, /* no folder */
+        {'m', "Program Files (x86)/ossec-agent/logs", F, NULL},
+        {'a', "program files (x86)/OSSEC-AGENT/logs/x.log", F, "l1\n"},
+        {'a', "Program Files (x86)/ossec-agent/LOGS/X.LOG", F, "l2\n"},
+        {'R', "Program Files (x86)/ossec-agent/logs/x.log", F, NULL},
+        {'R', "Windows/System32/Tasks", F, NULL}, /* a folder */
+        {'a', "Windows/System32/Tasks", F, "x"},
+        {'w', "Windows/System32/Tasks/Foo/sub", FC, "x"}, /* a file on the way */
+        {'m', "Windows/System32/Tasks/Foo", F, NULL},    /* exists, not a folder */
+        {'w', "Windows/../x", FC, "x"},
+        {'R', "..", F, NULL},
+        {'r', "", 0, NULL},
+        {'r', "windows/system32/tasks", F, NULL}, /* the tree */
+        {'R', "Windows/System32/Tasks/Foo", F, NULL},
+        {'R', "Windows/System32", F, NULL},
+        {'r', "Windows/nothing/here", F, NULL},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        tl_status a = TL_OK, b = TL_OK;
+        char *da = NULL, *db = NULL;
+        size_t la = 0, lb = 0;
+        int ka = -1, kb = -1;
+        size_t dl = ops[i].data ? strlen(ops[i].data) : 0;
+        switch (ops[i].op) {
+        case 'w':
+            a = tl_walk_write(s.drive, ops[i].rel, ops[i].flags, ops[i].data, dl, NULL);
+            b = tl_memdrive_write(m, ops[i].rel, ops[i].flags, ops[i].data, dl, NULL);
+            break;
+        case 'a':
+            a = tl_walk_append(s.drive, ops[i].rel, ops[i].flags, ops[i].data, dl, NULL);
+            b = tl_memdrive_append(m, ops[i].rel, ops[i].flags, ops[i].data, dl, NULL);
+            break;
+        case 'm':
+            a = tl_walk_mkdir(s.drive, ops[i].rel, ops[i].flags, NULL);
+            b = tl_memdrive_mkdir(m, ops[i].rel, ops[i].flags, NULL);
+            break;
+        case 'r':
+            a = tl_walk_remove(s.drive, ops[i].rel, ops[i].flags, NULL);
+            b = tl_memdrive_remove(m, ops[i].rel, ops[i].flags, NULL);
+            break;
+        default:
+            a = tl_walk_read(s.drive, ops[i].rel, ops[i].flags, 4096, &da, &la, &ka, NULL);
+            b = tl_memdrive_read(m, ops[i].rel, ops[i].flags, 4096, &db, &lb, &kb, NULL);
+            break;
+        }
+        if (a != b || ka != kb || (a == TL_OK && ops[i].op == 'R' &&
+                                   (la != lb || memcmp(da, db, la))))
+            fail_msg("op %zu (%c %s): walk %d kind %d '%s', memory drive %d kind %d '%s'", i,
+                     ops[i].op, ops[i].rel, a, ka, da ? da : "", b, kb, db ? db : "");
+        tl_free(da);
+        tl_free(db);
+    }
+    /* the file contents the two drives end with */
+    size_t len = 0;
+    const char *log = tl_memdrive_peek(m, "PROGRAM FILES (X86)/ossec-agent/logs/x.log", F, &len,
+                                       NULL);
+    assert_non_null(log);
+    assert_int_equal(len, 6);
+    assert_memory_equal(log, "l1\nl2\n", 6);
+    assert_int_equal(count_entries(s.outside), 0);
+    tl_memdrive_free(m);
+    scratch_free(&s);
+}
+
 /* The AR reads task files through the same walk: a link or a FIFO in the
  * Tasks folder is refused at once (no hang, nothing outside is read). */
 static void test_contain_ar_task_file_link_and_fifo(void **state)
@@ -690,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_contain_cmd_redirect_clamped),
         cmocka_unit_test(test_contain_symlink_in_drive_never_followed),
         cmocka_unit_test(test_contain_walk_refuses_dot_components),
+        cmocka_unit_test(test_contain_memdrive_as_walk),
         cmocka_unit_test(test_contain_ar_task_file_link_and_fifo),
         cmocka_unit_test(test_contain_drive_root_is_not_a_file),
         cmocka_unit_test(test_contain_full_disk_is_reported),

@@ -235,6 +235,32 @@ tl_status tl_walk_mkdir(const char *root, const char *rel, unsigned flags, tl_di
  * following any link. Missing is TL_OK. */
 tl_status tl_walk_remove(const char *root, const char *rel, unsigned flags, tl_diag *d);
 
+/* ---- a drive in memory (memdrive.c) -------------------------------------- */
+/* A folder tree held in memory with the semantics of the tl_walk_* functions
+ * above (flags, limits, refusals, diagnostics): a replay's temporary drive that
+ * touches no host file. Paths and data are copied; `name` stands for the host
+ * folder in diagnostics. Not thread-safe: one owner at a time. */
+typedef struct tl_memdrive tl_memdrive;
+tl_status tl_memdrive_new(const char *name, tl_memdrive **out);
+void tl_memdrive_free(tl_memdrive *m);
+tl_status tl_memdrive_write(tl_memdrive *m, const char *rel, unsigned flags, const void *data,
+                            size_t len, tl_diag *d);
+tl_status tl_memdrive_read(tl_memdrive *m, const char *rel, unsigned flags, size_t max,
+                           char **data, size_t *len, int *kind, tl_diag *d);
+tl_status tl_memdrive_append(tl_memdrive *m, const char *rel, unsigned flags, const void *data,
+                             size_t len, tl_diag *d);
+tl_status tl_memdrive_mkdir(tl_memdrive *m, const char *rel, unsigned flags, tl_diag *d);
+tl_status tl_memdrive_remove(tl_memdrive *m, const char *rel, unsigned flags, tl_diag *d);
+/** The bytes of file rel (borrowed: valid until the drive changes), NULL when
+ * missing, a folder or refused (*kind, optional, tells which). */
+const char *tl_memdrive_peek(tl_memdrive *m, const char *rel, unsigned flags, size_t *len,
+                             int *kind);
+/** Entries in no particular order: i-th path ('/' separated), its bytes
+ * (borrowed; NULL for a folder). NULL when i is past the end. */
+size_t tl_memdrive_count(const tl_memdrive *m);
+const char *tl_memdrive_entry(const tl_memdrive *m, size_t i, const char **data, size_t *len,
+                              int *isdir);
+
 /** 1 when path, resolved (links, ".."), lies inside one of roots[0..n)
  * (also resolved; NULL entries skipped), 0 when outside, -1 when it cannot be
  * resolved (missing). Untrusted inputs name host files only inside their roots. */

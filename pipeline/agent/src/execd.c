@@ -81,6 +81,7 @@ struct tl_execd {
     int timeout_ms;   /* watchdog of one program run */
     size_t nfailed;   /* failed program runs */
     char *failure;    /* the first one, described; NULL when none */
+    tl_memdrive *mem; /* inproc on a memory drive (borrowed); drive_c is NULL then */
 };
 
 /* cJSON reports an allocation failure as a parse failure; remember it. */
@@ -114,6 +115,27 @@ char *tl_execd_host_path(const tl_execd *x, const char *rel_winpath)
     if (tl_buf_status(&w) != TL_OK) {
         tl_buf_free(&w);
         return NULL;
+    }
+    if (x->mem) {
+        /* a path inside the memory drive: "Program Files (x86)/ossec-agent/…",
+         * resolved (ignoring case) where it is used */
+        const char *p = w.data;
+        if (((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z') && p[1] == ':')
+            p += 2;
+        while (*p == '\\' || *p == '/')
+            p++;
+        tl_buf r = TL_BUF_INIT;
+        for (; *p; p++)
+            tl_buf_putc(&r, *p == '\\' ? '/' : *p);
+        while (r.len && r.data[r.len - 1] == '/')
+            r.data[--r.len] = 0;
+        tl_buf_free(&w);
+        if (tl_buf_status(&r) != TL_OK) {
+            tl_buf_free(&r);
+            return NULL;
+        }
+        char *h = tl_buf_take(&r);
+        return h ? h : tl_strdup("");
     }
     char *h = tl_ar_host_path(x->drive_c, w.data);
     tl_buf_free(&w);
@@ -275,13 +297,45 @@ static tl_status ip_write(void *ctx, const char *line)
 /* ---- judging a run -------------------------------------------------------------- */
 
 /* Size of a regular host file, -1 when absent or not a regular file. */
-static long long log_size(const char *path) { return tl_regular_file_size(path); }
+static long long log_size(const tl_execd *x, const char *path)
+{
+    if (x->mem) {
+        size_t len = 0;
+        return path && tl_memdrive_peek(x->mem, path, TL_WALK_FOLD, &len, NULL) ? (long long)len
+                                                                                : -1;
+    }
+    return tl_regular_file_size(path);
+}
 
 /* The last "ERROR: ..." line appended to the log after offset `from` (the
  * last 8 KiB at most), into out; "" when none. */
-static void last_error_line(const char *path, long long from, char *out, size_t n)
+static void last_error_line(const tl_execd *x, const char *path, long long from, char *out,
+                            size_t n)
 {
     out[0] = '\0';
+    if (x->mem) {
+        size_t len = 0;
+        const char *data = tl_memdrive_peek(x->mem, path, TL_WALK_FOLD, &len, NULL);
+        if (!data)
+            return;
+        if (from < 0)
+            from = 0;
+        if ((long long)len > from) {
+            if ((long long)len - from > 8192)
+                from = (long long)len - 8192;
+            const char *e = NULL;
+            for (const char *p = data + from; (p = strstr(p, "ERROR: ")) != NULL; p++)
+                e = p;
+            if (e) {
+                size_t k = strcspn(e, "\r\n");
+                if (k >= n)
+                    k = n - 1;
+                memcpy(out, e, k);
+                out[k] = '\0';
+            }
+        }
+        return;
+    }
     char buf[8193];
     if (tl_read_tail(path, from, buf, sizeof buf - 1) > 0) {
         char *e = NULL;
@@ -323,7 +377,7 @@ static void judge_run(tl_execd *x, const char *executable, int is_add, tl_time n
                       const char *stderr_text)
 {
     char detail[512], what[96];
-    last_error_line(arlog, before, detail, sizeof detail);
+    last_error_line(x, arlog, before, detail, sizeof detail);
     if (!detail[0] && stderr_text && *stderr_text) {
         size_t k = strcspn(stderr_text, "\r\n");
         if (k >= sizeof detail)
@@ -339,7 +393,7 @@ static void judge_run(tl_execd *x, const char *executable, int is_add, tl_time n
         note_failure(x, executable, is_add, now, what, detail);
         return;
     }
-    long long after = log_size(arlog);
+    long long after = log_size(x, arlog);
     if (after < 0 || after <= before)
         note_failure(x, executable, is_add, now,
                      "wrote nothing to active-response\\active-responses.log", detail);
@@ -366,7 +420,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
     TL_TRY_ALLOC(exe_host);
     arlog = tl_execd_host_path(x, "active-response\\active-responses.log");
     TL_TRY_ALLOC(arlog);
-    long long before = log_size(arlog);
+    long long before = log_size(x, arlog);
 
     if (x->mode == TL_AR_INPROC) {
         inproc p;
@@ -380,7 +434,7 @@ static tl_status run_program(tl_execd *x, const char *executable, const char *li
         tl_buf pn = TL_BUF_INIT;
         tl_buf_printf(&pn, "active-response/bin/%s", executable);
         TL_TRY(tl_buf_status(&pn));
-        tl_ar_env env = {x->drive_c, agent_host, pn.data, now, 0, 1};
+        tl_ar_env env = {x->drive_c, agent_host, pn.data, now, 0, 1, x->mem};
         tl_ar_io io = {&p, ip_read, ip_write};
         x->last_exit = tl_ar_run(&env, &io);
         tl_buf_free(&pn);
@@ -592,7 +646,20 @@ static char *to_wine_path(const char *abs)
     return tl_buf_take(&b);
 }
 
+static tl_status execd_new(const tl_execd_opts *o, tl_memdrive *mem, tl_execd **out, tl_diag *d);
+
 tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
+{
+    return execd_new(o, NULL, out, d);
+}
+
+tl_status tl_execd_new_in_memory(const tl_execd_opts *o, tl_memdrive *mem, tl_execd **out,
+                                 tl_diag *d)
+{
+    return execd_new(o, mem, out, d);
+}
+
+static tl_status execd_new(const tl_execd_opts *o, tl_memdrive *mem, tl_execd **out, tl_diag *d)
 {
     tl_status st = TL_OK;
     tl_execd *x = NULL;
@@ -650,6 +717,24 @@ tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d)
         TL_TRY_ALLOC(x->wineprefix);
         pdrive = tl_path_join(rp, "drive_c");
         TL_TRY_ALLOC(pdrive);
+    }
+    if (mem) {
+        /* inproc on a memory drive: no host folder at all */
+        if (o->mode != TL_AR_INPROC) {
+            tl_diag_set(d, "", 0, "execd: a memory drive needs the inproc mode");
+            TL_FAIL(TL_E_INVAL);
+        }
+        x->mem = mem;
+        dir = tl_execd_host_path(x, "logs");
+        TL_TRY_ALLOC(dir);
+        TL_TRY(tl_memdrive_mkdir(x->mem, dir, TL_WALK_FOLD | TL_WALK_CREATE, d));
+        tl_free(dir);
+        dir = tl_execd_host_path(x, "active-response\\bin");
+        TL_TRY_ALLOC(dir);
+        TL_TRY(tl_memdrive_mkdir(x->mem, dir, TL_WALK_FOLD | TL_WALK_CREATE, d));
+        *out = x;
+        x = NULL;
+        goto cleanup;
     }
     const char *drive = o->drive_c ? o->drive_c : pdrive;
     if (!drive) {

@@ -32,6 +32,7 @@ struct tl_logcollector {
     int skipping; /* discarding the rest of a cut line, through its '\n' */
     long long offset;
     tl_buf partial;
+    tl_memdrive *mem; /* read path inside this memory drive instead of the host (borrowed) */
 };
 
 tl_status tl_logcollector_new(const char *location, const char *host_path, int windows,
@@ -69,11 +70,74 @@ static tl_status emit_line(tl_logcollector *lc, char *s, size_t n,
     return TL_OK;
 }
 
+void tl_logcollector_use_memdrive(tl_logcollector *lc, tl_memdrive *mem)
+{
+    lc->mem = mem;
+}
+
+/* The bytes r of one read at the current offset: complete lines are emitted,
+ * a partial tail kept in lc->partial. */
+static tl_status consume(tl_logcollector *lc, const char *chunk, size_t r,
+                         void (*emit)(void *, const char *, const char *), void *ctx)
+{
+    tl_status st = TL_OK;
+    lc->offset += (long long)r;
+    size_t start = 0;
+    for (size_t i = 0; i < r; i++) {
+        if (lc->skipping) {
+            if (chunk[i] == '\n') {
+                lc->skipping = 0;
+                start = i + 1;
+            }
+            continue;
+        }
+        size_t n;
+        if (chunk[i] == '\n') {
+            tl_buf_append(&lc->partial, chunk + start, i - start);
+            n = lc->partial.len;
+        } else if (lc->partial.len + (i + 1 - start) >= TL_LC_READ_MAX) {
+            /* a full read with no '\n': sent cut, the rest skipped */
+            tl_buf_append(&lc->partial, chunk + start, i + 1 - start);
+            n = TL_LC_READ_MAX - 1;
+            lc->skipping = 1;
+        } else {
+            continue;
+        }
+        TL_TRY(tl_buf_status(&lc->partial));
+        /* the buffer has room for the terminating NUL (tl_buf keeps one) */
+        emit_line(lc, lc->partial.data ? lc->partial.data : (char[1]){0}, n, emit, ctx);
+        tl_buf_reset(&lc->partial);
+        start = i + 1;
+    }
+    if (!lc->skipping)
+        tl_buf_append(&lc->partial, chunk + start, r - start);
+    TL_TRY(tl_buf_status(&lc->partial));
+cleanup:
+    return st;
+}
+
 tl_status tl_logcollector_poll(tl_logcollector *lc,
                                void (*emit)(void *ctx, const char *location, const char *line),
                                void *ctx)
 {
     tl_status st = TL_OK;
+    if (lc->mem) {
+        size_t len = 0;
+        const char *data = tl_memdrive_peek(lc->mem, lc->path, TL_WALK_FOLD, &len, NULL);
+        if (!data)
+            return TL_OK;
+        if ((long long)len < lc->offset) {
+            lc->offset = 0;
+            lc->skipping = 0;
+            tl_buf_reset(&lc->partial);
+        }
+        for (size_t off = (size_t)lc->offset; st == TL_OK && off < len;) {
+            size_t r = len - off > 65536 ? 65536 : len - off;
+            st = consume(lc, data + off, r, emit, ctx);
+            off += r;
+        }
+        return st;
+    }
     FILE *f = fopen(lc->path, "rb");
     if (!f)
         return TL_OK;
@@ -93,39 +157,8 @@ tl_status tl_logcollector_poll(tl_logcollector *lc,
     }
     char chunk[65536];
     size_t r;
-    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        lc->offset += (long long)r;
-        size_t start = 0;
-        for (size_t i = 0; i < r; i++) {
-            if (lc->skipping) {
-                if (chunk[i] == '\n') {
-                    lc->skipping = 0;
-                    start = i + 1;
-                }
-                continue;
-            }
-            size_t n;
-            if (chunk[i] == '\n') {
-                tl_buf_append(&lc->partial, chunk + start, i - start);
-                n = lc->partial.len;
-            } else if (lc->partial.len + (i + 1 - start) >= TL_LC_READ_MAX) {
-                /* a full read with no '\n': sent cut, the rest skipped */
-                tl_buf_append(&lc->partial, chunk + start, i + 1 - start);
-                n = TL_LC_READ_MAX - 1;
-                lc->skipping = 1;
-            } else {
-                continue;
-            }
-            TL_TRY(tl_buf_status(&lc->partial));
-            /* the buffer has room for the terminating NUL (tl_buf keeps one) */
-            emit_line(lc, lc->partial.data ? lc->partial.data : (char[1]){0}, n, emit, ctx);
-            tl_buf_reset(&lc->partial);
-            start = i + 1;
-        }
-        if (!lc->skipping)
-            tl_buf_append(&lc->partial, chunk + start, r - start);
-        TL_TRY(tl_buf_status(&lc->partial));
-    }
+    while ((r = fread(chunk, 1, sizeof chunk, f)) > 0)
+        TL_TRY(consume(lc, chunk, r, emit, ctx));
     if (ferror(f))
         st = TL_E_IO;
 cleanup:

@@ -163,6 +163,38 @@ tl_status tl_arfs_append_under(const char *root, const char *rel, const char *da
 #endif
 }
 
+tl_status tl_arfs_env_read(const tl_ar_env *env, const char *winpath, size_t limit, char **data,
+                           size_t *len, int *kind, tl_diag *d)
+{
+    if (!env->mem)
+        return tl_arfs_read_drive(env->drive_c, winpath, limit, data, len, kind, d);
+    const char *rel = winpath;
+    if ((rel[0] == 'C' || rel[0] == 'c') && rel[1] == ':')
+        rel += 2;
+    int wk = TL_WALK_MISSING;
+    tl_status st = tl_memdrive_read(env->mem, rel, TL_WALK_FOLD, limit, data, len, &wk, d);
+    *kind = wk == TL_WALK_FOLDER ? TL_ARFS_FOLDER
+            : wk == TL_WALK_MISSING ? TL_ARFS_MISSING
+                                    : TL_ARFS_FOUND;
+    return st;
+}
+
+tl_status tl_arfs_env_append(const tl_ar_env *env, const char *rel, const char *data, size_t len,
+                             tl_diag *d)
+{
+    if (!env->mem)
+        return tl_arfs_append_under(env->install_dir, rel, data, len, d);
+    tl_buf p = TL_BUF_INIT;
+    tl_buf_puts(&p, env->install_dir);
+    tl_buf_putc(&p, '/');
+    tl_buf_puts(&p, rel);
+    tl_status st = tl_buf_status(&p);
+    if (st == TL_OK)
+        st = tl_memdrive_append(env->mem, p.data, TL_WALK_FOLD, data, len, d);
+    tl_buf_free(&p);
+    return st;
+}
+
 tl_status tl_arfs_append(const char *path, const char *data, size_t len, tl_diag *d)
 {
 #ifdef _WIN32

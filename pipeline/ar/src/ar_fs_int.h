@@ -9,6 +9,7 @@
 #ifndef TL_AR_FS_INT_H
 #define TL_AR_FS_INT_H
 
+#include "tasklab/ar.h"
 #include "tasklab/base.h"
 
 enum { TL_ARFS_FOUND = 0, TL_ARFS_MISSING = 1, TL_ARFS_FOLDER = 2 };
@@ -29,6 +30,13 @@ tl_status tl_arfs_read_drive(const char *drive_c, const char *winpath, size_t li
 /** tl_arfs_append on `rel` below host folder `root` (POSIX: the same walk). */
 tl_status tl_arfs_append_under(const char *root, const char *rel, const char *data, size_t len,
                                tl_diag *d);
+/** tl_arfs_read_drive or, with env->mem, the same read on the memory drive. */
+tl_status tl_arfs_env_read(const tl_ar_env *env, const char *winpath, size_t limit, char **data,
+                           size_t *len, int *kind, tl_diag *d);
+/** tl_arfs_append_under(env->install_dir, rel) or, with env->mem, the same append
+ * on the memory drive. */
+tl_status tl_arfs_env_append(const tl_ar_env *env, const char *rel, const char *data, size_t len,
+                             tl_diag *d);
 /** Join host folder `dir` and a relative path using '\\' (or '/') separators;
  * on POSIX each component is matched case-insensitively against what exists. */
 char *tl_arfs_join(const char *dir, const char *rel);

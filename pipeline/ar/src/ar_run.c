@@ -51,7 +51,7 @@ static void ar_log(run *r, const char *msg)
         tl_buf_putc(&b, (*p == '\n' || *p == '\r') ? ' ' : *p);
     tl_buf_puts(&b, r->env->crlf ? "\r\n" : "\n");
     if (tl_buf_status(&b) != TL_OK ||
-        tl_arfs_append_under(r->env->install_dir, r->arlog, b.data, b.len, NULL) != TL_OK)
+        tl_arfs_env_append(r->env, r->arlog, b.data, b.len, NULL) != TL_OK)
         r->log_failed = 1;
     tl_buf_free(&b);
 }
@@ -259,7 +259,7 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
     }
     file_win = tl_buf_take(&fw);
     int kind = 0;
-    st = tl_arfs_read_drive(env->drive_c, file_win, TL_AR_MAX_TASK_FILE, &data, &len, &kind, &d);
+    st = tl_arfs_env_read(env, file_win, TL_AR_MAX_TASK_FILE, &data, &len, &kind, &d);
     if (st == TL_E_NOTFOUND) {
         tl_buf why = TL_BUF_INIT;
         tl_buf_printf(&why, "%s: %s",
@@ -301,7 +301,7 @@ int tl_ar_run(const tl_ar_env *env, const tl_ar_io *io)
         tl_diag_clear(&d);
         st = tl_buf_status(&out);
         if (st == TL_OK)
-            st = tl_arfs_append_under(env->install_dir, r.tasklog, out.data, out.len, &d);
+            st = tl_arfs_env_append(env, r.tasklog, out.data, out.len, &d);
         tl_buf_free(&out);
         if (st != TL_OK) {
             ar_logf(&r, "ERROR: cannot write scheduled-tasks.log: ", &d);

@@ -16,13 +16,15 @@
  * job queue with the recorded sequence with the same comparison and gets the
  * same total order. Ties: records < AR runs < polls < steps, as in run.c.
  *
- * Endpoint files: the recording walks the simulator's host drive after
- * tl_sim_new and after each step and keeps what changed (whole file contents,
- * as the simulator's own mirroring writes whole files). The active response
- * only reads that drive, so replay builds a temporary drive lazily, at the first
- * AR run, from the initial files plus the changes of the steps done so far, and
- * applies each later step's changes at the step's turn. A replay with no AR run
- * touches no disk.
+ * Endpoint files: the simulator mirrors its files into a drive held in memory
+ * (base memdrive.c: the semantics and limits of the host walk, no host file);
+ * the recording reads it after tl_sim_new and after each step and keeps what
+ * changed (whole file contents, as the mirroring writes whole files). The
+ * active response only reads that drive, so replay builds a temporary drive
+ * lazily, at the first AR run, from the initial files plus the changes of the
+ * steps done so far, and applies each later step's changes at the step's turn:
+ * in memory for the inproc AR (the AR core and the logcollector read it there),
+ * a private host folder for exec and wine. An inproc replay touches no disk.
  *
  * The replay is checked against tl_pipeline_run (alerts.json,
  * active-responses.log, scheduled-tasks.log byte-identical) for every scenario
@@ -114,6 +116,17 @@ static int rfile_cmp(const void *a, const void *b)
     return strcmp(((const rfile *)a)->rel, ((const rfile *)b)->rel);
 }
 
+/* A private temporary drive: base's "$TMPDIR/tasklab-XXXXXX" with its owner
+ * lock (so the stale-file cleaner of another tasklab process leaves it alone
+ * while this one lives), the drive being drive_c inside it, as run.c does. */
+typedef struct tdrive {
+    char dir[4000];
+    char drive[4096];
+    int lock;
+    int live;
+    tl_memdrive *mem; /* a drive in memory instead (nothing on the host) */
+} tdrive;
+
 /* What of the drive a replay needs: the AR reads only task files
  * (C:\Windows\System32\Tasks) and writes only below the agent's folder, which the
  * logcollector reads (pipeline/ar/README.md); nothing else of the endpoint is
@@ -198,10 +211,41 @@ static tl_status walk(const char *root, const char *rel, rfiles *f, int depth, c
     return st;
 }
 
-static tl_status snapshot(const char *root, const keep *k, rfiles *out)
+/* The kept entries of a memory drive (the simulator's mirror). */
+static tl_status mem_entries(const tl_memdrive *m, const keep *k, rfiles *f)
+{
+    for (size_t i = 0, n = tl_memdrive_count(m); i < n; i++) {
+        const char *data = NULL;
+        size_t len = 0;
+        int isdir = 0;
+        const char *rel = tl_memdrive_entry(m, i, &data, &len, &isdir);
+        if (!kept(k, rel))
+            continue;
+        rfile x;
+        memset(&x, 0, sizeof x);
+        x.rel = tl_strdup(rel);
+        x.isdir = isdir;
+        if (!isdir) {
+            x.len = len;
+            x.data = tl_malloc(len + 1);
+            if (x.data) {
+                memcpy(x.data, data, len);
+                x.data[len] = 0;
+            }
+        }
+        if (!x.rel || (!isdir && !x.data) || rfiles_push(f, x) != TL_OK) {
+            tl_free(x.rel);
+            tl_free(x.data);
+            return TL_E_NOMEM;
+        }
+    }
+    return TL_OK;
+}
+
+static tl_status snapshot(const tdrive *t, const keep *k, rfiles *out)
 {
     memset(out, 0, sizeof *out);
-    tl_status st = walk(root, "", out, 0, k);
+    tl_status st = t->mem ? mem_entries(t->mem, k, out) : walk(t->drive, "", out, 0, k);
     if (st != TL_OK) {
         rfiles_free(out);
         return st;
@@ -282,12 +326,19 @@ static tl_status diff(const rfiles *a, const rfiles *b, rfiles *out)
 
 /* Apply changes below root through base's descriptor-relative walk (never a
  * link, never outside root), as the simulator's own mirroring writes them. */
-static tl_status apply(const char *root, const rfiles *f, tl_diag *d)
+static tl_status apply(const tdrive *t, const rfiles *f, tl_diag *d)
 {
+    const char *root = t->drive;
     for (size_t i = 0; i < f->n; i++) {
         const rfile *x = &f->v[i];
         tl_status st;
-        if (x->del)
+        if (t->mem && x->del)
+            st = tl_memdrive_remove(t->mem, x->rel, 0, d);
+        else if (t->mem && x->isdir)
+            st = tl_memdrive_mkdir(t->mem, x->rel, 0, d);
+        else if (t->mem)
+            st = tl_memdrive_write(t->mem, x->rel, TL_WALK_CREATE, x->data, x->len, d);
+        else if (x->del)
             st = tl_walk_remove(root, x->rel, 0, d);
         else if (x->isdir)
             st = tl_walk_mkdir(root, x->rel, 0, d);
@@ -299,20 +350,14 @@ static tl_status apply(const char *root, const rfiles *f, tl_diag *d)
     return TL_OK;
 }
 
-/* A private temporary drive: base's "$TMPDIR/tasklab-XXXXXX" with its owner
- * lock (so the stale-file cleaner of another tasklab process leaves it alone
- * while this one lives), the drive being drive_c inside it, as run.c does. */
-typedef struct tdrive {
-    char dir[4000];
-    char drive[4096];
-    int lock;
-    int live;
-} tdrive;
 
-static tl_status tdrive_new(tdrive *t, tl_diag *d)
+static tl_status tdrive_new(tdrive *t, int in_memory, tl_diag *d)
 {
     t->lock = -1;
     t->live = 0;
+    t->mem = NULL;
+    if (in_memory)
+        return tl_memdrive_new("(memory drive)", &t->mem);
     tl_status st = tl_tempdir_new(t->dir, sizeof t->dir, &t->lock, d);
     if (st != TL_OK)
         return st;
@@ -323,6 +368,8 @@ static tl_status tdrive_new(tdrive *t, tl_diag *d)
 
 static void tdrive_free(tdrive *t)
 {
+    tl_memdrive_free(t->mem);
+    t->mem = NULL;
     if (t->live)
         tl_tempdir_free(t->dir, t->lock);
     t->live = 0;
@@ -464,15 +511,17 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         r = NULL;
         goto cleanup;
     }
-    TL_TRY(tdrive_new(&td, d));
+    /* the simulator mirrors its files into a memory drive, with the host walk's
+     * semantics and limits (base memdrive.c): a recording touches no disk */
+    TL_TRY(tdrive_new(&td, 1, d));
 
     tl_sim_opts so;
     memset(&so, 0, sizeof so);
     so.etc_dir = o->etc_dir;
     so.shared_dir = o->shared_dir;
     so.sysmon_config = o->sysmon_config;
-    so.drive_c = td.drive;
-    TL_TRY(tl_sim_new(sc, &so, &sim, d));
+
+    TL_TRY(tl_sim_new_in_memory(sc, &so, td.mem, &sim, d));
     r->agent_dir = tl_strdup(tl_sim_agent_dir(sim));
     TL_TRY_ALLOC(r->agent_dir);
     {
@@ -505,7 +554,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         }
     }
 
-    TL_TRY(snapshot(td.drive, &kp, &prev));
+    TL_TRY(snapshot(&td, &kp, &prev));
     TL_TRY(diff(&cur, &prev, &r->init)); /* cur is empty: everything is new */
 
     nsteps = tl_sim_step_count(sim);
@@ -527,7 +576,7 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
             it.time = tl_sim_step_time(sim, next_step);
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
-            TL_TRY(snapshot(td.drive, &kp, &cur));
+            TL_TRY(snapshot(&td, &kp, &cur));
             st = diff(&prev, &cur, &it.chg);
             rfiles_free(&prev);
             prev = cur;
@@ -729,20 +778,24 @@ static tl_status ensure_drive(rp *c)
     if (c->have_drive)
         return TL_OK;
     c->have_drive = 1; /* c->td is freed by the caller whatever happens next */
-    TL_TRY(tdrive_new(&c->td, c->d));
-    TL_TRY(apply(c->td.drive, &r->init, c->d));
+    /* inproc: a memory drive (the AR program and the logcollector read it
+     * there); exec and wine need one on the host */
+    int in_memory = !c->o || c->o->ar_mode == TL_AR_INPROC;
+    TL_TRY(tdrive_new(&c->td, in_memory, c->d));
+    TL_TRY(apply(&c->td, &r->init, c->d));
     for (size_t i = 0, s = 0; i < r->nitems && s < c->steps_done; i++)
         if (r->items[i].kind == K_STEP) {
-            TL_TRY(apply(c->td.drive, &r->items[i].chg, c->d));
+            TL_TRY(apply(&c->td, &r->items[i].chg, c->d));
             s++;
         }
     tl_execd_opts xo;
     memset(&xo, 0, sizeof xo);
     xo.mode = c->o ? c->o->ar_mode : TL_AR_INPROC;
     xo.exe_path = c->o ? c->o->ar_exe : NULL;
-    xo.drive_c = c->td.drive;
+    xo.drive_c = in_memory ? NULL : c->td.drive;
     xo.agent_dir = r->agent_dir;
-    TL_TRY(tl_execd_new(&xo, &c->execd, c->d));
+    TL_TRY(in_memory ? tl_execd_new_in_memory(&xo, c->td.mem, &c->execd, c->d)
+                     : tl_execd_new(&xo, &c->execd, c->d));
     if (r->nloc) {
         c->lcs = tl_calloc(r->nloc, sizeof *c->lcs);
         TL_TRY_ALLOC(c->lcs);
@@ -752,6 +805,8 @@ static tl_status ensure_drive(rp *c)
             st = tl_logcollector_new(r->locations[i], host, 1, &c->lcs[i]);
             tl_free(host);
             TL_TRY(st);
+            if (c->td.mem)
+                tl_logcollector_use_memdrive(c->lcs[i], c->td.mem);
         }
     }
 cleanup:
@@ -796,7 +851,7 @@ tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
             if (it->kind == K_STEP) {
                 c.steps_done++;
                 if (c.have_drive)
-                    TL_TRY(apply(c.td.drive, &it->chg, d));
+                    TL_TRY(apply(&c.td, &it->chg, d));
             } else if (it->line) {
                 TL_TRY(feed(&c, it->line));
             }
@@ -833,9 +888,25 @@ tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
         char *data = NULL;
         size_t len = 0;
         tl_diag sub;
-        out->ar_log = arlog && tl_file_read(arlog, &data, &len, &sub) == TL_OK ? data : tl_strdup("");
-        data = NULL;
-        out->tasks_log = tlog && tl_file_read(tlog, &data, &len, &sub) == TL_OK ? data : tl_strdup("");
+        if (c.td.mem) {
+            out->ar_log = arlog && tl_memdrive_read(c.td.mem, arlog, TL_WALK_FOLD, TL_FILE_MAX,
+                                                    &data, &len, NULL, &sub) == TL_OK
+                              ? data
+                              : tl_strdup("");
+            data = NULL;
+            out->tasks_log = tlog && tl_memdrive_read(c.td.mem, tlog, TL_WALK_FOLD, TL_FILE_MAX,
+                                                      &data, &len, NULL, &sub) == TL_OK
+                                 ? data
+                                 : tl_strdup("");
+        } else {
+            out->ar_log = arlog && tl_file_read(arlog, &data, &len, &sub) == TL_OK
+                              ? data
+                              : tl_strdup("");
+            data = NULL;
+            out->tasks_log = tlog && tl_file_read(tlog, &data, &len, &sub) == TL_OK
+                                 ? data
+                                 : tl_strdup("");
+        }
         tl_free(arlog);
         tl_free(tlog);
     } else {

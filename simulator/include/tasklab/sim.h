@@ -50,6 +50,11 @@ typedef struct tl_sim_opts {
  */
 tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, tl_diag *d);
 /** Free; NULL is a no-op. */
+/** As tl_sim_new, mirroring every file write/delete into the memory drive `mem`
+ * (borrowed; it must outlive the simulator) with the semantics and limits of the
+ * host mirror, instead of o->drive_c: no host file is touched. */
+tl_status tl_sim_new_in_memory(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
+                               tl_sim **out, tl_diag *d);
 void tl_sim_free(tl_sim *s);
 /** Install (fn NULL: remove) the hook told of every Sysmon event the config
  * drops from now on. ctx is borrowed. */

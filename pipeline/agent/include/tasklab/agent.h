@@ -88,6 +88,9 @@ typedef struct tl_logcollector tl_logcollector;
  */
 tl_status tl_logcollector_new(const char *location, const char *host_path, int windows,
                               tl_logcollector **out);
+/** Read host_path inside `mem` (borrowed, it must outlive lc; resolved ignoring
+ * case) instead of the host: the replay's memory drive. */
+void tl_logcollector_use_memdrive(tl_logcollector *lc, tl_memdrive *mem);
 /** Read what was appended to host_path since the last call; call emit(ctx, location, line)
  * per complete line ('\n'-terminated; a partial last line waits for its end). A file
  * that shrank is re-read from 0 (rotation). A missing file is TL_OK with no lines. */
@@ -127,6 +130,12 @@ typedef struct tl_execd tl_execd;
  * Borrowed strings are copied. @return TL_OK, TL_E_INVAL (bad opts), TL_E_IO.
  */
 tl_status tl_execd_new(const tl_execd_opts *o, tl_execd **out, tl_diag *d);
+/** As tl_execd_new in inproc mode on the memory drive `mem` (borrowed, it must
+ * outlive the execd) instead of o->drive_c: the agent's folders are made there,
+ * the AR core reads and appends there, and tl_execd_host_path gives paths inside
+ * it ("Program Files (x86)/ossec-agent/logs"). No host file is touched. */
+tl_status tl_execd_new_in_memory(const tl_execd_opts *o, tl_memdrive *mem, tl_execd **out,
+                                 tl_diag *d);
 void tl_execd_free(tl_execd *x);
 /**
  * Run one AR for the manager's message (wazuh.md §11.2 analysisd->agent JSON)

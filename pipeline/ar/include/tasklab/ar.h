@@ -64,6 +64,11 @@ typedef struct tl_ar_env {
     int crlf;
     /** 1: send check_keys (key = the task path) and honour continue/abort. */
     int check_keys;
+    /** A drive held in memory (borrowed; NULL = the host): task files are read
+     * from it ("Windows/System32/Tasks/…") and the logs appended to it below
+     * install_dir, then a path inside it ("Program Files (x86)/ossec-agent");
+     * drive_c is unused. No host file is touched. */
+    tl_memdrive *mem;
 } tl_ar_env;
 
 /**
