@@ -7,6 +7,12 @@
  *                [--transform NAME]... [--build B] [--level L]
  *                [--format text|json|junit] [--require P] [-j N] [--shard I/N]
  *                [SCENARIO|DIR...]
+ *   tasklab vary --merge-results [--require P] REPORT...
+ *
+ * JSON and JUnit reports carry the run envelope of merge.c (command, the
+ * options that shape results, run id, scenario count, slice): `--shard I/N`
+ * varies scenarios I, I+N, ... and `--merge-results` joins the slices' reports
+ * into the unsharded run's report, byte for byte (JUnit times aside).
  *
  * Exit status: 0; 1 when --require P is given and an equivalent variant of an
  * attack scenario has no alert at >= L under P while its original has one; 2
@@ -19,12 +25,16 @@
 
 #include "tasklab/vary.h"
 
+#include <cjson/cJSON.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { O_V_N = 1, O_V_SEED, O_V_TRANSFORM, O_V_BUILD, O_V_LEVEL, O_V_FORMAT, O_V_REQUIRE, O_V_JOBS,
-       O_V_LIST };
+       O_V_LIST, O_V_MERGE };
+/* options that do not shape the report (the run envelope leaves them out) */
+static const int vary_skip_ids[] = {O_V_JOBS, TL_OC_SHARD, O_V_FORMAT, O_V_MERGE, O_V_LIST, 0};
 static const tl_cli_opt vary_opts[] = {
     {"--n", "N", O_V_N, "variants per scenario: each transformation alone, then seeded combinations (default 20)", 0},
     {"--seed", "S", O_V_SEED, "seed of every random choice (default 1): same seed, same bytes", 0},
@@ -35,7 +45,7 @@ static const tl_cli_opt vary_opts[] = {
     {"--require", "P", O_V_REQUIRE, "exit 1 when an equivalent variant evades profile P entirely", 0},
     {"-j", "N", O_V_JOBS, "worker threads (the report is the same for any N)", 0},
     {"--list-transforms", NULL, O_V_LIST, "list the transformations and exit", 0},
-    TL_CLI_OPTS_RULESET, TL_CLI_OPT_SHARD, TL_CLI_OPT_END};
+    TL_CLI_OPTS_RULESET, TL_CLI_OPT_SHARD, TL_CLI_OPT_MERGE(O_V_MERGE), TL_CLI_OPT_END};
 const tl_cli_cmd tl_cli_cmd_vary_def = {
     "vary", "[SCENARIO|DIR...]",
     "evasion variants: which accepted spellings of the attacks' command lines lose detection",
@@ -44,6 +54,8 @@ const tl_cli_cmd tl_cli_cmd_vary_def = {
     "variant is a full scenario run; one that leaves a different task (name, actions, triggers,\n"
     "principal) is a GENERATOR BUG, one the simulator refuses is REFUSED; neither is a result.\n"
     "EVADED: the original had an alert at >= L, the variant none. Default scenarios: scenarios/.\n"
+    "--shard I/N varies scenarios I, I+N, ...; --merge-results REPORT... joins the slices' JSON or\n"
+    "JUnit reports into the unsharded run's report (with --require: its gate).\n"
     "Exit: 0; 1 with --require when a variant evades; 2 bad input.\n"};
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -60,7 +72,9 @@ int tl_cli_cmd_vary(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, profile_given = 0;
+    int rc = 0, profile_given = 0, merge = 0;
+    tl_cli_run_info ri;
+    memset(&ri, 0, sizeof ri);
     long n = 20, level = 6, jobs = 1;
     unsigned long long seed = 1;
     const char *format = "text", *build = NULL, *require = NULL;
@@ -124,6 +138,8 @@ int tl_cli_cmd_vary(int argc, char **argv)
                 rc = 2;
                 goto done;
             }
+        } else if (o == O_V_MERGE) {
+            merge = 1;
         } else if (o == O_V_LIST) {
             tl_vary_transforms_text(&out);
             fwrite(tl_buf_cstr(&out), 1, out.len, stdout);
@@ -136,6 +152,27 @@ int tl_cli_cmd_vary(int argc, char **argv)
                 goto done;
             }
         }
+    }
+    if (merge) {
+        tl_cli_merge_result mr;
+        rc = tl_cli_merge_results("vary", ops.v, ops.n, &mr);
+        if (!rc) {
+            fwrite(tl_buf_cstr(&mr.out), 1, mr.out.len, stdout);
+            size_t evaded = mr.failures;
+            if (!mr.junit) {
+                const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(mr.merged, "counts");
+                const cJSON *ev = cJSON_GetObjectItemCaseSensitive(cnt, "evaded");
+                evaded = cJSON_IsNumber(ev) ? (size_t)ev->valuedouble : 0;
+            }
+            if (require && evaded) {
+                fprintf(stderr,
+                        "tasklab vary: %zu equivalent variant%s evade%s profile %s entirely\n",
+                        evaded, evaded == 1 ? "" : "s", evaded == 1 ? "s" : "", require);
+                rc = 1;
+            }
+        }
+        tl_cli_merge_result_free(&mr);
+        goto done;
     }
     if (require) {
         if (strcmp(require, "default") && strcmp(require, "tasklab") && strcmp(require, "wazuh")) {
@@ -164,6 +201,13 @@ int tl_cli_cmd_vary(int argc, char **argv)
     }
     if (tl_cli_expand_scenarios(ops.v, (int)ops.n, &files, &d) != TL_OK) {
         tl_cli_error(&d);
+        rc = 2;
+        goto done;
+    }
+    if (strcmp(format, "text") &&
+        tl_cli_run_info_init(&ri, &tl_cli_cmd_vary_def, argc, argv, vary_skip_ids, &files, files.n,
+                             1, c.shard_i, c.shard_n) != TL_OK) {
+        fprintf(stderr, "tasklab vary: out of memory\n");
         rc = 2;
         goto done;
     }
@@ -209,12 +253,38 @@ int tl_cli_cmd_vary(int argc, char **argv)
         rc = 2;
         goto done;
     }
-    if (!strcmp(format, "json"))
-        tl_vary_report_json(rep, &out);
-    else if (!strcmp(format, "junit"))
+    if (!strcmp(format, "json")) {
+        /* the envelope first, then the report's members; printed as the merge
+         * prints a merged report (cJSON_Print), so the two compare byte for byte */
+        tl_buf raw = TL_BUF_INIT;
+        tl_vary_report_json(rep, &raw);
+        cJSON *doc = tl_buf_status(&raw) == TL_OK ? cJSON_Parse(tl_buf_cstr(&raw)) : NULL;
+        tl_buf_free(&raw);
+        cJSON *top = doc ? cJSON_CreateObject() : NULL;
+        cJSON *run = top ? tl_cli_run_info_cjson(&ri) : NULL;
+        char *js = NULL;
+        if (run) {
+            cJSON_AddItemToObject(top, "run", run);
+            while (doc->child) {
+                cJSON *it = cJSON_DetachItemViaPointer(doc, doc->child);
+                cJSON_AddItemToObject(top, it->string, it);
+            }
+            js = cJSON_Print(top);
+        }
+        if (js)
+            tl_buf_printf(&out, "%s\n", js);
+        else
+            out.oom = 1;
+        cJSON_free(js);
+        cJSON_Delete(top);
+        cJSON_Delete(doc);
+    } else if (!strcmp(format, "junit")) {
         tl_vary_report_junit(rep, &out);
-    else
+        if (tl_cli_run_info_inject(&ri, 1, &out) != TL_OK)
+            out.oom = 1;
+    } else {
         tl_vary_report_text(rep, &out);
+    }
     if (tl_buf_status(&out) != TL_OK) {
         fprintf(stderr, "tasklab vary: out of memory\n");
         rc = 2;
@@ -234,6 +304,7 @@ int tl_cli_cmd_vary(int argc, char **argv)
         }
     }
 done:
+    tl_cli_run_info_free(&ri);
     tl_buf_free(&out);
     tl_vary_report_free(rep);
     tl_cli_list_free(&ops);

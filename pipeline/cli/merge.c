@@ -42,7 +42,12 @@
  * the slices' testsuite times (the machine time spent on the tests, as an
  * unsharded run's testsuite time is the sum of its testcases').
  *
- * A new shardable command (tasklab vary, ...): write the envelope with
+ * tasklab vary's entries are its scenarios: JSON "scenarios" (tree-shaped;
+ * "counts" summed, the per-rule "rules" tallies recounted from the merged
+ * variants), JUnit a scenario's run of testcases (one classname: one per
+ * variant, or one "not varied" testcase).
+ *
+ * A new shardable command: write the envelope with
  * tl_cli_run_info_init + tl_cli_run_info_junit / tl_cli_run_info_cjson, shard
  * items round robin as above, and add a row to `formats` below (its JSON shape:
  * a cJSON tree with an items array and summed summary numbers, or one entry a
@@ -223,15 +228,105 @@ typedef struct format {
     int junit;               /* JUnit reports of this command can be merged */
     enum shape json;         /* the shape of its JSON report */
     const char *items_key;   /* the array of entries */
-    const char *summary_key; /* SHAPE_TREE: an array of objects whose numbers are summed */
+    const char *summary_key; /* SHAPE_TREE: an array of objects (or one object) whose numbers
+                                are summed */
+    const char *derived_key; /* SHAPE_TREE: a member recomputed from the merged entries by
+                                derive() (not compared across slices) */
+    void (*derive)(cJSON *top);
+    int group_cases;         /* JUnit: an item's entry is its run of consecutive testcases of
+                                one classname (items with any number of testcases) */
 } format;
 
+static void vary_derive_rules(cJSON *top);
+
 static const format formats[] = {
-    {"test", 1, SHAPE_LINES, NULL, NULL}, /* JUnit only (no JSON report) */
-    {"coverage", 0, SHAPE_TREE, "rows", "summary"},
-    {"mutate", 1, SHAPE_LINES, "mutants", NULL},
-    /* vary: {"vary", 1 if it writes JUnit, its JSON shape, its items key, ...} */
+    {"test", 1, SHAPE_LINES, NULL, NULL, NULL, NULL, 0}, /* JUnit only (no JSON report) */
+    {"coverage", 0, SHAPE_TREE, "rows", "summary", NULL, NULL, 0},
+    {"mutate", 1, SHAPE_LINES, "mutants", NULL, NULL, NULL, 0},
+    /* vary: one "scenarios" entry per scenario, "counts" summed, the per-rule
+     * tallies recounted from the merged variants; JUnit: a scenario's testcases
+     * (one per variant, one "not varied" testcase for a scenario without any) */
+    {"vary", 1, SHAPE_TREE, "scenarios", "counts", "rules", vary_derive_rules, 1},
 };
+
+/* vary's "rules": per rule of an original (level >= L), the equivalent variants
+ * of its scenarios that keep it (survived) and lose it (evaded), sorted by id
+ * (shorter first, then bytes), as pipeline/studies vary.c tallies them. */
+static int rule_id_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return strcmp(a, b);
+}
+
+static void vary_derive_rules(cJSON *top)
+{
+    cJSON *rules = cJSON_CreateArray();
+    if (!rules)
+        return;
+    const cJSON *sc;
+    cJSON_ArrayForEach(sc, cJSON_GetObjectItemCaseSensitive(top, "scenarios"))
+    {
+        const cJSON *orig;
+        cJSON_ArrayForEach(orig, cJSON_GetObjectItemCaseSensitive(sc, "original"))
+        {
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(orig, "rule");
+            if (!cJSON_IsString(id))
+                continue;
+            double surv = 0, ev = 0;
+            const cJSON *var;
+            cJSON_ArrayForEach(var, cJSON_GetObjectItemCaseSensitive(sc, "variants"))
+            {
+                const cJSON *st = cJSON_GetObjectItemCaseSensitive(var, "status");
+                if (!cJSON_IsString(st) || strcmp(st->valuestring, "equivalent"))
+                    continue;
+                int has = 0;
+                const cJSON *r;
+                cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(var, "rules"))
+                {
+                    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r, "rule");
+                    has |= cJSON_IsString(rid) && !strcmp(rid->valuestring, id->valuestring);
+                }
+                *(has ? &surv : &ev) += 1;
+            }
+            /* insert in order, or add to the rule's tally */
+            cJSON *at = rules->child, *prev = NULL;
+            while (at) {
+                const cJSON *aid = cJSON_GetObjectItemCaseSensitive(at, "rule");
+                if (rule_id_cmp(aid->valuestring, id->valuestring) >= 0)
+                    break;
+                prev = at;
+                at = at->next;
+            }
+            const cJSON *aid = at ? cJSON_GetObjectItemCaseSensitive(at, "rule") : NULL;
+            if (aid && !strcmp(aid->valuestring, id->valuestring)) {
+                cJSON *a = cJSON_GetObjectItemCaseSensitive(at, "survived");
+                cJSON *b = cJSON_GetObjectItemCaseSensitive(at, "evaded");
+                cJSON_SetNumberValue(a, a->valuedouble + surv);
+                cJSON_SetNumberValue(b, b->valuedouble + ev);
+                continue;
+            }
+            cJSON *o = cJSON_CreateObject();
+            if (!o)
+                continue;
+            cJSON_AddStringToObject(o, "rule", id->valuestring);
+            cJSON_AddNumberToObject(o, "survived", surv);
+            cJSON_AddNumberToObject(o, "evaded", ev);
+            if (!at)
+                cJSON_AddItemToArray(rules, o);
+            else if (!prev)
+                cJSON_InsertItemInArray(rules, 0, o);
+            else {
+                int idx = 0;
+                for (cJSON *q = rules->child; q != at; q = q->next)
+                    idx++;
+                cJSON_InsertItemInArray(rules, idx, o);
+            }
+        }
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(top, "rules", rules);
+}
 
 typedef struct shard {
     const char *path;
@@ -497,6 +592,31 @@ static int junit_split(merge_ctx *m, shard *s, size_t n_cases)
         return fail(m, s->path, "/testsuite/testcase",
                     "%zu testcase elements but %zu \"<testcase\" texts: not written by tasklab",
                     n_cases, s->n_ent);
+    if (m->fmt->group_cases) {
+        /* one entry per item: its run of testcases of one classname (vary: a
+         * scenario's variants), kept as one byte range */
+        size_t w = 0;
+        const char *prev = NULL;
+        size_t prev_len = 0;
+        for (size_t i = 0; i < s->n_ent; i++) {
+            const char *e = t + s->ent_off[i];
+            const char *cn = strstr(e, "classname=\"");
+            if (!cn || cn > e + s->ent_len[i])
+                return fail(m, s->path, "/testsuite/testcase", "a testcase without a classname");
+            cn += strlen("classname=\"");
+            size_t cl = strcspn(cn, "\"");
+            if (prev && cl == prev_len && !memcmp(cn, prev, cl)) {
+                s->ent_len[w - 1] = s->ent_off[i] + s->ent_len[i] - s->ent_off[w - 1];
+                continue;
+            }
+            s->ent_off[w] = s->ent_off[i];
+            s->ent_len[w] = s->ent_len[i];
+            w++;
+            prev = cn;
+            prev_len = cl;
+        }
+        s->n_ent = w;
+    }
     return 0;
 }
 
@@ -632,6 +752,25 @@ static int merge_tree(merge_ctx *m, tl_cli_merge_result *r)
                     cJSON_AddItemToArray(rows, cJSON_Duplicate(e, 1));
                 }
             }
+        } else if (m->fmt->derived_key && !strcmp(it->string, m->fmt->derived_key)) {
+            cJSON_AddItemToObject(top, it->string, cJSON_Duplicate(it, 1)); /* derive() redoes it */
+        } else if (m->fmt->summary_key && !strcmp(it->string, m->fmt->summary_key) &&
+                   cJSON_IsObject(it)) {
+            /* one object of counts: summed member by member */
+            cJSON *sum = cJSON_Duplicate(it, 1);
+            cJSON_AddItemToObject(top, it->string, sum);
+            for (size_t k = 1; k < m->n && !rc; k++) {
+                const cJSON *o = cJSON_GetObjectItemCaseSensitive(sh[k].doc, it->string);
+                for (cJSON *f = sum->child; f && !rc; f = f->next) {
+                    const cJSON *g = cJSON_GetObjectItemCaseSensitive(o, f->string);
+                    snprintf(path, sizeof path, "$.%s.%s", it->string, f->string);
+                    if (cJSON_IsNumber(f) && cJSON_IsNumber(g))
+                        cJSON_SetNumberValue(f, f->valuedouble + g->valuedouble);
+                    else if (!g || !cJSON_Compare(f, g, 1))
+                        rc = fail(m, sh[k].path, path, "differs from %s's (a different run?)",
+                                  sh[0].path);
+                }
+            }
         } else if (m->fmt->summary_key && !strcmp(it->string, m->fmt->summary_key)) {
             cJSON *sum = cJSON_Duplicate(it, 1);
             cJSON_AddItemToObject(top, it->string, sum);
@@ -667,6 +806,8 @@ static int merge_tree(merge_ctx *m, tl_cli_merge_result *r)
             cJSON_AddItemToObject(top, it->string, cJSON_Duplicate(it, 1));
         }
     }
+    if (!rc && m->fmt->derive)
+        m->fmt->derive(top);
     if (!rc) {
         char *js = cJSON_Print(top);
         if (!js)

@@ -6,7 +6,8 @@
 #  - tasklab test --junit (10 scenarios, one of them failing on its golden file,
 #    so a multi-line failure message travels through the merge),
 #  - tasklab coverage --json (rows and summary counts),
-#  - tasklab mutate --format json and --format junit (the studies fixture);
+#  - tasklab mutate --format json and --format junit (the studies fixture),
+#  - tasklab vary --format json and --format junit (4 scenarios, one benign);
 # and the merge step gates as the unsharded run would (test: exit 1 on a
 # failure; coverage --require; mutate --min-score). Bad input exits 2 with one
 # line naming the file and the JSON path (JUnit: an XPath): a missing slice, a
@@ -135,6 +136,28 @@ sed 's/"status":"killed"/"status":"dead"/' "$W/mu2.json" >"$W/mubad.json"
 if cmp -s "$W/mu2.json" "$W/mubad.json"; then sed 's/"status":"survived"/"status":"dead"/' "$W/mu2.json" >"$W/mubad.json"; fi
 expect2 "mutate: bad status" "mubad.json: \\$.mutants\[[0-9]+\].status: not killed" \
   "$T" mutate --merge-results "$W/mu1.json" "$W/mubad.json" "$W/mu3.json"
+
+# ---- tasklab vary --format json|junit (issue 15): 4 scenarios (2 attack, 1 benign,
+# 1 attack with few variants) in 3 slices; per-rule tallies recounted on merge
+mkdir -p "$W/vs"
+for n in seed-test-task atomic-t1053-005-02-local benign-onedrive atomic-t1053-005-10-ghosttask; do
+  cp "$SRC/scenarios/$n.json" "$W/vs/"
+done
+for f in json junit; do
+  "$T" vary --n 4 --format $f "$W/vs" >"$W/va.$f" 2>/dev/null || bad "vary $f exit $?"
+  for i in 1 2 3; do "$T" vary --n 4 --format $f -j 2 --shard $i/3 "$W/vs" >"$W/va$i.$f" 2>/dev/null; done
+  "$T" vary --merge-results "$W/va2.$f" "$W/va3.$f" "$W/va1.$f" >"$W/vam.$f"; rc=$?
+  [ $rc = 0 ] && cmp -s <(nt "$W/va.$f") <(nt "$W/vam.$f") && ok ||
+    bad "vary $f merge: exit $rc $(diff <(nt "$W/va.$f") <(nt "$W/vam.$f") | head -20)"
+done
+grep -q '"shard":[[:space:]]*"1/1"' "$W/vam.json" && ok || bad "merged vary JSON is not slice 1/1"
+"$T" vary --merge-results --require default "$W/va1.json" "$W/va2.json" "$W/va3.json" >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] && ok || bad "vary --require on the merge: exit $rc (nothing evades)"
+"$T" vary --n 3 --format json --shard 2/3 "$W/vs" >"$W/vother2.json" 2>/dev/null
+expect2 "vary: another run's options" "vother2.json: \\$.run.options: a different run: options '--n 3'" \
+  "$T" vary --merge-results "$W/va1.json" "$W/vother2.json" "$W/va3.json"
+expect2 "vary: mutate's report" "mu1.json: \\$.run.command: a report of tasklab mutate, not of tasklab vary" \
+  "$T" vary --merge-results "$W/mu1.json" "$W/va2.json" "$W/va3.json"
 
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]

@@ -1341,14 +1341,29 @@ void tl_vary_report_junit(const tl_vary_report *r, tl_buf *out)
 {
     tl_vary_counts c;
     tl_vary_report_counts(r, &c);
+    /* every scenario has at least one testcase, so a merge of --shard slices
+     * knows each scenario's place: one without variants has a skipped one */
+    size_t unvaried = 0;
+    for (size_t i = 0; i < r->nsc; i++)
+        unvaried += !r->sc[i].attack || r->sc[i].recorded || !r->sc[i].nvars;
     tl_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
     tl_buf_printf(out,
                   "<testsuite name=\"tasklab vary (%s)\" tests=\"%zu\" failures=\"%zu\" "
                   "errors=\"%zu\" skipped=\"%zu\">\n",
-                  r->profile, c.variants, c.evaded, c.genbug + c.refused, c.undetected);
+                  r->profile, c.variants + unvaried, c.evaded, c.genbug + c.refused,
+                  c.undetected + unvaried);
     for (size_t i = 0; i < r->nsc; i++) {
         const vscen *v = &r->sc[i];
-        for (size_t k = 0; v->attack && !v->recorded && k < v->nvars; k++) {
+        if (!v->attack || v->recorded || !v->nvars) {
+            const char *why = !v->attack ? "benign"
+                              : v->recorded ? "a recording (no command lines)"
+                                            : "no transformation applies to its command lines";
+            tl_buf_puts(out, "  <testcase classname=\"");
+            xml_text(out, v->name);
+            tl_buf_printf(out, "\" name=\"not varied\"><skipped message=\"%s\"/></testcase>\n", why);
+            continue;
+        }
+        for (size_t k = 0; k < v->nvars; k++) {
             const vvar *x = &v->vars[k];
             tl_buf names = TL_BUF_INIT;
             set_names(x->set, &names, "+");
