@@ -131,6 +131,9 @@ void tl_cli_parse_init(tl_cli_parse *p, const tl_cli_cmd *cmd, int argc, char **
 int tl_cli_parse_next(tl_cli_parse *p);
 void tl_cli_print_help(const tl_cli_cmd *cmd, FILE *f);
 void tl_cli_print_usage(FILE *f);
+/* Print tasklab's notes on a run ("$.steps[N]: remote host X not simulated: ...", one a
+ * line; tl_run_result.notes), each as "  note: ..." under its summary line. */
+void tl_cli_print_notes(const char *notes);
 const tl_cli_cmd *tl_cli_find_command(const char *name);
 /** Apply a shared row (TL_OC_*); 0 done, -1 bad value (message printed). */
 int tl_cli_common_set(tl_cli_common *c, int id, const char *val);

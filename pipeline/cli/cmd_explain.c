@@ -151,6 +151,7 @@ int tl_cli_explain(int argc, char **argv)
         p = nl ? nl + 1 : p + l;
     }
     printf("\n%s (full alerts: tasklab run --out DIR)\n", res.summary);
+    tl_cli_print_notes(res.notes);
     if (tl_cli_ar_failed(tl_scenario_path(sc), &res))
         rc = 1;
 done:

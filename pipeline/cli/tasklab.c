@@ -417,6 +417,17 @@ const tl_cli_cmd tl_cli_cmd_run_def = {
     "run", "SCENARIO|DIR...", "run scenarios through the whole pipeline and print a summary of each",
     run_opts, tl_cli_run, NULL};
 
+/* tasklab's notes on what a run did not simulate (a remote /s host), under its summary */
+void tl_cli_print_notes(const char *notes)
+{
+    for (const char *p = notes ? notes : ""; *p;) {
+        const char *nl = strchr(p, '\n');
+        int l = (int)(nl ? nl - p : (long)strlen(p));
+        printf("  note: %.*s\n", l, p);
+        p += l + (nl ? 1 : 0);
+    }
+}
+
 int tl_cli_run(int argc, char **argv)
 {
     tl_cli_common c;
@@ -496,6 +507,7 @@ int tl_cli_run(int argc, char **argv)
             rc = 2;
         } else {
             printf("%-34s %s\n", tl_scenario_name(sc), res.summary);
+            tl_cli_print_notes(res.notes);
             ran++;
             if (tl_cli_ar_failed(tl_scenario_path(sc), &res) && rc == 0)
                 rc = 1;

@@ -115,7 +115,8 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
     }
     if (remote) {
         *rc = 0; /* a job on another host: not simulated */
-        return TL_OK;
+        st = tl_sim_note(s, "remote host %s not simulated: no job created on it", argv[1] + 2);
+        goto cleanup;
     }
     if (c->integrity < 2) {
         *rc = 1; /* Access is denied. */

@@ -43,7 +43,7 @@ tl_status tl_interp_ghosttask(tl_exec_ctx *c, long proc, const char *cmdline, ch
                !tl_strcasecmp(h, "127.0.0.1");
     if (!same) {
         *rc = 0;
-        return TL_OK;
+        return tl_sim_note(s, "remote host %s not simulated: no task written to its registry", h);
     }
     if (c->user != 0) {
         *rc = 1; /* access denied: TaskCache is writable by SYSTEM only */

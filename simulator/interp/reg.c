@@ -106,6 +106,95 @@ static tl_status parse_data(tl_exec_ctx *c, uint32_t type, const char *d, const 
 
 static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc);
 
+/* ---- reg query's listing [A: the fact sheets are silent on reg's output; this is its
+ * documented layout: a blank line, the key's full name, one line per value
+ * "    <name>    <type>    <data>", a blank line, then the subkeys' full names] ---------- */
+
+static void query_value(tl_buf *b, const tl_regval *v)
+{
+    static const char *const tn[] = {"REG_NONE",  "REG_SZ",    "REG_EXPAND_SZ",
+                                     "REG_BINARY", "REG_DWORD", "REG_DWORD_BIG_ENDIAN",
+                                     "REG_LINK",  "REG_MULTI_SZ"};
+    const char *type = v->type < 8 ? tn[v->type] : v->type == TL_REG_QWORD ? "REG_QWORD" : "REG_NONE";
+    tl_buf_printf(b, "    %s    %s    ", v->name[0] ? v->name : "(Default)", type);
+    if (v->type == TL_REG_SZ || v->type == TL_REG_EXPAND_SZ) {
+        tl_buf_append(b, v->data, v->len);
+    } else if (v->type == TL_REG_MULTI_SZ) {
+        for (size_t i = 0; i < v->len; i++)
+            if (v->data[i] == '\n')
+                tl_buf_puts(b, "\\0");
+            else
+                tl_buf_putc(b, (char)v->data[i]);
+    } else if (v->type == TL_REG_DWORD && v->len == 4) {
+        tl_buf_printf(b, "0x%x",
+                      (unsigned)(v->data[0] | v->data[1] << 8 | v->data[2] << 16 |
+                                 (unsigned)v->data[3] << 24));
+    } else if (v->type == TL_REG_QWORD && v->len == 8) {
+        unsigned long long q = 0;
+        for (int i = 7; i >= 0; i--)
+            q = q << 8 | v->data[i];
+        tl_buf_printf(b, "0x%llx", q);
+    } else {
+        for (size_t i = 0; i < v->len; i++)
+            tl_buf_printf(b, "%02X", v->data[i]);
+    }
+    tl_buf_puts(b, "\r\n");
+}
+
+/* The full name reg prints: HKEY_LOCAL_MACHINE\..., HKEY_USERS\..., HKEY_CLASSES_ROOT\...,
+ * and HKEY_CURRENT_USER\... when the user typed HKCU (the model keeps it under HKU\<SID>). */
+static void query_name(tl_buf *b, const tl_regkey *k, const char *hkcu_sid)
+{
+    const tl_regkey *chain[80];
+    size_t n = 0;
+    for (; k && n < 80; k = k->parent)
+        chain[n++] = k;
+    if (!n)
+        return;
+    const char *root = chain[n - 1]->name;
+    size_t i = n - 1;
+    if (hkcu_sid && n >= 2 && !tl_strcasecmp(root, "HKU") &&
+        !tl_strcasecmp(chain[n - 2]->name, hkcu_sid)) {
+        tl_buf_puts(b, "HKEY_CURRENT_USER");
+        i = n - 2;
+    } else {
+        tl_buf_puts(b, !tl_strcasecmp(root, "HKLM")   ? "HKEY_LOCAL_MACHINE"
+                       : !tl_strcasecmp(root, "HKU")  ? "HKEY_USERS"
+                       : !tl_strcasecmp(root, "HKCR") ? "HKEY_CLASSES_ROOT"
+                                                      : root);
+    }
+    while (i-- > 0) {
+        tl_buf_putc(b, '\\');
+        tl_buf_puts(b, chain[i]->name);
+    }
+}
+
+static void query_key(tl_buf *b, const tl_regkey *k, const char *vname, int ve, int recurse,
+                      const char *hkcu_sid, int depth)
+{
+    tl_buf_puts(b, "\r\n");
+    query_name(b, k, hkcu_sid);
+    tl_buf_puts(b, "\r\n");
+    for (size_t i = 0; i < k->nvals; i++)
+        if ((!vname && !ve) || (ve && !k->vals[i].name[0]) ||
+            (vname && !tl_strcasecmp(k->vals[i].name, vname)))
+            query_value(b, &k->vals[i]);
+    if (vname || ve) {
+        tl_buf_puts(b, "\r\n");
+        return;
+    }
+    if (recurse && depth < 64) {
+        for (size_t i = 0; i < k->nsubs; i++)
+            query_key(b, k->subs[i], NULL, 0, 1, hkcu_sid, depth + 1);
+        return;
+    }
+    tl_buf_puts(b, "\r\n");
+    for (size_t i = 0; i < k->nsubs; i++) {
+        query_name(b, k->subs[i], hkcu_sid);
+        tl_buf_puts(b, "\r\n");
+    }
+}
+
 static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
@@ -143,7 +232,7 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
         return reg_import(c, proc, argv[2], rc);
     }
     const char *v = NULL, *t = NULL, *d = NULL, *sep = NULL;
-    int ve = 0, va = 0;
+    int ve = 0, va = 0, qs = 0, qf = 0; /* reg query /s, /f */
     for (size_t i = 3; i < argc; i++) {
         tl_ev_reg_arg(argv[i], 0);
         const char *a = argv[i];
@@ -163,11 +252,14 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
                 goto cleanup;
             }
             *slot = argv[++i];
+        } else if (query && !tl_strcasecmp(w, "s")) {
+            qs = 1;
         } else if (!tl_strcasecmp(w, "ve")) {
             ve = 1;
         } else if (!tl_strcasecmp(w, "va") && del) {
             va = 1;
         } else if (!tl_strcasecmp(w, "f") && (add || del || query)) {
+            qf = query;
             if (query && i + 1 < argc && argv[i + 1][0] != '/')
                 i++;
         } else if (!tl_strcasecmp(w, "reg:32") || !tl_strcasecmp(w, "reg:64") ||
@@ -191,10 +283,21 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
     }
     TL_TRY(st);
     if (query) {
-        *rc = tl_reg_find(s, npath) ? 0 : 1;
-        if (*rc) /* the listing of a key that exists is not rendered [A] */
+        tl_regkey *k = tl_reg_find(s, npath);
+        tl_regval *qv = k && (v || ve) ? tl_reg_val_find(k, v ? v : "") : NULL;
+        *rc = k && (qv || (!v && !ve)) ? 0 : 1;
+        if (*rc) {
             tl_sim_console_err(s, "ERROR: The system was unable to find the specified registry "
                                   "key or value.\r\n");
+        } else if (!qf) { /* a /f search's listing is not rendered [A] */
+            int hkcu = !tl_strncasecmp(argv[2], "HKCU", 4) ||
+                       !tl_strncasecmp(argv[2], "HKEY_CURRENT_USER", 17);
+            tl_buf b = TL_BUF_INIT;
+            query_key(&b, k, v, ve, qs, hkcu ? s->users[c->user].sid : NULL, 0);
+            TL_TRY(tl_buf_status(&b));
+            tl_sim_console_puts(s, tl_buf_cstr(&b));
+            tl_buf_free(&b);
+        }
         goto cleanup;
     }
     if (!access_ok(c, npath)) {
@@ -266,12 +369,15 @@ cleanup:
     return st;
 }
 
-/* .reg file import: [key], [-key], "name"=..., @=..., "name"=- */
+/* .reg file import: [key], [-key], "name"=..., @=..., "name"=-. A value line ending in
+ * '\' goes on after the next line's leading blanks: regedit writes long hex values so
+ * ("Actions"=hex:03,00,...,\ then "  66,66,..."). */
 static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc)
 {
     tl_sim *s = c->s;
     tl_status st = TL_OK;
     char *text = NULL, *key = NULL, *fp = tl_sim_expand_env(s, c->user, file);
+    tl_buf lb = TL_BUF_INIT; /* one logical line */
     if (!fp)
         return TL_E_NOMEM;
     const tl_vfile *f = tl_fs_find(s, fp);
@@ -285,13 +391,26 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
     char *p = text;
     while (*p) {
         char *e = p + strcspn(p, "\n");
-        char save = *e;
-        *e = 0;
         line++;
-        char *l = p;
-        size_t n = strlen(l);
-        while (n && (l[n - 1] == '\r' || l[n - 1] == ' '))
-            l[--n] = 0;
+        tl_buf_reset(&lb);
+        tl_buf_append(&lb, p, (size_t)(e - p));
+        while (lb.len && (lb.data[lb.len - 1] == '\r' || lb.data[lb.len - 1] == ' '))
+            lb.data[--lb.len] = 0;
+        while (lb.len && (lb.data[0] == '"' || lb.data[0] == '@') && lb.data[lb.len - 1] == '\\' &&
+               *e) {
+            lb.data[--lb.len] = 0; /* continued on the next line */
+            p = e + 1;
+            e = p + strcspn(p, "\n");
+            line++;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            tl_buf_append(&lb, p, (size_t)(e > p ? e - p : 0));
+            while (lb.len && (lb.data[lb.len - 1] == '\r' || lb.data[lb.len - 1] == ' '))
+                lb.data[--lb.len] = 0;
+        }
+        TL_TRY(tl_buf_status(&lb));
+        char *l = lb.len ? lb.data : (char *)"";
+        size_t n = lb.len;
         if (line == 1) {
             if (strcmp(l, "Windows Registry Editor Version 5.00") && strcmp(l, "REGEDIT4")) {
                 st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg import: %s: not a .reg file", fp);
@@ -315,7 +434,8 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                 goto cleanup;
             }
             if (!access_ok(c, key)) {
-                *rc = 1;
+                *rc = 1; /* the lines before stay imported */
+                tl_sim_console_err(s, "ERROR: Error accessing the registry.\r\n");
                 goto cleanup;
             }
             if (delk) {
@@ -404,10 +524,13 @@ static tl_status reg_import(tl_exec_ctx *c, long proc, const char *file, int *rc
                 goto cleanup;
             }
         }
-        *e = save;
         p = *e ? e + 1 : e;
     }
+    /* reg import reports on standard error, success included (hence `2>nul` in
+     * scripts) [A: the fact sheets are silent on reg's messages] */
+    tl_sim_console_err(s, "The operation completed successfully.\r\n");
 cleanup:
+    tl_buf_free(&lb);
     tl_free(fp);
     tl_free(text);
     tl_free(key);

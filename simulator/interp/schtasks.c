@@ -127,6 +127,16 @@ static int is_local_host(const tl_sim *s, const char *h)
            !tl_strcasecmp(h, s->computer);
 }
 
+/* /s names a host tasklab does not simulate: say so (run summary, console.txt, explain),
+ * what happened on it being unknown. The local events stay Windows' own: schtasks'
+ * process and its taskschd.dll load, no local 4698 (the target logs it, evasion.md §4). */
+static tl_status remote_note(tl_sim *s, const char *host, const char *what)
+{
+    while (*host == '\\')
+        host++;
+    return tl_sim_note(s, "remote host %s not simulated: %s", host, what);
+}
+
 static void xml_esc(tl_buf *b, const char *s)
 {
     for (; *s; s++) {
@@ -673,7 +683,7 @@ static tl_status do_create(tl_exec_ctx *c, const opts *o, int *rc)
         *rc = 0; /* registered on another machine: nothing happens here */
         tl_sim_console_printf(s, "SUCCESS: The scheduled task \"%s\" has successfully been created.\r\n",
                               tn);
-        st = TL_OK;
+        st = remote_note(s, opt(o, "s"), "no task created on it");
         goto cleanup;
     }
     /* principal */
@@ -844,7 +854,7 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             return TL_OK;
         }
         if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
-            return TL_OK;
+            return remote_note(s, opt(&o, "s"), "no task deleted on it");
         if (opt(&o, "tn") && !strcmp(opt(&o, "tn"), "*")) {
             if (c->integrity < 2) {
                 *rc = 1;
@@ -887,7 +897,7 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
                 s, c->d, TL_E_PARSE,
                 "schtasks /change: invalid value for /TR: over 262 characters");
         if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
-            return TL_OK;
+            return remote_note(s, opt(&o, "s"), "no task changed on it");
         TL_TRY(lookup(c, "/change", &o, &t, rc));
         if (!t)
             return TL_OK;
@@ -942,7 +952,7 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             return TL_OK;
         }
         if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
-            return TL_OK;
+            return remote_note(s, opt(&o, "s"), "no task run on it");
         TL_TRY(lookup(c, "/run", &o, &t, rc));
         if (!t)
             return TL_OK;
@@ -967,6 +977,8 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             *rc = 1;
             return TL_OK;
         }
+        if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
+            return remote_note(s, opt(&o, "s"), "no task ended on it");
         TL_TRY(lookup(c, "/end", &o, &t, rc));
         if (t)
             tl_sim_console_printf(s,
@@ -986,6 +998,8 @@ static tl_status schtasks_run(tl_exec_ctx *c, long proc, char **argv, size_t arg
             tl_strcasecmp(fo, "CSV"))
             return tl_sim_step_error(s, c->d, TL_E_PARSE,
                                      "schtasks /query: invalid value '%s' for /FO", fo);
+        if (opt(&o, "s") && !is_local_host(s, opt(&o, "s")))
+            return remote_note(s, opt(&o, "s"), "its tasks are not listed");
         if (opt(&o, "xml"))
             return TL_OK; /* the XML form of the listing: not rendered [A] */
         if (opt(&o, "tn")) {

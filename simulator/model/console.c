@@ -17,6 +17,17 @@
  *   SUCCESS: The scheduled task "test-task" has successfully been created.
  *   exit code 0
  *
+ * tasklab's own notes on a step (tl_sim_note: what the step did that tasklab does
+ * not simulate, such as a task sent to a remote host) are kept apart from the
+ * programs' output: a "notes" array in the record (only when there is one) and
+ * lines "[tasklab] ..." after the output in the transcript, so that `output` stays
+ * what the program printed:
+ *
+ *   > schtasks /create /s SRV02 /tn x /tr calc.exe /sc onlogon
+ *   SUCCESS: The scheduled task "x" has successfully been created.
+ *   [tasklab] remote host SRV02 not simulated: no task created on it
+ *   exit code 0
+ *
  * Console lines end with CRLF on Windows; the records and the transcript keep
  * the programs' "\r\n" as "\n" so that a person's `output__contains` reads as typed.
  */
@@ -33,6 +44,7 @@ typedef struct crec {
     char *command;
     int exit_code;
     tl_buf out;
+    tl_buf notes; /* tasklab's notes, one a line */
 } crec;
 
 struct tl_console {
@@ -40,6 +52,7 @@ struct tl_console {
     size_t n, cap;
     int open;     /* a command step is running: v[n-1] takes the output */
     int mute[2];  /* stdout, stderr redirected away from the console (cmd's > and 2>) */
+    tl_buf all_notes; /* every note of the run: "$.steps[N]: text\n" */
 };
 
 void tl_sim_console_free(tl_sim *s)
@@ -51,7 +64,9 @@ void tl_sim_console_free(tl_sim *s)
         tl_free(c->v[i].who);
         tl_free(c->v[i].command);
         tl_buf_free(&c->v[i].out);
+        tl_buf_free(&c->v[i].notes);
     }
+    tl_buf_free(&c->all_notes);
     tl_free(c->v);
     tl_free(c);
     s->console = NULL;
@@ -64,6 +79,7 @@ tl_status tl_sim_console_begin(tl_sim *s, size_t file_index, const char *user, c
         s->console = tl_calloc(1, sizeof *s->console);
         if (!s->console)
             return TL_E_NOMEM;
+        tl_buf_init(&s->console->all_notes);
     }
     tl_console *c = s->console;
     if (c->n == c->cap) {
@@ -77,6 +93,7 @@ tl_status tl_sim_console_begin(tl_sim *s, size_t file_index, const char *user, c
     crec *r = &c->v[c->n];
     memset(r, 0, sizeof *r);
     tl_buf_init(&r->out);
+    tl_buf_init(&r->notes);
     r->step = file_index;
     r->at = s->now - s->sc->start;
     const char *pb = strrchr(parent, '\\');
@@ -140,6 +157,50 @@ void tl_sim_console_printf(tl_sim *s, const char *fmt, ...)
     tl_buf_free(&b);
 }
 
+tl_status tl_sim_note(tl_sim *s, const char *fmt, ...)
+{
+    if (s->quiet)
+        return TL_OK;
+    if (!s->console) {
+        s->console = tl_calloc(1, sizeof *s->console);
+        if (!s->console)
+            return TL_E_NOMEM;
+        tl_buf_init(&s->console->all_notes);
+    }
+    tl_console *c = s->console;
+    tl_buf b = TL_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    tl_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    tl_buf_putc(&b, '\n');
+    if (c->open)
+        tl_buf_puts(&c->v[c->n - 1].notes, tl_buf_cstr(&b));
+    tl_buf_printf(&c->all_notes, "$.steps[%zu]: %s", s->cur ? s->cur->file_index : (size_t)0,
+                  tl_buf_cstr(&b));
+    tl_status st = tl_buf_status(&b);
+    tl_buf_free(&b);
+    if (st == TL_OK && c->open)
+        st = tl_buf_status(&c->v[c->n - 1].notes);
+    if (st == TL_OK)
+        st = tl_buf_status(&c->all_notes);
+    return st;
+}
+
+const char *tl_sim_console_step_notes(const tl_sim *s, size_t file_index)
+{
+    const tl_console *c = s->console;
+    if (!c || !c->n || c->open || c->v[c->n - 1].step != file_index)
+        return NULL;
+    return tl_buf_cstr(&c->v[c->n - 1].notes);
+}
+
+tl_status tl_sim_notes_text(const tl_sim *s, char **out)
+{
+    *out = tl_strdup(s->console ? tl_buf_cstr(&s->console->all_notes) : "");
+    return *out ? TL_OK : TL_E_NOMEM;
+}
+
 const char *tl_sim_console_step(const tl_sim *s, size_t file_index, int *exit_code)
 {
     const tl_console *c = s->console;
@@ -170,6 +231,26 @@ tl_status tl_sim_console_json(const tl_sim *s, char **out)
             !cJSON_AddStringToObject(o, "output", tl_buf_cstr(&r->out))) {
             cJSON_Delete(arr);
             return TL_E_NOMEM;
+        }
+        if (r->notes.len) { /* tasklab's notes, one string each */
+            cJSON *na = cJSON_AddArrayToObject(o, "notes");
+            for (const char *p = tl_buf_cstr(&r->notes); na && *p;) {
+                const char *nl = strchr(p, '\n');
+                size_t l = nl ? (size_t)(nl - p) : strlen(p);
+                char *one = tl_strndup(p, l);
+                cJSON *str = one ? cJSON_CreateString(one) : NULL;
+                tl_free(one);
+                if (!str) {
+                    na = NULL;
+                    break;
+                }
+                cJSON_AddItemToArray(na, str);
+                p = nl ? nl + 1 : p + l;
+            }
+            if (!na) {
+                cJSON_Delete(arr);
+                return TL_E_NOMEM;
+            }
         }
     }
     char *txt = cJSON_PrintUnformatted(arr);
@@ -202,6 +283,12 @@ tl_status tl_sim_console_text(const tl_sim *s, char **out)
         tl_buf_puts(&b, tl_buf_cstr(&r->out));
         if (r->out.len && r->out.data[r->out.len - 1] != '\n')
             tl_buf_putc(&b, '\n');
+        for (const char *p = tl_buf_cstr(&r->notes); *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t l = nl ? (size_t)(nl - p) : strlen(p);
+            tl_buf_printf(&b, "[tasklab] %.*s\n", (int)l, p);
+            p = nl ? nl + 1 : p + l;
+        }
         tl_buf_printf(&b, "exit code %d\n", r->exit_code);
     }
     if (tl_buf_status(&b) != TL_OK) {

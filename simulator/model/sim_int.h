@@ -343,6 +343,15 @@ void tl_sim_console_printf(tl_sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* A note from tasklab itself (not a program's output) about what the step did that tasklab
+ * does not simulate ("remote host SRV02 not simulated: no task created on it"): kept with
+ * the running command step's record (console.txt, `console` notes, explain) and in the
+ * run's list (tl_sim_notes_text, the run summary). Fails only on NOMEM. */
+tl_status tl_sim_note(tl_sim *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 /* cmd.exe redirects a command's stream (0 stdout, 1 stderr) away: +1 before, -1 after. */
 void tl_sim_console_mute(tl_sim *s, int stream, int delta);
 void tl_sim_console_free(tl_sim *s);

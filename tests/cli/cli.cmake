@@ -52,3 +52,6 @@ set_tests_properties(cli.export PROPERTIES LABELS cli)
 # the config rule (whole file path, line, RuleGroup), times on every line, --why-not RULE, AR records folded unless -v.
 add_test(NAME cli.explain COMMAND ${CMAKE_CURRENT_LIST_DIR}/explain.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli.explain PROPERTIES LABELS cli)
+# schtasks /s <host tasklab does not simulate>: said in the run summary, console.txt and explain (issue 14).
+add_test(NAME cli.remote_host COMMAND ${CMAKE_CURRENT_LIST_DIR}/remote_host.sh $<TARGET_FILE:tasklab> ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli.remote_host PROPERTIES LABELS cli)

@@ -29,6 +29,15 @@ done
   echo "}"; } >"$tmp/seed-test-task.json"
 "$tasklab" test --expect-only "$tmp/seed-test-task.json" >"$tmp/out" 2>&1; rc=$?
 [ $rc = 0 ] && grep -q '^1 passed, 0 failed$' "$tmp/out" && ok || bad "the README's expect example does not pass: $(cat "$tmp/out")"
+# "A complete example" loads and runs; its strings hold single Windows backslashes (JSON
+# "\\"): a doubled one (JSON "\\\\") is what the README says values never need (issue 14)
+sed -n '/^## A complete example/,/^## Top level/p' "$doc" | sed -n '/^```json$/,/^```$/p' | sed -e '1d' -e '$d' >"$tmp/example.json"
+grep -qF '\\\\' "$tmp/example.json" && bad "the complete example doubles backslashes: $(grep -F '\\\\' "$tmp/example.json")" || ok
+mkdir -p "$tmp/ex" && cp "$tmp/example.json" "$tmp/ex/seed-test-task.json"
+"$tasklab" run --out "$tmp/exout" "$tmp/ex/seed-test-task.json" >"$tmp/exrun" 2>&1 && ok || bad "the complete example does not run: $(cat "$tmp/exrun")"
+want="<Data Name='TargetObject'>"'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree\test-task\SD<'
+grep 'DeleteValue</Data>' "$tmp/exout/seed-test-task/events.xml" | grep -qF "$want" && ok ||
+  bad "the complete example's registry step deleted no Tree\\test-task\\SD"
 readme=$home/README.md
 qs=$(sed -n '/^## Quick start/,/^## Using it/p' "$readme")
 for w in 'apt-get update' 'deb-src' 'sources.list.d' '--no-wine' 'ci/test.sh --no-wine'; do

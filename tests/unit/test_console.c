@@ -160,11 +160,76 @@ static void test_console_task_action_silent(void **state)
     run_free(&r);
 }
 
+/* reg import (issue 14, the GhostTask-style scenario): a regedit export, whose long hex
+ * values go on over lines ending in '\\', imports whole; reg import reports success on
+ * the console (standard error: `2>nul` hides it), and "Error accessing the registry" when
+ * the account may not write a key (TaskCache is SYSTEM's). reg query lists the key in
+ * reg's layout, which shows the continued value whole. */
+static void test_console_reg_import(void **state)
+{
+    (void)state;
+    static const char reg[] =
+        "Windows Registry Editor Version 5.00\r\n\r\n"
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache"
+        "\\Tasks\\{11111111-2222-3333-4444-555555555555}]\r\n"
+        "\"Path\"=\"\\\\imp\"\r\n"
+        "\"Blob\"=hex:01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,10,11,12,13,14,15,16,\\\r\n"
+        "  17,18,19,1a,\\\r\n"
+        "  1b,1c\r\n"
+        "\"After\"=dword:00000007\r\n";
+    tl_buf j = TL_BUF_INIT;
+    run r;
+    memset(&r, 0, sizeof r);
+    tl_buf_puts(&j, "{\"name\":\"t\",\"title\":\"test\",\"kind\":\"attack\",\"endpoint\":{"
+                    "\"hostname\":\"DESKTOP-4E0BQFT\",\"users\":[{\"name\":\"alice\","
+                    "\"admin\":true}]},\"start\":\"2022-04-13T11:59:41.000Z\",\"seed\":7,"
+                    "\"steps\":[{\"at\":0,\"user\":\"alice\",\"file\":{\"op\":\"write\","
+                    "\"path\":\"C:\\\\Users\\\\Public\\\\t.reg\",\"encoding\":\"utf-16le-bom\","
+                    "\"content\":");
+    json_str(&j, reg);
+    tl_buf_puts(&j, "}},{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"command\":"
+                    "\"reg import C:\\\\Users\\\\Public\\\\t.reg\"},"
+                    "{\"at\":2,\"user\":\"SYSTEM\",\"command\":\"reg import "
+                    "C:\\\\Users\\\\Public\\\\t.reg\"},"
+                    "{\"at\":3,\"user\":\"SYSTEM\",\"command\":\"reg import "
+                    "C:\\\\Users\\\\Public\\\\t.reg 2>nul\"},"
+                    "{\"at\":4,\"user\":\"SYSTEM\",\"command\":\"reg query \\\"HKLM\\\\SOFTWARE"
+                    "\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Schedule\\\\TaskCache"
+                    "\\\\Tasks\\\\{11111111-2222-3333-4444-555555555555}\\\"\"}]}");
+    assert_int_equal(tl_buf_status(&j), TL_OK);
+    r.st = tl_scenario_load_mem("scenarios/t.json", j.data, j.len, &r.sc, &r.d);
+    tl_buf_free(&j);
+    if (r.st == TL_OK) {
+        tl_sim_opts o = {ETC, TL_SHARED_DIR, NULL, NULL};
+        r.st = tl_sim_new(r.sc, &o, &r.sim, &r.d);
+    }
+    for (size_t i = 0; r.st == TL_OK && i < tl_sim_step_count(r.sim); i++)
+        r.st = tl_sim_run_step(r.sim, i, &r.d);
+    if (r.st == TL_OK)
+        r.st = tl_sim_console_json(r.sim, &r.console);
+    tl_diag_format(&r.d, r.msg, sizeof r.msg);
+    if (r.st != TL_OK)
+        print_error("run failed: %s\n", r.msg);
+    assert_int_equal(r.st, TL_OK);
+    const char *c = r.console;
+    assert_true(has(c, "{\"step\":1,\"command\":\"reg import C:\\\\Users\\\\Public\\\\t.reg\","
+                       "\"exit_code\":1,\"output\":\"ERROR: Error accessing the registry.\\n\"}"));
+    assert_true(has(c, "{\"step\":2,\"command\":\"reg import C:\\\\Users\\\\Public\\\\t.reg\","
+                       "\"exit_code\":0,\"output\":\"The operation completed successfully.\\n\"}"));
+    assert_true(has(c, "{\"step\":3,\"command\":\"reg import C:\\\\Users\\\\Public\\\\t.reg "
+                       "2>nul\",\"exit_code\":0,\"output\":\"\"}"));
+    /* the continued value is whole (28 bytes), and the value after it is read */
+    assert_true(has(c, "0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C\\n"));
+    assert_true(has(c, "After    REG_DWORD    0x7\\n"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_console_schtasks),
         cmocka_unit_test(test_console_task_action_silent),
+        cmocka_unit_test(test_console_reg_import),
     };
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);
 }

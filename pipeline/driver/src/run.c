@@ -135,6 +135,7 @@ void tl_run_result_clear(tl_run_result *r)
     tl_free(r->tasks_json);
     tl_free(r->console_json);
     tl_free(r->console_txt);
+    tl_free(r->notes);
     memset(r, 0, sizeof *r);
 }
 
@@ -848,6 +849,16 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                     tl_sim_console_step(sim, tl_sim_step_file_index(sim, next_step), &rc);
                 if (out_text)
                     tl_trace_console(out_text, rc, &c.trace);
+                const char *notes =
+                    tl_sim_console_step_notes(sim, tl_sim_step_file_index(sim, next_step));
+                for (const char *p = notes ? notes : ""; *p;) {
+                    const char *nl = strchr(p, '\n');
+                    size_t l = nl ? (size_t)(nl - p) : strlen(p);
+                    tl_buf_printf(&c.trace, "  %stasklab: %.*s%s\n",
+                                  tl_trace_color(c.color, TL_C_YELLOW), (int)l, p,
+                                  tl_trace_color(c.color, TL_C_RESET));
+                    p = nl ? nl + 1 : p + l;
+                }
             }
             next_step++;
         } else if (have_cand == 1) {
@@ -971,10 +982,12 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         TL_TRY(tl_sim_tasks_json(sim, &out->tasks_json));
         TL_TRY(tl_sim_console_json(sim, &out->console_json));
         TL_TRY(tl_sim_console_text(sim, &out->console_txt));
+        TL_TRY(tl_sim_notes_text(sim, &out->notes));
     } else { /* a recording: no endpoint whose tasks or console could be known */
         TL_TRY_ALLOC(out->tasks_json = tl_strdup("[]"));
         TL_TRY_ALLOC(out->console_json = tl_strdup("[]"));
         TL_TRY_ALLOC(out->console_txt = tl_strdup(""));
+        TL_TRY_ALLOC(out->notes = tl_strdup(""));
     }
     out->n_records = c.n_records;
     out->recorded = c.recorded;

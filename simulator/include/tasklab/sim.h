@@ -106,6 +106,12 @@ tl_status tl_sim_console_text(const tl_sim *s, char **out);
 /** The output of the command step just run, when it is step `file_index`
  * ($.steps index): borrowed text ("" when it printed nothing) and *exit_code; NULL otherwise. */
 const char *tl_sim_console_step(const tl_sim *s, size_t file_index, int *exit_code);
+/** tasklab's notes on the command step just run (what it did that tasklab does not
+ * simulate, e.g. "remote host SRV02 not simulated: no task created on it"), one a line;
+ * borrowed, "" when none; NULL when that step is not the last command step run. */
+const char *tl_sim_console_step_notes(const tl_sim *s, size_t file_index);
+/** Every note of the run so far, one a line "$.steps[N]: text\n" ("" when none). *out owned. */
+tl_status tl_sim_notes_text(const tl_sim *s, char **out);
 /* Languages of the Task Scheduler COM scripts tasklab interprets. */
 #define TL_COM_VBSCRIPT 0
 #define TL_COM_JSCRIPT 1

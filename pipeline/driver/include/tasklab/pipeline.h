@@ -85,6 +85,8 @@ typedef struct tl_run_result {
     char *console_json; /* what each command step printed: a JSON array of {"step", "command",
                            "exit_code", "output"} (sim.h tl_sim_console_json) */
     char *console_txt;  /* the same as text, written to OUT/<name>/console.txt */
+    char *notes;        /* what the steps did that tasklab does not simulate, one a line
+                           "$.steps[N]: remote host SRV02 not simulated: ..." ("" none) */
     size_t n_records;
     int recorded;        /* a recording scenario's run: golden files hold digests only */
     size_t n_alerts;
