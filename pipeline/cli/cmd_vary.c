@@ -80,6 +80,7 @@ int tl_cli_cmd_vary(int argc, char **argv)
     const char *format = "text", *build = NULL, *require = NULL;
     tl_cli_list ops = {0}, files = {0}, transforms = {0};
     char *default_scen = NULL;
+    unsigned char *listed = NULL;
     tl_vary_report *rep = NULL;
     tl_buf out = TL_BUF_INIT;
     tl_diag d;
@@ -229,6 +230,21 @@ int tl_cli_cmd_vary(int argc, char **argv)
     vo.profile_name = c.ruleset_dir || c.wazuh_dir ? "custom" : c.profile;
     vo.scenarios = (const char *const *)files.v;
     vo.n_scenarios = files.n;
+    /* a file named on the command line is strict (no command step: exit 2);
+     * one found by listing a folder with no command step is listed, not varied */
+    listed = tl_calloc(files.n ? files.n : 1, 1);
+    if (!listed) {
+        fprintf(stderr, "tasklab vary: out of memory\n");
+        rc = 2;
+        goto done;
+    }
+    for (size_t k = 0; k < files.n; k++) {
+        listed[k] = 1;
+        for (size_t j = 0; j < ops.n; j++)
+            if (!strcmp(files.v[k], ops.v[j]))
+                listed[k] = 0;
+    }
+    vo.listed = listed;
     vo.transforms = (const char *const *)transforms.v;
     vo.n_transforms = transforms.n;
     vo.build = build;
@@ -311,6 +327,7 @@ done:
     tl_cli_list_free(&files);
     tl_cli_list_free(&transforms);
     tl_free(default_scen);
+    tl_free(listed);
     tl_cli_common_free(&c);
     return rc;
 }

@@ -3,7 +3,8 @@
 # tasklab vary end to end:
 #  - bad input exits 2 with a message: an unknown --transform, a --build evasion.md
 #    does not cover, a U+FE63 transformation without the build that accepts it, an
-#    attack scenario with no command step;
+#    attack scenario with no command step named on its own (one found by listing
+#    a folder is listed "not varied");
 #  - the report's bytes are the same for -j 1 and -j 2 and for two runs (text, JSON,
 #    JUnit), and differ for another seed;
 #  - every variant of the seed scenario under the xml/cmdlet/cim paths leaves the
@@ -39,6 +40,12 @@ os.makedirs(os.path.dirname(sys.argv[2]))
 json.dump(s, open(sys.argv[2], "w"))
 PY
 expect2 "no command steps" "no command steps" "$W/nocmd/seed-test-task.json"
+# found by listing a folder, the same scenario is listed "not varied" and the
+# rest of the folder is varied (the library holds file-write-only attack scenarios)
+cp "$S2" "$W/nocmd/"
+"$T" vary --n 2 --seed 1 "$W/nocmd" > "$W/out" 2> "$W/err" || { no "folder with a no-command scenario: exit $?"; cat "$W/err"; }
+grep -qF "seed-test-task: no command steps (nothing to respell), not varied" "$W/out" || { no "folder: no 'not varied' line"; cat "$W/out"; }
+grep -q "^atomic-t1053-005-02-local: original detected by" "$W/out" || { no "folder: the other scenario was not varied"; cat "$W/out"; }
 
 # determinism: -j, repeated runs, formats
 for fmt in text json junit; do

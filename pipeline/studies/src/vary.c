@@ -68,7 +68,8 @@ typedef struct vscen {
     char *path;
     char *name;
     int attack;
-    int recorded; /* a recording scenario (events, no steps): listed, not varied */
+    int recorded; /* 1: a recording scenario (events, no steps); 2: no command step
+                   * (found by listing a folder): listed, not varied */
     cJSON *doc;
     char *text;
     vrules orig;      /* original's rules at >= level */
@@ -968,6 +969,10 @@ tl_status tl_vary_run(const tl_vary_opts *o, tl_vary_report **out, tl_diag *d)
         cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(v->doc, "steps"))
             if (cJSON_GetObjectItemCaseSensitive(step, "command"))
                 ncmd++;
+        if (!ncmd && o->listed && o->listed[i]) {
+            v->recorded = 2; /* file and registry steps only: no command line to respell */
+            continue;
+        }
         if (!ncmd) {
             tl_diag_set(d, o->scenarios[i], 0,
                         "no command steps: nothing to vary (tasklab vary varies command lines)");
@@ -1137,6 +1142,13 @@ static rtally *tally_rules(const tl_vary_report *r, size_t *n)
     return t;
 }
 
+/* Why an attack scenario is listed and not varied. */
+static const char *not_varied_why(const vscen *v)
+{
+    return v->recorded == 2 ? "no command steps (nothing to respell)"
+                            : "a recording (no command lines)";
+}
+
 void tl_vary_report_text(const tl_vary_report *r, tl_buf *out)
 {
     tl_buf_printf(out,
@@ -1149,7 +1161,7 @@ void tl_vary_report_text(const tl_vary_report *r, tl_buf *out)
         const vscen *v = &r->sc[i];
         if (!v->attack || v->recorded) {
             tl_buf_printf(out, "\n%s: %s, not varied\n", v->name,
-                          v->recorded ? "a recording (no command lines)" : "benign");
+                          !v->attack ? "benign" : not_varied_why(v));
             continue;
         }
         tl_buf_printf(out, "\n%s: original detected by ", v->name);
@@ -1262,8 +1274,10 @@ void tl_vary_report_json(const tl_vary_report *r, tl_buf *out)
         fs = 0;
         tl_buf_json_str(out, v->name);
         tl_buf_printf(out, ", \"kind\": \"%s\"", v->attack ? "attack" : "benign");
-        if (v->recorded)
+        if (v->recorded == 1)
             tl_buf_puts(out, ", \"recording\": true");
+        else if (v->recorded == 2)
+            tl_buf_puts(out, ", \"no_command_steps\": true");
         if (!v->attack || v->recorded) {
             tl_buf_puts(out, ", \"variants\": []}");
             continue;
@@ -1356,7 +1370,7 @@ void tl_vary_report_junit(const tl_vary_report *r, tl_buf *out)
         const vscen *v = &r->sc[i];
         if (!v->attack || v->recorded || !v->nvars) {
             const char *why = !v->attack ? "benign"
-                              : v->recorded ? "a recording (no command lines)"
+                              : v->recorded ? not_varied_why(v)
                                             : "no transformation applies to its command lines";
             tl_buf_puts(out, "  <testcase classname=\"");
             xml_text(out, v->name);

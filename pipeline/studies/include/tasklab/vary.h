@@ -33,6 +33,9 @@ typedef struct tl_vary_opts {
     const char *profile_name;       /* for the report */
     const char *const *scenarios;   /* scenario files, in report order */
     size_t n_scenarios;
+    const unsigned char *listed;    /* per scenario, or NULL: 1 if found by listing a folder, so an
+                                       attack scenario with no command step is listed "not varied"
+                                       (a file named on its own is an error) */
     const char *const *transforms;  /* --transform names; none: every one the build accepts */
     size_t n_transforms;
     const char *build;              /* NULL: rows accepted on both builds; else a build of the sheet */
@@ -54,7 +57,8 @@ void tl_vary_transforms_text(tl_buf *out);
 /**
  * Run the study.
  * @return TL_OK; TL_E_INVAL with d: an unknown transformation, a build the sheet
- *         does not cover, an attack scenario with no command step; TL_E_PARSE /
+ *         does not cover, an attack scenario with no command step
+ *         named on its own (not found by listing a folder); TL_E_PARSE /
  *         TL_E_IO / TL_E_RULE: a scenario or the rules do not load (d names the
  *         file); TL_E_NOTFOUND: the profile needs ../shared, absent; TL_E_NOMEM.
  *         *out set on TL_OK only.
