@@ -27,6 +27,8 @@
  */
 #include "tasklab/base.h"
 
+#include "platform_int.h"
+
 #include <string.h>
 
 #define NAME_MAX_BYTES 255
@@ -71,29 +73,12 @@ void tl_memdrive_free(tl_memdrive *m)
     tl_free(m);
 }
 
-/* Next component of rel at *pos (skipping separators); NULL when none. */
-static const char *next_comp(const char *rel, size_t *pos, size_t *len)
-{
-    size_t i = *pos;
-    while (rel[i] == '/' || rel[i] == '\\')
-        i++;
-    if (!rel[i]) {
-        *pos = i;
-        return NULL;
-    }
-    size_t j = i;
-    while (rel[j] && rel[j] != '/' && rel[j] != '\\')
-        j++;
-    *pos = j;
-    *len = j - i;
-    return rel + i;
-}
 
 static tl_status check_rel(const tl_memdrive *m, const char *rel, tl_diag *d)
 {
     size_t pos = 0, len = 0, n = 0;
     const char *c;
-    while ((c = next_comp(rel, &pos, &len)) != NULL) {
+    while ((c = tl_rel_next_comp(rel, &pos, &len)) != NULL) {
         if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
             tl_diag_set(d, m->name, 0, "refusing path component \"%.*s\" in \"%s\"", (int)len, c,
                         rel);
@@ -172,10 +157,10 @@ static tl_status resolve(tl_memdrive *m, const char *rel, unsigned flags, char *
         return st;
     tl_buf cur = TL_BUF_INIT;
     size_t pos = 0, len = 0;
-    const char *c = next_comp(rel, &pos, &len);
+    const char *c = tl_rel_next_comp(rel, &pos, &len);
     for (;;) {
         size_t npos = pos, nlen = 0;
-        const char *nc = next_comp(rel, &npos, &nlen);
+        const char *nc = tl_rel_next_comp(rel, &npos, &nlen);
         if (!nc)
             break; /* c is the leaf */
         long k = find_child(m, cur.data, cur.len, c, len, flags);

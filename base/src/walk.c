@@ -34,6 +34,8 @@
 #include "tasklab/base.h"
 #include "tasklab/platform.h"
 
+#include "platform_int.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,30 +51,13 @@
 
 #define NAME_MAX_BYTES 255
 
-/* Next component of rel at *pos (skipping separators); NULL when none. */
-static const char *next_comp(const char *rel, size_t *pos, size_t *len)
-{
-    size_t i = *pos;
-    while (rel[i] == '/' || rel[i] == '\\')
-        i++;
-    if (!rel[i]) {
-        *pos = i;
-        return NULL;
-    }
-    size_t j = i;
-    while (rel[j] && rel[j] != '/' && rel[j] != '\\')
-        j++;
-    *pos = j;
-    *len = j - i;
-    return rel + i;
-}
 
 /* Check rel: components, depth, name lengths. Returns the number of components. */
 static tl_status check_rel(const char *root, const char *rel, size_t *ncomp, tl_diag *d)
 {
     size_t pos = 0, len = 0, n = 0;
     const char *c;
-    while ((c = next_comp(rel, &pos, &len)) != NULL) {
+    while ((c = tl_rel_next_comp(rel, &pos, &len)) != NULL) {
         if ((len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
             tl_diag_set(d, root, 0, "refusing path component \"%.*s\" in \"%s\"", (int)len, c,
                         rel);
@@ -175,7 +160,7 @@ static tl_status walk_parent(const char *root, const char *rel, unsigned flags, 
     }
     size_t pos = 0, len = 0;
     for (size_t i = 0; i + 1 < ncomp; i++) {
-        const char *c = next_comp(rel, &pos, &len);
+        const char *c = tl_rel_next_comp(rel, &pos, &len);
         char name[NAME_MAX_BYTES + 1];
         match_comp(fd, c, len, flags, name);
         int nfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -204,7 +189,7 @@ static tl_status walk_parent(const char *root, const char *rel, unsigned flags, 
         close(fd);
         fd = nfd;
     }
-    const char *c = next_comp(rel, &pos, &len);
+    const char *c = tl_rel_next_comp(rel, &pos, &len);
     match_comp(fd, c, len, flags, leaf);
     *dirfd = fd;
     return TL_OK;
@@ -499,8 +484,6 @@ tl_status tl_walk_remove(const char *root, const char *rel, unsigned flags, tl_d
  * reads and appends go through such a link, writes (temporary + rename) and
  * removals replace or remove the link itself.
  */
-#include "platform_int.h"
-
 #include <fcntl.h>
 #include <io.h>
 #include <windows.h>
@@ -631,7 +614,7 @@ static tl_status walk_parent(const char *root, const char *rel, unsigned flags, 
     w->held[w->nheld++] = h;
     size_t pos = 0, len = 0;
     for (size_t i = 0; i + 1 < ncomp; i++) {
-        const char *c = next_comp(rel, &pos, &len);
+        const char *c = tl_rel_next_comp(rel, &pos, &len);
         char name[NAME_MAX_BYTES + 1];
         match_comp(w->path.data, c, len, flags, name);
         size_t keep = w->path.len;
@@ -681,7 +664,7 @@ static tl_status walk_parent(const char *root, const char *rel, unsigned flags, 
         w->held[w->nheld++] = h;
         (void)keep;
     }
-    const char *c = next_comp(rel, &pos, &len);
+    const char *c = tl_rel_next_comp(rel, &pos, &len);
     match_comp(w->path.data, c, len, flags, leaf);
     return TL_OK;
 }
