@@ -5,7 +5,8 @@
  * would match differently if those accepted other strings than glibc's
  * inet_pton, so every case of the table (and every mutation of it by one
  * character) must give the same verdict and the same bytes from both.
- * tl_path_kind is lstat's view; tl_mkdtemp a private fresh folder.
+ * tl_path_kind is lstat's view; tl_mkdtemp a private fresh folder; the
+ * UTF-8 encoder round-trips through the decoder.
  */
 #define _DEFAULT_SOURCE 1
 #include <arpa/inet.h>
@@ -128,11 +129,43 @@ static void test_path_kind_is_lstat(void **state)
     assert_int_equal(rmdir(tmpl), 0);
 }
 
+/* tl_utf8_encode (the AR's task-file reader and the expectations' character
+ * references write through it): the known byte forms at each length
+ * boundary, and every scalar value survives encode -> tl_utf8_decode. */
+static void test_utf8_encode_round_trips(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned long cp;
+        const char *bytes;
+    } known[] = {
+        {0x24, "\x24"},          {0x7F, "\x7F"},         {0x80, "\xC2\x80"},
+        {0x7FF, "\xDF\xBF"},     {0x800, "\xE0\xA0\x80"}, {0xFE63, "\xEF\xB9\xA3"},
+        {0xFFFF, "\xEF\xBF\xBF"}, {0x10000, "\xF0\x90\x80\x80"},
+        {0x1F600, "\xF0\x9F\x98\x80"}, {0x10FFFF, "\xF4\x8F\xBF\xBF"},
+    };
+    char u[4];
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        size_t n = tl_utf8_encode(known[i].cp, u);
+        assert_int_equal(n, strlen(known[i].bytes));
+        assert_memory_equal(u, known[i].bytes, n);
+    }
+    for (unsigned long cp = 0; cp <= 0x10FFFF; cp++) {
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        unsigned long back = 0;
+        size_t n = tl_utf8_encode(cp, u);
+        assert_int_equal(tl_utf8_decode(u, n, &back), n);
+        assert_int_equal(back, cp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_pton_matches_inet_pton),
         cmocka_unit_test(test_path_kind_is_lstat),
+        cmocka_unit_test(test_utf8_encode_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -313,6 +313,9 @@ int tl_strncasecmp(const char *a, const char *b, size_t n);
  * used (>= 1). An invalid sequence gives U+FFFD for its maximal valid prefix
  * (one byte at least), as the Unicode standard recommends. */
 size_t tl_utf8_decode(const char *s, size_t n, unsigned long *cp);
+/** Encode code point cp (<= 0x10FFFF; the caller excludes surrogates where it
+ * must) as UTF-8 into out; returns the bytes written (1-4). */
+size_t tl_utf8_encode(unsigned long cp, char out[4]);
 /** Windows-style name comparison: UTF-8 decoded, simple upper-case mapping of
  * ASCII, Latin-1 Supplement, Latin Extended-A, Greek and Cyrillic. 0 when equal. */
 int tl_wincasecmp(const char *a, const char *b);

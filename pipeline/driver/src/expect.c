@@ -400,27 +400,7 @@ static void xml_text(tl_buf *b, const char *p, const char *e)
                 unsigned long cp = strtoul(p + 2 + hex, &end, hex ? 16 : 10);
                 if (end < e && *end == ';' && cp > 0 && cp <= 0x10FFFF) {
                     char u[4];
-                    size_t n;
-                    if (cp < 0x80) {
-                        u[0] = (char)cp;
-                        n = 1;
-                    } else if (cp < 0x800) {
-                        u[0] = (char)(0xC0 | (cp >> 6));
-                        u[1] = (char)(0x80 | (cp & 0x3F));
-                        n = 2;
-                    } else if (cp < 0x10000) {
-                        u[0] = (char)(0xE0 | (cp >> 12));
-                        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                        u[2] = (char)(0x80 | (cp & 0x3F));
-                        n = 3;
-                    } else {
-                        u[0] = (char)(0xF0 | (cp >> 18));
-                        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                        u[3] = (char)(0x80 | (cp & 0x3F));
-                        n = 4;
-                    }
-                    tl_buf_append(b, u, n);
+                    tl_buf_append(b, u, tl_utf8_encode(cp, u));
                     p = end + 1;
                     done = 1;
                 }
