@@ -919,6 +919,131 @@ static void test_regex_prefilter_changes_nothing(void **state)
     assert_true(filtered > 100);
 }
 
+/* ---- the PCRE2 literal prefilter ----------------------------------------- */
+
+static void test_regex_pcre_literal(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pat, *lit; /* "" = no prefilter */
+    } cases[] = {
+        {"(?i)reg.EXE", "reg"},
+        {"(?i)\\\\csc\\.exe", "\\csc.exe"},
+        {"(?i)\\\\(c|w)script\\.exe", "script.exe"},
+        {"(?i)svchost.exe -k netsvcs -p", "exe -k netsvcs -p"},
+        {"technique_id=T1053,technique_name=Scheduled Task", "technique_id=t1053,technique_name=scheduled task"},
+        {"abc|defg", ""},            /* top-level alternation */
+        {"x(abc|defg)xyz", "xyz"},   /* inside a group: not required */
+        {"abcd?", "abc"},            /* the optional byte is dropped */
+        {"abcd*ef", "abc"},
+        {"abcd+ef", "abc"},
+        {"abcd{2}ef", "abc"},
+        {"abcd{2,}ef", "abc"},
+        {"abcd{,2}ef", ""},          /* read differently across PCRE2 versions */
+        {"ab{cd", ""},               /* a literal '{' */
+        {"\\x41BCDEF", ""},          /* \x reads more bytes */
+        {"\\p{L}abcdef", ""},
+        {"\\1abcdef", ""},
+        {"\\Qa|b\\Eabcdef", ""},
+        {"(*UTF)\\N{U+202E}", ""},
+        {"(*ACCEPT)abcdef", ""},
+        {"(?x)a b c d", ""},         /* blanks mean nothing */
+        {"ab(?i)cdef", ""},
+        {"(?#a(b)abcdef", ""},
+        {"[|]abc|d", ""},
+        {"[|]abcd", "abcd"},         /* '|' inside a class is a member */
+        {"[]|]abcd", "abcd"},
+        {"[[:alpha:]|]abcd", "abcd"},
+        {"\\dabc\\sdefg\\b", "defg"},
+        {"\\Nabcd", "abcd"},
+        {"a.b^c$d", ""},             /* no run of 3 or more: the caller needs 3 */
+        {"(?:x)abcde(?=q)", "abcde"},
+        {"caf\xc3\xa9", ""},         /* non-ASCII */
+        {"Abc\\-Def", "abc-def"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[TL_PCRE_LIT_MAX + 1];
+        size_t n = tl_pcre_literal(cases[i].pat, out, sizeof out);
+        const char *got = n >= 3 ? out : "";
+        if (strcmp(got, cases[i].lit) != 0)
+            print_error("pattern %s: literal '%s', expected '%s'\n", cases[i].pat, got,
+                        cases[i].lit);
+        assert_string_equal(got, cases[i].lit);
+    }
+}
+
+/* Random PCRE2 patterns from pieces the reader must get right (groups with
+ * alternatives, classes holding '|' or ']', quantifiers of every form,
+ * multi-byte escapes, option settings, verbs) against random subjects built
+ * from the same bytes: the expression's verdict with the prefilter equals
+ * PCRE2's alone, case flags included. */
+static void test_regex_pcre_prefilter_changes_nothing(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "ab", "Cd", "x", "abc", "ABC", "bca", ".", "\\.", "\\\\", "\\d", "\\w+", "[a-c]",
+        "[^x]", "(ab|cd)", "(?:e|f)", "?", "*", "+", "{2}", "{1,3}", "^", "$", "|", "[]a]",
+        "[|]", "\\s", "-", "/", " ", "\\-", "(?=ab)", "\\b", "\\x41", "{,2}", "{", "}", "]",
+        "(?i)", "(a", ")", "\\N", "[[:digit:]]", "d?", "e*?", "f++", "(?-i)", "(*ACCEPT)",
+        "\\Qa.\\E", "\\1", "1", "2"};
+    static const char alpha[] = "abcdefxABCDEF.\\ -/12ab";
+    uint32_t x = 777;
+    size_t compiled = 0, with_lit = 0, matches = 0, rejected = 0;
+    for (int round = 0; round < 20000; round++) {
+        char pat[200];
+        size_t np = 1 + (round % 7), pl = 0;
+        pl += (size_t)snprintf(pat, sizeof pat, "%s", round % 3 == 0 ? "(?i)" : "");
+        for (size_t k = 0; k < np; k++) {
+            x = x * 1103515245u + 12345u;
+            const char *pc = pieces[(x >> 16) % (sizeof pieces / sizeof pieces[0])];
+            if (pl + strlen(pc) + 1 < sizeof pat)
+                pl += (size_t)snprintf(pat + pl, sizeof pat - pl, "%s", pc);
+        }
+        tl_expr *e = NULL;
+        tl_diag d;
+        if (tl_expr_compile(TL_EXPR_PCRE2, pat, 0, 0, &e, &d) != TL_OK)
+            continue;
+        compiled++;
+        char lit[TL_PCRE_LIT_MAX + 1];
+        int has = tl_pcre_literal(pat, lit, sizeof lit) >= 3;
+        with_lit += has;
+        for (int k = 0; k < 40; k++) {
+            char subj[64];
+            size_t n = (size_t)(k % 20) + 2;
+            for (size_t i = 0; i < n; i++) {
+                x = x * 1103515245u + 12345u;
+                subj[i] = alpha[(x >> 16) % (sizeof alpha - 1)];
+            }
+            subj[n] = '\0';
+            if (has && k % 2) { /* plant the literal, sometimes in the other case */
+                size_t ll = strlen(lit);
+                for (size_t i = 0; i < ll && i + 1 < n; i++)
+                    subj[i + 1] = (char)((k % 4 == 1 && lit[i] >= 'a' && lit[i] <= 'z')
+                                             ? lit[i] - 32
+                                             : lit[i]);
+            }
+            tl_expr_prefilter_off = 1;
+            int want = tl_expr_match(e, subj);
+            tl_expr_prefilter_off = 0;
+            int got = tl_expr_match(e, subj);
+            if (want != got)
+                print_error("pattern '%s' subject '%s': %d with the prefilter, %d without\n", pat,
+                            subj, got, want);
+            assert_int_equal(got, want);
+            matches += want;
+            if (has && !want && !strstr(subj, lit))
+                rejected++;
+        }
+        tl_expr_free(e);
+    }
+    print_message("pcre2 prefilter: %zu patterns, %zu with a literal, %zu matches, %zu "
+                  "subjects without it\n",
+                  compiled, with_lit, matches, rejected);
+    assert_true(compiled > 5000);
+    assert_true(with_lit > 1000);
+    assert_true(matches > 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -941,6 +1066,8 @@ int main(void)
         cmocka_unit_test(test_regex_reference_patterns_compile),
         cmocka_unit_test(test_regex_reference_ini_expectations),
         cmocka_unit_test(test_regex_prefilter_changes_nothing),
+        cmocka_unit_test(test_regex_pcre_literal),
+        cmocka_unit_test(test_regex_pcre_prefilter_changes_nothing),
     };
     return cmocka_run_group_tests_name("regex", tests, NULL, teardown_group);
 }

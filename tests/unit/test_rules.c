@@ -854,7 +854,9 @@ static void walk_compare(walk_pair *w, const char *line) {
     tl_diag d;
     tl_diag_clear(&d);
     w->t += 1000;
+    tl_expr_prefilter_off = 1; /* the reference walk: PCRE2 alone */
     tl_status sa = tl_engine_process(w->full, line, w->t, &a, &d);
+    tl_expr_prefilter_off = 0;
     tl_status sb = tl_engine_process(w->indexed, line, w->t, &b, &d);
     assert_int_equal(sa, sb);
     if (sa != TL_OK)
@@ -936,8 +938,9 @@ static void walk_queue_line(walk_pair *w, char *line) {
 }
 
 /* The walk skips what cannot match (children whose decoded_as or
- * program_name cannot pass, rules whose first <field> the event lacks); a
- * trace turns every skip off. Both walks must give the same alerts, with the
+ * program_name cannot pass, children keyed on another exact field value,
+ * rules whose first <field> the event lacks, PCRE2 patterns whose required
+ * literal is absent); a trace and tl_expr_prefilter_off turn every skip off. Both walks must give the same alerts, with the
  * complete stock ruleset, on every log of Wazuh's .ini tests, on the
  * oracle's recorded eventchannel messages and on those messages
  * pre-converted to {"win":...} JSON (json decoder). */
@@ -979,6 +982,110 @@ static void test_rules_indexed_walk_changes_nothing(void **state) {
     assert_true(w.alerts > 500);
     tl_engine_free(w.full);
     tl_engine_free(w.indexed);
+    tl_ruleset_free(rs);
+}
+
+/* The complete stock ruleset with the blog's local rules; 0 when ../shared
+ * is absent (the caller skips). */
+static int load_stock(tl_ruleset **rs) {
+    const char *rdir = TL_SHARED_DIR "/reference/wazuh-full/rules";
+    const char *ddir = TL_SHARED_DIR "/reference/wazuh-full/decoders";
+    if (access(rdir, R_OK) != 0 || access(ddir, R_OK) != 0)
+        return 0;
+    const char *rd[1] = {rdir}, *dd[1] = {ddir};
+    const char *lf[1] = {TL_SOURCE_DIR "/pipeline/etc/rules/local_rules.xml"};
+    tl_ruleset_opts o;
+    memset(&o, 0, sizeof o);
+    o.rule_dirs = rd;
+    o.n_rule_dirs = 1;
+    o.decoder_dirs = dd;
+    o.n_decoder_dirs = 1;
+    o.rule_files = lf;
+    o.n_rule_files = access(lf[0], R_OK) == 0 ? 1 : 0;
+    int nwarn = 0;
+    o.warn = count_warn;
+    o.warn_ctx = &nwarn;
+    tl_diag d;
+    tl_diag_clear(&d);
+    assert_int_equal(tl_ruleset_load(&o, rs, &d), TL_OK);
+    return 1;
+}
+
+/* A child the value index leaves out of the list for value v (NULL: field
+ * missing) must fail on v: some <field> of it on the keyed field must refuse
+ * v. Checked for every value-indexed child list of the complete stock
+ * ruleset, on every keyed value and near misses of it (other case, one byte
+ * more or less, surrounding blanks, a newline), so the recognizer of exact
+ * value sets (rules_tree.c) never claims more than OS_Regex does. */
+static void vidx_check(const tl_kids *L, const char *v, size_t *excluded) {
+    const tl_vidx *vx = L->vx;
+    const tl_kids *K = tl_vidx_pick(L, v);
+    for (size_t i = 0; i < L->n; i++) {
+        const tl_rule *c = L->v[i];
+        int in = 0;
+        for (size_t j = 0; j < K->n && !in; j++)
+            in = K->v[j] == c;
+        if (in)
+            continue;
+        int fails = 0;
+        for (size_t f = 0; f < c->nfields && !fails; f++)
+            fails = c->fields[f].fid == vx->fid && !tl_expr_match(c->fields[f].e, v);
+        if (!fails)
+            print_error("rule %d left out for value '%s' but its fields accept it\n", c->id,
+                        v ? v : "(missing)");
+        assert_true(fails);
+        (*excluded)++;
+    }
+}
+
+static void test_rules_value_sets_are_exact(void **state) {
+    (void)state;
+    tl_ruleset *rs = NULL;
+    if (!load_stock(&rs))
+        skip();
+    size_t lists = 0, excluded = 0;
+    int saw_eventid = 0;
+    for (size_t r = 0; r < rs->nrules; r++) {
+        const tl_kidx *k = rs->rules[r]->kidx;
+        for (size_t li = 0; k && li < 2 * k->npairs; li++) {
+            const tl_kids *L = &k->lists[li];
+            if (!L->vx)
+                continue;
+            lists++;
+            if (rs->rules[r]->id == 61600 &&
+                tl_ascii_casecmp(rs->fnames[L->vx->fid], "win.system.eventID") == 0)
+                saw_eventid = 1;
+            vidx_check(L, NULL, &excluded);
+            vidx_check(L, "", &excluded);
+            for (size_t kk = 0; kk < L->vx->nkeys; kk++) {
+                const char *val = L->vx->keys[kk].val;
+                size_t n = strlen(val);
+                char b[300];
+                if (n > 200)
+                    continue;
+                vidx_check(L, val, &excluded);
+                for (size_t i = 0; i <= n; i++) /* other case */
+                    b[i] = (char)(val[i] >= 'a' && val[i] <= 'z' ? val[i] - 32 : val[i]);
+                vidx_check(L, b, &excluded);
+                snprintf(b, sizeof b, "%s0", val);
+                vidx_check(L, b, &excluded);
+                snprintf(b, sizeof b, "1%s", val);
+                vidx_check(L, b, &excluded);
+                snprintf(b, sizeof b, " %s ", val);
+                vidx_check(L, b, &excluded);
+                snprintf(b, sizeof b, "%s\n", val);
+                vidx_check(L, b, &excluded);
+                snprintf(b, sizeof b, "%.*s", (int)(n - 1), val);
+                vidx_check(L, b, &excluded);
+                snprintf(b, sizeof b, "%s", val + 1);
+                vidx_check(L, b, &excluded);
+            }
+        }
+    }
+    print_message("value-indexed child lists: %zu, exclusions checked: %zu\n", lists, excluded);
+    assert_true(saw_eventid);
+    assert_true(lists >= 10);
+    assert_true(excluded > 10000);
     tl_ruleset_free(rs);
 }
 
@@ -1428,6 +1535,7 @@ int main(void) {
         cmocka_unit_test(test_rules_error_undefined_var),
         cmocka_unit_test(test_rules_reference_ruleset_loads),
         cmocka_unit_test(test_rules_indexed_walk_changes_nothing),
+        cmocka_unit_test(test_rules_value_sets_are_exact),
         cmocka_unit_test(test_rules_reference_worked_example),
         cmocka_unit_test(test_rules_engine_tests_rulesets_load),
         cmocka_unit_test(test_rules_default_profile_end_to_end),

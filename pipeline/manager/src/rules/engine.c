@@ -798,11 +798,19 @@ static const tl_rule *check_rule(tl_engine *e, const tl_rule *r, int depth) {
     tl_rule *const *kids = r->children;
     size_t nk = r->nchildren;
     if (r->kidx && !e->trace) {
-        /* only the children whose decoded_as / program_name can pass */
+        /* only the children whose decoded_as / program_name can pass (and
+         * whose exact-value <field>, see rules_tree.c) */
         const tl_kidx *k = r->kidx;
         const engine_extra *x = X(e);
         size_t pair = x->dec_slot < k->nslots ? k->slot[x->dec_slot] : 0;
         const tl_kids *L = &k->lists[2 * pair + (size_t)x->has_prog];
+        if (L->vx) {
+            /* only the children whose exact-value <field> can pass */
+            size_t fid = L->vx->fid;
+            if (!x->indexed)
+                index_fields(e);
+            L = tl_vidx_pick(L, e->fgen[fid] == e->gen ? e->fcache[fid] : NULL);
+        }
         kids = L->v;
         nk = L->n;
     }

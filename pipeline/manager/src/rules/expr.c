@@ -49,7 +49,11 @@ struct tl_expr {
     uint32_t pcre_groups; /* capture groups in the PCRE2 pattern */
     int jit;              /* JIT compiled: matched with pcre2_jit_match (same results, no
                              per-call option checks) */
+    char need_s[TL_PCRE_LIT_MAX + 1]; /* PCRE2: a literal every match contains (folded) */
+    tl_lit need;                      /* need.len 0: none */
 };
+
+int tl_expr_prefilter_off;
 
 static _Thread_local pcre2_match_data *tls_md;
 static _Thread_local uint32_t tls_md_pairs;
@@ -116,6 +120,192 @@ void tl_expr_free(tl_expr *e)
     tl_free(e);
 }
 
+/* ---- a literal every PCRE2 match contains ----------------------------------
+ * A field like originalFileName is tested against dozens of patterns such as
+ * (?i)reg.EXE or (?i)\\csc\.exe per event, nearly all failing; a PCRE2 call
+ * costs ~300 instructions, a search for a literal the pattern cannot do
+ * without ~30. tl_pcre_literal reads the pattern conservatively: it gives up
+ * (no prefilter) on anything it does not fully understand, and otherwise
+ * returns the longest run of literal bytes at the top level (outside every
+ * group) of a pattern without top-level alternation, dropping a byte a
+ * quantifier makes optional. Compared ignoring ASCII case, which accepts a
+ * superset of what a case-sensitive pattern accepts. Gives up on: (* verbs
+ * ((*ACCEPT) ends a match early), option settings other than a leading
+ * (?i) ((?x) changes what a blank means), comments, \Q..\E, escapes that
+ * read more than one byte after the backslash (\x41, \p{L}, \g1, \c?, octal
+ * and back references), a '{' that is not a plain {n}, {n,} or {n,m}, and
+ * non-ASCII bytes. Worked example: (?i)\\(c|w)script\.exe gives "script.exe"
+ * ('\\' is a top-level byte too, but the group breaks the run);
+ * (?i)reg.EXE gives "reg" (the first of two runs of 3); a|b gives nothing.
+ * test_expr_pcre_literal lists the cases; test_expr_pcre_prefilter_changes_nothing
+ * compares every stock PCRE2 rule field with and without it. */
+
+/* Escapes that stand for one byte class or assertion (no extra bytes read). */
+static int pl_simple_escape(unsigned char c)
+{
+    return c && strchr("dDsSwWbBhHvVRtnrfeaAzZGKX", c) != NULL;
+}
+
+size_t tl_pcre_literal(const char *pat, char *out, size_t outsz)
+{
+    const unsigned char *p = (const unsigned char *)pat;
+    char run[TL_PCRE_LIT_MAX + 1];
+    size_t rn = 0, best = 0;
+    int depth = 0, last_lit = 0;
+    if (!pat || outsz == 0)
+        return 0;
+    out[0] = '\0';
+    if (strncmp(pat, "(?i)", 4) == 0)
+        p += 4;
+#define PL_END_RUN()                                                                               \
+    do {                                                                                           \
+        if (depth == 0 && rn > best && rn < outsz) {                                               \
+            memcpy(out, run, rn);                                                                  \
+            out[rn] = '\0';                                                                        \
+            best = rn;                                                                             \
+        }                                                                                          \
+        rn = 0;                                                                                    \
+        last_lit = 0;                                                                              \
+    } while (0)
+    while (*p) {
+        unsigned char c = *p;
+        if (c >= 0x80)
+            return 0;
+        if (c == '\\') {
+            unsigned char n = p[1];
+            if (!n || n >= 0x80)
+                return 0;
+            if ((n >= '0' && n <= '9') || (n >= 'a' && n <= 'z') || (n >= 'A' && n <= 'Z')) {
+                if (!pl_simple_escape(n) && !(n == 'N' && p[2] != '{'))
+                    return 0;
+                PL_END_RUN();
+                p += 2;
+                continue;
+            }
+            /* \ + punctuation: that byte */
+            if (depth == 0 && rn < TL_PCRE_LIT_MAX) {
+                run[rn++] = (char)(n >= 'A' && n <= 'Z' ? n + 32 : n);
+                last_lit = 1;
+            } else {
+                PL_END_RUN();
+            }
+            p += 2;
+            continue;
+        }
+        switch (c) {
+        case '(':
+            if (p[1] == '*')
+                return 0;
+            if (p[1] == '?') {
+                unsigned char k = p[2];
+                if (k == '#' || (k >= 'a' && k <= 'z') || (k >= 'A' && k <= 'Z') || k == '-' ||
+                    k == '^' || k == ')' || k == 'C' || k == '(' || k == '&' || k == 'R' ||
+                    (k >= '0' && k <= '9') || k == '+')
+                    return 0; /* options, comments, calls, conditions */
+                if (k == 'P' || k == '\'')
+                    return 0;
+            }
+            PL_END_RUN();
+            depth++;
+            p++;
+            continue;
+        case ')':
+            PL_END_RUN();
+            if (depth == 0)
+                return 0;
+            depth--;
+            p++;
+            continue;
+        case '|':
+            if (depth == 0)
+                return 0; /* top-level alternation */
+            p++;
+            continue;
+        case '[': {
+            /* skip the class: ']' first (after an optional '^') is a member,
+             * \ escapes one byte, [: [. [= open a POSIX item closed by :] .] =] */
+            PL_END_RUN();
+            const unsigned char *q = p + 1;
+            if (*q == '^')
+                q++;
+            if (*q == ']')
+                q++;
+            for (;;) {
+                if (!*q || *q >= 0x80)
+                    return 0;
+                if (*q == '\\') {
+                    if (!q[1] || q[1] == 'Q' || q[1] == 'E')
+                        return 0;
+                    q += 2;
+                    continue;
+                }
+                if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+                    unsigned char t = q[1];
+                    q += 2;
+                    while (*q && !(*q == t && q[1] == ']'))
+                        q++;
+                    if (!*q)
+                        return 0;
+                    q += 2;
+                    continue;
+                }
+                if (*q == ']')
+                    break;
+                q++;
+            }
+            p = q + 1;
+            continue;
+        }
+        case '?':
+        case '*':
+        case '+':
+        case '{':
+            /* the byte before is optional or repeated: not part of the run */
+            if (c == '{') {
+                const unsigned char *q = p + 1;
+                int digits = 0, comma = 0;
+                while ((*q >= '0' && *q <= '9') || (*q == ',' && !comma)) {
+                    if (*q == ',')
+                        comma = 1;
+                    else
+                        digits++;
+                    q++;
+                }
+                if (*q != '}' || !digits || p[1] == ',')
+                    return 0; /* a literal '{', or a form another PCRE2 may read otherwise */
+                p = q;
+            }
+            if (last_lit && rn)
+                rn--;
+            PL_END_RUN();
+            p++;
+            continue;
+        case '.':
+        case '^':
+        case '$':
+            PL_END_RUN();
+            p++;
+            continue;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                return 0;
+            if (depth == 0 && rn < TL_PCRE_LIT_MAX) {
+                run[rn++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+                last_lit = 1;
+            } else if (depth == 0) {
+                PL_END_RUN();
+            }
+            p++;
+            continue;
+        }
+    }
+    if (depth != 0)
+        return 0;
+    PL_END_RUN();
+#undef PL_END_RUN
+    return best;
+}
+
 static tl_status pcre_compile_expr(tl_expr *e, tl_diag *d)
 {
     tl_status st = TL_OK;
@@ -140,6 +330,8 @@ static tl_status pcre_compile_expr(tl_expr *e, tl_diag *d)
         TL_FAIL(TL_E_REGEX);
     }
     e->jit = pcre2_jit_compile(e->code, PCRE2_JIT_COMPLETE) == 0; /* interpreter if no JIT */
+    if (tl_pcre_literal(e->pattern, e->need_s, sizeof e->need_s) >= 3)
+        tl_lit_init(&e->need, e->need_s, strlen(e->need_s));
     if (pcre2_pattern_info(e->code, PCRE2_INFO_CAPTURECOUNT, &e->pcre_groups) != 0)
         e->pcre_groups = 0;
     e->mctx = pcre2_match_context_create(g);
@@ -203,10 +395,14 @@ static int pcre_exec(const tl_expr *e, const char *str, tl_capture *caps, size_t
         size_t g = e->pcre_groups < maxcap ? e->pcre_groups : maxcap;
         want = (uint32_t)g + 1;
     }
+    size_t len = strlen(str);
+    if (e->need.len && !tl_expr_prefilter_off &&
+        tl_lit_find(&e->need, (const unsigned char *)str, len) == (size_t)-1)
+        return 0; /* a literal every match holds is not there */
     pcre2_match_data *md = md_get(want);
     if (!md)
         return 0;
-    int rc = e->jit ? pcre2_jit_match(e->code, (PCRE2_SPTR)str, strlen(str), 0, 0, md, e->mctx)
+    int rc = e->jit ? pcre2_jit_match(e->code, (PCRE2_SPTR)str, len, 0, 0, md, e->mctx)
                     : pcre2_match(e->code, (PCRE2_SPTR)str, PCRE2_ZERO_TERMINATED, 0, 0, md,
                                   e->mctx);
     if (rc < 0)

@@ -186,6 +186,16 @@ const char *tl_expr_pattern(const tl_expr *e);
 int tl_expr_negated(const tl_expr *e);
 /** Free; NULL is fine. */
 void tl_expr_free(tl_expr *e);
+/* Longest literal a PCRE2 pattern needs in every match, see expr.c. */
+#define TL_PCRE_LIT_MAX 63
+/** Write into out (outsz bytes, ASCII lower case, NUL-terminated) the
+ * longest run of literal bytes every match of the PCRE2 pattern contains
+ * (compared ignoring ASCII case), as far as a conservative reading of the
+ * pattern can tell; returns its length, 0 when none is known. */
+size_t tl_pcre_literal(const char *pattern, char *out, size_t outsz);
+/** Test hook: nonzero turns the PCRE2 literal prefilter off (results must
+ * not change; test_expr_pcre_prefilter_changes_nothing compares). */
+extern int tl_expr_prefilter_off;
 /** For tl_expr_exec (no negate) on a text or any suffix of it whose
  * fingerprint is t: 0 when it cannot match, else 1 (t NULL: 1). */
 int tl_expr_exec_maybe(const tl_expr *e, const tl_tri *t);

@@ -212,10 +212,33 @@ enum {
  * decoded_as / program_name can pass, in sibling order. Built by
  * tl_rules_tree_index; ids are tl_decoder_set ids (slot 0: no decoder or a
  * decoder no child names; nnames + 1: windows_eventchannel). */
+typedef struct tl_vidx tl_vidx;
 typedef struct tl_kids {
     struct tl_rule **v;
     size_t n;
+    tl_vidx *vx; /* value-keyed sublists of v (NULL when not worth it) */
 } tl_kids;
+/* A list of children split on the value of one field (rules_tree.c): a child
+ * with an OS_Regex <field> that can only match a few exact values
+ * (^4698$|^4699$) is kept only in the sublists of those values, in sibling
+ * order with the unkeyed children; `other` (the unkeyed children alone) is
+ * for an event whose value is none of them or that lacks the field. */
+typedef struct tl_vkey {
+    char *val; /* ASCII lower case (OS_Regex literals ignore case) */
+    size_t len;
+    tl_kids kids;
+} tl_vkey;
+struct tl_vidx {
+    size_t fid; /* the keyed field */
+    tl_kids other;
+    tl_vkey *keys;
+    size_t nkeys, maxlen;
+    uint32_t *tab; /* open addressing on the folded value: key index + 1, 0 = empty */
+    size_t mask;
+};
+/** The children of L to try when the keyed field of L->vx has value v
+ * (NULL: missing); L itself when L has no value index. */
+const tl_kids *tl_vidx_pick(const tl_kids *L, const char *v);
 typedef struct tl_kidx {
     size_t nslots;
     uint16_t *slot;  /* decoder slot -> pair index (0: the generic pair) */

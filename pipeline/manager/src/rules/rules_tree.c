@@ -283,11 +283,26 @@ tl_status tl_rules_tree_finish(tl_ruleset *rs, tl_diag *d) {
  * would fail their first condition. Same results, less work (the logtest
  * trace, which lists every tried rule, walks the full list). */
 
+static void vidx_free(tl_vidx *vx) {
+    if (!vx)
+        return;
+    for (size_t i = 0; i < vx->nkeys; i++) {
+        tl_free(vx->keys[i].val);
+        tl_free(vx->keys[i].kids.v);
+    }
+    tl_free(vx->keys);
+    tl_free(vx->other.v);
+    tl_free(vx->tab);
+    tl_free(vx);
+}
+
 void tl_kidx_free(tl_kidx *k) {
     if (!k)
         return;
-    for (size_t i = 0; i < 2 * k->npairs; i++)
+    for (size_t i = 0; i < 2 * k->npairs; i++) {
         tl_free(k->lists[i].v);
+        vidx_free(k->lists[i].vx);
+    }
     tl_free(k->lists);
     tl_free(k->slot);
     tl_free(k);
@@ -307,16 +322,274 @@ static int kid_dec(const tl_rule *c) {
     return 0;
 }
 
+/* ---- value-keyed children -----------------------------------------------------
+ * Under 60000 / 61600 / 60001 ... most children start with a condition like
+ * <field name="win.system.eventID">^4698$</field> or ^4720$|^624$: an OS_Regex
+ * whose every alternative is '^', plain literal bytes, '$', which holds
+ * exactly when the value equals one of the literals, ignoring ASCII case
+ * (test_rules_value_sets_are_exact checks that claim against the matcher).
+ * Such a child fails on any other value and on a missing field (a missing
+ * field fails even negated), and the conditions before a <field> have no side
+ * effect (those with one - check_diff, if_fts, lists, context - come after),
+ * so a walk that skips it for such an event returns what the sequential walk
+ * returns. Per child list, the field most children are keyed on gets a hash
+ * table: value -> the children to try (the unkeyed ones and those whose set
+ * holds the value, in sibling order). Worked example: under 61600 an event
+ * with eventID 11 tries 61613 and the unkeyed children, not the twenty-odd
+ * siblings keyed on other Sysmon event ids. */
+
+/* Bytes OS_Regex compares as themselves (ignoring case) anywhere in an
+ * alternative: no escape, group, anchor, alternation, and nothing non-ASCII. */
+static int plain_lit_byte(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == '/' || c == ' ' || c == ':' || c == ',';
+}
+
+/* When e (OS_Regex, not negated) holds exactly for the values of a finite
+ * set, call each(lit, len, ctx) for every alternative's literal and return
+ * the number of alternatives; else 0 (each not called). */
+static size_t exact_set(const tl_expr *e, void (*each)(const char *, size_t, void *), void *ctx) {
+    if (!e || tl_expr_get_type(e) != TL_EXPR_OSREGEX || tl_expr_negated(e))
+        return 0;
+    const char *pat = tl_expr_pattern(e);
+    if (!pat || !*pat)
+        return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+        const char *p = pat;
+        for (;;) {
+            const char *bar = strchr(p, '|');
+            size_t len = bar ? (size_t)(bar - p) : strlen(p);
+            if (len < 3 || p[0] != '^' || p[len - 1] != '$')
+                return 0;
+            for (size_t i = 1; i + 1 < len; i++)
+                if (!plain_lit_byte((unsigned char)p[i]))
+                    return 0;
+            if (pass)
+                each(p + 1, len - 2, ctx);
+            n++;
+            if (!bar)
+                break;
+            p = bar + 1;
+        }
+        if (pass || !each)
+            return n;
+    }
+    return 0;
+}
+
+/* Index (in c->fields) of c's first exact-set <field> on fid, or -1. */
+static long keyed_field(const tl_rule *c, size_t fid) {
+    for (size_t i = 0; i < c->nfields; i++)
+        if (c->fields[i].fid == fid && exact_set(c->fields[i].e, NULL, NULL))
+            return (long)i;
+    return -1;
+}
+
+static uint32_t fold_hash(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static int fold_eq(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (unsigned char)(x + 32);
+        if (x != y) /* y is folded already */
+            return 0;
+    }
+    return 1;
+}
+
+typedef struct vcollect {
+    tl_vidx *vx;
+    size_t cap;
+    int oom;
+} vcollect;
+
+static tl_vkey *vkey_find(const tl_vidx *vx, const char *v, size_t n) {
+    if (!vx->tab || n > vx->maxlen)
+        return NULL;
+    for (size_t i = fold_hash(v, n) & vx->mask;; i = (i + 1) & vx->mask) {
+        uint32_t k = vx->tab[i];
+        if (!k)
+            return NULL;
+        tl_vkey *K = &vx->keys[k - 1];
+        if (K->len == n && fold_eq(v, K->val, n))
+            return K;
+    }
+}
+
+/* Collect the distinct literals (folded) into vx->keys (no table yet). */
+static void vcollect_add(const char *lit, size_t len, void *ctx) {
+    vcollect *c = ctx;
+    tl_vidx *vx = c->vx;
+    if (c->oom)
+        return;
+    for (size_t i = 0; i < vx->nkeys; i++)
+        if (vx->keys[i].len == len && fold_eq(lit, vx->keys[i].val, len))
+            return;
+    if (vx->nkeys == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 16;
+        tl_vkey *nk = tl_realloc(vx->keys, nc * sizeof *nk);
+        if (!nk) {
+            c->oom = 1;
+            return;
+        }
+        vx->keys = nk;
+        c->cap = nc;
+    }
+    char *v = tl_malloc(len + 1);
+    if (!v) {
+        c->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)lit[i];
+        v[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    v[len] = '\0';
+    tl_vkey *K = &vx->keys[vx->nkeys++];
+    memset(K, 0, sizeof *K);
+    K->val = v;
+    K->len = len;
+    if (len > vx->maxlen)
+        vx->maxlen = len;
+}
+
+typedef struct vmark {
+    const char *val;
+    size_t len;
+    int hit;
+} vmark;
+
+static void vmark_each(const char *lit, size_t len, void *ctx) {
+    vmark *m = ctx;
+    if (len == m->len && fold_eq(lit, m->val, len))
+        m->hit = 1;
+}
+
+/* Build L->vx when at least 4 children of L are keyed on one field. cnt:
+ * scratch of rs->nfnames zeroes (left zeroed); kf: scratch of L->n. */
+static tl_status vidx_build(const tl_ruleset *rs, tl_kids *L, size_t *cnt, long *kf) {
+    tl_status st = TL_OK;
+    tl_vidx *vx = NULL;
+    size_t best_fid = 0, best = 0;
+    /* the field most children are keyed on (the first to reach the count
+     * wins a tie); a child counts once per field */
+    for (size_t i = 0; i < L->n; i++) {
+        const tl_rule *c = L->v[i];
+        for (size_t f = 0; f < c->nfields; f++) {
+            size_t fid = c->fields[f].fid;
+            if (fid >= rs->nfnames || !exact_set(c->fields[f].e, NULL, NULL) ||
+                keyed_field(c, fid) != (long)f)
+                continue;
+            if (++cnt[fid] > best) {
+                best = cnt[fid];
+                best_fid = fid;
+            }
+        }
+    }
+    for (size_t i = 0; i < L->n; i++)
+        for (size_t f = 0; f < L->v[i]->nfields; f++)
+            if (L->v[i]->fields[f].fid < rs->nfnames)
+                cnt[L->v[i]->fields[f].fid] = 0;
+    if (best < 4)
+        return TL_OK;
+    vx = tl_calloc(1, sizeof *vx);
+    TL_TRY_ALLOC(vx);
+    vx->fid = best_fid;
+    vcollect col = {vx, 0, 0};
+    for (size_t i = 0; i < L->n; i++) {
+        kf[i] = keyed_field(L->v[i], best_fid);
+        if (kf[i] >= 0)
+            exact_set(L->v[i]->fields[kf[i]].e, vcollect_add, &col);
+        if (col.oom)
+            TL_FAIL(TL_E_NOMEM);
+    }
+    vx->other.v = tl_malloc(L->n * sizeof *vx->other.v);
+    TL_TRY_ALLOC(vx->other.v);
+    for (size_t i = 0; i < L->n; i++)
+        if (kf[i] < 0)
+            vx->other.v[vx->other.n++] = L->v[i];
+    for (size_t k = 0; k < vx->nkeys; k++) {
+        tl_vkey *K = &vx->keys[k];
+        K->kids.v = tl_malloc(L->n * sizeof *K->kids.v);
+        TL_TRY_ALLOC(K->kids.v);
+        for (size_t i = 0; i < L->n; i++) {
+            vmark m = {K->val, K->len, kf[i] < 0};
+            if (kf[i] >= 0)
+                exact_set(L->v[i]->fields[kf[i]].e, vmark_each, &m);
+            if (m.hit)
+                K->kids.v[K->kids.n++] = L->v[i];
+        }
+    }
+    size_t tsz = 16;
+    while (tsz < 2 * vx->nkeys)
+        tsz *= 2;
+    vx->tab = tl_calloc(tsz, sizeof *vx->tab);
+    TL_TRY_ALLOC(vx->tab);
+    vx->mask = tsz - 1;
+    for (size_t k = 0; k < vx->nkeys; k++) {
+        size_t i = fold_hash(vx->keys[k].val, vx->keys[k].len) & vx->mask;
+        while (vx->tab[i])
+            i = (i + 1) & vx->mask;
+        vx->tab[i] = (uint32_t)(k + 1);
+    }
+    L->vx = vx;
+    vx = NULL;
+cleanup:
+    vidx_free(vx);
+    return st;
+}
+
+const tl_kids *tl_vidx_pick(const tl_kids *L, const char *v) {
+    const tl_vidx *vx = L->vx;
+    if (!vx)
+        return L;
+    if (!v)
+        return &vx->other;
+    const tl_vkey *K = vkey_find(vx, v, strlen(v));
+    return K ? &K->kids : &vx->other;
+}
+
+/* 1 when some child list of r would get a value index. */
+static int any_keyed(const tl_rule *r) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->nchildren && n < 4; i++) {
+        const tl_rule *c = r->children[i];
+        for (size_t f = 0; f < c->nfields; f++)
+            if (exact_set(c->fields[f].e, NULL, NULL)) {
+                n++;
+                break;
+            }
+    }
+    return n >= 4;
+}
+
 static tl_status kidx_build(const tl_ruleset *rs, tl_rule *r, tl_kidx **out) {
     tl_status st = TL_OK;
     tl_kidx *k = NULL;
     int *ids = NULL;
+    long *kf = NULL;
+    size_t *cnt = NULL;
     size_t nids = 0, filt = 0;
     *out = NULL;
-    if (r->nchildren < 8)
+    if (r->nchildren < 4)
         return TL_OK;
     ids = tl_malloc(r->nchildren * sizeof *ids);
     TL_TRY_ALLOC(ids);
+    kf = tl_malloc(r->nchildren * sizeof *kf);
+    TL_TRY_ALLOC(kf);
+    cnt = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *cnt);
+    TL_TRY_ALLOC(cnt);
     for (size_t i = 0; i < r->nchildren; i++) {
         const tl_rule *c = r->children[i];
         int d = kid_dec(c);
@@ -329,7 +602,7 @@ static tl_status kidx_build(const tl_ruleset *rs, tl_rule *r, tl_kidx **out) {
         if (!seen)
             ids[nids++] = d;
     }
-    if (filt < 4)
+    if (!(r->nchildren >= 8 && filt >= 4) && !any_keyed(r))
         goto cleanup; /* not worth it */
     k = tl_calloc(1, sizeof *k);
     TL_TRY_ALLOC(k);
@@ -358,12 +631,15 @@ static tl_status kidx_build(const tl_ruleset *rs, tl_rule *r, tl_kidx **out) {
                     continue;
                 L->v[L->n++] = c;
             }
+            TL_TRY(vidx_build(rs, L, cnt, kf));
         }
     }
     *out = k;
     k = NULL;
 cleanup:
     tl_free(ids);
+    tl_free(kf);
+    tl_free(cnt);
     tl_kidx_free(k);
     return st;
 }
