@@ -6,8 +6,18 @@
  * job; from Windows 8 on AT is deprecated and a job is created only when
  * HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\Configuration
  * EnableAt = 1 was set before the last reboot (a `reboot` step); otherwise it
- * prints the deprecation notice and exits 1. Syntax is checked either way
- * (switch prefixes /e: /n: /i accepted, case-insensitive).
+ * prints the deprecation notice and exits 1.
+ *
+ * Switches (evasion.md §2.3, measured [V]): case-insensitive shorthands,
+ * every prefix of a switch name ("/i" to "/interactiv" for /interactive, "/n:"
+ * for /next:, "/e:" for /every:, "/d" for /delete, "/y" for /yes); quotes
+ * inside a switch are removed by the command-line split. Option-character
+ * substitution is rejected ("-interactive", U+2013, U+FE63 ...): at.exe then
+ * prints its usage and exits 1 with no job, as does any other unknown switch.
+ * The syntax is checked before the deprecation notice: the measurements saw a
+ * different output for the rejected spellings even where AT was deprecated.
+ * The messages are [A]: the facts give none ("Added a new job with job ID =
+ * n", the deprecation notice, the usage of `at /?`).
  *
  * The job is a task the Schedule service registers like any other (task
  * file, TaskCache, 4698/106 — evasion.md §4 lists at.exe among the paths
@@ -18,6 +28,9 @@
  * numbers) or, without /every, a TimeTrigger at the next occurrence of the
  * time [A]. Needs an administrator (elevated) [A]; otherwise "Access is denied"
  * (exit 1). at \\<other host> is not simulated (exit 0, no task).
+ * `at [id] /delete [/yes]` deletes job \At<id>, or every \At<n> job with /yes
+ * (without /yes at.exe asks, and with no console the answer is no [A]); `at`
+ * and `at id` list jobs and change nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,13 +38,127 @@
 #include "interpreters.h"
 #include "service.h"
 
-static int sw_is(const char *a, const char *full, size_t minlen)
+/* a is "/name" or "/name:value" with name a non-empty prefix of full, in any case
+ * (at.exe's shorthands: "/i" ... "/interactive", "/n:1" for /next:1). */
+static int sw_is(const char *a, const char *full)
 {
     if (a[0] != '/')
         return 0;
     const char *e = strchr(a, ':');
     size_t n = e ? (size_t)(e - a - 1) : strlen(a + 1);
-    return n >= minlen && n <= strlen(full) && tl_strncasecmp(a + 1, full, n) == 0;
+    return n >= 1 && n <= strlen(full) && tl_strncasecmp(a + 1, full, n) == 0;
+}
+
+static const char *const at_switches[] = {"interactive", "every", "next", "delete", "yes", NULL};
+
+/* An at.exe switch spelled with another option character ("-interactive",
+ * "\u2013every:M", "\uFE63delete"): the dashes schtasks and reg accept or that pySigma's
+ * windash expands to (evasion.md §0, §2.1); at.exe accepts none of them (§2.3). */
+static int dash_switch(const char *a)
+{
+    const unsigned char *u = (const unsigned char *)a;
+    size_t n = 0;
+    if (u[0] == '-')
+        n = 1;
+    else if (u[0] == 0xE2 && u[1] == 0x80 && u[2] >= 0x90 && u[2] <= 0x95) /* U+2010-2015 */
+        n = 3;
+    else if (u[0] == 0xE2 && u[1] == 0x88 && u[2] == 0x92) /* U+2212 */
+        n = 3;
+    else if (u[0] == 0xEF && ((u[1] == 0xB9 && u[2] == 0xA3) || (u[1] == 0xBC && u[2] == 0x8D)))
+        n = 3; /* U+FE63, U+FF0D */
+    if (!n || !a[n])
+        return 0;
+    char b[80];
+    snprintf(b, sizeof b, "/%s", a + n);
+    for (size_t k = 0; at_switches[k]; k++)
+        if (sw_is(b, at_switches[k]))
+            return 1;
+    return 0;
+}
+
+static int all_digits(const char *a)
+{
+    if (!*a)
+        return 0;
+    for (; *a; a++)
+        if (*a < '0' || *a > '9')
+            return 0;
+    return 1;
+}
+
+/* A switch at.exe does not know, or a known one with another option character: its
+ * usage (the text of `at /?` [A]) and exit 1, no job. */
+static tl_status usage(tl_sim *s, int *rc)
+{
+    tl_sim_console_err(s, "The syntax of this command is:\r\n\r\n"
+                          "AT [\\\\computername] [ [id] [/DELETE] | /DELETE [/YES]]\r\n"
+                          "AT [\\\\computername] time [/INTERACTIVE]\r\n"
+                          "    [ /EVERY:date[,...] | /NEXT:date[,...]] \"command\"\r\n");
+    *rc = 1;
+    return TL_OK;
+}
+
+/* Windows 8 and later without EnableAt at the last boot [A: the message]. */
+static int deprecated(tl_sim *s, int *rc)
+{
+    if (s->win7 || s->at_enabled)
+        return 0;
+    tl_sim_console_err(s, "The AT command has been deprecated. Please use schtasks.exe "
+                          "instead.\r\n\r\nThe request is not supported.\r\n");
+    *rc = 1;
+    return 1;
+}
+
+/* at [\\host] [id] [/delete [/yes]]: list (no change) or delete AT jobs. */
+static tl_status at_delete_form(tl_exec_ctx *c, char **argv, size_t argc, size_t i, int remote,
+                                int *rc)
+{
+    tl_sim *s = c->s;
+    const char *id = NULL;
+    int del = 0, yes = 0;
+    if (i < argc && all_digits(argv[i]))
+        id = argv[i++];
+    for (; i < argc; i++) {
+        if (sw_is(argv[i], "delete") && !strchr(argv[i], ':'))
+            del = 1;
+        else if (sw_is(argv[i], "yes") && !strchr(argv[i], ':'))
+            yes = 1;
+        else
+            return usage(s, rc);
+    }
+    if (yes && !del)
+        return usage(s, rc);
+    if (deprecated(s, rc))
+        return TL_OK;
+    *rc = 0;
+    if (!del || remote)
+        return TL_OK; /* a listing, or jobs on a host tasklab does not simulate */
+    if (c->integrity < 2) {
+        tl_sim_console_err(s, "Access is denied.\r\n");
+        *rc = 1;
+        return TL_OK;
+    }
+    if (id) {
+        char name[40];
+        snprintf(name, sizeof name, "\\At%.20s", id);
+        tl_task *t = tl_task_find(s, name);
+        if (!t) {
+            *rc = 1; /* no such job [A: the message is not established] */
+            return TL_OK;
+        }
+        return tl_task_delete(s, t, c->user);
+    }
+    if (!yes)
+        return TL_OK; /* "delete all jobs? (Y/N) [N]": no console answers, so no [A] */
+    for (size_t k = 0; k < s->ntasks; k++) {
+        const char *p = s->tasks[k].path;
+        if (!s->tasks[k].deleted && !tl_strncasecmp(p, "\\At", 3) && all_digits(p + 3)) {
+            tl_status st = tl_task_delete(s, &s->tasks[k], c->user);
+            if (st != TL_OK)
+                return st;
+        }
+    }
+    return TL_OK;
 }
 
 static void xesc(tl_buf *b, const char *s)
@@ -66,19 +193,10 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
         i++;
     }
     int h = 0, m = 0;
-    if (i < argc && argv[i][0] != '/' && !strchr(argv[i], ':')) {
-        /* at [id] [/delete]: listing and deleting jobs change nothing here */
-        for (const char *p = argv[i]; *p; p++)
-            if (*p < '0' || *p > '9')
-                return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time or id '%s'",
-                                         argv[i]);
-        *rc = s->win7 || s->at_enabled ? 0 : 1;
-        return TL_OK;
-    }
-    if (i >= argc || argv[i][0] == '/') {
-        *rc = s->win7 || s->at_enabled ? 0 : 1;
-        return TL_OK;
-    }
+    if (i >= argc || argv[i][0] == '/' || dash_switch(argv[i]) || all_digits(argv[i]))
+        return at_delete_form(c, argv, argc, i, remote, rc);
+    if (!strchr(argv[i], ':'))
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time or id '%s'", argv[i]);
     {
         char tail[8] = "";
         int n = sscanf(argv[i], "%d:%d%7s", &h, &m, tail);
@@ -95,31 +213,30 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
     }
     i++;
     const char *every = NULL;
-    for (; i < argc && argv[i][0] == '/'; i++) {
-        if (sw_is(argv[i], "interactive", 1))
+    for (; i < argc && (argv[i][0] == '/' || dash_switch(argv[i])); i++) {
+        if (sw_is(argv[i], "interactive") && !strchr(argv[i], ':'))
             continue;
-        if (sw_is(argv[i], "every", 1) || sw_is(argv[i], "next", 1)) {
+        if (sw_is(argv[i], "every") || sw_is(argv[i], "next")) {
             const char *v = strchr(argv[i], ':');
             if (!v || !v[1])
-                return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: %s needs dates", argv[i]);
+                return usage(s, rc);
             every = v + 1;
             continue;
         }
-        return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: unknown switch %s", argv[i]);
+        return usage(s, rc); /* "/x", "/delete" here, "-interactive" */
     }
     if (i >= argc)
-        return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: missing command");
-    if (!s->win7 && !s->at_enabled) {
-        *rc = 1; /* "The AT command has been deprecated. Please use schtasks.exe instead." */
+        return usage(s, rc); /* no command */
+    if (deprecated(s, rc))
         return TL_OK;
-    }
     if (remote) {
         *rc = 0; /* a job on another host: not simulated */
         st = tl_sim_note(s, "remote host %s not simulated: no job created on it", argv[1] + 2);
         goto cleanup;
     }
     if (c->integrity < 2) {
-        *rc = 1; /* Access is denied. */
+        tl_sim_console_err(s, "Access is denied.\r\n");
+        *rc = 1;
         return TL_OK;
     }
     /* the days of /every: weekday letters or day numbers */
@@ -248,7 +365,8 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
         }
         TL_TRY(st);
     }
-    *rc = 0; /* "Added a new job with job ID = <n>" */
+    tl_sim_console_printf(s, "Added a new job with job ID = %s\r\n", path + 3);
+    *rc = 0;
 cleanup:
     tl_buf_free(&x);
     tl_buf_free(&cmd);

@@ -46,6 +46,13 @@ typedef struct row {
     const char *output;    /* the console shows this (NULL: not checked) */
 } row;
 
+/* Steps run before the row's command (JSON, each followed by a comma), e.g. setting
+ * EnableAt and rebooting for at.exe (evasion.md §2.3); "" for none. */
+static const char *g_pre = "";
+/* When set, run_row stores the task file's content there (owned by the caller). */
+static char **g_task_xml = NULL;
+static size_t g_task_len;
+
 typedef struct outcome {
     tl_status st;
     char msg[1024];
@@ -64,9 +71,9 @@ static void run_row(const row *r, outcome *o)
                   "{\"name\":\"t\",\"title\":\"evasion row\",\"kind\":\"attack\","
                   "\"endpoint\":{\"hostname\":\"WIN-EV\",\"os_build\":\"%s\",\"users\":[{\"name\":"
                   "\"alice\",\"admin\":true}]},\"start\":\"2024-01-01T10:00:00.000Z\",\"seed\":3,"
-                  "\"steps\":[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"parent\":\"%s\"%s,"
+                  "\"steps\":[%s{\"at\":%d,\"user\":\"alice\",\"elevated\":true,\"parent\":\"%s\"%s,"
                   "\"command\":\"%s\"}]}",
-                  r->build, r->parent, r->wow64 ? ",\"wow64\":true" : "", r->command);
+                  r->build, g_pre, g_pre[0] ? 600 : 0, r->parent, r->wow64 ? ",\"wow64\":true" : "", r->command);
     tl_scenario *sc = NULL;
     tl_sim *sim = NULL;
     tl_diag d;
@@ -76,13 +83,14 @@ static void run_row(const row *r, outcome *o)
         tl_sim_opts so = {ETC, TL_SHARED_DIR, LOG_ALL, NULL};
         o->st = tl_sim_new(sc, &so, &sim, &d);
     }
-    if (o->st == TL_OK)
-        o->st = tl_sim_run_step(sim, 0, &d);
+    size_t nsteps = o->st == TL_OK ? tl_scenario_step_count(sc) : 0;
+    for (size_t i = 0; i < nsteps && o->st == TL_OK; i++)
+        o->st = tl_sim_run_step(sim, i, &d);
     if (o->st != TL_OK)
         tl_diag_format(&d, o->msg, sizeof o->msg);
     if (sim) {
         int ec = -1;
-        const char *out = tl_sim_console_step(sim, 0, &ec);
+        const char *out = nsteps ? tl_sim_console_step(sim, nsteps - 1, &ec) : NULL;
         o->exit_code = ec;
         o->output = out ? strdup(out) : NULL;
         tl_record rec;
@@ -101,7 +109,12 @@ static void run_row(const row *r, outcome *o)
             size_t len = 0;
             snprintf(path, sizeof path, "C:\\Windows\\System32\\Tasks\\%s", r->task);
             o->has_task = tl_sim_read_file(sim, path, &data, &len) == TL_OK;
-            tl_free(data);
+            if (g_task_xml && o->has_task) {
+                *g_task_xml = data;
+                g_task_len = len;
+            } else {
+                tl_free(data);
+            }
         }
     }
     tl_sim_free(sim);
@@ -446,6 +459,9 @@ static void test_evasion_other_paths(void **state)
     }
 }
 
+/* §2.3 at.exe and §2.4 powershell.exe: their own files, one table per section */
+#include "evasion/rows_at.inc"
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +471,10 @@ int main(void)
         cmocka_unit_test(test_evasion_cmd),
         cmocka_unit_test(test_evasion_launchers),
         cmocka_unit_test(test_evasion_other_paths),
+        cmocka_unit_test(test_evasion_at_shorthands),
+        cmocka_unit_test(test_evasion_at_quotes_case),
+        cmocka_unit_test(test_evasion_at_delete),
+        cmocka_unit_test(test_evasion_at_rejected),
     };
     return cmocka_run_group_tests_name("evasion", tests, NULL, NULL);
 }
