@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * reg.exe (add / delete / query / import).
+ * reg.exe (add / delete / query / import / export / save / compare).
  *
  * reg: keys in any spelling (HKLM, HKEY_CURRENT_USER, ...) — see sim_reg.c;
  * /v, /ve, /va, /t, /d, /s, /f, /reg:32|64. Usage errors (unknown switch,
@@ -9,7 +9,13 @@
  * ...\Schedule\TaskCache needs SYSTEM (its ACL; why Tarrask and GhostTask run
  * as SYSTEM); otherwise reg exits 1 ("Access is denied") without changes.
  * Prompts (no /f) are answered "Yes". reg import reads a .reg file (version
- * 5.00 or REGEDIT4) from the endpoint.
+ * 5.00 or REGEDIT4) from the endpoint. The reading verbs a defender hunts
+ * with write nothing to the registry: reg export writes the key and its subkeys
+ * as a .reg file (UTF-16LE, "Windows Registry Editor Version 5.00", which reg
+ * import reads back), reg save a hive file (needs an elevated token: the
+ * backup privilege), reg compare prints "Result Compared: Identical|Different"
+ * and exits 0 or 2 (reg's documented return codes). [A: the fact sheets are
+ * silent on reg's file formats and messages; these follow reg /?.]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +201,261 @@ static void query_key(tl_buf *b, const tl_regkey *k, const char *vname, int ve, 
     }
 }
 
+/* ---- reg export / save / compare ---------------------------------------------------- */
+
+/* One value in .reg syntax; hex data wrapped as regedit does (",\" then two blanks). */
+static tl_status export_value(tl_buf *b, const tl_regval *v)
+{
+    size_t col;
+    if (v->name[0]) {
+        tl_buf_putc(b, '"');
+        for (const char *p = v->name; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                tl_buf_putc(b, '\\');
+            tl_buf_putc(b, *p);
+        }
+        tl_buf_puts(b, "\"=");
+        col = strlen(v->name) + 3;
+    } else {
+        tl_buf_puts(b, "@=");
+        col = 2;
+    }
+    if (v->type == TL_REG_SZ) {
+        tl_buf_putc(b, '"');
+        for (size_t i = 0; i < v->len; i++) {
+            if (v->data[i] == '"' || v->data[i] == '\\')
+                tl_buf_putc(b, '\\');
+            tl_buf_putc(b, (char)v->data[i]);
+        }
+        tl_buf_puts(b, "\"\r\n");
+        return tl_buf_status(b);
+    }
+    if (v->type == TL_REG_DWORD && v->len == 4) {
+        tl_buf_printf(b, "dword:%08x\r\n",
+                      (unsigned)(v->data[0] | v->data[1] << 8 | v->data[2] << 16 |
+                                 (unsigned)v->data[3] << 24));
+        return tl_buf_status(b);
+    }
+    unsigned char *wide = NULL;
+    const unsigned char *d = v->data;
+    size_t n = v->len;
+    if (v->type == TL_REG_EXPAND_SZ || v->type == TL_REG_MULTI_SZ) {
+        /* stored as UTF-16LE with its terminating NUL(s); MULTI_SZ items are '\n'-joined here */
+        tl_buf t = TL_BUF_INIT;
+        for (size_t i = 0; i < v->len; i++)
+            tl_buf_putc(&t, v->data[i] == '\n' && v->type == TL_REG_MULTI_SZ ? '\0' : (char)v->data[i]);
+        tl_buf_putc(&t, '\0');
+        if (v->type == TL_REG_MULTI_SZ)
+            tl_buf_putc(&t, '\0');
+        tl_status st = tl_buf_status(&t);
+        if (st == TL_OK) {
+            wide = tl_malloc(t.len * 2 + 2);
+            if (!wide)
+                st = TL_E_NOMEM;
+        }
+        if (st != TL_OK) {
+            tl_buf_free(&t);
+            return st;
+        }
+        /* the text is ASCII in every scenario; other bytes pass through as one unit each */
+        for (size_t i = 0; i < t.len; i++) {
+            wide[2 * i] = (unsigned char)t.data[i];
+            wide[2 * i + 1] = 0;
+        }
+        n = t.len * 2;
+        d = wide;
+        tl_buf_free(&t);
+    }
+    if (v->type == TL_REG_BINARY) {
+        tl_buf_puts(b, "hex:");
+        col += 4;
+    } else {
+        tl_buf_printf(b, "hex(%x):", (unsigned)v->type);
+        col += v->type < 16 ? 7 : 8;
+    }
+    for (size_t i = 0; i < n; i++) {
+        tl_buf_printf(b, "%02x", d[i]);
+        col += 2;
+        if (i + 1 < n) {
+            tl_buf_putc(b, ',');
+            col++;
+            if (col > 76) {
+                tl_buf_puts(b, "\\\r\n  ");
+                col = 2;
+            }
+        }
+    }
+    tl_buf_puts(b, "\r\n");
+    tl_free(wide);
+    return tl_buf_status(b);
+}
+
+static tl_status export_key(tl_buf *b, const tl_regkey *k, const char *hkcu_sid, int depth)
+{
+    tl_status st = TL_OK;
+    tl_buf_putc(b, '[');
+    query_name(b, k, hkcu_sid);
+    tl_buf_puts(b, "]\r\n");
+    for (size_t i = 0; i < k->nvals; i++)
+        TL_TRY(export_value(b, &k->vals[i]));
+    tl_buf_puts(b, "\r\n");
+    if (depth < 64)
+        for (size_t i = 0; i < k->nsubs; i++)
+            TL_TRY(export_key(b, k->subs[i], hkcu_sid, depth + 1));
+    st = tl_buf_status(b);
+cleanup:
+    return st;
+}
+
+/* 1 when two keys hold the same values (and, with recurse, the same subkeys). */
+static int same_key(const tl_regkey *a, const tl_regkey *b, int recurse, int depth)
+{
+    if (a->nvals != b->nvals)
+        return 0;
+    for (size_t i = 0; i < a->nvals; i++) {
+        const tl_regval *w = tl_reg_val_find((tl_regkey *)b, a->vals[i].name);
+        if (!w || w->type != a->vals[i].type || w->len != a->vals[i].len ||
+            (w->len && memcmp(w->data, a->vals[i].data, w->len)))
+            return 0;
+    }
+    if (!recurse || depth >= 64)
+        return 1;
+    if (a->nsubs != b->nsubs)
+        return 0;
+    for (size_t i = 0; i < a->nsubs; i++) {
+        const tl_regkey *m = NULL;
+        for (size_t j = 0; j < b->nsubs && !m; j++)
+            if (!tl_strcasecmp(a->subs[i]->name, b->subs[j]->name))
+                m = b->subs[j];
+        if (!m || !same_key(a->subs[i], m, 1, depth + 1))
+            return 0;
+    }
+    return 1;
+}
+
+/* reg export KEY FILE [/y] [/reg:32|64], reg save KEY FILE [/y] [/reg:32|64],
+ * reg compare KEY1 KEY2 [/v NAME | /ve] [/oa|/od|/os|/on] [/s]. */
+static tl_status reg_read_verb(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
+{
+    tl_sim *s = c->s;
+    tl_status st = TL_OK;
+    const char *op = argv[1];
+    int compare = !tl_strcasecmp(op, "compare"), save = !tl_strcasecmp(op, "save");
+    char *k1 = NULL, *k2 = NULL, *fp = NULL;
+    unsigned char *wide = NULL;
+    tl_buf b = TL_BUF_INIT;
+    const char *v = NULL;
+    int ve = 0, rs = 0;
+    if (argc < 4)
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: needs two operands", op);
+    for (size_t i = 4; i < argc; i++) {
+        tl_ev_reg_arg(argv[i], 0);
+        const char *a = argv[i];
+        const char *w = a[0] == '/' || a[0] == '-' ? a + 1 : NULL;
+        if (w && compare && !tl_strcasecmp(w, "v") && i + 1 < argc) {
+            v = argv[++i];
+        } else if (w && compare && !tl_strcasecmp(w, "ve")) {
+            ve = 1;
+        } else if (w && compare && !tl_strcasecmp(w, "s")) {
+            rs = 1;
+        } else if (w && ((compare && (!tl_strcasecmp(w, "oa") || !tl_strcasecmp(w, "od") ||
+                                      !tl_strcasecmp(w, "os") || !tl_strcasecmp(w, "on"))) ||
+                         (!compare && !tl_strcasecmp(w, "y")) || !tl_strcasecmp(w, "reg:32") ||
+                         !tl_strcasecmp(w, "reg:64"))) {
+            /* accepted; the output options change only what is listed */
+        } else {
+            return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid parameter '%s'", op, a);
+        }
+    }
+    if (v && ve)
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: /v and /ve are exclusive", op);
+    st = tl_reg_normalize(argv[2], s->users[c->user].sid, &k1);
+    if (st == TL_OK && compare)
+        st = tl_reg_normalize(argv[3], s->users[c->user].sid, &k2);
+    if (st == TL_E_PARSE) {
+        st = tl_sim_step_error(s, c->d, TL_E_PARSE, "reg %s: invalid key name", op);
+        goto cleanup;
+    }
+    TL_TRY(st);
+    tl_regkey *a = tl_reg_find(s, k1), *bk = compare ? tl_reg_find(s, k2) : NULL;
+    if (!a || (compare && !bk)) {
+        *rc = 1;
+        tl_sim_console_err(s, "ERROR: The system was unable to find the specified registry key "
+                              "or value.\r\n");
+        goto cleanup;
+    }
+    if (compare) {
+        int same;
+        if (v || ve) {
+            const tl_regval *x = tl_reg_val_find(a, v ? v : ""), *y = tl_reg_val_find(bk, v ? v : "");
+            same = x && y && x->type == y->type && x->len == y->len &&
+                   (!x->len || !memcmp(x->data, y->data, x->len));
+        } else {
+            same = same_key(a, bk, rs, 0);
+        }
+        *rc = same ? 0 : 2;
+        tl_sim_console_puts(s, same ? "\r\nResult Compared: Identical\r\nThe operation completed "
+                                      "successfully.\r\n"
+                                    : "\r\nResult Compared: Different\r\nThe operation completed "
+                                      "successfully.\r\n");
+        goto cleanup;
+    }
+    if (save && c->integrity < 2) {
+        *rc = 1;
+        tl_sim_console_err(s, "ERROR: A required privilege is not held by the client.\r\n");
+        goto cleanup;
+    }
+    TL_TRY_ALLOC(fp = tl_sim_expand_env(s, c->user, argv[3]));
+    if (!strchr(fp, '\\') && !strchr(fp, ':') && s->procs[proc].cwd) {
+        tl_buf full = TL_BUF_INIT; /* a bare file name lands in the current directory */
+        const char *cwd = s->procs[proc].cwd;
+        tl_buf_puts(&full, cwd);
+        if (cwd[0] && cwd[strlen(cwd) - 1] != '\\')
+            tl_buf_putc(&full, '\\');
+        tl_buf_puts(&full, fp);
+        TL_TRY(tl_buf_status(&full));
+        tl_free(fp);
+        fp = tl_buf_take(&full);
+    }
+    int hkcu = !tl_strncasecmp(argv[2], "HKCU", 4) || !tl_strncasecmp(argv[2], "HKEY_CURRENT_USER", 17);
+    size_t wn = 0;
+    if (save) {
+        /* a hive file: opaque here, its "regf" signature and the key's .reg text */
+        tl_buf_puts(&b, "regf");
+        TL_TRY(export_key(&b, a, hkcu ? s->users[c->user].sid : NULL, 0));
+        int den = tl_sim_file_denied(s, proc, fp);
+        st = den < 0 ? TL_E_NOMEM : den ? TL_E_IO : tl_sim_file_write(s, proc, fp, b.data, b.len);
+    } else {
+        tl_buf_puts(&b, "Windows Registry Editor Version 5.00\r\n\r\n");
+        TL_TRY(export_key(&b, a, hkcu ? s->users[c->user].sid : NULL, 0));
+        TL_TRY(tl_utf8_to_utf16le(b.data, b.len, &wide, &wn));
+        unsigned char *bom = tl_malloc(wn + 2);
+        TL_TRY_ALLOC(bom);
+        bom[0] = 0xff;
+        bom[1] = 0xfe;
+        memcpy(bom + 2, wide, wn);
+        tl_free(wide);
+        wide = bom;
+        int den = tl_sim_file_denied(s, proc, fp);
+        st = den < 0 ? TL_E_NOMEM : den ? TL_E_IO : tl_sim_file_write(s, proc, fp, wide, wn + 2);
+    }
+    if (st == TL_E_IO) {
+        *rc = 1;
+        tl_sim_console_err(s, "ERROR: Access is denied.\r\n");
+        st = TL_OK;
+        goto cleanup;
+    }
+    TL_TRY(st);
+    tl_sim_console_puts(s, "The operation completed successfully.\r\n");
+cleanup:
+    tl_buf_free(&b);
+    tl_free(wide);
+    tl_free(fp);
+    tl_free(k1);
+    tl_free(k2);
+    return st;
+}
+
 static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, int *rc)
 {
     tl_sim *s = c->s;
@@ -209,6 +470,9 @@ static tl_status reg_run(tl_exec_ctx *c, long proc, char **argv, size_t argc, in
     const char *op = argv[1];
     int add = !tl_strcasecmp(op, "add"), del = !tl_strcasecmp(op, "delete"),
         query = !tl_strcasecmp(op, "query"), import = !tl_strcasecmp(op, "import");
+    if (!tl_strcasecmp(op, "export") || !tl_strcasecmp(op, "save") ||
+        !tl_strcasecmp(op, "compare"))
+        return reg_read_verb(c, proc, argv, argc, rc);
     if (!add && !del && !query && !import) {
         /* a shorthand of a verb is a measured rejection (§2.2): reg's usage error, exit 1
          * [A: the message is not in the facts sheets] */

@@ -224,12 +224,51 @@ static void test_console_reg_import(void **state)
     run_free(&r);
 }
 
+/* reg's reading verbs (issue 16: a defender's hunt of TaskCache must stay silent, so
+ * the verbs must run): reg export writes a .reg file that reg import restores whole
+ * (strings, DWORDs, binary values, subkeys); reg compare exits 0 on identical keys and
+ * 2 on different ones; a missing key is exit 1; reg save writes its hive file. */
+static void test_console_reg_export_compare(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "reg add HKLM\\SOFTWARE\\T\\A /v S /d hello /f",
+        "reg add HKLM\\SOFTWARE\\T\\A /v N /t REG_DWORD /d 7 /f",
+        "reg add HKLM\\SOFTWARE\\T\\A\\Sub /v B /t REG_BINARY /d 0102 /f",
+        "reg export HKLM\\SOFTWARE\\T C:\\Users\\Public\\t.reg /y",
+        "reg delete HKLM\\SOFTWARE\\T /f",
+        "reg import C:\\Users\\Public\\t.reg",
+        "reg query HKLM\\SOFTWARE\\T\\A /s",
+        "reg compare HKLM\\SOFTWARE\\T\\A HKLM\\SOFTWARE\\T\\A /s",
+        "reg compare HKLM\\SOFTWARE\\T\\A HKLM\\SOFTWARE\\T\\A\\Sub",
+        "reg export HKLM\\SOFTWARE\\Nope C:\\Users\\Public\\n.reg",
+        "reg save HKLM\\SOFTWARE\\T C:\\Users\\Public\\t.hiv /y",
+    };
+    run r;
+    const char *c = console_of(&r, lines, sizeof lines / sizeof lines[0]);
+    assert_true(has(c, "{\"step\":3,\"command\":\"reg export HKLM\\\\SOFTWARE\\\\T "
+                       "C:\\\\Users\\\\Public\\\\t.reg /y\",\"exit_code\":0,"));
+    assert_true(has(c, "{\"step\":5,\"command\":\"reg import C:\\\\Users\\\\Public\\\\t.reg\","
+                       "\"exit_code\":0,"));
+    /* restored from the export: all three values, the subkey included */
+    assert_true(has(c, "    S    REG_SZ    hello\\n"));
+    assert_true(has(c, "    N    REG_DWORD    0x7\\n"));
+    assert_true(has(c, "    B    REG_BINARY    0102\\n"));
+    assert_true(has(c, "\"step\":7,"));
+    assert_true(has(c, "/s\",\"exit_code\":0,\"output\":\"\\nResult Compared: Identical\\n"));
+    assert_true(has(c, "\\\\Sub\",\"exit_code\":2,\"output\":\"\\nResult Compared: Different\\n"));
+    assert_true(has(c, "n.reg\",\"exit_code\":1,"));
+    assert_true(has(c, "t.hiv /y\",\"exit_code\":0,"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_console_schtasks),
         cmocka_unit_test(test_console_task_action_silent),
         cmocka_unit_test(test_console_reg_import),
+        cmocka_unit_test(test_console_reg_export_compare),
     };
     return cmocka_run_group_tests_name("console", tests, NULL, NULL);
 }
