@@ -24,6 +24,12 @@
  * '_' (the oracle's naming, when paths are given relative to the recordings'
  * folder). No active response runs: a recording has no endpoint.
  *
+ * A queue capture (`tasklab export --format queue`, `replay --format queue`:
+ * one analysisd queue message a line) is fed as the manager read it: each
+ * message verbatim (its own agent header; --agent does not apply), in file
+ * order, the `1:` lines of the agent's logcollector (the active response's
+ * output) included.
+ *
  * Exit: 0; 2 when a file could not be read at all (damage inside a file that
  * still gave records is reported, not fatal). .evtx files are read by
  * tasklab's own EVTX reader (pipeline/replay), so no library is needed.
@@ -214,7 +220,9 @@ const tl_cli_cmd tl_cli_cmd_replay_def = {
     "recorded Windows event logs through the manager, as the agent forwards them", replay_optv,
     tl_cli_cmd_replay,
     "Records are replayed in EventRecordID order, each file in a fresh manager run\n"
-    "(no state carried over) unless --merge. Exit 2 when a file could not be read at all.\n"};
+    "(no state carried over) unless --merge. A queue capture (export --format queue) is\n"
+    "fed verbatim, in file order, its 1: lines included. Exit 2 when a file could not be\n"
+    "read at all.\n"};
 
 int tl_cli_cmd_replay(int argc, char **argv)
 {

@@ -8,6 +8,9 @@
 #  - --format queue is the oracle's .queue form: one JSON string a line,
 #    "f:[001] (NAME) any->EventChannel:{...}" per forwarded record and
 #    "1:[001] (NAME) any->LOCATION:LINE" per collected line;
+#  - tasklab replay of the exported queue (its "1:" lines included: the AR's
+#    collected output) gives the run's alerts, every field but timestamp and id,
+#    and replay --format queue writes the capture back byte for byte;
 #  - bad input: no --format, an unknown format, a missing scenario exit 2.
 set -u
 T=$1
@@ -25,6 +28,27 @@ for l in sys.stdin:
     if not l: continue
     r = json.loads(l).get("rule") or {}
     if r.get("level", 0) >= 3: print(r["id"], r["level"])'; }
+
+same_alerts() { python3 - "$1" "$2" <<'PY'
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+b = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+assert a, "the run has no alert"
+assert len(a) == len(b), ("alert count", len(a), len(b))
+for i, (x, y) in enumerate(zip(a, b)):
+    for k in set(x) | set(y):
+        if k not in ("timestamp", "id"):
+            assert x.get(k) == y.get(k), (i, k, x.get(k), y.get(k))
+PY
+}
+replay_queue() { # replay_queue SCENARIO: the export's queue replayed == the run
+  q=$W/$1.queue
+  grep -q '^"1:' "$q" && ok || bad "$1: no 1: line in the exported queue"
+  "$T" replay "$q" >"$W/$1.rq" 2>"$W/$1.rqerr" || bad "$1: replay of the queue: exit $?"
+  grep -q damaged "$W/$1.rqerr" && bad "$1: replay of the queue: $(cat "$W/$1.rqerr")" || ok
+  same_alerts "$W/run/$1/alerts.json" "$W/$1.rq" && ok || bad "$1: replay of the exported queue is not the run"
+  "$T" replay --format queue "$q" 2>/dev/null | cmp -s - "$q" && ok || bad "$1: replay --format queue does not give the capture back"
+}
 
 for s in seed-test-task atomic-t1053-005-02-local; do
   S=$SRC/scenarios/$s.json
@@ -55,7 +79,13 @@ assert all(re.match(r"1:\[001\] \([^)]+\) any->[^:]+:", m) for m in lines if not
 for m in f:
     json.loads(m.split("EventChannel:", 1)[1])
 PY
+  replay_queue "$s"
 done
+# Security and Sysmon records interleaved, with the AR's lines: file order, not EventRecordID order
+s=atomic-t1053-005-08-hidden-xml-security-log
+"$T" run --out "$W/run" "$SRC/scenarios/$s.json" >/dev/null 2>&1 || bad "$s: run exit $?"
+"$T" export --format queue "$SRC/scenarios/$s.json" >"$W/$s.queue" || bad "$s: export queue exit $?"
+replay_queue "$s"
 "$T" export "$SRC/scenarios/seed-test-task.json" >/dev/null 2>"$W/e"; rc=$?
 [ $rc = 2 ] && grep -q -- '--format' "$W/e" && ok || bad "no --format: exit $rc"
 "$T" export --format csv "$SRC/scenarios/seed-test-task.json" >/dev/null 2>"$W/e"; rc=$?

@@ -213,6 +213,64 @@ static void test_replay_jsonl_forms(void **state)
     free(p);
 }
 
+/* A queue capture (what `export --format queue` writes): file order, each
+ * message verbatim, the AR's "1:" lines included (time of the record before). */
+static void test_replay_queue_capture(void **state)
+{
+    (void)state;
+    const char *x =
+        "\"f:[001] (WS) any->EventChannel:{\\\"Event\\\":\\\"<Event xmlns='e'><System>"
+        "<EventRecordID>9</EventRecordID><TimeCreated SystemTime='2024-02-01T10:00:00.0Z'/>"
+        "<Channel>Security</Channel></System></Event>\\\"}\"\n"
+        "\"1:[001] (WS) any->logs\\\\scheduled-tasks.log:{\\\"TaskName\\\": \\\"x\\\"}\"\n"
+        "f:[001] (WS) any->EventChannel:{\"Event\":\"<Event><System><EventRecordID>2"
+        "</EventRecordID><Channel>S</Channel></System></Event>\"}\n"
+        "1:a|:b:ok\n"
+        "{\"Event\":\"<Event/>\"}\n";
+    char *p = write_tmp("c.queue", x, strlen(x));
+    tl_replay *r = NULL;
+    tl_diag d;
+    assert_int_equal(tl_replay_open(p, TL_REPLAY_AUTO, &r, &d), TL_OK);
+    tl_replay_record rec;
+    int got = 0;
+    tl_buf b = TL_BUF_INIT;
+    const char *want[4] = {
+        "f:[001] (WS) any->EventChannel:{\"Event\":\"<Event xmlns='e'><System><EventRecordID>9"
+        "</EventRecordID><TimeCreated SystemTime='2024-02-01T10:00:00.0Z'/><Channel>Security"
+        "</Channel></System></Event>\"}",
+        "1:[001] (WS) any->logs\\scheduled-tasks.log:{\"TaskName\": \"x\"}",
+        "f:[001] (WS) any->EventChannel:{\"Event\":\"<Event><System><EventRecordID>2"
+        "</EventRecordID><Channel>S</Channel></System></Event>\"}",
+        "1:a|:b:ok"};
+    tl_time t0 = 0;
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(tl_replay_next(r, &rec, &got), TL_OK);
+        assert_int_equal(got, 1);
+        tl_buf_reset(&b);
+        tl_replay_queue_line(&rec, "007", "other", 1, &b); /* verbatim: no re-heading */
+        assert_string_equal(tl_buf_cstr(&b), want[i]);
+        if (i == 0) {
+            assert_int_equal(rec.record_id, 9);
+            assert_string_equal(rec.channel, "Security");
+            t0 = rec.time;
+            assert_true(t0 != 0);
+        }
+        if (i == 1) {
+            assert_int_equal(rec.event_len, 0);
+            assert_int_equal(rec.record_id, 0);
+            assert_true(rec.time == t0);
+        }
+    }
+    assert_int_equal(tl_replay_next(r, &rec, &got), TL_OK);
+    assert_int_equal(got, 0);
+    assert_int_equal(tl_replay_damaged(r), 1); /* the agent JSON line: not a queue message */
+    assert_non_null(strstr(tl_replay_damage(r), "record 5: not an analysisd queue message"));
+    tl_buf_free(&b);
+    tl_replay_free(r);
+    unlink(p);
+    free(p);
+}
+
 static void test_replay_queue_line_form(void **state)
 {
     (void)state;
@@ -334,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_replay_xml_export_truncated_keeps_what_it_can),
         cmocka_unit_test(test_replay_jsonl_forms),
         cmocka_unit_test(test_replay_queue_line_form),
+        cmocka_unit_test(test_replay_queue_capture),
         cmocka_unit_test(test_replay_bad_files),
         cmocka_unit_test(test_replay_evtx_truncated),
     };

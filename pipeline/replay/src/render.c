@@ -384,6 +384,10 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
 void tl_replay_queue_line(const tl_replay_record *rec, const char *agent_id,
                           const char *agent_name, int with_message, tl_buf *out)
 {
+    if (rec->queue) {
+        tl_buf_append(out, rec->queue, rec->queue_len);
+        return;
+    }
     tl_buf_printf(out, "f:[%s] (%s) any->EventChannel:{", agent_id, agent_name);
     if (with_message && rec->message) {
         tl_buf_puts(out, "\"Message\":");

@@ -241,6 +241,8 @@ static tl_status index_jsonl(tl_replay *r)
     size_t number = 0, len = 0;
     int c;
     int toolong = 0;
+    tl_time last_time = 0; /* a capture's log line takes the time of the record before it */
+    r->capture = -1;       /* decided by the first line that parses */
     for (;;) {
         c = getc(r->f);
         if (c == EOF || c == '\n') {
@@ -256,8 +258,14 @@ static tl_status index_jsonl(tl_replay *r)
                     tl_status rs = tl_replay_jsonl_load(r, start, len, number, &rec);
                     if (rs == TL_E_NOMEM)
                         return rs;
-                    if (rs == TL_OK)
+                    if (rs == TL_OK) {
                         TL_TRY(tl_replay_index_add(r, rec.record_id, start, (uint32_t)len, 0));
+                        r->idx[r->nidx - 1].number = (uint32_t)number;
+                        if (rec.queue && !rec.event_len)
+                            r->idx[r->nidx - 1].time = last_time;
+                        else
+                            last_time = rec.time;
+                    }
                     if (fseek(r->f, here, SEEK_SET) != 0)
                         return TL_E_IO;
                 }
@@ -308,7 +316,35 @@ tl_status tl_replay_jsonl_load(tl_replay *r, uint64_t pos, size_t len, size_t nu
         }
         js = outer->valuestring;
     }
+    size_t jl = strlen(js);
+    int isq = tl_replay_is_queue_msg(js, jl);
+    if (r->capture < 0)
+        r->capture = isq;
     const char *ec = strstr(js, "->EventChannel:");
+    if (r->capture > 0) {
+        /* a queue capture: the message as the manager read it */
+        if (!isq) {
+            tl_replay_damage_add(r, number, "not an analysisd queue message (the file is a "
+                                            "queue capture: its first line is one)");
+            cJSON_Delete(outer);
+            return TL_E_PARSE;
+        }
+        tl_buf_reset(&r->qline);
+        tl_buf_append(&r->qline, js, jl);
+        if (js[0] != 'f' || !ec) {
+            /* a log line (queue 1: logcollector, e.g. the active response's output) */
+            cJSON_Delete(outer);
+            memset(rec, 0, sizeof *rec);
+            tl_buf_reset(&r->ev);
+            tl_buf_reset(&r->chan);
+            rec->event = tl_buf_cstr(&r->ev);
+            rec->channel = tl_buf_cstr(&r->chan);
+            rec->number = number;
+            rec->queue = tl_buf_cstr(&r->qline);
+            rec->queue_len = r->qline.len;
+            return tl_buf_status(&r->qline);
+        }
+    }
     if (ec && js[0] != '{')
         js = ec + strlen("->EventChannel:");
     obj = cJSON_Parse(js);
@@ -342,7 +378,27 @@ tl_status tl_replay_jsonl_load(tl_replay *r, uint64_t pos, size_t len, size_t nu
     rec->event_len = r->ev.len;
     rec->channel = tl_buf_cstr(&r->chan);
     rec->number = number;
+    if (r->capture > 0) {
+        rec->queue = tl_buf_cstr(&r->qline);
+        rec->queue_len = r->qline.len;
+        TL_TRY(tl_buf_status(&r->qline));
+    }
     return tl_buf_status(&r->msg);
+cleanup:
+    return st;
+}
+
+int tl_replay_is_queue_msg(const char *s, size_t n)
+{
+    if (n < 3 || s[1] != ':' || (unsigned char)s[0] <= ' ' || s[0] == '{' || s[0] == '"')
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] == '|')
+            i++; /* pipe + x is x (wazuh.md §2.1) */
+        else if (s[i] == ':')
+            return 1;
+    }
+    return 0;
 }
 
 /* ---- common ------------------------------------------------------------- */
@@ -444,7 +500,8 @@ tl_status tl_replay_next(tl_replay *r, tl_replay_record *rec, int *got)
 {
     *got = 0;
     if (!r->sorted) {
-        qsort(r->idx, r->nidx, sizeof *r->idx, cmp_idx);
+        if (r->capture <= 0) /* a queue capture keeps the order the manager read it in */
+            qsort(r->idx, r->nidx, sizeof *r->idx, cmp_idx);
         r->sorted = 1;
     }
     while (r->next < r->nidx) {
@@ -454,8 +511,11 @@ tl_status tl_replay_next(tl_replay *r, tl_replay_record *rec, int *got)
             st = tl_replay_evtxo_load(r, e, rec);
         else if (r->kind == TL_REPLAY_EVTX_LIBEVTX)
             st = tl_replay_evtx_load(r, e, rec);
-        else if (r->kind == TL_REPLAY_JSONL)
+        else if (r->kind == TL_REPLAY_JSONL) {
             st = tl_replay_jsonl_load(r, e->pos, e->len, e->number, rec);
+            if (st == TL_OK && rec->queue && !rec->event_len)
+                rec->time = e->time;
+        }
         else {
             st = read_span(r, e->pos, e->len);
             if (st == TL_OK) {
@@ -500,6 +560,7 @@ void tl_replay_free(tl_replay *r)
     tl_buf_free(&r->ev);
     tl_buf_free(&r->chan);
     tl_buf_free(&r->msg);
+    tl_buf_free(&r->qline);
     tl_buf_free(&r->damage);
     tl_free(r);
 }

@@ -54,7 +54,9 @@ struct tl_replay {
     size_t ndamaged;
     size_t cached_bytes;
     int damage_more;
-    tl_buf raw, ev, chan, msg, damage;
+    int capture;            /* JSON lines: a manager queue capture (lines kept verbatim, in
+                               file order), decided by the file's first line */
+    tl_buf raw, ev, chan, msg, damage, qline;
 };
 
 void tl_replay_damage_add(tl_replay *r, size_t number, const char *fmt, ...)
@@ -66,6 +68,10 @@ tl_status tl_replay_index_add(tl_replay *r, uint64_t id, uint64_t pos, uint32_t 
                               uint32_t flags);
 tl_status tl_replay_jsonl_load(tl_replay *r, uint64_t pos, size_t len, size_t number,
                                tl_replay_record *rec);
+/* replay.c: 1 when line[0..n) is an analysisd queue message: a queue
+ * character, ':', a location that ends at a ':' not escaped by '|' (wazuh.md
+ * §2.1). */
+int tl_replay_is_queue_msg(const char *line, size_t n);
 
 /* render.c: decode entities and line ends of s[0..n) and append it escaped
  * for a text node (attr 0) or an attribute value (attr 1). */

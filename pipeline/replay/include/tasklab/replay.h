@@ -15,9 +15,19 @@
  *  - agent JSON lines ({"Message":…,"Event":"<Event…>"}), also in the queue
  *    form `f:[001] (name) any->EventChannel:{…}` or as a JSON string a line
  *    (the oracle's `.queue` files).
+ *  - a queue capture: a JSON lines file whose first line is an analysisd
+ *    queue message (`f:[001] (name) any->EventChannel:{…}`, `1:[001] (name)
+ *    any->logs\scheduled-tasks.log:…`, bare or as a JSON string, as
+ *    `tasklab export --format queue` and `replay --format queue` write it).
+ *    It is what a manager read, in the order it read it: its messages are
+ *    replayed verbatim (tl_replay_record.queue), in file order. A line of
+ *    another queue than `f` (a log line the agent's logcollector read, such as
+ *    the active response's output) has no Event: its record has event "",
+ *    record id 0 and the time of the record before it.
  *
  * Order: records are returned sorted by EventRecordID (stable for equal ids),
- * as a real manager receives one burst per channel. The reader keeps only a
+ * as a real manager receives one burst per channel; a queue capture in file
+ * order. The reader keeps only a
  * small index in memory (record id + position, ~24 bytes a record); record
  * payloads are read one at a time, so memory does not grow with record size.
  *
@@ -55,6 +65,8 @@ typedef struct tl_replay_record {
     uint64_t record_id;  /* EventRecordID (0 when absent) */
     tl_time time;        /* TimeCreated SystemTime (0 when absent) */
     size_t number;       /* 1-based position of the record in the file */
+    const char *queue;   /* a queue capture's message as the manager read it, or NULL */
+    size_t queue_len;
 } tl_replay_record;      /* borrowed: valid until the next tl_replay_next / free */
 
 /** 1: .evtx files can be read (tasklab's own reader, always built in). */
@@ -105,7 +117,9 @@ tl_status tl_replay_render(const char *xml, size_t len, tl_buf *out, tl_buf *cha
 /**
  * The analysisd queue line of a record, as remoted writes it
  * (`f:[ID] (NAME) any->EventChannel:{"Message":…,"Event":…}`), appended to out
- * without a newline. with_message 0 leaves Message out.
+ * without a newline. with_message 0 leaves Message out. A record of a queue
+ * capture (rec->queue) is its message verbatim: agent_id, agent_name and
+ * with_message do not apply.
  */
 void tl_replay_queue_line(const tl_replay_record *rec, const char *agent_id,
                           const char *agent_name, int with_message, tl_buf *out);
