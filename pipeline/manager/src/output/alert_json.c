@@ -9,7 +9,8 @@
  *   firedtimes?, mail, groups, pci_dss.. (in order of first appearance)},
  *   agent{id, name, ip?}, manager{name}, id, previous_output?, full_log?,
  *   predecoder?, decoder?, data?, location
- * The line is printed by cJSON_PrintUnformatted, so escaping is cJSON's.
+ * The line is written directly, byte for byte what cJSON_PrintUnformatted
+ * printed (its escaping, its number form; see "the alert" below).
  *
  * data: static fields first (protocol, action, srcip, srcport, srcuser, dstip,
  * dstport, dstuser, id, status, url, data, extra_data, system_name), then the
@@ -25,6 +26,8 @@
 #include "rules/rules_int.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TA_EXE "Execution"
@@ -214,62 +217,181 @@ void tl_description_expand(const char *desc, const tl_event *ev, tl_buf *out) {
 
 /* ---- the alert --------------------------------------------------------------- */
 
-static void json_add_field(cJSON *root, const char *key, const char *value, int *oom) {
-    const char *nest = strchr(key, '.');
-    if (nest) {
-        size_t len = (size_t)(nest - key);
-        char stackbuf[256];
-        char *cur = len < sizeof stackbuf ? stackbuf : tl_malloc(len + 1);
-        if (!cur) {
-            *oom = 1;
-            return;
+/*
+ * The line is written straight into the output buffer, byte for byte what
+ * cJSON_PrintUnformatted printed for the object tree this file used to build
+ * (cJSON 1.7.15): strings escaped by tl_buf_json_strn (cJSON's escapes: `"`
+ * `\` \b \f \n \r \t, other bytes below 0x20 as \u00xx, the rest as they
+ * are), numbers as "%1.15g" (integers below 1e15 print as themselves), keys in
+ * insertion order. Only the data object needs a tree (a dotted field joins
+ * the object its prefix made, wherever that was created): a small array of
+ * nodes on the stack, grown on the heap past 128 fields. cJSON itself is used
+ * only to re-print a value that parses as a JSON array, as before.
+ */
+
+typedef struct jnode {
+    const char *key;
+    size_t klen;
+    const char *val; /* leaf: NUL-terminated string, or the raw JSON text of an array */
+    size_t vlen;     /* raw array: its length */
+    int kind;        /* 0 object, 1 string, 2 raw JSON */
+    int first, last, next; /* children and sibling, -1 for none */
+} jnode;
+
+typedef struct jtree {
+    jnode *v;
+    size_t n, cap;
+    jnode stack[128];
+    tl_buf raw; /* re-printed arrays, NUL-separated; node val is an offset until the end */
+    int oom;
+} jtree;
+
+static int jt_add(jtree *t, int parent, const char *key, size_t klen, int kind, const char *val,
+                  size_t vlen) {
+    if (t->n == t->cap) {
+        size_t nc = t->cap * 2;
+        jnode *nv = tl_malloc(nc * sizeof *nv);
+        if (!nv) {
+            t->oom = 1;
+            return -1;
         }
-        memcpy(cur, key, len);
-        cur[len] = '\0';
-        cJSON *obj = cJSON_GetObjectItem(root, cur);
-        if (!obj) {
-            obj = cJSON_CreateObject();
-            if (!obj || !cJSON_AddItemToObject(root, cur, obj)) {
-                cJSON_Delete(obj);
-                obj = NULL;
-                *oom = 1;
-            }
-        }
-        if (cur != stackbuf)
-            tl_free(cur);
-        if (obj && cJSON_IsObject(obj))
-            json_add_field(obj, nest + 1, value, oom);
-        return;
+        memcpy(nv, t->v, t->n * sizeof *nv);
+        if (t->v != t->stack)
+            tl_free(t->v);
+        t->v = nv;
+        t->cap = nc;
     }
-    if (cJSON_GetObjectItem(root, key))
+    int i = (int)t->n++;
+    jnode *nd = &t->v[i];
+    nd->key = key;
+    nd->klen = klen;
+    nd->val = val;
+    nd->vlen = vlen;
+    nd->kind = kind;
+    nd->first = nd->last = nd->next = -1;
+    if (parent >= 0) {
+        jnode *p = &t->v[parent];
+        if (p->last >= 0)
+            t->v[p->last].next = i;
+        else
+            p->first = i;
+        p->last = i;
+    }
+    return i;
+}
+
+static int lower_ascii(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* cJSON_GetObjectItem: the first child whose key equals key[0..klen)
+ * ignoring ASCII case, or -1. */
+static int jt_find(const jtree *t, int parent, const char *key, size_t klen) {
+    for (int i = t->v[parent].first; i >= 0; i = t->v[i].next) {
+        const jnode *c = &t->v[i];
+        if (c->klen != klen)
+            continue;
+        size_t k = 0;
+        while (k < klen && lower_ascii((unsigned char)c->key[k]) ==
+                               lower_ascii((unsigned char)key[k]))
+            k++;
+        if (k == klen)
+            return i;
+    }
+    return -1;
+}
+
+/* W_JSON_AddField: key re-nested on '.', a later duplicate dropped. */
+static void json_add_field(jtree *t, int obj, const char *key, const char *value) {
+    for (;;) {
+        const char *nest = strchr(key, '.');
+        if (!nest)
+            break;
+        size_t len = (size_t)(nest - key);
+        int c = jt_find(t, obj, key, len);
+        if (c < 0)
+            c = jt_add(t, obj, key, len, 0, NULL, 0);
+        if (c < 0 || t->v[c].kind != 0)
+            return;
+        obj = c;
+        key = nest + 1;
+    }
+    size_t kl = strlen(key);
+    if (jt_find(t, obj, key, kl) >= 0)
         return;
     if (*value == '[') {
         const char *endp = NULL;
         cJSON *arr = cJSON_ParseWithOpts(value, &endp, 0);
         if (arr && endp && *endp == '\0') {
-            if (!cJSON_AddItemToObject(root, key, arr)) {
-                cJSON_Delete(arr);
-                *oom = 1;
+            char *txt = cJSON_PrintUnformatted(arr);
+            cJSON_Delete(arr);
+            if (!txt) {
+                t->oom = 1;
+                return;
             }
+            size_t at = t->raw.len, tl = strlen(txt);
+            tl_buf_append(&t->raw, txt, tl);
+            tl_buf_putc(&t->raw, '\0');
+            cJSON_free(txt);
+            if (tl_buf_status(&t->raw) != TL_OK) {
+                t->oom = 1;
+                return;
+            }
+            jt_add(t, obj, key, kl, 2, NULL, at); /* vlen: its offset in raw */
             return;
         }
         // not JSON (or the parser ran out of memory: cJSON cannot tell)
         cJSON_Delete(arr);
     }
-    if (!cJSON_AddStringToObject(root, key, value))
-        *oom = 1;
+    jt_add(t, obj, key, kl, 1, value, 0);
 }
 
-static int add_str(cJSON *arr, const char *s) {
-    cJSON *it = cJSON_CreateString(s);
-    if (!it || !cJSON_AddItemToArray(arr, it)) {
-        cJSON_Delete(it);
-        return 0;
+static void jt_print(const jtree *t, int i, tl_buf *out) {
+    tl_buf_putc(out, '{');
+    for (int c = t->v[i].first; c >= 0; c = t->v[c].next) {
+        const jnode *nd = &t->v[c];
+        if (c != t->v[i].first)
+            tl_buf_putc(out, ',');
+        tl_buf_json_strn(out, nd->key, nd->klen);
+        tl_buf_putc(out, ':');
+        if (nd->kind == 0)
+            jt_print(t, c, out);
+        else if (nd->kind == 1)
+            tl_buf_json_str(out, nd->val);
+        else
+            tl_buf_puts(out, t->raw.data + nd->vlen);
     }
-    return 1;
+    tl_buf_putc(out, '}');
 }
 
-static void add_groups(cJSON *rule, const char *groups, int *oom) {
+/* "key":"value" after a comma unless first */
+static void put_kv(tl_buf *out, int *first, const char *key, const char *val) {
+    if (!*first)
+        tl_buf_putc(out, ',');
+    *first = 0;
+    tl_buf_putc(out, '"');
+    tl_buf_puts(out, key);
+    tl_buf_puts(out, "\":");
+    tl_buf_json_str(out, val);
+}
+
+/* cJSON's print_number ("%1.15g", "%1.17g" when that does not read back) */
+static void put_num(tl_buf *out, double d) {
+    if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
+        tl_buf_printf(out, "%lld", (long long)d);
+        return;
+    }
+    char b[40];
+    snprintf(b, sizeof b, "%1.15g", d);
+    if (strtod(b, NULL) != d)
+        snprintf(b, sizeof b, "%1.17g", d);
+    tl_buf_puts(out, b);
+}
+
+static void put_kn(tl_buf *out, const char *key, double d) {
+    tl_buf_printf(out, ",\"%s\":", key);
+    put_num(out, d);
+}
+
+static void put_groups(tl_buf *out, const char *groups) {
     static const struct {
         const char *prefix;
         const char *key;
@@ -280,163 +402,156 @@ static void add_groups(cJSON *rule, const char *groups, int *oom) {
                 {"nist_800_53_", "nist_800_53"},
                 {"tsc_", "tsc"},
                 {"cis_", "cis"}};
-    cJSON *garr = cJSON_CreateArray();
-    if (!garr || !cJSON_AddItemToObject(rule, "groups", garr)) {
-        cJSON_Delete(garr);
-        *oom = 1;
-        return;
-    }
-    const char *p = groups ? groups : "";
-    while (*p) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len) {
-            char buf[512];
-            if (len >= sizeof buf)
-                len = sizeof buf - 1;
-            memcpy(buf, p, len);
-            buf[len] = '\0';
-            int done = 0;
-            for (size_t i = 0; i < sizeof comp / sizeof comp[0] && !done; i++) {
-                size_t pl = strlen(comp[i].prefix);
-                if (strncmp(buf, comp[i].prefix, pl) == 0) {
-                    cJSON *arr = cJSON_GetObjectItemCaseSensitive(rule, comp[i].key);
-                    if (!arr) {
-                        arr = cJSON_CreateArray();
-                        if (!arr || !cJSON_AddItemToObject(rule, comp[i].key, arr)) {
-                            cJSON_Delete(arr);
-                            *oom = 1;
-                            return;
-                        }
-                    }
-                    if (!add_str(arr, buf + pl))
-                        *oom = 1;
-                    done = 1;
+    enum { NCOMP = sizeof comp / sizeof comp[0] };
+    /* pass -1: the groups array; then each compliance array in the order its
+     * first item appears (cJSON added them to the rule object that way) */
+    int order[NCOMP], norder = 0;
+    for (int pass = -1; pass < norder; pass++) {
+        int want = pass < 0 ? -1 : order[pass];
+        if (pass < 0)
+            tl_buf_puts(out, ",\"groups\":[");
+        else
+            tl_buf_printf(out, ",\"%s\":[", comp[want].key);
+        int first = 1;
+        const char *p = groups ? groups : "";
+        while (*p) {
+            const char *e = strchr(p, ',');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            if (len) {
+                if (len > 511)
+                    len = 511;
+                int which = -1;
+                size_t pl = 0;
+                for (int i = 0; i < NCOMP && which < 0; i++) {
+                    pl = strlen(comp[i].prefix);
+                    if (len >= pl && !strncmp(p, comp[i].prefix, pl))
+                        which = i;
+                }
+                if (pass < 0 && which >= 0) {
+                    int seen = 0;
+                    for (int k = 0; k < norder; k++)
+                        seen |= order[k] == which;
+                    if (!seen)
+                        order[norder++] = which;
+                }
+                if (which == want) {
+                    size_t skip = which >= 0 ? pl : 0;
+                    if (!first)
+                        tl_buf_putc(out, ',');
+                    first = 0;
+                    tl_buf_json_strn(out, p + skip, len - skip);
                 }
             }
-            if (!done && !add_str(garr, buf))
-                *oom = 1;
+            if (!e)
+                break;
+            p = e + 1;
         }
-        if (!e)
-            break;
-        p = e + 1;
+        tl_buf_putc(out, ']');
     }
 }
 
-static void add_mitre(cJSON *rule, const tl_rule *r, int *oom) {
+static void put_mitre(tl_buf *out, const tl_rule *r) {
     if (!r->nmitre)
         return;
-    cJSON *m = cJSON_CreateObject(), *ids = cJSON_CreateArray(), *tac = cJSON_CreateArray(),
-          *tec = cJSON_CreateArray();
-    if (!m || !ids || !tac || !tec) {
-        cJSON_Delete(m);
-        cJSON_Delete(ids);
-        cJSON_Delete(tac);
-        cJSON_Delete(tec);
-        *oom = 1;
-        return;
-    }
-    int ok_i = cJSON_AddItemToObject(m, "id", ids);
-    if (!ok_i)
-        cJSON_Delete(ids);
-    int ok_ta = cJSON_AddItemToObject(m, "tactic", tac);
-    if (!ok_ta)
-        cJSON_Delete(tac);
-    int ok_te = cJSON_AddItemToObject(m, "technique", tec);
-    if (!ok_te)
-        cJSON_Delete(tec);
-    if (!ok_i || !ok_ta || !ok_te) {
-        cJSON_Delete(m);
-        *oom = 1;
-        return;
-    }
-    int ntac = 0;
+    const char *tac[64];
+    size_t ntac = 0;
     for (size_t i = 0; i < r->nmitre; i++) {
-        if (!add_str(ids, r->mitre_ids[i]))
-            *oom = 1;
         const char *tech = NULL;
         const char *const *tactics = NULL;
         if (!tl_mitre_lookup(r->mitre_ids[i], &tech, &tactics))
             continue;
         for (size_t k = 0; k < 5 && tactics[k]; k++) {
             int dup = 0;
-            cJSON *it;
-            cJSON_ArrayForEach(it, tac) if (strcmp(it->valuestring, tactics[k]) == 0) dup = 1;
-            if (!dup) {
-                if (!add_str(tac, tactics[k]))
-                    *oom = 1;
-                ntac++;
-            }
+            for (size_t j = 0; j < ntac && !dup; j++)
+                dup = !strcmp(tac[j], tactics[k]);
+            if (!dup && ntac < sizeof tac / sizeof tac[0])
+                tac[ntac++] = tactics[k];
         }
-        if (!add_str(tec, tech))
-            *oom = 1;
     }
-    if (!ntac) {
-        cJSON_Delete(m);
+    if (!ntac)
         return;
+    tl_buf_puts(out, ",\"mitre\":{\"id\":[");
+    for (size_t i = 0; i < r->nmitre; i++) {
+        if (i)
+            tl_buf_putc(out, ',');
+        tl_buf_json_str(out, r->mitre_ids[i]);
     }
-    if (!cJSON_AddItemToObject(rule, "mitre", m)) {
-        cJSON_Delete(m);
-        *oom = 1;
+    tl_buf_puts(out, "],\"tactic\":[");
+    for (size_t j = 0; j < ntac; j++) {
+        if (j)
+            tl_buf_putc(out, ',');
+        tl_buf_json_str(out, tac[j]);
     }
+    tl_buf_puts(out, "],\"technique\":[");
+    int first = 1;
+    for (size_t i = 0; i < r->nmitre; i++) {
+        const char *tech = NULL;
+        if (!tl_mitre_lookup(r->mitre_ids[i], &tech, NULL))
+            continue;
+        if (!first)
+            tl_buf_putc(out, ',');
+        first = 0;
+        tl_buf_json_str(out, tech);
+    }
+    tl_buf_puts(out, "]}");
 }
-
-#define CHK(x)                                                                                     \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            oom = 1;                                                                               \
-    } while (0)
 
 tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const char *description,
                          tl_buf *out) {
     const tl_event *ev = &e->ev;
     const tl_ruleset *rs = e->rs;
     tl_status st = TL_OK;
-    int oom = 0;
-    char *txt = NULL;
-    cJSON *root = cJSON_CreateObject();
-    if (!root)
-        return TL_E_NOMEM;
+    jtree t;
+    t.v = t.stack;
+    t.n = 0;
+    t.cap = sizeof t.stack / sizeof t.stack[0];
+    t.raw = (tl_buf)TL_BUF_INIT;
+    t.oom = 0;
+    tl_buf_reset(out);
     char ts[40];
     tl_time_fmt_wazuh(ev->time, ts);
-    CHK(cJSON_AddStringToObject(root, "timestamp", ts));
+    tl_buf_puts(out, "{\"timestamp\":");
+    tl_buf_json_str(out, ts);
 
-    cJSON *rule = cJSON_AddObjectToObject(root, "rule");
-    if (!rule)
-        TL_FAIL(TL_E_NOMEM);
-    if (r->level)
-        CHK(cJSON_AddNumberToObject(rule, "level", r->level));
-    CHK(cJSON_AddStringToObject(rule, "description", description));
-    CHK(cJSON_AddStringToObject(rule, "id", r->id_str));
-    add_mitre(rule, r, &oom);
+    tl_buf_puts(out, ",\"rule\":{");
+    int first = 1;
+    if (r->level) {
+        tl_buf_puts(out, "\"level\":");
+        put_num(out, r->level);
+        first = 0;
+    }
+    put_kv(out, &first, "description", description);
+    put_kv(out, &first, "id", r->id_str);
+    put_mitre(out, r);
     if (r->cve)
-        CHK(cJSON_AddStringToObject(rule, "cve", r->cve));
+        put_kv(out, &first, "cve", r->cve);
     if (r->info)
-        CHK(cJSON_AddStringToObject(rule, "info", r->info));
+        put_kv(out, &first, "info", r->info);
     if (r->frequency)
-        CHK(cJSON_AddNumberToObject(rule, "frequency", r->frequency));
+        put_kn(out, "frequency", r->frequency);
     if (!(r->options & TL_OPT_NO_COUNTER))
-        CHK(cJSON_AddNumberToObject(rule, "firedtimes", (double)firedtimes));
+        put_kn(out, "firedtimes", (double)firedtimes);
     int mail = ((r->level >= rs->email_alert_level) && !(r->options & TL_OPT_NO_EMAIL_ALERT)) ||
                (r->options & TL_OPT_ALERT_BY_EMAIL);
-    CHK(cJSON_AddBoolToObject(rule, "mail", mail));
-    add_groups(rule, r->groups, &oom);
+    tl_buf_puts(out, mail ? ",\"mail\":true" : ",\"mail\":false");
+    put_groups(out, r->groups);
+    tl_buf_putc(out, '}');
 
-    cJSON *agent = cJSON_AddObjectToObject(root, "agent");
-    if (!agent)
-        TL_FAIL(TL_E_NOMEM);
-    CHK(cJSON_AddStringToObject(agent, "id", ev->agent_id ? ev->agent_id : "000"));
-    CHK(cJSON_AddStringToObject(agent, "name", ev->agent_name ? ev->agent_name : e->manager_name));
+    tl_buf_puts(out, ",\"agent\":{");
+    first = 1;
+    put_kv(out, &first, "id", ev->agent_id ? ev->agent_id : "000");
+    put_kv(out, &first, "name", ev->agent_name ? ev->agent_name : e->manager_name);
     if (ev->agent_ip && strcmp(ev->agent_ip, "any") != 0)
-        CHK(cJSON_AddStringToObject(agent, "ip", ev->agent_ip));
-    cJSON *mgr = cJSON_AddObjectToObject(root, "manager");
-    if (!mgr)
-        TL_FAIL(TL_E_NOMEM);
-    CHK(cJSON_AddStringToObject(mgr, "name", e->manager_name));
+        put_kv(out, &first, "ip", ev->agent_ip);
+    tl_buf_puts(out, "},\"manager\":{");
+    first = 1;
+    put_kv(out, &first, "name", e->manager_name);
+    tl_buf_putc(out, '}');
     char idbuf[48];
     snprintf(idbuf, sizeof idbuf, "%lld.%lld", (long long)(ev->time / TL_USEC_PER_SEC),
              (long long)e->alert_offset);
-    CHK(cJSON_AddStringToObject(root, "id", idbuf));
+    first = 0;
+    put_kv(out, &first, "id", idbuf);
     if (e->ctx_rule == r && e->nctx_prev) {
         tl_buf po = TL_BUF_INIT;
         // analysisd keeps at most 10 previous events per context match
@@ -447,35 +562,37 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
         }
         st = tl_buf_status(&po);
         if (st == TL_OK)
-            CHK(cJSON_AddStringToObject(root, "previous_output", tl_buf_cstr(&po)));
+            put_kv(out, &first, "previous_output", tl_buf_cstr(&po));
         tl_buf_free(&po);
         TL_TRY(st);
     }
     if (!(r->options & TL_OPT_NO_FULL_LOG) && ev->full_log)
-        CHK(cJSON_AddStringToObject(root, "full_log", ev->full_log));
+        put_kv(out, &first, "full_log", ev->full_log);
     if (ev->program_name || ev->dec_timestamp) {
-        cJSON *pd = cJSON_AddObjectToObject(root, "predecoder");
-        if (!pd)
-            TL_FAIL(TL_E_NOMEM);
+        tl_buf_puts(out, ",\"predecoder\":{");
+        int f2 = 1;
         if (ev->program_name)
-            CHK(cJSON_AddStringToObject(pd, "program_name", ev->program_name));
+            put_kv(out, &f2, "program_name", ev->program_name);
         if (ev->dec_timestamp)
-            CHK(cJSON_AddStringToObject(pd, "timestamp", ev->dec_timestamp));
+            put_kv(out, &f2, "timestamp", ev->dec_timestamp);
         if (ev->hostname)
-            CHK(cJSON_AddStringToObject(pd, "hostname", ev->hostname));
+            put_kv(out, &f2, "hostname", ev->hostname);
+        tl_buf_putc(out, '}');
     }
     if (ev->decoder_name) {
         const tl_decoder_info *di = tl_event_decoder_info(ev);
-        cJSON *dec = cJSON_AddObjectToObject(root, "decoder");
-        if (!dec)
-            TL_FAIL(TL_E_NOMEM);
-        if (di && di->accumulate)
-            CHK(cJSON_AddNumberToObject(dec, "accumulate", 1));
+        tl_buf_puts(out, ",\"decoder\":{");
+        int f2 = 1;
+        if (di && di->accumulate) {
+            tl_buf_puts(out, "\"accumulate\":1");
+            f2 = 0;
+        }
         if (ev->decoder_parent)
-            CHK(cJSON_AddStringToObject(dec, "parent", ev->decoder_parent));
-        CHK(cJSON_AddStringToObject(dec, "name", ev->decoder_name));
+            put_kv(out, &f2, "parent", ev->decoder_parent);
+        put_kv(out, &f2, "name", ev->decoder_name);
         if (di && di->ftscomment && r->if_fts)
-            CHK(cJSON_AddStringToObject(dec, "ftscomment", di->ftscomment));
+            put_kv(out, &f2, "ftscomment", di->ftscomment);
+        tl_buf_putc(out, '}');
     }
     {
         static const struct {
@@ -495,35 +612,30 @@ tl_status tl_alert_build(tl_engine *e, const tl_rule *r, long firedtimes, const 
                   {"data", TL_SF_DATA},
                   {"extra_data", TL_SF_EXTRA_DATA},
                   {"system_name", TL_SF_SYSTEMNAME}};
-        cJSON *data = cJSON_CreateObject();
-        if (!data)
-            TL_FAIL(TL_E_NOMEM);
+        int data = jt_add(&t, -1, "data", 4, 0, NULL, 0);
         for (size_t i = 0; i < sizeof so / sizeof so[0]; i++) {
             const char *v = ev->stat[so[i].f];
             if (v && *v)
-                CHK(cJSON_AddStringToObject(data, so[i].k, v));
+                jt_add(&t, data, so[i].k, strlen(so[i].k), 1, v, 0);
         }
-        for (size_t i = 0; i < ev->nfields; i++) {
+        for (size_t i = 0; i < ev->nfields && !t.oom; i++) {
             const tl_field *f = &ev->fields[i];
             if (f->name && f->value && *f->value)
-                json_add_field(data, f->name, f->value, &oom);
+                json_add_field(&t, data, f->name, f->value);
         }
-        if (!data->child || !cJSON_AddItemToObject(root, "data", data)) {
-            oom |= data->child != NULL;
-            cJSON_Delete(data);
+        if (t.oom)
+            TL_FAIL(TL_E_NOMEM);
+        if (t.v[data].first >= 0) {
+            tl_buf_puts(out, ",\"data\":");
+            jt_print(&t, data, out);
         }
     }
-    CHK(cJSON_AddStringToObject(root, "location", ev->location_path ? ev->location_path : ""));
-    if (oom)
-        TL_FAIL(TL_E_NOMEM);
-    txt = cJSON_PrintUnformatted(root);
-    TL_TRY_ALLOC(txt);
-    tl_buf_reset(out);
-    tl_buf_puts(out, txt);
-    TL_TRY(tl_buf_status(out));
+    put_kv(out, &first, "location", ev->location_path ? ev->location_path : "");
+    tl_buf_putc(out, '}');
+    st = tl_buf_status(out);
 cleanup:
-    if (txt)
-        cJSON_free(txt);
-    cJSON_Delete(root);
+    if (t.v != t.stack)
+        tl_free(t.v);
+    tl_buf_free(&t.raw);
     return st;
 }
