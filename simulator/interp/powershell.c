@@ -69,7 +69,9 @@ typedef struct ps {
     psvar *vars;
     size_t nvars;
     int rc;
-    int depth; /* parse_primary calls active (bounded by TL_LIMIT_PS_DEPTH) */
+    int depth;  /* parse_primary calls active (bounded by TL_LIMIT_PS_DEPTH) */
+    int pwsh;   /* PowerShell 6+ (pwsh.exe): more backtick escapes */
+    int failed; /* the current statement stopped on a PowerShell error (ps_fail) */
 } ps;
 
 static void val_free(val *v)
@@ -133,6 +135,106 @@ static tl_status err(ps *x, const char *fmt, const char *a)
     char m[400];
     snprintf(m, sizeof m, fmt, a ? a : "");
     return tl_sim_step_error(x->c->s, x->c->d, TL_E_PARSE, "powershell: %s", m);
+}
+
+/* A PowerShell error, not a scenario error: the attacker's spelling was wrong the way
+ * PowerShell says (a command that is not found, an ambiguous parameter prefix). Printed
+ * as Windows PowerShell prints an error record (without the "At line:" position block
+ * [A]); the statement stops, the script goes on with the next one, and powershell.exe
+ * exits 1 when the last statement failed. The ids are PowerShell's [S evasion.md §2.4]. */
+static void ps_fail(ps *x, const char *target, const char *msg, const char *category,
+                    const char *fqid)
+{
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_printf(&b, "%s : %s\r\n    + CategoryInfo          : %s\r\n"
+                      "    + FullyQualifiedErrorId : %s\r\n\r\n",
+                  target, msg, category, fqid);
+    if (tl_buf_status(&b) == TL_OK)
+        tl_sim_console_err(x->c->s, tl_buf_cstr(&b));
+    tl_buf_free(&b);
+    x->failed = 1;
+}
+
+/* A command name no command can have: one that starts with a dash or another non-ASCII
+ * character (the first unknown token of powershell.exe's command line, "-no<U+00AD>profile",
+ * "<U+FE63>NoProfile" [A: no command of the endpoint has such a name]) or holds a control
+ * character (a backtick escape such as `t inside Register-Scheduled`task). */
+static int impossible_name(const char *n)
+{
+    const unsigned char *u = (const unsigned char *)n;
+    if (u[0] == '-' || u[0] >= 0x80)
+        return 1;
+    for (; *u; u++)
+        if (*u < 0x20 || *u == 0x7f)
+            return 1;
+    return 0;
+}
+
+static void not_found(ps *x, const char *name)
+{
+    tl_buf m = TL_BUF_INIT, cat = TL_BUF_INIT;
+    tl_buf_printf(&m, "The term '%s' is not recognized as the name of a cmdlet, function, script "
+                      "file, or operable program. Check the spelling of the name, or if a path was "
+                      "included, verify that the path is correct and try again.",
+                  name);
+    tl_buf_printf(&cat, "ObjectNotFound: (%s:String) [], CommandNotFoundException", name);
+    if (tl_buf_status(&m) == TL_OK && tl_buf_status(&cat) == TL_OK)
+        ps_fail(x, name, tl_buf_cstr(&m), tl_buf_cstr(&cat), "CommandNotFoundException");
+    else
+        x->failed = 1;
+    tl_buf_free(&m);
+    tl_buf_free(&cat);
+}
+
+/* The character a backtick escape gives (evasion.md §2.4: `0 `a `b `f `n `r `t `v, and in
+ * PowerShell 6+ also `e and `u{hex}); any other character is itself. *p is just past the
+ * backtick and is advanced over the escape; the UTF-8 bytes go to b. */
+static void backtick(ps *x, const char **p, tl_buf *b)
+{
+    static const char esc[] = "0abfnrtv", ctl[] = "\0\a\b\f\n\r\t\v";
+    char e = **p;
+    const char *k = e ? strchr(esc, e) : NULL;
+    if (k) {
+        tl_buf_putc(b, ctl[k - esc]);
+        (*p)++;
+        return;
+    }
+    if (x->pwsh && e == 'e') {
+        tl_buf_putc(b, 0x1b);
+        (*p)++;
+        return;
+    }
+    if (x->pwsh && e == 'u' && (*p)[1] == '{') {
+        const char *q = *p + 2;
+        unsigned long cp = 0;
+        size_t nd = 0;
+        for (; nd < 6 && ((*q >= '0' && *q <= '9') || ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'f'));
+             q++, nd++)
+            cp = cp * 16 + (unsigned long)(*q <= '9' ? *q - '0' : (*q | 0x20) - 'a' + 10);
+        if (nd && *q == '}' && cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff)) {
+            if (cp < 0x80) {
+                tl_buf_putc(b, (char)cp);
+            } else if (cp < 0x800) {
+                tl_buf_putc(b, (char)(0xc0 | (cp >> 6)));
+                tl_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+            } else if (cp < 0x10000) {
+                tl_buf_putc(b, (char)(0xe0 | (cp >> 12)));
+                tl_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+                tl_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+            } else {
+                tl_buf_putc(b, (char)(0xf0 | (cp >> 18)));
+                tl_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
+                tl_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
+                tl_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
+            }
+            *p = q + 1;
+            return;
+        }
+    }
+    if (e) {
+        tl_buf_putc(b, e);
+        (*p)++;
+    }
 }
 
 static void skip_ws(ps *x)
@@ -243,9 +345,8 @@ static tl_status parse_string(ps *x, val *out)
             break;
         }
         if (q == '"' && ch == '`' && x->p[1]) {
-            char e = x->p[1];
-            tl_buf_putc(&b, e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e == '0' ? 0 : e);
-            x->p += 2;
+            x->p++;
+            backtick(x, &x->p, &b);
             continue;
         }
         if (q == '"' && ch == '$' && (ident_ch(x->p[1]) || x->p[1] == '{')) {
@@ -668,6 +769,167 @@ cleanup:
     return st;
 }
 
+/* ---- expressions: + and -f (evasion.md §2.4, Invoke-Obfuscation) ---------------- */
+
+/* .NET composite formatting, as the -f operator does it: {index[,alignment][:format]},
+ * {{ and }} for braces. The alignment pads with spaces; a format string is not applied
+ * (the strings obfuscators split take none). A bad item is .NET's FormatException. */
+static tl_status ps_format(ps *x, const char *fmt, const val *args, val *out)
+{
+    tl_buf b = TL_BUF_INIT;
+    size_t nargs = args->k == V_LIST ? args->n : 1;
+    for (const char *p = fmt; *p; p++) {
+        if ((*p == '{' && p[1] == '{') || (*p == '}' && p[1] == '}')) {
+            tl_buf_putc(&b, *p++);
+            continue;
+        }
+        if (*p == '}')
+            goto bad;
+        if (*p != '{') {
+            tl_buf_putc(&b, *p);
+            continue;
+        }
+        p++;
+        size_t idx = 0;
+        int nd = 0;
+        while (*p >= '0' && *p <= '9' && nd < 6)
+            idx = idx * 10 + (size_t)(*p++ - '0'), nd++;
+        long align = 0;
+        if (*p == ',') {
+            char *e;
+            align = strtol(p + 1, &e, 10);
+            if (e == p + 1 || align > 1000 || align < -1000)
+                goto bad;
+            p = e;
+        }
+        if (*p == ':')
+            while (*p && *p != '}')
+                p++;
+        if (!nd || *p != '}' || idx >= nargs)
+            goto bad;
+        tl_buf item = TL_BUF_INIT;
+        val_str_of(args->k == V_LIST ? &args->items[idx] : args, &item);
+        size_t len = item.len; /* bytes: the strings obfuscators split are ASCII */
+        if (align > 0)
+            for (size_t k = len; k < (size_t)align; k++)
+                tl_buf_putc(&b, ' ');
+        tl_buf_append(&b, item.data ? item.data : "", len);
+        if (align < 0)
+            for (size_t k = len; k < (size_t)-align; k++)
+                tl_buf_putc(&b, ' ');
+        tl_buf_free(&item);
+    }
+    if (tl_buf_status(&b) != TL_OK) {
+        tl_buf_free(&b);
+        return TL_E_NOMEM;
+    }
+    out->k = V_STR;
+    out->s = tl_buf_take(&b);
+    return out->s ? TL_OK : TL_E_NOMEM;
+bad:
+    tl_buf_free(&b);
+    ps_fail(x, "", "Error formatting a string: Input string was not in a correct format..",
+            "InvalidOperation: (:) [], RuntimeException", "FormatError");
+    return TL_OK;
+}
+
+static int is_int(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (!*s || strlen(s) > 9)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* value [-f value]...: -f binds tighter than + and looser than ',' (about_Operator_Precedence),
+ * so "{1}{0}" -f 'a','b' formats with two arguments. */
+static tl_status parse_fmt(ps *x, val *out, int *quoted)
+{
+    tl_status st = TL_OK;
+    skip_ws(x);
+    *quoted = *x->p == '\'' || *x->p == '"';
+    TL_TRY(parse_value(x, out));
+    for (;;) {
+        const char *save = x->p;
+        skip_ws(x);
+        if (!(x->p[0] == '-' && (x->p[1] | 0x20) == 'f' && !ident_ch(x->p[2]) && x->p[2] != '-')) {
+            x->p = save;
+            return TL_OK;
+        }
+        x->p += 2;
+        val rhs, res;
+        memset(&res, 0, sizeof res);
+        TL_TRY(parse_value(x, &rhs));
+        tl_buf f = TL_BUF_INIT;
+        val_str_of(out, &f);
+        st = tl_buf_status(&f);
+        if (st == TL_OK)
+            st = ps_format(x, tl_buf_cstr(&f), &rhs, &res);
+        tl_buf_free(&f);
+        val_free(&rhs);
+        val_free(out);
+        *out = res;
+        TL_TRY(st);
+        *quoted = 1;
+    }
+cleanup:
+    return st;
+}
+
+/* An expression: term [+ term]... String + anything concatenates, a list + anything appends,
+ * two unquoted integers add. */
+static tl_status parse_expr(ps *x, val *out)
+{
+    tl_status st;
+    int lq = 0, rq = 0;
+    TL_TRY(parse_fmt(x, out, &lq));
+    for (;;) {
+        const char *save = x->p;
+        skip_ws(x);
+        if (*x->p != '+' || x->p[1] == '+' || x->p[1] == '=') {
+            x->p = save;
+            return TL_OK;
+        }
+        x->p++;
+        val rhs;
+        TL_TRY(parse_fmt(x, &rhs, &rq));
+        if (out->k == V_LIST) {
+            val *ni = tl_realloc(out->items, (out->n + 1) * sizeof *ni);
+            if (!ni) {
+                val_free(&rhs);
+                return TL_E_NOMEM;
+            }
+            out->items = ni;
+            out->items[out->n++] = rhs;
+            continue;
+        }
+        tl_buf b = TL_BUF_INIT;
+        if (!lq && !rq && out->k == V_STR && rhs.k == V_STR && is_int(out->s) && is_int(rhs.s)) {
+            tl_buf_printf(&b, "%ld", strtol(out->s, NULL, 10) + strtol(rhs.s, NULL, 10));
+        } else {
+            val_str_of(out, &b);
+            val_str_of(&rhs, &b);
+            lq = 1;
+        }
+        val_free(&rhs);
+        val_free(out);
+        st = tl_buf_status(&b);
+        if (st != TL_OK) {
+            tl_buf_free(&b);
+            return st;
+        }
+        out->k = V_STR;
+        out->s = tl_buf_take(&b);
+        TL_TRY_ALLOC(out->s);
+    }
+cleanup:
+    return st;
+}
+
 /* ---- cmdlet arguments ---------------------------------------------------------- */
 #define MAXARG 24
 typedef struct args {
@@ -751,7 +1013,110 @@ static int takes_value(const char *n)
     return 0;
 }
 
-static tl_status parse_args(ps *x, args *a, char end)
+/* The parameters of the cmdlets whose prefixes tasklab resolves (evasion.md §2.4:
+ * "unique prefixes of cmdlet parameters (-TaskN, -Exec, -Arg); an ambiguous prefix fails
+ * with AmbiguousParameter", [S]). The lists are the cmdlets' parameters as the
+ * ScheduledTasks (CDXML: CimSession, ThrottleLimit, AsJob) and CimCmdlets modules
+ * declare them [A: the sheet names only the examples], plus the common parameters every
+ * cmdlet has (the sheet: "-E matches ErrorAction"). */
+static const char *const common_params[] = {
+    "Verbose",       "Debug",           "ErrorAction",  "WarningAction",   "InformationAction",
+    "ErrorVariable", "WarningVariable", "InformationVariable", "OutVariable", "OutBuffer",
+    "PipelineVariable", NULL};
+#define CDXML "CimSession", "ThrottleLimit", "AsJob"
+static const char *const p_action[] = {"Execute", "Argument", "WorkingDirectory", "Id", CDXML, NULL};
+static const char *const p_trigger[] = {
+    "Once", "Daily", "Weekly", "AtStartup", "AtLogOn", "At", "RandomDelay", "RepetitionInterval",
+    "RepetitionDuration", "DaysInterval", "WeeksInterval", "DaysOfWeek", "User", NULL};
+static const char *const p_principal[] = {"UserId",           "GroupId",           "LogonType",
+                                          "RunLevel",         "ProcessTokenSidType",
+                                          "RequiredPrivilege", "Id", CDXML, NULL};
+static const char *const p_task[] = {"Action", "Trigger", "Settings", "Principal", "Description",
+                                     CDXML, NULL};
+static const char *const p_register[] = {
+    "TaskName", "TaskPath", "Action",    "Trigger", "Settings",    "User", "Password",
+    "RunLevel", "Principal", "Description", "Xml", "InputObject", "Force", CDXML, NULL};
+static const char *const p_set[] = {"TaskName",  "TaskPath", "Action",    "Trigger",
+                                    "Settings",  "User",     "Password",  "Principal",
+                                    "InputObject", CDXML, NULL};
+static const char *const p_by_name[] = {"TaskName", "TaskPath", "InputObject", CDXML, NULL};
+static const char *const p_unregister[] = {"TaskName", "TaskPath", "InputObject", "PassThru",
+                                           "WhatIf",   "Confirm",  CDXML,         NULL};
+static const char *const p_cim[] = {"ClassName", "Namespace",  "MethodName", "Arguments",
+                                    "CimSession", "InputObject", "Query",     "QueryDialect",
+                                    "ResourceUri", "CimClass",  "ComputerName",
+                                    "OperationTimeoutSec", "WhatIf", "Confirm", NULL};
+static const struct {
+    const char *cmdlet;
+    const char *const *params;
+} cmdlet_params[] = {
+    {"New-ScheduledTaskAction", p_action},   {"New-ScheduledTaskTrigger", p_trigger},
+    {"New-ScheduledTaskPrincipal", p_principal}, {"New-ScheduledTask", p_task},
+    {"Register-ScheduledTask", p_register},  {"Set-ScheduledTask", p_set},
+    {"Unregister-ScheduledTask", p_unregister}, {"Enable-ScheduledTask", p_by_name},
+    {"Disable-ScheduledTask", p_by_name},    {"Start-ScheduledTask", p_by_name},
+    {"Stop-ScheduledTask", p_by_name},       {"Get-ScheduledTask", p_by_name},
+    {"Invoke-CimMethod", p_cim},
+};
+
+/* Resolve a typed parameter name of cmdlet: an exact name stays, a unique prefix becomes
+ * the full name (*name replaced), several matches are PowerShell's AmbiguousParameter
+ * (ps_fail), none leaves it to the cmdlet (its own "unknown parameter" check). */
+static tl_status resolve_param(ps *x, const char *cmdlet, char **name)
+{
+    const char *const *lists[2] = {NULL, common_params};
+    for (size_t i = 0; cmdlet && i < sizeof cmdlet_params / sizeof cmdlet_params[0]; i++)
+        if (!tl_strcasecmp(cmdlet, cmdlet_params[i].cmdlet))
+            lists[0] = cmdlet_params[i].params;
+    if (!lists[0])
+        return TL_OK;
+    size_t n = strlen(*name), hits = 0;
+    const char *hit = NULL;
+    tl_buf all = TL_BUF_INIT;
+    for (int l = 0; l < 2; l++)
+        for (size_t k = 0; lists[l][k]; k++) {
+            if (!tl_strcasecmp(lists[l][k], *name))
+                goto done; /* exact */
+            if (strlen(lists[l][k]) > n && !tl_strncasecmp(lists[l][k], *name, n)) {
+                hit = lists[l][k];
+                hits++;
+                tl_buf_printf(&all, " -%s", hit);
+            }
+        }
+    if (hits == 1) {
+        char *full = tl_strdup(hit);
+        if (!full) {
+            tl_buf_free(&all);
+            return TL_E_NOMEM;
+        }
+        tl_free(*name);
+        *name = full;
+    } else if (hits > 1) {
+        tl_buf m = TL_BUF_INIT, cat = TL_BUF_INIT, id = TL_BUF_INIT;
+        tl_buf_printf(&m, "Parameter cannot be processed because the parameter name '%s' is "
+                          "ambiguous. Possible matches include:%s.",
+                      *name, tl_buf_cstr(&all));
+        tl_buf_printf(&cat, "InvalidArgument: (:) [%s], ParameterBindingException", cmdlet);
+        tl_buf_printf(&id, "AmbiguousParameter,%s", cmdlet);
+        tl_status st = tl_buf_status(&m) == TL_OK && tl_buf_status(&cat) == TL_OK &&
+                               tl_buf_status(&id) == TL_OK
+                           ? TL_OK
+                           : TL_E_NOMEM;
+        if (st == TL_OK)
+            ps_fail(x, cmdlet, tl_buf_cstr(&m), tl_buf_cstr(&cat), tl_buf_cstr(&id));
+        tl_buf_free(&m);
+        tl_buf_free(&cat);
+        tl_buf_free(&id);
+        tl_buf_free(&all);
+        return st;
+    }
+done:
+    tl_buf_free(&all);
+    return TL_OK;
+}
+
+/* cmdlet: the command's name, for its parameter prefixes (NULL: none resolved). */
+static tl_status parse_args(ps *x, args *a, char end, const char *cmdlet)
 {
     for (;;) {
         skip_ws(x);
@@ -772,6 +1137,11 @@ static tl_status parse_args(ps *x, args *a, char end)
             if (!a->name[i])
                 return TL_E_NOMEM;
             a->n++;
+            if (!x->failed) {
+                tl_status rs = resolve_param(x, cmdlet, &a->name[i]);
+                if (rs != TL_OK)
+                    return rs;
+            }
             if (*x->p == ':') { /* -Confirm:$false */
                 x->p++;
                 tl_status st = parse_primary(x, &a->v[i], 1);
@@ -1887,7 +2257,7 @@ static tl_status parse_command(ps *x, const val *input, val *out, char end)
             goto command;
     }
     if (ch == '$' || ch == '(' || ch == '\'' || ch == '"' || ch == '@' || ch == '[')
-        return parse_value(x, out);
+        return parse_expr(x, out);
 command:
     if (ch == '&' || ch == '.') { /* call operator */
         x->p++;
@@ -1895,22 +2265,33 @@ command:
     }
     int quoted = *x->p == '"' || *x->p == '\'';
     char *name = NULL;
-    if (quoted) {
+    if ((ch == '&' || ch == '.') && (*x->p == '(' || *x->p == '$')) {
+        /* & ('Register-Sched'+'uledTask'), .("{1}{0}" -f 'uledTask','Register-Sched'),
+         * & $name: the command is the expression's value (evasion.md §2.4, IOBF) */
+        val v;
+        TL_TRY(parse_primary(x, &v, 0));
+        if (v.k != V_STR || !v.s || !v.s[0]) {
+            val_free(&v);
+            return err(x, "the call operator needs a command name", NULL);
+        }
+        name = v.s;
+        v.s = NULL;
+        val_free(&v);
+    } else if (quoted) {
         val v;
         TL_TRY(parse_string(x, &v));
         name = v.s;
     } else {
         /* A backtick escapes the next character of a bare command name (evasion.md §2.4,
          * Invoke-Obfuscation's Out-ObfuscatedWithTicks: Reg`ister-ScheduledTask). Before
-         * 0 a b f n r t v it is an escape sequence and gives that control character (so the
-         * name names no cmdlet), which is why the obfuscator upper-cases those letters. */
+         * 0 a b f n r t v (PowerShell 6+: also e, u{...}) it is an escape sequence and gives
+         * that control character, so the name names no command (CommandNotFoundException),
+         * which is why the obfuscator upper-cases those letters. */
         tl_buf nb = TL_BUF_INIT;
         while (*x->p && !strchr(" \t\r\n;|()", *x->p) && *x->p != end) {
             if (*x->p == '`' && x->p[1] && x->p[1] != '\n') {
-                static const char esc[] = "0abfnrtv", ctl[] = "\0\a\b\f\n\r\t\v";
-                const char *e = x->p[1] ? strchr(esc, x->p[1]) : NULL;
-                tl_buf_putc(&nb, e ? ctl[e - esc] : x->p[1]);
-                x->p += 2;
+                x->p++;
+                backtick(x, &x->p, &nb);
                 continue;
             }
             tl_buf_putc(&nb, *x->p++);
@@ -1925,6 +2306,23 @@ command:
     if (!name[0]) {
         tl_free(name);
         return err(x, "unexpected '%s'", x->p);
+    }
+    if (!tl_strcasecmp(name, "icim")) {
+        /* the alias CimCmdlets exports for Invoke-CimMethod (evasion.md §2.4 [V]); the
+         * ScheduledTasks functions have none [S] */
+        tl_free(name);
+        TL_TRY_ALLOC(name = tl_strdup("Invoke-CimMethod"));
+    }
+    if (impossible_name(name) || x->failed) {
+        /* the arguments are read, nothing runs */
+        args a;
+        a.n = 0;
+        st = parse_args(x, &a, end, NULL);
+        args_free(&a);
+        if (st == TL_OK && !x->failed)
+            not_found(x, name);
+        tl_free(name);
+        return st;
     }
     if (is_external(name)) {
         /* the rest of the statement is the program's command line */
@@ -1989,8 +2387,8 @@ command:
     }
     args a;
     a.n = 0;
-    st = parse_args(x, &a, end);
-    if (st == TL_OK)
+    st = parse_args(x, &a, end, name);
+    if (st == TL_OK && !x->failed)
         st = run_cmdlet(x, name, &a, input, out);
     args_free(&a);
     tl_free(name);
@@ -2029,6 +2427,11 @@ tl_status tl_interp_powershell_script(tl_exec_ctx *c, long psproc, const char *s
     memset(&x, 0, sizeof x);
     x.c = c;
     x.proc = psproc;
+    {
+        const char *img = c->s->procs[psproc].image;
+        const char *bn = img ? strrchr(img, '\\') : NULL;
+        x.pwsh = bn && !tl_strcasecmp(bn + 1, "pwsh.exe");
+    }
     c->s->caller_proc = psproc;
     if (tl_com_ps_script_uses_com(script))
         return tl_com_run_script(c, psproc, TL_COM_POWERSHELL, 1, "script", script, rc);
@@ -2040,6 +2443,7 @@ tl_status tl_interp_powershell_script(tl_exec_ctx *c, long psproc, const char *s
         if (!*x.p)
             break;
         TL_TRY(tl_sim_work_command(c->s));
+        x.failed = 0; /* each statement starts afresh after a PowerShell error */
         /* assignment? */
         char var[64] = "";
         if (*x.p == '$') {
@@ -2068,7 +2472,7 @@ tl_status tl_interp_powershell_script(tl_exec_ctx *c, long psproc, const char *s
             goto cleanup;
         }
     }
-    *rc = x.rc;
+    *rc = x.failed ? 1 : x.rc;
 cleanup:
     for (size_t i = 0; i < x.nvars; i++) {
         tl_free(x.vars[i].name);
@@ -2078,79 +2482,147 @@ cleanup:
     return st;
 }
 
-/* Script of powershell.exe -Command / -c / -EncodedCommand, or NULL. */
-static char *ps_payload(char **argv, size_t argc, int *err)
+/* ---- powershell.exe's own command line (evasion.md §2.4) ------------------------------
+ *
+ * An option starts with '/', '-', U+2013, U+2014 or U+2015 [V AF, WCO] and names one of
+ * the options below by any prefix at least as long as its shortest accepted one (the
+ * "Prefixes" row: "-e" to "-encodedcomma", "-nop" but not "-no", "-noni", "-ex", "-f",
+ * "-w"), or by an acronym ("-ec -ep -ea -if -wd", "-c"), in any case; quotes inside the
+ * token are gone after the command-line split (/"e"ncodedcommand). Options are tried in
+ * this order, so "-e" and "-encoded" are -EncodedCommand, as measured. The first token
+ * that is not an option -- also one with an inserted or substituted character, which the
+ * sheet measured as rejected -- starts the command text (Windows PowerShell 5.1): for
+ * "-no<U+00AD>profile -c ..." PowerShell then reports that the term '-no<U+00AD>profile'
+ * is not recognized, exit 1, and runs nothing [A: the sheet gives no message]. The
+ * shortest prefixes of the options the sheet does not name (-nologo, -noexit, -sta, -mta,
+ * -version, -outputformat, -configurationname) are [A]. */
+enum { PO_COMMAND, PO_ENC, PO_ENCARGS, PO_FILE, PO_VALUE, PO_FLAG, PO_HELP };
+static const struct ps_opt {
+    const char *name, *min, *acro;
+    int kind;
+} ps_opts[] = {
+    {"command", "c", NULL, PO_COMMAND},
+    {"encodedcommand", "e", "ec", PO_ENC},
+    {"encodedarguments", "encodeda", "ea", PO_ENCARGS},
+    {"executionpolicy", "ex", "ep", PO_VALUE},
+    {"file", "f", NULL, PO_FILE},
+    {"inputformat", "in", "if", PO_VALUE},
+    {"outputformat", "o", "of", PO_VALUE},
+    {"windowstyle", "w", NULL, PO_VALUE},
+    {"workingdirectory", "wo", "wd", PO_VALUE},
+    {"noprofile", "nop", NULL, PO_FLAG},
+    {"noninteractive", "noni", NULL, PO_FLAG},
+    {"nologo", "nol", NULL, PO_FLAG},
+    {"noexit", "noe", NULL, PO_FLAG},
+    {"sta", "sta", NULL, PO_FLAG},
+    {"mta", "mta", NULL, PO_FLAG},
+    {"version", "v", NULL, PO_VALUE},
+    {"configurationname", "config", NULL, PO_VALUE},
+    {"help", "h", "?", PO_HELP},
+};
+
+/* The option a powershell.exe argument names, or NULL (not an option: the command starts). */
+static const struct ps_opt *ps_option(const char *a)
+{
+    const unsigned char *u = (const unsigned char *)a;
+    size_t skip = 0;
+    if (u[0] == '-' || u[0] == '/')
+        skip = 1;
+    else if (u[0] == 0xE2 && u[1] == 0x80 && u[2] >= 0x93 && u[2] <= 0x95)
+        skip = 3; /* U+2013 en dash, U+2014 em dash, U+2015 horizontal bar */
+    if (!skip || !a[skip])
+        return NULL;
+    const char *k = a + skip;
+    size_t n = strlen(k);
+    for (size_t i = 0; i < sizeof ps_opts / sizeof ps_opts[0]; i++) {
+        const struct ps_opt *o = &ps_opts[i];
+        if ((n >= strlen(o->min) && n <= strlen(o->name) && !tl_strncasecmp(k, o->name, n)) ||
+            (o->acro && !tl_strcasecmp(k, o->acro)))
+            return o;
+    }
+    return NULL;
+}
+
+static char *join_args(char **argv, size_t from, size_t argc)
+{
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_puts(&b, "");
+    for (size_t j = from; j < argc; j++) {
+        if (j > from)
+            tl_buf_putc(&b, ' ');
+        tl_buf_puts(&b, argv[j]);
+    }
+    return tl_buf_take(&b);
+}
+
+/* The script powershell.exe runs: the -Command text, the decoded -EncodedCommand, the
+ * -File script when the file is on the endpoint, or the text from the first token that is
+ * not an option. NULL with *err 0: nothing to run (or out of memory); *err 1: a bad
+ * -EncodedCommand. */
+static char *ps_payload(tl_sim *s, char **argv, size_t argc, int *err)
 {
     *err = 0;
     for (size_t i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' && a[0] != '/') {
-            /* a bare script text */
-            tl_buf b = TL_BUF_INIT;
-            for (size_t j = i; j < argc; j++) {
-                if (j > i)
-                    tl_buf_putc(&b, ' ');
-                tl_buf_puts(&b, argv[j]);
-            }
-            return tl_buf_take(&b);
+        const struct ps_opt *o = ps_option(argv[i]);
+        if (!o)
+            return join_args(argv, i, argc); /* the command text starts here */
+        if (o->kind == PO_COMMAND)
+            return join_args(argv, i + 1, argc);
+        if (o->kind == PO_HELP)
+            return NULL;
+        if (o->kind == PO_FLAG)
+            continue;
+        if (i + 1 >= argc) {
+            *err = o->kind == PO_ENC;
+            return NULL;
         }
-        const char *sw = a + 1;
-        if (!tl_strcasecmp(sw, "Command") || !tl_strcasecmp(sw, "c") || !tl_strcasecmp(sw, "com")) {
-            tl_buf b = TL_BUF_INIT;
-            for (size_t j = i + 1; j < argc; j++) {
-                if (j > i + 1)
-                    tl_buf_putc(&b, ' ');
-                tl_buf_puts(&b, argv[j]);
-            }
-            return tl_buf_take(&b);
+        i++;
+        if (o->kind == PO_FILE) {
+            /* a script on the endpoint runs; one tasklab does not have runs nothing */
+            const tl_vfile *f = tl_fs_find(s, argv[i]);
+            char *text = NULL;
+            if (f && tl_text_decode(f->data, f->len, &text) != TL_OK)
+                text = NULL;
+            return text;
         }
-        if (!tl_strcasecmp(sw, "EncodedCommand") || !tl_strcasecmp(sw, "enc") ||
-            !tl_strcasecmp(sw, "e") || !tl_strcasecmp(sw, "ec")) {
-            if (i + 1 >= argc) {
+        if (o->kind != PO_ENC)
+            continue; /* -EncodedArguments: $args, which the scripts tasklab runs do not use */
+        /* base64 of UTF-16LE */
+        const char *b64 = argv[i];
+        size_t n = strlen(b64);
+        unsigned char *bin = tl_malloc(n + 1);
+        size_t k = 0;
+        unsigned acc = 0;
+        int bits = 0;
+        if (!bin)
+            return NULL;
+        for (size_t j = 0; j < n; j++) {
+            char ch = b64[j];
+            int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+                    : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+                    : ch >= '0' && ch <= '9' ? ch - '0' + 52
+                    : ch == '+'              ? 62
+                    : ch == '/'              ? 63
+                                             : -1;
+            if (ch == '=')
+                break;
+            if (v < 0) {
+                tl_free(bin);
                 *err = 1;
                 return NULL;
             }
-            /* base64 of UTF-16LE */
-            const char *s = argv[i + 1];
-            size_t n = strlen(s);
-            unsigned char *bin = tl_malloc(n + 1);
-            size_t k = 0;
-            unsigned acc = 0;
-            int bits = 0;
-            if (!bin)
-                return NULL;
-            for (size_t j = 0; j < n; j++) {
-                int v = s[j] >= 'A' && s[j] <= 'Z'   ? s[j] - 'A'
-                        : s[j] >= 'a' && s[j] <= 'z' ? s[j] - 'a' + 26
-                        : s[j] >= '0' && s[j] <= '9' ? s[j] - '0' + 52
-                        : s[j] == '+'                ? 62
-                        : s[j] == '/'                ? 63
-                                                     : -1;
-                if (s[j] == '=')
-                    break;
-                if (v < 0) {
-                    tl_free(bin);
-                    *err = 1;
-                    return NULL;
-                }
-                acc = (acc << 6) | (unsigned)v;
-                bits += 6;
-                if (bits >= 8) {
-                    bits -= 8;
-                    bin[k++] = (unsigned char)(acc >> bits);
-                }
+            acc = (acc << 6) | (unsigned)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                bin[k++] = (unsigned char)(acc >> bits);
             }
-            char *out = NULL;
-            if (tl_utf16le_to_utf8(bin, k, &out, NULL) != TL_OK)
-                out = NULL;
-            tl_free(bin);
-            return out;
         }
-        /* switches with a value */
-        if (!tl_strcasecmp(sw, "ExecutionPolicy") || !tl_strcasecmp(sw, "ep") ||
-            !tl_strcasecmp(sw, "WindowStyle") || !tl_strcasecmp(sw, "w") ||
-            !tl_strcasecmp(sw, "File") || !tl_strcasecmp(sw, "Version"))
-            i++;
+        char *out = NULL;
+        if (tl_utf16le_to_utf8(bin, k, &out, NULL) != TL_OK)
+            out = NULL;
+        tl_free(bin);
+        return out;
     }
     return NULL;
 }
@@ -2160,7 +2632,7 @@ tl_status tl_interp_powershell(tl_exec_ctx *c, long proc, const char *cmdline, c
 {
     (void)cmdline;
     int err = 0;
-    char *payload = ps_payload(argv, argc, &err);
+    char *payload = ps_payload(c->s, argv, argc, &err);
     if (err)
         return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "powershell: invalid -EncodedCommand");
     if (!payload)

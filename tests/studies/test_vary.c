@@ -279,6 +279,57 @@ static void test_vary_deterministic(void **state)
     cJSON_Delete(doc);
 }
 
+/* evasion.md §2.4: powershell.exe's option characters, prefixes and -EncodedCommand; in the
+ * script, backticks, concatenation and icim -- never inside strings or here-strings. */
+static void test_vary_powershell(void **state)
+{
+    (void)state;
+    static const char line[] =
+        "powershell.exe -NoProfile -ExecutionPolicy Bypass -Command \"Register-ScheduledTask "
+        "-TaskName 'Register-ScheduledTask' -Action (New-ScheduledTaskAction -Execute calc.exe) "
+        "-Trigger (New-ScheduledTaskTrigger -AtLogOn)\"";
+    const char *script = strchr(line, '"');
+    char *v = ap("cmd", line, "ps-dash", 1);
+    assert_non_null(v);
+    assert_null(strstr(v, " -NoProfile"));
+    assert_non_null(strstr(v, "NoProfile "));
+    assert_non_null(strstr(v, " Bypass "));
+    assert_non_null(strstr(v, script)); /* the script itself untouched */
+    tl_free(v);
+    v = ap("cmd", line, "ps-prefix", 3);
+    assert_non_null(v);
+    assert_non_null(strstr(v, script));
+    assert_true(strlen(v) < strlen(line));
+    tl_free(v);
+    v = ap("cmd", line, "ps-enc", 1);
+    assert_non_null(v);
+    /* "Register-ScheduledTask " in UTF-16LE, base64 */
+    assert_non_null(strstr(v, "-ExecutionPolicy Bypass -EncodedCommand UgBlAGcAaQBzAHQAZQByAC0A"));
+    assert_null(strstr(v, "Register"));
+    tl_free(v);
+    v = ap("cmd", line, "ps-concat", 1);
+    assert_non_null(v);
+    assert_non_null(strstr(v, "-TaskName 'Register-ScheduledTask' -Action (& ('New-"));
+    assert_true(!strncmp(strchr(v, '"'), "\"& ('Reg", 8) || !strncmp(strchr(v, '"'), "\"& ('R'+", 8));
+    tl_free(v);
+    v = ap("powershell", script + 1, "ps-tick", 7); /* (the trailing quote is just text) */
+    assert_non_null(v);
+    assert_non_null(strchr(v, '`'));
+    assert_non_null(strstr(v, "-TaskName 'Register-ScheduledTask'"));
+    for (const char *t = strchr(v, '`'); t; t = strchr(t + 1, '`'))
+        assert_null(strchr("abfnrtveuABFNRTVEU0", t[1]));
+    tl_free(v);
+    v = ap("powershell", "$x = @'\nInvoke-CimMethod\n'@\nInvoke-CimMethod -ClassName PS_ScheduledTask",
+           "icim", 1);
+    assert_non_null(v);
+    assert_string_equal(v, "$x = @'\nInvoke-CimMethod\n'@\nicim -ClassName PS_ScheduledTask");
+    tl_free(v);
+    /* not for pwsh (the sheet measured powershell.exe), nor scripts with no cmdlet */
+    assert_null(ap("cmd", "pwsh -NoProfile -Command \"Get-Date\"", "ps-dash", 1));
+    assert_null(ap("powershell", "schtasks /create /tn x /tr calc.exe /sc onlogon", "ps-tick", 1));
+    assert_null(ap("cmd", "powershell -c \"schtasks /create /tn x /tr calc.exe /sc onlogon\"", "icim", 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_vary_envsub),   cmocka_unit_test(test_vary_delayed_and_call),
         cmocka_unit_test(test_vary_launchers), cmocka_unit_test(test_vary_reg),
         cmocka_unit_test(test_vary_not_varied), cmocka_unit_test(test_vary_deterministic),
+        cmocka_unit_test(test_vary_powershell),
     };
     return cmocka_run_group_tests_name("vary", tests, NULL, NULL);
 }

@@ -461,6 +461,7 @@ static void test_evasion_other_paths(void **state)
 
 /* §2.3 at.exe and §2.4 powershell.exe: their own files, one table per section */
 #include "evasion/rows_at.inc"
+#include "evasion/rows_ps.inc"
 
 int main(void)
 {
@@ -475,6 +476,15 @@ int main(void)
         cmocka_unit_test(test_evasion_at_quotes_case),
         cmocka_unit_test(test_evasion_at_delete),
         cmocka_unit_test(test_evasion_at_rejected),
+        cmocka_unit_test(test_evasion_ps_option_chars),
+        cmocka_unit_test(test_evasion_ps_prefixes),
+        cmocka_unit_test(test_evasion_ps_acronyms_quotes_case),
+        cmocka_unit_test(test_evasion_ps_rejected_insertions),
+        cmocka_unit_test(test_evasion_ps_encoded_command),
+        cmocka_unit_test(test_evasion_ps_backticks),
+        cmocka_unit_test(test_evasion_ps_concat_format),
+        cmocka_unit_test(test_evasion_ps_param_prefixes),
+        cmocka_unit_test(test_evasion_ps_aliases),
     };
     return cmocka_run_group_tests_name("evasion", tests, NULL, NULL);
 }

@@ -756,6 +756,9 @@ static tl_status generate(const tl_vary_opts *o, uint32_t enabled, vscen *v)
     }
     /* seeded combinations */
     uint32_t comb = ap & ~((1u << TL_VT_XML) | (1u << TL_VT_CMDLET) | (1u << TL_VT_CIM));
+    for (int vt = 0; vt < TL_VT_COUNT; vt++) /* PowerShell spellings: singles only */
+        if (tl_vt_defs[vt].group == TL_VG_PSH)
+            comb &= ~(1u << vt);
     if (popcount32(comb) < 2)
         return TL_OK;
     tl_rng rng;

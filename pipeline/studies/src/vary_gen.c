@@ -72,6 +72,18 @@ const tl_vt_def tl_vt_defs[TL_VT_COUNT] = {
                       "the same task by Register-ScheduledTask -Xml (no schtasks process)", "evasion.md §4 [V Atomic #4, windows.md §8]"},
     [TL_VT_CIM] = {"cim", TL_VG_ALT, TL_VB_BOTH,
                    "the same task by Invoke-CimMethod PS_ScheduledTask RegisterByXml", "evasion.md §4 [V Atomic #6/#8]"},
+    [TL_VT_PS_DASH] = {"ps-dash", TL_VG_PSH, TL_VB_BOTH,
+                       "powershell.exe options with / or U+2013/2014/2015 for -", "evasion.md §2.4 [V AF, WCO]"},
+    [TL_VT_PS_PREFIX] = {"ps-prefix", TL_VG_PSH, TL_VB_BOTH,
+                         "powershell.exe options as prefixes or acronyms (-nop, -c, -ec, -ep, -w)", "evasion.md §2.4 [V WCO, AF, B21]"},
+    [TL_VT_PS_ENC] = {"ps-enc", TL_VG_PSH, TL_VB_BOTH,
+                      "powershell.exe -Command \"...\" as -EncodedCommand <base64>", "evasion.md §2.4, §0 row 9 [S]"},
+    [TL_VT_PS_TICK] = {"ps-tick", TL_VG_PSH, TL_VB_BOTH,
+                       "backticks in the ScheduledTasks/CIM cmdlet names (Reg`ister-ScheduledTask)", "evasion.md §2.4 [V IOBF]"},
+    [TL_VT_PS_CONCAT] = {"ps-concat", TL_VG_PSH, TL_VB_BOTH,
+                         "a cmdlet name built by concatenation: & ('Register-Sched'+'uledTask')", "evasion.md §2.4 [V IOBF]"},
+    [TL_VT_ICIM] = {"icim", TL_VG_PSH, TL_VB_BOTH,
+                    "the alias icim for Invoke-CimMethod", "evasion.md §2.4 [V CimCmdlets.psd1]"},
 };
 
 int tl_vt_find(const char *name)
@@ -848,6 +860,20 @@ static uint32_t vary_step(const cJSON *doc, const cJSON *step, int step_index, u
         }
         return 1u << vt;
     }
+
+    /* PowerShell spellings (vary_ps.c): a powershell.exe line, or a script PowerShell reads */
+    for (int vt = TL_VT_PS_DASH; vt <= TL_VT_ICIM; vt++) {
+        if (!(set & (1u << vt)))
+            continue;
+        char *r = tl_vary_ps_apply(shell == SH_PS, sv->command ? sv->command : cmd, vt, rng);
+        if (r) {
+            tl_free(sv->command);
+            sv->command = r;
+            done |= 1u << vt;
+        }
+    }
+    if (done)
+        return done;
 
     vcmd c;
     if (!vcmd_parse(shell, cmd, &c)) {

@@ -46,11 +46,17 @@ enum tl_vt {
     TL_VT_XML,
     TL_VT_CMDLET,
     TL_VT_CIM,
+    TL_VT_PS_DASH, /* vary_ps.c: PowerShell spellings (evasion.md §2.4) */
+    TL_VT_PS_PREFIX,
+    TL_VT_PS_ENC,
+    TL_VT_PS_TICK,
+    TL_VT_PS_CONCAT,
+    TL_VT_ICIM,
     TL_VT_COUNT
 };
 
 /* Groups: at most one transformation of a group in a combination. */
-enum { TL_VG_OPTCHAR, TL_VG_TOKEN, TL_VG_SHELL, TL_VG_LAUNCH, TL_VG_WOW, TL_VG_ALT };
+enum { TL_VG_OPTCHAR, TL_VG_TOKEN, TL_VG_SHELL, TL_VG_LAUNCH, TL_VG_WOW, TL_VG_ALT, TL_VG_PSH };
 
 typedef struct tl_vt_def {
     const char *name;
@@ -93,5 +99,10 @@ uint32_t tl_vary_applicable(const struct cJSON *doc, const tl_vstep_task *tasks,
  * "powershell", "direct"); the result (owned, tl_free) or NULL when it does not
  * apply. For unit tests of the spellings. */
 char *tl_vary_apply_line(const char *shell, const char *line, int vt, uint64_t seed);
+
+/** vary_ps.c: apply PowerShell spelling vt (TL_VT_PS_* or TL_VT_ICIM) to a step's command,
+ * read by PowerShell (ps_shell 1: a script) or by cmd.exe / CreateProcess (a powershell.exe
+ * command line); the new command (owned, tl_free) or NULL when it does not apply. */
+char *tl_vary_ps_apply(int ps_shell, const char *line, int vt, tl_rng *rng);
 
 #endif /* TL_VARY_INT_H */
