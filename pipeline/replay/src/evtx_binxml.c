@@ -65,6 +65,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define EV_MAX_DEPTH 48          /* nested elements + templates + embedded BinXml */
 #define EV_MAX_WORK 2000000u     /* token visits per record */
@@ -167,9 +170,35 @@ void tl_evtx_cache_reset(tl_evtx_cache *k)
     tl_buf_reset(&k->names);
 }
 
+/* n bytes from s to d, n small (names, tag punctuation): fixed-size moves
+ * the compiler inlines instead of a call to memcpy. */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+    if (n >= 8) {
+        if (n > 16) {
+            memcpy(d, s, n);
+            return;
+        }
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
 /* Append a[0..an) b[0..bn) c[0..cn) with one capacity check. */
-static void put3(tl_buf *o, const char *a, size_t an, const char *b, size_t bn, const char *c,
-                 size_t cn)
+static inline void put3(tl_buf *o, const char *a, size_t an, const char *b, size_t bn,
+                        const char *c, size_t cn)
 {
     if (o->len + an + bn + cn + 1 > o->cap) {
         if (o->oom)
@@ -186,9 +215,9 @@ static void put3(tl_buf *o, const char *a, size_t an, const char *b, size_t bn, 
         o->cap = nc;
     }
     char *d = o->data + o->len;
-    memcpy(d, a, an);
-    memcpy(d + an, b, bn);
-    memcpy(d + an + bn, c, cn);
+    copy_small(d, a, an);
+    copy_small(d + an, b, bn);
+    copy_small(d + an + bn, c, cn);
     o->len += an + bn + cn;
     o->data[o->len] = '\0';
 }
@@ -242,6 +271,46 @@ static void put_cp(tl_buf *b, uint32_t cp)
     b->data[b->len] = '\0';
 }
 
+/* The run of UTF-16 units at p[i..n) that stand for themselves, copied to b
+ * as bytes: units 1..0x7F, or with text set 0x20..0x7F other than & < >
+ * (those need put_utf16_text's escaping). Returns where the run ends (n when
+ * out of memory: b->oom is set). Eight units at a time with SSE2. */
+static size_t ascii_run(tl_buf *b, const uint8_t *p, size_t i, size_t n, int text)
+{
+    if (reserve(b, (n - i) / 2 + 16) < 0)
+        return n;
+    char *o = b->data + b->len;
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi16(text ? 0x1F : 0x00), hi = _mm_set1_epi16(0x80);
+    const __m128i amp = _mm_set1_epi16('&'), lt = _mm_set1_epi16('<'), gt = _mm_set1_epi16('>');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i ok = _mm_and_si128(_mm_cmpgt_epi16(v, lo), _mm_cmplt_epi16(v, hi));
+        if (text)
+            ok = _mm_andnot_si128(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(v, amp),
+                                                            _mm_cmpeq_epi16(v, lt)),
+                                               _mm_cmpeq_epi16(v, gt)),
+                                  ok);
+        if (_mm_movemask_epi8(ok) != 0xFFFF)
+            break;
+        _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(v, v));
+        o += 8;
+        i += 16;
+    }
+#endif
+    while (i + 1 < n) {
+        uint8_t c = p[i];
+        if (p[i + 1] || c >= 0x80 || !c ||
+            (text && (c < 0x20 || c == '&' || c == '<' || c == '>')))
+            break;
+        *o++ = (char)c;
+        i += 2;
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return i;
+}
+
 /* UTF-16LE bytes p[0..n) to UTF-8, ending at the first NUL (libevtx's
  * conversion, see the file comment). */
 static void put_utf16(tl_buf *b, const uint8_t *p, size_t n)
@@ -251,20 +320,13 @@ static void put_utf16(tl_buf *b, const uint8_t *p, size_t n)
         i = 2;
     while (i + 1 < n) {
         /* a run of ASCII at once */
-        size_t j = i;
-        while (j + 1 < n && p[j + 1] == 0 && p[j] != 0 && p[j] < 0x80)
-            j += 2;
+        size_t j = ascii_run(b, p, i, n, 0);
         if (j > i) {
-            size_t k = b->len, m = (j - i) / 2;
-            if (reserve(b, m) < 0)
-                return;
-            for (size_t q = 0; q < m; q++)
-                b->data[k + q] = (char)p[i + 2 * q];
-            b->len = k + m;
-            b->data[b->len] = '\0';
             i = j;
             continue;
         }
+        if (b->oom)
+            return;
         uint32_t u = rd16(p + i);
         i += 2;
         if (u == 0)
@@ -297,21 +359,13 @@ static void put_utf16_text(tl_buf *b, const uint8_t *p, size_t n)
     if (reserve(b, n / 2 + 8) < 0)
         return;
     while (i + 1 < n) {
-        size_t j = i;
-        while (j + 1 < n && p[j + 1] == 0 && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '&' &&
-               p[j] != '<' && p[j] != '>')
-            j += 2;
+        size_t j = ascii_run(b, p, i, n, 1);
         if (j > i) {
-            size_t k = b->len, m = (j - i) / 2;
-            if (reserve(b, m) < 0)
-                return;
-            for (size_t q = 0; q < m; q++)
-                b->data[k + q] = (char)p[i + 2 * q];
-            b->len = k + m;
-            b->data[b->len] = '\0';
             i = j;
             continue;
         }
+        if (b->oom)
+            return;
         uint32_t u = rd16(p + i);
         i += 2;
         switch (u) {
