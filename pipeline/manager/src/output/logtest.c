@@ -92,7 +92,7 @@ void tl_py_repr_str(tl_buf *b, const char *s)
 
 static void py_number(tl_buf *b, double d)
 {
-    if (d == (double)(long long)d && d < 1e16 && d > -1e16) {
+    if (d < 1e16 && d > -1e16 && d == (double)(long long)d) { /* range first: no UB cast */
         tl_buf_printf(b, "%lld", (long long)d);
         return;
     }
