@@ -919,6 +919,118 @@ static void test_regex_prefilter_changes_nothing(void **state)
     assert_true(filtered > 100);
 }
 
+/* tl_lit_find against a plain loop on texts of 0..80 bytes (the SIMD blocks,
+ * the padded last block of fewer than 16 starts, and texts shorter than the
+ * literal): the same first offset, with the literal's pair at every
+ * position of it. */
+static size_t plain_lit_find(const char *s, size_t n, const char *lit, size_t m)
+{
+    for (size_t i = 0; i + m <= n; i++) {
+        size_t k = 0;
+        while (k < m) {
+            unsigned char c = (unsigned char)s[i + k];
+            if (c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + 32);
+            if (c != (unsigned char)lit[k])
+                break;
+            k++;
+        }
+        if (k == m)
+            return i;
+    }
+    return (size_t)-1;
+}
+
+static void test_regex_lit_find_short_texts(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abAB.c-";
+    uint32_t x = 99;
+    size_t found = 0;
+    for (int round = 0; round < 200000; round++) {
+        char text[96], lit[12];
+        size_t n = (size_t)(round % 81), m = 2 + (size_t)(round % 9);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            text[i] = alpha[(x >> 16) % (sizeof alpha - 1)];
+        }
+        text[n] = '\0';
+        for (size_t i = 0; i < m; i++) {
+            x = x * 1103515245u + 12345u;
+            lit[i] = "abc.-"[(x >> 16) % 5];
+        }
+        lit[m] = '\0';
+        if ((round & 1) && n >= m) { /* plant it, upper case where it can be */
+            x = x * 1103515245u + 12345u;
+            size_t at = (x >> 16) % (n - m + 1);
+            for (size_t i = 0; i < m; i++)
+                text[at + i] = (char)(lit[i] >= 'a' && lit[i] <= 'z' && (x & (2u << i))
+                                          ? lit[i] - 32
+                                          : lit[i]);
+        }
+        tl_lit L;
+        tl_lit_init(&L, lit, m);
+        /* a heap copy of exactly n bytes: reading past it would show under ASan */
+        char *t = malloc(n ? n : 1);
+        assert_non_null(t);
+        memcpy(t, text, n);
+        size_t want = plain_lit_find(text, n, lit, m);
+        size_t got = tl_lit_find(&L, (const unsigned char *)t, n);
+        free(t);
+        if (got != want)
+            print_error("'%s' in '%s': %zu, expected %zu\n", lit, text, got, want);
+        assert_true(got == want);
+        found += want != (size_t)-1;
+    }
+    assert_true(found > 20000);
+}
+
+/* The pair summary never refuses a text that holds the literal (any case),
+ * and does refuse most texts that lack it (else it would be useless). */
+static void test_regex_pair_bloom_never_refuses_a_holder(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abcdefgABCDEFG.\\/-_ 0129\xc3";
+    uint32_t x = 4242;
+    size_t held = 0, refused = 0, absent = 0;
+    for (int round = 0; round < 100000; round++) {
+        char text[128], lit[16];
+        size_t n = (size_t)(round % 100), m = 2 + (size_t)(round % 12);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            text[i] = alpha[(x >> 16) % (sizeof alpha - 1)];
+        }
+        text[n] = '\0';
+        for (size_t i = 0; i < m; i++) {
+            x = x * 1103515245u + 12345u;
+            char ch = alpha[(x >> 16) % (sizeof alpha - 1)];
+            lit[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+        }
+        lit[m] = '\0';
+        if ((round & 1) && n >= m) {
+            x = x * 1103515245u + 12345u;
+            size_t at = (x >> 16) % (n - m + 1);
+            for (size_t i = 0; i < m; i++)
+                text[at + i] = (char)(lit[i] >= 'a' && lit[i] <= 'z' && (x & (4u << i))
+                                          ? lit[i] - 32
+                                          : lit[i]);
+        }
+        tl_pair_bloom tb, lb;
+        tl_pair_bloom_of(text, n, &tb);
+        tl_pair_bloom_of(lit, m, &lb);
+        int holds = tl_pair_bloom_holds(&tb, &lb);
+        if (plain_lit_find(text, n, lit, m) != (size_t)-1) {
+            assert_true(holds);
+            held++;
+        } else {
+            absent++;
+            refused += !holds;
+        }
+    }
+    assert_true(held > 30000);
+    assert_true(refused > absent / 2);
+}
+
 /* ---- the PCRE2 literal prefilter ----------------------------------------- */
 
 static void test_regex_pcre_literal(void **state)
@@ -1066,6 +1178,8 @@ int main(void)
         cmocka_unit_test(test_regex_reference_patterns_compile),
         cmocka_unit_test(test_regex_reference_ini_expectations),
         cmocka_unit_test(test_regex_prefilter_changes_nothing),
+        cmocka_unit_test(test_regex_lit_find_short_texts),
+        cmocka_unit_test(test_regex_pair_bloom_never_refuses_a_holder),
         cmocka_unit_test(test_regex_pcre_literal),
         cmocka_unit_test(test_regex_pcre_prefilter_changes_nothing),
     };

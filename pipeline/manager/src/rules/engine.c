@@ -235,7 +235,10 @@ tl_status tl_engine_new(const tl_ruleset *rs, const tl_engine_opts *o, tl_engine
     e->st = tl_calloc(rs->nrules ? rs->nrules : 1, sizeof *e->st);
     e->fcache = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fcache);
     e->fgen = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fgen);
-    if (!e->manager_name || !e->node_name || !e->st || !e->fcache || !e->fgen) {
+    e->fbloom = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fbloom);
+    e->fbgen = tl_calloc(rs->nfnames ? rs->nfnames : 1, sizeof *e->fbgen);
+    if (!e->manager_name || !e->node_name || !e->st || !e->fcache || !e->fgen || !e->fbloom ||
+        !e->fbgen) {
         tl_engine_free(e);
         return TL_E_NOMEM;
     }
@@ -268,6 +271,8 @@ void tl_engine_free(tl_engine *e) {
     tl_free(e->st);
     tl_free(e->fcache);
     tl_free(e->fgen);
+    tl_free(e->fbloom);
+    tl_free(e->fbgen);
     el_clear(&e->last_events);
     if (e->have_ev && !x->ev_borrowed)
         tl_event_clear(&e->ev);
@@ -551,8 +556,21 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
     if (r->nfields && !X(e)->indexed)
         index_fields(e);
     for (size_t i = 0; i < r->nfields; i++) {
-        size_t fid = r->fields[i].fid;
-        if (!tl_expr_match(r->fields[i].e, e->fgen[fid] == e->gen ? e->fcache[fid] : NULL)) {
+        const tl_rule_field *rf = &r->fields[i];
+        size_t fid = rf->fid;
+        const char *v = e->fgen[fid] == e->gen ? e->fcache[fid] : NULL;
+        if (v && rf->has_need && !tl_expr_prefilter_off) {
+            /* the literal the expression needs cannot be in the value */
+            if (e->fbgen[fid] != e->gen) {
+                tl_pair_bloom_of(v, strlen(v), &e->fbloom[fid]);
+                e->fbgen[fid] = e->gen;
+            }
+            if (!tl_pair_bloom_holds(&e->fbloom[fid], &rf->need)) {
+                *fidx = i;
+                return TL_C_FIELD;
+            }
+        }
+        if (!tl_expr_match(rf->e, v)) {
             *fidx = i;
             return TL_C_FIELD;
         }
@@ -839,6 +857,7 @@ static void walk_setup(tl_engine *e) {
     const tl_ruleset *rs = e->rs;
     if (++e->gen == 0) { /* wrapped: invalidate every slot */
         memset(e->fgen, 0, (e->rs->nfnames ? rs->nfnames : 1) * sizeof *e->fgen);
+        memset(e->fbgen, 0, (e->rs->nfnames ? rs->nfnames : 1) * sizeof *e->fbgen);
         e->gen = 1;
     }
     /* the fields are indexed by the first <field> condition the walk meets */

@@ -306,6 +306,44 @@ size_t tl_pcre_literal(const char *pat, char *out, size_t outsz)
     return best;
 }
 
+size_t tl_expr_need_literal(const tl_expr *e, const char **lit)
+{
+    if (!e || e->negate)
+        return 0;
+    if (e->type == TL_EXPR_PCRE2 && e->need.len) {
+        *lit = e->need_s;
+        return e->need.len;
+    }
+    if (e->type == TL_EXPR_OSREGEX)
+        return tl_osregex_need(e->rx, lit);
+    return 0;
+}
+
+void tl_pair_bloom_of(const char *s, size_t n, tl_pair_bloom *out)
+{
+    uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned prev = n ? u[0] : 0;
+    prev = prev - 'A' < 26u ? prev + 32 : prev;
+    for (size_t i = 1; i < n; i++) {
+        unsigned c = u[i];
+        c = c - 'A' < 26u ? c + 32 : c;
+        unsigned h = (prev * 167u + c * 13u) & 255u;
+        uint64_t bit = (uint64_t)1 << (h & 63u);
+        switch (h >> 6) {
+        case 0: w0 |= bit; break;
+        case 1: w1 |= bit; break;
+        case 2: w2 |= bit; break;
+        default: w3 |= bit; break;
+        }
+        prev = c;
+    }
+    out->w[0] = w0;
+    out->w[1] = w1;
+    out->w[2] = w2;
+    out->w[3] = w3;
+}
+
 static tl_status pcre_compile_expr(tl_expr *e, tl_diag *d)
 {
     tl_status st = TL_OK;

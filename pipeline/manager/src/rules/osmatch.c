@@ -242,6 +242,29 @@ size_t tl_lit_find(const tl_lit *L, const unsigned char *s, size_t n)
             m &= m - 1;
         }
     }
+    if (i <= last) {
+        /* fewer than 16 starts left (short field values are the common case):
+         * their pair bytes s[i+pj .. last+pj+1] go into a zeroed block, so one
+         * more 16-byte step replaces up to 15 scalar ones; starts past last
+         * are masked off and candidates are checked on s itself */
+        size_t k = last - i + 2; /* pair bytes left, <= 17 */
+        unsigned char pad[32] = {0};
+        memcpy(pad, s + i + pj, k);
+        __m128i w0 = _mm_loadu_si128((const __m128i *)(const void *)pad);
+        __m128i w1 = _mm_loadu_si128((const __m128i *)(const void *)(pad + 1));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(w0, va), _mm_cmpeq_epi8(w0, vb))) &
+                     (unsigned)_mm_movemask_epi8(
+                         _mm_or_si128(_mm_cmpeq_epi8(w1, vc), _mm_cmpeq_epi8(w1, vd)));
+        m &= (1u << (last - i + 1)) - 1u;
+        while (m) {
+            unsigned h = (unsigned)__builtin_ctz(m);
+            if (om_eq(s + i + h, L->s, L->len))
+                return i + h;
+            m &= m - 1;
+        }
+        return (size_t)-1;
+    }
 #endif
     for (; i <= last; i++) {
         unsigned char x = s[i + pj], y = s[i + pj + 1];
@@ -262,14 +285,17 @@ static inline __m128i om_fold16(const unsigned char *p)
     return _mm_add_epi8(w, _mm_and_si128(up, _mm_set1_epi8(32)));
 }
 
-/* Mark the 4 grams that are the 32-bit lanes of the folded block w. */
-static inline void om_tri_mark4(tl_tri *t, __m128i w, __m128i k, __m128i mask)
+/* Mark the 4 grams that are the 32-bit lanes of the folded block w (the
+ * hash is the low 16 bits of each lane after the mask, so one pextrw reads
+ * it; g is t->gen held in a register, as a byte store may alias it). */
+static inline void om_tri_mark4(unsigned char *has, unsigned char g, __m128i w, __m128i k,
+                                __m128i mask)
 {
     __m128i h = _mm_and_si128(_mm_srli_epi32(_mm_madd_epi16(w, k), 4), mask);
-    t->has[_mm_cvtsi128_si32(h)] = t->gen;
-    t->has[_mm_cvtsi128_si32(_mm_shuffle_epi32(h, 1))] = t->gen;
-    t->has[_mm_cvtsi128_si32(_mm_shuffle_epi32(h, 2))] = t->gen;
-    t->has[_mm_cvtsi128_si32(_mm_shuffle_epi32(h, 3))] = t->gen;
+    has[_mm_extract_epi16(h, 0)] = g;
+    has[_mm_extract_epi16(h, 2)] = g;
+    has[_mm_extract_epi16(h, 4)] = g;
+    has[_mm_extract_epi16(h, 6)] = g;
 }
 #endif
 
@@ -285,9 +311,11 @@ void tl_tri_build(tl_tri *t, const char *str, size_t n)
     /* eight grams per block: at i, i + 2, ..., i + 14 (bytes i .. i + 17) */
     const __m128i k = _mm_set1_epi32((int)(0x7F4Bu << 16 | 0x9E37u));
     const __m128i mask = _mm_set1_epi32((1 << TL_TRI_BITS) - 1);
+    unsigned char *has = t->has;
+    const unsigned char g = t->gen;
     for (; i + 18 <= n; i += 16) {
-        om_tri_mark4(t, om_fold16(u + i), k, mask);
-        om_tri_mark4(t, om_fold16(u + i + 2), k, mask);
+        om_tri_mark4(has, g, om_fold16(u + i), k, mask);
+        om_tri_mark4(has, g, om_fold16(u + i + 2), k, mask);
     }
 #endif
     for (; i + TL_TRI_GRAM <= n; i += TL_TRI_STRIDE)

@@ -632,6 +632,14 @@ static int rx_try(const rx_alt *a, const unsigned char *s, size_t len, size_t st
     }
 }
 
+size_t tl_osregex_need(const tl_osregex *r, const char **lit)
+{
+    if (!r || r->nalts != 1 || !r->alts[0].need.len)
+        return 0;
+    *lit = r->alts[0].need.s;
+    return r->alts[0].need.len;
+}
+
 int tl_osregex_exec(const tl_osregex *r, const char *str, tl_capture *caps, size_t maxcap,
                     size_t *ncap, const char **end)
 {

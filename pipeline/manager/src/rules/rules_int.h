@@ -186,6 +186,8 @@ typedef struct tl_rule_field {
     char *name;
     size_t fid; /* interned name (tl_ruleset.fnames), for the per-event lookup cache */
     tl_expr *e;
+    int has_need;        /* e needs a literal in the value (set by tl_rules_tree_index) */
+    tl_pair_bloom need;  /* that literal's pair summary */
 } tl_rule_field;
 
 typedef struct tl_rule_list {
@@ -524,6 +526,9 @@ struct tl_engine {
     const char **fcache;
     uint32_t *fgen;
     uint32_t gen;
+    /* pair summaries of the values, computed when a condition first needs one */
+    tl_pair_bloom *fbloom;
+    uint32_t *fbgen;
 
     /* per-event scratch (valid until the next process call) */
     tl_event ev;

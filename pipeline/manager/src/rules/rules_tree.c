@@ -647,6 +647,15 @@ cleanup:
 tl_status tl_rules_tree_index(tl_ruleset *rs) {
     for (size_t i = 0; i < rs->nrules; i++) {
         tl_rule *r = rs->rules[i];
+        /* a <field> whose expression needs a literal: its pair summary, for
+         * the engine's per-value prefilter (expr_int.h tl_pair_bloom) */
+        for (size_t f = 0; f < r->nfields; f++) {
+            const char *lit = NULL;
+            size_t n = tl_expr_need_literal(r->fields[f].e, &lit);
+            r->fields[f].has_need = n >= 2;
+            if (n >= 2)
+                tl_pair_bloom_of(lit, n, &r->fields[f].need);
+        }
         tl_kidx_free(r->kidx);
         r->kidx = NULL;
         if (!r->in_tree)
