@@ -981,6 +981,17 @@ static void test_regex_lit_find_short_texts(void **state)
             print_error("'%s' in '%s': %zu, expected %zu\n", lit, text, got, want);
         assert_true(got == want);
         found += want != (size_t)-1;
+        /* OS_Match with only '^' alternatives (the first-byte check) */
+        char pat[40];
+        snprintf(pat, sizeof pat, "^%s|^%c%s", lit, lit[1], lit);
+        tl_osmatch *om = NULL;
+        tl_diag d;
+        assert_int_equal(tl_osmatch_compile(pat, &om, &d), TL_OK);
+        int pre = plain_lit_find(text, n < m ? n : m, lit, m) == 0 ||
+                  (n >= m + 1 && plain_lit_find(text, 1, lit + 1, 1) == 0 &&
+                   plain_lit_find(text + 1, m, lit, m) == 0);
+        assert_int_equal(tl_osmatch_exec(om, text), pre);
+        tl_osmatch_free(om);
     }
     assert_true(found > 20000);
 }

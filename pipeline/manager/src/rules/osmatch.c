@@ -34,6 +34,10 @@ struct tl_osmatch {
     om_alt *alts;
     size_t nalts;
     int negate;
+    /* every alternative is '^' + at least one byte: the text's first byte
+     * must be in `first` (both cases of each alternative's first byte) */
+    int all_begin;
+    unsigned char first[32];
 };
 
 
@@ -132,6 +136,17 @@ tl_status tl_osmatch_compile(const char *pattern, tl_osmatch **out, tl_diag *d)
             tl_tri_lit_init(&a->tri, a->lit, n);
         }
         p = q ? q + 1 : p + n;
+    }
+    m->all_begin = 1;
+    for (size_t k = 0; k < nalts && m->all_begin; k++) {
+        const om_alt *a = &m->alts[k];
+        if (!a->begin || a->len == 0) {
+            m->all_begin = 0;
+            break;
+        }
+        unsigned char c0 = (unsigned char)a->lit[0], c1 = om_other_case(c0);
+        m->first[c0 >> 3] |= (unsigned char)(1u << (c0 & 7));
+        m->first[c1 >> 3] |= (unsigned char)(1u << (c1 & 7));
     }
     *out = m;
     m = NULL;
@@ -353,7 +368,9 @@ static int om_exec(const tl_osmatch *m, const char *str, size_t len, const tl_tr
     if (!m || !str)
         return 0;
     const unsigned char *s = (const unsigned char *)str;
-    for (size_t k = 0; k < m->nalts; k++) {
+    /* no alternative can start at the text's first byte: none matches */
+    size_t nalts = m->all_begin && !(m->first[s[0] >> 3] & (1u << (s[0] & 7))) ? 0 : m->nalts;
+    for (size_t k = 0; k < nalts; k++) {
         const om_alt *a = &m->alts[k];
         if (t && !tl_tri_may_hold(t, &a->tri))
             continue;
