@@ -203,6 +203,96 @@ static void redir_streams(const char *in, int away[2])
     }
 }
 
+/* An endpoint path as cmd.exe resolves it against its working directory (owned). */
+static char *cmd_abs_path(const tl_sim *s, long cmdproc, const char *p)
+{
+    const char *cwd = cmdproc >= 0 && s->procs[cmdproc].cwd ? s->procs[cmdproc].cwd
+                                                            : "C:\\Windows\\system32\\";
+    tl_buf b = TL_BUF_INIT;
+    if (p[0] && p[1] == ':')
+        tl_buf_puts(&b, p);
+    else if (p[0] == '\\') {
+        tl_buf_append(&b, cwd, 2); /* the working directory's drive */
+        tl_buf_puts(&b, p);
+    } else {
+        tl_buf_puts(&b, cwd);
+        if (b.len && b.data[b.len - 1] != '\\')
+            tl_buf_putc(&b, '\\');
+        tl_buf_puts(&b, p);
+    }
+    return tl_buf_take(&b);
+}
+
+/* copy [/y /-y /b /a /v /d /n /z /l] source [destination]: one file (no wildcards, no
+ * '+'). A stock program (C:\Windows\System32\schtasks.exe) copied elsewhere stays that
+ * program (tl_sim_file_copy: a renamed schtasks.exe, evasion.md 4). A destination that
+ * ends in '\' or names an existing folder gets the source's file name. cmd prints
+ * "        1 file(s) copied." (errorlevel 0) or, for a missing source, "The system
+ * cannot find the file specified." and "        0 file(s) copied." (errorlevel 1) [A:
+ * the fact sheets are silent on copy's output]. */
+static tl_status cmd_copy(tl_exec_ctx *c, long cmdproc, const char *args, int *rc)
+{
+    tl_status st = TL_OK;
+    char **argv = NULL;
+    size_t argc = 0;
+    char *src = NULL, *dst = NULL;
+    const char *names[2] = {NULL, NULL};
+    size_t nn = 0;
+    TL_TRY(tl_argv_split(args, &argv, &argc));
+    for (size_t i = 0; i < argc; i++) {
+        if (argv[i][0] == '/' || argv[i][0] == '+' || !argv[i][0])
+            continue;
+        if (nn < 2)
+            names[nn++] = argv[i];
+    }
+    *rc = 1;
+    if (!nn) {
+        tl_sim_console_err(c->s, "The syntax of the command is incorrect.\r\n");
+        goto cleanup;
+    }
+    TL_TRY_ALLOC(src = cmd_abs_path(c->s, cmdproc, names[0]));
+    {
+        const char *sb = strrchr(src, '\\');
+        sb = sb ? sb + 1 : src;
+        tl_buf d = TL_BUF_INIT;
+        char *dd = cmd_abs_path(c->s, cmdproc, nn > 1 ? names[1] : ".");
+        TL_TRY_ALLOC(dd);
+        tl_buf_puts(&d, dd);
+        size_t dl = strlen(dd);
+        int folder = nn < 2 || (dl && dd[dl - 1] == '\\') || tl_sim_dir_exists(c->s, dd);
+        tl_free(dd);
+        if (folder) {
+            if (d.len && d.data[d.len - 1] != '\\')
+                tl_buf_putc(&d, '\\');
+            tl_buf_puts(&d, sb);
+        }
+        TL_TRY_ALLOC(dst = tl_buf_take(&d));
+    }
+    int denied = tl_sim_file_denied(c->s, cmdproc, dst);
+    if (denied < 0)
+        TL_FAIL(TL_E_NOMEM);
+    if (denied) {
+        tl_sim_console_err(c->s, "Access is denied.\r\n");
+        tl_sim_console_puts(c->s, "        0 file(s) copied.\r\n");
+        goto cleanup;
+    }
+    st = tl_sim_file_copy(c->s, cmdproc, src, dst);
+    if (st == TL_E_NOTFOUND) {
+        st = TL_OK;
+        tl_sim_console_err(c->s, "The system cannot find the file specified.\r\n");
+        tl_sim_console_puts(c->s, "        0 file(s) copied.\r\n");
+        goto cleanup;
+    }
+    TL_TRY(st);
+    tl_sim_console_puts(c->s, "        1 file(s) copied.\r\n");
+    *rc = 0;
+cleanup:
+    tl_argv_free(argv, argc);
+    tl_free(src);
+    tl_free(dst);
+    return st;
+}
+
 static tl_status run_simple_inner(tl_exec_ctx *c, long cmdproc, const char *text, int *rc);
 
 /* A simple command: what it prints reaches the console unless redirected (console.c). */
@@ -279,6 +369,12 @@ static tl_status run_simple_inner(tl_exec_ctx *c, long cmdproc, const char *text
                     tl_free(again);
                     goto cleanup;
                 }
+            }
+            if (tl_strcasecmp(tok, "copy") == 0) {
+                st = cmd_copy(c, cmdproc, p, rc);
+                if (st != TL_OK)
+                    goto cleanup;
+                goto done;
             }
             if (tl_strcasecmp(tok, "start") == 0) {
                 /* start [/min|/b|...] ["title"] program args */

@@ -229,7 +229,9 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
     sub.cwd = NULL;
     s->exec_depth++;
     entered = 1;
-    const tl_interp *in = tl_interp_find(image);
+    /* a renamed copy of schtasks.exe runs as schtasks (evasion.md 4: whether a copy runs
+     * outside System32 is not established, 5.4; tasklab chooses that it does) */
+    const tl_interp *in = tl_interp_find(tl_sim_image_origin(s, image));
     if (in && in->run)
         TL_TRY(in->run(&sub, proc, cmdline, argv, argc, rc));
     st = TL_OK;

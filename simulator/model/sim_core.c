@@ -176,6 +176,30 @@ static const char *vinfo_desc(const tl_sim *s, const vinfo *vi)
     return vi->desc;
 }
 
+static const vinfo *find_vinfo(const char *image);
+
+int tl_sim_system_program(const char *path)
+{
+    static const char *const dirs[] = {
+        "C:\\Windows\\System32\\", "C:\\Windows\\SysWOW64\\", "C:\\Windows\\System32\\wbem\\",
+        "C:\\Windows\\SysWOW64\\wbem\\", "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
+        "C:\\Windows\\SysWOW64\\WindowsPowerShell\\v1.0\\", NULL};
+    const char *b = base_name(path);
+    size_t dl = (size_t)(b - path);
+    for (size_t i = 0; dirs[i]; i++)
+        if (dl == strlen(dirs[i]) && !tl_strncasecmp(path, dirs[i], dl))
+            return find_vinfo(b) != NULL;
+    return 0;
+}
+
+const char *tl_sim_image_origin(const tl_sim *s, const char *image)
+{
+    if (!s->has_copies)
+        return image;
+    const tl_vfile *f = tl_fs_find(s, image);
+    return f && f->copy_of ? f->copy_of : image;
+}
+
 static const vinfo *find_vinfo(const char *image)
 {
     const char *b = base_name(image);
@@ -564,8 +588,10 @@ tl_status tl_sim_proc_create(tl_sim *s, long parent, size_t user, int integrity,
         make_logon_guid(s, u->logon_time, c->logon_id, lg);
         snprintf(lid, sizeof lid, "0x%llx", (unsigned long long)c->logon_id);
         snprintf(sess, sizeof sess, "%u", c->session);
-        image_hashes(c->image, hashes, sizeof hashes);
-        const vinfo *vi = find_vinfo(c->image);
+        /* a renamed copy has the original's bytes: its hashes and version resource */
+        const char *origin = tl_sim_image_origin(s, c->image);
+        image_hashes(origin, hashes, sizeof hashes);
+        const vinfo *vi = find_vinfo(origin);
         file_version(s, fv, sizeof fv);
         proc_user_field(s, c, user_s, sizeof user_s);
         if (pp)
@@ -1062,6 +1088,7 @@ void tl_sim_free(tl_sim *s)
     for (size_t i = 0; i < s->nfiles; i++) {
         tl_free(s->files[i].path);
         tl_free(s->files[i].data);
+        tl_free(s->files[i].copy_of);
     }
     tl_free(s->files);
     for (size_t i = 0; i < s->nusers; i++) {

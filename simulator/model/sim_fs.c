@@ -121,6 +121,7 @@ static tl_status add_entry(tl_sim *s, char *path, size_t len, tl_time t, long *o
     f->data = NULL;
     f->len = len;
     f->created = t;
+    f->copy_of = NULL;
     *out = (long)s->nfiles++;
     return TL_OK;
 }
@@ -214,6 +215,8 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
     }
     s->files[i].data = copy;
     s->files[i].len = len;
+    tl_free(s->files[i].copy_of); /* new bytes: no longer a copy of a program */
+    s->files[i].copy_of = NULL;
     copy = NULL;
     if (proc >= 0) {
         TL_TRY(tl_sim_file_event(s, proc, s->files[i].path, created));
@@ -252,6 +255,7 @@ tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
         st = tl_fs_mirror(s, s->drive_c, &s->files[i], 1, &s->fs_diag);
     tl_free(s->files[i].path);
     tl_free(s->files[i].data);
+    tl_free(s->files[i].copy_of);
     memmove(&s->files[i], &s->files[i + 1], (s->nfiles - (size_t)i - 1) * sizeof s->files[0]);
     s->nfiles--;
     return st;
@@ -288,6 +292,48 @@ tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int
         st = tl_walk_write(root, rel, TL_WALK_FOLD | TL_WALK_CREATE, f->data, f->len, d);
     if (st == TL_E_NOMEM)
         tl_diag_set(d, root, 0, "out of memory while mirroring %s", f->path);
+    return st;
+}
+
+int tl_sim_dir_exists(const tl_sim *s, const char *winpath)
+{
+    char *c = canon(winpath);
+    long i = c ? find_idx(s, c) : -1;
+    tl_free(c);
+    return i >= 0 && IS_DIR(&s->files[i]);
+}
+
+tl_status tl_sim_file_copy(tl_sim *s, long proc, const char *src, const char *dst)
+{
+    tl_status st;
+    char *orig = NULL, *data = NULL;
+    size_t len = 0;
+    const tl_vfile *f = tl_fs_find(s, src);
+    if (f) {
+        TL_TRY_ALLOC(data = tl_malloc(f->len + 1));
+        if (f->len)
+            memcpy(data, f->data, f->len);
+        len = f->len;
+        if (f->copy_of)
+            TL_TRY_ALLOC(orig = tl_strdup(f->copy_of));
+    } else {
+        TL_TRY_ALLOC(orig = canon(src));
+        if (!tl_sim_system_program(orig))
+            TL_FAIL(TL_E_NOTFOUND);
+    }
+    TL_TRY(tl_sim_file_write(s, proc, dst, data ? data : "", len));
+    if (orig) {
+        tl_vfile *g = tl_fs_find(s, dst);
+        if (!g)
+            TL_FAIL(TL_E_INTERNAL);
+        g->copy_of = orig;
+        orig = NULL;
+        s->has_copies = 1;
+    }
+    st = TL_OK;
+cleanup:
+    tl_free(orig);
+    tl_free(data);
     return st;
 }
 

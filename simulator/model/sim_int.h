@@ -64,6 +64,11 @@ typedef struct tl_vfile {
     unsigned char *data;
     size_t len;
     tl_time created;
+    /* A copy of a stock Windows program (copy C:\Windows\System32\schtasks.exe
+     * %TEMP%\u.exe): the original's path, whose version resource (OriginalFileName,
+     * Description) and interpreter the copy keeps (windows.md 1.5, evasion.md 4);
+     * data is then empty (no real binary). NULL for any other file. Owned. */
+    char *copy_of;
 } tl_vfile;
 
 /* ---- users and processes ----------------------------------------------- */
@@ -191,6 +196,7 @@ struct tl_sim {
     tl_regkey *hklm, *hku, *hkcr;
     tl_vfile *files;
     size_t nfiles, capfiles;
+    int has_copies; /* some file is a copy of a stock program (tl_vfile.copy_of) */
     /* users, processes */
     tl_user *users;
     size_t nusers;
@@ -273,6 +279,16 @@ long tl_sim_proc_find(const tl_sim *s, size_t user, const char *image);
 int tl_sim_is_x64(const tl_sim *s);
 /* Map an image path to what Sysmon reports for a wow64 process. */
 char *tl_sim_wow64_image(const char *image);
+/* 1 when path names a stock Windows program the endpoint has without a file in the
+ * model (C:\Windows\System32\schtasks.exe, its SysWOW64 twin, ...: an image with
+ * known version information in System32, SysWOW64, System32\wbem or
+ * System32\WindowsPowerShell\v1.0). */
+int tl_sim_system_program(const char *path);
+/* What runs when image is started: the original's path when image is a copy of a
+ * stock program (tl_vfile.copy_of: a renamed schtasks.exe still is schtasks, its
+ * Event 1 has the copy's Image and the original's OriginalFileName and
+ * Description), else image itself. Borrowed. */
+const char *tl_sim_image_origin(const tl_sim *s, const char *image);
 
 /* ---- sim_reg.c ----------------------------------------------------------- */
 tl_regkey *tl_reg_key_new(const char *name, tl_regkey *parent);
@@ -312,10 +328,18 @@ tl_vfile *tl_fs_find(const tl_sim *s, const char *winpath);
 tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const void *data,
                             size_t len);
 tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath);
+/* Copy file src to dst as cmd's `copy` does: Event 11 for dst from proc, dst's
+ * bytes (and copy_of) those of src. src may also name a stock program of the
+ * endpoint (tl_sim_system_program), which is not a file of the model: dst then
+ * becomes a copy of it. TL_E_NOTFOUND when src does not exist; TL_E_INVAL (with
+ * s->fs_diag) when dst cannot be written. */
+tl_status tl_sim_file_copy(tl_sim *s, long proc, const char *src, const char *dst);
 /** 1 when process proc may not write or delete winpath (below high integrity,
  * under the agent's folder); proc < 0 (internal writers) is never denied;
  * -1 when out of memory. */
 int tl_sim_file_denied(const tl_sim *s, long proc, const char *winpath);
+/* 1 when winpath names a folder of the model. */
+int tl_sim_dir_exists(const tl_sim *s, const char *winpath);
 /* Create a folder (and its parents) without events. */
 tl_status tl_sim_dir_create(tl_sim *s, const char *winpath);
 tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);

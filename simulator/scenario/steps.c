@@ -262,7 +262,7 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
         if (st != TL_OK)
             goto done;
         /* typed into the parent (a shell: cmd.exe, powershell.exe), else started by it */
-        const tl_interp *in = tl_interp_find(parent);
+        const tl_interp *in = tl_interp_find(tl_sim_image_origin(s, parent));
         if (in && in->run_text)
             st = in->run_text(&c, pp, t->command, &rc);
         else

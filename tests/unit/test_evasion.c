@@ -462,6 +462,8 @@ static void test_evasion_other_paths(void **state)
 /* §2.3 at.exe and §2.4 powershell.exe: their own files, one table per section */
 #include "evasion/rows_at.inc"
 #include "evasion/rows_ps.inc"
+/* §2.6 wmic, §2.7, §3.3 and §4: their own table (evasion/rows_paths.inc) */
+#include "evasion/rows_paths.inc"
 
 int main(void)
 {
@@ -485,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_evasion_ps_concat_format),
         cmocka_unit_test(test_evasion_ps_param_prefixes),
         cmocka_unit_test(test_evasion_ps_aliases),
+        cmocka_unit_test(test_evasion_renamed_copy),
     };
     return cmocka_run_group_tests_name("evasion", tests, NULL, NULL);
 }
