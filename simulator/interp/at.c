@@ -21,12 +21,10 @@
  *
  * The job is a task the Schedule service registers like any other (task
  * file, TaskCache, 4698/106 — evasion.md §4 lists at.exe among the paths
- * through the service). Its name, XML and principal are not established by the
- * facts (evasion.md §5 item 7): tasklab names it \At<n> (the smallest unused
- * n, "said to be At<n>"), runs it as SYSTEM, and gives it a CalendarTrigger
- * (ScheduleByWeek for /every:M,T,W,Th,F,S,Su, ScheduleByMonth for day
- * numbers) or, without /every, a TimeTrigger at the next occurrence of the
- * time [A]. Needs an administrator (elevated) [A]; otherwise "Access is denied"
+ * through the service), made by tl_task_at_job (service/at_job.c, shared with
+ * WMI's Win32_ScheduledJob.Create): \At<n>, SYSTEM, a CalendarTrigger for
+ * /every or a TimeTrigger at the next occurrence of the time [A]. Needs an
+ * administrator (elevated) [A]; otherwise "Access is denied"
  * (exit 1). at \\<other host> is not simulated (exit 0, no task).
  * `at [id] /delete [/yes]` deletes job \At<id>, or every \At<n> job with /yes
  * (without /yes at.exe asks, and with no console the answer is no [A]); `at`
@@ -161,20 +159,6 @@ static tl_status at_delete_form(tl_exec_ctx *c, char **argv, size_t argc, size_t
     return TL_OK;
 }
 
-static void xesc(tl_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '&')
-            tl_buf_puts(b, "&amp;");
-        else if (*s == '<')
-            tl_buf_puts(b, "&lt;");
-        else if (*s == '>')
-            tl_buf_puts(b, "&gt;");
-        else
-            tl_buf_putc(b, *s);
-    }
-}
-
 tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **argv, size_t argc,
                        int *rc)
 {
@@ -184,8 +168,7 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
     tl_status st = TL_OK;
     size_t i = 1;
     int remote = 0;
-    tl_buf x = TL_BUF_INIT, cmd = TL_BUF_INIT;
-    char *path = NULL;
+    tl_buf cmd = TL_BUF_INIT;
     if (i < argc && argv[i][0] == '\\' && argv[i][1] == '\\') {
         const char *h = argv[i] + 2;
         remote = tl_strcasecmp(h, s->sc->hostname) && tl_strcasecmp(h, "localhost") &&
@@ -241,21 +224,19 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
     }
     /* the days of /every: weekday letters or day numbers */
     static const char *const wd_in[] = {"M", "T", "W", "Th", "F", "S", "Su"};
-    static const char *const wd_el[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                        "Friday", "Saturday", "Sunday"};
-    int wdays[7] = {0}, mdays[32] = {0}, nw = 0, nm = 0;
+    int wdays[7] = {0}, mdays[32] = {0};
     for (const char *p = every; p && *p;) {
         size_t n = strcspn(p, ",");
         int ok = 0;
         for (int k = 0; k < 7 && !ok; k++)
             if (n == strlen(wd_in[k]) && !tl_strncasecmp(p, wd_in[k], n))
-                wdays[k] = ok = 1, nw++;
+                wdays[k] = ok = 1;
         if (!ok && n && n <= 2) {
             int d = 0;
             for (size_t k = 0; k < n; k++)
                 d = p[k] >= '0' && p[k] <= '9' ? d * 10 + (p[k] - '0') : -100;
             if (d >= 1 && d <= 31)
-                mdays[d] = ok = 1, nm++;
+                mdays[d] = ok = 1;
         }
         if (!ok)
             return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid date '%.*s'", (int)n, p);
@@ -270,106 +251,15 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
         tl_buf_puts(&cmd, argv[k]);
     }
     TL_TRY(tl_buf_status(&cmd));
-    /* the next occurrence of h:m on the virtual clock */
-    int y, mo, d, hh, mi, se, us;
-    tl_time_civil(s->now, &y, &mo, &d, &hh, &mi, &se, &us);
-    tl_time start = (tl_time)tl_time_from_civil(y, mo, d, h, m, 0) * TL_USEC_PER_SEC;
-    if (start <= s->now)
-        start += (tl_time)86400 * TL_USEC_PER_SEC;
-    tl_time_civil(start, &y, &mo, &d, &hh, &mi, &se, &us);
-    char sb[40];
-    snprintf(sb, sizeof sb, "%04d-%02d-%02dT%02d:%02d:00", y, mo, d, hh, mi);
-    /* \At<n>, the smallest n not in use */
-    for (int n = 1; n < 10000 && !path; n++) {
-        char name[16];
-        snprintf(name, sizeof name, "\\At%d", n);
-        if (!tl_task_find(s, name))
-            TL_TRY_ALLOC(path = tl_strdup(name));
-    }
-    if (!path) {
+    int job = 0;
+    TL_TRY(tl_task_at_job(s, c->user, h, m, wdays, mdays, tl_buf_cstr(&cmd), &job));
+    if (!job) {
         *rc = 1;
         goto cleanup;
     }
-    tl_buf_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n"
-                    "<Task version=\"1.2\" "
-                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">\n"
-                    "  <Triggers>\n");
-    if (nw || nm) {
-        tl_buf_printf(&x, "    <CalendarTrigger>\n      <StartBoundary>%s</StartBoundary>\n"
-                          "      <Enabled>true</Enabled>\n",
-                      sb);
-        if (nw) {
-            tl_buf_puts(&x, "      <ScheduleByWeek>\n        <DaysOfWeek>\n");
-            for (int k = 0; k < 7; k++)
-                if (wdays[k])
-                    tl_buf_printf(&x, "          <%s />\n", wd_el[k]);
-            tl_buf_puts(&x, "        </DaysOfWeek>\n        <WeeksInterval>1</WeeksInterval>\n"
-                            "      </ScheduleByWeek>\n");
-        } else {
-            tl_buf_puts(&x, "      <ScheduleByMonth>\n        <DaysOfMonth>\n");
-            for (int k = 1; k <= 31; k++)
-                if (mdays[k])
-                    tl_buf_printf(&x, "          <Day>%d</Day>\n", k);
-            tl_buf_puts(&x, "        </DaysOfMonth>\n        <Months>\n");
-            static const char *const mons[] = {"January", "February", "March",     "April",
-                                               "May",     "June",     "July",      "August",
-                                               "September", "October", "November", "December"};
-            for (int k = 0; k < 12; k++)
-                tl_buf_printf(&x, "          <%s />\n", mons[k]);
-            tl_buf_puts(&x, "        </Months>\n      </ScheduleByMonth>\n");
-        }
-        tl_buf_puts(&x, "    </CalendarTrigger>\n");
-    } else {
-        tl_buf_printf(&x, "    <TimeTrigger>\n      <StartBoundary>%s</StartBoundary>\n"
-                          "      <Enabled>true</Enabled>\n    </TimeTrigger>\n",
-                      sb);
-    }
-    tl_buf_puts(&x, "  </Triggers>\n  <Principals>\n    <Principal id=\"Author\">\n"
-                    "      <UserId>S-1-5-18</UserId>\n      <RunLevel>HighestAvailable</RunLevel>\n"
-                    "    </Principal>\n  </Principals>\n  <Settings>\n"
-                    "    <Enabled>true</Enabled>\n  </Settings>\n"
-                    "  <Actions Context=\"Author\">\n    <Exec>\n      <Command>");
-    {
-        const char *cl = tl_buf_cstr(&cmd);
-        char **av = NULL;
-        size_t ac = 0;
-        TL_TRY(tl_argv_split(cl, &av, &ac));
-        xesc(&x, ac ? av[0] : cl);
-        tl_buf_puts(&x, "</Command>\n");
-        /* the arguments: the text after the program token, as typed */
-        const char *rest = cl;
-        if (*rest == '"') {
-            const char *q = strchr(rest + 1, '"');
-            rest = q ? q + 1 : rest + strlen(rest);
-        } else {
-            rest += strcspn(rest, " \t");
-        }
-        while (*rest == ' ' || *rest == '\t')
-            rest++;
-        if (*rest) {
-            tl_buf_puts(&x, "      <Arguments>");
-            xesc(&x, rest);
-            tl_buf_puts(&x, "</Arguments>\n");
-        }
-        tl_argv_free(av, ac);
-    }
-    tl_buf_puts(&x, "    </Exec>\n  </Actions>\n</Task>\n");
-    TL_TRY(tl_buf_status(&x));
-    {
-        char msg[300];
-        st = tl_task_register(s, path, tl_buf_cstr(&x), 0, c->user, msg, sizeof msg);
-        if (st == TL_E_PARSE || st == TL_E_INVAL) {
-            st = TL_OK;
-            *rc = 1;
-            goto cleanup;
-        }
-        TL_TRY(st);
-    }
-    tl_sim_console_printf(s, "Added a new job with job ID = %s\r\n", path + 3);
+    tl_sim_console_printf(s, "Added a new job with job ID = %d\r\n", job);
     *rc = 0;
 cleanup:
-    tl_buf_free(&x);
     tl_buf_free(&cmd);
-    tl_free(path);
     return st;
 }

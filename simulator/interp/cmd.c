@@ -435,6 +435,14 @@ static tl_status run_simple_inner(tl_exec_ctx *c, long cmdproc, const char *text
             goto done;
         }
     }
+    if (tl_sim_program_absent(c->s, image)) {
+        tl_sim_console_err(c->s, "'");
+        tl_sim_console_err(c->s, tok);
+        tl_sim_console_err(c->s, "' is not recognized as an internal or external command,\r\n"
+                                 "operable program or batch file.\r\n");
+        *rc = 9009;
+        goto done;
+    }
     tl_buf_append(&cl, ts, (size_t)(p - ts));
     if (*p) {
         tl_buf_putc(&cl, ' ');

@@ -20,6 +20,7 @@ static const tl_interp table[] = {
     {"GhostTask.exe", tl_interp_ghosttask, NULL},
     {"wscript.exe", tl_interp_script_host, NULL},
     {"cscript.exe", tl_interp_script_host, NULL},
+    {"wmic.exe", tl_interp_wmic, NULL},
 };
 
 const tl_interp *tl_interp_find(const char *image)

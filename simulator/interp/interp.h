@@ -15,6 +15,9 @@
  *   powershell.c  powershell.exe / pwsh.exe (ScheduledTasks cmdlets, Register-ScheduledJob)
  *   script_com.c  wscript.exe / cscript.exe, and the Task Scheduler COM object model
  *                 (Schedule.Service) that VBScript, JScript and PowerShell scripts drive
+ *   wmic.c        wmic.exe (process / job call create, look-alike letters by build)
+ *   wmi.c         Win32_Process.Create and Win32_ScheduledJob.Create, shared by wmic.exe
+ *                 and PowerShell's Invoke-CimMethod
  *   schtasks_query.c  what schtasks /query prints
  *
  * Rule: an interpreter never calls another one. A program started from an
@@ -99,5 +102,17 @@ tl_status tl_com_run_script(tl_exec_ctx *c, long proc, int language, int console
                             const char *script_name, const char *text, int *exit_code);
 /* 1 when a PowerShell script creates the Schedule.Service COM object. */
 int tl_com_ps_script_uses_com(const char *script);
+
+/* ---- wmi.c: the WMI methods behind wmic.exe and Invoke-CimMethod ------------------- */
+/* Win32_Process.Create: WmiPrvSE.exe (SYSTEM, already running) starts command_line
+ * verbatim as the caller (c->user, c->integrity), in cwd (NULL: its own). Sets *pid
+ * (the child's ProcessId, 0 when none) and *ret (the method's ReturnValue). */
+tl_status tl_wmi_process_create(tl_exec_ctx *c, const char *command_line, const char *cwd,
+                                unsigned *pid, int *ret);
+/* Win32_ScheduledJob.Create: an AT job (tl_task_at_job) behind at.exe's EnableAt gate;
+ * start is the CIM time "********HHMMSS.ffffff+UUU", days_of_week bit 0 Monday .. bit 6
+ * Sunday, days_of_month bit n-1 day n. Sets *job_id (0 none) and *ret (ReturnValue). */
+tl_status tl_wmi_job_create(tl_exec_ctx *c, const char *command, const char *start,
+                            unsigned days_of_week, unsigned days_of_month, int *job_id, int *ret);
 
 #endif /* TL_SIM_INTERP_H */

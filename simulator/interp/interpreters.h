@@ -39,4 +39,8 @@ tl_status tl_interp_ghosttask(tl_exec_ctx *c, long proc, const char *cmdline, ch
 tl_status tl_interp_script_host(tl_exec_ctx *c, long proc, const char *cmdline, char **argv,
                                 size_t argc, int *exit_code);
 
+/* wmic.c: wmic.exe [/global:switches] process|job|path <class> call create ... */
+tl_status tl_interp_wmic(tl_exec_ctx *c, long proc, const char *cmdline, char **argv, size_t argc,
+                         int *exit_code);
+
 #endif /* TL_SIM_INTERPRETERS_H */

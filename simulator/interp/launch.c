@@ -56,6 +56,8 @@ char *tl_sim_resolve_image(tl_exec_ctx *c, const char *tok)
                 known = 1;
         if (tl_strcasecmp(name, "powershell") == 0)
             tl_buf_puts(&b, "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\");
+        else if (tl_strcasecmp(name, "wmic") == 0) /* found through PATH's System32\Wbem */
+            tl_buf_puts(&b, "C:\\Windows\\System32\\wbem\\");
         else if (known || !c->s->procs[c->parent].cwd)
             tl_buf_puts(&b, "C:\\Windows\\System32\\");
         else {
@@ -202,6 +204,12 @@ static tl_status launch(tl_exec_ctx *c, const char *image, const char *cmdline, 
          * the caller sees a failure (cmd: "The filename or extension is too long.",
          * errorlevel 1) */
         *rc = 1;
+        return TL_OK;
+    }
+    if (tl_sim_program_absent(s, image)) {
+        /* not installed on this build (WMIC on 24H2): CreateProcess finds no file, no
+         * process; cmd says it is not recognized (errorlevel 9009) */
+        *rc = 9009;
         return TL_OK;
     }
     TL_TRY(tl_sim_work_command(s));

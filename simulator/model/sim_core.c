@@ -163,6 +163,7 @@ static const vinfo vinfos[] = {
     {"backgroundtaskhost.exe", "Background Task Host", "backgroundTaskHost.exe"},
     {"mousocoreworker.exe", "MoUSO Core Worker Process", "MoUsoCoreWorker.exe"},
     {"wmiprvse.exe", "WMI Provider Host", "Wmiprvse.exe"},
+    {"wmic.exe", "WMI Commandline Utility", "wmic.exe"}, /* [A] */
     {NULL, NULL, NULL}};
 
 /* The Description of an image as the endpoint's Windows version has it:
@@ -190,6 +191,16 @@ int tl_sim_system_program(const char *path)
         if (dl == strlen(dirs[i]) && !tl_strncasecmp(path, dirs[i], dl))
             return find_vinfo(b) != NULL;
     return 0;
+}
+
+int tl_sim_program_absent(const tl_sim *s, const char *image)
+{
+    static const char wmic[] = "C:\\Windows\\System32\\wbem\\wmic.exe";
+    if (tl_strcasecmp(image, wmic) && tl_strcasecmp(image, "C:\\Windows\\SysWOW64\\wbem\\wmic.exe"))
+        return 0;
+    const char *b = s->sc->os_build ? s->sc->os_build : "";
+    unsigned maj = 0, min = 0, build = 0;
+    return sscanf(b, "%u.%u.%u", &maj, &min, &build) == 3 && maj == 10 && build >= 26100;
 }
 
 const char *tl_sim_image_origin(const tl_sim *s, const char *image)

@@ -284,6 +284,10 @@ char *tl_sim_wow64_image(const char *image);
  * known version information in System32, SysWOW64, System32\wbem or
  * System32\WindowsPowerShell\v1.0). */
 int tl_sim_system_program(const char *path);
+/* 1 when the endpoint's build does not have the program image (evasion.md §2.6: WMIC,
+ * deprecated, is off by default on new Windows 11 24H2 installs, build 26100, and not
+ * installed on Server 2025 [S]; tasklab takes a 26100+ endpoint as a new install). */
+int tl_sim_program_absent(const tl_sim *s, const char *image);
 /* What runs when image is started: the original's path when image is a copy of a
  * stock program (tl_vfile.copy_of: a renamed schtasks.exe still is schtasks, its
  * Event 1 has the copy's Image and the original's OriginalFileName and

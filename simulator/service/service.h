@@ -69,4 +69,13 @@ tl_status tl_task_service_start(tl_sim *s, int boot);
 int tl_task_in_cache(tl_sim *s, const char *path);
 tl_status tl_task_baseline(tl_sim *s);
 
+/* ---- at_job.c ------------------------------------------------------------- */
+/* Register the AT job "command at h:m" (wdays[0..6] Monday..Sunday, mdays[1..31]: the
+ * days it repeats on; none: once, at the next h:m) for caller_user, as at.exe and
+ * Win32_ScheduledJob.Create do: task \At<n>, SYSTEM. *job_id = n, or 0 when the service
+ * refused it (no free name, an action it cannot store). The EnableAt gate is the
+ * caller's. */
+tl_status tl_task_at_job(tl_sim *s, size_t caller_user, int h, int m, const int wdays[7],
+                         const int mdays[32], const char *command, int *job_id);
+
 #endif /* TL_SIM_SERVICE_H */

@@ -488,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_evasion_ps_param_prefixes),
         cmocka_unit_test(test_evasion_ps_aliases),
         cmocka_unit_test(test_evasion_renamed_copy),
+        cmocka_unit_test(test_evasion_wmic),
     };
     return cmocka_run_group_tests_name("evasion", tests, NULL, NULL);
 }
