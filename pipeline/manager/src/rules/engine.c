@@ -560,9 +560,14 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
         size_t fid = rf->fid;
         const char *v = e->fgen[fid] == e->gen ? e->fcache[fid] : NULL;
         if (v && rf->has_need && !tl_expr_prefilter_off) {
-            /* the literal the expression needs cannot be in the value */
+            /* the literal the expression needs cannot be in the value (a
+             * value too long to summarize usefully gets an all-ones word) */
             if (e->fbgen[fid] != e->gen) {
-                tl_pair_bloom_of(v, strlen(v), &e->fbloom[fid]);
+                size_t vn = strlen(v);
+                if (vn > TL_PAIR_BLOOM_MAX_TEXT)
+                    e->fbloom[fid].w = ~(uint64_t)0;
+                else
+                    tl_pair_bloom_of(v, vn, &e->fbloom[fid]);
                 e->fbgen[fid] = e->gen;
             }
             if (!tl_pair_bloom_holds(&e->fbloom[fid], &rf->need)) {

@@ -321,27 +321,18 @@ size_t tl_expr_need_literal(const tl_expr *e, const char **lit)
 
 void tl_pair_bloom_of(const char *s, size_t n, tl_pair_bloom *out)
 {
-    uint64_t w0 = 0, w1 = 0, w2 = 0, w3 = 0;
+    /* one 64-bit word: a few instructions a byte (fold, hash, or) */
+    uint64_t w = 0;
     const unsigned char *u = (const unsigned char *)s;
     unsigned prev = n ? u[0] : 0;
-    prev = prev - 'A' < 26u ? prev + 32 : prev;
+    prev += (unsigned)(prev - 'A' < 26u) << 5;
     for (size_t i = 1; i < n; i++) {
         unsigned c = u[i];
-        c = c - 'A' < 26u ? c + 32 : c;
-        unsigned h = (prev * 167u + c * 13u) & 255u;
-        uint64_t bit = (uint64_t)1 << (h & 63u);
-        switch (h >> 6) {
-        case 0: w0 |= bit; break;
-        case 1: w1 |= bit; break;
-        case 2: w2 |= bit; break;
-        default: w3 |= bit; break;
-        }
+        c += (unsigned)(c - 'A' < 26u) << 5;
+        w |= (uint64_t)1 << ((prev * 167u + c * 13u) & 63u);
         prev = c;
     }
-    out->w[0] = w0;
-    out->w[1] = w1;
-    out->w[2] = w2;
-    out->w[3] = w3;
+    out->w = w;
 }
 
 static tl_status pcre_compile_expr(tl_expr *e, tl_diag *d)

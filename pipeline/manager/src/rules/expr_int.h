@@ -200,21 +200,22 @@ size_t tl_pcre_literal(const char *pattern, char *out, size_t outsz);
 size_t tl_expr_need_literal(const tl_expr *e, const char **lit);
 /** OS_Regex counterpart: the need literal of a one-alternative pattern. */
 size_t tl_osregex_need(const tl_osregex *r, const char **lit);
-/* A 256-bit summary of a text: bit h(a,b) for every pair of adjacent bytes,
+/* A 64-bit summary of a text: bit h(a,b) for every pair of adjacent bytes,
  * ASCII-folded. A text that contains a literal (ignoring case) holds every
  * pair of it, so tl_pair_bloom_holds(text, literal) == 0 proves the literal
- * absent; computing a field value's summary once lets every condition that
- * needs a literal in that field be refused with four AND instructions. */
+ * absent; computing a short field value's summary once lets every condition
+ * that needs a literal in that field be refused with one AND instruction. */
 typedef struct tl_pair_bloom {
-    uint64_t w[4];
+    uint64_t w;
 } tl_pair_bloom;
+/* Longer values fill the word and are left to the expressions. */
+#define TL_PAIR_BLOOM_MAX_TEXT 160
 /** Summary of s[0..n). */
 void tl_pair_bloom_of(const char *s, size_t n, tl_pair_bloom *out);
 /** 0 when a text with summary t cannot contain a literal with summary l. */
 static inline int tl_pair_bloom_holds(const tl_pair_bloom *t, const tl_pair_bloom *l)
 {
-    return !((l->w[0] & ~t->w[0]) | (l->w[1] & ~t->w[1]) | (l->w[2] & ~t->w[2]) |
-             (l->w[3] & ~t->w[3]));
+    return !(l->w & ~t->w);
 }
 /** Test hook: nonzero turns the PCRE2 literal prefilter off (results must
  * not change; test_expr_pcre_prefilter_changes_nothing compares). */
