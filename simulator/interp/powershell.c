@@ -1934,6 +1934,51 @@ cleanup:
     return st;
 }
 
+/* Invoke-CimMethod -ClassName Win32_Process|Win32_ScheduledJob -MethodName Create
+ * -Arguments @{...} (evasion.md §3.3, §4): the WMI methods of wmi.c; prints the
+ * returned __PARAMETERS as PowerShell's table [A: the sheets are silent on it]. */
+static tl_status cim_win32_create(ps *x, const char *cls, const val *h)
+{
+    const char *cl = NULL, *cwd = NULL, *command = NULL, *start = NULL;
+    unsigned long dow = 0, dom = 0;
+    for (size_t i = 0; h && h->k == V_HASH && i < h->n; i++) {
+        const char *k = h->keys[i], *v = sval(&h->items[i]);
+        if (!tl_strcasecmp(k, "CommandLine"))
+            cl = v;
+        else if (!tl_strcasecmp(k, "CurrentDirectory"))
+            cwd = v;
+        else if (!tl_strcasecmp(k, "Command"))
+            command = v;
+        else if (!tl_strcasecmp(k, "StartTime"))
+            start = v;
+        else if (!tl_strcasecmp(k, "DaysOfWeek") && v)
+            dow = strtoul(v, NULL, 10);
+        else if (!tl_strcasecmp(k, "DaysOfMonth") && v)
+            dom = strtoul(v, NULL, 10);
+    }
+    tl_sim *s = x->c->s;
+    int ret = 0;
+    if (!tl_strcasecmp(cls, "Win32_Process")) {
+        unsigned pid = 0;
+        tl_status st = tl_wmi_process_create(x->c, cl ? cl : "", cwd, &pid, &ret);
+        if (st != TL_OK)
+            return st;
+        tl_sim_console_puts(s, "\nProcessId ReturnValue PSComputerName\n"
+                               "--------- ----------- --------------\n");
+        tl_sim_console_printf(s, "%9u %11d\n\n", pid, ret);
+    } else {
+        int job = 0;
+        tl_status st = tl_wmi_job_create(x->c, command ? command : "", start, (unsigned)dow,
+                                         (unsigned)dom, &job, &ret);
+        if (st != TL_OK)
+            return st;
+        tl_sim_console_puts(s, "\nJobId ReturnValue PSComputerName\n"
+                               "----- ----------- --------------\n");
+        tl_sim_console_printf(s, "%5d %11d\n\n", job, ret);
+    }
+    return TL_OK;
+}
+
 static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, val *out)
 {
     tl_status st = TL_OK;
@@ -2072,6 +2117,11 @@ static tl_status run_cmdlet(ps *x, const char *name, args *a, const val *input, 
         TL_TRY(check_params(x, name, a, ok));
         const char *cls = sval(arg(a, "ClassName")), *m = sval(arg(a, "MethodName"));
         const val *h = arg(a, "Arguments");
+        if (cls && m && !tl_strcasecmp(m, "Create") &&
+            (!tl_strcasecmp(cls, "Win32_Process") || !tl_strcasecmp(cls, "Win32_ScheduledJob"))) {
+            st = cim_win32_create(x, cls, h);
+            goto cleanup;
+        }
         if (!cls || tl_strcasecmp(cls, "PS_ScheduledTask") || !m)
             goto cleanup;
         if (tl_strcasecmp(m, "RegisterByXml") == 0) {

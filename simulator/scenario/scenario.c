@@ -568,13 +568,35 @@ static tl_status load_step(ld *l, tl_scenario *s, tl_step *t, const cJSON *j)
         l->path[m] = 0;
         goto cleanup;
     }
-    if ((t->kind == TL_STEP_COMMAND || t->kind == TL_STEP_NOISE || t->kind == TL_STEP_LOGON ||
-         t->kind == TL_STEP_TRIGGER || t->kind == TL_STEP_RESTART || t->kind == TL_STEP_REBOOT) &&
+    if ((t->kind == TL_STEP_NOISE || t->kind == TL_STEP_LOGON || t->kind == TL_STEP_TRIGGER ||
+         t->kind == TL_STEP_RESTART || t->kind == TL_STEP_REBOOT) &&
         t->image) {
         size_t m = push_key(l, "image");
-        st = perr(l, "only allowed on registry and file steps", NULL);
+        st = perr(l, "only allowed on command, registry and file steps", NULL);
         l->path[m] = 0;
         goto cleanup;
+    }
+    if (t->kind == TL_STEP_COMMAND && t->image) {
+        /* CreateProcess(image, command) from a program: a shell types lines, it does not
+         * pass an application name (evasion.md §3.3) */
+        static const char *const shells[] = {"cmd.exe", "powershell.exe", "pwsh.exe", NULL};
+        const char *pb = t->parent ? strrchr(t->parent, '\\') : NULL;
+        pb = pb ? pb + 1 : t->parent ? t->parent : "cmd.exe";
+        int shell = 0;
+        for (size_t k = 0; shells[k]; k++)
+            shell |= !tl_strcasecmp(pb, shells[k]);
+        const char *im = t->image;
+        int abs = ((im[0] | 0x20) >= 'a' && (im[0] | 0x20) <= 'z') && im[1] == ':' && im[2] == '\\';
+        if (shell || !abs) {
+            size_t m = push_key(l, "image");
+            st = perr(l,
+                      shell ? "on a command step: the application name a program passes to "
+                              "CreateProcess, so \"parent\" must be a program, not a shell (%s)"
+                            : "on a command step: an absolute path (X:\\...), not \"%s\"",
+                      shell ? pb : im);
+            l->path[m] = 0;
+            goto cleanup;
+        }
     }
     switch (t->kind) {
     case TL_STEP_COMMAND:

@@ -263,7 +263,9 @@ tl_status tl_sim_run_step(tl_sim *s, size_t i, tl_diag *d)
             goto done;
         /* typed into the parent (a shell: cmd.exe, powershell.exe), else started by it */
         const tl_interp *in = tl_interp_find(tl_sim_image_origin(s, parent));
-        if (in && in->run_text)
+        if (t->image) /* CreateProcess(image, command): argv[0] may be anything (§3.3) */
+            st = tl_sim_launch(&c, t->image, t->command, &rc);
+        else if (in && in->run_text)
             st = in->run_text(&c, pp, t->command, &rc);
         else
             st = tl_sim_exec(&c, t->command, &rc);

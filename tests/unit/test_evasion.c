@@ -489,6 +489,9 @@ int main(void)
         cmocka_unit_test(test_evasion_ps_aliases),
         cmocka_unit_test(test_evasion_renamed_copy),
         cmocka_unit_test(test_evasion_wmic),
+        cmocka_unit_test(test_evasion_payload_launchers),
+        cmocka_unit_test(test_evasion_other_launchers),
+        cmocka_unit_test(test_evasion_other_paths_rows),
     };
     return cmocka_run_group_tests_name("evasion", tests, NULL, NULL);
 }
