@@ -82,6 +82,13 @@ want seed-test-task '2022-04-13T11:59:41.0493930Z' "the time of the CreateKey ev
 want seed-test-task '+0.049 s' "the offset on the virtual clock"
 want seed-test-task 'C:\Windows\System32\Tasks\test-task' "the task file"
 want seed-test-task 'A Newly Scheduled Task has been Detected' "rule 115006's description"
+# the rule chain's descriptions have their $(field)s filled: the alert's rule as
+# alerts.json has it, a rule that only matched from the same event, marked
+want seed-test-task '<li class="fired"><code>115006</code> A Newly Scheduled Task has been Detected on DESKTOP-4E0BQFT</li>' "115006's description as its alert has it"
+want seed-test-task '<li class="fired"><code>115009</code> A new scheduled task "test-task" has been created on "DESKTOP-4E0BQFT". The task will execute the command - "C:\Windows\System32\calc.exe".</li>' "115009's description as its alert has it"
+want seed-test-task '<code>61614</code> Sysmon - Event 12: RegistryEvent CreateKey on HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Schedule\\TaskCache\\Tree\\test-task by C:\\Windows\\system32\\svchost.exe <small class="filled"' "a parent rule's description filled from its event, marked"
+if grep -qF '$(' "$tmp/seed-test-task.dom" "$tmp/tarrask-sd-delete.dom"; then
+  bad "a rule description with an unfilled \$(field)"; grep -oF -m3 '$(' "$tmp/seed-test-task.dom"; else ok; fi
 want seed-test-task 'execd runs <code>analyze-scheduled-task.exe</code>' "the AR run"
 want seed-test-task '<small>schtasks  /create /tn test-task /tr "C:\Windows\System32\calc.exe"' "the process tree's command line"
 want seed-test-task '<code class="img">C:\Windows\System32\cmd.exe</code> <span class="sub">already running</span>' "the process tree's root"

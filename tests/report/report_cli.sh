@@ -25,6 +25,10 @@ scen=(seed-test-task tarrask-sd-delete benign-onedrive "$home/tests/report/html-
 if diff -r "$tmp/a" "$tmp/b" >"$tmp/diff"; then ok; else bad "two reports differ:"; head -20 "$tmp/diff"; fi
 [ -f "$tmp/a/index.html" ] && [ -f "$tmp/a/seed-test-task.html" ] && [ -f "$tmp/a/report.css" ] && ok || bad "missing pages"
 grep -q "$home" "$tmp/a"/*.html && bad "a page names the checkout's absolute path" || ok
+# the timeline's rule chain: no unfilled $(field); the alert's rule as alerts.json has it
+grep -qF '$(' "$tmp/a"/*.html && bad "a rule description with an unfilled \$(field): $(grep -oF -m1 '$(' "$tmp/a"/*.html)" || ok
+grep -qF '<li class="fired"><code>115009</code> A new scheduled task &quot;test-task&quot; has been created on &quot;DESKTOP-4E0BQFT&quot;.' "$tmp/a/seed-test-task.html" && ok || bad "115009's filled description"
+grep -qF 'by C:\\Windows\\system32\\svchost.exe <small class="filled"' "$tmp/a/seed-test-task.html" && ok || bad "a parent rule's filled, marked description"
 # a report over a previous report: replaced, nothing else left
 "$tasklab" report -j 2 --out "$tmp/a" "${scen[@]}" >/dev/null 2>"$tmp/err" && ok || bad "re-report: $(cat "$tmp/err")"
 if diff -r "$tmp/a" "$tmp/b" >/dev/null; then ok; else bad "the replaced report differs"; fi

@@ -270,6 +270,7 @@ typedef struct run_ctx {
     int color;
     tl_buf chain; /* rules matched on the way down, for the trace */
     tl_buf chain_desc; /* the same rules, one a line with its description */
+    tl_buf desc;       /* the timeline's chain: one rule's description, filled */
     int keep_queue;
     tl_buf queue; /* every message fed to the manager, one JSON string a line */
     tl_timeline *tl; /* the structured timeline, when asked for */
@@ -388,8 +389,15 @@ static void on_rule(void *ctx, const char *rule_id, const char *description, int
             tl_buf_puts(&c->chain_desc, "(no description)");
         tl_buf_putc(&c->chain_desc, '\n');
     }
-    if (matched && c->tl)
-        tl_timeline_chain(c->tl, rule_id, description);
+    if (matched && c->tl && tl_timeline_open(c->tl)) {
+        /* $(field)s filled from the event as analysisd fills an alert's: the
+         * alert's own rule then takes the alert's text (tl_timeline_manager) */
+        tl_buf_reset(&c->desc);
+        if (description)
+            tl_engine_expand_description(c->engine, description, &c->desc);
+        tl_timeline_chain(c->tl, rule_id, description,
+                          tl_buf_status(&c->desc) == TL_OK ? tl_buf_cstr(&c->desc) : NULL);
+    }
 }
 
 static void note_alert(run_ctx *c, const tl_result *res)
@@ -1060,6 +1068,7 @@ cleanup:
     tl_buf_free(&c.fired);
     tl_buf_free(&c.chain);
     tl_buf_free(&c.chain_desc);
+    tl_buf_free(&c.desc);
     for (size_t i = 0; i < c.ndropped; i++)
         tl_free(c.dropped[i].text);
     tl_free(c.dropped);

@@ -188,7 +188,7 @@ void tl_timeline_line(tl_timeline *t, tl_time at, const char *location, const ch
     t->last = o;
 }
 
-void tl_timeline_chain(tl_timeline *t, const char *rule_id, const char *description)
+void tl_timeline_chain(tl_timeline *t, const char *rule_id, const char *raw, const char *filled)
 {
     if (!t->last)
         return;
@@ -198,8 +198,47 @@ void tl_timeline_chain(tl_timeline *t, const char *rule_id, const char *descript
         t->oom = 1;
         return;
     }
-    cJSON_AddStringToObject(o, "id", rule_id ? rule_id : "");
-    cJSON_AddStringToObject(o, "description", description ? description : "");
+    if (!filled) { /* the caller ran out of memory filling it */
+        t->oom = 1;
+        return;
+    }
+    raw = raw ? raw : "";
+    if (!cJSON_AddStringToObject(o, "id", rule_id ? rule_id : "") ||
+        !cJSON_AddStringToObject(o, "description", filled) ||
+        !cJSON_AddFalseToObject(o, "fired") ||
+        (strcmp(raw, filled) && !cJSON_AddStringToObject(o, "raw", raw)))
+        t->oom = 1;
+}
+
+/* The alert's own rule in the chain (the last entry with its id) takes the
+ * alert's rule.description, as alerts.json has it, and "fired". */
+static void mark_fired(tl_timeline *t, cJSON *chain, const char *rule_id, const char *alert_json)
+{
+    cJSON *entry = NULL, *x;
+    cJSON_ArrayForEach(x, chain)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
+        if (cJSON_IsString(id) && !strcmp(id->valuestring, rule_id))
+            entry = x;
+    }
+    if (!entry)
+        return;
+    cJSON *alert = cJSON_Parse(alert_json);
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(alert, "rule"), "description");
+    if (cJSON_IsString(desc)) {
+        cJSON *s = cJSON_CreateString(desc->valuestring);
+        if (!s || !cJSON_ReplaceItemInObjectCaseSensitive(entry, "description", s)) {
+            cJSON_Delete(s);
+            t->oom = 1;
+        }
+    }
+    cJSON *f = cJSON_CreateTrue();
+    if (!f || !cJSON_ReplaceItemInObjectCaseSensitive(entry, "fired", f)) {
+        cJSON_Delete(f);
+        t->oom = 1;
+    }
+    cJSON_Delete(alert);
 }
 
 void tl_timeline_manager(tl_timeline *t, int matched, const char *rule_id, int level,
@@ -222,6 +261,8 @@ void tl_timeline_manager(tl_timeline *t, int matched, const char *rule_id, int l
     cJSON_AddStringToObject(m, "rule_id", rule_id ? rule_id : "");
     cJSON_AddNumberToObject(m, "level", level);
     cJSON_AddBoolToObject(m, "alert", alert_json != NULL);
+    if (alert_json && rule_id)
+        mark_fired(t, chain, rule_id, alert_json);
     cJSON_AddItemToObject(m, "chain", chain);
     if (alert_json)
         cJSON_AddStringToObject(m, "alert_json", alert_json);

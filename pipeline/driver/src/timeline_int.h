@@ -20,8 +20,10 @@ void tl_timeline_dropped(tl_timeline *t, int id, tl_time at, size_t step, const 
                          size_t n, const char *explain);
 void tl_timeline_ar(tl_timeline *t, tl_time at, const char *executable, const char *message);
 void tl_timeline_line(tl_timeline *t, tl_time at, const char *location, const char *line);
-/** A rule whose own conditions matched on the way down (the chain). */
-void tl_timeline_chain(tl_timeline *t, const char *rule_id, const char *description);
+/** A rule whose own conditions matched on the way down (the chain): raw is the
+ * rule's description, filled its $(field)s filled from the event (NULL: out of
+ * memory, the timeline fails). */
+void tl_timeline_chain(tl_timeline *t, const char *rule_id, const char *raw, const char *filled);
 /** The manager's verdict on the last record or line item (drops the chain when
  * nothing matched). */
 void tl_timeline_manager(tl_timeline *t, int matched, const char *rule_id, int level,

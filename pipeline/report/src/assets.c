@@ -52,6 +52,7 @@ const char tl_report_css[] =
     ".mgr{margin:.2rem 0}.mgr.none{color:var(--muted)}\n"
     ".alert{padding:0 .35rem;border:1px solid #8a1c1c}\n"
     "ol.chain{margin:.2rem 0 .2rem 1.2rem;padding:0;font-size:.85rem}\n"
+    "ol.chain li.fired{font-weight:600}ol.chain small.filled{color:var(--muted)}\n"
     "ul.tree,ul.tree ul{list-style:none;padding-left:1.2rem;border-left:1px solid var(--line)}\n"
     "ul.tree li{margin:.3rem 0}\n"
     ".sxs tr.diff{background:var(--fail)}\n"

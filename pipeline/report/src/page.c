@@ -550,10 +550,19 @@ static void manager_block(tl_buf *out, const cJSON *m, int forwarded)
         const cJSON *r;
         cJSON_ArrayForEach(r, chain)
         {
-            tl_buf_puts(out, "<li><code>");
+            /* the alert's rule: its rule.description as alerts.json has it; a
+             * rule that only matched: filled from the same event, and said so
+             * when the filling changed its text (Wazuh writes none for it) */
+            int fired = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "fired"));
+            tl_buf_puts(out, fired ? "<li class=\"fired\"><code>" : "<li><code>");
             E(jstr(r, "id"));
             tl_buf_puts(out, "</code> ");
             E(jstr(r, "description"));
+            if (!fired && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r, "raw")))
+                tl_buf_puts(out, " <small class=\"filled\" title=\"Wazuh writes a description only "
+                                 "for the alert&#39;s rule; this one is filled from the same "
+                                 "event as analysisd fills an alert&#39;s\">(matched; filled from "
+                                 "this event)</small>");
             tl_buf_puts(out, "</li>");
         }
         tl_buf_puts(out, "</ol>\n");

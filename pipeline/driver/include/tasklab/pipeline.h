@@ -111,8 +111,13 @@ void tl_run_result_clear(tl_run_result *r);
  *            "fields" (the event's data, name -> value; it was never rendered)
  *   ar       "executable", "message" (the AR's stdin)
  *   line     "location", "line" (a line the logcollector read), "manager"
- * "manager" is {"rule_id", "level", "alert", "chain": [{"id", "description"}],
- * "alert_json"} (absent when no rule matched). At most TL_TIMELINE_MAX_ITEMS
+ * "manager" is {"rule_id", "level", "alert", "chain": [{"id", "description", "fired"}],
+ * "alert_json"} (absent when no rule matched). A chain entry's "description"
+ * has its $(field)s filled: for the alert's own rule ("fired": true) it is the
+ * alert's rule.description as alerts.json has it; for a rule that only matched
+ * on the way down ("fired": false; Wazuh writes nothing for it) it is filled
+ * from the same event the way analysisd fills an alert's (wazuh.md §9), and
+ * "raw" keeps the rule's own text when the filling changed it. At most TL_TIMELINE_MAX_ITEMS
  * items are kept ("omitted" counts the rest: the soak's background noise).
  * "tasks": [{"path", "xml"}] the task files the run wrote that still exist at
  * its end (read from the endpoint). */
