@@ -833,21 +833,30 @@ static tl_status proc_quiet(tl_sim *s, long parent, size_t user, int integ, cons
 }
 
 static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
-                         tl_sim **out, tl_diag *d);
+                         tl_sysmon_config_loader loader, void *loader_ctx, tl_sim **out,
+                         tl_diag *d);
 
 tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, tl_diag *d)
 {
-    return sim_new(sc, o, NULL, out, d);
+    return sim_new(sc, o, NULL, NULL, NULL, out, d);
 }
 
 tl_status tl_sim_new_in_memory(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
                                tl_sim **out, tl_diag *d)
 {
-    return sim_new(sc, o, mem, out, d);
+    return sim_new(sc, o, mem, NULL, NULL, out, d);
+}
+
+tl_status tl_sim_new_via(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
+                         tl_sysmon_config_loader loader, void *loader_ctx, tl_sim **out,
+                         tl_diag *d)
+{
+    return sim_new(sc, o, mem, loader, loader_ctx, out, d);
 }
 
 static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
-                         tl_sim **out, tl_diag *d)
+                         tl_sysmon_config_loader loader, void *loader_ctx, tl_sim **out,
+                         tl_diag *d)
 {
     tl_status st;
     tl_sim *s = NULL;
@@ -864,15 +873,19 @@ static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdriv
     s->caller_proc = -1;
     s->cur_stream = &s->steps_stream;
     TL_TRY(resolve_config(s, o, &cfgpath, d));
-    st = tl_sysmon_config_load(cfgpath, &s->cfg, d);
+    if (loader) {
+        st = loader(loader_ctx, cfgpath, &s->cfg, d);
+    } else {
+        st = tl_sysmon_config_load(cfgpath, &s->cfg_owned, d);
+        s->cfg = s->cfg_owned;
+    }
     if (st == TL_E_IO) /* a missing default or scenario-relative config is a setup error */
         tl_diag_set(d, sc->path, 0, "$.endpoint.sysmon_config: %s: cannot read", cfgpath);
     if (st != TL_OK)
         goto cleanup;
     if (o && o->drive_c)
         TL_TRY_ALLOC(s->drive_c = tl_strdup(o->drive_c));
-    else if (mem)
-        s->mem = mem;
+    s->mem = mem; /* both when both are given (a run that also records) */
 
     s->x86 = sc->arch && strcmp(sc->arch, "x86") == 0;
     {
@@ -1086,7 +1099,7 @@ void tl_sim_free(tl_sim *s)
 {
     if (!s)
         return;
-    tl_sysmon_config_free(s->cfg);
+    tl_sysmon_config_free(s->cfg_owned);
     tl_sim_console_free(s);
     tl_ev_free(s);
     tl_free(s->drive_c);

@@ -8,7 +8,7 @@
  *
  * With drive_c set every write/delete is mirrored to the host folder, merging
  * case-insensitively into existing folders as Wine's drive_c needs; with mem
- * set, into that memory drive with the same semantics (base memdrive.c).
+ * set, into that memory drive too, with the same semantics (base memdrive.c).
  * Also: UTF-8/UTF-16LE conversion and %VAR% expansion for command lines.
  */
 #include <stdio.h>
@@ -223,8 +223,7 @@ tl_status tl_sim_file_write(tl_sim *s, long proc, const char *winpath, const voi
         if (!created)
             s->files[i].created = s->now; /* the event's UtcTime */
     }
-    if (s->drive_c || s->mem)
-        TL_TRY(tl_fs_mirror(s, s->drive_c, &s->files[i], 0, &s->fs_diag));
+    TL_TRY(tl_fs_changed(s, &s->files[i], 0));
     st = TL_OK;
 cleanup:
     tl_free(c);
@@ -250,9 +249,7 @@ tl_status tl_sim_file_delete(tl_sim *s, long proc, const char *winpath)
     tl_free(c);
     if (i < 0 || IS_DIR(&s->files[i]))
         return TL_E_NOTFOUND;
-    tl_status st = TL_OK;
-    if (s->drive_c || s->mem)
-        st = tl_fs_mirror(s, s->drive_c, &s->files[i], 1, &s->fs_diag);
+    tl_status st = tl_fs_changed(s, &s->files[i], 1);
     tl_free(s->files[i].path);
     tl_free(s->files[i].data);
     tl_free(s->files[i].copy_of);
@@ -337,6 +334,16 @@ cleanup:
     return st;
 }
 
+tl_status tl_fs_changed(tl_sim *s, const tl_vfile *f, int del)
+{
+    tl_status st = TL_OK;
+    if (s->drive_c)
+        st = tl_fs_mirror(s, s->drive_c, f, del, &s->fs_diag);
+    if (st == TL_OK && s->mem)
+        st = tl_fs_mirror(s, NULL, f, del, &s->fs_diag);
+    return st;
+}
+
 tl_status tl_sim_read_file(const tl_sim *s, const char *winpath, char **data, size_t *len)
 {
     const tl_vfile *f = tl_fs_find(s, winpath);
@@ -366,9 +373,7 @@ tl_status tl_sim_append_file(tl_sim *s, const char *winpath, const void *data, s
     f->len += len;
     nd[f->len] = 0;
     f->data = nd;
-    if (s->drive_c || s->mem)
-        return tl_fs_mirror(s, s->drive_c, f, 0, &s->fs_diag);
-    return TL_OK;
+    return tl_fs_changed(s, f, 0);
 }
 
 tl_status tl_sim_materialize(const tl_sim *s, const char *dir, tl_diag *d)
@@ -585,9 +590,7 @@ tl_status tl_sim_dir_create(tl_sim *s, const char *winpath)
         long idx;
         st = add_entry(s, c, (size_t)-1, s->now, &idx);
         if (st == TL_OK) {
-            if (s->drive_c || s->mem)
-                st = tl_fs_mirror(s, s->drive_c, &s->files[idx], 0, &s->fs_diag);
-            return st;
+            return tl_fs_changed(s, &s->files[idx], 0);
         }
     }
     tl_free(c);

@@ -173,9 +173,10 @@ typedef struct tl_cmdvars tl_cmdvars;
 
 struct tl_sim {
     const tl_scenario *sc;
-    tl_sysmon_config *cfg;
+    const tl_sysmon_config *cfg;
+    tl_sysmon_config *cfg_owned; /* cfg when this sim loaded it (no config_loader) */
     char *drive_c;
-    tl_memdrive *mem; /* borrowed: mirror into this memory drive (drive_c NULL) */
+    tl_memdrive *mem; /* borrowed: mirror into this memory drive (too, when drive_c is set) */
     tl_diag fs_diag; /* why the last endpoint file operation failed (drive path, host mirror) */
     char *agent_dir;
     char *computer; /* FQDN or hostname */
@@ -347,6 +348,9 @@ int tl_sim_dir_exists(const tl_sim *s, const char *winpath);
 /* Create a folder (and its parents) without events. */
 tl_status tl_sim_dir_create(tl_sim *s, const char *winpath);
 tl_status tl_fs_mirror(const tl_sim *s, const char *root, const tl_vfile *f, int del, tl_diag *d);
+/** A file or folder changed (del: removed): mirror it to drive_c and to the
+ * memory drive, each that is set. */
+tl_status tl_fs_changed(tl_sim *s, const tl_vfile *f, int del);
 /* UTF-8 <-> UTF-16LE helpers. Owned results. */
 /* Length of UTF-8 text in UTF-16 code units (what Windows' character limits count). */
 size_t tl_utf16_units(const char *s);

@@ -175,6 +175,11 @@ void tl_sha256_update(tl_sha256_ctx *c, const void *data, size_t len);
 void tl_sha256_final(tl_sha256_ctx *c, unsigned char out[32]);
 /** 32 raw digest bytes as 64 lowercase hex digits + NUL. */
 void tl_sha256_hex_of(const unsigned char dg[32], char out[65]);
+/** Choose the block function for the rest of the process: allow 1 uses the
+ * x86-64 SHA extensions when the processor has them (the default, decided at
+ * the first use), 0 the portable code. Returns 1 when the SHA extensions are
+ * now in use. Same digests either way (for tests and benchmarks). */
+int tl_sha256_accel(int allow);
 
 /* ---- files -------------------------------------------------------------- */
 /** Read a whole file; *data is NUL-terminated (not counted in *len). On

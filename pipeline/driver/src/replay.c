@@ -34,10 +34,10 @@
 #include "tasklab/pipeline.h"
 #include "tasklab/platform.h"
 
+#include "record_int.h"
 #include "recorded_int.h"
 #include "tasklab/sim.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,65 +152,6 @@ static int kept(const keep *k, const char *rel)
     return 0;
 }
 
-/* Walk root/rel recursively into f (folders too), only what k keeps. Bounded by
- * the simulator's own limits on what it writes. */
-static tl_status walk(const char *root, const char *rel, rfiles *f, int depth, const keep *k)
-{
-    tl_status st = TL_OK;
-    if (depth > 64)
-        return TL_E_LIMIT;
-    char *dir = rel[0] ? tl_path_join(root, rel) : tl_strdup(root);
-    if (!dir)
-        return TL_E_NOMEM;
-    DIR *dh = opendir(dir);
-    if (!dh) {
-        tl_free(dir);
-        return TL_OK;
-    }
-    struct dirent *e;
-    while (st == TL_OK && (e = readdir(dh))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *crel = rel[0] ? tl_path_join(rel, e->d_name) : tl_strdup(e->d_name);
-        if (crel && !kept(k, crel)) {
-            tl_free(crel);
-            continue;
-        }
-        char *full = crel ? tl_path_join(root, crel) : NULL;
-        int kind = full ? tl_path_kind(full) : TL_PATH_MISSING;
-        rfile x;
-        memset(&x, 0, sizeof x);
-        if (!crel || !full) {
-            st = TL_E_NOMEM;
-        } else if (kind == TL_PATH_DIR) {
-            x.rel = crel;
-            x.isdir = 1;
-            crel = NULL;
-            st = rfiles_push(f, x);
-            if (st != TL_OK)
-                tl_free(x.rel);
-            else
-                st = walk(root, f->v[f->n - 1].rel, f, depth + 1, k);
-        } else if (kind == TL_PATH_FILE) {
-            st = tl_walk_read(root, crel, 0, TL_FILE_MAX, &x.data, &x.len, NULL, NULL);
-            if (st == TL_OK) {
-                x.rel = crel;
-                crel = NULL;
-                st = rfiles_push(f, x);
-                if (st != TL_OK) {
-                    tl_free(x.rel);
-                    tl_free(x.data);
-                }
-            }
-        }
-        tl_free(crel);
-        tl_free(full);
-    }
-    closedir(dh);
-    tl_free(dir);
-    return st;
-}
-
 /* The kept entries of a memory drive (the simulator's mirror). */
 static tl_status mem_entries(const tl_memdrive *m, const keep *k, rfiles *f)
 {
@@ -242,10 +183,11 @@ static tl_status mem_entries(const tl_memdrive *m, const keep *k, rfiles *f)
     return TL_OK;
 }
 
-static tl_status snapshot(const tdrive *t, const keep *k, rfiles *out)
+/* The kept files of the simulator's memory mirror, sorted. */
+static tl_status snapshot(const tl_memdrive *mem, const keep *k, rfiles *out)
 {
     memset(out, 0, sizeof *out);
-    tl_status st = t->mem ? mem_entries(t->mem, k, out) : walk(t->drive, "", out, 0, k);
+    tl_status st = mem_entries(mem, k, out);
     if (st != TL_OK) {
         rfiles_free(out);
         return st;
@@ -444,35 +386,155 @@ tl_status tl_recording_files(const tl_recording *r, tl_recording_file_fn fn, voi
     return TL_OK;
 }
 
+/* ---- building a recording ----------------------------------------------------
+ * One builder for tl_pipeline_record and for a full run that hands out its
+ * recording (tl_run_opts.record, run.c): both feed it the same things in the
+ * same order, so the two recordings of a scenario are the same. The endpoint
+ * files are read from the memory drive the simulator mirrors into (for a full
+ * run, a second mirror beside its host drive, which only the simulator
+ * writes: the AR's own files are the replay's to make). */
+struct tl_recb {
+    tl_recording *r;
+    const tl_memdrive *mem; /* borrowed: the simulator's mirror (NULL: a recording scenario) */
+    keep kp;
+    char *agent_rel;
+    rfiles prev; /* the kept files after tl_sim_new or the last step */
+};
+
+void tl_recb_free(tl_recb *b)
+{
+    if (!b)
+        return;
+    tl_recording_free(b->r);
+    tl_free(b->agent_rel);
+    rfiles_free(&b->prev);
+    tl_free(b);
+}
+
+tl_status tl_recb_new(const tl_scenario *sc, tl_recb **out)
+{
+    tl_status st = TL_OK;
+    tl_recb *b = tl_calloc(1, sizeof *b);
+    TL_TRY_ALLOC(b);
+    TL_TRY_ALLOC(b->r = tl_calloc(1, sizeof *b->r));
+    tl_recording *r = b->r;
+    TL_TRY_ALLOC(r->name = tl_strdup(tl_scenario_name(sc)));
+    TL_TRY_ALLOC(r->path = tl_strdup(tl_scenario_path(sc)));
+    TL_TRY_ALLOC(r->agent_id = tl_strdup(tl_scenario_agent_id(sc)));
+    TL_TRY_ALLOC(r->agent_name = tl_strdup(tl_scenario_agent_name(sc)));
+    *out = b;
+    b = NULL;
+cleanup:
+    tl_recb_free(b);
+    return st;
+}
+
+tl_status tl_recb_start(tl_recb *b, const tl_sim *sim, const tl_memdrive *mem,
+                        const tl_agent_conf *aconf)
+{
+    tl_status st = TL_OK;
+    tl_recording *r = b->r;
+    if (!sim) { /* a recording scenario: its records, no endpoint, no active response */
+        r->recorded = 1;
+        TL_TRY_ALLOC(r->agent_dir = tl_strdup(""));
+        return TL_OK;
+    }
+    b->mem = mem;
+    TL_TRY_ALLOC(r->agent_dir = tl_strdup(tl_sim_agent_dir(sim)));
+    {
+        /* "C:\Program Files (x86)\ossec-agent" -> "Program Files (x86)/ossec-agent" */
+        tl_buf ab = TL_BUF_INIT;
+        const char *a = r->agent_dir;
+        if (a[0] && a[1] == ':')
+            a += 2;
+        while (*a == '\\')
+            a++;
+        for (; *a; a++)
+            tl_buf_putc(&ab, *a == '\\' ? '/' : *a);
+        TL_TRY_ALLOC(b->agent_rel = tl_buf_take(&ab));
+        b->kp.v[0] = "Windows/System32/Tasks";
+        b->kp.v[1] = b->agent_rel;
+        b->kp.n = 2;
+    }
+    r->nloc = tl_agent_conf_file_count(aconf);
+    if (r->nloc) {
+        TL_TRY_ALLOC(r->locations = tl_calloc(r->nloc, sizeof *r->locations));
+        for (size_t i = 0; i < r->nloc; i++)
+            TL_TRY_ALLOC(r->locations[i] = tl_strdup(tl_agent_conf_file_location(aconf, i)));
+    }
+    rfiles none;
+    memset(&none, 0, sizeof none);
+    TL_TRY(snapshot(mem, &b->kp, &b->prev));
+    TL_TRY(diff(&none, &b->prev, &r->init)); /* none is empty: everything is new */
+cleanup:
+    return st;
+}
+
+tl_status tl_recb_step(tl_recb *b, tl_time t)
+{
+    tl_status st = TL_OK;
+    ritem it;
+    rfiles cur;
+    memset(&it, 0, sizeof it);
+    memset(&cur, 0, sizeof cur);
+    it.kind = K_STEP;
+    it.time = t;
+    if (b->mem) {
+        TL_TRY(snapshot(b->mem, &b->kp, &cur));
+        TL_TRY(diff(&b->prev, &cur, &it.chg));
+        rfiles_free(&b->prev);
+        b->prev = cur;
+        memset(&cur, 0, sizeof cur);
+    }
+    TL_TRY(push_item(b->r, it));
+    memset(&it, 0, sizeof it);
+cleanup:
+    rfiles_free(&cur);
+    rfiles_free(&it.chg);
+    return st;
+}
+
+tl_status tl_recb_record(tl_recb *b, tl_time t, const char *line)
+{
+    ritem it;
+    memset(&it, 0, sizeof it);
+    it.kind = K_RECORD;
+    it.time = t;
+    if (line && !(it.line = tl_strdup(line)))
+        return TL_E_NOMEM;
+    tl_status st = push_item(b->r, it);
+    if (st != TL_OK) {
+        tl_free(it.line);
+        return st;
+    }
+    b->r->nrecords++;
+    if (line)
+        b->r->nforwarded++;
+    return TL_OK;
+}
+
+tl_recording *tl_recb_finish(tl_recb *b)
+{
+    tl_recording *r = b->r;
+    b->r = NULL;
+    tl_recb_free(b);
+    return r;
+}
+
 tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
                              tl_diag *d)
 {
     tl_status st = TL_OK;
-    tl_recording *r = NULL;
+    tl_recb *b = NULL;
     tl_sim *sim = NULL;
     tl_agent_conf *aconf = NULL;
     char *agent_conf_path = NULL;
     tdrive td = {.lock = -1};
-    rfiles prev, cur;
     tl_record rec;
     int have_rec = 0;
     size_t next_step = 0, nsteps = 0;
-    keep kp = {{NULL, NULL}, 0};
-    char *agent_rel = NULL;
-    memset(&prev, 0, sizeof prev);
-    memset(&cur, 0, sizeof cur);
 
-    r = tl_calloc(1, sizeof *r);
-    TL_TRY_ALLOC(r);
-    r->name = tl_strdup(tl_scenario_name(sc));
-    r->path = tl_strdup(tl_scenario_path(sc));
-    r->agent_id = tl_strdup(tl_scenario_agent_id(sc));
-    r->agent_name = tl_strdup(tl_scenario_agent_name(sc));
-    TL_TRY_ALLOC(r->name);
-    TL_TRY_ALLOC(r->path);
-    TL_TRY_ALLOC(r->agent_id);
-    TL_TRY_ALLOC(r->agent_name);
-
+    TL_TRY(tl_recb_new(sc, &b));
     if (tl_scenario_recording(sc)) {
         /* the recording's records, forwarded as run.c forwards them */
         tl_replay *rp = NULL;
@@ -480,35 +542,24 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         tl_replay_record rr;
         int got = 0;
         tl_time burst = 0;
-        r->recorded = 1;
-        TL_TRY_ALLOC(r->agent_dir = tl_strdup(""));
+        TL_TRY(tl_recb_start(b, NULL, NULL, NULL));
         TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
         while ((st = tl_replay_next(rp, &rr, &got)) == TL_OK && got) {
-            ritem it;
-            memset(&it, 0, sizeof it);
-            if (!r->nrecords)
+            if (!b->r->nrecords)
                 burst = rr.time;
             tl_buf_reset(&line);
             tl_recorded_line(sc, &rr, &line);
-            it.kind = K_RECORD;
-            it.time = burst;
             st = tl_buf_status(&line);
-            if (st == TL_OK && !(it.line = tl_strdup(tl_buf_cstr(&line))))
-                st = TL_E_NOMEM;
             if (st == TL_OK)
-                st = push_item(r, it);
-            if (st != TL_OK) {
-                tl_free(it.line);
+                st = tl_recb_record(b, burst, tl_buf_cstr(&line));
+            if (st != TL_OK)
                 break;
-            }
-            r->nrecords++;
-            r->nforwarded++;
         }
         tl_buf_free(&line);
         tl_replay_free(rp);
         TL_TRY(st);
-        *out = r;
-        r = NULL;
+        *out = tl_recb_finish(b);
+        b = NULL;
         goto cleanup;
     }
     /* the simulator mirrors its files into a memory drive, with the host walk's
@@ -521,41 +572,11 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     so.shared_dir = o->shared_dir;
     so.sysmon_config = o->sysmon_config;
 
-    TL_TRY(tl_sim_new_in_memory(sc, &so, td.mem, &sim, d));
-    r->agent_dir = tl_strdup(tl_sim_agent_dir(sim));
-    TL_TRY_ALLOC(r->agent_dir);
-    {
-        /* "C:\Program Files (x86)\ossec-agent" -> "Program Files (x86)/ossec-agent" */
-        tl_buf b = TL_BUF_INIT;
-        const char *a = r->agent_dir;
-        if (a[0] && a[1] == ':')
-            a += 2;
-        while (*a == '\\')
-            a++;
-        for (; *a; a++)
-            tl_buf_putc(&b, *a == '\\' ? '/' : *a);
-        agent_rel = tl_buf_take(&b);
-        TL_TRY_ALLOC(agent_rel);
-        kp.v[0] = "Windows/System32/Tasks";
-        kp.v[1] = agent_rel;
-        kp.n = 2;
-    }
-
+    TL_TRY(tl_sim_new_via(sc, &so, td.mem, o->config_loader, o->config_loader_ctx, &sim, d));
     agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
     TL_TRY_ALLOC(agent_conf_path);
     TL_TRY(tl_agent_conf_load(agent_conf_path, &aconf, d));
-    r->nloc = tl_agent_conf_file_count(aconf);
-    if (r->nloc) {
-        r->locations = tl_calloc(r->nloc, sizeof *r->locations);
-        TL_TRY_ALLOC(r->locations);
-        for (size_t i = 0; i < r->nloc; i++) {
-            r->locations[i] = tl_strdup(tl_agent_conf_file_location(aconf, i));
-            TL_TRY_ALLOC(r->locations[i]);
-        }
-    }
-
-    TL_TRY(snapshot(&td, &kp, &prev));
-    TL_TRY(diff(&cur, &prev, &r->init)); /* cur is empty: everything is new */
+    TL_TRY(tl_recb_start(b, sim, td.mem, aconf));
 
     nsteps = tl_sim_step_count(sim);
     for (;;) {
@@ -569,51 +590,33 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         }
         if (!have_rec && !take_step)
             break;
-        ritem it;
-        memset(&it, 0, sizeof it);
         if (take_step) {
-            it.kind = K_STEP;
-            it.time = tl_sim_step_time(sim, next_step);
+            tl_time t = tl_sim_step_time(sim, next_step);
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
-            TL_TRY(snapshot(&td, &kp, &cur));
-            st = diff(&prev, &cur, &it.chg);
-            rfiles_free(&prev);
-            prev = cur;
-            memset(&cur, 0, sizeof cur);
-            if (st == TL_OK)
-                st = push_item(r, it);
-            if (st != TL_OK)
-                rfiles_free(&it.chg);
-            TL_TRY(st);
+            TL_TRY(tl_recb_step(b, t));
             continue;
         }
         have_rec = 0;
-        r->nrecords++;
-        it.kind = K_RECORD;
-        it.time = rec.time;
         if (tl_agent_conf_reads_channel(aconf, rec.channel)) {
             char *payload = tl_agent_eventchannel_payload(rec.message, rec.xml);
             TL_TRY_ALLOC(payload);
-            it.line = tl_agent_queue_line('f', r->agent_id, r->agent_name, "any", "EventChannel",
-                                          payload);
+            char *line = tl_agent_queue_line('f', b->r->agent_id, b->r->agent_name, "any",
+                                             "EventChannel", payload);
             tl_free(payload);
-            TL_TRY_ALLOC(it.line);
-            r->nforwarded++;
+            TL_TRY_ALLOC(line);
+            st = tl_recb_record(b, rec.time, line);
+            tl_free(line);
+            TL_TRY(st);
+        } else {
+            TL_TRY(tl_recb_record(b, rec.time, NULL));
         }
-        st = push_item(r, it);
-        if (st != TL_OK)
-            tl_free(it.line);
-        TL_TRY(st);
     }
-    *out = r;
-    r = NULL;
+    *out = tl_recb_finish(b);
+    b = NULL;
 
 cleanup:
-    tl_free(agent_rel);
-    rfiles_free(&prev);
-    rfiles_free(&cur);
-    tl_recording_free(r);
+    tl_recb_free(b);
     tl_agent_conf_free(aconf);
     tl_free(agent_conf_path);
     tl_sim_free(sim);
@@ -712,13 +715,10 @@ typedef struct rp {
     tl_diag *d;
 } rp;
 
-static tl_status feed(rp *c, const char *line)
+/* What follows the manager's answer to one line: the alert, the AR runs. */
+static tl_status after_feed(rp *c, const char *line, tl_status st, const tl_result *res,
+                            const tl_diag *d)
 {
-    tl_result res;
-    tl_diag d;
-    tl_diag_clear(&d);
-    memset(&res, 0, sizeof res);
-    tl_status st = tl_engine_process(c->engine, line, c->now, &res, &d);
     size_t seq = c->feed_seq++;
     if (st == TL_E_PARSE) {
         if (c->o && c->o->on_feed)
@@ -726,26 +726,26 @@ static tl_status feed(rp *c, const char *line)
         return TL_OK; /* dropped, as run.c does */
     }
     if (st != TL_OK) {
-        tl_diag_set(c->d, c->rec->path, 0, "manager: %s", d.msg[0] ? d.msg : tl_strerror(st));
+        tl_diag_set(c->d, c->rec->path, 0, "manager: %s", d->msg[0] ? d->msg : tl_strerror(st));
         return st;
     }
     if (c->o && c->o->on_feed)
-        c->o->on_feed(c->o->feed_ctx, seq, line, c->now, &res);
-    if (res.alert_json) {
-        tl_buf_puts(&c->alerts, res.alert_json);
+        c->o->on_feed(c->o->feed_ctx, seq, line, c->now, res);
+    if (res->alert_json) {
+        tl_buf_puts(&c->alerts, res->alert_json);
         tl_buf_putc(&c->alerts, '\n');
         c->n_alerts++;
-        if (res.level > c->max_level)
-            c->max_level = res.level;
+        if (res->level > c->max_level)
+            c->max_level = res->level;
     }
-    for (size_t i = 0; i < res.n_ar && !c->rec->recorded; i++) {
+    for (size_t i = 0; i < res->n_ar && !c->rec->recorded; i++) {
         rjob j;
         memset(&j, 0, sizeof j);
         j.time = c->now + TL_AR_DELAY;
         j.kind = K_AR;
-        j.executable = tl_strdup(res.ar[i].executable);
-        j.message = tl_strdup(res.ar[i].message);
-        j.timeout = res.ar[i].timeout;
+        j.executable = tl_strdup(res->ar[i].executable);
+        j.message = tl_strdup(res->ar[i].message);
+        j.timeout = res->ar[i].timeout;
         st = (!j.executable || !j.message) ? TL_E_NOMEM : rq_push(&c->q, j);
         if (st != TL_OK) {
             tl_free(j.executable);
@@ -754,6 +754,31 @@ static tl_status feed(rp *c, const char *line)
         }
     }
     return TL_OK;
+}
+
+static tl_status feed(rp *c, const char *line)
+{
+    tl_result res;
+    tl_diag d;
+    tl_diag_clear(&d);
+    memset(&res, 0, sizeof res);
+    tl_status st = tl_engine_process(c->engine, line, c->now, &res, &d);
+    return after_feed(c, line, st, &res, &d);
+}
+
+/* feed() for a line decoded once for several engines (dv NULL: the decoding
+ * dropped it, with status dst and diagnostics dd, as tl_engine_process would). */
+static tl_status feed_decoded(rp *c, const char *line, const tl_decoded *dv, tl_status dst,
+                              const tl_diag *dd)
+{
+    tl_result res;
+    tl_diag d;
+    tl_diag_clear(&d);
+    memset(&res, 0, sizeof res);
+    if (!dv)
+        return after_feed(c, line, dst, &res, dd);
+    tl_status st = tl_engine_process_decoded(c->engine, dv, c->now, &res, &d);
+    return after_feed(c, line, st, &res, &d);
 }
 
 static void on_line(void *ctx, const char *location, const char *line)
@@ -813,88 +838,85 @@ cleanup:
     return st;
 }
 
-tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
-                             const tl_pipeline_replay_opts *o, tl_run_result *out, tl_diag *d)
+/* Run c's queued jobs (AR runs, logcollector polls) that come before the
+ * recorded item `before` (NULL: all of them), in run.c's order. */
+static tl_status run_due(rp *c, const rjob *before)
 {
     tl_status st = TL_OK;
-    rp c;
-    memset(&c, 0, sizeof c);
-    c.rec = rec;
-    c.o = o;
-    c.d = d;
-    tl_buf_init(&c.alerts);
-    size_t idx = 0;
-
-    tl_engine_opts eo = {"wazuh-manager", "node01"};
-    TL_TRY(tl_engine_new(rs, &eo, &c.engine));
-    if (o && o->trace)
-        tl_engine_set_trace(c.engine, o->trace, o->trace_ctx);
-
-    for (;;) {
-        const ritem *it = idx < rec->nitems ? &rec->items[idx] : NULL;
-        rjob cand;
-        memset(&cand, 0, sizeof cand);
-        int from_q = 0;
-        if (it) {
-            cand.time = it->time;
-            cand.kind = it->kind;
-        }
-        if (c.q.n && (!it || rjob_less(&c.q.v[0], &cand)))
-            from_q = 1;
-        if (!it && !from_q)
-            break;
-        c.now = from_q ? c.q.v[0].time : cand.time;
-        if (c.execd)
-            TL_TRY(tl_execd_tick(c.execd, c.now, d));
-        if (!from_q) {
-            idx++;
-            if (it->kind == K_STEP) {
-                c.steps_done++;
-                if (c.have_drive)
-                    TL_TRY(apply(&c.td, &it->chg, d));
-            } else if (it->line) {
-                TL_TRY(feed(&c, it->line));
-            }
-            continue;
-        }
-        rjob j = rq_pop(&c.q);
+    while (c->q.n && (!before || rjob_less(&c->q.v[0], before))) {
+        c->now = c->q.v[0].time;
+        if (c->execd)
+            TL_TRY(tl_execd_tick(c->execd, c->now, c->d));
+        rjob j = rq_pop(&c->q);
         if (j.kind == K_AR) {
-            c.n_ar++;
-            st = ensure_drive(&c);
+            c->n_ar++;
+            st = ensure_drive(c);
             if (st == TL_OK)
-                st = tl_execd_run(c.execd, j.executable, j.message, j.timeout, c.now, d);
+                st = tl_execd_run(c->execd, j.executable, j.message, j.timeout, c->now, c->d);
             if (st == TL_OK) {
                 rjob p;
                 memset(&p, 0, sizeof p);
-                p.time = c.now + TL_POLL_DELAY;
+                p.time = c->now + TL_POLL_DELAY;
                 p.kind = K_POLL;
-                st = rq_push(&c.q, p);
+                st = rq_push(&c->q, p);
             }
             tl_free(j.executable);
             tl_free(j.message);
             TL_TRY(st);
         } else if (j.kind == K_POLL) {
-            for (size_t i = 0; c.lcs && i < rec->nloc; i++) {
-                TL_TRY(tl_logcollector_poll(c.lcs[i], on_line, &c));
-                TL_TRY(c.cb_status);
+            for (size_t i = 0; c->lcs && i < c->rec->nloc; i++) {
+                TL_TRY(tl_logcollector_poll(c->lcs[i], on_line, c));
+                TL_TRY(c->cb_status);
             }
         }
     }
-    TL_TRY(tl_buf_status(&c.alerts));
+cleanup:
+    return st;
+}
+
+/* The recorded item `it` (a step or a record) at its time, after the jobs due before it. */
+static tl_status run_item(rp *c, const ritem *it, const tl_decoded *dv, int shared,
+                          tl_status dst, const tl_diag *dd)
+{
+    tl_status st = TL_OK;
+    rjob cand;
+    memset(&cand, 0, sizeof cand);
+    cand.time = it->time;
+    cand.kind = it->kind;
+    TL_TRY(run_due(c, &cand));
+    c->now = it->time;
+    if (c->execd)
+        TL_TRY(tl_execd_tick(c->execd, c->now, c->d));
+    if (it->kind == K_STEP) {
+        c->steps_done++;
+        if (c->have_drive)
+            TL_TRY(apply(&c->td, &it->chg, c->d));
+    } else if (it->line) {
+        TL_TRY(shared ? feed_decoded(c, it->line, dv, dst, dd) : feed(c, it->line));
+    }
+cleanup:
+    return st;
+}
+
+/* The replay's outputs (c's drive, alerts and counts) into out. */
+static tl_status finish(rp *c, tl_run_result *out)
+{
+    const tl_recording *rec = c->rec;
+    TL_TRY_ST(tl_buf_status(&c->alerts));
     memset(out, 0, sizeof *out);
-    if (c.execd) {
-        char *arlog = tl_execd_host_path(c.execd, "active-response\\active-responses.log");
-        char *tlog = tl_execd_host_path(c.execd, "logs\\scheduled-tasks.log");
+    if (c->execd) {
+        char *arlog = tl_execd_host_path(c->execd, "active-response\\active-responses.log");
+        char *tlog = tl_execd_host_path(c->execd, "logs\\scheduled-tasks.log");
         char *data = NULL;
         size_t len = 0;
         tl_diag sub;
-        if (c.td.mem) {
-            out->ar_log = arlog && tl_memdrive_read(c.td.mem, arlog, TL_WALK_FOLD, TL_FILE_MAX,
+        if (c->td.mem) {
+            out->ar_log = arlog && tl_memdrive_read(c->td.mem, arlog, TL_WALK_FOLD, TL_FILE_MAX,
                                                     &data, &len, NULL, &sub) == TL_OK
                               ? data
                               : tl_strdup("");
             data = NULL;
-            out->tasks_log = tlog && tl_memdrive_read(c.td.mem, tlog, TL_WALK_FOLD, TL_FILE_MAX,
+            out->tasks_log = tlog && tl_memdrive_read(c->td.mem, tlog, TL_WALK_FOLD, TL_FILE_MAX,
                                                       &data, &len, NULL, &sub) == TL_OK
                                  ? data
                                  : tl_strdup("");
@@ -913,33 +935,134 @@ tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
         out->ar_log = tl_strdup("");
         out->tasks_log = tl_strdup("");
     }
-    out->alerts_json = tl_buf_take(&c.alerts);
+    out->alerts_json = tl_buf_take(&c->alerts);
     out->n_records = rec->nrecords;
     out->recorded = rec->recorded;
-    out->n_alerts = c.n_alerts;
-    out->n_ar_runs = c.n_ar;
-    out->max_level = c.max_level;
+    out->n_alerts = c->n_alerts;
+    out->n_ar_runs = c->n_ar;
+    out->max_level = c->max_level;
     snprintf(out->summary, sizeof out->summary, "%zu events, %zu alert%s, %zu AR run%s",
-             rec->nrecords, c.n_alerts, c.n_alerts == 1 ? "" : "s", c.n_ar,
-             c.n_ar == 1 ? "" : "s");
+             rec->nrecords, c->n_alerts, c->n_alerts == 1 ? "" : "s", c->n_ar,
+             c->n_ar == 1 ? "" : "s");
     if (!out->alerts_json || !out->ar_log || !out->tasks_log) {
         tl_run_result_clear(out);
-        TL_FAIL(TL_E_NOMEM);
+        return TL_E_NOMEM;
     }
+    return TL_OK;
+}
 
-cleanup:
-    while (c.q.n) {
-        rjob j = rq_pop(&c.q);
+static void rp_free(rp *c)
+{
+    while (c->q.n) {
+        rjob j = rq_pop(&c->q);
         tl_free(j.executable);
         tl_free(j.message);
     }
-    tl_free(c.q.v);
-    for (size_t i = 0; c.lcs && i < rec->nloc; i++)
-        tl_logcollector_free(c.lcs[i]);
-    tl_free(c.lcs);
-    tl_execd_free(c.execd);
-    tl_engine_free(c.engine);
-    tl_buf_free(&c.alerts);
-    tdrive_free(&c.td);
+    tl_free(c->q.v);
+    for (size_t i = 0; c->lcs && i < c->rec->nloc; i++)
+        tl_logcollector_free(c->lcs[i]);
+    tl_free(c->lcs);
+    tl_execd_free(c->execd);
+    tl_engine_free(c->engine);
+    tl_buf_free(&c->alerts);
+    tdrive_free(&c->td);
+}
+
+/* A queue line every engine decodes alike whatever its decoders: an
+ * eventchannel record ('f' queue: the built-in windows_eventchannel decoder,
+ * tl_decode). Other lines are decoded by each engine. */
+static int shared_decoding(const char *line)
+{
+    return line && line[0] == 'f' && line[1] == ':';
+}
+
+tl_status tl_pipeline_replay_many(const tl_recording *rec, const tl_ruleset *const *rs, size_t n,
+                                  const tl_pipeline_replay_opts *o, tl_run_result *out,
+                                  tl_status *sts, tl_diag *ds)
+{
+    tl_status st = TL_OK;
+    rp *c = NULL;
+    if (!n)
+        return TL_OK;
+    if (o && (o->trace || o->on_feed)) /* callbacks see one replay at a time */
+        return TL_E_INVAL;
+    c = tl_calloc(n, sizeof *c);
+    TL_TRY_ALLOC(c);
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    size_t alive = 0;
+    for (size_t k = 0; k < n; k++) {
+        c[k].rec = rec;
+        c[k].o = o;
+        c[k].d = &ds[k];
+        c[k].td.lock = -1;
+        tl_buf_init(&c[k].alerts);
+        tl_diag_clear(&ds[k]);
+        memset(&out[k], 0, sizeof out[k]);
+        sts[k] = tl_engine_new(rs[k], &eo, &c[k].engine);
+        alive += sts[k] == TL_OK;
+    }
+    for (size_t idx = 0; idx < rec->nitems && alive; idx++) {
+        const ritem *it = &rec->items[idx];
+        tl_decoded *dv = NULL;
+        tl_status dst = TL_OK;
+        tl_diag dd;
+        tl_diag_clear(&dd);
+        int shared = it->kind == K_RECORD && alive > 1 && shared_decoding(it->line);
+        for (size_t k = 0; k < n; k++) {
+            if (sts[k] != TL_OK)
+                continue;
+            if (shared && !dv && dst == TL_OK) {
+                /* decoded once, by the first engine that reaches it: its
+                 * jobs due before it are done, and decoding reads no state */
+                TL_TRY(run_due(&c[k], &(rjob){.time = it->time, .kind = it->kind}));
+                dst = tl_engine_decode(c[k].engine, it->line, it->time, &dv, &dd);
+                if (dst == TL_E_NOMEM)
+                    TL_FAIL(dst);
+            }
+            sts[k] = run_item(&c[k], it, dv, shared, dst, &dd);
+            alive -= sts[k] != TL_OK;
+        }
+        tl_decoded_free(dv);
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (sts[k] == TL_OK)
+            sts[k] = run_due(&c[k], NULL);
+        if (sts[k] == TL_OK)
+            sts[k] = finish(&c[k], &out[k]);
+    }
+cleanup:
+    for (size_t k = 0; c && k < n; k++) {
+        if (st != TL_OK) {
+            tl_run_result_clear(&out[k]);
+            sts[k] = st;
+        }
+        rp_free(&c[k]);
+    }
+    tl_free(c);
+    return st;
+}
+
+tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
+                             const tl_pipeline_replay_opts *o, tl_run_result *out, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    rp c;
+    memset(&c, 0, sizeof c);
+    c.rec = rec;
+    c.o = o;
+    c.d = d;
+    c.td.lock = -1;
+    tl_buf_init(&c.alerts);
+
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    TL_TRY(tl_engine_new(rs, &eo, &c.engine));
+    if (o && o->trace)
+        tl_engine_set_trace(c.engine, o->trace, o->trace_ctx);
+    for (size_t idx = 0; idx < rec->nitems; idx++)
+        TL_TRY(run_item(&c, &rec->items[idx], NULL, 0, TL_OK, NULL));
+    TL_TRY(run_due(&c, NULL));
+    TL_TRY(finish(&c, out));
+cleanup:
+    rp_free(&c);
     return st;
 }

@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
 
+#include "record_int.h"
 #include "recorded_int.h"
 #include "tasklab/sim.h"
 #include "timeline_int.h"
@@ -635,6 +636,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     tl_buf rline = TL_BUF_INIT;
     tl_time burst = 0;
     uint64_t rec_number = 0; /* a recorded record's EventRecordID */
+    tl_recb *rb = NULL;        /* o->record: the run's recording, built as it goes */
+    tl_memdrive *rmem = NULL;  /* ... and the simulator's second mirror it reads */
 
     memset(&c, 0, sizeof c);
     memset(&q, 0, sizeof q);
@@ -700,6 +703,10 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     if (tl_scenario_recording(sc)) {
         /* recorded events instead of the simulator (recorded.c) */
         c.recorded = 1;
+        if (o->record) {
+            TL_TRY(tl_recb_new(sc, &rb));
+            TL_TRY(tl_recb_start(rb, NULL, NULL, NULL));
+        }
         TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
         TL_TRY(evsink_stream_all(&c.events, d));
         if (c.tracing)
@@ -712,7 +719,13 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         so.shared_dir = o->shared_dir;
         so.sysmon_config = o->sysmon_config;
         so.drive_c = drive;
-        TL_TRY(tl_sim_new(sc, &so, &sim, d));
+        if (o->record) {
+            /* the simulator mirrors into a memory drive too, which only it
+             * writes (the AR writes the host drive): the recording's files */
+            TL_TRY(tl_memdrive_new("(memory drive)", &rmem));
+            TL_TRY(tl_recb_new(sc, &rb));
+        }
+        TL_TRY(tl_sim_new_via(sc, &so, rmem, o->config_loader, o->config_loader_ctx, &sim, d));
     }
     if (o->timeline) {
         c.tl = tl_timeline_new();
@@ -748,6 +761,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
     TL_TRY_ALLOC(agent_conf_path);
     TL_TRY(tl_agent_conf_load(agent_conf_path, &aconf, d));
+    if (rb && sim)
+        TL_TRY(tl_recb_start(rb, sim, rmem, aconf));
     nlc = tl_agent_conf_file_count(aconf);
     if (nlc) {
         lcs = tl_calloc(nlc, sizeof *lcs);
@@ -851,6 +866,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             }
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             TL_TRY(c.cb_status);
+            if (rb)
+                TL_TRY(tl_recb_step(rb, c.now));
             if (c.tracing) {
                 int rc = 0;
                 const char *out_text =
@@ -908,6 +925,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                 tl_timeline_record(c.tl, rec_time, rec_step, rec_channel, rec_xml, rec_explain,
                                    forwarded);
             }
+            if (rb && (rp || !forwarded))
+                TL_TRY(tl_recb_record(rb, rec_time, rp ? tl_buf_cstr(&rline) : NULL));
             if (rp) {
                 TL_TRY(manager_feed(&c, tl_buf_cstr(&rline)));
             } else if (forwarded) {
@@ -918,6 +937,10 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                                                  "EventChannel", payload);
                 tl_free(payload);
                 TL_TRY_ALLOC(line);
+                if (rb && (st = tl_recb_record(rb, rec_time, line)) != TL_OK) {
+                    tl_free(line);
+                    TL_FAIL(st);
+                }
                 st = manager_feed(&c, line);
                 tl_free(line);
                 TL_TRY(st);
@@ -1038,7 +1061,13 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         }
     }
 
+    if (rb) {
+        *o->record = tl_recb_finish(rb);
+        rb = NULL;
+    }
+
 cleanup:
+    tl_recb_free(rb);
     if (st != TL_OK)
         tl_run_result_clear(out);
     while (q.n) {
@@ -1055,6 +1084,7 @@ cleanup:
     tl_engine_free(c.engine);
     tl_timeline_free(c.tl);
     tl_sim_free(sim);
+    tl_memdrive_free(rmem);
     tl_replay_free(rp);
     tl_buf_free(&rline);
     tl_free(rec_xml);

@@ -80,6 +80,103 @@ typedef struct unit {
     size_t cost; /* estimated: noise events + a constant per run */
 } unit;
 
+/* One parse per Sysmon config file (the library's scenarios share three or
+ * four; each simulation parsed its own): the simulator's config_loader. The
+ * file is read on every call and a config is reused only for the same path
+ * and the same bytes, so a run sees what tl_sysmon_config_load would give it;
+ * errors are not kept (each run reports its own). Shared by the workers. */
+typedef struct cfg_entry {
+    char *path;
+    char *bytes;
+    size_t len;
+    tl_sysmon_config *cfg;
+} cfg_entry;
+
+typedef struct cfg_cache {
+    pthread_mutex_t lock;
+    cfg_entry *v;
+    size_t n, cap;
+} cfg_cache;
+
+static const tl_sysmon_config *cache_find(cfg_cache *c, const char *path, const char *bytes,
+                                          size_t len)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->v[i].path, path) && c->v[i].len == len &&
+            !memcmp(c->v[i].bytes, bytes, len))
+            return c->v[i].cfg;
+    return NULL;
+}
+
+static tl_status cache_load(void *ctx, const char *path, const tl_sysmon_config **out, tl_diag *d)
+{
+    cfg_cache *c = ctx;
+    char *bytes = NULL;
+    size_t len = 0;
+    tl_sysmon_config *cfg = NULL;
+    if (!path) {
+        tl_diag_set(d, "", 0, "no configuration path given");
+        return TL_E_INVAL;
+    }
+    tl_status st = tl_file_read(path, &bytes, &len, d);
+    if (st != TL_OK)
+        return st;
+    pthread_mutex_lock(&c->lock);
+    const tl_sysmon_config *have = cache_find(c, path, bytes, len);
+    pthread_mutex_unlock(&c->lock);
+    if (have) {
+        tl_free(bytes);
+        *out = have;
+        return TL_OK;
+    }
+    st = tl_sysmon_config_load_mem(bytes, len, path, &cfg, d); /* outside the lock */
+    if (st != TL_OK) {
+        tl_free(bytes);
+        return st;
+    }
+    pthread_mutex_lock(&c->lock);
+    have = cache_find(c, path, bytes, len); /* another worker may have been quicker */
+    if (!have && c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 8;
+        cfg_entry *nv = tl_realloc(c->v, nc * sizeof *nv);
+        if (nv) {
+            c->v = nv;
+            c->cap = nc;
+        }
+    }
+    char *pcopy = have ? NULL : tl_strdup(path);
+    if (!have && pcopy && c->n < c->cap) {
+        c->v[c->n].path = pcopy;
+        c->v[c->n].bytes = bytes;
+        c->v[c->n].len = len;
+        c->v[c->n].cfg = cfg;
+        c->n++;
+        have = cfg;
+        bytes = NULL;
+        pcopy = NULL;
+        cfg = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    tl_free(pcopy);
+    tl_free(bytes);
+    tl_sysmon_config_free(cfg);
+    if (!have)
+        return TL_E_NOMEM;
+    *out = have;
+    return TL_OK;
+}
+
+static void cache_free(cfg_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        tl_free(c->v[i].path);
+        tl_free(c->v[i].bytes);
+        tl_sysmon_config_free(c->v[i].cfg);
+    }
+    tl_free(c->v);
+    pthread_mutex_destroy(&c->lock);
+}
+
 typedef struct study {
     const tl_coverage_opts *o;
     tl_coverage *cov;
@@ -90,36 +187,38 @@ typedef struct study {
     atomic_size_t next;
     atomic_int oom;
     pthread_mutex_t err_lock;
+    cfg_cache configs;
 } study;
 
 static char *dup_or_empty(const char *s) { return tl_strdup(s ? s : ""); }
 
-/* One run of scenario sc under config k and profile p: a full pipeline run, or
- * (shared) a replay of the recording made once for config k. */
-static tl_status one_run(const tl_coverage_opts *o, const tl_scenario *sc, size_t k, size_t p,
-                         int full, tl_recording **rec, tl_run_result *res, tl_diag *d)
+static int sharing(const tl_coverage_opts *o)
+{
+    return o->run->ar_mode == TL_AR_INPROC && !o->run->out_dir && !o->run->trace;
+}
+
+/* The run options of config k (the study's config cache loads its Sysmon config). */
+static tl_run_opts run_opts(const tl_coverage_opts *o, cfg_cache *configs, size_t k)
 {
     tl_run_opts ro = *o->run;
     ro.sysmon_config = o->configs[k];
     ro.timeline = (int)k == o->timeline_config;
-    if (full)
-        return tl_pipeline_run(sc, o->rulesets[p], &ro, res, d);
-    if (!*rec) {
-        ro.timeline = 0;
-        tl_status st = tl_pipeline_record(sc, &ro, rec, d);
-        if (st != TL_OK)
-            return st;
+    if (!ro.config_loader) {
+        ro.config_loader = cache_load;
+        ro.config_loader_ctx = configs;
     }
-    tl_pipeline_replay_opts po;
-    memset(&po, 0, sizeof po);
-    po.ar_mode = o->run->ar_mode;
-    po.ar_exe = o->run->ar_exe;
-    return tl_pipeline_replay(*rec, o->rulesets[p], &po, res, d);
+    return ro;
 }
 
-static int sharing(const tl_coverage_opts *o)
+/* A full pipeline run of scenario sc under config k and profile p; shared, it
+ * also hands out its recording (when *rec is still NULL), replayed for the
+ * other profiles instead of a second simulation. */
+static tl_status full_run(const tl_coverage_opts *o, cfg_cache *configs, const tl_scenario *sc,
+                          size_t k, size_t p, tl_recording **rec, tl_run_result *res, tl_diag *d)
 {
-    return o->run->ar_mode == TL_AR_INPROC && !o->run->out_dir && !o->run->trace;
+    tl_run_opts ro = run_opts(o, configs, k);
+    ro.record = sharing(o) && !*rec ? rec : NULL;
+    return tl_pipeline_run(sc, o->rulesets[p], &ro, res, d);
 }
 
 /* The index of the scenario's own config (the first NULL one), n_configs when none. */
@@ -154,7 +253,8 @@ static void fill_row(study *s, tl_coverage_row *row, size_t i, size_t k, const t
 
 /* Runs are shared, never repeated (issue 17: the report's speed):
  *  - the simulation does not depend on the rules, so for each config it is
- *    recorded once (tl_pipeline_record) and replayed for every profile
+ *    recorded once (tl_pipeline_record, or the full run below hands out its
+ *    recording: tl_run_opts.record) and replayed for every other profile
  *    (tl_pipeline_replay: alerts, AR and logcollector byte-identical to a full
  *    run, checked for the whole library by unit.test_record_replay);
  *  - only the first profile's run under the timeline config is a full run (the
@@ -194,47 +294,98 @@ static void run_unit(study *s, size_t i, size_t k)
     tl_coverage_row *row = &s->cov->rows[i * o->n_configs + k];
     fill_row(s, row, i, k, sc);
     tl_recording *rec = NULL;
-    tl_run_result keep;                /* the full run when it is not an own-config one */
+    tl_run_result res[TL_COVERAGE_MAX_PROFILES];
+    tl_status sts[TL_COVERAGE_MAX_PROFILES];
+    tl_diag ds[TL_COVERAGE_MAX_PROFILES];
+    int full[TL_COVERAGE_MAX_PROFILES];
     const tl_run_result *first = NULL; /* the full run whose events the others share */
-    memset(&keep, 0, sizeof keep);
+    memset(res, 0, sizeof res);
+    /* the full runs first (all of them without sharing; with it, the timeline
+     * config's first that succeeds), which may hand out the recording */
+    for (size_t p = 0; p < o->n_profiles; p++) {
+        full[p] = 0;
+        if (!o->rulesets[p])
+            continue;
+        full[p] = !share || ((int)k == o->timeline_config && !first);
+        if (!full[p])
+            continue;
+        tl_diag_clear(&ds[p]);
+        sts[p] = full_run(o, &s->configs, sc, k, p, &rec, &res[p], &ds[p]);
+        if (share && sts[p] == TL_OK)
+            first = &res[p];
+    }
+    /* then the other profiles: one replay of the recording for all of them,
+     * each record decoded once (tl_pipeline_replay_many) */
+    const tl_ruleset *rrs[TL_COVERAGE_MAX_PROFILES];
+    size_t rp_of[TL_COVERAGE_MAX_PROFILES], m = 0;
+    for (size_t p = 0; p < o->n_profiles; p++)
+        if (o->rulesets[p] && !full[p]) {
+            rrs[m] = o->rulesets[p];
+            rp_of[m++] = p;
+        }
+    if (m) {
+        tl_run_result mres[TL_COVERAGE_MAX_PROFILES];
+        tl_status msts[TL_COVERAGE_MAX_PROFILES];
+        tl_diag mds[TL_COVERAGE_MAX_PROFILES];
+        tl_status rst = TL_OK;
+        tl_diag rd;
+        tl_diag_clear(&rd);
+        if (!rec) {
+            tl_run_opts ro = run_opts(o, &s->configs, k);
+            ro.timeline = 0;
+            rst = tl_pipeline_record(sc, &ro, &rec, &rd);
+        }
+        if (rst == TL_OK) {
+            tl_pipeline_replay_opts po;
+            memset(&po, 0, sizeof po);
+            po.ar_mode = o->run->ar_mode;
+            po.ar_exe = o->run->ar_exe;
+            rst = tl_pipeline_replay_many(rec, rrs, m, &po, mres, msts, mds);
+        }
+        for (size_t j = 0; j < m; j++) {
+            size_t p = rp_of[j];
+            if (rst != TL_OK) {
+                memset(&res[p], 0, sizeof res[p]);
+                sts[p] = rst;
+                ds[p] = rd;
+            } else {
+                res[p] = mres[j];
+                sts[p] = msts[j];
+                ds[p] = mds[j];
+            }
+        }
+    }
+    /* in profile order: the events snapshot of the full run, the cells, the callbacks */
     for (size_t p = 0; p < o->n_profiles; p++) {
         if (!o->rulesets[p])
             continue;
-        tl_run_result res;
-        memset(&res, 0, sizeof res);
-        tl_diag_clear(&d);
-        int full = !share || ((int)k == o->timeline_config && !first);
-        tl_status st = one_run(o, sc, k, p, full, &rec, &res, &d);
-        if (st == TL_OK && !full && first) {
-            res.events_xml = first->events_xml ? tl_strdup(first->events_xml) : NULL;
-            res.events_digest = first->events_digest ? tl_strdup(first->events_digest) : NULL;
-            res.n_records = first->n_records;
-            if (!res.events_xml && !res.events_digest)
+        tl_status st = sts[p];
+        if (st == TL_OK && !full[p] && first) {
+            res[p].events_xml = first->events_xml ? tl_strdup(first->events_xml) : NULL;
+            res[p].events_digest = first->events_digest ? tl_strdup(first->events_digest) : NULL;
+            res[p].n_records = first->n_records;
+            if (!res[p].events_xml && !res[p].events_digest)
                 st = TL_E_NOMEM;
         }
         if (st == TL_OK) {
-            summarise(res.alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
+            summarise(res[p].alerts_json, p ? o->rulesets[0] : NULL, &row->cells[p]);
             row->cells[p].ran = 1;
         } else if (st == TL_E_NOMEM) {
             atomic_store(&s->oom, 1);
         }
         if (o->on_run)
-            o->on_run(o->ctx, i, k, p, sc, st, &res, &d);
-        int becomes_first = share && full && st == TL_OK;
-        if (keep_own) {
-            own[p] = res; /* kept (and freed) with the unit */
+            o->on_run(o->ctx, i, k, p, sc, st, &res[p], &ds[p]);
+        if (keep_own) { /* kept (and freed) with the unit */
+            own[p] = res[p];
             own_st[p] = st;
-            own_d[p] = d;
-            if (becomes_first)
+            own_d[p] = ds[p];
+            if (first == &res[p])
                 first = &own[p];
-        } else if (becomes_first) {
-            keep = res;
-            first = &keep;
-        } else {
-            tl_run_result_clear(&res);
+            memset(&res[p], 0, sizeof res[p]);
         }
     }
-    tl_run_result_clear(&keep);
+    for (size_t p = 0; p < o->n_profiles; p++)
+        tl_run_result_clear(&res[p]);
     tl_recording_free(rec);
     for (size_t a = k + 1; keep_own && a < o->n_configs; a++) {
         if (!is_alias(o, sc, a, own_k))
@@ -404,6 +555,7 @@ tl_status tl_coverage_run(const tl_coverage_opts *o, tl_coverage **out)
     atomic_init(&s.oom, 0);
     TL_TRY(plan(&s));
     pthread_mutex_init(&s.err_lock, NULL);
+    pthread_mutex_init(&s.configs.lock, NULL);
     int jobs = o->jobs > 1 ? o->jobs : 1;
     if ((size_t)jobs > s.n_units)
         jobs = s.n_units ? (int)s.n_units : 1;
@@ -423,6 +575,7 @@ tl_status tl_coverage_run(const tl_coverage_opts *o, tl_coverage **out)
             pthread_join(th[t], NULL);
     }
     pthread_mutex_destroy(&s.err_lock);
+    cache_free(&s.configs);
     if (atomic_load(&s.oom))
         TL_FAIL(TL_E_NOMEM);
     /* drop the rows of scenarios that did not load (any of whose units could

@@ -18,6 +18,7 @@
 
 #include "tasklab/base.h"
 #include "tasklab/scenario.h"
+#include "tasklab/sysmon.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,9 +53,17 @@ tl_status tl_sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_sim **out, 
 /** Free; NULL is a no-op. */
 /** As tl_sim_new, mirroring every file write/delete into the memory drive `mem`
  * (borrowed; it must outlive the simulator) with the semantics and limits of the
- * host mirror, instead of o->drive_c: no host file is touched. */
+ * host mirror: with o->drive_c NULL no host file is touched; with o->drive_c set
+ * into both (a run that also records what the simulator alone wrote). */
 tl_status tl_sim_new_in_memory(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
                                tl_sim **out, tl_diag *d);
+/** tl_sim_new_in_memory (mem may be NULL: tl_sim_new) with the Sysmon config
+ * loaded by loader(loader_ctx, resolved path, ...) instead of
+ * tl_sysmon_config_load (loader NULL: that); the config it gives is borrowed
+ * and must outlive the simulator. */
+tl_status tl_sim_new_via(const tl_scenario *sc, const tl_sim_opts *o, tl_memdrive *mem,
+                         tl_sysmon_config_loader loader, void *loader_ctx, tl_sim **out,
+                         tl_diag *d);
 void tl_sim_free(tl_sim *s);
 /** Install (fn NULL: remove) the hook told of every Sysmon event the config
  * drops from now on. ctx is borrowed. */

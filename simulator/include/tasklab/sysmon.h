@@ -60,6 +60,14 @@ tl_status tl_sysmon_config_load_mem(const char *xml, size_t len, const char *nam
 /** Release a config; NULL is a no-op. */
 void tl_sysmon_config_free(tl_sysmon_config *c);
 
+/**
+ * A loader a caller may give in place of tl_sysmon_config_load (a study that
+ * runs many scenarios keeps one parse per config file): the same statuses and
+ * diagnostics for the same file; *out is borrowed and must outlive its user.
+ */
+typedef tl_status (*tl_sysmon_config_loader)(void *ctx, const char *path,
+                                             const tl_sysmon_config **out, tl_diag *d);
+
 /** The config's `schemaversion` attribute as written ("4.90"); borrowed. */
 const char *tl_sysmon_config_schema(const tl_sysmon_config *c);
 

@@ -17,6 +17,7 @@
 #include "tasklab/base.h"
 #include "tasklab/manager.h"
 #include "tasklab/scenario.h"
+#include "tasklab/sysmon.h"
 
 #include <stddef.h>
 
@@ -46,6 +47,7 @@ typedef struct tl_profile_opts {
 tl_status tl_profile_load(const tl_profile_opts *o, tl_ruleset **out, tl_diag *d);
 
 typedef struct tl_expect tl_expect;
+typedef struct tl_recording tl_recording;
 
 typedef struct tl_run_opts {
     tl_ar_mode ar_mode;
@@ -64,6 +66,13 @@ typedef struct tl_run_opts {
     int timeline;              /* record the structured timeline (tasklab report) */
     tl_expect *expect;         /* borrowed, may be NULL: every logged record is counted against
                                   its `events` items (tl_expect_event) as the run goes */
+    tl_sysmon_config_loader config_loader; /* may be NULL: loads the simulator's Sysmon
+                                              config (tl_sim_opts.config_loader) */
+    void *config_loader_ctx;
+    tl_recording **record;     /* tl_pipeline_run, when set: on TL_OK *record gets the run's
+                                  recording (owned, tl_recording_free), the one
+                                  tl_pipeline_record makes of the same scenario and options
+                                  (studies replay it for their other rulesets) */
 } tl_run_opts;
 
 /* events.xml up to this size is returned (and kept in golden/) byte for byte; a larger one
@@ -202,7 +211,6 @@ char *tl_golden_alerts_snapshot(const char *alerts, int recorded, const char **s
  * a ruleset runs the manager, execd (the AR) and the logcollector exactly as
  * tl_pipeline_run does; alerts.json, active-responses.log and
  * scheduled-tasks.log come out byte-identical (events_xml is not kept: NULL). */
-typedef struct tl_recording tl_recording;
 
 /** Simulate sc once (no manager). Uses o->etc_dir, o->shared_dir,
  * o->sysmon_config. *out owned (tl_recording_free), set on TL_OK only; the
@@ -244,5 +252,15 @@ typedef struct tl_pipeline_replay_opts {
  * by threads). o may be NULL. out as tl_pipeline_run's, events_xml NULL. */
 tl_status tl_pipeline_replay(const tl_recording *rec, const tl_ruleset *rs,
                              const tl_pipeline_replay_opts *o, tl_run_result *out, tl_diag *d);
+
+/** tl_pipeline_replay of one recording with n rulesets at once: out[k],
+ * sts[k] and ds[k] are what tl_pipeline_replay(rec, rs[k], o, &out[k], &ds[k])
+ * gives (out[k] set only when sts[k] is TL_OK), while each eventchannel record
+ * is decoded once for all of them (decoding it does not depend on the
+ * ruleset). o may be NULL; its trace and on_feed must be NULL (TL_E_INVAL).
+ * Returns TL_OK, or a status that failed every replay (then sts[] has it). */
+tl_status tl_pipeline_replay_many(const tl_recording *rec, const tl_ruleset *const *rs, size_t n,
+                                  const tl_pipeline_replay_opts *o, tl_run_result *out,
+                                  tl_status *sts, tl_diag *ds);
 
 #endif /* TL_PIPELINE_H */
