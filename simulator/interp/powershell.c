@@ -2397,7 +2397,8 @@ command:
                 for (size_t k = 0; sys32[k]; k++)
                     if (strlen(sys32[k]) == nl - (exe ? 4 : 0) &&
                         !tl_strncasecmp(name, sys32[k], strlen(sys32[k])))
-                        tl_buf_printf(&fp, "C:\\Windows\\system32\\%s.exe", sys32[k]);
+                        tl_buf_printf(&fp, "%s\\system32\\%s.exe", tl_sim_windir(x->c->s),
+                                      sys32[k]);
             }
             if (fp.len && tl_buf_status(&fp) == TL_OK) {
                 char *argt = tl_strndup(rs, (size_t)(x->p - rs));

@@ -61,6 +61,36 @@ static const char *base_name(const char *p)
 
 int tl_sim_is_x64(const tl_sim *s) { return !s->x86; }
 
+const char *tl_sim_windir(const tl_sim *s)
+{
+    return s->sc && s->sc->windir ? s->sc->windir : "C:\\Windows";
+}
+
+char *tl_sim_windir_spell(const tl_sim *s, const char *text)
+{
+    const char *w = tl_sim_windir(s);
+    size_t q = text[0] == '"';
+    char *r = tl_strdup(text);
+    if (r && !tl_strncasecmp(text + q, "C:\\Windows", 10) &&
+        (text[q + 10] == '\\' || text[q + 10] == '"' || text[q + 10] == ' ' || !text[q + 10]))
+        memcpy(r + q, w, 10); /* same length: only the casing differs (scenario loader) */
+    return r;
+}
+
+/* Sysmon reports the paths of the Windows folder as the host spells it (evasion.md 3.2: the
+ * folder's case comes from %SystemRoot%, "C:\WINDOWS\system32\schtasks.exe" on Splunk's
+ * BOTS v2 hosts): the model keeps "C:\Windows" inside, the fields that carry a path are
+ * spelled at emission. Which fields: the process and file paths Sysmon resolves itself. */
+static int windir_field(const char *name)
+{
+    static const char *const names[] = {"Image", "ParentImage", "ImageLoaded", "TargetFilename",
+                                        "CurrentDirectory", NULL};
+    for (size_t i = 0; names[i]; i++)
+        if (!strcmp(name, names[i]))
+            return 1;
+    return 0;
+}
+
 tl_time tl_sim_tick(tl_sim *s, int min_us, int max_us)
 {
     s->now += min_us + (tl_time)tl_rng_below(&s->rng, (uint64_t)(max_us - min_us + 1));
@@ -402,10 +432,33 @@ void tl_sim_set_dropped_hook(tl_sim *s, tl_sim_dropped_fn fn, void *ctx)
     s->dropped_ctx = ctx;
 }
 
+static tl_status emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n);
+
 tl_status tl_sim_emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
 {
     if (s->quiet)
         return TL_OK;
+    if (!strcmp(tl_sim_windir(s), "C:\\Windows") || n > 32)
+        return emit_sysmon(s, id, t, f, n);
+    tl_evfield g[32];
+    char *own[32] = {0};
+    tl_status st = TL_OK;
+    for (size_t i = 0; i < n; i++) {
+        g[i] = f[i];
+        if (f[i].value && windir_field(f[i].name)) {
+            TL_TRY_ALLOC(own[i] = tl_sim_windir_spell(s, f[i].value));
+            g[i].value = own[i];
+        }
+    }
+    st = emit_sysmon(s, id, t, g, n);
+cleanup:
+    for (size_t i = 0; i < n; i++)
+        tl_free(own[i]);
+    return st;
+}
+
+static tl_status emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, size_t n)
+{
     if (work_event(s) != TL_OK)
         return TL_E_LIMIT;
     tl_sysmon_event ev = {id, f, n};
@@ -825,7 +878,12 @@ static tl_status proc_quiet(tl_sim *s, long parent, size_t user, int integ, cons
 {
     tl_time save = s->now;
     s->now = start;
-    tl_status st = tl_sim_proc_create(s, parent, user, integ, image, cmdline, NULL, out);
+    /* the boot processes' command lines come from %SystemRoot% (services' ImagePath) */
+    char *cl = tl_sim_windir_spell(s, cmdline);
+    if (!cl)
+        return TL_E_NOMEM;
+    tl_status st = tl_sim_proc_create(s, parent, user, integ, image, cl, NULL, out);
+    tl_free(cl);
     s->now = save;
     if (st == TL_OK && pid)
         s->procs[*out].pid = pid;

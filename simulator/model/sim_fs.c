@@ -534,7 +534,7 @@ char *tl_sim_expand_env(const tl_sim *s, size_t user, const char *in)
         const char *val = NULL;
         char tmp[300];
         if (!tl_strcasecmp(var, "SystemRoot") || !tl_strcasecmp(var, "windir"))
-            val = "C:\\Windows";
+            val = tl_sim_windir(s);
         else if (!tl_strcasecmp(var, "SystemDrive"))
             val = "C:";
         else if (!tl_strcasecmp(var, "ProgramFiles"))

@@ -278,6 +278,13 @@ tl_status tl_sim_reboot(tl_sim *s);
 /* The first running process of user with this image (case-insensitive), or -1. */
 long tl_sim_proc_find(const tl_sim *s, size_t user, const char *image);
 int tl_sim_is_x64(const tl_sim *s);
+/* The endpoint's Windows folder as the host spells it: "C:\Windows", or the scenario's
+ * endpoint.windir ("C:\WINDOWS"). Borrowed from the scenario. */
+const char *tl_sim_windir(const tl_sim *s);
+/* A copy of text whose leading "C:\Windows" (any case, after an optional '"', followed by
+ * '\', '"', ' ' or the end) is spelled as tl_sim_windir(); other text is copied unchanged.
+ * Owned by the caller (tl_free); NULL when out of memory. */
+char *tl_sim_windir_spell(const tl_sim *s, const char *text);
 /* Map an image path to what Sysmon reports for a wow64 process. */
 char *tl_sim_wow64_image(const char *image);
 /* 1 when path names a stock Windows program the endpoint has without a file in the

@@ -261,8 +261,8 @@ static int valid_username(const char *u)
 
 static tl_status load_endpoint(ld *l, tl_scenario *s, const cJSON *ep)
 {
-    static const char *const keys[] = {"hostname",      "domain",   "os_build", "arch",
-                                       "sysmon_config", "channels", "users",    NULL};
+    static const char *const keys[] = {"hostname", "domain",   "os_build", "arch", "sysmon_config",
+                                       "windir",   "channels", "users",    NULL};
     static const char *const arches[] = {"x64", "x86", NULL};
     tl_status st;
     size_t n = push_key(l, "endpoint");
@@ -278,6 +278,17 @@ static tl_status load_endpoint(ld *l, tl_scenario *s, const cJSON *ep)
     TL_TRY(get_str(l, ep, "os_build", 0, 0, &s->os_build));
     TL_TRY(get_str(l, ep, "arch", 0, 0, &s->arch));
     TL_TRY(check_enum(l, "arch", s->arch, arches, "\"x64\" or \"x86\""));
+    /* The Windows folder's casing: C:\Windows on current installs, C:\WINDOWS on hosts whose
+     * %SystemRoot% is spelled so (evasion.md 2.5, 3.2). Only the casing may differ: every
+     * path the simulator models lives in C:\Windows. */
+    TL_TRY(get_str(l, ep, "windir", 0, 0, &s->windir));
+    if (s->windir && tl_strcasecmp(s->windir, "C:\\Windows") != 0) {
+        size_t m = push_key(l, "windir");
+        st = perr(l, "must be C:\\Windows in some casing (e.g. \"C:\\\\WINDOWS\"), not \"%s\"",
+                  s->windir);
+        l->path[m] = 0;
+        goto cleanup;
+    }
     TL_TRY(get_str(l, ep, "sysmon_config", 0, 0, &s->sysmon_config));
     if (s->sysmon_config && !s->sysmon_config[0]) {
         size_t m = push_key(l, "sysmon_config");
@@ -723,7 +734,7 @@ void tl_scenario_free(tl_scenario *s)
                      &s->description,   &s->technique, &s->actor,      &s->kind,
                      &s->hostname,      &s->domain,    &s->os_build,   &s->arch,
                      &s->sysmon_config, &s->agent_id,  &s->agent_name, &s->expect_json,
-                     &s->recording};
+                     &s->recording,     &s->windir};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
         tl_free(*strs[i]);
     tl_free(s);

@@ -70,6 +70,7 @@ struct tl_scenario {
     char *dir; /* folder of path ("." when none) */
     char *name, *title, *description, *technique, *actor, *kind;
     char *hostname, *domain, *os_build, *arch, *sysmon_config;
+    char *windir; /* endpoint.windir: "C:\Windows" in the host's casing, NULL = "C:\Windows" */
     int chan_security, chan_taskscheduler;
     tl_scn_user *users;
     size_t nusers;

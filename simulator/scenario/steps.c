@@ -48,12 +48,19 @@ static tl_status find_or_make_proc(tl_sim *s, const char *image, size_t user, in
         tl_buf_printf(&cmd, "\"%s\"", image);
     if (tl_buf_status(&cmd) != TL_OK)
         return TL_E_NOMEM;
+    /* started before the step from %SystemRoot%'s path (ComSpec, the Start menu): the
+     * Windows folder in the host's casing (endpoint.windir) */
+    char *cl = tl_sim_windir_spell(s, tl_buf_cstr(&cmd));
+    tl_buf_free(&cmd);
+    if (!cl)
+        return TL_E_NOMEM;
     int q = s->quiet;
     s->quiet = 1;
     tl_time save = s->now;
     s->now -= (tl_time)(30 + tl_rng_below(&s->rng, 600)) * TL_USEC_PER_SEC;
-    tl_status st = tl_sim_proc_create(s, parent, user, integ, image, tl_buf_cstr(&cmd),
+    tl_status st = tl_sim_proc_create(s, parent, user, integ, image, cl,
                                       user ? NULL : "C:\\Windows\\system32\\", out);
+    tl_free(cl);
     s->now = save;
     s->quiet = q;
     if (st == TL_OK && !s->x86 &&

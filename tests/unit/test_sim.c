@@ -180,6 +180,9 @@ static void test_sim_scenario_errors_name_json_path(void **state)
     j = scen_json("[]", ",\"arch\":\"arm\"");
     expect_load_error(j, "$.endpoint.arch: expected \"x64\" or \"x86\"");
     tl_free(j);
+    j = scen_json("[]", ",\"windir\":\"D:\\\\Windows\"");
+    expect_load_error(j, "$.endpoint.windir: must be C:\\Windows in some casing");
+    tl_free(j);
     expect_load_error("{\"name\":\"other\",\"title\":\"x\",\"kind\":\"attack\",\"endpoint\":"
                       "{\"hostname\":\"H\"},\"start\":\"2022-01-01T00:00:00Z\",\"steps\":[]}",
                       "$.name: \"other\" must equal the file name without .json");
@@ -721,6 +724,35 @@ static void test_sim_cmd_child_has_double_space_and_syswow64(void **state)
     assert_non_null(strstr(out(&r), "<Data Name='CommandLine'>schtasks  /create /tn x"));
     assert_non_null(strstr(out(&r), "<Data Name='IntegrityLevel'>Medium</Data>"));
     assert_non_null(strstr(out(&r), "<Data Name='ParentImage'>C:\\Windows\\System32\\cmd.exe"));
+    run_free(&r);
+}
+
+/* endpoint.windir: a host whose Windows folder is spelled C:\WINDOWS (evasion.md 2.5, 3.2, the
+ * BOTS v2 hosts): Sysmon's paths under it and %windir% take that casing; what was typed keeps
+ * its own. */
+static void test_sim_windir_casing(void **state)
+{
+    (void)state;
+    run r;
+    assert_true(run_steps(&r,
+                          "[{\"at\":0,\"user\":\"alice\",\"elevated\":true,\"command\":"
+                          "\"schtasks /create /tn x /tr \\\"%windir%\\\\notepad.exe\\\" /sc onlogon\"},"
+                          "{\"at\":1,\"user\":\"alice\",\"elevated\":true,\"parent\":\"C:\\\\Windows"
+                          "\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe\",\"command\":"
+                          "\"schtasks /create /tn y /tr calc.exe /sc onlogon\"}]",
+                          ",\"windir\":\"C:\\\\WINDOWS\"", NULL));
+    const char *o = out(&r);
+    /* the Schedule service's task file (Event 11): writer and path in the host's casing */
+    assert_non_null(strstr(o, "<Data Name='Image'>C:\\WINDOWS\\system32\\svchost.exe</Data>"
+                              "<Data Name='TargetFilename'>C:\\WINDOWS\\System32\\Tasks\\x</Data>"));
+    /* cmd keeps the typed program token; the image is resolved in the Windows folder */
+    assert_non_null(strstr(o, "<Data Name='Image'>C:\\WINDOWS\\System32\\schtasks.exe</Data>"));
+    assert_non_null(strstr(o, "<Data Name='CommandLine'>schtasks  /create /tn x /tr "
+                              "\"C:\\WINDOWS\\notepad.exe\""));
+    /* PowerShell starts it by %SystemRoot%'s path (BOTS v2: "C:\WINDOWS\system32\schtasks.exe") */
+    assert_non_null(strstr(o, "<Data Name='CommandLine'>\"C:\\WINDOWS\\system32\\schtasks.exe\" "
+                              "/create /tn y"));
+    assert_null(strstr(o, "C:\\Windows\\"));
     run_free(&r);
 }
 
@@ -1682,6 +1714,7 @@ int main(void)
         cmocka_unit_test(test_sim_schtasks_schedule_types_map_to_triggers),
         cmocka_unit_test(test_sim_powershell_parent_loads_taskschd_once),
         cmocka_unit_test(test_sim_cmd_child_has_double_space_and_syswow64),
+        cmocka_unit_test(test_sim_windir_casing),
         cmocka_unit_test(test_sim_invalid_command_lines_are_step_errors),
         cmocka_unit_test(test_sim_runtime_refusals_change_nothing),
         cmocka_unit_test(test_sim_schtasks_xml_doctype_refused),
