@@ -61,6 +61,20 @@ void tl_buf_puts(tl_buf *b, const char *s) { tl_buf_append(b, s, strlen(s)); }
 
 void tl_buf_putc(tl_buf *b, char c) { tl_buf_append(b, &c, 1); }
 
+void tl_buf_put_xml_text(tl_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '&')
+            tl_buf_puts(b, "&amp;");
+        else if (*s == '<')
+            tl_buf_puts(b, "&lt;");
+        else if (*s == '>')
+            tl_buf_puts(b, "&gt;");
+        else
+            tl_buf_putc(b, *s);
+    }
+}
+
 void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap)
 {
     va_list ap2;

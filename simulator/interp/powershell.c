@@ -1195,19 +1195,6 @@ static tl_status check_params(ps *x, const char *cmdlet, const args *a, const ch
     return TL_OK;
 }
 
-static void xesc(tl_buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        if (*s == '&')
-            tl_buf_puts(b, "&amp;");
-        else if (*s == '<')
-            tl_buf_puts(b, "&lt;");
-        else if (*s == '>')
-            tl_buf_puts(b, "&gt;");
-        else
-            tl_buf_putc(b, *s);
-    }
-}
 
 static tl_status make_frag(val *out, vk k, tl_buf *b)
 {
@@ -1398,16 +1385,16 @@ static tl_status cm_action(ps *x, const args *a, val *out)
         return err(x, "New-ScheduledTaskAction: -Execute is required", NULL);
     tl_buf b = TL_BUF_INIT;
     tl_buf_puts(&b, "<Exec><Command>");
-    xesc(&b, ex);
+    tl_buf_put_xml_text(&b, ex);
     tl_buf_puts(&b, "</Command>");
     if (sval(arg(a, "Argument"))) {
         tl_buf_puts(&b, "<Arguments>");
-        xesc(&b, sval(arg(a, "Argument")));
+        tl_buf_put_xml_text(&b, sval(arg(a, "Argument")));
         tl_buf_puts(&b, "</Arguments>");
     }
     if (sval(arg(a, "WorkingDirectory"))) {
         tl_buf_puts(&b, "<WorkingDirectory>");
-        xesc(&b, sval(arg(a, "WorkingDirectory")));
+        tl_buf_put_xml_text(&b, sval(arg(a, "WorkingDirectory")));
         tl_buf_puts(&b, "</WorkingDirectory>");
     }
     tl_buf_puts(&b, "</Exec>");
@@ -1442,7 +1429,7 @@ static tl_status cm_trigger(ps *x, const char *cmdlet, const args *a, val *out)
         tl_buf_puts(&b, "<LogonTrigger><Enabled>true</Enabled>");
         if (sval(arg(a, "User"))) {
             tl_buf_puts(&b, "<UserId>");
-            xesc(&b, sval(arg(a, "User")));
+            tl_buf_put_xml_text(&b, sval(arg(a, "User")));
             tl_buf_puts(&b, "</UserId>");
         }
         tl_buf_puts(&b, "</LogonTrigger>");
@@ -1528,7 +1515,7 @@ static tl_status cm_principal(ps *x, const args *a, val *out)
     if (sval(arg(a, "GroupId"))) {
         const char *g = sval(arg(a, "GroupId"));
         tl_buf_puts(&b, "<GroupId>");
-        xesc(&b, !tl_strcasecmp(g, "BUILTIN\\Administrators") || !tl_strcasecmp(g, "Administrators")
+        tl_buf_put_xml_text(&b, !tl_strcasecmp(g, "BUILTIN\\Administrators") || !tl_strcasecmp(g, "Administrators")
                      ? "S-1-5-32-544"
                  : !tl_strcasecmp(g, "BUILTIN\\Users") || !tl_strcasecmp(g, "Users")
                      ? "S-1-5-32-545"
@@ -1544,7 +1531,7 @@ static tl_status cm_principal(ps *x, const args *a, val *out)
         }
         sys = resolve_user(x, u, uid, sizeof uid) == 2;
         tl_buf_puts(&b, "<UserId>");
-        xesc(&b, uid);
+        tl_buf_put_xml_text(&b, uid);
         tl_buf_puts(&b, "</UserId>");
         const char *lt = sval(arg(a, "LogonType"));
         tl_buf_printf(&b, "<LogonType>%s</LogonType>",
@@ -1609,7 +1596,7 @@ static tl_status build_task(ps *x, const val *action, const val *trigger, const 
                     "<RegistrationInfo>");
     if (desc) {
         tl_buf_puts(&b, "<Description>");
-        xesc(&b, desc);
+        tl_buf_put_xml_text(&b, desc);
         tl_buf_puts(&b, "</Description>");
     }
     tl_buf_puts(&b, "<URI/></RegistrationInfo><Triggers>");
@@ -1625,7 +1612,7 @@ static tl_status build_task(ps *x, const val *action, const val *trigger, const 
         else
             tl_sim_user_display(x->c->s, x->c->user, uid, sizeof uid), sys = x->c->user == 0;
         tl_buf_puts(&b, "<UserId>");
-        xesc(&b, uid);
+        tl_buf_put_xml_text(&b, uid);
         tl_buf_printf(&b, "</UserId><LogonType>%s</LogonType><RunLevel>%s</RunLevel>",
                       sys ? "ServiceAccount" : "InteractiveToken",
                       runlevel && !tl_strcasecmp(runlevel, "Highest") ? "HighestAvailable"
@@ -1791,7 +1778,7 @@ static tl_status cm_scheduled_job(ps *x, const args *a, val *out)
                   "[Microsoft.PowerShell.ScheduledJob.ScheduledJobDefinition]::LoadFromStore('%s', "
                   "'%s'); $jobDef.Run()\"",
                   name, tl_buf_cstr(&store));
-    xesc(&b, tl_buf_cstr(&args_text));
+    tl_buf_put_xml_text(&b, tl_buf_cstr(&args_text));
     tl_buf_free(&args_text);
     tl_buf_puts(&b, "</Arguments></Exec></Actions></Task>");
     TL_TRY(tl_buf_status(&b));

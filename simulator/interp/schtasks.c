@@ -137,19 +137,6 @@ static tl_status remote_note(tl_sim *s, const char *host, const char *what)
     return tl_sim_note(s, "remote host %s not simulated: %s", host, what);
 }
 
-static void xml_esc(tl_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '&')
-            tl_buf_puts(b, "&amp;");
-        else if (*s == '<')
-            tl_buf_puts(b, "&lt;");
-        else if (*s == '>')
-            tl_buf_puts(b, "&gt;");
-        else
-            tl_buf_putc(b, *s);
-    }
-}
 
 static int all_digits(const char *s)
 {
@@ -445,9 +432,9 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
     tl_buf_puts(x, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<Task version=\"1.2\" "
                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\">");
     tl_buf_printf(x, "<RegistrationInfo><Date>%s</Date><Author>", now);
-    xml_esc(x, who);
+    tl_buf_put_xml_text(x, who);
     tl_buf_puts(x, "</Author><URI>");
-    xml_esc(x, path);
+    tl_buf_put_xml_text(x, path);
     tl_buf_puts(x, "</URI></RegistrationInfo><Triggers>");
     /* repetition */
     tl_buf rep = TL_BUF_INIT;
@@ -570,7 +557,7 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
                           "<QueryList><Query Id=\"0\" Path=\"%s\"><Select Path=\"%s\">%s"
                           "</Select></Query></QueryList>",
                           ec, ec, mo ? mo : "*");
-            xml_esc(x, tl_buf_cstr(&q));
+            tl_buf_put_xml_text(x, tl_buf_cstr(&q));
             tl_buf_free(&q);
         }
         tl_buf_printf(x, "</Subscription>%s</EventTrigger>", delay_x);
@@ -578,7 +565,7 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
     }
     tl_buf_free(&rep);
     tl_buf_puts(x, "</Triggers><Principals><Principal id=\"Author\"><UserId>");
-    xml_esc(x, uid);
+    tl_buf_put_xml_text(x, uid);
     tl_buf_puts(x, "</UserId>");
     if (!is_system) {
         const char *lt = opt(o, "np")                    ? "S4U"
@@ -628,12 +615,12 @@ static tl_status build_xml(tl_exec_ctx *c, const opts *o, const char *path, cons
     char *cmdtxt = tl_strndup(cmd_s, (size_t)(cmd_e - cmd_s));
     if (!cmdtxt)
         return TL_E_NOMEM;
-    xml_esc(x, cmdtxt);
+    tl_buf_put_xml_text(x, cmdtxt);
     tl_free(cmdtxt);
     tl_buf_puts(x, "</Command>");
     if (*args) {
         tl_buf_puts(x, "<Arguments>");
-        xml_esc(x, args);
+        tl_buf_put_xml_text(x, args);
         tl_buf_puts(x, "</Arguments>");
     }
     tl_buf_puts(x, "</Exec></Actions></Task>\n");

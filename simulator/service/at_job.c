@@ -19,19 +19,6 @@
 #include "interp.h" /* tl_argv_split */
 #include "service.h"
 
-static void xesc(tl_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '&')
-            tl_buf_puts(b, "&amp;");
-        else if (*s == '<')
-            tl_buf_puts(b, "&lt;");
-        else if (*s == '>')
-            tl_buf_puts(b, "&gt;");
-        else
-            tl_buf_putc(b, *s);
-    }
-}
 
 tl_status tl_task_at_job(tl_sim *s, size_t caller_user, int h, int m, const int wdays[7],
                          const int mdays[32], const char *command, int *job_id)
@@ -111,7 +98,7 @@ tl_status tl_task_at_job(tl_sim *s, size_t caller_user, int h, int m, const int 
         char **av = NULL;
         size_t ac = 0;
         TL_TRY(tl_argv_split(cl, &av, &ac));
-        xesc(&x, ac ? av[0] : cl);
+        tl_buf_put_xml_text(&x, ac ? av[0] : cl);
         tl_buf_puts(&x, "</Command>\n");
         /* the arguments: the text after the program token, as typed */
         const char *rest = cl;
@@ -125,7 +112,7 @@ tl_status tl_task_at_job(tl_sim *s, size_t caller_user, int h, int m, const int 
             rest++;
         if (*rest) {
             tl_buf_puts(&x, "      <Arguments>");
-            xesc(&x, rest);
+            tl_buf_put_xml_text(&x, rest);
             tl_buf_puts(&x, "</Arguments>\n");
         }
         tl_argv_free(av, ac);

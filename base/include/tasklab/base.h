@@ -107,6 +107,8 @@ void tl_buf_reset(tl_buf *b);
 void tl_buf_append(tl_buf *b, const void *p, size_t n);
 void tl_buf_puts(tl_buf *b, const char *s);
 void tl_buf_putc(tl_buf *b, char c);
+/** Append s (NULL: nothing) as XML element text: & < > escaped, the rest as is. */
+void tl_buf_put_xml_text(tl_buf *b, const char *s);
 void tl_buf_printf(tl_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
