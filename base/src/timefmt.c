@@ -119,20 +119,55 @@ tl_status tl_time_parse_iso(const char *s, tl_time *out)
 #define Y(v) ((unsigned)(v) % 10000u)
 #define M2(v) ((unsigned)(v) % 100u)
 
+/* v as exactly w decimal digits (v < 10^w, as the clamps above make it):
+ * what "%0<w>u" prints, without printf (two of these per logged record). */
+static char *put_digits(char *o, unsigned v, int w)
+{
+    for (int i = w - 1; i >= 0; i--) {
+        o[i] = (char)('0' + v % 10u);
+        v /= 10u;
+    }
+    return o + w;
+}
+
+/* "YYYY-MM-DD?HH:MM:SS." with sep between the date and the time. */
+static char *date_time(char *o, int y, int mo, int d, int h, int mi, int s, char sep)
+{
+    o = put_digits(o, Y(y), 4);
+    *o++ = '-';
+    o = put_digits(o, M2(mo), 2);
+    *o++ = '-';
+    o = put_digits(o, M2(d), 2);
+    *o++ = sep;
+    o = put_digits(o, M2(h), 2);
+    *o++ = ':';
+    o = put_digits(o, M2(mi), 2);
+    *o++ = ':';
+    o = put_digits(o, M2(s), 2);
+    *o++ = '.';
+    return o;
+}
+
 void tl_time_fmt_systemtime(tl_time t, char out[32])
 {
     int y, mo, d, h, mi, s, us;
     tl_time_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%06u0Z", Y(y), M2(mo), M2(d), M2(h), M2(mi), M2(s),
-             (unsigned)us % 1000000u);
+    /* "%04u-%02u-%02uT%02u:%02u:%02u.%06u0Z" */
+    char *o = date_time(out, y, mo, d, h, mi, s, 'T');
+    o = put_digits(o, (unsigned)us % 1000000u, 6);
+    *o++ = '0';
+    *o++ = 'Z';
+    *o = '\0';
 }
 
 void tl_time_fmt_sysmon(tl_time t, char out[32])
 {
     int y, mo, d, h, mi, s, us;
     tl_time_civil(t, &y, &mo, &d, &h, &mi, &s, &us);
-    snprintf(out, 32, "%04u-%02u-%02u %02u:%02u:%02u.%03u", Y(y), M2(mo), M2(d), M2(h), M2(mi), M2(s),
-             (unsigned)(us / 1000) % 1000u);
+    /* "%04u-%02u-%02u %02u:%02u:%02u.%03u" */
+    char *o = date_time(out, y, mo, d, h, mi, s, ' ');
+    o = put_digits(o, (unsigned)(us / 1000) % 1000u, 3);
+    *o = '\0';
 }
 
 void tl_time_fmt_wazuh(tl_time t, char out[40])

@@ -12,9 +12,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "tasklab/coverage.h"
+#include "tasklab/platform.h"
 #include "tasklab/sysmon.h"
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@ typedef struct cov_cli {
     int rc;
     tl_cli_progress prog;
     size_t n;
+    atomic_size_t done; /* scenarios whose first run ended (the workers count them) */
 } cov_cli;
 
 static void on_load_error(void *ctx, const tl_diag *d)
@@ -41,11 +44,12 @@ static void on_run(void *ctx, size_t scenario, size_t config, size_t profile,
 {
     cov_cli *cc = ctx;
     (void)sc, (void)st, (void)r, (void)d;
-    if (config == 0 && profile == 0)
-        tl_cli_progress_step(&cc->prog, scenario, cc->n);
+    (void)scenario;
+    if (config == 0 && profile == 0) /* from any worker thread: a count, not an index */
+        tl_cli_progress_step(&cc->prog, atomic_fetch_add(&cc->done, 1) + 1, cc->n);
 }
 
-enum { O_CV_PROFILE = 1, O_CV_SYSMON, O_CV_JSON, O_CV_OWN, O_CV_REQUIRE, O_CV_MERGE };
+enum { O_CV_PROFILE = 1, O_CV_SYSMON, O_CV_JSON, O_CV_OWN, O_CV_REQUIRE, O_CV_MERGE, O_CV_JOBS };
 static const tl_cli_opt coverage_opts[] = {
     {"--profile", "P", O_CV_PROFILE, "a profile column (default: default and tasklab; at most 3)",
      TL_OPT_MULTI},
@@ -53,6 +57,8 @@ static const tl_cli_opt coverage_opts[] = {
      "a Sysmon config row instead of sysmon-modular and SwiftOnSecurity (at most 4)", TL_OPT_MULTI},
     {"--own-config", NULL, O_CV_OWN, "only each scenario's own Sysmon config", 0},
     {"--json", NULL, O_CV_JSON, "JSON instead of a Markdown table", 0},
+    {"-j", "N", O_CV_JOBS,
+     "scenarios run in parallel (default: the number of CPUs, at most 8; same output)", 0},
     {"--require", "P", O_CV_REQUIRE,
      "exit 1 when profile P misses an attack or fires on a benign run (P must be a column)", 0},
     TL_CLI_OPTS_USER_RULES, TL_CLI_OPTS_AR, TL_CLI_OPT_SHARD, TL_CLI_OPT_MERGE(O_CV_MERGE),
@@ -67,7 +73,7 @@ const tl_cli_cmd tl_cli_cmd_coverage_def = {
 
 /* The options that do not change the report (the run id leaves them out). */
 static const int coverage_skip_ids[] = {TL_OC_SHARD, O_CV_MERGE, O_CV_REQUIRE,
-                                        TL_OC_VERBOSE_WARNINGS, 0};
+                                        TL_OC_VERBOSE_WARNINGS, O_CV_JOBS, 0};
 
 /* --merge-results: the parts' JSON into one (merge.c); --require on the merged summary */
 static int merge_coverage(const char *require, char **files, size_t n)
@@ -109,7 +115,7 @@ int tl_cli_cmd_coverage(int argc, char **argv)
 {
     tl_cli_common c;
     tl_cli_common_init(&c);
-    int rc = 0, nargs = 0, json = 0, own_only = 0, merge = 0;
+    int rc = 0, nargs = 0, json = 0, own_only = 0, merge = 0, jobs = 0;
     tl_cli_run_info ri;
     memset(&ri, 0, sizeof ri);
     const char *profiles[MAX_PROFILES];
@@ -144,6 +150,16 @@ int tl_cli_cmd_coverage(int argc, char **argv)
             require = ps.val;
         else if (o == O_CV_MERGE)
             merge = 1;
+        else if (o == O_CV_JOBS) {
+            char *end;
+            long n = strtol(ps.val, &end, 10);
+            if (*end || n < 1 || n > 64) {
+                fprintf(stderr, "tasklab coverage: -j needs a number from 1 to 64\n");
+                rc = 2;
+                goto done;
+            }
+            jobs = (int)n;
+        }
         else if (o == O_CV_PROFILE || o == O_CV_SYSMON) {
             int *n = o == O_CV_PROFILE ? &nprof : &nuser_conf;
             int max = o == O_CV_PROFILE ? MAX_PROFILES : MAX_USER_CONFIGS;
@@ -241,7 +257,11 @@ int tl_cli_cmd_coverage(int argc, char **argv)
 
     tl_run_opts ro;
     tl_cli_fill_run_opts(&c, argv[0], &ro);
-    cov_cli cc = {rc, {0}, files.n};
+    cov_cli cc = {rc, {0}, files.n, 0};
+    if (!jobs) {
+        long n = tl_ncpus();
+        jobs = n < 1 ? 1 : n > 8 ? 8 : (int)n;
+    }
     tl_coverage_opts co;
     memset(&co, 0, sizeof co);
     co.scenarios = (const char *const *)files.v;
@@ -254,6 +274,7 @@ int tl_cli_cmd_coverage(int argc, char **argv)
     co.n_configs = (size_t)nconf;
     co.run = &ro;
     co.timeline_config = -1;
+    co.jobs = jobs;
     co.on_run = on_run;
     co.on_error = on_load_error;
     co.ctx = &cc;

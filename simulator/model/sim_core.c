@@ -260,16 +260,36 @@ static void image_hashes(const char *image, char *out, size_t n)
             c = (char)(c + 32);
         h = (h ^ (unsigned char)c) * UINT64_C(0x100000001b3);
     }
-    char hex[129];
-    size_t k = 0;
+    /* eight "%016llX" and "SHA1=%.40s,MD5=%.32s,SHA256=%.64s,IMPHASH=%.32s" of
+     * hex, hex+40, hex+8, hex+72, without printf (every process and image
+     * load event of the soak's noise has one) */
+    static const char xd[] = "0123456789ABCDEF";
+    char hex[128];
     uint64_t x = h;
-    while (k < 128) {
+    for (size_t k = 0; k < 128; k += 16) {
         x = mix64(x + 0x9e3779b97f4a7c15ULL);
-        snprintf(hex + k, sizeof hex - k, "%016llX", (unsigned long long)x);
-        k += 16;
+        uint64_t v = x;
+        for (int i = 15; i >= 0; i--, v >>= 4)
+            hex[k + (size_t)i] = xd[v & 15];
     }
-    snprintf(out, n, "SHA1=%.40s,MD5=%.32s,SHA256=%.64s,IMPHASH=%.32s", hex, hex + 40, hex + 8,
-             hex + 72);
+    static const struct {
+        const char *label;
+        size_t off, len;
+    } part[] = {{"SHA1=", 0, 40}, {",MD5=", 40, 32}, {",SHA256=", 8, 64}, {",IMPHASH=", 72, 32}};
+    char tmp[200];
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++) {
+        size_t l = strlen(part[i].label);
+        memcpy(tmp + o, part[i].label, l);
+        memcpy(tmp + o + l, hex + part[i].off, part[i].len);
+        o += l + part[i].len;
+    }
+    if (!n)
+        return;
+    if (o > n - 1)
+        o = n - 1; /* as snprintf truncates */
+    memcpy(out, tmp, o);
+    out[o] = '\0';
 }
 
 static void file_version(const tl_sim *s, char *out, size_t n)

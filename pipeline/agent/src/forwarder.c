@@ -24,10 +24,13 @@
 char *tl_agent_eventchannel_payload(const char *message, const char *xml)
 {
     tl_buf b = TL_BUF_INIT;
-    char *x = tl_strdup(xml ? xml : "");
-    if (!x)
+    const char *src = xml ? xml : "";
+    char *x = NULL;
+    /* what follows changes only newlines and tabs: a record without any (all
+     * of the simulator's) is used as it is, without a copy */
+    if (src[strcspn(src, "\t\n\r")] && !(x = tl_strdup(src)))
         return NULL;
-    for (char *p = x; *p;) {
+    for (char *p = x; p && *p;) {
         if (*p == '\n' || *p == '\r' || *p == ':') {
             if (*p != ':')
                 *p = ' ';
@@ -45,7 +48,7 @@ char *tl_agent_eventchannel_payload(const char *message, const char *xml)
         tl_buf_putc(&b, ',');
     }
     tl_buf_puts(&b, "\"Event\":");
-    tl_buf_json_str(&b, x);
+    tl_buf_json_str(&b, x ? x : src);
     tl_buf_putc(&b, '}');
     tl_free(x);
     if (tl_buf_status(&b) != TL_OK) {
