@@ -545,6 +545,8 @@ static tl_cond eval_rule(tl_engine *e, const tl_rule *r, size_t *fidx) {
         if (!ev->log)
             return r->match ? TL_C_MATCH : TL_C_REGEX;
         const tl_tri *t = tl_event_log_fp(ev); /* sets ev->fp_len */
+        if (tl_expr_prefilter_off)
+            t = NULL; /* the reference walk of the differential tests */
         if (r->match && !tl_expr_match_tri(r->match, ev->log, ev->fp_len, t))
             return TL_C_MATCH;
         if (r->regex && !tl_expr_match_tri(r->regex, ev->log, ev->fp_len, t))
@@ -796,12 +798,30 @@ static const char *fail_text(tl_engine *e, const tl_rule *r, tl_cond c, size_t f
     return tl_cond_name(c);
 }
 
-/* 0 when r cannot match because the event lacks the field of r's first
- * <field> (a missing field fails even negated, whatever the conditions
- * before it say), so the indexed walk skips r without evaluating it: the
+/* 0 when r cannot match because its <match>/<regex> cannot pass on the log
+ * (no log; the log's first byte is not one an all-'^' <match> accepts; the
+ * log's fingerprint, when already built, lacks a literal they need) or the
+ * event lacks the field of r's first <field> (a missing field fails even
+ * negated, whatever the conditions before it say; the conditions before
+ * <match> and <field> have no side effects), so the indexed walk skips r
+ * without evaluating it: the
  * walk's result is the same (test_rules_indexed_walk_changes_nothing); the
  * logtest trace, which reports every tried rule, walks without it. */
 static inline int may_match(tl_engine *e, const tl_rule *r) {
+    if (r->lpf) {
+        /* <match>/<regex> need a log; its first byte and (when already
+         * built for this log) its fingerprint can rule them out */
+        const tl_event *ev = &e->ev;
+        const unsigned char *log = (const unsigned char *)ev->log;
+        if (!log)
+            return 0;
+        if (r->lpf_has_first && !(r->lpf_first[log[0] >> 3] & (1u << (log[0] & 7))))
+            return 0;
+        if (ev->fp_state == 1 && ev->fp_log == ev->log && !tl_expr_prefilter_off &&
+            ((r->lpf_fp[0] && !tl_expr_exec_maybe(r->lpf_fp[0], ev->fp)) ||
+             (r->lpf_fp[1] && !tl_expr_exec_maybe(r->lpf_fp[1], ev->fp))))
+            return 0;
+    }
     if (!r->nfields)
         return 1;
     if (!X(e)->indexed)

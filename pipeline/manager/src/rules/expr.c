@@ -544,6 +544,21 @@ int tl_expr_fp_filterable(const tl_expr *e)
     return 0;
 }
 
+int tl_expr_first_set(const tl_expr *e, unsigned char set[32])
+{
+    if (!e || e->negate || e->type != TL_EXPR_OSMATCH)
+        return 0;
+    return tl_osmatch_first_set(e->om, set);
+}
+
+int tl_expr_fp_refutes(const tl_expr *e)
+{
+    if (!e || e->negate || !tl_expr_fp_filterable(e))
+        return 0;
+    /* osmatch: a '!' pattern holds where no alternative matches */
+    return e->type != TL_EXPR_OSMATCH || !tl_osmatch_negated(e->om);
+}
+
 tl_expr_type tl_expr_get_type(const tl_expr *e)
 {
     return e ? e->type : TL_EXPR_OSMATCH;

@@ -138,6 +138,12 @@ int tl_osmatch_maybe(const tl_osmatch *m, const tl_tri *t);
  * (so tl_*_maybe may answer 0); computed once, at load. */
 int tl_osmatch_fp_filterable(const tl_osmatch *m);
 int tl_osregex_fp_filterable(const tl_osregex *rx);
+/** 1 when m (its '!' negation included) can only match a text whose first
+ * byte is in a known set, which is then written to set (a bit per byte);
+ * 0 (set untouched) when any first byte may do. */
+int tl_osmatch_first_set(const tl_osmatch *m, unsigned char set[32]);
+/** 1 when m is negated with a leading '!'. */
+int tl_osmatch_negated(const tl_osmatch *m);
 
 /* ---- OS_Regex ----------------------------------------------------------- */
 
@@ -217,8 +223,10 @@ static inline int tl_pair_bloom_holds(const tl_pair_bloom *t, const tl_pair_bloo
 {
     return !(l->w & ~t->w);
 }
-/** Test hook: nonzero turns the PCRE2 literal prefilter off (results must
- * not change; test_expr_pcre_prefilter_changes_nothing compares). */
+/** Test hook: nonzero turns the PCRE2 literal prefilter, the <field> value
+ * summaries and the rules' use of the log fingerprint off (results must not
+ * change; test_expr_pcre_prefilter_changes_nothing and
+ * test_rules_indexed_walk_changes_nothing compare). */
 extern int tl_expr_prefilter_off;
 /** For tl_expr_exec (no negate) on a text or any suffix of it whose
  * fingerprint is t: 0 when it cannot match, else 1 (t NULL: 1). */
@@ -226,6 +234,15 @@ int tl_expr_exec_maybe(const tl_expr *e, const tl_tri *t);
 /** 1 when tl_expr_exec_maybe can ever answer 0 for e (osmatch/osregex whose
  * every alternative needs a literal of 5 bytes or more). */
 int tl_expr_fp_filterable(const tl_expr *e);
+/** For tl_expr_match / tl_expr_match_tri on a log (negations included): 1
+ * when e can only hold on a text whose first byte is in a known set, which
+ * is written to set; 0 (set untouched) when it may hold whatever the first
+ * byte. */
+int tl_expr_first_set(const tl_expr *e, unsigned char set[32]);
+/** 1 when tl_expr_exec_maybe(e, t) == 0 proves that tl_expr_match_tri(e,
+ * text, len, t) is 0 for the text whose fingerprint t is (e not negated and
+ * tl_expr_fp_filterable(e)). */
+int tl_expr_fp_refutes(const tl_expr *e);
 /** Process-wide PCRE2 limits applied to expressions compiled afterwards
  * (0 keeps the current value). Defaults: match 1000000, depth 100000 (lower
  * when built with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION). Call before

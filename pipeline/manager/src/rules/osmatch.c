@@ -410,6 +410,19 @@ int tl_osmatch_fp_filterable(const tl_osmatch *m)
     return 1;
 }
 
+int tl_osmatch_first_set(const tl_osmatch *m, unsigned char set[32])
+{
+    if (!m || m->negate || !m->all_begin)
+        return 0;
+    memcpy(set, m->first, 32);
+    return 1;
+}
+
+int tl_osmatch_negated(const tl_osmatch *m)
+{
+    return m ? m->negate : 0;
+}
+
 int tl_osmatch_exec_end(const tl_osmatch *m, const char *str, const char **end)
 {
     return str ? om_exec(m, str, strlen(str), NULL, end) : 0;

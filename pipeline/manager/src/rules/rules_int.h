@@ -355,6 +355,15 @@ typedef struct tl_rule {
     size_t nchildren, capchildren;
     int in_tree;
     struct tl_kidx *kidx; /* decoder-indexed children (rules_tree.c), NULL when not worth it */
+    /* The indexed walk's log prefilter (rules_tree.c tl_rules_tree_index),
+     * set when the rule has <match> or <regex> (so it needs a log): the
+     * log's first byte must be in lpf_first (when lpf_has_first), and the
+     * log's fingerprint, when built, must not refute lpf_fp[0] (<match>) or
+     * lpf_fp[1] (<regex>) (NULL: not refutable). */
+    unsigned char lpf;
+    unsigned char lpf_has_first;
+    unsigned char lpf_first[32];
+    const tl_expr *lpf_fp[2];
 
     /* bindings */
     const tl_ar_binding **ars;

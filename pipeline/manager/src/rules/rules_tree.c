@@ -644,6 +644,22 @@ cleanup:
     return st;
 }
 
+/* The rule's log prefilter (rules_int.h lpf_*): what its <match> and
+ * <regex> need of the log, so the indexed walk skips a rule that cannot
+ * pass them without evaluating it (test_rules_indexed_walk_changes_nothing
+ * compares with a walk that evaluates every rule). */
+static void lpf_build(tl_rule *r) {
+    unsigned char a[32], b[32];
+    int ha = r->match && tl_expr_first_set(r->match, a);
+    int hb = r->regex && tl_expr_first_set(r->regex, b);
+    r->lpf = r->match || r->regex;
+    r->lpf_has_first = (unsigned char)(ha || hb);
+    for (int i = 0; i < 32; i++)
+        r->lpf_first[i] = ha && hb ? (unsigned char)(a[i] & b[i]) : ha ? a[i] : hb ? b[i] : 0;
+    r->lpf_fp[0] = r->match && tl_expr_fp_refutes(r->match) ? r->match : NULL;
+    r->lpf_fp[1] = r->regex && tl_expr_fp_refutes(r->regex) ? r->regex : NULL;
+}
+
 tl_status tl_rules_tree_index(tl_ruleset *rs) {
     for (size_t i = 0; i < rs->nrules; i++) {
         tl_rule *r = rs->rules[i];
@@ -656,6 +672,7 @@ tl_status tl_rules_tree_index(tl_ruleset *rs) {
             if (n >= 2)
                 tl_pair_bloom_of(lit, n, &r->fields[f].need);
         }
+        lpf_build(r);
         tl_kidx_free(r->kidx);
         r->kidx = NULL;
         if (!r->in_tree)
