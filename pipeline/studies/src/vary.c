@@ -177,21 +177,7 @@ static char *to_utf8(const char *data, size_t len)
                     i += 2;
                 }
             }
-            if (cp < 0x80) {
-                tl_buf_putc(&b, (char)cp);
-            } else if (cp < 0x800) {
-                tl_buf_putc(&b, (char)(0xC0 | (cp >> 6)));
-                tl_buf_putc(&b, (char)(0x80 | (cp & 0x3F)));
-            } else if (cp < 0x10000) {
-                tl_buf_putc(&b, (char)(0xE0 | (cp >> 12)));
-                tl_buf_putc(&b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-                tl_buf_putc(&b, (char)(0x80 | (cp & 0x3F)));
-            } else {
-                tl_buf_putc(&b, (char)(0xF0 | (cp >> 18)));
-                tl_buf_putc(&b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-                tl_buf_putc(&b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-                tl_buf_putc(&b, (char)(0x80 | (cp & 0x3F)));
-            }
+            tl_buf_put_utf8(&b, cp);
         }
         return tl_buf_take(&b);
     }
