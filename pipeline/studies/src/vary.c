@@ -32,6 +32,7 @@
 
 #include "tasklab/manager.h"
 #include "tasklab/scenario.h"
+#include "studies_int.h"
 #include "vary_int.h"
 
 #include <cjson/cJSON.h>
@@ -642,21 +643,8 @@ static void *worker(void *arg)
 
 static void run_threads(study *s, int jobs)
 {
-    if (jobs < 1)
-        jobs = 1;
-    if (jobs > 64)
-        jobs = 64;
-    pthread_t th[64];
-    int started = 0;
     atomic_store(&s->next, 0);
-    for (int i = 1; i < jobs; i++) {
-        if (pthread_create(&th[started], NULL, worker, s) != 0)
-            break;
-        started++;
-    }
-    worker(s);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    tl_studies_run_threads(jobs, worker, s);
 }
 
 /* ---- generation ------------------------------------------------------------------------ */
