@@ -11,7 +11,9 @@
  * the one tl_pipeline_record makes: same files, same forwarded lines, and its
  * replay gives the run's outputs too. tl_pipeline_replay_many (one replay for
  * several rulesets, each record decoded once) gives each ruleset's
- * tl_pipeline_replay.
+ * tl_pipeline_replay, and tl_pipeline_run_also (a run with other rulesets
+ * replayed alongside it, each record decoded once for all) gives each
+ * ruleset's tl_pipeline_run.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
@@ -234,6 +236,92 @@ static void test_replay_many_matches_replay(void **state)
     tl_ruleset_free(tasklab);
 }
 
+static int same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* tl_pipeline_run_also (the report's timeline run, its other profiles replayed
+ * alongside with each record decoded once): the run gives what
+ * tl_pipeline_run gives (with the timeline), each replay what a full run with
+ * its ruleset gives, for every scenario of the library. */
+static void test_run_also_matches_runs(void **state)
+{
+    (void)state;
+    char etc[4096], scen[4096];
+    snprintf(etc, sizeof etc, "%s/pipeline/etc", TL_SOURCE_DIR);
+    snprintf(scen, sizeof scen, "%s/scenarios", TL_SOURCE_DIR);
+    tl_ruleset *def = load_profile("default"), *tasklab = load_profile("tasklab");
+    const tl_ruleset *also[2] = {tasklab, def};
+    char *names[256];
+    size_t n = 0, checked = 0;
+    DIR *dir = opendir(scen);
+    assert_non_null(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)) && n < 256) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(dir);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        char path[8500];
+        snprintf(path, sizeof path, "%s/%s", scen, names[i]);
+        tl_scenario *sc = NULL;
+        tl_diag d;
+        tl_diag_clear(&d);
+        assert_int_equal(tl_scenario_load(path, &sc, &d), TL_OK);
+        tl_run_opts ro;
+        memset(&ro, 0, sizeof ro);
+        ro.etc_dir = etc;
+        ro.shared_dir = TL_SHARED_DIR;
+        ro.timeline = 1;
+        tl_run_result main_r, one, aout[2];
+        tl_status asts[2];
+        tl_diag ads[2];
+        memset(&main_r, 0, sizeof main_r);
+        memset(&one, 0, sizeof one);
+        tl_status st = tl_pipeline_run_also(sc, def, &ro, &main_r, &d, also, 2, aout, asts, ads);
+        if (st == TL_E_NOTFOUND) { /* a reference Sysmon config without ../shared */
+            assert_int_equal(asts[0], TL_E_NOTFOUND);
+            tl_scenario_free(sc);
+            free(names[i]);
+            continue;
+        }
+        assert_int_equal(st, TL_OK);
+        assert_int_equal(tl_pipeline_run(sc, def, &ro, &one, &d), TL_OK);
+        if (!same(one.alerts_json, main_r.alerts_json) || !same(one.events_xml, main_r.events_xml) ||
+            !same(one.events_digest, main_r.events_digest) ||
+            !same(one.timeline_json, main_r.timeline_json) || !same(one.ar_log, main_r.ar_log) ||
+            !same(one.tasks_log, main_r.tasks_log) || strcmp(one.summary, main_r.summary))
+            fail_msg("%s: tl_pipeline_run_also's run differs from tl_pipeline_run:\n--- run\n%s"
+                     "--- run_also\n%s",
+                     names[i], one.alerts_json, main_r.alerts_json);
+        tl_run_result_clear(&one);
+        ro.timeline = 0;
+        for (size_t k = 0; k < 2; k++) {
+            assert_int_equal(asts[k], TL_OK);
+            assert_int_equal(tl_pipeline_run(sc, also[k], &ro, &one, &d), TL_OK);
+            if (!same(one.alerts_json, aout[k].alerts_json) || !same(one.ar_log, aout[k].ar_log) ||
+                !same(one.tasks_log, aout[k].tasks_log) || one.n_ar_runs != aout[k].n_ar_runs ||
+                one.n_alerts != aout[k].n_alerts || one.n_records != aout[k].n_records)
+                fail_msg("%s (ruleset %zu): the replay alongside tl_pipeline_run_also differs "
+                         "from tl_pipeline_run:\n--- run\n%s--- replay\n%s",
+                         names[i], k, one.alerts_json, aout[k].alerts_json);
+            tl_run_result_clear(&one);
+            tl_run_result_clear(&aout[k]);
+        }
+        tl_run_result_clear(&main_r);
+        tl_scenario_free(sc);
+        checked++;
+        free(names[i]);
+    }
+    assert_true(checked > 0);
+    tl_ruleset_free(def);
+    tl_ruleset_free(tasklab);
+}
+
 static void test_replay_matches_run_tasklab(void **state)
 {
     (void)state;
@@ -252,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_replay_matches_run_tasklab),
         cmocka_unit_test(test_replay_matches_run_default),
         cmocka_unit_test(test_replay_many_matches_replay),
+        cmocka_unit_test(test_run_also_matches_runs),
     };
     return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
 }

@@ -968,12 +968,139 @@ static void rp_free(rp *c)
     tdrive_free(&c->td);
 }
 
-/* A queue line every engine decodes alike whatever its decoders: an
- * eventchannel record ('f' queue: the built-in windows_eventchannel decoder,
- * tl_decode). Other lines are decoded by each engine. */
-static int shared_decoding(const char *line)
+/* n replays of one recording side by side (tl_pipeline_replay_many, and a
+ * full run's live replays): each eventchannel record is decoded once for all
+ * of them. */
+typedef struct tl_replay_live {
+    const tl_recording *rec; /* borrowed; may still grow (a full run's, live) */
+    rp *c;
+    size_t n;
+    size_t next; /* the first item not replayed yet */
+    size_t alive;
+    tl_status *sts;
+    tl_diag *ds;
+} tl_replay_live;
+
+static void live_free(tl_replay_live *l)
 {
-    return line && line[0] == 'f' && line[1] == ':';
+    for (size_t k = 0; l->c && k < l->n; k++)
+        rp_free(&l->c[k]);
+    tl_free(l->c);
+    l->c = NULL;
+}
+
+/* n engines over rs (sts[k], ds[k]: each replay's status and diagnostics). */
+static tl_status live_init(tl_replay_live *l, const tl_recording *rec, const tl_ruleset *const *rs,
+                           size_t n, const tl_pipeline_replay_opts *o, tl_status *sts,
+                           tl_diag *ds)
+{
+    memset(l, 0, sizeof *l);
+    l->rec = rec;
+    l->n = n;
+    l->sts = sts;
+    l->ds = ds;
+    l->c = tl_calloc(n ? n : 1, sizeof *l->c);
+    if (!l->c)
+        return TL_E_NOMEM;
+    tl_engine_opts eo = {"wazuh-manager", "node01"};
+    for (size_t k = 0; k < n; k++) {
+        l->c[k].rec = rec;
+        l->c[k].o = o;
+        l->c[k].d = &ds[k];
+        l->c[k].td.lock = -1;
+        tl_buf_init(&l->c[k].alerts);
+        tl_diag_clear(&ds[k]);
+        sts[k] = tl_engine_new(rs[k], &eo, &l->c[k].engine);
+        l->alive += sts[k] == TL_OK;
+    }
+    return TL_OK;
+}
+
+/* Replay item idx with every live engine. decoded: the caller decoded its
+ * line (dv, or NULL with status dst and diagnostics dd when the decoding
+ * dropped it); otherwise an eventchannel line is decoded here, once. */
+static tl_status live_item(tl_replay_live *l, size_t idx, int decoded, const tl_decoded *dv,
+                           tl_status dst, const tl_diag *dd)
+{
+    tl_status st = TL_OK;
+    const ritem *it = &l->rec->items[idx];
+    tl_decoded *own = NULL;
+    tl_diag od;
+    tl_diag_clear(&od);
+    int shared = it->kind == K_RECORD && it->line && (decoded || (l->alive > 1 && tl_replay_shared_decoding(it->line)));
+    for (size_t k = 0; k < l->n && l->alive; k++) {
+        if (l->sts[k] != TL_OK)
+            continue;
+        if (shared && !decoded) {
+            /* decoded once, by the first engine that reaches it: its jobs due
+             * before it are done, and decoding reads no state */
+            TL_TRY(run_due(&l->c[k], &(rjob){.time = it->time, .kind = it->kind}));
+            dst = tl_engine_decode(l->c[k].engine, it->line, it->time, &own, &od);
+            if (dst == TL_E_NOMEM)
+                TL_FAIL(dst);
+            dv = own;
+            dd = &od;
+            decoded = 1;
+        }
+        l->sts[k] = run_item(&l->c[k], it, dv, shared, dst, dd);
+        l->alive -= l->sts[k] != TL_OK;
+    }
+cleanup:
+    tl_decoded_free(own);
+    return st;
+}
+
+/* The jobs left, then each replay's outputs. */
+static void live_end(tl_replay_live *l, tl_run_result *out)
+{
+    for (size_t k = 0; k < l->n; k++) {
+        if (l->sts[k] == TL_OK)
+            l->sts[k] = run_due(&l->c[k], NULL);
+        if (l->sts[k] == TL_OK)
+            l->sts[k] = finish(&l->c[k], &out[k]);
+    }
+}
+
+tl_status tl_replay_live_new(const tl_recb *b, const tl_ruleset *const *rs, size_t n,
+                             const tl_pipeline_replay_opts *o, tl_status *sts, tl_diag *ds,
+                             tl_replay_live **out)
+{
+    tl_replay_live *l = tl_calloc(1, sizeof *l);
+    if (!l)
+        return TL_E_NOMEM;
+    tl_status st = live_init(l, b->r, rs, n, o, sts, ds);
+    if (st != TL_OK) {
+        tl_replay_live_free(l);
+        return st;
+    }
+    l->next = b->r->nitems;
+    *out = l;
+    return TL_OK;
+}
+
+tl_status tl_replay_live_next(tl_replay_live *l, int decoded, const tl_decoded *dv, tl_status dst,
+                              const tl_diag *dd)
+{
+    tl_status st = TL_OK;
+    size_t n = l->rec->nitems;
+    for (; l->next < n && st == TL_OK; l->next++)
+        st = live_item(l, l->next, decoded && l->next + 1 == n, dv, dst, dd);
+    return st;
+}
+
+void tl_replay_live_finish(tl_replay_live *l, tl_run_result *out)
+{
+    for (size_t k = 0; k < l->n; k++)
+        memset(&out[k], 0, sizeof out[k]);
+    live_end(l, out);
+}
+
+void tl_replay_live_free(tl_replay_live *l)
+{
+    if (!l)
+        return;
+    live_free(l);
+    tl_free(l);
 }
 
 tl_status tl_pipeline_replay_many(const tl_recording *rec, const tl_ruleset *const *rs, size_t n,
@@ -981,64 +1108,25 @@ tl_status tl_pipeline_replay_many(const tl_recording *rec, const tl_ruleset *con
                                   tl_status *sts, tl_diag *ds)
 {
     tl_status st = TL_OK;
-    rp *c = NULL;
+    tl_replay_live l;
     if (!n)
         return TL_OK;
     if (o && (o->trace || o->on_feed)) /* callbacks see one replay at a time */
         return TL_E_INVAL;
-    c = tl_calloc(n, sizeof *c);
-    TL_TRY_ALLOC(c);
-    tl_engine_opts eo = {"wazuh-manager", "node01"};
-    size_t alive = 0;
-    for (size_t k = 0; k < n; k++) {
-        c[k].rec = rec;
-        c[k].o = o;
-        c[k].d = &ds[k];
-        c[k].td.lock = -1;
-        tl_buf_init(&c[k].alerts);
-        tl_diag_clear(&ds[k]);
+    for (size_t k = 0; k < n; k++)
         memset(&out[k], 0, sizeof out[k]);
-        sts[k] = tl_engine_new(rs[k], &eo, &c[k].engine);
-        alive += sts[k] == TL_OK;
-    }
-    for (size_t idx = 0; idx < rec->nitems && alive; idx++) {
-        const ritem *it = &rec->items[idx];
-        tl_decoded *dv = NULL;
-        tl_status dst = TL_OK;
-        tl_diag dd;
-        tl_diag_clear(&dd);
-        int shared = it->kind == K_RECORD && alive > 1 && shared_decoding(it->line);
-        for (size_t k = 0; k < n; k++) {
-            if (sts[k] != TL_OK)
-                continue;
-            if (shared && !dv && dst == TL_OK) {
-                /* decoded once, by the first engine that reaches it: its
-                 * jobs due before it are done, and decoding reads no state */
-                TL_TRY(run_due(&c[k], &(rjob){.time = it->time, .kind = it->kind}));
-                dst = tl_engine_decode(c[k].engine, it->line, it->time, &dv, &dd);
-                if (dst == TL_E_NOMEM)
-                    TL_FAIL(dst);
-            }
-            sts[k] = run_item(&c[k], it, dv, shared, dst, &dd);
-            alive -= sts[k] != TL_OK;
-        }
-        tl_decoded_free(dv);
-    }
-    for (size_t k = 0; k < n; k++) {
-        if (sts[k] == TL_OK)
-            sts[k] = run_due(&c[k], NULL);
-        if (sts[k] == TL_OK)
-            sts[k] = finish(&c[k], &out[k]);
-    }
+    TL_TRY(live_init(&l, rec, rs, n, o, sts, ds));
+    for (size_t idx = 0; idx < rec->nitems && l.alive; idx++)
+        TL_TRY(live_item(&l, idx, 0, NULL, TL_OK, NULL));
+    live_end(&l, out);
 cleanup:
-    for (size_t k = 0; c && k < n; k++) {
+    for (size_t k = 0; k < n; k++) {
         if (st != TL_OK) {
             tl_run_result_clear(&out[k]);
             sts[k] = st;
         }
-        rp_free(&c[k]);
     }
-    tl_free(c);
+    live_free(&l);
     return st;
 }
 

@@ -411,8 +411,11 @@ static void note_alert(run_ctx *c, const tl_result *res)
     tl_buf_printf(&c->fired, "%s L%d", res->rule_id ? res->rule_id : "?", res->level);
 }
 
-/* Feed one queue line to the manager; collect the alert and schedule ARs. */
-static tl_status manager_feed(run_ctx *c, const char *line)
+/* Feed one queue line to the manager; collect the alert and schedule ARs.
+ * decoded: the caller decoded the line (dv, or NULL when the decoding dropped
+ * it with status dst and diagnostics dd), see feed_line. */
+static tl_status manager_feed(run_ctx *c, const char *line, int decoded, const tl_decoded *dv,
+                              tl_status dst, const tl_diag *dd)
 {
     tl_status st = TL_OK;
     tl_result res;
@@ -421,7 +424,14 @@ static tl_status manager_feed(run_ctx *c, const char *line)
     memset(&res, 0, sizeof res);
     if (c->keep_queue)
         queue_append(&c->queue, line);
-    st = tl_engine_process(c->engine, line, c->now, &res, &d);
+    if (!decoded) {
+        st = tl_engine_process(c->engine, line, c->now, &res, &d);
+    } else if (dv) {
+        st = tl_engine_process_decoded(c->engine, dv, c->now, &res, &d);
+    } else {
+        st = dst;
+        d = *dd;
+    }
     if (st == TL_E_PARSE) {
         /* analysisd drops a malformed event and goes on; so do we, but say so. */
         if (c->tracing)
@@ -518,8 +528,33 @@ static void on_line(void *ctx, const char *location, const char *line)
     }
     if (c->tl)
         tl_timeline_line(c->tl, c->now, location, line);
-    c->cb_status = manager_feed(c, q);
+    c->cb_status = manager_feed(c, q, 0, NULL, TL_OK, NULL);
     tl_free(q);
+}
+
+/* A record's queue line to the manager and, with live replays (another
+ * ruleset's replay of this run's recording, tl_pipeline_run_also), to them:
+ * an eventchannel line is decoded once for all. The line's recording item
+ * has been added (tl_recb_record). */
+static tl_status feed_line(run_ctx *c, tl_replay_live *live, const char *line)
+{
+    if (!live)
+        return manager_feed(c, line, 0, NULL, TL_OK, NULL);
+    tl_decoded *dv = NULL;
+    tl_diag dd;
+    tl_diag_clear(&dd);
+    tl_status dst = TL_OK;
+    int decoded = tl_replay_shared_decoding(line);
+    if (decoded) {
+        dst = tl_engine_decode(c->engine, line, c->now, &dv, &dd);
+        if (dst == TL_E_NOMEM)
+            return dst;
+    }
+    tl_status st = manager_feed(c, line, decoded, dv, dst, &dd);
+    if (st == TL_OK)
+        st = tl_replay_live_next(live, decoded, dv, dst, &dd);
+    tl_decoded_free(dv);
+    return st;
 }
 
 static void on_dropped(void *ctx, int id, tl_time t, size_t step, const tl_evfield *f, size_t n,
@@ -612,8 +647,9 @@ static void wine_reset(const char *drive)
         tl_walk_remove(drive, paths[i], TL_WALK_FOLD, NULL);
 }
 
-tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
-                          tl_run_result *out, tl_diag *d)
+static tl_status run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
+                     tl_run_result *out, tl_diag *d, const tl_ruleset *const *also, size_t n_also,
+                     tl_run_result *also_out, tl_status *also_sts, tl_diag *also_ds)
 {
     tl_status st = TL_OK;
     run_ctx c;
@@ -638,6 +674,11 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     uint64_t rec_number = 0; /* a recorded record's EventRecordID */
     tl_recb *rb = NULL;        /* o->record: the run's recording, built as it goes */
     tl_memdrive *rmem = NULL;  /* ... and the simulator's second mirror it reads */
+    tl_replay_live *live = NULL; /* the replays of also[] (n_also > 0) */
+    tl_pipeline_replay_opts lo;
+    memset(&lo, 0, sizeof lo);
+    lo.ar_mode = o->ar_mode;
+    lo.ar_exe = o->ar_exe;
 
     memset(&c, 0, sizeof c);
     memset(&q, 0, sizeof q);
@@ -703,10 +744,12 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     if (tl_scenario_recording(sc)) {
         /* recorded events instead of the simulator (recorded.c) */
         c.recorded = 1;
-        if (o->record) {
+        if (o->record || n_also) {
             TL_TRY(tl_recb_new(sc, &rb));
             TL_TRY(tl_recb_start(rb, NULL, NULL, NULL));
         }
+        if (n_also)
+            TL_TRY(tl_replay_live_new(rb, also, n_also, &lo, also_sts, also_ds, &live));
         TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
         TL_TRY(evsink_stream_all(&c.events, d));
         if (c.tracing)
@@ -719,7 +762,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         so.shared_dir = o->shared_dir;
         so.sysmon_config = o->sysmon_config;
         so.drive_c = drive;
-        if (o->record) {
+        if (o->record || n_also) {
             /* the simulator mirrors into a memory drive too, which only it
              * writes (the AR writes the host drive): the recording's files */
             TL_TRY(tl_memdrive_new("(memory drive)", &rmem));
@@ -761,8 +804,11 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
     agent_conf_path = tl_path_join(o->etc_dir, "agent.conf");
     TL_TRY_ALLOC(agent_conf_path);
     TL_TRY(tl_agent_conf_load(agent_conf_path, &aconf, d));
-    if (rb && sim)
+    if (rb && sim) {
         TL_TRY(tl_recb_start(rb, sim, rmem, aconf));
+        if (n_also)
+            TL_TRY(tl_replay_live_new(rb, also, n_also, &lo, also_sts, also_ds, &live));
+    }
     nlc = tl_agent_conf_file_count(aconf);
     if (nlc) {
         lcs = tl_calloc(nlc, sizeof *lcs);
@@ -868,6 +914,8 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             TL_TRY(c.cb_status);
             if (rb)
                 TL_TRY(tl_recb_step(rb, c.now));
+            if (live)
+                TL_TRY(tl_replay_live_next(live, 0, NULL, TL_OK, NULL));
             if (c.tracing) {
                 int rc = 0;
                 const char *out_text =
@@ -928,7 +976,7 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
             if (rb && (rp || !forwarded))
                 TL_TRY(tl_recb_record(rb, rec_time, rp ? tl_buf_cstr(&rline) : NULL));
             if (rp) {
-                TL_TRY(manager_feed(&c, tl_buf_cstr(&rline)));
+                TL_TRY(feed_line(&c, live, tl_buf_cstr(&rline)));
             } else if (forwarded) {
                 char *payload = tl_agent_eventchannel_payload(rec_msg, rec_xml);
                 TL_TRY_ALLOC(payload);
@@ -941,9 +989,11 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
                     tl_free(line);
                     TL_FAIL(st);
                 }
-                st = manager_feed(&c, line);
+                st = feed_line(&c, live, line);
                 tl_free(line);
                 TL_TRY(st);
+            } else if (live) {
+                TL_TRY(tl_replay_live_next(live, 0, NULL, TL_OK, NULL));
             }
         } else {
             job j = jobq_pop(&q);
@@ -1061,13 +1111,17 @@ tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_
         }
     }
 
-    if (rb) {
+    if (live)
+        tl_replay_live_finish(live, also_out);
+    if (rb && o->record) {
         *o->record = tl_recb_finish(rb);
         rb = NULL;
     }
 
 cleanup:
+    tl_replay_live_free(live); /* before rb: it reads rb's recording */
     tl_recb_free(rb);
+
     if (st != TL_OK)
         tl_run_result_clear(out);
     while (q.n) {
@@ -1108,5 +1162,34 @@ cleanup:
     if (wine_drive)
         wine_reset(drive);
     tl_free(scen_dir);
+    return st;
+}
+
+tl_status tl_pipeline_run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
+                          tl_run_result *out, tl_diag *d)
+{
+    return run(sc, rs, o, out, d, NULL, 0, NULL, NULL, NULL);
+}
+
+tl_status tl_pipeline_run_also(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
+                               tl_run_result *out, tl_diag *d, const tl_ruleset *const *also,
+                               size_t n_also, tl_run_result *also_out, tl_status *also_sts,
+                               tl_diag *also_ds)
+{
+    for (size_t k = 0; k < n_also; k++) {
+        memset(&also_out[k], 0, sizeof also_out[k]);
+        tl_diag_clear(&also_ds[k]);
+        also_sts[k] = TL_OK;
+    }
+    tl_status st = TL_E_INVAL;
+    if (n_also && o->ar_mode == TL_AR_WINE) /* a replay runs the AR inproc or as a child */
+        tl_diag_set(d, tl_scenario_path(sc), 0, "replays alongside a run need the inproc or exec AR");
+    else
+        st = run(sc, rs, o, out, d, also, n_also, also_out, also_sts, also_ds);
+    for (size_t k = 0; st != TL_OK && k < n_also; k++) { /* a failed run fails them all */
+        tl_run_result_clear(&also_out[k]);
+        also_sts[k] = st;
+        also_ds[k] = *d;
+    }
     return st;
 }

@@ -57,6 +57,17 @@ void tl_html_escn(tl_buf *b, const char *s, size_t n)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        /* a run of printable ASCII that needs no escaping goes in one append
+         * (most of a page: event XML, JSON, task files) */
+        size_t j = i;
+        while (j < n && p[j] >= 0x20 && p[j] < 0x7F && p[j] != '&' && p[j] != '<' &&
+               p[j] != '>' && p[j] != '"' && p[j] != '\'')
+            j++;
+        if (j > i) {
+            tl_buf_append(b, p + i, j - i);
+            i = j;
+            continue;
+        }
         unsigned char c = p[i];
         switch (c) {
         case '&': tl_buf_puts(b, "&amp;"); i++; continue;

@@ -37,6 +37,7 @@ void tl_report_scen_free(tl_report_scen *s)
     tl_free(s->technique);
     tl_free(s->actor);
     tl_free(s->page);
+    tl_free(s->html);
     for (size_t p = 0; p < TL_COVERAGE_MAX_PROFILES; p++) {
         tl_report_prof *r = &s->prof[p];
         tl_free(r->why);
@@ -127,12 +128,49 @@ static void judge(const ctx *c, size_t prof, const tl_scenario *sc, const tl_run
     out->why = tl_buf_take(&rep);
 }
 
+/* The page of s (a function of the options and s alone: tl_report_page
+ * reads nothing else of the view), into s->html; s->oom when it fails. */
+static void render_page(const tl_report_opts *o, tl_report_scen *s)
+{
+    tl_report_view v = {o, NULL, 0, NULL, NULL};
+    tl_buf page = TL_BUF_INIT;
+    tl_report_page(&v, s, &page);
+    if (tl_buf_status(&page) != TL_OK) {
+        tl_buf_free(&page);
+        s->oom = 1;
+        return;
+    }
+    s->html_len = page.len;
+    s->html = tl_buf_take(&page);
+    if (!s->html)
+        s->oom = 1;
+}
+
+static void judge_run(ctx *c, size_t si, size_t prof, const tl_scenario *sc, tl_status st,
+                      const tl_run_result *r, const tl_diag *d);
+
+/* Each own-config run is judged by the worker that ran it; after the
+ * scenario's last profile the same worker renders its page (pages are most of
+ * the report's own work: rendered here, they run beside the other runs instead
+ * of one after another at the end). */
 static void on_run(void *vctx, size_t si, size_t conf, size_t prof, const tl_scenario *sc,
                    tl_status st, const tl_run_result *r, const tl_diag *d)
 {
     ctx *c = vctx;
     if (conf != 0)
         return;
+    judge_run(c, si, prof, sc, st, r, d);
+    tl_report_scen *s = &c->scen[si];
+    size_t want = 0;
+    for (size_t p = 0; p < c->o->n_profiles; p++)
+        want += c->o->rulesets[p] != NULL;
+    if (++s->n_done == want && !s->oom)
+        render_page(c->o, s);
+}
+
+static void judge_run(ctx *c, size_t si, size_t prof, const tl_scenario *sc, tl_status st,
+                      const tl_run_result *r, const tl_diag *d)
+{
     tl_report_prof *out = &c->scen[si].prof[prof];
     out->ran = 1;
     if (st == TL_E_NOTFOUND) {
@@ -356,10 +394,16 @@ tl_status tl_report_write(const tl_report_opts *o, tl_report_summary *sum, tl_di
     TL_TRY(tl_buf_status(&page));
     TL_TRY(tl_site_write(site, "index.html", page.data, page.len, d));
     for (size_t i = 0; i < n; i++) {
-        tl_buf_reset(&page);
-        tl_report_page(&v, &sorted[i], &page);
-        TL_TRY(tl_buf_status(&page));
-        TL_TRY(tl_site_write(site, sorted[i].page, page.data, page.len, d));
+        if (!sorted[i].html) { /* a scenario none of whose profiles ran */
+            tl_buf_reset(&page);
+            tl_report_page(&v, &sorted[i], &page);
+            TL_TRY(tl_buf_status(&page));
+            TL_TRY(tl_site_write(site, sorted[i].page, page.data, page.len, d));
+            continue;
+        }
+        TL_TRY(tl_site_write(site, sorted[i].page, sorted[i].html, sorted[i].html_len, d));
+        tl_free(sorted[i].html); /* written: its memory back before the next page */
+        sorted[i].html = NULL;
     }
     TL_TRY(tl_site_write(site, "report.css", tl_report_css, strlen(tl_report_css), d));
     TL_TRY(tl_site_write(site, "report.js", tl_report_js, strlen(tl_report_js), d));

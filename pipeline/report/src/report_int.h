@@ -26,6 +26,9 @@ typedef struct tl_report_scen {
     tl_time start;
     size_t n_steps;
     int oom;
+    size_t n_done; /* own-config profiles whose run was reported (on_run) */
+    char *html;    /* the page, rendered by the worker that ran the scenario */
+    size_t html_len;
     tl_report_prof prof[TL_COVERAGE_MAX_PROFILES];
 } tl_report_scen;
 

@@ -210,15 +210,41 @@ static tl_run_opts run_opts(const tl_coverage_opts *o, cfg_cache *configs, size_
     return ro;
 }
 
-/* A full pipeline run of scenario sc under config k and profile p; shared, it
- * also hands out its recording (when *rec is still NULL), replayed for the
- * other profiles instead of a second simulation. */
+/* A full pipeline run of scenario sc under config k and profile p. Shared,
+ * the profiles q > p not done yet (done[q] 0) are replayed alongside it
+ * (tl_pipeline_run_also: one simulation, each record decoded once for all),
+ * their results in res[q], sts[q], ds[q] and done[q] set; without such
+ * profiles it hands out its recording (when *rec is still NULL). */
 static tl_status full_run(const tl_coverage_opts *o, cfg_cache *configs, const tl_scenario *sc,
-                          size_t k, size_t p, tl_recording **rec, tl_run_result *res, tl_diag *d)
+                          size_t k, size_t p, tl_recording **rec, tl_run_result *res,
+                          tl_status *sts, tl_diag *ds, int *done)
 {
     tl_run_opts ro = run_opts(o, configs, k);
-    ro.record = sharing(o) && !*rec ? rec : NULL;
-    return tl_pipeline_run(sc, o->rulesets[p], &ro, res, d);
+    const tl_ruleset *also[TL_COVERAGE_MAX_PROFILES];
+    size_t q_of[TL_COVERAGE_MAX_PROFILES], m = 0;
+    for (size_t q = p + 1; sharing(o) && q < o->n_profiles; q++)
+        if (o->rulesets[q] && !done[q]) {
+            also[m] = o->rulesets[q];
+            q_of[m++] = q;
+        }
+    if (!m) {
+        ro.record = sharing(o) && !*rec ? rec : NULL;
+        return tl_pipeline_run(sc, o->rulesets[p], &ro, &res[p], &ds[p]);
+    }
+    tl_run_result ares[TL_COVERAGE_MAX_PROFILES];
+    tl_status asts[TL_COVERAGE_MAX_PROFILES];
+    tl_diag ads[TL_COVERAGE_MAX_PROFILES];
+    tl_status st = tl_pipeline_run_also(sc, o->rulesets[p], &ro, &res[p], &ds[p], also, m, ares,
+                                        asts, ads);
+    if (st != TL_OK)
+        return st; /* the profiles after p try a run of their own */
+    for (size_t j = 0; j < m; j++) {
+        res[q_of[j]] = ares[j];
+        sts[q_of[j]] = asts[j];
+        ds[q_of[j]] = ads[j];
+        done[q_of[j]] = 1;
+    }
+    return st;
 }
 
 /* The index of the scenario's own config (the first NULL one), n_configs when none. */
@@ -298,19 +324,22 @@ static void run_unit(study *s, size_t i, size_t k)
     tl_status sts[TL_COVERAGE_MAX_PROFILES];
     tl_diag ds[TL_COVERAGE_MAX_PROFILES];
     int full[TL_COVERAGE_MAX_PROFILES];
+    int done[TL_COVERAGE_MAX_PROFILES]; /* replayed alongside a full run */
     const tl_run_result *first = NULL; /* the full run whose events the others share */
     memset(res, 0, sizeof res);
+    memset(done, 0, sizeof done);
     /* the full runs first (all of them without sharing; with it, the timeline
-     * config's first that succeeds), which may hand out the recording */
+     * config's first that succeeds, the profiles after it replayed alongside),
+     * which may hand out the recording */
     for (size_t p = 0; p < o->n_profiles; p++) {
         full[p] = 0;
-        if (!o->rulesets[p])
+        if (!o->rulesets[p] || done[p])
             continue;
         full[p] = !share || ((int)k == o->timeline_config && !first);
         if (!full[p])
             continue;
         tl_diag_clear(&ds[p]);
-        sts[p] = full_run(o, &s->configs, sc, k, p, &rec, &res[p], &ds[p]);
+        sts[p] = full_run(o, &s->configs, sc, k, p, &rec, res, sts, ds, done);
         if (share && sts[p] == TL_OK)
             first = &res[p];
     }
@@ -319,7 +348,7 @@ static void run_unit(study *s, size_t i, size_t k)
     const tl_ruleset *rrs[TL_COVERAGE_MAX_PROFILES];
     size_t rp_of[TL_COVERAGE_MAX_PROFILES], m = 0;
     for (size_t p = 0; p < o->n_profiles; p++)
-        if (o->rulesets[p] && !full[p]) {
+        if (o->rulesets[p] && !full[p] && !done[p]) {
             rrs[m] = o->rulesets[p];
             rp_of[m++] = p;
         }

@@ -263,4 +263,19 @@ tl_status tl_pipeline_replay_many(const tl_recording *rec, const tl_ruleset *con
                                   const tl_pipeline_replay_opts *o, tl_run_result *out,
                                   tl_status *sts, tl_diag *ds);
 
+/** tl_pipeline_run with rs and, beside it, tl_pipeline_replay_many of the
+ * run's recording with also[0..n_also), replayed as the run goes: the
+ * simulation is done once and each eventchannel record decoded once for the
+ * run and all the replays (tasklab report: the timeline run of one profile and
+ * the other profiles under the same Sysmon config). out and d are the run's,
+ * as tl_pipeline_run's; also_out[k], also_sts[k], also_ds[k] what
+ * tl_pipeline_replay_many(recording, also, n_also, NULL, ...) gives (a failed
+ * run fails every replay with its status; also_out[k] is set only when
+ * also_sts[k] is TL_OK). The AR runs inproc or as a child (--ar wine:
+ * TL_E_INVAL, for the run and every replay). */
+tl_status tl_pipeline_run_also(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_opts *o,
+                               tl_run_result *out, tl_diag *d, const tl_ruleset *const *also,
+                               size_t n_also, tl_run_result *also_out, tl_status *also_sts,
+                               tl_diag *also_ds);
+
 #endif /* TL_PIPELINE_H */
