@@ -61,6 +61,14 @@ void tl_buf_puts(tl_buf *b, const char *s) { tl_buf_append(b, s, strlen(s)); }
 
 void tl_buf_putc(tl_buf *b, char c) { tl_buf_append(b, &c, 1); }
 
+void tl_buf_put_utf8(tl_buf *b, unsigned long cp)
+{
+    char u[4];
+    tl_buf_append(b, u, tl_utf8_encode(cp, u));
+}
+
+tl_status tl_buf_reserve(tl_buf *b, size_t n) { return grow(b, n) ? TL_OK : TL_E_NOMEM; }
+
 void tl_buf_put_xml_text(tl_buf *b, const char *s)
 {
     for (; s && *s; s++) {

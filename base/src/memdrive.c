@@ -221,6 +221,18 @@ static tl_status add_leaf(tl_memdrive *m, const char *dir, const char *leaf, siz
     return st;
 }
 
+/* The entry rel names (*k, -1 when its leaf is missing), resolved without
+ * creating anything: the lookup of remove, peek and read. */
+static tl_status lookup(tl_memdrive *m, const char *rel, unsigned flags, long *k, tl_diag *d)
+{
+    char *dir = NULL;
+    const char *leaf = NULL;
+    size_t ll = 0;
+    tl_status st = resolve(m, rel, flags & ~(unsigned)TL_WALK_CREATE, &dir, &leaf, &ll, k, d);
+    tl_free(dir);
+    return st;
+}
+
 static tl_status set_data(mentry *e, const void *a, size_t alen, const void *b, size_t blen)
 {
     char *nd = tl_malloc(alen + blen + 1);
@@ -237,51 +249,49 @@ static tl_status set_data(mentry *e, const void *a, size_t alen, const void *b, 
     return TL_OK;
 }
 
-tl_status tl_memdrive_write(tl_memdrive *m, const char *rel, unsigned flags, const void *data,
-                            size_t len, tl_diag *d)
+/* Write (append 0) or append data to the file rel, made when missing; a folder
+ * there is refused: as tl_walk_write (TL_E_IO) or tl_walk_append (TL_E_NOTFOUND,
+ * and the folders on the way must exist). */
+static tl_status put_file(tl_memdrive *m, const char *rel, unsigned flags, int append,
+                          const void *data, size_t len, tl_diag *d)
 {
     char *dir = NULL;
     const char *leaf = NULL;
     size_t ll = 0;
     long k = -1;
+    if (append)
+        flags &= ~(unsigned)TL_WALK_CREATE;
     tl_status st = resolve(m, rel, flags, &dir, &leaf, &ll, &k, d);
     if (st != TL_OK)
         return st;
     if (k >= 0 && m->v[k].isdir) {
-        tl_diag_set(d, m->name, 0, "cannot write \"%.300s\": Is a directory", rel);
+        if (append)
+            tl_diag_set(d, m->name, 0, "\"%.300s\" is a folder", rel);
+        else
+            tl_diag_set(d, m->name, 0, "cannot write \"%.300s\": Is a directory", rel);
         tl_free(dir);
-        return TL_E_IO;
+        return append ? TL_E_NOTFOUND : TL_E_IO;
     }
     if (k < 0)
         st = add_leaf(m, dir, leaf, ll, 0, &k);
     tl_free(dir);
-    if (st == TL_OK)
+    if (st == TL_OK && append)
+        st = set_data(&m->v[k], m->v[k].data, m->v[k].len, data, len);
+    else if (st == TL_OK)
         st = set_data(&m->v[k], data, len, NULL, 0);
     return st;
+}
+
+tl_status tl_memdrive_write(tl_memdrive *m, const char *rel, unsigned flags, const void *data,
+                            size_t len, tl_diag *d)
+{
+    return put_file(m, rel, flags, 0, data, len, d);
 }
 
 tl_status tl_memdrive_append(tl_memdrive *m, const char *rel, unsigned flags, const void *data,
                              size_t len, tl_diag *d)
 {
-    char *dir = NULL;
-    const char *leaf = NULL;
-    size_t ll = 0;
-    long k = -1;
-    /* as tl_walk_append: folders on the way must exist */
-    tl_status st = resolve(m, rel, flags & ~(unsigned)TL_WALK_CREATE, &dir, &leaf, &ll, &k, d);
-    if (st != TL_OK)
-        return st;
-    if (k >= 0 && m->v[k].isdir) {
-        tl_diag_set(d, m->name, 0, "\"%.300s\" is a folder", rel);
-        tl_free(dir);
-        return TL_E_NOTFOUND;
-    }
-    if (k < 0)
-        st = add_leaf(m, dir, leaf, ll, 0, &k);
-    tl_free(dir);
-    if (st == TL_OK)
-        st = set_data(&m->v[k], m->v[k].data, m->v[k].len, data, len);
-    return st;
+    return put_file(m, rel, flags, 1, data, len, d);
 }
 
 tl_status tl_memdrive_mkdir(tl_memdrive *m, const char *rel, unsigned flags, tl_diag *d)
@@ -305,12 +315,8 @@ tl_status tl_memdrive_mkdir(tl_memdrive *m, const char *rel, unsigned flags, tl_
 
 tl_status tl_memdrive_remove(tl_memdrive *m, const char *rel, unsigned flags, tl_diag *d)
 {
-    char *dir = NULL;
-    const char *leaf = NULL;
-    size_t ll = 0;
     long k = -1;
-    tl_status st = resolve(m, rel, flags & ~(unsigned)TL_WALK_CREATE, &dir, &leaf, &ll, &k, d);
-    tl_free(dir);
+    tl_status st = lookup(m, rel, flags, &k, d);
     if (st == TL_E_NOTFOUND) {
         tl_diag_clear(d);
         return TL_OK; /* nothing there: nothing to remove */
@@ -339,14 +345,10 @@ tl_status tl_memdrive_remove(tl_memdrive *m, const char *rel, unsigned flags, tl
 const char *tl_memdrive_peek(tl_memdrive *m, const char *rel, unsigned flags, size_t *len,
                              int *kind)
 {
-    char *dir = NULL;
-    const char *leaf = NULL;
-    size_t ll = 0;
     long k = -1;
     if (kind)
         *kind = TL_WALK_MISSING;
-    tl_status st = resolve(m, rel, flags & ~(unsigned)TL_WALK_CREATE, &dir, &leaf, &ll, &k, NULL);
-    tl_free(dir);
+    tl_status st = lookup(m, rel, flags, &k, NULL);
     if (st != TL_OK || k < 0) {
         if (kind && st != TL_OK && st != TL_E_NOTFOUND)
             *kind = TL_WALK_OTHER;
@@ -366,13 +368,9 @@ const char *tl_memdrive_peek(tl_memdrive *m, const char *rel, unsigned flags, si
 tl_status tl_memdrive_read(tl_memdrive *m, const char *rel, unsigned flags, size_t max,
                            char **data, size_t *len, int *kind, tl_diag *d)
 {
-    char *dir = NULL;
-    const char *leaf = NULL;
-    size_t ll = 0;
     long k = -1;
     int kd = TL_WALK_MISSING;
-    tl_status st = resolve(m, rel, flags & ~(unsigned)TL_WALK_CREATE, &dir, &leaf, &ll, &k, d);
-    tl_free(dir);
+    tl_status st = lookup(m, rel, flags, &k, d);
     if (st == TL_OK && k < 0) {
         tl_diag_set(d, m->name, 0, "\"%.300s\" does not exist", rel);
         st = TL_E_NOTFOUND;

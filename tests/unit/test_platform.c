@@ -160,12 +160,39 @@ static void test_utf8_encode_round_trips(void **state)
     }
 }
 
+/* tl_buf_put_utf8 appends what tl_utf8_encode writes (replay's and vary's
+ * text goes through it); tl_buf_reserve makes room that can be written
+ * directly, and fails (sticky) once the buffer is out of memory. */
+static void test_buf_put_utf8_and_reserve(void **state)
+{
+    (void)state;
+    tl_buf b = TL_BUF_INIT;
+    tl_buf_puts(&b, "a");
+    tl_buf_put_utf8(&b, 0xE9);
+    tl_buf_put_utf8(&b, 0x2013);
+    tl_buf_put_utf8(&b, 0x1F600);
+    tl_buf_put_utf8(&b, 'z');
+    assert_string_equal(tl_buf_cstr(&b), "a\xC3\xA9\xE2\x80\x93\xF0\x9F\x98\x80z");
+    assert_int_equal(b.len, 11);
+    assert_int_equal(tl_buf_reserve(&b, 1000), TL_OK);
+    assert_true(b.cap >= b.len + 1000 + 1);
+    memset(b.data + b.len, 'x', 1000);
+    b.len += 1000;
+    b.data[b.len] = '\0';
+    assert_int_equal(strlen(tl_buf_cstr(&b)), 1011);
+    b.oom = 1;
+    assert_int_equal(tl_buf_reserve(&b, 1), TL_E_NOMEM);
+    assert_int_equal(tl_buf_status(&b), TL_E_NOMEM);
+    tl_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_pton_matches_inet_pton),
         cmocka_unit_test(test_path_kind_is_lstat),
         cmocka_unit_test(test_utf8_encode_round_trips),
+        cmocka_unit_test(test_buf_put_utf8_and_reserve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

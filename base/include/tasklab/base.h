@@ -107,6 +107,12 @@ void tl_buf_reset(tl_buf *b);
 void tl_buf_append(tl_buf *b, const void *p, size_t n);
 void tl_buf_puts(tl_buf *b, const char *s);
 void tl_buf_putc(tl_buf *b, char c);
+/** Append code point cp (<= 0x10FFFF) as UTF-8 (tl_utf8_encode). */
+void tl_buf_put_utf8(tl_buf *b, unsigned long cp);
+/** Room for n more bytes (and the NUL) in b, so that up to n bytes can be
+ * written at b->data + b->len directly. TL_E_NOMEM (b marked out of memory)
+ * when it cannot grow or was already out of memory. */
+tl_status tl_buf_reserve(tl_buf *b, size_t n);
 /** Append s (NULL: nothing) as XML element text: & < > escaped, the rest as is. */
 void tl_buf_put_xml_text(tl_buf *b, const char *s);
 void tl_buf_printf(tl_buf *b, const char *fmt, ...)

@@ -19,12 +19,6 @@
 
 /* ---- encoding ------------------------------------------------------------ */
 
-static void put_utf8(tl_buf *b, unsigned long cp)
-{
-    char u[4];
-    tl_buf_append(b, u, tl_utf8_encode(cp, u));
-}
-
 /* Decode one UTF-8 sequence strictly; returns its length or 0 when invalid. */
 static size_t utf8_decode(const unsigned char *s, size_t n, unsigned long *cp)
 {
@@ -79,7 +73,7 @@ static void put_char(tl_buf *b, unsigned long cp, int *pending_cr)
         *pending_cr = 1;
         return;
     }
-    put_utf8(b, cp);
+    tl_buf_put_utf8(b, cp);
 }
 
 tl_status tl_arxml_to_utf8(const char *data, size_t len, char **out, size_t *outlen, tl_diag *d)
@@ -279,7 +273,7 @@ static tl_status read_ref(xp *p, tl_buf *b)
         if (v == 0 || (v >= 0xD800 && v <= 0xDFFF) ||
             (v < 0x20 && v != '\t' && v != '\n' && v != '\r'))
             return xerr(p, TL_E_PARSE, "character reference to a forbidden character");
-        put_utf8(b, v);
+        tl_buf_put_utf8(b, v);
         return TL_OK;
     }
     for (size_t k = 0; k < sizeof ents / sizeof ents[0]; k++) {

@@ -200,20 +200,8 @@ static inline void copy_small(char *d, const char *s, size_t n)
 static inline void put3(tl_buf *o, const char *a, size_t an, const char *b, size_t bn,
                         const char *c, size_t cn)
 {
-    if (o->len + an + bn + cn + 1 > o->cap) {
-        if (o->oom)
-            return;
-        size_t nc = o->cap ? o->cap : 64;
-        while (nc < o->len + an + bn + cn + 1)
-            nc *= 2;
-        char *p = tl_realloc(o->data, nc);
-        if (!p) {
-            o->oom = 1;
-            return;
-        }
-        o->data = p;
-        o->cap = nc;
-    }
+    if (o->len + an + bn + cn + 1 > o->cap && tl_buf_reserve(o, an + bn + cn) != TL_OK)
+        return;
     char *d = o->data + o->len;
     copy_small(d, a, an);
     copy_small(d + an, b, bn);
@@ -224,51 +212,44 @@ static inline void put3(tl_buf *o, const char *a, size_t an, const char *b, size
 
 /* ---- UTF-16 / code pages ------------------------------------------------ */
 
-/* Room for n more bytes (and the NUL) in b; -1 when out of memory. */
-static int reserve(tl_buf *b, size_t n)
+/* Room for n more bytes (and the NUL) in b; -1 when out of memory. The
+ * check inline, the growth in base (tl_buf_reserve). */
+static inline int reserve(tl_buf *b, size_t n)
 {
-    if (b->oom)
-        return -1;
-    if (b->len + n + 1 <= b->cap)
+    if (!b->oom && b->len + n + 1 <= b->cap)
         return 0;
-    size_t nc = b->cap ? b->cap : 64;
-    while (nc < b->len + n + 1)
-        nc *= 2;
-    char *p = tl_realloc(b->data, nc);
-    if (!p) {
-        b->oom = 1;
-        return -1;
-    }
-    b->data = p;
-    b->cap = nc;
-    return 0;
+    return tl_buf_reserve(b, n) == TL_OK ? 0 : -1;
 }
 
 static void put_cp(tl_buf *b, uint32_t cp)
 {
     if (reserve(b, 4) < 0)
         return;
-    char *t = b->data + b->len;
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        b->len += 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F));
-        b->len += 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F));
-        b->len += 3;
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F));
-        b->len += 4;
-    }
+    b->len += tl_utf8_encode(cp, b->data + b->len);
     b->data[b->len] = '\0';
+}
+
+/* The code point that the UTF-16 unit u, just read, starts at p[*i..n) (its
+ * low surrogate read too), by libevtx's rules: a lone surrogate is U+FFFD, a
+ * pair is decoded with libevtx's formula. *last: a high surrogate in the
+ * string's last unit (U+FFFD, and the string ends there). */
+static uint32_t utf16_cp(const uint8_t *p, size_t n, size_t *i, uint32_t u, int *last)
+{
+    *last = 0;
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        if (*i + 1 >= n) {
+            *last = 1;
+            return 0xFFFD;
+        }
+        uint32_t lo = rd16(p + *i);
+        *i += 2;
+        if (lo >= 0xDC00 && lo <= 0xDFFF)
+            return ((u - 0xD800) << 10) + (lo - 0xDFFF) + 0x10000; /* libevtx's formula */
+        return 0xFFFD;
+    }
+    if (u >= 0xDC00 && u <= 0xDFFF)
+        return 0xFFFD;
+    return u;
 }
 
 /* The run of UTF-16 units at p[i..n) that stand for themselves, copied to b
@@ -331,21 +312,10 @@ static void put_utf16(tl_buf *b, const uint8_t *p, size_t n)
         i += 2;
         if (u == 0)
             return;
-        if (u >= 0xD800 && u <= 0xDBFF) {
-            if (i + 1 >= n) {
-                put_cp(b, 0xFFFD);
-                return;
-            }
-            uint32_t lo = rd16(p + i);
-            i += 2;
-            if (lo >= 0xDC00 && lo <= 0xDFFF)
-                u = ((u - 0xD800) << 10) + (lo - 0xDFFF) + 0x10000; /* libevtx's formula */
-            else
-                u = 0xFFFD;
-        } else if (u >= 0xDC00 && u <= 0xDFFF) {
-            u = 0xFFFD;
-        }
-        put_cp(b, u);
+        int last;
+        put_cp(b, utf16_cp(p, n, &i, u, &last));
+        if (last)
+            return;
     }
 }
 
@@ -380,21 +350,10 @@ static void put_utf16_text(tl_buf *b, const uint8_t *p, size_t n)
             continue;
         default: break;
         }
-        if (u >= 0xD800 && u <= 0xDBFF) {
-            if (i + 1 >= n) {
-                put_cp(b, 0xFFFD);
-                return;
-            }
-            uint32_t lo = rd16(p + i);
-            i += 2;
-            if (lo >= 0xDC00 && lo <= 0xDFFF)
-                u = ((u - 0xD800) << 10) + (lo - 0xDFFF) + 0x10000; /* libevtx's formula */
-            else
-                u = 0xFFFD;
-        } else if (u >= 0xDC00 && u <= 0xDFFF) {
-            u = 0xFFFD;
-        }
-        put_cp(b, u);
+        int last;
+        put_cp(b, utf16_cp(p, n, &i, u, &last));
+        if (last)
+            return;
     }
 }
 

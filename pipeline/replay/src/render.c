@@ -40,30 +40,6 @@ static int is_name_char(char c)
            c != '"';
 }
 
-static void put_utf8(tl_buf *b, unsigned long cp)
-{
-    char t[4];
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        tl_buf_append(b, t, 1);
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F));
-        tl_buf_append(b, t, 2);
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F));
-        tl_buf_append(b, t, 3);
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F));
-        tl_buf_append(b, t, 4);
-    }
-}
-
 /* Decode entities and line ends of s[0..n) and append it escaped for a text
  * node (attr 0) or an attribute value (attr 1). An unknown or malformed
  * entity is kept as its characters (and its '&' escaped). */
@@ -151,7 +127,7 @@ void tl_replay_escape(tl_buf *b, const char *s, size_t n, int attr)
             if (cp < 0x80)
                 tl_buf_putc(b, (char)cp);
             else
-                put_utf8(b, cp);
+                tl_buf_put_utf8(b, cp);
         }
     }
 }

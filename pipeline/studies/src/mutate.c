@@ -832,25 +832,6 @@ static void *prep_worker(void *arg)
     return NULL;
 }
 
-static tl_status run_threads(int jobs, void *(*fn)(void *), void *arg)
-{
-    if (jobs < 1)
-        jobs = 1;
-    if (jobs > 64)
-        jobs = 64;
-    pthread_t th[64];
-    int started = 0;
-    for (int i = 1; i < jobs; i++) {
-        if (pthread_create(&th[started], NULL, fn, arg) != 0)
-            break;
-        started++;
-    }
-    fn(arg);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    return TL_OK;
-}
-
 static study *g_sort_study;
 static int cmp_order(const void *a, const void *b)
 {
@@ -1040,7 +1021,7 @@ tl_status tl_mutate_run(const tl_mutate_opts *o, tl_mutate_report **out, tl_diag
         p.s = &s;
         p.rs = rs;
         pthread_mutex_init(&p.lock, NULL);
-        run_threads(o->jobs, prep_worker, &p);
+        tl_studies_run_threads(o->jobs, prep_worker, &p);
         pthread_mutex_destroy(&p.lock);
         if (p.st != TL_OK) {
             *d = p.d;
@@ -1051,7 +1032,7 @@ tl_status tl_mutate_run(const tl_mutate_opts *o, tl_mutate_report **out, tl_diag
     qsort(s.order, s.nsc, sizeof *s.order, cmp_order);
 
     /* 4. the mutants */
-    run_threads(o->jobs, worker, &s);
+    tl_studies_run_threads(o->jobs, worker, &s);
     if (s.wst != TL_OK) {
         *d = s.wd;
         TL_FAIL(s.wst);

@@ -174,32 +174,20 @@ tl_status tl_rx_scan(const char *path, const char *text, size_t len, tl_rx_file 
             s.pos++; /* a bare '<' in text (os_xml lets a pattern have one) */
             continue;
         }
-        if (!strncmp(text + lt, "<!--", 4)) {
-            endp = find(&s, lt + 4, "-->");
+        /* comments, processing instructions, CDATA, other declarations: skipped whole
+         * (the first that matches; "<!" last) */
+        static const struct {
+            const char *open, *close;
+        } skips[] = {{"<!--", "-->"}, {"<?", "?>"}, {"<![CDATA[", "]]>"}, {"<!", ">"}};
+        size_t k = 0;
+        while (k < sizeof skips / sizeof skips[0] &&
+               strncmp(text + lt, skips[k].open, strlen(skips[k].open)))
+            k++;
+        if (k < sizeof skips / sizeof skips[0]) {
+            endp = find(&s, lt + strlen(skips[k].open), skips[k].close);
             if (!endp)
                 goto unterminated;
-            s.pos = (size_t)(endp - text) + 3;
-            continue;
-        }
-        if (!strncmp(text + lt, "<?", 2)) {
-            endp = find(&s, lt + 2, "?>");
-            if (!endp)
-                goto unterminated;
-            s.pos = (size_t)(endp - text) + 2;
-            continue;
-        }
-        if (!strncmp(text + lt, "<![CDATA[", 9)) {
-            endp = find(&s, lt + 9, "]]>");
-            if (!endp)
-                goto unterminated;
-            s.pos = (size_t)(endp - text) + 3;
-            continue;
-        }
-        if (!strncmp(text + lt, "<!", 2)) {
-            endp = find(&s, lt + 2, ">");
-            if (!endp)
-                goto unterminated;
-            s.pos = (size_t)(endp - text) + 1;
+            s.pos = (size_t)(endp - text) + strlen(skips[k].close);
             continue;
         }
         if (lt + 1 < len && text[lt + 1] == '/') {

@@ -89,4 +89,8 @@ tl_status tl_mutgen_rule(const tl_mutgen_ctx *c, const tl_rx_file *f, const tl_r
                          tl_mutants *out);
 void tl_mutants_clear(tl_mutants *m);
 
+/* threads.c: run fn(arg) on `jobs` workers (clamped to 1..64), the caller being one of
+ * them; returns when all have returned. */
+void tl_studies_run_threads(int jobs, void *(*fn)(void *), void *arg);
+
 #endif /* TL_STUDIES_INT_H */

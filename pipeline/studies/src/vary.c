@@ -32,6 +32,7 @@
 
 #include "tasklab/manager.h"
 #include "tasklab/scenario.h"
+#include "studies_int.h"
 #include "vary_int.h"
 
 #include <cjson/cJSON.h>
@@ -177,21 +178,7 @@ static char *to_utf8(const char *data, size_t len)
                     i += 2;
                 }
             }
-            if (cp < 0x80) {
-                tl_buf_putc(&b, (char)cp);
-            } else if (cp < 0x800) {
-                tl_buf_putc(&b, (char)(0xC0 | (cp >> 6)));
-                tl_buf_putc(&b, (char)(0x80 | (cp & 0x3F)));
-            } else if (cp < 0x10000) {
-                tl_buf_putc(&b, (char)(0xE0 | (cp >> 12)));
-                tl_buf_putc(&b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-                tl_buf_putc(&b, (char)(0x80 | (cp & 0x3F)));
-            } else {
-                tl_buf_putc(&b, (char)(0xF0 | (cp >> 18)));
-                tl_buf_putc(&b, (char)(0x80 | ((cp >> 12) & 0x3F)));
-                tl_buf_putc(&b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-                tl_buf_putc(&b, (char)(0x80 | (cp & 0x3F)));
-            }
+            tl_buf_put_utf8(&b, cp);
         }
         return tl_buf_take(&b);
     }
@@ -656,21 +643,8 @@ static void *worker(void *arg)
 
 static void run_threads(study *s, int jobs)
 {
-    if (jobs < 1)
-        jobs = 1;
-    if (jobs > 64)
-        jobs = 64;
-    pthread_t th[64];
-    int started = 0;
     atomic_store(&s->next, 0);
-    for (int i = 1; i < jobs; i++) {
-        if (pthread_create(&th[started], NULL, worker, s) != 0)
-            break;
-        started++;
-    }
-    worker(s);
-    for (int i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    tl_studies_run_threads(jobs, worker, s);
 }
 
 /* ---- generation ------------------------------------------------------------------------ */

@@ -536,20 +536,6 @@ static const unsigned reg_ins[] = {0x00AD, 0x034F, 0x061C, 0x0640, 0x180B, 0x180
                                    0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0x206A, 0x206B,
                                    0x206C, 0x206D, 0x206E, 0x206F};
 
-static void put_utf8(tl_buf *b, unsigned cp)
-{
-    if (cp < 0x80) {
-        tl_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        tl_buf_putc(b, (char)(0xC0 | (cp >> 6)));
-        tl_buf_putc(b, (char)(0x80 | (cp & 0x3F)));
-    } else {
-        tl_buf_putc(b, (char)(0xE0 | (cp >> 12)));
-        tl_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
-        tl_buf_putc(b, (char)(0x80 | (cp & 0x3F)));
-    }
-}
-
 static int t_reginsert(vcmd *c, tl_rng *rng)
 {
     if (c->prog != PR_REG)
@@ -574,7 +560,7 @@ static int t_reginsert(vcmd *c, tl_rng *rng)
     size_t at = pos[tl_rng_below(rng, np)];
     tl_buf b = TL_BUF_INIT;
     tl_buf_append(&b, s, at);
-    put_utf8(&b, reg_ins[tl_rng_below(rng, sizeof reg_ins / sizeof reg_ins[0])]);
+    tl_buf_put_utf8(&b, reg_ins[tl_rng_below(rng, sizeof reg_ins / sizeof reg_ins[0])]);
     tl_buf_puts(&b, s + at);
     buf_set(&c->t[i].text, tl_buf_cstr(&b));
     tl_buf_free(&b);
