@@ -14,7 +14,9 @@
  *  - os_xml does no entity decoding (&amp; stays 5 bytes) and knows no CDATA.
  *    A '<' preceded by an odd run of backslashes is text, not a tag (in the
  *    re-encoded text backslashes come in pairs, so values ending in '\' such
- *    as Sysmon's CurrentDirectory still close normally).
+ *    as Sysmon's CurrentDirectory still close normally). Comments and <?..?>
+ *    are skipped but stay in the content of the element holding them; an
+ *    element's content restarts after each child element.
  *  - On an XML error only win.system.message survives.
  *  - System: Provider Name/Guid/EventSourceName, TimeCreated SystemTime (only
  *    as first attribute), Execution ProcessID/ThreadID (only as first/second
@@ -34,6 +36,8 @@
  *    come after the other Data keys, before "data".
  *  - Any other child of Event (UserData, ...): the children of each of its
  *    children are merged into one object named after the LAST grandchild.
+ *  - Only the first top-level element is converted; later ones are read
+ *    (an error in them fails the whole event) and ignored.
  *  - message = cJSON_PrintUnformatted(Message) passed through
  *    wstr_unescape_json: literal quotes at both ends, real CR/LF, single
  *    backslashes.
@@ -43,20 +47,31 @@
  * the value C:\\Windows\\system32\\svchost.exe (two backslash bytes each),
  * printed in full_log as "C:\\\\Windows...".
  *
- * Cost: the payload is scanned without cJSON when its members are plain
- * strings (the agent's case; anything else - \u escapes, numbers, nested
- * values, bad syntax - goes to cJSON so its verdict stays exact), the Event
- * text is re-encoded by a copy when it is already in cJSON's canonical form,
- * then one linear XML scan into flat arrays (no per-node strings) and one
- * output pass (escape scans and copies in SSE2 16-byte blocks where the
- * compiler offers SSE2, 8-byte words otherwise). The fields are produced
- * directly (they equal what JSON_Decoder would read back from the output, see
- * test_decoders_winevt_fields_equal_json_decoder), so the hot path never
- * re-parses its own JSON. Escapes are handled a block at a time: the payload
- * scan takes every escape of a 16-byte block from one mask, and every text a
- * value can point into (Event, message, joined data, audit text) keeps 16
- * bytes of slack, so a value's last < 16 bytes are escaped as one masked
- * block (test_decoders_winevt_block_paths_change_nothing).
+ * How (one pass, no tree): the payload is scanned without cJSON when its
+ * members are plain strings (the agent's case; anything else - \u escapes,
+ * numbers, nested values, bad syntax - goes to cJSON so its verdict stays
+ * exact). When the Event string is already in cJSON's canonical form (the
+ * agent's case) its raw text IS the re-encoded text, so the XML is read in
+ * place inside the payload; otherwise it is re-encoded into a buffer first.
+ * One scan of that text then does the reading and the writing: each element
+ * that becomes a member gets its "key":" written when its tag is read, and
+ * its content is JSON-escaped into the member list of its section (system,
+ * eventdata, the extra object) while the scan looks for the next '<' - one
+ * 16-byte SSE2 mask finds both the bytes to escape and the '<', clean blocks
+ * are copied whole. When the element closes the member is kept, re-written
+ * trimmed (rare), or dropped by moving the section's end back. Elements that
+ * give nothing are only scanned. The sections live in stack buffers (heap
+ * only for big events) and are joined into one allocation at the end; the
+ * fields are the kept members' (key, value) slices of the text, so the hot
+ * path never re-parses its own JSON
+ * (test_decoders_winevt_fields_equal_json_decoder). The message of a
+ * canonical payload is copied as it is: escaping wstr_unescape_json's result
+ * gives back the same bytes. Bounded: nesting stops at 129 levels, attribute
+ * names are checked for duplicates through a hash beyond 16 attributes, and
+ * every buffer grows by doubling, so time and memory are linear in the
+ * payload. The implementation this replaced is kept in
+ * tests/winevt_ref/winevt_ref.c; tests/unit/test_winevt.c and the
+ * eventchannel fuzz target compare the two byte for byte.
  */
 #include "tasklab/winevt.h"
 
@@ -73,61 +88,193 @@
 #include <emmintrin.h>
 #endif
 
-/* ---- fast string building (same bytes as tl_buf_json_strn / cJSON) ------ */
+/* ---- output buffers ------------------------------------------------------ */
 
-/* Make room for `extra` more bytes (plus NUL) in one step. */
-static int buf_reserve(tl_buf *b, size_t extra)
+/* A growable byte buffer that starts in storage its owner lends (inl, may be
+ * NULL), so a typical event allocates nothing. No NUL is kept. */
+typedef struct wbuf {
+    char *d;
+    size_t len, cap;
+    char *inl;
+    int oom;
+} wbuf;
+
+static void wb_init(wbuf *b, char *inl, size_t cap)
+{
+    b->d = inl;
+    b->len = 0;
+    b->cap = inl ? cap : 0;
+    b->inl = inl;
+    b->oom = 0;
+}
+
+static void wb_free(wbuf *b)
+{
+    if (b->d != b->inl)
+        tl_free(b->d);
+    b->d = b->inl = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Make cap >= len + need (doubling); 0 on OOM (then every later write is
+ * dropped and the conversion returns TL_E_NOMEM). */
+static int wb_grow(wbuf *b, size_t need)
 {
     if (b->oom)
         return 0;
-    if (b->len + extra + 1 <= b->cap)
-        return 1;
-    size_t nc = b->cap ? b->cap : 256;
-    while (nc < b->len + extra + 1)
+    size_t nc = b->cap ? b->cap * 2 : 256;
+    while (nc < b->len + need)
         nc *= 2;
-    char *p = tl_realloc(b->data, nc);
+    char *p;
+    if (b->d == b->inl) {
+        p = tl_malloc(nc);
+        if (p && b->len)
+            memcpy(p, b->d, b->len);
+    } else {
+        p = tl_realloc(b->d, nc);
+    }
     if (!p) {
         b->oom = 1;
         return 0;
     }
-    b->data = p;
+    b->d = p;
     b->cap = nc;
     return 1;
 }
 
-/* Extra output bytes per input byte when JSON-escaped as cJSON prints:
- * \" \\ \b \f \n \r \t take 1 more, other control bytes \u00XX 5 more. */
-static const unsigned char g_esc_extra[256] = {
-    5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 5, 1, 1, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+static inline int wb_room(wbuf *b, size_t need)
+{
+    return b->cap - b->len >= need ? !b->oom : wb_grow(b, need);
+}
+
+static inline void wb_put(wbuf *b, const char *s, size_t n)
+{
+    if (!n || !wb_room(b, n))
+        return;
+    memcpy(b->d + b->len, s, n);
+    b->len += n;
+}
+
+static inline void wb_putc(wbuf *b, char c)
+{
+    if (!wb_room(b, 1))
+        return;
+    b->d[b->len++] = c;
+}
+
+/* ---- JSON escaping as cJSON prints strings ----------------------------- */
+
+/* Bytes cJSON escapes: control bytes, '"' and '\\' (1 = needs an escape). */
+static const unsigned char g_esc[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
 };
 
-#if !defined(__SSE2__)
-/* 1 when one of the 8 bytes of w needs escaping (< 0x20, '"' or '\\'). */
-static inline int swar_needs_escape(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t lt20 = (w - ones * 0x20) & ~w;
-    uint64_t q = w ^ (ones * '"');
-    uint64_t bs = w ^ (ones * '\\');
-    uint64_t zq = (q - ones) & ~q;
-    uint64_t zb = (bs - ones) & ~bs;
-    return ((lt20 | zq | zb) & high) != 0;
-}
-#endif
+/* The second byte of a two-byte JSON escape as cJSON prints it (\" \\ \b
+ * \f \n \r \t); 0 for the other bytes that need escaping (\u00XX). */
+static const char g_esc2[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+};
 
 #if defined(__SSE2__)
-/* Bit i set when byte i of the 16 at p needs escaping (< 0x20, '"', '\\'). */
-static inline unsigned sse_esc_mask(const unsigned char *p)
+/* Bit i set when byte i of w needs escaping (< 0x20, '"', '\\'). */
+static inline unsigned sse_esc_mask_v(__m128i w)
 {
-    const __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
     const __m128i ctl = _mm_cmpeq_epi8(_mm_max_epu8(w, _mm_set1_epi8(0x1F)), _mm_set1_epi8(0x1F));
     const __m128i q = _mm_cmpeq_epi8(w, _mm_set1_epi8('"'));
     const __m128i bs = _mm_cmpeq_epi8(w, _mm_set1_epi8('\\'));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, bs)));
 }
+
+static inline unsigned sse_esc_mask(const unsigned char *p)
+{
+    return sse_esc_mask_v(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
 #endif
+
+/* Room an escaping loop keeps ahead of its output: one 16-byte block store
+ * plus one 6-byte \u00XX escape plus a closing quote. */
+#define WB_SLACK 24
+
+/* Append p[..end) JSON-escaped (without quotes) to b; with stop_lt, stop at
+ * the first '<'. Bytes up to lim (>= end) may be read: whole 16-byte blocks
+ * are loaded while they fit below lim, the bytes past end masked out.
+ * Returns where it stopped: end, or the '<'. */
+static const char *esc_run(wbuf *b, const char *p, const char *end, const char *lim, int stop_lt)
+{
+    if (!wb_room(b, WB_SLACK))
+        return end;
+    char *o = b->d + b->len;
+    const char *olim = b->d + b->cap - WB_SLACK;
+    static const char hex[] = "0123456789abcdef";
+    while (p < end) {
+        if (o > olim) {
+            b->len = (size_t)(o - b->d);
+            if (!wb_grow(b, WB_SLACK))
+                return end;
+            o = b->d + b->len;
+            olim = b->d + b->cap - WB_SLACK;
+        }
+#if defined(__SSE2__)
+        if (lim - p >= 16) {
+            const __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+            _mm_storeu_si128((__m128i *)(void *)o, w);
+            unsigned m = sse_esc_mask_v(w);
+            if (stop_lt)
+                m |= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('<')));
+            size_t left = (size_t)(end - p);
+            if (left < 16) {
+                m &= (1u << left) - 1u;
+                if (!m) {
+                    o += left;
+                    p = end;
+                    break;
+                }
+            }
+            if (!m) {
+                o += 16;
+                p += 16;
+                continue;
+            }
+            unsigned k = (unsigned)__builtin_ctz(m);
+            o += k;
+            p += k;
+        }
+#endif
+        unsigned char c = (unsigned char)*p;
+        if (stop_lt && c == '<')
+            break;
+        p++;
+        if (!g_esc[c]) {
+            *o++ = (char)c;
+            continue;
+        }
+        o[0] = '\\';
+        if (g_esc2[c]) {
+            o[1] = g_esc2[c];
+            o += 2;
+        } else {
+            o[1] = 'u';
+            o[2] = '0';
+            o[3] = '0';
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+        }
+    }
+    b->len = (size_t)(o - b->d);
+    return p;
+}
+
+/* "s[0..n)" JSON-escaped with quotes, as cJSON prints a string. */
+static void wb_json_str(wbuf *b, const char *s, size_t n, const char *lim)
+{
+    wb_putc(b, '"');
+    esc_run(b, s, s + n, lim, 0);
+    wb_putc(b, '"');
+}
 
 /* memchr for the short spans of an event's XML (a value, a tag): inline, so
  * the many calls per event cost no library call and set-up. */
@@ -149,486 +296,19 @@ static inline const char *find_byte(const char *p, const char *end, char c)
     return NULL;
 }
 
-/* The second byte of a two-byte JSON escape as cJSON prints it (\" \\ \b
- * \f \n \r \t); 0 for the other bytes that need escaping (\u00XX). */
-static const char g_esc2[256] = {
-    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
-    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
-};
-
-/* JSON-escape s[0..n) with quotes. pad: the 16 bytes from s + n may be read
- * (they lie inside the same allocation; their values do not matter), so the
- * last < 16 bytes are one masked block too. Room is reserved for the
- * unescaped length (plus 16 bytes of slack for block copies) first and
- * grown only when an escape needs more (amortised doubling); clean blocks
- * are copied whole. */
-static void buf_json_esc_pad(tl_buf *b, const char *s, size_t n, int pad)
+#if !defined(__SSE2__)
+/* 1 when one of the 8 bytes of w needs escaping (< 0x20, '"' or '\\'). */
+static inline int swar_needs_escape(uint64_t w)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    if (!buf_reserve(b, n + 2 + 16))
-        return;
-    char *o = b->data + b->len;
-    *o++ = '"';
-    static const char hex[] = "0123456789abcdef";
-    size_t i = 0;
-    while (i < n) {
-#if defined(__SSE2__)
-        if (pad && i + 16 > n) {
-            /* the last < 16 bytes: s[n..n+16) is readable (pad), the bytes
-             * past n are masked out; the store lands in the reserved slack */
-            _mm_storeu_si128((__m128i *)(void *)o,
-                             _mm_loadu_si128((const __m128i *)(const void *)(u + i)));
-            unsigned m = sse_esc_mask(u + i) & ((1u << (n - i)) - 1u);
-            if (!m) {
-                o += n - i;
-                i = n;
-                break;
-            }
-            unsigned k = (unsigned)__builtin_ctz(m);
-            o += k;
-            i += k;
-        } else if (i + 16 <= n) {
-            /* room: the rest unescaped + quote + NUL + 16 is always there */
-            _mm_storeu_si128((__m128i *)(void *)o,
-                             _mm_loadu_si128((const __m128i *)(const void *)(u + i)));
-            unsigned m = sse_esc_mask(u + i);
-            if (!m) {
-                o += 16;
-                i += 16;
-                continue;
-            }
-            unsigned k = (unsigned)__builtin_ctz(m);
-            o += k;
-            i += k;
-        }
-#else
-        if (i + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, u + i, 8);
-            if (!swar_needs_escape(w)) {
-                memcpy(o, &w, 8);
-                o += 8;
-                i += 8;
-                continue;
-            }
-        }
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t lt20 = (w - ones * 0x20) & ~w;
+    uint64_t q = w ^ (ones * '"');
+    uint64_t bs = w ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q;
+    uint64_t zb = (bs - ones) & ~bs;
+    return ((lt20 | zq | zb) & high) != 0;
+}
 #endif
-        unsigned char c = u[i++];
-        if (!g_esc_extra[c]) {
-            *o++ = (char)c;
-            continue;
-        }
-        /* this escape (<= 6 bytes) + the rest unescaped + closing quote + NUL
-         * + the block-copy slack */
-        size_t at = (size_t)(o - b->data);
-        if (at + 6 + (n - i) + 2 + 16 > b->cap) {
-            b->len = at;
-            if (!buf_reserve(b, 6 + (n - i) + 1 + 16))
-                return;
-            o = b->data + at;
-        }
-        o[0] = '\\';
-        if (g_esc2[c]) {
-            o[1] = g_esc2[c];
-            o += 2;
-        } else {
-            o[1] = 'u';
-            o[2] = '0';
-            o[3] = '0';
-            o[4] = hex[c >> 4];
-            o[5] = hex[c & 15];
-            o += 6;
-        }
-    }
-    *o++ = '"';
-    *o = '\0';
-    b->len = (size_t)(o - b->data);
-}
-
-/* buf_json_esc_pad without the pad: s[n] may be the last readable byte. */
-static void buf_json_esc(tl_buf *b, const char *s, size_t n)
-{
-    buf_json_esc_pad(b, s, n, 0);
-}
-
-static void buf_put(tl_buf *b, const char *s, size_t n)
-{
-    if (!buf_reserve(b, n))
-        return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-/* ---- a minimal os_xml reader over a read-only text --------------------- */
-
-typedef struct xslice {
-    const char *p;
-    size_t n;
-} xslice;
-
-typedef struct xnode {
-    xslice name;
-    xslice content;
-    int first_attr, nattr;
-    int first_child, last_child, next;
-} xnode;
-
-typedef struct xattr {
-    xslice name, value;
-} xattr;
-
-#define XDOC_INLINE_NODES 96
-#define XDOC_INLINE_ATTRS 64
-
-/* nodes/attrs start in the inline arrays (a Sysmon event needs ~40 nodes),
- * so the common case allocates nothing. */
-typedef struct xdoc {
-    xnode *nodes;
-    size_t nn, capn;
-    xattr *attrs;
-    size_t na, capa;
-    const char *p, *end;
-    char err[160];
-    int oom;
-    xnode inl_nodes[XDOC_INLINE_NODES];
-    xattr inl_attrs[XDOC_INLINE_ATTRS];
-} xdoc;
-
-static void xdoc_init(xdoc *x)
-{
-    x->nodes = x->inl_nodes;
-    x->nn = 0;
-    x->capn = XDOC_INLINE_NODES;
-    x->attrs = x->inl_attrs;
-    x->na = 0;
-    x->capa = XDOC_INLINE_ATTRS;
-    x->p = x->end = NULL;
-    x->err[0] = '\0';
-    x->oom = 0;
-}
-
-/* Double an array that may still live in its owner's inline storage. */
-static void *grow_inline(void *cur, const void *inl, size_t *cap, size_t elsz)
-{
-    size_t nc = *cap * 2;
-    void *nw;
-    if (cur == inl) {
-        nw = tl_malloc(nc * elsz);
-        if (nw)
-            memcpy(nw, cur, *cap * elsz);
-    } else {
-        nw = tl_realloc(cur, nc * elsz);
-    }
-    if (nw)
-        *cap = nc;
-    return nw;
-}
-
-#define XML_MAX_DEPTH 128
-
-static void xerr(xdoc *x, const char *fmt, const xslice *s)
-{
-    if (x->err[0])
-        return;
-    if (s) {
-        int n = s->n > 60 ? 60 : (int)s->n;
-        char tmp[64];
-        memcpy(tmp, s->p, (size_t)n);
-        tmp[n] = '\0';
-        snprintf(x->err, sizeof x->err, fmt, tmp);
-    } else {
-        snprintf(x->err, sizeof x->err, "%s", fmt);
-    }
-}
-
-static int xnew_node(xdoc *x, int parent)
-{
-    if (x->nn == x->capn) {
-        xnode *nw = grow_inline(x->nodes, x->inl_nodes, &x->capn, sizeof *nw);
-        if (!nw) {
-            x->oom = 1;
-            return -1;
-        }
-        x->nodes = nw;
-    }
-    int id = (int)x->nn++;
-    xnode *n = &x->nodes[id];
-    memset(n, 0, sizeof *n);
-    n->first_child = n->last_child = n->next = -1;
-    n->first_attr = (int)x->na;
-    if (parent >= 0) {
-        xnode *pn = &x->nodes[parent];
-        if (pn->last_child >= 0)
-            x->nodes[pn->last_child].next = id;
-        else
-            pn->first_child = id;
-        pn->last_child = id;
-    }
-    return id;
-}
-
-static int xadd_attr(xdoc *x, xslice name, xslice value)
-{
-    if (x->na == x->capa) {
-        xattr *nw = grow_inline(x->attrs, x->inl_attrs, &x->capa, sizeof *nw);
-        if (!nw) {
-            x->oom = 1;
-            return -1;
-        }
-        x->attrs = nw;
-    }
-    x->attrs[x->na].name = name;
-    x->attrs[x->na].value = value;
-    x->na++;
-    return 0;
-}
-
-/* "<!--...-->" and "<?...?>" at p (which is '<'): 1 skipped, 0 not a
- * comment, -1 unterminated. */
-static int xskip_comment(xdoc *x)
-{
-    const char *p = x->p;
-    if (x->end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
-        for (const char *q = p + 4; q + 3 <= x->end; q++)
-            if (q[0] == '-' && q[1] == '-' && q[2] == '>') {
-                x->p = q + 3;
-                return 1;
-            }
-        return -1;
-    }
-    if (x->end - p >= 2 && p[1] == '?') {
-        for (const char *q = p + 2; q + 2 <= x->end; q++)
-            if (q[0] == '?' && q[1] == '>') {
-                x->p = q + 2;
-                return 1;
-            }
-        return -1;
-    }
-    return 0;
-}
-
-/* xskip_comment only when the byte after '<' can start "<!--" or "<?". */
-static inline int xmaybe_comment(xdoc *x)
-{
-    if (x->p + 1 < x->end && (x->p[1] == '!' || x->p[1] == '?'))
-        return xskip_comment(x);
-    return 0;
-}
-
-/* Bytes that end an attribute name: '>', '/', '=' and the C locale's isspace. */
-static const unsigned char g_attr_stop[256] = {
-    ['>'] = 1,  ['/'] = 1,  ['='] = 1,  [' '] = 1,  ['\t'] = 1,
-    ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
-};
-
-/* os_xml _getattributes: returns 0 after '>', '/' after a '/', -1 on error. */
-static int xattributes(xdoc *x, int node)
-{
-    int loc = 0; /* 0 name, 1 value */
-    char quote = 0;
-    const char *ns = NULL, *vs = NULL;
-    xslice name = {NULL, 0};
-    while (x->p < x->end) {
-        char c = *x->p;
-        if (loc == 0 && (c == '>' || c == '/')) {
-            if (ns) {
-                xslice s = {ns, (size_t)(x->p - ns)};
-                xerr(x, "XMLERR: Attribute '%s' has no value.", &s);
-                return -1;
-            }
-            x->p++;
-            if (c == '/')
-                return '/';
-            return 0;
-        } else if (loc == 0 && c == '=') {
-            name.p = ns ? ns : x->p;
-            name.n = ns ? (size_t)(x->p - ns) : 0;
-            xnode *n = &x->nodes[node];
-            for (int i = 0; i < n->nattr; i++) {
-                xattr *a = &x->attrs[n->first_attr + i];
-                if (a->name.n == name.n && memcmp(a->name.p, name.p, name.n) == 0) {
-                    xerr(x, "XMLERR: Attribute '%s' already defined.", &name);
-                    return -1;
-                }
-            }
-            x->p++;
-            c = x->p < x->end ? *x->p : '\0';
-            while (x->p < x->end && isspace((unsigned char)c)) {
-                x->p++;
-                c = x->p < x->end ? *x->p : '\0';
-            }
-            if (c != '"' && c != '\'') {
-                xerr(x, "XMLERR: Attribute '%s' not followed by a \" or '.", &name);
-                return -1;
-            }
-            quote = c;
-            x->p++;
-            vs = x->p;
-            loc = 1;
-            continue;
-        } else if (loc == 0 && isspace((unsigned char)c)) {
-            if (ns) {
-                xslice s = {ns, (size_t)(x->p - ns)};
-                xerr(x, "XMLERR: Attribute '%s' has no value.", &s);
-                return -1;
-            }
-        } else if (loc == 1) {
-            /* inside a value only the closing quote matters */
-            const char *q = find_byte(x->p, x->end, quote);
-            if (!q)
-                break;
-            x->p = q;
-            xslice v = {vs, (size_t)(x->p - vs)};
-            if (xadd_attr(x, name, v) < 0)
-                return -1;
-            x->nodes[node].nattr++;
-            loc = 0;
-            ns = NULL;
-        } else if (loc == 0 && !ns) {
-            /* a name starts: its other bytes take none of the branches above */
-            ns = x->p++;
-            while (x->p < x->end && !g_attr_stop[(unsigned char)*x->p])
-                x->p++;
-            continue;
-        }
-        x->p++;
-    }
-    xerr(x, "XMLERR: End of file while reading an attribute.", NULL);
-    return -1;
-}
-
-/* '>' and the C locale's isspace bytes: where an element name ends. */
-static const unsigned char g_name_stop[256] = {
-    ['>'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
-};
-
-/* x->p is at '<' of an opening tag. */
-static int xelement(xdoc *x, int parent, int depth)
-{
-    if (depth > XML_MAX_DEPTH) {
-        xerr(x, "XMLERR: Max recursion level reached.", NULL);
-        return -1;
-    }
-    int id = xnew_node(x, parent);
-    if (id < 0)
-        return -1;
-    x->p++;
-    const char *ns = x->p;
-    while (x->p < x->end && !g_name_stop[(unsigned char)*x->p])
-        x->p++;
-    if (x->p >= x->end) {
-        xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
-        return -1;
-    }
-    xslice name = {ns, (size_t)(x->p - ns)};
-    int selfclose = 0;
-    if (name.n > 0 && name.p[name.n - 1] == '/') {
-        selfclose = 1;
-        name.n--;
-    }
-    x->nodes[id].name = name;
-    if (isspace((unsigned char)*x->p)) {
-        x->p++;
-        int r = xattributes(x, id);
-        if (r < 0)
-            return -1;
-        if (r == '/')
-            selfclose = 1;
-    } else {
-        x->p++; /* '>' */
-    }
-    if (selfclose) {
-        x->nodes[id].content.p = x->p;
-        x->nodes[id].content.n = 0;
-        return 0;
-    }
-    const char *cstart = x->p;
-    while (x->p < x->end) {
-        const char *lt = find_byte(x->p, x->end, '<');
-        if (!lt)
-            break;
-        x->p = lt;
-        int cm = xmaybe_comment(x);
-        if (cm < 0) {
-            xerr(x, "XMLERR: Comment not closed.", NULL);
-            return -1;
-        }
-        if (cm > 0)
-            continue;
-        /* a '<' after an odd run of backslashes is text */
-        size_t bs = 0;
-        while (lt - bs > x->nodes[id].name.p && lt[-(ptrdiff_t)bs - 1] == '\\')
-            bs++;
-        if (bs & 1) {
-            x->p++;
-            continue;
-        }
-        if (x->p + 1 < x->end && x->p[1] == '/') {
-            const char *cs = x->p + 2;
-            const char *q = find_byte(cs, x->end, '>');
-            if (!q) {
-                xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
-                return -1;
-            }
-            if ((size_t)(q - cs) != name.n || memcmp(cs, name.p, name.n) != 0) {
-                xerr(x, "XMLERR: Element '%s' not closed.", &name);
-                return -1;
-            }
-            x->nodes[id].content.p = cstart;
-            x->nodes[id].content.n = (size_t)(lt - cstart);
-            x->p = q + 1;
-            return 0;
-        }
-        if (xelement(x, id, depth + 1) < 0)
-            return -1;
-        cstart = x->p; /* os_xml restarts its content buffer after a child */
-    }
-    x->p = x->end;
-    xerr(x, "XMLERR: End of file and some elements were not closed.", NULL);
-    return -1;
-}
-
-/* Parse a whole text; roots are the nodes with parent -1 (node 0 first). */
-static int xparse(xdoc *x, const char *s, size_t n)
-{
-    x->p = s;
-    x->end = s + n;
-    while (x->p < x->end) {
-        if (*x->p != '<') {
-            x->p++;
-            continue;
-        }
-        int cm = xmaybe_comment(x);
-        if (cm < 0) {
-            xerr(x, "XMLERR: Comment not closed.", NULL);
-            return -1;
-        }
-        if (cm > 0)
-            continue;
-        if (x->p + 1 < x->end && x->p[1] == '/') {
-            xerr(x, "XMLERR: Element not opened.", NULL);
-            return -1;
-        }
-        if (xelement(x, -1, 0) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void xdoc_free(xdoc *x)
-{
-    if (x->nodes != x->inl_nodes)
-        tl_free(x->nodes);
-    if (x->attrs != x->inl_attrs)
-        tl_free(x->attrs);
-}
-
-static int xeq(xslice s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.n == n && memcmp(s.p, lit, n) == 0;
-}
 
 /* ---- the agent payload without cJSON (common case) ----------------------- */
 
@@ -706,7 +386,7 @@ static int scan_str(const char **pp, const char *end, int *canon)
     }
 #endif
     for (;;) {
-        while (p < end && !g_esc_extra[(unsigned char)*p])
+        while (p < end && !g_esc[(unsigned char)*p])
             p++;
         if (p >= end)
             return 0; /* unterminated */
@@ -777,24 +457,21 @@ static int fast_scan(const char *s, size_t len, jspan *ev, jspan *msg)
 }
 
 /* cJSON_PrintUnformatted of the string a span holds. */
-static void span_print(tl_buf *b, const jspan *sp)
+static void span_print(wbuf *b, const jspan *sp)
 {
     if (sp->canon) {
-        if (!buf_reserve(b, sp->n + 2))
-            return;
-        b->data[b->len] = '"';
-        memcpy(b->data + b->len + 1, sp->p, sp->n);
-        b->data[b->len + 1 + sp->n] = '"';
-        b->len += sp->n + 2;
-        b->data[b->len] = '\0';
+        wb_putc(b, '"');
+        wb_put(b, sp->p, sp->n);
+        wb_putc(b, '"');
         return;
     }
-    tl_buf dec = TL_BUF_INIT;
-    if (!buf_reserve(&dec, sp->n)) {
+    wbuf dec;
+    wb_init(&dec, NULL, 0);
+    if (!wb_room(&dec, sp->n + 1)) {
         b->oom = 1;
         return;
     }
-    char *o = dec.data;
+    char *o = dec.d;
     for (size_t i = 0; i < sp->n; i++) {
         char c = sp->p[i];
         if (c == '\\' && i + 1 < sp->n) {
@@ -810,30 +487,70 @@ static void span_print(tl_buf *b, const jspan *sp)
         }
         *o++ = c;
     }
-    dec.len = (size_t)(o - dec.data);
-    buf_json_esc(b, dec.data, dec.len);
-    tl_buf_free(&dec);
+    dec.len = (size_t)(o - dec.d);
+    wb_json_str(b, dec.d, dec.len, dec.d + dec.len);
+    wb_free(&dec);
 }
 
-/* Stage 1 of DecodeWinevt: the cJSON_PrintUnformatted texts of Event (enc)
- * and Message (pmsg, when present). */
-static tl_status payload_texts(const char *payload, tl_buf *enc, tl_buf *pmsg, int *has_msg,
-                               tl_diag *d)
+/* Stage 1 of DecodeWinevt: where the re-encoded Event text (what os_xml
+ * reads) and the printed Message are. */
+typedef struct wtexts {
+    const char *xml, *xml_lim; /* the XML text; bytes up to xml_lim may be read */
+    size_t xml_n;
+    int has_msg;
+    int msg_canon;    /* msg is a canonical JSON string's raw text (no quotes) */
+    const char *msg;  /* else cJSON_PrintUnformatted(Message) */
+    size_t msg_n;
+} wtexts;
+
+/* A re-encoded text in b, with 16 zero bytes after it (so it can be read in
+ * whole blocks). */
+static void texts_from_buf(wbuf *b, const char **p, size_t *n, const char **lim)
+{
+    if (wb_room(b, 16))
+        memset(b->d + b->len, 0, 16);
+    *p = b->d ? b->d : "";
+    *n = b->d ? b->len : 0;
+    *lim = *p + (b->d ? b->len + 16 : 0);
+}
+
+/* payload[plen] is its NUL. enc and pmsg receive the texts that are not in
+ * place in the payload. */
+static tl_status payload_texts(const char *payload, size_t plen, wbuf *enc, wbuf *pmsg,
+                               wtexts *t, tl_diag *d)
 {
     tl_status st = TL_OK;
     jspan ev = {NULL, 0, 0, 0}, msg = {NULL, 0, 0, 0};
-    *has_msg = 0;
-    if (fast_scan(payload, strlen(payload), &ev, &msg)) {
+    memset(t, 0, sizeof *t);
+    if (fast_scan(payload, plen, &ev, &msg)) {
         if (!ev.set) {
             tl_diag_set(d, NULL, 0, "Malformed JSON received. No 'Event' field found.");
             return TL_E_PARSE;
         }
-        span_print(enc, &ev);
-        if (msg.set) {
-            span_print(pmsg, &msg);
-            *has_msg = 1;
+        if (ev.canon) {
+            /* the raw text is what cJSON would print between the quotes (the
+             * quotes themselves never change what os_xml reads: it starts at
+             * the first '<' and a text ending inside a tag fails either way) */
+            t->xml = ev.p;
+            t->xml_n = ev.n;
+            t->xml_lim = payload + plen + 1;
+        } else {
+            span_print(enc, &ev);
+            texts_from_buf(enc, &t->xml, &t->xml_n, &t->xml_lim);
         }
-        if (tl_buf_status(enc) != TL_OK || tl_buf_status(pmsg) != TL_OK)
+        if (msg.set) {
+            t->has_msg = 1;
+            if (msg.canon) {
+                t->msg_canon = 1;
+                t->msg = msg.p;
+                t->msg_n = msg.n;
+            } else {
+                span_print(pmsg, &msg);
+                t->msg = pmsg->d ? pmsg->d : "";
+                t->msg_n = pmsg->len;
+            }
+        }
+        if (enc->oom || pmsg->oom)
             return TL_E_NOMEM;
         return TL_OK;
     }
@@ -845,7 +562,7 @@ static tl_status payload_texts(const char *payload, tl_buf *enc, tl_buf *pmsg, i
         return TL_E_PARSE;
     }
     cJSON *items[2] = {cJSON_GetObjectItem(root, "Event"), cJSON_GetObjectItem(root, "Message")};
-    tl_buf *dst[2] = {enc, pmsg};
+    wbuf *dst[2] = {enc, pmsg};
     if (!items[0]) {
         tl_diag_set(d, NULL, 0, "Malformed JSON received. No 'Event' field found.");
         TL_FAIL(TL_E_PARSE);
@@ -855,26 +572,34 @@ static tl_status payload_texts(const char *payload, tl_buf *enc, tl_buf *pmsg, i
             continue;
         if (cJSON_IsString(items[i])) {
             const char *vs = items[i]->valuestring ? items[i]->valuestring : "";
-            buf_json_esc(dst[i], vs, strlen(vs));
+            size_t vn = strlen(vs);
+            wb_json_str(dst[i], vs, vn, vs + vn);
         } else {
             char *p = cJSON_PrintUnformatted(items[i]);
             TL_TRY_ALLOC(p);
-            tl_buf_puts(dst[i], p);
+            wb_put(dst[i], p, strlen(p));
             cJSON_free(p);
         }
     }
-    *has_msg = items[1] != NULL;
-    if (tl_buf_status(enc) != TL_OK || tl_buf_status(pmsg) != TL_OK)
+    texts_from_buf(enc, &t->xml, &t->xml_n, &t->xml_lim);
+    if (items[1]) {
+        t->has_msg = 1;
+        t->msg = pmsg->d ? pmsg->d : "";
+        t->msg_n = pmsg->len;
+    }
+    if (enc->oom || pmsg->oom)
         st = TL_E_NOMEM;
 cleanup:
     cJSON_Delete(root);
     return st;
 }
 
-/* ---- output model ------------------------------------------------------ */
+/* ---- the single pass: os_xml's reading, DecodeWinevt's writing ----------- */
 
 enum { SEC_SYSTEM = 0, SEC_EVENTDATA, SEC_EXTRA };
 
+/* A kept member: its key and value (both raw, as in the text) for the
+ * fields; sec says which object it is in. */
 typedef struct wkv {
     const char *k;
     size_t kn;
@@ -884,28 +609,115 @@ typedef struct wkv {
     unsigned char lower; /* lowercase the first byte of k */
 } wkv;
 
-#define WOUT_INLINE 64
+typedef struct xslice {
+    const char *p;
+    size_t n;
+} xslice;
 
-typedef struct wout {
+typedef struct xattr {
+    xslice name, value;
+} xattr;
+
+/* What an element is to the conversion (from its parent's role and its name). */
+enum {
+    R_NONE,      /* read only */
+    R_ROOT,      /* the first top-level element */
+    R_SYS,       /* <System> under it */
+    R_ED,        /* <EventData> under it */
+    R_OTHER,     /* any other child of it (UserData, ...) */
+    R_SYSITEM,   /* a child of System */
+    R_EDITEM,    /* a child of EventData */
+    R_OTHERITEM, /* a child of R_OTHER: names the extra object */
+    R_EXVAL      /* a child of R_OTHERITEM: a member of the extra object */
+};
+
+/* What the content of an element gives when it closes. */
+enum {
+    K_NONE,     /* nothing */
+    K_ALWAYS,   /* the member, even empty (Channel, Level, Keywords) */
+    K_NONEMPTY, /* the member when the content is not empty (System's others) */
+    K_KEEP,     /* the member unless empty, "-" or "(NULL)"; trailing space trimmed */
+    K_ANON      /* as K_KEEP, but into the joined "data" text */
+};
+
+/* Side effects of a kept value (which Data it was). */
+enum { A_NONE, A_LEVEL, A_KEYWORDS, A_APC, A_CAT, A_SUB };
+
+typedef struct wframe {
+    const char *name; /* the element name (close tag check, backslash look-back bound) */
+    size_t nlen;
+    const char *cstart; /* where its content (re)started */
+    unsigned char role, kind, act, sec;
+    /* the member being written (kind != K_NONE, K_ANON) */
+    const char *key;
+    size_t klen;
+    int lower;
+    size_t item_at; /* section length before the member: dropping it */
+    size_t val_at;  /* section length after the value's opening quote */
+} wframe;
+
+#define XML_MAX_DEPTH 128
+#define WKV_INLINE 64
+#define WAT_INLINE 16
+
+typedef struct audit_ids {
+    xslice cat, sub, apc; /* last kept values (trimmed) */
+    int has_cat, has_sub, has_apc;
+} audit_ids;
+
+typedef struct wconv {
+    const char *end, *lim; /* the text's end; bytes up to lim may be read */
+    wbuf *sec;             /* [3] the members of system, eventdata, the extra object */
+    wbuf *joined;          /* nameless Data values, ", "-joined (raw) */
     wkv *kv;
-    size_t n, cap;
+    size_t nkv, capkv;
+    xslice level, keywords;
+    int has_level, has_keywords;
+    audit_ids au;
+    xslice extra;
+    int has_extra;
+    int roots;
     int oom;
-    wkv inl[WOUT_INLINE];
-} wout;
+    /* the attributes of the element being read */
+    xattr *at;
+    size_t nat, capat;
+    uint32_t *ah; /* open-addressing set of attribute names (index + 1), beyond WAT_INLINE */
+    size_t ahcap, ahn;
+    wkv inl_kv[WKV_INLINE];
+    xattr inl_at[WAT_INLINE];
+    wframe st[XML_MAX_DEPTH + 1];
+} wconv;
 
-static void wadd(wout *o, int sec, const char *k, size_t kn, int lower, const char *v, size_t vn)
+/* Double an array that may still live in its owner's inline storage. */
+static void *grow_inline(void *cur, const void *inl, size_t *cap, size_t elsz)
 {
-    if (o->oom)
+    size_t nc = *cap * 2;
+    void *nw;
+    if (cur == inl) {
+        nw = tl_malloc(nc * elsz);
+        if (nw)
+            memcpy(nw, cur, *cap * elsz);
+    } else {
+        nw = tl_realloc(cur, nc * elsz);
+    }
+    if (nw)
+        *cap = nc;
+    return nw;
+}
+
+static void kv_add(wconv *c, int sec, const char *k, size_t kn, int lower, const char *v, size_t vn)
+{
+    if (c->oom)
         return;
-    if (o->n == o->cap) {
-        wkv *nw = grow_inline(o->kv, o->inl, &o->cap, sizeof *nw);
+    if (c->nkv == c->capkv) {
+        wkv *nw = grow_inline(c->kv, c->inl_kv, &c->capkv, sizeof *nw);
         if (!nw) {
-            o->oom = 1;
+            c->oom = 1;
             return;
         }
-        o->kv = nw;
+        c->kv = nw;
     }
-    wkv *e = &o->kv[o->n++];
+    wkv *e = &c->kv[c->nkv++];
     e->k = k;
     e->kn = kn;
     e->v = v;
@@ -914,20 +726,613 @@ static void wadd(wout *o, int sec, const char *k, size_t kn, int lower, const ch
     e->lower = (unsigned char)lower;
 }
 
-/* replace_win_format's trim: drop trailing whitespace but never byte 0. */
-static xslice wtrim(xslice s)
+/* [,]"key": with the key JSON-escaped and, when lower, its first byte
+ * lowercased (an escaped first byte starts with '\\', which tolower keeps). */
+static void put_key(wbuf *b, const char *k, size_t kn, int lower, const char *lim)
 {
-    if (s.n == 0)
-        return s;
-    size_t e = s.n - 1;
-    while (e > 0 && isspace((unsigned char)s.p[e]))
-        e--;
-    /* the C loop stops with end == str even if str[0] is a space */
-    s.n = e + 1;
-    return s;
+    if (b->len)
+        wb_putc(b, ',');
+    wb_putc(b, '"');
+    size_t at = b->len;
+    esc_run(b, k, k + kn, lim, 0);
+    if (lower && kn > 0 && !b->oom)
+        b->d[at] = (char)tolower((unsigned char)b->d[at]);
+    wb_put(b, "\":", 2);
 }
 
-static int wkeep(xslice v) { return v.n > 0 && !xeq(v, "-") && !xeq(v, "(NULL)"); }
+/* A member with a constant key that needs no escaping. */
+static void put_member_lit(wconv *c, int sec, const char *k, size_t kn, const char *v, size_t vn,
+                           const char *lim)
+{
+    wbuf *b = &c->sec[sec];
+    if (b->len)
+        wb_putc(b, ',');
+    wb_putc(b, '"');
+    wb_put(b, k, kn);
+    wb_put(b, "\":", 2);
+    wb_json_str(b, v, vn, lim);
+    kv_add(c, sec, k, kn, 0, v, vn);
+}
+
+static int xeq(const char *p, size_t n, const char *lit, size_t ln)
+{
+    return n == ln && memcmp(p, lit, ln) == 0;
+}
+#define XEQ(p, n, lit) xeq((p), (n), (lit), sizeof(lit) - 1)
+
+/* replace_win_format's trim: drop trailing whitespace but never byte 0. */
+static size_t wtrim_len(const char *p, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t e = n - 1;
+    while (e > 0 && isspace((unsigned char)p[e]))
+        e--;
+    /* the C loop stops with end == str even if str[0] is a space */
+    return e + 1;
+}
+
+static int wkeep(const char *p, size_t n)
+{
+    return n > 0 && !XEQ(p, n, "-") && !XEQ(p, n, "(NULL)");
+}
+
+/* EventData names DecodeWinevt translates (wazuh.md §3.2), matched after the
+ * first-letter lowercasing, so "CategoryId" and "categoryId" both count. */
+static int audit_name(xslice n, char up, const char *rest, size_t rl)
+{
+    return n.n == rl + 1 && (n.p[0] == up || n.p[0] == up + 32) && memcmp(n.p + 1, rest, rl) == 0;
+}
+
+/* ---- reading a tag (os_xml _ReadElem / _getattributes) ------------------- */
+
+/* '>' and the C locale's isspace bytes: where an element name ends. */
+static const unsigned char g_name_stop[256] = {
+    ['>'] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
+
+/* Bytes that end an attribute name: '>', '/', '=' and the C locale's isspace. */
+static const unsigned char g_attr_stop[256] = {
+    ['>'] = 1,  ['/'] = 1,  ['='] = 1,  [' '] = 1,  ['\t'] = 1,
+    ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1,
+};
+
+/* The first byte of p[..end) that ends an element name, or end. */
+static inline const char *scan_name(const char *p, const char *end, const char *lim)
+{
+#if defined(__SSE2__)
+    while (lim - p >= 16 && p < end) {
+        const __m128i w = _mm_loadu_si128((const __m128i *)(const void *)p);
+        const __m128i t = _mm_sub_epi8(w, _mm_set1_epi8(9)); /* \t..\r -> 0..4 */
+        const __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t);
+        const __m128i gt = _mm_cmpeq_epi8(w, _mm_set1_epi8('>'));
+        const __m128i sp = _mm_cmpeq_epi8(w, _mm_set1_epi8(' '));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(ws, _mm_or_si128(gt, sp)));
+        if (m) {
+            const char *q = p + __builtin_ctz(m);
+            return q < end ? q : end;
+        }
+        p += 16;
+    }
+    if (p >= end)
+        return end;
+#endif
+    while (p < end && !g_name_stop[(unsigned char)*p])
+        p++;
+    return p;
+}
+
+static uint32_t name_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+/* Put attribute i into the name set (which has room). */
+static void ah_insert(wconv *c, size_t i)
+{
+    size_t mask = c->ahcap - 1;
+    size_t h = name_hash(c->at[i].name.p, c->at[i].name.n) & mask;
+    while (c->ah[h])
+        h = (h + 1) & mask;
+    c->ah[h] = (uint32_t)(i + 1);
+    c->ahn++;
+}
+
+/* (Re)build the name set for the element's attributes 0..nat-1 with room
+ * for twice as many. -1 on OOM. */
+static int ah_rebuild(wconv *c, size_t want)
+{
+    size_t cap = 64;
+    while (cap < want * 2)
+        cap *= 2;
+    if (cap > c->ahcap) {
+        uint32_t *nw = tl_realloc(c->ah, cap * sizeof *nw);
+        if (!nw)
+            return -1;
+        c->ah = nw;
+        c->ahcap = cap;
+    }
+    memset(c->ah, 0, c->ahcap * sizeof *c->ah);
+    c->ahn = 0;
+    for (size_t i = 0; i < c->nat; i++)
+        ah_insert(c, i);
+    return 0;
+}
+
+/* 1 when an attribute of the element being read is already named n. */
+static int attr_defined(wconv *c, xslice n)
+{
+    if (c->nat < WAT_INLINE) {
+        for (size_t i = 0; i < c->nat; i++)
+            if (c->at[i].name.n == n.n && memcmp(c->at[i].name.p, n.p, n.n) == 0)
+                return 1;
+        return 0;
+    }
+    if (c->ahn != c->nat) /* first use for this element */
+        if (ah_rebuild(c, c->nat + 1) < 0) {
+            c->oom = 1;
+            return 1;
+        }
+    size_t mask = c->ahcap - 1;
+    for (size_t h = name_hash(n.p, n.n) & mask; c->ah[h]; h = (h + 1) & mask) {
+        const xattr *a = &c->at[c->ah[h] - 1];
+        if (a->name.n == n.n && memcmp(a->name.p, n.p, n.n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int attr_add(wconv *c, xslice name, xslice value)
+{
+    if (c->nat == c->capat) {
+        xattr *nw = grow_inline(c->at, c->inl_at, &c->capat, sizeof *nw);
+        if (!nw) {
+            c->oom = 1;
+            return -1;
+        }
+        c->at = nw;
+    }
+    c->at[c->nat].name = name;
+    c->at[c->nat].value = value;
+    c->nat++;
+    if (c->nat > WAT_INLINE) { /* the name set is in use: keep it current */
+        if (c->ahn * 2 + 2 > c->ahcap) {
+            if (ah_rebuild(c, c->nat) < 0) {
+                c->oom = 1;
+                return -1;
+            }
+        } else {
+            ah_insert(c, c->nat - 1);
+        }
+    }
+    return 0;
+}
+
+/* os_xml _getattributes from p (after the space that ended the name): the
+ * position after the '>' or '/' that ends the tag (*slash = 1 for '/'), or
+ * NULL on an error. */
+static const char *read_attrs(wconv *c, const char *p, int *slash)
+{
+    const char *end = c->end;
+    const char *ns = NULL;
+    while (p < end) {
+        char ch = *p;
+        if (ch == '>' || ch == '/') {
+            if (ns)
+                return NULL; /* "Attribute '%s' has no value." */
+            *slash = ch == '/';
+            return p + 1;
+        }
+        if (ch == '=') {
+            xslice name = {ns ? ns : p, ns ? (size_t)(p - ns) : 0};
+            if (attr_defined(c, name))
+                return NULL; /* "Attribute '%s' already defined." */
+            p++;
+            while (p < end && isspace((unsigned char)*p))
+                p++;
+            if (p >= end || (*p != '"' && *p != '\''))
+                return NULL; /* "not followed by a \" or '." */
+            const char *vs = p + 1;
+            const char *q = find_byte(vs, end, *p);
+            if (!q)
+                return NULL; /* "End of file while reading an attribute." */
+            xslice v = {vs, (size_t)(q - vs)};
+            if (attr_add(c, name, v) < 0)
+                return NULL;
+            ns = NULL;
+            p = q + 1;
+            continue;
+        }
+        if (g_name_stop[(unsigned char)ch]) { /* a space */
+            if (ns)
+                return NULL; /* "Attribute '%s' has no value." */
+            p++;
+            continue;
+        }
+        /* a name starts: its other bytes take none of the branches above */
+        ns = p++;
+        while (p < end && !g_attr_stop[(unsigned char)*p])
+            p++;
+    }
+    return NULL; /* "End of file while reading an attribute." */
+}
+
+/* "<!--...-->" and "<?...?>" at p (which is '<'): 1 with *pp after it, 0 not
+ * one, -1 unterminated. */
+static int skip_comment(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    if (end - p < 2 || (p[1] != '!' && p[1] != '?'))
+        return 0;
+    if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+        for (const char *q = p + 4; q + 3 <= end; q++)
+            if (q[0] == '-' && q[1] == '-' && q[2] == '>') {
+                *pp = q + 3;
+                return 1;
+            }
+        return -1;
+    }
+    if (p[1] == '?') {
+        for (const char *q = p + 2; q + 2 <= end; q++)
+            if (q[0] == '?' && q[1] == '>') {
+                *pp = q + 2;
+                return 1;
+            }
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- what an element gives ----------------------------------------------- */
+
+/* Start the member of f in section sec: "key":" (its content follows). */
+static void member_open(wconv *c, wframe *f, int sec, const char *k, size_t kn, int lower)
+{
+    wbuf *b = &c->sec[sec];
+    f->sec = (unsigned char)sec;
+    f->key = k;
+    f->klen = kn;
+    f->lower = lower;
+    f->item_at = b->len;
+    put_key(b, k, kn, lower, c->lim);
+    wb_putc(b, '"');
+    f->val_at = b->len;
+}
+
+/* The role of a new element at depth d named (n, nn) with the attributes in
+ * c->at; writes what its tag alone gives. */
+static void elem_open(wconv *c, wframe *f, int d, const char *n, size_t nn)
+{
+    unsigned char pr = d ? c->st[d - 1].role : R_NONE;
+    f->role = R_NONE;
+    f->kind = K_NONE;
+    f->act = A_NONE;
+    if (d == 0) {
+        if (c->roots++ == 0)
+            f->role = R_ROOT;
+        return;
+    }
+    const xattr *at = c->at;
+    switch (pr) {
+    case R_ROOT:
+        f->role = XEQ(n, nn, "System") ? R_SYS : XEQ(n, nn, "EventData") ? R_ED : R_OTHER;
+        return;
+    case R_SYS:
+        f->role = R_SYSITEM;
+        switch (nn) {
+        case 8:
+            if (XEQ(n, nn, "Provider")) {
+                for (size_t l = 0; l < c->nat; l++) {
+                    const xattr *a = &at[l];
+                    if (XEQ(a->name.p, a->name.n, "Name"))
+                        put_member_lit(c, SEC_SYSTEM, "providerName", 12, a->value.p, a->value.n,
+                                       c->lim);
+                    else if (XEQ(a->name.p, a->name.n, "Guid"))
+                        put_member_lit(c, SEC_SYSTEM, "providerGuid", 12, a->value.p, a->value.n,
+                                       c->lim);
+                    else if (XEQ(a->name.p, a->name.n, "EventSourceName"))
+                        put_member_lit(c, SEC_SYSTEM, "eventSourceName", 15, a->value.p,
+                                       a->value.n, c->lim);
+                }
+                return;
+            }
+            if (XEQ(n, nn, "Security")) {
+                /* analysisd tests values[0] == "UserID": never true */
+                if (c->nat > 0 && XEQ(at[0].value.p, at[0].value.n, "UserID"))
+                    put_member_lit(c, SEC_SYSTEM, "securityUserID", 14, at[0].value.p,
+                                   at[0].value.n, c->lim);
+                return;
+            }
+            if (XEQ(n, nn, "Keywords")) {
+                f->kind = K_ALWAYS;
+                f->act = A_KEYWORDS;
+                member_open(c, f, SEC_SYSTEM, "keywords", 8, 0);
+                return;
+            }
+            break;
+        case 11:
+            if (XEQ(n, nn, "TimeCreated")) {
+                if (c->nat > 0 && XEQ(at[0].name.p, at[0].name.n, "SystemTime"))
+                    put_member_lit(c, SEC_SYSTEM, "systemTime", 10, at[0].value.p, at[0].value.n,
+                                   c->lim);
+                return;
+            }
+            if (XEQ(n, nn, "Correlation"))
+                return;
+            break;
+        case 9:
+            if (XEQ(n, nn, "Execution")) {
+                if (c->nat > 0 && XEQ(at[0].name.p, at[0].name.n, "ProcessID"))
+                    put_member_lit(c, SEC_SYSTEM, "processID", 9, at[0].value.p, at[0].value.n,
+                                   c->lim);
+                if (c->nat > 1 && XEQ(at[1].name.p, at[1].name.n, "ThreadID"))
+                    put_member_lit(c, SEC_SYSTEM, "threadID", 8, at[1].value.p, at[1].value.n,
+                                   c->lim);
+                return;
+            }
+            break;
+        case 7:
+            if (XEQ(n, nn, "Channel")) {
+                f->kind = K_ALWAYS;
+                member_open(c, f, SEC_SYSTEM, "channel", 7, 0);
+                return;
+            }
+            break;
+        case 5:
+            if (XEQ(n, nn, "Level")) {
+                f->kind = K_ALWAYS;
+                f->act = A_LEVEL;
+                member_open(c, f, SEC_SYSTEM, "level", 5, 0);
+                return;
+            }
+            break;
+        default: break;
+        }
+        f->kind = K_NONEMPTY;
+        member_open(c, f, SEC_SYSTEM, n, nn, 1);
+        return;
+    case R_ED:
+        f->role = R_EDITEM;
+        if (XEQ(n, nn, "Data")) {
+            for (size_t l = 0; l < c->nat; l++) {
+                if (!XEQ(at[l].name.p, at[l].name.n, "Name"))
+                    continue;
+                xslice nm = at[l].value;
+                f->kind = K_KEEP;
+                if (audit_name(nm, 'A', "uditPolicyChanges", 17)) {
+                    /* the codes move to auditPolicyChangesId */
+                    f->act = A_APC;
+                    member_open(c, f, SEC_EVENTDATA, "auditPolicyChangesId", 20, 0);
+                    return;
+                }
+                if (audit_name(nm, 'C', "ategoryId", 9))
+                    f->act = A_CAT;
+                else if (audit_name(nm, 'S', "ubcategoryId", 12))
+                    f->act = A_SUB;
+                member_open(c, f, SEC_EVENTDATA, nm.p, nm.n, 1);
+                return;
+            }
+            f->kind = K_ANON;
+            return;
+        }
+        f->kind = K_KEEP;
+        member_open(c, f, SEC_EVENTDATA, n, nn, 1);
+        return;
+    case R_OTHER:
+        f->role = R_OTHERITEM;
+        c->extra.p = n;
+        c->extra.n = nn;
+        c->has_extra = 1;
+        return;
+    case R_OTHERITEM:
+        f->role = R_EXVAL;
+        f->kind = K_KEEP;
+        member_open(c, f, SEC_EXTRA, n, nn, 1);
+        return;
+    default: return;
+    }
+}
+
+/* f closes with the content [cs, ce); the section holds the escaped content
+ * after f->val_at. */
+static void elem_close(wconv *c, wframe *f, const char *cs, const char *ce)
+{
+    if (f->kind == K_NONE)
+        return;
+    size_t n = (size_t)(ce - cs);
+    if (f->kind == K_ANON) {
+        if (!wkeep(cs, n))
+            return;
+        n = wtrim_len(cs, n);
+        if (c->joined->len > 0)
+            wb_put(c->joined, ", ", 2);
+        wb_put(c->joined, cs, n);
+        return;
+    }
+    wbuf *b = &c->sec[f->sec];
+    if (f->kind == K_NONEMPTY ? n == 0 : f->kind == K_KEEP && !wkeep(cs, n)) {
+        b->len = f->item_at; /* dropped */
+        return;
+    }
+    if (f->kind == K_KEEP) {
+        size_t tn = wtrim_len(cs, n);
+        if (tn != n) { /* re-written trimmed */
+            b->len = f->val_at;
+            esc_run(b, cs, cs + tn, c->lim, 0);
+            n = tn;
+        }
+    }
+    wb_putc(b, '"');
+    kv_add(c, f->sec, f->key, f->klen, f->lower, cs, n);
+    switch (f->act) {
+    case A_LEVEL:
+        c->level.p = cs;
+        c->level.n = n;
+        c->has_level = 1;
+        break;
+    case A_KEYWORDS:
+        c->keywords.p = cs;
+        c->keywords.n = n;
+        c->has_keywords = 1;
+        break;
+    case A_APC:
+        c->au.apc.p = cs;
+        c->au.apc.n = n;
+        c->au.has_apc = 1;
+        break;
+    case A_CAT:
+        c->au.cat.p = cs;
+        c->au.cat.n = n;
+        c->au.has_cat = 1;
+        break;
+    case A_SUB:
+        c->au.sub.p = cs;
+        c->au.sub.n = n;
+        c->au.has_sub = 1;
+        break;
+    default: break;
+    }
+}
+
+/* The text as os_xml reads it (OS_ReadXMLString: every top-level element,
+ * each in full), writing the members as it goes. 0 read, -1 an XML error
+ * (or OOM: c->oom). */
+static int xml_convert(wconv *c, const char *p)
+{
+    const char *end = c->end, *lim = c->lim;
+    int d = 0; /* open elements */
+    for (;;) {
+        if (c->oom)
+            return -1;
+        if (d == 0) {
+            const char *lt = find_byte(p, end, '<');
+            if (!lt)
+                return 0;
+            p = lt;
+            int cm = skip_comment(&p, end);
+            if (cm < 0)
+                return -1; /* "Comment not closed." */
+            if (cm > 0)
+                continue;
+            if (end - p >= 2 && p[1] == '/')
+                return -1; /* "Element not opened." */
+        } else {
+            wframe *f = &c->st[d - 1];
+            int writing = f->kind != K_NONE && f->kind != K_ANON;
+            const char *lt;
+            if (writing) {
+                lt = esc_run(&c->sec[f->sec], p, end, lim, 1);
+            } else {
+                lt = find_byte(p, end, '<');
+                if (!lt)
+                    lt = end;
+            }
+            if (lt >= end)
+                return -1; /* "End of file and some elements were not closed." */
+            p = lt;
+            int cm = skip_comment(&p, end);
+            if (cm < 0)
+                return -1;
+            if (cm > 0) { /* a comment stays in the content */
+                if (writing)
+                    esc_run(&c->sec[f->sec], lt, p, lim, 0);
+                continue;
+            }
+            /* a '<' after an odd run of backslashes is text */
+            size_t bs = 0;
+            while (lt - bs > f->name && lt[-(ptrdiff_t)bs - 1] == '\\')
+                bs++;
+            if (bs & 1) {
+                if (writing)
+                    wb_putc(&c->sec[f->sec], '<');
+                p++;
+                continue;
+            }
+            if (end - p >= 2 && p[1] == '/') {
+                const char *cs = p + 2;
+                if ((size_t)(end - cs) <= f->nlen || cs[f->nlen] != '>' ||
+                    memcmp(cs, f->name, f->nlen) != 0)
+                    return -1; /* "Element '%s' not closed." (or end of file) */
+                elem_close(c, f, f->cstart, lt);
+                p = cs + f->nlen + 1;
+                d--;
+                if (d > 0) /* os_xml restarts its content buffer after a child */
+                    c->st[d - 1].cstart = p;
+                continue;
+            }
+            if (writing) /* the content so far is dropped by the child */
+                c->sec[f->sec].len = f->val_at;
+        }
+        /* an element opens at p */
+        if (d > XML_MAX_DEPTH)
+            return -1; /* "Max recursion level reached." */
+        p++;
+        const char *ns = p;
+        p = scan_name(p, end, lim);
+        if (p >= end)
+            return -1; /* "End of file and some elements were not closed." */
+        size_t nn = (size_t)(p - ns);
+        int selfclose = 0;
+        if (nn > 0 && ns[nn - 1] == '/') {
+            selfclose = 1;
+            nn--;
+        }
+        c->nat = 0;
+        c->ahn = 0;
+        if (*p != '>') { /* a space: attributes */
+            int slash = 0;
+            p = read_attrs(c, p + 1, &slash);
+            if (!p)
+                return -1;
+            if (slash)
+                selfclose = 1;
+        } else {
+            p++;
+        }
+        wframe *f = &c->st[d];
+        f->name = ns;
+        f->nlen = nn;
+        elem_open(c, f, d, ns, nn);
+        if (selfclose) {
+            elem_close(c, f, p, p);
+            if (d > 0)
+                c->st[d - 1].cstart = p;
+        } else {
+            f->cstart = p;
+            d++;
+        }
+    }
+}
+
+/* ---- severity, audit policy, message ---------------------------------- */
+
+static const char *severity_name(int level, unsigned long long kw)
+{
+    switch (level) {
+    case 0:
+        if (kw & 0x10000000000000ULL)
+            return "AUDIT_FAILURE";
+        if (kw & 0x20000000000000ULL)
+            return "AUDIT_SUCCESS";
+        return "UNKNOWN";
+    case 1: return "CRITICAL";
+    case 2: return "ERROR";
+    case 3: return "WARNING";
+    case 4: return "INFORMATION";
+    case 5: return "VERBOSE";
+    default: return "UNKNOWN";
+    }
+}
+
+static void slice_cstr(xslice s, char *out, size_t outsz)
+{
+    size_t n = s.n < outsz - 1 ? s.n : outsz - 1;
+    memcpy(out, s.p, n);
+    out[n] = '\0';
+}
 
 /* wstr_unescape_json's table: the byte a backslash pair stands for, 0 when
  * the backslash is kept as it is. */
@@ -937,11 +1342,11 @@ static const char g_unesc[256] = {
 };
 
 /* wstr_unescape_json: \b \t \n \f \r \" \\ back to bytes, anything else kept. */
-static void unescape_json(tl_buf *out, const char *s, size_t n)
+static void unescape_json(wbuf *out, const char *s, size_t n)
 {
-    if (!buf_reserve(out, n + 16)) /* the result is never longer; 16 for block copies */
+    if (!wb_room(out, n + 16)) /* the result is never longer; 16 for block copies */
         return;
-    char *o = out->data + out->len;
+    char *o = out->d + out->len;
     size_t i = 0;
     while (i < n) {
 #if defined(__SSE2__)
@@ -981,216 +1386,7 @@ static void unescape_json(tl_buf *out, const char *s, size_t n)
             i += 1;
         }
     }
-    *o = '\0';
-    out->len = (size_t)(o - out->data);
-}
-
-static void json_key(tl_buf *b, const char *k, size_t kn, int lower, int pad)
-{
-    size_t plain = 0;
-#if defined(__SSE2__)
-    /* a key read from the XML (pad: 16 readable bytes after it) is checked
-     * a block at a time */
-    if (pad) {
-        while (plain < kn) {
-            unsigned m = sse_esc_mask((const unsigned char *)k + plain);
-            if (kn - plain < 16)
-                m &= (1u << (kn - plain)) - 1u;
-            if (m) {
-                plain += (size_t)__builtin_ctz(m);
-                break;
-            }
-            plain += kn - plain < 16 ? kn - plain : 16;
-        }
-    }
-#else
-    (void)pad;
-#endif
-    while (plain < kn && !g_esc_extra[(unsigned char)k[plain]])
-        plain++;
-    if (plain == kn) { /* nothing to escape: quote, copy, fold the first byte */
-        if (!buf_reserve(b, kn + 2))
-            return;
-        char *o = b->data + b->len;
-        o[0] = '"';
-        memcpy(o + 1, k, kn);
-        if (lower && kn > 0)
-            o[1] = (char)tolower((unsigned char)o[1]);
-        o[kn + 1] = '"';
-        b->len += kn + 2;
-        b->data[b->len] = '\0';
-        return;
-    }
-    size_t start = b->len;
-    buf_json_esc(b, k, kn);
-    /* an A-Z first byte is written raw right after the quote; any escaped
-     * first byte starts with '\\', which tolower leaves alone */
-    if (lower && kn > 0 && !b->oom)
-        b->data[start + 1] = (char)tolower((unsigned char)b->data[start + 1]);
-}
-
-/* The JSON decoder's field limit (analysisd.decoder_order_size). */
-#define TL_DECODER_ORDER_SIZE 256
-
-static tl_status add_dotted(tl_event *ev, const char *prefix, size_t pn, const wkv *e)
-{
-    if (ev->nfields >= TL_DECODER_ORDER_SIZE)
-        return TL_OK; /* "Too many fields for JSON decoder." */
-    char stack[256];
-    size_t n = pn + e->kn;
-    char *name = n <= sizeof stack ? stack : tl_malloc(n);
-    if (!name)
-        return TL_E_NOMEM;
-    memcpy(name, prefix, pn);
-    memcpy(name + pn, e->k, e->kn);
-    if (e->lower && e->kn > 0)
-        name[pn] = (char)tolower((unsigned char)name[pn]);
-    tl_status st = tl_event_add_field(ev, name, n, e->v, e->vn);
-    if (name != stack)
-        tl_free(name);
-    return st;
-}
-
-static const char *severity_name(int level, unsigned long long kw)
-{
-    switch (level) {
-    case 0:
-        if (kw & 0x10000000000000ULL)
-            return "AUDIT_FAILURE";
-        if (kw & 0x20000000000000ULL)
-            return "AUDIT_SUCCESS";
-        return "UNKNOWN";
-    case 1: return "CRITICAL";
-    case 2: return "ERROR";
-    case 3: return "WARNING";
-    case 4: return "INFORMATION";
-    case 5: return "VERBOSE";
-    default: return "UNKNOWN";
-    }
-}
-
-static void slice_cstr(xslice s, char *out, size_t outsz)
-{
-    size_t n = s.n < outsz - 1 ? s.n : outsz - 1;
-    memcpy(out, s.p, n);
-    out[n] = '\0';
-}
-
-/* Walk the parsed Event and collect keys (values point into `text`). */
-/* EventData names DecodeWinevt translates (wazuh.md §3.2), matched after the
- * first-letter lowercasing, so "CategoryId" and "categoryId" both count. */
-static int audit_name(xslice n, const char *rest)
-{
-    size_t rl = strlen(rest);
-    return n.n == rl + 1 && memcmp(n.p + 1, rest, rl) == 0;
-}
-
-typedef struct audit_ids {
-    xslice cat, sub, apc; /* last kept values (trimmed) */
-    int has_cat, has_sub, has_apc;
-} audit_ids;
-
-static void walk_event(const xdoc *x, wout *o, tl_buf *joined, const xnode **level,
-                       const xnode **keywords, xslice *extra_name, audit_ids *au)
-{
-    if (x->nn == 0)
-        return;
-    const xnode *root = &x->nodes[0];
-    for (int ci = root->first_child; ci >= 0; ci = x->nodes[ci].next) {
-        const xnode *child = &x->nodes[ci];
-        int is_sys = xeq(child->name, "System");
-        int is_ed = !is_sys && xeq(child->name, "EventData");
-        for (int ai = child->first_child; ai >= 0; ai = x->nodes[ai].next) {
-            const xnode *ca = &x->nodes[ai];
-            const xattr *at = &x->attrs[ca->first_attr];
-            if (is_sys) {
-                if (xeq(ca->name, "Provider")) {
-                    for (int l = 0; l < ca->nattr; l++) {
-                        if (xeq(at[l].name, "Name"))
-                            wadd(o, SEC_SYSTEM, "providerName", 12, 0, at[l].value.p,
-                                 at[l].value.n);
-                        else if (xeq(at[l].name, "Guid"))
-                            wadd(o, SEC_SYSTEM, "providerGuid", 12, 0, at[l].value.p,
-                                 at[l].value.n);
-                        else if (xeq(at[l].name, "EventSourceName"))
-                            wadd(o, SEC_SYSTEM, "eventSourceName", 15, 0, at[l].value.p,
-                                 at[l].value.n);
-                    }
-                } else if (xeq(ca->name, "TimeCreated")) {
-                    if (ca->nattr > 0 && xeq(at[0].name, "SystemTime"))
-                        wadd(o, SEC_SYSTEM, "systemTime", 10, 0, at[0].value.p, at[0].value.n);
-                } else if (xeq(ca->name, "Execution")) {
-                    if (ca->nattr > 0 && xeq(at[0].name, "ProcessID"))
-                        wadd(o, SEC_SYSTEM, "processID", 9, 0, at[0].value.p, at[0].value.n);
-                    if (ca->nattr > 1 && xeq(at[1].name, "ThreadID"))
-                        wadd(o, SEC_SYSTEM, "threadID", 8, 0, at[1].value.p, at[1].value.n);
-                } else if (xeq(ca->name, "Channel")) {
-                    wadd(o, SEC_SYSTEM, "channel", 7, 0, ca->content.p, ca->content.n);
-                } else if (xeq(ca->name, "Security")) {
-                    /* analysisd tests values[0] == "UserID": never true */
-                    if (ca->nattr > 0 && xeq(at[0].value, "UserID"))
-                        wadd(o, SEC_SYSTEM, "securityUserID", 14, 0, at[0].value.p, at[0].value.n);
-                } else if (xeq(ca->name, "Level")) {
-                    *level = ca;
-                    wadd(o, SEC_SYSTEM, "level", 5, 0, ca->content.p, ca->content.n);
-                } else if (xeq(ca->name, "Keywords")) {
-                    *keywords = ca;
-                    wadd(o, SEC_SYSTEM, "keywords", 8, 0, ca->content.p, ca->content.n);
-                } else if (xeq(ca->name, "Correlation")) {
-                    /* skipped */
-                } else if (ca->content.n > 0) {
-                    wadd(o, SEC_SYSTEM, ca->name.p, ca->name.n, 1, ca->content.p, ca->content.n);
-                }
-            } else if (is_ed) {
-                int named = -1;
-                if (xeq(ca->name, "Data")) {
-                    for (int l = 0; l < ca->nattr; l++)
-                        if (xeq(at[l].name, "Name")) {
-                            named = l;
-                            break;
-                        }
-                    if (!wkeep(ca->content))
-                        continue;
-                    xslice v = wtrim(ca->content);
-                    if (named >= 0) {
-                        xslice nm = at[named].value;
-                        char c0 = nm.n ? nm.p[0] : 0;
-                        if ((c0 == 'A' || c0 == 'a') && audit_name(nm, "uditPolicyChanges")) {
-                            /* the codes move to auditPolicyChangesId */
-                            wadd(o, SEC_EVENTDATA, "auditPolicyChangesId", 20, 0, v.p, v.n);
-                            au->apc = v;
-                            au->has_apc = 1;
-                            continue;
-                        }
-                        if ((c0 == 'C' || c0 == 'c') && audit_name(nm, "ategoryId")) {
-                            au->cat = v;
-                            au->has_cat = 1;
-                        } else if ((c0 == 'S' || c0 == 's') && audit_name(nm, "ubcategoryId")) {
-                            au->sub = v;
-                            au->has_sub = 1;
-                        }
-                        wadd(o, SEC_EVENTDATA, nm.p, nm.n, 1, v.p, v.n);
-                    } else {
-                        if (joined->len > 0)
-                            tl_buf_append(joined, ", ", 2);
-                        tl_buf_append(joined, v.p, v.n);
-                    }
-                } else if (wkeep(ca->content)) {
-                    xslice v = wtrim(ca->content);
-                    wadd(o, SEC_EVENTDATA, ca->name.p, ca->name.n, 1, v.p, v.n);
-                }
-            } else {
-                for (int gi = ca->first_child; gi >= 0; gi = x->nodes[gi].next) {
-                    const xnode *g = &x->nodes[gi];
-                    if (!wkeep(g->content))
-                        continue;
-                    xslice v = wtrim(g->content);
-                    wadd(o, SEC_EXTRA, g->name.p, g->name.n, 1, v.p, v.n);
-                }
-                *extra_name = ca->name;
-            }
-        }
-    }
+    out->len = (size_t)(o - out->d);
 }
 
 /* ---- audit policy translation (wazuh.md §3.2) ---------------------------- */
@@ -1321,207 +1517,249 @@ static void audit_changes(xslice v, tl_buf *apc_text)
     }
 }
 
-/* 1 when p[0..n) lies inside one of the four texts (each with 16 bytes of
- * slack after its end), so 16 bytes from p + n may be read. */
-static int in_bufs(const tl_buf *const bufs[4], const char *p, size_t n)
+/* ---- fields ---------------------------------------------------------------- */
+
+/* The JSON decoder's field limit (analysisd.decoder_order_size). */
+#define TL_DECODER_ORDER_SIZE 256
+
+static tl_status add_dotted(tl_event *ev, const char *prefix, size_t pn, const wkv *e)
 {
-    uintptr_t v = (uintptr_t)p;
-    for (int i = 0; i < 4; i++) {
-        uintptr_t lo = (uintptr_t)bufs[i]->data;
-        if (lo && v >= lo && v + n <= lo + bufs[i]->len)
-            return 1;
-    }
-    return 0;
+    if (ev->nfields >= TL_DECODER_ORDER_SIZE)
+        return TL_OK; /* "Too many fields for JSON decoder." */
+    char stack[256];
+    size_t n = pn + e->kn;
+    char *name = n <= sizeof stack ? stack : tl_malloc(n);
+    if (!name)
+        return TL_E_NOMEM;
+    memcpy(name, prefix, pn);
+    memcpy(name + pn, e->k, e->kn);
+    if (e->lower && e->kn > 0)
+        name[pn] = (char)tolower((unsigned char)name[pn]);
+    tl_status st = tl_event_add_field(ev, name, n, e->v, e->vn);
+    if (name != stack)
+        tl_free(name);
+    return st;
 }
 
-/* Core conversion. ev may be NULL (pure conversion). */
-static tl_status winevt_run(const char *payload, tl_buf *out, tl_event *ev, tl_diag *d)
+/* The fields JSON_Decoder would read from the output, in its order. */
+static tl_status add_fields(tl_event *ev, const wconv *c)
 {
     tl_status st = TL_OK;
-    tl_buf enc = TL_BUF_INIT, joined = TL_BUF_INIT, msg = TL_BUF_INIT;
-    tl_buf printed = TL_BUF_INIT, apc_text = TL_BUF_INIT;
-    audit_ids au;
-    memset(&au, 0, sizeof au);
-    int has_msg = 0;
-    xdoc x;
-    wout o;
-    o.kv = o.inl;
-    o.n = 0;
-    o.cap = WOUT_INLINE;
-    o.oom = 0;
-    xdoc_init(&x);
-    const xnode *level = NULL, *keywords = NULL;
-    xslice extra = {NULL, 0};
-    char sevbuf[8] = {0};
-    const char *sev = NULL;
+    for (size_t i = 0; i < c->nkv; i++)
+        if (c->kv[i].sec == SEC_SYSTEM)
+            TL_TRY(add_dotted(ev, "win.system.", 11, &c->kv[i]));
+    for (size_t i = 0; i < c->nkv; i++)
+        if (c->kv[i].sec == SEC_EVENTDATA)
+            TL_TRY(add_dotted(ev, "win.eventdata.", 14, &c->kv[i]));
+    if (!c->has_extra)
+        return TL_OK;
+    /* "win." + the extra object's name (first byte lowercased) + "." */
+    char stack[256];
+    size_t pn = c->extra.n + 5;
+    char *pre = pn <= sizeof stack ? stack : tl_malloc(pn);
+    if (!pre)
+        return TL_E_NOMEM;
+    memcpy(pre, "win.", 4);
+    memcpy(pre + 4, c->extra.p, c->extra.n);
+    if (c->extra.n > 0)
+        pre[4] = (char)tolower((unsigned char)pre[4]);
+    pre[4 + c->extra.n] = '.';
+    for (size_t i = 0; i < c->nkv && st == TL_OK; i++)
+        if (c->kv[i].sec == SEC_EXTRA)
+            st = add_dotted(ev, pre, pn, &c->kv[i]);
+    if (pre != stack)
+        tl_free(pre);
+cleanup:
+    return st;
+}
 
-    TL_TRY(payload_texts(payload, &enc, &printed, &has_msg, d));
-    /* values point into enc, msg, joined and apc_text: each gets 16 bytes of
-     * slack before any pointer into it is taken (buf_json_esc_pad) */
-    if (!buf_reserve(&enc, 16))
+/* ---- the conversion ------------------------------------------------------ */
+
+/* Inline sizes: a Sysmon event's system members take ~600 bytes, its
+ * eventdata ~1-3 KiB. */
+#define SYS_INLINE 2048
+#define ED_INLINE 8192
+#define EX_INLINE 1024
+#define AUX_INLINE 512
+#define MSG_INLINE 4096
+
+/* Core conversion of payload[0..plen) (payload[plen] is its NUL): *out (n
+ * bytes + NUL, owned by the caller) and, with ev, the fields. */
+static tl_status winevt_run(const char *payload, size_t plen, char **out, size_t *out_n,
+                            tl_event *ev, tl_diag *d)
+{
+    tl_status st = TL_OK;
+    char s_sys[SYS_INLINE], s_ed[ED_INLINE], s_ex[EX_INLINE], s_join[AUX_INLINE];
+    char s_key[AUX_INLINE], s_msg[MSG_INLINE];
+    wbuf sec[3], joined, xkey, msgv, enc, pmsg;
+    tl_buf apc_text = TL_BUF_INIT;
+    wb_init(&sec[SEC_SYSTEM], s_sys, sizeof s_sys);
+    wb_init(&sec[SEC_EVENTDATA], s_ed, sizeof s_ed);
+    wb_init(&sec[SEC_EXTRA], s_ex, sizeof s_ex);
+    wb_init(&joined, s_join, sizeof s_join);
+    wb_init(&xkey, s_key, sizeof s_key);
+    wb_init(&msgv, s_msg, sizeof s_msg);
+    wb_init(&enc, NULL, 0);
+    wb_init(&pmsg, NULL, 0);
+    wconv cv;
+    wconv *c = &cv;
+    c->sec = sec;
+    c->joined = &joined;
+    c->kv = c->inl_kv;
+    c->nkv = 0;
+    c->capkv = WKV_INLINE;
+    c->at = c->inl_at;
+    c->nat = 0;
+    c->capat = WAT_INLINE;
+    c->ah = NULL;
+    c->ahcap = c->ahn = 0;
+    c->oom = 0;
+    c->roots = 0;
+    c->has_level = c->has_keywords = c->has_extra = 0;
+    memset(&c->au, 0, sizeof c->au);
+
+    wtexts t;
+    TL_TRY(payload_texts(payload, plen, &enc, &pmsg, &t, d));
+    c->end = t.xml + t.xml_n;
+    c->lim = t.xml_lim;
+    int r = xml_convert(c, t.xml);
+    if (c->oom || sec[0].oom || sec[1].oom || sec[2].oom || joined.oom)
         TL_FAIL(TL_E_NOMEM);
-
-    if (xparse(&x, enc.data, enc.len) == 0) {
-        walk_event(&x, &o, &joined, &level, &keywords, &extra, &au);
-    } else {
+    if (r < 0) {
         /* "Could not read XML string": keep only the message */
-        if (x.oom)
-            TL_FAIL(TL_E_NOMEM);
-        o.n = 0;
-        memset(&au, 0, sizeof au);
-        tl_buf_reset(&joined);
-        level = keywords = NULL;
-        extra.p = NULL;
+        for (int i = 0; i < 3; i++)
+            sec[i].len = 0;
+        joined.len = 0;
+        c->nkv = 0;
+        c->has_level = c->has_keywords = c->has_extra = 0;
+        memset(&c->au, 0, sizeof c->au);
     }
-    if (o.oom)
-        TL_FAIL(TL_E_NOMEM);
-    TL_TRY(tl_buf_status(&joined));
 
-    if (level && keywords) {
+    if (c->has_level && c->has_keywords) {
         char lv[64], kw[64];
-        slice_cstr(level->content, lv, sizeof lv);
-        slice_cstr(keywords->content, kw, sizeof kw);
-        int level_n = (int)strtol(lv, NULL, 10);
-        unsigned long long kw_n = strtoull(kw, NULL, 16);
-        sev = severity_name(level_n, kw_n);
-        (void)sevbuf;
-        wadd(&o, SEC_SYSTEM, "severityValue", 13, 0, sev, strlen(sev));
+        slice_cstr(c->level, lv, sizeof lv);
+        slice_cstr(c->keywords, kw, sizeof kw);
+        const char *sev = severity_name((int)strtol(lv, NULL, 10), strtoull(kw, NULL, 16));
+        size_t sn = strlen(sev);
+        put_member_lit(c, SEC_SYSTEM, "severityValue", 13, sev, sn, sev + sn);
     }
-    if (has_msg) {
-        unescape_json(&msg, printed.data ? printed.data : "", printed.len);
-        if (!buf_reserve(&msg, 16))
+    if (t.has_msg) {
+        wbuf *b = &sec[SEC_SYSTEM];
+        if (t.msg_canon) {
+            /* the value is "<decoded text>" (wstr_unescape_json of the printed
+             * string); escaping it gives back \"<raw text>\" byte for byte, so
+             * the output is a copy */
+            wb_putc(&msgv, '"');
+            unescape_json(&msgv, t.msg, t.msg_n);
+            wb_putc(&msgv, '"');
+            if (wtrim_len(msgv.d, msgv.len) == msgv.len && !msgv.oom) {
+                if (b->len)
+                    wb_putc(b, ',');
+                wb_put(b, "\"message\":\"\\\"", 13);
+                wb_put(b, t.msg, t.msg_n);
+                wb_put(b, "\\\"\"", 3);
+                kv_add(c, SEC_SYSTEM, "message", 7, 0, msgv.d, msgv.len);
+            } else {
+                size_t mn = wtrim_len(msgv.d, msgv.len);
+                put_member_lit(c, SEC_SYSTEM, "message", 7, msgv.d, mn, msgv.d + mn);
+            }
+        } else {
+            unescape_json(&msgv, t.msg, t.msg_n);
+            size_t mn = wtrim_len(msgv.d, msgv.len);
+            put_member_lit(c, SEC_SYSTEM, "message", 7, msgv.d, mn, msgv.d + mn);
+        }
+        if (msgv.oom)
             TL_FAIL(TL_E_NOMEM);
-        xslice m = {msg.data ? msg.data : "", msg.len};
-        m = wtrim(m);
-        wadd(&o, SEC_SYSTEM, "message", 7, 0, m.p, m.n);
     }
     /* category / subcategory only when System had Level and Keywords and both
      * ids were kept; then the audit-policy text; then the nameless data */
-    if (level && keywords && au.has_cat && au.has_sub) {
-        long cid = audit_num(au.cat), sid = audit_num(au.sub);
+    if (c->has_level && c->has_keywords && c->au.has_cat && c->au.has_sub) {
+        long cid = audit_num(c->au.cat), sid = audit_num(c->au.sub);
         for (size_t i = 0; i < sizeof g_audit_cat / sizeof g_audit_cat[0]; i++) {
             if (g_audit_cat[i].id != cid)
                 continue;
-            wadd(&o, SEC_EVENTDATA, "category", 8, 0, g_audit_cat[i].name,
-                 strlen(g_audit_cat[i].name));
+            const char *cn = g_audit_cat[i].name;
+            put_member_lit(c, SEC_EVENTDATA, "category", 8, cn, strlen(cn), cn + strlen(cn));
             for (const audit_sub *sb = g_audit_cat[i].subs; sb->name; sb++)
                 if (sb->id == sid) {
-                    wadd(&o, SEC_EVENTDATA, "subcategory", 11, 0, sb->name, strlen(sb->name));
+                    put_member_lit(c, SEC_EVENTDATA, "subcategory", 11, sb->name,
+                                   strlen(sb->name), sb->name + strlen(sb->name));
                     break;
                 }
             break;
         }
     }
-    if (au.has_apc) {
-        audit_changes(au.apc, &apc_text);
-        if (!buf_reserve(&apc_text, 16))
-            TL_FAIL(TL_E_NOMEM);
+    if (c->au.has_apc) {
+        audit_changes(c->au.apc, &apc_text);
+        TL_TRY(tl_buf_status(&apc_text));
         if (apc_text.len)
-            wadd(&o, SEC_EVENTDATA, "auditPolicyChanges", 18, 0, apc_text.data, apc_text.len);
+            put_member_lit(c, SEC_EVENTDATA, "auditPolicyChanges", 18, apc_text.data,
+                           apc_text.len, apc_text.data + apc_text.len);
     }
-    if (joined.len > 0) {
-        if (!buf_reserve(&joined, 16))
-            TL_FAIL(TL_E_NOMEM);
-        wadd(&o, SEC_EVENTDATA, "data", 4, 0, joined.data, joined.len);
+    if (joined.len > 0)
+        put_member_lit(c, SEC_EVENTDATA, "data", 4, joined.d, joined.len, joined.d + joined.len);
+    if (c->has_extra) {
+        /* the extra object's key: JSON-escaped, first byte lowercased */
+        wb_putc(&xkey, '"');
+        esc_run(&xkey, c->extra.p, c->extra.p + c->extra.n, c->lim, 0);
+        if (c->extra.n > 0 && !xkey.oom)
+            xkey.d[1] = (char)tolower((unsigned char)xkey.d[1]);
+        wb_putc(&xkey, '"');
     }
-    if (o.oom)
+    if (c->oom || sec[0].oom || sec[1].oom || sec[2].oom || xkey.oom)
         TL_FAIL(TL_E_NOMEM);
 
     /* {"win":{"system":{...},"eventdata":{...},"<extra>":{...}}} */
-    size_t have[3] = {0, 0, 0};
-    for (size_t i = 0; i < o.n; i++)
-        have[o.kv[i].sec]++;
-    if (!buf_reserve(out, enc.len + msg.len * 2 + 64 * o.n + 64))
-        TL_FAIL(TL_E_NOMEM);
-    /* 16 readable bytes follow every text a value can point into, so the
-     * escaping reads whole blocks (buf_json_esc_pad) */
-    const tl_buf *const padded[4] = {&enc, &msg, &joined, &apc_text}; /* +16: above */
-    buf_put(out, "{\"win\":{\"system\":{", 18);
-    for (int sec = 0; sec < 3; sec++) {
-        if (sec == SEC_EVENTDATA) {
-            if (!have[sec])
-                continue;
-            buf_put(out, "},\"eventdata\":{", 15);
-        } else if (sec == SEC_EXTRA) {
-            if (!extra.p)
-                continue;
-            buf_put(out, "},", 2);
-            json_key(out, extra.p, extra.n, 1, in_bufs(padded, extra.p, extra.n));
-            buf_put(out, ":{", 2);
-        }
-        int first = 1;
-        for (size_t i = 0; i < o.n; i++) {
-            const wkv *e = &o.kv[i];
-            if (e->sec != sec)
-                continue;
-            if (!first)
-                buf_put(out, ",", 1);
-            first = 0;
-            json_key(out, e->k, e->kn, e->lower, in_bufs(padded, e->k, e->kn));
-            buf_put(out, ":", 1);
-            buf_json_esc_pad(out, e->v, e->vn, in_bufs(padded, e->v, e->vn));
-        }
+    size_t n = 18 + sec[0].len + (sec[1].len ? 15 + sec[1].len : 0) +
+               (c->has_extra ? 2 + xkey.len + 2 + sec[2].len : 0) + 3;
+    char *s = tl_malloc(n + 1);
+    TL_TRY_ALLOC(s);
+    char *o = s;
+    memcpy(o, "{\"win\":{\"system\":{", 18);
+    o += 18;
+    if (sec[0].len)
+        memcpy(o, sec[0].d, sec[0].len);
+    o += sec[0].len;
+    if (sec[1].len) {
+        memcpy(o, "},\"eventdata\":{", 15);
+        memcpy(o + 15, sec[1].d, sec[1].len);
+        o += 15 + sec[1].len;
     }
-    buf_put(out, "}}}", 3);
-    TL_TRY(tl_buf_status(out));
+    if (c->has_extra) {
+        memcpy(o, "},", 2);
+        memcpy(o + 2, xkey.d, xkey.len);
+        o += 2 + xkey.len;
+        memcpy(o, ":{", 2);
+        if (sec[2].len)
+            memcpy(o + 2, sec[2].d, sec[2].len);
+        o += 2 + sec[2].len;
+    }
+    memcpy(o, "}}}", 4);
 
     if (ev) {
-        char extra_prefix[256];
-        size_t epn = 0;
-        if (extra.p && extra.n + 6 < sizeof extra_prefix) {
-            memcpy(extra_prefix, "win.", 4);
-            memcpy(extra_prefix + 4, extra.p, extra.n);
-            if (extra.n > 0)
-                extra_prefix[4] = (char)tolower((unsigned char)extra_prefix[4]);
-            extra_prefix[4 + extra.n] = '.';
-            epn = extra.n + 5;
-        }
-        for (size_t i = 0; i < o.n; i++) {
-            const wkv *e = &o.kv[i];
-            if (e->sec == SEC_SYSTEM)
-                TL_TRY(add_dotted(ev, "win.system.", 11, e));
-        }
-        for (size_t i = 0; i < o.n; i++) {
-            const wkv *e = &o.kv[i];
-            if (e->sec == SEC_EVENTDATA)
-                TL_TRY(add_dotted(ev, "win.eventdata.", 14, e));
-        }
-        if (extra.p) {
-            tl_buf pre = TL_BUF_INIT;
-            const char *pp = extra_prefix;
-            if (!epn) { /* absurdly long element name */
-                tl_buf_puts(&pre, "win.");
-                size_t at = pre.len;
-                tl_buf_append(&pre, extra.p, extra.n);
-                tl_buf_putc(&pre, '.');
-                if (tl_buf_status(&pre) != TL_OK) {
-                    tl_buf_free(&pre);
-                    TL_FAIL(TL_E_NOMEM);
-                }
-                pre.data[at] = (char)tolower((unsigned char)pre.data[at]);
-                pp = pre.data;
-                epn = pre.len;
-            }
-            for (size_t i = 0; i < o.n && st == TL_OK; i++) {
-                const wkv *e = &o.kv[i];
-                if (e->sec == SEC_EXTRA)
-                    st = add_dotted(ev, pp, epn, e);
-            }
-            tl_buf_free(&pre);
-            if (st != TL_OK)
-                goto cleanup;
+        st = add_fields(ev, c);
+        if (st != TL_OK) {
+            tl_free(s);
+            goto cleanup;
         }
     }
+    *out = s;
+    *out_n = n;
 
 cleanup:
-    tl_buf_free(&printed);
     tl_buf_free(&apc_text);
-    tl_buf_free(&enc);
-    tl_buf_free(&joined);
-    tl_buf_free(&msg);
-    if (o.kv != o.inl)
-        tl_free(o.kv);
-    xdoc_free(&x);
+    for (int i = 0; i < 3; i++)
+        wb_free(&sec[i]);
+    wb_free(&joined);
+    wb_free(&xkey);
+    wb_free(&msgv);
+    wb_free(&enc);
+    wb_free(&pmsg);
+    if (c->kv != c->inl_kv)
+        tl_free(c->kv);
+    if (c->at != c->inl_at)
+        tl_free(c->at);
+    tl_free(c->ah);
     return st;
 }
 
@@ -1529,15 +1767,11 @@ tl_status tl_winevt_convert(const char *payload_json, char **out_json, tl_diag *
 {
     if (!payload_json || !out_json)
         return TL_E_INVAL;
-    tl_buf out = TL_BUF_INIT;
-    tl_status st = winevt_run(payload_json, &out, NULL, d);
-    if (st != TL_OK) {
-        tl_buf_free(&out);
+    char *s = NULL;
+    size_t n = 0;
+    tl_status st = winevt_run(payload_json, strlen(payload_json), &s, &n, NULL, d);
+    if (st != TL_OK)
         return st;
-    }
-    char *s = tl_buf_take(&out);
-    if (!s)
-        return TL_E_NOMEM;
     *out_json = s;
     return TL_OK;
 }
@@ -1550,16 +1784,14 @@ int tl_winevt_payload_is_fast(const char *payload_json)
 
 tl_status tl_winevt_decode_event(tl_event *ev, tl_diag *d)
 {
-    tl_buf out = TL_BUF_INIT;
-    tl_status st = winevt_run(ev->log ? ev->log : "", &out, ev, d);
-    if (st != TL_OK) {
-        tl_buf_free(&out);
+    const char *payload = ev->log ? ev->log : "";
+    size_t plen = ev->log ? tl_event_text_len(ev, ev->log) : 0;
+    char *s = NULL;
+    size_t n = 0;
+    /* the fields are copied from the payload before full_log is replaced */
+    tl_status st = winevt_run(payload, plen, &s, &n, ev, d);
+    if (st != TL_OK)
         return st;
-    }
-    size_t n = out.len;
-    char *s = tl_buf_take(&out);
-    if (!s)
-        return TL_E_NOMEM;
     tl_free(ev->full_log);
     ev->full_log = s;
     ev->full_log_end = s + n;
