@@ -33,6 +33,7 @@
 
 #include "service.h"
 #include "sim_int.h"
+#include "sysmon_int.h"
 
 #define CH_SYSMON 0
 #define CH_SECURITY 1
@@ -292,6 +293,8 @@ static void image_hashes(const char *image, char *out, size_t n)
     out[o] = '\0';
 }
 
+/* FileVersion of the endpoint's stock images (the same for every image): made
+ * once per simulator into s->fver. */
 static void file_version(const tl_sim *s, char *out, size_t n)
 {
     const char *b = s->sc->os_build ? s->sc->os_build : "10.0.19044";
@@ -304,21 +307,71 @@ static void file_version(const tl_sim *s, char *out, size_t n)
 
 /* ---- GUIDs, pids --------------------------------------------------------- */
 
+/* What "%u" prints, into out (at least 11 bytes); no printf, as these run for
+ * every event of the soak's noise. */
+static void put_u(char *out, unsigned v)
+{
+    char tmp[12];
+    size_t k = sizeof tmp;
+    tmp[--k] = '\0';
+    do {
+        tmp[--k] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    memcpy(out, tmp + k, sizeof tmp - k);
+}
+
+/* v as exactly w lowercase hex digits ("%0<w>x" for v < 16^w); returns o + w. */
+static char *put_hex(char *o, uint32_t v, int w)
+{
+    static const char xd[] = "0123456789abcdef";
+    for (int i = w - 1; i >= 0; i--, v >>= 4)
+        o[i] = xd[v & 15u];
+    return o + w;
+}
+
+/* "{" machine prefix "-" tttt "-" TTTT "-", the common head of both GUID forms. */
+static char *guid_head(const tl_sim *s, uint32_t t, char *o)
+{
+    *o++ = '{';
+    size_t l = strlen(s->machine_prefix);
+    memcpy(o, s->machine_prefix, l);
+    o += l;
+    *o++ = '-';
+    o = put_hex(o, t & 0xffffu, 4);
+    *o++ = '-';
+    o = put_hex(o, t >> 16, 4);
+    *o++ = '-';
+    return o;
+}
+
+/* "{%s-%04x-%04x-%02x%02x-%s}" of prefix, t low, t high, counter bytes, suffix */
 static void make_guid(const tl_sim *s, tl_time start, unsigned counter, char out[40])
 {
     uint32_t t = (uint32_t)(start / TL_USEC_PER_SEC);
-    snprintf(out, 40, "{%s-%04x-%04x-%02x%02x-%s}", s->machine_prefix, t & 0xffffu, t >> 16,
-             counter & 0xffu, (counter >> 8) & 0xffu, s->host_suffix);
+    char *o = guid_head(s, t, out);
+    o = put_hex(o, counter & 0xffu, 2);
+    o = put_hex(o, (counter >> 8) & 0xffu, 2);
+    *o++ = '-';
+    size_t l = strlen(s->host_suffix);
+    memcpy(o, s->host_suffix, l);
+    o += l;
+    *o++ = '}';
+    *o = '\0';
 }
 
+/* "{%s-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}" with the LogonId's bytes, little-endian */
 static void make_logon_guid(const tl_sim *s, tl_time t0, uint64_t logon, char out[40])
 {
     uint32_t t = (uint32_t)(t0 / TL_USEC_PER_SEC);
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(logon >> (8 * i));
-    snprintf(out, 40, "{%s-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x}", s->machine_prefix,
-             t & 0xffffu, t >> 16, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+    char *o = guid_head(s, t, out);
+    for (int i = 0; i < 8; i++) {
+        o = put_hex(o, (uint32_t)(logon >> (8 * i)) & 0xffu, 2);
+        if (i == 1)
+            *o++ = '-';
+    }
+    *o++ = '}';
+    *o = '\0';
 }
 
 static unsigned new_pid(tl_sim *s)
@@ -348,10 +401,8 @@ static int qless(const tl_qrec *a, const tl_qrec *b)
 
 static void qrec_free(tl_qrec *r)
 {
-    for (size_t i = 0; i < r->nfields; i++)
-        tl_free((char *)r->fields[i].value);
     tl_free(r->fields);
-    tl_free(r->explain);
+    tl_free(r->explain_own);
 }
 
 static tl_status qpush(tl_sim *s, tl_qrec *r)
@@ -398,20 +449,28 @@ static void qpop(tl_sim *s, tl_qrec *out)
     }
 }
 
+/* The fields with their values in one owned block (array, then the texts):
+ * one allocation per queued record instead of one per field. */
 static tl_status copy_fields(const tl_evfield *f, size_t n, tl_evfield **out)
 {
-    tl_evfield *c = tl_calloc(n ? n : 1, sizeof *c);
+    size_t len[64], total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(f[i].value ? f[i].value : "") + 1;
+        if (i < 64)
+            len[i] = l;
+        total += l;
+    }
+    tl_evfield *c = tl_malloc((n ? n : 1) * sizeof *c + total);
     if (!c)
         return TL_E_NOMEM;
+    char *w = (char *)(c + (n ? n : 1));
     for (size_t i = 0; i < n; i++) {
+        const char *v = f[i].value ? f[i].value : "";
+        size_t l = i < 64 ? len[i] : strlen(v) + 1;
+        memcpy(w, v, l);
         c[i].name = f[i].name; /* static names */
-        c[i].value = tl_strdup(f[i].value ? f[i].value : "");
-        if (!c[i].value) {
-            for (size_t j = 0; j < i; j++)
-                tl_free((char *)c[j].value);
-            tl_free(c);
-            return TL_E_NOMEM;
-        }
+        c[i].value = w;
+        w += l;
     }
     *out = c;
     return TL_OK;
@@ -482,8 +541,9 @@ static tl_status emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, 
     if (work_event(s) != TL_OK)
         return TL_E_LIMIT;
     tl_sysmon_event ev = {id, f, n};
-    tl_sysmon_verdict v;
-    tl_sysmon_filter(s->cfg, &ev, &v);
+    tl_sm_result v;
+    if (tl_sm_memo_filter(s->memo, &ev, &v) != TL_OK)
+        return TL_E_NOMEM;
     tl_stream *sm = s->cur_stream;
     uint64_t seq = ++sm->seq;
     if (!v.logged) {
@@ -511,7 +571,11 @@ static tl_status emit_sysmon(tl_sim *s, int id, tl_time t, const tl_evfield *f, 
     if (st != TL_OK)
         return st;
     r.nfields = n;
-    r.explain = tl_strdup(v.explain);
+    if (v.stable) {
+        r.explain = v.explain; /* interned for the sim's life */
+    } else {
+        r.explain = r.explain_own = tl_strdup(v.explain);
+    }
     if (!r.explain || qpush(s, &r) != TL_OK) {
         qrec_free(&r);
         return TL_E_NOMEM;
@@ -664,19 +728,18 @@ tl_status tl_sim_proc_create(tl_sim *s, long parent, size_t user, int integrity,
     if (!s->quiet) {
         const tl_proc *c = &s->procs[idx];
         const tl_proc *pp = parent >= 0 ? &s->procs[parent] : NULL;
-        char utc[32], pid[16], ppid[16], lg[40], lid[24], sess[12], hashes[300], fv[64],
+        char utc[32], pid[16], ppid[16], lg[40], lid[24], sess[12], hashes[300],
             user_s[300], puser_s[300];
         tl_time_fmt_sysmon(c->start, utc);
-        snprintf(pid, sizeof pid, "%u", c->pid);
-        snprintf(ppid, sizeof ppid, "%u", pp ? pp->pid : 0);
+        put_u(pid, c->pid);
+        put_u(ppid, pp ? pp->pid : 0);
         make_logon_guid(s, u->logon_time, c->logon_id, lg);
         snprintf(lid, sizeof lid, "0x%llx", (unsigned long long)c->logon_id);
-        snprintf(sess, sizeof sess, "%u", c->session);
+        put_u(sess, c->session);
         /* a renamed copy has the original's bytes: its hashes and version resource */
         const char *origin = tl_sim_image_origin(s, c->image);
         image_hashes(origin, hashes, sizeof hashes);
         const vinfo *vi = find_vinfo(origin);
-        file_version(s, fv, sizeof fv);
         proc_user_field(s, c, user_s, sizeof user_s);
         if (pp)
             proc_user_field(s, pp, puser_s, sizeof puser_s);
@@ -685,7 +748,7 @@ tl_status tl_sim_proc_create(tl_sim *s, long parent, size_t user, int integrity,
             {"ProcessGuid", c->guid},
             {"ProcessId", pid},
             {"Image", c->image},
-            {"FileVersion", vi ? fv : "-"},
+            {"FileVersion", vi ? s->fver : "-"},
             {"Description", vi ? vinfo_desc(s, vi) : "-"},
             {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
             {"Company", vi ? "Microsoft Corporation" : "-"},
@@ -727,14 +790,13 @@ tl_status tl_sim_image_load(tl_sim *s, long proc, const char *dll)
     }
     const tl_proc *p = &s->procs[proc];
     tl_time t = tl_sim_tick(s, 2000, 9000);
-    char utc[32], pid[16], hashes[300], fv[64], user_s[300];
+    char utc[32], pid[16], hashes[300], user_s[300];
     char *loaded = p->wow64 ? tl_sim_wow64_image(dll) : tl_strdup(dll);
     if (!loaded)
         return TL_E_NOMEM;
     tl_time_fmt_sysmon(t, utc);
-    snprintf(pid, sizeof pid, "%u", p->pid);
+    put_u(pid, p->pid);
     image_hashes(loaded, hashes, sizeof hashes);
-    file_version(s, fv, sizeof fv);
     proc_user_field(s, p, user_s, sizeof user_s);
     int tsd = tl_strcasecmp(base_name(dll), "taskschd.dll") == 0;
     tl_evfield f[] = {
@@ -743,7 +805,7 @@ tl_status tl_sim_image_load(tl_sim *s, long proc, const char *dll)
         {"ProcessId", pid},
         {"Image", p->image},
         {"ImageLoaded", loaded},
-        {"FileVersion", fv},
+        {"FileVersion", s->fver},
         {"Description", tsd ? "Task Scheduler COM API" : "-"},
         {"Product", "Microsoft® Windows® Operating System"},
         {"Company", "Microsoft Corporation"},
@@ -771,7 +833,7 @@ tl_status tl_sim_reg_event(tl_sim *s, long proc, const char *etype, const char *
     tl_time t = tl_sim_tick(s, 100, 900);
     char utc[32], pid[16], user_s[300];
     tl_time_fmt_sysmon(t, utc);
-    snprintf(pid, sizeof pid, "%u", p->pid);
+    put_u(pid, p->pid);
     proc_user_field(s, p, user_s, sizeof user_s);
     int id = strcmp(etype, "SetValue") == 0 ? 13 : strcmp(etype, "RenameKey") == 0 ? 14 : 12;
     tl_evfield f[9];
@@ -799,7 +861,7 @@ tl_status tl_sim_file_event(tl_sim *s, long proc, const char *path, tl_time crea
     char utc[32], cutc[32], pid[16], user_s[300];
     tl_time_fmt_sysmon(t, utc);
     tl_time_fmt_sysmon(created ? created : t, cutc);
-    snprintf(pid, sizeof pid, "%u", p->pid);
+    put_u(pid, p->pid);
     proc_user_field(s, p, user_s, sizeof user_s);
     tl_evfield f[] = {
         {"UtcTime", utc},    {"ProcessGuid", p->guid}, {"ProcessId", pid},
@@ -947,6 +1009,7 @@ static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdriv
     }
     TL_TRY_ALLOC(s = tl_calloc(1, sizeof *s));
     s->sc = sc;
+    file_version(s, s->fver, sizeof s->fver);
     s->schedule_svc = -1;
     s->caller_proc = -1;
     s->cur_stream = &s->steps_stream;
@@ -961,6 +1024,7 @@ static tl_status sim_new(const tl_scenario *sc, const tl_sim_opts *o, tl_memdriv
         tl_diag_set(d, sc->path, 0, "$.endpoint.sysmon_config: %s: cannot read", cfgpath);
     if (st != TL_OK)
         goto cleanup;
+    TL_TRY_ALLOC(s->memo = tl_sm_memo_new(s->cfg));
     if (o && o->drive_c)
         TL_TRY_ALLOC(s->drive_c = tl_strdup(o->drive_c));
     s->mem = mem; /* both when both are given (a run that also records) */
@@ -1213,9 +1277,10 @@ void tl_sim_free(tl_sim *s)
         qrec_free(&s->q[i]);
     tl_free(s->q);
     tl_free(s->noise);
-    tl_free(s->out_xml);
-    tl_free(s->out_msg);
+    tl_buf_free(&s->out_xb);
+    tl_buf_free(&s->out_mb);
     tl_free(s->out_explain);
+    tl_sm_memo_free(s->memo);
     tl_free(s);
 }
 
@@ -1273,7 +1338,7 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
     tl_time_fmt_sysmon(t, utc);
     tl_status st = TL_OK;
     if (kind < 12) { /* Index rewrite by the Schedule service */
-        snprintf(pid, sizeof pid, "%u", svc->pid);
+        put_u(pid, svc->pid);
         tl_evfield f[] = {{"EventType", "SetValue"},
                           {"UtcTime", utc},
                           {"ProcessGuid", svc->guid},
@@ -1285,7 +1350,7 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         st = tl_sim_emit_sysmon(s, 13, t, f, 8);
     } else if (kind < 35) { /* DynamicInfo rewrite on a task run */
         char key[200];
-        snprintf(pid, sizeof pid, "%u", svc->pid);
+        put_u(pid, svc->pid);
         const tl_task *tk = s->ntasks ? &s->tasks[(r >> 8) % s->ntasks] : NULL;
         snprintf(key, sizeof key, TL_TASKCACHE "\\Tasks\\%s\\DynamicInfo",
                  tk ? tk->guid : "{00000000-0000-0000-0000-000000000000}");
@@ -1297,20 +1362,19 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
     } else if (kind < 60) { /* benign child of the Schedule service */
         size_t ci = (size_t)((r >> 8) % (sizeof noise_children / sizeof noise_children[0]));
         const char *img = noise_children[ci][0], *cmd = noise_children[ci][1];
-        char cguid[40], ppid[16], hashes[300], lg[40], fv[64];
+        char cguid[40], ppid[16], hashes[300], lg[40];
         unsigned cpid = 1000 + 4u * (unsigned)((r >> 20) % 3000);
         make_guid(s, t, (unsigned)(0x8000 + g->done), cguid);
         make_logon_guid(s, s->boot, 0x3e7, lg);
-        snprintf(pid, sizeof pid, "%u", cpid);
-        snprintf(ppid, sizeof ppid, "%u", svc->pid);
+        put_u(pid, cpid);
+        put_u(ppid, svc->pid);
         image_hashes(img, hashes, sizeof hashes);
-        file_version(s, fv, sizeof fv);
         const vinfo *vi = find_vinfo(img);
         tl_evfield f[] = {{"UtcTime", utc},
                           {"ProcessGuid", cguid},
                           {"ProcessId", pid},
                           {"Image", img},
-                          {"FileVersion", vi ? fv : "-"},
+                          {"FileVersion", vi ? s->fver : "-"},
                           {"Description", vi ? vinfo_desc(s, vi) : "-"},
                           {"Product", vi ? "Microsoft® Windows® Operating System" : "-"},
                           {"Company", "Microsoft Corporation"},
@@ -1331,7 +1395,7 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         st = tl_sim_emit_sysmon(s, 1, t, f, sizeof f / sizeof f[0]);
     } else if (kind < 80) { /* temp file by the Edge updater */
         char path[200];
-        snprintf(pid, sizeof pid, "%u", 3000 + 4u * (unsigned)((r >> 24) % 500));
+        put_u(pid, 3000 + 4u * (unsigned)((r >> 24) % 500));
         make_guid(s, s->boot + 60000000, 0x7000 + (unsigned)((r >> 24) % 500), pguid);
         snprintf(path, sizeof path, "C:\\Windows\\Temp\\MSI%05x.LOG",
                  (unsigned)((r >> 12) & 0xfffff));
@@ -1345,7 +1409,7 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
             {"User", "NT AUTHORITY\\SYSTEM"}};
         st = tl_sim_emit_sysmon(s, 11, t, f, 7);
     } else if (kind < 84) { /* Update Orchestrator re-registers its tasks (blog rule 115007) */
-        snprintf(pid, sizeof pid, "%u", svc->pid);
+        put_u(pid, svc->pid);
         tl_evfield f[] = {
             {"EventType", "CreateKey"},
             {"UtcTime", utc},
@@ -1359,17 +1423,16 @@ static tl_status noise_one(tl_sim *s, tl_noise *g)
         static const char *const dlls[] = {"C:\\Windows\\System32\\ntdll.dll",
                                            "C:\\Windows\\System32\\kernel32.dll",
                                            "C:\\Windows\\System32\\combase.dll"};
-        char hashes[300], fv[64];
-        snprintf(pid, sizeof pid, "%u", svc->pid);
+        char hashes[300];
+        put_u(pid, svc->pid);
         const char *dll = dlls[(r >> 8) % 3];
         image_hashes(dll, hashes, sizeof hashes);
-        file_version(s, fv, sizeof fv);
         tl_evfield f[] = {{"UtcTime", utc},
                           {"ProcessGuid", svc->guid},
                           {"ProcessId", pid},
                           {"Image", svc->image},
                           {"ImageLoaded", dll},
-                          {"FileVersion", fv},
+                          {"FileVersion", s->fver},
                           {"Description", "-"},
                           {"Product", "Microsoft® Windows® Operating System"},
                           {"Company", "Microsoft Corporation"},
@@ -1411,11 +1474,11 @@ int tl_sim_next_record(tl_sim *s, tl_record *out)
         return 0;
     tl_qrec r;
     qpop(s, &r);
-    tl_free(s->out_xml);
-    tl_free(s->out_msg);
     tl_free(s->out_explain);
-    s->out_xml = s->out_msg = s->out_explain = NULL;
-    tl_buf xml = TL_BUF_INIT, msg = TL_BUF_INIT;
+    s->out_explain = NULL;
+    tl_buf *xml = &s->out_xb, *msg = &s->out_mb;
+    tl_buf_reset(xml);
+    tl_buf_reset(msg);
     tl_status st;
     if (r.sysmon) {
         tl_winevt_system sys;
@@ -1426,30 +1489,27 @@ int tl_sim_next_record(tl_sim *s, tl_record *out)
         sys.tid = s->sysmon_tid;
         sys.computer = s->computer;
         tl_sysmon_event ev = {r.id, r.fields, r.nfields};
-        st = tl_sysmon_render(s->cfg, &ev, r.rule_name, &sys, &xml, &msg);
+        st = tl_sysmon_render(s->cfg, &ev, r.rule_name, &sys, xml, msg);
     } else {
         r.sys.time_created = r.time;
         r.sys.record_id = ++s->recid[r.chan];
         r.sys.computer = s->computer;
-        st = tl_winevt_render(&r.sys, r.fields, r.nfields, r.edata_name, r.msg_first, &xml,
-                              r.msg_first ? &msg : NULL);
+        st = tl_winevt_render(&r.sys, r.fields, r.nfields, r.edata_name, r.msg_first, xml,
+                              r.msg_first ? msg : NULL);
     }
-    if (st != TL_OK || tl_buf_status(&xml) != TL_OK || tl_buf_status(&msg) != TL_OK) {
-        tl_buf_free(&xml);
-        tl_buf_free(&msg);
+    if (st != TL_OK || tl_buf_status(xml) != TL_OK || tl_buf_status(msg) != TL_OK) {
+        tl_buf_free(xml); /* also clears the out-of-memory mark */
+        tl_buf_free(msg);
         qrec_free(&r);
         return 0;
     }
-    s->out_xml = tl_buf_take(&xml);
-    s->out_msg = msg.len ? tl_buf_take(&msg) : NULL;
-    tl_buf_free(&msg);
-    s->out_explain = r.explain;
-    r.explain = NULL;
+    s->out_explain = r.explain_own; /* NULL when r.explain is the memo's */
+    r.explain_own = NULL;
     out->time = r.time;
     out->channel = chan_names[r.chan];
-    out->xml = s->out_xml;
-    out->message = s->out_msg;
-    out->explain = s->out_explain;
+    out->xml = tl_buf_cstr(xml);
+    out->message = msg->len ? tl_buf_cstr(msg) : NULL;
+    out->explain = r.explain;
     out->step = r.step;
     qrec_free(&r);
     return 1;

@@ -142,10 +142,11 @@ typedef struct tl_qrec {
     int sysmon; /* 1 Sysmon event, 0 generic */
     int chan;   /* 0 Sysmon, 1 Security, 2 TaskScheduler */
     int id;
-    tl_evfield *fields; /* names static, values owned */
+    tl_evfield *fields; /* names static; one owned block with the values */
     size_t nfields;
     const char *rule_name; /* borrowed from config */
-    char *explain;
+    const char *explain;   /* explain_own, or borrowed from the sim's verdict memo */
+    char *explain_own;
     tl_winevt_system sys; /* generic: provider/channel strings static */
     const char *edata_name;
     const char *msg_first;
@@ -174,6 +175,7 @@ typedef struct tl_cmdvars tl_cmdvars;
 struct tl_sim {
     const tl_scenario *sc;
     const tl_sysmon_config *cfg;
+    struct tl_sm_memo *memo;     /* verdicts of cfg per distinct referenced values (owned) */
     tl_sysmon_config *cfg_owned; /* cfg when this sim loaded it (no config_loader) */
     char *drive_c;
     tl_memdrive *mem; /* borrowed: mirror into this memory drive (too, when drive_c is set) */
@@ -185,6 +187,7 @@ struct tl_sim {
     int win7; /* NT 6.1 or older (os_build < 6.2): tasks run under taskeng.exe */
     int at_enabled; /* Schedule\Configuration EnableAt was 1 at the last boot (evasion.md 2.3) */
     tl_rng rng;
+    char fver[64];          /* FileVersion of the stock images (os_build) */
     char machine_prefix[9]; /* 8 hex digits */
     char host_suffix[13];   /* 12 hex digits */
     unsigned guid_counter;
@@ -232,8 +235,9 @@ struct tl_sim {
     tl_diag *cur_diag;  /* the running step's diag (budget errors are reported there) */
     size_t cur_step;
     const tl_step *cur;
-    /* current popped record (owned) */
-    char *out_xml, *out_msg, *out_explain;
+    /* current popped record (owned; the buffers are reused from record to record) */
+    tl_buf out_xb, out_mb;
+    char *out_explain;
     tl_console *console; /* what command steps printed (console.c), NULL until the first */
     struct tl_cmdvars *cmdvars; /* cmd.exe variables `set` stored (evasion.c), NULL until one */
 };

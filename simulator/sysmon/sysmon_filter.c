@@ -577,3 +577,223 @@ void tl_sysmon_filter(const tl_sysmon_config *c, const tl_sysmon_event *ev, tl_s
 done:
     tl_free(heap);
 }
+
+/* ---- verdict memo ---------------------------------------------------------
+ *
+ * A verdict depends only on the event id and the values of the fields the
+ * id's sets reference (c->refs): the lookup, the lower-casing and every
+ * comparison read nothing else, and the explanation names the deciding rule,
+ * set and config, never a value. So a simulator that filters many events with
+ * equal referenced values (the soak's noise: 120,000 events from a few dozen
+ * distinct programs and keys, ProcessGuid, UtcTime and ProcessId aside, which
+ * no filter of the id references) keeps the verdict of each distinct key.
+ *
+ * The key is the id and, per reference in order, a presence byte, the length
+ * and the raw bytes: exact equality, never a hash alone. The table is direct
+ * mapped (a colliding key replaces the older one: recomputing is always
+ * correct). Explanations are interned for the memo's life, so a caller may
+ * keep them as long as the memo (bounded: past TL_SM_MEMO_POOL_MAX bytes an
+ * explanation is handed out as a copy-me string instead). */
+#define TL_SM_MEMO_SLOTS 1024u
+#define TL_SM_MEMO_KEY_MAX 4096u           /* longer keys are filtered directly */
+#define TL_SM_MEMO_POOL_MAX (4u << 20)     /* interned explanation bytes */
+
+typedef struct memo_slot {
+    uint64_t h;
+    char *key; /* NULL: empty */
+    uint32_t klen, kcap;
+    int logged;
+    const char *rule_name; /* borrowed from the config (or static "-") */
+    const char *explain;   /* interned */
+} memo_slot;
+
+typedef struct memo_str {
+    uint64_t h;
+    char *s; /* NULL: empty */
+} memo_str;
+
+struct tl_sm_memo {
+    const tl_sysmon_config *c;
+    memo_slot *slots; /* TL_SM_MEMO_SLOTS, allocated on first use */
+    memo_str *pool;   /* interned explanations, open addressing */
+    size_t npool, cappool, pool_bytes;
+    char *kbuf;
+    size_t kcap;
+    tl_sysmon_verdict v; /* scratch for misses */
+};
+
+tl_sm_memo *tl_sm_memo_new(const tl_sysmon_config *c)
+{
+    tl_sm_memo *m = tl_calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->c = c;
+    m->slots = tl_calloc(TL_SM_MEMO_SLOTS, sizeof *m->slots);
+    m->kbuf = tl_malloc(TL_SM_MEMO_KEY_MAX);
+    m->kcap = TL_SM_MEMO_KEY_MAX;
+    if (!m->slots || !m->kbuf) {
+        tl_sm_memo_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void tl_sm_memo_free(tl_sm_memo *m)
+{
+    if (!m)
+        return;
+    if (m->slots) {
+        for (size_t i = 0; i < TL_SM_MEMO_SLOTS; i++)
+            tl_free(m->slots[i].key);
+    }
+    tl_free(m->slots);
+    for (size_t i = 0; i < m->cappool; i++)
+        tl_free(m->pool[i].s);
+    tl_free(m->pool);
+    tl_free(m->kbuf);
+    tl_free(m);
+}
+
+static uint64_t memo_hash(const char *p, size_t n)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * UINT64_C(0x94d049bb133111eb);
+    return h ^ (h >> 31);
+}
+
+/* *out: the interned copy of s, or NULL when the pool is full (not an error). */
+static tl_status memo_intern(tl_sm_memo *m, const char *s, const char **out)
+{
+    *out = NULL;
+    const size_t n = strlen(s);
+    const uint64_t h = memo_hash(s, n);
+    if (m->cappool) {
+        for (size_t i = (size_t)h & (m->cappool - 1);; i = (i + 1) & (m->cappool - 1)) {
+            if (!m->pool[i].s)
+                break;
+            if (m->pool[i].h == h && !strcmp(m->pool[i].s, s)) {
+                *out = m->pool[i].s;
+                return TL_OK;
+            }
+        }
+    }
+    if (m->pool_bytes + n + 1 > TL_SM_MEMO_POOL_MAX)
+        return TL_OK;
+    if (2 * (m->npool + 1) > m->cappool) {
+        size_t nc = m->cappool ? 2 * m->cappool : 64;
+        memo_str *np = tl_calloc(nc, sizeof *np);
+        if (!np)
+            return TL_E_NOMEM;
+        for (size_t i = 0; i < m->cappool; i++) {
+            if (!m->pool[i].s)
+                continue;
+            size_t j = (size_t)m->pool[i].h & (nc - 1);
+            while (np[j].s)
+                j = (j + 1) & (nc - 1);
+            np[j] = m->pool[i];
+        }
+        tl_free(m->pool);
+        m->pool = np;
+        m->cappool = nc;
+    }
+    char *copy = tl_malloc(n + 1);
+    if (!copy)
+        return TL_E_NOMEM;
+    memcpy(copy, s, n + 1);
+    size_t i = (size_t)h & (m->cappool - 1);
+    while (m->pool[i].s)
+        i = (i + 1) & (m->cappool - 1);
+    m->pool[i].h = h;
+    m->pool[i].s = copy;
+    m->npool++;
+    m->pool_bytes += n + 1;
+    *out = copy;
+    return TL_OK;
+}
+
+/* The memo key of ev into m->kbuf; 0 when it is too long. */
+static int memo_key(tl_sm_memo *m, const tl_sysmon_event *ev, size_t *klen)
+{
+    char *w = m->kbuf, *end = m->kbuf + m->kcap;
+    const tl_sm_ref *refs = m->c->refs[ev->id];
+    const size_t nrefs = m->c->nrefs[ev->id];
+    *w++ = (char)ev->id;
+    for (size_t i = 0; i < nrefs; i++) {
+        const char *v = find_value(ev, &refs[i]);
+        if (!v) {
+            if (w == end)
+                return 0;
+            *w++ = 0;
+            continue;
+        }
+        const size_t l = strlen(v);
+        if ((size_t)(end - w) < 5 + l)
+            return 0;
+        *w++ = 1;
+        const uint32_t l32 = (uint32_t)l;
+        memcpy(w, &l32, 4);
+        memcpy(w + 4, v, l);
+        w += 4 + l;
+    }
+    *klen = (size_t)(w - m->kbuf);
+    return 1;
+}
+
+tl_status tl_sm_memo_filter(tl_sm_memo *m, const tl_sysmon_event *ev, tl_sm_result *out)
+{
+    tl_sysmon_verdict *v = &m->v;
+    size_t klen = 0;
+    /* only ids with rule sets are worth a key: the others decide in a few steps */
+    const tl_sm_evtype *t = ev && ev->id > 0 && ev->id < TL_SM_MAX_ID ? tl_sm_evtype_get(ev->id) : NULL;
+    const int keyed = t && t->kind >= 0 && m->c && m->c->has_kind[ev->id] && memo_key(m, ev, &klen);
+    memo_slot *sl = NULL;
+    uint64_t h = 0;
+    if (keyed) {
+        h = memo_hash(m->kbuf, klen);
+        sl = &m->slots[h & (TL_SM_MEMO_SLOTS - 1)];
+        if (sl->key && sl->h == h && sl->klen == klen && !memcmp(sl->key, m->kbuf, klen)) {
+            out->logged = sl->logged;
+            out->rule_name = sl->rule_name;
+            out->explain = sl->explain;
+            out->stable = 1;
+            return TL_OK;
+        }
+    }
+    tl_sysmon_filter(m->c, ev, v);
+    /* the filter's own out-of-memory verdict (values over 16 KiB) */
+    if (!v->logged && !strncmp(v->explain, "dropped: out of memory", 22))
+        return TL_E_NOMEM;
+    const char *in = NULL;
+    if (memo_intern(m, v->explain, &in) != TL_OK)
+        return TL_E_NOMEM;
+    out->logged = v->logged;
+    out->rule_name = v->rule_name;
+    out->explain = in ? in : v->explain;
+    out->stable = in != NULL;
+    if (!sl || !in)
+        return TL_OK; /* not kept: computed again next time */
+    if (sl->kcap < klen) {
+        char *nk = tl_realloc(sl->key, klen);
+        if (!nk)
+            return TL_E_NOMEM;
+        sl->key = nk;
+        sl->kcap = (uint32_t)klen;
+    }
+    memcpy(sl->key, m->kbuf, klen);
+    sl->h = h;
+    sl->klen = (uint32_t)klen;
+    sl->logged = out->logged;
+    sl->rule_name = out->rule_name;
+    sl->explain = in;
+    return TL_OK;
+}

@@ -205,4 +205,27 @@ struct tl_sysmon_config {
 /** Schema number of the config (490 when c is NULL). */
 int tl_sm_schema_num(const tl_sysmon_config *c);
 
+/* ---- verdict memo (sysmon_filter.c) ----------------------------------------
+ * tl_sysmon_filter() keeps no state; a simulator that filters many events with
+ * one config keeps a memo of the verdicts of the distinct referenced values it
+ * saw (one owner, not shared between threads). Same verdicts as
+ * tl_sysmon_filter() on the same config, by construction (exact keys). */
+typedef struct tl_sm_memo tl_sm_memo;
+
+typedef struct tl_sm_result {
+    int logged;
+    const char *rule_name; /* as tl_sysmon_verdict.rule_name */
+    const char *explain;   /* valid until the memo is freed when stable, else until the next call */
+    int stable;
+} tl_sm_result;
+
+/** A memo for config c (borrowed, must outlive it); NULL when out of memory. */
+tl_sm_memo *tl_sm_memo_new(const tl_sysmon_config *c);
+/** Free; NULL is a no-op. */
+void tl_sm_memo_free(tl_sm_memo *m);
+/** The verdict of tl_sysmon_filter(c, ev): from the memo when ev's id and
+ * referenced values were seen, else computed and kept.
+ * @return TL_OK (*out written); TL_E_NOMEM (*out undefined). */
+tl_status tl_sm_memo_filter(tl_sm_memo *m, const tl_sysmon_event *ev, tl_sm_result *out);
+
 #endif /* TL_SYSMON_INT_H */
