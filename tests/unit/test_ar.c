@@ -636,6 +636,10 @@ static void test_ar_bad_task_files(void **state)
         {"<Task>&e;</Task>", 16, "unknown entity"},
         {"<NotATask/>", 11, "root element is <NotATask>, not <Task>"},
         {"<Task></Tusk>", 13, "mismatched end tag"},
+        {"<!-- cut", 8, "unterminated comment (truncated file?)"},
+        {"<Task><!-- cut", 14, "unterminated comment (truncated file?)"},
+        {"<?xml version=\"1.0\"", 19, "unterminated processing instruction (truncated file?)"},
+        {"<Task><?pi cut", 14, "unterminated processing instruction (truncated file?)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char rel[32];

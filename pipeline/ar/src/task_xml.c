@@ -286,26 +286,27 @@ static tl_status read_ref(xp *p, tl_buf *b)
     return xerr(p, TL_E_PARSE, "unknown entity (only &lt; &gt; &amp; &quot; &apos; and &#…; are allowed)");
 }
 
-static tl_status skip_comment(xp *p)
+/* Skip markup from its opening (open, at p) to the end of its closing; `unterminated`
+ * is the error when the file ends first. */
+static tl_status skip_markup(xp *p, const char *open, const char *close, const char *unterminated)
 {
-    adv(p, 4); /* <!-- */
-    while (!at_end(p) && !starts(p, "-->"))
+    adv(p, strlen(open));
+    while (!at_end(p) && !starts(p, close))
         adv(p, 1);
     if (at_end(p))
-        return xerr(p, TL_E_PARSE, "unterminated comment (truncated file?)");
-    adv(p, 3);
+        return xerr(p, TL_E_PARSE, unterminated);
+    adv(p, strlen(close));
     return TL_OK;
+}
+
+static tl_status skip_comment(xp *p)
+{
+    return skip_markup(p, "<!--", "-->", "unterminated comment (truncated file?)");
 }
 
 static tl_status skip_pi(xp *p)
 {
-    adv(p, 2); /* <? */
-    while (!at_end(p) && !starts(p, "?>"))
-        adv(p, 1);
-    if (at_end(p))
-        return xerr(p, TL_E_PARSE, "unterminated processing instruction (truncated file?)");
-    adv(p, 2);
-    return TL_OK;
+    return skip_markup(p, "<?", "?>", "unterminated processing instruction (truncated file?)");
 }
 
 /* Comments, PIs and whitespace outside the root element. */
