@@ -730,6 +730,25 @@ static void kv_add(wconv *c, int sec, const char *k, size_t kn, int lower, const
  * lowercased (an escaped first byte starts with '\\', which tolower keeps). */
 static void put_key(wbuf *b, const char *k, size_t kn, int lower, const char *lim)
 {
+    /* the common key (an element or attribute name) needs no escaping: one
+     * reservation, one copy */
+    size_t i = 0;
+    while (i < kn && !g_esc[(unsigned char)k[i]])
+        i++;
+    if (i == kn && wb_room(b, kn + 4)) {
+        char *o = b->d + b->len;
+        if (b->len)
+            *o++ = ',';
+        *o++ = '"';
+        memcpy(o, k, kn);
+        if (lower && kn > 0)
+            *o = (char)tolower((unsigned char)*o);
+        o += kn;
+        *o++ = '"';
+        *o++ = ':';
+        b->len = (size_t)(o - b->d);
+        return;
+    }
     if (b->len)
         wb_putc(b, ',');
     wb_putc(b, '"');
@@ -931,7 +950,7 @@ static const char *read_attrs(wconv *c, const char *p, int *slash)
             if (attr_defined(c, name))
                 return NULL; /* "Attribute '%s' already defined." */
             p++;
-            while (p < end && isspace((unsigned char)*p))
+            while (p < end && *p != '>' && g_name_stop[(unsigned char)*p])
                 p++;
             if (p >= end || (*p != '"' && *p != '\''))
                 return NULL; /* "not followed by a \" or '." */
@@ -962,11 +981,9 @@ static const char *read_attrs(wconv *c, const char *p, int *slash)
 
 /* "<!--...-->" and "<?...?>" at p (which is '<'): 1 with *pp after it, 0 not
  * one, -1 unterminated. */
-static int skip_comment(const char **pp, const char *end)
+static int skip_comment_slow(const char **pp, const char *end)
 {
     const char *p = *pp;
-    if (end - p < 2 || (p[1] != '!' && p[1] != '?'))
-        return 0;
     if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
         for (const char *q = p + 4; q + 3 <= end; q++)
             if (q[0] == '-' && q[1] == '-' && q[2] == '>') {
@@ -984,6 +1001,14 @@ static int skip_comment(const char **pp, const char *end)
         return -1;
     }
     return 0;
+}
+
+static inline int skip_comment(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    if (end - p < 2 || (p[1] != '!' && p[1] != '?'))
+        return 0;
+    return skip_comment_slow(pp, end);
 }
 
 /* ---- what an element gives ----------------------------------------------- */
@@ -1253,9 +1278,11 @@ static int xml_convert(wconv *c, const char *p)
             }
             if (end - p >= 2 && p[1] == '/') {
                 const char *cs = p + 2;
-                if ((size_t)(end - cs) <= f->nlen || cs[f->nlen] != '>' ||
-                    memcmp(cs, f->name, f->nlen) != 0)
+                if ((size_t)(end - cs) <= f->nlen || cs[f->nlen] != '>')
                     return -1; /* "Element '%s' not closed." (or end of file) */
+                for (size_t i = 0; i < f->nlen; i++)
+                    if (cs[i] != f->name[i])
+                        return -1;
                 elem_close(c, f, f->cstart, lt);
                 p = cs + f->nlen + 1;
                 d--;
@@ -1348,35 +1375,31 @@ static void unescape_json(wbuf *out, const char *s, size_t n)
         return;
     char *o = out->d + out->len;
     size_t i = 0;
-    while (i < n) {
+    for (;;) {
 #if defined(__SSE2__)
-        /* copy 16 bytes at a time up to the next backslash (out has the room) */
-        size_t run = 0;
-        for (;;) {
-            if (i + run + 16 > n) {
-                const char *bsl = memchr(s + i + run, '\\', n - i - run);
-                run = bsl ? (size_t)(bsl - (s + i)) : n - i;
-                memcpy(o, s + i, run);
-                break;
-            }
-            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i + run));
-            _mm_storeu_si128((__m128i *)(void *)(o + run), w);
+        /* whole blocks up to the next backslash (the output never runs ahead
+         * of the input, so a 16-byte store stays in the n + 16 reserved) */
+        while (i + 16 <= n) {
+            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)o, w);
             unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(w, _mm_set1_epi8('\\')));
             if (m) {
-                run += (size_t)__builtin_ctz(m);
-                break;
+                unsigned k = (unsigned)__builtin_ctz(m);
+                i += k;
+                o += k;
+                goto esc;
             }
-            run += 16;
+            i += 16;
+            o += 16;
         }
-#else
-        const char *bsl = memchr(s + i, '\\', n - i);
-        size_t run = bsl ? (size_t)(bsl - (s + i)) : n - i;
-        memcpy(o, s + i, run);
 #endif
-        o += run;
-        i += run;
+        while (i < n && s[i] != '\\')
+            *o++ = s[i++];
         if (i >= n)
             break;
+#if defined(__SSE2__)
+    esc:;
+#endif
         char r = i + 1 < n ? g_unesc[(unsigned char)s[i + 1]] : '\0';
         if (r) {
             *o++ = r;
@@ -1619,6 +1642,7 @@ static tl_status winevt_run(const char *payload, size_t plen, char **out, size_t
     memset(&c->au, 0, sizeof c->au);
 
     wtexts t;
+    int msg_direct = 0;
     TL_TRY(payload_texts(payload, plen, &enc, &pmsg, &t, d));
     c->end = t.xml + t.xml_n;
     c->lim = t.xml_lim;
@@ -1644,7 +1668,6 @@ static tl_status winevt_run(const char *payload, size_t plen, char **out, size_t
         put_member_lit(c, SEC_SYSTEM, "severityValue", 13, sev, sn, sev + sn);
     }
     if (t.has_msg) {
-        wbuf *b = &sec[SEC_SYSTEM];
         if (t.msg_canon) {
             /* the value is "<decoded text>" (wstr_unescape_json of the printed
              * string); escaping it gives back \"<raw text>\" byte for byte, so
@@ -1653,11 +1676,7 @@ static tl_status winevt_run(const char *payload, size_t plen, char **out, size_t
             unescape_json(&msgv, t.msg, t.msg_n);
             wb_putc(&msgv, '"');
             if (wtrim_len(msgv.d, msgv.len) == msgv.len && !msgv.oom) {
-                if (b->len)
-                    wb_putc(b, ',');
-                wb_put(b, "\"message\":\"\\\"", 13);
-                wb_put(b, t.msg, t.msg_n);
-                wb_put(b, "\\\"\"", 3);
+                msg_direct = 1; /* the last system member: written when joining */
                 kv_add(c, SEC_SYSTEM, "message", 7, 0, msgv.d, msgv.len);
             } else {
                 size_t mn = wtrim_len(msgv.d, msgv.len);
@@ -1710,7 +1729,9 @@ static tl_status winevt_run(const char *payload, size_t plen, char **out, size_t
         TL_FAIL(TL_E_NOMEM);
 
     /* {"win":{"system":{...},"eventdata":{...},"<extra>":{...}}} */
-    size_t n = 18 + sec[0].len + (sec[1].len ? 15 + sec[1].len : 0) +
+    /* ,"message":"\"<raw>\"" */
+    size_t mdn = msg_direct ? (sec[0].len ? 1 : 0) + 13 + t.msg_n + 3 : 0;
+    size_t n = 18 + sec[0].len + mdn + (sec[1].len ? 15 + sec[1].len : 0) +
                (c->has_extra ? 2 + xkey.len + 2 + sec[2].len : 0) + 3;
     char *s = tl_malloc(n + 1);
     TL_TRY_ALLOC(s);
@@ -1720,6 +1741,14 @@ static tl_status winevt_run(const char *payload, size_t plen, char **out, size_t
     if (sec[0].len)
         memcpy(o, sec[0].d, sec[0].len);
     o += sec[0].len;
+    if (msg_direct) {
+        if (sec[0].len)
+            *o++ = ',';
+        memcpy(o, "\"message\":\"\\\"", 13);
+        memcpy(o + 13, t.msg, t.msg_n);
+        memcpy(o + 13 + t.msg_n, "\\\"\"", 3);
+        o += 13 + t.msg_n + 3;
+    }
     if (sec[1].len) {
         memcpy(o, "},\"eventdata\":{", 15);
         memcpy(o + 15, sec[1].d, sec[1].len);
