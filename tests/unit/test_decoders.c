@@ -644,6 +644,169 @@ static void test_decoders_json_invalid_and_limit(void **state)
     tl_buf_free(&b);
 }
 
+/* Both readers of JSON_Decoder on one text: the same fields (names, values,
+ * order) and static fields, with the one-pass scanner and with cJSON alone. */
+static void json_same(const char *text, tl_json_null n, tl_json_array a, size_t *fields)
+{
+    tl_event x, y;
+    tl_event_init(&x);
+    tl_event_init(&y);
+    x.stat[TL_SF_DSTUSER] = tl_strdup("before"); /* kept or replaced alike */
+    y.stat[TL_SF_DSTUSER] = tl_strdup("before");
+    tl_json_fast_off = 1;
+    tl_status sx = tl_json_decode(&x, text, n, a);
+    tl_json_fast_off = 0;
+    tl_status sy = tl_json_decode(&y, text, n, a);
+    assert_int_equal(sx, sy);
+    if (x.nfields != y.nfields)
+        print_error("%s: %zu fields from cJSON, %zu fast\n", text, x.nfields, y.nfields);
+    assert_int_equal(x.nfields, y.nfields);
+    for (size_t i = 0; i < x.nfields; i++) {
+        assert_string_equal(x.fields[i].name, y.fields[i].name);
+        assert_string_equal(x.fields[i].value, y.fields[i].value);
+    }
+    for (int i = 0; i < TL_SF_COUNT; i++)
+        assert_string_equal(x.stat[i] ? x.stat[i] : "(none)", y.stat[i] ? y.stat[i] : "(none)");
+    *fields += x.nfields;
+    tl_event_clear(&x);
+    tl_event_clear(&y);
+}
+
+static uint64_t jrand_state;
+static unsigned jrand(unsigned n) /* xorshift64*, seeded: the same texts every run */
+{
+    jrand_state ^= jrand_state >> 12;
+    jrand_state ^= jrand_state << 25;
+    jrand_state ^= jrand_state >> 27;
+    return (unsigned)((jrand_state * UINT64_C(2685821657736338717)) >> 33) % n;
+}
+
+static void jrand_string(tl_buf *b)
+{
+    /* the first 14 are inside the scanner's subset */
+    static const char *const pieces[] = {"a", "Z", "C:\\\\Windows", "\\\"", "\\n", "\\r\\n",
+                                         "\\t", "\\/", "\\b", "\\f", "x y", "\xc3\xa4",
+                                         "0123456789abcdef0123", "\\\\", "\\u0041", "\\q",
+                                         "{", "}", ",", ":", "."};
+    tl_buf_putc(b, '"');
+    unsigned n = jrand(8);
+    if (jrand(6) == 0)
+        n += 40; /* long values: the 16-byte blocks */
+    for (unsigned i = 0; i < n; i++)
+        tl_buf_puts(b, pieces[jrand(jrand(40) ? 14 : sizeof pieces / sizeof pieces[0])]);
+    tl_buf_putc(b, '"');
+}
+
+static void jrand_value(tl_buf *b, int depth);
+
+static void jrand_object(tl_buf *b, int depth)
+{
+    static const char *const keys[] = {"k", "user", "srcip", "id", "dstuser", "win", "a.b",
+                                       "system", "eventdata", "x\\\"y", "data", "k"};
+    tl_buf_putc(b, '{');
+    unsigned n = jrand(6);
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            tl_buf_puts(b, jrand(8) ? "," : " ,\n ");
+        if (jrand(5) == 0)
+            jrand_string(b);
+        else
+            tl_buf_printf(b, "\"%s\"", keys[jrand(sizeof keys / sizeof keys[0])]);
+        tl_buf_puts(b, jrand(6) ? ":" : " : ");
+        jrand_value(b, depth + 1);
+    }
+    tl_buf_putc(b, '}');
+}
+
+static void jrand_value(tl_buf *b, int depth)
+{
+    static const char *const lits[] = {"true", "false", "null", "12", "-1.5", "tru", "nul"};
+    unsigned k = jrand(depth > 3 ? 11 : 14);
+    if (k < 5)
+        jrand_string(b);
+    else if (k < 8)
+        tl_buf_puts(b, lits[k - 5]);
+    else if (k == 8)
+        tl_buf_puts(b, lits[3 + jrand(jrand(4) ? 2 : 4)]);
+    else if (k == 9)
+        tl_buf_puts(b, jrand(2) ? "[\"x\",1]" : "[]");
+    else if (k == 10)
+        tl_buf_puts(b, jrand(2) ? "{}" : " { } ");
+    else
+        jrand_object(b, depth);
+}
+
+/* The one-pass scanner of plain objects (strings, booleans, null, nested
+ * objects; anything else rolls back to cJSON) gives exactly cJSON's fields:
+ * on 20,000 seeded random texts (escapes, \u, static keys, numbers, arrays,
+ * cut short or not), under each null/array option, and on the oracle's
+ * recorded eventchannel messages pre-converted to {"win":...} JSON. */
+static void test_decoders_json_fast_path_changes_nothing(void **state)
+{
+    (void)state;
+    size_t fields = 0;
+    jrand_state = UINT64_C(0x9E3779B97F4A7C15);
+    for (int i = 0; i < 20000; i++) {
+        tl_buf b = TL_BUF_INIT;
+        jrand_object(&b, 0);
+        if (jrand(10) == 0 && b.len > 2)
+            b.len = 1 + jrand((unsigned)b.len - 1); /* cut short */
+        tl_buf_putc(&b, '\0');
+        b.len--;
+        json_same(tl_buf_cstr(&b), (tl_json_null)(i & 1), (tl_json_array)((i >> 1) & 1), &fields);
+        tl_buf_free(&b);
+    }
+    assert_true(fields > 20000);
+    /* past the 256-field limit: values are dropped, their escapes still
+     * decide (an invalid one makes the whole text invalid) */
+    for (int bad = 0; bad < 3; bad++) {
+        tl_buf b = TL_BUF_INIT;
+        tl_buf_puts(&b, "{\"o\":{");
+        for (int i = 0; i < 300; i++)
+            tl_buf_printf(&b, "%s\"k%d\":\"v\\\\%d%s\"", i ? "," : "", i, i,
+                          i == 280 && bad ? (bad == 1 ? "\\q" : "\\u0041") : "");
+        tl_buf_puts(&b, "}}");
+        size_t before = fields;
+        json_same(tl_buf_cstr(&b), TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY, &fields);
+        assert_int_equal(fields - before, bad == 1 ? 0 : 256);
+        tl_buf_free(&b);
+    }
+    const char *qdir = TL_SHARED_DIR "/reference/oracle/evtx";
+    DIR *dh = opendir(qdir);
+    if (!dh)
+        return;
+    size_t msgs = 0;
+    struct dirent *de;
+    while ((de = readdir(dh))) {
+        size_t l = strlen(de->d_name);
+        if (l < 6 || strcmp(de->d_name + l - 6, ".queue") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", qdir, de->d_name);
+        FILE *f = fopen(path, "rb");
+        char *line = NULL;
+        size_t cap = 0;
+        while (f && getline(&line, &cap, f) > 0 && msgs < 3000) {
+            cJSON *j = cJSON_Parse(line);
+            const char *pl = cJSON_IsString(j) ? strstr(j->valuestring, "->EventChannel:") : NULL;
+            char *json = NULL;
+            tl_diag d;
+            tl_diag_clear(&d);
+            if (pl && tl_winevt_convert(pl + 15, &json, &d) == TL_OK) {
+                json_same(json, TL_JSON_NULL_STRING, TL_JSON_ARRAY_ARRAY, &fields);
+                msgs++;
+            }
+            tl_free(json);
+            cJSON_Delete(j);
+        }
+        free(line);
+        if (f)
+            fclose(f);
+    }
+    closedir(dh);
+    assert_true(msgs > 1000);
+}
+
 /* ---- decoders --------------------------------------------------------------- */
 
 static tl_decoder_set *load_xml(const char *xml)
@@ -1447,6 +1610,7 @@ int main(void)
         cmocka_unit_test(test_decoders_json_null_and_csv_options),
         cmocka_unit_test(test_decoders_json_static_keys),
         cmocka_unit_test(test_decoders_json_invalid_and_limit),
+        cmocka_unit_test(test_decoders_json_fast_path_changes_nothing),
         cmocka_unit_test(test_decoders_parent_child_prematch_offset),
         cmocka_unit_test(test_decoders_first_parent_wins),
         cmocka_unit_test(test_decoders_program_name_list),

@@ -161,6 +161,10 @@ typedef enum tl_json_array { TL_JSON_ARRAY_ARRAY = 0, TL_JSON_ARRAY_CSV } tl_jso
  * top-level static keys to ev. Invalid JSON adds nothing and returns TL_OK
  * (analysisd only logs "Malformed JSON string"). */
 tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_json_array arrays);
+/** Test hook: nonzero sends every text to cJSON, past the one-pass scanner
+ * of plain objects (results must not change;
+ * test_decoders_json_fast_path_changes_nothing compares). */
+extern int tl_json_fast_off;
 
 /** Internal (decoders.c -> winevt.c): DecodeWinevt on ev->log; replaces
  * full_log/log with the {"win":...} JSON, clears program_name/dec_timestamp

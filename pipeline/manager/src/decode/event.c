@@ -14,6 +14,9 @@
  *  - tl_event_clear_keep/tl_event_adopt_storage let a caller (the engine)
  *    carry the fields array and one emptied arena block over to the next
  *    event instead of freeing and reallocating them.
+ *  - The pre-decoder's six location strings (agent_id ... hostname) share
+ *    one allocation (ev->head); whoever replaces one goes through
+ *    tl_event_set_str, which frees the old value only when it is not in it.
  *  - Lookups are ASCII case-insensitive and return the first match in decode
  *    order, as analysisd's FindField does.
  */
@@ -94,17 +97,37 @@ void tl_event_init(tl_event *ev)
     ev->decoder_type = TL_CAT_SYSLOG;
 }
 
+/* p lies in ev->head (freed with it, never alone) */
+static int in_head(const tl_event *ev, const char *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)ev->head;
+    return ev->head && a >= lo && a < lo + ev->head_len;
+}
+
+static void free_str(tl_event *ev, char *p)
+{
+    if (!in_head(ev, p))
+        tl_free(p);
+}
+
+void tl_event_set_str(tl_event *ev, char **slot, char *s)
+{
+    free_str(ev, *slot);
+    *slot = s;
+}
+
 void tl_event_clear(tl_event *ev)
 {
     if (!ev)
         return;
-    tl_free(ev->agent_id);
-    tl_free(ev->agent_name);
-    tl_free(ev->agent_ip);
-    tl_free(ev->location);
-    tl_free(ev->location_path);
+    free_str(ev, ev->agent_id);
+    free_str(ev, ev->agent_name);
+    free_str(ev, ev->agent_ip);
+    free_str(ev, ev->location);
+    free_str(ev, ev->location_path);
+    free_str(ev, ev->hostname);
+    tl_free(ev->head);
     tl_free(ev->full_log);
-    tl_free(ev->hostname);
     tl_free(ev->program_name);
     tl_free(ev->log_buf);
     tl_free(ev->dec_timestamp);

@@ -72,6 +72,12 @@ typedef struct tl_event {
     char *hostname;      /* pre-decoded hostname or agent name */
     char *program_name;  /* NULL when none */
     char *dec_timestamp; /* NULL when none */
+    /* One allocation holding the pre-decoder's agent_id, agent_name,
+     * agent_ip, location, location_path and hostname (NULL: none). Those six
+     * may point into it (never free or reassign them yourself: use
+     * tl_event_set_str); tl_event_clear frees it. */
+    char *head;
+    size_t head_len;
 
     /* --- decoding --- */
     const char *decoder_name;   /* borrowed from the ruleset: "windows_eventchannel", "json" */
@@ -113,6 +119,10 @@ const struct tl_tri *tl_event_log_fp(tl_event *ev);
  * known (full_log_end): the log and every suffix of it the decoders pass. */
 size_t tl_event_text_len(const tl_event *ev, const char *p);
 void tl_event_clear(tl_event *ev);
+/** Replace *slot (one of ev's agent_id, agent_name, agent_ip, location,
+ * location_path, hostname) by s, taking ownership of s (a tl_malloc'd
+ * string or NULL); the old value is freed unless it lies in ev->head. */
+void tl_event_set_str(tl_event *ev, char **slot, char *s);
 /** tl_event_clear, except that the field storage (fields array and one
  * emptied arena block) moves into `spare` (an event used only as a holder;
  * whatever storage it held is freed) for tl_event_adopt_storage. */

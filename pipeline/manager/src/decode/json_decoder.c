@@ -567,11 +567,13 @@ static int fast_decode(jctx *c, const char *text)
     return ok;
 }
 
+int tl_json_fast_off;
+
 tl_status tl_json_decode(tl_event *ev, const char *text, tl_json_null nulls, tl_json_array arrays)
 {
     if (!ev || !text)
         return TL_E_INVAL;
-    {
+    if (!tl_json_fast_off) {
         jctx fc = {ev, nulls, arrays, TL_BUF_INIT, TL_OK, 0, {NULL}};
         int done = fast_decode(&fc, text);
         tl_buf_free(&fc.key);

@@ -319,12 +319,9 @@ tl_status tl_plugin_ossec_alert(tl_event *ev, const char *log)
         tl_free(l3);
         return st != TL_OK ? st : TL_E_NOMEM;
     }
-    tl_free(ev->location);
-    ev->location = l1;
-    tl_free(ev->location_path);
-    ev->location_path = l2;
-    tl_free(ev->hostname);
-    ev->hostname = l3;
+    tl_event_set_str(ev, &ev->location, l1);
+    tl_event_set_str(ev, &ev->location_path, l2);
+    tl_event_set_str(ev, &ev->hostname, l3);
     tl_free(ev->full_log);
     ev->full_log = full;
     ev->full_log_end = NULL;

@@ -304,12 +304,10 @@ static tl_status parse_header(tl_event *ev, char **host)
     return parse_host_prog(ev, p, host);
 }
 
-/* Copy s[0..n) turning "|:" into ":". */
-static char *unescape_location(const char *s, size_t n)
+/* Copy s[0..n) turning "|:" into ":" to o (room for n + 1); returns the
+ * copy's length. */
+static size_t unescape_location(const char *s, size_t n, char *o)
 {
-    char *o = tl_malloc(n + 1);
-    if (!o)
-        return NULL;
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '|' && i + 1 < n && s[i + 1] == ':')
@@ -317,7 +315,21 @@ static char *unescape_location(const char *s, size_t n)
         o[j++] = s[i];
     }
     o[j] = '\0';
-    return o;
+    return j;
+}
+
+/* Bump allocation in the event's head block (sized by the caller). */
+typedef struct head_out {
+    char *p;
+} head_out;
+
+static char *head_put(head_out *h, const char *s, size_t n)
+{
+    char *r = h->p;
+    memcpy(r, s, n);
+    r[n] = '\0';
+    h->p += n + 1;
+    return r;
 }
 
 tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time now, tl_event *ev,
@@ -354,53 +366,53 @@ tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time
         tl_diag_set(d, NULL, 0, "Invalid message format: no location.");
         TL_FAIL(TL_E_PARSE);
     }
-    char *loc = unescape_location(msg, (size_t)(colon - msg));
-    TL_TRY_ALLOC(loc);
+    /* The six location strings share one allocation (ev->head): the
+     * unescaped location, then copies of the agent id, name and ip (or of
+     * the manager's name); location and location_path are suffixes of the
+     * location, hostname shares the agent name's bytes. */
+    size_t ln = (size_t)(colon - msg), mn = strlen(mgr);
+    ev->head_len = 4 * (ln + 1) + mn + 1 + 4;
+    ev->head = tl_malloc(ev->head_len);
+    TL_TRY_ALLOC(ev->head);
+    char *loc = ev->head;
+    head_out h = {loc + unescape_location(msg, ln, loc) + 1};
+    static const char zero_id[] = "000";
 
     const char *rest = loc;
     if (*loc == '[') {
         const char *rb = strchr(loc, ']');
         if (!rb) {
-            tl_free(loc);
             tl_diag_set(d, NULL, 0, "Invalid message format: bad agent id.");
             TL_FAIL(TL_E_PARSE);
         }
-        ev->agent_id = tl_strndup(loc + 1, (size_t)(rb - loc - 1));
+        ev->agent_id = head_put(&h, loc + 1, (size_t)(rb - loc - 1));
         rest = rb + 1;
         if (*rest == ' ')
             rest++;
     }
     const char *arrow = strstr(rest, "->");
-    if (*rest == '(' && arrow && strchr(rest, ')') && strchr(rest, ')') < arrow) {
-        const char *rp = strchr(rest, ')');
-        ev->agent_name = tl_strndup(rest + 1, (size_t)(rp - rest - 1));
+    const char *rp = arrow ? strchr(rest, ')') : NULL;
+    if (*rest == '(' && rp && rp < arrow) {
+        ev->agent_name = head_put(&h, rest + 1, (size_t)(rp - rest - 1));
         const char *ip = rp + 1;
         if (*ip == ' ')
             ip++;
-        ev->agent_ip = tl_strndup(ip, (size_t)(arrow - ip));
-        ev->location = tl_strdup(rest);
-        ev->location_path = tl_strdup(arrow + 2);
-        ev->hostname = tl_strdup(ev->agent_name);
+        ev->agent_ip = head_put(&h, ip, (size_t)(arrow - ip));
+        ev->location = (char *)rest;
+        ev->location_path = (char *)arrow + 2;
+        ev->hostname = ev->agent_name;
         agent_loc = 1;
         if (!ev->agent_id)
-            ev->agent_id = tl_strdup("000");
-        tl_free(loc);
-        if (!ev->agent_id || !ev->agent_name || !ev->agent_ip || !ev->location ||
-            !ev->location_path || !ev->hostname)
-            TL_FAIL(TL_E_NOMEM);
+            ev->agent_id = head_put(&h, zero_id, 3);
     } else {
         /* "[id] x" not starting with '(': hostname "" (wazuh.md §2.1) */
         agent_loc = ev->agent_id != NULL;
         if (!ev->agent_id)
-            ev->agent_id = tl_strdup("000");
-        ev->agent_name = tl_strdup(mgr);
-        ev->hostname = tl_strdup(agent_loc ? "" : mgr);
-        ev->location = tl_strdup(rest);
-        ev->location_path = tl_strdup(rest);
-        tl_free(loc);
-        if (!ev->agent_id || !ev->agent_name || !ev->hostname || !ev->location ||
-            !ev->location_path)
-            TL_FAIL(TL_E_NOMEM);
+            ev->agent_id = head_put(&h, zero_id, 3);
+        ev->agent_name = head_put(&h, mgr, mn);
+        ev->hostname = agent_loc ? h.p - 1 /* the name's NUL: "" */ : ev->agent_name;
+        ev->location = (char *)rest;
+        ev->location_path = (char *)rest;
     }
     {
         size_t fl = strlen(colon + 1);
@@ -413,8 +425,7 @@ tl_status tl_predecode(const char *queue_line, const char *manager_name, tl_time
     /* The agent's name from the location replaces any header hostname; a
      * manager-local event keeps the header's, else the manager's name. */
     if (host && !agent_loc) {
-        tl_free(ev->hostname);
-        ev->hostname = host;
+        tl_event_set_str(ev, &ev->hostname, host);
         host = NULL;
     }
     tl_free(host);
