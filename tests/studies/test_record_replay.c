@@ -11,9 +11,10 @@
  * the one tl_pipeline_record makes: same files, same forwarded lines, and its
  * replay gives the run's outputs too. tl_pipeline_replay_many (one replay for
  * several rulesets, each record decoded once) gives each ruleset's
- * tl_pipeline_replay, and tl_pipeline_run_also (a run with other rulesets
- * replayed alongside it, each record decoded once for all) gives each
- * ruleset's tl_pipeline_run.
+ * tl_pipeline_replay, and so does tl_pipeline_record_replay (the same
+ * replays following the simulation, the recording not kept);
+ * tl_pipeline_run_also (a run with other rulesets replayed alongside it, each
+ * record decoded once for all) gives each ruleset's tl_pipeline_run.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tasklab/pipeline.h"
@@ -202,16 +203,32 @@ static void test_replay_many_matches_replay(void **state)
         ro.shared_dir = TL_SHARED_DIR;
         tl_recording *rec = NULL;
         tl_status st = tl_pipeline_record(sc, &ro, &rec, &d);
-        tl_scenario_free(sc);
         if (st == TL_E_NOTFOUND) { /* a reference Sysmon config without ../shared */
+            tl_scenario_free(sc);
             free(names[i]);
             continue;
         }
         assert_int_equal(st, TL_OK);
-        tl_run_result many[3];
-        tl_status sts[3];
-        tl_diag ds[3];
+        tl_run_result many[3], live[3];
+        tl_status sts[3], lsts[3];
+        tl_diag ds[3], lds[3];
         assert_int_equal(tl_pipeline_replay_many(rec, rs, 3, NULL, many, sts, ds), TL_OK);
+        /* the same replays following the simulation, nothing kept */
+        assert_int_equal(tl_pipeline_record_replay(sc, &ro, rs, 3, NULL, live, lsts, lds, &d),
+                         TL_OK);
+        tl_scenario_free(sc);
+        for (size_t k = 0; k < 3; k++) {
+            assert_int_equal(lsts[k], TL_OK);
+            if (strcmp(live[k].alerts_json, many[k].alerts_json) ||
+                strcmp(live[k].ar_log, many[k].ar_log) ||
+                strcmp(live[k].tasks_log, many[k].tasks_log) ||
+                live[k].n_ar_runs != many[k].n_ar_runs || live[k].n_records != many[k].n_records ||
+                strcmp(live[k].summary, many[k].summary))
+                fail_msg("%s (ruleset %zu): tl_pipeline_record_replay differs from "
+                         "tl_pipeline_replay_many:\n--- many\n%s--- record_replay\n%s",
+                         names[i], k, many[k].alerts_json, live[k].alerts_json);
+            tl_run_result_clear(&live[k]);
+        }
         for (size_t k = 0; k < 3; k++) {
             tl_run_result one;
             memset(&one, 0, sizeof one);

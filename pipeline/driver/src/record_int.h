@@ -51,14 +51,16 @@ static inline int tl_replay_shared_decoding(const char *line)
  * all of them. tl_replay_live_finish then gives out[k] = what
  * tl_pipeline_replay_many of the finished recording gives (sts[k], ds[k] the
  * caller's arrays, filled as the replays go).
- *   tl_replay_live_new(b, rs, n, o, sts, ds, &l)   after tl_recb_start
+ *   tl_replay_live_new(b, keep, rs, n, o, sts, ds, &l)   after tl_recb_start;
+ *                                keep 0: the recording is not handed out, so
+ *                                each item's line is freed once replayed
  *   tl_replay_live_next(l, decoded, dv, dst, dd)   after each item added
  *   tl_replay_live_finish(l, out)                  at the end of the run
  *   tl_replay_live_free(l)                         (NULL is fine)
  * The return of _next is TL_OK or a status that fails every replay
  * (out of memory). b, rs, o, sts, ds borrowed until tl_replay_live_free. */
 typedef struct tl_replay_live tl_replay_live;
-tl_status tl_replay_live_new(const tl_recb *b, const tl_ruleset *const *rs, size_t n,
+tl_status tl_replay_live_new(tl_recb *b, int keep_rec, const tl_ruleset *const *rs, size_t n,
                              const tl_pipeline_replay_opts *o, tl_status *sts, tl_diag *ds,
                              tl_replay_live **out);
 tl_status tl_replay_live_next(tl_replay_live *l, int decoded, const tl_decoded *dv, tl_status dst,

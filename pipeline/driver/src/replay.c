@@ -521,10 +521,15 @@ tl_recording *tl_recb_finish(tl_recb *b)
     return r;
 }
 
-tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
-                             tl_diag *d)
+/* tl_pipeline_record (out set) and tl_pipeline_record_replay (n replays that
+ * follow the simulation; out NULL: the recording is not kept). */
+static tl_status record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
+                        tl_diag *d, const tl_ruleset *const *rs, size_t n,
+                        const tl_pipeline_replay_opts *po, tl_run_result *rout, tl_status *sts,
+                        tl_diag *ds)
 {
     tl_status st = TL_OK;
+    tl_replay_live *live = NULL;
     tl_recb *b = NULL;
     tl_sim *sim = NULL;
     tl_agent_conf *aconf = NULL;
@@ -543,6 +548,8 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         int got = 0;
         tl_time burst = 0;
         TL_TRY(tl_recb_start(b, NULL, NULL, NULL));
+        if (n)
+            TL_TRY(tl_replay_live_new(b, out != NULL, rs, n, po, sts, ds, &live));
         TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
         while ((st = tl_replay_next(rp, &rr, &got)) == TL_OK && got) {
             if (!b->r->nrecords)
@@ -552,15 +559,15 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
             st = tl_buf_status(&line);
             if (st == TL_OK)
                 st = tl_recb_record(b, burst, tl_buf_cstr(&line));
+            if (st == TL_OK && live)
+                st = tl_replay_live_next(live, 0, NULL, TL_OK, NULL);
             if (st != TL_OK)
                 break;
         }
         tl_buf_free(&line);
         tl_replay_free(rp);
         TL_TRY(st);
-        *out = tl_recb_finish(b);
-        b = NULL;
-        goto cleanup;
+        goto done;
     }
     /* the simulator mirrors its files into a memory drive, with the host walk's
      * semantics and limits (base memdrive.c): a recording touches no disk */
@@ -577,6 +584,8 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
     TL_TRY_ALLOC(agent_conf_path);
     TL_TRY(tl_agent_conf_load(agent_conf_path, &aconf, d));
     TL_TRY(tl_recb_start(b, sim, td.mem, aconf));
+    if (n)
+        TL_TRY(tl_replay_live_new(b, out != NULL, rs, n, po, sts, ds, &live));
 
     nsteps = tl_sim_step_count(sim);
     for (;;) {
@@ -595,6 +604,8 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
             TL_TRY(tl_sim_run_step(sim, next_step, d));
             next_step++;
             TL_TRY(tl_recb_step(b, t));
+            if (live)
+                TL_TRY(tl_replay_live_next(live, 0, NULL, TL_OK, NULL));
             continue;
         }
         have_rec = 0;
@@ -611,16 +622,55 @@ tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_rec
         } else {
             TL_TRY(tl_recb_record(b, rec.time, NULL));
         }
+        if (live)
+            TL_TRY(tl_replay_live_next(live, 0, NULL, TL_OK, NULL));
     }
-    *out = tl_recb_finish(b);
-    b = NULL;
+done:
+    if (live)
+        tl_replay_live_finish(live, rout);
+    if (out) {
+        *out = tl_recb_finish(b);
+        b = NULL;
+    }
 
 cleanup:
+    tl_replay_live_free(live); /* before b: it reads b's recording */
     tl_recb_free(b);
     tl_agent_conf_free(aconf);
     tl_free(agent_conf_path);
     tl_sim_free(sim);
     tdrive_free(&td);
+    return st;
+}
+
+tl_status tl_pipeline_record(const tl_scenario *sc, const tl_run_opts *o, tl_recording **out,
+                             tl_diag *d)
+{
+    return record(sc, o, out, d, NULL, 0, NULL, NULL, NULL, NULL);
+}
+
+tl_status tl_pipeline_record_replay(const tl_scenario *sc, const tl_run_opts *o,
+                                    const tl_ruleset *const *rs, size_t n,
+                                    const tl_pipeline_replay_opts *po, tl_run_result *out,
+                                    tl_status *sts, tl_diag *ds, tl_diag *d)
+{
+    tl_status st = TL_E_INVAL;
+    for (size_t k = 0; k < n; k++) {
+        memset(&out[k], 0, sizeof out[k]);
+        tl_diag_clear(&ds[k]);
+        sts[k] = TL_OK;
+    }
+    if (po && (po->trace || po->on_feed)) /* callbacks see one replay at a time */
+        tl_diag_set(d, tl_scenario_path(sc), 0, "replays side by side take no callbacks");
+    else if (n)
+        st = record(sc, o, NULL, d, rs, n, po, out, sts, ds);
+    else
+        st = TL_OK;
+    for (size_t k = 0; st != TL_OK && k < n; k++) { /* a failed simulation fails them all */
+        tl_run_result_clear(&out[k]);
+        sts[k] = st;
+        ds[k] = *d;
+    }
     return st;
 }
 
@@ -973,6 +1023,7 @@ static void rp_free(rp *c)
  * of them. */
 typedef struct tl_replay_live {
     const tl_recording *rec; /* borrowed; may still grow (a full run's, live) */
+    tl_recording *drop;      /* live and not handed out: its lines are freed once replayed */
     rp *c;
     size_t n;
     size_t next; /* the first item not replayed yet */
@@ -1061,7 +1112,7 @@ static void live_end(tl_replay_live *l, tl_run_result *out)
     }
 }
 
-tl_status tl_replay_live_new(const tl_recb *b, const tl_ruleset *const *rs, size_t n,
+tl_status tl_replay_live_new(tl_recb *b, int keep_rec, const tl_ruleset *const *rs, size_t n,
                              const tl_pipeline_replay_opts *o, tl_status *sts, tl_diag *ds,
                              tl_replay_live **out)
 {
@@ -1074,6 +1125,7 @@ tl_status tl_replay_live_new(const tl_recb *b, const tl_ruleset *const *rs, size
         return st;
     }
     l->next = b->r->nitems;
+    l->drop = keep_rec ? NULL : b->r;
     *out = l;
     return TL_OK;
 }
@@ -1083,8 +1135,13 @@ tl_status tl_replay_live_next(tl_replay_live *l, int decoded, const tl_decoded *
 {
     tl_status st = TL_OK;
     size_t n = l->rec->nitems;
-    for (; l->next < n && st == TL_OK; l->next++)
+    for (; l->next < n && st == TL_OK; l->next++) {
         st = live_item(l, l->next, decoded && l->next + 1 == n, dv, dst, dd);
+        if (l->drop) { /* read by nothing after its turn (a drive is made from steps only) */
+            tl_free(l->drop->items[l->next].line);
+            l->drop->items[l->next].line = NULL;
+        }
+    }
     return st;
 }
 

@@ -749,7 +749,7 @@ static tl_status run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_o
             TL_TRY(tl_recb_start(rb, NULL, NULL, NULL));
         }
         if (n_also)
-            TL_TRY(tl_replay_live_new(rb, also, n_also, &lo, also_sts, also_ds, &live));
+            TL_TRY(tl_replay_live_new(rb, o->record != NULL, also, n_also, &lo, also_sts, also_ds, &live));
         TL_TRY(tl_recorded_open(sc, o->shared_dir, o->sysmon_config, &rp, d));
         TL_TRY(evsink_stream_all(&c.events, d));
         if (c.tracing)
@@ -807,7 +807,7 @@ static tl_status run(const tl_scenario *sc, const tl_ruleset *rs, const tl_run_o
     if (rb && sim) {
         TL_TRY(tl_recb_start(rb, sim, rmem, aconf));
         if (n_also)
-            TL_TRY(tl_replay_live_new(rb, also, n_also, &lo, also_sts, also_ds, &live));
+            TL_TRY(tl_replay_live_new(rb, o->record != NULL, also, n_also, &lo, also_sts, also_ds, &live));
     }
     nlc = tl_agent_conf_file_count(aconf);
     if (nlc) {

@@ -359,16 +359,15 @@ static void run_unit(study *s, size_t i, size_t k)
         tl_status rst = TL_OK;
         tl_diag rd;
         tl_diag_clear(&rd);
-        if (!rec) {
+        tl_pipeline_replay_opts po;
+        memset(&po, 0, sizeof po);
+        po.ar_mode = o->run->ar_mode;
+        po.ar_exe = o->run->ar_exe;
+        if (!rec) { /* simulated once, replayed as it goes, nothing kept */
             tl_run_opts ro = run_opts(o, &s->configs, k);
             ro.timeline = 0;
-            rst = tl_pipeline_record(sc, &ro, &rec, &rd);
-        }
-        if (rst == TL_OK) {
-            tl_pipeline_replay_opts po;
-            memset(&po, 0, sizeof po);
-            po.ar_mode = o->run->ar_mode;
-            po.ar_exe = o->run->ar_exe;
+            rst = tl_pipeline_record_replay(sc, &ro, rrs, m, &po, mres, msts, mds, &rd);
+        } else {
             rst = tl_pipeline_replay_many(rec, rrs, m, &po, mres, msts, mds);
         }
         for (size_t j = 0; j < m; j++) {

@@ -263,6 +263,17 @@ tl_status tl_pipeline_replay_many(const tl_recording *rec, const tl_ruleset *con
                                   const tl_pipeline_replay_opts *o, tl_run_result *out,
                                   tl_status *sts, tl_diag *ds);
 
+/** tl_pipeline_record and tl_pipeline_replay_many of the recording with
+ * rs[0..n) in one go, without keeping the recording: the replays follow the
+ * simulation (each eventchannel record decoded once for all of them, each
+ * forwarded line dropped once they have it). out, sts, ds as
+ * tl_pipeline_replay_many's; po may be NULL, its trace and on_feed must be
+ * NULL. Returns the simulation's status (d): a failure fails every replay. */
+tl_status tl_pipeline_record_replay(const tl_scenario *sc, const tl_run_opts *o,
+                                    const tl_ruleset *const *rs, size_t n,
+                                    const tl_pipeline_replay_opts *po, tl_run_result *out,
+                                    tl_status *sts, tl_diag *ds, tl_diag *d);
+
 /** tl_pipeline_run with rs and, beside it, tl_pipeline_replay_many of the
  * run's recording with also[0..n_also), replayed as the run goes: the
  * simulation is done once and each eventchannel record decoded once for the
