@@ -543,16 +543,22 @@ void tl_task_free_fields(tl_task *t)
     memset(t, 0, sizeof *t);
 }
 
-static tl_status write_file(tl_sim *s, long svc, tl_task *t, unsigned char **bytes, size_t *len)
+/* The task's file in System32\Tasks with bytes already made by tl_taskxml_file_bytes. */
+static tl_status put_file(tl_sim *s, long svc, const tl_task *t, const unsigned char *bytes,
+                          size_t len)
 {
-    tl_status st;
-    char *fp = NULL;
-    TL_TRY(tl_taskxml_file_bytes(t->xml, bytes, len));
-    TL_TRY_ALLOC(fp = task_file_path(t->path));
-    TL_TRY(tl_sim_file_write(s, svc, fp, *bytes, *len));
-cleanup:
+    char *fp = task_file_path(t->path);
+    if (!fp)
+        return TL_E_NOMEM;
+    tl_status st = tl_sim_file_write(s, svc, fp, bytes, len);
     tl_free(fp);
     return st;
+}
+
+static tl_status write_file(tl_sim *s, long svc, tl_task *t, unsigned char **bytes, size_t *len)
+{
+    tl_status st = tl_taskxml_file_bytes(t->xml, bytes, len);
+    return st == TL_OK ? put_file(s, svc, t, *bytes, *len) : st;
 }
 
 tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int overwrite,
@@ -593,9 +599,7 @@ tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int ove
         }
         TL_TRY(tl_taskxml_file_bytes(t->xml, &file, &flen));
         TL_TRY(write_task_values(s, svc, t, file, flen));
-        tl_free(file);
-        file = NULL;
-        TL_TRY(write_file(s, svc, t, &file, &flen));
+        TL_TRY(put_file(s, svc, t, file, flen)); /* the same bytes: made once */
         TL_TRY(security_event(s, 4702, t, caller));
         TL_TRY(tasksched_event(s, 140, t, caller));
         st = TL_OK;
@@ -622,10 +626,8 @@ tl_status tl_task_register(tl_sim *s, const char *path, const char *xml, int ove
     /* 3. Tasks values */
     TL_TRY(tl_taskxml_file_bytes(t->xml, &file, &flen));
     TL_TRY(write_task_values(s, svc, t, file, flen));
-    tl_free(file);
-    file = NULL;
-    /* 4. file */
-    TL_TRY(write_file(s, svc, t, &file, &flen));
+    /* 4. file (the same bytes: made once) */
+    TL_TRY(put_file(s, svc, t, file, flen));
     /* 5. channels */
     TL_TRY(security_event(s, 4698, t, caller));
     TL_TRY(tasksched_event(s, 106, t, caller));

@@ -1605,6 +1605,46 @@ static void test_sysmon_render_escapes_like_evtrender(void **state)
     sys.provider_name = "12345678'12345678";
     assert_int_equal(tl_winevt_render(&sys, NULL, 0, NULL, NULL, &x, NULL), TL_OK);
     assert_non_null(strstr(tl_buf_cstr(&x), "<Provider Name='12345678&apos;12345678' Guid="));
+    /* random texts up to 80 bytes (the 16- and 8-byte scans and the byte loop at every
+     * offset): element text and attribute value against a byte-by-byte escaper */
+    tl_rng r;
+    tl_rng_seed(&r, 1717);
+    static const char alpha[] = "ab\\&<>'\"\t\r\n\x01\x1f\x7f\xc3\xa9 ";
+    tl_winevt_taskscheduler_defaults(106, &sys);
+    for (int n = 0; n < 3000; n++) {
+        char v[96], want[1024];
+        size_t len = 1 + (size_t)tl_rng_below(&r, 80);
+        for (size_t i = 0; i < len; i++)
+            v[i] = tl_rng_below(&r, 3) ? (char)('a' + tl_rng_below(&r, 26))
+                                       : alpha[tl_rng_below(&r, sizeof alpha - 1)];
+        v[len] = '\0';
+        tl_evfield f = {"X", v};
+        tl_buf_reset(&x);
+        assert_int_equal(tl_winevt_render(&sys, &f, 1, v, NULL, &x, NULL), TL_OK);
+        for (int attr = 0; attr < 2; attr++) {
+            size_t o = (size_t)snprintf(want, sizeof want, "%s", attr ? "<EventData Name='" : "<Data Name='X'>");
+            for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char)v[i];
+                if (c == '&')
+                    o += (size_t)snprintf(want + o, sizeof want - o, "&amp;");
+                else if (c == '<')
+                    o += (size_t)snprintf(want + o, sizeof want - o, "&lt;");
+                else if (c == '>')
+                    o += (size_t)snprintf(want + o, sizeof want - o, "&gt;");
+                else if (c == '\'' && attr)
+                    o += (size_t)snprintf(want + o, sizeof want - o, "&apos;");
+                else if (c < 0x20 && c != '\t' && c != '\r' && c != '\n')
+                    o += (size_t)snprintf(want + o, sizeof want - o, "&#x%X;", c);
+                else
+                    want[o++] = (char)c;
+            }
+            snprintf(want + o, sizeof want - o, "%s", attr ? "'><Data" : "</Data>");
+            if (!strstr(tl_buf_cstr(&x), want)) {
+                print_error("text %d (attr %d): want %s in %s\n", n, attr, want, tl_buf_cstr(&x));
+                fail();
+            }
+        }
+    }
     tl_buf_free(&x);
     tl_buf_free(&m);
 }
