@@ -412,11 +412,15 @@ static const char *fj_string(fjson *f, const char *p, const char **val, size_t *
             return s + 1;
         }
         if (ch == '\\') {
-            char r = g_unesc[(unsigned char)s[1]];
-            if (!r)
-                return NULL;
-            *o++ = r;
-            s += 2;
+            /* runs of escapes ("\r\n\t\t" in Windows messages) are taken
+             * here, without a block load per escape */
+            do {
+                char r = g_unesc[(unsigned char)s[1]];
+                if (!r)
+                    return NULL;
+                *o++ = r;
+                s += 2;
+            } while (*s == '\\');
             continue;
         }
         if (!ch)
