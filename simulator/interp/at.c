@@ -74,6 +74,74 @@ static int dash_switch(const char *a)
     return 0;
 }
 
+/* Where argument k (k >= 1) of cmdline starts, split as tl_argv_split splits it (argv[0]
+ * without escapes, then the MSVC CRT rules of evasion.md §2.8); NULL past the end. */
+static const char *arg_start(const char *p, size_t k)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '"') {
+        const char *q = strchr(p + 1, '"');
+        p = q ? q + 1 : p + strlen(p);
+    } else {
+        p += strcspn(p, " \t");
+    }
+    for (size_t n = 1;; n++) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            return NULL;
+        if (n == k)
+            return p;
+        int inq = 0;
+        while (*p && (inq || (*p != ' ' && *p != '\t'))) {
+            if (*p == '\\') {
+                size_t b = 0;
+                while (p[b] == '\\')
+                    b++;
+                p += b;
+                if (*p == '"' && b % 2)
+                    p++; /* \" is a literal quote */
+            } else if (*p == '"' && inq && p[1] == '"') {
+                p += 2; /* "" inside quotes: a literal quote */
+            } else if (*p == '"') {
+                inq = !inq;
+                p++;
+            } else {
+                p++;
+            }
+        }
+    }
+}
+
+/* at.exe's time: hours ":" minutes, one or two digits each, in range, then an optional
+ * A, AM, P or PM in any case (9:00PM). Anything else -- a sign, a space, more digits --
+ * is no time [A: the sheet gives at.exe's time syntax no further]. */
+static int parse_time(const char *a, int *h, int *m)
+{
+    int v[2] = {0, 0};
+    for (int part = 0; part < 2; part++) {
+        int nd = 0;
+        while (*a >= '0' && *a <= '9' && nd < 3)
+            v[part] = v[part] * 10 + (*a++ - '0'), nd++;
+        if (nd < 1 || nd > 2)
+            return 0;
+        if (part == 0 && *a++ != ':')
+            return 0;
+    }
+    if (v[0] > 23 || v[1] > 59)
+        return 0;
+    if (!tl_strcasecmp(a, "P") || !tl_strcasecmp(a, "PM"))
+        v[0] = v[0] % 12 + 12;
+    else if (!tl_strcasecmp(a, "A") || !tl_strcasecmp(a, "AM"))
+        v[0] = v[0] % 12;
+    else if (*a)
+        return 0;
+    *h = v[0];
+    *m = v[1];
+    return 1;
+}
+
 static int all_digits(const char *a)
 {
     if (!*a)
@@ -163,7 +231,6 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
                        int *rc)
 {
     (void)proc;
-    (void)cmdline;
     tl_sim *s = c->s;
     tl_status st = TL_OK;
     size_t i = 1;
@@ -180,20 +247,8 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
         return at_delete_form(c, argv, argc, i, remote, rc);
     if (!strchr(argv[i], ':'))
         return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time or id '%s'", argv[i]);
-    {
-        char tail[8] = "";
-        int n = sscanf(argv[i], "%d:%d%7s", &h, &m, tail);
-        if (n < 2 || h < 0 || h > 23 || m < 0 || m > 59)
-            return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
-        if (n == 3) { /* 9:00PM, 9:00A */
-            if (!tl_strcasecmp(tail, "P") || !tl_strcasecmp(tail, "PM"))
-                h = h % 12 + 12;
-            else if (!tl_strcasecmp(tail, "A") || !tl_strcasecmp(tail, "AM"))
-                h = h % 12;
-            else
-                return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
-        }
-    }
+    if (!parse_time(argv[i], &h, &m))
+        return tl_sim_step_error(s, c->d, TL_E_PARSE, "at: invalid time '%s'", argv[i]);
     i++;
     const char *every = NULL;
     for (; i < argc && (argv[i][0] == '/' || dash_switch(argv[i])); i++) {
@@ -208,8 +263,8 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
         }
         return usage(s, rc); /* "/x", "/delete" here, "-interactive" */
     }
-    if (i >= argc)
-        return usage(s, rc); /* no command */
+    if (i >= argc || (i + 1 == argc && !argv[i][0]))
+        return usage(s, rc); /* no command, or an empty one ("") [A: as a missing one] */
     if (deprecated(s, rc))
         return TL_OK;
     if (remote) {
@@ -244,11 +299,17 @@ tl_status tl_interp_at(tl_exec_ctx *c, long proc, const char *cmdline, char **ar
         if (*p == ',')
             p++;
     }
-    /* the command: the rest of the line, first token the program */
-    for (size_t k = i; k < argc; k++) {
-        if (k > i)
-            tl_buf_putc(&cmd, ' ');
-        tl_buf_puts(&cmd, argv[k]);
+    /* the command: one argument is the whole command ("command" in at's usage, its quotes
+     * gone); several are the rest of the line as typed, so a quoted program path keeps its
+     * quotes ("c:\a b\x.exe" arg) [A: evasion.md §2.3 says nothing of the command's text] */
+    const char *raw = i + 1 < argc && cmdline ? arg_start(cmdline, i) : NULL;
+    if (raw) {
+        size_t n = strlen(raw);
+        while (n && (raw[n - 1] == ' ' || raw[n - 1] == '\t'))
+            n--;
+        tl_buf_append(&cmd, raw, n);
+    } else {
+        tl_buf_puts(&cmd, argv[i]);
     }
     TL_TRY(tl_buf_status(&cmd));
     int job = 0;

@@ -60,6 +60,7 @@ struct val {
 typedef struct psvar {
     char *name;
     val v;
+    size_t w; /* val_weight(&v) */
 } psvar;
 
 typedef struct ps {
@@ -72,6 +73,7 @@ typedef struct ps {
     int depth;  /* parse_primary calls active (bounded by TL_LIMIT_PS_DEPTH) */
     int pwsh;   /* PowerShell 6+ (pwsh.exe): more backtick escapes */
     int failed; /* the current statement stopped on a PowerShell error (ps_fail) */
+    size_t var_bytes; /* sum of the variables' weights (TL_LIMIT_PS_VARS_BYTES) */
 } ps;
 
 static void val_free(val *v)
@@ -128,6 +130,31 @@ static tl_status val_copy(const val *a, val *out)
         }
     }
     return TL_OK;
+}
+
+/* The size a value counts for against TL_LIMIT_PS_VALUE_BYTES: its text plus 64 bytes per
+ * element. Values are checked as they grow, so the recursion is bounded too. */
+static size_t val_weight(const val *v)
+{
+    size_t w = (v->s ? strlen(v->s) : 0) + (v->run_level ? strlen(v->run_level) : 0) +
+               (v->user_id ? strlen(v->user_id) : 0) + (v->task_path ? strlen(v->task_path) : 0);
+    for (size_t i = 0; i < v->n; i++) {
+        w += 64 + (v->keys && v->keys[i] ? strlen(v->keys[i]) : 0);
+        if (v->items)
+            w += val_weight(&v->items[i]);
+    }
+    return w;
+}
+
+/* A value past tasklab's budget: a scenario error (exit 2), as for TL_LIMIT_PS_DEPTH, not a
+ * PowerShell error -- PowerShell itself would build the string, tasklab declines to [A]. */
+static tl_status too_big(ps *x, const char *what, size_t limit)
+{
+    return tl_sim_step_error(x->c->s, x->c->d, TL_E_LIMIT,
+                             "powershell: %s larger than %zu bytes (tasklab's limit, %s)", what,
+                             limit,
+                             limit == TL_LIMIT_PS_VALUE_BYTES ? "TL_LIMIT_PS_VALUE_BYTES"
+                                                               : "TL_LIMIT_PS_VARS_BYTES");
 }
 
 static tl_status err(ps *x, const char *fmt, const char *a)
@@ -261,13 +288,22 @@ static const val *var_get(ps *x, const char *name)
 
 static tl_status var_set(ps *x, const char *name, val *v)
 {
+    size_t w = val_weight(v);
+    if (w > TL_LIMIT_PS_VALUE_BYTES)
+        return too_big(x, "a value", TL_LIMIT_PS_VALUE_BYTES);
     for (size_t i = 0; i < x->nvars; i++)
         if (tl_strcasecmp(x->vars[i].name, name) == 0) {
+            if (x->var_bytes - x->vars[i].w + w > TL_LIMIT_PS_VARS_BYTES)
+                return too_big(x, "the script's variables", TL_LIMIT_PS_VARS_BYTES);
+            x->var_bytes = x->var_bytes - x->vars[i].w + w;
             val_free(&x->vars[i].v);
             x->vars[i].v = *v;
+            x->vars[i].w = w;
             memset(v, 0, sizeof *v);
             return TL_OK;
         }
+    if (x->var_bytes + w > TL_LIMIT_PS_VARS_BYTES)
+        return too_big(x, "the script's variables", TL_LIMIT_PS_VARS_BYTES);
     psvar *nv = tl_realloc(x->vars, (x->nvars + 1) * sizeof *nv);
     if (!nv)
         return TL_E_NOMEM;
@@ -276,6 +312,8 @@ static tl_status var_set(ps *x, const char *name, val *v)
     if (!nv[x->nvars].name)
         return TL_E_NOMEM;
     nv[x->nvars].v = *v;
+    nv[x->nvars].w = w;
+    x->var_bytes += w;
     memset(v, 0, sizeof *v);
     x->nvars++;
     return TL_OK;
@@ -367,6 +405,10 @@ static tl_status parse_string(ps *x, val *out)
                 const val *v = var_get(x, name);
                 if (v)
                     val_str_of(v, &b);
+            }
+            if (b.len > TL_LIMIT_PS_VALUE_BYTES) {
+                tl_buf_free(&b);
+                return too_big(x, "a string", TL_LIMIT_PS_VALUE_BYTES);
             }
             continue;
         }
@@ -522,6 +564,8 @@ static tl_status parse_primary_at(ps *x, val *out, int bare_ok)
             out->items[out->n] = v;
             out->keys[out->n] = key;
             out->n++;
+            if (val_weight(out) > TL_LIMIT_PS_VALUE_BYTES)
+                return too_big(x, "a hash table", TL_LIMIT_PS_VALUE_BYTES);
         }
     }
     if (ch == '{') {
@@ -722,6 +766,8 @@ static tl_status parse_primary(ps *x, val *out, int bare_ok)
     x->depth++;
     tl_status st = parse_primary_at(x, out, bare_ok);
     x->depth--;
+    if (st != TL_OK)
+        val_free(out); /* a partly built value (missing ')' after (expr), a bad @{...}) */
     return st;
 }
 
@@ -744,6 +790,7 @@ static tl_status parse_value(ps *x, val *out)
     list.items[0] = *out;
     list.n = 1;
     memset(out, 0, sizeof *out);
+    size_t lw = 64 + val_weight(&list.items[0]);
     while (*x->p == ',') {
         x->p++;
         val v;
@@ -757,6 +804,9 @@ static tl_status parse_value(ps *x, val *out)
         }
         list.items = ni;
         list.items[list.n++] = v;
+        lw += 64 + val_weight(&v);
+        if (lw > TL_LIMIT_PS_VALUE_BYTES)
+            TL_FAIL(too_big(x, "a list", TL_LIMIT_PS_VALUE_BYTES));
         save = x->p;
         skip_ws(x);
         if (*x->p != ',')
@@ -818,6 +868,10 @@ static tl_status ps_format(ps *x, const char *fmt, const val *args, val *out)
             for (size_t k = len; k < (size_t)-align; k++)
                 tl_buf_putc(&b, ' ');
         tl_buf_free(&item);
+        if (b.len > TL_LIMIT_PS_VALUE_BYTES) {
+            tl_buf_free(&b);
+            return too_big(x, "a -f result", TL_LIMIT_PS_VALUE_BYTES);
+        }
     }
     if (tl_buf_status(&b) != TL_OK) {
         tl_buf_free(&b);
@@ -882,7 +936,7 @@ cleanup:
 
 /* An expression: term [+ term]... String + anything concatenates, a list + anything appends,
  * two unquoted integers add. */
-static tl_status parse_expr(ps *x, val *out)
+static tl_status parse_expr_at(ps *x, val *out)
 {
     tl_status st;
     int lq = 0, rq = 0;
@@ -905,6 +959,8 @@ static tl_status parse_expr(ps *x, val *out)
             }
             out->items = ni;
             out->items[out->n++] = rhs;
+            if (val_weight(out) > TL_LIMIT_PS_VALUE_BYTES)
+                return too_big(x, "a list", TL_LIMIT_PS_VALUE_BYTES);
             continue;
         }
         tl_buf b = TL_BUF_INIT;
@@ -925,8 +981,18 @@ static tl_status parse_expr(ps *x, val *out)
         out->k = V_STR;
         out->s = tl_buf_take(&b);
         TL_TRY_ALLOC(out->s);
+        if (strlen(out->s) > TL_LIMIT_PS_VALUE_BYTES)
+            return too_big(x, "a string", TL_LIMIT_PS_VALUE_BYTES);
     }
 cleanup:
+    return st;
+}
+
+static tl_status parse_expr(ps *x, val *out)
+{
+    tl_status st = parse_expr_at(x, out);
+    if (st != TL_OK)
+        val_free(out); /* the left operand of a failed + or -f */
     return st;
 }
 
@@ -2595,17 +2661,20 @@ static char *join_args(char **argv, size_t from, size_t argc)
 
 /* The script powershell.exe runs: the -Command text, the decoded -EncodedCommand, the
  * -File script when the file is on the endpoint, or the text from the first token that is
- * not an option. NULL with *err 0: nothing to run (or out of memory); *err 1: a bad
- * -EncodedCommand. */
+ * not an option. NULL with *err 0: nothing to run; *err 1: a bad -EncodedCommand; *err 2:
+ * out of memory. */
 static char *ps_payload(tl_sim *s, char **argv, size_t argc, int *err)
 {
     *err = 0;
     for (size_t i = 1; i < argc; i++) {
         const struct ps_opt *o = ps_option(argv[i]);
-        if (!o)
-            return join_args(argv, i, argc); /* the command text starts here */
-        if (o->kind == PO_COMMAND)
-            return join_args(argv, i + 1, argc);
+        if (!o || o->kind == PO_COMMAND) {
+            /* the command text starts here, or after -Command */
+            char *text = join_args(argv, o ? i + 1 : i, argc);
+            if (!text)
+                *err = 2;
+            return text;
+        }
         if (o->kind == PO_HELP)
             return NULL;
         if (o->kind == PO_FLAG)
@@ -2619,8 +2688,12 @@ static char *ps_payload(tl_sim *s, char **argv, size_t argc, int *err)
             /* a script on the endpoint runs; one tasklab does not have runs nothing */
             const tl_vfile *f = tl_fs_find(s, argv[i]);
             char *text = NULL;
-            if (f && tl_text_decode(f->data, f->len, &text) != TL_OK)
+            tl_status dst = f ? tl_text_decode(f->data, f->len, &text) : TL_OK;
+            if (dst != TL_OK) {
+                tl_free(text);
                 text = NULL;
+                *err = dst == TL_E_NOMEM ? 2 : 0; /* undecodable text runs nothing, as before */
+            }
             return text;
         }
         if (o->kind != PO_ENC)
@@ -2632,8 +2705,10 @@ static char *ps_payload(tl_sim *s, char **argv, size_t argc, int *err)
         size_t k = 0;
         unsigned acc = 0;
         int bits = 0;
-        if (!bin)
+        if (!bin) {
+            *err = 2;
             return NULL;
+        }
         for (size_t j = 0; j < n; j++) {
             char ch = b64[j];
             int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
@@ -2657,9 +2732,13 @@ static char *ps_payload(tl_sim *s, char **argv, size_t argc, int *err)
             }
         }
         char *out = NULL;
-        if (tl_utf16le_to_utf8(bin, k, &out, NULL) != TL_OK)
-            out = NULL;
+        tl_status ust = tl_utf16le_to_utf8(bin, k, &out, NULL);
         tl_free(bin);
+        if (ust != TL_OK) {
+            tl_free(out);
+            out = NULL;
+            *err = ust == TL_E_NOMEM ? 2 : 0; /* not UTF-16: nothing to run, as before */
+        }
         return out;
     }
     return NULL;
@@ -2671,6 +2750,8 @@ tl_status tl_interp_powershell(tl_exec_ctx *c, long proc, const char *cmdline, c
     (void)cmdline;
     int err = 0;
     char *payload = ps_payload(c->s, argv, argc, &err);
+    if (err == 2)
+        return TL_E_NOMEM;
     if (err)
         return tl_sim_step_error(c->s, c->d, TL_E_PARSE, "powershell: invalid -EncodedCommand");
     if (!payload)

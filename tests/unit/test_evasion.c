@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "evasion_int.h"
+#include "interpreters.h" /* tl_interp_powershell, tl_exec_ctx */
 #include "tasklab/scenario.h"
 #include "tasklab/sim.h"
 
@@ -478,11 +479,13 @@ int main(void)
         cmocka_unit_test(test_evasion_at_quotes_case),
         cmocka_unit_test(test_evasion_at_delete),
         cmocka_unit_test(test_evasion_at_rejected),
+        cmocka_unit_test(test_evasion_at_command_text),
         cmocka_unit_test(test_evasion_ps_option_chars),
         cmocka_unit_test(test_evasion_ps_prefixes),
         cmocka_unit_test(test_evasion_ps_acronyms_quotes_case),
         cmocka_unit_test(test_evasion_ps_rejected_insertions),
         cmocka_unit_test(test_evasion_ps_encoded_command),
+        cmocka_unit_test(test_evasion_ps_payload_errors),
         cmocka_unit_test(test_evasion_ps_backticks),
         cmocka_unit_test(test_evasion_ps_concat_format),
         cmocka_unit_test(test_evasion_ps_param_prefixes),

@@ -150,6 +150,61 @@ static void test_limits_powershell_deep_expression_is_step_error(void **state)
     tl_buf_free(&c);
 }
 
+/* ---- size of values --------------------------------------------------------------- */
+
+/* $a=$a+$a x24 once took 660 MB and 4.8 s, x34 ran out of memory; '{0}{0}' -f $a, "$a$a",
+ * $a,$a and @{...} grow the same way. Each ends as a step error past
+ * TL_LIMIT_PS_VALUE_BYTES (256 KiB), in bounded time and memory. */
+static void test_limits_powershell_value_growth_is_step_error(void **state)
+{
+    (void)state;
+    static const char *const grow[] = {"$a=$a+$a; ", "$a='{0}{0}' -f $a; ", "$a=\\\\\\\"$a$a\\\\\\\"; ",
+                                       "$a=$a,$a; ", "$a=@{k=$a;l=$a}; ", "$a=($a,1)+$a; "};
+    for (size_t g = 0; g < sizeof grow / sizeof grow[0]; g++) {
+        tl_buf c = TL_BUF_INIT;
+        tl_buf_puts(&c, "powershell.exe -NoProfile -Command \\\"$a='xxxxxxxxxxxxxxxx'; ");
+        for (int i = 0; i < 40; i++)
+            tl_buf_puts(&c, grow[g]);
+        tl_buf_puts(&c, "'done'\\\"");
+        run r;
+        assert_false(run_command(&r, tl_buf_cstr(&c)));
+        expect_step_error(&r, TL_E_LIMIT, "$.steps[0].command: powershell: a");
+        expect_step_error(&r, TL_E_LIMIT, "larger than 262144 bytes (tasklab's limit, "
+                                          "TL_LIMIT_PS_VALUE_BYTES)");
+        run_free(&r);
+        tl_buf_free(&c);
+    }
+    /* many variables of 128 KiB each: the total of the script's variables is capped */
+    {
+        tl_buf c = TL_BUF_INIT;
+        tl_buf_puts(&c, "powershell.exe -c \\\"$a='xxxxxxxxxxxxxxxx'; ");
+        for (int i = 0; i < 13; i++)
+            tl_buf_puts(&c, "$a=$a+$a; "); /* 128 KiB */
+        for (int i = 0; i < 10; i++)
+            tl_buf_printf(&c, "$v%d=$a; ", i);
+        tl_buf_puts(&c, "\\\"");
+        run r;
+        assert_false(run_command(&r, tl_buf_cstr(&c)));
+        expect_step_error(&r, TL_E_LIMIT, "powershell: the script's variables larger than 1048576 "
+                                          "bytes (tasklab's limit, TL_LIMIT_PS_VARS_BYTES)");
+        run_free(&r);
+        tl_buf_free(&c);
+    }
+    /* within the limit: 12 doublings (64 KiB) run and start the command built from it */
+    {
+        tl_buf c = TL_BUF_INIT;
+        tl_buf_puts(&c, "powershell.exe -c \\\"$a='xxxxxxxxxxxxxxxx'; ");
+        for (int i = 0; i < 12; i++)
+            tl_buf_puts(&c, "$a=$a+$a; ");
+        tl_buf_puts(&c, "$b=$a,$a,$a; cmd /c whoami\\\"");
+        run r;
+        assert_true(run_command(&r, tl_buf_cstr(&c)));
+        assert_int_equal(procs_named(&r, "\\whoami.exe"), 1);
+        run_free(&r);
+        tl_buf_free(&c);
+    }
+}
+
 /* ---- work budget ------------------------------------------------------------------ */
 
 /* cmd /c cmd /c ... x4,000 once used 2.1 GB: nesting is capped, the step fails fast. */
@@ -388,6 +443,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_limits_powershell_deep_expression_is_step_error),
+        cmocka_unit_test(test_limits_powershell_value_growth_is_step_error),
         cmocka_unit_test(test_limits_cmd_nesting_is_step_error),
         cmocka_unit_test(test_limits_command_line_over_32767_starts_nothing),
         cmocka_unit_test(test_limits_batch_recursion_is_step_error),

@@ -35,6 +35,16 @@
 
 /* PowerShell: nested (...), @{...} and [T]::M(...) in one script. */
 #define TL_LIMIT_PS_DEPTH 100
+
+/* ---- size of values (tasklab's) ----------------------------------------- */
+
+/* PowerShell: one value made by a script ('a'+'b', '{0}{0}' -f $a, "$a$a",
+ * a,b lists, @{...}), in bytes (text plus 64 per list/hash element), and the
+ * total of a script's variables. A real command line is at most 32,767 UTF-16
+ * characters (< 96 KiB of UTF-8), so no procedure needs more; doubling a
+ * string 24 times would otherwise take gigabytes. */
+#define TL_LIMIT_PS_VALUE_BYTES (256 * 1024)
+#define TL_LIMIT_PS_VARS_BYTES (1024 * 1024)
 /* Nested XML elements in a task XML (schtasks /xml, Register-ScheduledTask
  * -Xml) and in the AR's task reader. libxml2 itself stops at 256 without
  * XML_PARSE_HUGE, which tasklab never sets. */
