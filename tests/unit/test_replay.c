@@ -235,12 +235,12 @@ static void test_replay_queue_capture(void **state)
     int got = 0;
     tl_buf b = TL_BUF_INIT;
     const char *want[4] = {
-        "f:[001] (WS) any->EventChannel:{\"Event\":\"<Event xmlns='e'><System><EventRecordID>9"
-        "</EventRecordID><TimeCreated SystemTime='2024-02-01T10:00:00.0Z'/><Channel>Security"
-        "</Channel></System></Event>\"}",
+        ("f:[001] (WS) any->EventChannel:{\"Event\":\"<Event xmlns='e'><System><EventRecordID>9"
+         "</EventRecordID><TimeCreated SystemTime='2024-02-01T10:00:00.0Z'/><Channel>Security"
+         "</Channel></System></Event>\"}"),
         "1:[001] (WS) any->logs\\scheduled-tasks.log:{\"TaskName\": \"x\"}",
-        "f:[001] (WS) any->EventChannel:{\"Event\":\"<Event><System><EventRecordID>2"
-        "</EventRecordID><Channel>S</Channel></System></Event>\"}",
+        ("f:[001] (WS) any->EventChannel:{\"Event\":\"<Event><System><EventRecordID>2"
+         "</EventRecordID><Channel>S</Channel></System></Event>\"}"),
         "1:a|:b:ok"};
     tl_time t0 = 0;
     for (int i = 0; i < 4; i++) {
