@@ -190,10 +190,12 @@ void tl_cli_merge_result_free(tl_cli_merge_result *r);
 /* ---- terminal (term.c) ----------------------------------------------------- */
 /** 1 when fd is a terminal and neither NO_COLOR nor TERM=dumb says no colour. */
 int tl_cli_color(int fd);
-/** Progress on stderr, only on a terminal and only once the work has taken ~1 s. */
+/** Progress on stderr, only on a terminal and only once the work has taken ~1 s
+ *  (TASKLAB_PROGRESS_AFTER=seconds changes that delay). */
 typedef struct tl_cli_progress {
     const char *what;
     double t0;
+    double after; /* seconds before the first progress line */
     int shown;
     int tty;
 } tl_cli_progress;

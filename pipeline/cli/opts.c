@@ -170,7 +170,8 @@ void tl_cli_print_usage(FILE *f)
     tl_buf_puts(&b, "\nexit status: 0 success, 1 a test or expectation failed, 2 bad input or "
                     "configuration,\n77 everything was skipped.\n"
                     "environment: TASKLAB_HOME (project root), TASKLAB_SHARED (../shared), CI "
-                    "(refuses --bless),\nNO_COLOR / TERM=dumb (no colour).\n");
+                    "(refuses --bless),\nNO_COLOR / TERM=dumb (no colour), TASKLAB_PROGRESS_AFTER=S (progress on a "
+                    "terminal after S seconds, default 1).\n");
     fputs(tl_buf_cstr(&b), f);
     tl_buf_free(&b);
 }

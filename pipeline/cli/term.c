@@ -2,9 +2,11 @@
 /*
  * What tasklab does differently on a terminal, and only there: colour (unless
  * NO_COLOR is set, https://no-color.org, or TERM=dumb) and a progress line on
- * stderr once a long job has run for about a second. Neither ever reaches a
- * file or a pipe, so outputs stay byte-identical from run to run; the
- * monotonic clock read here never enters an output either.
+ * stderr once a long job has run for about a second (TASKLAB_PROGRESS_AFTER=S
+ * sets that delay in seconds, 0..3600; tests use 0 so they do not depend on
+ * how fast the machine is). Neither ever reaches a file or a pipe, so outputs
+ * stay byte-identical from run to run; the monotonic clock read here never
+ * enters an output either.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -41,11 +43,19 @@ void tl_cli_progress_start(tl_cli_progress *p, const char *what)
     p->t0 = tl_cli_monotonic();
     p->shown = 0;
     p->tty = tl_isatty(2) && !(term && !strcmp(term, "dumb"));
+    p->after = 1.0;
+    const char *after = getenv("TASKLAB_PROGRESS_AFTER");
+    if (after && *after) {
+        char *end = NULL;
+        double v = strtod(after, &end);
+        if (end && *end == '\0' && v >= 0.0 && v <= 3600.0)
+            p->after = v; /* anything else: the default, silently (it only paces stderr) */
+    }
 }
 
 void tl_cli_progress_step(tl_cli_progress *p, size_t done, size_t total)
 {
-    if (!p->tty || tl_cli_monotonic() - p->t0 < 1.0)
+    if (!p->tty || tl_cli_monotonic() - p->t0 < p->after)
         return;
     fprintf(stderr, "\r%s: %zu/%zu", p->what, done, total);
     fflush(stderr);
