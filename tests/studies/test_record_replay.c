@@ -37,6 +37,23 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* A recording's endpoint files as text: "step rel del len\n" + data. */
+/* The library's scenario files (names, sorted; at most 256), each strdup'd. */
+static size_t library_scenarios(const char *scen, char *names[256])
+{
+    size_t n = 0;
+    DIR *dir = opendir(scen);
+    assert_non_null(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)) && n < 256) {
+        size_t l = strlen(e->d_name);
+        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(dir);
+    qsort(names, n, sizeof *names, cmp_str);
+    return n;
+}
+
 static int add_file(void *ctx, size_t step, const char *rel, const char *data, size_t len, int del)
 {
     FILE *f = ctx;
@@ -74,17 +91,7 @@ static void check_profile(const char *profile, size_t max)
     assert_int_equal(tl_profile_load(&po, &rs, &d), TL_OK);
 
     char *names[256];
-    size_t n = 0;
-    DIR *dir = opendir(scen);
-    assert_non_null(dir);
-    struct dirent *e;
-    while ((e = readdir(dir)) && n < 256) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(dir);
-    qsort(names, n, sizeof *names, cmp_str);
+    size_t n = library_scenarios(scen, names);
     size_t checked = 0;
     for (size_t i = 0; i < n; i++) {
         if (checked < max) {
@@ -179,17 +186,7 @@ static void test_replay_many_matches_replay(void **state)
     tl_ruleset *def = load_profile("default"), *tasklab = load_profile("tasklab");
     const tl_ruleset *rs[3] = {tasklab, def, tasklab};
     char *names[256];
-    size_t n = 0, checked = 0;
-    DIR *dir = opendir(scen);
-    assert_non_null(dir);
-    struct dirent *e;
-    while ((e = readdir(dir)) && n < 256) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(dir);
-    qsort(names, n, sizeof *names, cmp_str);
+    size_t n = library_scenarios(scen, names), checked = 0;
     for (size_t i = 0; i < n; i++) {
         char path[8500];
         snprintf(path, sizeof path, "%s/%s", scen, names[i]);
@@ -271,17 +268,7 @@ static void test_run_also_matches_runs(void **state)
     tl_ruleset *def = load_profile("default"), *tasklab = load_profile("tasklab");
     const tl_ruleset *also[2] = {tasklab, def};
     char *names[256];
-    size_t n = 0, checked = 0;
-    DIR *dir = opendir(scen);
-    assert_non_null(dir);
-    struct dirent *e;
-    while ((e = readdir(dir)) && n < 256) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && !strcmp(e->d_name + l - 5, ".json"))
-            names[n++] = strdup(e->d_name);
-    }
-    closedir(dir);
-    qsort(names, n, sizeof *names, cmp_str);
+    size_t n = library_scenarios(scen, names), checked = 0;
     for (size_t i = 0; i < n; i++) {
         char path[8500];
         snprintf(path, sizeof path, "%s/%s", scen, names[i]);
